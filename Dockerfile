@@ -1,0 +1,77 @@
+# syntax=docker/dockerfile:1
+#
+# Granary: one image for all four services. The command picks the service:
+#
+#   docker run IMAGE                                                  # metadata (the default)
+#   docker run IMAGE node --import tsx services/online/src/main.ts    # online
+#   docker run IMAGE node --import tsx services/offline/src/main.ts   # offline
+#   docker run IMAGE node --import tsx services/registry/src/main.ts  # registry
+#
+# The TypeScript sources run directly under tsx, a runtime dependency: there is no build step.
+# Debian (glibc), not Alpine: lmdb, @duckdb/node-api and embedded-postgres ship prebuilt
+# linux glibc binaries through npm. Configuration is environment only (docs/operations.md);
+# nothing secret is baked in. See docs/deploy.md.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# --- manifests: only the package.json files and the lock, so that the install layer below is
+# rebuilt only when dependencies change, not on every source edit.
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /src
+COPY . .
+RUN mkdir -p /manifests \
+ && cp package.json package-lock.json /manifests/ \
+ && find libs services -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /manifests/ \;
+
+# --- deps: the full install, dev dependencies included.
+FROM ${NODE_IMAGE} AS deps
+# Compilers only for a native module that has no prebuilt binary for the build platform; they
+# never reach the runtime image.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=manifests /manifests/ ./
+# npm ci is exact; it can refuse a lock that lacks an optional platform package of another machine,
+# and then npm install resolves that one from the same lock.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --no-audit --no-fund \
+ || { echo "npm ci failed; falling back to npm install" >&2; npm install --no-audit --no-fund; }
+
+# --- prod-deps: what runs. tsx, lmdb, DuckDB, pg, grpc-js ... are all "dependencies".
+FROM deps AS prod-deps
+RUN npm prune --omit=dev --no-audit --no-fund
+
+# --- runtime
+FROM ${NODE_IMAGE} AS runtime
+LABEL org.opencontainers.image.title="granary" \
+      org.opencontainers.image.description="Granary feature store and model registry (metadata, online, offline, registry gRPC services)" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production \
+    GRANARY_HOST=0.0.0.0 \
+    GRANARY_DATA_DIR=/data \
+    HOME=/tmp \
+    NPM_CONFIG_UPDATE_NOTIFIER=false
+# uid/gid 10001, as the Helm chart's securityContext expects. /data and its store directories
+# belong to it, so a new named volume mounted there starts out writable.
+RUN groupadd --system --gid 10001 granary \
+ && useradd --system --uid 10001 --gid granary --home-dir /nonexistent --no-create-home \
+      --shell /usr/sbin/nologin granary \
+ && mkdir -p /data/online /data/offline /data/registry/blobs \
+ && chown -R 10001:10001 /data
+WORKDIR /app
+# node_modules (with the workspace links into libs/ and services/) and the workspace manifests,
+# then the sources over them. Everything stays owned by root: the code is not writable at run time.
+COPY --from=prod-deps /app/ ./
+COPY tsconfig.json tsconfig.base.json ./
+COPY libs/ ./libs/
+COPY services/ ./services/
+COPY scripts/ ./scripts/
+# Operational scripts (plain JavaScript): the compose healthcheck and an online-store backup.
+COPY deploy/healthcheck.mjs deploy/lmdb-backup.mjs ./deploy/
+USER 10001:10001
+EXPOSE 50051 50052 50053 50054
+# No HEALTHCHECK here: the port depends on which service the command starts. Compose runs
+#   node deploy/healthcheck.mjs 127.0.0.1:<port>
+# and Kubernetes uses its native gRPC probes.
+CMD ["node", "--import", "tsx", "services/metadata/src/main.ts"]

@@ -1,0 +1,313 @@
+// Online lookups end to end: five feature groups × 10 double features, N entities each, one view
+// joining all five (50 features). A @grpc/grpc-js client calls GetFeatureVectors over loopback
+// against metadata + online running in a child process, at batch sizes 1, 10, 100, 500 and
+// concurrency 1 and 16. In the same run:
+//   (a) the floor: the same lookups and response encoding in this process, no RPC;
+//   (b) the same lookups against Redis (a hash per entity and group, pipelined HMGET, as Feast
+//       stores rows) through ioredis, when Redis answers at REDIS_URL (default 127.0.0.1:6379, db 15).
+// The last line is one JSON object.
+//
+//   npm run bench:online [-- --quick]
+import { fork } from "node:child_process";
+import { once } from "node:events";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { Redis } from "ioredis";
+import { open } from "lmdb";
+import pg from "pg";
+import { createServiceClient } from "@granary/clients";
+import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
+import { loadOnlineConfig, startOnlineService } from "@granary/online";
+import { startEmbeddedPostgres } from "@granary/postgres";
+import { MetadataService, SelectionMode } from "@granary/proto/metadata";
+import {
+  Durability,
+  GetFeatureVectorsRequestSchema,
+  GetFeatureVectorsResponseSchema,
+  OnlineService,
+  type GetFeatureVectorsResponse,
+} from "@granary/proto/online";
+import { ScalarType, type ColumnData } from "@granary/proto/types";
+import { createLogger } from "@granary/telemetry";
+import { columnReader } from "../services/online/src/vectors/column-reader.js";
+import { encodeVectorsResponse } from "../services/online/src/vectors/encode-vectors.js";
+import { lookupVectors } from "../services/online/src/vectors/lookup.js";
+import { compileViewPlan } from "../services/online/src/vectors/view-plan.js";
+
+const QUICK = process.argv.includes("--quick");
+const ENTITIES = QUICK ? 100_000 : 1_000_000;
+const GROUPS = 5;
+const FEATURES = 10;
+const SECONDS = QUICK ? 1 : 3;
+const BATCHES = [1, 10, 100, 500];
+const CONCURRENCY = [1, 16];
+
+// ---------------------------------------------------------------- child: metadata + online
+async function serve(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "granary-bench-online-"));
+  chmodSync(dir, 0o755);
+  const logger = createLogger({ level: "warn", service: "bench" });
+  let databaseUrl = process.env.DATABASE_URL;
+  let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
+  let dropDb: (() => Promise<void>) | undefined;
+  if (databaseUrl) {
+    const name = `bench_online_${process.pid}`;
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(databaseUrl);
+    const serverUrl = databaseUrl;
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    dropDb = async () => {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  } else {
+    embedded = await startEmbeddedPostgres({ dataDir: join(dir, "pg") });
+    databaseUrl = embedded.url;
+  }
+  const metadata = await startMetadataService(loadMetadataConfig({ GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir, DATABASE_URL: databaseUrl }), logger);
+  const online = await startOnlineService(
+    loadOnlineConfig({ GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_MAX_ROWS: "20000", GRANARY_MAX_MESSAGE_BYTES: String(64 << 20) }),
+    logger,
+  );
+  process.send?.({ metadata: metadata.address, online: online.address, lmdb: join(dir, "online") });
+  await once(process, "message");
+  await online.stop();
+  await metadata.stop();
+  await embedded?.stop();
+  await dropDb?.();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------- helpers
+const round = (x: number) => Math.round(x * 1000) / 1000;
+function stats(samples: number[], elapsedS: number, batch: number) {
+  samples.sort((a, b) => a - b);
+  const at = (p: number) => round(samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] ?? NaN);
+  return { p50_ms: at(0.5), p99_ms: at(0.99), p999_ms: at(0.999), vectors_per_s: Math.round((samples.length * batch) / elapsedS), requests: samples.length };
+}
+
+/** Runs `call` from `concurrency` loops for the given time, after a warm-up; latencies in ms. */
+async function drive(concurrency: number, seconds: number, call: () => Promise<void>) {
+  const run = async (ms: number, record: number[] | undefined) => {
+    const until = performance.now() + ms;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < until) {
+          const t = performance.now();
+          await call();
+          record?.push(performance.now() - t);
+        }
+      }),
+    );
+  };
+  await run(300, undefined);
+  const samples: number[] = [];
+  const started = performance.now();
+  await run(seconds * 1000, samples);
+  return { samples, elapsedS: (performance.now() - started) / 1000 };
+}
+
+let seed = 12345;
+const random = () => {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+};
+const randomIds = (n: number) => Array.from({ length: n }, () => BigInt(Math.floor(random() * ENTITIES)));
+const i64 = (values: bigint[]): ColumnData => ({ values: { case: "int64s", value: { values } } }) as ColumnData;
+
+// ---------------------------------------------------------------- parent: client and floors
+async function main(): Promise<void> {
+  const child = fork(process.argv[1] ?? "", ["--serve", ...process.argv.slice(2)], { execArgv: process.execArgv });
+  const [addresses] = (await once(child, "message")) as [{ metadata: string; online: string; lmdb: string }];
+  const md = createServiceClient(MetadataService, addresses.metadata);
+  const on = createServiceClient(OnlineService, addresses.online, { maxMessageBytes: 64 << 20 });
+  const result: Record<string, unknown> = { bench: "online", entities_per_group: ENTITIES, groups: GROUPS, features: GROUPS * FEATURES, quick: QUICK };
+  try {
+    await md.createProject({ name: "bench" });
+    const features = Array.from({ length: FEATURES }, (_, f) => ({ name: `f${f}`, type: { scalar: ScalarType.DOUBLE } }));
+    for (let g = 0; g < GROUPS; g++) {
+      await md.createFeatureGroup({
+        featureGroup: {
+          project: "bench",
+          name: `g${g}`,
+          version: 1,
+          columns: [{ name: "id", type: { scalar: ScalarType.INT64 } }, { name: "ts", type: { scalar: ScalarType.TIMESTAMP } }, ...features],
+          primaryKey: ["id"],
+          eventTime: "ts",
+          onlineEnabled: true,
+        },
+      });
+    }
+    // 50 features: the entity id is the serving key, not a feature.
+    const select = (g: number) => ({ featureGroup: { name: `g${g}`, version: 1 }, selection: { mode: SelectionMode.EXCEPT, columns: ["ts", "id"] } });
+    const { featureView } = await md.createFeatureView({
+      featureView: { project: "bench", name: "all", version: 1, query: { ...select(0), joins: [1, 2, 3, 4].map((g) => ({ query: select(g), prefix: `g${g}_` })) } },
+    });
+
+    // Load: WriteRows in batches of 10,000 rows per group.
+    const loadStarted = performance.now();
+    const nowMicros = BigInt(Date.now()) * 1000n;
+    const CHUNK = 10_000;
+    for (let g = 0; g < GROUPS; g++) {
+      for (let start = 0; start < ENTITIES; start += CHUNK) {
+        const n = Math.min(CHUNK, ENTITIES - start);
+        const ids = Array.from({ length: n }, (_, i) => BigInt(start + i));
+        const columns = [
+          { name: "id", data: i64(ids) },
+          { name: "ts", data: { values: { case: "timestamps", value: { values: ids.map(() => nowMicros) } } } as ColumnData },
+          ...features.map((f, k) => ({ name: f.name, data: { values: { case: "doubles", value: { values: ids.map((id) => Number(id) * 0.001 + k + g) } } } as ColumnData })),
+        ];
+        await on.writeRows({ project: "bench", featureGroup: { name: `g${g}`, version: 1 }, durability: Durability.COMMITTED, rows: { case: "columns", value: { rowCount: n, columns } } });
+      }
+    }
+    result.load_rows_per_s = Math.round((GROUPS * ENTITIES) / ((performance.now() - loadStarted) / 1000));
+
+    // End to end over gRPC from a plain @grpc/grpc-js client.
+    const client = new grpc.Client(addresses.online, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 64 << 20 });
+    const requestsFor = (batch: number) =>
+      Array.from({ length: 64 }, () =>
+        Buffer.from(
+          toBinary(
+            GetFeatureVectorsRequestSchema,
+            create(GetFeatureVectorsRequestSchema, { project: "bench", featureView: { name: "all", version: 1 }, entities: { rowCount: batch, servingKeys: [{ name: "id", data: i64(randomIds(batch)) }] } }),
+          ),
+        ),
+      );
+    const rpc = (body: Buffer) =>
+      new Promise<void>((resolve, reject) =>
+        client.makeUnaryRequest(
+          "/granary.online.v1.OnlineService/GetFeatureVectors",
+          (b: Buffer) => b,
+          (b: Buffer) => fromBinary(GetFeatureVectorsResponseSchema, b),
+          body,
+          (err: grpc.ServiceError | null, res?: GetFeatureVectorsResponse) => (err ? reject(err) : res?.vectors?.columns.length === GROUPS * FEATURES ? resolve() : reject(new Error("short response"))),
+        ),
+      );
+    for (const batch of BATCHES) {
+      const bodies = requestsFor(batch);
+      for (const c of CONCURRENCY) {
+        let i = 0;
+        const { samples, elapsedS } = await drive(c, SECONDS, () => rpc(bodies[i++ % bodies.length]!));
+        for (const [k, v] of Object.entries(stats(samples, elapsedS, batch))) result[`batch${batch}_c${c}_${k}`] = v;
+      }
+    }
+    client.close();
+
+    // (a) The floor: the same lookup and response encoding in this process, reading the same LMDB.
+    const env = open<Buffer, Buffer>({ path: addresses.lmdb, readOnly: true, encoding: "binary", keyEncoding: "binary" });
+    const groups = new Map<string, NonNullable<Awaited<ReturnType<typeof md.getFeatureGroup>>["featureGroup"]>>();
+    for (let g = 0; g < GROUPS; g++) groups.set(`g${g}`, (await md.getFeatureGroup({ project: "bench", name: `g${g}`, version: 1 })).featureGroup!);
+    const plan = compileViewPlan(featureView!, (name) => groups.get(name));
+    const store = { get: (k: Buffer) => env.getBinaryFast(k) } as never;
+    const floorOnce = (ids: bigint[]) => {
+      const data = i64(ids);
+      const vectors = lookupVectors(plan, store, {
+        rowCount: ids.length,
+        servingKeys: new Map([["id", columnReader("id", data, plan.servingKeyTypes.get("id")!, ids.length)]]),
+        passedFeatures: new Map(),
+        requestParameters: new Map(),
+        includeEventTimes: false,
+        includeInferenceHelpers: false,
+        transformations: undefined,
+        nowMicros: BigInt(Date.now()) * 1000n,
+      });
+      encodeVectorsResponse(vectors);
+    };
+    for (const batch of [1, 100]) {
+      const idSets = Array.from({ length: 64 }, () => randomIds(batch));
+      let i = 0;
+      const { samples, elapsedS } = await drive(1, SECONDS, async () => floorOnce(idSets[i++ % idSets.length]!));
+      for (const [k, v] of Object.entries(stats(samples, elapsedS, batch))) result[`floor_batch${batch}_${k}`] = v;
+    }
+    await env.close();
+
+    // (b) Redis, as Feast stores rows: a hash per entity and group, pipelined HMGET.
+    result.redis = await redisVariant();
+  } finally {
+    child.send("stop");
+    await once(child, "exit");
+  }
+  const summary = {
+    bench: "online",
+    entities_per_group: ENTITIES,
+    batch1_c1_p99_ms: result.batch1_c1_p99_ms,
+    batch100_c1_p50_ms: result.batch100_c1_p50_ms,
+    batch100_c1_p99_ms: result.batch100_c1_p99_ms,
+    floor_batch100_p99_ms: result.floor_batch100_p99_ms,
+    redis_batch100_p99_ms: (result.redis as { batch100_p99_ms?: number } | null)?.batch100_p99_ms ?? null,
+    vectors_per_s_c16_batch100: result.batch100_c16_vectors_per_s,
+    load_rows_per_s: result.load_rows_per_s,
+  };
+  console.log(JSON.stringify(result));
+  console.log(JSON.stringify(summary));
+}
+
+async function redisVariant(): Promise<Record<string, number> | null> {
+  const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379/15";
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 1000 });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch {
+    redis.disconnect();
+    return null;
+  }
+  try {
+    await redis.flushdb();
+    const fields = Array.from({ length: FEATURES }, (_, f) => `f${f}`);
+    const loadStarted = performance.now();
+    for (let g = 0; g < GROUPS; g++) {
+      for (let start = 0; start < ENTITIES; start += 5000) {
+        const p = redis.pipeline();
+        for (let id = start; id < Math.min(ENTITIES, start + 5000); id++) {
+          const hash: Record<string, string> = {};
+          fields.forEach((f, k) => (hash[f] = String(id * 0.001 + k + g)));
+          p.hset(`g${g}:${id}`, hash);
+        }
+        await p.exec();
+      }
+    }
+    const loadS = (performance.now() - loadStarted) / 1000;
+    const once100 = async (ids: bigint[]) => {
+      const p = redis.pipeline();
+      for (let g = 0; g < GROUPS; g++) for (const id of ids) p.hmget(`g${g}:${id}`, ...fields);
+      const replies = (await p.exec()) ?? [];
+      const columns = Array.from({ length: GROUPS * FEATURES }, () => new Float64Array(ids.length));
+      replies.forEach(([, values], j) => {
+        const g = Math.floor(j / ids.length);
+        const row = j % ids.length;
+        (values as (string | null)[]).forEach((v, k) => (columns[g * FEATURES + k]![row] = v === null ? 0 : Number(v)));
+      });
+      toBinary(
+        GetFeatureVectorsResponseSchema,
+        create(GetFeatureVectorsResponseSchema, {
+          vectors: { rowCount: ids.length, columns: columns.map((c, k) => ({ name: `f${k}`, values: { values: { case: "doubles" as const, value: { values: Array.from(c) } } }, statuses: Array.from(c, () => 1) })) },
+        }),
+      );
+    };
+    const out: Record<string, number> = { load_rows_per_s: Math.round((GROUPS * ENTITIES) / loadS) };
+    for (const batch of [1, 100]) {
+      const idSets = Array.from({ length: 64 }, () => randomIds(batch));
+      let i = 0;
+      const { samples, elapsedS } = await drive(1, SECONDS, () => once100(idSets[i++ % idSets.length]!));
+      for (const [k, v] of Object.entries(stats(samples, elapsedS, batch))) out[`batch${batch}_${k}`] = v as number;
+    }
+    await redis.flushdb();
+    return out;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+if (process.argv.includes("--serve")) await serve();
+else await main();

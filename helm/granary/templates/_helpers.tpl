@@ -1,0 +1,227 @@
+{{/*
+Names and labels.
+*/}}
+{{- define "granary.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "granary.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Name of one service's objects: <fullname>-<component>. The full name is cut to 43 characters so that
+StatefulSet names stay within 52 (their pods' controller-revision-hash label) and "<name>-headless"
+within 63. Call with (dict "root" $ "component" "online").
+*/}}
+{{- define "granary.componentName" -}}
+{{- printf "%s-%s" (include "granary.fullname" .root | trunc 43 | trimSuffix "-") .component }}
+{{- end }}
+
+{{- define "granary.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "granary.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "granary.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "granary.labels" -}}
+helm.sh/chart: {{ include "granary.chart" . }}
+{{ include "granary.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: granary
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Call with (dict "root" $ "component" "online"). */}}
+{{- define "granary.componentSelectorLabels" -}}
+{{ include "granary.selectorLabels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "granary.componentLabels" -}}
+{{ include "granary.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "granary.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "granary.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "granary.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) }}
+{{- end }}
+
+{{/* host:port other services dial: the Service's DNS name in the release namespace. */}}
+{{- define "granary.address" -}}
+{{- $svc := index .root.Values .component -}}
+{{- printf "%s.%s.svc:%d" (include "granary.componentName" .) .root.Release.Namespace (int $svc.port) }}
+{{- end }}
+
+{{- define "granary.terminationGracePeriodSeconds" -}}
+{{- add .Values.drainDelaySeconds .Values.shutdownGraceSeconds .Values.terminationGraceExtraSeconds }}
+{{- end }}
+
+{{/* The DATABASE_URL EnvVar (one mapping: use with fromYaml) for metadata and registry. */}}
+{{- define "granary.databaseUrlEnv" -}}
+name: DATABASE_URL
+valueFrom:
+  secretKeyRef:
+    name: {{ required "postgres.existingSecret is required: a Secret holding DATABASE_URL (see docs/deploy.md)" .Values.postgres.existingSecret }}
+    key: {{ .Values.postgres.secretKey }}
+{{- end }}
+
+{{/*
+The pod template every workload shares: security context, probes, config, /tmp, shutdown timing.
+Call with (dict "root" $ "component" "online" "env" (list ...) "volumeMounts" (list ...) "volumes" (list ...)):
+lists of EnvVar, VolumeMount and Volume added to the common ones.
+*/}}
+{{- define "granary.podTemplate" -}}
+{{- $root := .root -}}
+{{- $values := $root.Values -}}
+{{- $svc := index $values .component -}}
+{{- $port := int $svc.port -}}
+metadata:
+  labels:
+    {{- include "granary.componentLabels" . | nindent 4 }}
+    {{- with $values.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  annotations:
+    checksum/config: {{ include (print $root.Template.BasePath "/configmap.yaml") $root | sha256sum }}
+    {{- with $values.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  serviceAccountName: {{ include "granary.serviceAccountName" $root }}
+  automountServiceAccountToken: {{ $values.automountServiceAccountToken }}
+  # Service links would put <SERVICE>_PORT=tcp://... variables in the environment, and a Service
+  # named granary-metadata would collide with GRANARY_METADATA_PORT.
+  enableServiceLinks: false
+  terminationGracePeriodSeconds: {{ include "granary.terminationGracePeriodSeconds" $root }}
+  {{- with $values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  securityContext:
+    {{- toYaml $values.podSecurityContext | nindent 4 }}
+  containers:
+    - name: {{ .component }}
+      image: {{ include "granary.image" $root }}
+      imagePullPolicy: {{ $values.image.pullPolicy }}
+      command: ["node", "--import", "tsx", "services/{{ .component }}/src/main.ts"]
+      ports:
+        - name: grpc
+          containerPort: {{ $port }}
+          protocol: TCP
+      envFrom:
+        - configMapRef:
+            name: {{ include "granary.fullname" $root }}
+      env:
+        - name: OTEL_SERVICE_NAME
+          value: granary-{{ .component }}
+        {{- with .env }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+        {{- with $svc.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      startupProbe:
+        grpc:
+          port: {{ $port }}
+        periodSeconds: {{ $values.probes.startup.periodSeconds }}
+        timeoutSeconds: {{ $values.probes.startup.timeoutSeconds }}
+        failureThreshold: {{ $values.probes.startup.failureThreshold }}
+      readinessProbe:
+        grpc:
+          port: {{ $port }}
+        periodSeconds: {{ $values.probes.readiness.periodSeconds }}
+        timeoutSeconds: {{ $values.probes.readiness.timeoutSeconds }}
+        failureThreshold: {{ $values.probes.readiness.failureThreshold }}
+        successThreshold: {{ $values.probes.readiness.successThreshold }}
+      livenessProbe:
+        # The port, not grpc.health.v1: health follows dependencies such as PostgreSQL, and an
+        # outage there must not restart every pod.
+        tcpSocket:
+          port: grpc
+        periodSeconds: {{ $values.probes.liveness.periodSeconds }}
+        timeoutSeconds: {{ $values.probes.liveness.timeoutSeconds }}
+        failureThreshold: {{ $values.probes.liveness.failureThreshold }}
+      resources:
+        {{- toYaml $svc.resources | nindent 8 }}
+      securityContext:
+        {{- toYaml $values.containerSecurityContext | nindent 8 }}
+      volumeMounts:
+        - name: tmp
+          mountPath: /tmp
+        {{- with .volumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+  volumes:
+    - name: tmp
+      {{- if $values.tmpVolume.sizeLimit }}
+      emptyDir:
+        sizeLimit: {{ $values.tmpVolume.sizeLimit }}
+      {{- else }}
+      emptyDir: {}
+      {{- end }}
+    {{- with .volumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- with ($svc.nodeSelector | default $values.nodeSelector) }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with ($svc.tolerations | default $values.tolerations) }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with ($svc.affinity | default $values.affinity) }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with ($svc.topologySpreadConstraints | default $values.topologySpreadConstraints) }}
+  topologySpreadConstraints:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+
+{{/* A ClusterIP (or other type) Service for one component. Call with (dict "root" $ "component" "online"). */}}
+{{- define "granary.service" -}}
+{{- $svc := index .root.Values .component -}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "granary.componentName" . }}
+  labels:
+    {{- include "granary.componentLabels" . | nindent 4 }}
+  {{- with $svc.service.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  type: {{ $svc.service.type }}
+  selector:
+    {{- include "granary.componentSelectorLabels" . | nindent 4 }}
+  ports:
+    - name: grpc
+      port: {{ int $svc.port }}
+      targetPort: grpc
+      protocol: TCP
+      appProtocol: grpc
+{{- end }}

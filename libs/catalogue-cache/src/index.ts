@@ -1,0 +1,1 @@
+export { CatalogueCache, type CatalogueCacheLogger, type CatalogueCacheOptions } from "./catalogue-cache.js";

@@ -1,0 +1,2 @@
+export { createServiceClient, createServiceTransport, type TransportOptions } from "./create-service-client.js";
+export { traceInterceptor } from "./trace-interceptor.js";

@@ -1,0 +1,72 @@
+import type { EnvReader } from "./env-reader.js";
+
+/** Fixed local ports of the four services; each can be overridden. */
+export const DEFAULT_PORTS = {
+  metadata: 50051,
+  online: 50052,
+  offline: 50053,
+  registry: 50054,
+} as const;
+
+export type ServiceName = keyof typeof DEFAULT_PORTS;
+export const SERVICE_NAMES = Object.keys(DEFAULT_PORTS) as ServiceName[];
+
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Largest message accepted or sent; a larger one fails with RESOURCE_EXHAUSTED. */
+  readonly maxMessageBytes: number;
+  /** How long a server reports NOT_SERVING before it stops taking calls (lets balancers notice). */
+  readonly drainDelayMs: number;
+  /** How long a draining server waits for calls in flight before cancelling them. */
+  readonly shutdownGraceMs: number;
+}
+
+export interface TelemetryConfig {
+  readonly enabled: boolean;
+  readonly serviceName: string;
+  /** OTLP/HTTP endpoint; unset means spans are made (for trace ids in logs) but not exported. */
+  readonly otlpEndpoint: string | undefined;
+  readonly tracesExporter: "otlp" | "console" | "none";
+  readonly metricsExporter: "otlp" | "console" | "none";
+}
+
+export interface CommonConfig {
+  readonly logLevel: LogLevel;
+  readonly dataDir: string;
+  readonly telemetry: TelemetryConfig;
+}
+
+export function readServerConfig(r: EnvReader, service: ServiceName): ServerConfig {
+  const upper = service.toUpperCase();
+  return {
+    host: r.string("GRANARY_HOST", "127.0.0.1"),
+    port: r.port(`GRANARY_${upper}_PORT`, DEFAULT_PORTS[service]),
+    maxMessageBytes: r.int("GRANARY_MAX_MESSAGE_BYTES", 16 * 1024 * 1024, { min: 1024, max: 2 ** 31 - 1 }),
+    drainDelayMs: r.int("GRANARY_DRAIN_DELAY_MS", 0, { min: 0, max: 600_000 }),
+    shutdownGraceMs: r.int("GRANARY_SHUTDOWN_GRACE_MS", 10_000, { min: 0, max: 600_000 }),
+  };
+}
+
+export function readCommonConfig(r: EnvReader, defaultServiceName: string): CommonConfig {
+  const endpoint = r.optionalUrl("OTEL_EXPORTER_OTLP_ENDPOINT", ["http:", "https:"]);
+  const exporters = ["otlp", "console", "none"] as const;
+  return {
+    logLevel: r.oneOf("GRANARY_LOG_LEVEL", ["trace", "debug", "info", "warn", "error", "fatal", "silent"], "info"),
+    dataDir: r.string("GRANARY_DATA_DIR", ".granary"),
+    telemetry: {
+      enabled: !r.bool("OTEL_SDK_DISABLED", false),
+      serviceName: r.string("OTEL_SERVICE_NAME", defaultServiceName),
+      otlpEndpoint: endpoint,
+      tracesExporter: r.oneOf("OTEL_TRACES_EXPORTER", exporters, endpoint ? "otlp" : "none"),
+      metricsExporter: r.oneOf("OTEL_METRICS_EXPORTER", exporters, endpoint ? "otlp" : "none"),
+    },
+  };
+}
+
+/** host:port of another service, as this one dials it. */
+export function readServiceAddress(r: EnvReader, service: ServiceName): string {
+  return r.address(`GRANARY_${service.toUpperCase()}_ADDRESS`, `127.0.0.1:${DEFAULT_PORTS[service]}`);
+}

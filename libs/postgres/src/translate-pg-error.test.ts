@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import {
+  AbortedError,
+  AlreadyExistsError,
+  FailedPreconditionError,
+  GranaryError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
+} from "@granary/errors";
+import { createPool } from "./create-pool.js";
+import { isDatabaseReachable } from "./is-database-reachable.js";
+import { openTestDatabase, type TestDatabase } from "./test-database.js";
+import { isUnavailable, translatePgError } from "./translate-pg-error.js";
+
+let db: TestDatabase;
+let schema: string;
+
+beforeAll(async () => {
+  db = await openTestDatabase(process.env["DATABASE_URL"]);
+  schema = db.newSchema();
+  await db.pool.query(`
+    CREATE SCHEMA ${schema};
+    CREATE TABLE ${schema}.parents (name text PRIMARY KEY);
+    CREATE TABLE ${schema}.children (name text PRIMARY KEY, parent text NOT NULL REFERENCES ${schema}.parents)`);
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+/** What the server would send: pg's DatabaseError carries a severity next to the SQLSTATE. */
+function serverError(code: string, message = "server text with secret value 42"): Error {
+  return Object.assign(new Error(message), { code, severity: "ERROR" });
+}
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("translatePgError", () => {
+  it.each([
+    ["23505", AlreadyExistsError],
+    ["23503", FailedPreconditionError],
+    ["23514", InvalidArgumentError],
+    ["40001", AbortedError],
+    ["40P01", AbortedError],
+    ["08006", UnavailableError],
+    ["08P01", UnavailableError],
+    ["57P01", UnavailableError],
+    ["57P02", UnavailableError],
+    ["57P03", UnavailableError],
+    ["53300", UnavailableError],
+  ])("maps SQLSTATE %s to %p, keeping the driver error as cause only", (code, type) => {
+    const original = serverError(code);
+    const translated = translatePgError(original);
+    expect(translated).toBeInstanceOf(type);
+    expect((translated as Error).cause).toBe(original);
+    expect((translated as Error).message).not.toContain("secret");
+  });
+
+  it.each(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE"])("maps the socket error %s to Unavailable", (code) => {
+    const translated = translatePgError(Object.assign(new Error(`connect ${code}`), { code }));
+    expect(translated).toBeInstanceOf(UnavailableError);
+    expect((translated as Error).message).toBe("database unavailable; retry later");
+  });
+
+  it.each([
+    "Connection terminated unexpectedly",
+    "Connection terminated due to connection timeout",
+    "timeout exceeded when trying to connect",
+  ])("maps pg's %j to Unavailable", (message) => {
+    expect(translatePgError(new Error(message))).toBeInstanceOf(UnavailableError);
+  });
+
+  it("returns everything else unchanged", () => {
+    const syntax = serverError("42601");
+    expect(translatePgError(syntax)).toBe(syntax);
+    const typed = new NotFoundError("no such feature group");
+    expect(translatePgError(typed)).toBe(typed);
+    const plain = new Error("EPIPE-looking text but no code");
+    expect(translatePgError(plain)).toBe(plain);
+    expect(translatePgError("a string")).toBe("a string");
+    expect(translatePgError(undefined)).toBeUndefined();
+  });
+
+  it("maps a real unique violation to AlreadyExists", async () => {
+    await db.pool.query(`INSERT INTO ${schema}.parents VALUES ('p1')`);
+    const err = await caught(db.pool.query(`INSERT INTO ${schema}.parents VALUES ('p1')`));
+    const translated = translatePgError(err);
+    expect(translated).toBeInstanceOf(AlreadyExistsError);
+    expect((translated as GranaryError).cause).toBe(err);
+    expect((translated as GranaryError).message).not.toContain("p1");
+  });
+
+  it("maps a real foreign key violation to FailedPrecondition", async () => {
+    const err = await caught(db.pool.query(`INSERT INTO ${schema}.children VALUES ('c1', 'missing')`));
+    expect(translatePgError(err)).toBeInstanceOf(FailedPreconditionError);
+  });
+
+  it("maps a server nobody listens on to Unavailable, never NotFound", async () => {
+    const pool = createPool({ url: "postgres://postgres@127.0.0.1:1/granary" });
+    try {
+      const err = await caught(pool.query("SELECT 1"));
+      expect(translatePgError(err)).toBeInstanceOf(UnavailableError);
+      expect(isUnavailable(err)).toBe(true);
+      expect(await isDatabaseReachable(pool)).toBe(false);
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
+describe("isUnavailable", () => {
+  it("is false for errors the caller caused", () => {
+    expect(isUnavailable(serverError("23505"))).toBe(false);
+    expect(isUnavailable(new Error("boom"))).toBe(false);
+    expect(isUnavailable(new UnavailableError("down"))).toBe(true);
+  });
+});
+
+describe("isDatabaseReachable", () => {
+  it("is true for a live server", async () => {
+    expect(await isDatabaseReachable(db.pool)).toBe(true);
+  });
+});

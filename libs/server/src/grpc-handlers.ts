@@ -1,0 +1,215 @@
+import { once } from "node:events";
+import type { Readable } from "node:stream";
+import {
+  create,
+  fromBinary,
+  isMessage,
+  toBinary,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  type MessageShape,
+} from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import { GranaryError, isExpectedError, toConnectError } from "@granary/errors";
+import type { Logger } from "@granary/telemetry";
+import { principalKey, handlerContextFor, type AuthHook, type CallContext, type SurfaceCall } from "./rpc-context.js";
+import { runInContext, type StartRpcSpan } from "./rpc-telemetry.js";
+import { preEncodedBytes } from "./pre-encoded.js";
+import { validateRequest } from "./request-validator.js";
+import type { ServiceRegistration } from "./service-registration.js";
+
+/** What every call of a server shares. */
+export interface CallDeps {
+  readonly logger: Logger;
+  readonly authenticate: AuthHook;
+  readonly startSpan: StartRpcSpan;
+  readonly shutdownSignal: AbortSignal;
+}
+
+type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
+
+/**
+ * Turns connect-style handlers into a grpc-js service: protobuf-es (de)serialisation, then for
+ * every call the same pipeline — trace span, auth hook, protovalidate, handler, error mapping.
+ * Methods without a handler are left out, so grpc-js answers UNIMPLEMENTED for them.
+ */
+export function toGrpcService(
+  registration: ServiceRegistration,
+  deps: CallDeps,
+): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+  const { service, impl } = registration;
+  const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    const handler = impl[method.localName];
+    if (typeof handler !== "function") continue;
+    const fn = (handler as AnyImpl).bind(impl);
+    definition[method.name] = {
+      path: `/${service.typeName}/${method.name}`,
+      originalName: method.localName,
+      requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
+      responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
+      requestSerialize: (m: unknown) => toBuffer(method.input, m as MessageShape<DescMessage>),
+      requestDeserialize: (b: Buffer) => fromBinary(method.input, b),
+      responseSerialize: (m: unknown) => {
+        const bytes = preEncodedBytes(m);
+        return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : toBuffer(method.output, m as MessageShape<DescMessage>);
+      },
+      responseDeserialize: (b: Buffer) => fromBinary(method.output, b),
+    };
+    implementation[method.name] = handlerFor(service, method, fn, deps);
+  }
+  return { definition: definition as grpc.ServiceDefinition, implementation };
+}
+
+function toBuffer(schema: DescMessage, message: MessageShape<DescMessage>): Buffer {
+  const bytes = toBinary(schema, message);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps: CallDeps): grpc.UntypedHandleCall {
+  switch (method.methodKind) {
+    case "unary":
+      return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        void runCall(service, method, call, deps, async (ctx) => {
+          const request = call.request as MessageShape<DescMessage>;
+          validateRequest(method.input, request);
+          const response = normalize(method.output, await fn(request, ctx));
+          sendHeaders(call, ctx);
+          callback(null, response, trailerOf(ctx));
+        }, (err) => callback(err));
+      };
+    case "server_streaming":
+      return (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        void runCall(service, method, call, deps, async (ctx) => {
+          const request = call.request as MessageShape<DescMessage>;
+          validateRequest(method.input, request);
+          await writeAll(call, method, fn(request, ctx) as AsyncIterable<unknown>, ctx);
+        }, (err) => emitError(call, err));
+      };
+    case "client_streaming":
+      return (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        void runCall(service, method, call, deps, async (ctx) => {
+          const response = normalize(method.output, await fn(validated(method, call), ctx));
+          sendHeaders(call, ctx);
+          callback(null, response, trailerOf(ctx));
+        }, (err) => callback(err));
+      };
+    case "bidi_streaming":
+      return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+        void runCall(service, method, call, deps, async (ctx) => {
+          await writeAll(call, method, fn(validated(method, call), ctx) as AsyncIterable<unknown>, ctx);
+        }, (err) => emitError(call, err));
+      };
+  }
+}
+
+/** The pipeline every call passes: span, context, auth, handler, error mapping, logging. */
+async function runCall(
+  service: DescService,
+  method: DescMethod,
+  call: SurfaceCall,
+  deps: CallDeps,
+  body: (ctx: CallContext) => Promise<void>,
+  fail: (err: grpc.ServiceError) => void,
+): Promise<void> {
+  const rpc = deps.startSpan(service, method, call.metadata);
+  const ctx = handlerContextFor(service, method, call, deps.shutdownSignal);
+  try {
+    await runInContext(rpc.context, async () => {
+      const principal = await deps.authenticate({ service, method, requestHeader: ctx.requestHeader, peer: call.getPeer() });
+      ctx.values.set(principalKey, principal);
+      await body(ctx);
+    });
+    rpc.end(0);
+  } catch (err) {
+    // A handler that stops because its call was aborted often throws a bare AbortError: report why
+    // the call was aborted (deadline, cancellation, shutdown) instead.
+    const typed = err instanceof GranaryError || err instanceof ConnectError;
+    const connectErr = toConnectError(ctx.signal.aborted && !typed ? ctx.signal.reason : err);
+    rpc.end(connectErr.code, connectErr);
+    runInContext(rpc.context, () => logFailure(deps.logger, service, method, connectErr, err));
+    fail(toServiceError(connectErr));
+  } finally {
+    ctx.abort();
+  }
+}
+
+function logFailure(logger: Logger, service: DescService, method: DescMethod, sent: ConnectError, thrown: unknown): void {
+  const rpc = `${service.typeName}/${method.name}`;
+  if (isExpectedError(thrown) && sent.code !== Code.Internal) {
+    logger.debug({ rpc, code: Code[sent.code], msg_sent: sent.rawMessage }, "rpc failed");
+  } else {
+    logger.error({ rpc, code: Code[sent.code], err: thrown }, "rpc failed with an unexpected error");
+  }
+}
+
+function toServiceError(err: ConnectError): grpc.ServiceError {
+  const metadata = metadataOf(err.metadata);
+  return Object.assign(new Error(err.rawMessage), { code: err.code as number, details: err.rawMessage, metadata });
+}
+
+function normalize(schema: DescMessage, value: unknown): MessageShape<DescMessage> {
+  if (preEncodedBytes(value)) return value as MessageShape<DescMessage>;
+  return isMessage(value, schema) ? value : create(schema, value as never);
+}
+
+/** Writes a handler's responses, waiting for the client when its window is full; stops on abort. */
+async function writeAll(
+  call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+  method: DescMethod,
+  responses: AsyncIterable<unknown>,
+  ctx: CallContext,
+): Promise<void> {
+  let headersSent = false;
+  for await (const response of responses) {
+    ctx.signal.throwIfAborted();
+    if (!headersSent) {
+      sendHeaders(call, ctx);
+      headersSent = true;
+    }
+    if (!call.write(normalize(method.output, response))) {
+      await once(call, "drain", { signal: ctx.signal });
+    }
+  }
+  ctx.signal.throwIfAborted();
+  if (!headersSent) sendHeaders(call, ctx);
+  call.end(trailerOf(ctx));
+}
+
+async function* validated(method: DescMethod, call: Readable): AsyncIterable<MessageShape<DescMessage>> {
+  // A plain `for await` destroys the call once the requests end, which would drop the responses of
+  // a bidirectional call still writing: read it without destroying it.
+  for await (const message of call.iterator({ destroyOnReturn: false })) {
+    const request = message as MessageShape<DescMessage>;
+    validateRequest(method.input, request);
+    yield request;
+  }
+}
+
+// A stream is ended with an error by emitting it: grpc-js turns the emitted status into trailers.
+// (destroy(err) can leave a stream hanging.)
+function emitError(call: SurfaceCall, err: grpc.ServiceError): void {
+  call.emit("error", err);
+}
+
+function sendHeaders(call: SurfaceCall, ctx: CallContext): void {
+  const headers = ctx.pending("header");
+  if (headers) call.sendMetadata(metadataOf(headers));
+}
+
+function trailerOf(ctx: CallContext): grpc.Metadata | undefined {
+  const trailer = ctx.pending("trailer");
+  return trailer ? metadataOf(trailer) : undefined;
+}
+
+function metadataOf(headers: Headers): grpc.Metadata {
+  const md = new grpc.Metadata();
+  headers.forEach((value, key) => {
+    if (key.endsWith("-bin")) md.add(key, Buffer.from(value, "base64"));
+    else md.add(key, value);
+  });
+  return md;
+}

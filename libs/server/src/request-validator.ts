@@ -1,0 +1,42 @@
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { createValidator, type Violation } from "@bufbuild/protovalidate";
+import { InvalidArgumentError } from "@granary/errors";
+
+/** The identifier pattern declared on every name in our protos. */
+export const IDENTIFIER_PATTERN = "^[a-z][a-z0-9_]{0,62}$";
+
+const validator = createValidator();
+
+/**
+ * Checks a request against the protovalidate rules declared in its proto, before any handler logic.
+ * Throws InvalidArgumentError naming the field at fault.
+ */
+export function validateRequest<T extends DescMessage>(schema: T, message: MessageShape<T>): void {
+  const result = validator.validate(schema, message);
+  if (result.kind === "valid") return;
+  if (result.kind === "error") {
+    throw new InvalidArgumentError(`request could not be validated: ${result.error.message}`, { cause: result.error });
+  }
+  const [first] = result.violations;
+  const field = first ? fieldPathOf(first) : undefined;
+  const message_ = result.violations.map(describeViolation).join("; ");
+  throw new InvalidArgumentError(`invalid request: ${message_}`, { field });
+}
+
+function fieldPathOf(v: Violation): string {
+  let path = "";
+  for (const p of v.field) {
+    if (p.kind === "list_sub") path += `[${String(p.index)}]`;
+    else if (p.kind === "map_sub") path += `[${String(p.key)}]`;
+    else path += path === "" ? p.name : `.${p.name}`;
+  }
+  return path;
+}
+
+function describeViolation(v: Violation): string {
+  const field = fieldPathOf(v) || "request";
+  if (v.ruleId === "string.pattern" && v.message.includes(IDENTIFIER_PATTERN)) {
+    return `${field} must be an identifier: a lower-case letter, then at most 62 lower-case letters, digits or underscores`;
+  }
+  return `${field}: ${v.message}`;
+}

@@ -1,0 +1,10 @@
+export { CategoryIndex, type CategoryValue } from "./category-index.js";
+export { fitTransformation } from "./fit-transformation.js";
+export { fitTransformations, type TransformationSpec } from "./fit-transformations.js";
+export type { FittedTransformation, TransformationOutputKind } from "./fitted-transformation.js";
+export { LabelEncoder } from "./label-encoder.js";
+export type { NumericColumn } from "./numeric-column.js";
+export { OneHotEncoder } from "./one-hot-encoder.js";
+export { Scaler } from "./scaler.js";
+export { transformationName } from "./transformation-name.js";
+export type { Validity, ValidityBitmap } from "./validity.js";

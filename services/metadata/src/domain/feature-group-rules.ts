@@ -1,0 +1,244 @@
+import { clone, create, equals } from "@bufbuild/protobuf";
+import { InvalidArgumentError } from "@granary/errors";
+import { FeatureGroupSchema, type FeatureGroup, type ValidationRule } from "@granary/proto/metadata";
+import { ScalarType, type Column, type DataType, type Value } from "@granary/proto/types";
+import { describeType } from "./describe.js";
+import { checkIdentifier } from "./names.js";
+
+/** Types a primary-key column may have: exact, comparable values. */
+const KEY_TYPES = new Set([ScalarType.BOOL, ScalarType.INT32, ScalarType.INT64, ScalarType.STRING, ScalarType.BYTES, ScalarType.DATE, ScalarType.TIMESTAMP]);
+const NUMERIC_TYPES = new Set([ScalarType.INT32, ScalarType.INT64, ScalarType.FLOAT, ScalarType.DOUBLE]);
+const MAX_COLUMNS = 4096;
+const MAX_TAG_LENGTH = 128;
+
+/**
+ * Checks a feature group definition, naming the first field at fault. Server-assigned fields (id,
+ * times, etag) are ignored.
+ */
+export function validateFeatureGroup(fg: FeatureGroup, field = "feature_group"): void {
+  checkIdentifier(fg.project, `${field}.project`, "project");
+  checkIdentifier(fg.name, `${field}.name`, "feature group name");
+  if (fg.version < 1) throw new InvalidArgumentError(`${field}.version must be 1 or more, got ${fg.version}`, { field: `${field}.version` });
+  if (fg.columns.length === 0) throw new InvalidArgumentError(`${field}.columns: a feature group needs at least one column`, { field: `${field}.columns` });
+  if (fg.columns.length > MAX_COLUMNS) {
+    throw new InvalidArgumentError(`${field}.columns: at most ${MAX_COLUMNS} columns, got ${fg.columns.length}`, { field: `${field}.columns` });
+  }
+  const columns = validateColumns(fg.columns, `${field}.columns`, new Set());
+  checkKeyList(fg.primaryKey, columns, `${field}.primary_key`, "primary key", true);
+  fg.primaryKey.forEach((name, i) => {
+    const type = columns.get(name)?.type;
+    if (type && (type.list || !KEY_TYPES.has(type.scalar))) {
+      throw new InvalidArgumentError(`${field}.primary_key[${i}]: column "${name}" of type ${describeType(type)} cannot be a key (use an integer, string, bytes, bool, date or timestamp column)`, { field: `${field}.primary_key[${i}]` });
+    }
+  });
+  if (fg.eventTime !== "") {
+    const column = columns.get(fg.eventTime);
+    if (!column) throw new InvalidArgumentError(`${field}.event_time: "${fg.eventTime}" is not a column of the group`, { field: `${field}.event_time` });
+    const t = column.type;
+    if (!t || t.list || (t.scalar !== ScalarType.TIMESTAMP && t.scalar !== ScalarType.DATE)) {
+      throw new InvalidArgumentError(`${field}.event_time: column "${fg.eventTime}" must be a timestamp or date, not ${describeType(t)}`, { field: `${field}.event_time` });
+    }
+  }
+  checkKeyList(fg.partitionKey, columns, `${field}.partition_key`, "partition key", false);
+  fg.partitionKey.forEach((name, i) => {
+    if (fg.primaryKey.includes(name)) {
+      throw new InvalidArgumentError(`${field}.partition_key[${i}]: "${name}" is in the primary key; partition by a column outside it`, { field: `${field}.partition_key[${i}]` });
+    }
+  });
+  if (fg.onlineTtl && (fg.onlineTtl.seconds < 0n || fg.onlineTtl.nanos < 0 || (fg.onlineTtl.seconds === 0n && fg.onlineTtl.nanos === 0))) {
+    throw new InvalidArgumentError(`${field}.online_ttl must be positive (leave it unset for no expiry)`, { field: `${field}.online_ttl` });
+  }
+  validateTags(fg.tags, `${field}.tags`);
+  for (const [key, value] of Object.entries(fg.customMetadata)) {
+    if (key.length === 0 || key.length > 256 || value.length > 65_536) {
+      throw new InvalidArgumentError(`${field}.custom_metadata: keys need 1 to 256 characters and values at most 64 KiB ("${truncate(key)}")`, { field: `${field}.custom_metadata` });
+    }
+  }
+  fg.statisticsConfig?.columns.forEach((name, i) => {
+    if (!columns.has(name)) {
+      throw new InvalidArgumentError(`${field}.statistics_config.columns[${i}]: "${truncate(name)}" is not a column of the group`, { field: `${field}.statistics_config.columns[${i}]` });
+    }
+  });
+  validateRules(fg.validationRules, columns, `${field}.validation_rules`);
+}
+
+/**
+ * Checks columns to append to a group: valid, new, and with a default of the right type when given.
+ * Appended columns are nullable: rows written before them read as null or as the default.
+ */
+export function validateAppendedColumns(existing: readonly Column[], added: readonly Column[], field = "columns"): void {
+  const taken = new Set(existing.map((c) => c.name));
+  validateColumns(added, field, taken);
+}
+
+function validateColumns(columns: readonly Column[], field: string, taken: ReadonlySet<string>): Map<string, Column> {
+  const byName = new Map<string, Column>();
+  columns.forEach((column, i) => {
+    const f = `${field}[${i}]`;
+    checkIdentifier(column.name, `${f}.name`, "column name");
+    if (byName.has(column.name) || taken.has(column.name)) {
+      throw new InvalidArgumentError(`${f}.name: column "${column.name}" is defined twice`, { field: `${f}.name` });
+    }
+    const type = column.type;
+    if (!type || type.scalar === ScalarType.UNSPECIFIED) {
+      throw new InvalidArgumentError(`${f}.type: column "${column.name}" needs a type`, { field: `${f}.type` });
+    }
+    if (type.dimension > 0 && !type.list) {
+      throw new InvalidArgumentError(`${f}.type.dimension: only list columns (embeddings) have a dimension`, { field: `${f}.type.dimension` });
+    }
+    if (column.defaultValue && !valueFitsType(column.defaultValue, type)) {
+      throw new InvalidArgumentError(`${f}.default_value: not a ${describeType(type)}`, { field: `${f}.default_value` });
+    }
+    byName.set(column.name, column);
+  });
+  return byName;
+}
+
+function checkKeyList(names: readonly string[], columns: ReadonlyMap<string, Column>, field: string, what: string, required: boolean): void {
+  if (required && names.length === 0) {
+    throw new InvalidArgumentError(`${field}: a feature group needs a ${what} of one or more columns`, { field });
+  }
+  const seen = new Set<string>();
+  names.forEach((name, i) => {
+    if (!columns.has(name)) throw new InvalidArgumentError(`${field}[${i}]: "${truncate(name)}" is not a column of the group`, { field: `${field}[${i}]` });
+    if (seen.has(name)) throw new InvalidArgumentError(`${field}[${i}]: "${name}" is listed twice`, { field: `${field}[${i}]` });
+    seen.add(name);
+  });
+}
+
+export function validateTags(tags: readonly string[], field: string): void {
+  tags.forEach((tag, i) => {
+    if (tag.length === 0 || tag.length > MAX_TAG_LENGTH || /[\u0000-\u001f]/.test(tag)) {
+      throw new InvalidArgumentError(`${field}[${i}]: a tag has 1 to ${MAX_TAG_LENGTH} printable characters`, { field: `${field}[${i}]` });
+    }
+  });
+}
+
+function validateRules(rules: readonly ValidationRule[], columns: ReadonlyMap<string, Column>, field: string): void {
+  const names = new Set<string>();
+  rules.forEach((rule, i) => {
+    const f = `${field}[${i}]`;
+    checkIdentifier(rule.name, `${f}.name`, "rule name");
+    if (names.has(rule.name)) throw new InvalidArgumentError(`${f}.name: rule "${rule.name}" is defined twice`, { field: `${f}.name` });
+    names.add(rule.name);
+    const column = columns.get(rule.column);
+    if (!column?.type) throw new InvalidArgumentError(`${f}.column: "${truncate(rule.column)}" is not a column of the group`, { field: `${f}.column` });
+    if (rule.policy === 0) throw new InvalidArgumentError(`${f}.policy: choose FAIL or WARN`, { field: `${f}.policy` });
+    const type = column.type;
+    switch (rule.rule.case) {
+      case "between": {
+        const { min, max } = rule.rule.value;
+        if (type.list || !NUMERIC_TYPES.has(type.scalar)) {
+          throw new InvalidArgumentError(`${f}.between: column "${column.name}" is ${describeType(type)}, not numeric`, { field: `${f}.between` });
+        }
+        if (min === undefined && max === undefined) throw new InvalidArgumentError(`${f}.between: give min, max or both`, { field: `${f}.between` });
+        if (min !== undefined && max !== undefined && min > max) {
+          throw new InvalidArgumentError(`${f}.between: min ${min} is greater than max ${max}`, { field: `${f}.between` });
+        }
+        break;
+      }
+      case "valuesInSet":
+        if (rule.rule.value.values.length === 0) throw new InvalidArgumentError(`${f}.values_in_set: list at least one value`, { field: `${f}.values_in_set` });
+        rule.rule.value.values.forEach((v, j) => {
+          if (!valueFitsType(v, { ...type, list: false })) {
+            throw new InvalidArgumentError(`${f}.values_in_set.values[${j}]: not a ${describeType(type)}`, { field: `${f}.values_in_set.values[${j}]` });
+          }
+        });
+        break;
+      case "regexMatch":
+        if (type.list || type.scalar !== ScalarType.STRING) {
+          throw new InvalidArgumentError(`${f}.regex_match: column "${column.name}" is ${describeType(type)}, not string`, { field: `${f}.regex_match` });
+        }
+        try {
+          new RegExp(rule.rule.value.pattern, "u");
+        } catch {
+          throw new InvalidArgumentError(`${f}.regex_match.pattern: not a valid regular expression`, { field: `${f}.regex_match.pattern` });
+        }
+        break;
+      case "notNull":
+      case "unique":
+        break;
+      case undefined:
+        throw new InvalidArgumentError(`${f}: choose a rule (between, not_null, unique, values_in_set, regex_match)`, { field: f });
+    }
+  });
+}
+
+/** Whether a literal value can stand in a column of the type. Null (no kind) always fits. */
+export function valueFitsType(value: Value, type: DataType): boolean {
+  const kind = value.kind;
+  if (kind.case === undefined) return true;
+  if (type.list) {
+    return kind.case === "listValue" && kind.value.values.every((v) => valueFitsType(v, { ...type, list: false }));
+  }
+  switch (type.scalar) {
+    case ScalarType.BOOL:
+      return kind.case === "boolValue";
+    case ScalarType.INT32:
+      return kind.case === "int32Value" || (kind.case === "int64Value" && kind.value >= -(2n ** 31n) && kind.value < 2n ** 31n);
+    case ScalarType.INT64:
+      return kind.case === "int64Value" || kind.case === "int32Value";
+    case ScalarType.FLOAT:
+    case ScalarType.DOUBLE:
+      return kind.case === "floatValue" || kind.case === "doubleValue";
+    case ScalarType.STRING:
+      return kind.case === "stringValue";
+    case ScalarType.BYTES:
+      return kind.case === "bytesValue";
+    case ScalarType.TIMESTAMP:
+      return kind.case === "timestampValue";
+    case ScalarType.DATE:
+      return kind.case === "dateValue";
+    case ScalarType.UNSPECIFIED:
+      return false;
+  }
+}
+
+function truncate(value: string): string {
+  return value.length > 80 ? `${value.slice(0, 77)}...` : value;
+}
+
+/** The user-given definition: what get-or-create compares. */
+export function definitionOf(fg: FeatureGroup): FeatureGroup {
+  const copy = clone(FeatureGroupSchema, fg);
+  copy.id = 0n;
+  copy.createTime = undefined;
+  copy.updateTime = undefined;
+  copy.etag = "";
+  return copy;
+}
+
+export function sameDefinition(a: FeatureGroup, b: FeatureGroup): boolean {
+  return equals(FeatureGroupSchema, definitionOf(a), definitionOf(b));
+}
+
+/** Fields UpdateFeatureGroup may change on an existing version; anything else needs a new version. */
+export const MUTABLE_GROUP_FIELDS = ["description", "tags", "custom_metadata", "statistics_config", "validation_rules", "online_ttl"] as const;
+
+/** Applies the mutable fields of `patch` (those in `paths`) onto a copy of `current`. */
+export function patchFeatureGroup(current: FeatureGroup, patch: FeatureGroup, paths: readonly string[]): FeatureGroup {
+  const next = clone(FeatureGroupSchema, current);
+  for (const path of paths) {
+    switch (path) {
+      case "description":
+        next.description = patch.description;
+        break;
+      case "tags":
+        next.tags = [...patch.tags];
+        break;
+      case "custom_metadata":
+        next.customMetadata = { ...patch.customMetadata };
+        break;
+      case "statistics_config":
+        next.statisticsConfig = patch.statisticsConfig;
+        break;
+      case "validation_rules":
+        next.validationRules = [...patch.validationRules];
+        break;
+      case "online_ttl":
+        next.onlineTtl = patch.onlineTtl;
+        break;
+    }
+  }
+  return create(FeatureGroupSchema, next);
+}

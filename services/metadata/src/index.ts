@@ -1,0 +1,2 @@
+export { loadMetadataConfig, type MetadataConfig } from "./config.js";
+export { startMetadataService, type MetadataStartOptions } from "./server.js";

@@ -1,0 +1,161 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { Pool } from "pg";
+import { InvalidArgumentError } from "@granary/errors";
+import { LineageDirection, type MetadataService } from "@granary/proto/metadata";
+import { validateFeatureGroup } from "./domain/feature-group-rules.js";
+import { checkIdentifier } from "./domain/names.js";
+import { TRANSFORMATION_FUNCTIONS } from "./domain/transformation-functions.js";
+import type { ChangeFeed } from "./store/change-feed.js";
+import * as commits from "./store/commits-store.js";
+import * as groups from "./store/feature-groups-store.js";
+import * as views from "./store/feature-views-store.js";
+import * as lineage from "./store/lineage-store.js";
+import * as projects from "./store/projects-store.js";
+import { search } from "./store/search-store.js";
+import * as statistics from "./store/statistics-store.js";
+import * as datasets from "./store/training-datasets-store.js";
+import * as reports from "./store/validation-reports-store.js";
+
+export interface MetadataHandlerDeps {
+  readonly pool: Pool;
+  readonly changes: ChangeFeed;
+  /** Aborted when the service starts draining: open watches end so clients resume elsewhere. */
+  readonly drainSignal: AbortSignal;
+}
+
+/**
+ * Handlers of granary.metadata.v1.MetadataService: translate requests into store calls. Names and
+ * simple ranges are checked by protovalidate before these run; definitions by the domain rules.
+ */
+export function createMetadataHandlers({ pool, changes, drainSignal }: MetadataHandlerDeps): ServiceImpl<typeof MetadataService> {
+  return {
+    createProject: async (req) => ({ project: await projects.createProject(pool, req.name, req.description) }),
+    getProject: async (req) => ({ project: await projects.getProject(pool, req.name) }),
+    listProjects: async (req) => {
+      const page = await projects.listProjects(pool, req.pageSize, req.pageToken);
+      return { projects: page.items, nextPageToken: page.nextPageToken };
+    },
+    deleteProject: async (req) => {
+      await projects.deleteProject(pool, req.name, req.etag);
+      return {};
+    },
+
+    createFeatureGroup: async (req) => {
+      const fg = req.featureGroup!;
+      validateFeatureGroup(fg);
+      return groups.createFeatureGroup(pool, fg);
+    },
+    getFeatureGroup: async (req) => ({ featureGroup: await groups.getFeatureGroup(pool, req.project, req.name, req.version) }),
+    listFeatureGroups: async (req) => {
+      const page = await groups.listFeatureGroups(pool, req.project, req);
+      return { featureGroups: page.items, nextPageToken: page.nextPageToken };
+    },
+    updateFeatureGroup: async (req) => {
+      const fg = req.featureGroup!;
+      checkRef(fg.project, fg.name, fg.version, "feature_group");
+      return { featureGroup: await groups.updateFeatureGroup(pool, fg, req.updateMask?.paths ?? []) };
+    },
+    appendFeatures: async (req) => ({
+      featureGroup: await groups.appendFeatures(pool, req.project, req.name, req.version, req.columns, req.etag),
+    }),
+    deleteFeatureGroup: async (req) => {
+      await groups.deleteFeatureGroup(pool, req.project, req.name, req.version, req.etag);
+      return {};
+    },
+
+    createFeatureView: async (req) => views.createFeatureView(pool, req.featureView!),
+    getFeatureView: async (req) => ({ featureView: await views.getFeatureView(pool, req.project, req.name, req.version) }),
+    listFeatureViews: async (req) => {
+      const page = await views.listFeatureViews(pool, req.project, req);
+      return { featureViews: page.items, nextPageToken: page.nextPageToken };
+    },
+    updateFeatureView: async (req) => {
+      const view = req.featureView!;
+      checkRef(view.project, view.name, view.version, "feature_view");
+      return { featureView: await views.updateFeatureView(pool, view, req.updateMask?.paths ?? []) };
+    },
+    deleteFeatureView: async (req) => {
+      await views.deleteFeatureView(pool, req.project, req.name, req.version, req.etag);
+      return {};
+    },
+
+    listTransformationFunctions: () => ({ functions: [...TRANSFORMATION_FUNCTIONS] }),
+
+    createTrainingDataset: async (req) => {
+      const td = req.trainingDataset!;
+      checkRef(td.project, td.featureView?.name ?? "", td.featureView?.version ?? 0, "training_dataset.feature_view");
+      return { trainingDataset: await datasets.createTrainingDataset(pool, td) };
+    },
+    getTrainingDataset: async (req) => ({ trainingDataset: await datasets.getTrainingDataset(pool, req.project, req.featureView!, req.version) }),
+    listTrainingDatasets: async (req) => {
+      const page = await datasets.listTrainingDatasets(pool, req.project, req.featureView!, req.pageSize, req.pageToken);
+      return { trainingDatasets: page.items, nextPageToken: page.nextPageToken };
+    },
+    updateTrainingDataset: async (req) => {
+      const td = req.trainingDataset!;
+      checkRef(td.project, td.featureView?.name ?? "", td.featureView?.version ?? 0, "training_dataset.feature_view");
+      return { trainingDataset: await datasets.updateTrainingDataset(pool, td, req.updateMask?.paths ?? []) };
+    },
+    deleteTrainingDataset: async (req) => {
+      await datasets.deleteTrainingDataset(pool, req.project, req.featureView!, req.version, req.etag);
+      return {};
+    },
+
+    createCommit: async (req) => {
+      const commit = req.commit!;
+      checkRef(commit.project, commit.featureGroup?.name ?? "", commit.featureGroup?.version ?? 0, "commit.feature_group");
+      return { commit: await commits.createCommit(pool, commit) };
+    },
+    getCommit: async (req) => ({ commit: await commits.getCommit(pool, req.project, req.featureGroup!, req.id) }),
+    listCommits: async (req) => {
+      const page = await commits.listCommits(pool, req.project, req.featureGroup!, { pageSize: req.pageSize, pageToken: req.pageToken, window: req.ingestionTimeRange });
+      return { commits: page.items, nextPageToken: page.nextPageToken };
+    },
+    updateCommit: async (req) => {
+      const commit = req.commit!;
+      checkRef(commit.project, commit.featureGroup?.name ?? "", commit.featureGroup?.version ?? 0, "commit.feature_group");
+      return { commit: await commits.updateCommit(pool, commit, req.updateMask?.paths ?? []) };
+    },
+
+    putStatistics: async (req) => {
+      checkIdentifier(req.statistics!.project, "statistics.project", "project");
+      return { statistics: await statistics.putStatistics(pool, req.statistics!) };
+    },
+    getStatistics: async (req) => ({ statistics: await statistics.getStatistics(pool, req.project, req.subject!) }),
+
+    createValidationReport: async (req) => {
+      const report = req.report!;
+      checkRef(report.project, report.featureGroup?.name ?? "", report.featureGroup?.version ?? 0, "report.feature_group");
+      return { report: await reports.createValidationReport(pool, report) };
+    },
+    listValidationReports: async (req) => {
+      const page = await reports.listValidationReports(pool, req.project, req.featureGroup!, req.pageSize, req.pageToken);
+      return { reports: page.items, nextPageToken: page.nextPageToken };
+    },
+
+    createLineageEdge: async (req) => {
+      lineage.validateEdge(req.edge!);
+      await lineage.createEdge(pool, req.project, req.edge!);
+      return { edge: req.edge };
+    },
+    getLineage: async (req) => {
+      const direction = req.direction === LineageDirection.UNSPECIFIED ? LineageDirection.BOTH : req.direction;
+      return lineage.getLineage(pool, req.project, req.node!, direction, req.depth);
+    },
+
+    search: async (req) => search(pool, req.project, req),
+
+    async *watchChanges(req, ctx) {
+      const signal = AbortSignal.any([ctx.signal, drainSignal]);
+      for await (const item of changes.watch(req.project, req.fromRevision, signal)) {
+        yield "caughtUp" in item ? { headRevision: item.headRevision } : { change: item };
+      }
+    },
+  };
+}
+
+function checkRef(project: string, name: string, version: number, field: string): void {
+  checkIdentifier(project, `${field.split(".")[0]}.project`, "project");
+  checkIdentifier(name, `${field}.name`, "name");
+  if (version < 1) throw new InvalidArgumentError(`${field}.version must be 1 or more`, { field: `${field}.version` });
+}

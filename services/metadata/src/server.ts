@@ -1,0 +1,74 @@
+import { join } from "node:path";
+import { guardDatabase, openServiceDatabase } from "@granary/postgres";
+import { MetadataService } from "@granary/proto/metadata";
+import { createServer, defineService, translateHandlerErrors, type RunningService } from "@granary/server";
+import type { Logger } from "@granary/telemetry";
+import type { MetadataConfig } from "./config.js";
+import { createMetadataHandlers } from "./metadata-service.js";
+import { ChangeFeed } from "./store/change-feed.js";
+import { METADATA_MIGRATIONS, METADATA_SCHEMA } from "./store/migrations.js";
+
+export interface MetadataStartOptions {
+  /** A PostgreSQL already chosen by the caller (`npm start` shares one embedded server). */
+  databaseUrl?: string;
+}
+
+/**
+ * Connects to PostgreSQL and migrates, then serves; SERVING once the schema is current, NOT_SERVING
+ * whenever PostgreSQL stops answering, SERVING again when it is back.
+ */
+export async function startMetadataService(
+  config: MetadataConfig,
+  logger: Logger,
+  options: MetadataStartOptions = {},
+): Promise<RunningService> {
+  const log = logger.child({ component: "metadata" });
+  const database = await openServiceDatabase({
+    databaseUrl: options.databaseUrl ?? config.database.url,
+    embeddedDataDir: join(config.common.dataDir, "metadata"),
+    poolSize: config.database.poolSize,
+    applicationName: "granary-metadata",
+    schema: METADATA_SCHEMA,
+    migrations: METADATA_MIGRATIONS,
+    logger: log,
+  });
+  const changes = new ChangeFeed(database.pool, log);
+  await changes.start();
+  const draining = new AbortController();
+  const handlers = createMetadataHandlers({ pool: database.pool, changes, drainSignal: draining.signal });
+  let server: ReturnType<typeof createServer> | undefined;
+  const guard = guardDatabase(database.pool, { logger: log, onChange: (up) => server?.setServing(up) });
+  server = createServer({
+    name: "metadata",
+    config: config.server,
+    logger: log,
+    services: [
+      defineService(
+        MetadataService,
+        translateHandlerErrors(handlers, guard.translate),
+      ),
+    ],
+  });
+  const close = async () => {
+    guard.stop();
+    await changes.close();
+    await database.close();
+  };
+  try {
+    await server.start();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  server.setServing(true);
+  log.info({ address: server.address }, "metadata service listening");
+  return {
+    name: "metadata",
+    address: server.address,
+    async stop() {
+      draining.abort();
+      await server.shutdown();
+      await close();
+    },
+  };
+}

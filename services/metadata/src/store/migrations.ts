@@ -1,0 +1,7 @@
+import { loadMigrations, type Migration } from "@granary/postgres";
+
+/** The metadata service's own schema in PostgreSQL. */
+export const METADATA_SCHEMA = "granary_metadata";
+
+/** store/sql/NNNN-name.sql, applied in order at start under an advisory lock. */
+export const METADATA_MIGRATIONS: readonly Migration[] = loadMigrations(new URL("./sql/", import.meta.url));

@@ -1,0 +1,57 @@
+import { EnvReader, readCommonConfig, readServerConfig, readServiceAddress, type CommonConfig, type Env, type ServerConfig } from "@granary/config";
+import { join } from "node:path";
+
+/** Where a test may make the service die, to check that a restart converges (never set in production). */
+export type CrashPoint = "after-files" | "after-commit";
+
+export interface OfflineConfig {
+  readonly server: ServerConfig;
+  readonly common: CommonConfig;
+  /** Root of the Parquet history: <root>/<project>/<group>/v<version>/<commit sequence>/part-*.parquet */
+  readonly dataRoot: string;
+  readonly duckdb: {
+    readonly threads: number;
+    /** DuckDB's memory limit, such as "1GB"; it spills to disk beyond it. */
+    readonly memoryLimit: string;
+    /** Queries running at once; more wait their turn, so one large query cannot starve the rest. */
+    readonly maxQueries: number;
+  };
+  readonly metadataAddress: string;
+  readonly onlineAddress: string;
+  /** How long Insert waits for the online push of its commit before answering anyway. */
+  readonly onlinePushWaitMs: number;
+  /** Target size of one Arrow message (reads) and of one online WriteRows request. */
+  readonly messageBytes: number;
+  /** Testing only (GRANARY_OFFLINE_CRASH_AT): kill the process at this step of every insert. */
+  readonly crashAt: CrashPoint | undefined;
+}
+
+export function loadOfflineConfig(env: Env = process.env): Readonly<OfflineConfig> {
+  const r = new EnvReader(env);
+  const common = readCommonConfig(r, "granary-offline");
+  const memoryLimit = r.string("GRANARY_OFFLINE_DUCKDB_MEMORY", "1GB");
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) {
+    r.problem(`GRANARY_OFFLINE_DUCKDB_MEMORY must be a size such as 1GB, got "${memoryLimit}"`);
+  }
+  const crash = r.string("GRANARY_OFFLINE_CRASH_AT", "");
+  if (crash !== "" && crash !== "after-files" && crash !== "after-commit") {
+    r.problem(`GRANARY_OFFLINE_CRASH_AT must be after-files or after-commit, got "${crash}"`);
+  }
+  const config: OfflineConfig = {
+    server: readServerConfig(r, "offline"),
+    common,
+    dataRoot: r.string("GRANARY_OFFLINE_DATA_ROOT", join(common.dataDir, "offline")),
+    duckdb: {
+      threads: r.int("GRANARY_OFFLINE_DUCKDB_THREADS", 2, { min: 1, max: 256 }),
+      memoryLimit,
+      maxQueries: r.int("GRANARY_OFFLINE_MAX_QUERIES", 4, { min: 1, max: 64 }),
+    },
+    metadataAddress: readServiceAddress(r, "metadata"),
+    onlineAddress: readServiceAddress(r, "online"),
+    onlinePushWaitMs: r.int("GRANARY_OFFLINE_ONLINE_PUSH_WAIT_MS", 15_000, { min: 0, max: 600_000 }),
+    messageBytes: r.int("GRANARY_OFFLINE_MESSAGE_BYTES", 1024 * 1024, { min: 4096, max: 3 * 1024 * 1024 }),
+    crashAt: crash === "" ? undefined : (crash as CrashPoint),
+  };
+  r.finish();
+  return Object.freeze(config);
+}

@@ -1,0 +1,63 @@
+import { InvalidArgumentError } from "@granary/errors";
+import type { FeatureGroup, Filter } from "@granary/proto/metadata";
+import type { TimeRange } from "@granary/proto/types";
+import { filterSql } from "../sql/filter-sql.js";
+import { fileList, quoteIdent, timestampMicros } from "../sql/sql-text.js";
+import { isInsert, type CommitEntry } from "../store/commit-log.js";
+import { duckTypeSql } from "../types/column-types.js";
+import { groupSourceSql, SEQUENCE_COLUMN } from "./group-source.js";
+
+export type AsOf = { kind: "now" } | { kind: "commit"; id: bigint } | { kind: "time"; micros: bigint };
+
+/** The commits a read "as of" sees: exactly those made by then. */
+export function commitsAsOf(commits: readonly CommitEntry[], asOf: AsOf): readonly CommitEntry[] {
+  switch (asOf.kind) {
+    case "now":
+      return commits;
+    case "commit":
+      return commits.filter((c) => c.id <= asOf.id);
+    case "time":
+      return commits.filter((c) => c.ingestionMicros <= asOf.micros);
+  }
+}
+
+/** Requested columns, checked against the group; empty means all, in group order. */
+export function checkColumns(group: FeatureGroup, columns: readonly string[], field = "columns"): string[] {
+  if (columns.length === 0) return group.columns.map((c) => c.name);
+  const known = new Set(group.columns.map((c) => c.name));
+  const unknown = columns.filter((c) => !known.has(c));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(`${field}: ${unknown.map((u) => `"${u}"`).join(", ")} ${unknown.length === 1 ? "is not a column" : "are not columns"} of feature group "${group.name}" version ${group.version}`, { field });
+  }
+  if (new Set(columns).size !== columns.length) throw new InvalidArgumentError(`${field}: a column is listed twice`, { field });
+  return [...columns];
+}
+
+/** SQL of Read: the group's rows as the chosen commits left them, filtered, limited. */
+export function readSql(root: (f: string) => string, group: FeatureGroup, commits: readonly CommitEntry[], columns: readonly string[], filter: Filter | undefined, limit: bigint): string {
+  const types = new Map(group.columns.map((c) => [c.name, c.type!]));
+  const where = filter ? ` WHERE ${filterSql(filter, (name) => (types.has(name) ? { expr: quoteIdent(name), type: types.get(name)! } : undefined), "filter")}` : "";
+  const source = groupSourceSql(root, group, commits);
+  const lim = limit > 0n ? ` LIMIT ${limit}` : "";
+  return `SELECT ${columns.map(quoteIdent).join(", ")} FROM ${source} t${where}${lim}`;
+}
+
+/**
+ * SQL of ReadChanges: the rows of every commit ingested in [start, end), with the commit's id and
+ * whether the row is a deletion (tombstones carry only the key), ordered by commit.
+ */
+export function changesSql(root: (f: string) => string, group: FeatureGroup, commits: readonly CommitEntry[], window: TimeRange, columns: readonly string[]): string {
+  const start = window.start ? timestampMicros(window.start) : undefined;
+  const end = window.end ? timestampMicros(window.end) : undefined;
+  const inWindow = commits.filter((c) => (start === undefined || c.ingestionMicros >= start) && (end === undefined || c.ingestionMicros < end) && c.files.length > 0);
+  const types = new Map(group.columns.map((c) => [c.name, c.type!]));
+  const typed = columns.map((c) => `NULL::${duckTypeSql(types.get(c)!)} AS ${quoteIdent(c)}`);
+  const empty = `SELECT ${[...typed, "NULL::BIGINT AS _commit_id", "NULL::BOOLEAN AS _deleted"].join(", ")} WHERE false`;
+  if (inWindow.length === 0) return empty;
+  const parts = inWindow.map((c) => {
+    const files = fileList(c.files.map(root));
+    return `SELECT * EXCLUDE (${SEQUENCE_COLUMN}), ${c.id}::BIGINT AS _commit_id, ${isInsert(c) ? "false" : "true"} AS _deleted FROM read_parquet(${files}, union_by_name = true)`;
+  });
+  const union = [empty, ...parts].join(" UNION ALL BY NAME ");
+  return `SELECT ${[...columns.map(quoteIdent), "_commit_id", "_deleted"].join(", ")} FROM (${union}) ORDER BY _commit_id`;
+}

@@ -1,0 +1,127 @@
+import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+
+/**
+ * Where commits live under the data root:
+ *
+ *   <root>/<project>/<group>/v<version>/<sequence>/part-00000.parquet
+ *
+ * `<sequence>` is the commit's sequence number, zero-padded to 20 digits. It is chosen before the
+ * commit is recorded (the record lists the files, and its id is assigned by the metadata service
+ * when it is recorded), and commits of a group are recorded in sequence order, so sequence numbers
+ * grow with commit ids. A commit is written under `.tmp-<sequence>`, made durable, then renamed.
+ */
+export const PART_FILE = "part-00000.parquet";
+const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const SEQUENCE = /^\d{20}$/;
+
+export function groupPath(project: string, name: string, version: number): string {
+  return `${project}/${name}/v${version}`;
+}
+
+export function sequenceName(sequence: bigint): string {
+  return sequence.toString().padStart(20, "0");
+}
+
+/** The sequence number of a commit file path (relative to the root), if it follows the layout. */
+export function sequenceOfFile(path: string): bigint | undefined {
+  const parts = path.split("/");
+  const dir = parts[parts.length - 2];
+  return dir && SEQUENCE.test(dir) ? BigInt(dir) : undefined;
+}
+
+/** A commit being written: its temporary directory, and where it goes once durable. */
+export interface StagedCommit {
+  readonly tmpDir: string;
+  readonly finalDir: string;
+  /** The files' paths relative to the root, as the commit records them. */
+  readonly files: readonly string[];
+  /** Absolute path of the single part file inside the temporary directory. */
+  readonly tmpFile: string;
+}
+
+export class CommitLayout {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  absolute(relative: string): string {
+    return join(this.root, relative);
+  }
+
+  async stage(project: string, name: string, version: number, sequence: bigint): Promise<StagedCommit> {
+    const group = groupPath(project, name, version);
+    const dir = sequenceName(sequence);
+    const tmpDir = join(this.root, group, `.tmp-${dir}`);
+    await rm(tmpDir, { recursive: true, force: true });
+    await mkdir(tmpDir, { recursive: true });
+    return { tmpDir, finalDir: join(this.root, group, dir), files: [`${group}/${dir}/${PART_FILE}`], tmpFile: join(tmpDir, PART_FILE) };
+  }
+
+  /** Makes a staged commit durable: fsync its files and directory, rename it into place, fsync the parent. */
+  async publish(staged: StagedCommit): Promise<void> {
+    for (const name of await readdir(staged.tmpDir)) await fsyncPath(join(staged.tmpDir, name));
+    await fsyncPath(staged.tmpDir);
+    await rename(staged.tmpDir, staged.finalDir);
+    await fsyncPath(join(staged.finalDir, ".."));
+  }
+
+  /** Removes a commit's files, staged or published, whose recording was never attempted. */
+  async discard(staged: StagedCommit): Promise<void> {
+    await rm(staged.tmpDir, { recursive: true, force: true });
+    await rm(staged.finalDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Deletes commit directories no recorded commit lists (written by an insert that died before
+   * recording it) and leftover temporary directories. Run at start, once the commit log is current
+   * and before any insert. Returns the deleted paths, relative to the root.
+   */
+  async removeUnrecorded(recorded: ReadonlySet<string>): Promise<string[]> {
+    const removed: string[] = [];
+    for (const project of await dirs(this.root)) {
+      if (!NAME.test(project)) continue;
+      for (const group of await dirs(join(this.root, project))) {
+        if (!NAME.test(group)) continue;
+        for (const version of await dirs(join(this.root, project, group))) {
+          if (!/^v\d+$/.test(version)) continue;
+          const base = `${project}/${group}/${version}`;
+          for (const dir of await dirs(join(this.root, base))) {
+            const orphan = dir.startsWith(".tmp-") || (SEQUENCE.test(dir) && !recorded.has(`${base}/${dir}`));
+            if (!orphan) continue;
+            await rm(join(this.root, base, dir), { recursive: true, force: true });
+            removed.push(`${base}/${dir}`);
+          }
+        }
+      }
+    }
+    return removed;
+  }
+}
+
+/** The commit directories (relative to the root) that recorded commits list. */
+export function recordedDirs(files: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const f of files) out.add(f.slice(0, f.lastIndexOf("/")));
+  return out;
+}
+
+export async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function dirs(path: string): Promise<string[]> {
+  try {
+    return (await readdir(path, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+}

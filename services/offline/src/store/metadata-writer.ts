@@ -1,0 +1,46 @@
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
+import { create } from "@bufbuild/protobuf";
+import { UnavailableError } from "@granary/errors";
+import type { Commit, MetadataService, Statistics, TrainingDataset, ValidationReport } from "@granary/proto/metadata";
+
+/** What the offline service records in the metadata service. */
+export interface MetadataWriter {
+  createCommit(commit: Commit): Promise<Commit>;
+  updateCommit(commit: Commit, paths: readonly string[]): Promise<Commit>;
+  createValidationReport(report: ValidationReport): Promise<ValidationReport>;
+  putStatistics(statistics: Statistics): Promise<Statistics>;
+  createTrainingDataset(dataset: TrainingDataset): Promise<TrainingDataset>;
+  updateTrainingDataset(dataset: TrainingDataset, paths: readonly string[]): Promise<TrainingDataset>;
+}
+
+/** The metadata service over gRPC; its outages become UNAVAILABLE, its other errors pass through. */
+export function metadataWriter(client: Client<typeof MetadataService>, timeoutMs = 30_000): MetadataWriter {
+  const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (err) {
+      throw translate(err, what);
+    }
+  };
+  const options = { timeoutMs };
+  return {
+    createCommit: (commit) => call("record the commit", async () => (await client.createCommit({ commit }, options)).commit!),
+    updateCommit: (commit, paths) =>
+      call("update the commit", async () => (await client.updateCommit({ commit, updateMask: create(FieldMaskSchema, { paths: [...paths] }) }, options)).commit!),
+    createValidationReport: (report) => call("store the validation report", async () => (await client.createValidationReport({ report }, options)).report!),
+    putStatistics: (statistics) => call("store statistics", async () => (await client.putStatistics({ statistics }, options)).statistics!),
+    createTrainingDataset: (trainingDataset) =>
+      call("record the training dataset", async () => (await client.createTrainingDataset({ trainingDataset }, options)).trainingDataset!),
+    updateTrainingDataset: (trainingDataset, paths) =>
+      call("update the training dataset", async () =>
+        (await client.updateTrainingDataset({ trainingDataset, updateMask: create(FieldMaskSchema, { paths: [...paths] }) }, options)).trainingDataset!),
+  };
+}
+
+export function translate(err: unknown, what: string): unknown {
+  if (err instanceof ConnectError && (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded)) {
+    return new UnavailableError(`could not ${what}: the metadata service is unavailable; retry later`, { cause: err });
+  }
+  return err;
+}

@@ -1,0 +1,247 @@
+import { InvalidArgumentError } from "@granary/errors";
+import { ColumnRole, type FeatureGroup, type Filter, type OutputColumn, type SplitSpec } from "@granary/proto/metadata";
+import type { DataType } from "@granary/proto/types";
+import { duckTypeSql } from "../types/column-types.js";
+import { filterSql, type FilterColumn } from "../sql/filter-sql.js";
+import { quoteIdent, timestampLiteral, timestampMicros } from "../sql/sql-text.js";
+import { groupSourceSql, latestPerKeySql, SEQUENCE_COLUMN } from "../read/group-source.js";
+import type { CommitEntry } from "../store/commit-log.js";
+import type { PlanNode, ViewPlan } from "./view-plan.js";
+
+/** Where the spine rows come from. */
+export type SpineSource =
+  /** The root (label) group's rows with event time in [start, end), in event-time order. */
+  | { readonly kind: "range"; readonly startMicros: bigint | undefined; readonly endMicros: bigint | undefined }
+  /** The root group's latest row per key; the other groups as of `nowMicros`. */
+  | { readonly kind: "latest"; readonly nowMicros: bigint }
+  /** A table of caller rows (staged), in their order; `time` is its event-time column. */
+  | { readonly kind: "table"; readonly table: string; readonly columns: ReadonlyMap<string, DataType>; readonly time: string | undefined; readonly nowMicros: bigint };
+
+export interface PitOptions {
+  /** Roles of the view's query columns to return. */
+  readonly roles: ReadonlySet<ColumnRole>;
+  readonly includeEventTimes: boolean;
+  /** Request parameters of on-demand features, returned as hidden `_rp_<name>` columns. */
+  readonly requestParameters: ReadonlyMap<string, DataType>;
+  readonly extraFilter?: Filter | undefined;
+  readonly split?: SplitSpec | undefined;
+}
+
+/** A column of the point-in-time result, in order. */
+export type PitColumn =
+  | { readonly kind: "output"; readonly name: string; readonly output: OutputColumn }
+  | { readonly kind: "event_time"; readonly name: string; readonly node: PlanNode }
+  | { readonly kind: "parameter"; readonly name: string; readonly parameter: string }
+  | { readonly kind: "split"; readonly name: string };
+
+export interface PitQuery {
+  readonly sql: string;
+  readonly columns: readonly PitColumn[];
+}
+
+export const ROW_COLUMN = "_row";
+export const SPLIT_COLUMN = "split";
+const col = (node: number, name: string) => quoteIdent(`g${node}_${name}`);
+const spineCol = (name: string) => quoteIdent(`sp_${name}`);
+
+/**
+ * The point-in-time join of a view as one DuckDB query. For every spine row (keys and an event
+ * time `_ts`), each group contributes its row with the greatest event time ≤ `_ts` (ASOF LEFT
+ * JOIN), null when there is none or when it is older than the group's TTL at `_ts`; keys of a
+ * nested join are read from the row its parent contributed (so from the parent as of `_ts`), or
+ * from the caller's spine when it carries them. Ties on (key, event time) cannot reach the join:
+ * the group's rows are already reduced to the latest commit's (see groupSourceSql). Groups
+ * without an event time join on their key alone. Output rows are the spine rows (minus those an
+ * inner join, a filter or a time split drops), in spine order.
+ */
+export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: FeatureGroup) => readonly CommitEntry[], root: (f: string) => string, options: PitOptions): PitQuery {
+  const nodes = plan.nodes;
+  const rootNode = nodes[0]!;
+  const rootGroup = rootNode.group;
+  const ctes: string[] = [];
+  const source = (node: PlanNode, extra: readonly string[] = []) => {
+    const g = node.group;
+    const cols = new Set([...g.primaryKey, ...(g.eventTime ? [g.eventTime] : []), ...node.needed, ...extra]);
+    return groupSourceSql(root, g, commitsOf(g), { columns: g.columns.map((c) => c.name).filter((c) => cols.has(c)), withSequence: extra.includes(SEQUENCE_COLUMN) });
+  };
+  const rootParams = [...options.requestParameters.keys()].filter((p) => rootGroup.columns.some((c) => c.name === p));
+
+  // s0: the spine. Output rows follow `rowOrder`; the random split hashes `rowKey`.
+  let rootFromSpine: boolean;
+  let rowOrder: string = ROW_COLUMN;
+  let rowKey: string = ROW_COLUMN;
+  if (spine.kind === "range" || spine.kind === "latest") {
+    rootFromSpine = true;
+    if (!rootGroup.eventTime && spine.kind === "range") {
+      throw new InvalidArgumentError(`feature group "${rootGroup.name}" has no event time: give a spine (rows with keys and an event time) instead of a time range`);
+    }
+    const et = rootGroup.eventTime ? quoteIdent(rootGroup.eventTime) : undefined;
+    const captured = new Set([...rootNode.needed, ...rootGroup.primaryKey, ...rootParams]);
+    const select = [...captured].map((c) => `r.${quoteIdent(c)} AS ${col(0, c)}`);
+    const conditions: string[] = [];
+    let from: string;
+    let ts: string;
+    if (spine.kind === "range") {
+      from = source(rootNode);
+      ts = `r.${et}::TIMESTAMP`;
+      if (spine.startMicros !== undefined) conditions.push(`r.${et}::TIMESTAMP >= ${timestampLiteral(spine.startMicros)}`);
+      if (spine.endMicros !== undefined) conditions.push(`r.${et}::TIMESTAMP < ${timestampLiteral(spine.endMicros)}`);
+    } else {
+      const cols = rootGroup.columns.map((c) => c.name).filter((c) => captured.has(c) || c === rootGroup.eventTime);
+      from = latestPerKeySql(rootGroup, source(rootNode, [SEQUENCE_COLUMN]), cols);
+      ts = timestampLiteral(spine.nowMicros);
+    }
+    if (rootNode.filter) conditions.push(filterSql(rootNode.filter, groupColumns(rootGroup, (c) => `r.${quoteIdent(c)}`), "feature_view.query.filter"));
+    if (et) select.push(`r.${et}::TIMESTAMP AS ${col(0, "_et")}`);
+    const where = conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : "";
+    // The spine order (event time, then key) is applied once, to the result: no row numbering.
+    const key = rootGroup.primaryKey.map((k) => col(0, k));
+    rowOrder = ["_ts", ...key].join(", ");
+    rowKey = key.length === 1 ? `${key[0]}, _ts` : `${key.join(", ")}, _ts`;
+    ctes.push(`s0 AS (SELECT ${select.join(", ")}, ${ts} AS _ts, true AS ${col(0, "_found")} FROM ${from} r${where})`);
+  } else {
+    const hasRootKey = rootGroup.primaryKey.every((k) => spine.columns.has(k));
+    rootFromSpine = false;
+    const ts = spine.time ? `t.${quoteIdent(spine.time)}::TIMESTAMP` : timestampLiteral(spine.nowMicros);
+    const spineCols = [...spine.columns.keys()].map((c) => `t.${quoteIdent(c)} AS ${spineCol(c)}`);
+    ctes.push(`s0 AS (SELECT ${spineCols.join(", ")}, ${ts} AS _ts, t.rowid::BIGINT AS ${ROW_COLUMN} FROM ${spine.table} t)`);
+    if (!hasRootKey) {
+      // No root key: the root group is not looked up; its outputs come from the spine or are null.
+      const nulls = [...rootNode.needed].map((c) => `NULL::${duckTypeSql(rootGroup.columns.find((x) => x.name === c)!.type!)} AS ${col(0, c)}`);
+      ctes.push(`s0b AS (SELECT *, ${[...nulls, `false AS ${col(0, "_found")}`, `NULL::TIMESTAMP AS ${col(0, "_et")}`].join(", ")} FROM s0)`);
+    }
+  }
+
+  // One join per group; the root is joined too when the spine is the caller's and has its key.
+  let previous = ctes.length === 1 ? "s0" : "s0b";
+  const joined = new Set<number>(rootFromSpine || previous === "s0b" ? [0] : []);
+  const spineHas = (name: string) => spine.kind === "table" && spine.columns.has(name);
+  const keyExpr = (node: PlanNode, part: number): string => {
+    if (node.parent === undefined) return `l.${spineCol(node.rightOn[part] ?? node.group.primaryKey[part]!)}`;
+    const parent = nodes[node.parent]!;
+    const left = node.leftOn[part]!;
+    const fromParent = `l.${col(parent.index, left)}`;
+    return spineHas(parent.prefix + left) ? `COALESCE(l.${spineCol(parent.prefix + left)}, ${fromParent})` : fromParent;
+  };
+  for (const node of nodes) {
+    if (joined.has(node.index)) continue;
+    const g = node.group;
+    const keys = node.parent === undefined ? g.primaryKey : node.rightOn;
+    const keyCols = keys.map((_, p) => `${keyExpr(node, p)} AS _k${p}`);
+    const captured = [...new Set([...node.needed, ...(node.parent === undefined ? rootParams : [])])];
+    const fresh = g.eventTime && node.ttlMicros !== undefined ? `r._et >= l._ts - to_microseconds(${node.ttlMicros}::BIGINT)` : undefined;
+    const found = g.eventTime ? `r._et IS NOT NULL${fresh ? ` AND ${fresh}` : ""}` : `r.${quoteIdent(g.primaryKey[0]!)} IS NOT NULL`;
+    // A missing row is already all nulls (LEFT join); only a row past its TTL needs masking.
+    const value = (expr: string) => (fresh ? `CASE WHEN ${fresh} THEN ${expr} END` : expr);
+    const select = captured.map((c) => `${value(`r.${quoteIdent(c)}`)} AS ${col(node.index, c)}`);
+    if (node.inner) select.push(`(${found}) AS ${col(node.index, "_found")}`);
+    if (g.eventTime && options.includeEventTimes) select.push(`${value("r._et")} AS ${col(node.index, "_et")}`);
+    const on = keys.map((k, p) => `l._k${p} = r.${quoteIdent(k)}`);
+    let right = source(node);
+    let join: string;
+    if (g.eventTime) {
+      right = `(SELECT *, ${quoteIdent(g.eventTime)}::TIMESTAMP AS _et FROM ${right})`;
+      join = `ASOF LEFT JOIN ${right} r ON ${on.join(" AND ")} AND l._ts >= r._et`;
+    } else {
+      join = `LEFT JOIN ${right} r ON ${on.join(" AND ")}`;
+    }
+    const name = `s${ctes.length}`;
+    ctes.push(`${name} AS (SELECT l.* EXCLUDE (${keys.map((_, p) => `_k${p}`).join(", ")}), ${select.join(", ")} FROM (SELECT l.*, ${keyCols.join(", ")} FROM ${previous} l) l ${join})`);
+    previous = name;
+  }
+
+  // The result: chosen outputs, event times, request parameters, the split.
+  const columns: PitColumn[] = [];
+  const select: string[] = [];
+  const outputExpr = new Map<string, { expr: string; type: DataType }>();
+  for (const node of nodes) {
+    for (const { column, output } of node.outputs) {
+      let expr = col(node.index, column);
+      if (node.index === 0 && spineHas(output.name)) expr = `COALESCE(${spineCol(output.name)}, ${expr})`;
+      outputExpr.set(output.name, { expr, type: output.type! });
+    }
+  }
+  for (const output of plan.view.outputColumns) {
+    if (output.role === ColumnRole.ON_DEMAND || !options.roles.has(output.role)) continue;
+    const e = outputExpr.get(output.name);
+    if (!e) continue;
+    select.push(`${e.expr} AS ${quoteIdent(output.name)}`);
+    columns.push({ kind: "output", name: output.name, output });
+  }
+  if (options.includeEventTimes) {
+    for (const node of nodes) {
+      if (!node.group.eventTime) continue;
+      const name = `${node.prefix}${node.group.name}_event_time`;
+      select.push(`${col(node.index, "_et")} AS ${quoteIdent(name)}`);
+      columns.push({ kind: "event_time", name, node });
+    }
+  }
+  for (const [parameter, type] of options.requestParameters) {
+    const name = `_rp_${parameter}`;
+    const expr = spineHas(parameter) ? spineCol(parameter) : rootParams.includes(parameter) ? col(0, parameter) : `NULL::${duckTypeSql(type)}`;
+    select.push(`${expr} AS ${quoteIdent(name)}`);
+    columns.push({ kind: "parameter", name, parameter });
+  }
+  const where: string[] = [];
+  for (const node of nodes) {
+    if (node.inner) where.push(col(node.index, "_found"));
+    if (node.filter && !(node.index === 0 && rootFromSpine)) {
+      where.push(filterSql(node.filter, groupColumns(node.group, (c) => col(node.index, c)), "feature_view.query.filter"));
+    }
+  }
+  if (options.extraFilter) {
+    where.push(
+      filterSql(
+        options.extraFilter,
+        (name) => outputExpr.get(name) ?? (rootNode.needed.has(name) ? { expr: col(0, name), type: rootGroup.columns.find((c) => c.name === name)!.type! } : undefined),
+        "extra_filter",
+      ),
+    );
+  }
+  if (options.split?.kind.case) {
+    select.push(`${splitExpr(options.split, rowKey)} AS ${SPLIT_COLUMN}`);
+    columns.push({ kind: "split", name: SPLIT_COLUMN });
+  }
+  const orderColumns = rowOrder.split(", ");
+  select.push(...orderColumns.map((c, i) => `${c} AS _o${i}`));
+  const body = `WITH ${ctes.join(",\n")}\nSELECT ${select.join(", ")} FROM ${previous}${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""}`;
+  const splitFilter = options.split?.kind.case === "time" ? ` WHERE ${SPLIT_COLUMN} IS NOT NULL` : "";
+  const names = columns.map((c) => quoteIdent(c.name)).join(", ");
+  return { sql: `SELECT ${names} FROM (${body})${splitFilter} ORDER BY ${orderColumns.map((_, i) => `_o${i}`).join(", ")}`, columns };
+}
+
+function groupColumns(group: FeatureGroup, expr: (column: string) => string): (name: string) => FilterColumn | undefined {
+  const types = new Map(group.columns.map((c) => [c.name, c.type!]));
+  return (name) => (types.has(name) ? { expr: expr(name), type: types.get(name)! } : undefined);
+}
+
+/**
+ * train / validation / test per row. Random: a hash of the seed and the spine row number, so the
+ * same seed gives the same split whatever else changes; by time: the spine event time's range.
+ */
+export function splitExpr(split: SplitSpec, rowKey: string): string {
+  const kind = split.kind;
+  if (kind.case === "random") {
+    const { train, validation, test, seed } = kind.value;
+    const total = train + validation + test;
+    if (![train, validation, test].every((r) => Number.isFinite(r) && r >= 0) || Math.abs(total - 1) > 1e-6 || train <= 0) {
+      throw new InvalidArgumentError(`split.random: train, validation and test are ratios ≥ 0 summing to 1 with train > 0 (got ${train}, ${validation}, ${test})`, { field: "split.random" });
+    }
+    const u = `((hash(${rowKey}, ${seed.toString()}::UBIGINT) >> 11)::DOUBLE / 9007199254740992.0)`;
+    return `CASE WHEN ${u} < ${train} THEN 'train' WHEN ${u} < ${train + validation} THEN 'validation' ELSE 'test' END`;
+  }
+  if (kind.case === "time") {
+    const inRange = (r: { start?: import("@bufbuild/protobuf/wkt").Timestamp; end?: import("@bufbuild/protobuf/wkt").Timestamp } | undefined) => {
+      if (!r) return "false";
+      const parts = ["true"];
+      if (r.start) parts.push(`_ts >= ${timestampLiteral(timestampMicros(r.start))}`);
+      if (r.end) parts.push(`_ts < ${timestampLiteral(timestampMicros(r.end))}`);
+      return parts.join(" AND ");
+    };
+    const { train, validation, test } = kind.value;
+    if (!train) throw new InvalidArgumentError("split.time.train: give the training time range", { field: "split.time.train" });
+    return `CASE WHEN ${inRange(train)} THEN 'train' WHEN ${inRange(validation)} THEN 'validation' WHEN ${inRange(test)} THEN 'test' END`;
+  }
+  return `'train'`;
+}
+

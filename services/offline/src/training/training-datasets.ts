@@ -1,0 +1,157 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { FailedPreconditionError, NotFoundError } from "@granary/errors";
+import {
+  DatasetSplit,
+  DatasetFileSchema,
+  TrainingDatasetSchema,
+  TrainingDatasetStatus,
+  type FeatureView,
+  type TrainingDataset,
+} from "@granary/proto/metadata";
+import type { TrainingDataQuery } from "@granary/proto/offline";
+import type { DuckConnection } from "../engine/duck-connection.js";
+import { streamQuery } from "../read/arrow-response.js";
+import { fileList, quoteString } from "../sql/sql-text.js";
+import { fsyncPath } from "../store/commit-layout.js";
+import { fitTransformations } from "@granary/transformations";
+import { SPLIT_COLUMN } from "./pit-sql.js";
+import type { TrainingDeps } from "./training-deps.js";
+import { TrainingOutput } from "./training-output.js";
+import { valueStatistics, withMaterialised } from "./training-data.js";
+import type { TrainingQuery } from "./training-query.js";
+
+const SPLITS = [
+  { split: DatasetSplit.TRAIN, name: "train" },
+  { split: DatasetSplit.VALIDATION, name: "validation" },
+  { split: DatasetSplit.TEST, name: "test" },
+] as const;
+
+/**
+ * Materialises training data as a new dataset version: recorded CREATING first (the version comes
+ * back), the rows written to one Parquet file per split under
+ * `<root>/<project>/.training/<view>/v<version>/<token>/` (made durable, then renamed into place),
+ * then recorded READY with the files, the row count, the commit watermark of every source group and
+ * the training split's statistics. A caller's spine is stored beside them.
+ */
+export async function createTrainingDataset(deps: TrainingDeps, view: FeatureView, q: TrainingDataQuery, query: TrainingQuery, signal: AbortSignal): Promise<TrainingDataset> {
+  const token = `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
+  const dir = `${q.project}/.training/${view.name}/v${view.version}/${token}`;
+  const streamed = query.spine.kind === "streamed";
+  const spineKind = q.spine?.kind;
+  let dataset = await deps.metadata.createTrainingDataset(
+    create(TrainingDatasetSchema, {
+      project: q.project,
+      featureView: { name: view.name, version: view.version },
+      spine: streamed ? { case: "spineLocation", value: `${dir}/spine.parquet` } : spineKind?.case === "eventTimeRange" ? { case: "eventTimeRange", value: spineKind.value } : { case: undefined },
+      extraFilter: q.extraFilter,
+      split: q.split,
+      status: TrainingDatasetStatus.CREATING,
+    }),
+  );
+  const tmp = deps.layout.absolute(`${dir}.tmp`);
+  try {
+    const result = await withMaterialised(deps, q.project, view, query, signal, async (connection, m, snapshot, spineTable) => {
+      await mkdir(tmp, { recursive: true });
+      const hasSplit = m.trailing.some((t) => t.name === SPLIT_COLUMN);
+      const files = [];
+      let total = 0n;
+      for (const { split, name } of hasSplit ? SPLITS : [SPLITS[0]]) {
+        const where = hasSplit ? ` WHERE ${SPLIT_COLUMN} = '${name}'` : "";
+        const [row] = await connection.rows(`SELECT count(*) AS n FROM ${m.table}${where}`, signal);
+        const rows = BigInt(row!.n as bigint);
+        if (rows === 0n && hasSplit) continue;
+        const file = `${name}.parquet`;
+        const exclude = hasSplit ? ` EXCLUDE (${SPLIT_COLUMN})` : "";
+        await copyTo(connection, `SELECT *${exclude} FROM ${m.table}${where}`, join(tmp, file), signal);
+        files.push(create(DatasetFileSchema, { split, path: `${dir}/${file}`, rowCount: rows, sizeBytes: BigInt((await stat(join(tmp, file))).size) }));
+        total += rows;
+      }
+      if (spineTable) await copyTo(connection, `SELECT * FROM ${spineTable}`, join(tmp, "spine.parquet"), signal);
+      const stats = await valueStatistics(connection, m, view, signal, false);
+      return { files, total, stats: stats.columns, watermarks: snapshot.watermarks };
+    });
+    for (const f of [...result.files.map((f) => f.path.split("/").pop()!), ...(streamed ? ["spine.parquet"] : [])]) await fsyncPath(join(tmp, f));
+    await fsyncPath(tmp);
+    await rename(tmp, deps.layout.absolute(dir));
+    await fsyncPath(deps.layout.absolute(`${dir}/..`));
+    dataset = await deps.metadata.updateTrainingDataset(
+      create(TrainingDatasetSchema, {
+        project: q.project,
+        featureView: dataset.featureView,
+        version: dataset.version,
+        status: TrainingDatasetStatus.READY,
+        files: result.files,
+        rowCount: result.total,
+        statistics: result.stats,
+        watermarks: result.watermarks,
+      }),
+      ["status", "files", "row_count", "statistics", "watermarks"],
+    );
+    return dataset;
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    const message = err instanceof Error ? err.message.split("\n")[0]! : String(err);
+    await deps.metadata
+      .updateTrainingDataset(
+        create(TrainingDatasetSchema, { project: q.project, featureView: dataset.featureView, version: dataset.version, status: TrainingDatasetStatus.FAILED, statusMessage: message.slice(0, 500) }),
+        ["status", "status_message"],
+      )
+      .catch(() => undefined);
+    throw err;
+  }
+}
+
+async function copyTo(connection: DuckConnection, sql: string, path: string, signal: AbortSignal): Promise<void> {
+  await connection.run(`COPY (${sql}) TO ${quoteString(path)} (FORMAT parquet)`, signal);
+}
+
+/**
+ * The stored rows of a dataset version (one split, or all with a `split` column), byte for byte
+ * what was materialised, so later inserts never change them. Transformations use the statistics
+ * stored with the dataset.
+ */
+export async function* readTrainingDataset(deps: TrainingDeps, project: string, view: FeatureView, version: number, split: DatasetSplit, untransformed: boolean, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  const dataset = await datasetOf(deps, project, view, version);
+  if (dataset.status !== TrainingDatasetStatus.READY) {
+    throw new FailedPreconditionError(`training dataset ${dataset.version} of feature view "${view.name}" version ${view.version} is ${TrainingDatasetStatus[dataset.status]}, not READY${dataset.statusMessage ? `: ${dataset.statusMessage}` : ""}`);
+  }
+  const wanted = split === DatasetSplit.UNSPECIFIED ? SPLITS : SPLITS.filter((s) => s.split === split);
+  const withSplit = split === DatasetSplit.UNSPECIFIED && dataset.split?.kind.case !== undefined;
+  const parts = wanted.flatMap(({ split: s, name }) => {
+    const files = dataset.files.filter((f) => f.split === s).map((f) => deps.layout.absolute(f.path));
+    if (files.length === 0) return [];
+    return [`SELECT *${withSplit ? `, '${name}' AS ${SPLIT_COLUMN}` : ""} FROM read_parquet(${fileList(files)})`];
+  });
+  if (parts.length === 0) {
+    throw new NotFoundError(`training dataset ${dataset.version} of feature view "${view.name}" version ${view.version} has no ${split === DatasetSplit.UNSPECIFIED ? "" : `${DatasetSplit[split].toLowerCase()} `}rows`);
+  }
+  const outputs = new Map(view.outputColumns.map((c) => [c.name, c.type!]));
+  const fitted = !untransformed && view.transformations.length > 0 ? fitTransformations(view.transformations.map((t) => ({ column: t.column, fn: t.function })), dataset.statistics) : undefined;
+  const sql = parts.join(" UNION ALL ");
+  let output: TrainingOutput | undefined;
+  const transform = {
+    schema: (schema: import("apache-arrow").Schema) => {
+      const values = schema.fields.filter((f) => outputs.has(f.name)).map((f) => ({ name: f.name, type: outputs.get(f.name)! }));
+      const trailing = schema.fields.filter((f) => !outputs.has(f.name)).map((f) => f.name);
+      output = new TrainingOutput({ values, onDemand: [], trailing, parameters: new Map(), transformations: fitted });
+      return output.schema(schema);
+    },
+    apply: (batch: import("apache-arrow").RecordBatch) => output!.apply(batch),
+  };
+  yield* streamQuery(deps.engine, sql, deps.messageBytes, signal, transform);
+}
+
+/** A dataset version from the catalogue, waiting briefly for one created a moment ago. */
+export async function datasetOf(deps: TrainingDeps, project: string, view: FeatureView, version: number): Promise<TrainingDataset> {
+  for (let attempt = 0; ; attempt++) {
+    const dataset = deps.catalogue.trainingDataset(project, view.name, view.version, version);
+    if (dataset && (dataset.status === TrainingDatasetStatus.READY || attempt >= 20)) return dataset;
+    if (attempt >= 20) {
+      throw new NotFoundError(`feature view "${view.name}" version ${view.version} has no training dataset${version ? ` ${version}` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

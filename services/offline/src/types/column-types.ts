@@ -1,0 +1,95 @@
+import * as arrow from "apache-arrow";
+import { ScalarType, type DataType } from "@granary/proto/types";
+
+const SQL: Record<ScalarType, string> = {
+  [ScalarType.UNSPECIFIED]: "VARCHAR",
+  [ScalarType.BOOL]: "BOOLEAN",
+  [ScalarType.INT32]: "INTEGER",
+  [ScalarType.INT64]: "BIGINT",
+  [ScalarType.FLOAT]: "FLOAT",
+  [ScalarType.DOUBLE]: "DOUBLE",
+  [ScalarType.STRING]: "VARCHAR",
+  [ScalarType.BYTES]: "BLOB",
+  [ScalarType.TIMESTAMP]: "TIMESTAMP",
+  [ScalarType.DATE]: "DATE",
+};
+
+/** The DuckDB (and Parquet) type a Granary column is stored as. Timestamps are UTC microseconds. */
+export function duckTypeSql(type: DataType): string {
+  const scalar = SQL[type.scalar] ?? "VARCHAR";
+  return type.list ? `${scalar}[]` : scalar;
+}
+
+/** The Arrow type Granary returns for a column: timestamps in microseconds, UTC; dates in days. */
+export function arrowTypeOf(type: DataType): arrow.DataType {
+  const scalar = arrowScalar(type.scalar);
+  return type.list ? new arrow.List(new arrow.Field("item", scalar, true)) : scalar;
+}
+
+function arrowScalar(scalar: ScalarType): arrow.DataType {
+  switch (scalar) {
+    case ScalarType.BOOL:
+      return new arrow.Bool();
+    case ScalarType.INT32:
+      return new arrow.Int32();
+    case ScalarType.INT64:
+      return new arrow.Int64();
+    case ScalarType.FLOAT:
+      return new arrow.Float32();
+    case ScalarType.DOUBLE:
+      return new arrow.Float64();
+    case ScalarType.BYTES:
+      return new arrow.Binary();
+    case ScalarType.TIMESTAMP:
+      return new arrow.TimestampMicrosecond("UTC");
+    case ScalarType.DATE:
+      return new arrow.DateDay();
+    default:
+      return new arrow.Utf8();
+  }
+}
+
+/** Human words for a type, as in error messages. */
+export function describeDataType(type: DataType): string {
+  const name = ScalarType[type.scalar]?.toLowerCase() ?? "unknown";
+  return type.list ? `list of ${name}` : name;
+}
+
+/**
+ * Whether an Arrow input column can be stored in a Granary column: the same type, or one that
+ * widens without loss (int8/16/32 → int64, float32 → double, any timestamp unit, large and view
+ * strings, date64 → date).
+ */
+export function arrowFits(input: arrow.DataType, target: DataType): boolean {
+  if (target.list) {
+    if (!(arrow.DataType.isList(input) || input instanceof arrow.LargeList || arrow.DataType.isFixedSizeList(input))) return false;
+    const child = (input as arrow.List | arrow.FixedSizeList).children[0]?.type;
+    return child !== undefined && scalarFits(child, target.scalar);
+  }
+  return scalarFits(input, target.scalar);
+}
+
+function scalarFits(input: arrow.DataType, scalar: ScalarType): boolean {
+  switch (scalar) {
+    case ScalarType.BOOL:
+      return arrow.DataType.isBool(input);
+    case ScalarType.INT32:
+      return arrow.DataType.isInt(input) && input.isSigned && input.bitWidth <= 32;
+    case ScalarType.INT64:
+      return arrow.DataType.isInt(input) && (input.isSigned ? input.bitWidth <= 64 : input.bitWidth <= 32);
+    case ScalarType.FLOAT:
+      return arrow.DataType.isFloat(input) && input.precision !== arrow.Precision.DOUBLE;
+    case ScalarType.DOUBLE:
+      return arrow.DataType.isFloat(input);
+    case ScalarType.STRING:
+      return arrow.DataType.isUtf8(input) || arrow.DataType.isLargeUtf8(input) || input instanceof arrow.Utf8View;
+    case ScalarType.BYTES:
+      return arrow.DataType.isBinary(input) || arrow.DataType.isLargeBinary(input) || input instanceof arrow.BinaryView;
+    case ScalarType.TIMESTAMP:
+      return arrow.DataType.isTimestamp(input);
+    case ScalarType.DATE:
+      return arrow.DataType.isDate(input);
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,117 @@
+import { create } from "@bufbuild/protobuf";
+import { TimestampSchema } from "@bufbuild/protobuf/wkt";
+import { CommitKind, CommitSchema, OnlineSyncState, type Commit, type FeatureGroup } from "@granary/proto/metadata";
+import type { Logger } from "@granary/telemetry";
+import type { CrashPoint } from "../config.js";
+import type { DuckConnection } from "../engine/duck-connection.js";
+import { groupKey, isInsert, type CommitEntry, type CommitLog } from "../store/commit-log.js";
+import type { CommitLayout } from "../store/commit-layout.js";
+import type { MetadataWriter } from "../store/metadata-writer.js";
+import { fileList, quoteIdent, quoteString } from "../sql/sql-text.js";
+import { SEQUENCE_COLUMN } from "../read/group-source.js";
+import type { CommitSequencer } from "./commit-sequencer.js";
+
+export interface CommitWriterDeps {
+  readonly layout: CommitLayout;
+  readonly commits: CommitLog;
+  readonly sequencer: CommitSequencer;
+  readonly metadata: MetadataWriter;
+  readonly crashAt: CrashPoint | undefined;
+  readonly logger: Logger;
+}
+
+export interface CommitContent {
+  readonly kind: CommitKind;
+  /** A DuckDB table (on `connection`) holding the commit's rows in the group's column types. */
+  readonly table: string;
+  /** Columns written to the file: every group column for inserts, the key for deletes. */
+  readonly columns: readonly string[];
+  readonly rows: bigint;
+  readonly minEventMicros: bigint | undefined;
+  readonly maxEventMicros: bigint | undefined;
+  readonly rowsDeleted?: bigint;
+}
+
+/**
+ * Writes one commit with the crash-safe protocol:
+ *
+ * 1. take the group's next sequence number;
+ * 2. write the Parquet file into `.tmp-<sequence>/`, fsync it and the directory, rename the
+ *    directory into place, fsync the parent: the files are durable but belong to no commit yet;
+ * 3. in sequence order, record the commit in the metadata service (the id comes back);
+ * 4. add it to the commit log, where reads find it.
+ *
+ * A crash after 2 leaves files no commit lists: reads never see them, and start-up deletes them.
+ */
+export async function writeCommit(deps: CommitWriterDeps, connection: DuckConnection, project: string, group: FeatureGroup, content: CommitContent, signal?: AbortSignal): Promise<{ commit: Commit; entry: CommitEntry }> {
+  const key = groupKey(project, group.name, group.version);
+  const ticket = deps.sequencer.take(key, deps.commits.maxSequence(project, group.name, group.version));
+  let recording = false;
+  const staged = await deps.layout.stage(project, group.name, group.version, ticket.sequence);
+  try {
+    const columns = content.columns.map(quoteIdent).join(", ");
+    await connection.run(
+      `COPY (SELECT ${columns}, ${ticket.sequence}::BIGINT AS ${SEQUENCE_COLUMN} FROM ${content.table}) TO ${quoteString(staged.tmpFile)} (FORMAT parquet)`,
+      signal,
+    );
+    await deps.layout.publish(staged);
+    crashIfAt(deps.crashAt, "after-files", deps.logger);
+    await deps.sequencer.turn(ticket);
+    const rowsUpdated = content.kind === CommitKind.INSERT ? await updatedRows(deps, connection, project, group, content) : 0n;
+    recording = true;
+    const commit = await deps.metadata.createCommit(
+      create(CommitSchema, {
+        project,
+        featureGroup: { name: group.name, version: group.version },
+        kind: content.kind,
+        rowsInserted: content.kind === CommitKind.INSERT ? content.rows - rowsUpdated : 0n,
+        rowsUpdated,
+        rowsDeleted: content.rowsDeleted ?? 0n,
+        files: [...staged.files],
+        minEventTime: content.minEventMicros === undefined ? undefined : timestampFromMicros(content.minEventMicros),
+        maxEventTime: content.maxEventMicros === undefined ? undefined : timestampFromMicros(content.maxEventMicros),
+        onlineSyncState: group.onlineEnabled ? OnlineSyncState.PENDING : OnlineSyncState.NOT_APPLICABLE,
+      }),
+    );
+    const entry = deps.commits.apply(commit);
+    crashIfAt(deps.crashAt, "after-commit", deps.logger);
+    return { commit, entry };
+  } catch (err) {
+    // Files of a commit whose recording was never attempted can go now. If it was attempted, the
+    // record may exist although the call failed: leave the files for start-up to judge.
+    if (!recording) await deps.layout.discard(staged);
+    throw err;
+  } finally {
+    deps.sequencer.release(ticket);
+  }
+}
+
+/**
+ * Rows of the insert whose (key, event time) an earlier commit already holds. Only commits whose
+ * event-time range overlaps the insert's can hold them, so appending new data scans nothing.
+ * A commit with updated rows makes reads check later commits for replaced rows.
+ */
+async function updatedRows(deps: CommitWriterDeps, connection: DuckConnection, project: string, group: FeatureGroup, content: CommitContent): Promise<bigint> {
+  const earlier = deps.commits.commits(project, group.name, group.version).filter(isInsert);
+  const candidates = group.eventTime
+    ? earlier.filter((c) => c.minEventMicros === undefined || c.maxEventMicros === undefined || content.minEventMicros === undefined || content.maxEventMicros === undefined || (c.minEventMicros <= content.maxEventMicros && c.maxEventMicros >= content.minEventMicros))
+    : earlier;
+  if (candidates.length === 0) return 0n;
+  const same = [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])].map((k) => `o.${quoteIdent(k)} = i.${quoteIdent(k)}`).join(" AND ");
+  const files = fileList(candidates.flatMap((c) => c.files.map((f) => deps.layout.absolute(f))));
+  const [row] = await connection.rows(`SELECT count(*) AS n FROM ${content.table} i WHERE EXISTS (SELECT 1 FROM read_parquet(${files}, union_by_name = true) o WHERE ${same})`);
+  return BigInt(row!.n as bigint);
+}
+
+function timestampFromMicros(micros: bigint) {
+  let seconds = micros / 1_000_000n;
+  if (micros % 1_000_000n < 0n) seconds -= 1n;
+  return create(TimestampSchema, { seconds, nanos: Number(micros - seconds * 1_000_000n) * 1000 });
+}
+
+/** Testing only: dies like a killed process at a step of the commit protocol. */
+function crashIfAt(crashAt: CrashPoint | undefined, point: CrashPoint, logger: Logger): void {
+  if (crashAt !== point) return;
+  logger.warn({ point }, "GRANARY_OFFLINE_CRASH_AT: killing the process");
+  process.kill(process.pid, "SIGKILL");
+}

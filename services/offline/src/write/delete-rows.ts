@@ -1,0 +1,56 @@
+import { InvalidArgumentError } from "@granary/errors";
+import { CommitKind, type FeatureGroup } from "@granary/proto/metadata";
+import type { DeleteRowsResponse } from "@granary/proto/offline";
+import { groupSourceSql } from "../read/group-source.js";
+import { quoteIdent } from "../sql/sql-text.js";
+import { writeCommit } from "./commit-writer.js";
+import type { InsertDeps } from "./insert-rows.js";
+import { stageArrowInput } from "./stage-input.js";
+import { tempName } from "./temp-names.js";
+
+/**
+ * Deletes every row of the given primary keys (all event times) with a commit of tombstones:
+ * reads and point-in-time joins at or after that commit no longer see the keys; time travel to
+ * before it still does, until the files are compacted. Online, the keys go too.
+ */
+export async function deleteRows(deps: InsertDeps, project: string, group: FeatureGroup, chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<DeleteRowsResponse> {
+  const stg = tempName("dstg");
+  const del = tempName("del");
+  const keyColumns = group.primaryKey.map((k) => group.columns.find((c) => c.name === k)!);
+  const { commit, entry } = await deps.engine.withConnection(async (connection) => {
+    try {
+      const staged = await stageArrowInput(
+        connection,
+        stg,
+        chunks,
+        { allowed: new Map(keyColumns.map((c) => [c.name, c])), required: group.primaryKey, what: `the delete from "${group.name}" version ${group.version}` },
+        signal,
+      );
+      if (staged.rows === 0) throw new InvalidArgumentError("the delete lists no keys");
+      await connection.run(`CREATE TEMP TABLE ${del} AS SELECT DISTINCT ${staged.columns.map((c) => quoteIdent(c.name)).join(", ")} FROM ${stg}`, signal);
+      const keys = group.primaryKey.map(quoteIdent);
+      const [facts] = await connection.rows(`SELECT count(*) AS n, count(*) FILTER (WHERE ${keys.map((k) => `${k} IS NULL`).join(" OR ")}) AS bad FROM ${del}`);
+      if (BigInt(facts!.bad as bigint) > 0n) throw new InvalidArgumentError("a key to delete has a null part");
+      const source = groupSourceSql((f) => deps.layout.absolute(f), group, deps.commits.commits(project, group.name, group.version), { columns: group.primaryKey });
+      const on = keys.map((k) => `r.${k} = d.${k}`).join(" AND ");
+      const [existing] = await connection.rows(`SELECT count(*) AS n FROM ${source} r SEMI JOIN ${del} d ON ${on}`, signal);
+      return await writeCommit(
+        deps,
+        connection,
+        project,
+        group,
+        { kind: CommitKind.DELETE, table: del, columns: group.primaryKey, rows: BigInt(facts!.n as bigint), rowsDeleted: BigInt(existing!.n as bigint), minEventMicros: undefined, maxEventMicros: undefined },
+        signal,
+      );
+    } finally {
+      await connection.run(`DROP TABLE IF EXISTS ${stg}; DROP TABLE IF EXISTS ${del}`).catch(() => undefined);
+    }
+  }, signal);
+  if (group.onlineEnabled) {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, deps.onlinePushWaitMs)));
+    await Promise.race([deps.pusher.push(project, group, entry).catch(() => undefined), waited]);
+    clearTimeout(timer);
+  }
+  return { $typeName: "granary.offline.v1.DeleteRowsResponse", commitId: commit.id, rowsDeleted: commit.rowsDeleted };
+}

@@ -1,0 +1,176 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, encodeBinaryHeader } from "@connectrpc/connect";
+import { InvalidArgumentError } from "@granary/errors";
+import { CommitKind, CommitSchema, StatisticsSchema, ValidationPolicy, ValidationReportSchema, type FeatureGroup, type ValidationReport } from "@granary/proto/metadata";
+import type { InsertResponse } from "@granary/proto/offline";
+import type { DuckConnection } from "../engine/duck-connection.js";
+import type { DuckEngine } from "../engine/duckdb-engine.js";
+import { computeStatistics } from "../stats/column-statistics.js";
+import { quoteIdent, valueLiteral } from "../sql/sql-text.js";
+import { duckTypeSql } from "../types/column-types.js";
+import { writeCommit, type CommitWriterDeps } from "./commit-writer.js";
+import type { OnlinePusher } from "./online-pusher.js";
+import { stageArrowInput } from "./stage-input.js";
+import { checkRules } from "./validation-rules.js";
+import { tempName } from "./temp-names.js";
+
+export interface InsertDeps extends CommitWriterDeps {
+  readonly engine: DuckEngine;
+  readonly pusher: OnlinePusher;
+  readonly onlinePushWaitMs: number;
+}
+
+/** Trailer carrying the rejected insert's validation report (a binary granary.metadata.v1.ValidationReport). */
+export const VALIDATION_REPORT_TRAILER = "granary-validation-report-bin";
+
+/**
+ * One insert: the Arrow stream staged in DuckDB and checked against the group's schema, converted
+ * to the group's types, duplicates of (primary key, event time) resolved (the last row wins), the
+ * group's validation rules run, then one commit written (see writeCommit), statistics stored, and
+ * for online-enabled groups the rows pushed online before answering (or in the background, if that
+ * takes longer than the configured wait).
+ */
+export async function insertRows(deps: InsertDeps, project: string, group: FeatureGroup, chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<InsertResponse> {
+  const stg = tempName("stg");
+  const ins = tempName("ins");
+  const { commit, entry, report } = await deps.engine.withConnection(async (connection) => {
+    try {
+      const staged = await stageArrowInput(
+        connection,
+        stg,
+        chunks,
+        {
+          allowed: new Map(group.columns.map((c) => [c.name, c])),
+          required: [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])],
+          what: `the insert into "${group.name}" version ${group.version}`,
+        },
+        signal,
+      );
+      if (staged.rows === 0) throw new InvalidArgumentError("the insert has no rows");
+      const keys = [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])];
+      const facts = await insertFacts(connection, stg, group);
+      if (facts.nullKeys > 0n) {
+        throw new InvalidArgumentError(`${facts.nullKeys} rows have a null in the primary key${group.eventTime ? " or event time" : ""} (${keys.join(", ")})`);
+      }
+      // The staged table is the commit's content unless columns are missing (filled with their
+      // default or null) or a (key, event time) repeats (the last row wins).
+      const present = new Set(staged.columns.map((c) => c.name));
+      const duplicates = facts.distinct < facts.rows;
+      let table = stg;
+      if (duplicates || group.columns.some((c) => !present.has(c.name))) {
+        const select = group.columns.map((c) => {
+          if (present.has(c.name)) return quoteIdent(c.name);
+          const fill = c.defaultValue?.kind.case ? valueLiteral(c.defaultValue, c.type!, `default of ${c.name}`) : `NULL::${duckTypeSql(c.type!)}`;
+          return `${fill} AS ${quoteIdent(c.name)}`;
+        });
+        const last = duplicates ? ` QUALIFY row_number() OVER (PARTITION BY ${keys.map(quoteIdent).join(", ")} ORDER BY rowid DESC) = 1` : "";
+        await connection.run(`CREATE TEMP TABLE ${ins} AS SELECT ${select.join(", ")} FROM ${stg}${last}`, signal);
+        table = ins;
+      }
+      let report: ValidationReport | undefined;
+      if (group.validationRules.length > 0) {
+        const outcome = await checkRules(connection, table, group, signal);
+        report = create(ValidationReportSchema, {
+          project,
+          featureGroup: { name: group.name, version: group.version },
+          success: outcome.success,
+          ingested: !outcome.rejected,
+          results: outcome.results,
+        });
+        if (outcome.rejected) {
+          const stored = await deps.metadata.createValidationReport(report);
+          throw rejection(group, stored);
+        }
+      }
+      const written = await writeCommit(
+        deps,
+        connection,
+        project,
+        group,
+        { kind: CommitKind.INSERT, table, columns: group.columns.map((c) => c.name), rows: facts.distinct, minEventMicros: facts.minEvent, maxEventMicros: facts.maxEvent },
+        signal,
+      );
+      if (report) {
+        report.commitId = written.commit.id;
+        report = await deps.metadata.createValidationReport(report);
+        const link = create(CommitSchema, { project, featureGroup: { name: group.name, version: group.version }, id: written.commit.id, validationReportId: report.id });
+        await deps.metadata.updateCommit(link, ["validation_report_id"]).then(
+          (updated) => deps.commits.apply(updated),
+          (err: unknown) => deps.logger.warn({ err, commit: written.commit.id.toString() }, "could not link the validation report to its commit"),
+        );
+      }
+      if (group.statisticsConfig?.enabled) await storeCommitStatistics(deps, connection, project, group, table, written.commit.id);
+      return { ...written, report };
+    } finally {
+      await connection.run(`DROP TABLE IF EXISTS ${stg}; DROP TABLE IF EXISTS ${ins}`).catch(() => undefined);
+    }
+  }, signal);
+
+  if (group.onlineEnabled) {
+    const pushed = deps.pusher.push(project, group, entry);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, deps.onlinePushWaitMs)));
+    await Promise.race([pushed.catch(() => undefined), waited]);
+    clearTimeout(timer);
+  }
+  return {
+    $typeName: "granary.offline.v1.InsertResponse",
+    commitId: commit.id,
+    rowsInserted: commit.rowsInserted,
+    rowsUpdated: commit.rowsUpdated,
+    validationReport: report,
+  };
+}
+
+interface InsertFacts {
+  readonly rows: bigint;
+  /** Distinct (primary key, event time) values. */
+  readonly distinct: bigint;
+  readonly nullKeys: bigint;
+  readonly minEvent: bigint | undefined;
+  readonly maxEvent: bigint | undefined;
+}
+
+async function insertFacts(connection: DuckConnection, table: string, group: FeatureGroup): Promise<InsertFacts> {
+  const keys = [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])].map(quoteIdent);
+  const et = group.eventTime ? quoteIdent(group.eventTime) : undefined;
+  const micros = (e: string) => `epoch_us(${e}::TIMESTAMP)`;
+  const distinct = keys.length === 1 ? `count(DISTINCT ${keys[0]})` : `count(DISTINCT (${keys.join(", ")}))`;
+  const [row] = await connection.rows(
+    `SELECT count(*) AS n, ${distinct} AS d, count(*) FILTER (WHERE ${keys.map((k) => `${k} IS NULL`).join(" OR ")}) AS bad` +
+      (et ? `, ${micros(`min(${et})`)} AS lo, ${micros(`max(${et})`)} AS hi` : "") +
+      ` FROM ${table}`,
+  );
+  const big = (v: unknown) => (v === null || v === undefined ? undefined : BigInt(v as bigint));
+  return { rows: BigInt(row!.n as bigint), distinct: BigInt(row!.d as bigint), nullKeys: BigInt(row!.bad as bigint), minEvent: big(row!.lo), maxEvent: big(row!.hi) };
+}
+
+async function storeCommitStatistics(deps: InsertDeps, connection: DuckConnection, project: string, group: FeatureGroup, table: string, commitId: bigint): Promise<void> {
+  try {
+    const config = group.statisticsConfig!;
+    const names = config.columns.length > 0 ? config.columns : group.columns.map((c) => c.name);
+    const columns = names.map((n) => group.columns.find((c) => c.name === n)!).filter(Boolean).map((c) => ({ name: c.name, type: c.type! }));
+    const stats = await computeStatistics(connection, table, columns, { histograms: config.histograms });
+    await deps.metadata.putStatistics(
+      create(StatisticsSchema, {
+        project,
+        subject: { kind: { case: "commit", value: { featureGroup: { name: group.name, version: group.version }, commitId } } },
+        columns: stats.columns,
+        rowCount: stats.rowCount,
+      }),
+    );
+  } catch (err) {
+    // The commit is durable: failing the call now would make the caller insert the rows again.
+    deps.logger.warn({ err, group: group.name, commit: commitId.toString() }, "could not store the commit's statistics");
+  }
+}
+
+function rejection(group: FeatureGroup, report: ValidationReport): ConnectError {
+  const broken = report.results.filter((r) => !r.success && r.policy === ValidationPolicy.FAIL).map((r) => `${r.rule} on ${r.column}: ${r.message}`);
+  const headers = new Headers({ [VALIDATION_REPORT_TRAILER]: encodeBinaryHeader(toBinary(ValidationReportSchema, report)) });
+  return new ConnectError(
+    `the insert into "${group.name}" version ${group.version} breaks validation rules with policy FAIL (${broken.join("; ")}); nothing was written; validation report ${report.id}`,
+    Code.FailedPrecondition,
+    headers,
+  );
+}

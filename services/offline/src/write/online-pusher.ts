@@ -1,0 +1,139 @@
+import { create } from "@bufbuild/protobuf";
+import type * as arrow from "apache-arrow";
+import { CommitKind, CommitSchema, OnlineSyncState, type FeatureGroup } from "@granary/proto/metadata";
+import type { Logger } from "@granary/telemetry";
+import type { DuckEngine } from "../engine/duckdb-engine.js";
+import { ipcBytes } from "../arrow/ipc-writer.js";
+import { queryBatches, rowsForBytes } from "../arrow/query-batches.js";
+import { groupKey, type CommitEntry, type CommitLog } from "../store/commit-log.js";
+import type { CommitLayout } from "../store/commit-layout.js";
+import type { MetadataWriter } from "../store/metadata-writer.js";
+import { fileList, quoteIdent } from "../sql/sql-text.js";
+import { columnarRowsOf } from "./columnar-rows.js";
+import type { OnlineWriter } from "./online-writer.js";
+
+export interface OnlinePusherDeps {
+  readonly engine: DuckEngine;
+  readonly layout: CommitLayout;
+  readonly commits: CommitLog;
+  readonly groupOf: (project: string, name: string, version: number) => FeatureGroup | undefined;
+  readonly metadata: MetadataWriter;
+  readonly online: OnlineWriter;
+  /** Target size of one WriteRows request. */
+  readonly requestBytes: number;
+  readonly logger: Logger;
+}
+
+/** Hard ceiling of one request: under the 4 MiB default receive limit of gRPC servers. */
+const MAX_REQUEST = 3.5 * 1024 * 1024;
+
+/**
+ * Pushes committed rows of online-enabled groups to the online store. The outbox is the commit
+ * record itself: a commit is created PENDING, and only after its rows are written online (flushed)
+ * is it marked SYNCED. At start, every PENDING commit is pushed again: at least once, which the
+ * online store tolerates (a row never overwrites a newer one; an equal one replaces it).
+ *
+ * Pushes of a group run one at a time in commit order, and a commit is pushed only after the ones
+ * before it are SYNCED (a failed push is retried, never skipped), so the SYNCED commits are always
+ * a prefix and a replay can never put an older commit's row over a newer commit's equal-time row.
+ */
+export class OnlinePusher {
+  readonly #deps: OnlinePusherDeps;
+  readonly #chains = new Map<string, Promise<void>>();
+  readonly #stop = new AbortController();
+
+  constructor(deps: OnlinePusherDeps) {
+    this.#deps = deps;
+  }
+
+  /** Queues a commit's push; resolves once it is SYNCED. */
+  push(project: string, group: FeatureGroup, commit: CommitEntry): Promise<void> {
+    const key = groupKey(project, group.name, group.version);
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const next = previous.then(() => this.#untilDone(project, group, commit));
+    this.#chains.set(key, next);
+    void next.finally(() => {
+      if (this.#chains.get(key) === next) this.#chains.delete(key);
+    }).catch(() => {});
+    return next;
+  }
+
+  /** Queues every commit still PENDING, oldest first (run once the commit log is current). */
+  recover(): number {
+    let queued = 0;
+    for (const { key, commits } of this.#deps.commits.groups()) {
+      const [project, name, version] = key.split("/") as [string, string, string];
+      const group = this.#deps.groupOf(project, name, Number(version));
+      if (!group?.onlineEnabled) continue;
+      for (const commit of commits) {
+        if (commit.onlineSyncState !== OnlineSyncState.PENDING) continue;
+        void this.push(project, group, commit).catch(() => {});
+        queued++;
+      }
+    }
+    return queued;
+  }
+
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await Promise.allSettled([...this.#chains.values()]);
+  }
+
+  async #untilDone(project: string, group: FeatureGroup, commit: CommitEntry): Promise<void> {
+    let delay = 100;
+    for (;;) {
+      if (this.#stop.signal.aborted) throw new Error("the online push was stopped");
+      try {
+        await this.#pushOnce(project, group, commit);
+        return;
+      } catch (err) {
+        if (this.#stop.signal.aborted) throw err;
+        this.#deps.logger.warn({ err, group: group.name, version: group.version, commit: commit.id.toString() }, "online push failed; retrying");
+        await new Promise((r) => setTimeout(r, delay).unref());
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+
+  async #pushOnce(project: string, group: FeatureGroup, commit: CommitEntry): Promise<void> {
+    const ref = { name: group.name, version: group.version };
+    const files = fileList(commit.files.map((f) => this.#deps.layout.absolute(f)));
+    const keys = group.primaryKey.map(quoteIdent).join(", ");
+    await this.#deps.engine.withConnection(async (connection) => {
+      if (commit.kind === CommitKind.DELETE) {
+        const { batches } = await queryBatches(connection, `SELECT DISTINCT ${keys} FROM read_parquet(${files})`, 50_000, this.#stop.signal);
+        const keyColumns = group.primaryKey.map((k) => group.columns.find((c) => c.name === k)!);
+        for await (const batch of batches) await this.#deps.online.deleteKeys(project, ref, columnarRowsOf(batch, keyColumns));
+        return;
+      }
+      // Only each key's newest row of the commit can matter online.
+      const latest = group.eventTime ? ` QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY ${quoteIdent(group.eventTime)} DESC) = 1` : "";
+      const columns = group.columns.map((c) => quoteIdent(c.name)).join(", ");
+      const sql = `SELECT ${columns} FROM read_parquet(${files}, union_by_name = true)${latest}`;
+      const hasLists = group.columns.some((c) => c.type?.list);
+      const { batches } = await queryBatches(connection, sql, (schema) => rowsForBytes(schema, this.#deps.requestBytes), this.#stop.signal);
+      for await (const batch of batches) await this.#send(project, group, batch, hasLists);
+    });
+    const updated = await this.#deps.metadata.updateCommit(
+      create(CommitSchema, { project, featureGroup: ref, id: commit.id, onlineSyncState: OnlineSyncState.SYNCED }),
+      ["online_sync_state"],
+    );
+    this.#deps.commits.apply(updated);
+  }
+
+  async #send(project: string, group: FeatureGroup, batch: arrow.RecordBatch, hasLists: boolean): Promise<void> {
+    const ref = { name: group.name, version: group.version };
+    if (hasLists) {
+      await this.#deps.online.writeColumns(project, ref, columnarRowsOf(batch, group.columns));
+      return;
+    }
+    const bytes = ipcBytes([batch], batch.schema);
+    if (bytes.byteLength > MAX_REQUEST && batch.numRows > 1) {
+      const half = Math.ceil(batch.numRows / 2);
+      await this.#send(project, group, batch.slice(0, half), hasLists);
+      await this.#send(project, group, batch.slice(half), hasLists);
+      return;
+    }
+    await this.#deps.online.writeArrow(project, ref, bytes);
+  }
+}

@@ -1,0 +1,32 @@
+import type { Client } from "@connectrpc/connect";
+import { Durability, type OnlineService } from "@granary/proto/online";
+import type { ColumnarRows } from "@granary/proto/types";
+
+/** A feature group version, as the online service names it. */
+export interface GroupRef {
+  readonly name: string;
+  readonly version: number;
+}
+
+/** What the offline service asks of the online store. */
+export interface OnlineWriter {
+  writeArrow(project: string, group: GroupRef, ipc: Uint8Array): Promise<void>;
+  writeColumns(project: string, group: GroupRef, rows: ColumnarRows): Promise<void>;
+  deleteKeys(project: string, group: GroupRef, keys: ColumnarRows): Promise<void>;
+}
+
+/** The online service over gRPC; every write is acknowledged only once flushed to disk. */
+export function onlineWriter(client: Client<typeof OnlineService>, timeoutMs = 30_000): OnlineWriter {
+  const featureGroup = (g: GroupRef) => ({ name: g.name, version: g.version });
+  return {
+    async writeArrow(project, group, ipc) {
+      await client.writeRows({ project, featureGroup: featureGroup(group), rows: { case: "arrowIpc", value: ipc }, durability: Durability.FLUSHED }, { timeoutMs });
+    },
+    async writeColumns(project, group, rows) {
+      await client.writeRows({ project, featureGroup: featureGroup(group), rows: { case: "columns", value: rows }, durability: Durability.FLUSHED }, { timeoutMs });
+    },
+    async deleteKeys(project, group, keys) {
+      await client.deleteRows({ project, featureGroup: featureGroup(group), keys, durability: Durability.FLUSHED }, { timeoutMs });
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { EnvReader, readCommonConfig, readServerConfig, readServiceAddress, type CommonConfig, type Env, type ServerConfig } from "@granary/config";
+import { join } from "node:path";
+
+export interface OnlineConfig {
+  readonly server: ServerConfig;
+  readonly common: CommonConfig;
+  readonly lmdb: {
+    /** Directory of the LMDB environment. */
+    readonly path: string;
+    /** Largest size the store may grow to; LMDB reserves it as address space, not memory. */
+    readonly mapSizeBytes: number;
+  };
+  /** Most rows (entities) in one request; more get RESOURCE_EXHAUSTED. */
+  readonly maxRows: number;
+  /** How often rows older than their group's TTL are purged. */
+  readonly sweepIntervalMs: number;
+  readonly metadataAddress: string;
+  /** Where GetModelFeatureVectors resolves models and aliases. */
+  readonly registryAddress: string;
+}
+
+export function loadOnlineConfig(env: Env = process.env): Readonly<OnlineConfig> {
+  const r = new EnvReader(env);
+  const common = readCommonConfig(r, "granary-online");
+  const config: OnlineConfig = {
+    server: readServerConfig(r, "online"),
+    common,
+    lmdb: {
+      path: r.string("GRANARY_ONLINE_LMDB_PATH", join(common.dataDir, "online")),
+      mapSizeBytes: r.int("GRANARY_ONLINE_MAP_SIZE_MB", 64 * 1024, { min: 16, max: 64 * 1024 * 1024 }) * 1024 * 1024,
+    },
+    maxRows: r.int("GRANARY_ONLINE_MAX_ROWS", 10_000, { min: 1, max: 1_000_000 }),
+    sweepIntervalMs: r.int("GRANARY_ONLINE_SWEEP_INTERVAL_S", 300, { min: 1, max: 86_400 }) * 1000,
+    metadataAddress: readServiceAddress(r, "metadata"),
+    registryAddress: readServiceAddress(r, "registry"),
+  };
+  r.finish();
+  return Object.freeze(config);
+}

@@ -1,0 +1,2 @@
+export { loadOnlineConfig, type OnlineConfig } from "./config.js";
+export { startOnlineService } from "./server.js";

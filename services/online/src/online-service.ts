@@ -1,0 +1,128 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { CatalogueCache } from "@granary/catalogue-cache";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError } from "@granary/errors";
+import { WireType } from "@bufbuild/protobuf/wire";
+import { Durability, GetFeatureVectorsResponseSchema, GetModelFeatureVectorsResponseSchema, type EntityRows, type FeatureVectorOptions, type OnlineService } from "@granary/proto/online";
+import { preEncoded } from "@granary/server";
+import type { FeatureGroupRef } from "@granary/proto/types";
+import type { OnlineStore, Durability as StoreDurability } from "./store/online-store.js";
+import { arrowToColumnarRows } from "./vectors/arrow-rows.js";
+import { columnReader, type ColumnReader } from "./vectors/column-reader.js";
+import { encodeVectorsResponse } from "./vectors/encode-vectors.js";
+import { lookupVectors } from "./vectors/lookup.js";
+import type { ModelResolver } from "./vectors/model-resolver.js";
+import type { PlanCache } from "./vectors/plan-cache.js";
+import type { ViewPlan } from "./vectors/view-plan.js";
+import { keysOf, storedRowsOf } from "./writes/stored-rows.js";
+
+export interface OnlineHandlerDeps {
+  readonly store: OnlineStore;
+  readonly models: ModelResolver;
+  readonly catalogue: CatalogueCache;
+  readonly plans: PlanCache;
+  readonly maxRows: number;
+}
+
+/** Handlers of granary.online.v1.OnlineService; definitions come from the catalogue cache only. */
+export function createOnlineHandlers({ store, models, catalogue, plans, maxRows }: OnlineHandlerDeps): Partial<ServiceImpl<typeof OnlineService>> {
+  const groupFor = (project: string, ref: FeatureGroupRef | undefined) => {
+    if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
+    const group = catalogue.featureGroup(project, ref?.name ?? "", ref?.version ?? 0);
+    if (!group) throw new NotFoundError(`feature group "${ref?.name}" version ${ref?.version} does not exist in project "${project}"`);
+    if (!group.onlineEnabled) {
+      throw new FailedPreconditionError(`feature group "${group.name}" version ${group.version} is not online-enabled; create a version with online_enabled to serve it`);
+    }
+    return group;
+  };
+  const checkRows = (n: number) => {
+    if (n > maxRows) throw new ResourceExhaustedError(`${n} rows in one request; the limit is ${maxRows} (GRANARY_ONLINE_MAX_ROWS)`);
+  };
+
+  return {
+    async writeRows(req) {
+      const group = groupFor(req.project, req.featureGroup);
+      const rows = req.rows.case === "arrowIpc" ? arrowToColumnarRows(req.rows.value, group) : req.rows.value!;
+      checkRows(rows.rowCount);
+      const stored = storedRowsOf(group, rows, BigInt(Date.now()) * 1000n);
+      const { written, ignored } = await store.upsert(stored, durabilityOf(req.durability));
+      return { writtenCount: BigInt(written), ignoredCount: BigInt(ignored) };
+    },
+
+    async deleteRows(req) {
+      const group = groupFor(req.project, req.featureGroup);
+      checkRows(req.keys!.rowCount);
+      const deleted = await store.delete(keysOf(group, req.keys!), durabilityOf(req.durability));
+      return { deletedCount: BigInt(deleted) };
+    },
+
+    getFeatureVectors(req) {
+      if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
+      const entities = req.entities!;
+      checkRows(entities.rowCount);
+      const plan = plans.plan(req.project, req.featureView!.name, req.featureView!.version);
+      return preEncoded(GetFeatureVectorsResponseSchema, encodeVectorsResponse(lookup(plan, entities, req.options)));
+    },
+
+    async getModelFeatureVectors(req) {
+      if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
+      const entities = req.entities!;
+      checkRows(entities.rowCount);
+      const selector = req.modelVersion.case === "alias" ? { alias: req.modelVersion.value } : { version: req.modelVersion.value ?? 0 };
+      const model = await models.resolve(req.project, req.model, selector);
+      const plan = plans.plan(req.project, model.featureView.name, model.featureView.version);
+      // The model's own training dataset parameterises its transformations, unless the caller asks otherwise.
+      const options = { ...req.options, trainingDatasetVersion: req.options?.trainingDatasetVersion || model.trainingDatasetVersion } as FeatureVectorOptions;
+      const result = lookup(plan, entities, options);
+      // GetModelFeatureVectorsResponse: 1 vectors, 2 model_version, 3 feature_view, 4 training_dataset_version.
+      return preEncoded(
+        GetModelFeatureVectorsResponseSchema,
+        encodeVectorsResponse(result, (w) => {
+          w.tag(2, WireType.Varint).int32(model.version);
+          w.tag(3, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).string(model.featureView.name).tag(2, WireType.Varint).int32(model.featureView.version).join();
+          if (model.trainingDatasetVersion) w.tag(4, WireType.Varint).int32(model.trainingDatasetVersion);
+        }),
+      );
+    },
+  };
+
+  function lookup(plan: ViewPlan, entities: EntityRows, options: FeatureVectorOptions | undefined) {
+    const n = entities.rowCount;
+    const servingKeys = readers(entities.servingKeys, (name) => plan.servingKeyTypes.get(name), n, "serving key");
+    for (const name of plan.requiredServingKeys) {
+      if (!servingKeys.has(name)) {
+        throw new InvalidArgumentError(`serving key "${name}" is missing; feature view "${plan.view.name}" needs ${plan.requiredServingKeys.join(", ")}`);
+      }
+    }
+    const outputTypes = new Map(plan.outputs.map((o) => [o.column.name, o.column.type!]));
+    const parameterTypes = new Map(plan.onDemand.flatMap((o) => [...o.parameters]));
+    return lookupVectors(plan, store, {
+      rowCount: n,
+      servingKeys,
+      passedFeatures: readers(entities.passedFeatures, (name) => outputTypes.get(name), n, "passed feature"),
+      requestParameters: readers(entities.requestParameters, (name) => parameterTypes.get(name), n, "request parameter"),
+      includeEventTimes: options?.includeEventTimes ?? false,
+      includeInferenceHelpers: options?.includeInferenceHelpers ?? false,
+      transformations: options?.untransformed ? undefined : plans.transformations(plan, options?.trainingDatasetVersion ?? 0),
+      nowMicros: BigInt(Date.now()) * 1000n,
+    });
+  }
+}
+
+function readers(
+  columns: EntityRows["servingKeys"],
+  typeOf: (name: string) => import("@granary/proto/types").DataType | undefined,
+  rows: number,
+  what: string,
+): Map<string, ColumnReader> {
+  const out = new Map<string, ColumnReader>();
+  for (const column of columns) {
+    const type = typeOf(column.name);
+    if (!type) throw new InvalidArgumentError(`${what} "${column.name}" is not one the feature view knows`);
+    out.set(column.name, columnReader(column.name, column.data, type, rows, what));
+  }
+  return out;
+}
+
+function durabilityOf(d: Durability): StoreDurability {
+  return d === Durability.COMMITTED ? "committed" : "flushed";
+}

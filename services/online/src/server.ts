@@ -1,0 +1,68 @@
+import { CatalogueCache } from "@granary/catalogue-cache";
+import { createServiceClient } from "@granary/clients";
+import { MetadataService } from "@granary/proto/metadata";
+import { OnlineService } from "@granary/proto/online";
+import { RegistryService } from "@granary/proto/registry";
+import { createServer, defineService, type RunningService } from "@granary/server";
+import type { Logger } from "@granary/telemetry";
+import type { OnlineConfig } from "./config.js";
+import { createOnlineHandlers } from "./online-service.js";
+import { LmdbOnlineStore } from "./store/lmdb-online-store.js";
+import { groupsWithTtl, startTtlSweeper } from "./store/ttl-sweeper.js";
+import { ModelResolver } from "./vectors/model-resolver.js";
+import { PlanCache } from "./vectors/plan-cache.js";
+
+/**
+ * Opens the LMDB store and starts following the catalogue; SERVING once the catalogue cache is
+ * current. A metadata outage later does not stop serving: lookups answer from the cache, which
+ * catches up when the watch reconnects.
+ */
+export async function startOnlineService(config: OnlineConfig, logger: Logger): Promise<RunningService> {
+  const log = logger.child({ component: "online" });
+  const store = new LmdbOnlineStore(config.lmdb);
+  let plans: PlanCache | undefined;
+  const catalogue = new CatalogueCache(createServiceClient(MetadataService, config.metadataAddress), {
+    logger: log,
+    // Commits arrive with every insert; only definitions change what a plan compiles to.
+    onChange: (change) => {
+      if (change.resource.case !== "commit") plans?.invalidate();
+    },
+    onCurrent: (current) => {
+      if (current) server.setServing(true);
+      log.info({ current }, current ? "catalogue is current" : "catalogue watch interrupted; serving from the cache");
+    },
+  });
+  plans = new PlanCache(catalogue);
+  const server = createServer({
+    name: "online",
+    config: config.server,
+    logger: log,
+    services: [defineService(OnlineService, createOnlineHandlers({
+          store,
+          catalogue,
+          plans,
+          models: new ModelResolver(createServiceClient(RegistryService, config.registryAddress)),
+          maxRows: config.maxRows,
+        }))],
+  });
+  try {
+    await server.start();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  catalogue.start();
+  const sweeper = startTtlSweeper(store, groupsWithTtl(catalogue), config.sweepIntervalMs, log);
+  log.info({ address: server.address, lmdb: config.lmdb.path, metadata: config.metadataAddress }, "online service listening; SERVING once the catalogue is loaded");
+  return {
+    name: "online",
+    address: server.address,
+    ready: () => catalogue.ready(),
+    async stop() {
+      await server.shutdown();
+      await sweeper.stop();
+      await catalogue.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { mkdirSync } from "node:fs";
+import { open, type RootDatabase } from "lmdb";
+import { eventMicrosOf } from "./row-codec.js";
+import { groupPrefix } from "./key-codec.js";
+import type { Durability, OnlineStore, StoredRow } from "./online-store.js";
+
+export interface LmdbOnlineStoreOptions {
+  path: string;
+  mapSizeBytes: number;
+}
+
+/**
+ * The online store on one LMDB environment (lmdb-js). A write transaction's promise resolves at
+ * commit, which survives a crash of this process; `flushed` resolves once the OS has written it to
+ * disk, which survives a crash of the machine. docs/online-durability.md has the details.
+ */
+export class LmdbOnlineStore implements OnlineStore {
+  readonly #db: RootDatabase<Buffer, Buffer>;
+
+  constructor(options: LmdbOnlineStoreOptions) {
+    mkdirSync(options.path, { recursive: true });
+    this.#db = open<Buffer, Buffer>({
+      path: options.path,
+      mapSize: options.mapSizeBytes,
+      encoding: "binary",
+      keyEncoding: "binary",
+    });
+  }
+
+  async upsert(rows: readonly StoredRow[], durability: Durability): Promise<{ written: number; ignored: number }> {
+    const db = this.#db;
+    let written = 0;
+    let ignored = 0;
+    await db.transaction(() => {
+      for (const row of rows) {
+        const current = db.getBinaryFast(row.key);
+        if (current !== undefined && eventMicrosOf(current) > row.eventMicros) {
+          ignored++;
+          continue;
+        }
+        db.put(row.key, row.value);
+        written++;
+      }
+    });
+    if (durability === "flushed") await db.flushed;
+    return { written, ignored };
+  }
+
+  async delete(keys: readonly Buffer[], durability: Durability): Promise<number> {
+    const db = this.#db;
+    let deleted = 0;
+    await db.transaction(() => {
+      for (const key of keys) {
+        if (db.getBinaryFast(key) !== undefined) {
+          db.remove(key);
+          deleted++;
+        }
+      }
+    });
+    if (durability === "flushed") await db.flushed;
+    return deleted;
+  }
+
+  get(key: Buffer): Buffer | undefined {
+    return this.#db.getBinaryFast(key);
+  }
+
+  async purgeExpired(groupId: bigint, beforeMicros: bigint, limit: number): Promise<number> {
+    const db = this.#db;
+    const expired: Buffer[] = [];
+    for (const { key, value } of db.getRange({ start: groupPrefix(groupId), end: groupPrefix(groupId + 1n) })) {
+      if (eventMicrosOf(value) < beforeMicros) expired.push(Buffer.from(key));
+      if (expired.length >= limit) break;
+    }
+    if (expired.length === 0) return 0;
+    await db.transaction(() => {
+      // Re-check inside the transaction: a newer row may have arrived since the scan.
+      for (const key of expired) {
+        const current = db.getBinaryFast(key);
+        if (current !== undefined && eventMicrosOf(current) < beforeMicros) db.remove(key);
+      }
+    });
+    return expired.length;
+  }
+
+  async close(): Promise<void> {
+    await this.#db.flushed;
+    await this.#db.close();
+  }
+}

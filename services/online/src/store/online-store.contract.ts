@@ -1,0 +1,55 @@
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { create } from "@bufbuild/protobuf";
+import { DataTypeSchema, ScalarType } from "@granary/proto/types";
+import { KeyEncoder } from "./key-codec.js";
+import type { OnlineStore } from "./online-store.js";
+import { RowEncoder, eventMicrosOf } from "./row-codec.js";
+
+const INT64 = create(DataTypeSchema, { scalar: ScalarType.INT64 });
+const DOUBLE = create(DataTypeSchema, { scalar: ScalarType.DOUBLE });
+
+/**
+ * What every OnlineStore adapter must do. Run it from each adapter's test with a factory; a new
+ * adapter passes it unchanged.
+ */
+export function describeOnlineStoreContract(name: string, make: () => Promise<{ store: OnlineStore; cleanup(): Promise<void> }>): void {
+  describe(`OnlineStore contract: ${name}`, () => {
+    let store: OnlineStore;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => {
+      ({ store, cleanup } = await make());
+    });
+    afterEach(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    const keys = new KeyEncoder();
+    const rows = new RowEncoder([INT64, DOUBLE]);
+    const key = (group: bigint, id: bigint) => keys.begin(group).add(INT64, id).finish();
+    const row = (group: bigint, id: bigint, t: bigint, amount: number) => ({ key: key(group, id), value: rows.encode(t, [id, amount]), eventMicros: t });
+
+    it("keeps the newest row per key, whatever order writes arrive in", async () => {
+      expect(await store.upsert([row(1n, 7n, 200n, 2.0)], "committed")).toEqual({ written: 1, ignored: 0 });
+      expect(await store.upsert([row(1n, 7n, 100n, 1.0)], "committed")).toEqual({ written: 0, ignored: 1 });
+      expect(eventMicrosOf(store.get(key(1n, 7n))!)).toBe(200n);
+      expect(await store.upsert([row(1n, 7n, 200n, 3.0), row(1n, 8n, 50n, 4.0)], "flushed")).toEqual({ written: 2, ignored: 0 });
+      expect(store.get(key(1n, 7n))!.readDoubleLE(11 + 1 + 8)).toBe(3.0);
+    });
+
+    it("keeps groups apart and deletes by key", async () => {
+      await store.upsert([row(1n, 7n, 1n, 1), row(2n, 7n, 1n, 2)], "committed");
+      expect(await store.delete([key(1n, 7n), key(1n, 99n)], "committed")).toBe(1);
+      expect(store.get(key(1n, 7n))).toBeUndefined();
+      expect(store.get(key(2n, 7n))).toBeDefined();
+    });
+
+    it("purges rows older than a bound, only in the group asked", async () => {
+      await store.upsert([row(3n, 1n, 10n, 1), row(3n, 2n, 20n, 1), row(3n, 3n, 30n, 1), row(4n, 1n, 10n, 1)], "committed");
+      expect(await store.purgeExpired(3n, 25n, 100)).toBe(2);
+      expect(store.get(key(3n, 1n))).toBeUndefined();
+      expect(store.get(key(3n, 3n))).toBeDefined();
+      expect(store.get(key(4n, 1n))).toBeDefined();
+    });
+  });
+}

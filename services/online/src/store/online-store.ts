@@ -1,0 +1,31 @@
+/** How far a write must get before it is acknowledged. */
+export type Durability = "committed" | "flushed";
+
+export interface StoredRow {
+  readonly key: Buffer;
+  readonly value: Buffer;
+  /** The row's event time; an older row never replaces a newer one. */
+  readonly eventMicros: bigint;
+}
+
+/**
+ * The online store's port: latest row per key, nothing more. Joins, TTL and transformations live
+ * in the read path above it, so an adapter stays small (Feast's OnlineStore has two methods).
+ */
+export interface OnlineStore {
+  /**
+   * Writes a batch as one transaction. A row whose event time is older than the stored row's is
+   * skipped; equal event times are replaced (the later commit wins).
+   */
+  upsert(rows: readonly StoredRow[], durability: Durability): Promise<{ written: number; ignored: number }>;
+  /** Deletes keys as one transaction; returns how many existed. */
+  delete(keys: readonly Buffer[], durability: Durability): Promise<number>;
+  /**
+   * The stored row, synchronously (the hot path). The returned bytes are valid only until the next
+   * call: decode them before reading another key.
+   */
+  get(key: Buffer): Buffer | undefined;
+  /** Deletes up to `limit` rows of a group whose event time is before `beforeMicros`. */
+  purgeExpired(groupId: bigint, beforeMicros: bigint, limit: number): Promise<number>;
+  close(): Promise<void>;
+}
