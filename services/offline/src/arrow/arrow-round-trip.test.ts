@@ -6,7 +6,7 @@ import * as arrow from "apache-arrow";
 import { ScalarType, type DataType } from "@granary/proto/types";
 import { DuckEngine } from "../engine/duckdb-engine.js";
 import { ArrowStager, stageColumn } from "./arrow-to-duck.js";
-import { arrowPayloads } from "./client-streams.js";
+import { arrowPayloads } from "@granary/arrow";
 import { queryBatches } from "./query-batches.js";
 import { IpcFraming } from "./ipc-framing.js";
 

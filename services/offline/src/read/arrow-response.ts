@@ -1,7 +1,7 @@
 import type * as arrow from "apache-arrow";
 import type { DuckEngine } from "../engine/duckdb-engine.js";
 import type { DuckConnection } from "../engine/duck-connection.js";
-import { IpcMessageWriter } from "../arrow/ipc-writer.js";
+import { IpcMessageWriter } from "@granary/arrow";
 import { queryBatches, rowsForBytes } from "../arrow/query-batches.js";
 
 /** Changes record batches on their way out (on-demand features, transformations). */

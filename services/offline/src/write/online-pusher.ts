@@ -3,7 +3,7 @@ import type * as arrow from "apache-arrow";
 import { CommitKind, CommitSchema, OnlineSyncState, type FeatureGroup } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";
 import type { DuckEngine } from "../engine/duckdb-engine.js";
-import { ipcBytes } from "../arrow/ipc-writer.js";
+import { ipcBytes } from "@granary/arrow";
 import { queryBatches, rowsForBytes } from "../arrow/query-batches.js";
 import { groupKey, type CommitEntry, type CommitLog } from "../store/commit-log.js";
 import type { CommitLayout } from "../store/commit-layout.js";

@@ -1,7 +1,7 @@
 import * as arrow from "apache-arrow";
 import type { PlainValue } from "@granary/cel";
 import { ScalarType, type DataType } from "@granary/proto/types";
-import { arrowTypeOf } from "../types/column-types.js";
+import { arrowTypeOf } from "./arrow-types.js";
 
 /**
  * Row i of an Arrow column as Granary holds values in JavaScript (the shape @granary/cel's toCel

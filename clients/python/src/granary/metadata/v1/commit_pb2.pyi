@@ -1,0 +1,52 @@
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from granary.types.v1 import types_pb2 as _types_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+COMMIT_KIND_DELETE: CommitKind
+COMMIT_KIND_INSERT: CommitKind
+COMMIT_KIND_UNSPECIFIED: CommitKind
+DESCRIPTOR: _descriptor.FileDescriptor
+ONLINE_SYNC_STATE_NOT_APPLICABLE: OnlineSyncState
+ONLINE_SYNC_STATE_PENDING: OnlineSyncState
+ONLINE_SYNC_STATE_SYNCED: OnlineSyncState
+ONLINE_SYNC_STATE_UNSPECIFIED: OnlineSyncState
+
+class Commit(_message.Message):
+    __slots__ = ["feature_group", "files", "id", "ingestion_time", "kind", "max_event_time", "min_event_time", "online_sync_state", "project", "rows_deleted", "rows_inserted", "rows_updated", "validation_report_id"]
+    FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    INGESTION_TIME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MAX_EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    MIN_EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_SYNC_STATE_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    ROWS_DELETED_FIELD_NUMBER: _ClassVar[int]
+    ROWS_INSERTED_FIELD_NUMBER: _ClassVar[int]
+    ROWS_UPDATED_FIELD_NUMBER: _ClassVar[int]
+    VALIDATION_REPORT_ID_FIELD_NUMBER: _ClassVar[int]
+    feature_group: _types_pb2.FeatureGroupRef
+    files: _containers.RepeatedScalarFieldContainer[str]
+    id: int
+    ingestion_time: _timestamp_pb2.Timestamp
+    kind: CommitKind
+    max_event_time: _timestamp_pb2.Timestamp
+    min_event_time: _timestamp_pb2.Timestamp
+    online_sync_state: OnlineSyncState
+    project: str
+    rows_deleted: int
+    rows_inserted: int
+    rows_updated: int
+    validation_report_id: str
+    def __init__(self, project: _Optional[str] = ..., feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ..., id: _Optional[int] = ..., kind: _Optional[_Union[CommitKind, str]] = ..., ingestion_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rows_inserted: _Optional[int] = ..., rows_updated: _Optional[int] = ..., rows_deleted: _Optional[int] = ..., files: _Optional[_Iterable[str]] = ..., min_event_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., max_event_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., online_sync_state: _Optional[_Union[OnlineSyncState, str]] = ..., validation_report_id: _Optional[str] = ...) -> None: ...
+
+class CommitKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class OnlineSyncState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []

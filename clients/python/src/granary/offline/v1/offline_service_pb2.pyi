@@ -1,0 +1,221 @@
+from buf.validate import validate_pb2 as _validate_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from granary.metadata.v1 import feature_view_pb2 as _feature_view_pb2
+from granary.metadata.v1 import statistics_pb2 as _statistics_pb2
+from granary.metadata.v1 import training_dataset_pb2 as _training_dataset_pb2
+from granary.metadata.v1 import validation_pb2 as _validation_pb2
+from granary.types.v1 import types_pb2 as _types_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class BatchDataQuery(_message.Message):
+    __slots__ = ["feature_view", "include_inference_helpers", "latest", "project", "spine", "training_dataset_version", "untransformed"]
+    FEATURE_VIEW_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_INFERENCE_HELPERS_FIELD_NUMBER: _ClassVar[int]
+    LATEST_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    SPINE_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_DATASET_VERSION_FIELD_NUMBER: _ClassVar[int]
+    UNTRANSFORMED_FIELD_NUMBER: _ClassVar[int]
+    feature_view: _types_pb2.FeatureViewRef
+    include_inference_helpers: bool
+    latest: bool
+    project: str
+    spine: Spine
+    training_dataset_version: int
+    untransformed: bool
+    def __init__(self, project: _Optional[str] = ..., feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., spine: _Optional[_Union[Spine, _Mapping]] = ..., latest: bool = ..., training_dataset_version: _Optional[int] = ..., untransformed: bool = ..., include_inference_helpers: bool = ...) -> None: ...
+
+class ComputeStatisticsRequest(_message.Message):
+    __slots__ = ["feature_group", "project"]
+    FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    feature_group: _types_pb2.FeatureGroupRef
+    project: str
+    def __init__(self, project: _Optional[str] = ..., feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ...) -> None: ...
+
+class ComputeStatisticsResponse(_message.Message):
+    __slots__ = ["statistics"]
+    STATISTICS_FIELD_NUMBER: _ClassVar[int]
+    statistics: _statistics_pb2.Statistics
+    def __init__(self, statistics: _Optional[_Union[_statistics_pb2.Statistics, _Mapping]] = ...) -> None: ...
+
+class CreateTrainingDatasetRequest(_message.Message):
+    __slots__ = ["query", "spine_chunk"]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    SPINE_CHUNK_FIELD_NUMBER: _ClassVar[int]
+    query: TrainingDataQuery
+    spine_chunk: _types_pb2.ArrowChunk
+    def __init__(self, query: _Optional[_Union[TrainingDataQuery, _Mapping]] = ..., spine_chunk: _Optional[_Union[_types_pb2.ArrowChunk, _Mapping]] = ...) -> None: ...
+
+class CreateTrainingDatasetResponse(_message.Message):
+    __slots__ = ["training_dataset"]
+    TRAINING_DATASET_FIELD_NUMBER: _ClassVar[int]
+    training_dataset: _training_dataset_pb2.TrainingDataset
+    def __init__(self, training_dataset: _Optional[_Union[_training_dataset_pb2.TrainingDataset, _Mapping]] = ...) -> None: ...
+
+class DeleteRowsRequest(_message.Message):
+    __slots__ = ["chunk", "header"]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    chunk: _types_pb2.ArrowChunk
+    header: InsertHeader
+    def __init__(self, header: _Optional[_Union[InsertHeader, _Mapping]] = ..., chunk: _Optional[_Union[_types_pb2.ArrowChunk, _Mapping]] = ...) -> None: ...
+
+class DeleteRowsResponse(_message.Message):
+    __slots__ = ["commit_id", "rows_deleted"]
+    COMMIT_ID_FIELD_NUMBER: _ClassVar[int]
+    ROWS_DELETED_FIELD_NUMBER: _ClassVar[int]
+    commit_id: int
+    rows_deleted: int
+    def __init__(self, commit_id: _Optional[int] = ..., rows_deleted: _Optional[int] = ...) -> None: ...
+
+class GetBatchDataRequest(_message.Message):
+    __slots__ = ["query", "spine_chunk"]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    SPINE_CHUNK_FIELD_NUMBER: _ClassVar[int]
+    query: BatchDataQuery
+    spine_chunk: _types_pb2.ArrowChunk
+    def __init__(self, query: _Optional[_Union[BatchDataQuery, _Mapping]] = ..., spine_chunk: _Optional[_Union[_types_pb2.ArrowChunk, _Mapping]] = ...) -> None: ...
+
+class GetBatchDataResponse(_message.Message):
+    __slots__ = ["chunk"]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    chunk: _types_pb2.ArrowChunk
+    def __init__(self, chunk: _Optional[_Union[_types_pb2.ArrowChunk, _Mapping]] = ...) -> None: ...
+
+class GetTrainingDataRequest(_message.Message):
+    __slots__ = ["query", "spine_chunk"]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    SPINE_CHUNK_FIELD_NUMBER: _ClassVar[int]
+    query: TrainingDataQuery
+    spine_chunk: _types_pb2.ArrowChunk
+    def __init__(self, query: _Optional[_Union[TrainingDataQuery, _Mapping]] = ..., spine_chunk: _Optional[_Union[_types_pb2.ArrowChunk, _Mapping]] = ...) -> None: ...
+
+class GetTrainingDataResponse(_message.Message):
+    __slots__ = ["chunk"]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    chunk: _types_pb2.ArrowChunk
+    def __init__(self, chunk: _Optional[_Union[_types_pb2.ArrowChunk, _Mapping]] = ...) -> None: ...
+
+class InsertHeader(_message.Message):
+    __slots__ = ["feature_group", "project"]
+    FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    feature_group: _types_pb2.FeatureGroupRef
+    project: str
+    def __init__(self, project: _Optional[str] = ..., feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ...) -> None: ...
+
+class InsertRequest(_message.Message):
+    __slots__ = ["chunk", "header"]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    chunk: _types_pb2.ArrowChunk
+    header: InsertHeader
+    def __init__(self, header: _Optional[_Union[InsertHeader, _Mapping]] = ..., chunk: _Optional[_Union[_types_pb2.ArrowChunk, _Mapping]] = ...) -> None: ...
+
+class InsertResponse(_message.Message):
+    __slots__ = ["commit_id", "rows_inserted", "rows_updated", "validation_report"]
+    COMMIT_ID_FIELD_NUMBER: _ClassVar[int]
+    ROWS_INSERTED_FIELD_NUMBER: _ClassVar[int]
+    ROWS_UPDATED_FIELD_NUMBER: _ClassVar[int]
+    VALIDATION_REPORT_FIELD_NUMBER: _ClassVar[int]
+    commit_id: int
+    rows_inserted: int
+    rows_updated: int
+    validation_report: _validation_pb2.ValidationReport
+    def __init__(self, commit_id: _Optional[int] = ..., rows_inserted: _Optional[int] = ..., rows_updated: _Optional[int] = ..., validation_report: _Optional[_Union[_validation_pb2.ValidationReport, _Mapping]] = ...) -> None: ...
+
+class ReadChangesRequest(_message.Message):
+    __slots__ = ["columns", "feature_group", "project", "window"]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    columns: _containers.RepeatedScalarFieldContainer[str]
+    feature_group: _types_pb2.FeatureGroupRef
+    project: str
+    window: _types_pb2.TimeRange
+    def __init__(self, project: _Optional[str] = ..., feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ..., window: _Optional[_Union[_types_pb2.TimeRange, _Mapping]] = ..., columns: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReadChangesResponse(_message.Message):
+    __slots__ = ["chunk"]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    chunk: _types_pb2.ArrowChunk
+    def __init__(self, chunk: _Optional[_Union[_types_pb2.ArrowChunk, _Mapping]] = ...) -> None: ...
+
+class ReadRequest(_message.Message):
+    __slots__ = ["as_of_commit", "as_of_time", "columns", "feature_group", "filter", "limit", "project"]
+    AS_OF_COMMIT_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_TIME_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    as_of_commit: int
+    as_of_time: _timestamp_pb2.Timestamp
+    columns: _containers.RepeatedScalarFieldContainer[str]
+    feature_group: _types_pb2.FeatureGroupRef
+    filter: _feature_view_pb2.Filter
+    limit: int
+    project: str
+    def __init__(self, project: _Optional[str] = ..., feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ..., columns: _Optional[_Iterable[str]] = ..., filter: _Optional[_Union[_feature_view_pb2.Filter, _Mapping]] = ..., as_of_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., as_of_commit: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ReadResponse(_message.Message):
+    __slots__ = ["chunk"]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    chunk: _types_pb2.ArrowChunk
+    def __init__(self, chunk: _Optional[_Union[_types_pb2.ArrowChunk, _Mapping]] = ...) -> None: ...
+
+class ReadTrainingDatasetRequest(_message.Message):
+    __slots__ = ["feature_view", "project", "split", "untransformed", "version"]
+    FEATURE_VIEW_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_FIELD_NUMBER: _ClassVar[int]
+    UNTRANSFORMED_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    feature_view: _types_pb2.FeatureViewRef
+    project: str
+    split: _training_dataset_pb2.DatasetSplit
+    untransformed: bool
+    version: int
+    def __init__(self, project: _Optional[str] = ..., feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., version: _Optional[int] = ..., split: _Optional[_Union[_training_dataset_pb2.DatasetSplit, str]] = ..., untransformed: bool = ...) -> None: ...
+
+class ReadTrainingDatasetResponse(_message.Message):
+    __slots__ = ["chunk"]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    chunk: _types_pb2.ArrowChunk
+    def __init__(self, chunk: _Optional[_Union[_types_pb2.ArrowChunk, _Mapping]] = ...) -> None: ...
+
+class Spine(_message.Message):
+    __slots__ = ["event_time_range", "streamed"]
+    EVENT_TIME_RANGE_FIELD_NUMBER: _ClassVar[int]
+    STREAMED_FIELD_NUMBER: _ClassVar[int]
+    event_time_range: _types_pb2.TimeRange
+    streamed: bool
+    def __init__(self, event_time_range: _Optional[_Union[_types_pb2.TimeRange, _Mapping]] = ..., streamed: bool = ...) -> None: ...
+
+class TrainingDataQuery(_message.Message):
+    __slots__ = ["extra_filter", "feature_view", "include_event_times", "include_training_helpers", "project", "spine", "split", "untransformed"]
+    EXTRA_FILTER_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_VIEW_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_EVENT_TIMES_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_TRAINING_HELPERS_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    SPINE_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_FIELD_NUMBER: _ClassVar[int]
+    UNTRANSFORMED_FIELD_NUMBER: _ClassVar[int]
+    extra_filter: _feature_view_pb2.Filter
+    feature_view: _types_pb2.FeatureViewRef
+    include_event_times: bool
+    include_training_helpers: bool
+    project: str
+    spine: Spine
+    split: _training_dataset_pb2.SplitSpec
+    untransformed: bool
+    def __init__(self, project: _Optional[str] = ..., feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., spine: _Optional[_Union[Spine, _Mapping]] = ..., extra_filter: _Optional[_Union[_feature_view_pb2.Filter, _Mapping]] = ..., split: _Optional[_Union[_training_dataset_pb2.SplitSpec, _Mapping]] = ..., untransformed: bool = ..., include_event_times: bool = ..., include_training_helpers: bool = ...) -> None: ...

@@ -1,0 +1,4 @@
+export { arrowTypeOf } from "./arrow-types.js";
+export { arrowPayloads, tableFromChunks } from "./ipc-chunks.js";
+export { buildColumn, valueReader } from "./arrow-values.js";
+export { IpcMessageWriter, ipcBytes } from "./ipc-writer.js";

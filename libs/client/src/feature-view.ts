@@ -1,0 +1,357 @@
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type * as arrow from "apache-arrow";
+import { ColumnRole, DatasetSplit, type FeatureView as FeatureViewMessage, type ServingKey, type SplitSpec, type TrainingDataset } from "@granary/proto/metadata";
+import type { BatchDataQuery, TrainingDataQuery } from "@granary/proto/offline";
+import type { EntityRows, FeatureVectorOptions, FeatureVectors } from "@granary/proto/online";
+import { ValueStatus, type DataType, type NamedColumn } from "@granary/proto/types";
+import type { Services } from "./granary.js";
+import { batchesOf, ipcPayloads, recordBatchesOf, tableOf } from "./arrow-stream.js";
+import { CatalogueSync } from "./catalogue-lag.js";
+import { retryStream } from "./call-policy.js";
+import type { FilterExpr } from "./query.js";
+import { namedColumn, readColumnValue, type FeatureValue, type Row } from "./values.js";
+
+/** Which rows training or batch data is computed for: a time range of the label group, or given entity rows. */
+export interface SpineOptions {
+  /** Label-group rows with event time at or after this. */
+  readonly start?: Date;
+  /** … and before this. */
+  readonly end?: Date;
+  /** Entity rows (keys, event times, passed features, request parameters) to compute features for. */
+  readonly spine?: arrow.Table;
+}
+
+export interface TrainingDataOptions extends SpineOptions {
+  /** Extra filter on top of the view's. */
+  readonly filter?: FilterExpr;
+  /** Without model-dependent transformations. */
+  readonly untransformed?: boolean;
+  readonly includeEventTimes?: boolean;
+  readonly includeTrainingHelpers?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface SplitOptions extends TrainingDataOptions {
+  /** Seed of the random split (same seed, same split). */
+  readonly seed?: number;
+  readonly description?: string;
+}
+
+export interface BatchDataOptions extends SpineOptions {
+  /** Whose statistics parameterise the model-dependent transformations (default: the latest dataset). */
+  readonly trainingDatasetVersion?: number;
+  readonly untransformed?: boolean;
+  readonly includeInferenceHelpers?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface VectorOptions {
+  /** Features the caller already has (they win over stored values). */
+  readonly passedFeatures?: Row | readonly Row[];
+  /** Inputs of on-demand features. */
+  readonly requestParameters?: Row | readonly Row[];
+  /** Whose statistics parameterise the model-dependent transformations (default: the latest dataset). */
+  readonly trainingDatasetVersion?: number;
+  readonly untransformed?: boolean;
+  readonly includeInferenceHelpers?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** Why a value of a vector is what it is. */
+export type ValueStatusName = "PRESENT" | "NULL" | "NOT_FOUND" | "EXPIRED";
+
+export interface VectorsWithStatus {
+  readonly rows: Row[];
+  /** Per row, per column: PRESENT, NULL, NOT_FOUND (no row for the key) or EXPIRED (older than the TTL). */
+  readonly statuses: Record<string, ValueStatusName>[];
+}
+
+/** A feature view version: training and batch data from the offline store, vectors from the online store. */
+export class FeatureView {
+  readonly #message: FeatureViewMessage;
+  readonly #services: Services;
+  readonly #sync = new CatalogueSync();
+
+  constructor(services: Services, message: FeatureViewMessage) {
+    this.#services = services;
+    this.#message = message;
+  }
+
+  get project(): string {
+    return this.#message.project;
+  }
+  get name(): string {
+    return this.#message.name;
+  }
+  get version(): number {
+    return this.#message.version;
+  }
+  get labels(): readonly string[] {
+    return this.#message.labels;
+  }
+  /** The keys an online caller supplies, as Hopsworks' `fv.serving_keys`. */
+  get servingKeys(): readonly ServingKey[] {
+    return this.#message.servingKeys;
+  }
+  /** Output columns in order (features, labels, on-demand features, helpers). */
+  get columns(): readonly string[] {
+    return this.#message.outputColumns.map((c) => c.name);
+  }
+  /** Output columns that are model inputs (not labels or helpers). */
+  get featureNames(): readonly string[] {
+    return this.#message.outputColumns.filter((c) => c.role === ColumnRole.FEATURE || c.role === ColumnRole.ON_DEMAND).map((c) => c.name);
+  }
+  get definition(): FeatureViewMessage {
+    return this.#message;
+  }
+
+  #ref() {
+    return { name: this.name, version: this.version };
+  }
+
+  readonly #columnType = (name: string) => this.#message.outputColumns.find((c) => c.name === name || c.sourceColumn === name)?.type;
+
+  // ---- training data ----
+
+  /** Point-in-time correct training data, computed now and not stored. */
+  async trainingData(options: TrainingDataOptions = {}): Promise<arrow.Table> {
+    return this.#sync.call("offline", () => tableOf(this.#trainingStream(options, undefined)));
+  }
+
+  /** As trainingData(), batch by batch as the server streams them. */
+  async *trainingDataBatches(options: TrainingDataOptions = {}): AsyncGenerator<arrow.RecordBatch> {
+    yield* recordBatchesOf(this.#trainingStream(options, undefined));
+  }
+
+  /** Creates a stored training dataset (reproducible: it records the commits it read) and returns its record. */
+  async createTrainingDataset(options: TrainingDataOptions & { split?: SplitSpec } = {}): Promise<TrainingDataset> {
+    const res = await this.#sync.call("offline", () => this.#services.offline.createTrainingDataset(this.#requests(this.#query(options, options.split), options.spine), this.#services.stream(options.signal)));
+    return res.trainingDataset!;
+  }
+
+  /** A stored training dataset with a random train/test split; returns its version and both splits. */
+  async trainTestSplit(options: SplitOptions & { testSize?: number } = {}): Promise<{ version: number; train: arrow.Table; test: arrow.Table }> {
+    const test = options.testSize ?? 0.2;
+    checkFraction("testSize", test);
+    const dataset = await this.createTrainingDataset({ ...options, split: randomSplit(options.seed, 1 - test, 0, test) });
+    const { train, test: testTable } = await this.getTrainTestSplit(dataset.version, options);
+    return { version: dataset.version, train, test: testTable };
+  }
+
+  /** A stored training dataset with a random train/validation/test split. */
+  async trainValidationTestSplit(options: SplitOptions & { validationSize?: number; testSize?: number } = {}): Promise<{ version: number; train: arrow.Table; validation: arrow.Table; test: arrow.Table }> {
+    const validation = options.validationSize ?? 0.1;
+    const test = options.testSize ?? 0.2;
+    checkFraction("validationSize", validation);
+    checkFraction("testSize", test);
+    if (validation + test >= 1) throw new RangeError("validationSize + testSize must be below 1");
+    const dataset = await this.createTrainingDataset({ ...options, split: randomSplit(options.seed, 1 - validation - test, validation, test) });
+    const [train, val, testTable] = await Promise.all([DatasetSplit.TRAIN, DatasetSplit.VALIDATION, DatasetSplit.TEST].map((s) => this.#readDataset(dataset.version, s, options)));
+    return { version: dataset.version, train: train!, validation: val!, test: testTable! };
+  }
+
+  /** The splits of a stored training dataset, exactly as they were created. */
+  async getTrainTestSplit(version: number, options: { untransformed?: boolean; signal?: AbortSignal } = {}): Promise<{ train: arrow.Table; test: arrow.Table }> {
+    const [train, test] = await Promise.all([this.#readDataset(version, DatasetSplit.TRAIN, options), this.#readDataset(version, DatasetSplit.TEST, options)]);
+    return { train: train!, test: test! };
+  }
+
+  /** A stored training dataset's rows (every split). */
+  async getTrainingDataset(version: number, options: { untransformed?: boolean; signal?: AbortSignal } = {}): Promise<arrow.Table> {
+    return this.#readDataset(version, DatasetSplit.UNSPECIFIED, options);
+  }
+
+  /** The stored training datasets of this view version. */
+  async trainingDatasets(): Promise<TrainingDataset[]> {
+    const res = await this.#services.metadata.listTrainingDatasets({ project: this.project, featureView: this.#ref(), pageSize: 1000 }, this.#services.unary());
+    return res.trainingDatasets;
+  }
+
+  // ---- batch inference ----
+
+  /** Features for batch inference, transformed with a training dataset's statistics. With no range or spine: the latest row per key. */
+  async getBatchData(options: BatchDataOptions = {}): Promise<arrow.Table> {
+    return this.#sync.call("offline", () => tableOf(this.#batchStream(options)));
+  }
+
+  async *getBatchDataBatches(options: BatchDataOptions = {}): AsyncGenerator<arrow.RecordBatch> {
+    yield* recordBatchesOf(this.#batchStream(options));
+  }
+
+  // ---- online ----
+
+  /** One feature vector from the online store, keyed by the view's serving keys; values in the view's column order. */
+  async getFeatureVector(entry: Row, options: VectorOptions = {}): Promise<Row> {
+    const [row] = await this.getFeatureVectors([entry], { ...options, passedFeatures: one(options.passedFeatures), requestParameters: one(options.requestParameters) });
+    return row!;
+  }
+
+  /** A batch of feature vectors in one call; a key with no row gives nulls, never an error. */
+  async getFeatureVectors(entries: readonly Row[], options: VectorOptions = {}): Promise<Row[]> {
+    return (await this.getFeatureVectorsWithStatus(entries, options)).rows;
+  }
+
+  /** As getFeatureVectors(), with each value's status. */
+  async getFeatureVectorsWithStatus(entries: readonly Row[], options: VectorOptions = {}): Promise<VectorsWithStatus> {
+    const req = {
+      project: this.project,
+      featureView: this.#ref(),
+      entities: this.entityRows(entries, options),
+      options: vectorOptions(options),
+    };
+    const res = await this.#sync.call("online", () => this.#services.online.getFeatureVectors(req, this.#services.unary(options.signal)));
+    return decodeVectors(res.vectors);
+  }
+
+  /** The request rows of an online lookup of this view (also what GetModelFeatureVectors takes). */
+  entityRows(entries: readonly Row[], options: Pick<VectorOptions, "passedFeatures" | "requestParameters"> = {}): EntityRows {
+    const passed = many(options.passedFeatures, entries.length);
+    const params = many(options.requestParameters, entries.length);
+    const keys: NamedColumn[] = [];
+    for (const key of this.servingKeys) {
+      const values = entries.map((e) => e[key.name]);
+      if (values.every((v) => v === undefined)) {
+        if (key.required) throw new TypeError(`serving key "${key.name}" is missing: give ${this.servingKeys.filter((k) => k.required).map((k) => k.name).join(", ")}`);
+        continue;
+      }
+      keys.push(namedColumn(key.name, key.type!, values));
+    }
+    const unknown = Object.keys(entries[0] ?? {}).filter((k) => !this.servingKeys.some((s) => s.name === k));
+    if (unknown.length > 0) throw new TypeError(`"${unknown[0]}" is not a serving key of view "${this.name}" (serving keys: ${this.servingKeys.map((k) => k.name).join(", ")})`);
+    const types = new Map<string, DataType>(this.#message.outputColumns.map((c) => [c.name, c.type!]));
+    const paramTypes = new Map<string, DataType>(this.#message.onDemandFeatures.flatMap((f) => f.requestParameters.map((p) => [p.name, p.type!] as const)));
+    const columnsOf = (rows: Row[] | undefined, typeOf: Map<string, DataType>, what: string) => {
+      if (!rows) return [];
+      const names = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+      return names.map((name) => {
+        const type = typeOf.get(name);
+        if (!type) throw new TypeError(`${what} "${name}" is not in view "${this.name}"`);
+        return namedColumn(name, type, rows.map((r) => r[name]));
+      });
+    };
+    return {
+      $typeName: "granary.online.v1.EntityRows",
+      rowCount: entries.length,
+      servingKeys: keys,
+      passedFeatures: columnsOf(passed, types, "passed feature"),
+      requestParameters: columnsOf(params, paramTypes, "request parameter"),
+    };
+  }
+
+  // ---- internals ----
+
+  #query(options: TrainingDataOptions, split: SplitSpec | undefined): TrainingDataQuery {
+    return {
+      $typeName: "granary.offline.v1.TrainingDataQuery",
+      project: this.project,
+      featureView: { $typeName: "granary.types.v1.FeatureViewRef", ...this.#ref() },
+      spine: spineOf(options),
+      extraFilter: options.filter?.toMessage(this.#columnType),
+      split,
+      untransformed: options.untransformed ?? false,
+      includeEventTimes: options.includeEventTimes ?? false,
+      includeTrainingHelpers: options.includeTrainingHelpers ?? false,
+    };
+  }
+
+  /** The request stream of a training or batch call: the query, then the spine's Arrow IPC stream when one is given. */
+  async *#requests<Q extends TrainingDataQuery | BatchDataQuery>(query: Q, spine?: arrow.Table) {
+    yield { message: { case: "query" as const, value: query } };
+    if (spine) for await (const ipc of ipcPayloads(batchesOf(spine))) yield { message: { case: "spineChunk" as const, value: { ipc } } };
+  }
+
+  #trainingStream(options: TrainingDataOptions, split: SplitSpec | undefined) {
+    return this.#services.offline.getTrainingData(this.#requests(this.#query(options, split), options.spine), this.#services.stream(options.signal));
+  }
+
+  #batchStream(options: BatchDataOptions) {
+    const spine = spineOf(options);
+    const query: BatchDataQuery = {
+      $typeName: "granary.offline.v1.BatchDataQuery",
+      project: this.project,
+      featureView: { $typeName: "granary.types.v1.FeatureViewRef", ...this.#ref() },
+      selection: spine ? { case: "spine", value: spine } : { case: "latest", value: true },
+      trainingDatasetVersion: options.trainingDatasetVersion ?? 0,
+      untransformed: options.untransformed ?? false,
+      includeInferenceHelpers: options.includeInferenceHelpers ?? false,
+    };
+    return this.#services.offline.getBatchData(this.#requests(query, options.spine), this.#services.stream(options.signal));
+  }
+
+  #readDataset(version: number, split: DatasetSplit, options: { untransformed?: boolean; signal?: AbortSignal }): Promise<arrow.Table> {
+    const req = { project: this.project, featureView: this.#ref(), version, split, untransformed: options.untransformed ?? false };
+    return tableOf(retryStream(() => this.#services.offline.readTrainingDataset(req, this.#services.stream(options.signal)), this.#services.retry));
+  }
+}
+
+function spineOf(options: SpineOptions) {
+  if (options.spine) return { $typeName: "granary.offline.v1.Spine" as const, kind: { case: "streamed" as const, value: true } };
+  if (options.start || options.end) {
+    return {
+      $typeName: "granary.offline.v1.Spine" as const,
+      kind: {
+        case: "eventTimeRange" as const,
+        value: { $typeName: "granary.types.v1.TimeRange" as const, start: options.start ? timestampFromMs(options.start.getTime()) : undefined, end: options.end ? timestampFromMs(options.end.getTime()) : undefined },
+      },
+    };
+  }
+  return undefined;
+}
+
+function randomSplit(seed: number | undefined, train: number, validation: number, test: number): SplitSpec {
+  return { $typeName: "granary.metadata.v1.SplitSpec", kind: { case: "random", value: { $typeName: "granary.metadata.v1.RandomSplit", seed: BigInt(seed ?? 42), train, validation, test } } };
+}
+
+function checkFraction(name: string, v: number): void {
+  if (!(v > 0 && v < 1)) throw new RangeError(`${name} must be between 0 and 1 (exclusive), got ${v}`);
+}
+
+function vectorOptions(options: VectorOptions): FeatureVectorOptions {
+  return {
+    $typeName: "granary.online.v1.FeatureVectorOptions",
+    untransformed: options.untransformed ?? false,
+    includeEventTimes: false,
+    includeInferenceHelpers: options.includeInferenceHelpers ?? false,
+    trainingDatasetVersion: options.trainingDatasetVersion ?? 0,
+  };
+}
+
+const STATUS: Record<number, ValueStatusName> = {
+  [ValueStatus.PRESENT]: "PRESENT",
+  [ValueStatus.NULL]: "NULL",
+  [ValueStatus.NOT_FOUND]: "NOT_FOUND",
+  [ValueStatus.EXPIRED]: "EXPIRED",
+};
+
+/** Response vectors as rows in the view's column order; a value that is not PRESENT is null. */
+export function decodeVectors(vectors: FeatureVectors | undefined): VectorsWithStatus {
+  const n = vectors?.rowCount ?? 0;
+  const rows: Row[] = [];
+  const statuses: Record<string, ValueStatusName>[] = [];
+  for (let i = 0; i < n; i++) {
+    const row: Row = {};
+    const status: Record<string, ValueStatusName> = {};
+    for (const column of vectors!.columns) {
+      const s = column.statuses[i] ?? ValueStatus.NOT_FOUND;
+      status[column.name] = STATUS[s] ?? "NOT_FOUND";
+      row[column.name] = s === ValueStatus.PRESENT ? readColumnValue(column.values, column.type!, i) : null;
+    }
+    rows.push(row);
+    statuses.push(status);
+  }
+  return { rows, statuses };
+}
+
+function one(v: Row | readonly Row[] | undefined): Row[] | undefined {
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? [...(v as Row[])] : [v as Row];
+}
+
+function many(v: Row | readonly Row[] | undefined, n: number): Row[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) throw new TypeError("passedFeatures / requestParameters of a batch lookup take one object per entry");
+  if (v.length !== n) throw new TypeError(`${v.length} passed rows for ${n} entries`);
+  return v as Row[];
+}
+
+export type { FeatureValue };

@@ -1,0 +1,138 @@
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type CallOptions, type Client } from "@connectrpc/connect";
+import { createServiceTransport } from "@granary/clients";
+import { Health, HealthCheckResponse_ServingStatus } from "@granary/proto/health";
+import { MetadataService } from "@granary/proto/metadata";
+import { OfflineService } from "@granary/proto/offline";
+import { OnlineService } from "@granary/proto/online";
+import { RegistryService } from "@granary/proto/registry";
+import { apiKeyInterceptor, backoffDelay, retryInterceptor, type RetryOptions } from "./call-policy.js";
+import { Project } from "./project.js";
+
+export type ServiceName = "metadata" | "online" | "offline" | "registry";
+export const SERVICE_NAMES: readonly ServiceName[] = ["metadata", "online", "offline", "registry"];
+const DEFAULT_PORTS: Record<ServiceName, number> = { metadata: 50051, online: 50052, offline: 50053, registry: 50054 };
+
+export interface ConnectOptions {
+  /** Host the suite runs on, each service on its default port (127.0.0.1 unless GRANARY_HOST says otherwise). */
+  readonly address?: string;
+  /** host:port per service; wins over `address` and over GRANARY_<SERVICE>_ADDRESS. */
+  readonly addresses?: Partial<Record<ServiceName, string>>;
+  /** Sent as `authorization: Bearer <key>` on every call. */
+  readonly apiKey?: string;
+  /** Deadline of each unary call (default 30 s). */
+  readonly timeoutMs?: number;
+  /** Deadline of each streaming call: inserts, reads, training data, artifacts (default 10 min). */
+  readonly streamTimeoutMs?: number;
+  /** Retries of idempotent calls on UNAVAILABLE. */
+  readonly retry?: RetryOptions;
+  /** Largest message sent or received (default 16 MiB, the servers' default). */
+  readonly maxMessageBytes?: number;
+  /** Environment the defaults are read from (default process.env). */
+  readonly env?: Record<string, string | undefined>;
+}
+
+/** Resolves each service's host:port: explicit addresses, then GRANARY_<SERVICE>_ADDRESS, then host + default port. */
+export function resolveAddresses(options: ConnectOptions = {}): Record<ServiceName, string> {
+  const env = options.env ?? process.env;
+  const host = options.address ?? env["GRANARY_HOST"] ?? "127.0.0.1";
+  if (/:\d+$/.test(host) && !host.startsWith("[")) {
+    throw new TypeError(`address "${host}" names a port; give the host only (each service has its own port) or use addresses: { metadata: "host:port", … }`);
+  }
+  const out = {} as Record<ServiceName, string>;
+  for (const name of SERVICE_NAMES) {
+    out[name] = options.addresses?.[name] ?? (options.address ? undefined : env[`GRANARY_${name.toUpperCase()}_ADDRESS`]) ?? `${host}:${DEFAULT_PORTS[name]}`;
+  }
+  return out;
+}
+
+/** The typed gRPC clients of the four services, and the call options the SDK uses with them. */
+export interface Services {
+  readonly metadata: Client<typeof MetadataService>;
+  readonly online: Client<typeof OnlineService>;
+  readonly offline: Client<typeof OfflineService>;
+  readonly registry: Client<typeof RegistryService>;
+  /** Options of a unary call (its deadline), with an optional signal. */
+  unary(signal?: AbortSignal): CallOptions;
+  /** Options of a streaming call. */
+  stream(signal?: AbortSignal): CallOptions;
+  readonly retry: RetryOptions;
+}
+
+export type HealthReport = Record<ServiceName, { address: string; status: "SERVING" | "NOT_SERVING" | "UNKNOWN" | "UNREACHABLE"; error?: string }>;
+
+/** A connection to a Granary suite. Cheap to keep; call close() when done (HTTP/2 sessions idle out anyway). */
+export class Granary {
+  readonly addresses: Record<ServiceName, string>;
+  readonly services: Services;
+  readonly #health: Record<ServiceName, Client<typeof Health>>;
+
+  constructor(options: ConnectOptions = {}) {
+    this.addresses = resolveAddresses(options);
+    const interceptors = [retryInterceptor(options.retry), ...(options.apiKey ? [apiKeyInterceptor(options.apiKey)] : [])];
+    const transport = (name: ServiceName) => createServiceTransport(this.addresses[name], { interceptors, maxMessageBytes: options.maxMessageBytes });
+    const transports = Object.fromEntries(SERVICE_NAMES.map((n) => [n, transport(n)])) as Record<ServiceName, ReturnType<typeof transport>>;
+    const client = <T extends DescService>(service: T, name: ServiceName) => createClient(service, transports[name]);
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const streamTimeoutMs = options.streamTimeoutMs ?? 600_000;
+    this.services = {
+      metadata: client(MetadataService, "metadata"),
+      online: client(OnlineService, "online"),
+      offline: client(OfflineService, "offline"),
+      registry: client(RegistryService, "registry"),
+      unary: (signal) => ({ timeoutMs, signal }),
+      stream: (signal) => ({ timeoutMs: streamTimeoutMs, signal }),
+      retry: options.retry ?? {},
+    };
+    this.#health = Object.fromEntries(SERVICE_NAMES.map((n) => [n, client(Health, n)])) as Record<ServiceName, Client<typeof Health>>;
+  }
+
+  /** A project; `create` (default true) creates it when missing. */
+  async project(name: string, options: { create?: boolean; description?: string } = {}): Promise<Project> {
+    const { metadata, unary } = this.services;
+    if (options.create === false) {
+      const res = await metadata.getProject({ name }, unary());
+      return new Project(this.services, res.project!.name);
+    }
+    try {
+      await metadata.createProject({ name, description: options.description ?? "" }, unary());
+    } catch (err) {
+      if (ConnectError.from(err).code !== Code.AlreadyExists) throw err;
+    }
+    return new Project(this.services, name);
+  }
+
+  /** grpc.health.v1 Check of every service, never throwing: a down service is reported as UNREACHABLE. */
+  async health(timeoutMs = 2_000): Promise<HealthReport> {
+    const entries = await Promise.all(
+      SERVICE_NAMES.map(async (name) => {
+        const address = this.addresses[name];
+        try {
+          const res = await this.#health[name].check({ service: "" }, { timeoutMs });
+          const status = res.status === HealthCheckResponse_ServingStatus.SERVING ? "SERVING" : res.status === HealthCheckResponse_ServingStatus.NOT_SERVING ? "NOT_SERVING" : "UNKNOWN";
+          return [name, { address, status }] as const;
+        } catch (err) {
+          return [name, { address, status: "UNREACHABLE", error: ConnectError.from(err).rawMessage }] as const;
+        }
+      }),
+    );
+    return Object.fromEntries(entries) as HealthReport;
+  }
+
+  /** Resolves once every service reports SERVING; rejects after `timeoutMs` with what is not. */
+  async waitUntilServing(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const report = await this.health();
+      const down = SERVICE_NAMES.filter((n) => report[n].status !== "SERVING");
+      if (down.length === 0) return;
+      if (Date.now() > until) throw new Error(`not SERVING after ${timeoutMs} ms: ${down.map((n) => `${n} (${report[n].address}) ${report[n].status}`).join(", ")}`);
+      await new Promise((r) => setTimeout(r, backoffDelay(Math.min(attempt, 4), { initialDelayMs: 100, maxDelayMs: 1000 })));
+    }
+  }
+}
+
+/** Connects to a Granary suite (no network traffic until the first call). */
+export function connect(options: ConnectOptions = {}): Granary {
+  return new Granary(options);
+}

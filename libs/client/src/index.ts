@@ -1,0 +1,21 @@
+// @granary/client: the typed TypeScript SDK. Users never build protobuf messages by hand.
+export { connect, Granary, resolveAddresses, SERVICE_NAMES, type ConnectOptions, type HealthReport, type ServiceName, type Services } from "./granary.js";
+export { Project, featureGroupMessage, featureViewMessage, type FeatureGroupSpec, type FeatureViewSpec, type OnDemandSpec, type TransformationName } from "./project.js";
+export { FeatureGroup, type AppendColumnSpec, type InsertData, type InsertOptions, type InsertResult, type ReadOptions } from "./feature-group.js";
+export {
+  FeatureView,
+  decodeVectors,
+  type BatchDataOptions,
+  type SpineOptions,
+  type SplitOptions,
+  type TrainingDataOptions,
+  type ValueStatusName,
+  type VectorOptions,
+  type VectorsWithStatus,
+} from "./feature-view.js";
+export { ModelDraft, ModelRegistry, ModelVersionHandle, type CreateModelOptions, type VersionSelector } from "./model-registry.js";
+export { Query, FilterExpr, FeatureRef, feature, type JoinOptions } from "./query.js";
+export { parseType, typeName, type ColumnSpec, type TypeName } from "./column-types.js";
+export { tableFromRows, type FeatureValue, type Row } from "./values.js";
+export { type InsertProgress } from "./arrow-stream.js";
+export { backoffDelay, isIdempotent, type RetryOptions } from "./call-policy.js";

@@ -1,0 +1,86 @@
+// The whole suite in one process with embedded defaults, for one machine: what `npm start` runs,
+// and what the demos and end-to-end tests start when no suite answers.
+// One PostgreSQL for metadata and registry: DATABASE_URL when set, else an embedded server under
+// <GRANARY_DATA_DIR>/postgres. Each service keeps its own port, as it would in its own process.
+import { ConfigError, SERVICE_NAMES, type Env, type ServiceName } from "@granary/config";
+import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
+import { loadOfflineConfig, startOfflineService } from "@granary/offline";
+import { loadOnlineConfig, startOnlineService } from "@granary/online";
+import { findFreePort, resolveDatabase } from "@granary/postgres";
+import { loadRegistryConfig, startRegistryService } from "@granary/registry";
+import type { RunningService } from "@granary/server";
+import type { Logger } from "@granary/telemetry";
+
+export function loadSuiteConfig(env: Env) {
+  const problems = new Set<string>();
+  const load = <T>(loader: (env: Env) => T): T | undefined => {
+    try {
+      return loader(env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      err.problems.forEach((p) => problems.add(p));
+      return undefined;
+    }
+  };
+  const metadata = load(loadMetadataConfig);
+  const online = load(loadOnlineConfig);
+  const offline = load(loadOfflineConfig);
+  const registry = load(loadRegistryConfig);
+  if (!metadata || !online || !offline || !registry) throw new ConfigError([...problems]);
+  return { common: { ...metadata.common, telemetry: { ...metadata.common.telemetry, serviceName: "granary" } }, metadata, online, offline, registry };
+}
+
+export type SuiteConfig = ReturnType<typeof loadSuiteConfig>;
+
+/** A started suite: its services in start order (PostgreSQL first) and where each listens. */
+export interface RunningSuite {
+  readonly services: RunningService[];
+  readonly addresses: Record<ServiceName, string>;
+  readonly embeddedPostgres: boolean;
+  /** Stops every service in reverse start order, then PostgreSQL. */
+  stop(): Promise<void>;
+}
+
+/** Starts PostgreSQL (or uses DATABASE_URL), then the four services; resolves once all are SERVING or `readyTimeoutMs` passed. */
+export async function startSuite(config: SuiteConfig, logger: Logger, readyTimeoutMs = 15_000): Promise<RunningSuite> {
+  const database = await resolveDatabase({ databaseUrl: config.metadata.database.url, dataDir: config.common.dataDir, logger });
+  const services: RunningService[] = [{ name: "postgres", address: database.embedded ? "embedded" : "external", stop: () => database.stop() }];
+  const stop = async (): Promise<void> => {
+    for (const s of [...services].reverse()) await s.stop().catch((err: unknown) => logger.error({ err, service: s.name }, "error while stopping"));
+  };
+  try {
+    services.push(await startMetadataService(config.metadata, logger, { databaseUrl: database.url }));
+    services.push(
+      ...(await Promise.all([
+        startOnlineService(config.online, logger),
+        startOfflineService(config.offline, logger),
+        startRegistryService(config.registry, logger, { databaseUrl: database.url }),
+      ])),
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  // Online and offline are SERVING once they have read the catalogue from metadata.
+  const readiness = Promise.all(services.map((s) => s.ready?.()));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, readyTimeoutMs)));
+  await Promise.race([readiness, timeout]);
+  clearTimeout(timer);
+  const addresses = Object.fromEntries(SERVICE_NAMES.map((name) => [name, services.find((s) => s.name === name)?.address ?? ""])) as Record<ServiceName, string>;
+  return { services, addresses, embeddedPostgres: database.embedded !== undefined, stop };
+}
+
+/**
+ * The suite on free loopback ports, for tests and demos: `env` supplies GRANARY_DATA_DIR and
+ * optionally DATABASE_URL; the ports and the services' addresses of each other are chosen here.
+ */
+export async function startSuiteOnFreePorts(env: Env, logger: Logger): Promise<RunningSuite> {
+  const ports = await Promise.all(SERVICE_NAMES.map(() => findFreePort()));
+  const portEnv: Record<string, string> = {};
+  SERVICE_NAMES.forEach((name, i) => {
+    portEnv[`GRANARY_${name.toUpperCase()}_PORT`] = String(ports[i]);
+    portEnv[`GRANARY_${name.toUpperCase()}_ADDRESS`] = `127.0.0.1:${ports[i]}`;
+  });
+  return startSuite(loadSuiteConfig({ ...env, ...portEnv }), logger);
+}

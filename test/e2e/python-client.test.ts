@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { startSuiteOnFreePorts, type RunningSuite } from "@granary/suite";
+import { createLogger } from "@granary/telemetry";
+import { createTestDatabase, scratchDir, type TestDatabase } from "@granary/testing";
+
+// The generated Python client (clients/python) against the whole suite, with Debian's Python and
+// its python3-grpcio / python3-protobuf: what `.ci/run` installs with apt-get.
+const PYTHON = "/usr/bin/python3";
+const APT_LINE = "apt-get install -y protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf";
+const clientDir = fileURLToPath(new URL("../../clients/python/", import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+// Asynchronous on purpose: the suite runs in this process and must keep serving while Python calls it.
+function python(args: string[], timeoutMs: number): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      PYTHON,
+      args,
+      { timeout: timeoutMs, env: { ...process.env, PYTHONPATH: `${clientDir}src`, PYTHONDONTWRITEBYTECODE: "1", PYTHONNOUSERSITE: "1" } },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
+        resolve({ code, stdout, stderr: err && code === null ? `${stderr}\n${err.message}` : stderr });
+      },
+    );
+  });
+}
+
+let db: TestDatabase | undefined;
+const dir = scratchDir("py-client");
+let suite: RunningSuite | undefined;
+
+beforeAll(async () => {
+  const probe = await python(["-c", "import grpc, google.protobuf; print(grpc.__version__, google.protobuf.__version__)"], 20_000);
+  if (probe.code !== 0) {
+    throw new Error(`${PYTHON} cannot import grpc and google.protobuf (the Python client's runtime): run '${APT_LINE}'\n${probe.stderr}`);
+  }
+  db = await createTestDatabase("py_client");
+  suite = await startSuiteOnFreePorts(
+    { GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url, GRANARY_LOG_LEVEL: "warn" },
+    createLogger({ level: "warn", service: "test" }),
+  );
+}, 90_000);
+
+afterAll(async () => {
+  await suite?.stop();
+  dir.remove();
+  await db?.drop();
+}, 30_000);
+
+describe("the generated Python client", () => {
+  it("checks health, creates a group and a view, writes rows and reads a feature vector", async () => {
+    const a = suite!.addresses;
+    const run = await python(
+      [`${clientDir}examples/smoke.py`, "--metadata", a.metadata, "--online", a.online, "--offline", a.offline, "--registry", a.registry, "--project", "py_smoke"],
+      60_000,
+    );
+    let summary: Record<string, unknown>;
+    try {
+      summary = JSON.parse(run.stdout) as Record<string, unknown>;
+    } catch {
+      throw new Error(`smoke.py exited ${run.code} without a JSON summary:\n${run.stdout}\n${run.stderr}`);
+    }
+    expect({ code: run.code, error: summary.error, mismatches: summary.mismatches }).toEqual({ code: 0, error: undefined, mismatches: [] });
+    expect(summary).toMatchObject({
+      ok: true,
+      project: "py_smoke",
+      health: { metadata: "SERVING", online: "SERVING", offline: "SERVING", registry: "SERVING" },
+      written: 3,
+      serving_keys: ["id"],
+      vectors: {
+        row_count: 3,
+        columns: ["score", "segment"],
+        score: { values: [0.5, 0, 0], statuses: ["PRESENT", "NULL", "NOT_FOUND"] },
+        segment: { values: ["gold", "bronze", ""], statuses: ["PRESENT", "PRESENT", "NOT_FOUND"] },
+      },
+      cleanup: "deleted",
+    });
+  }, 90_000);
+});
