@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { clone, create } from "@bufbuild/protobuf";
 import { FilterOperator, FilterSchema, JoinType, QuerySchema, SelectionMode, type Filter, type Query as QueryMessage } from "@granary/proto/metadata";
 import type { Column, DataType } from "@granary/proto/types";
 import { toValue, type FeatureValue } from "./values.js";
@@ -115,7 +115,7 @@ export class Query {
 
   /** Joins another query; keys inferred from the right group's primary key when none are given. */
   join(right: Query, options: JoinOptions = {}): Query {
-    const next = create(QuerySchema, this.message);
+    const next = clone(QuerySchema, this.message);
     next.joins = [
       ...this.message.joins,
       {
@@ -133,7 +133,7 @@ export class Query {
 
   /** Keeps rows matching the filter (AND-ed with any filter already set). */
   filter(expr: FilterExpr): Query {
-    const next = create(QuerySchema, this.message);
+    const next = clone(QuerySchema, this.message);
     const added = expr.toMessage(this.columnTypes);
     next.filter = this.message.filter?.kind.case ? create(FilterSchema, { kind: { case: "and", value: { filters: [this.message.filter, added] } } }) : added;
     return new Query(next, this.columnTypes);

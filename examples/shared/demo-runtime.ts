@@ -1,0 +1,71 @@
+// What both demos share: a Granary to talk to (the running `npm start`, or a suite started here
+// when none answers), a seeded random generator, and timing helpers.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect, type ConnectOptions, type Granary } from "@granary/client";
+import { startSuiteOnFreePorts } from "@granary/suite";
+import { createLogger } from "@granary/telemetry";
+
+export interface DemoSuite {
+  readonly granary: Granary;
+  /** True when this process started the suite (it stops it in close()). */
+  readonly started: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to the suite at the usual addresses (GRANARY_*_ADDRESS or 127.0.0.1:5005x); when none
+ * answers, starts one in this process on free ports with embedded PostgreSQL (or DATABASE_URL)
+ * and a scratch data directory.
+ */
+export async function openDemoSuite(options: ConnectOptions = {}, log: (line: string) => void = console.log): Promise<DemoSuite> {
+  const existing = connect(options);
+  const report = await existing.health(1_000);
+  if (Object.values(report).every((r) => r.status === "SERVING")) {
+    log(`using the running suite (metadata at ${existing.addresses.metadata})`);
+    return { granary: existing, started: false, close: async () => {} };
+  }
+  log("no running suite answered: starting one in this process (embedded PostgreSQL unless DATABASE_URL is set)");
+  const dataDir = mkdtempSync(join(tmpdir(), "granary-demo-"));
+  const env: Record<string, string> = { GRANARY_DATA_DIR: dataDir, GRANARY_LOG_LEVEL: "warn" };
+  if (process.env["DATABASE_URL"]) env["DATABASE_URL"] = process.env["DATABASE_URL"];
+  const suite = await startSuiteOnFreePorts(env, createLogger({ level: "warn", service: "demo" }));
+  const granary = connect({ ...options, addresses: suite.addresses });
+  await granary.waitUntilServing(30_000);
+  return {
+    granary,
+    started: true,
+    async close() {
+      await suite.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A small, fast, seeded generator (mulberry32): the same seed gives the same data. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A normally distributed value (Box–Muller) from a uniform generator. */
+export function gaussian(random: () => number, mean = 0, stddev = 1): number {
+  const u = Math.max(random(), 1e-12);
+  const v = random();
+  return mean + stddev * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+/** p-th percentile (0–100) of latencies in milliseconds. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
