@@ -1,6 +1,6 @@
 // What both demos share: a Granary to talk to (the running `npm start`, or a suite started here
 // when none answers), a seeded random generator, and timing helpers.
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type ConnectOptions, type Granary } from "@granary/client";
@@ -28,6 +28,7 @@ export async function openDemoSuite(options: ConnectOptions = {}, log: (line: st
   }
   log("no running suite answered: starting one in this process (embedded PostgreSQL unless DATABASE_URL is set)");
   const dataDir = mkdtempSync(join(tmpdir(), "granary-demo-"));
+  chmodSync(dataDir, 0o755); // embedded PostgreSQL runs as user postgres when we are root
   const env: Record<string, string> = { GRANARY_DATA_DIR: dataDir, GRANARY_LOG_LEVEL: "warn" };
   if (process.env["DATABASE_URL"]) env["DATABASE_URL"] = process.env["DATABASE_URL"];
   const suite = await startSuiteOnFreePorts(env, createLogger({ level: "warn", service: "demo" }));

@@ -9,7 +9,7 @@ import { batchesOf, ipcPayloads, recordBatchesOf, tableOf } from "./arrow-stream
 import { CatalogueSync } from "./catalogue-lag.js";
 import { retryStream } from "./call-policy.js";
 import type { FilterExpr } from "./query.js";
-import { namedColumn, readColumnValue, type FeatureValue, type Row } from "./values.js";
+import { columnDecoder, namedColumn, type FeatureValue, type Row } from "./values.js";
 
 /** Which rows training or batch data is computed for: a time range of the label group, or given entity rows. */
 export interface SpineOptions {
@@ -326,18 +326,19 @@ const STATUS: Record<number, ValueStatusName> = {
 /** Response vectors as rows in the view's column order; a value that is not PRESENT is null. */
 export function decodeVectors(vectors: FeatureVectors | undefined): VectorsWithStatus {
   const n = vectors?.rowCount ?? 0;
-  const rows: Row[] = [];
-  const statuses: Record<string, ValueStatusName>[] = [];
+  const columns = (vectors?.columns ?? []).map((c) => ({ name: c.name, statuses: c.statuses, read: columnDecoder(c.values, c.type!) }));
+  const rows: Row[] = new Array(n);
+  const statuses: Record<string, ValueStatusName>[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const row: Row = {};
     const status: Record<string, ValueStatusName> = {};
-    for (const column of vectors!.columns) {
-      const s = column.statuses[i] ?? ValueStatus.NOT_FOUND;
-      status[column.name] = STATUS[s] ?? "NOT_FOUND";
-      row[column.name] = s === ValueStatus.PRESENT ? readColumnValue(column.values, column.type!, i) : null;
+    for (const c of columns) {
+      const s = c.statuses[i] ?? ValueStatus.NOT_FOUND;
+      status[c.name] = STATUS[s] ?? "NOT_FOUND";
+      row[c.name] = s === ValueStatus.PRESENT ? c.read(i) : null;
     }
-    rows.push(row);
-    statuses.push(status);
+    rows[i] = row;
+    statuses[i] = status;
   }
   return { rows, statuses };
 }

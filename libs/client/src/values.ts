@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import * as arrow from "apache-arrow";
-import { buildColumn } from "@granary/arrow";
+import { arrowTypeOf, buildColumn } from "@granary/arrow";
 import type { PlainValue } from "@granary/cel";
 import { ColumnDataSchema, NamedColumnSchema, ScalarType, ValueSchema, type Column, type ColumnData, type DataType, type NamedColumn, type Value } from "@granary/proto/types";
 
@@ -116,10 +116,68 @@ export function tableFromRows(columns: readonly Column[], rows: readonly Row[]):
   for (const column of columns) {
     if (!present.has(column.name) || !column.type) continue;
     const type = column.type;
-    const values = rows.map((row, i) => toPlain(type, row[column.name], `row ${i}, column "${column.name}"`));
-    vectors[column.name] = arrow.makeVector(buildColumn(type, values));
+    vectors[column.name] = arrow.makeVector(fixedWidthColumn(type, column.name, rows) ?? buildColumn(type, rows.map((row, i) => toPlain(type, row[column.name], `row ${i}, column "${column.name}"`))));
   }
   return new arrow.Table(vectors);
+}
+
+/**
+ * Numeric and timestamp columns straight into typed arrays: one pass, no intermediate values
+ * (plain objects to Arrow is the SDK's hot path on insert). Anything unusual goes through toPlain.
+ */
+function fixedWidthColumn(type: DataType, name: string, rows: readonly Row[]): arrow.Data | undefined {
+  if (type.list) return undefined;
+  const n = rows.length;
+  const bitmap = new Uint8Array((n + 7) >>> 3);
+  let nulls = 0;
+  const where = (i: number) => `row ${i}, column "${name}"`;
+  const fill = <A extends Float64Array | Float32Array | Int32Array | BigInt64Array>(data: A, fast: (v: unknown) => A[number] | undefined): A => {
+    for (let i = 0; i < n; i++) {
+      const v = rows[i]![name];
+      if (v === null || v === undefined) {
+        nulls++;
+        continue;
+      }
+      bitmap[i >>> 3]! |= 1 << (i & 7);
+      const quick = fast(v);
+      data[i] = quick !== undefined ? quick : (toPlain(type, v, where(i)) as A[number]);
+    }
+    return data;
+  };
+  let data: Float64Array | Float32Array | Int32Array | BigInt64Array;
+  switch (type.scalar) {
+    case ScalarType.DOUBLE:
+      data = fill(new Float64Array(n), (v) => (typeof v === "number" ? v : undefined));
+      break;
+    case ScalarType.FLOAT:
+      data = fill(new Float32Array(n), (v) => (typeof v === "number" ? v : undefined));
+      break;
+    case ScalarType.INT32:
+      data = fill(new Int32Array(n), (v) => (typeof v === "number" && Number.isInteger(v) ? v : undefined));
+      break;
+    case ScalarType.INT64:
+      data = fill(new BigInt64Array(n), (v) => (typeof v === "number" && Number.isInteger(v) ? BigInt(v) : typeof v === "bigint" ? v : undefined));
+      break;
+    case ScalarType.TIMESTAMP: {
+      // Rows of one batch often share a Date: convert each distinct instant once.
+      let last: Date | undefined;
+      let lastMicros = 0n;
+      data = fill(new BigInt64Array(n), (v) => {
+        if (!(v instanceof Date)) return undefined;
+        if (v !== last) {
+          const ms = v.getTime();
+          if (Number.isNaN(ms)) return undefined;
+          last = v;
+          lastMicros = BigInt(ms) * 1000n;
+        }
+        return lastMicros;
+      });
+      break;
+    }
+    default:
+      return undefined;
+  }
+  return arrow.makeData({ type: arrowTypeOf(type), length: n, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : undefined, data } as never) as arrow.Data;
 }
 
 /** One request column (serving keys, passed features, request parameters) in the columnar wire form. */
@@ -168,18 +226,32 @@ function columnData(type: DataType, values: readonly (PlainValue | null)[]): Col
 
 /** Row i of a response column, by the type it was sent as. */
 export function readColumnValue(data: ColumnData | undefined, type: DataType, row: number): FeatureValue {
+  return columnDecoder(data, type)(row);
+}
+
+/**
+ * A reader of a response column's rows, built once per column: the null set, the value array and
+ * the conversion are resolved up front, so decoding a batch costs one call per value.
+ */
+export function columnDecoder(data: ColumnData | undefined, type: DataType): (row: number) => FeatureValue {
   const values = data?.values;
-  if (!values || values.case === undefined) return null;
-  if (data.nullIndexes.includes(row)) return null;
+  if (!values || values.case === undefined) return () => null;
+  const nulls = data.nullIndexes.length > 0 ? new Set(data.nullIndexes) : undefined;
   if (values.case === "lists") {
     const { offsets, items } = values.value;
-    const item = { ...type, list: false } as DataType;
-    const out: FeatureValue[] = [];
-    for (let k = offsets[row]!; k < offsets[row + 1]!; k++) out.push(readColumnValue(items, item, k));
-    return out;
+    const item = columnDecoder(items, { ...type, list: false } as DataType);
+    return (row) => {
+      if (nulls?.has(row)) return null;
+      const out: FeatureValue[] = [];
+      for (let k = offsets[row]!; k < offsets[row + 1]!; k++) out.push(item(k));
+      return out;
+    };
   }
-  const raw = (values.value as { values: ArrayLike<PlainValue> }).values[row];
-  return fromPlain({ ...type, list: false } as DataType, raw as PlainValue);
+  const array = (values.value as { values: ArrayLike<PlainValue> }).values;
+  const scalar = type.list ? ({ ...type, list: false } as DataType) : type;
+  const needsConversion = scalar.scalar === ScalarType.INT64 || scalar.scalar === ScalarType.TIMESTAMP || scalar.scalar === ScalarType.DATE;
+  if (!needsConversion) return nulls ? (row) => (nulls.has(row) ? null : (array[row] as FeatureValue)) : (row) => array[row] as FeatureValue;
+  return (row) => (nulls?.has(row) ? null : fromPlain(scalar, array[row] as PlainValue));
 }
 
 /** A literal for a filter or a default value; the type is inferred from the JS value when not given. */
