@@ -12,7 +12,9 @@
 # linux glibc binaries through npm. Configuration is environment only (docs/operations.md);
 # nothing secret is baked in. See docs/deploy.md.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Pinned to an exact Node release (the one CI runs); change it deliberately, together with
+# package-lock.json if need be. `npm run validate:deploy` refuses a floating tag.
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 # --- manifests: only the package.json files and the lock, so that the install layer below is
 # rebuilt only when dependencies change, not on every source edit.

@@ -1,0 +1,154 @@
+// Every deployment check, in order: the pinned helm, the chart over its CI values matrix (lint,
+// template, Kubernetes schemas, Granary's rules, the chart's own refusals), docker-compose.yml and
+// the Dockerfile. Used by scripts/validate-deploy.ts and the tests in test/deploy/.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { parse } from "yaml";
+import { checkCompose, loadComposeFiles, validateComposeSchema } from "./compose.js";
+import { checkDockerfile } from "./dockerfile.js";
+import { helmLint, helmTemplate, verifyHelm, type Helm, type HelmPin } from "./helm.js";
+import { checkChartObjects, expectationsFromValues, parseManifests, validateKubernetesSchemas, validateNames } from "./kubernetes.js";
+import { check, mergeValues, type Check } from "./report.js";
+
+export interface Paths {
+  readonly root: string;
+  readonly chart: string;
+  /** Values files of the matrix; default: <chart>/ci/*.yaml. */
+  readonly valuesFiles?: readonly string[];
+  readonly compose: string;
+  readonly envExample: string;
+  readonly composeSchema: string;
+  readonly dockerfile: string;
+  readonly dockerignore: string;
+}
+
+export function defaultPaths(root: string): Paths {
+  return {
+    root,
+    chart: join(root, "helm/granary"),
+    compose: join(root, "docker-compose.yml"),
+    envExample: join(root, ".env.example"),
+    composeSchema: join(root, "deploy/schemas/compose-spec.json"),
+    dockerfile: join(root, "Dockerfile"),
+    dockerignore: join(root, ".dockerignore"),
+  };
+}
+
+export function matrixOf(paths: Paths): string[] {
+  if (paths.valuesFiles) return [...paths.valuesFiles];
+  const dir = join(paths.chart, "ci");
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
+}
+
+/** Values the chart must refuse: `helm template` has to fail with a message containing `expect`. */
+export const REFUSALS: readonly { readonly name: string; readonly set: readonly string[]; readonly expect: RegExp }[] = [
+  { name: "refuses an install without postgres.existingSecret", set: [], expect: /postgres\.existingSecret is required/ },
+  {
+    name: "refuses registry.replicas > 1 on ReadWriteOnce storage",
+    set: ["postgres.existingSecret=db", "registry.replicas=2"],
+    expect: /more than one replica needs persistence\.enabled with ReadWriteMany storage/,
+  },
+  { name: "refuses offline.replicas > 1 (single writer; values.schema.json)", set: ["postgres.existingSecret=db", "offline.replicas=2"], expect: /offline\.replicas: Must be less than or equal to 1/ },
+  { name: "refuses an unknown value (values.schema.json)", set: ["postgres.existingSecret=db", "metadata.replicaCount=3"], expect: /Additional property replicaCount is not allowed/ },
+];
+
+/** 53 characters, the longest release name helm accepts. */
+export const LONG_RELEASE = "ml-platform-production-feature-store-granary-europe-1";
+
+export async function checkChart(helm: Helm, paths: Paths): Promise<Check[]> {
+  const checks: Check[] = [];
+  const rel = (p: string) => relative(paths.root, p) || p;
+  const defaults = parse(readFileSync(join(paths.chart, "values.yaml"), "utf8")) as unknown;
+  const matrix = matrixOf(paths);
+  checks.push(check("helm", `values matrix (${rel(join(paths.chart, "ci"))})`, matrix.length > 0 ? [] : ["no values files: add helm/granary/ci/*.yaml"]));
+
+  for (const valuesFile of matrix) {
+    const label = basename(valuesFile);
+    checks.push(check("helm", `helm lint --strict -f ${label}`, helmLint(helm, paths.chart, valuesFile)));
+    const rendered = helmTemplate(helm, paths.chart, { valuesFiles: [valuesFile] });
+    if (!rendered.ok) {
+      checks.push(check("helm", `helm template -f ${label}`, [rendered.stderr.trim() || "helm template failed"]));
+      continue;
+    }
+    let objects;
+    try {
+      objects = parseManifests(rendered.stdout);
+    } catch (error) {
+      checks.push(check("helm", `helm template -f ${label}`, [(error as Error).message]));
+      continue;
+    }
+    checks.push(check("helm", `helm template -f ${label} (${objects.length} objects)`, []));
+    checks.push(check("kubernetes", `[${label}] every object valid against the Kubernetes schemas`, await validateKubernetesSchemas(objects)));
+    checks.push(check("kubernetes", `[${label}] object names and label values acceptable to the API server`, validateNames(objects)));
+    const values = mergeValues(defaults, parse(readFileSync(valuesFile, "utf8")) as unknown);
+    for (const c of checkChartObjects(objects, expectationsFromValues(values))) {
+      checks.push(check(c.section, `[${label}] ${c.name}`, c.problems));
+    }
+  }
+
+  // A release name long enough to need the chart's truncation.
+  const longRelease = helmTemplate(helm, paths.chart, { release: LONG_RELEASE, set: ["postgres.existingSecret=db"] });
+  checks.push(
+    check(
+      "kubernetes",
+      `release name of ${LONG_RELEASE.length} characters: names and labels still valid`,
+      longRelease.ok ? validateNames(parseManifests(longRelease.stdout)) : [longRelease.stderr.trim()],
+    ),
+  );
+
+  for (const refusal of REFUSALS) {
+    const run = helmTemplate(helm, paths.chart, { set: refusal.set });
+    const problems = run.ok
+      ? [`helm template --set ${refusal.set.join(",") || "(nothing)"} succeeded; the chart must refuse it`]
+      : refusal.expect.test(run.stderr)
+        ? []
+        : [`helm template failed, but not with a message matching ${String(refusal.expect)}: ${run.stderr.trim()}`];
+    checks.push(check("helm", refusal.name, problems));
+  }
+  return checks;
+}
+
+export function checkComposeFile(paths: Paths): Check[] {
+  const file = loadComposeFiles(paths.compose, paths.envExample);
+  return [
+    check("compose", "docker-compose.yml valid against the Compose Specification schema", validateComposeSchema(file.doc, paths.composeSchema)),
+    ...checkCompose(file, { envFileExists: (name) => existsSync(join(paths.root, name)) }),
+  ];
+}
+
+export function checkDockerfileAt(paths: Paths): Check[] {
+  return checkDockerfile(readFileSync(paths.dockerfile, "utf8"), existsSync(paths.dockerignore) ? readFileSync(paths.dockerignore, "utf8") : undefined);
+}
+
+export interface RunResult {
+  readonly checks: Check[];
+  readonly helm?: Helm;
+}
+
+/**
+ * Everything. `onSection` sees each section's checks as they finish (for printing). Without a
+ * usable helm the chart checks are one failure, and the compose and Dockerfile checks still run.
+ */
+export async function runAll(paths: Paths, options: { pin?: HelmPin; onSection?: (title: string, checks: Check[]) => void } = {}): Promise<RunResult> {
+  const all: Check[] = [];
+  const section = (title: string, checks: Check[]) => {
+    all.push(...checks);
+    options.onSection?.(title, checks);
+  };
+  let helm: Helm | undefined;
+  try {
+    helm = verifyHelm(paths.root, options.pin);
+    section(`helm binary`, [check("helm", `pinned helm ${helm.version} verified (sha256 ${helm.sha256.slice(0, 12)}...)`, [])]);
+  } catch (error) {
+    section("helm binary", [check("helm", "pinned helm binary verified", [(error as Error).message])]);
+  }
+  if (helm) section("Helm chart helm/granary", await checkChart(helm, paths));
+  section("docker-compose.yml", checkComposeFile(paths));
+  section("Dockerfile", checkDockerfileAt(paths));
+  return { checks: all, helm };
+}

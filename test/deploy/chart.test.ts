@@ -1,0 +1,268 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+import { helmTemplate, verifyHelm, type Helm } from "../../scripts/validate-deploy/helm.js";
+import {
+  checkChartObjects,
+  expectationsFromValues,
+  parseManifests,
+  validateKubernetesSchemas,
+  validateNames,
+  type K8sObject,
+} from "../../scripts/validate-deploy/kubernetes.js";
+import { checkChart, defaultPaths } from "../../scripts/validate-deploy/run.js";
+import { mergeValues, problemsOf, type Check } from "../../scripts/validate-deploy/report.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const chart = join(root, "helm/granary");
+const defaults = parse(readFileSync(join(chart, "values.yaml"), "utf8")) as unknown;
+const expectations = expectationsFromValues(mergeValues(defaults, { postgres: { existingSecret: "granary-db" } }));
+
+let helm: Helm;
+let rendered: K8sObject[];
+const scratch: string[] = [];
+
+/** A copy of the chart in a temporary directory. */
+function chartCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), "granary-chart-"));
+  scratch.push(dir);
+  const copy = join(dir, "granary");
+  cpSync(chart, copy, { recursive: true });
+  return copy;
+}
+
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+beforeAll(() => {
+  helm = verifyHelm(root);
+  const run = helmTemplate(helm, chart, { set: ["postgres.existingSecret=granary-db"] });
+  expect(run.stderr).toBe("");
+  rendered = parseManifests(run.stdout);
+});
+
+/** A deep copy of the default render, changed by `edit`. */
+function mutated(edit: (objects: K8sObject[]) => void): K8sObject[] {
+  const copy = structuredClone(rendered);
+  edit(copy);
+  return copy;
+}
+
+function find(objects: K8sObject[], kind: string, component: string): K8sObject {
+  const o = objects.find((x) => x.kind === kind && (x.metadata as { labels?: Record<string, string> }).labels?.["app.kubernetes.io/component"] === component);
+  if (!o) throw new Error(`no ${kind} for ${component}`);
+  return o;
+}
+
+function podSpec(o: K8sObject): any {
+  return (o.spec as { template: { spec: unknown } }).template.spec;
+}
+
+function failing(checks: Check[]): string[] {
+  return problemsOf(checks.filter((c) => c.problems.length > 0));
+}
+
+describe("the repository's chart", () => {
+  it("passes lint, template, the Kubernetes schemas and every rule over the CI values matrix, and refuses bad values", async () => {
+    const checks = await checkChart(helm, defaultPaths(root));
+    expect(failing(checks)).toEqual([]);
+    // The matrix really ran: four values files, each linted, rendered and checked.
+    expect(checks.filter((c) => c.name.startsWith("helm lint --strict -f "))).toHaveLength(4);
+    expect(checks.filter((c) => /every object valid against the Kubernetes schemas/.test(c.name))).toHaveLength(4);
+    expect(checks.filter((c) => c.name.startsWith("refuses "))).toHaveLength(4);
+  });
+
+  it("renders the four workloads as expected by default", () => {
+    expect(find(rendered, "Deployment", "metadata")).toBeDefined();
+    expect(find(rendered, "Deployment", "registry")).toBeDefined();
+    expect(find(rendered, "StatefulSet", "online")).toBeDefined();
+    expect(find(rendered, "StatefulSet", "offline")).toBeDefined();
+    expect(rendered.filter((o) => o.kind === "PodDisruptionBudget")).toHaveLength(4);
+    expect(failing(checkChartObjects(rendered, expectations))).toEqual([]);
+  });
+});
+
+describe("Kubernetes schema validation", () => {
+  it("accepts the rendered objects", async () => {
+    expect(await validateKubernetesSchemas(rendered)).toEqual([]);
+  });
+
+  it("reports an ill-typed field, a missing required field and an unknown kind", async () => {
+    const objects = mutated((o) => {
+      (find(o, "Deployment", "metadata").spec as Record<string, unknown>).replicas = "2";
+      delete podSpec(find(o, "StatefulSet", "online")).containers[0].name;
+      o.push({ apiVersion: "apps/v1", kind: "Deploymnet", metadata: { name: "typo" } });
+    });
+    const problems = await validateKubernetesSchemas(objects);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/Deployment\/granary-metadata.*spec\/replicas must be integer/),
+        expect.stringMatching(/StatefulSet\/granary-online.*must have required property '?name'?/),
+        expect.stringMatching(/Deploymnet\/typo: no Kubernetes schema/),
+      ]),
+    );
+  });
+
+  it("reports names the API server would refuse", () => {
+    const objects = mutated((o) => {
+      (find(o, "StatefulSet", "online").metadata as Record<string, unknown>).name = "x".repeat(53);
+      ((find(o, "Deployment", "metadata").metadata as { labels: Record<string, string> }).labels)["app.kubernetes.io/version"] = "v".repeat(64);
+    });
+    const problems = validateNames(objects);
+    expect(problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/StatefulSet\/x{53}: name .* at most 52/), expect.stringMatching(/label app.kubernetes.io\/version/)]),
+    );
+  });
+});
+
+describe("Granary's rules fail on a broken render", () => {
+  const rule = (objects: K8sObject[], name: RegExp) => {
+    const checks = checkChartObjects(objects, expectations);
+    const matching = checks.filter((c) => name.test(c.name));
+    expect(matching).toHaveLength(1);
+    return matching[0]!.problems;
+  };
+
+  it("a pod without runAsNonRoot", () => {
+    const objects = mutated((o) => {
+      const spec = podSpec(find(o, "Deployment", "registry"));
+      delete spec.securityContext.runAsNonRoot;
+      delete spec.containers[0].securityContext.runAsNonRoot;
+    });
+    expect(rule(objects, /restricted security context/)).toEqual([expect.stringMatching(/Deployment\/granary-registry: container registry: runAsNonRoot must be true/)]);
+  });
+
+  it("a writable root filesystem, privilege escalation, capabilities kept, no seccomp", () => {
+    const objects = mutated((o) => {
+      const spec = podSpec(find(o, "StatefulSet", "offline"));
+      delete spec.securityContext.seccompProfile;
+      spec.containers[0].securityContext = { runAsNonRoot: true, readOnlyRootFilesystem: false, allowPrivilegeEscalation: true, capabilities: { add: ["NET_ADMIN"] } };
+    });
+    const problems = rule(objects, /restricted security context/).join("\n");
+    expect(problems).toMatch(/seccompProfile.type must be RuntimeDefault/);
+    expect(problems).toMatch(/readOnlyRootFilesystem must be true/);
+    expect(problems).toMatch(/allowPrivilegeEscalation must be false/);
+    expect(problems).toMatch(/capabilities.drop must include ALL/);
+    expect(problems).toMatch(/capabilities.add must be empty/);
+  });
+
+  it("a readiness probe that is not native gRPC, and a liveness probe on grpc health", () => {
+    const objects = mutated((o) => {
+      const c = podSpec(find(o, "Deployment", "metadata")).containers[0];
+      c.readinessProbe = { tcpSocket: { port: "grpc" } };
+      c.livenessProbe = { grpc: { port: 50051 } };
+    });
+    const problems = rule(objects, /readiness is a native gRPC probe/).join("\n");
+    expect(problems).toMatch(/readinessProbe must be a native grpc probe/);
+    expect(problems).toMatch(/livenessProbe must not use grpc.health.v1/);
+  });
+
+  it("online as a Deployment, and offline without volumeClaimTemplates", () => {
+    const objects = mutated((o) => {
+      find(o, "StatefulSet", "online").kind = "Deployment";
+      const offline = find(o, "StatefulSet", "offline");
+      delete (offline.spec as Record<string, unknown>).volumeClaimTemplates;
+    });
+    expect(rule(objects, /metadata and registry are Deployments/)).toEqual([expect.stringMatching(/online must be a StatefulSet, is a Deployment/)]);
+    const volumes = rule(objects, /data volumes mounted writable/).join("\n");
+    expect(volumes).toMatch(/StatefulSet\/granary-offline: .*must be on a volumeClaimTemplate/);
+    expect(volumes).toMatch(/a StatefulSet without volumeClaimTemplates/);
+  });
+
+  it("a data volume mounted read-only, or not where the service writes", () => {
+    const objects = mutated((o) => {
+      const online = podSpec(find(o, "StatefulSet", "online")).containers[0];
+      online.volumeMounts.find((m: { name: string }) => m.name === "data").readOnly = true;
+      const registry = podSpec(find(o, "Deployment", "registry")).containers[0];
+      registry.volumeMounts.find((m: { name: string }) => m.name === "data").mountPath = "/var/blobs";
+    });
+    const problems = rule(objects, /data volumes mounted writable/).join("\n");
+    expect(problems).toMatch(/granary-online: volume data at \/data\/online is mounted readOnly/);
+    expect(problems).toMatch(/granary-registry: GRANARY_REGISTRY_BLOB_ROOT=\/data\/registry\/blobs is on the read-only root filesystem/);
+  });
+
+  it("DATABASE_URL as a literal, or missing", () => {
+    const objects = mutated((o) => {
+      const metadata = podSpec(find(o, "Deployment", "metadata")).containers[0];
+      metadata.env = metadata.env.map((e: { name: string }) => (e.name === "DATABASE_URL" ? { name: "DATABASE_URL", value: "postgres://granary:hunter2@db:5432/granary" } : e));
+      const registry = podSpec(find(o, "Deployment", "registry")).containers[0];
+      registry.env = registry.env.filter((e: { name: string }) => e.name !== "DATABASE_URL");
+    });
+    const problems = rule(objects, /DATABASE_URL from a Secret/).join("\n");
+    expect(problems).toMatch(/granary-metadata: env DATABASE_URL holds a PostgreSQL URL with a password/);
+    expect(problems).toMatch(/granary-metadata: DATABASE_URL is a literal value/);
+    expect(problems).toMatch(/granary-registry: DATABASE_URL is not set/);
+  });
+
+  it("a DATABASE_URL in the ConfigMap", () => {
+    const objects = mutated((o) => {
+      const cm = o.find((x) => x.kind === "ConfigMap")!;
+      (cm.data as Record<string, string>).DATABASE_URL = "postgres://granary:pw@db/granary";
+    });
+    expect(rule(objects, /ConfigMaps hold no DATABASE_URL/)).toEqual([expect.stringMatching(/key DATABASE_URL belongs in a Secret/)]);
+  });
+
+  it("a missing PodDisruptionBudget, and one that blocks node drains", () => {
+    const objects = mutated((o) => {
+      o.splice(o.indexOf(find(o, "PodDisruptionBudget", "metadata")), 1);
+      const online = find(o, "PodDisruptionBudget", "online").spec as Record<string, unknown>;
+      delete online.maxUnavailable;
+      online.minAvailable = 1;
+    });
+    const problems = rule(objects, /PodDisruptionBudget per component/).join("\n");
+    expect(problems).toMatch(/Deployment\/granary-metadata: expected one PodDisruptionBudget selecting its pods, found 0/);
+    expect(problems).toMatch(/granary-online: minAvailable 1 with 1 replica\(s\) blocks every eviction/);
+  });
+
+  it("a kill deadline shorter than drain + grace", () => {
+    const objects = mutated((o) => {
+      podSpec(find(o, "StatefulSet", "online")).terminationGracePeriodSeconds = 10;
+    });
+    expect(rule(objects, /resources, shutdown timing/)).toEqual([expect.stringMatching(/granary-online: terminationGracePeriodSeconds \(10s\) must exceed .* \(15s\)/)]);
+  });
+});
+
+describe("a broken copy of the chart", () => {
+  it("fails the security rules when values.yaml drops runAsNonRoot", async () => {
+    const copy = chartCopy();
+    const values = readFileSync(join(copy, "values.yaml"), "utf8");
+    const broken = values.replace(/^(podSecurityContext:\n)  runAsNonRoot: true\n/m, "$1").replace(/^(containerSecurityContext:\n(?:  .*\n)*?)  runAsNonRoot: true\n/m, "$1");
+    expect(broken).not.toEqual(values);
+    writeFileSync(join(copy, "values.yaml"), broken);
+
+    const checks = await checkChart(helm, { ...defaultPaths(root), chart: copy, valuesFiles: [join(chart, "ci/default-values.yaml")] });
+    const problems = failing(checks);
+    expect(problems.length).toBeGreaterThan(0);
+    // Each of the four pods, and nothing else.
+    expect(problems.every((p) => /restricted security context.*runAsNonRoot must be true/.test(p))).toBe(true);
+    expect(problems).toHaveLength(4);
+  });
+
+  it("fails when the chart no longer refuses several registry replicas on ReadWriteOnce storage", async () => {
+    const copy = chartCopy();
+    const registry = readFileSync(join(copy, "templates/registry.yaml"), "utf8");
+    const broken = registry.replace(/^\{\{- fail .*\n/m, "");
+    expect(broken).not.toEqual(registry);
+    writeFileSync(join(copy, "templates/registry.yaml"), broken);
+
+    const checks = await checkChart(helm, { ...defaultPaths(root), chart: copy, valuesFiles: [join(chart, "ci/default-values.yaml")] });
+    expect(failing(checks)).toEqual([expect.stringMatching(/refuses registry.replicas > 1 on ReadWriteOnce storage: helm template --set postgres.existingSecret=db,registry.replicas=2 succeeded/)]);
+  });
+
+  it("fails when a template turns the liveness probe into a gRPC health probe", async () => {
+    const copy = chartCopy();
+    const helpers = readFileSync(join(copy, "templates/_helpers.tpl"), "utf8");
+    const broken = helpers.replace(/tcpSocket:\n(\s+)port: grpc/, "grpc:\n$1port: {{ $port }}");
+    expect(broken).not.toEqual(helpers);
+    writeFileSync(join(copy, "templates/_helpers.tpl"), broken);
+
+    const checks = await checkChart(helm, { ...defaultPaths(root), chart: copy, valuesFiles: [join(chart, "ci/default-values.yaml")] });
+    const problems = failing(checks);
+    expect(problems).toHaveLength(4);
+    expect(problems.every((p) => /livenessProbe must not use grpc.health.v1/.test(p))).toBe(true);
+  });
+});

@@ -1,0 +1,174 @@
+import { describe, expect, it } from "@jest/globals";
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { checkCompose, interpolate, loadCompose, parseEnvFile, validateComposeSchema, type ComposeFile } from "../../scripts/validate-deploy/compose.js";
+import { problemsOf, type Check } from "../../scripts/validate-deploy/report.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const composeText = readFileSync(join(root, "docker-compose.yml"), "utf8");
+const envText = readFileSync(join(root, ".env.example"), "utf8");
+const schema = join(root, "deploy/schemas/compose-spec.json");
+const repo = loadCompose(composeText, envText);
+
+function failing(checks: Check[]): string[] {
+  return problemsOf(checks.filter((c) => c.problems.length > 0));
+}
+
+/** The repository's compose file (interpolated), changed by `edit`. */
+function edited(edit: (services: Record<string, Record<string, unknown>>, doc: Record<string, unknown>) => void): ComposeFile {
+  const doc = structuredClone(repo.doc) as Record<string, unknown>;
+  edit(doc.services as Record<string, Record<string, unknown>>, doc);
+  return { ...repo, doc };
+}
+
+function problemsOfRule(file: ComposeFile, name: RegExp): string[] {
+  const matching = checkCompose(file).filter((c) => name.test(c.name));
+  expect(matching).toHaveLength(1);
+  return [...matching[0]!.problems];
+}
+
+describe("the repository's docker-compose.yml", () => {
+  it("is valid against the Compose Specification schema", () => {
+    expect(validateComposeSchema(repo.doc, schema)).toEqual([]);
+  });
+
+  it("passes every rule", () => {
+    expect(failing(checkCompose(repo))).toEqual([]);
+  });
+
+  it("resolves the YAML anchors and interpolates from .env.example", () => {
+    const services = (repo.doc as { services: Record<string, { environment: Record<string, string>; env_file: unknown }> }).services;
+    expect(services.metadata!.env_file).toBe(".env");
+    expect(services.metadata!.environment.DATABASE_URL).toBe("postgres://granary:change-me@postgres:5432/granary");
+    expect(services.online!.environment.GRANARY_ONLINE_LMDB_PATH).toBe("/data/online");
+  });
+});
+
+describe("the compose schema", () => {
+  it("rejects a misspelt key and a wrongly typed value", () => {
+    const file = edited((s) => {
+      s.online!.helthcheck = s.online!.healthcheck;
+      delete s.online!.healthcheck;
+      s.metadata!.volumes = "metadata-data:/data";
+    });
+    const problems = validateComposeSchema(file.doc, schema).join("\n");
+    expect(problems).toMatch(/\/services\/online must NOT have additional properties \(helthcheck\)/);
+    expect(problems).toMatch(/\/services\/metadata\/volumes must be array/);
+  });
+});
+
+describe("the compose rules fail on a broken copy", () => {
+  it("a service without a healthcheck", () => {
+    const file = edited((s) => {
+      delete s.online!.healthcheck;
+    });
+    const problems = failing(checkCompose(file)).join("\n");
+    expect(problems).toMatch(/online: no healthcheck/);
+    // offline waits for online to be healthy, which can no longer happen.
+    expect(problems).toMatch(/offline: waits for online to be healthy, but online has no healthcheck/);
+  });
+
+  it("a healthcheck on the wrong port, and one that does not use grpc health", () => {
+    const file = edited((s) => {
+      (s.registry!.healthcheck as Record<string, unknown>).test = ["CMD", "node", "deploy/healthcheck.mjs", "127.0.0.1:50051"];
+      (s.offline!.healthcheck as Record<string, unknown>).test = ["CMD-SHELL", "true"];
+    });
+    const problems = problemsOfRule(file, /^healthchecks/).join("\n");
+    expect(problems).toMatch(/registry: the healthcheck does not probe its port 50054/);
+    expect(problems).toMatch(/offline: the healthcheck must call grpc.health.v1/);
+  });
+
+  it("depends_on that only waits for the start, or lacks a dependency", () => {
+    const file = edited((s) => {
+      s.online!.depends_on = ["metadata"];
+      s.registry!.depends_on = { metadata: { condition: "service_started" } };
+    });
+    const problems = problemsOfRule(file, /depends_on/).join("\n");
+    expect(problems).toMatch(/online: depends_on is a list/);
+    expect(problems).toMatch(/registry: must depend on postgres/);
+    expect(problems).toMatch(/registry: depends_on metadata has condition service_started, must be service_healthy/);
+  });
+
+  it("data on the container filesystem, on a bind mount, or read-only", () => {
+    const file = edited((s) => {
+      delete s.postgres!.volumes;
+      s.online!.volumes = ["./online:/data/online"];
+      s.offline!.volumes = ["offline-data:/data/offline:ro"];
+    });
+    const problems = problemsOfRule(file, /named volumes/).join("\n");
+    expect(problems).toMatch(/postgres: PGDATA \/var\/lib\/postgresql\/data is not on a volume/);
+    expect(problems).toMatch(/online: GRANARY_ONLINE_LMDB_PATH \/data\/online is on \.\/online, use a named volume/);
+    expect(problems).toMatch(/offline: \/data\/offline is mounted read-only/);
+  });
+
+  it("a service without a memory limit, or without env_file", () => {
+    const file = edited((s) => {
+      delete s["otel-collector"]!.deploy;
+      delete s.metadata!.env_file;
+    });
+    expect(problemsOfRule(file, /memory limits/)).toEqual(["otel-collector: set deploy.resources.limits.memory"]);
+    expect(problemsOfRule(file, /env_file/)).toEqual(["metadata: env_file must include .env (the shared settings)"]);
+  });
+
+  it("a writable root or kept capabilities", () => {
+    const file = edited((s) => {
+      s.offline!.read_only = false;
+      s.offline!.cap_drop = [];
+    });
+    const problems = problemsOfRule(file, /read-only root/).join("\n");
+    expect(problems).toMatch(/offline: read_only must be true/);
+    expect(problems).toMatch(/offline: cap_drop must include ALL/);
+  });
+
+  it("a password written into the file, or a port on every interface", () => {
+    const text = composeText
+      .replace(/(\n  registry:\n[\s\S]*?DATABASE_URL: )postgres:\/\/[^\n]+/, "$1postgres://granary:hunter2@postgres:5432/granary")
+      .replace('"127.0.0.1:50052:50052"', '"50052:50052"');
+    expect(text).not.toEqual(composeText);
+    const problems = failing(checkCompose(loadCompose(text, envText))).join("\n");
+    expect(problems).toMatch(/registry: DATABASE_URL has a literal password/);
+    expect(problems).toMatch(/online: port 50052:50052 is published on every interface/);
+  });
+
+  it("a variable that .env.example does not define", () => {
+    const env = envText.replace(/^POSTGRES_PASSWORD=.*$/m, "");
+    const problems = failing(checkCompose(loadCompose(composeText, env))).join("\n");
+    expect(problems).toMatch(/POSTGRES_PASSWORD: set POSTGRES_PASSWORD in \.env/);
+    expect(problems).toMatch(/\$\{POSTGRES_PASSWORD\} has no default and is not in \.env\.example/);
+  });
+
+  it("a stop_grace_period shorter than drain + grace", () => {
+    const file = edited((s) => {
+      s.online!.stop_grace_period = "5s";
+    });
+    expect(problemsOfRule(file, /stop_grace_period/)).toEqual([expect.stringMatching(/online: stop_grace_period \(5s\) must exceed .* \(10s\)/)]);
+  });
+});
+
+describe("compose interpolation", () => {
+  const env = { A: "a", EMPTY: "" };
+  it.each([
+    ["${A}", "a"],
+    ["$A-x", "a-x"],
+    ["$$A", "$A"],
+    ["${EMPTY:-d}", "d"],
+    ["${EMPTY-d}", ""],
+    ["${MISSING-d}", "d"],
+    ["${MISSING:-${A}}", "a"],
+    ["${A:+yes}", "yes"],
+    ["${EMPTY:+yes}", ""],
+  ])("%s → %s", (input, output) => {
+    expect(interpolate(input, env).value).toBe(output);
+  });
+
+  it("reports required and unset variables", () => {
+    expect(interpolate("${EMPTY:?must be set}", env).errors).toEqual(["EMPTY: must be set"]);
+    expect(interpolate("${EMPTY?must be set}", env).errors).toEqual([]);
+    expect(interpolate("x${NOPE}y", env)).toEqual({ value: "xy", unset: ["NOPE"], errors: [] });
+  });
+
+  it("parses .env files", () => {
+    expect(parseEnvFile("# c\nA=1\nB = \"two words\"\n\nC='x=y'\n")).toEqual({ A: "1", B: "two words", C: "x=y" });
+  });
+});
