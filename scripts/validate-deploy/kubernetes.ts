@@ -241,7 +241,7 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
     return problems;
   });
 
-  perPod("readiness is a native gRPC probe on the service port; liveness does not follow PostgreSQL", (w) => {
+  perPod("readiness is a native gRPC probe on the service port; liveness a gRPC probe that does not follow PostgreSQL", (w) => {
     const problems: string[] = [];
     const c = asRecord(asArray(get(w.pod, "spec", "containers"))[0]) ?? {};
     const grpcPort = get(asArray(c.ports).find((p) => get(p, "name") === "grpc"), "containerPort");
@@ -259,11 +259,11 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
     const liveness = c.livenessProbe;
     if (liveness === undefined) {
       problems.push("livenessProbe is missing");
-    } else if (get(liveness, "grpc") !== undefined) {
-      // Every health status a Granary server reports turns NOT_SERVING while PostgreSQL is down.
-      problems.push("livenessProbe must not use grpc.health.v1: its status follows PostgreSQL, so an outage would restart every pod (use tcpSocket on the grpc port)");
-    } else if (get(liveness, "exec") !== undefined) {
-      problems.push("livenessProbe must not exec (the image has no probe binary); use tcpSocket on the grpc port");
+    } else if (get(liveness, "grpc") === undefined) {
+      problems.push(`livenessProbe must be a native grpc probe for the health name "liveness", is ${Object.keys(asRecord(liveness) ?? {}).join(", ")}`);
+    } else if (get(liveness, "grpc", "service") !== "liveness") {
+      // "" and the service names turn NOT_SERVING while PostgreSQL is down; "liveness" follows the process only.
+      problems.push(`livenessProbe.grpc.service must be "liveness" (is ${JSON.stringify(get(liveness, "grpc", "service") ?? "")}): the other health names follow PostgreSQL, so an outage would restart every pod`);
     } else if (probePort(liveness, c) !== grpcPort) {
       problems.push(`livenessProbe checks port ${String(probePort(liveness, c))}, not the grpc port ${String(grpcPort)}`);
     }

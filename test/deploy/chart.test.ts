@@ -158,7 +158,7 @@ describe("Granary's rules fail on a broken render", () => {
     });
     const problems = rule(objects, /readiness is a native gRPC probe/).join("\n");
     expect(problems).toMatch(/readinessProbe must be a native grpc probe/);
-    expect(problems).toMatch(/livenessProbe must not use grpc.health.v1/);
+    expect(problems).toMatch(/livenessProbe.grpc.service must be "liveness" \(is ""\)/);
   });
 
   it("online as a Deployment, and offline without volumeClaimTemplates", () => {
@@ -253,16 +253,16 @@ describe("a broken copy of the chart", () => {
     expect(failing(checks)).toEqual([expect.stringMatching(/refuses registry.replicas > 1 on ReadWriteOnce storage: helm template --set postgres.existingSecret=db,registry.replicas=2 succeeded/)]);
   });
 
-  it("fails when a template turns the liveness probe into a gRPC health probe", async () => {
+  it("fails when a template points the liveness probe at the server-wide health status", async () => {
     const copy = chartCopy();
     const helpers = readFileSync(join(copy, "templates/_helpers.tpl"), "utf8");
-    const broken = helpers.replace(/tcpSocket:\n(\s+)port: grpc/, "grpc:\n$1port: {{ $port }}");
+    const broken = helpers.replace(/\n\s+service: liveness\n/, "\n");
     expect(broken).not.toEqual(helpers);
     writeFileSync(join(copy, "templates/_helpers.tpl"), broken);
 
     const checks = await checkChart(helm, { ...defaultPaths(root), chart: copy, valuesFiles: [join(chart, "ci/default-values.yaml")] });
     const problems = failing(checks);
     expect(problems).toHaveLength(4);
-    expect(problems.every((p) => /livenessProbe must not use grpc.health.v1/.test(p))).toBe(true);
+    expect(problems.every((p) => /livenessProbe.grpc.service must be "liveness"/.test(p))).toBe(true);
   });
 });

@@ -155,10 +155,11 @@ spec:
         failureThreshold: {{ $values.probes.readiness.failureThreshold }}
         successThreshold: {{ $values.probes.readiness.successThreshold }}
       livenessProbe:
-        # The port, not grpc.health.v1: health follows dependencies such as PostgreSQL, and an
-        # outage there must not restart every pod.
-        tcpSocket:
-          port: grpc
+        # grpc.health.v1 under the name "liveness": SERVING while the process answers, whatever
+        # PostgreSQL does, so a database outage takes pods out of rotation but never restarts them.
+        grpc:
+          port: {{ $port }}
+          service: liveness
         periodSeconds: {{ $values.probes.liveness.periodSeconds }}
         timeoutSeconds: {{ $values.probes.liveness.timeoutSeconds }}
         failureThreshold: {{ $values.probes.liveness.failureThreshold }}

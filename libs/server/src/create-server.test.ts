@@ -7,7 +7,7 @@ import { INTERNAL_MESSAGE, NotFoundError } from "@granary/errors";
 import { ChangeKind, CreateProjectRequestSchema, MetadataService } from "@granary/proto/metadata";
 import { createLogger, startTelemetry, type Telemetry } from "@granary/telemetry";
 import { captureLogs, checkHealth, waitFor, watchHealth } from "@granary/testing";
-import { createServer, defineService, type GranaryServer } from "./index.js";
+import { createServer, defineService, LIVENESS_HEALTH_NAME, type GranaryServer } from "./index.js";
 
 // A real grpc-js server on a loopback port, with handlers that misbehave on request.
 let server: GranaryServer;
@@ -76,6 +76,8 @@ describe("createServer", () => {
 
   it("reports NOT_SERVING until the service says it is ready", async () => {
     expect(await checkHealth(server.address)).toBe("NOT_SERVING");
+    // Liveness answers for the process alone: SERVING while the service is not ready yet.
+    expect(await checkHealth(server.address, LIVENESS_HEALTH_NAME)).toBe("SERVING");
     expect(await checkHealth(server.address, "granary.metadata.v1.MetadataService")).toBe("NOT_SERVING");
     server.setServing(true);
     expect(await checkHealth(server.address)).toBe("SERVING");
@@ -162,6 +164,7 @@ describe("shutdown", () => {
     const stopped = drainee.shutdown();
     await waitFor(() => watch.statuses.at(-1) === "NOT_SERVING", { what: "NOT_SERVING on watch" });
     expect(await checkHealth(drainee.address)).toBe("NOT_SERVING");
+    expect(await checkHealth(drainee.address, LIVENESS_HEALTH_NAME)).toBe("SERVING");
     expect(drainee.drainSignal.aborted).toBe(true);
     watch.close();
     await stopped;

@@ -35,6 +35,13 @@ export interface GranaryServer {
 }
 
 /**
+ * The grpc.health.v1 name a liveness probe asks for: SERVING from the moment the port is bound
+ * until the process exits, draining included. Unlike "" and the service names it never follows
+ * dependencies such as PostgreSQL, so an outage there does not get every pod restarted.
+ */
+export const LIVENESS_HEALTH_NAME = "liveness";
+
+/**
  * One gRPC server for a Granary service: cleartext HTTP/2 speaking the gRPC protocol to any
  * standard client, with grpc.health.v1, server reflection, message size limits, deadlines,
  * tracing, metrics, auth, request validation and error mapping for every call.
@@ -59,7 +66,7 @@ export function createServer(options: ServerOptions): GranaryServer {
     if (Object.keys(definition).length > 0) grpcServer.addService(definition, implementation);
   }
   const serviceNames = options.services.map((r) => r.service.typeName);
-  const health = new HealthImplementation(Object.fromEntries(["", ...serviceNames].map((n) => [n, "NOT_SERVING"])));
+  const health = new HealthImplementation({ ...Object.fromEntries(["", ...serviceNames].map((n) => [n, "NOT_SERVING"])), [LIVENESS_HEALTH_NAME]: "NOT_SERVING" });
   health.addToServer(grpcServer);
   addReflection(grpcServer, options.services.map((r) => r.service));
 
@@ -87,6 +94,8 @@ export function createServer(options: ServerOptions): GranaryServer {
           else resolve(bound);
         });
       });
+      // The process answers: alive, whatever its dependencies say (the liveness probe's name).
+      health.setStatus(LIVENESS_HEALTH_NAME, "SERVING");
     },
     setServing,
     shutdown() {

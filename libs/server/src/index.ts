@@ -1,4 +1,4 @@
-export { createServer, type GranaryServer, type ServerOptions } from "./create-server.js";
+export { createServer, LIVENESS_HEALTH_NAME, type GranaryServer, type ServerOptions } from "./create-server.js";
 export { defineService, type ServiceRegistration } from "./service-registration.js";
 export { ANONYMOUS, allowAnonymous, principalKey, type AuthHook, type CallInfo, type Principal } from "./rpc-context.js";
 export { IDENTIFIER_PATTERN, validateRequest } from "./request-validator.js";
