@@ -6,6 +6,7 @@ import type { EntityRows, FeatureVectorOptions, FeatureVectors } from "@granary/
 import { ValueStatus, type DataType, type NamedColumn } from "@granary/proto/types";
 import type { Services } from "./granary.js";
 import { batchesOf, ipcPayloads, recordBatchesOf, tableOf } from "./arrow-stream.js";
+import { split } from "./builders.js";
 import { CatalogueSync } from "./catalogue-lag.js";
 import { retryStream } from "./call-policy.js";
 import type { FilterExpr } from "./query.js";
@@ -35,6 +36,14 @@ export interface SplitOptions extends TrainingDataOptions {
   /** Seed of the random split (same seed, same split). */
   readonly seed?: number;
   readonly description?: string;
+}
+
+/** Windows of a split by event time; a window's open end is unbounded. */
+export interface TimeSplitOptions {
+  readonly trainStart?: Date;
+  readonly trainEnd?: Date;
+  readonly testStart?: Date;
+  readonly testEnd?: Date;
 }
 
 export interface BatchDataOptions extends SpineOptions {
@@ -129,11 +138,22 @@ export class FeatureView {
     return res.trainingDataset!;
   }
 
-  /** A stored training dataset with a random train/test split; returns its version and both splits. */
-  async trainTestSplit(options: SplitOptions & { testSize?: number } = {}): Promise<{ version: number; train: arrow.Table; test: arrow.Table }> {
-    const test = options.testSize ?? 0.2;
-    checkFraction("testSize", test);
-    const dataset = await this.createTrainingDataset({ ...options, split: randomSplit(options.seed, 1 - test, 0, test) });
+  /**
+   * A stored training dataset split into train and test, and both splits: at random (`testSize`,
+   * `seed`), or by the label's event time (`trainStart`, `trainEnd`, `testStart`, `testEnd`, as
+   * Hopsworks' time-series splits).
+   */
+  async trainTestSplit(options: SplitOptions & ({ testSize?: number } | TimeSplitOptions) = {}): Promise<{ version: number; train: arrow.Table; test: arrow.Table }> {
+    let spec: SplitSpec;
+    if ("testStart" in options || "trainEnd" in options) {
+      const o = options as TimeSplitOptions;
+      spec = split.time({ train: { start: o.trainStart, end: o.trainEnd ?? o.testStart }, test: { start: o.testStart ?? o.trainEnd, end: o.testEnd } });
+    } else {
+      const test = (options as { testSize?: number }).testSize ?? 0.2;
+      checkFraction("testSize", test);
+      spec = randomSplit(options.seed, 1 - test, 0, test);
+    }
+    const dataset = await this.createTrainingDataset({ ...options, split: spec });
     const { train, test: testTable } = await this.getTrainTestSplit(dataset.version, options);
     return { version: dataset.version, train, test: testTable };
   }

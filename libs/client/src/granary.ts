@@ -61,7 +61,7 @@ export interface Services {
 
 export type HealthReport = Record<ServiceName, { address: string; status: "SERVING" | "NOT_SERVING" | "UNKNOWN" | "UNREACHABLE"; error?: string }>;
 
-/** A connection to a Granary suite. Cheap to keep; call close() when done (HTTP/2 sessions idle out anyway). */
+/** A connection to a Granary suite: one HTTP/2 session per service, opened on first use and closed when idle; keep one per process. */
 export class Granary {
   readonly addresses: Record<ServiceName, string>;
   readonly services: Services;

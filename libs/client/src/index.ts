@@ -8,6 +8,7 @@ export {
   type BatchDataOptions,
   type SpineOptions,
   type SplitOptions,
+  type TimeSplitOptions,
   type TrainingDataOptions,
   type ValueStatusName,
   type VectorOptions,
@@ -19,3 +20,4 @@ export { parseType, typeName, type ColumnSpec, type TypeName } from "./column-ty
 export { tableFromRows, type FeatureValue, type Row } from "./values.js";
 export { type InsertProgress } from "./arrow-stream.js";
 export { backoffDelay, isIdempotent, type RetryOptions } from "./call-policy.js";
+export { rules, split, type RuleOptions, type TimeWindow } from "./builders.js";
