@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { startTestSuite } from "@granary/suite";
+import { waitFor } from "@granary/testing";
 import { connect, feature, type FeatureGroup, type FeatureView, type Granary, type InsertProgress, type Project } from "./index.js";
 
 // The SDK against the real suite (four services, PostgreSQL, LMDB, Parquet) on free ports.
@@ -205,6 +206,20 @@ describe("feature views", () => {
     await expect(view.getFeatureVector({ cc_num: 1, card: 2 })).rejects.toThrow(/"card" is not a serving key/);
   });
 
+  it("reads a request parameter from an unselected column of the label group", async () => {
+    const v = await project.getOrCreateFeatureView({
+      name: "param_from_root",
+      query: transactions.select(["amount", "is_fraud"]),
+      labels: ["is_fraud"],
+      onDemand: [{ name: "card_one", type: "bool", expression: "cc_num == 1", requestParameters: [{ name: "cc_num", type: "int64" }] }],
+    });
+    const t = await v.trainingData({ start: day(1), end: day(5) });
+    const byAmount = new Map(t.toArray().map((r) => [r.amount as number, r.card_one as boolean]));
+    expect(Object.fromEntries(byAmount)).toEqual({ 50: true, 500: true, 5: false, 20: false });
+    const latest = await v.getBatchData();
+    expect(latest.numRows).toBe(4);
+  });
+
   it("computes batch data for a time range", async () => {
     const t = await view.getBatchData({ start: day(4), end: day(5), untransformed: true });
     expect(t.numRows).toBe(3);
@@ -243,6 +258,27 @@ describe("model registry", () => {
     expect(served.modelVersion).toBe(ready.version);
     expect(served.featureView).toEqual({ name: "fraud", version: 1 });
     expect(served.rows[0]?.["card_spend_7d"]).toBe(300);
+
+    // Upgrade: version 2 is trained on view version 2; moving the alias switches what is served.
+    const v2 = await project.getOrCreateFeatureView({ name: "fraud", version: 2, query: cards.select(["spend_7d"]) });
+    const next = await (await mr.createModel({ name: "fraud_model", featureView: { name: v2.name, version: v2.version } })).save({ "model.json": "{}" });
+    await mr.setAlias("fraud_model", "production", next.version);
+    // The online service refreshes its alias cache in the background: the move lands within about a second.
+    const upgraded = await waitFor(async () => {
+      const r = await project.getModelFeatureVectors("fraud_model", { alias: "production" }, [{ cc_num: 1 }]);
+      return r.modelVersion === next.version ? r : undefined;
+    }, { what: "the alias move served", timeoutMs: 5000 });
+    expect(upgraded.modelVersion).toBe(next.version);
+    expect(upgraded.featureView).toEqual({ name: "fraud", version: 2 });
+    expect(upgraded.rows[0]).toEqual({ spend_7d: 300 });
+    // Rollback is the same call.
+    await mr.setAlias("fraud_model", "production", ready.version);
+    const rolledBack = await waitFor(async () => {
+      const r = await project.getModelFeatureVectors("fraud_model", { alias: "production" }, [{ cc_num: 1 }], { passedFeatures: [{ amount: 1 }], requestParameters: [{ threshold: 1 }] });
+      return r.modelVersion === ready.version ? r : undefined;
+    }, { what: "the rollback served", timeoutMs: 5000 });
+    expect(rolledBack.featureView).toEqual({ name: "fraud", version: 1 });
+    expect(rolledBack.rows[0]?.["card_spend_7d"]).toBe(300);
   });
 
   it("refuses a model trained on a view that does not exist", async () => {

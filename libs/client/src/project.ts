@@ -10,6 +10,7 @@ import {
   type StatisticsConfig,
   type ValidationRule,
 } from "@granary/proto/metadata";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Services } from "./granary.js";
 import { parseType, toColumn, type ColumnSpec, type TypeName } from "./column-types.js";
 import { decodeVectors, FeatureView, type VectorOptions, type VectorsWithStatus } from "./feature-view.js";
@@ -73,6 +74,7 @@ export class Project {
   readonly #services: Services;
   readonly name: string;
   readonly modelRegistry: ModelRegistry;
+  readonly #modelViews = new Map<string, FeatureView>();
 
   constructor(services: Services, name: string) {
     this.#services = services;
@@ -123,18 +125,41 @@ export class Project {
     entries: readonly Row[],
     options: Pick<VectorOptions, "passedFeatures" | "requestParameters" | "untransformed" | "signal"> & { featureView?: FeatureView } = {},
   ): Promise<VectorsWithStatus & { modelVersion: number; featureView: { name: string; version: number }; trainingDatasetVersion: number }> {
-    const view = options.featureView ?? (await this.#viewOfModel(model, selector));
-    const res = await this.#services.online.getModelFeatureVectors(
-      {
-        project: this.name,
-        model,
-        modelVersion: "alias" in selector ? { case: "alias", value: selector.alias } : { case: "version", value: selector.version },
-        entities: view.entityRows(entries, options),
-        options: { untransformed: options.untransformed ?? false },
-      },
-      this.#services.unary(options.signal),
-    );
-    return { ...decodeVectors(res.vectors), modelVersion: res.modelVersion, featureView: { name: res.featureView?.name ?? "", version: res.featureView?.version ?? 0 }, trainingDatasetVersion: res.trainingDatasetVersion };
+    // The view (for the serving keys' types) is resolved once per model and selector and cached;
+    // when the alias has moved to a version on another view, the cache is refreshed.
+    const key = `${model}@${"alias" in selector ? `alias:${selector.alias}` : `version:${selector.version}`}`;
+    const cached = options.featureView ?? this.#modelViews.get(key);
+    const view = cached ?? (await this.#viewOfModel(model, selector));
+    const call = (v: FeatureView) =>
+      this.#services.online.getModelFeatureVectors(
+        {
+          project: this.name,
+          model,
+          modelVersion: "alias" in selector ? { case: "alias", value: selector.alias } : { case: "version", value: selector.version },
+          entities: v.entityRows(entries, options),
+          options: { untransformed: options.untransformed ?? false },
+        },
+        this.#services.unary(options.signal),
+      );
+    let res;
+    let used = view;
+    try {
+      res = await call(view);
+    } catch (err) {
+      // A request the cached view cannot encode (TypeError) or the server refuses may come from a stale view.
+      const code = err instanceof TypeError ? Code.InvalidArgument : ConnectError.from(err).code;
+      if (!cached || options.featureView || (code !== Code.InvalidArgument && code !== Code.NotFound)) throw err;
+      // The cached view may be stale (the alias moved): resolve again, once.
+      this.#modelViews.delete(key);
+      used = await this.#viewOfModel(model, selector);
+      res = await call(used);
+    }
+    const served = { name: res.featureView?.name ?? "", version: res.featureView?.version ?? 0 };
+    if (!options.featureView) {
+      if (served.name === used.name && served.version === used.version) this.#modelViews.set(key, used);
+      else this.#modelViews.delete(key);
+    }
+    return { ...decodeVectors(res.vectors), modelVersion: res.modelVersion, featureView: served, trainingDatasetVersion: res.trainingDatasetVersion };
   }
 
   async #viewOfModel(model: string, selector: { alias: string } | { version: number }): Promise<FeatureView> {

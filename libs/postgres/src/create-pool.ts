@@ -35,7 +35,9 @@ export function createPool(options: PoolOptions): Pool {
   // without a listener, EventEmitter would throw and take the process down. The pool has already
   // discarded the client; the next query opens a new connection.
   pool.on("error", (err) => {
-    options.logger?.warn({ err }, "idle PostgreSQL connection failed; the pool replaced it");
+    // The message and SQLSTATE only: pg's errors can carry the whole client object.
+    const code = (err as { code?: string }).code;
+    options.logger?.warn({ err: { message: err.message, code } }, "idle PostgreSQL connection failed; the pool replaced it");
   });
   return pool;
 }

@@ -39,29 +39,37 @@ export class ChangeFeed {
   /** Starts listening; reconnects in the background when the connection drops. */
   async start(): Promise<void> {
     if (this.#closed) return;
+    let client: PoolClient;
     try {
-      const client = await this.#pool.connect();
-      // close() may have run while we waited for a connection: a client kept now would never be
-      // released, and pool.end() would wait for it forever.
-      if (this.#closed) {
-        client.release();
-        return;
-      }
-      client.on("notification", () => this.#wakeups.emit("wake"));
-      client.on("error", (err) => {
-        this.#logger.warn({ err }, "change listener lost its connection; reconnecting");
-        client.release(err);
-        if (this.#listener === client) this.#listener = undefined;
-        this.#retry();
-      });
-      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
-      if (this.#closed) {
-        client.release();
-        return;
-      }
-      this.#listener = client;
+      client = await this.#pool.connect();
     } catch (err) {
       this.#logger.warn({ err }, "change listener cannot connect; retrying");
+      this.#retry();
+      return;
+    }
+    // close() may have run while we waited for a connection: a client kept now would never be
+    // released, and pool.end() would wait for it forever.
+    if (this.#closed) {
+      client.release();
+      return;
+    }
+    // Whoever clears #listener releases the client, exactly once (pg-pool throws on a second release).
+    this.#listener = client;
+    client.on("notification", () => this.#wakeups.emit("wake"));
+    client.on("error", (err) => {
+      if (this.#listener !== client) return;
+      this.#listener = undefined;
+      this.#logger.warn({ err }, "change listener lost its connection; reconnecting");
+      client.release(err);
+      this.#retry();
+    });
+    try {
+      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    } catch (err) {
+      if (this.#listener !== client) return;
+      this.#listener = undefined;
+      this.#logger.warn({ err }, "change listener cannot LISTEN; retrying");
+      client.release(err instanceof Error ? err : true);
       this.#retry();
     }
   }

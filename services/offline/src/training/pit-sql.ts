@@ -82,13 +82,13 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
     let from: string;
     let ts: string;
     if (spine.kind === "range") {
-      from = source(rootNode);
+      from = source(rootNode, rootParams);
       ts = `r.${et}::TIMESTAMP`;
       if (spine.startMicros !== undefined) conditions.push(`r.${et}::TIMESTAMP >= ${timestampLiteral(spine.startMicros)}`);
       if (spine.endMicros !== undefined) conditions.push(`r.${et}::TIMESTAMP < ${timestampLiteral(spine.endMicros)}`);
     } else {
       const cols = rootGroup.columns.map((c) => c.name).filter((c) => captured.has(c) || c === rootGroup.eventTime);
-      from = latestPerKeySql(rootGroup, source(rootNode, [SEQUENCE_COLUMN]), cols);
+      from = latestPerKeySql(rootGroup, source(rootNode, [SEQUENCE_COLUMN, ...rootParams]), cols);
       ts = timestampLiteral(spine.nowMicros);
     }
     if (rootNode.filter) conditions.push(filterSql(rootNode.filter, groupColumns(rootGroup, (c) => `r.${quoteIdent(c)}`), "feature_view.query.filter"));
@@ -137,7 +137,8 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
     if (node.inner) select.push(`(${found}) AS ${col(node.index, "_found")}`);
     if (g.eventTime && options.includeEventTimes) select.push(`${value("r._et")} AS ${col(node.index, "_et")}`);
     const on = keys.map((k, p) => `l._k${p} = r.${quoteIdent(k)}`);
-    let right = source(node);
+    // Request parameters read from the root group's columns are read even when not selected.
+    let right = source(node, node.parent === undefined ? rootParams : []);
     let join: string;
     if (g.eventTime) {
       right = `(SELECT *, ${quoteIdent(g.eventTime)}::TIMESTAMP AS _et FROM ${right})`;
