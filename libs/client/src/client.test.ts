@@ -268,17 +268,17 @@ describe("model registry", () => {
       const r = await project.getModelFeatureVectors("fraud_model", { alias: "production" }, [{ cc_num: 1 }]);
       return r.modelVersion === next.version ? r : undefined;
     }, { what: "the alias move served", timeoutMs: 5000 });
-    expect(upgraded.modelVersion).toBe(next.version);
-    expect(upgraded.featureView).toEqual({ name: "fraud", version: 2 });
-    expect(upgraded.rows[0]).toEqual({ spend_7d: 300 });
+    expect(upgraded?.modelVersion).toBe(next.version);
+    expect(upgraded?.featureView).toEqual({ name: "fraud", version: 2 });
+    expect(upgraded?.rows[0]).toEqual({ spend_7d: 300 });
     // Rollback is the same call.
     await mr.setAlias("fraud_model", "production", ready.version);
     const rolledBack = await waitFor(async () => {
       const r = await project.getModelFeatureVectors("fraud_model", { alias: "production" }, [{ cc_num: 1 }], { passedFeatures: [{ amount: 1 }], requestParameters: [{ threshold: 1 }] });
       return r.modelVersion === ready.version ? r : undefined;
     }, { what: "the rollback served", timeoutMs: 5000 });
-    expect(rolledBack.featureView).toEqual({ name: "fraud", version: 1 });
-    expect(rolledBack.rows[0]?.["card_spend_7d"]).toBe(300);
+    expect(rolledBack?.featureView).toEqual({ name: "fraud", version: 1 });
+    expect(rolledBack?.rows[0]?.["card_spend_7d"]).toBe(300);
   });
 
   it("refuses a model trained on a view that does not exist", async () => {
