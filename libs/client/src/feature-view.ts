@@ -129,7 +129,7 @@ export class FeatureView {
 
   /** As trainingData(), batch by batch as the server streams them. */
   async *trainingDataBatches(options: TrainingDataOptions = {}): AsyncGenerator<arrow.RecordBatch> {
-    yield* recordBatchesOf(this.#trainingStream(options, undefined));
+    yield* this.#syncedBatches(() => recordBatchesOf(this.#trainingStream(options, undefined)));
   }
 
   /** Creates a stored training dataset (reproducible: it records the commits it read) and returns its record. */
@@ -195,7 +195,16 @@ export class FeatureView {
   }
 
   async *getBatchDataBatches(options: BatchDataOptions = {}): AsyncGenerator<arrow.RecordBatch> {
-    yield* recordBatchesOf(this.#batchStream(options));
+    yield* this.#syncedBatches(() => recordBatchesOf(this.#batchStream(options)));
+  }
+
+  /** A batch stream whose opening (up to its first batch) gets the catalogue-lag retry of a handle's first call. */
+  async *#syncedBatches(open: () => AsyncIterable<arrow.RecordBatch>): AsyncGenerator<arrow.RecordBatch> {
+    const { iterator, first } = await this.#sync.call("offline", async () => {
+      const iterator = open()[Symbol.asyncIterator]();
+      return { iterator, first: await iterator.next() };
+    });
+    for (let r = first; !r.done; r = await iterator.next()) yield r.value;
   }
 
   // ---- online ----

@@ -22,7 +22,11 @@ export function toPlain(type: DataType, value: FeatureValue | undefined, column 
   if (type.list) {
     if (!Array.isArray(value)) throw new TypeError(`${column}: expected a list, got ${describe(value)}`);
     const item = { ...type, list: false } as DataType;
-    return (value as FeatureValue[]).map((v) => toPlain(item, v, column) ?? (0 as PlainValue));
+    return (value as FeatureValue[]).map((v, i) => {
+      const plain = toPlain(item, v, column);
+      if (plain === null) throw new TypeError(`${column}: item ${i} of the list is null; lists hold values only (use an empty list, or null for the whole value)`);
+      return plain;
+    });
   }
   switch (type.scalar) {
     case ScalarType.BOOL:

@@ -1,0 +1,20 @@
+import { describe, expect, it } from "@jest/globals";
+import { canonical, describeChange } from "./diff.js";
+
+describe("describing a change", () => {
+  it("points at the differing leaves of nested definitions", () => {
+    const from = { feature_group: { name: "t", version: 1 }, filter: { condition: { column: "amount", operator: "FILTER_OPERATOR_GE" } } };
+    const to = { feature_group: { name: "t", version: 2 }, filter: { condition: { column: "amount", operator: "FILTER_OPERATOR_GT" } } };
+    expect(describeChange(from, to)).toBe('feature_group.version: 1 → 2; filter.condition.operator: "FILTER_OPERATOR_GE" → "FILTER_OPERATOR_GT"');
+  });
+
+  it("shows lists of another length whole, and unset values as unset", () => {
+    expect(describeChange(["a"], ["a", "b"])).toBe('["a"] → ["a", "b"]');
+    expect(describeChange(undefined, { seconds: "60s" })).toBe('unset → { seconds: "60s" }');
+    expect(describeChange([{ name: "x", v: 1 }], [{ name: "x", v: 2 }])).toBe("[0].v: 1 → 2");
+  });
+
+  it("compares maps whatever their key order", () => {
+    expect(canonical({ a: 1, b: { d: 2, c: 3 } })).toBe(canonical({ b: { c: 3, d: 2 }, a: 1 }));
+  });
+});

@@ -1,0 +1,129 @@
+import type { PlainValue } from "@granary/cel";
+import type { TransformationName } from "@granary/client";
+import type { DataType } from "@granary/proto/types";
+import { checkGroup } from "./check-group.js";
+import { checkView } from "./check-view.js";
+import type { FilterDecl } from "./filter-text.js";
+import { At, type PathSegment } from "./yaml-checker.js";
+
+/** A file of declarations, checked: what `granary apply` makes true on the server. */
+export interface Manifest {
+  readonly project?: string;
+  readonly featureGroups: readonly GroupDecl[];
+  readonly featureViews: readonly ViewDecl[];
+}
+
+export interface ColumnDecl {
+  readonly name: string;
+  readonly type: DataType;
+  readonly description?: string;
+  /** For rows written before the column existed (appended columns). */
+  readonly defaultValue?: PlainValue;
+}
+
+export type RuleKind =
+  | { readonly kind: "between"; readonly min?: number; readonly max?: number }
+  | { readonly kind: "not_null" }
+  | { readonly kind: "unique" }
+  | { readonly kind: "values_in_set"; readonly values: readonly PlainValue[] }
+  | { readonly kind: "regex_match"; readonly pattern: string };
+
+export interface RuleDecl {
+  readonly name: string;
+  readonly column: string;
+  readonly columnType: DataType;
+  readonly policy: "fail" | "warn";
+  readonly rule: RuleKind;
+}
+
+export interface GroupDecl {
+  readonly path: readonly PathSegment[];
+  readonly name: string;
+  readonly version: number;
+  readonly description?: string;
+  readonly columns: readonly ColumnDecl[];
+  readonly primaryKey: readonly string[];
+  readonly eventTime?: string;
+  readonly partitionKey: readonly string[];
+  readonly onlineEnabled: boolean;
+  readonly onlineTtlMs?: number;
+  readonly tags: readonly string[];
+  readonly customMetadata: Record<string, string>;
+  readonly statistics?: { enabled: boolean; histograms: boolean; correlations: boolean; columns: string[] };
+  readonly validationRules: readonly RuleDecl[];
+}
+
+export type SelectionDecl = { readonly mode: "all" | "features" } | { readonly mode: "include" | "except"; readonly columns: readonly string[] };
+
+export interface QueryDecl {
+  readonly path: readonly PathSegment[];
+  readonly group: string;
+  /** Undefined: the version declared in the same file, else the latest on the server. */
+  readonly version?: number;
+  readonly selection: SelectionDecl;
+  readonly joins: readonly JoinDecl[];
+  readonly filter?: FilterDecl;
+}
+
+export interface JoinDecl {
+  readonly query: QueryDecl;
+  readonly on: readonly string[];
+  readonly leftOn: readonly string[];
+  readonly rightOn: readonly string[];
+  readonly prefix?: string;
+  readonly type: "left" | "inner";
+}
+
+export interface OnDemandDecl {
+  readonly name: string;
+  readonly type: string;
+  readonly expression: string;
+  readonly requestParameters: readonly { name: string; type: string }[];
+}
+
+export interface ViewDecl {
+  readonly path: readonly PathSegment[];
+  readonly name: string;
+  readonly version: number;
+  readonly description?: string;
+  readonly query: QueryDecl;
+  readonly labels: readonly string[];
+  readonly transformations: Record<string, TransformationName>;
+  readonly onDemand: readonly OnDemandDecl[];
+  readonly inferenceHelperColumns: readonly string[];
+  readonly trainingHelperColumns: readonly string[];
+  readonly tags: readonly string[];
+}
+
+const TOP_FIELDS = ["project", "feature_groups", "feature_views"] as const;
+
+/**
+ * Checks a parsed YAML document against the format of README.md, returning the declarations and
+ * every problem found, each at its path (`feature_groups[1].columns[2].type: unknown type "dobule"`).
+ */
+export function checkManifest(document: unknown): { manifest: Manifest; problems: At["problems"] } {
+  const root = At.root(document);
+  if (document === undefined || document === null) {
+    root.fail("the file is empty: declare feature_groups and/or feature_views");
+    return { manifest: { featureGroups: [], featureViews: [] }, problems: root.problems };
+  }
+  const top = root.object(TOP_FIELDS, "a mapping with project, feature_groups and feature_views");
+  if (!top) return { manifest: { featureGroups: [], featureViews: [] }, problems: root.problems };
+  const project = top["project"]!.identifier("project", { required: false });
+  const featureGroups = (top["feature_groups"]!.list() ?? []).map(checkGroup).filter((g): g is GroupDecl => g !== undefined);
+  const featureViews = (top["feature_views"]!.list() ?? []).map(checkView).filter((v): v is ViewDecl => v !== undefined);
+  if (!top["feature_groups"]!.present && !top["feature_views"]!.present) root.fail("declares nothing: add feature_groups and/or feature_views");
+  duplicates(featureGroups, root, "feature group");
+  duplicates(featureViews, root, "feature view");
+  return { manifest: { project, featureGroups, featureViews }, problems: root.problems };
+}
+
+function duplicates(items: readonly { path: readonly PathSegment[]; name: string; version: number }[], root: At, what: string): void {
+  const seen = new Map<string, readonly PathSegment[]>();
+  for (const item of items) {
+    const key = `${item.name}:${item.version}`;
+    const first = seen.get(key);
+    if (first) new At(root.problems, item.path, undefined).fail(`${what} "${item.name}" version ${item.version} is declared twice (first at ${first.join(".")})`);
+    else seen.set(key, item.path);
+  }
+}

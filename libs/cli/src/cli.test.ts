@@ -1,0 +1,239 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { connect, type Granary, type Project } from "@granary/client";
+import { startTestSuite } from "@granary/suite";
+
+// The `granary` command as users run it: a child process against the whole suite (four services,
+// PostgreSQL, LMDB, Parquet) on free ports. The suite runs in this process, so the CLI is started
+// asynchronously to keep it answering.
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const EXAMPLE = join(ROOT, "libs/cli/examples/fraud.yaml");
+const PROJECT = "cli";
+
+let stopSuite: (() => Promise<void>) | undefined;
+let granary: Granary;
+let project: Project;
+let flags: string[];
+let dir: string;
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function granaryCli(args: readonly string[], options: { flags?: readonly string[] } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    // The addresses and project come from flags; settings of the calling shell must not leak in.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GRANARY_")));
+    execFile("node", ["--import", "tsx", "libs/cli/src/main.ts", ...(options.flags ?? flags), ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const now = new Date();
+const iso = (minutesAgo: number) => new Date(now.getTime() - minutesAgo * 60_000).toISOString();
+
+beforeAll(async () => {
+  const { suite, stop } = await startTestSuite("cli");
+  stopSuite = stop;
+  const a = suite.addresses;
+  flags = ["--metadata", a.metadata, "--online", a.online, "--offline", a.offline, "--registry", a.registry, "--project", PROJECT, "--timeout", "20000"];
+  granary = connect({ addresses: a, timeoutMs: 20_000 });
+  await granary.waitUntilServing(30_000);
+  dir = mkdtempSync(join(tmpdir(), "granary-cli-test-"));
+}, 120_000);
+
+afterAll(async () => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stopSuite?.();
+}, 60_000);
+
+describe("granary status", () => {
+  it("exits 0 with every service up, 1 against ports nobody listens on", async () => {
+    const nowhere = ["--metadata", "127.0.0.1:1", "--online", "127.0.0.1:2", "--offline", "127.0.0.1:3", "--registry", "127.0.0.1:4", "--timeout", "500"];
+    const [up, down] = await Promise.all([granaryCli(["status"]), granaryCli(["status"], { flags: nowhere })]);
+    expect(up).toMatchObject({ code: 0, stderr: "" });
+    expect(up.stdout).toMatch(/metadata\s+127\.0\.0\.1:\d+\s+SERVING/);
+    expect(up.stdout.match(/SERVING/g)).toHaveLength(4);
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(/metadata\s+127\.0\.0\.1:1\s+UNREACHABLE/);
+    expect(down.stderr.trim().split("\n")).toEqual(["granary: 4 of 4 services are not serving: metadata, online, offline, registry (is the suite running? npm start)"]);
+  }, 60_000);
+});
+
+describe("granary apply", () => {
+  it("creates the groups and views of the example, in the project given on the command line", async () => {
+    const run = await granaryCli(["apply", EXAMPLE]);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.stdout.trim().split("\n")).toEqual([
+      "feature group transactions v1: created",
+      "feature group card_aggs v1: created",
+      "feature group merchants v1: created",
+      "feature group banks v1: created",
+      "feature view fraud_detection v1: created",
+    ]);
+    project = await granary.project(PROJECT, { create: false });
+    const view = await project.getFeatureView("fraud_detection", 1);
+    expect(view.servingKeys.filter((k) => k.required).map((k) => k.name)).toEqual(["cc_num", "merchant_id"]);
+  }, 60_000);
+
+  it("changes nothing the second time", async () => {
+    const before = [...(await project.listFeatureGroups()), ...(await project.listFeatureViews())].map((x) => [x.name, x.etag]);
+    const run = await granaryCli(["apply", EXAMPLE]);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.stdout.trim().split("\n")).toEqual([
+      "feature group transactions v1: unchanged",
+      "feature group card_aggs v1: unchanged",
+      "feature group merchants v1: unchanged",
+      "feature group banks v1: unchanged",
+      "feature view fraud_detection v1: unchanged",
+    ]);
+    const after = [...(await project.listFeatureGroups()), ...(await project.listFeatureViews())].map((x) => [x.name, x.etag]);
+    expect(after).toEqual(before);
+  }, 60_000);
+
+  it("appends new columns, and refuses a changed schema without applying anything", async () => {
+    const yaml = readFileSync(EXAMPLE, "utf8");
+    const merchantColumns = "      - { name: chargeback_rate, type: double }\n      - { name: ts, type: timestamp }\n";
+    const appended = yaml.replace(merchantColumns, `${merchantColumns}      - { name: city, type: string }\n`);
+    expect(appended).toContain("{ name: city, type: string }");
+    const conflicting = appended.replace("{ name: credit_rating, type: int32 }", "{ name: credit_rating, type: int64 }");
+    writeFileSync(join(dir, "appended.yaml"), appended);
+    writeFileSync(join(dir, "conflicting.yaml"), conflicting);
+
+    const refused = await granaryCli(["apply", join(dir, "conflicting.yaml")]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split("\n")).toEqual([
+      "granary: feature group banks v1: differs from the server's definition in columns (type of credit_rating: int32 → int64); a version's definition cannot change: bump version to 2 in the file",
+      "granary: nothing was applied",
+    ]);
+    expect((await project.getFeatureGroup("merchants", 1)).columns.map((c) => c.name)).not.toContain("city");
+
+    const updated = await granaryCli(["apply", join(dir, "appended.yaml")]);
+    expect(updated).toMatchObject({ code: 0, stderr: "" });
+    expect(updated.stdout).toContain("feature group merchants v1: updated (appended columns city)");
+    expect((await project.getFeatureGroup("merchants", 1)).columns.map((c) => c.name)).toContain("city");
+  }, 60_000);
+
+  it("names the bad path of an invalid file and exits 2", async () => {
+    const bad = readFileSync(EXAMPLE, "utf8").replace("{ name: amount, type: double }", "{ name: amount, type: dobule }");
+    writeFileSync(join(dir, "bad.yaml"), bad);
+    const run = await granaryCli(["apply", join(dir, "bad.yaml")]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr.trim()).toMatch(/^granary: bad\.yaml:\d+: feature_groups\[0\]\.columns\[3\]\.type: unknown type "dobule" \(did you mean "double"\?\)/);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+  }, 60_000);
+});
+
+describe("granary ingest", () => {
+  it("loads a CSV file, converting values to the column types", async () => {
+    const csv = [
+      "tid,cc_num,merchant_id,amount,category,latitude,longitude,datetime,is_fraud",
+      `1,11,21,10.5,grocery,50.1,10.1,${iso(60)},false`,
+      `2,11,22,999.99,travel,51.2,11.2,${iso(50)},true`,
+      `3,12,21,,online,,,${iso(40)},false`,
+    ].join("\n");
+    writeFileSync(join(dir, "transactions.csv"), `${csv}\n`);
+    const cards = ["cc_num,bank_id,count_7d,spend_7d,prev_latitude,prev_longitude,expiry_date,ts", `11,1,4,1010.49,50.0,10.0,2027-05-31,${iso(30)}`, `12,2,1,5,40.0,5.0,2026-01-31,${iso(30)}`].join("\n");
+    writeFileSync(join(dir, "cards.csv"), `${cards}\n`);
+
+    const [tx, cc] = await Promise.all([granaryCli(["ingest", "transactions", join(dir, "transactions.csv")]), granaryCli(["ingest", "card_aggs:1", join(dir, "cards.csv")])]);
+    expect(tx).toMatchObject({ code: 0, stderr: "" });
+    expect(tx.stdout.trim()).toMatch(/^3 rows in [\d.]+ s \([\d,]+ rows\/s\), commit \d+$/);
+    expect(cc).toMatchObject({ code: 0, stderr: "" });
+
+    const rows = (await (await project.getFeatureGroup("transactions")).read()).toArray().map((r) => r.toJSON());
+    rows.sort((a, b) => Number(a["tid"]) - Number(b["tid"]));
+    expect(rows.map((r) => Number(r["tid"]))).toEqual([1, 2, 3]);
+    expect(rows[1]).toMatchObject({ amount: 999.99, category: "travel", is_fraud: true });
+    expect(rows[2]!["amount"]).toBeNull();
+  }, 60_000);
+
+  it("loads a Parquet file written by DuckDB", async () => {
+    const file = join(dir, "more.parquet");
+    const duck = await DuckDBInstance.create(":memory:");
+    const c = await duck.connect();
+    await c.run(`COPY (SELECT * FROM (VALUES
+        (100::BIGINT, 12::BIGINT, 21::BIGINT, 42.0::DOUBLE, 'fuel', TIMESTAMP '${iso(20).slice(0, 19).replace("T", " ")}', false),
+        (101, 12, 22, 7.25, 'health', TIMESTAMP '${iso(10).slice(0, 19).replace("T", " ")}', false))
+      AS t(tid, cc_num, merchant_id, amount, category, datetime, is_fraud)) TO '${file}' (FORMAT parquet)`);
+    c.closeSync();
+    duck.closeSync();
+    const run = await granaryCli(["ingest", "transactions", file]);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.stdout).toMatch(/^2 rows in /);
+    const table = await (await project.getFeatureGroup("transactions")).read();
+    const byTid = new Map(table.toArray().map((r) => [Number(r.tid), r.toJSON()]));
+    expect(byTid.size).toBe(5);
+    expect(byTid.get(101)).toMatchObject({ amount: 7.25, category: "health" });
+  }, 60_000);
+
+  it("fails with one line and exit 1 for a group that does not exist or a bad value", async () => {
+    writeFileSync(join(dir, "bad-value.csv"), "tid,cc_num,amount,datetime,is_fraud\n7,1,3.5,2025-01-01,false\n8,1,lots,2025-01-01,false\n");
+    const [unknown, badValue] = await Promise.all([granaryCli(["ingest", "no_such_group", join(dir, "transactions.csv")]), granaryCli(["ingest", "transactions", join(dir, "bad-value.csv")])]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe(`granary: feature group "no_such_group" does not exist in project "${PROJECT}"\n`);
+    expect(badValue.code).toBe(1);
+    expect(badValue.stderr).toBe('granary: bad-value.csv:3: column "amount": "lots" is not a double\n');
+  }, 60_000);
+});
+
+describe("granary training-data and get-vector", () => {
+  it("writes training data to Parquet and prints a feature vector with each value's status", async () => {
+    const out = join(dir, "training.parquet");
+    const [training, vector] = await Promise.all([
+      granaryCli(["training-data", "fraud_detection:1", "--out", out]),
+      granaryCli(["--json", "get-vector", "fraud_detection", "cc_num=11", "merchant_id=21", "--untransformed", "--passed", "amount=10", "--passed", "latitude=50", "--passed", "longitude=10"]),
+    ]);
+
+    // Five transactions, one without an amount: the view's filter (amount >= 0) leaves four.
+    expect(training).toMatchObject({ code: 0, stderr: "" });
+    expect(training.stdout).toMatch(/^4 rows in .* 20 columns written to /);
+    const duck = await DuckDBInstance.create(":memory:");
+    const c = await duck.connect();
+    const res = await c.runAndReadAll(`SELECT count(*)::INTEGER AS n, max(amount) AS top, count(bank_credit_rating)::INTEGER AS rated FROM read_parquet('${out}')`);
+    c.closeSync();
+    duck.closeSync();
+    // min_max_scaler: the largest amount scales to 1; no bank rows, so no ratings.
+    expect(res.getRowObjects()[0]).toEqual({ n: 4, top: 1, rated: 0 });
+
+    expect(vector).toMatchObject({ code: 0, stderr: "" });
+    const got = JSON.parse(vector.stdout) as { vector: Record<string, unknown>; statuses: Record<string, string> };
+    expect(got.vector).toMatchObject({ amount: 10, count_7d: 4, spend_7d: 1010.49, bank_id: 1, distance_km: 0 });
+    expect(got.statuses).toMatchObject({ count_7d: "PRESENT", merchant_chargeback_rate: "NOT_FOUND" });
+    expect(Object.keys(got.vector).at(-1)).toBe("distance_km");
+  }, 60_000);
+});
+
+describe("granary models", () => {
+  it("registers a version, moves an alias to it and downloads it back", async () => {
+    const model = join(dir, "model");
+    mkdirSync(join(model, "eval"), { recursive: true });
+    writeFileSync(join(model, "model.json"), JSON.stringify({ w: [0.5, -1] }));
+    writeFileSync(join(model, "eval", "report.txt"), "auc 0.91\n");
+    const registered = await granaryCli(["models", "register", "fraud_model", model, "--feature-view", "fraud_detection:1", "--metric", "auc=0.91", "--framework", "logreg"]);
+    expect(registered).toMatchObject({ code: 0, stderr: "" });
+    expect(registered.stdout.trim()).toBe("registered fraud_model version 1 (2 files, 23 B)");
+
+    const aliased = await granaryCli(["models", "alias", "fraud_model", "production", "1"]);
+    expect(aliased).toMatchObject({ code: 0, stdout: "fraud_model: production → version 1\n" });
+
+    const out = join(dir, "downloaded");
+    const [downloaded, listed] = await Promise.all([granaryCli(["models", "download", "fraud_model", "--alias", "production", "--out", out]), granaryCli(["--json", "models", "list", "fraud_model"])]);
+    expect(downloaded).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(readFileSync(join(out, "model.json"), "utf8"))).toEqual({ w: [0.5, -1] });
+    expect(readFileSync(join(out, "eval", "report.txt"), "utf8")).toBe("auc 0.91\n");
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ version: 1, aliases: ["production"], metrics: { auc: 0.91 }, feature_view: { name: "fraud_detection", version: 1 }, framework: "logreg" }),
+    ]);
+  }, 60_000);
+});

@@ -1,0 +1,174 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { CommandContext, processOutput, type Output } from "./context.js";
+import { EXIT_USAGE, explainError } from "./explain-error.js";
+
+/** Runs `granary` with `argv` (as process.argv: node, script, args…) and returns the exit code. */
+export async function runCli(argv: readonly string[], options: { output?: (progress: boolean) => Output; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new Error("interrupted"));
+  process.once("SIGINT", interrupt);
+  let ctx: CommandContext | undefined;
+  const makeOutput = options.output ?? processOutput;
+  const errOutput = makeOutput(false);
+  const program = createProgram({
+    errOutput,
+    context: (command) => {
+      const progress = command.optsWithGlobals<{ progress: boolean }>().progress;
+      ctx = CommandContext.of(command, makeOutput(progress), controller.signal);
+      return ctx;
+    },
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (err) {
+    // Commander has printed its own message (usage errors) or the help.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (env["GRANARY_DEBUG"] === "1") errOutput.err(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    const explained = await explainError(err, { granary: ctx?.openedGranary, timeoutMs: ctx?.options.timeout, interrupted: controller.signal.aborted });
+    for (const line of explained.message.split("\n")) errOutput.err(`granary: ${line}`);
+    return explained.exitCode;
+  } finally {
+    process.off("SIGINT", interrupt);
+  }
+}
+
+interface ProgramHooks {
+  readonly errOutput: Output;
+  /** The context of the command being run, built from its options. */
+  context(command: Command): CommandContext;
+}
+
+const positiveInt = (name: string) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return Number(value);
+};
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The commander program of `granary`: global options, then one subcommand per task. */
+export function createProgram(hooks: ProgramHooks): Command {
+  const program = new Command("granary");
+  program
+    .description("Granary feature store: declare feature groups and views, load data, fetch training data and feature vectors, manage models.")
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => hooks.errOutput.err(text.replace(/\n$/, "")) })
+    .configureHelp({ showGlobalOptions: true })
+    .option("--address <host>", "host of the suite, each service on its default port (env: GRANARY_HOST)")
+    .option("--metadata <host:port>", "metadata service address (env: GRANARY_METADATA_ADDRESS)")
+    .option("--online <host:port>", "online service address (env: GRANARY_ONLINE_ADDRESS)")
+    .option("--offline <host:port>", "offline service address (env: GRANARY_OFFLINE_ADDRESS)")
+    .option("--registry <host:port>", "registry service address (env: GRANARY_REGISTRY_ADDRESS)")
+    .addOption(new Option("--project <name>", "project to work in").env("GRANARY_PROJECT").default("default"))
+    .addOption(new Option("--api-key <key>", "API key sent as a bearer token").env("GRANARY_API_KEY"))
+    .option("--timeout <ms>", "deadline of each call in milliseconds (default 30000)", positiveInt("--timeout"))
+    .option("--json", "machine-readable output on stdout")
+    .option("--no-progress", "no progress bars (they are drawn only when stderr is a terminal)");
+
+  const act =
+    <A extends unknown[]>(load: () => Promise<(ctx: CommandContext, ...args: A) => Promise<void>>) =>
+    async (...args: unknown[]) => {
+      const command = args.at(-1) as Command;
+      const ctx = hooks.context(command);
+      const fn = await load();
+      // Commander passes the arguments, the command's options, then the command.
+      await fn(ctx, ...(args.slice(0, -1) as A));
+    };
+
+  program
+    .command("apply")
+    .description("create or update the feature groups and views declared in a YAML file (see libs/cli/README.md)")
+    .argument("<file>", "YAML file of feature_groups and feature_views")
+    .option("--dry-run", "show what would change, change nothing")
+    .action(act(async () => (await import("./commands/apply.js")).applyCommand));
+
+  program
+    .command("ingest")
+    .description("insert a CSV or Parquet file into a feature group as one commit")
+    .argument("<group>", "feature group: name or name:version (default: the latest)")
+    .argument("<file>", "a .csv file with a header row, or a .parquet file")
+    .addOption(new Option("--format <format>", "file format when the extension does not tell").choices(["csv", "parquet"]))
+    .option("--batch-size <rows>", "rows per record batch sent", positiveInt("--batch-size"), 50_000)
+    .option("--delimiter <char>", "CSV field delimiter (default , or a tab for .tsv)")
+    .action(act(async () => (await import("./commands/ingest.js")).ingestCommand));
+
+  program
+    .command("training-data")
+    .description("write point-in-time correct training data of a feature view to a Parquet or CSV file")
+    .argument("<view>", "feature view: name or name:version (default: the latest)")
+    .requiredOption("--out <file>", "output file: .parquet or .csv")
+    .addOption(new Option("--format <format>", "output format when the extension does not tell").choices(["parquet", "csv"]))
+    .option("--start <time>", "label rows with event time at or after this (ISO-8601)")
+    .option("--end <time>", "… and before this (ISO-8601)")
+    .option("--untransformed", "without model-dependent transformations")
+    .option("--event-times", "include the event-time columns")
+    .option("--training-helpers", "include the training helper columns")
+    .action(act(async () => (await import("./commands/training-data.js")).trainingDataCommand));
+
+  program
+    .command("get-vector")
+    .description("read one feature vector from the online store")
+    .argument("<view>", "feature view: name or name:version (default: the latest)")
+    .argument("[keys...]", "serving keys as key=value")
+    .option("--passed <feature=value>", "a feature value the caller already has (repeatable)", collect, [])
+    .option("--param <name=value>", "a request parameter of an on-demand feature (repeatable)", collect, [])
+    .option("--untransformed", "without model-dependent transformations")
+    .option("--training-dataset <version>", "training dataset whose statistics parameterise the transformations", positiveInt("--training-dataset"))
+    .option("--helpers", "include inference helper columns")
+    .action(act(async () => (await import("./commands/get-vector.js")).getVectorCommand));
+
+  const models = program.command("models").description("the model registry: list, register, download, alias");
+  models
+    .command("list")
+    .description("the ready versions of a model (or the models of the project)")
+    .argument("[model]", "model name")
+    .action(act(async () => (await import("./commands/models.js")).listModelsCommand));
+  models
+    .command("register")
+    .description("register a new model version with every file under a directory as its artifacts")
+    .argument("<model>", "model name (created when new)")
+    .argument("<dir>", "directory (or single file) of artifacts")
+    .option("--feature-view <view>", "feature view the model was trained on: name:version (lineage; lets serving resolve it)")
+    .option("--training-dataset <version>", "training dataset version it was trained on", positiveInt("--training-dataset"))
+    .option("--metric <name=value>", "an evaluation metric (repeatable)", collect, [])
+    .option("--param <name=value>", "a training parameter (repeatable)", collect, [])
+    .option("--description <text>", "what this version is")
+    .option("--framework <name>", "framework that produced it")
+    .option("--tag <tag>", "a tag (repeatable)", collect, [])
+    .option("--alias <alias>", "point this alias at the new version")
+    .action(act(async () => (await import("./commands/models.js")).registerModelCommand));
+  models
+    .command("download")
+    .description("download a model version's artifacts (the latest ready version by default)")
+    .argument("<model>", "model name")
+    .option("--version <n>", "version number", positiveInt("--version"))
+    .option("--alias <alias>", "version an alias points at")
+    .requiredOption("--out <dir>", "directory to write the files to (created when missing)")
+    .action(act(async () => (await import("./commands/models.js")).downloadModelCommand));
+  models
+    .command("alias")
+    .description("point an alias (production, staging…) at a version")
+    .argument("<model>", "model name")
+    .argument("<alias>", "alias name")
+    .argument("<version>", "version number", positiveInt("version"))
+    .action(act(async () => (await import("./commands/models.js")).aliasModelCommand));
+
+  program
+    .command("status")
+    .description("health of the four services; exits 1 unless all are SERVING")
+    .action(act(async () => (await import("./commands/status.js")).statusCommand));
+
+  oneLineErrors(program);
+  return program;
+}
+
+/** Commander's usage errors as one line that says where the usage is: "granary: missing required argument 'file' (see granary apply --help)". */
+function oneLineErrors(command: Command, path: string[] = []): void {
+  const name = [...path, command.name()].join(" ");
+  command.configureOutput({
+    ...command.configureOutput(),
+    outputError: (text, write) => write(`granary: ${text.replace(/^error: /, "").replace(/\s*\n\s*/g, " ").trim()} (see ${name} --help)\n`),
+  });
+  for (const sub of command.commands) oneLineErrors(sub, [...path, command.name()]);
+}
