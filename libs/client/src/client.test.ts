@@ -139,6 +139,15 @@ describe("feature groups", () => {
     expect(left.toArray().map((r) => Number(r.id))).toEqual([2]);
   });
 
+  it("updates what may change on a version, and refuses a stale copy", async () => {
+    const g = await project.getOrCreateFeatureGroup({ name: "described", columns: [{ name: "id", type: "int64" }], primaryKey: ["id"] });
+    const stale = await project.getFeatureGroup("described");
+    await g.update({ description: "customer ids", tags: ["pii"] });
+    expect((await project.getFeatureGroup("described")).definition).toMatchObject({ description: "customer ids", tags: ["pii"] });
+    const err = await stale.update({ description: "lost update" }).catch((e: unknown) => ConnectError.from(e));
+    expect((err as ConnectError).code).toBe(Code.Aborted);
+  });
+
   it("fails with NOT_FOUND for a group that does not exist", async () => {
     const err = await project.getFeatureGroup("no_such_group").catch((e: unknown) => ConnectError.from(e));
     expect((err as ConnectError).code).toBe(Code.NotFound);

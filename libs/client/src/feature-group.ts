@@ -1,8 +1,9 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { clone, create } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import * as arrow from "apache-arrow";
 import { ColumnSchema, type Column } from "@granary/proto/types";
-import { SelectionMode, type FeatureGroup as FeatureGroupMessage, type Statistics, type ValidationReport } from "@granary/proto/metadata";
+import { FeatureGroupSchema, SelectionMode, StatisticsConfigSchema, type FeatureGroup as FeatureGroupMessage, type Statistics, type ValidationReport } from "@granary/proto/metadata";
+import type { FeatureGroupSpec } from "./project.js";
 import type { Services } from "./granary.js";
 import { batchesOf, ipcPayloads, recordBatchesOf, tableOf, type InsertProgress } from "./arrow-stream.js";
 import { CatalogueSync } from "./catalogue-lag.js";
@@ -146,6 +147,26 @@ export class FeatureGroup {
       },
       this.#services.unary(),
     );
+    this.#message = res.featureGroup!;
+    return this;
+  }
+
+  /**
+   * Changes what may change on an existing version: description, tags, custom metadata,
+   * statistics config, validation rules, online TTL (anything else needs a new version). Guarded by
+   * the version's etag: a concurrent change in between fails with ABORTED instead of being lost.
+   */
+  async update(changes: Pick<FeatureGroupSpec, "description" | "tags" | "customMetadata" | "statistics" | "validationRules" | "onlineTtlMs">): Promise<this> {
+    const next = clone(FeatureGroupSchema, this.#message);
+    const paths: string[] = [];
+    if (changes.description !== undefined) (next.description = changes.description), paths.push("description");
+    if (changes.tags !== undefined) (next.tags = [...changes.tags]), paths.push("tags");
+    if (changes.customMetadata !== undefined) (next.customMetadata = { ...changes.customMetadata }), paths.push("custom_metadata");
+    if (changes.statistics !== undefined) (next.statisticsConfig = create(StatisticsConfigSchema, { enabled: true, ...changes.statistics })), paths.push("statistics_config");
+    if (changes.validationRules !== undefined) (next.validationRules = [...changes.validationRules]), paths.push("validation_rules");
+    if (changes.onlineTtlMs !== undefined) (next.onlineTtl = changes.onlineTtlMs > 0 ? durationFromMs(changes.onlineTtlMs) : undefined), paths.push("online_ttl");
+    if (paths.length === 0) return this;
+    const res = await this.#services.metadata.updateFeatureGroup({ featureGroup: next, updateMask: { paths } }, this.#services.unary());
     this.#message = res.featureGroup!;
     return this;
   }

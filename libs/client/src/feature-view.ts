@@ -1,6 +1,7 @@
+import { clone } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type * as arrow from "apache-arrow";
-import { ColumnRole, DatasetSplit, type FeatureView as FeatureViewMessage, type ServingKey, type SplitSpec, type TrainingDataset } from "@granary/proto/metadata";
+import { ColumnRole, DatasetSplit, FeatureViewSchema, type FeatureView as FeatureViewMessage, type ServingKey, type SplitSpec, type TrainingDataset } from "@granary/proto/metadata";
 import type { BatchDataQuery, TrainingDataQuery } from "@granary/proto/offline";
 import type { EntityRows, FeatureVectorOptions, FeatureVectors } from "@granary/proto/online";
 import { ValueStatus, type DataType, type NamedColumn } from "@granary/proto/types";
@@ -77,7 +78,7 @@ export interface VectorsWithStatus {
 
 /** A feature view version: training and batch data from the offline store, vectors from the online store. */
 export class FeatureView {
-  readonly #message: FeatureViewMessage;
+  #message: FeatureViewMessage;
   readonly #services: Services;
   readonly #sync = new CatalogueSync();
 
@@ -119,6 +120,18 @@ export class FeatureView {
   }
 
   readonly #columnType = (name: string) => this.#message.outputColumns.find((c) => c.name === name || c.sourceColumn === name)?.type;
+
+  /** Changes the description or tags of this version (its query and outputs are fixed: a new version changes those). */
+  async update(changes: { description?: string; tags?: readonly string[] }): Promise<this> {
+    const next = clone(FeatureViewSchema, this.#message);
+    const paths: string[] = [];
+    if (changes.description !== undefined) (next.description = changes.description), paths.push("description");
+    if (changes.tags !== undefined) (next.tags = [...changes.tags]), paths.push("tags");
+    if (paths.length === 0) return this;
+    const res = await this.#services.metadata.updateFeatureView({ featureView: next, updateMask: { paths } }, this.#services.unary());
+    this.#message = res.featureView!;
+    return this;
+  }
 
   // ---- training data ----
 
