@@ -17,7 +17,7 @@ export {
 export { ModelDraft, ModelRegistry, ModelVersionHandle, type CreateModelOptions, type VersionSelector } from "./model-registry.js";
 export { Query, FilterExpr, FeatureRef, feature, type JoinOptions } from "./query.js";
 export { parseType, typeName, type ColumnSpec, type TypeName } from "./column-types.js";
-export { tableFromRows, type FeatureValue, type Row } from "./values.js";
+export { plainToValue, tableFromRows, toPlain, fromPlain, type FeatureValue, type Row } from "./values.js";
 export { type InsertProgress } from "./arrow-stream.js";
 export { backoffDelay, isIdempotent, type RetryOptions } from "./call-policy.js";
 export { rules, split, type RuleOptions, type TimeWindow } from "./builders.js";

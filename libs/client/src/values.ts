@@ -276,7 +276,8 @@ export function toValue(value: FeatureValue, type?: DataType): Value {
   return create(ValueSchema, { kind: { case: "listValue", value: { values: (value as FeatureValue[]).map((v) => toValue(v)) } } });
 }
 
-function plainToValue(type: DataType, plain: PlainValue | null): Value {
+/** An engine value (@granary/cel's PlainValue) as a Value message of the column type. */
+export function plainToValue(type: DataType, plain: PlainValue | null): Value {
   if (plain === null) return create(ValueSchema, {});
   if (type.list) {
     const item = { ...type, list: false } as DataType;
@@ -296,10 +297,17 @@ function plainToValue(type: DataType, plain: PlainValue | null): Value {
     case ScalarType.BYTES:
       return create(ValueSchema, { kind: { case: "bytesValue", value: plain as Uint8Array } });
     case ScalarType.TIMESTAMP:
-      return create(ValueSchema, { kind: { case: "timestampValue", value: timestampFromMs(Number((plain as bigint) / 1000n)) } });
+      return create(ValueSchema, { kind: { case: "timestampValue", value: timestampFromMicros(plain as bigint) } });
     case ScalarType.DATE:
       return create(ValueSchema, { kind: { case: "dateValue", value: plain as number } });
     default:
-      return create(ValueSchema, { kind: { case: "stringValue", value: plain as string } });
+      return create(ValueSchema, { kind: { case: "stringValue", value: String(plain) } });
   }
+}
+
+/** Microseconds since the epoch as a Timestamp, exactly (sub-millisecond digits kept). */
+function timestampFromMicros(micros: bigint) {
+  const ts = timestampFromMs(Number(micros / 1000n));
+  ts.nanos += Number(((micros % 1000n) + 1000n) % 1000n) * 1000;
+  return ts;
 }

@@ -1,7 +1,6 @@
 import { create, fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { PlainValue } from "@granary/cel";
-import { feature, featureGroupMessage, featureViewMessage, Query, type FilterExpr } from "@granary/client";
+import { feature, featureGroupMessage, featureViewMessage, plainToValue, Query, type FilterExpr } from "@granary/client";
 import {
   FeatureGroupSchema,
   FeatureViewSchema,
@@ -12,7 +11,7 @@ import {
   type FeatureView as FeatureViewMessage,
   type ValidationRule,
 } from "@granary/proto/metadata";
-import { ScalarType, ValueSchema, type DataType, type Value } from "@granary/proto/types";
+import type { DataType, Value } from "@granary/proto/types";
 import type { FilterDecl } from "./filter-text.js";
 import type { GroupDecl, QueryDecl, RuleDecl, ViewDecl } from "./manifest.js";
 import { suggest } from "../suggest.js";
@@ -63,36 +62,7 @@ function ruleMessage(r: RuleDecl): ValidationRule {
 
 /** A literal (a default, a value of a set) as a Value message of the column type. */
 export function valueMessage(type: DataType, plain: PlainValue): Value {
-  if (type.list) {
-    const item = { ...type, list: false } as DataType;
-    return create(ValueSchema, { kind: { case: "listValue", value: { values: (plain as readonly PlainValue[]).map((v) => valueMessage(item, v)) } } });
-  }
-  switch (type.scalar) {
-    case ScalarType.BOOL:
-      return create(ValueSchema, { kind: { case: "boolValue", value: plain as boolean } });
-    case ScalarType.INT32:
-      return create(ValueSchema, { kind: { case: "int32Value", value: plain as number } });
-    case ScalarType.INT64:
-      return create(ValueSchema, { kind: { case: "int64Value", value: plain as bigint } });
-    case ScalarType.FLOAT:
-      return create(ValueSchema, { kind: { case: "floatValue", value: plain as number } });
-    case ScalarType.DOUBLE:
-      return create(ValueSchema, { kind: { case: "doubleValue", value: plain as number } });
-    case ScalarType.BYTES:
-      return create(ValueSchema, { kind: { case: "bytesValue", value: plain as Uint8Array } });
-    case ScalarType.TIMESTAMP:
-      return create(ValueSchema, { kind: { case: "timestampValue", value: timestampFromMicros(plain as bigint) } });
-    case ScalarType.DATE:
-      return create(ValueSchema, { kind: { case: "dateValue", value: plain as number } });
-    default:
-      return create(ValueSchema, { kind: { case: "stringValue", value: String(plain) } });
-  }
-}
-
-function timestampFromMicros(micros: bigint) {
-  const ts = timestampFromMs(Number(micros / 1000n));
-  ts.nanos += Number(((micros % 1000n) + 1000n) % 1000n) * 1000;
-  return ts;
+  return plainToValue(type, plain);
 }
 
 /** A group a view's query reads: its name, version and columns (from the file or the server). */
