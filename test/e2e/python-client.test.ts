@@ -36,9 +36,19 @@ let db: TestDatabase | undefined;
 const dir = scratchDir("py-client");
 let suite: RunningSuite | undefined;
 
+// CI installs the Python toolchain and requires this test; a developer machine with nothing but
+// Node (what `npm test` must work on) runs the rest of the suite and says why this one did not run.
+const probe = await python(["-c", "import grpc, google.protobuf; print(grpc.__version__, google.protobuf.__version__)"], 20_000);
+const pythonReady = probe.code === 0;
+const required = Boolean(process.env["CI"]);
+if (!pythonReady && !required) {
+  console.warn(`not run: the Python client test needs ${PYTHON} with grpc and protobuf (CI installs them; here: ${APT_LINE})`);
+}
+const describeIfPython = pythonReady || required ? describe : describe.skip;
+
 beforeAll(async () => {
-  const probe = await python(["-c", "import grpc, google.protobuf; print(grpc.__version__, google.protobuf.__version__)"], 20_000);
-  if (probe.code !== 0) {
+  if (!pythonReady && !required) return;
+  if (!pythonReady) {
     throw new Error(`${PYTHON} cannot import grpc and google.protobuf (the Python client's runtime): run '${APT_LINE}'\n${probe.stderr}`);
   }
   db = await createTestDatabase("py_client");
@@ -54,7 +64,7 @@ afterAll(async () => {
   await db?.drop();
 }, 30_000);
 
-describe("the generated Python client", () => {
+describeIfPython("the generated Python client", () => {
   it("checks health, creates a group and a view, writes rows and reads a feature vector", async () => {
     const a = suite!.addresses;
     const run = await python(
