@@ -44,17 +44,8 @@ export async function openDemoSuite(options: ConnectOptions = {}, log: (line: st
   };
 }
 
-/** A small, fast, seeded generator (mulberry32): the same seed gives the same data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the demos draw their data from (the same seed gives the same data). */
+export { seededRandom } from "@granary/testing";
 
 /** A normally distributed value (Box–Muller) from a uniform generator. */
 export function gaussian(random: () => number, mean = 0, stddev = 1): number {

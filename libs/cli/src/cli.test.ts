@@ -177,6 +177,26 @@ describe("granary ingest", () => {
     expect(byTid.get(101)).toMatchObject({ amount: 7.25, category: "health" });
   }, 60_000);
 
+  it("loads Parquet lists, and refuses a list holding a null item instead of inventing a value", async () => {
+    await project.getOrCreateFeatureGroup({ name: "embeddings", columns: [{ name: "id", type: "int64" }, { name: "vec", type: "list<double>" }], primaryKey: ["id"] });
+    const good = join(dir, "lists.parquet");
+    const bad = join(dir, "null-item.parquet");
+    const duck = await DuckDBInstance.create(":memory:");
+    const c = await duck.connect();
+    await c.run(`COPY (SELECT * FROM (VALUES (1::BIGINT, [0.5, 1.5]::DOUBLE[]), (2, NULL)) AS t(id, vec)) TO '${good}' (FORMAT parquet)`);
+    await c.run(`COPY (SELECT * FROM (VALUES (3::BIGINT, [0.5, NULL]::DOUBLE[])) AS t(id, vec)) TO '${bad}' (FORMAT parquet)`);
+    c.closeSync();
+    duck.closeSync();
+    expect(await granaryCli(["ingest", "embeddings", good])).toMatchObject({ code: 0, stderr: "" });
+    const rows = new Map((await (await project.getFeatureGroup("embeddings")).read()).toArray().map((r) => [Number(r.id), r.vec?.toArray() ?? null]));
+    expect(Array.from(rows.get(1) as Float64Array)).toEqual([0.5, 1.5]);
+    expect(rows.get(2)).toBeNull();
+    const refused = await granaryCli(["ingest", "embeddings", bad]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^granary: .*null item.*\n$/);
+    expect((await (await project.getFeatureGroup("embeddings")).read()).numRows).toBe(2);
+  }, 60_000);
+
   it("fails with one line and exit 1 for a group that does not exist or a bad value", async () => {
     writeFileSync(join(dir, "bad-value.csv"), "tid,cc_num,amount,datetime,is_fraud\n7,1,3.5,2025-01-01,false\n8,1,lots,2025-01-01,false\n");
     const [unknown, badValue] = await Promise.all([granaryCli(["ingest", "no_such_group", join(dir, "transactions.csv")]), granaryCli(["ingest", "transactions", join(dir, "bad-value.csv")])]);

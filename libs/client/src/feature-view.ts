@@ -119,6 +119,17 @@ export class FeatureView {
     return { name: this.name, version: this.version };
   }
 
+  #inputs: { types: Map<string, DataType>; paramTypes: Map<string, DataType> } | undefined;
+
+  /** Types of passed features and request parameters, built once per definition (lookups are the hot path). */
+  #inputTypes() {
+    this.#inputs ??= {
+      types: new Map<string, DataType>(this.#message.outputColumns.map((c) => [c.name, c.type!])),
+      paramTypes: new Map<string, DataType>(this.#message.onDemandFeatures.flatMap((f) => f.requestParameters.map((p) => [p.name, p.type!] as const))),
+    };
+    return this.#inputs;
+  }
+
   readonly #columnType = (name: string) => this.#message.outputColumns.find((c) => c.name === name || c.sourceColumn === name)?.type;
 
   /** Changes the description or tags of this version (its query and outputs are fixed: a new version changes those). */
@@ -130,6 +141,7 @@ export class FeatureView {
     if (paths.length === 0) return this;
     const res = await this.#services.metadata.updateFeatureView({ featureView: next, updateMask: { paths } }, this.#services.unary());
     this.#message = res.featureView!;
+    this.#inputs = undefined;
     return this;
   }
 
@@ -260,8 +272,7 @@ export class FeatureView {
     }
     const unknown = Object.keys(entries[0] ?? {}).filter((k) => !this.servingKeys.some((s) => s.name === k));
     if (unknown.length > 0) throw new TypeError(`"${unknown[0]}" is not a serving key of view "${this.name}" (serving keys: ${this.servingKeys.map((k) => k.name).join(", ")})`);
-    const types = new Map<string, DataType>(this.#message.outputColumns.map((c) => [c.name, c.type!]));
-    const paramTypes = new Map<string, DataType>(this.#message.onDemandFeatures.flatMap((f) => f.requestParameters.map((p) => [p.name, p.type!] as const)));
+    const { types, paramTypes } = this.#inputTypes();
     const columnsOf = (rows: Row[] | undefined, typeOf: Map<string, DataType>, what: string) => {
       if (!rows) return [];
       const names = [...new Set(rows.flatMap((r) => Object.keys(r)))];

@@ -4,3 +4,4 @@ export { waitFor } from "./wait-for.js";
 export { createTestDatabase, testServerUrl, type TestDatabase } from "./test-database.js";
 export { startServiceProcess, type ServiceProcess } from "./service-process.js";
 export { clientOf, scratchDir, type StartedService } from "./suite-under-test.js";
+export { seededRandom } from "./seeded-random.js";

@@ -5,22 +5,11 @@ import { fitTransformation } from "./fit-transformation.js";
 import type { NumericColumn } from "./numeric-column.js";
 import { Scaler } from "./scaler.js";
 import type { Validity } from "./validity.js";
-
-/** mulberry32: a tiny seeded PRNG, so a failing case can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "@granary/testing";
 
 describe("Scaler.applyColumn", () => {
   it("equals applyNumber row by row (200 random cases)", () => {
-    const random = mulberry32(0x5eed);
+    const random = seededRandom(0x5eed);
     const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
     const pick = <T>(items: readonly T[]): T => items[int(0, items.length - 1)]!;
     const double = () => (random() - 0.5) * 10 ** int(-3, 9);

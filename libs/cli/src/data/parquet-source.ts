@@ -1,6 +1,7 @@
 import { basename } from "node:path";
 import type * as arrow from "apache-arrow";
 import { DuckDBBlobValue, DuckDBListValue, type DuckDBValue } from "@duckdb/node-api";
+import { duckTypeSql } from "@granary/arrow";
 import type { PlainValue } from "@granary/cel";
 import { ScalarType, type DataType } from "@granary/proto/types";
 import { CliError } from "../cli-error.js";
@@ -67,16 +68,6 @@ export async function openParquet(file: string, group: GroupSchema, options: { b
   }
 }
 
-const SCALAR_SQL: Partial<Record<ScalarType, string>> = {
-  [ScalarType.BOOL]: "BOOLEAN",
-  [ScalarType.INT32]: "INTEGER",
-  [ScalarType.INT64]: "BIGINT",
-  [ScalarType.FLOAT]: "FLOAT",
-  [ScalarType.DOUBLE]: "DOUBLE",
-  [ScalarType.STRING]: "VARCHAR",
-  [ScalarType.BYTES]: "BLOB",
-};
-
 /** SQL turning a file column into the group column's engine form. */
 export function castSql(expr: string, sourceType: string, target: DataType): string {
   if (target.list) {
@@ -93,7 +84,7 @@ function scalarCast(expr: string, sourceType: string, scalar: ScalarType): strin
     case ScalarType.DATE:
       return `CAST(CAST(${expr} AS DATE) - DATE '1970-01-01' AS INTEGER)`;
     default: {
-      const sql = SCALAR_SQL[scalar] ?? "VARCHAR";
+      const sql = duckTypeSql({ scalar, list: false } as DataType);
       return sourceType.toUpperCase() === sql ? expr : `CAST(${expr} AS ${sql})`;
     }
   }
@@ -102,6 +93,12 @@ function scalarCast(expr: string, sourceType: string, scalar: ScalarType): strin
 function plainOf(v: DuckDBValue): PlainValue | null {
   if (v === null) return null;
   if (v instanceof DuckDBBlobValue) return v.bytes;
-  if (v instanceof DuckDBListValue) return v.items.map((x) => plainOf(x) ?? 0);
+  if (v instanceof DuckDBListValue) {
+    return v.items.map((x) => {
+      const item = plainOf(x);
+      if (item === null) throw new CliError("a list in the file holds a null item; Granary lists hold values only (a whole list may be null)");
+      return item;
+    });
+  }
   return v as PlainValue;
 }

@@ -4,6 +4,7 @@ import { ScalarType } from "@granary/proto/types";
 import { DAY, PitHarness, type Cell } from "../testing/pit-harness.js";
 import { pitSql } from "./pit-sql.js";
 import { compileViewPlan } from "./view-plan.js";
+import { seededRandom } from "@granary/testing";
 
 // GetTrainingData's join against a brute-force reference on random data: small key and time
 // ranges make ties (same key and event time in several commits), late data, deletes, TTL expiry
@@ -15,17 +16,6 @@ beforeAll(async () => {
   h = await PitHarness.open();
 }, 30_000);
 afterAll(() => h.close());
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Row = Record<string, Cell>;
 interface Commit {
@@ -56,7 +46,7 @@ function asOf(rows: Row[], key: string, value: Cell, time: number, ttl: number |
 describe("point-in-time join against a brute-force reference", () => {
   it(`agrees on ${CASES} random cases`, async () => {
     for (let n = 0; n < CASES; n++) {
-      const rand = rng(1000 + n);
+      const rand = seededRandom(1000 + n);
       const int = (k: number) => Math.floor(rand() * k);
       const ttlUsers = rand() < 0.5 ? (1 + int(4)) * DAY : undefined;
       const ttlMerchants = rand() < 0.3 ? (1 + int(4)) * DAY : undefined;

@@ -1,25 +1,6 @@
-export { arrowTypeOf } from "@granary/arrow";
+export { arrowTypeOf, duckTypeSql } from "@granary/arrow";
 import * as arrow from "apache-arrow";
 import { ScalarType, type DataType } from "@granary/proto/types";
-
-const SQL: Record<ScalarType, string> = {
-  [ScalarType.UNSPECIFIED]: "VARCHAR",
-  [ScalarType.BOOL]: "BOOLEAN",
-  [ScalarType.INT32]: "INTEGER",
-  [ScalarType.INT64]: "BIGINT",
-  [ScalarType.FLOAT]: "FLOAT",
-  [ScalarType.DOUBLE]: "DOUBLE",
-  [ScalarType.STRING]: "VARCHAR",
-  [ScalarType.BYTES]: "BLOB",
-  [ScalarType.TIMESTAMP]: "TIMESTAMP",
-  [ScalarType.DATE]: "DATE",
-};
-
-/** The DuckDB (and Parquet) type a Granary column is stored as. Timestamps are UTC microseconds. */
-export function duckTypeSql(type: DataType): string {
-  const scalar = SQL[type.scalar] ?? "VARCHAR";
-  return type.list ? `${scalar}[]` : scalar;
-}
 
 /** Human words for a type, as in error messages. */
 export function describeDataType(type: DataType): string {
