@@ -24,21 +24,38 @@ case "${1:-}" in
   *) echo "usage: $0 [--check]" >&2; exit 2 ;;
 esac
 
-apt_line="apt-get install -y protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf"
+# Every Debian package this script needs, and what each one provides:
+#   protobuf-compiler       protoc
+#   libprotobuf-dev         google/protobuf/*.proto, the well-known types our protos import
+#                           (timestamp, duration, field_mask, descriptor); --no-install-recommends
+#                           skips it, and protoc then fails with "File not found"
+#   protobuf-compiler-grpc  grpc_python_plugin (the gRPC stubs)
+#   python3-grpcio, python3-protobuf
+#                           the runtime the import check loads the generated modules with
+apt_packages="protobuf-compiler libprotobuf-dev protobuf-compiler-grpc python3-grpcio python3-protobuf"
+apt_line="apt-get install -y --no-install-recommends $apt_packages"
 protoc="${PROTOC:-protoc}"
 plugin="${GRPC_PYTHON_PLUGIN:-$(command -v grpc_python_plugin || echo /usr/bin/grpc_python_plugin)}"
 python="${GRANARY_PYTHON:-/usr/bin/python3}"
+wkt_include="${PROTOC_INCLUDE:-/usr/include}"
 # The committed code was generated with this protoc; another version may generate different code.
 expected_protoc="libprotoc 3.21.12"
 target=clients/python/src
 generated_dirs=(granary buf granary_client/health)
 
-if ! command -v "$protoc" >/dev/null 2>&1; then
-  echo "protoc not found: run '$apt_line'" >&2
-  exit 1
-fi
-if [ ! -x "$plugin" ]; then
-  echo "grpc_python_plugin not found: run '$apt_line'" >&2
+# Prove every prerequisite before using any, so a missing one fails with the line that installs it
+# rather than with protoc's or Python's own errors.
+missing=()
+command -v "$protoc" >/dev/null 2>&1 || missing+=("protoc ($protoc): Debian package protobuf-compiler")
+[ -f "$wkt_include/google/protobuf/descriptor.proto" ] && [ -f "$wkt_include/google/protobuf/timestamp.proto" ] \
+  || missing+=("the well-known types $wkt_include/google/protobuf/{descriptor,timestamp,duration,field_mask}.proto: Debian package libprotobuf-dev")
+[ -x "$plugin" ] || missing+=("grpc_python_plugin ($plugin): Debian package protobuf-compiler-grpc")
+"$python" -c 'import google.protobuf' 2>/dev/null || missing+=("the Python module google.protobuf for $python: Debian package python3-protobuf")
+"$python" -c 'import grpc' 2>/dev/null || missing+=("the Python module grpc for $python: Debian package python3-grpcio")
+if [ "${#missing[@]}" -ne 0 ]; then
+  echo "$0: missing prerequisites:" >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  echo "install them with: $apt_line" >&2
   exit 1
 fi
 actual_protoc="$("$protoc" --version)"
@@ -56,13 +73,13 @@ mkdir -p "$out"
 # Every granary proto and what it imports from proto/ (buf/validate); sorted for stable output.
 mapfile -t protos < <(cd proto && find granary buf -name '*.proto' | LC_ALL=C sort)
 mapfile -t services < <(cd proto && grep -l '^service ' "${protos[@]}" | LC_ALL=C sort)
-"$protoc" -I proto --python_out="$out" --pyi_out="$out" "${protos[@]}"
-"$protoc" -I proto --plugin=protoc-gen-grpc_python="$plugin" --grpc_python_out="$out" "${services[@]}"
+"$protoc" -I proto -I "$wkt_include" --python_out="$out" --pyi_out="$out" "${protos[@]}"
+"$protoc" -I proto -I "$wkt_include" --plugin=protoc-gen-grpc_python="$plugin" --grpc_python_out="$out" "${services[@]}"
 
 health="$work/health"
 mkdir -p "$health/granary_client/health/v1"
 cp proto/grpc/health/v1/health.proto "$health/granary_client/health/v1/health.proto"
-"$protoc" -I "$health" --python_out="$out" --pyi_out="$out" \
+"$protoc" -I "$health" -I "$wkt_include" --python_out="$out" --pyi_out="$out" \
   --plugin=protoc-gen-grpc_python="$plugin" --grpc_python_out="$out" granary_client/health/v1/health.proto
 
 # Regular packages: an __init__.py in every generated directory.
@@ -75,10 +92,6 @@ done
 # Imports every generated module (and the hand-written package) with the Python that runs them.
 import_check() {
   local root="$1"
-  if ! "$python" -c 'import grpc, google.protobuf' 2>/dev/null; then
-    echo "$python cannot import grpc and google.protobuf: run '$apt_line'" >&2
-    return 1
-  fi
   (cd "$root" && find "${generated_dirs[@]}" -name '*.py' ! -name '__init__.py' | LC_ALL=C sort | sed 's|\.py$||; s|/|.|g') >"$work/modules"
   PYTHONPATH="$root" PYTHONDONTWRITEBYTECODE=1 "$python" - "$work/modules" <<'EOF'
 import importlib, sys

@@ -8,7 +8,7 @@ import { createTestDatabase, scratchDir, type TestDatabase } from "@granary/test
 // The generated Python client (clients/python) against the whole suite, with Debian's Python and
 // its python3-grpcio / python3-protobuf: what `.ci/run` installs with apt-get.
 const PYTHON = "/usr/bin/python3";
-const APT_LINE = "apt-get install -y protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf";
+const APT_LINE = "apt-get install -y --no-install-recommends protobuf-compiler libprotobuf-dev protobuf-compiler-grpc python3-grpcio python3-protobuf";
 const clientDir = fileURLToPath(new URL("../../clients/python/", import.meta.url));
 
 interface Run {
