@@ -12,6 +12,7 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from granary.metadata.v1 import access_pb2 as granary_dot_metadata_dot_v1_dot_access__pb2
 from granary.metadata.v1 import commit_pb2 as granary_dot_metadata_dot_v1_dot_commit__pb2
 from granary.metadata.v1 import feature_group_pb2 as granary_dot_metadata_dot_v1_dot_feature__group__pb2
 from granary.metadata.v1 import feature_view_pb2 as granary_dot_metadata_dot_v1_dot_feature__view__pb2
@@ -19,15 +20,15 @@ from granary.metadata.v1 import project_pb2 as granary_dot_metadata_dot_v1_dot_p
 from granary.metadata.v1 import training_dataset_pb2 as granary_dot_metadata_dot_v1_dot_training__dataset__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n granary/metadata/v1/change.proto\x12\x13granary.metadata.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a granary/metadata/v1/commit.proto\x1a\'granary/metadata/v1/feature_group.proto\x1a&granary/metadata/v1/feature_view.proto\x1a!granary/metadata/v1/project.proto\x1a*granary/metadata/v1/training_dataset.proto\"\xb8\x03\n\x06\x43hange\x12\x10\n\x08revision\x18\x01 \x01(\x03\x12-\n\x04kind\x18\x02 \x01(\x0e\x32\x1f.granary.metadata.v1.ChangeKind\x12\x0f\n\x07project\x18\x03 \x01(\t\x12/\n\x0b\x63hange_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x38\n\x10project_resource\x18\x05 \x01(\x0b\x32\x1c.granary.metadata.v1.ProjectH\x00\x12:\n\rfeature_group\x18\x06 \x01(\x0b\x32!.granary.metadata.v1.FeatureGroupH\x00\x12\x38\n\x0c\x66\x65\x61ture_view\x18\x07 \x01(\x0b\x32 .granary.metadata.v1.FeatureViewH\x00\x12@\n\x10training_dataset\x18\x08 \x01(\x0b\x32$.granary.metadata.v1.TrainingDatasetH\x00\x12-\n\x06\x63ommit\x18\t \x01(\x0b\x32\x1b.granary.metadata.v1.CommitH\x00\x42\n\n\x08resource*t\n\nChangeKind\x12\x1b\n\x17\x43HANGE_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43HANGE_KIND_CREATED\x10\x01\x12\x17\n\x13\x43HANGE_KIND_UPDATED\x10\x02\x12\x17\n\x13\x43HANGE_KIND_DELETED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n granary/metadata/v1/change.proto\x12\x13granary.metadata.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a granary/metadata/v1/access.proto\x1a granary/metadata/v1/commit.proto\x1a\'granary/metadata/v1/feature_group.proto\x1a&granary/metadata/v1/feature_view.proto\x1a!granary/metadata/v1/project.proto\x1a*granary/metadata/v1/training_dataset.proto\"\xa1\x04\n\x06\x43hange\x12\x10\n\x08revision\x18\x01 \x01(\x03\x12-\n\x04kind\x18\x02 \x01(\x0e\x32\x1f.granary.metadata.v1.ChangeKind\x12\x0f\n\x07project\x18\x03 \x01(\t\x12/\n\x0b\x63hange_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x38\n\x10project_resource\x18\x05 \x01(\x0b\x32\x1c.granary.metadata.v1.ProjectH\x00\x12:\n\rfeature_group\x18\x06 \x01(\x0b\x32!.granary.metadata.v1.FeatureGroupH\x00\x12\x38\n\x0c\x66\x65\x61ture_view\x18\x07 \x01(\x0b\x32 .granary.metadata.v1.FeatureViewH\x00\x12@\n\x10training_dataset\x18\x08 \x01(\x0b\x32$.granary.metadata.v1.TrainingDatasetH\x00\x12-\n\x06\x63ommit\x18\t \x01(\x0b\x32\x1b.granary.metadata.v1.CommitH\x00\x12.\n\x07\x61pi_key\x18\n \x01(\x0b\x32\x1b.granary.metadata.v1.ApiKeyH\x00\x12\x37\n\x05share\x18\x0b \x01(\x0b\x32&.granary.metadata.v1.FeatureGroupShareH\x00\x42\n\n\x08resource*t\n\nChangeKind\x12\x1b\n\x17\x43HANGE_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43HANGE_KIND_CREATED\x10\x01\x12\x17\n\x13\x43HANGE_KIND_UPDATED\x10\x02\x12\x17\n\x13\x43HANGE_KIND_DELETED\x10\x03\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'granary.metadata.v1.change_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _CHANGEKIND._serialized_start=727
-  _CHANGEKIND._serialized_end=843
-  _CHANGE._serialized_start=285
-  _CHANGE._serialized_end=725
+  _CHANGEKIND._serialized_start=866
+  _CHANGEKIND._serialized_end=982
+  _CHANGE._serialized_start=319
+  _CHANGE._serialized_end=864
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,7 @@
 from buf.validate import validate_pb2 as _validate_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from granary.metadata.v1 import access_pb2 as _access_pb2
 from granary.metadata.v1 import change_pb2 as _change_pb2
 from granary.metadata.v1 import commit_pb2 as _commit_pb2
 from granary.metadata.v1 import feature_group_pb2 as _feature_group_pb2
@@ -41,6 +43,40 @@ class AppendFeaturesResponse(_message.Message):
     FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
     feature_group: _feature_group_pb2.FeatureGroup
     def __init__(self, feature_group: _Optional[_Union[_feature_group_pb2.FeatureGroup, _Mapping]] = ...) -> None: ...
+
+class AuthenticateApiKeyRequest(_message.Message):
+    __slots__ = ["secret"]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    secret: str
+    def __init__(self, secret: _Optional[str] = ...) -> None: ...
+
+class AuthenticateApiKeyResponse(_message.Message):
+    __slots__ = ["api_key"]
+    API_KEY_FIELD_NUMBER: _ClassVar[int]
+    api_key: _access_pb2.ApiKey
+    def __init__(self, api_key: _Optional[_Union[_access_pb2.ApiKey, _Mapping]] = ...) -> None: ...
+
+class CreateApiKeyRequest(_message.Message):
+    __slots__ = ["admin", "description", "expire_time", "scopes", "user"]
+    ADMIN_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    admin: bool
+    description: str
+    expire_time: _timestamp_pb2.Timestamp
+    scopes: _containers.RepeatedCompositeFieldContainer[_access_pb2.ProjectScope]
+    user: str
+    def __init__(self, user: _Optional[str] = ..., admin: bool = ..., scopes: _Optional[_Iterable[_Union[_access_pb2.ProjectScope, _Mapping]]] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., description: _Optional[str] = ...) -> None: ...
+
+class CreateApiKeyResponse(_message.Message):
+    __slots__ = ["api_key", "secret"]
+    API_KEY_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    api_key: _access_pb2.ApiKey
+    secret: str
+    def __init__(self, api_key: _Optional[_Union[_access_pb2.ApiKey, _Mapping]] = ..., secret: _Optional[str] = ...) -> None: ...
 
 class CreateCommitRequest(_message.Message):
     __slots__ = ["commit"]
@@ -304,6 +340,46 @@ class GetTrainingDatasetResponse(_message.Message):
     training_dataset: _training_dataset_pb2.TrainingDataset
     def __init__(self, training_dataset: _Optional[_Union[_training_dataset_pb2.TrainingDataset, _Mapping]] = ...) -> None: ...
 
+class ListApiKeysRequest(_message.Message):
+    __slots__ = ["include_revoked", "page_size", "page_token", "project", "user"]
+    INCLUDE_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    include_revoked: bool
+    page_size: int
+    page_token: str
+    project: str
+    user: str
+    def __init__(self, user: _Optional[str] = ..., project: _Optional[str] = ..., include_revoked: bool = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListApiKeysResponse(_message.Message):
+    __slots__ = ["api_keys", "next_page_token"]
+    API_KEYS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    api_keys: _containers.RepeatedCompositeFieldContainer[_access_pb2.ApiKey]
+    next_page_token: str
+    def __init__(self, api_keys: _Optional[_Iterable[_Union[_access_pb2.ApiKey, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListAuditEventsRequest(_message.Message):
+    __slots__ = ["page_size", "page_token", "project"]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    project: str
+    def __init__(self, project: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListAuditEventsResponse(_message.Message):
+    __slots__ = ["events", "next_page_token"]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[_access_pb2.AuditEvent]
+    next_page_token: str
+    def __init__(self, events: _Optional[_Iterable[_Union[_access_pb2.AuditEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class ListCommitsRequest(_message.Message):
     __slots__ = ["feature_group", "ingestion_time_range", "page_size", "page_token", "project"]
     FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
@@ -325,6 +401,20 @@ class ListCommitsResponse(_message.Message):
     commits: _containers.RepeatedCompositeFieldContainer[_commit_pb2.Commit]
     next_page_token: str
     def __init__(self, commits: _Optional[_Iterable[_Union[_commit_pb2.Commit, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListFeatureGroupSharesRequest(_message.Message):
+    __slots__ = ["project"]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    def __init__(self, project: _Optional[str] = ...) -> None: ...
+
+class ListFeatureGroupSharesResponse(_message.Message):
+    __slots__ = ["granted", "received"]
+    GRANTED_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    granted: _containers.RepeatedCompositeFieldContainer[_access_pb2.FeatureGroupShare]
+    received: _containers.RepeatedCompositeFieldContainer[_access_pb2.FeatureGroupShare]
+    def __init__(self, granted: _Optional[_Iterable[_Union[_access_pb2.FeatureGroupShare, _Mapping]]] = ..., received: _Optional[_Iterable[_Union[_access_pb2.FeatureGroupShare, _Mapping]]] = ...) -> None: ...
 
 class ListFeatureGroupsRequest(_message.Message):
     __slots__ = ["name", "page_size", "page_token", "project", "tag"]
@@ -448,6 +538,28 @@ class PutStatisticsResponse(_message.Message):
     statistics: _statistics_pb2.Statistics
     def __init__(self, statistics: _Optional[_Union[_statistics_pb2.Statistics, _Mapping]] = ...) -> None: ...
 
+class RecordAuditEventsRequest(_message.Message):
+    __slots__ = ["events"]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[_access_pb2.AuditEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[_access_pb2.AuditEvent, _Mapping]]] = ...) -> None: ...
+
+class RecordAuditEventsResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class RevokeApiKeyRequest(_message.Message):
+    __slots__ = ["id"]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class RevokeApiKeyResponse(_message.Message):
+    __slots__ = ["api_key"]
+    API_KEY_FIELD_NUMBER: _ClassVar[int]
+    api_key: _access_pb2.ApiKey
+    def __init__(self, api_key: _Optional[_Union[_access_pb2.ApiKey, _Mapping]] = ...) -> None: ...
+
 class SearchRequest(_message.Message):
     __slots__ = ["kinds", "page_size", "page_token", "project", "query", "tags"]
     KINDS_FIELD_NUMBER: _ClassVar[int]
@@ -487,6 +599,36 @@ class SearchResult(_message.Message):
     tags: _containers.RepeatedScalarFieldContainer[str]
     version: int
     def __init__(self, kind: _Optional[_Union[SearchResultKind, str]] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., description: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., score: _Optional[float] = ...) -> None: ...
+
+class ShareFeatureGroupRequest(_message.Message):
+    __slots__ = ["feature_group", "project", "with_project"]
+    FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    WITH_PROJECT_FIELD_NUMBER: _ClassVar[int]
+    feature_group: str
+    project: str
+    with_project: str
+    def __init__(self, project: _Optional[str] = ..., feature_group: _Optional[str] = ..., with_project: _Optional[str] = ...) -> None: ...
+
+class ShareFeatureGroupResponse(_message.Message):
+    __slots__ = ["share"]
+    SHARE_FIELD_NUMBER: _ClassVar[int]
+    share: _access_pb2.FeatureGroupShare
+    def __init__(self, share: _Optional[_Union[_access_pb2.FeatureGroupShare, _Mapping]] = ...) -> None: ...
+
+class UnshareFeatureGroupRequest(_message.Message):
+    __slots__ = ["feature_group", "project", "with_project"]
+    FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    WITH_PROJECT_FIELD_NUMBER: _ClassVar[int]
+    feature_group: str
+    project: str
+    with_project: str
+    def __init__(self, project: _Optional[str] = ..., feature_group: _Optional[str] = ..., with_project: _Optional[str] = ...) -> None: ...
+
+class UnshareFeatureGroupResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
 
 class UpdateCommitRequest(_message.Message):
     __slots__ = ["commit", "update_mask"]

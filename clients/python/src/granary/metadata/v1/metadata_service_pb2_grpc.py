@@ -181,6 +181,51 @@ class MetadataServiceStub(object):
                 request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.WatchChangesRequest.SerializeToString,
                 response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.WatchChangesResponse.FromString,
                 )
+        self.CreateApiKey = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/CreateApiKey',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateApiKeyRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateApiKeyResponse.FromString,
+                )
+        self.ListApiKeys = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/ListApiKeys',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListApiKeysRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListApiKeysResponse.FromString,
+                )
+        self.RevokeApiKey = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/RevokeApiKey',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RevokeApiKeyRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RevokeApiKeyResponse.FromString,
+                )
+        self.AuthenticateApiKey = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/AuthenticateApiKey',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.AuthenticateApiKeyRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.AuthenticateApiKeyResponse.FromString,
+                )
+        self.ShareFeatureGroup = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/ShareFeatureGroup',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ShareFeatureGroupRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ShareFeatureGroupResponse.FromString,
+                )
+        self.UnshareFeatureGroup = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/UnshareFeatureGroup',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.UnshareFeatureGroupRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.UnshareFeatureGroupResponse.FromString,
+                )
+        self.ListFeatureGroupShares = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/ListFeatureGroupShares',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListFeatureGroupSharesRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListFeatureGroupSharesResponse.FromString,
+                )
+        self.ListAuditEvents = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/ListAuditEvents',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListAuditEventsRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListAuditEventsResponse.FromString,
+                )
+        self.RecordAuditEvents = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/RecordAuditEvents',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordAuditEventsRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordAuditEventsResponse.FromString,
+                )
 
 
 class MetadataServiceServicer(object):
@@ -396,6 +441,69 @@ class MetadataServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateApiKey(self, request, context):
+        """API keys. Admins create keys with any scope; a data owner creates keys scoped to its own
+        projects ("grants"). The secret is in the response once and never again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApiKeys(self, request, context):
+        """Admins see every key; data owners the keys scoped to their projects; anyone their own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeApiKey(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AuthenticateApiKey(self, request, context):
+        """Who the key in the call's authorization header is: the caller's own identity. Services also
+        use it, with their own identity, to resolve a user's key (`secret` set).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ShareFeatureGroup(self, request, context):
+        """Read-only use of one feature group by another project; a data owner of the group's project grants it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnshareFeatureGroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFeatureGroupShares(self, request, context):
+        """Shares granted by the project and shares granted to it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditEvents(self, request, context):
+        """The audit log of a project, newest first; data owners only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordAuditEvents(self, request, context):
+        """Services only: audit events recorded by the other services.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MetadataServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -563,6 +671,51 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.WatchChanges,
                     request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.WatchChangesRequest.FromString,
                     response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.WatchChangesResponse.SerializeToString,
+            ),
+            'CreateApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateApiKey,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateApiKeyRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateApiKeyResponse.SerializeToString,
+            ),
+            'ListApiKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApiKeys,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListApiKeysRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListApiKeysResponse.SerializeToString,
+            ),
+            'RevokeApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeApiKey,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RevokeApiKeyRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RevokeApiKeyResponse.SerializeToString,
+            ),
+            'AuthenticateApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.AuthenticateApiKey,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.AuthenticateApiKeyRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.AuthenticateApiKeyResponse.SerializeToString,
+            ),
+            'ShareFeatureGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.ShareFeatureGroup,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ShareFeatureGroupRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ShareFeatureGroupResponse.SerializeToString,
+            ),
+            'UnshareFeatureGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnshareFeatureGroup,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.UnshareFeatureGroupRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.UnshareFeatureGroupResponse.SerializeToString,
+            ),
+            'ListFeatureGroupShares': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFeatureGroupShares,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListFeatureGroupSharesRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListFeatureGroupSharesResponse.SerializeToString,
+            ),
+            'ListAuditEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEvents,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListAuditEventsRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListAuditEventsResponse.SerializeToString,
+            ),
+            'RecordAuditEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordAuditEvents,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordAuditEventsRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordAuditEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1134,5 +1287,158 @@ class MetadataService(object):
         return grpc.experimental.unary_stream(request, target, '/granary.metadata.v1.MetadataService/WatchChanges',
             granary_dot_metadata_dot_v1_dot_metadata__service__pb2.WatchChangesRequest.SerializeToString,
             granary_dot_metadata_dot_v1_dot_metadata__service__pb2.WatchChangesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CreateApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/CreateApiKey',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateApiKeyRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateApiKeyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListApiKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/ListApiKeys',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListApiKeysRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListApiKeysResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RevokeApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/RevokeApiKey',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RevokeApiKeyRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RevokeApiKeyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def AuthenticateApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/AuthenticateApiKey',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.AuthenticateApiKeyRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.AuthenticateApiKeyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ShareFeatureGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/ShareFeatureGroup',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ShareFeatureGroupRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ShareFeatureGroupResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def UnshareFeatureGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/UnshareFeatureGroup',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.UnshareFeatureGroupRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.UnshareFeatureGroupResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListFeatureGroupShares(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/ListFeatureGroupShares',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListFeatureGroupSharesRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListFeatureGroupSharesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListAuditEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/ListAuditEvents',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListAuditEventsRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListAuditEventsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RecordAuditEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/RecordAuditEvents',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordAuditEventsRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordAuditEventsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -6,6 +6,8 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { ApiKey, FeatureGroupShare } from "./access_pb.js";
+import { file_granary_metadata_v1_access } from "./access_pb.js";
 import type { Commit } from "./commit_pb.js";
 import { file_granary_metadata_v1_commit } from "./commit_pb.js";
 import type { FeatureGroup } from "./feature_group_pb.js";
@@ -22,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file granary/metadata/v1/change.proto.
  */
 export const file_granary_metadata_v1_change: GenFile = /*@__PURE__*/
-  fileDesc("CiBncmFuYXJ5L21ldGFkYXRhL3YxL2NoYW5nZS5wcm90bxITZ3JhbmFyeS5tZXRhZGF0YS52MSK4AwoGQ2hhbmdlEhAKCHJldmlzaW9uGAEgASgDEi0KBGtpbmQYAiABKA4yHy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNoYW5nZUtpbmQSDwoHcHJvamVjdBgDIAEoCRIvCgtjaGFuZ2VfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOAoQcHJvamVjdF9yZXNvdXJjZRgFIAEoCzIcLmdyYW5hcnkubWV0YWRhdGEudjEuUHJvamVjdEgAEjoKDWZlYXR1cmVfZ3JvdXAYBiABKAsyIS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZlYXR1cmVHcm91cEgAEjgKDGZlYXR1cmVfdmlldxgHIAEoCzIgLmdyYW5hcnkubWV0YWRhdGEudjEuRmVhdHVyZVZpZXdIABJAChB0cmFpbmluZ19kYXRhc2V0GAggASgLMiQuZ3JhbmFyeS5tZXRhZGF0YS52MS5UcmFpbmluZ0RhdGFzZXRIABItCgZjb21taXQYCSABKAsyGy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbW1pdEgAQgoKCHJlc291cmNlKnQKCkNoYW5nZUtpbmQSGwoXQ0hBTkdFX0tJTkRfVU5TUEVDSUZJRUQQABIXChNDSEFOR0VfS0lORF9DUkVBVEVEEAESFwoTQ0hBTkdFX0tJTkRfVVBEQVRFRBACEhcKE0NIQU5HRV9LSU5EX0RFTEVURUQQA2IGcHJvdG8z", [file_google_protobuf_timestamp, file_granary_metadata_v1_commit, file_granary_metadata_v1_feature_group, file_granary_metadata_v1_feature_view, file_granary_metadata_v1_project, file_granary_metadata_v1_training_dataset]);
+  fileDesc("CiBncmFuYXJ5L21ldGFkYXRhL3YxL2NoYW5nZS5wcm90bxITZ3JhbmFyeS5tZXRhZGF0YS52MSKhBAoGQ2hhbmdlEhAKCHJldmlzaW9uGAEgASgDEi0KBGtpbmQYAiABKA4yHy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNoYW5nZUtpbmQSDwoHcHJvamVjdBgDIAEoCRIvCgtjaGFuZ2VfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOAoQcHJvamVjdF9yZXNvdXJjZRgFIAEoCzIcLmdyYW5hcnkubWV0YWRhdGEudjEuUHJvamVjdEgAEjoKDWZlYXR1cmVfZ3JvdXAYBiABKAsyIS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZlYXR1cmVHcm91cEgAEjgKDGZlYXR1cmVfdmlldxgHIAEoCzIgLmdyYW5hcnkubWV0YWRhdGEudjEuRmVhdHVyZVZpZXdIABJAChB0cmFpbmluZ19kYXRhc2V0GAggASgLMiQuZ3JhbmFyeS5tZXRhZGF0YS52MS5UcmFpbmluZ0RhdGFzZXRIABItCgZjb21taXQYCSABKAsyGy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbW1pdEgAEi4KB2FwaV9rZXkYCiABKAsyGy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkFwaUtleUgAEjcKBXNoYXJlGAsgASgLMiYuZ3JhbmFyeS5tZXRhZGF0YS52MS5GZWF0dXJlR3JvdXBTaGFyZUgAQgoKCHJlc291cmNlKnQKCkNoYW5nZUtpbmQSGwoXQ0hBTkdFX0tJTkRfVU5TUEVDSUZJRUQQABIXChNDSEFOR0VfS0lORF9DUkVBVEVEEAESFwoTQ0hBTkdFX0tJTkRfVVBEQVRFRBACEhcKE0NIQU5HRV9LSU5EX0RFTEVURUQQA2IGcHJvdG8z", [file_google_protobuf_timestamp, file_granary_metadata_v1_access, file_granary_metadata_v1_commit, file_granary_metadata_v1_feature_group, file_granary_metadata_v1_feature_view, file_granary_metadata_v1_project, file_granary_metadata_v1_training_dataset]);
 
 /**
  * One change to the catalogue, in revision order.
@@ -87,6 +89,20 @@ export type Change = Message<"granary.metadata.v1.Change"> & {
      */
     value: Commit;
     case: "commit";
+  } | {
+    /**
+     * Key changes (project empty) reach only services and admins; the key never carries its secret.
+     *
+     * @generated from field: granary.metadata.v1.ApiKey api_key = 10;
+     */
+    value: ApiKey;
+    case: "apiKey";
+  } | {
+    /**
+     * @generated from field: granary.metadata.v1.FeatureGroupShare share = 11;
+     */
+    value: FeatureGroupShare;
+    case: "share";
   } | { case: undefined; value?: undefined };
 };
 
