@@ -16,6 +16,8 @@ export interface CatalogueCacheOptions {
   onCurrent?: (current: boolean) => void;
 }
 
+const NO_PROJECTS: ReadonlySet<string> = new Set();
+
 const key = (project: string, name: string, version: number) => `${project}/${name}/${version}`;
 
 /**
@@ -34,6 +36,8 @@ export class CatalogueCache {
   readonly #latestView = new Map<string, number>();
   readonly #viewVersions = new Map<string, Set<number>>();
   readonly #datasets = new Map<string, TrainingDataset[]>();
+  /** "<project>/<group>" → the projects it is shared with (read-only). */
+  readonly #shares = new Map<string, Set<string>>();
   readonly #stop = new AbortController();
   #revision = 0n;
   #current = false;
@@ -93,6 +97,16 @@ export class CatalogueCache {
     const list = this.#datasets.get(key(project, viewName, viewVersion));
     if (!list || list.length === 0) return undefined;
     return version === 0 ? list[list.length - 1] : list.find((d) => d.version === version);
+  }
+
+  /** The projects a feature group is shared with (read-only); empty when none. */
+  sharedWith(project: string, group: string): ReadonlySet<string> {
+    return this.#shares.get(`${project}/${group}`) ?? NO_PROJECTS;
+  }
+
+  /** Who created a feature group version (0: the latest); undefined when the cache does not know it. */
+  groupCreator(project: string, group: string, version: number): string | undefined {
+    return this.featureGroup(project, group, version)?.createdBy;
   }
 
   /** Online-enabled groups that expire rows, with their TTL in microseconds. */
@@ -172,6 +186,16 @@ export class CatalogueCache {
         if (!deleted) list.push(d);
         list.sort((a, b) => a.version - b.version);
         this.#datasets.set(k, list);
+        break;
+      }
+      case "share": {
+        const share = r.value;
+        const k = `${share.project}/${share.featureGroup}`;
+        const set = this.#shares.get(k) ?? new Set<string>();
+        if (deleted) set.delete(share.withProject);
+        else set.add(share.withProject);
+        if (set.size === 0) this.#shares.delete(k);
+        else this.#shares.set(k, set);
         break;
       }
       default:

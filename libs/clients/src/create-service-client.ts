@@ -9,6 +9,8 @@ export interface TransportOptions {
   /** Largest message accepted; match the server's GRANARY_MAX_MESSAGE_BYTES. */
   maxMessageBytes?: number;
   interceptors?: Interceptor[];
+  /** Sent as `authorization: Bearer <key>` on every call: a user's API key, or the internal service key. */
+  apiKey?: string;
 }
 
 /**
@@ -24,7 +26,7 @@ export function createServiceTransport(address: string, options: TransportOption
     sendCompression: undefined,
     readMaxBytes: maxBytes,
     writeMaxBytes: maxBytes,
-    interceptors: [traceInterceptor, ...(options.interceptors ?? [])],
+    interceptors: [traceInterceptor, ...(options.apiKey ? [bearerInterceptor(options.apiKey)] : []), ...(options.interceptors ?? [])],
   });
 }
 
@@ -36,4 +38,13 @@ export function createServiceClient<T extends DescService>(
 ): Client<T> {
   const transport = typeof target === "string" ? createServiceTransport(target, options) : target;
   return createClient(service, transport);
+}
+
+/** Sends `authorization: Bearer <key>` on every call. */
+export function bearerInterceptor(key: string): Interceptor {
+  const value = `Bearer ${key}`;
+  return (next) => (req) => {
+    req.header.set("authorization", value);
+    return next(req);
+  };
 }

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { EnvReader } from "./env-reader.js";
 
 /** Fixed local ports of the four services; each can be overridden. */
@@ -33,10 +34,25 @@ export interface TelemetryConfig {
   readonly metricsExporter: "otlp" | "console" | "none";
 }
 
+export interface AuthConfig {
+  /** GRANARY_AUTH: on (default) or off. Off is refused unless the service binds a loopback address. */
+  readonly enabled: boolean;
+  /**
+   * The internal service key the services call each other with: GRANARY_SERVICE_KEY, else the file
+   * GRANARY_SERVICE_KEY_FILE (default <data dir>/service.key), made on first start when missing.
+   * Separate machines (Helm, compose) must be given the same key.
+   */
+  readonly serviceKey: string | undefined;
+  readonly serviceKeyFile: string;
+  /** GRANARY_RATE_LIMIT_RPS: requests per second per API key on each service; 0 turns it off. */
+  readonly requestsPerSecond: number;
+}
+
 export interface CommonConfig {
   readonly logLevel: LogLevel;
   readonly dataDir: string;
   readonly telemetry: TelemetryConfig;
+  readonly auth: AuthConfig;
 }
 
 export function readServerConfig(r: EnvReader, service: ServiceName): ServerConfig {
@@ -53,9 +69,16 @@ export function readServerConfig(r: EnvReader, service: ServiceName): ServerConf
 export function readCommonConfig(r: EnvReader, defaultServiceName: string): CommonConfig {
   const endpoint = r.optionalUrl("OTEL_EXPORTER_OTLP_ENDPOINT", ["http:", "https:"]);
   const exporters = ["otlp", "console", "none"] as const;
+  const dataDir = r.string("GRANARY_DATA_DIR", ".granary");
   return {
     logLevel: r.oneOf("GRANARY_LOG_LEVEL", ["trace", "debug", "info", "warn", "error", "fatal", "silent"], "info"),
-    dataDir: r.string("GRANARY_DATA_DIR", ".granary"),
+    dataDir,
+    auth: {
+      enabled: r.oneOf("GRANARY_AUTH", ["on", "off"], "on") === "on",
+      serviceKey: r.optionalString("GRANARY_SERVICE_KEY"),
+      serviceKeyFile: r.string("GRANARY_SERVICE_KEY_FILE", join(dataDir, "service.key")),
+      requestsPerSecond: r.int("GRANARY_RATE_LIMIT_RPS", 5000, { min: 0, max: 10_000_000 }),
+    },
     telemetry: {
       enabled: !r.bool("OTEL_SDK_DISABLED", false),
       serviceName: r.string("OTEL_SERVICE_NAME", defaultServiceName),

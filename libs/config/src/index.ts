@@ -5,6 +5,7 @@ export {
   readCommonConfig,
   readServerConfig,
   readServiceAddress,
+  type AuthConfig,
   type CommonConfig,
   type LogLevel,
   type ServerConfig,

@@ -3,7 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import type { ServerConfig } from "@granary/config";
 import type { Logger } from "@granary/telemetry";
-import { allowAnonymous, type AuthHook } from "./rpc-context.js";
+import type { AccessControl } from "@granary/auth";
 import { addReflection } from "./reflection.js";
 import { createRpcTelemetry } from "./rpc-telemetry.js";
 import { toGrpcService } from "./grpc-handlers.js";
@@ -15,8 +15,8 @@ export interface ServerOptions {
   readonly services: readonly ServiceRegistration[];
   readonly config: ServerConfig;
   readonly logger: Logger;
-  /** Runs before every request; the default lets every caller in. */
-  readonly authenticate?: AuthHook;
+  /** Authentication, the permission table and audit, for every call (see @granary/auth). */
+  readonly access: AccessControl;
 }
 
 export interface GranaryServer {
@@ -56,7 +56,7 @@ export function createServer(options: ServerOptions): GranaryServer {
   const shutdownNow = new AbortController();
   const deps = {
     logger,
-    authenticate: options.authenticate ?? allowAnonymous,
+    access: options.access,
     startSpan: createRpcTelemetry(),
     shutdownSignal: shutdownNow.signal,
   };
@@ -87,6 +87,12 @@ export function createServer(options: ServerOptions): GranaryServer {
     },
     drainSignal: drain.signal,
     async start() {
+      if (!options.access.enabled) {
+        if (!isLoopback(config.host)) {
+          throw new Error(`${options.name}: authentication is off (GRANARY_AUTH=off) but the server would listen on ${config.host}; off is allowed only on a loopback address`);
+        }
+        logger.warn({ server: options.name, host: config.host }, "AUTHENTICATION IS OFF (GRANARY_AUTH=off): every caller on this machine acts as a cluster admin");
+      }
       port = await new Promise<number>((resolve, reject) => {
         const target = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
         grpcServer.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => {
@@ -120,4 +126,9 @@ export function createServer(options: ServerOptions): GranaryServer {
       return shuttingDown;
     },
   };
+}
+
+/** Loopback addresses only: 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

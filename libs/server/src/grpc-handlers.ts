@@ -10,11 +10,12 @@ import {
   type DescService,
   type MessageShape,
 } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { GranaryError, isExpectedError, toConnectError } from "@granary/errors";
 import type { Logger } from "@granary/telemetry";
-import { principalKey, handlerContextFor, type AuthHook, type CallContext, type SurfaceCall } from "./rpc-context.js";
+import type { AccessControl, Permission, Principal } from "@granary/auth";
+import { principalKey, handlerContextFor, type CallContext, type SurfaceCall } from "./rpc-context.js";
 import { runInContext, type StartRpcSpan } from "./rpc-telemetry.js";
 import { preEncodedBytes } from "./pre-encoded.js";
 import { validateRequest } from "./request-validator.js";
@@ -23,7 +24,7 @@ import type { ServiceRegistration } from "./service-registration.js";
 /** What every call of a server shares. */
 export interface CallDeps {
   readonly logger: Logger;
-  readonly authenticate: AuthHook;
+  readonly access: AccessControl;
   readonly startSpan: StartRpcSpan;
   readonly shutdownSignal: AbortSignal;
 }
@@ -70,11 +71,15 @@ function toBuffer(schema: DescMessage, message: MessageShape<DescMessage>): Buff
 }
 
 function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps: CallDeps): grpc.UntypedHandleCall {
+  const path = `${service.typeName}/${method.name}`;
+  const permission = deps.access.permission(path);
+  const guard: Guard = { path, permission, access: deps.access };
   switch (method.methodKind) {
     case "unary":
       return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        void runCall(service, method, call, deps, async (ctx) => {
+        void runCall(service, method, call, deps, guard, async (ctx, principal) => {
           const request = call.request as MessageShape<DescMessage>;
+          await admit(guard, principal, request, ctx);
           validateRequest(method.input, request);
           const response = normalize(method.output, await fn(request, ctx));
           sendHeaders(call, ctx);
@@ -83,47 +88,70 @@ function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps:
       };
     case "server_streaming":
       return (call: grpc.ServerWritableStream<unknown, unknown>) => {
-        void runCall(service, method, call, deps, async (ctx) => {
+        void runCall(service, method, call, deps, guard, async (ctx, principal) => {
           const request = call.request as MessageShape<DescMessage>;
+          await admit(guard, principal, request, ctx);
           validateRequest(method.input, request);
           await writeAll(call, method, fn(request, ctx) as AsyncIterable<unknown>, ctx);
         }, (err) => emitError(call, err));
       };
     case "client_streaming":
       return (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        void runCall(service, method, call, deps, async (ctx) => {
-          const response = normalize(method.output, await fn(validated(method, call), ctx));
+        void runCall(service, method, call, deps, guard, async (ctx, principal) => {
+          const response = normalize(method.output, await fn(admitted(guard, principal, method, call, ctx), ctx));
           sendHeaders(call, ctx);
           callback(null, response, trailerOf(ctx));
         }, (err) => callback(err));
       };
     case "bidi_streaming":
       return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
-        void runCall(service, method, call, deps, async (ctx) => {
-          await writeAll(call, method, fn(validated(method, call), ctx) as AsyncIterable<unknown>, ctx);
+        void runCall(service, method, call, deps, guard, async (ctx, principal) => {
+          await writeAll(call, method, fn(admitted(guard, principal, method, call, ctx), ctx) as AsyncIterable<unknown>, ctx);
         }, (err) => emitError(call, err));
       };
   }
 }
 
-/** The pipeline every call passes: span, context, auth, handler, error mapping, logging. */
+/** What a method needs, looked up once when the service is registered. */
+interface Guard {
+  readonly path: string;
+  readonly permission: Permission | undefined;
+  readonly access: AccessControl;
+}
+
+/** The request (a stream's first message) the call was authorized on: the audit entry names it. */
+const firstMessageKey = createContextKey<unknown>(undefined, { description: "granary authorized request" });
+
+/** Authorizes a call on its request (a stream's first message); remembered for the audit entry. */
+async function admit(guard: Guard, principal: Principal, request: unknown, ctx: CallContext): Promise<void> {
+  ctx.values.set(firstMessageKey, request);
+  const decision = guard.access.authorize(principal, guard.path, guard.permission, request);
+  if (decision) await decision;
+}
+
+/** The pipeline every call passes: span, context, authentication, handler, audit, error mapping, logging. */
 async function runCall(
   service: DescService,
   method: DescMethod,
   call: SurfaceCall,
   deps: CallDeps,
-  body: (ctx: CallContext) => Promise<void>,
+  guard: Guard,
+  body: (ctx: CallContext, principal: Principal) => Promise<void>,
   fail: (err: grpc.ServiceError) => void,
 ): Promise<void> {
   const rpc = deps.startSpan(service, method, call.metadata);
   const ctx = handlerContextFor(service, method, call, deps.shutdownSignal);
+  let principal: Principal | undefined;
   try {
     await runInContext(rpc.context, async () => {
-      const principal = await deps.authenticate({ service, method, requestHeader: ctx.requestHeader, peer: call.getPeer() });
+      const authorization = call.metadata.get("authorization")[0];
+      const found = deps.access.authenticate(typeof authorization === "string" ? authorization : undefined);
+      principal = found instanceof Promise ? await found : found;
       ctx.values.set(principalKey, principal);
-      await body(ctx);
+      await body(ctx, principal);
     });
     rpc.end(0);
+    if (principal) guard.access.audit(principal, guard.path, guard.permission, ctx.values.get(firstMessageKey), 0);
   } catch (err) {
     // A handler that stops because its call was aborted often throws a bare AbortError: report why
     // the call was aborted (deadline, cancellation, shutdown) instead.
@@ -131,6 +159,7 @@ async function runCall(
     const connectErr = toConnectError(ctx.signal.aborted && !typed ? ctx.signal.reason : err);
     rpc.end(connectErr.code, connectErr);
     runInContext(rpc.context, () => logFailure(deps.logger, service, method, connectErr, err));
+    if (principal && connectErr.code !== Code.Unauthenticated) guard.access.audit(principal, guard.path, guard.permission, ctx.values.get(firstMessageKey), connectErr.code);
     fail(toServiceError(connectErr));
   } finally {
     ctx.abort();
@@ -179,14 +208,22 @@ async function writeAll(
   call.end(trailerOf(ctx));
 }
 
-async function* validated(method: DescMethod, call: Readable): AsyncIterable<MessageShape<DescMessage>> {
+/** A client stream's messages, authorized on the first and validated one by one. */
+async function* admitted(guard: Guard, principal: Principal, method: DescMethod, call: Readable, ctx: CallContext): AsyncIterable<MessageShape<DescMessage>> {
   // A plain `for await` destroys the call once the requests end, which would drop the responses of
   // a bidirectional call still writing: read it without destroying it.
+  let first = true;
   for await (const message of call.iterator({ destroyOnReturn: false })) {
     const request = message as MessageShape<DescMessage>;
+    if (first) {
+      first = false;
+      await admit(guard, principal, request, ctx);
+    }
     validateRequest(method.input, request);
     yield request;
   }
+  // A stream that ends before its first message is still refused to a caller without access.
+  if (first) await admit(guard, principal, undefined, ctx);
 }
 
 // A stream is ended with an error by emitting it: grpc-js turns the emitted status into trailers.

@@ -1,6 +1,7 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, createContextValues, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
+import { OPEN_PRINCIPAL, type Principal } from "@granary/auth";
 
 /** What every kind of grpc-js server call has (grpc-js does not export its own name for it). */
 export interface SurfaceCall {
@@ -12,32 +13,8 @@ export interface SurfaceCall {
   emit(event: "error", err: unknown): boolean;
 }
 
-/** Who is calling; filled by the auth hook. Anonymous until the API-key issue fills the hook. */
-export interface Principal {
-  readonly id: string;
-  readonly anonymous: boolean;
-}
-
-export const ANONYMOUS: Principal = Object.freeze({ id: "anonymous", anonymous: true });
-
-/** Handlers read the caller with `ctx.values.get(principalKey)`. */
-export const principalKey = createContextKey<Principal>(ANONYMOUS, { description: "granary principal" });
-
-/** What the auth hook sees of a call. */
-export interface CallInfo {
-  readonly service: DescService;
-  readonly method: DescMethod;
-  readonly requestHeader: Headers;
-  readonly peer: string;
-}
-
-/**
- * Decides who the caller is, before validation and the handler. Throw UnauthenticatedError or
- * PermissionDeniedError to refuse. Every request of every service passes through it.
- */
-export type AuthHook = (call: CallInfo) => Principal | Promise<Principal>;
-
-export const allowAnonymous: AuthHook = () => ANONYMOUS;
+/** Handlers read the caller with `ctx.values.get(principalKey)`; set for every call before its handler runs. */
+export const principalKey = createContextKey<Principal>(OPEN_PRINCIPAL, { description: "granary principal" });
 
 /** A connect HandlerContext, plus what the server needs to finish the call. */
 export type CallContext = HandlerContext & {

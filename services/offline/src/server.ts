@@ -3,7 +3,7 @@ import { createServiceClient } from "@granary/clients";
 import { ChangeKind, MetadataService, type Change } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
 import { OnlineService } from "@granary/proto/online";
-import { createServer, defineService, type RunningService } from "@granary/server";
+import { createRemoteAccess, createServer, defineService, serviceKeyOf, type RunningService } from "@granary/server";
 import type { Logger } from "@granary/telemetry";
 import type { OfflineConfig } from "./config.js";
 import { DuckEngine } from "./engine/duckdb-engine.js";
@@ -26,12 +26,17 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
   const engine = await DuckEngine.open({ dataRoot: config.dataRoot, ...config.duckdb });
   const layout = new CommitLayout(config.dataRoot);
   const commits = new CommitLog();
-  const metadataClient = createServiceClient(MetadataService, config.metadataAddress);
-  const catalogue = new CatalogueCache(metadataClient, {
+  const serviceKey = serviceKeyOf(config.common.auth);
+  const metadataClient = createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey });
+  const catalogue: CatalogueCache = new CatalogueCache(metadataClient, {
     logger: log,
-    onChange: (change) => followCommits(commits, change),
+    onChange: (change) => {
+      remote.onChange(change);
+      followCommits(commits, change);
+    },
     onCurrent: (current) => log.info({ current }, current ? "catalogue is current" : "catalogue watch interrupted; serving from the cache"),
   });
+  const remote = createRemoteAccess({ auth: config.common.auth, serviceKey, service: "offline", metadata: metadataClient, lookups: catalogue, logger: log });
   const metadata = metadataWriter(metadataClient);
   const pusher = new OnlinePusher({
     engine,
@@ -39,7 +44,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     commits,
     groupOf: (p, n, v) => catalogue.featureGroup(p, n, v),
     metadata,
-    online: onlineWriter(createServiceClient(OnlineService, config.onlineAddress)),
+    online: onlineWriter(createServiceClient(OnlineService, config.onlineAddress, { apiKey: serviceKey })),
     requestBytes: config.messageBytes,
     logger: log,
   });
@@ -59,6 +64,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     name: "offline",
     config: config.server,
     logger: log,
+    access: remote.access,
     services: [defineService(OfflineService, createOfflineHandlers({ ...writeDeps, catalogue, messageBytes: config.messageBytes, training }))],
   });
   try {
@@ -86,6 +92,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
       await catalogue.close();
       await recovery;
       await pusher.close();
+      await remote.close();
       engine.close();
     },
   };

@@ -3,7 +3,7 @@ import { createServiceClient } from "@granary/clients";
 import { MetadataService } from "@granary/proto/metadata";
 import { OnlineService } from "@granary/proto/online";
 import { RegistryService } from "@granary/proto/registry";
-import { createServer, defineService, type RunningService } from "@granary/server";
+import { createRemoteAccess, createServer, defineService, serviceKeyOf, type RunningService } from "@granary/server";
 import type { Logger } from "@granary/telemetry";
 import type { OnlineConfig } from "./config.js";
 import { createOnlineHandlers } from "./online-service.js";
@@ -21,10 +21,13 @@ export async function startOnlineService(config: OnlineConfig, logger: Logger): 
   const log = logger.child({ component: "online" });
   const store = new LmdbOnlineStore(config.lmdb);
   let plans: PlanCache | undefined;
-  const catalogue = new CatalogueCache(createServiceClient(MetadataService, config.metadataAddress), {
+  const serviceKey = serviceKeyOf(config.common.auth);
+  const metadata = createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey });
+  const catalogue: CatalogueCache = new CatalogueCache(metadata, {
     logger: log,
     // Commits arrive with every insert; only definitions change what a plan compiles to.
     onChange: (change) => {
+      remote.onChange(change);
       if (change.resource.case !== "commit") plans?.invalidate();
     },
     onCurrent: (current) => {
@@ -32,16 +35,18 @@ export async function startOnlineService(config: OnlineConfig, logger: Logger): 
       log.info({ current }, current ? "catalogue is current" : "catalogue watch interrupted; serving from the cache");
     },
   });
+  const remote = createRemoteAccess({ auth: config.common.auth, serviceKey, service: "online", metadata, lookups: catalogue, logger: log });
   plans = new PlanCache(catalogue);
   const server = createServer({
     name: "online",
     config: config.server,
     logger: log,
+    access: remote.access,
     services: [defineService(OnlineService, createOnlineHandlers({
           store,
           catalogue,
           plans,
-          models: new ModelResolver(createServiceClient(RegistryService, config.registryAddress)),
+          models: new ModelResolver(createServiceClient(RegistryService, config.registryAddress, { apiKey: serviceKey })),
           maxRows: config.maxRows,
         }))],
   });
@@ -62,6 +67,7 @@ export async function startOnlineService(config: OnlineConfig, logger: Logger): 
       await server.shutdown();
       await sweeper.stop();
       await catalogue.close();
+      await remote.close();
       await store.close();
     },
   };

@@ -1,10 +1,11 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { CatalogueCache } from "@granary/catalogue-cache";
 import { createServiceClient } from "@granary/clients";
 import { guardDatabase, openServiceDatabase } from "@granary/postgres";
 import { MetadataService } from "@granary/proto/metadata";
 import { RegistryService } from "@granary/proto/registry";
-import { createServer, defineService, translateHandlerErrors, type RunningService } from "@granary/server";
+import { createRemoteAccess, createServer, defineService, serviceKeyOf, translateHandlerErrors, type RunningService } from "@granary/server";
 import type { Logger } from "@granary/telemetry";
 import type { RegistryConfig } from "./config.js";
 import { startJanitor, sweep } from "./janitor.js";
@@ -54,7 +55,14 @@ export async function startRegistryService(
     throw err;
   }
   const janitor = startJanitor(janitorOptions, SWEEP_INTERVAL_MS);
-  const metadata = createServiceClient(MetadataService, config.metadataAddress, { defaultTimeoutMs: METADATA_TIMEOUT_MS });
+  const serviceKey = serviceKeyOf(config.common.auth);
+  const metadata = createServiceClient(MetadataService, config.metadataAddress, { defaultTimeoutMs: METADATA_TIMEOUT_MS, apiKey: serviceKey });
+  // Followed for key revocations and for roles' lookups; the registry's own data is in PostgreSQL.
+  const catalogue: CatalogueCache = new CatalogueCache(createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey }), {
+    logger: log,
+    onChange: (change) => remote.onChange(change),
+  });
+  const remote = createRemoteAccess({ auth: config.common.auth, serviceKey, service: "registry", metadata, lookups: catalogue, logger: log });
   const handlers = createRegistryHandlers({
     pool: database.pool,
     blobs,
@@ -68,6 +76,7 @@ export async function startRegistryService(
     name: "registry",
     config: config.server,
     logger: log,
+    access: remote.access,
     services: [
       defineService(
         RegistryService,
@@ -77,6 +86,8 @@ export async function startRegistryService(
   });
   const close = async () => {
     guard.stop();
+    await catalogue.close();
+    await remote.close();
     await janitor.stop();
     await database.close();
   };
@@ -86,6 +97,7 @@ export async function startRegistryService(
     await close();
     throw err;
   }
+  catalogue.start();
   server.setServing(true);
   log.info({ address: server.address, blobRoot: config.blobRoot }, "registry service listening");
   return {
