@@ -88,3 +88,6 @@ function stringAt(request: unknown, path: string): string {
   const value = fieldAt(request, path);
   return typeof value === "string" ? value : "";
 }
+
+/** Lookups for a server that holds no catalogue (tests, tools): nobody created anything, nothing is shared. */
+export const NO_LOOKUPS: AccessLookups = Object.freeze({ groupCreator: () => undefined, sharedWith: () => new Set<string>() });

@@ -2,7 +2,7 @@ export { createAccessControl, type AccessControl, type AccessControlOptions, typ
 export { API_KEY_PREFIX, hashApiKeySecret, newApiKey, parseApiKey, verifyApiKeySecret, type ApiKeyParts } from "./api-key-secret.js";
 export { AuditForwarder } from "./audit-forwarder.js";
 export { Authenticator, bearerToken, type AuthenticatorOptions, type KeyResolver } from "./authenticator.js";
-export { authorize, hiddenProject, type AccessLookups } from "./authorize.js";
+export { authorize, hiddenProject, NO_LOOKUPS, type AccessLookups } from "./authorize.js";
 export { loadServiceKey, readOrCreateSecretFile, readSecretFile } from "./key-file.js";
 export { remoteKeyResolver } from "./remote-key-resolver.js";
 export { fieldAt, isMutation, PERMISSIONS, type Permission } from "./permissions.js";

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createServiceClient } from "@granary/clients";
 import { OfflineService } from "@granary/proto/offline";
+import { createAccessControl, NO_LOOKUPS } from "@granary/auth";
 import { createLogger } from "@granary/telemetry";
 import { createServer, defineService, type GranaryServer } from "./index.js";
 
@@ -13,6 +14,7 @@ beforeAll(async () => {
     name: "bidi",
     config: { host: "127.0.0.1", port: 0, maxMessageBytes: 1 << 20, drainDelayMs: 0, shutdownGraceMs: 1000 },
     logger: createLogger({ level: "silent", service: "bidi" }),
+    access: createAccessControl({ enabled: false, lookups: NO_LOOKUPS, service: "test", logger: createLogger({ level: "silent", service: "test" }) }),
     services: [
       defineService(OfflineService, {
         async *getTrainingData(requests) {

@@ -5,6 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { createServiceClient } from "@granary/clients";
 import { INTERNAL_MESSAGE, NotFoundError } from "@granary/errors";
 import { ChangeKind, CreateProjectRequestSchema, MetadataService } from "@granary/proto/metadata";
+import { createAccessControl, NO_LOOKUPS } from "@granary/auth";
 import { createLogger, startTelemetry, type Telemetry } from "@granary/telemetry";
 import { captureLogs, checkHealth, waitFor, watchHealth } from "@granary/testing";
 import { createServer, defineService, LIVENESS_HEALTH_NAME, type GranaryServer } from "./index.js";
@@ -22,6 +23,7 @@ beforeAll(async () => {
     name: "test",
     config: { host: "127.0.0.1", port: 0, maxMessageBytes: 64 * 1024, drainDelayMs: 0, shutdownGraceMs: 2000 },
     logger: createLogger({ level: "debug", service: "test", destination: logs.destination }),
+    access: createAccessControl({ enabled: false, lookups: NO_LOOKUPS, service: "test", logger: createLogger({ level: "silent", service: "test" }) }),
     services: [
       defineService(MetadataService, {
         async getProject(req, ctx) {
@@ -155,6 +157,7 @@ describe("shutdown", () => {
       name: "drain",
       config: { host: "127.0.0.1", port: 0, maxMessageBytes: 1 << 20, drainDelayMs: 300, shutdownGraceMs: 500 },
       logger: createLogger({ level: "silent", service: "drain" }),
+      access: createAccessControl({ enabled: false, lookups: NO_LOOKUPS, service: "test", logger: createLogger({ level: "silent", service: "test" }) }),
       services: [defineService(MetadataService, {})],
     });
     await drainee.start();

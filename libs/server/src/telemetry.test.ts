@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { create } from "@bufbuild/protobuf";
+import { Authenticator, createAccessControl, NO_LOOKUPS } from "@granary/auth";
 import { createServiceClient } from "@granary/clients";
 import { UnauthenticatedError } from "@granary/errors";
-import { MetadataService } from "@granary/proto/metadata";
+import { ApiKeySchema, MetadataService } from "@granary/proto/metadata";
 import { RegistryService } from "@granary/proto/registry";
 import { createLogger, startTelemetry, type Telemetry } from "@granary/telemetry";
 import { createServer, defineService, principalKey, type GranaryServer } from "./index.js";
@@ -17,6 +19,7 @@ let telemetry: Telemetry;
 let downstream: GranaryServer;
 let upstream: GranaryServer;
 
+const KEY = "grn_00000000000000aa_test-secret-test-secret-test-secret-00";
 const config = { host: "127.0.0.1", port: 0, maxMessageBytes: 1 << 20, drainDelayMs: 0, shutdownGraceMs: 1000 };
 const logger = createLogger({ level: "silent", service: "test" });
 
@@ -29,12 +32,20 @@ beforeAll(async () => {
     name: "metadata",
     config,
     logger,
-    services: [defineService(MetadataService, { getProject: (req, ctx) => ({ project: { name: req.name, description: ctx.values.get(principalKey).id } }) })],
-    authenticate: ({ requestHeader }) => {
-      const key = requestHeader.get("x-api-key");
-      if (key !== "secret") throw new UnauthenticatedError("a valid API key is required");
-      return { id: "key-1", anonymous: false };
-    },
+    services: [defineService(MetadataService, { getProject: (req, ctx) => ({ project: { name: req.name, description: ctx.values.get(principalKey).keyId ?? "" } }) })],
+    access: createAccessControl({
+      enabled: true,
+      authenticator: new Authenticator({
+        serviceKey: "grs_test-service-key",
+        resolveKey: async (token) => {
+          if (token !== KEY) throw new UnauthenticatedError("unknown API key");
+          return create(ApiKeySchema, { id: "key-1", user: "alice", admin: true });
+        },
+      }),
+      lookups: NO_LOOKUPS,
+      service: "metadata",
+      logger,
+    }),
   });
   await downstream.start();
   const metadata = createServiceClient(MetadataService, downstream.address);
@@ -42,10 +53,11 @@ beforeAll(async () => {
     name: "registry",
     config,
     logger,
+    access: createAccessControl({ enabled: false, lookups: NO_LOOKUPS, service: "registry", logger }),
     services: [
       defineService(RegistryService, {
         async getModel(req) {
-          const { project } = await metadata.getProject({ name: req.project }, { headers: { "x-api-key": "secret" } });
+          const { project } = await metadata.getProject({ name: req.project }, { headers: { authorization: `Bearer ${KEY}` } });
           return { model: { project: project?.name ?? "", name: req.name, description: project?.description ?? "" } };
         },
       }),
@@ -86,11 +98,16 @@ describe("telemetry and auth", () => {
     expect(duration?.dataPoints.some((p) => p.attributes["rpc.method"] === "GetProject")).toBe(true);
   });
 
-  it("runs every request through the auth hook", async () => {
+  it("authenticates every request", async () => {
     const err = await createServiceClient(MetadataService, downstream.address)
       .getProject({ name: "fraud" })
       .then(() => undefined, (e: unknown) => ConnectError.from(e));
     expect(err && Code[err.code]).toBe("Unauthenticated");
-    expect(err?.rawMessage).toBe("a valid API key is required");
+    expect(err?.rawMessage).toMatch(/no API key/);
+    const bad = await createServiceClient(MetadataService, downstream.address, { apiKey: "grn_0123456789abcdef_wrongwrongwrongwrongwrong" })
+      .getProject({ name: "fraud" })
+      .then(() => undefined, (e: unknown) => ConnectError.from(e));
+    expect(bad && Code[bad.code]).toBe("Unauthenticated");
+    expect(bad?.rawMessage).toBe("unknown API key");
   });
 });
