@@ -5,3 +5,4 @@ export { createTestDatabase, testServerUrl, type TestDatabase } from "./test-dat
 export { startServiceProcess, type ServiceProcess } from "./service-process.js";
 export { clientOf, scratchDir, type StartedService } from "./suite-under-test.js";
 export { seededRandom } from "./seeded-random.js";
+export { testKeys, type TestKeys } from "./test-keys.js";
