@@ -12,9 +12,14 @@ await runMain({
     const services = suite.services;
     const width = Math.max(...services.map((s) => s.name.length));
     const lines = services.filter((s) => s.name !== "postgres").map((s) => `  ${s.name.padEnd(width)}  ${s.address}`);
+    const access = !config.common.auth.enabled
+      ? "Authentication is OFF (GRANARY_AUTH=off): anyone on this machine acts as an admin."
+      : suite.adminKeyFile
+        ? `Admin API key: ${suite.adminKeyFile} (mode 0600; the CLI, SDK and demos read it, or set GRANARY_API_KEY).`
+        : "Admin API key: the one in GRANARY_BOOTSTRAP_ADMIN_KEY.";
     process.stdout.write(
       `\nGranary is running (${Math.round(performance.now() - started)} ms), data in ${config.common.dataDir}, ` +
-        `PostgreSQL ${suite.embeddedPostgres ? "embedded" : "from DATABASE_URL"}:\n${lines.join("\n")}\nCtrl-C stops it.\n\n`,
+        `PostgreSQL ${suite.embeddedPostgres ? "embedded" : "from DATABASE_URL"}:\n${lines.join("\n")}\n${access}\nCtrl-C stops it.\n\n`,
     );
     return services;
   },

@@ -37,6 +37,11 @@ export interface RunningSuite {
   readonly services: RunningService[];
   readonly addresses: Record<ServiceName, string>;
   readonly embeddedPostgres: boolean;
+  /**
+   * Where the admin API key is: the file the metadata service wrote on first start, or undefined
+   * when it came from GRANARY_BOOTSTRAP_ADMIN_KEY (or authentication is off).
+   */
+  readonly adminKeyFile: string | undefined;
   /** Stops every service in reverse start order, then PostgreSQL. */
   stop(): Promise<void>;
 }
@@ -68,7 +73,8 @@ export async function startSuite(config: SuiteConfig, logger: Logger, readyTimeo
   await Promise.race([readiness, timeout]);
   clearTimeout(timer);
   const addresses = Object.fromEntries(SERVICE_NAMES.map((name) => [name, services.find((s) => s.name === name)?.address ?? ""])) as Record<ServiceName, string>;
-  return { services, addresses, embeddedPostgres: database.embedded !== undefined, stop };
+  const adminKeyFile = config.common.auth.enabled && !config.metadata.admin.bootstrapKey ? config.metadata.admin.keyFile : undefined;
+  return { services, addresses, embeddedPostgres: database.embedded !== undefined, adminKeyFile, stop };
 }
 
 /**
