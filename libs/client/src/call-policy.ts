@@ -60,6 +60,35 @@ export function apiKeyInterceptor(apiKey: string): Interceptor {
   };
 }
 
+/**
+ * Adds `hint` (which key was sent, or where keys are looked for) to UNAUTHENTICATED errors, of unary
+ * calls and of streams alike. The server's own error stays the `cause`.
+ */
+export function unauthenticatedHintInterceptor(hint: string): Interceptor {
+  const explain = (err: unknown): unknown => {
+    const e = ConnectError.from(err);
+    if (e.code !== Code.Unauthenticated) return err;
+    const explained = new ConnectError(`${e.rawMessage} (${hint})`, e.code, e.metadata, undefined, e);
+    explained.details = e.details;
+    return explained;
+  };
+  async function* explaining<T>(messages: AsyncIterable<T>): AsyncGenerator<T> {
+    try {
+      yield* messages;
+    } catch (err) {
+      throw explain(err);
+    }
+  }
+  return (next) => async (req) => {
+    try {
+      const res = await next(req);
+      return res.stream ? { ...res, message: explaining(res.message) } : res;
+    } catch (err) {
+      throw explain(err);
+    }
+  };
+}
+
 /** Runs `open` again when it fails with UNAVAILABLE before yielding anything (server-streaming reads). */
 export async function* retryStream<T>(open: () => AsyncIterable<T>, options: RetryOptions = {}): AsyncGenerator<T> {
   const attempts = Math.max(1, options.attempts ?? 4);

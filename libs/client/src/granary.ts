@@ -1,25 +1,32 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type CallOptions, type Client } from "@connectrpc/connect";
-import { createServiceTransport } from "@granary/clients";
 import { Health, HealthCheckResponse_ServingStatus } from "@granary/proto/health";
 import { MetadataService } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
 import { OnlineService } from "@granary/proto/online";
 import { RegistryService } from "@granary/proto/registry";
-import { apiKeyInterceptor, backoffDelay, retryInterceptor, type RetryOptions } from "./call-policy.js";
+import { apiKeyInterceptor, backoffDelay, retryInterceptor, unauthenticatedHintInterceptor, type RetryOptions } from "./call-policy.js";
+import { adminKeyFile, apiKeyHint, locateApiKey, resolveCa } from "./credentials.js";
 import { Project } from "./project.js";
+import { createSdkTransport } from "./transport.js";
 
 export type ServiceName = "metadata" | "online" | "offline" | "registry";
 export const SERVICE_NAMES: readonly ServiceName[] = ["metadata", "online", "offline", "registry"];
 const DEFAULT_PORTS: Record<ServiceName, number> = { metadata: 50051, online: 50052, offline: 50053, registry: 50054 };
 
 export interface ConnectOptions {
-  /** Host the suite runs on, each service on its default port (127.0.0.1 unless GRANARY_HOST says otherwise). */
+  /** Host the suite runs on, each service on its default port (127.0.0.1 unless GRANARY_HOST says otherwise); `https://host` for TLS. */
   readonly address?: string;
-  /** host:port per service; wins over `address` and over GRANARY_<SERVICE>_ADDRESS. */
+  /** host:port (or https://host:port) per service; wins over `address` and over GRANARY_<SERVICE>_ADDRESS. */
   readonly addresses?: Partial<Record<ServiceName, string>>;
-  /** Sent as `authorization: Bearer <key>` on every call. */
+  /**
+   * Sent as `authorization: Bearer <key>` on every call. Default: GRANARY_API_KEY, else the file
+   * GRANARY_API_KEY_FILE names, else `<GRANARY_DATA_DIR or .granary>/admin.key` (what `npm start`
+   * writes on first start) when it exists; else no key.
+   */
   readonly apiKey?: string;
+  /** CA certificate (PEM file) to trust on `https://` addresses (default GRANARY_TLS_CA, else the system's CAs). */
+  readonly caFile?: string;
   /** Deadline of each unary call (default 30 s). */
   readonly timeoutMs?: number;
   /** Deadline of each streaming call: inserts, reads, training data, artifacts (default 10 min). */
@@ -64,13 +71,23 @@ export type HealthReport = Record<ServiceName, { address: string; status: "SERVI
 /** A connection to a Granary suite: one HTTP/2 session per service, opened on first use and closed when idle; keep one per process. */
 export class Granary {
   readonly addresses: Record<ServiceName, string>;
+  /** Where the API key came from ("the apiKey option", "GRANARY_API_KEY", a file), or undefined when none is sent. */
+  readonly apiKeySource: string | undefined;
   readonly services: Services;
   readonly #health: Record<ServiceName, Client<typeof Health>>;
 
   constructor(options: ConnectOptions = {}) {
+    const env = options.env ?? process.env;
     this.addresses = resolveAddresses(options);
-    const interceptors = [retryInterceptor(options.retry), ...(options.apiKey ? [apiKeyInterceptor(options.apiKey)] : [])];
-    const transport = (name: ServiceName) => createServiceTransport(this.addresses[name], { interceptors, maxMessageBytes: options.maxMessageBytes });
+    const location = options.apiKey ? { key: options.apiKey, source: "the apiKey option", adminKeyFile: adminKeyFile(env) } : locateApiKey(env);
+    this.apiKeySource = location.key ? location.source : undefined;
+    const interceptors = [
+      unauthenticatedHintInterceptor(apiKeyHint(location)),
+      retryInterceptor(options.retry),
+      ...(location.key ? [apiKeyInterceptor(location.key)] : []),
+    ];
+    const ca = resolveCa(options.caFile, env);
+    const transport = (name: ServiceName) => createSdkTransport(this.addresses[name], { interceptors, maxMessageBytes: options.maxMessageBytes, ca });
     const transports = Object.fromEntries(SERVICE_NAMES.map((n) => [n, transport(n)])) as Record<ServiceName, ReturnType<typeof transport>>;
     const client = <T extends DescService>(service: T, name: ServiceName) => createClient(service, transports[name]);
     const timeoutMs = options.timeoutMs ?? 30_000;
