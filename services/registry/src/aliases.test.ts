@@ -72,7 +72,7 @@ describe("aliases", () => {
 
   it("ends ten clients moving one alias at once with one consistent alias", async () => {
     const versions = await readyVersions("contended", 10);
-    const clients = versions.map(() => createServiceClient(RegistryService, reg.address));
+    const clients = versions.map(() => createServiceClient(RegistryService, reg.address, { apiKey: reg.apiKey }));
     await reg.client.setAlias({ project: P, model: "contended", alias: "production", version: versions[0]! });
     for (let round = 0; round < 3; round++) {
       // Readers during the moves always find the alias at some version, never nowhere.

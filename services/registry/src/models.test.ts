@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code } from "@connectrpc/connect";
+import { createServiceClient } from "@granary/clients";
+import { RegistryService } from "@granary/proto/registry";
 import { createTestDatabase, type TestDatabase } from "@granary/testing";
 import { failure } from "./testing/failure.js";
 import { startTestRegistry, type TestRegistry } from "./testing/start-test-registry.js";
@@ -15,6 +17,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await reg.stop();
   await db.drop();
+});
+
+describe("authentication", () => {
+  it("refuses a call without a key, and a user's key it cannot check while metadata is unreachable", async () => {
+    const anonymous = await failure(createServiceClient(RegistryService, reg.address).getModel({ project: P, name: "fraud_detector" }));
+    expect(Code[anonymous.code]).toBe("Unauthenticated");
+    // The registry alone: no metadata service resolves API keys, so it cannot say yes or no.
+    const admin = createServiceClient(RegistryService, reg.address, { apiKey: reg.keys.adminKey });
+    expect(Code[(await failure(admin.getModel({ project: P, name: "fraud_detector" }))).code]).toBe("Unavailable");
+  });
 });
 
 describe("models", () => {

@@ -6,11 +6,19 @@ import { createServiceClient } from "@granary/clients";
 import { RegistryService } from "@granary/proto/registry";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
+import { testKeys, type TestKeys } from "@granary/testing";
 import { loadRegistryConfig } from "../config.js";
 import { startRegistryService } from "../server.js";
 
 export interface TestRegistry {
+  /** Calls with `apiKey`. */
   readonly client: Client<typeof RegistryService>;
+  /**
+   * The key `client` sends: the internal service key. A user's key is resolved by the metadata
+   * service, which a registry alone cannot reach (such a call is UNAVAILABLE, see models.test.ts).
+   */
+  readonly apiKey: string;
+  readonly keys: TestKeys;
   readonly address: string;
   /** <blobRoot>: sha256/ and tmp/ below it. */
   readonly blobRoot: string;
@@ -22,9 +30,9 @@ export interface TestRegistry {
 /**
  * A registry on a free port against the given database, with a typed client. Without
  * GRANARY_METADATA_ADDRESS in `env` it points at a port nobody listens on: versions that name a
- * feature view then fail UNAVAILABLE, the rest work.
+ * feature view then fail UNAVAILABLE, the rest work. Authentication is on, with `keys`.
  */
-export async function startTestRegistry(databaseUrl: string, env: Record<string, string> = {}): Promise<TestRegistry> {
+export async function startTestRegistry(databaseUrl: string, env: Record<string, string> = {}, keys: TestKeys = testKeys()): Promise<TestRegistry> {
   const dataDir = mkdtempSync(join(tmpdir(), "granary-registry-"));
   const logger = createLogger({ level: process.env.GRANARY_TEST_LOG_LEVEL ?? "silent", service: "registry-test" });
   const base = {
@@ -33,13 +41,16 @@ export async function startTestRegistry(databaseUrl: string, env: Record<string,
     DATABASE_URL: databaseUrl,
     GRANARY_SHUTDOWN_GRACE_MS: "2000",
     GRANARY_METADATA_ADDRESS: "127.0.0.1:9",
+    ...keys.env,
     ...env,
   };
   let running: RunningService = await startRegistryService(loadRegistryConfig(base), logger);
   const address = running.address;
   const port = address.split(":").pop() ?? "0";
   return {
-    client: createServiceClient(RegistryService, address),
+    client: createServiceClient(RegistryService, address, { apiKey: keys.serviceKey }),
+    apiKey: keys.serviceKey,
+    keys,
     address,
     blobRoot: loadRegistryConfig(base).blobRoot,
     async restart(more = {}) {
