@@ -1,2 +1,2 @@
-export { bearerInterceptor, createServiceClient, createServiceTransport, type TransportOptions } from "./create-service-client.js";
+export { bearerInterceptor, createServiceClient, createServiceTransport, serviceUrl, type TransportOptions } from "./create-service-client.js";
 export { traceInterceptor } from "./trace-interceptor.js";

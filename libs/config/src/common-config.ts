@@ -23,6 +23,35 @@ export interface ServerConfig {
   readonly drainDelayMs: number;
   /** How long a draining server waits for calls in flight before cancelling them. */
   readonly shutdownGraceMs: number;
+  /** GRANARY_TLS_CERT / GRANARY_TLS_KEY / GRANARY_TLS_CA; unset: cleartext HTTP/2. */
+  readonly tls?: ServerTlsConfig | undefined;
+  /**
+   * GRANARY_REFLECTION: on or off. Unset: on only when the server binds a loopback address (the
+   * embedded suite), so a cluster does not describe its API to whoever reaches a port.
+   */
+  readonly reflection?: boolean | undefined;
+  /**
+   * GRANARY_HEALTH_PORT: a second, cleartext listener that serves grpc.health.v1 only. Kubelet's
+   * native gRPC probes cannot speak TLS; with TLS on, Kubernetes probes this port instead.
+   */
+  readonly healthPort?: number | undefined;
+}
+
+/** Certificate files of a server. With caFile, clients must present a certificate it signed (mTLS). */
+export interface ServerTlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile?: string | undefined;
+}
+
+/**
+ * TLS of a client dialling a Granary service: caFile to trust (else the system's roots), and a
+ * client certificate (certFile + keyFile) for servers that require one.
+ */
+export interface ClientTlsConfig {
+  readonly caFile?: string | undefined;
+  readonly certFile?: string | undefined;
+  readonly keyFile?: string | undefined;
 }
 
 export interface TelemetryConfig {
@@ -57,13 +86,56 @@ export interface CommonConfig {
 
 export function readServerConfig(r: EnvReader, service: ServiceName): ServerConfig {
   const upper = service.toUpperCase();
+  const reflection = r.optionalString("GRANARY_REFLECTION") === undefined ? undefined : r.oneOf("GRANARY_REFLECTION", ["on", "off"], "off") === "on";
+  const healthPort = r.optionalString("GRANARY_HEALTH_PORT") === undefined ? undefined : r.port("GRANARY_HEALTH_PORT", 0);
   return {
     host: r.string("GRANARY_HOST", "127.0.0.1"),
     port: r.port(`GRANARY_${upper}_PORT`, DEFAULT_PORTS[service]),
     maxMessageBytes: r.int("GRANARY_MAX_MESSAGE_BYTES", 16 * 1024 * 1024, { min: 1024, max: 2 ** 31 - 1 }),
     drainDelayMs: r.int("GRANARY_DRAIN_DELAY_MS", 0, { min: 0, max: 600_000 }),
     shutdownGraceMs: r.int("GRANARY_SHUTDOWN_GRACE_MS", 10_000, { min: 0, max: 600_000 }),
+    tls: readServerTls(r),
+    reflection,
+    healthPort,
   };
+}
+
+/** GRANARY_TLS_CERT and GRANARY_TLS_KEY together or not at all; GRANARY_TLS_CA only with them. */
+function readServerTls(r: EnvReader): ServerTlsConfig | undefined {
+  const certFile = r.optionalString("GRANARY_TLS_CERT");
+  const keyFile = r.optionalString("GRANARY_TLS_KEY");
+  const caFile = r.optionalString("GRANARY_TLS_CA");
+  if (certFile === undefined && keyFile === undefined) {
+    if (caFile !== undefined) r.problem("GRANARY_TLS_CA requires GRANARY_TLS_CERT and GRANARY_TLS_KEY (client certificates are checked only over TLS)");
+    return undefined;
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    r.problem(`GRANARY_TLS_CERT and GRANARY_TLS_KEY must be set together (only ${certFile === undefined ? "GRANARY_TLS_KEY" : "GRANARY_TLS_CERT"} is set)`);
+    return undefined;
+  }
+  return { certFile, keyFile, caFile };
+}
+
+/**
+ * TLS for tools that dial Granary (CLI, SDK, scripts): GRANARY_TLS_CA to trust, and
+ * GRANARY_TLS_CERT + GRANARY_TLS_KEY as the client certificate. Undefined when none is set.
+ */
+export function readClientTls(r: EnvReader): ClientTlsConfig | undefined {
+  const caFile = r.optionalString("GRANARY_TLS_CA");
+  const certFile = r.optionalString("GRANARY_TLS_CERT");
+  const keyFile = r.optionalString("GRANARY_TLS_KEY");
+  if ((certFile === undefined) !== (keyFile === undefined)) r.problem("GRANARY_TLS_CERT and GRANARY_TLS_KEY must be set together");
+  if (caFile === undefined && certFile === undefined && keyFile === undefined) return undefined;
+  return { caFile, certFile, keyFile };
+}
+
+/**
+ * How a service dials the others: when it serves TLS, it speaks TLS too, trusts GRANARY_TLS_CA
+ * and presents its own certificate (which mTLS servers require). Undefined: cleartext.
+ */
+export function serviceClientTls(server: ServerConfig): ClientTlsConfig | undefined {
+  if (!server.tls) return undefined;
+  return { caFile: server.tls.caFile, certFile: server.tls.certFile, keyFile: server.tls.keyFile };
 }
 
 export function readCommonConfig(r: EnvReader, defaultServiceName: string): CommonConfig {
@@ -89,7 +161,10 @@ export function readCommonConfig(r: EnvReader, defaultServiceName: string): Comm
   };
 }
 
-/** host:port of another service, as this one dials it. */
+/**
+ * Another service's address as this one dials it: host:port (TLS when the caller has TLS
+ * settings), https://host:port (TLS) or http://host:port (cleartext).
+ */
 export function readServiceAddress(r: EnvReader, service: ServiceName): string {
-  return r.address(`GRANARY_${service.toUpperCase()}_ADDRESS`, `127.0.0.1:${DEFAULT_PORTS[service]}`);
+  return r.serviceAddress(`GRANARY_${service.toUpperCase()}_ADDRESS`, `127.0.0.1:${DEFAULT_PORTS[service]}`);
 }

@@ -111,6 +111,17 @@ export class EnvReader {
     return raw;
   }
 
+  /** host:port, https://host:port or http://host:port (no path), as services dial each other. */
+  serviceAddress(key: string, fallback: string): string {
+    const raw = this.#raw(key) ?? fallback;
+    const m = /^(https?:\/\/)?([^/]*?)\/?$/.exec(raw);
+    if (!m || !/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(m[2]!)) {
+      this.#problems.push(`${key} must be host:port, https://host:port or http://host:port, got "${raw}"`);
+      return fallback;
+    }
+    return raw.replace(/\/$/, "");
+  }
+
   /** Reports a problem found by the caller's own cross-field checks. */
   problem(message: string): void {
     this.#problems.push(message);

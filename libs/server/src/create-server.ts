@@ -1,7 +1,8 @@
+import { readFileSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
-import type { ServerConfig } from "@granary/config";
+import type { ServerConfig, ServerTlsConfig } from "@granary/config";
 import type { Logger } from "@granary/telemetry";
 import type { AccessControl } from "@granary/auth";
 import { addReflection } from "./reflection.js";
@@ -24,6 +25,10 @@ export interface GranaryServer {
   readonly port: number;
   /** host:port clients dial. */
   readonly address: string;
+  /** Whether the port speaks TLS ("mtls": and requires client certificates). */
+  readonly transport: "cleartext" | "tls" | "mtls";
+  /** The bound cleartext health-only port (GRANARY_HEALTH_PORT), if any. */
+  readonly healthPort: number | undefined;
   /** Aborted when shutdown starts: long-lived streams (watches) end so the drain can finish. */
   readonly drainSignal: AbortSignal;
   /** Binds the port. Health stays NOT_SERVING until setServing(true). */
@@ -42,9 +47,10 @@ export interface GranaryServer {
 export const LIVENESS_HEALTH_NAME = "liveness";
 
 /**
- * One gRPC server for a Granary service: cleartext HTTP/2 speaking the gRPC protocol to any
- * standard client, with grpc.health.v1, server reflection, message size limits, deadlines,
- * tracing, metrics, auth, request validation and error mapping for every call.
+ * One gRPC server for a Granary service: HTTP/2 (TLS or mTLS when configured, else cleartext)
+ * speaking the gRPC protocol to any standard client, with grpc.health.v1, server reflection (when
+ * enabled), message size limits, deadlines, tracing, metrics, auth, request validation and error
+ * mapping for every call.
  */
 export function createServer(options: ServerOptions): GranaryServer {
   const { config, logger } = options;
@@ -68,7 +74,14 @@ export function createServer(options: ServerOptions): GranaryServer {
   const serviceNames = options.services.map((r) => r.service.typeName);
   const health = new HealthImplementation({ ...Object.fromEntries(["", ...serviceNames].map((n) => [n, "NOT_SERVING"])), [LIVENESS_HEALTH_NAME]: "NOT_SERVING" });
   health.addToServer(grpcServer);
-  addReflection(grpcServer, options.services.map((r) => r.service));
+  // Reflection describes every method to whoever reaches the port: on by default only on loopback.
+  const reflection = config.reflection ?? isLoopback(config.host);
+  if (reflection) addReflection(grpcServer, options.services.map((r) => r.service));
+  // Kubelet's gRPC probes speak cleartext only: with TLS they need a port of their own.
+  const healthServer = config.healthPort === undefined ? undefined : new grpc.Server();
+  if (healthServer) health.addToServer(healthServer);
+  const transport = !config.tls ? "cleartext" : config.tls.caFile ? "mtls" : "tls";
+  let healthPort: number | undefined;
 
   let port = config.port;
   let shuttingDown: Promise<void> | undefined;
@@ -85,6 +98,10 @@ export function createServer(options: ServerOptions): GranaryServer {
     get address() {
       return `${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
     },
+    transport,
+    get healthPort() {
+      return healthPort;
+    },
     drainSignal: drain.signal,
     async start() {
       if (!options.access.enabled) {
@@ -93,13 +110,24 @@ export function createServer(options: ServerOptions): GranaryServer {
         }
         logger.warn({ server: options.name, host: config.host }, "AUTHENTICATION IS OFF (GRANARY_AUTH=off): every caller on this machine acts as a cluster admin");
       }
-      port = await new Promise<number>((resolve, reject) => {
-        const target = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
-        grpcServer.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-          if (err) reject(new Error(`${options.name}: cannot listen on ${target}: ${err.message}`, { cause: err }));
-          else resolve(bound);
-        });
-      });
+      const credentials = config.tls ? serverCredentials(options.name, config.tls) : grpc.ServerCredentials.createInsecure();
+      port = await bind(options.name, grpcServer, config.host, config.port, credentials);
+      if (healthServer) {
+        try {
+          healthPort = await bind(`${options.name} (health)`, healthServer, config.host, config.healthPort!, grpc.ServerCredentials.createInsecure());
+        } catch (err) {
+          grpcServer.forceShutdown();
+          throw err;
+        }
+      }
+      logger.info(
+        { server: options.name, transport, reflection, ...(healthPort === undefined ? {} : { healthPort }) },
+        transport === "mtls"
+          ? "TLS on, client certificates required (mTLS)"
+          : transport === "tls"
+            ? "TLS on (no client certificates asked)"
+            : "TLS off: cleartext HTTP/2 (set GRANARY_TLS_CERT and GRANARY_TLS_KEY to encrypt)",
+      );
       // The process answers: alive, whatever its dependencies say (the liveness probe's name).
       health.setStatus(LIVENESS_HEALTH_NAME, "SERVING");
     },
@@ -121,11 +149,45 @@ export function createServer(options: ServerOptions): GranaryServer {
             resolve();
           });
         });
+        healthServer?.forceShutdown();
         shutdownNow.abort();
       })();
       return shuttingDown;
     },
   };
+}
+
+function bind(name: string, server: grpc.Server, host: string, port: number, credentials: grpc.ServerCredentials): Promise<number> {
+  const target = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return new Promise<number>((resolve, reject) => {
+    server.bindAsync(target, credentials, (err, bound) => {
+      if (err) reject(new Error(`${name}: cannot listen on ${target}: ${err.message}`, { cause: err }));
+      else resolve(bound);
+    });
+  });
+}
+
+/** TLS credentials from the configured files; with a CA, client certificates it signed are required. */
+export function serverCredentials(name: string, tls: ServerTlsConfig): grpc.ServerCredentials {
+  const cert = readPem(name, "GRANARY_TLS_CERT", tls.certFile);
+  const key = readPem(name, "GRANARY_TLS_KEY", tls.keyFile);
+  const ca = tls.caFile === undefined ? null : readPem(name, "GRANARY_TLS_CA", tls.caFile);
+  try {
+    return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null);
+  } catch (err) {
+    throw new Error(`${name}: cannot use the TLS certificate ${tls.certFile} with key ${tls.keyFile}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function readPem(name: string, setting: string, file: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (err) {
+    throw new Error(`${name}: cannot read ${setting} file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!pem.includes("-----BEGIN ")) throw new Error(`${name}: ${setting} file ${file} is not PEM (no -----BEGIN line)`);
+  return pem;
 }
 
 /** Loopback addresses only: 127.0.0.0/8, ::1 and localhost. */
