@@ -48,6 +48,7 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
   const permissions = options.permissions ?? PERMISSIONS;
   const limiter = options.requestsPerSecond ? new RateLimiter(options.requestsPerSecond) : undefined;
   const { authenticator } = options;
+  const mutations = new Map<string, boolean>();
   if (options.enabled && !authenticator) throw new Error("access control: an authenticator is required when authentication is on");
   return {
     enabled: options.enabled,
@@ -59,7 +60,9 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
     permission: (method) => permissions[method],
     authorize: (principal, method, permission, request) => authorize(principal, permission, method, request, options.lookups),
     audit(principal, method, permission, request, code) {
-      if (!isMutation(method)) return;
+      let mutation = mutations.get(method);
+      if (mutation === undefined) mutations.set(method, (mutation = isMutation(method)));
+      if (!mutation) return;
       const event = create(AuditEventSchema, {
         time: timestampNow(),
         actor: principal.kind === "service" ? `service:${options.service}` : principal.name,

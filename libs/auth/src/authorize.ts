@@ -26,9 +26,10 @@ export function hiddenProject(project: string): NotFoundError {
 
 /**
  * Throws unless the principal may make the call. `request` is the unary request, or the first
- * message of a client stream.
+ * message of a client stream. Synchronous (no promise, no allocation) when the caller's role
+ * decides; a promise only when a lookup is needed (a share, a group's creator).
  */
-export async function authorize(principal: Principal, permission: Permission | undefined, method: string, request: unknown, lookups: AccessLookups): Promise<void> {
+export function authorize(principal: Principal, permission: Permission | undefined, method: string, request: unknown, lookups: AccessLookups): void | Promise<void> {
   if (!permission) throw new PermissionDeniedError(`${method} is not in the permission table; it is refused to everyone`);
   if (principal.kind === "service" || principal.kind === "open") return;
   switch (permission.kind) {
@@ -49,8 +50,10 @@ export async function authorize(principal: Principal, permission: Permission | u
       if (role >= permission.role) return;
       if (role === Role.UNSPECIFIED) {
         const group = permission.group ? stringAt(request, permission.group) : "";
-        if (permission.role === Role.VIEWER && group !== "" && (await sharedWithCaller(principal, project, group, lookups))) return;
-        throw hiddenProject(project);
+        if (permission.role !== Role.VIEWER || group === "") throw hiddenProject(project);
+        return sharedWithCaller(principal, project, group, lookups).then((shared) => {
+          if (!shared) throw hiddenProject(project);
+        });
       }
       throw tooLow(principal, project, role, permission.role, method);
     }
@@ -62,12 +65,13 @@ export async function authorize(principal: Principal, permission: Permission | u
       if (role < Role.DATA_SCIENTIST) throw tooLow(principal, project, role, Role.DATA_SCIENTIST, method);
       const group = stringAt(request, permission.group);
       const version = Number(fieldAt(request, permission.version) ?? 0);
-      const creator = await lookups.groupCreator(project, group, version);
-      // A group that does not exist: let the handler say so.
-      if (creator === undefined || creator === principal.name) return;
-      throw new PermissionDeniedError(
-        `feature group "${group}" in project "${project}" was created by ${creator === "" ? "another user" : `"${creator}"`}; a data scientist writes only the groups it created (ask a data owner)`,
-      );
+      return Promise.resolve(lookups.groupCreator(project, group, version)).then((creator) => {
+        // A group that does not exist: let the handler say so.
+        if (creator === undefined || creator === principal.name) return;
+        throw new PermissionDeniedError(
+          `feature group "${group}" in project "${project}" was created by ${creator === "" ? "another user" : `"${creator}"`}; a data scientist writes only the groups it created (ask a data owner)`,
+        );
+      });
     }
   }
 }
