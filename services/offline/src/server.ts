@@ -1,5 +1,6 @@
 import { CatalogueCache } from "@granary/catalogue-cache";
 import { createServiceClient } from "@granary/clients";
+import { serviceClientTls } from "@granary/config";
 import { ChangeKind, MetadataService, type Change } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
 import { OnlineService } from "@granary/proto/online";
@@ -27,7 +28,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
   const layout = new CommitLayout(config.dataRoot);
   const commits = new CommitLog();
   const serviceKey = serviceKeyOf(config.common.auth);
-  const metadataClient = createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey });
+  const metadataClient = createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) });
   const catalogue: CatalogueCache = new CatalogueCache(metadataClient, {
     logger: log,
     onChange: (change) => {
@@ -44,7 +45,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     commits,
     groupOf: (p, n, v) => catalogue.featureGroup(p, n, v),
     metadata,
-    online: onlineWriter(createServiceClient(OnlineService, config.onlineAddress, { apiKey: serviceKey })),
+    online: onlineWriter(createServiceClient(OnlineService, config.onlineAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) })),
     requestBytes: config.messageBytes,
     logger: log,
   });

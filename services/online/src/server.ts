@@ -1,5 +1,6 @@
 import { CatalogueCache } from "@granary/catalogue-cache";
 import { createServiceClient } from "@granary/clients";
+import { serviceClientTls } from "@granary/config";
 import { MetadataService } from "@granary/proto/metadata";
 import { OnlineService } from "@granary/proto/online";
 import { RegistryService } from "@granary/proto/registry";
@@ -22,7 +23,7 @@ export async function startOnlineService(config: OnlineConfig, logger: Logger): 
   const store = new LmdbOnlineStore(config.lmdb);
   let plans: PlanCache | undefined;
   const serviceKey = serviceKeyOf(config.common.auth);
-  const metadata = createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey });
+  const metadata = createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) });
   const catalogue: CatalogueCache = new CatalogueCache(metadata, {
     logger: log,
     // Commits arrive with every insert; only definitions change what a plan compiles to.
@@ -46,7 +47,7 @@ export async function startOnlineService(config: OnlineConfig, logger: Logger): 
           store,
           catalogue,
           plans,
-          models: new ModelResolver(createServiceClient(RegistryService, config.registryAddress, { apiKey: serviceKey })),
+          models: new ModelResolver(createServiceClient(RegistryService, config.registryAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) })),
           maxRows: config.maxRows,
         }))],
   });

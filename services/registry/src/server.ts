@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { CatalogueCache } from "@granary/catalogue-cache";
 import { createServiceClient } from "@granary/clients";
+import { serviceClientTls } from "@granary/config";
 import { guardDatabase, openServiceDatabase } from "@granary/postgres";
 import { MetadataService } from "@granary/proto/metadata";
 import { RegistryService } from "@granary/proto/registry";
@@ -56,9 +57,9 @@ export async function startRegistryService(
   }
   const janitor = startJanitor(janitorOptions, SWEEP_INTERVAL_MS);
   const serviceKey = serviceKeyOf(config.common.auth);
-  const metadata = createServiceClient(MetadataService, config.metadataAddress, { defaultTimeoutMs: METADATA_TIMEOUT_MS, apiKey: serviceKey });
+  const metadata = createServiceClient(MetadataService, config.metadataAddress, { defaultTimeoutMs: METADATA_TIMEOUT_MS, apiKey: serviceKey, tls: serviceClientTls(config.server) });
   // Followed for key revocations and for roles' lookups; the registry's own data is in PostgreSQL.
-  const catalogue: CatalogueCache = new CatalogueCache(createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey }), {
+  const catalogue: CatalogueCache = new CatalogueCache(createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) }), {
     logger: log,
     onChange: (change) => remote.onChange(change),
   });
