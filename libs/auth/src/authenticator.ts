@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { GranaryError, UnauthenticatedError } from "@granary/errors";
 import type { ApiKey } from "@granary/proto/metadata";
+import { looksLikeJwt } from "./jwt-resolver.js";
 import { principalOfKey, SERVICE_PRINCIPAL, type Principal } from "./principal.js";
 
 /** Turns a bearer token into its API key, or throws UnauthenticatedError saying why (unknown, revoked). */
@@ -10,6 +11,8 @@ export interface AuthenticatorOptions {
   /** The internal service key: calls bearing it are Granary's own services. */
   readonly serviceKey: string;
   readonly resolveKey: KeyResolver;
+  /** Resolves JWT-shaped bearer tokens (OIDC), when configured; otherwise they are unknown keys. */
+  readonly resolveJwt?: KeyResolver;
   readonly now?: () => number;
 }
 
@@ -30,6 +33,7 @@ interface Entry {
 export class Authenticator {
   readonly #serviceKeyDigest: Buffer;
   readonly #resolve: KeyResolver;
+  readonly #resolveJwt: KeyResolver | undefined;
   readonly #now: () => number;
   readonly #known = new Map<string, Entry>();
   readonly #refused = new Map<string, { error: GranaryError; untilMs: number }>();
@@ -38,6 +42,7 @@ export class Authenticator {
   constructor(options: AuthenticatorOptions) {
     this.#serviceKeyDigest = digest(options.serviceKey);
     this.#resolve = options.resolveKey;
+    this.#resolveJwt = options.resolveJwt;
     this.#now = options.now ?? Date.now;
   }
 
@@ -69,7 +74,8 @@ export class Authenticator {
     if (refused && refused.untilMs > this.#now()) throw refused.error;
     let pending = this.#pending.get(token);
     if (!pending) {
-      pending = this.#resolve(token).then(
+      const resolve = this.#resolveJwt && looksLikeJwt(token) ? this.#resolveJwt : this.#resolve;
+      pending = resolve(token).then(
         (key) => {
           const entry = { principal: principalOfKey(key), keyId: key.id };
           this.#remember(token, entry);

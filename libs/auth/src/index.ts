@@ -8,3 +8,4 @@ export { remoteKeyResolver } from "./remote-key-resolver.js";
 export { fieldAt, isMutation, PERMISSIONS, type Permission } from "./permissions.js";
 export { OPEN_PRINCIPAL, principalOfKey, readableProjects, roleIn, roleName, SERVICE_PRINCIPAL, type Principal } from "./principal.js";
 export { RateLimiter } from "./rate-limiter.js";
+export { jwtResolver, keyOfClaims, looksLikeJwt, type JwtOptions } from "./jwt-resolver.js";
