@@ -1,7 +1,10 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Pool } from "pg";
 import { InvalidArgumentError } from "@granary/errors";
-import { LineageDirection, type MetadataService } from "@granary/proto/metadata";
+import { readableProjects } from "@granary/auth";
+import { LineageDirection, type Change, type MetadataService } from "@granary/proto/metadata";
+import { principalKey } from "@granary/server";
+import { createAccessHandlers } from "./access-handlers.js";
 import { validateFeatureGroup } from "./domain/feature-group-rules.js";
 import { checkIdentifier } from "./domain/names.js";
 import { TRANSFORMATION_FUNCTIONS } from "./domain/transformation-functions.js";
@@ -21,18 +24,22 @@ export interface MetadataHandlerDeps {
   readonly changes: ChangeFeed;
   /** Aborted when the service starts draining: open watches end so clients resume elsewhere. */
   readonly drainSignal: AbortSignal;
+  /** Told of a key or share this replica changed (see createAccessHandlers). */
+  readonly onAccessChange?: (change: Change) => void;
 }
 
 /**
  * Handlers of granary.metadata.v1.MetadataService: translate requests into store calls. Names and
  * simple ranges are checked by protovalidate before these run; definitions by the domain rules.
  */
-export function createMetadataHandlers({ pool, changes, drainSignal }: MetadataHandlerDeps): ServiceImpl<typeof MetadataService> {
+export function createMetadataHandlers({ pool, changes, drainSignal, onAccessChange }: MetadataHandlerDeps): ServiceImpl<typeof MetadataService> {
   return {
+    ...createAccessHandlers({ pool, onAccessChange }),
+
     createProject: async (req) => ({ project: await projects.createProject(pool, req.name, req.description) }),
     getProject: async (req) => ({ project: await projects.getProject(pool, req.name) }),
-    listProjects: async (req) => {
-      const page = await projects.listProjects(pool, req.pageSize, req.pageToken);
+    listProjects: async (req, ctx) => {
+      const page = await projects.listProjects(pool, req.pageSize, req.pageToken, readableProjects(ctx.values.get(principalKey)));
       return { projects: page.items, nextPageToken: page.nextPageToken };
     },
     deleteProject: async (req) => {
@@ -40,8 +47,9 @@ export function createMetadataHandlers({ pool, changes, drainSignal }: MetadataH
       return {};
     },
 
-    createFeatureGroup: async (req) => {
-      const fg = req.featureGroup!;
+    createFeatureGroup: async (req, ctx) => {
+      // Whatever the caller sent: a data scientist may later write only the groups it created.
+      const fg = { ...req.featureGroup!, createdBy: ctx.values.get(principalKey).name };
       validateFeatureGroup(fg);
       return groups.createFeatureGroup(pool, fg);
     },

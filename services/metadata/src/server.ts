@@ -3,6 +3,8 @@ import { guardDatabase, openServiceDatabase } from "@granary/postgres";
 import { MetadataService } from "@granary/proto/metadata";
 import { createServer, defineService, translateHandlerErrors, type RunningService } from "@granary/server";
 import type { Logger } from "@granary/telemetry";
+import { bootstrapAdmin } from "./access/bootstrap-admin.js";
+import { createMetadataAccess, type MetadataAccess } from "./access/metadata-access.js";
 import type { MetadataConfig } from "./config.js";
 import { createMetadataHandlers } from "./metadata-service.js";
 import { ChangeFeed } from "./store/change-feed.js";
@@ -34,14 +36,29 @@ export async function startMetadataService(
   });
   const changes = new ChangeFeed(database.pool, log);
   await changes.start();
-  const draining = new AbortController();
-  const handlers = createMetadataHandlers({ pool: database.pool, changes, drainSignal: draining.signal });
   let server: ReturnType<typeof createServer> | undefined;
   const guard = guardDatabase(database.pool, { logger: log, onChange: (up) => server?.setServing(up) });
+  let access: MetadataAccess | undefined;
+  const close = async () => {
+    guard.stop();
+    await access?.close();
+    await changes.close();
+    await database.close();
+  };
+  try {
+    if (config.common.auth.enabled) await bootstrapAdmin(database.pool, { bootstrapKey: config.admin.bootstrapKey, adminKeyFile: config.admin.keyFile, logger: log });
+    access = await createMetadataAccess({ pool: database.pool, changes, auth: config.common.auth, logger: log, translate: guard.translate });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const draining = new AbortController();
+  const handlers = createMetadataHandlers({ pool: database.pool, changes, drainSignal: draining.signal, onAccessChange: access.onChange });
   server = createServer({
     name: "metadata",
     config: config.server,
     logger: log,
+    access: access.access,
     services: [
       defineService(
         MetadataService,
@@ -49,11 +66,6 @@ export async function startMetadataService(
       ),
     ],
   });
-  const close = async () => {
-    guard.stop();
-    await changes.close();
-    await database.close();
-  };
   try {
     await server.start();
   } catch (err) {

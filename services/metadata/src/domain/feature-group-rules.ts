@@ -205,6 +205,9 @@ export function definitionOf(fg: FeatureGroup): FeatureGroup {
   copy.createTime = undefined;
   copy.updateTime = undefined;
   copy.etag = "";
+  // Who created a version is not part of its definition: the same group created again by
+  // someone else is the same group.
+  copy.createdBy = "";
   return copy;
 }
 

@@ -9,6 +9,7 @@ import { decodePageToken, pageOf, pageSizeOf } from "@granary/server";
 import { inCatalogueTransaction, type CatalogueTx } from "./catalogue-transaction.js";
 import { fromRow, toRow } from "./json-resource.js";
 import { lockProject, staleEtag } from "./projects-store.js";
+import { deleteShares } from "./shares-store.js";
 
 const label = (project: string, name: string, version: number) => `feature group "${name}" version ${version} in project "${project}"`;
 
@@ -124,6 +125,8 @@ export async function deleteFeatureGroup(pool: Pool, project: string, name: stri
     await tx.client.query("DELETE FROM statistics WHERE project = $1 AND subject LIKE $2", [project, `group/${name}/${version}/%`]);
     await tx.client.query("DELETE FROM feature_groups WHERE id = $1", [current.id.toString()]);
     await tx.recordChange({ kind: ChangeKind.DELETED, project, resource: { case: "featureGroup", value: current } });
+    // A share names the group, not a version: it ends with the group's last version.
+    if ((await latestVersion(tx, project, name)) === 0) await deleteShares(tx, "project = $1 AND feature_group = $2", [project, name]);
   });
 }
 

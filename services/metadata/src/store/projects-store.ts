@@ -6,6 +6,7 @@ import { ChangeKind, ProjectSchema, type Project } from "@granary/proto/metadata
 import { decodePageToken, pageOf, pageSizeOf } from "@granary/server";
 import { inCatalogueTransaction, type CatalogueTx } from "./catalogue-transaction.js";
 import { fromRow, toRow } from "./json-resource.js";
+import { deleteShares } from "./shares-store.js";
 
 export async function createProject(pool: Pool, name: string, description: string): Promise<Project> {
   return inCatalogueTransaction(pool, async (tx) => {
@@ -24,14 +25,17 @@ export async function getProject(pool: Pool, name: string): Promise<Project> {
   return fromRow(ProjectSchema, rows[0].resource);
 }
 
-export async function listProjects(pool: Pool, pageSize: number, pageToken: string): Promise<{ items: Project[]; nextPageToken: string }> {
+/** Projects by name; `only` (undefined: every project) limits them to those the caller may read. */
+export async function listProjects(pool: Pool, pageSize: number, pageToken: string, only?: ReadonlySet<string>): Promise<{ items: Project[]; nextPageToken: string }> {
   const size = pageSizeOf(pageSize);
-  const after = decodePageToken(pageToken, ["projects"]);
+  const names = only ? [...only].sort() : null;
+  const query = ["projects", names];
+  const after = decodePageToken(pageToken, query);
   const { rows } = await pool.query<{ name: string; resource: unknown }>(
-    "SELECT name, resource FROM projects WHERE $1::text IS NULL OR name > $1 ORDER BY name LIMIT $2",
-    [after?.[0] ?? null, size + 1],
+    "SELECT name, resource FROM projects WHERE ($1::text IS NULL OR name > $1) AND ($3::text[] IS NULL OR name = ANY ($3)) ORDER BY name LIMIT $2",
+    [after?.[0] ?? null, size + 1, names],
   );
-  const page = pageOf(rows, size, ["projects"], (r) => [r.name]);
+  const page = pageOf(rows, size, query, (r) => [r.name]);
   return { items: page.items.map((r) => fromRow(ProjectSchema, r.resource)), nextPageToken: page.nextPageToken };
 }
 
@@ -43,6 +47,7 @@ export async function deleteProject(pool: Pool, name: string, etag: string): Pro
     if (used.rowCount) throw new FailedPreconditionError(`project "${name}" still has feature groups or views; delete them first`);
     await tx.client.query("DELETE FROM statistics WHERE project = $1", [name]);
     await tx.client.query("DELETE FROM lineage_edges WHERE project = $1", [name]);
+    await deleteShares(tx, "project = $1 OR with_project = $1", [name]);
     await tx.client.query("DELETE FROM projects WHERE name = $1", [name]);
     await tx.recordChange({ kind: ChangeKind.DELETED, project: name, resource: { case: "projectResource", value: project } });
   });
