@@ -9,7 +9,7 @@ import { streamQuery } from "./read/arrow-response.js";
 import { changesSql, checkColumns, commitsAsOf, readSql, type AsOf } from "./read/read-group.js";
 import { headedStream } from "./request-stream.js";
 import { timestampMicros } from "./sql/sql-text.js";
-import type { CommitLog } from "./store/commit-log.js";
+import type { CommitEntry, CommitLog } from "./store/commit-log.js";
 import { deleteRows } from "./write/delete-rows.js";
 import { insertRows, type InsertDeps } from "./write/insert-rows.js";
 import type { TrainingHandlers } from "./training/training-handlers.js";
@@ -23,8 +23,8 @@ export interface OfflineHandlerDeps extends InsertDeps {
 
 /** Handlers of granary.offline.v1.OfflineService: each translates the request and calls one function. */
 export function createOfflineHandlers(deps: OfflineHandlerDeps): Partial<ServiceImpl<typeof OfflineService>> {
-  const { catalogue, commits, engine, layout, messageBytes } = deps;
-  const root = (f: string) => layout.absolute(f);
+  const { catalogue, commits, engine, layout, messageBytes, logger } = deps;
+  const filesOf = (project: string, group: FeatureGroup, list: readonly CommitEntry[]) => layout.files.filesOf({ project, name: group.name, version: group.version }, list, logger);
   const groupFor = (project: string, ref: FeatureGroupRef | undefined): FeatureGroup => {
     requireCatalogue(catalogue);
     const group = catalogue.featureGroup(project, ref?.name ?? "", ref?.version ?? 0);
@@ -50,14 +50,15 @@ export function createOfflineHandlers(deps: OfflineHandlerDeps): Partial<Service
       const asOf: AsOf =
         req.asOf.case === "asOfCommit" ? { kind: "commit", id: req.asOf.value } : req.asOf.case === "asOfTime" ? { kind: "time", micros: timestampMicros(req.asOf.value) } : { kind: "now" };
       const visible = commitsAsOf(commits.commits(req.project, group.name, group.version), asOf);
-      const sql = readSql(root, group, visible, columns, req.filter, req.limit);
+      const sql = readSql(await filesOf(req.project, group, visible), group, visible, columns, req.filter, req.limit);
       for await (const ipc of streamQuery(engine, sql, messageBytes, ctx.signal)) yield chunk(ipc);
     },
 
     async *readChanges(req, ctx) {
       const group = groupFor(req.project, req.featureGroup);
       const columns = checkColumns(group, req.columns);
-      const sql = changesSql(root, group, commits.commits(req.project, group.name, group.version), req.window!, columns);
+      const all = commits.commits(req.project, group.name, group.version);
+      const sql = changesSql(await filesOf(req.project, group, all), group, all, req.window!, columns);
       for await (const ipc of streamQuery(engine, sql, messageBytes, ctx.signal)) yield chunk(ipc);
     },
 

@@ -1,5 +1,6 @@
 import type { FeatureGroup } from "@granary/proto/metadata";
 import type { Column } from "@granary/proto/types";
+import type { FilesOf } from "../store/commit-files.js";
 import { isInsert, type CommitEntry } from "../store/commit-log.js";
 import { duckTypeSql } from "../types/column-types.js";
 import { fileList, quoteIdent, timestampMicros, valueLiteral } from "../sql/sql-text.js";
@@ -17,10 +18,10 @@ export interface GroupSourceOptions {
 /**
  * SQL for the rows of a feature group as a set of commits left them: the rows of every insert
  * commit, minus rows replaced by a later commit with the same primary key and event time, minus
- * rows whose key a later delete commit removed. Append-only groups (no commit with updated rows,
+ * rows whose key a later delete commit removed. `filesOf` gives the checked paths of the commits. Append-only groups (no commit with updated rows,
  * no delete) read their files as they are.
  */
-export function groupSourceSql(root: (relative: string) => string, group: FeatureGroup, commits: readonly CommitEntry[], options: GroupSourceOptions = {}): string {
+export function groupSourceSql(filesOf: FilesOf, group: FeatureGroup, commits: readonly CommitEntry[], options: GroupSourceOptions = {}): string {
   const wanted = options.columns ?? group.columns.map((c) => c.name);
   const byName = new Map(group.columns.map((c) => [c.name, c]));
   const select = wanted.map((name) => columnExpr(byName.get(name)!, "r"));
@@ -32,7 +33,7 @@ export function groupSourceSql(root: (relative: string) => string, group: Featur
     if (options.withSequence) empty.push(`NULL::BIGINT AS ${SEQUENCE_COLUMN}`);
     return `(SELECT ${empty.join(", ")} WHERE false)`;
   }
-  const files = (list: readonly CommitEntry[]) => fileList(list.flatMap((c) => c.files.map(root)));
+  const files = (list: readonly CommitEntry[]) => fileList(list.flatMap(filesOf));
   // Every file holds the group's columns as they were when it was written. A group changed after
   // its newest commit may have columns no file holds: typed nulls make them read as null.
   const newest = inserts[inserts.length - 1]!;

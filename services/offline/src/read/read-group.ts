@@ -3,6 +3,7 @@ import type { FeatureGroup, Filter } from "@granary/proto/metadata";
 import type { TimeRange } from "@granary/proto/types";
 import { filterSql } from "../sql/filter-sql.js";
 import { fileList, quoteIdent, timestampMicros } from "../sql/sql-text.js";
+import type { FilesOf } from "../store/commit-files.js";
 import { isInsert, type CommitEntry } from "../store/commit-log.js";
 import { duckTypeSql } from "../types/column-types.js";
 import { groupSourceSql, SEQUENCE_COLUMN } from "./group-source.js";
@@ -34,10 +35,10 @@ export function checkColumns(group: FeatureGroup, columns: readonly string[], fi
 }
 
 /** SQL of Read: the group's rows as the chosen commits left them, filtered, limited. */
-export function readSql(root: (f: string) => string, group: FeatureGroup, commits: readonly CommitEntry[], columns: readonly string[], filter: Filter | undefined, limit: bigint): string {
+export function readSql(filesOf: FilesOf, group: FeatureGroup, commits: readonly CommitEntry[], columns: readonly string[], filter: Filter | undefined, limit: bigint): string {
   const types = new Map(group.columns.map((c) => [c.name, c.type!]));
   const where = filter ? ` WHERE ${filterSql(filter, (name) => (types.has(name) ? { expr: quoteIdent(name), type: types.get(name)! } : undefined), "filter")}` : "";
-  const source = groupSourceSql(root, group, commits);
+  const source = groupSourceSql(filesOf, group, commits);
   const lim = limit > 0n ? ` LIMIT ${limit}` : "";
   return `SELECT ${columns.map(quoteIdent).join(", ")} FROM ${source} t${where}${lim}`;
 }
@@ -46,7 +47,7 @@ export function readSql(root: (f: string) => string, group: FeatureGroup, commit
  * SQL of ReadChanges: the rows of every commit ingested in [start, end), with the commit's id and
  * whether the row is a deletion (tombstones carry only the key), ordered by commit.
  */
-export function changesSql(root: (f: string) => string, group: FeatureGroup, commits: readonly CommitEntry[], window: TimeRange, columns: readonly string[]): string {
+export function changesSql(filesOf: FilesOf, group: FeatureGroup, commits: readonly CommitEntry[], window: TimeRange, columns: readonly string[]): string {
   const start = window.start ? timestampMicros(window.start) : undefined;
   const end = window.end ? timestampMicros(window.end) : undefined;
   const inWindow = commits.filter((c) => (start === undefined || c.ingestionMicros >= start) && (end === undefined || c.ingestionMicros < end) && c.files.length > 0);
@@ -55,7 +56,7 @@ export function changesSql(root: (f: string) => string, group: FeatureGroup, com
   const empty = `SELECT ${[...typed, "NULL::BIGINT AS _commit_id", "NULL::BOOLEAN AS _deleted"].join(", ")} WHERE false`;
   if (inWindow.length === 0) return empty;
   const parts = inWindow.map((c) => {
-    const files = fileList(c.files.map(root));
+    const files = fileList(filesOf(c));
     return `SELECT * EXCLUDE (${SEQUENCE_COLUMN}), ${c.id}::BIGINT AS _commit_id, ${isInsert(c) ? "false" : "true"} AS _deleted FROM read_parquet(${files}, union_by_name = true)`;
   });
   const union = [empty, ...parts].join(" UNION ALL BY NAME ");

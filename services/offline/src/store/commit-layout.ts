@@ -1,5 +1,7 @@
 import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
+import { CommitFiles } from "./commit-files.js";
+import { ConfinedRoot, ConfinementError } from "./confined-path.js";
 
 /**
  * Where commits live under the data root:
@@ -42,12 +44,23 @@ export interface StagedCommit {
 
 export class CommitLayout {
   readonly root: string;
+  /** Opens paths taken from records only inside the root (see ConfinedRoot). */
+  readonly confined: ConfinedRoot;
+  /** Checks recorded commit files before any read (see CommitFiles). */
+  readonly files: CommitFiles;
 
   constructor(root: string) {
     this.root = root;
+    this.confined = new ConfinedRoot(root);
+    this.files = new CommitFiles(this.confined);
   }
 
+  /**
+   * A path this service builds (never one taken from a record: those go through `files` or
+   * `confined`), made absolute. Refuses what could leave the root, as a last line of defence.
+   */
   absolute(relative: string): string {
+    if (isAbsolute(relative) || relative.split("/").includes("..")) throw new Error("a data path must be relative to the data root and stay inside it");
     return join(this.root, relative);
   }
 
@@ -78,6 +91,10 @@ export class CommitLayout {
    * Deletes commit directories no recorded commit lists (written by an insert that died before
    * recording it) and leftover temporary directories. Run at start, once the commit log is current
    * and before any insert. Returns the deleted paths, relative to the root.
+   *
+   * Only what it finds by listing real directories under the root is a candidate, never a path from
+   * a record (records can only spare a directory), and symlinks are not followed: a forged record or
+   * a planted link cannot point the deletion outside the root.
    */
   async removeUnrecorded(recorded: ReadonlySet<string>): Promise<string[]> {
     const removed: string[] = [];
@@ -91,6 +108,7 @@ export class CommitLayout {
           for (const dir of await dirs(join(this.root, base))) {
             const orphan = dir.startsWith(".tmp-") || (SEQUENCE.test(dir) && !recorded.has(`${base}/${dir}`));
             if (!orphan) continue;
+            if (!(await this.#isRealDirectory(`${base}/${dir}`))) continue;
             await rm(join(this.root, base, dir), { recursive: true, force: true });
             removed.push(`${base}/${dir}`);
           }
@@ -98,6 +116,17 @@ export class CommitLayout {
       }
     }
     return removed;
+  }
+
+  /** True when the path is a directory inside the root with no symlink on its way (a replaced parent would fail). */
+  async #isRealDirectory(relative: string): Promise<boolean> {
+    try {
+      const real = await this.confined.resolve(relative, `${relative.slice(0, relative.lastIndexOf("/"))}/`);
+      return real === join(await this.confined.realRoot(), relative);
+    } catch (err) {
+      if (err instanceof ConfinementError) return false;
+      throw err;
+    }
   }
 }
 

@@ -48,6 +48,9 @@ export class PitHarness {
 
   path = (relative: string) => join(this.root, relative);
 
+  /** The harness writes its own commits, so their files need no confinement check. */
+  files = (commit: CommitEntry): readonly string[] => commit.files.map(this.path);
+
   group(name: string, columns: [string, ScalarType][], primaryKey: string[], eventTime: string, ttlDays?: number): FeatureGroup {
     const g = create(FeatureGroupSchema, {
       project: "p",

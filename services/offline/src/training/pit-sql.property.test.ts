@@ -94,7 +94,7 @@ describe("point-in-time join against a brute-force reference", () => {
         plan,
         { kind: "range", startMicros: start === undefined ? undefined : BigInt(start), endMicros: end === undefined ? undefined : BigInt(end) },
         h.commitsOf,
-        h.path,
+        h.files,
         { roles: new Set([ColumnRole.FEATURE, ColumnRole.LABEL]), includeEventTimes: false, requestParameters: new Map() },
       );
       const actual = (await h.rows(sql)).map((r) => [Number(r.tid), r.label, r.score, r.risk]);

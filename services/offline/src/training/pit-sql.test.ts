@@ -63,7 +63,7 @@ const view = () =>
 async function run(commitsOf = h.commitsOf, includeEventTimes = false) {
   const v = view();
   const plan = compileViewPlan(v, (name) => h.groups.get(name));
-  const { sql } = pitSql(plan, { kind: "range", startMicros: undefined, endMicros: undefined }, commitsOf, h.path, { roles: ROLES, includeEventTimes, requestParameters: new Map() });
+  const { sql } = pitSql(plan, { kind: "range", startMicros: undefined, endMicros: undefined }, commitsOf, h.files, { roles: ROLES, includeEventTimes, requestParameters: new Map() });
   return h.rows(sql);
 }
 
@@ -105,7 +105,7 @@ describe("the point-in-time join", () => {
       } as never,
     );
     const plan = compileViewPlan(v, (name) => h.groups.get(name));
-    const { sql } = pitSql(plan, { kind: "range", startMicros: undefined, endMicros: undefined }, h.commitsOf, h.path, { roles: ROLES, includeEventTimes: false, requestParameters: new Map() });
+    const { sql } = pitSql(plan, { kind: "range", startMicros: undefined, endMicros: undefined }, h.commitsOf, h.files, { roles: ROLES, includeEventTimes: false, requestParameters: new Map() });
     const rows = await h.rows(sql);
     expect(rows.map((r) => [Number(r.tid), r.region])).toEqual([[6, null], [4, null], [2, "east"], [1, "east"], [3, "south"], [7, "south"], [5, "east"]]);
   });

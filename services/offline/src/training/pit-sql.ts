@@ -5,6 +5,7 @@ import { duckTypeSql } from "../types/column-types.js";
 import { filterSql, type FilterColumn } from "../sql/filter-sql.js";
 import { quoteIdent, timestampLiteral, timestampMicros } from "../sql/sql-text.js";
 import { groupSourceSql, latestPerKeySql, SEQUENCE_COLUMN } from "../read/group-source.js";
+import type { FilesOf } from "../store/commit-files.js";
 import type { CommitEntry } from "../store/commit-log.js";
 import type { PlanNode, ViewPlan } from "./view-plan.js";
 
@@ -54,7 +55,7 @@ const spineCol = (name: string) => quoteIdent(`sp_${name}`);
  * without an event time join on their key alone. Output rows are the spine rows (minus those an
  * inner join, a filter or a time split drops), in spine order.
  */
-export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: FeatureGroup) => readonly CommitEntry[], root: (f: string) => string, options: PitOptions): PitQuery {
+export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: FeatureGroup) => readonly CommitEntry[], filesOf: FilesOf, options: PitOptions): PitQuery {
   const nodes = plan.nodes;
   const rootNode = nodes[0]!;
   const rootGroup = rootNode.group;
@@ -62,7 +63,7 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
   const source = (node: PlanNode, extra: readonly string[] = []) => {
     const g = node.group;
     const cols = new Set([...g.primaryKey, ...(g.eventTime ? [g.eventTime] : []), ...node.needed, ...extra]);
-    return groupSourceSql(root, g, commitsOf(g), { columns: g.columns.map((c) => c.name).filter((c) => cols.has(c)), withSequence: extra.includes(SEQUENCE_COLUMN) });
+    return groupSourceSql(filesOf, g, commitsOf(g), { columns: g.columns.map((c) => c.name).filter((c) => cols.has(c)), withSequence: extra.includes(SEQUENCE_COLUMN) });
   };
   const rootParams = [...options.requestParameters.keys()].filter((p) => rootGroup.columns.some((c) => c.name === p));
 

@@ -15,7 +15,7 @@ import { compileOnDemand, type OnDemandColumn } from "./on-demand.js";
 import { SPLIT_COLUMN, type PitQuery } from "./pit-sql.js";
 import type { TrainingDeps } from "./training-deps.js";
 import { TrainingOutput } from "./training-output.js";
-import { buildPitQuery, snapshotOf, type Snapshot, type TrainingQuery } from "./training-query.js";
+import { buildPitQuery, snapshotFiles, snapshotOf, type Snapshot, type TrainingQuery } from "./training-query.js";
 import { compileViewPlan, type ViewPlan } from "./view-plan.js";
 
 /** Where model-dependent transformations take their parameters from. */
@@ -50,12 +50,12 @@ export interface Materialised {
 export async function* streamTrainingData(deps: TrainingDeps, project: string, view: FeatureView, query: TrainingQuery, source: TransformSource, signal: AbortSignal): AsyncGenerator<Uint8Array> {
   const plan = planOf(deps, project, view);
   const snapshot = snapshotOf(project, plan, deps.commits);
+  const files = await snapshotFiles(deps.layout, project, plan, snapshot, deps.logger);
   const onDemand = compileOnDemand(view);
-  const root = (f: string) => deps.layout.absolute(f);
   const connection = await deps.engine.acquire(signal);
   const tables: string[] = [];
   try {
-    const pit = await buildPitQuery(connection, plan, snapshot, root, query, tables, signal);
+    const pit = await buildPitQuery(connection, plan, snapshot, files, query, tables, signal);
     const transforms = view.transformations.length > 0 && source.kind !== "none";
     if (transforms && source.kind === "training-split") {
       const m = await materialise(deps.engine, connection, pit, onDemand, tables, signal);
@@ -84,11 +84,12 @@ export async function withMaterialised<T>(
 ): Promise<T> {
   const plan = planOf(deps, project, view);
   const snapshot = snapshotOf(project, plan, deps.commits);
+  const files = await snapshotFiles(deps.layout, project, plan, snapshot, deps.logger);
   const onDemand = compileOnDemand(view);
   const connection = await deps.engine.acquire(signal);
   const tables: string[] = [];
   try {
-    const pit = await buildPitQuery(connection, plan, snapshot, (f) => deps.layout.absolute(f), query, tables, signal);
+    const pit = await buildPitQuery(connection, plan, snapshot, files, query, tables, signal);
     const m = await materialise(deps.engine, connection, pit, onDemand, tables, signal);
     return await fn(connection, m, snapshot, pit.spineTable);
   } finally {

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { FailedPreconditionError, NotFoundError } from "@granary/errors";
+import { DataLossError, FailedPreconditionError, NotFoundError } from "@granary/errors";
 import {
   DatasetSplit,
   DatasetFileSchema,
@@ -16,6 +16,7 @@ import type { DuckConnection } from "../engine/duck-connection.js";
 import { streamQuery } from "../read/arrow-response.js";
 import { fileList, quoteString } from "../sql/sql-text.js";
 import { fsyncPath } from "../store/commit-layout.js";
+import { ConfinementError } from "../store/confined-path.js";
 import { fitTransformations } from "@granary/transformations";
 import { SPLIT_COLUMN } from "./pit-sql.js";
 import type { TrainingDeps } from "./training-deps.js";
@@ -38,7 +39,7 @@ const SPLITS = [
  */
 export async function createTrainingDataset(deps: TrainingDeps, view: FeatureView, q: TrainingDataQuery, query: TrainingQuery, signal: AbortSignal): Promise<TrainingDataset> {
   const token = `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
-  const dir = `${q.project}/.training/${view.name}/v${view.version}/${token}`;
+  const dir = `${datasetsDir(q.project, view)}${token}`;
   const streamed = query.spine.kind === "streamed";
   const spineKind = q.spine?.kind;
   let dataset = await deps.metadata.createTrainingDataset(
@@ -76,7 +77,7 @@ export async function createTrainingDataset(deps: TrainingDeps, view: FeatureVie
     for (const f of [...result.files.map((f) => f.path.split("/").pop()!), ...(streamed ? ["spine.parquet"] : [])]) await fsyncPath(join(tmp, f));
     await fsyncPath(tmp);
     await rename(tmp, deps.layout.absolute(dir));
-    await fsyncPath(deps.layout.absolute(`${dir}/..`));
+    await fsyncPath(dirname(deps.layout.absolute(dir)));
     dataset = await deps.metadata.updateTrainingDataset(
       create(TrainingDatasetSchema, {
         project: q.project,
@@ -120,8 +121,9 @@ export async function* readTrainingDataset(deps: TrainingDeps, project: string, 
   }
   const wanted = split === DatasetSplit.UNSPECIFIED ? SPLITS : SPLITS.filter((s) => s.split === split);
   const withSplit = split === DatasetSplit.UNSPECIFIED && dataset.split?.kind.case !== undefined;
+  const paths = await datasetFiles(deps, project, view, dataset);
   const parts = wanted.flatMap(({ split: s, name }) => {
-    const files = dataset.files.filter((f) => f.split === s).map((f) => deps.layout.absolute(f.path));
+    const files = dataset.files.filter((f) => f.split === s).map((f) => paths.get(f.path)!);
     if (files.length === 0) return [];
     return [`SELECT *${withSplit ? `, '${name}' AS ${SPLIT_COLUMN}` : ""} FROM read_parquet(${fileList(files)})`];
   });
@@ -142,6 +144,39 @@ export async function* readTrainingDataset(deps: TrainingDeps, project: string, 
     apply: (batch: import("apache-arrow").RecordBatch) => output!.apply(batch),
   };
   yield* streamQuery(deps.engine, sql, deps.messageBytes, signal, transform);
+}
+
+/** Where the datasets of a view version live, relative to the root (with a trailing slash). */
+const datasetsDir = (project: string, view: FeatureView) => `${project}/.training/${view.name}/v${view.version}/`;
+const TOKEN = /^[0-9a-z]+-[0-9a-f]{8}$/;
+
+/**
+ * The real paths of a dataset's files, each checked to lie inside the one directory
+ * createTrainingDataset made for the dataset (symlinks followed; see ConfinedRoot): a record that
+ * names any other file is refused whole with DATA_LOSS naming the dataset version, never a path
+ * (the reasoning of CommitFiles).
+ */
+async function datasetFiles(deps: TrainingDeps, project: string, view: FeatureView, dataset: TrainingDataset): Promise<Map<string, string>> {
+  const base = datasetsDir(project, view);
+  const out = new Map<string, string>();
+  const token = dataset.files[0]?.path.slice(base.length).split("/")[0] ?? "";
+  for (const { path } of dataset.files) {
+    try {
+      const rest = path.startsWith(base) ? path.slice(base.length).split("/") : [];
+      if (rest.length !== 2 || rest[0] !== token || !TOKEN.test(token)) throw new ConfinementError("a path outside its directory");
+      out.set(path, await deps.layout.confined.resolve(path, `${base}${token}/`));
+    } catch (err) {
+      if (!(err instanceof ConfinementError)) throw err;
+      deps.logger.warn(
+        { project, view: view.name, viewVersion: view.version, dataset: dataset.version, file: path, reason: err.reason },
+        "refusing to read a training dataset whose file lies outside its directory (a corrupt or forged record)",
+      );
+      throw new DataLossError(
+        `training dataset ${dataset.version} of feature view "${view.name}" version ${view.version} cannot be read: it lists ${err.publicReason}; the record is corrupt or forged (the server logged the details)`,
+      );
+    }
+  }
+  return out;
 }
 
 /** A dataset version from the catalogue, waiting briefly for one created a moment ago. */

@@ -72,7 +72,8 @@ export function createTrainingHandlers(deps: TrainingDeps): TrainingHandlers {
       const config = group.statisticsConfig;
       const names = config?.columns.length ? config.columns : group.columns.map((c) => c.name);
       const columns = names.flatMap((n) => group.columns.filter((c) => c.name === n)).map((c) => ({ name: c.name, type: c.type! }));
-      const source = groupSourceSql((f) => deps.layout.absolute(f), group, deps.commits.commits(req.project, group.name, group.version));
+      const commits = deps.commits.commits(req.project, group.name, group.version);
+      const source = groupSourceSql(await deps.layout.files.filesOf({ project: req.project, name: group.name, version: group.version }, commits, deps.logger), group, commits);
       const stats = await deps.engine.withConnection((c) => computeStatistics(c, source, columns, { histograms: config?.histograms ?? true }, ctx.signal), ctx.signal);
       const statistics = await deps.metadata.putStatistics(
         create(StatisticsSchema, {

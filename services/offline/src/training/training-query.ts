@@ -3,6 +3,9 @@ import { InvalidArgumentError } from "@granary/errors";
 import { ColumnRole, CommitWatermarkSchema, type CommitWatermark, type FeatureGroup, type FeatureView, type Filter, type SplitSpec } from "@granary/proto/metadata";
 import { ColumnSchema, ScalarType, type Column, type DataType } from "@granary/proto/types";
 import type { DuckConnection } from "../engine/duck-connection.js";
+import type { Logger } from "@granary/telemetry";
+import { filesOf, type CheckedFiles, type FilesOf } from "../store/commit-files.js";
+import type { CommitLayout } from "../store/commit-layout.js";
 import { groupKey, type CommitEntry, type CommitLog } from "../store/commit-log.js";
 import { stageArrowInput } from "../write/stage-input.js";
 import { tempName } from "../write/temp-names.js";
@@ -48,6 +51,16 @@ export function snapshotOf(project: string, plan: ViewPlan, commits: CommitLog, 
   return { commitsOf: (g) => lists.get(groupKey(project, g.name, g.version)) ?? [], watermarks: marks };
 }
 
+/** The checked files of every commit a snapshot reads (DATA_LOSS when a record fails; see CommitFiles). */
+export async function snapshotFiles(layout: CommitLayout, project: string, plan: ViewPlan, snapshot: Snapshot, logger: Logger): Promise<FilesOf> {
+  const checked = new Map<string, CheckedFiles>();
+  for (const { group: g } of plan.nodes) {
+    const key = groupKey(project, g.name, g.version);
+    if (!checked.has(key)) checked.set(key, await layout.files.check({ project, name: g.name, version: g.version }, snapshot.commitsOf(g), logger));
+  }
+  return filesOf(...checked.values());
+}
+
 /** The column a caller's spine carries its event time in: the root group's, or `event_time`. */
 export function spineTimeColumn(plan: ViewPlan): string {
   return plan.nodes[0]!.group.eventTime || "event_time";
@@ -62,7 +75,7 @@ export async function buildPitQuery(
   connection: DuckConnection,
   plan: ViewPlan,
   snapshot: Snapshot,
-  root: (f: string) => string,
+  files: FilesOf,
   query: TrainingQuery,
   tables: string[],
   signal?: AbortSignal,
@@ -85,7 +98,7 @@ export async function buildPitQuery(
   } else {
     spine = { kind: "latest", nowMicros: now };
   }
-  const pit = pitSql(plan, spine, snapshot.commitsOf, root, {
+  const pit = pitSql(plan, spine, snapshot.commitsOf, files, {
     roles: query.roles,
     includeEventTimes: query.includeEventTimes,
     requestParameters: requestParameters(view),

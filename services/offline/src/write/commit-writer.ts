@@ -98,7 +98,7 @@ async function updatedRows(deps: CommitWriterDeps, connection: DuckConnection, p
     : earlier;
   if (candidates.length === 0) return 0n;
   const same = [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])].map((k) => `o.${quoteIdent(k)} = i.${quoteIdent(k)}`).join(" AND ");
-  const files = fileList(candidates.flatMap((c) => c.files.map((f) => deps.layout.absolute(f))));
+  const files = fileList(candidates.flatMap(await deps.layout.files.filesOf({ project, name: group.name, version: group.version }, candidates, deps.logger)));
   const [row] = await connection.rows(`SELECT count(*) AS n FROM ${content.table} i WHERE EXISTS (SELECT 1 FROM read_parquet(${files}, union_by_name = true) o WHERE ${same})`);
   return BigInt(row!.n as bigint);
 }

@@ -31,7 +31,8 @@ export async function deleteRows(deps: InsertDeps, project: string, group: Featu
       const keys = group.primaryKey.map(quoteIdent);
       const [facts] = await connection.rows(`SELECT count(*) AS n, count(*) FILTER (WHERE ${keys.map((k) => `${k} IS NULL`).join(" OR ")}) AS bad FROM ${del}`);
       if (BigInt(facts!.bad as bigint) > 0n) throw new InvalidArgumentError("a key to delete has a null part");
-      const source = groupSourceSql((f) => deps.layout.absolute(f), group, deps.commits.commits(project, group.name, group.version), { columns: group.primaryKey });
+      const commits = deps.commits.commits(project, group.name, group.version);
+      const source = groupSourceSql(await deps.layout.files.filesOf({ project, name: group.name, version: group.version }, commits, deps.logger), group, commits, { columns: group.primaryKey });
       const on = keys.map((k) => `r.${k} = d.${k}`).join(" AND ");
       const [existing] = await connection.rows(`SELECT count(*) AS n FROM ${source} r SEMI JOIN ${del} d ON ${on}`, signal);
       return await writeCommit(

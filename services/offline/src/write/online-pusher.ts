@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { DataLossError } from "@granary/errors";
 import type * as arrow from "apache-arrow";
 import { CommitKind, CommitSchema, OnlineSyncState, type FeatureGroup } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";
@@ -88,6 +89,9 @@ export class OnlinePusher {
         return;
       } catch (err) {
         if (this.#stop.signal.aborted) throw err;
+        // A commit record whose files may not be read: retrying cannot help, and later commits of
+        // the group still get pushed (the refused commit's rows were never legitimately there).
+        if (err instanceof DataLossError) throw err;
         this.#deps.logger.warn({ err, group: group.name, version: group.version, commit: commit.id.toString() }, "online push failed; retrying");
         await new Promise((r) => setTimeout(r, delay).unref());
         delay = Math.min(delay * 2, 5000);
@@ -97,7 +101,7 @@ export class OnlinePusher {
 
   async #pushOnce(project: string, group: FeatureGroup, commit: CommitEntry): Promise<void> {
     const ref = { name: group.name, version: group.version };
-    const files = fileList(commit.files.map((f) => this.#deps.layout.absolute(f)));
+    const files = fileList((await this.#deps.layout.files.filesOf({ project, name: group.name, version: group.version }, [commit], this.#deps.logger))(commit));
     const keys = group.primaryKey.map(quoteIdent).join(", ");
     await this.#deps.engine.withConnection(async (connection) => {
       if (commit.kind === CommitKind.DELETE) {
