@@ -75,6 +75,13 @@ export interface AuthConfig {
   readonly serviceKeyFile: string;
   /** GRANARY_RATE_LIMIT_RPS: requests per second per API key on each service; 0 turns it off. */
   readonly requestsPerSecond: number;
+  /**
+   * Optional OIDC bearer tokens (JWTs) besides API keys: verified against the JWKS file
+   * GRANARY_OIDC_JWKS_FILE (set it to turn them on), GRANARY_OIDC_ISSUER and GRANARY_OIDC_AUDIENCE
+   * when set; the user from GRANARY_OIDC_USER_CLAIM (default sub), roles from
+   * GRANARY_OIDC_ROLES_CLAIM (default granary_roles).
+   */
+  readonly oidc: { readonly jwksFile: string; readonly issuer?: string; readonly audience?: string; readonly userClaim: string; readonly rolesClaim: string } | undefined;
 }
 
 export interface CommonConfig {
@@ -150,6 +157,7 @@ export function readCommonConfig(r: EnvReader, defaultServiceName: string): Comm
       serviceKey: r.optionalString("GRANARY_SERVICE_KEY"),
       serviceKeyFile: r.string("GRANARY_SERVICE_KEY_FILE", join(dataDir, "service.key")),
       requestsPerSecond: r.int("GRANARY_RATE_LIMIT_RPS", 5000, { min: 0, max: 10_000_000 }),
+      oidc: readOidc(r),
     },
     telemetry: {
       enabled: !r.bool("OTEL_SDK_DISABLED", false),
@@ -167,4 +175,17 @@ export function readCommonConfig(r: EnvReader, defaultServiceName: string): Comm
  */
 export function readServiceAddress(r: EnvReader, service: ServiceName): string {
   return r.serviceAddress(`GRANARY_${service.toUpperCase()}_ADDRESS`, `127.0.0.1:${DEFAULT_PORTS[service]}`);
+}
+
+function readOidc(r: EnvReader): AuthConfig["oidc"] {
+  const jwksFile = r.optionalString("GRANARY_OIDC_JWKS_FILE");
+  const issuer = r.optionalString("GRANARY_OIDC_ISSUER");
+  const audience = r.optionalString("GRANARY_OIDC_AUDIENCE");
+  const userClaim = r.string("GRANARY_OIDC_USER_CLAIM", "sub");
+  const rolesClaim = r.string("GRANARY_OIDC_ROLES_CLAIM", "granary_roles");
+  if (!jwksFile) {
+    if (issuer || audience) r.problem("GRANARY_OIDC_ISSUER and GRANARY_OIDC_AUDIENCE need GRANARY_OIDC_JWKS_FILE (the identity provider's public keys)");
+    return undefined;
+  }
+  return { jwksFile, issuer, audience, userClaim, rolesClaim };
 }

@@ -1,5 +1,5 @@
 import type { Client } from "@connectrpc/connect";
-import { AuditForwarder, Authenticator, createAccessControl, loadServiceKey, remoteKeyResolver, type AccessControl, type AccessLookups } from "@granary/auth";
+import { AuditForwarder, Authenticator, createAccessControl, jwtResolver, loadServiceKey, remoteKeyResolver, type AccessControl, type AccessLookups, type KeyResolver } from "@granary/auth";
 import type { AuthConfig } from "@granary/config";
 import type { Change, MetadataService } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";
@@ -7,6 +7,11 @@ import type { Logger } from "@granary/telemetry";
 /** The internal service key of this process (loaded, or made on first start): see AuthConfig. */
 export function serviceKeyOf(auth: AuthConfig): string {
   return loadServiceKey(auth);
+}
+
+/** The authenticator of one service: API keys through `resolveKey`, and OIDC tokens when configured. */
+export function createAuthenticator(auth: AuthConfig, serviceKey: string, resolveKey: KeyResolver): Authenticator {
+  return new Authenticator({ serviceKey, resolveKey, resolveJwt: auth.oidc ? jwtResolver(auth.oidc) : undefined });
 }
 
 export interface RemoteAccess {
@@ -31,7 +36,7 @@ export function createRemoteAccess(options: {
   readonly lookups: AccessLookups;
   readonly logger: Logger;
 }): RemoteAccess {
-  const authenticator = new Authenticator({ serviceKey: options.serviceKey, resolveKey: remoteKeyResolver(options.metadata) });
+  const authenticator = createAuthenticator(options.auth, options.serviceKey, remoteKeyResolver(options.metadata));
   const forwarder = new AuditForwarder(options.metadata, options.logger);
   const access = createAccessControl({
     enabled: options.auth.enabled,
