@@ -122,7 +122,16 @@ export interface ChartExpectations {
   readonly storageClass?: Partial<Record<Component, string>>;
   /** Whether PodDisruptionBudgets are expected (podDisruptionBudget.enabled). */
   readonly podDisruptionBudgets?: boolean;
+  /** Whether NetworkPolicies must isolate every pod (networkPolicy.enabled). */
+  readonly networkPolicies?: boolean;
+  /** The Secret the TLS files must be mounted from (tls.enabled); undefined: TLS off. */
+  readonly tlsSecret?: string;
+  /** The Secret holding the service key and the bootstrap admin key (auth.existingSecret or the chart's). */
+  readonly authSecret?: { readonly name?: string; readonly serviceKey: string; readonly bootstrapAdminKey: string };
 }
+
+/** A Granary API key (grn_<id>_<secret>) written out: it belongs in a Secret. */
+const API_KEY_TOKEN = /\bgrn_[a-z0-9]{1,32}_[A-Za-z0-9_-]{16,}/;
 
 interface Workload {
   readonly component: Component;
@@ -241,19 +250,30 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
     return problems;
   });
 
-  perPod("readiness is a native gRPC probe on the service port; liveness a gRPC probe that does not follow PostgreSQL", (w) => {
+  perPod("readiness is a native gRPC probe on the service port (the cleartext health port with TLS); liveness a gRPC probe that does not follow PostgreSQL", (w) => {
     const problems: string[] = [];
     const c = asRecord(asArray(get(w.pod, "spec", "containers"))[0]) ?? {};
     const grpcPort = get(asArray(c.ports).find((p) => get(p, "name") === "grpc"), "containerPort");
     if (typeof grpcPort !== "number") problems.push("the container has no port named grpc");
+    // Kubelet's gRPC probes speak cleartext only: with TLS on the grpc port they must use GRANARY_HEALTH_PORT.
+    const tls = envValue(c, "GRANARY_TLS_CERT", configMaps) !== undefined;
+    let probeTarget: unknown = grpcPort;
+    let targetName = "the grpc port";
+    if (tls) {
+      const healthPort = Number(envValue(c, "GRANARY_HEALTH_PORT", configMaps));
+      targetName = "GRANARY_HEALTH_PORT";
+      if (!Number.isInteger(healthPort) || healthPort <= 0) problems.push("TLS is on (GRANARY_TLS_CERT) but GRANARY_HEALTH_PORT is not set: kubelet's gRPC probes cannot speak TLS");
+      else if (healthPort === grpcPort) problems.push(`GRANARY_HEALTH_PORT ${healthPort} is the TLS grpc port`);
+      probeTarget = healthPort;
+    }
     for (const probeName of ["readinessProbe", "startupProbe"]) {
       const probe = c[probeName];
       if (probe === undefined) {
         problems.push(`${probeName} is missing`);
       } else if (get(probe, "grpc") === undefined) {
         problems.push(`${probeName} must be a native grpc probe (grpc.health.v1), is ${Object.keys(asRecord(probe) ?? {}).join(", ")}`);
-      } else if (probePort(probe, c) !== grpcPort) {
-        problems.push(`${probeName}.grpc.port ${String(get(probe, "grpc", "port"))} is not the grpc port ${String(grpcPort)}`);
+      } else if (probePort(probe, c) !== probeTarget) {
+        problems.push(`${probeName}.grpc.port ${String(get(probe, "grpc", "port"))} is not ${targetName} ${String(probeTarget)}`);
       }
     }
     const liveness = c.livenessProbe;
@@ -264,8 +284,8 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
     } else if (get(liveness, "grpc", "service") !== "liveness") {
       // "" and the service names turn NOT_SERVING while PostgreSQL is down; "liveness" follows the process only.
       problems.push(`livenessProbe.grpc.service must be "liveness" (is ${JSON.stringify(get(liveness, "grpc", "service") ?? "")}): the other health names follow PostgreSQL, so an outage would restart every pod`);
-    } else if (probePort(liveness, c) !== grpcPort) {
-      problems.push(`livenessProbe checks port ${String(probePort(liveness, c))}, not the grpc port ${String(grpcPort)}`);
+    } else if (probePort(liveness, c) !== probeTarget) {
+      problems.push(`livenessProbe checks port ${String(probePort(liveness, c))}, not ${targetName} ${String(probeTarget)}`);
     }
     return problems;
   });
@@ -350,14 +370,90 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
     return problems;
   });
 
+  perPod("API keys from a Secret (secretKeyRef): the service key on every pod, the bootstrap admin key on metadata only", (w) => {
+    const problems: string[] = [];
+    const c = asRecord(asArray(get(w.pod, "spec", "containers"))[0]) ?? {};
+    const fromSecret = (name: string, key: string | undefined): void => {
+      const entries = envOf(c).filter((e) => e.name === name);
+      if (entries.length === 0) return void problems.push(`${name} is not set`);
+      for (const e of entries) {
+        const ref = get(e, "valueFrom", "secretKeyRef");
+        if (e.value !== undefined || ref === undefined) problems.push(`${name} must come from valueFrom.secretKeyRef, never a literal`);
+        else if (expect.authSecret?.name !== undefined && (get(ref, "name") !== expect.authSecret.name || get(ref, "key") !== key)) {
+          problems.push(`${name} refers to Secret ${String(get(ref, "name"))} key ${String(get(ref, "key"))}, values say ${expect.authSecret.name} key ${String(key)}`);
+        }
+      }
+    };
+    fromSecret("GRANARY_SERVICE_KEY", expect.authSecret?.serviceKey);
+    if (w.component === "metadata") fromSecret("GRANARY_BOOTSTRAP_ADMIN_KEY", expect.authSecret?.bootstrapAdminKey);
+    else if (envOf(c).some((e) => e.name === "GRANARY_BOOTSTRAP_ADMIN_KEY")) problems.push("GRANARY_BOOTSTRAP_ADMIN_KEY belongs to metadata only");
+    for (const container of containersOf(w.pod)) {
+      for (const e of envOf(container)) {
+        if (typeof e.value === "string" && API_KEY_TOKEN.test(e.value)) problems.push(`env ${String(e.name)} holds an API key`);
+      }
+    }
+    return problems;
+  });
+
+  perPod("TLS files mounted read-only from the TLS Secret when tls.enabled", (w) => {
+    if (expect.tlsSecret === undefined) return [];
+    const problems: string[] = [];
+    const c = asRecord(asArray(get(w.pod, "spec", "containers"))[0]) ?? {};
+    const volumes = new Map<string, Record<string, unknown>>();
+    for (const v of asArray(get(w.pod, "spec", "volumes"))) volumes.set(String(get(v, "name")), asRecord(v) ?? {});
+    for (const name of ["GRANARY_TLS_CERT", "GRANARY_TLS_KEY"]) {
+      const path = envValue(c, name, configMaps);
+      if (!path) {
+        problems.push(`tls.enabled but ${name} is not set`);
+        continue;
+      }
+      const mount = asArray(c.volumeMounts).map(asRecord).find((m) => typeof m?.mountPath === "string" && path.startsWith(`${(m.mountPath as string).replace(/\/$/, "")}/`));
+      if (!mount) problems.push(`${name}=${path} is on no volume`);
+      else {
+        if (mount.readOnly !== true) problems.push(`volume ${String(mount.name)} with ${name} must be mounted readOnly`);
+        const secret = get(volumes.get(String(mount.name)), "secret", "secretName");
+        if (secret !== expect.tlsSecret) problems.push(`${name} is on volume ${String(mount.name)}, not on Secret ${expect.tlsSecret} (is ${String(secret ?? "no Secret")})`);
+      }
+    }
+    return problems;
+  });
+
+  // NetworkPolicies: every pod isolated for ingress and egress.
+  if (expect.networkPolicies) {
+    const policies = byKind("NetworkPolicy");
+    checks.push(
+      check(
+        section,
+        "NetworkPolicies isolate every pod (ingress and egress), allowing gRPC from the release's pods",
+        workloads.flatMap((w) => {
+          const selecting = policies.filter((p) => {
+            const match = asRecord(get(p, "spec", "podSelector", "matchLabels")) ?? {};
+            return Object.keys(match).length > 0 && Object.entries(match).every(([k, v]) => w.podLabels[k] === v);
+          });
+          const types = new Set(selecting.flatMap((p) => asArray(get(p, "spec", "policyTypes")).map(String)));
+          const problems: string[] = [];
+          if (!types.has("Ingress")) problems.push(`${describe(w.object)}: no NetworkPolicy restricts its ingress`);
+          if (!types.has("Egress")) problems.push(`${describe(w.object)}: no NetworkPolicy restricts its egress`);
+          const fromPeers = selecting.flatMap((p) => asArray(get(p, "spec", "ingress")).flatMap((r) => asArray(get(r, "from"))));
+          if (fromPeers.some((peer) => asRecord(peer) !== undefined && Object.keys(asRecord(peer)!).length === 0)) {
+            problems.push(`${describe(w.object)}: an ingress peer {} admits every pod`);
+          }
+          return problems;
+        }),
+      ),
+    );
+  }
+
   // ConfigMaps carry no secrets.
   checks.push(
     check(
       section,
-      "ConfigMaps hold no DATABASE_URL or credentials",
+      "ConfigMaps hold no DATABASE_URL, API keys or credentials",
       byKind("ConfigMap").flatMap((cm) =>
         Object.entries(asRecord(cm.data) ?? {}).flatMap(([k, v]) =>
-          k === "DATABASE_URL" || /PASSWORD|SECRET|TOKEN/i.test(k) || (typeof v === "string" && isPostgresUrlWithPassword(v))
+          k === "DATABASE_URL" ||
+          /PASSWORD|SECRET|TOKEN|^GRANARY_(SERVICE|BOOTSTRAP_ADMIN|API|ADMIN)_KEY$/i.test(k) ||
+          (typeof v === "string" && (isPostgresUrlWithPassword(v) || API_KEY_TOKEN.test(v)))
             ? [`${describe(cm)}: key ${k} belongs in a Secret`]
             : [],
         ),
@@ -515,5 +611,12 @@ export function expectationsFromValues(values: unknown): ChartExpectations {
     },
     storageClass,
     podDisruptionBudgets: v("podDisruptionBudget", "enabled") !== false,
+    networkPolicies: v("networkPolicy", "enabled") === true,
+    tlsSecret: v("tls", "enabled") === true ? String(v("tls", "secretName")) : undefined,
+    authSecret: {
+      name: typeof v("auth", "existingSecret") === "string" && v("auth", "existingSecret") !== "" ? (v("auth", "existingSecret") as string) : undefined,
+      serviceKey: String(v("auth", "serviceKeyKey") ?? "service-key"),
+      bootstrapAdminKey: String(v("auth", "bootstrapAdminKeyKey") ?? "bootstrap-admin-key"),
+    },
   };
 }

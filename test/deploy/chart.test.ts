@@ -73,7 +73,7 @@ describe("the repository's chart", () => {
     // The matrix really ran: four values files, each linted, rendered and checked.
     expect(checks.filter((c) => c.name.startsWith("helm lint --strict -f "))).toHaveLength(4);
     expect(checks.filter((c) => /every object valid against the Kubernetes schemas/.test(c.name))).toHaveLength(4);
-    expect(checks.filter((c) => c.name.startsWith("refuses "))).toHaveLength(4);
+    expect(checks.filter((c) => c.name.startsWith("refuses "))).toHaveLength(6);
   });
 
   it("renders the four workloads as expected by default", () => {
@@ -264,5 +264,97 @@ describe("a broken copy of the chart", () => {
     const problems = failing(checks);
     expect(problems).toHaveLength(4);
     expect(problems.every((p) => /livenessProbe.grpc.service must be "liveness"/.test(p))).toBe(true);
+  });
+});
+
+describe("the trust boundary in the chart", () => {
+  const env = (o: K8sObject) => podSpec(o).containers[0].env as { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+
+  it("renders NetworkPolicies by default: granary pods isolated, gRPC only from each other and labelled clients", () => {
+    const policies = rendered.filter((o) => o.kind === "NetworkPolicy");
+    expect(policies.map((p) => (p.metadata as { name: string }).name).sort()).toEqual(["granary", "granary-postgres"]);
+    const main = policies.find((p) => (p.metadata as { name: string }).name === "granary")!.spec as any;
+    expect(main.policyTypes).toEqual(["Ingress", "Egress"]);
+    expect(main.ingress).toHaveLength(1);
+    expect(main.ingress[0].ports.map((p: { port: number }) => p.port)).toEqual([50051, 50052, 50053, 50054]);
+    expect(main.ingress[0].from).toEqual([
+      { podSelector: { matchLabels: { "app.kubernetes.io/name": "granary", "app.kubernetes.io/instance": "granary" } } },
+      { podSelector: { matchLabels: { "granary.io/client": "true" } } },
+    ]);
+    expect(failing(checkChartObjects(rendered, expectations).filter((c) => /NetworkPolicies/.test(c.name)))).toEqual([]);
+  });
+
+  it("keeps API keys out of values.yaml and the ConfigMap: the service key and bootstrap admin key come from the chart's Secret", () => {
+    const valuesText = readFileSync(join(chart, "values.yaml"), "utf8");
+    expect(valuesText).not.toMatch(/grn_[a-z0-9]+_[A-Za-z0-9_-]{16,}/);
+    expect(valuesText).not.toMatch(/^\s*(serviceKey|bootstrapAdminKey|apiKey)\s*:/m);
+    const secret = rendered.find((o) => o.kind === "Secret" && (o.metadata as { name: string }).name === "granary-auth")!;
+    const data = secret.data as Record<string, string>;
+    expect(Buffer.from(data["service-key"]!, "base64").toString()).toMatch(/^[A-Za-z0-9]{48}$/);
+    expect(Buffer.from(data["bootstrap-admin-key"]!, "base64").toString()).toMatch(/^grn_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    for (const component of ["metadata", "online", "offline", "registry"]) {
+      const kind = component === "metadata" || component === "registry" ? "Deployment" : "StatefulSet";
+      const vars = env(find(rendered, kind, component));
+      expect(vars.find((e) => e.name === "GRANARY_SERVICE_KEY")?.valueFrom?.secretKeyRef).toEqual({ name: "granary-auth", key: "service-key" });
+      expect(vars.some((e) => e.name === "GRANARY_BOOTSTRAP_ADMIN_KEY")).toBe(component === "metadata");
+    }
+    expect(env(find(rendered, "Deployment", "metadata")).find((e) => e.name === "GRANARY_BOOTSTRAP_ADMIN_KEY")?.valueFrom?.secretKeyRef).toEqual({
+      name: "granary-auth",
+      key: "bootstrap-admin-key",
+    });
+    const configMap = rendered.find((o) => o.kind === "ConfigMap")!.data as Record<string, string>;
+    expect(configMap.GRANARY_REFLECTION).toBe("off");
+    expect(Object.keys(configMap).filter((k) => /KEY$/.test(k))).toEqual([]);
+  });
+
+  it("uses auth.existingSecret when given, and makes no Secret of its own", () => {
+    const run = helmTemplate(helm, chart, { set: ["postgres.existingSecret=db", "auth.existingSecret=my-keys"] });
+    expect(run.stderr).toBe("");
+    const objects = parseManifests(run.stdout);
+    expect(objects.some((o) => o.kind === "Secret")).toBe(false);
+    expect(env(find(objects, "StatefulSet", "online")).find((e) => e.name === "GRANARY_SERVICE_KEY")?.valueFrom?.secretKeyRef).toEqual({ name: "my-keys", key: "service-key" });
+  });
+
+  it("with tls.enabled: mounts the Secret, sets GRANARY_TLS_* and probes the cleartext health port", () => {
+    const run = helmTemplate(helm, chart, { set: ["postgres.existingSecret=db", "tls.enabled=true", "tls.secretName=granary-tls", "tls.clientCertificates=true"] });
+    expect(run.stderr).toBe("");
+    const objects = parseManifests(run.stdout);
+    const configMap = objects.find((o) => o.kind === "ConfigMap")!.data as Record<string, string>;
+    expect(configMap).toMatchObject({
+      GRANARY_TLS_CERT: "/etc/granary/tls/tls.crt",
+      GRANARY_TLS_KEY: "/etc/granary/tls/tls.key",
+      GRANARY_TLS_CA: "/etc/granary/tls/ca.crt",
+      GRANARY_HEALTH_PORT: "8086",
+    });
+    const online = podSpec(find(objects, "StatefulSet", "online"));
+    expect(online.volumes).toContainEqual({ name: "tls", secret: { secretName: "granary-tls", defaultMode: 0o440 } });
+    expect(online.containers[0].volumeMounts).toContainEqual({ name: "tls", mountPath: "/etc/granary/tls", readOnly: true });
+    expect(online.containers[0].readinessProbe.grpc.port).toBe(8086);
+    expect(online.containers[0].livenessProbe.grpc).toEqual({ port: 8086, service: "liveness" });
+    const tlsExpectations = expectationsFromValues(mergeValues(defaults, { postgres: { existingSecret: "db" }, tls: { enabled: true, secretName: "granary-tls" } }));
+    expect(failing(checkChartObjects(objects, tlsExpectations))).toEqual([]);
+
+    // Without client certificates the CA is only trusted (NODE_EXTRA_CA_CERTS), not required.
+    const plain = parseManifests(helmTemplate(helm, chart, { set: ["postgres.existingSecret=db", "tls.enabled=true", "tls.secretName=granary-tls"] }).stdout);
+    const plainConfig = plain.find((o) => o.kind === "ConfigMap")!.data as Record<string, string>;
+    expect(plainConfig.GRANARY_TLS_CA).toBeUndefined();
+    expect(plainConfig.NODE_EXTRA_CA_CERTS).toBe("/etc/granary/tls/ca.crt");
+  });
+
+  it("the rules catch a literal service key, an admin key outside metadata, a TLS port probed by kubelet, and no NetworkPolicy", () => {
+    const tlsRun = parseManifests(helmTemplate(helm, chart, { set: ["postgres.existingSecret=db", "tls.enabled=true", "tls.secretName=granary-tls"] }).stdout);
+    const objects = structuredClone(tlsRun);
+    const online = podSpec(find(objects, "StatefulSet", "online")).containers[0];
+    online.env = online.env.map((e: { name: string }) => (e.name === "GRANARY_SERVICE_KEY" ? { name: e.name, value: "grn_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } : e));
+    online.env.push({ name: "GRANARY_BOOTSTRAP_ADMIN_KEY", valueFrom: { secretKeyRef: { name: "granary-auth", key: "bootstrap-admin-key" } } });
+    podSpec(find(objects, "Deployment", "registry")).containers[0].readinessProbe.grpc.port = 50054;
+    const withoutPolicies = objects.filter((o) => o.kind !== "NetworkPolicy");
+    const checks = checkChartObjects(withoutPolicies, { ...expectations, tlsSecret: "granary-tls" });
+    const problems = failing(checks).join("\n");
+    expect(problems).toMatch(/granary-online: GRANARY_SERVICE_KEY must come from valueFrom.secretKeyRef/);
+    expect(problems).toMatch(/granary-online: env GRANARY_SERVICE_KEY holds an API key/);
+    expect(problems).toMatch(/granary-online: GRANARY_BOOTSTRAP_ADMIN_KEY belongs to metadata only/);
+    expect(problems).toMatch(/granary-registry: readinessProbe.grpc.port 50054 is not GRANARY_HEALTH_PORT 8086/);
+    expect(problems).toMatch(/granary-metadata: no NetworkPolicy restricts its ingress/);
   });
 });

@@ -86,6 +86,16 @@ valueFrom:
     key: {{ .Values.postgres.secretKey }}
 {{- end }}
 
+{{/* The Secret holding the service key and the bootstrap admin key. */}}
+{{- define "granary.authSecretName" -}}
+{{- .Values.auth.existingSecret | default (printf "%s-auth" (include "granary.fullname" .)) }}
+{{- end }}
+
+{{/* Where the TLS Secret is mounted. */}}
+{{- define "granary.tlsDir" -}}
+/etc/granary/tls
+{{- end }}
+
 {{/*
 The pod template every workload shares: security context, probes, config, /tmp, shutdown timing.
 Call with (dict "root" $ "component" "online" "env" (list ...) "volumeMounts" (list ...) "volumes" (list ...)):
@@ -96,6 +106,8 @@ lists of EnvVar, VolumeMount and Volume added to the common ones.
 {{- $values := $root.Values -}}
 {{- $svc := index $values .component -}}
 {{- $port := int $svc.port -}}
+{{- /* Kubelet's gRPC probes cannot speak TLS: with TLS on they use the cleartext health-only port. */ -}}
+{{- $probePort := ternary (int $values.tls.healthPort) $port (and $values.tls.enabled true) -}}
 metadata:
   labels:
     {{- include "granary.componentLabels" . | nindent 4 }}
@@ -129,12 +141,23 @@ spec:
         - name: grpc
           containerPort: {{ $port }}
           protocol: TCP
+        {{- if $values.tls.enabled }}
+        - name: health
+          containerPort: {{ $probePort }}
+          protocol: TCP
+        {{- end }}
       envFrom:
         - configMapRef:
             name: {{ include "granary.fullname" $root }}
       env:
         - name: OTEL_SERVICE_NAME
           value: granary-{{ .component }}
+        # The key the services call each other with; never a literal (auth.existingSecret or the chart's Secret).
+        - name: GRANARY_SERVICE_KEY
+          valueFrom:
+            secretKeyRef:
+              name: {{ include "granary.authSecretName" $root }}
+              key: {{ $values.auth.serviceKeyKey }}
         {{- with .env }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -143,13 +166,13 @@ spec:
         {{- end }}
       startupProbe:
         grpc:
-          port: {{ $port }}
+          port: {{ $probePort }}
         periodSeconds: {{ $values.probes.startup.periodSeconds }}
         timeoutSeconds: {{ $values.probes.startup.timeoutSeconds }}
         failureThreshold: {{ $values.probes.startup.failureThreshold }}
       readinessProbe:
         grpc:
-          port: {{ $port }}
+          port: {{ $probePort }}
         periodSeconds: {{ $values.probes.readiness.periodSeconds }}
         timeoutSeconds: {{ $values.probes.readiness.timeoutSeconds }}
         failureThreshold: {{ $values.probes.readiness.failureThreshold }}
@@ -158,7 +181,7 @@ spec:
         # grpc.health.v1 under the name "liveness": SERVING while the process answers, whatever
         # PostgreSQL does, so a database outage takes pods out of rotation but never restarts them.
         grpc:
-          port: {{ $port }}
+          port: {{ $probePort }}
           service: liveness
         periodSeconds: {{ $values.probes.liveness.periodSeconds }}
         timeoutSeconds: {{ $values.probes.liveness.timeoutSeconds }}
@@ -170,6 +193,11 @@ spec:
       volumeMounts:
         - name: tmp
           mountPath: /tmp
+        {{- if $values.tls.enabled }}
+        - name: tls
+          mountPath: {{ include "granary.tlsDir" $root }}
+          readOnly: true
+        {{- end }}
         {{- with .volumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -181,6 +209,13 @@ spec:
       {{- else }}
       emptyDir: {}
       {{- end }}
+    {{- if $values.tls.enabled }}
+    - name: tls
+      secret:
+        secretName: {{ required "tls.secretName is required when tls.enabled: a Secret with tls.crt and tls.key (docs/deploy.md)" $values.tls.secretName }}
+        # 0440: readable by the pod's group (fsGroup), not by others.
+        defaultMode: 288
+    {{- end }}
     {{- with .volumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
