@@ -10,10 +10,11 @@ import { ScalarType, type ColumnData } from "@granary/proto/types";
 import { loadRegistryConfig, startRegistryService } from "@granary/registry";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
+import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
 
 // Upgrade and rollback are moving an alias: the online service serves the feature-view version the
 // aliased model version was trained on.
+const keys = testKeys();
 const dir = scratchDir("model-vectors");
 let db: TestDatabase;
 const running: RunningService[] = [];
@@ -27,7 +28,7 @@ const f64 = (values: number[]): ColumnData => ({ values: { case: "doubles", valu
 beforeAll(async () => {
   db = await createTestDatabase("model_vectors");
   const logger = createLogger({ level: "warn", service: "test" });
-  const env = { GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url };
+  const env = { ...keys.env, GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url };
   const metadata = await startMetadataService(loadMetadataConfig({ ...env, GRANARY_METADATA_PORT: "0" }), logger);
   running.push(metadata);
   const registry = await startRegistryService(loadRegistryConfig({ ...env, GRANARY_REGISTRY_PORT: "0", GRANARY_METADATA_ADDRESS: metadata.address }), logger);
@@ -37,9 +38,9 @@ beforeAll(async () => {
     logger,
   );
   running.push(online);
-  md = createServiceClient(MetadataService, metadata.address);
-  reg = createServiceClient(RegistryService, registry.address);
-  on = createServiceClient(OnlineService, online.address);
+  md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
+  reg = createServiceClient(RegistryService, registry.address, { apiKey: keys.adminKey });
+  on = createServiceClient(OnlineService, online.address, { apiKey: keys.adminKey });
   await waitForServing(online.address, 10_000);
 
   await md.createProject({ name: P });

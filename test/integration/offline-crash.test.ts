@@ -14,10 +14,11 @@ import { OnlineService } from "@granary/proto/online";
 import { ScalarType, ValueStatus } from "@granary/proto/types";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, startServiceProcess, waitFor, waitForServing, type ServiceProcess, type TestDatabase } from "@granary/testing";
+import { createTestDatabase, scratchDir, startServiceProcess, testKeys, waitFor, waitForServing, type ServiceProcess, type TestDatabase } from "@granary/testing";
 
 // The offline service is killed (SIGKILL, by its own test hook) between the steps of an insert,
 // then started again: the offline and online stores must agree once it is back.
+const keys = testKeys();
 const P = "crash";
 const dir = scratchDir("offline-crash");
 let db: TestDatabase;
@@ -31,6 +32,7 @@ const ref = { name: "balances", version: 1 };
 async function startOffline(crashAt?: string): Promise<{ proc: ServiceProcess; client: Client<typeof OfflineService>; address: string }> {
   const port = await findFreePort();
   const proc = startServiceProcess("services/offline/src/main.ts", {
+    ...keys.env,
     GRANARY_OFFLINE_PORT: String(port),
     GRANARY_DATA_DIR: dir.path,
     GRANARY_METADATA_ADDRESS: metadataAddress,
@@ -44,7 +46,7 @@ async function startOffline(crashAt?: string): Promise<{ proc: ServiceProcess; c
   await waitForServing(address, 60_000).catch((err: unknown) => {
     throw new Error(`offline did not start: ${String(err)}\n${proc.output()}`);
   });
-  return { proc, client: createServiceClient(OfflineService, address), address };
+  return { proc, client: createServiceClient(OfflineService, address, { apiKey: keys.adminKey }), address };
 }
 
 function insertBalances(client: Client<typeof OfflineService>, ids: bigint[], amount: number) {
@@ -75,14 +77,14 @@ async function offlineAmounts(client: Client<typeof OfflineService>): Promise<Re
 beforeAll(async () => {
   db = await createTestDatabase("offline_crash");
   const logger = createLogger({ level: "warn", service: "test" });
-  const metadata = await startMetadataService(loadMetadataConfig({ GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dir.path, "md"), DATABASE_URL: db.url }), logger);
+  const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dir.path, "md"), DATABASE_URL: db.url }), logger);
   inProcess.push(metadata);
-  const online = await startOnlineService(loadOnlineConfig({ GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: join(dir.path, "on"), GRANARY_METADATA_ADDRESS: metadata.address }), logger);
+  const online = await startOnlineService(loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: join(dir.path, "on"), GRANARY_METADATA_ADDRESS: metadata.address }), logger);
   inProcess.push(online);
   metadataAddress = metadata.address;
   onlineAddress = online.address;
-  md = createServiceClient(MetadataService, metadata.address);
-  on = createServiceClient(OnlineService, online.address);
+  md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
+  on = createServiceClient(OnlineService, online.address, { apiKey: keys.adminKey });
   await md.createProject({ name: P });
   await md.createFeatureGroup({
     featureGroup: {

@@ -11,9 +11,10 @@ import { OfflineService, type TrainingDataQuery } from "@granary/proto/offline";
 import { ScalarType } from "@granary/proto/types";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
+import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
 import { fitTransformation } from "@granary/transformations";
 
+const keys = testKeys();
 const P = "fraud";
 const dir = scratchDir("offline-training");
 let db: TestDatabase;
@@ -53,20 +54,21 @@ const plain = (t: arrow.Table) => t.toArray().map((r) => JSON.parse(JSON.stringi
 beforeAll(async () => {
   db = await createTestDatabase("offline_training");
   const logger = createLogger({ level: "warn", service: "test" });
-  const metadata = await startMetadataService(loadMetadataConfig({ GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), logger);
+  const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), logger);
   services.push(metadata);
-  const online = await startOnlineService(loadOnlineConfig({ GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address }), logger);
+  const online = await startOnlineService(loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address }), logger);
   services.push(online);
   const offline = await startOfflineService(
     loadOfflineConfig({
+      ...keys.env,
       GRANARY_OFFLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_ADDRESS: online.address,
       GRANARY_OFFLINE_DUCKDB_MEMORY: "256MB", GRANARY_OFFLINE_MAX_QUERIES: "2", GRANARY_OFFLINE_MESSAGE_BYTES: "65536",
     }),
     logger,
   );
   services.push(offline);
-  md = createServiceClient(MetadataService, metadata.address);
-  off = createServiceClient(OfflineService, offline.address);
+  md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
+  off = createServiceClient(OfflineService, offline.address, { apiKey: keys.adminKey });
   await md.createProject({ name: P });
   const group = (name: string, columns: [string, ScalarType][], pk: string[], extra: object = {}) =>
     md.createFeatureGroup({ featureGroup: { project: P, name, version: 1, columns: columns.map(([n, s]) => ({ name: n, type: T(s) })), primaryKey: pk, eventTime: "event_time", ...extra } });

@@ -13,8 +13,9 @@ import { OnlineService } from "@granary/proto/online";
 import { ScalarType, ValueStatus } from "@granary/proto/types";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
+import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
 
+const keys = testKeys();
 const P = "shop";
 const dir = scratchDir("offline-write");
 let db: TestDatabase;
@@ -65,18 +66,18 @@ async function failure(call: Promise<unknown>): Promise<ConnectError> {
 beforeAll(async () => {
   db = await createTestDatabase("offline_write");
   const logger = createLogger({ level: "warn", service: "test" });
-  const metadata = await startMetadataService(loadMetadataConfig({ GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), logger);
+  const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), logger);
   services.push(metadata);
-  const online = await startOnlineService(loadOnlineConfig({ GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address }), logger);
+  const online = await startOnlineService(loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address }), logger);
   services.push(online);
   const offline = await startOfflineService(
-    loadOfflineConfig({ GRANARY_OFFLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_ADDRESS: online.address, GRANARY_OFFLINE_DUCKDB_MEMORY: "256MB" }),
+    loadOfflineConfig({ ...keys.env, GRANARY_OFFLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_ADDRESS: online.address, GRANARY_OFFLINE_DUCKDB_MEMORY: "256MB" }),
     logger,
   );
   services.push(offline);
-  md = createServiceClient(MetadataService, metadata.address);
-  off = createServiceClient(OfflineService, offline.address);
-  on = createServiceClient(OnlineService, online.address);
+  md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
+  off = createServiceClient(OfflineService, offline.address, { apiKey: keys.adminKey });
+  on = createServiceClient(OnlineService, online.address, { apiKey: keys.adminKey });
   await md.createProject({ name: P });
   await md.createFeatureGroup({
     featureGroup: {

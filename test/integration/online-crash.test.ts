@@ -9,10 +9,11 @@ import { Durability, OnlineService } from "@granary/proto/online";
 import { ScalarType, ValueStatus, type ColumnData } from "@granary/proto/types";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, startServiceProcess, waitForServing, type TestDatabase } from "@granary/testing";
+import { createTestDatabase, scratchDir, startServiceProcess, testKeys, waitForServing, type TestDatabase } from "@granary/testing";
 
 // The online service as its own process, killed with SIGKILL in the middle of a write loop and
 // restarted, five times: every write acknowledged as FLUSHED must be there afterwards.
+const keys = testKeys();
 const dir = scratchDir("online-crash");
 let db: TestDatabase;
 let metadata: RunningService;
@@ -22,8 +23,8 @@ const i64 = (values: bigint[]): ColumnData => ({ values: { case: "int64s", value
 
 beforeAll(async () => {
   db = await createTestDatabase("online_crash");
-  metadata = await startMetadataService(loadMetadataConfig({ GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), createLogger({ level: "warn", service: "test" }));
-  md = createServiceClient(MetadataService, metadata.address);
+  metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), createLogger({ level: "warn", service: "test" }));
+  md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
   await md.createProject({ name: "crash" });
   await md.createFeatureGroup({
     featureGroup: { project: "crash", name: "events", version: 1, columns: [{ name: "id", type: { scalar: ScalarType.INT64 } }, { name: "value", type: { scalar: ScalarType.INT64 } }], primaryKey: ["id"], onlineEnabled: true },
@@ -39,6 +40,7 @@ afterAll(async () => {
 
 async function startOnline(port: number) {
   const proc = startServiceProcess("services/online/src/main.ts", {
+    ...keys.env,
     GRANARY_ONLINE_PORT: String(port),
     GRANARY_DATA_DIR: join(dir.path, "online-data"),
     GRANARY_METADATA_ADDRESS: metadata.address,
@@ -57,7 +59,7 @@ describe("online durability", () => {
     let next = 0n;
     for (let round = 0; round < 5; round++) {
       const proc = await startOnline(port);
-      const client = createServiceClient(OnlineService, `127.0.0.1:${port}`);
+      const client = createServiceClient(OnlineService, `127.0.0.1:${port}`, { apiKey: keys.adminKey });
       let killed = false;
       const killer = setTimeout(() => {
         killed = true;
@@ -79,7 +81,7 @@ describe("online durability", () => {
 
     const proc = await startOnline(port);
     try {
-      const client = createServiceClient(OnlineService, `127.0.0.1:${port}`);
+      const client = createServiceClient(OnlineService, `127.0.0.1:${port}`, { apiKey: keys.adminKey });
       for (let start = 0; start < acknowledged.length; start += 1000) {
         const ids = acknowledged.slice(start, start + 1000);
         const { vectors } = await client.getFeatureVectors({ project: "crash", featureView: { name: "events", version: 1 }, entities: { rowCount: ids.length, servingKeys: [{ name: "id", data: i64(ids) }] } });

@@ -11,9 +11,10 @@ import { ColumnStatisticsSchema } from "@granary/proto/metadata";
 import { ScalarType, ValueStatus, type ColumnData } from "@granary/proto/types";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
+import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
 import { fitTransformation } from "@granary/transformations";
 
+const keys = testKeys();
 const P = "fraud";
 const dir = scratchDir("online");
 let db: TestDatabase;
@@ -43,13 +44,13 @@ async function failure(call: Promise<unknown>): Promise<ConnectError> {
 beforeAll(async () => {
   db = await createTestDatabase("online");
   const logger = createLogger({ level: "warn", service: "test" });
-  metadata = await startMetadataService(loadMetadataConfig({ GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), logger);
+  metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), logger);
   online = await startOnlineService(
-    loadOnlineConfig({ GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_MAX_ROWS: "1000" }),
+    loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_MAX_ROWS: "1000" }),
     logger,
   );
-  md = createServiceClient(MetadataService, metadata.address);
-  on = createServiceClient(OnlineService, online.address);
+  md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
+  on = createServiceClient(OnlineService, online.address, { apiKey: keys.adminKey });
   await waitForServing(online.address, 10_000);
 
   await md.createProject({ name: P });
@@ -93,7 +94,10 @@ beforeAll(async () => {
       transformations: [{ column: "sum_10m", function: TransformationFunction.MIN_MAX_SCALER }],
     },
   });
-  await md.createTrainingDataset({
+  // A training dataset record (with the statistics the transformation uses) is written only by the
+  // offline service: forged here with the service key, which admins do not hold.
+  const asService = createServiceClient(MetadataService, metadata.address, { apiKey: keys.serviceKey });
+  await asService.createTrainingDataset({
     trainingDataset: {
       project: P,
       featureView: { name: "fraud", version: 1 },

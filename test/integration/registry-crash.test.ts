@@ -10,9 +10,10 @@ import { findFreePort } from "@granary/postgres";
 import { ModelVersionStatus, RegistryService } from "@granary/proto/registry";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, startServiceProcess, waitFor, waitForServing, type ServiceProcess, type TestDatabase } from "@granary/testing";
+import { createTestDatabase, startServiceProcess, testKeys, waitFor, waitForServing, type ServiceProcess, type TestDatabase } from "@granary/testing";
 
 // The registry as its own process, killed with SIGKILL in the middle of an upload.
+const keys = testKeys();
 const P = "fraud";
 const MiB = 1024 * 1024;
 const dataDir = mkdtempSync(join(tmpdir(), "granary-registry-crash-"));
@@ -39,12 +40,13 @@ beforeAll(async () => {
   db = await createTestDatabase("reg_crash");
   const logger = createLogger({ level: "silent", service: "registry-crash-test" });
   metadata = await startMetadataService(
-    loadMetadataConfig({ GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dataDir, "metadata"), DATABASE_URL: db.url, GRANARY_SHUTDOWN_GRACE_MS: "1000" }),
+    loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dataDir, "metadata"), DATABASE_URL: db.url, GRANARY_SHUTDOWN_GRACE_MS: "1000" }),
     logger,
   );
   const port = await findFreePort();
   address = `127.0.0.1:${port}`;
   env = {
+    ...keys.env,
     GRANARY_REGISTRY_PORT: String(port),
     GRANARY_DATA_DIR: join(dataDir, "registry"),
     DATABASE_URL: db.url,
@@ -52,7 +54,7 @@ beforeAll(async () => {
     GRANARY_LOG_LEVEL: "warn",
   };
   await startRegistry();
-  reg = createServiceClient(RegistryService, address);
+  reg = createServiceClient(RegistryService, address, { apiKey: keys.adminKey });
 }, 90_000);
 
 afterAll(async () => {

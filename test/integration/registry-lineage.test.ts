@@ -11,10 +11,11 @@ import { ScalarType } from "@granary/proto/types";
 import { loadRegistryConfig, startRegistryService } from "@granary/registry";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, type TestDatabase } from "@granary/testing";
+import { createTestDatabase, testKeys, type TestDatabase } from "@granary/testing";
 
 // The registry checks what a version was trained on against a real metadata service, and records
 // the lineage there.
+const keys = testKeys();
 const P = "fraud";
 const dataDir = mkdtempSync(join(tmpdir(), "granary-registry-lineage-"));
 const logger = createLogger({ level: process.env.GRANARY_TEST_LOG_LEVEL ?? "silent", service: "registry-lineage-test" });
@@ -33,11 +34,12 @@ async function failure(call: Promise<unknown>): Promise<ConnectError> {
 beforeAll(async () => {
   db = await createTestDatabase("reg_lineage");
   metadata = await startMetadataService(
-    loadMetadataConfig({ GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dataDir, "metadata"), DATABASE_URL: db.url, GRANARY_SHUTDOWN_GRACE_MS: "1000" }),
+    loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dataDir, "metadata"), DATABASE_URL: db.url, GRANARY_SHUTDOWN_GRACE_MS: "1000" }),
     logger,
   );
   registry = await startRegistryService(
     loadRegistryConfig({
+      ...keys.env,
       GRANARY_REGISTRY_PORT: "0",
       GRANARY_DATA_DIR: join(dataDir, "registry"),
       DATABASE_URL: db.url,
@@ -46,8 +48,8 @@ beforeAll(async () => {
     }),
     logger,
   );
-  md = createServiceClient(MetadataService, metadata.address);
-  reg = createServiceClient(RegistryService, registry.address);
+  md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
+  reg = createServiceClient(RegistryService, registry.address, { apiKey: keys.adminKey });
   await md.createProject({ name: P });
   await md.createFeatureGroup({
     featureGroup: {
@@ -73,7 +75,9 @@ beforeAll(async () => {
       labels: ["is_fraud"],
     },
   });
-  await md.createTrainingDataset({ trainingDataset: { project: P, featureView: { name: "fraud_view", version: 1 } } });
+  // Only the offline service records training datasets: forged here with the service key.
+  const asService = createServiceClient(MetadataService, metadata.address, { apiKey: keys.serviceKey });
+  await asService.createTrainingDataset({ trainingDataset: { project: P, featureView: { name: "fraud_view", version: 1 } } });
 }, 60_000);
 
 afterAll(async () => {

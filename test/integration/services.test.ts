@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { findFreePort } from "@granary/postgres";
-import { checkHealth, createTestDatabase, startServiceProcess, waitFor, waitForServing, type ServiceProcess, type TestDatabase } from "@granary/testing";
+import { checkHealth, createTestDatabase, startServiceProcess, testKeys, waitFor, waitForServing, type ServiceProcess, type TestDatabase } from "@granary/testing";
 
 // The four services as separate processes, as production runs them, each on its own port.
 const SERVICES = [
@@ -16,6 +16,7 @@ const SERVICES = [
   { name: "registry", service: "granary.registry.v1.RegistryService", method: "SetAlias" },
 ] as const;
 
+const keys = testKeys();
 const dataDir = mkdtempSync(join(tmpdir(), "granary-services-"));
 let database: TestDatabase;
 const running: { name: string; service: string; method: string; address: string; proc: ServiceProcess }[] = [];
@@ -29,6 +30,8 @@ function envFor(name: string, port: number, extra: Record<string, string> = {}):
     DATABASE_URL: database.url,
     GRANARY_METADATA_ADDRESS: metadataAddress,
     GRANARY_LOG_LEVEL: "warn",
+    // Each service has its own data directory: they share the service key through the environment.
+    ...keys.env,
     ...extra,
   };
 }
@@ -80,6 +83,14 @@ describe("the four services as separate processes", () => {
       const res = await rawUnary(r.address, `/${r.service}/NoSuchMethod`);
       expect(res).toBeInstanceOf(Error);
       expect((res as grpc.ServiceError).code).toBe(grpc.status.UNIMPLEMENTED);
+    }
+  });
+
+  it("each refuses a call without an API key: UNAUTHENTICATED", async () => {
+    for (const r of running) {
+      const res = await rawUnary(r.address, `/${r.service}/${r.method}`);
+      expect(res).toBeInstanceOf(Error);
+      expect((res as grpc.ServiceError).code).toBe(grpc.status.UNAUTHENTICATED);
     }
   });
 
