@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { connect, type Granary, type Project } from "@granary/client";
 import { startTestSuite } from "@granary/suite";
+import { waitFor } from "@granary/testing";
 
 // The `granary` command as users run it: a child process against the whole suite (four services,
 // PostgreSQL, LMDB, Parquet) on free ports. The suite runs in this process, so the CLI is started
@@ -19,6 +20,8 @@ let stopSuite: (() => Promise<void>) | undefined;
 let granary: Granary;
 let project: Project;
 let flags: string[];
+let addressFlags: string[];
+let adminKey: string;
 let dir: string;
 
 interface Run {
@@ -27,10 +30,10 @@ interface Run {
   readonly stderr: string;
 }
 
-function granaryCli(args: readonly string[], options: { flags?: readonly string[] } = {}): Promise<Run> {
+function granaryCli(args: readonly string[], options: { flags?: readonly string[]; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve) => {
     // The addresses and project come from flags; settings of the calling shell must not leak in.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GRANARY_")));
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GRANARY_"))), ...options.env };
     execFile("node", ["--import", "tsx", "libs/cli/src/main.ts", ...(options.flags ?? flags), ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
@@ -42,11 +45,13 @@ const now = new Date();
 const iso = (minutesAgo: number) => new Date(now.getTime() - minutesAgo * 60_000).toISOString();
 
 beforeAll(async () => {
-  const { suite, stop } = await startTestSuite("cli");
+  const { suite, keys, stop } = await startTestSuite("cli");
   stopSuite = stop;
   const a = suite.addresses;
-  flags = ["--metadata", a.metadata, "--online", a.online, "--offline", a.offline, "--registry", a.registry, "--project", PROJECT, "--timeout", "20000"];
-  granary = connect({ addresses: a, timeoutMs: 20_000 });
+  adminKey = keys.adminKey;
+  addressFlags = ["--metadata", a.metadata, "--online", a.online, "--offline", a.offline, "--registry", a.registry, "--project", PROJECT, "--timeout", "20000"];
+  flags = [...addressFlags, "--api-key", adminKey];
+  granary = connect({ addresses: a, timeoutMs: 20_000, apiKey: adminKey });
   await granary.waitUntilServing(30_000);
   dir = mkdtempSync(join(tmpdir(), "granary-cli-test-"));
 }, 120_000);
@@ -255,5 +260,49 @@ describe("granary models", () => {
     expect(JSON.parse(listed.stdout)).toEqual([
       expect.objectContaining({ version: 1, aliases: ["production"], metrics: { auc: 0.91 }, feature_view: { name: "fraud_detection", version: 1 }, framework: "logreg" }),
     ]);
+  }, 60_000);
+});
+
+describe("granary keys and share", () => {
+  it("creates a scoped key (its secret printed once), lists it, and revokes it; the revoked key is refused in one line", async () => {
+    const created = await granaryCli(["keys", "create", "--user", "ana", "--scope", `${PROJECT}:viewer`]);
+    expect(created.code).toBe(0);
+    const secret = created.stdout.trim();
+    expect(secret).toMatch(/^grn_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    expect(created.stderr).toMatch(/^API key [0-9a-f]{16} for ana \(cli:viewer\): the secret above is shown this once/);
+    const id = secret.split("_")[1]!;
+
+    const asAna = await granaryCli(["models", "list"], { flags: [...addressFlags, "--api-key", secret] });
+    expect(asAna).toMatchObject({ code: 0, stderr: "" });
+    const listed = await granaryCli(["--json", "keys", "list", "--user", "ana"]);
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id, user: "ana", admin: false, scopes: [{ project: PROJECT, role: "viewer" }], revoked: null })]);
+
+    expect(await granaryCli(["keys", "revoke", id])).toMatchObject({ code: 0, stdout: `API key ${id} of ana revoked\n` });
+    let refused: Run | undefined;
+    await waitFor(async () => {
+      refused = await granaryCli(["models", "list"], { flags: [...addressFlags, "--api-key", secret] });
+      return refused.code === 1;
+    }, { timeoutMs: 10_000, intervalMs: 200, what: "the revoked key to be refused" });
+    const lines = refused!.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^granary: not authenticated: .*revoked.*; the API key came from --api-key; keys are read from --api-key, GRANARY_API_KEY/);
+  }, 90_000);
+
+  it("without any key, says in one line where keys are looked for", async () => {
+    const empty = join(dir, "no-keys-here");
+    const run = await granaryCli(["models", "list"], { flags: addressFlags, env: { GRANARY_DATA_DIR: empty } });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(new RegExp(`^granary: not authenticated: .*; no API key was found: it is read from --api-key, GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or ${join(empty, "admin.key")}`)),
+    ]);
+  }, 60_000);
+
+  it("shares a feature group with another project, and takes it back", async () => {
+    await granary.project("cli_partner");
+    expect(await granaryCli(["share", PROJECT, "transactions", "--with", "cli_partner"])).toMatchObject({
+      code: 0,
+      stdout: `feature group ${PROJECT}/transactions shared read-only with project cli_partner\n`,
+    });
+    expect(await granaryCli(["unshare", PROJECT, "transactions", "--with", "cli_partner"])).toMatchObject({ code: 0, stderr: "" });
   }, 60_000);
 });

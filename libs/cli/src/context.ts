@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Command } from "commander";
-import { connect, type ConnectOptions, type Granary, type Project, type ServiceName } from "@granary/client";
+import { adminKeyFile, apiKeyHint, connect, locateApiKey, type ConnectOptions, type Granary, type Project, type ServiceName } from "@granary/client";
 import { CliError, UsageError } from "./cli-error.js";
 
 /** The options every command takes (declared on the program). */
@@ -12,6 +12,7 @@ export interface GlobalOptions {
   readonly registry?: string;
   readonly project: string;
   readonly apiKey?: string;
+  readonly caFile?: string;
   readonly timeout?: number;
   readonly json?: boolean;
   readonly progress: boolean;
@@ -40,13 +41,16 @@ export class CommandContext {
   readonly signal: AbortSignal;
   /** Where --project came from: given on the command line wins over a YAML file's project. */
   readonly projectFromCommandLine: boolean;
+  /** Where --api-key came from: "cli", "env" (GRANARY_API_KEY) or undefined (the SDK looks further). */
+  readonly apiKeySource: string | undefined;
   #granary: Granary | undefined;
 
-  constructor(options: GlobalOptions, output: Output, signal: AbortSignal, projectFromCommandLine: boolean) {
+  constructor(options: GlobalOptions, output: Output, signal: AbortSignal, projectFromCommandLine: boolean, apiKeySource?: string) {
     this.options = options;
     this.output = output;
     this.signal = signal;
     this.projectFromCommandLine = projectFromCommandLine;
+    this.apiKeySource = apiKeySource;
   }
 
   /** The context of a command's action, from the options of the program and the command. */
@@ -54,7 +58,7 @@ export class CommandContext {
     const options = command.optsWithGlobals<GlobalOptions>();
     let root: Command = command;
     while (root.parent) root = root.parent;
-    return new CommandContext(options, output, signal, root.getOptionValueSource("project") === "cli");
+    return new CommandContext(options, output, signal, root.getOptionValueSource("project") === "cli", options.apiKey ? root.getOptionValueSource("apiKey") : undefined);
   }
 
   get json(): boolean {
@@ -70,6 +74,16 @@ export class CommandContext {
   /** The connection if one was opened (for explaining a failure), without opening one. */
   get openedGranary(): Granary | undefined {
     return this.#granary;
+  }
+
+  /** For an UNAUTHENTICATED answer: which key was sent, or where keys are looked for. */
+  apiKeyHint(): string {
+    const source = this.apiKeySource === "cli" ? "--api-key" : this.apiKeySource === "env" ? "GRANARY_API_KEY" : undefined;
+    try {
+      return apiKeyHint(source ? { source, adminKeyFile: adminKeyFile() } : locateApiKey(), "--api-key");
+    } catch {
+      return apiKeyHint({ source: undefined, adminKeyFile: adminKeyFile() }, "--api-key");
+    }
   }
 
   /** The project of --project, which must exist (apply is what creates projects). */
@@ -90,7 +104,7 @@ export function connectOptions(options: GlobalOptions): ConnectOptions {
   for (const name of SERVICES) {
     const value = options[name];
     if (value === undefined) continue;
-    if (!/^(?:\[[0-9a-fA-F:.]+\]|[^\s:/]+):\d{1,5}$/.test(value)) throw new UsageError(`--${name} "${value}" is not host:port`);
+    if (!/^(?:https?:\/\/)?(?:\[[0-9a-fA-F:.]+\]|[^\s:/]+):\d{1,5}$/.test(value)) throw new UsageError(`--${name} "${value}" is not host:port (or https://host:port)`);
     addresses[name] = value;
   }
   if (options.address !== undefined && /:\d+$/.test(options.address) && !options.address.startsWith("[")) {
@@ -100,7 +114,9 @@ export function connectOptions(options: GlobalOptions): ConnectOptions {
   return {
     address: options.address,
     addresses,
+    // Unset, the SDK reads GRANARY_API_KEY_FILE or <GRANARY_DATA_DIR or .granary>/admin.key.
     apiKey: options.apiKey || undefined,
+    caFile: options.caFile,
     timeoutMs,
     // Inserts and training data stream for as long as the data takes; --timeout only ever extends that.
     streamTimeoutMs: Math.max(600_000, timeoutMs ?? 0),

@@ -17,7 +17,15 @@ export const EXIT_INTERRUPTED = 130;
  * ("feature group "x" version 1 does not exist in project "p""), so they are shown as they are;
  * transport failures say what to check instead of echoing a socket error.
  */
-export async function explainError(err: unknown, options: { granary?: Granary; timeoutMs?: number; interrupted?: boolean } = {}): Promise<Explained> {
+export interface ExplainOptions {
+  readonly granary?: Granary | undefined;
+  readonly timeoutMs?: number | undefined;
+  readonly interrupted?: boolean;
+  /** Which API key was sent, or where keys are looked for: said on UNAUTHENTICATED. */
+  readonly apiKeyHint?: string | undefined;
+}
+
+export async function explainError(err: unknown, options: ExplainOptions = {}): Promise<Explained> {
   if (err instanceof UsageError) return { message: err.message, exitCode: EXIT_USAGE };
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode };
   if (options.interrupted) return { message: "interrupted", exitCode: EXIT_INTERRUPTED };
@@ -37,15 +45,18 @@ export async function explainError(err: unknown, options: { granary?: Granary; t
   return { message: `${oneLine(message)} (GRANARY_DEBUG=1 shows details)`, exitCode: EXIT_FAILED };
 }
 
-async function explainConnectError(e: ConnectError, options: { granary?: Granary; timeoutMs?: number }): Promise<string> {
+async function explainConnectError(e: ConnectError, options: ExplainOptions): Promise<string> {
   const raw = oneLine(e.rawMessage);
   switch (e.code) {
     case Code.Unavailable:
       return `${await unreachable(options.granary)} (${raw})`;
     case Code.DeadlineExceeded:
       return `the call timed out${options.timeoutMs ? ` after ${options.timeoutMs} ms` : ""}: raise --timeout, or check that the suite is not overloaded (${raw})`;
-    case Code.Unauthenticated:
-      return `the suite did not accept the credentials: give an API key with --api-key or GRANARY_API_KEY (${raw})`;
+    case Code.Unauthenticated: {
+      // The SDK appends its own hint (in its words: "the apiKey option"); the CLI's names --api-key.
+      const server = e.cause instanceof ConnectError && e.cause.code === Code.Unauthenticated ? oneLine(e.cause.rawMessage) : raw;
+      return `not authenticated: ${server}; ${options.apiKeyHint ?? "give an API key with --api-key or GRANARY_API_KEY"}`;
+    }
     case Code.PermissionDenied:
       return `permission denied: ${raw}`;
     case Code.Canceled:

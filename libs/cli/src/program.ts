@@ -26,7 +26,12 @@ export async function runCli(argv: readonly string[], options: { output?: (progr
     // Commander has printed its own message (usage errors) or the help.
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
     if (env["GRANARY_DEBUG"] === "1") errOutput.err(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    const explained = await explainError(err, { granary: ctx?.openedGranary, timeoutMs: ctx?.options.timeout, interrupted: controller.signal.aborted });
+    const explained = await explainError(err, {
+      granary: ctx?.openedGranary,
+      timeoutMs: ctx?.options.timeout,
+      interrupted: controller.signal.aborted,
+      apiKeyHint: ctx?.apiKeyHint(),
+    });
     for (const line of explained.message.split("\n")) errOutput.err(`granary: ${line}`);
     return explained.exitCode;
   } finally {
@@ -56,12 +61,13 @@ export function createProgram(hooks: ProgramHooks): Command {
     .configureOutput({ writeErr: (text) => hooks.errOutput.err(text.replace(/\n$/, "")) })
     .configureHelp({ showGlobalOptions: true })
     .option("--address <host>", "host of the suite, each service on its default port (env: GRANARY_HOST)")
-    .option("--metadata <host:port>", "metadata service address (env: GRANARY_METADATA_ADDRESS)")
+    .option("--metadata <host:port>", "metadata service address, https://host:port for TLS (env: GRANARY_METADATA_ADDRESS)")
     .option("--online <host:port>", "online service address (env: GRANARY_ONLINE_ADDRESS)")
     .option("--offline <host:port>", "offline service address (env: GRANARY_OFFLINE_ADDRESS)")
     .option("--registry <host:port>", "registry service address (env: GRANARY_REGISTRY_ADDRESS)")
     .addOption(new Option("--project <name>", "project to work in").env("GRANARY_PROJECT").default("default"))
-    .addOption(new Option("--api-key <key>", "API key sent as a bearer token").env("GRANARY_API_KEY"))
+    .addOption(new Option("--api-key <key>", "API key sent as a bearer token (default: GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or .granary/admin.key under GRANARY_DATA_DIR)").env("GRANARY_API_KEY"))
+    .option("--ca-file <file>", "CA certificate (PEM) to trust on https:// addresses (env: GRANARY_TLS_CA)")
     .option("--timeout <ms>", "deadline of each call in milliseconds (default 30000)", positiveInt("--timeout"))
     .option("--json", "machine-readable output on stdout")
     .option("--no-progress", "no progress bars (they are drawn only when stderr is a terminal)");
@@ -153,6 +159,43 @@ export function createProgram(hooks: ProgramHooks): Command {
     .argument("<alias>", "alias name")
     .argument("<version>", "version number", positiveInt("version"))
     .action(act(async () => (await import("./commands/models.js")).aliasModelCommand));
+
+  const keys = program.command("keys").description("API keys: create (the secret is shown once), list, revoke");
+  keys
+    .command("create")
+    .description("create an API key for a user and print its secret (shown this once)")
+    .requiredOption("--user <name>", "the user the key acts for")
+    .option("--admin", "a cluster administrator: creates projects and keys, sees every project")
+    .option("--scope <project:role>", "a role in a project: viewer, data_scientist or data_owner (repeatable)", collect, [])
+    .option("--expires <time>", "when the key stops working (ISO-8601; default: never)")
+    .option("--description <text>", "what the key is for")
+    .action(act(async () => (await import("./commands/keys.js")).createKeyCommand));
+  keys
+    .command("list")
+    .description("the API keys you may see (never their secrets)")
+    .option("--user <name>", "only this user's keys")
+    .option("--include-revoked", "revoked keys too")
+    .action(act(async () => (await import("./commands/keys.js")).listKeysCommand));
+  keys
+    .command("revoke")
+    .description("revoke an API key: every service refuses it within a second")
+    .argument("<id>", "the key's id (grn_<id>_…; see granary keys list)")
+    .action(act(async () => (await import("./commands/keys.js")).revokeKeyCommand));
+
+  program
+    .command("share")
+    .description("let another project read a feature group (read-only; its views may join it)")
+    .argument("<project>", "the project that owns the group")
+    .argument("<group>", "feature group name (every version)")
+    .requiredOption("--with <project>", "the project that may read it")
+    .action(act(async () => (await import("./commands/share.js")).shareCommand));
+  program
+    .command("unshare")
+    .description("take back another project's read access to a feature group")
+    .argument("<project>", "the project that owns the group")
+    .argument("<group>", "feature group name")
+    .requiredOption("--with <project>", "the project that may no longer read it")
+    .action(act(async () => (await import("./commands/share.js")).unshareCommand));
 
   program
     .command("status")

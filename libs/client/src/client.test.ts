@@ -14,13 +14,15 @@ let project: Project;
 let transactions: FeatureGroup;
 let cards: FeatureGroup;
 let view: FeatureView;
+let addresses: Record<"metadata" | "online" | "offline" | "registry", string>;
 
 const day = (d: number, h = 0) => new Date(Date.UTC(2025, 0, d, h));
 
 beforeAll(async () => {
-  const { suite, stop } = await startTestSuite("sdk");
+  const { suite, keys, stop } = await startTestSuite("sdk");
   stopSuite = stop;
-  granary = connect({ addresses: suite.addresses, timeoutMs: 20_000 });
+  addresses = suite.addresses;
+  granary = connect({ addresses: suite.addresses, timeoutMs: 20_000, apiKey: keys.adminKey });
   await granary.waitUntilServing(30_000);
   project = await granary.project("sdk");
   transactions = await project.getOrCreateFeatureGroup({
@@ -64,6 +66,19 @@ describe("connection", () => {
     const nowhere = connect({ addresses: { metadata: "127.0.0.1:1", online: "127.0.0.1:1", offline: "127.0.0.1:1", registry: "127.0.0.1:1" }, retry: { attempts: 1 } });
     const report = await nowhere.health(500);
     expect(report.metadata.status).toBe("UNREACHABLE");
+  });
+
+  it("without a key, the UNAUTHENTICATED error says where keys are looked for", async () => {
+    const env = { GRANARY_DATA_DIR: join(tmpdir(), "granary-no-such-data-dir") };
+    const anonymous = connect({ addresses, env });
+    expect(anonymous.apiKeySource).toBeUndefined();
+    const err = await anonymous.project("sdk", { create: false }).then(
+      () => new ConnectError("resolved"),
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect(err.code).toBe(Code.Unauthenticated);
+    expect(err.rawMessage).toContain(`(no API key was found: it is read from the apiKey option, GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or ${join(env.GRANARY_DATA_DIR, "admin.key")}`);
+    expect(connect({ addresses, env: { GRANARY_API_KEY: "grn_x" } }).apiKeySource).toBe("GRANARY_API_KEY");
   });
 });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
-import { canonical, describeChange } from "./diff.js";
+import { create } from "@bufbuild/protobuf";
+import { FeatureGroupSchema } from "@granary/proto/metadata";
+import { canonical, describeChange, diffGroup } from "./diff.js";
 
 describe("describing a change", () => {
   it("points at the differing leaves of nested definitions", () => {
@@ -16,5 +18,13 @@ describe("describing a change", () => {
 
   it("compares maps whatever their key order", () => {
     expect(canonical({ a: 1, b: { d: 2, c: 3 } })).toBe(canonical({ b: { c: 3, d: 2 }, a: 1 }));
+  });
+});
+
+describe("diffing a group", () => {
+  it("ignores what the server assigns: ids, times, etag, and who created the version", () => {
+    const server = create(FeatureGroupSchema, { project: "p", name: "g", version: 1, id: "7", etag: "e", createdBy: "admin", description: "d" });
+    const local = create(FeatureGroupSchema, { project: "p", name: "g", version: 1, description: "d" });
+    expect(diffGroup(server, local)).toEqual({ appended: [], mutable: [], immutable: [] });
   });
 });
