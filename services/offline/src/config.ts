@@ -16,6 +16,13 @@ export interface OfflineConfig {
     /** Queries running at once; more wait their turn, so one large query cannot starve the rest. */
     readonly maxQueries: number;
   };
+  /**
+   * Offline streams (Read, ReadChanges, GetTrainingData, GetBatchData, ReadTrainingDataset,
+   * CreateTrainingDataset) one project may have open at once; more are refused with
+   * RESOURCE_EXHAUSTED. A stream holds a DuckDB connection while it runs, so this only keeps other
+   * projects served while it is below `duckdb.maxQueries` (defaults: 4 of 8).
+   */
+  readonly maxStreamsPerProject: number;
   readonly metadataAddress: string;
   readonly onlineAddress: string;
   /** How long Insert waits for the online push of its commit before answering anyway. */
@@ -44,8 +51,9 @@ export function loadOfflineConfig(env: Env = process.env): Readonly<OfflineConfi
     duckdb: {
       threads: r.int("GRANARY_OFFLINE_DUCKDB_THREADS", 2, { min: 1, max: 256 }),
       memoryLimit,
-      maxQueries: r.int("GRANARY_OFFLINE_MAX_QUERIES", 4, { min: 1, max: 64 }),
+      maxQueries: r.int("GRANARY_OFFLINE_MAX_QUERIES", 8, { min: 1, max: 64 }),
     },
+    maxStreamsPerProject: r.int("GRANARY_OFFLINE_MAX_STREAMS_PER_PROJECT", 4, { min: 1, max: 1024 }),
     metadataAddress: readServiceAddress(r, "metadata"),
     onlineAddress: readServiceAddress(r, "online"),
     onlinePushWaitMs: r.int("GRANARY_OFFLINE_ONLINE_PUSH_WAIT_MS", 15_000, { min: 0, max: 600_000 }),

@@ -7,6 +7,7 @@ import type { InsertHeader, OfflineService } from "@granary/proto/offline";
 import type { FeatureGroupRef } from "@granary/proto/types";
 import { streamQuery } from "./read/arrow-response.js";
 import { changesSql, checkColumns, commitsAsOf, readSql, type AsOf } from "./read/read-group.js";
+import type { ProjectStreams } from "./project-streams.js";
 import { headedStream } from "./request-stream.js";
 import { timestampMicros } from "./sql/sql-text.js";
 import type { CommitEntry, CommitLog } from "./store/commit-log.js";
@@ -19,11 +20,13 @@ export interface OfflineHandlerDeps extends InsertDeps {
   readonly commits: CommitLog;
   readonly messageBytes: number;
   readonly training: TrainingHandlers;
+  /** Shared with the training handlers: one count per project across every stream kind. */
+  readonly streams: ProjectStreams;
 }
 
 /** Handlers of granary.offline.v1.OfflineService: each translates the request and calls one function. */
 export function createOfflineHandlers(deps: OfflineHandlerDeps): Partial<ServiceImpl<typeof OfflineService>> {
-  const { catalogue, commits, engine, layout, messageBytes, logger } = deps;
+  const { catalogue, commits, engine, layout, messageBytes, logger, streams } = deps;
   const filesOf = (project: string, group: FeatureGroup, list: readonly CommitEntry[]) => layout.files.filesOf({ project, name: group.name, version: group.version }, list, logger);
   const groupFor = (project: string, ref: FeatureGroupRef | undefined): FeatureGroup => {
     requireCatalogue(catalogue);
@@ -49,17 +52,27 @@ export function createOfflineHandlers(deps: OfflineHandlerDeps): Partial<Service
       const columns = checkColumns(group, req.columns);
       const asOf: AsOf =
         req.asOf.case === "asOfCommit" ? { kind: "commit", id: req.asOf.value } : req.asOf.case === "asOfTime" ? { kind: "time", micros: timestampMicros(req.asOf.value) } : { kind: "now" };
-      const visible = commitsAsOf(commits.commits(req.project, group.name, group.version), asOf);
-      const sql = readSql(await filesOf(req.project, group, visible), group, visible, columns, req.filter, req.limit);
-      for await (const ipc of streamQuery(engine, sql, messageBytes, ctx.signal)) yield chunk(ipc);
+      const release = streams.acquire(req.project, ctx.signal);
+      try {
+        const visible = commitsAsOf(commits.commits(req.project, group.name, group.version), asOf);
+        const sql = readSql(await filesOf(req.project, group, visible), group, visible, columns, req.filter, req.limit);
+        for await (const ipc of streamQuery(engine, sql, messageBytes, ctx.signal)) yield chunk(ipc);
+      } finally {
+        release();
+      }
     },
 
     async *readChanges(req, ctx) {
       const group = groupFor(req.project, req.featureGroup);
       const columns = checkColumns(group, req.columns);
-      const all = commits.commits(req.project, group.name, group.version);
-      const sql = changesSql(await filesOf(req.project, group, all), group, all, req.window!, columns);
-      for await (const ipc of streamQuery(engine, sql, messageBytes, ctx.signal)) yield chunk(ipc);
+      const release = streams.acquire(req.project, ctx.signal);
+      try {
+        const all = commits.commits(req.project, group.name, group.version);
+        const sql = changesSql(await filesOf(req.project, group, all), group, all, req.window!, columns);
+        for await (const ipc of streamQuery(engine, sql, messageBytes, ctx.signal)) yield chunk(ipc);
+      } finally {
+        release();
+      }
     },
 
     ...deps.training,

@@ -9,6 +9,7 @@ import type { Logger } from "@granary/telemetry";
 import type { OfflineConfig } from "./config.js";
 import { DuckEngine } from "./engine/duckdb-engine.js";
 import { createOfflineHandlers } from "./offline-service.js";
+import { ProjectStreams } from "./project-streams.js";
 import { CommitLayout, recordedDirs } from "./store/commit-layout.js";
 import { CommitLog } from "./store/commit-log.js";
 import { metadataWriter } from "./store/metadata-writer.js";
@@ -60,13 +61,14 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     logger: log,
     onlinePushWaitMs: config.onlinePushWaitMs,
   };
-  const training = createTrainingHandlers({ catalogue, commits, engine, layout, metadata, messageBytes: config.messageBytes, logger: log });
+  const streams = new ProjectStreams(config.maxStreamsPerProject);
+  const training = createTrainingHandlers({ catalogue, commits, engine, layout, metadata, messageBytes: config.messageBytes, logger: log, streams });
   const server = createServer({
     name: "offline",
     config: config.server,
     logger: log,
     access: remote.access,
-    services: [defineService(OfflineService, createOfflineHandlers({ ...writeDeps, catalogue, messageBytes: config.messageBytes, training }))],
+    services: [defineService(OfflineService, createOfflineHandlers({ ...writeDeps, catalogue, messageBytes: config.messageBytes, training, streams }))],
   });
   try {
     await server.start();

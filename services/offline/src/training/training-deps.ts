@@ -1,6 +1,7 @@
 import type { CatalogueCache } from "@granary/catalogue-cache";
 import type { Logger } from "@granary/telemetry";
 import type { DuckEngine } from "../engine/duckdb-engine.js";
+import type { ProjectStreams } from "../project-streams.js";
 import type { CommitLayout } from "../store/commit-layout.js";
 import type { CommitLog } from "../store/commit-log.js";
 import type { MetadataWriter } from "../store/metadata-writer.js";
@@ -14,4 +15,6 @@ export interface TrainingDeps {
   readonly metadata: MetadataWriter;
   readonly messageBytes: number;
   readonly logger: Logger;
+  /** Concurrent streams per project (shared with Read and ReadChanges). */
+  readonly streams: ProjectStreams;
 }

@@ -31,18 +31,33 @@ export function createTrainingHandlers(deps: TrainingDeps): TrainingHandlers {
       const { header: q, chunks } = await headedStream<TrainingDataQuery>(requests, "query", "spineChunk", "GetTrainingData");
       const view = viewFor(q.project, q.featureView);
       const source: TransformSource = q.untransformed ? { kind: "none" } : { kind: "training-split" };
-      for await (const ipc of streamTrainingData(deps, q.project, view, trainingQuery(q, chunks), source, ctx.signal)) yield chunk(ipc);
+      const release = deps.streams.acquire(q.project, ctx.signal);
+      try {
+        for await (const ipc of streamTrainingData(deps, q.project, view, trainingQuery(q, chunks), source, ctx.signal)) yield chunk(ipc);
+      } finally {
+        release();
+      }
     },
 
     async createTrainingDataset(requests, ctx) {
       const { header: q, chunks } = await headedStream<TrainingDataQuery>(requests, "query", "spineChunk", "CreateTrainingDataset");
       const view = viewFor(q.project, q.featureView);
-      return { trainingDataset: await createTrainingDataset(deps, view, q, trainingQuery(q, chunks), ctx.signal) };
+      const release = deps.streams.acquire(q.project, ctx.signal);
+      try {
+        return { trainingDataset: await createTrainingDataset(deps, view, q, trainingQuery(q, chunks), ctx.signal) };
+      } finally {
+        release();
+      }
     },
 
     async *readTrainingDataset(req, ctx) {
       const view = viewFor(req.project, req.featureView);
-      for await (const ipc of readTrainingDataset(deps, req.project, view, req.version, req.split, req.untransformed, ctx.signal)) yield chunk(ipc);
+      const release = deps.streams.acquire(req.project, ctx.signal);
+      try {
+        for await (const ipc of readTrainingDataset(deps, req.project, view, req.version, req.split, req.untransformed, ctx.signal)) yield chunk(ipc);
+      } finally {
+        release();
+      }
     },
 
     async *getBatchData(requests, ctx) {
@@ -61,7 +76,12 @@ export function createTrainingHandlers(deps: TrainingDeps): TrainingHandlers {
       const roles = new Set([ColumnRole.FEATURE, ...(q.includeInferenceHelpers ? [ColumnRole.INFERENCE_HELPER] : [])]);
       const spine: SpineInput = q.selection.case === "latest" ? { kind: "latest" } : spineInput(q.selection.case === "spine" ? q.selection.value : undefined, chunks);
       const query: TrainingQuery = { spine, roles, includeEventTimes: false };
-      for await (const ipc of streamTrainingData(deps, q.project, view, query, source, ctx.signal)) yield chunk(ipc);
+      const release = deps.streams.acquire(q.project, ctx.signal);
+      try {
+        for await (const ipc of streamTrainingData(deps, q.project, view, query, source, ctx.signal)) yield chunk(ipc);
+      } finally {
+        release();
+      }
     },
 
     async computeStatistics(req, ctx) {
