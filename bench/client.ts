@@ -16,6 +16,7 @@ import * as arrow from "apache-arrow";
 import { createServiceClient } from "@granary/clients";
 import { connect, type Row } from "@granary/client";
 import { OnlineService } from "@granary/proto/online";
+import { testKeys } from "@granary/testing";
 
 const QUICK = process.argv.includes("--quick");
 const ROWS = QUICK ? 20_000 : 100_000;
@@ -27,7 +28,9 @@ if (process.argv.includes("--child")) {
   const { createLogger } = await import("@granary/telemetry");
   const dir = mkdtempSync(join(tmpdir(), "granary-bench-client-"));
   chmodSync(dir, 0o755); // embedded PostgreSQL runs as user postgres when we are root
-  const env: Record<string, string> = { GRANARY_DATA_DIR: dir, GRANARY_LOG_LEVEL: "warn" };
+  // The keys the parent made (see below): an admin key for the calls, the service key for the suite.
+  const { GRANARY_BOOTSTRAP_ADMIN_KEY = "", GRANARY_SERVICE_KEY = "" } = process.env;
+  const env: Record<string, string> = { GRANARY_DATA_DIR: dir, GRANARY_LOG_LEVEL: "warn", GRANARY_BOOTSTRAP_ADMIN_KEY, GRANARY_SERVICE_KEY };
   if (process.env["DATABASE_URL"]) env["DATABASE_URL"] = process.env["DATABASE_URL"];
   const suite = await startSuiteOnFreePorts(env, createLogger({ level: "warn", service: "bench" }));
   process.send!({ addresses: suite.addresses });
@@ -37,18 +40,19 @@ if (process.argv.includes("--child")) {
     process.exit(0);
   });
 } else {
-  const child = fork(new URL(import.meta.url).pathname, ["--child"], { execArgv: ["--import", "tsx"], stdio: "inherit" });
+  const keys = testKeys();
+  const child = fork(new URL(import.meta.url).pathname, ["--child"], { execArgv: ["--import", "tsx"], stdio: "inherit", env: { ...process.env, ...keys.env } });
   const [{ addresses }] = (await once(child, "message")) as [{ addresses: Record<"metadata" | "online" | "offline" | "registry", string> }];
   try {
-    console.log(JSON.stringify(await run(addresses)));
+    console.log(JSON.stringify(await run(addresses, keys.adminKey)));
   } finally {
     child.send("stop");
     await once(child, "exit");
   }
 }
 
-async function run(addresses: Record<"metadata" | "online" | "offline" | "registry", string>) {
-  const granary = connect({ addresses });
+async function run(addresses: Record<"metadata" | "online" | "offline" | "registry", string>, apiKey: string) {
+  const granary = connect({ addresses, apiKey });
   await granary.waitUntilServing(60_000);
   const project = await granary.project("bench_client");
   const features = Array.from({ length: FEATURES }, (_, i) => `f${i}`);
@@ -82,7 +86,7 @@ async function run(addresses: Record<"metadata" | "online" | "offline" | "regist
     if (v["f0"] === ROWS - 1 + 1) break;
   }
 
-  const raw = createServiceClient(OnlineService, addresses.online);
+  const raw = createServiceClient(OnlineService, addresses.online, { apiKey });
   const result: Record<string, unknown> = { rows: ROWS, features: FEATURES, insert_rows_per_s: Math.round(insertRowsPerSec), insert_arrow_rows_per_s: Math.round(insertArrowRowsPerSec) };
   for (const batch of [1, 100]) {
     const entries = (k: number) => Array.from({ length: batch }, (_, i) => ({ id: (k * batch + i) % ROWS }));

@@ -12,6 +12,7 @@ import { startEmbeddedPostgres } from "@granary/postgres";
 import { MetadataService, SelectionMode } from "@granary/proto/metadata";
 import { ScalarType } from "@granary/proto/types";
 import { createLogger } from "@granary/telemetry";
+import { testKeys } from "@granary/testing";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,6 +34,7 @@ async function timeCalls(n: number, call: () => Promise<unknown>) {
   return { p50: at(0.5), p99: at(0.99) };
 }
 
+const keys = testKeys();
 const dir = mkdtempSync(join(tmpdir(), "granary-bench-md-"));
 chmodSync(dir, 0o755);
 const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: join(dir, "pg") });
@@ -45,10 +47,10 @@ const schemaReset = await import("pg").then(async ({ default: pg }) => {
 });
 void schemaReset;
 const service = await startMetadataService(
-  loadMetadataConfig({ GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir, DATABASE_URL: databaseUrl }),
+  loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir, DATABASE_URL: databaseUrl }),
   createLogger({ level: "warn", service: "bench" }),
 );
-const client = createServiceClient(MetadataService, service.address);
+const client = createServiceClient(MetadataService, service.address, { apiKey: keys.adminKey });
 try {
   await client.createProject({ name: "bench" });
   const columns = Array.from({ length: 10 }, (_, i) => ({ name: `f${i}`, type: { scalar: ScalarType.DOUBLE } }));

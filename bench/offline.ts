@@ -28,7 +28,7 @@ import { CommitKind, MetadataService, SelectionMode, type Commit, type FeatureGr
 import { GetTrainingDataRequestSchema, GetTrainingDataResponseSchema, OfflineService } from "@granary/proto/offline";
 import { ScalarType } from "@granary/proto/types";
 import { createLogger } from "@granary/telemetry";
-import { startServiceProcess, waitFor, waitForServing } from "@granary/testing";
+import { startServiceProcess, testKeys, waitFor, waitForServing } from "@granary/testing";
 
 const quick = process.argv.includes("--quick");
 const SPINE = quick ? 1_000_000 : 10_000_000;
@@ -43,6 +43,7 @@ const GROUPS = ["g1", "g2", "g3"] as const;
 const log = (msg: string) => process.stderr.write(`[bench:offline] ${msg}\n`);
 const started = performance.now();
 
+const keys = testKeys();
 const dir = mkdtempSync(join(tmpdir(), "granary-bench-offline-"));
 chmodSync(dir, 0o755);
 const dataRoot = join(dir, "offline");
@@ -55,9 +56,11 @@ const dbName = `bench_offline_${Date.now().toString(36)}`;
 await withPg(serverUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
 const dbUrl = Object.assign(new URL(serverUrl), { pathname: `/${dbName}` }).toString();
 
-const metadata = await startMetadataService(loadMetadataConfig({ GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dir, "md"), DATABASE_URL: dbUrl }), logger);
-const online = await startOnlineService(loadOnlineConfig({ GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: join(dir, "on"), GRANARY_METADATA_ADDRESS: metadata.address }), logger);
-const md = createServiceClient(MetadataService, metadata.address);
+const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dir, "md"), DATABASE_URL: dbUrl }), logger);
+const online = await startOnlineService(loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: join(dir, "on"), GRANARY_METADATA_ADDRESS: metadata.address }), logger);
+const md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
+// The bulk load records commits itself, as only the offline service may: with the service key.
+const mdService = createServiceClient(MetadataService, metadata.address, { apiKey: keys.serviceKey });
 let offlineProc: ReturnType<typeof startServiceProcess> | undefined;
 
 try {
@@ -95,7 +98,7 @@ try {
     const rel = `${P}/${name}/v1/${"1".padStart(20, "0")}/part-00000.parquet`;
     mkdirSync(join(dataRoot, rel, ".."), { recursive: true });
     await genc.run(`COPY (SELECT ${select}, 1::BIGINT AS _seq FROM range(${rows}) t(i)) TO '${join(dataRoot, rel)}' (FORMAT parquet)`);
-    const c = (await md.createCommit({ commit: { project: P, featureGroup: { name, version: 1 }, kind: CommitKind.INSERT, rowsInserted: BigInt(rows), files: [rel], minEventTime: timestampFromMs(T0 / 1000), maxEventTime: timestampFromMs((T0 + YEAR_US) / 1000) } })).commit!;
+    const c = (await mdService.createCommit({ commit: { project: P, featureGroup: { name, version: 1 }, kind: CommitKind.INSERT, rowsInserted: BigInt(rows), files: [rel], minEventTime: timestampFromMs(T0 / 1000), maxEventTime: timestampFromMs((T0 + YEAR_US) / 1000) } })).commit!;
     commits.push(c);
   };
   const randomTime = `make_timestamp(${T0}::BIGINT + (random() * ${YEAR_US})::BIGINT)`;
@@ -111,11 +114,12 @@ try {
   const port = await findFreePort();
   const address = `127.0.0.1:${port}`;
   offlineProc = startServiceProcess("services/offline/src/main.ts", {
+    ...keys.env,
     GRANARY_OFFLINE_PORT: String(port), GRANARY_DATA_DIR: dir, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_ADDRESS: online.address,
     GRANARY_OFFLINE_DUCKDB_THREADS: String(THREADS), GRANARY_OFFLINE_DUCKDB_MEMORY: MEMORY, GRANARY_LOG_LEVEL: "warn", OTEL_SDK_DISABLED: "true",
   });
   await waitForServing(address, 60_000);
-  const off = createServiceClient(OfflineService, address);
+  const off = createServiceClient(OfflineService, address, { apiKey: keys.adminKey });
   await waitFor(async () => {
     for await (const r of off.read({ project: P, featureGroup: { name: "labels", version: 1 }, limit: 1n })) if (r.chunk) return true;
     return false;

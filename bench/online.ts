@@ -32,6 +32,7 @@ import {
 } from "@granary/proto/online";
 import { ScalarType, type ColumnData } from "@granary/proto/types";
 import { createLogger } from "@granary/telemetry";
+import { testKeys, type TestKeys } from "@granary/testing";
 import { columnReader } from "../services/online/src/vectors/column-reader.js";
 import { encodeVectorsResponse } from "../services/online/src/vectors/encode-vectors.js";
 import { lookupVectors } from "../services/online/src/vectors/lookup.js";
@@ -46,7 +47,15 @@ const BATCHES = [1, 10, 100, 500];
 const CONCURRENCY = [1, 16];
 
 // ---------------------------------------------------------------- child: metadata + online
+/** The parent makes the keys and hands them to the child in its environment. */
+function keysFromEnv(): Record<string, string> {
+  const { GRANARY_BOOTSTRAP_ADMIN_KEY, GRANARY_SERVICE_KEY } = process.env;
+  if (!GRANARY_BOOTSTRAP_ADMIN_KEY || !GRANARY_SERVICE_KEY) throw new Error("bench:online --serve expects GRANARY_BOOTSTRAP_ADMIN_KEY and GRANARY_SERVICE_KEY from its parent");
+  return { GRANARY_BOOTSTRAP_ADMIN_KEY, GRANARY_SERVICE_KEY };
+}
+
 async function serve(): Promise<void> {
+  const keyEnv = keysFromEnv();
   const dir = mkdtempSync(join(tmpdir(), "granary-bench-online-"));
   chmodSync(dir, 0o755);
   const logger = createLogger({ level: "warn", service: "bench" });
@@ -73,9 +82,9 @@ async function serve(): Promise<void> {
     embedded = await startEmbeddedPostgres({ dataDir: join(dir, "pg") });
     databaseUrl = embedded.url;
   }
-  const metadata = await startMetadataService(loadMetadataConfig({ GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir, DATABASE_URL: databaseUrl }), logger);
+  const metadata = await startMetadataService(loadMetadataConfig({ ...keyEnv, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir, DATABASE_URL: databaseUrl }), logger);
   const online = await startOnlineService(
-    loadOnlineConfig({ GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_MAX_ROWS: "20000", GRANARY_MAX_MESSAGE_BYTES: String(64 << 20) }),
+    loadOnlineConfig({ ...keyEnv, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_MAX_ROWS: "20000", GRANARY_MAX_MESSAGE_BYTES: String(64 << 20) }),
     logger,
   );
   process.send?.({ metadata: metadata.address, online: online.address, lmdb: join(dir, "online") });
@@ -127,10 +136,11 @@ const i64 = (values: bigint[]): ColumnData => ({ values: { case: "int64s", value
 
 // ---------------------------------------------------------------- parent: client and floors
 async function main(): Promise<void> {
-  const child = fork(process.argv[1] ?? "", ["--serve", ...process.argv.slice(2)], { execArgv: process.execArgv });
+  const keys: TestKeys = testKeys();
+  const child = fork(process.argv[1] ?? "", ["--serve", ...process.argv.slice(2)], { execArgv: process.execArgv, env: { ...process.env, ...keys.env } });
   const [addresses] = (await once(child, "message")) as [{ metadata: string; online: string; lmdb: string }];
-  const md = createServiceClient(MetadataService, addresses.metadata);
-  const on = createServiceClient(OnlineService, addresses.online, { maxMessageBytes: 64 << 20 });
+  const md = createServiceClient(MetadataService, addresses.metadata, { apiKey: keys.adminKey });
+  const on = createServiceClient(OnlineService, addresses.online, { maxMessageBytes: 64 << 20, apiKey: keys.adminKey });
   const result: Record<string, unknown> = { bench: "online", entities_per_group: ENTITIES, groups: GROUPS, features: GROUPS * FEATURES, quick: QUICK };
   try {
     await md.createProject({ name: "bench" });
@@ -174,6 +184,8 @@ async function main(): Promise<void> {
 
     // End to end over gRPC from a plain @grpc/grpc-js client.
     const client = new grpc.Client(addresses.online, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 64 << 20 });
+    const auth = new grpc.Metadata();
+    auth.set("authorization", `Bearer ${keys.adminKey}`);
     const requestsFor = (batch: number) =>
       Array.from({ length: 64 }, () =>
         Buffer.from(
@@ -190,6 +202,7 @@ async function main(): Promise<void> {
           (b: Buffer) => b,
           (b: Buffer) => fromBinary(GetFeatureVectorsResponseSchema, b),
           body,
+          auth,
           (err: grpc.ServiceError | null, res?: GetFeatureVectorsResponse) => (err ? reject(err) : res?.vectors?.columns.length === GROUPS * FEATURES ? resolve() : reject(new Error("short response"))),
         ),
       );

@@ -22,12 +22,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { createServiceClient } from "@granary/clients";
+import { bearerInterceptor, createServiceClient } from "@granary/clients";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { startEmbeddedPostgres } from "@granary/postgres";
 import { RegistryService } from "@granary/proto/registry";
 import { loadRegistryConfig, startRegistryService } from "@granary/registry";
 import { createLogger } from "@granary/telemetry";
+import { testKeys } from "@granary/testing";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,6 +39,7 @@ const BYTES = arg("mb", 200) * 1_000_000;
 // 1 MiB into a 2 MiB buffer).
 const CHUNK = arg("chunk-bytes", 1024 * 1024 - 64);
 const RUNS = arg("runs", 3);
+const keys = testKeys();
 const WINDOW = 8 * 1024 * 1024;
 
 /** Opens the connection-level receive window of each session it makes (the per-stream one is a setting). */
@@ -60,6 +62,7 @@ function wideWindowClient(address: string): Client<typeof RegistryService> {
       readMaxBytes: 16 * 1024 * 1024,
       writeMaxBytes: 16 * 1024 * 1024,
       sessionManager: new WideWindowSessionManager(baseUrl, {}, { settings: { initialWindowSize: WINDOW } }),
+      interceptors: [bearerInterceptor(keys.adminKey)],
     }),
   );
 }
@@ -75,13 +78,13 @@ await import("pg").then(async ({ default: pg }) => {
   await c.end();
 });
 const logger = createLogger({ level: "warn", service: "bench" });
-const metadata = await startMetadataService(loadMetadataConfig({ GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dir, "md"), DATABASE_URL: databaseUrl }), logger);
+const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dir, "md"), DATABASE_URL: databaseUrl }), logger);
 const registry = await startRegistryService(
-  loadRegistryConfig({ GRANARY_REGISTRY_PORT: "0", GRANARY_DATA_DIR: join(dir, "reg"), DATABASE_URL: databaseUrl, GRANARY_METADATA_ADDRESS: metadata.address }),
+  loadRegistryConfig({ ...keys.env, GRANARY_REGISTRY_PORT: "0", GRANARY_DATA_DIR: join(dir, "reg"), DATABASE_URL: databaseUrl, GRANARY_METADATA_ADDRESS: metadata.address }),
   logger,
 );
 const client = wideWindowClient(registry.address);
-const defaultClient = createServiceClient(RegistryService, registry.address);
+const defaultClient = createServiceClient(RegistryService, registry.address, { apiKey: keys.adminKey });
 
 const mbPerS = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
 const cpuMs = (u: NodeJS.CpuUsage) => `${Math.round(u.user / 1000)}+${Math.round(u.system / 1000)}`;

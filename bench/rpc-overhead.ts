@@ -2,8 +2,10 @@
 // keys in, 50 features × 100 rows = 5,000 doubles out), served from a child process by
 //   - connect-node (gzip off, as datacenter traffic wants),
 //   - grpc-js with the bare protobuf-es adapter,
-//   - grpc-js through Granary's full pipeline (validation, spans, auth hook, error mapping),
-// and called by a @grpc/grpc-js client at concurrency 1 and 32. Prints one JSON line.
+//   - grpc-js through Granary's full pipeline (validation, spans, authentication and authorization
+//     of a viewer's API key, error mapping),
+// and called by a @grpc/grpc-js client at concurrency 1 and 32, sending `authorization: Bearer` on
+// every call (to every server, so the comparison stays fair). Prints one JSON line.
 //
 //   npm run bench:rpc [-- --seconds 3]
 import { fork, type ChildProcess } from "node:child_process";
@@ -21,10 +23,15 @@ import {
   type GetFeatureVectorsRequest,
   type GetFeatureVectorsResponse,
 } from "@granary/proto/online";
+import { ApiKeySchema, Role } from "@granary/proto/metadata";
 import { ValueStatus } from "@granary/proto/types";
+import { Authenticator, createAccessControl, newApiKey, NO_LOOKUPS } from "@granary/auth";
+import { UnauthenticatedError } from "@granary/errors";
 import { createServer, defineService } from "@granary/server";
 
 const KEYS = 100;
+/** The key the client sends; the child serving the calls gets it in its environment. */
+const API_KEY = process.env.GRANARY_BENCH_API_KEY ?? newApiKey().token;
 const FEATURES = 50;
 
 const impl: Partial<ServiceImpl<typeof OnlineService>> = {
@@ -78,11 +85,19 @@ async function serve(kind: string): Promise<void> {
     );
   } else {
     const logger = pino({ level: "silent" });
+    // A viewer of project "bench", resolved here instead of by a metadata service: after the first
+    // call the key is served from the authenticator's cache, as on a running service.
+    const viewer = create(ApiKeySchema, { id: "bench", user: "bench", scopes: [{ project: "bench", role: Role.VIEWER }] });
+    const authenticator = new Authenticator({
+      serviceKey: newApiKey().token,
+      resolveKey: (token) => (token === API_KEY ? Promise.resolve(viewer) : Promise.reject(new UnauthenticatedError("unknown API key"))),
+    });
     const server = createServer({
       name: "bench",
       services: [defineService(OnlineService, impl)],
       config: { host: "127.0.0.1", port: 0, maxMessageBytes: 16 << 20, drainDelayMs: 0, shutdownGraceMs: 1000 },
       logger,
+      access: createAccessControl({ enabled: true, authenticator, lookups: NO_LOOKUPS, service: "bench", logger }),
     });
     await server.start();
     port = server.port;
@@ -107,6 +122,8 @@ function percentile(sorted: number[], p: number): number {
 async function measure(port: number, concurrency: number, seconds: number) {
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const body = request();
+  const metadata = new grpc.Metadata();
+  metadata.set("authorization", `Bearer ${API_KEY}`);
   const call = () =>
     new Promise<number>((resolve, reject) => {
       const start = performance.now();
@@ -115,6 +132,7 @@ async function measure(port: number, concurrency: number, seconds: number) {
         (b: Buffer) => b,
         (b: Buffer) => fromBinary(GetFeatureVectorsResponseSchema, b),
         body,
+        metadata,
         (err: grpc.ServiceError | null, res?: GetFeatureVectorsResponse) => {
           if (err) reject(err);
           else if (res?.vectors?.columns.length !== FEATURES) reject(new Error("bad response"));
@@ -146,7 +164,7 @@ async function main(): Promise<void> {
   const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 5;
   const results: Record<string, unknown> = { bench: "rpc-overhead", keys_in: KEYS, doubles_out: KEYS * FEATURES, seconds };
   for (const kind of ["connect", "grpc-js", "grpc-js-granary"]) {
-    const child: ChildProcess = fork(process.argv[1] ?? "", ["--serve", kind], { execArgv: process.execArgv });
+    const child: ChildProcess = fork(process.argv[1] ?? "", ["--serve", kind], { execArgv: process.execArgv, env: { ...process.env, GRANARY_BENCH_API_KEY: API_KEY } });
     const [{ port }] = (await once(child, "message")) as [{ port: number }];
     for (const c of [1, 32]) {
       const r = await measure(port, c, seconds);
