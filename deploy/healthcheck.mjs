@@ -5,7 +5,11 @@
 //
 // SERVICE defaults to "" (the whole server). Exit 0 when the answer is SERVING, 1 otherwise
 // (NOT_SERVING, an error, a timeout or bad arguments), as Docker's HEALTHCHECK expects.
+// With GRANARY_TLS_CERT and GRANARY_TLS_KEY in the environment (the service's own settings) it
+// speaks TLS, presents that certificate (for mTLS) and trusts GRANARY_TLS_CA, else
+// NODE_EXTRA_CA_CERTS, else the system's roots.
 // Plain JavaScript, so it runs without tsx; it needs only @grpc/grpc-js and grpc-health-check.
+import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 
@@ -29,7 +33,22 @@ const [address, serviceName = ""] = positional;
 if (!address || !/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(address)) usage("HOST:PORT is required");
 
 const Health = grpc.makeClientConstructor(healthService, "Health");
-const client = new Health(address, grpc.credentials.createInsecure());
+const client = new Health(address, credentials());
+
+function credentials() {
+  const { GRANARY_TLS_CERT: cert, GRANARY_TLS_KEY: key, GRANARY_TLS_CA: ca, NODE_EXTRA_CA_CERTS: extraCa } = process.env;
+  if (!cert || !key) return grpc.credentials.createInsecure();
+  const read = (file) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      process.stderr.write(`healthcheck: cannot read ${file}: ${err.message}\n`);
+      process.exit(1);
+    }
+  };
+  const trust = ca || extraCa;
+  return grpc.credentials.createSsl(trust ? read(trust) : null, read(key), read(cert));
+}
 
 client.check({ service: serviceName }, { deadline: Date.now() + timeoutMs }, (err, res) => {
   client.close();

@@ -30,6 +30,13 @@ const STORE_VARIABLES: Partial<Record<GranaryService, string>> = {
   registry: "GRANARY_REGISTRY_BLOB_ROOT",
 };
 
+/**
+ * Keys the documented setup generates into .env (scripts/dev-keys.sh) and .env.example leaves
+ * empty, so that no two machines share a key. The checks interpolate them with a stand-in.
+ */
+export const GENERATED_VARIABLES = ["GRANARY_SERVICE_KEY", "GRANARY_BOOTSTRAP_ADMIN_KEY"] as const;
+const GENERATED_STAND_IN = "<made by scripts/dev-keys.sh>";
+
 /** KEY=VALUE lines of a .env file (comments and blank lines skipped, surrounding quotes removed). */
 export function parseEnvFile(text: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -171,15 +178,20 @@ export interface ComposeFile {
   /** After interpolation with `env`. */
   readonly doc: unknown;
   readonly env: Record<string, string>;
+  /** .env.example as written (before the generated keys' stand-ins). */
+  readonly example: Record<string, string>;
   readonly unset: ReadonlySet<string>;
   readonly interpolationErrors: readonly string[];
 }
 
 export function loadCompose(composeText: string, envText: string): ComposeFile {
   const raw = parse(composeText, { merge: true }) as unknown;
-  const env = parseEnvFile(envText);
+  const example = parseEnvFile(envText);
+  // As after `cp .env.example .env && scripts/dev-keys.sh`.
+  const env = { ...example };
+  for (const key of GENERATED_VARIABLES) if (key in env && env[key] === "") env[key] = GENERATED_STAND_IN;
   const { doc, unset, errors } = interpolateDocument(raw, env);
-  return { raw, doc, env, unset, interpolationErrors: errors };
+  return { raw, doc, env, example, unset, interpolationErrors: errors };
 }
 
 export function loadComposeFiles(composePath: string, envExamplePath: string): ComposeFile {
@@ -408,12 +420,48 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
       if (password !== undefined && password !== "" && !/^\u0000+$/.test(password)) {
         secretProblems.push(`${name}: ${key} has a literal password; take it from .env (\${POSTGRES_PASSWORD})`);
       }
-      if (/PASSWORD|SECRET|TOKEN/i.test(key) && value !== "" && !value.includes("${")) {
+      if ((/PASSWORD|SECRET|TOKEN/i.test(key) || /^GRANARY_(SERVICE|BOOTSTRAP_ADMIN|API|ADMIN)_KEY$/.test(key)) && value !== "" && !value.includes("${")) {
         secretProblems.push(`${name}: ${key} is a literal; take it from .env`);
       }
+      if (/\bgrn_[a-z0-9]{1,32}_[A-Za-z0-9_-]{16,}/.test(value)) secretProblems.push(`${name}: ${key} holds an API key; take it from .env`);
     }
   }
   checks.push(check(section, "no credentials written into docker-compose.yml", secretProblems));
+
+  // Keys: generated per machine, required, the admin key for metadata only.
+  const keyProblems: string[] = [];
+  for (const key of GENERATED_VARIABLES) {
+    if (!(key in file.example)) keyProblems.push(`.env.example must list ${key}= (empty: scripts/dev-keys.sh fills it in)`);
+    else if (file.example[key] !== "") keyProblems.push(`.env.example sets ${key}: leave it empty, every machine makes its own (scripts/dev-keys.sh)`);
+  }
+  for (const name of granary) {
+    const rawEnv = environmentOf(rawServices[name]);
+    const env = environmentOf(services[name]);
+    if (!/^\$\{GRANARY_SERVICE_KEY:\?/.test(rawEnv.GRANARY_SERVICE_KEY ?? "")) keyProblems.push(`${name}: GRANARY_SERVICE_KEY must be \${GRANARY_SERVICE_KEY:?...} (from .env, required)`);
+    if (name === "metadata") {
+      if (!/^\$\{GRANARY_BOOTSTRAP_ADMIN_KEY:\?/.test(rawEnv.GRANARY_BOOTSTRAP_ADMIN_KEY ?? "")) keyProblems.push("metadata: GRANARY_BOOTSTRAP_ADMIN_KEY must be ${GRANARY_BOOTSTRAP_ADMIN_KEY:?...} (from .env, required)");
+    } else if (env.GRANARY_BOOTSTRAP_ADMIN_KEY !== "") {
+      keyProblems.push(`${name}: set GRANARY_BOOTSTRAP_ADMIN_KEY to "" (env_file would hand it the admin key; only metadata needs it)`);
+    }
+  }
+  checks.push(check(section, "the service key and the bootstrap admin key from .env (generated, required; the admin key for metadata only)", keyProblems));
+
+  // TLS on every Granary service, from a read-only volume.
+  const tlsProblems: string[] = [];
+  for (const name of granary) {
+    const env = { ...file.env, ...environmentOf(services[name]) };
+    for (const variable of ["GRANARY_TLS_CERT", "GRANARY_TLS_KEY"]) {
+      const path = env[variable];
+      if (!path) {
+        tlsProblems.push(`${name}: ${variable} is not set (TLS on every port)`);
+        continue;
+      }
+      const mount = mountsOf(services[name]).find((m) => path.startsWith(`${m.target.replace(/\/$/, "")}/`));
+      if (!mount) tlsProblems.push(`${name}: ${variable} ${path} is on no volume`);
+      else if (!mount.readOnly) tlsProblems.push(`${name}: ${mount.target} (TLS files) must be mounted read-only`);
+    }
+  }
+  checks.push(check(section, "TLS on the four services, certificates on a read-only volume", tlsProblems));
 
   // Ports published on the loopback only.
   const portProblems: string[] = [];
@@ -423,7 +471,7 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
       if (hostIp !== "127.0.0.1") portProblems.push(`${name}: port ${typeof p === "object" ? JSON.stringify(p) : String(p)} is published on every interface; bind it to 127.0.0.1`);
     }
   }
-  checks.push(check(section, "ports published on 127.0.0.1 only (no authentication or TLS yet)", portProblems));
+  checks.push(check(section, "ports published on 127.0.0.1 only", portProblems));
 
   // Images and shutdown.
   const miscProblems: string[] = [];

@@ -146,6 +146,35 @@ describe("the compose rules fail on a broken copy", () => {
   });
 });
 
+describe("keys and TLS in compose", () => {
+  it("takes the keys from .env (scripts/dev-keys.sh), the admin key for metadata only, and serves TLS from the certs volume", () => {
+    const services = (repo.doc as { services: Record<string, { environment: Record<string, string>; volumes: string[]; depends_on?: Record<string, unknown> }> }).services;
+    expect(services.metadata!.environment.GRANARY_BOOTSTRAP_ADMIN_KEY).toBe("<made by scripts/dev-keys.sh>");
+    expect(services.online!.environment.GRANARY_BOOTSTRAP_ADMIN_KEY).toBe("");
+    expect(services.online!.environment.GRANARY_SERVICE_KEY).toBe("<made by scripts/dev-keys.sh>");
+    expect(services.offline!.environment.GRANARY_TLS_CERT).toBe("/certs/server.crt");
+    expect(services.registry!.volumes).toContain("certs:/certs:ro");
+    expect(services.metadata!.depends_on!.certs).toEqual({ condition: "service_completed_successfully" });
+    expect(envText).toMatch(/^GRANARY_SERVICE_KEY=$/m);
+    expect(envText).toMatch(/^GRANARY_BOOTSTRAP_ADMIN_KEY=$/m);
+    expect(composeText).not.toMatch(/grn_[a-z0-9]+_[A-Za-z0-9_-]{16,}/);
+  });
+
+  it("fails on a key written into .env.example or the compose file, the admin key handed to every service, or TLS off", () => {
+    const env = envText.replace(/^GRANARY_SERVICE_KEY=$/m, "GRANARY_SERVICE_KEY=shared-by-everyone");
+    const text = composeText
+      .replace(/(\n  online:\n[\s\S]*?GRANARY_ONLINE_LMDB_PATH: \/data\/online)/, "$1\n      GRANARY_BOOTSTRAP_ADMIN_KEY: grn_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+      .replace("  GRANARY_TLS_KEY: /certs/server.key\n", "");
+    expect(text).not.toEqual(composeText);
+    const problems = failing(checkCompose(loadCompose(text, env))).join("\n");
+    expect(problems).toMatch(/\.env\.example sets GRANARY_SERVICE_KEY: leave it empty/);
+    expect(problems).toMatch(/online: GRANARY_BOOTSTRAP_ADMIN_KEY is a literal/);
+    expect(problems).toMatch(/online: GRANARY_BOOTSTRAP_ADMIN_KEY holds an API key/);
+    expect(problems).toMatch(/online: set GRANARY_BOOTSTRAP_ADMIN_KEY to ""/);
+    expect(problems).toMatch(/metadata: GRANARY_TLS_KEY is not set/);
+  });
+});
+
 describe("compose interpolation", () => {
   const env = { A: "a", EMPTY: "" };
   it.each([

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -98,6 +99,15 @@ describe("mTLS (GRANARY_TLS_CA set)", () => {
     // What a service presents to another: its own serving certificate (serverAuth + clientAuth).
     const service = { caFile: file(certs, "ca.crt"), certFile: tls.certFile, keyFile: tls.keyFile };
     expect(await call(server.address, { tls: service })).toBe("over tls");
+  });
+
+  it("answers deploy/healthcheck.mjs (the compose healthcheck) run with the service's own TLS settings", async () => {
+    const healthcheck = (env: Record<string, string>) =>
+      promisify(execFile)(process.execPath, [join(root, "deploy/healthcheck.mjs"), server.address], { cwd: root, env: { PATH: process.env.PATH ?? "", ...env } });
+    const own = { GRANARY_TLS_CERT: tls.certFile, GRANARY_TLS_KEY: tls.keyFile };
+    expect((await healthcheck({ ...own, GRANARY_TLS_CA: file(certs, "ca.crt") })).stdout).toMatch(/SERVING/);
+    await expect(healthcheck({ ...own, GRANARY_TLS_CA: file(rogue, "ca.crt") })).rejects.toThrow();
+    await expect(healthcheck({})).rejects.toThrow();
   });
 
   it("refuses a client without a certificate, or with one from another CA", async () => {
