@@ -1,7 +1,8 @@
 import type { Pool } from "pg";
-import { Authenticator, createAccessControl, loadServiceKey, type AccessControl } from "@granary/auth";
+import { createAccessControl, loadServiceKey, type AccessControl } from "@granary/auth";
 import type { AuthConfig } from "@granary/config";
 import type { Change } from "@granary/proto/metadata";
+import { createAuthenticator } from "@granary/server";
 import type { Logger } from "@granary/telemetry";
 import type { ChangeFeed } from "../store/change-feed.js";
 import { AuditSink } from "./audit-sink.js";
@@ -32,7 +33,8 @@ export async function createMetadataAccess(options: {
   readonly translate: (err: unknown) => unknown;
 }): Promise<MetadataAccess> {
   const { pool, logger } = options;
-  const authenticator = new Authenticator({ serviceKey: loadServiceKey(options.auth), resolveKey: localKeyResolver(pool, options.translate) });
+  // API keys from PostgreSQL here (the other services ask AuthenticateApiKey); OIDC tokens when configured.
+  const authenticator = createAuthenticator(options.auth, loadServiceKey(options.auth), localKeyResolver(pool, options.translate));
   const lookups = catalogueLookups(pool, options.translate);
   const sink = new AuditSink(pool, logger);
   const access = createAccessControl({
