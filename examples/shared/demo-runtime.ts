@@ -3,7 +3,7 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, type ConnectOptions, type Granary } from "@granary/client";
+import { connect, resolveApiKey, type ConnectOptions, type Granary } from "@granary/client";
 import { startSuiteOnFreePorts } from "@granary/suite";
 import { createLogger } from "@granary/telemetry";
 
@@ -15,9 +15,10 @@ export interface DemoSuite {
 }
 
 /**
- * Connects to the suite at the usual addresses (GRANARY_*_ADDRESS or 127.0.0.1:5005x); when none
- * answers, starts one in this process on free ports with embedded PostgreSQL (or DATABASE_URL)
- * and a scratch data directory.
+ * Connects to the suite at the usual addresses (GRANARY_*_ADDRESS or 127.0.0.1:5005x) with the
+ * SDK's API key (GRANARY_API_KEY, GRANARY_API_KEY_FILE, or the admin.key `npm start` wrote under
+ * ./.granary); when none answers, starts one in this process on free ports with embedded
+ * PostgreSQL (or DATABASE_URL) and a scratch data directory, and uses the admin key it made there.
  */
 export async function openDemoSuite(options: ConnectOptions = {}, log: (line: string) => void = console.log): Promise<DemoSuite> {
   const existing = connect(options);
@@ -32,7 +33,9 @@ export async function openDemoSuite(options: ConnectOptions = {}, log: (line: st
   const env: Record<string, string> = { GRANARY_DATA_DIR: dataDir, GRANARY_LOG_LEVEL: "warn" };
   if (process.env["DATABASE_URL"]) env["DATABASE_URL"] = process.env["DATABASE_URL"];
   const suite = await startSuiteOnFreePorts(env, createLogger({ level: "warn", service: "demo" }));
-  const granary = connect({ ...options, addresses: suite.addresses });
+  // A fresh data directory: the metadata service wrote its admin key there on start (none when authentication is off).
+  const apiKey = options.apiKey ?? resolveApiKey({ GRANARY_DATA_DIR: dataDir });
+  const granary = connect({ ...options, addresses: suite.addresses, ...(apiKey ? { apiKey } : {}) });
   await granary.waitUntilServing(30_000);
   return {
     granary,
