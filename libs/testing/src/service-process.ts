@@ -17,6 +17,8 @@ export interface ServiceProcess {
 /**
  * Starts a Granary entry point (`services/metadata/src/main.ts`, `scripts/start.ts`) as its own Node
  * process, as production runs it: `node --import tsx <entry>` with the given environment.
+ * Only PATH and HOME are inherited, so the test's own GRANARY_* settings never leak in: spread
+ * `testKeys().env` into `env` (services started apart agree on the service key only through it).
  */
 export function startServiceProcess(entry: string, env: Record<string, string | undefined>): ServiceProcess {
   const child = spawn(process.execPath, ["--import", "tsx", entry], {
