@@ -1,20 +1,20 @@
 #!/usr/bin/env node
 // grpc.health.v1.Health/Check for container healthchecks, where no grpc_health_probe binary exists.
 //
-//   node deploy/healthcheck.mjs HOST:PORT [SERVICE] [--timeout-ms N]
+//   node deploy/healthcheck.mjs [https://]HOST:PORT [SERVICE] [--timeout-ms N]
 //
 // SERVICE defaults to "" (the whole server). Exit 0 when the answer is SERVING, 1 otherwise
 // (NOT_SERVING, an error, a timeout or bad arguments), as Docker's HEALTHCHECK expects.
-// With GRANARY_TLS_CERT and GRANARY_TLS_KEY in the environment (the service's own settings) it
-// speaks TLS, presents that certificate (for mTLS) and trusts GRANARY_TLS_CA, else
-// NODE_EXTRA_CA_CERTS, else the system's roots.
+// With https:// or with GRANARY_TLS_CERT and GRANARY_TLS_KEY in the environment (the service's own
+// settings) it speaks TLS, presents that certificate if any (for mTLS) and trusts GRANARY_TLS_CA,
+// else NODE_EXTRA_CA_CERTS, else the system's roots.
 // Plain JavaScript, so it runs without tsx; it needs only @grpc/grpc-js and grpc-health-check.
 import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 
 function usage(message) {
-  process.stderr.write(`healthcheck: ${message}\nusage: node deploy/healthcheck.mjs HOST:PORT [SERVICE] [--timeout-ms N]\n`);
+  process.stderr.write(`healthcheck: ${message}\nusage: node deploy/healthcheck.mjs [https://]HOST:PORT [SERVICE] [--timeout-ms N]\n`);
   process.exit(1);
 }
 
@@ -29,7 +29,9 @@ for (let i = 0; i < args.length; i++) {
     positional.push(args[i]);
   }
 }
-const [address, serviceName = ""] = positional;
+const [target = "", serviceName = ""] = positional;
+const https = target.startsWith("https://");
+const address = target.replace(/^https:\/\//, "");
 if (!address || !/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(address)) usage("HOST:PORT is required");
 
 const Health = grpc.makeClientConstructor(healthService, "Health");
@@ -37,7 +39,7 @@ const client = new Health(address, credentials());
 
 function credentials() {
   const { GRANARY_TLS_CERT: cert, GRANARY_TLS_KEY: key, GRANARY_TLS_CA: ca, NODE_EXTRA_CA_CERTS: extraCa } = process.env;
-  if (!cert || !key) return grpc.credentials.createInsecure();
+  if (!https && (!cert || !key)) return grpc.credentials.createInsecure();
   const read = (file) => {
     try {
       return readFileSync(file);
@@ -47,7 +49,7 @@ function credentials() {
     }
   };
   const trust = ca || extraCa;
-  return grpc.credentials.createSsl(trust ? read(trust) : null, read(key), read(cert));
+  return grpc.credentials.createSsl(trust ? read(trust) : null, cert && key ? read(key) : null, cert && key ? read(cert) : null);
 }
 
 client.check({ service: serviceName }, { deadline: Date.now() + timeoutMs }, (err, res) => {

@@ -110,6 +110,15 @@ describe("mTLS (GRANARY_TLS_CA set)", () => {
     await expect(healthcheck({})).rejects.toThrow();
   });
 
+  it("answers deploy/healthcheck.mjs https:// with a user's CA and client certificate", async () => {
+    const run = promisify(execFile);
+    const env = { PATH: process.env.PATH ?? "", GRANARY_TLS_CA: file(certs, "ca.crt") };
+    const args = [join(root, "deploy/healthcheck.mjs"), `https://${server.address}`];
+    await expect(run(process.execPath, args, { cwd: root, env })).rejects.toThrow();
+    const withCert = { ...env, GRANARY_TLS_CERT: file(certs, "client.crt"), GRANARY_TLS_KEY: file(certs, "client.key") };
+    expect((await run(process.execPath, args, { cwd: root, env: withCert })).stdout).toMatch(/SERVING/);
+  });
+
   it("refuses a client without a certificate, or with one from another CA", async () => {
     await expect(call(`https://${server.address}`, { tls: { caFile: file(certs, "ca.crt") } })).rejects.toThrow(/certificate required/);
     const stranger = { caFile: file(certs, "ca.crt"), certFile: file(rogue, "client.crt"), keyFile: file(rogue, "client.key") };
