@@ -13,6 +13,8 @@ export interface GlobalOptions {
   readonly project: string;
   readonly apiKey?: string;
   readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
   readonly timeout?: number;
   readonly json?: boolean;
   readonly progress: boolean;
@@ -116,7 +118,10 @@ export function connectOptions(options: GlobalOptions): ConnectOptions {
     addresses,
     // Unset, the SDK reads GRANARY_API_KEY_FILE or <GRANARY_DATA_DIR or .granary>/admin.key.
     apiKey: options.apiKey || undefined,
+    // Unset, the SDK reads GRANARY_TLS_CA / GRANARY_TLS_CERT / GRANARY_TLS_KEY.
     caFile: options.caFile,
+    certFile: options.certFile,
+    keyFile: options.keyFile,
     timeoutMs,
     // Inserts and training data stream for as long as the data takes; --timeout only ever extends that.
     streamTimeoutMs: Math.max(600_000, timeoutMs ?? 0),

@@ -67,7 +67,9 @@ export function createProgram(hooks: ProgramHooks): Command {
     .option("--registry <host:port>", "registry service address (env: GRANARY_REGISTRY_ADDRESS)")
     .addOption(new Option("--project <name>", "project to work in").env("GRANARY_PROJECT").default("default"))
     .addOption(new Option("--api-key <key>", "API key sent as a bearer token (default: GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or .granary/admin.key under GRANARY_DATA_DIR)").env("GRANARY_API_KEY"))
-    .option("--ca-file <file>", "CA certificate (PEM) to trust on https:// addresses (env: GRANARY_TLS_CA)")
+    .option("--ca-file <file>", "CA certificate (PEM) to trust; given, every address is dialled over TLS (env: GRANARY_TLS_CA)")
+    .option("--cert-file <file>", "client certificate (PEM) for servers that require one (env: GRANARY_TLS_CERT)")
+    .option("--key-file <file>", "its private key (PEM) (env: GRANARY_TLS_KEY)")
     .option("--timeout <ms>", "deadline of each call in milliseconds (default 30000)", positiveInt("--timeout"))
     .option("--json", "machine-readable output on stdout")
     .option("--no-progress", "no progress bars (they are drawn only when stderr is a terminal)");

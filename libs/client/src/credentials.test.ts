@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { adminKeyFile, apiKeyHint, locateApiKey, resolveApiKey, resolveCa } from "./credentials.js";
+import { adminKeyFile, apiKeyHint, locateApiKey, resolveApiKey, resolveTls } from "./credentials.js";
 
 const KEY = "grn_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 let cwd: string;
@@ -66,12 +66,19 @@ describe("resolveApiKey", () => {
   });
 });
 
-describe("resolveCa", () => {
-  it("reads the caFile option, else GRANARY_TLS_CA, else trusts the system's CAs", () => {
-    writeFileSync(join(cwd, "ca.pem"), "PEM");
-    expect(resolveCa("ca.pem", {}, cwd)).toBe("PEM");
-    expect(resolveCa(undefined, { GRANARY_TLS_CA: "ca.pem" }, cwd)).toBe("PEM");
-    expect(resolveCa(undefined, {}, cwd)).toBeUndefined();
-    expect(() => resolveCa(undefined, { GRANARY_TLS_CA: "missing.pem" }, cwd)).toThrow(/cannot read the CA file .*missing\.pem \(GRANARY_TLS_CA\)/);
+describe("resolveTls", () => {
+  it("takes the options, else GRANARY_TLS_CA / _CERT / _KEY, as absolute paths; none means no TLS files", () => {
+    expect(resolveTls({ caFile: "ca.pem" }, { GRANARY_TLS_CA: "other.pem" }, cwd)).toEqual({ caFile: join(cwd, "ca.pem"), certFile: undefined, keyFile: undefined });
+    expect(resolveTls({}, { GRANARY_TLS_CA: "/etc/ca.pem", GRANARY_TLS_CERT: "c.pem", GRANARY_TLS_KEY: "k.pem" }, cwd)).toEqual({
+      caFile: "/etc/ca.pem",
+      certFile: join(cwd, "c.pem"),
+      keyFile: join(cwd, "k.pem"),
+    });
+    expect(resolveTls({}, {}, cwd)).toBeUndefined();
+  });
+
+  it("refuses half a client certificate", () => {
+    expect(() => resolveTls({ certFile: "c.pem" }, {}, cwd)).toThrow(/certFile and keyFile go together/);
+    expect(() => resolveTls({}, { GRANARY_TLS_KEY: "k.pem" }, cwd)).toThrow(/GRANARY_TLS_CERT and GRANARY_TLS_KEY must be set together/);
   });
 });

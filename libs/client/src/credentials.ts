@@ -65,14 +65,31 @@ function readKeyFile(path: string, what: string): string | undefined {
   return key;
 }
 
-/** The PEM text of the CA to trust for `https://` addresses: the caFile option, else GRANARY_TLS_CA; undefined means the system's CAs. */
-export function resolveCa(caFile: string | undefined, env: Env = process.env, cwd: string = process.cwd()): string | undefined {
-  const file = caFile ?? (env["GRANARY_TLS_CA"] || undefined);
-  if (file === undefined) return undefined;
-  const path = resolve(cwd, file);
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    throw new Error(`cannot read the CA file ${path}${caFile === undefined ? " (GRANARY_TLS_CA)" : ""}: ${(err as Error).message}`);
+/** TLS files of a connection (absolute paths); what createServiceTransport takes. */
+export interface TlsFiles {
+  readonly caFile?: string | undefined;
+  readonly certFile?: string | undefined;
+  readonly keyFile?: string | undefined;
+}
+
+/**
+ * TLS of the SDK's connections, as every Granary tool reads it: the CA to trust (caFile, else
+ * GRANARY_TLS_CA) and a client certificate for servers that require one (certFile + keyFile, else
+ * GRANARY_TLS_CERT + GRANARY_TLS_KEY). Undefined when none is set: then only `https://` addresses
+ * use TLS, trusting the system's CAs; when set, bare host:port addresses are dialled over TLS too.
+ */
+export function resolveTls(options: TlsFiles = {}, env: Env = process.env, cwd: string = process.cwd()): TlsFiles | undefined {
+  const pick = (given: string | undefined, name: string) => {
+    const file = given ?? (env[name] || undefined);
+    return file === undefined ? undefined : resolve(cwd, file);
+  };
+  const explicitPair = options.certFile !== undefined || options.keyFile !== undefined;
+  const caFile = pick(options.caFile, "GRANARY_TLS_CA");
+  const certFile = explicitPair ? options.certFile && resolve(cwd, options.certFile) : pick(undefined, "GRANARY_TLS_CERT");
+  const keyFile = explicitPair ? options.keyFile && resolve(cwd, options.keyFile) : pick(undefined, "GRANARY_TLS_KEY");
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new TypeError(explicitPair ? "certFile and keyFile go together (a client certificate and its key)" : "GRANARY_TLS_CERT and GRANARY_TLS_KEY must be set together");
   }
+  if (caFile === undefined && certFile === undefined) return undefined;
+  return { caFile, certFile, keyFile };
 }

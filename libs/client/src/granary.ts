@@ -1,14 +1,14 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type CallOptions, type Client } from "@connectrpc/connect";
+import { createServiceTransport } from "@granary/clients";
 import { Health, HealthCheckResponse_ServingStatus } from "@granary/proto/health";
 import { MetadataService } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
 import { OnlineService } from "@granary/proto/online";
 import { RegistryService } from "@granary/proto/registry";
 import { apiKeyInterceptor, backoffDelay, retryInterceptor, unauthenticatedHintInterceptor, type RetryOptions } from "./call-policy.js";
-import { adminKeyFile, apiKeyHint, locateApiKey, resolveCa } from "./credentials.js";
+import { adminKeyFile, apiKeyHint, locateApiKey, resolveTls } from "./credentials.js";
 import { Project } from "./project.js";
-import { createSdkTransport } from "./transport.js";
 
 export type ServiceName = "metadata" | "online" | "offline" | "registry";
 export const SERVICE_NAMES: readonly ServiceName[] = ["metadata", "online", "offline", "registry"];
@@ -25,8 +25,14 @@ export interface ConnectOptions {
    * writes on first start) when it exists; else no key.
    */
   readonly apiKey?: string;
-  /** CA certificate (PEM file) to trust on `https://` addresses (default GRANARY_TLS_CA, else the system's CAs). */
+  /**
+   * CA certificate (PEM file) to trust (default GRANARY_TLS_CA, else the system's CAs). With a CA
+   * or a client certificate, host:port addresses are dialled over TLS too; without, only https:// ones.
+   */
   readonly caFile?: string;
+  /** Client certificate and key (PEM files) for servers that require one (default GRANARY_TLS_CERT / GRANARY_TLS_KEY). */
+  readonly certFile?: string;
+  readonly keyFile?: string;
   /** Deadline of each unary call (default 30 s). */
   readonly timeoutMs?: number;
   /** Deadline of each streaming call: inserts, reads, training data, artifacts (default 10 min). */
@@ -86,8 +92,8 @@ export class Granary {
       retryInterceptor(options.retry),
       ...(location.key ? [apiKeyInterceptor(location.key)] : []),
     ];
-    const ca = resolveCa(options.caFile, env);
-    const transport = (name: ServiceName) => createSdkTransport(this.addresses[name], { interceptors, maxMessageBytes: options.maxMessageBytes, ca });
+    const tls = resolveTls(options, env);
+    const transport = (name: ServiceName) => createServiceTransport(this.addresses[name], { interceptors, maxMessageBytes: options.maxMessageBytes, tls });
     const transports = Object.fromEntries(SERVICE_NAMES.map((n) => [n, transport(n)])) as Record<ServiceName, ReturnType<typeof transport>>;
     const client = <T extends DescService>(service: T, name: ServiceName) => createClient(service, transports[name]);
     const timeoutMs = options.timeoutMs ?? 30_000;

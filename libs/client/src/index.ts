@@ -20,6 +20,5 @@ export { parseType, typeName, type ColumnSpec, type TypeName } from "./column-ty
 export { plainToValue, tableFromRows, toPlain, fromPlain, type FeatureValue, type Row } from "./values.js";
 export { type InsertProgress } from "./arrow-stream.js";
 export { backoffDelay, isIdempotent, type RetryOptions } from "./call-policy.js";
-export { adminKeyFile, apiKeyHint, locateApiKey, resolveApiKey, resolveCa, type ApiKeyLocation } from "./credentials.js";
-export { parseAddress } from "./transport.js";
+export { adminKeyFile, apiKeyHint, locateApiKey, resolveApiKey, resolveTls, type ApiKeyLocation, type TlsFiles } from "./credentials.js";
 export { rules, split, type RuleOptions, type TimeWindow } from "./builders.js";

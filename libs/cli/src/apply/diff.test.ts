@@ -23,7 +23,7 @@ describe("describing a change", () => {
 
 describe("diffing a group", () => {
   it("ignores what the server assigns: ids, times, etag, and who created the version", () => {
-    const server = create(FeatureGroupSchema, { project: "p", name: "g", version: 1, id: "7", etag: "e", createdBy: "admin", description: "d" });
+    const server = create(FeatureGroupSchema, { project: "p", name: "g", version: 1, id: 7n, etag: "e", createdBy: "admin", description: "d" });
     const local = create(FeatureGroupSchema, { project: "p", name: "g", version: 1, description: "d" });
     expect(diffGroup(server, local)).toEqual({ appended: [], mutable: [], immutable: [] });
   });
