@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { resolveApiKey } from "@granary/client";
 import { startSuiteOnFreePorts, type RunningSuite } from "@granary/suite";
 import { createLogger } from "@granary/telemetry";
 import { createTestDatabase, scratchDir, type TestDatabase } from "@granary/testing";
@@ -18,12 +19,12 @@ interface Run {
 }
 
 // Asynchronous on purpose: the suite runs in this process and must keep serving while Python calls it.
-function python(args: string[], timeoutMs: number): Promise<Run> {
+function python(args: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       PYTHON,
       args,
-      { timeout: timeoutMs, env: { ...process.env, PYTHONPATH: `${clientDir}src`, PYTHONDONTWRITEBYTECODE: "1", PYTHONNOUSERSITE: "1" } },
+      { timeout: timeoutMs, env: { ...process.env, PYTHONPATH: `${clientDir}src`, PYTHONDONTWRITEBYTECODE: "1", PYTHONNOUSERSITE: "1", ...env } },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
         resolve({ code, stdout, stderr: err && code === null ? `${stderr}\n${err.message}` : stderr });
@@ -67,9 +68,13 @@ afterAll(async () => {
 describeIfPython("the generated Python client", () => {
   it("checks health, creates a group and a view, writes rows and reads a feature vector", async () => {
     const a = suite!.addresses;
+    // The admin key the metadata service wrote to the fresh data directory, as `npm start` does.
+    const apiKey = resolveApiKey({ GRANARY_DATA_DIR: dir.path });
+    expect(apiKey).toMatch(/^grn_[0-9a-f]{16}_/);
     const run = await python(
       [`${clientDir}examples/smoke.py`, "--metadata", a.metadata, "--online", a.online, "--offline", a.offline, "--registry", a.registry, "--project", "py_smoke"],
       60_000,
+      { GRANARY_API_KEY: apiKey! },
     );
     let summary: Record<string, unknown>;
     try {
@@ -81,6 +86,7 @@ describeIfPython("the generated Python client", () => {
     expect(summary).toMatchObject({
       ok: true,
       project: "py_smoke",
+      api_key_source: "GRANARY_API_KEY",
       health: { metadata: "SERVING", online: "SERVING", offline: "SERVING", registry: "SERVING" },
       written: 3,
       serving_keys: ["id"],
@@ -92,5 +98,18 @@ describeIfPython("the generated Python client", () => {
       },
       cleanup: "deleted",
     });
+  }, 90_000);
+
+  it("without a key, is refused UNAUTHENTICATED and says where the key is looked for", async () => {
+    const a = suite!.addresses;
+    const empty = dir.path + "/no-such-data-dir";
+    const run = await python(
+      [`${clientDir}examples/smoke.py`, "--metadata", a.metadata, "--online", a.online, "--offline", a.offline, "--registry", a.registry],
+      60_000,
+      { GRANARY_API_KEY: "", GRANARY_API_KEY_FILE: "", GRANARY_DATA_DIR: empty },
+    );
+    const summary = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(run.code).toBe(2);
+    expect(summary).toMatchObject({ ok: false, api_key_source: null, error: expect.stringMatching(/^UNAUTHENTICATED: /), hint: expect.stringContaining(`${empty}/admin.key`) });
   }, 90_000);
 });

@@ -5,7 +5,10 @@ feature vector read back through GetFeatureVectors with its values and statuses 
 
     /usr/bin/python3 clients/python/examples/smoke.py [--metadata HOST:PORT] [--online HOST:PORT] ...
 
-Addresses default to GRANARY_<SERVICE>_ADDRESS, then 127.0.0.1:50051..50054. Prints one JSON
+Addresses default to GRANARY_<SERVICE>_ADDRESS, then 127.0.0.1:50051..50054 (https://HOST:PORT for
+TLS, trusting --ca-file or GRANARY_TLS_CA). The API key is --api-key, else GRANARY_API_KEY, else
+the file GRANARY_API_KEY_FILE names, else <GRANARY_DATA_DIR or .granary>/admin.key (what `npm start`
+writes). Prints one JSON
 summary on stdout; exits 0 when everything matched, 1 on a mismatch, 2 on an error (RPC failure,
 timeout). Creates a project named py_smoke_<random> and deletes what it created unless --keep.
 """
@@ -39,6 +42,7 @@ from granary.metadata.v1 import feature_group_pb2, feature_view_pb2, metadata_se
 from granary.online.v1 import online_service_pb2
 from granary.types.v1 import types_pb2
 from granary_client import SERVICES, connect
+from granary_client.credentials import admin_key_file
 from granary_client.columns import columnar, decode, doubles, int64s, named, strings, timestamps
 
 T = TypeVar("T")
@@ -69,6 +73,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     for service in SERVICES:
         parser.add_argument(f"--{service}", metavar="HOST:PORT", help=f"default: $GRANARY_{service.upper()}_ADDRESS or 127.0.0.1")
+    parser.add_argument("--api-key", help="default: GRANARY_API_KEY, GRANARY_API_KEY_FILE, or .granary/admin.key")
+    parser.add_argument("--ca-file", help="CA certificate (PEM) to trust on https:// addresses; default: GRANARY_TLS_CA")
     parser.add_argument("--project", default=f"py_smoke_{secrets.token_hex(4)}")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds for the whole run (default 30)")
     parser.add_argument("--keep", action="store_true", help="keep the project, group and view")
@@ -87,8 +93,9 @@ def main() -> int:
         if actual != expected:
             mismatches.append(f"{what}: expected {expected!r}, got {actual!r}")
 
-    granary = connect(**{s: getattr(args, s) for s in SERVICES})
+    granary = connect(api_key=args.api_key, ca_file=args.ca_file, **{s: getattr(args, s) for s in SERVICES})
     summary["addresses"] = granary.addresses
+    summary["api_key_source"] = granary.api_key_source
     created: List[str] = []
     code = 2
     try:
@@ -187,6 +194,8 @@ def main() -> int:
         code = 1
     except grpc.RpcError as err:
         summary["error"] = f"{err.code().name}: {err.details()}"  # type: ignore[attr-defined]
+        if err.code() == grpc.StatusCode.UNAUTHENTICATED:  # type: ignore[attr-defined]
+            summary["hint"] = f"the API key is read from --api-key, GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or {admin_key_file()}"
     except Exception as err:  # noqa: BLE001 (reported in the summary)
         summary["error"] = f"{type(err).__name__}: {err}"
         summary["traceback"] = traceback.format_exc()
