@@ -89,6 +89,59 @@ describe("retries", () => {
 });
 
 describe("addresses", () => {
+  it("takes explicit addresses, then the environment, then the host with default ports", () => {
+    expect(resolveAddresses({ env: {} })).toEqual({ metadata: "127.0.0.1:50051", online: "127.0.0.1:50052", offline: "127.0.0.1:50053", registry: "127.0.0.1:50054" });
+    expect(resolveAddresses({ env: { GRANARY_ONLINE_ADDRESS: "online:9000" } }).online).toBe("online:9000");
+    expect(resolveAddresses({ address: "granary.internal", env: { GRANARY_ONLINE_ADDRESS: "x:1" } }).online).toBe("granary.internal:50052");
+    expect(resolveAddresses({ addresses: { registry: "r:1" }, env: {} }).registry).toBe("r:1");
+  });
+
+  it("refuses a single host:port, since each service has its own port", () => {
+    expect(() => resolveAddresses({ address: "localhost:50051", env: {} })).toThrow(/names a port/);
+  });
+});
+
+describe("UNAUTHENTICATED hint", () => {
+  const hint = "no API key was found: it is read from GRANARY_API_KEY";
+
+  it("adds where the key comes from to UNAUTHENTICATED errors, keeping the server's error as cause", async () => {
+    const refused: Next = async () => {
+      throw new ConnectError("no API key: send 'authorization: Bearer <key>'", Code.Unauthenticated);
+    };
+    const err = await unauthenticatedHintInterceptor(hint)(refused)(fakeRequest("GetProject")).then(
+      () => new ConnectError("resolved"),
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect(err.code).toBe(Code.Unauthenticated);
+    expect(err.rawMessage).toBe(`no API key: send 'authorization: Bearer <key>' (${hint})`);
+    expect((err.cause as ConnectError).rawMessage).toBe("no API key: send 'authorization: Bearer <key>'");
+  });
+
+  it("leaves other codes alone, and explains errors of streams too", async () => {
+    const missing: Next = async () => {
+      throw new ConnectError("nope", Code.NotFound);
+    };
+    await expect(unauthenticatedHintInterceptor(hint)(missing)(fakeRequest("GetProject"))).rejects.toThrow(/^\[not_found\] nope$/);
+    const stream: Next = async () =>
+      ({
+        stream: true,
+        message: (async function* () {
+          yield 1;
+          throw new ConnectError("revoked", Code.Unauthenticated);
+        })(),
+      }) as never;
+    const res = (await unauthenticatedHintInterceptor(hint)(stream)(fakeRequest("Read", true))) as unknown as { message: AsyncIterable<number> };
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const n of res.message) seen.push(n);
+      })(),
+    ).rejects.toThrow(`revoked (${hint})`);
+    expect(seen).toEqual([1]);
+  });
+});
+
+describe("addresses", () => {
   it("keeps an https:// host's scheme on every service's address", () => {
     expect(resolveAddresses({ address: "https://granary.internal", env: {} }).online).toBe("https://granary.internal:50052");
   });
