@@ -99,6 +99,10 @@ describe("addresses", () => {
   it("refuses a single host:port, since each service has its own port", () => {
     expect(() => resolveAddresses({ address: "localhost:50051", env: {} })).toThrow(/names a port/);
   });
+
+  it("keeps an https:// host's scheme on every service's address", () => {
+    expect(resolveAddresses({ address: "https://granary.internal", env: {} }).online).toBe("https://granary.internal:50052");
+  });
 });
 
 describe("UNAUTHENTICATED hint", () => {
@@ -138,11 +142,5 @@ describe("UNAUTHENTICATED hint", () => {
       })(),
     ).rejects.toThrow(`revoked (${hint})`);
     expect(seen).toEqual([1]);
-  });
-});
-
-describe("addresses", () => {
-  it("keeps an https:// host's scheme on every service's address", () => {
-    expect(resolveAddresses({ address: "https://granary.internal", env: {} }).online).toBe("https://granary.internal:50052");
   });
 });
