@@ -47,6 +47,8 @@ export async function explainError(err: unknown, options: ExplainOptions = {}): 
 
 async function explainConnectError(e: ConnectError, options: ExplainOptions): Promise<string> {
   const raw = oneLine(e.rawMessage);
+  // node:tls failures reach the client as UNKNOWN/UNAVAILABLE/INTERNAL; they are the caller's trust settings, not the suite failing.
+  if (TLS_TRUST.test(raw)) return `the TLS certificate of the suite was not trusted: ${raw}; give its CA with --ca-file or GRANARY_TLS_CA`;
   switch (e.code) {
     case Code.Unavailable:
       return `${await unreachable(options.granary)} (${raw})`;
@@ -74,6 +76,8 @@ async function explainConnectError(e: ConnectError, options: ExplainOptions): Pr
       return raw;
   }
 }
+
+const TLS_TRUST = /unable to verify|self[- ]signed certificate|certificate has expired|unable to get (local )?issuer|Hostname\/IP does not match|ERR_TLS_CERT/i;
 
 /** Names the services that do not answer, with their addresses. */
 async function unreachable(granary: Granary | undefined): Promise<string> {

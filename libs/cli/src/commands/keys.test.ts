@@ -59,4 +59,9 @@ describe("credentials and TLS options", () => {
     const explained = await explainError(fromSdk, { apiKeyHint: "the API key came from GRANARY_API_KEY; keys are read from --api-key, …" });
     expect(explained).toEqual({ message: "not authenticated: API key 0123 of ana was revoked; the API key came from GRANARY_API_KEY; keys are read from --api-key, …", exitCode: 1 });
   });
+
+  it("says an untrusted TLS certificate is a trust setting, not the suite failing", async () => {
+    const explained = await explainError(new ConnectError("unable to verify the first certificate", Code.Unknown));
+    expect(explained.message).toBe("the TLS certificate of the suite was not trusted: unable to verify the first certificate; give its CA with --ca-file or GRANARY_TLS_CA");
+  });
 });
