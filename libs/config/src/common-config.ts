@@ -41,7 +41,13 @@ export interface ServerConfig {
 export interface ServerTlsConfig {
   readonly certFile: string;
   readonly keyFile: string;
+  /** GRANARY_TLS_CA: the CA the services trust when they dial each other, and that signs client certificates. */
   readonly caFile?: string | undefined;
+  /**
+   * GRANARY_TLS_CLIENT_CERTS: "require" (the default when a CA is set: mTLS) or "off" (trust the CA
+   * when dialling, accept callers without certificates — self-signed development certificates).
+   */
+  readonly requireClientCerts?: boolean;
 }
 
 /**
@@ -120,7 +126,9 @@ function readServerTls(r: EnvReader): ServerTlsConfig | undefined {
     r.problem(`GRANARY_TLS_CERT and GRANARY_TLS_KEY must be set together (only ${certFile === undefined ? "GRANARY_TLS_KEY" : "GRANARY_TLS_CERT"} is set)`);
     return undefined;
   }
-  return { certFile, keyFile, caFile };
+  const clientCerts = r.oneOf("GRANARY_TLS_CLIENT_CERTS", ["require", "off"], caFile === undefined ? "off" : "require");
+  if (clientCerts === "require" && caFile === undefined) r.problem("GRANARY_TLS_CLIENT_CERTS=require needs GRANARY_TLS_CA (the CA that signs client certificates)");
+  return { certFile, keyFile, caFile, requireClientCerts: clientCerts === "require" };
 }
 
 /**

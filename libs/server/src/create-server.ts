@@ -80,7 +80,7 @@ export function createServer(options: ServerOptions): GranaryServer {
   // Kubelet's gRPC probes speak cleartext only: with TLS they need a port of their own.
   const healthServer = config.healthPort === undefined ? undefined : new grpc.Server();
   if (healthServer) health.addToServer(healthServer);
-  const transport = !config.tls ? "cleartext" : config.tls.caFile ? "mtls" : "tls";
+  const transport = !config.tls ? "cleartext" : config.tls.caFile && config.tls.requireClientCerts !== false ? "mtls" : "tls";
   let healthPort: number | undefined;
 
   let port = config.port;
@@ -167,13 +167,13 @@ function bind(name: string, server: grpc.Server, host: string, port: number, cre
   });
 }
 
-/** TLS credentials from the configured files; with a CA, client certificates it signed are required. */
+/** TLS credentials from the configured files; with a CA, client certificates it signed are required (unless GRANARY_TLS_CLIENT_CERTS=off). */
 export function serverCredentials(name: string, tls: ServerTlsConfig): grpc.ServerCredentials {
   const cert = readPem(name, "GRANARY_TLS_CERT", tls.certFile);
   const key = readPem(name, "GRANARY_TLS_KEY", tls.keyFile);
   const ca = tls.caFile === undefined ? null : readPem(name, "GRANARY_TLS_CA", tls.caFile);
   try {
-    return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null);
+    return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null && tls.requireClientCerts !== false);
   } catch (err) {
     throw new Error(`${name}: cannot use the TLS certificate ${tls.certFile} with key ${tls.keyFile}: ${(err as Error).message}`, { cause: err });
   }
