@@ -23,8 +23,13 @@ function problems(read: (r: EnvReader) => unknown, env: Env): readonly string[] 
 describe("server TLS settings", () => {
   it("are off without files, TLS with a certificate and key, mTLS with a CA too", () => {
     expect(server({}).tls).toBeUndefined();
-    expect(server({ GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key" }).tls).toEqual({ certFile: "/c.crt", keyFile: "/c.key", caFile: undefined });
-    expect(server({ GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key", GRANARY_TLS_CA: "/ca.crt" }).tls?.caFile).toBe("/ca.crt");
+    expect(server({ GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key" }).tls).toEqual({ certFile: "/c.crt", keyFile: "/c.key", caFile: undefined, requireClientCerts: false });
+    expect(server({ GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key", GRANARY_TLS_CA: "/ca.crt" }).tls).toMatchObject({ caFile: "/ca.crt", requireClientCerts: true });
+    // A CA trusted for dialling, without requiring client certificates (development certificates).
+    expect(server({ GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key", GRANARY_TLS_CA: "/ca.crt", GRANARY_TLS_CLIENT_CERTS: "off" }).tls).toMatchObject({ caFile: "/ca.crt", requireClientCerts: false });
+    expect(problems((r) => readServerConfig(r, "online"), { GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key", GRANARY_TLS_CLIENT_CERTS: "require" })).toEqual([
+      "GRANARY_TLS_CLIENT_CERTS=require needs GRANARY_TLS_CA (the CA that signs client certificates)",
+    ]);
   });
 
   it("refuse a certificate without its key, a key without its certificate, and a CA alone", () => {
