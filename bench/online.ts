@@ -18,11 +18,12 @@ import * as grpc from "@grpc/grpc-js";
 import { Redis } from "ioredis";
 import { open } from "lmdb";
 import pg from "pg";
+import { Authenticator, createAccessControl, NO_LOOKUPS, type Principal } from "@granary/auth";
 import { createServiceClient } from "@granary/clients";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { loadOnlineConfig, startOnlineService } from "@granary/online";
 import { startEmbeddedPostgres } from "@granary/postgres";
-import { MetadataService, SelectionMode } from "@granary/proto/metadata";
+import { ApiKeySchema, MetadataService, Role, SelectionMode } from "@granary/proto/metadata";
 import {
   Durability,
   GetFeatureVectorsRequestSchema,
@@ -87,8 +88,19 @@ async function serve(): Promise<void> {
     loadOnlineConfig({ ...keyEnv, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_MAX_ROWS: "20000", GRANARY_MAX_MESSAGE_BYTES: String(64 << 20) }),
     logger,
   );
-  process.send?.({ metadata: metadata.address, online: online.address, lmdb: join(dir, "online") });
+  // For auth_overhead_*: two more online services on the same catalogue and the same LMDB
+  // environment (lmdb-js shares one environment per path within a process), neither of which took
+  // the writes, one with authentication on and one with it off (loopback only): they differ only
+  // in the access check.
+  const readerEnv = (auth: "on" | "off", name: string) =>
+    loadOnlineConfig({ ...keyEnv, GRANARY_AUTH: auth, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: join(dir, name), GRANARY_ONLINE_LMDB_PATH: join(dir, "online"), GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_MAX_ROWS: "20000", GRANARY_MAX_MESSAGE_BYTES: String(64 << 20) });
+  const quiet = createLogger({ level: "error", service: "bench" });
+  const withAuth = await startOnlineService(readerEnv("on", "auth-on"), quiet);
+  const withoutAuth = await startOnlineService(readerEnv("off", "auth-off"), quiet);
+  process.send?.({ metadata: metadata.address, online: online.address, onlineAuthOn: withAuth.address, onlineAuthOff: withoutAuth.address, lmdb: join(dir, "online") });
   await once(process, "message");
+  await withoutAuth.stop();
+  await withAuth.stop();
   await online.stop();
   await metadata.stop();
   await embedded?.stop();
@@ -138,7 +150,7 @@ const i64 = (values: bigint[]): ColumnData => ({ values: { case: "int64s", value
 async function main(): Promise<void> {
   const keys: TestKeys = testKeys();
   const child = fork(process.argv[1] ?? "", ["--serve", ...process.argv.slice(2)], { execArgv: process.execArgv, env: { ...process.env, ...keys.env } });
-  const [addresses] = (await once(child, "message")) as [{ metadata: string; online: string; lmdb: string }];
+  const [addresses] = (await once(child, "message")) as [{ metadata: string; online: string; onlineAuthOn: string; onlineAuthOff: string; lmdb: string }];
   const md = createServiceClient(MetadataService, addresses.metadata, { apiKey: keys.adminKey });
   const on = createServiceClient(OnlineService, addresses.online, { maxMessageBytes: 64 << 20, apiKey: keys.adminKey });
   const result: Record<string, unknown> = { bench: "online", entities_per_group: ENTITIES, groups: GROUPS, features: GROUPS * FEATURES, quick: QUICK };
@@ -177,7 +189,8 @@ async function main(): Promise<void> {
           { name: "ts", data: { values: { case: "timestamps", value: { values: ids.map(() => nowMicros) } } } as ColumnData },
           ...features.map((f, k) => ({ name: f.name, data: { values: { case: "doubles", value: { values: ids.map((id) => Number(id) * 0.001 + k + g) } } } as ColumnData })),
         ];
-        await on.writeRows({ project: "bench", featureGroup: { name: `g${g}`, version: 1 }, durability: Durability.COMMITTED, rows: { case: "columns", value: { rowCount: n, columns } } });
+        const request = { project: "bench", featureGroup: { name: `g${g}`, version: 1 }, durability: Durability.COMMITTED, rows: { case: "columns" as const, value: { rowCount: n, columns } } };
+        await on.writeRows(request);
       }
     }
     result.load_rows_per_s = Math.round((GROUPS * ENTITIES) / ((performance.now() - loadStarted) / 1000));
@@ -195,17 +208,18 @@ async function main(): Promise<void> {
           ),
         ),
       );
-    const rpc = (body: Buffer) =>
+    const rpcOn = (target: grpc.Client, metadata: grpc.Metadata) => (body: Buffer) =>
       new Promise<void>((resolve, reject) =>
-        client.makeUnaryRequest(
+        target.makeUnaryRequest(
           "/granary.online.v1.OnlineService/GetFeatureVectors",
           (b: Buffer) => b,
           (b: Buffer) => fromBinary(GetFeatureVectorsResponseSchema, b),
           body,
-          auth,
+          metadata,
           (err: grpc.ServiceError | null, res?: GetFeatureVectorsResponse) => (err ? reject(err) : res?.vectors?.columns.length === GROUPS * FEATURES ? resolve() : reject(new Error("short response"))),
         ),
       );
+    const rpc = rpcOn(client, auth);
     for (const batch of BATCHES) {
       const bodies = requestsFor(batch);
       for (const c of CONCURRENCY) {
@@ -214,6 +228,34 @@ async function main(): Promise<void> {
         for (const [k, v] of Object.entries(stats(samples, elapsedS, batch))) result[`batch${batch}_c${c}_${k}`] = v;
       }
     }
+    // Authentication and authorization cost: the same batch-100 lookups, c=1, against the service with
+    // keys on and the one with GRANARY_AUTH=off, alternated in short rounds (A B B A ...) so load
+    // drifts and warm-up hit both alike.
+    const onClient = new grpc.Client(addresses.onlineAuthOn, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 64 << 20 });
+    const offClient = new grpc.Client(addresses.onlineAuthOff, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 64 << 20 });
+    const variants = { on: rpcOn(onClient, auth), off: rpcOn(offClient, new grpc.Metadata()) };
+    const bodies100 = requestsFor(100);
+    const rounds = { on: [] as number[], off: [] as number[] };
+    const elapsed = { on: 0, off: 0 };
+    for (let r = 0; r < 8; r++) {
+      for (const which of r % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
+        let i = 0;
+        const run = await drive(1, SECONDS / 3, () => variants[which](bodies100[i++ % bodies100.length]!));
+        rounds[which].push(...run.samples);
+        elapsed[which] += run.elapsedS;
+      }
+    }
+    onClient.close();
+    offClient.close();
+    const onS = elapsed.on;
+    const offS = elapsed.off;
+    result.auth_check_us = await authCheckMicros(keys.adminKey);
+    const authOn = stats(rounds.on, onS, 100);
+    const authOff = stats(rounds.off, offS, 100);
+    for (const [k, v] of Object.entries(authOn)) result[`auth_on_batch100_c1_${k}`] = v;
+    for (const [k, v] of Object.entries(authOff)) result[`auth_off_batch100_c1_${k}`] = v;
+    result.auth_overhead_p50_ms = round(authOn.p50_ms - authOff.p50_ms);
+    result.auth_overhead_p99_ms = round(authOn.p99_ms - authOff.p99_ms);
     client.close();
 
     // (a) The floor: the same lookup and response encoding in this process, reading the same LMDB.
@@ -260,6 +302,13 @@ async function main(): Promise<void> {
     redis_batch100_p99_ms: (result.redis as { batch100_p99_ms?: number } | null)?.batch100_p99_ms ?? null,
     vectors_per_s_c16_batch100: result.batch100_c16_vectors_per_s,
     load_rows_per_s: result.load_rows_per_s,
+    auth_on_batch100_p50_ms: result.auth_on_batch100_c1_p50_ms,
+    auth_off_batch100_p50_ms: result.auth_off_batch100_c1_p50_ms,
+    auth_on_batch100_p99_ms: result.auth_on_batch100_c1_p99_ms,
+    auth_off_batch100_p99_ms: result.auth_off_batch100_c1_p99_ms,
+    auth_overhead_p50_ms: result.auth_overhead_p50_ms,
+    auth_overhead_p99_ms: result.auth_overhead_p99_ms,
+    auth_check_us: result.auth_check_us,
   };
   console.log(JSON.stringify(result));
   console.log(JSON.stringify(summary));
@@ -324,3 +373,31 @@ async function redisVariant(): Promise<Record<string, number> | null> {
 
 if (process.argv.includes("--serve")) await serve();
 else await main();
+
+/**
+ * The access check alone, in this process: authenticate a cached key (with the per-key rate
+ * limiter), authorize a lookup, the audit decision — what every call pays before its handler.
+ * Microseconds per call, the best mean of three rounds of 200k.
+ */
+async function authCheckMicros(token: string): Promise<number> {
+  const authenticator = new Authenticator({ serviceKey: "grs_bench", resolveKey: async () => create(ApiKeySchema, { id: "bench", user: "bench", scopes: [{ project: "bench", role: Role.VIEWER }] }) });
+  // A limit no loop here reaches: the limiter's bookkeeping is measured, its refusals are not.
+  const access = createAccessControl({ enabled: true, authenticator, lookups: NO_LOOKUPS, service: "online", logger: { info() {}, warn() {} }, requestsPerSecond: 1e9 });
+  const header = `Bearer ${token}`;
+  const method = "granary.online.v1.OnlineService/GetFeatureVectors";
+  const permission = access.permission(method);
+  const request = create(GetFeatureVectorsRequestSchema, { project: "bench" });
+  await access.authenticate(header);
+  let best = Infinity;
+  for (let round = 0; round < 3; round++) {
+    const n = 200_000;
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      const principal = access.authenticate(header) as Principal;
+      void access.authorize(principal, method, permission, request);
+      access.audit(principal, method, permission, request, 0);
+    }
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / n / 1000);
+  }
+  return round(best);
+}

@@ -79,7 +79,8 @@ function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps:
       return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         void runCall(service, method, call, deps, guard, async (ctx, principal) => {
           const request = call.request as MessageShape<DescMessage>;
-          await admit(guard, principal, request, ctx);
+          const decision = admit(guard, principal, request, ctx);
+          if (decision) await decision;
           validateRequest(method.input, request);
           const response = normalize(method.output, await fn(request, ctx));
           sendHeaders(call, ctx);
@@ -90,7 +91,8 @@ function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps:
       return (call: grpc.ServerWritableStream<unknown, unknown>) => {
         void runCall(service, method, call, deps, guard, async (ctx, principal) => {
           const request = call.request as MessageShape<DescMessage>;
-          await admit(guard, principal, request, ctx);
+          const decision = admit(guard, principal, request, ctx);
+          if (decision) await decision;
           validateRequest(method.input, request);
           await writeAll(call, method, fn(request, ctx) as AsyncIterable<unknown>, ctx);
         }, (err) => emitError(call, err));
@@ -122,11 +124,13 @@ interface Guard {
 /** The request (a stream's first message) the call was authorized on: the audit entry names it. */
 const firstMessageKey = createContextKey<unknown>(undefined, { description: "granary authorized request" });
 
-/** Authorizes a call on its request (a stream's first message); remembered for the audit entry. */
-async function admit(guard: Guard, principal: Principal, request: unknown, ctx: CallContext): Promise<void> {
+/**
+ * Authorizes a call on its request (a stream's first message), remembered for the audit entry.
+ * Synchronous when the caller's role decides, so the online hot path awaits nothing here.
+ */
+function admit(guard: Guard, principal: Principal, request: unknown, ctx: CallContext): void | Promise<void> {
   ctx.values.set(firstMessageKey, request);
-  const decision = guard.access.authorize(principal, guard.path, guard.permission, request);
-  if (decision) await decision;
+  return guard.access.authorize(principal, guard.path, guard.permission, request);
 }
 
 /** The pipeline every call passes: span, context, authentication, handler, audit, error mapping, logging. */
