@@ -174,3 +174,32 @@ describe("shutdown", () => {
     await expect(checkHealth(drainee.address, "", 500)).rejects.toThrow();
   });
 });
+
+describe("authentication off", () => {
+  const open = () => createAccessControl({ enabled: false, lookups: NO_LOOKUPS, service: "test", logger: createLogger({ level: "silent", service: "test" }) });
+
+  it("is refused unless the server binds a loopback address", async () => {
+    const exposed = createServer({
+      name: "exposed",
+      config: { host: "0.0.0.0", port: 0, maxMessageBytes: 1 << 20, drainDelayMs: 0, shutdownGraceMs: 500 },
+      logger: createLogger({ level: "silent", service: "exposed" }),
+      access: open(),
+      services: [defineService(MetadataService, {})],
+    });
+    await expect(exposed.start()).rejects.toThrow(/authentication is off .* only on a loopback address/);
+  });
+
+  it("says so loudly when it starts on loopback", async () => {
+    const local = captureLogs();
+    const server = createServer({
+      name: "local",
+      config: { host: "127.0.0.1", port: 0, maxMessageBytes: 1 << 20, drainDelayMs: 0, shutdownGraceMs: 500 },
+      logger: createLogger({ level: "info", service: "local", destination: local.destination }),
+      access: open(),
+      services: [defineService(MetadataService, {})],
+    });
+    await server.start();
+    await server.shutdown();
+    expect(local.lines().some((l) => l.level === "warn" && /AUTHENTICATION IS OFF/.test(String(l.msg)))).toBe(true);
+  });
+});
