@@ -21,9 +21,9 @@ let summary: AirQualityDemoSummary;
 const log: string[] = [];
 
 beforeAll(async () => {
-  const { suite, stop } = await startTestSuite("demo_aq");
+  const { suite, keys, stop } = await startTestSuite("demo_aq");
   stopSuite = stop;
-  granary = connect({ addresses: suite.addresses, timeoutMs: 20_000 });
+  granary = connect({ addresses: suite.addresses, apiKey: keys.adminKey, timeoutMs: 20_000 });
   await granary.waitUntilServing(30_000);
   summary = await runAirQualityDemo({ granary, size, project: "aq_e2e", log: (line) => log.push(line) });
   project = await granary.project("aq_e2e");

@@ -17,9 +17,9 @@ let summary: FraudDemoSummary;
 const log: string[] = [];
 
 beforeAll(async () => {
-  const { suite, stop } = await startTestSuite("demo_fraud");
+  const { suite, keys, stop } = await startTestSuite("demo_fraud");
   stopSuite = stop;
-  granary = connect({ addresses: suite.addresses, timeoutMs: 20_000 });
+  granary = connect({ addresses: suite.addresses, apiKey: keys.adminKey, timeoutMs: 20_000 });
   await granary.waitUntilServing(30_000);
   summary = await runFraudDemo({ granary, size: SMALL_SIZE, log: (line) => log.push(line) });
   project = await granary.project(summary.project, { create: false });
