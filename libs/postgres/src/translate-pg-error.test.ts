@@ -56,6 +56,7 @@ describe("translatePgError", () => {
     ["57P02", UnavailableError],
     ["57P03", UnavailableError],
     ["53300", UnavailableError],
+    ["55000", UnavailableError],
   ])("maps SQLSTATE %s to %p, keeping the driver error as cause only", (code, type) => {
     const original = serverError(code);
     const translated = translatePgError(original);
@@ -74,8 +75,15 @@ describe("translatePgError", () => {
     "Connection terminated unexpectedly",
     "Connection terminated due to connection timeout",
     "timeout exceeded when trying to connect",
+    "Client was closed and is not queryable",
   ])("maps pg's %j to Unavailable", (message) => {
     expect(translatePgError(new Error(message))).toBeInstanceOf(UnavailableError);
+  });
+
+  it("maps a failed connection to a host with several addresses (AggregateError) to Unavailable", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED ::1:5432"), { code: "ECONNREFUSED" });
+    const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    expect(translatePgError(new AggregateError([refused, reset]))).toBeInstanceOf(UnavailableError);
   });
 
   it("returns everything else unchanged", () => {
@@ -110,6 +118,20 @@ describe("translatePgError", () => {
       expect(translatePgError(err)).toBeInstanceOf(UnavailableError);
       expect(isUnavailable(err)).toBe(true);
       expect(await isDatabaseReachable(pool)).toBe(false);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("maps a real database refusing connections (SQLSTATE 55000) to Unavailable", async () => {
+    // template0 never accepts connections: the server answers as for a database closed for now.
+    const url = new URL(db.url);
+    url.pathname = "/template0";
+    const pool = createPool({ url: url.toString() });
+    try {
+      const err = await caught(pool.query("SELECT 1"));
+      expect((err as { code?: unknown }).code).toBe("55000");
+      expect(translatePgError(err)).toBeInstanceOf(UnavailableError);
     } finally {
       await pool.end();
     }

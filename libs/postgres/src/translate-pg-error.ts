@@ -28,6 +28,9 @@ const BY_SQLSTATE: Readonly<Record<string, (cause: unknown) => GranaryError>> = 
   "57P02": (cause) => new UnavailableError(UNAVAILABLE, { cause }),
   "57P03": (cause) => new UnavailableError(UNAVAILABLE, { cause }),
   "53300": (cause) => new UnavailableError(UNAVAILABLE, { cause }),
+  // object_not_in_prerequisite_state: what a database refusing connections for now says ("database
+  // is not currently accepting connections"); none of the services' queries raise it otherwise.
+  "55000": (cause) => new UnavailableError(UNAVAILABLE, { cause }),
 };
 
 // Socket-level failures reported by Node while connecting to or talking with the server.
@@ -48,13 +51,14 @@ const UNAVAILABLE_MESSAGES = [
   "Connection terminated",
   "timeout exceeded when trying to connect",
   "Client has encountered a connection error and is not queryable",
+  "Client was closed and is not queryable",
   "Cannot use a pool after calling end on the pool",
 ];
 
 /**
  * Maps a pg driver error to the typed error a handler should throw: unique violation → AlreadyExists,
  * foreign key violation → FailedPrecondition, serialization failure or deadlock → Aborted, a database
- * that is down, restarting or out of connections → Unavailable (never NotFound). Anything else,
+ * that is down, restarting, refusing connections or out of connections → Unavailable (never NotFound). Anything else,
  * including errors that are already typed, comes back unchanged for the caller to treat as internal.
  */
 export function translatePgError(err: unknown): unknown {
