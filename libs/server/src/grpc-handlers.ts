@@ -18,6 +18,7 @@ import type { AccessControl, Permission, Principal } from "@granary/auth";
 import { principalKey, handlerContextFor, type CallContext, type SurfaceCall } from "./rpc-context.js";
 import { runInContext, type StartRpcSpan } from "./rpc-telemetry.js";
 import { preEncodedBytes } from "./pre-encoded.js";
+import { decodedRequest, requestDecoder } from "./request-decoder.js";
 import { validateRequest } from "./request-validator.js";
 import type { ServiceRegistration } from "./service-registration.js";
 
@@ -53,7 +54,7 @@ export function toGrpcService(
       requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
       responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
       requestSerialize: (m: unknown) => toBuffer(method.input, m as MessageShape<DescMessage>),
-      requestDeserialize: (b: Buffer) => fromBinary(method.input, b),
+      requestDeserialize: requestDecoder(method.input),
       responseSerialize: (m: unknown) => {
         const bytes = preEncodedBytes(m);
         return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : toBuffer(method.output, m as MessageShape<DescMessage>);
@@ -78,7 +79,7 @@ function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps:
     case "unary":
       return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         void runCall(service, method, call, deps, guard, async (ctx, principal) => {
-          const request = call.request as MessageShape<DescMessage>;
+          const request = decodedRequest(call.request);
           const decision = admit(guard, principal, request, ctx);
           if (decision) await decision;
           validateRequest(method.input, request);
@@ -90,7 +91,7 @@ function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps:
     case "server_streaming":
       return (call: grpc.ServerWritableStream<unknown, unknown>) => {
         void runCall(service, method, call, deps, guard, async (ctx, principal) => {
-          const request = call.request as MessageShape<DescMessage>;
+          const request = decodedRequest(call.request);
           const decision = admit(guard, principal, request, ctx);
           if (decision) await decision;
           validateRequest(method.input, request);
@@ -218,7 +219,7 @@ async function* admitted(guard: Guard, principal: Principal, method: DescMethod,
   // a bidirectional call still writing: read it without destroying it.
   let first = true;
   for await (const message of call.iterator({ destroyOnReturn: false })) {
-    const request = message as MessageShape<DescMessage>;
+    const request = decodedRequest(message);
     if (first) {
       first = false;
       await admit(guard, principal, request, ctx);
