@@ -6,6 +6,6 @@ export { authorize, hiddenProject, NO_LOOKUPS, type AccessLookups } from "./auth
 export { loadServiceKey, readOrCreateSecretFile, readSecretFile } from "./key-file.js";
 export { remoteKeyResolver } from "./remote-key-resolver.js";
 export { fieldAt, isMutation, PERMISSIONS, type Permission } from "./permissions.js";
-export { OPEN_PRINCIPAL, principalOfKey, readableProjects, roleIn, roleName, SERVICE_PRINCIPAL, type Principal } from "./principal.js";
+export { NOBODY, OPEN_PRINCIPAL, principalOfKey, readableProjects, roleIn, roleName, SERVICE_PRINCIPAL, type Principal } from "./principal.js";
 export { RateLimiter } from "./rate-limiter.js";
 export { jwtResolver, keyOfClaims, looksLikeJwt, type JwtOptions } from "./jwt-resolver.js";

@@ -20,6 +20,8 @@ export interface Principal {
 }
 
 export const SERVICE_PRINCIPAL: Principal = Object.freeze({ kind: "service", name: "service", admin: true, roles: new Map() });
+/** Nobody: no role anywhere. What a handler sees if it ever runs outside the server pipeline. */
+export const NOBODY: Principal = Object.freeze({ kind: "user", name: "nobody", admin: false, roles: new Map() });
 export const OPEN_PRINCIPAL: Principal = Object.freeze({ kind: "open", name: "anonymous", admin: true, roles: new Map() });
 
 /** The principal an API key stands for. */

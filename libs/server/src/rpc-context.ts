@@ -1,7 +1,7 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, createContextValues, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
-import { OPEN_PRINCIPAL, type Principal } from "@granary/auth";
+import { NOBODY, type Principal } from "@granary/auth";
 
 /** What every kind of grpc-js server call has (grpc-js does not export its own name for it). */
 export interface SurfaceCall {
@@ -13,8 +13,11 @@ export interface SurfaceCall {
   emit(event: "error", err: unknown): boolean;
 }
 
-/** Handlers read the caller with `ctx.values.get(principalKey)`; set for every call before its handler runs. */
-export const principalKey = createContextKey<Principal>(OPEN_PRINCIPAL, { description: "granary principal" });
+/**
+ * Handlers read the caller with `ctx.values.get(principalKey)`; set for every call before its
+ * handler runs. The default is nobody (no role anywhere), never an admin: fail closed.
+ */
+export const principalKey = createContextKey<Principal>(NOBODY, { description: "granary principal" });
 
 /** A connect HandlerContext, plus what the server needs to finish the call. */
 export type CallContext = HandlerContext & {
