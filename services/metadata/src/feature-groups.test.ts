@@ -175,4 +175,16 @@ describe("listing", () => {
     const err = await failure(md.client.listFeatureGroups({ project: P, pageSize: 1, tag: "seven", pageToken: page.nextPageToken }));
     expect(Code[err.code]).toBe("InvalidArgument");
   });
+
+  it("refuses a forged or altered page token", async () => {
+    const page = await md.client.listFeatureGroups({ project: P, pageSize: 1 });
+    const [payload, signature] = page.nextPageToken.split(".");
+    const body = JSON.parse(Buffer.from(payload ?? "", "base64url").toString("utf8")) as { k: unknown[] };
+    const altered = Buffer.from(JSON.stringify({ ...body, k: ["' OR 1=1 --", 0] })).toString("base64url");
+    for (const pageToken of [`${altered}.${signature}`, altered, "bm90IGEgdG9rZW4"]) {
+      const err = await failure(md.client.listFeatureGroups({ project: P, pageSize: 1, pageToken }));
+      expect(Code[err.code]).toBe("InvalidArgument");
+      expect(err.rawMessage).toBe("invalid page token");
+    }
+  });
 });

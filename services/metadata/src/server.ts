@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { guardDatabase, openServiceDatabase } from "@granary/postgres";
 import { MetadataService } from "@granary/proto/metadata";
-import { createServer, defineService, translateHandlerErrors, type RunningService } from "@granary/server";
+import { configurePageTokenKey, createServer, defineService, serviceKeyOf, translateHandlerErrors, type RunningService } from "@granary/server";
 import type { Logger } from "@granary/telemetry";
 import { bootstrapAdmin } from "./access/bootstrap-admin.js";
 import { createMetadataAccess, type MetadataAccess } from "./access/metadata-access.js";
@@ -47,6 +47,7 @@ export async function startMetadataService(
   };
   try {
     if (config.common.auth.enabled) await bootstrapAdmin(database.pool, { bootstrapKey: config.admin.bootstrapKey, adminKeyFile: config.admin.keyFile, logger: log });
+    configurePageTokenKey(serviceKeyOf(config.common.auth));
     access = await createMetadataAccess({ pool: database.pool, changes, auth: config.common.auth, logger: log, translate: guard.translate });
   } catch (err) {
     await close();

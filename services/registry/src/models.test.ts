@@ -107,5 +107,8 @@ describe("models", () => {
     const page = await reg.client.listModels({ project: "listing", pageSize: 2 });
     const mixed = await failure(reg.client.listModels({ project: "listing", pageSize: 2, tag: "three", pageToken: page.nextPageToken }));
     expect(Code[mixed.code]).toBe("InvalidArgument");
+    const forged = await failure(reg.client.listModels({ project: "listing", pageSize: 2, pageToken: Buffer.from(JSON.stringify({ q: "x", k: ["m_10"] })).toString("base64url") }));
+    expect(Code[forged.code]).toBe("InvalidArgument");
+    expect(forged.rawMessage).toBe("invalid page token");
   });
 });

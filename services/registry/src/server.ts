@@ -6,7 +6,7 @@ import { serviceClientTls } from "@granary/config";
 import { guardDatabase, openServiceDatabase } from "@granary/postgres";
 import { MetadataService } from "@granary/proto/metadata";
 import { RegistryService } from "@granary/proto/registry";
-import { createRemoteAccess, createServer, defineService, serviceKeyOf, translateHandlerErrors, type RunningService } from "@granary/server";
+import { configurePageTokenKey, createRemoteAccess, createServer, defineService, serviceKeyOf, translateHandlerErrors, type RunningService } from "@granary/server";
 import type { Logger } from "@granary/telemetry";
 import type { RegistryConfig } from "./config.js";
 import { startJanitor, sweep } from "./janitor.js";
@@ -57,6 +57,7 @@ export async function startRegistryService(
   }
   const janitor = startJanitor(janitorOptions, SWEEP_INTERVAL_MS);
   const serviceKey = serviceKeyOf(config.common.auth);
+  configurePageTokenKey(serviceKey);
   const metadata = createServiceClient(MetadataService, config.metadataAddress, { defaultTimeoutMs: METADATA_TIMEOUT_MS, apiKey: serviceKey, tls: serviceClientTls(config.server) });
   // Followed for key revocations and for roles' lookups; the registry's own data is in PostgreSQL.
   const catalogue: CatalogueCache = new CatalogueCache(createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) }), {
