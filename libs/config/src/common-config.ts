@@ -9,6 +9,9 @@ export const DEFAULT_PORTS = {
   registry: 50054,
 } as const;
 
+/** How far past the server's clock an event time may be by default: a day of clock skew and time zones. */
+export const DEFAULT_MAX_FUTURE_EVENT_TIME_S = 86_400;
+
 export type ServiceName = keyof typeof DEFAULT_PORTS;
 export const SERVICE_NAMES = Object.keys(DEFAULT_PORTS) as ServiceName[];
 
@@ -95,6 +98,13 @@ export interface CommonConfig {
   readonly dataDir: string;
   readonly telemetry: TelemetryConfig;
   readonly auth: AuthConfig;
+  /**
+   * GRANARY_MAX_FUTURE_EVENT_TIME_S (default 86400, one day): how far past the server's clock an
+   * event time may be. Writes (online WriteRows, offline Insert) with a later event time, or one
+   * before year 1, are refused: online, the newest event time of a key wins, so a row dated in the
+   * far future would silently shadow every later write of that key.
+   */
+  readonly maxFutureEventTimeS: number;
 }
 
 export function readServerConfig(r: EnvReader, service: ServiceName): ServerConfig {
@@ -160,6 +170,7 @@ export function readCommonConfig(r: EnvReader, defaultServiceName: string): Comm
   return {
     logLevel: r.oneOf("GRANARY_LOG_LEVEL", ["trace", "debug", "info", "warn", "error", "fatal", "silent"], "info"),
     dataDir,
+    maxFutureEventTimeS: r.int("GRANARY_MAX_FUTURE_EVENT_TIME_S", DEFAULT_MAX_FUTURE_EVENT_TIME_S, { min: 0, max: 100 * 365 * 86_400 }),
     auth: {
       enabled: r.oneOf("GRANARY_AUTH", ["on", "off"], "on") === "on",
       serviceKey: r.optionalString("GRANARY_SERVICE_KEY"),

@@ -1,5 +1,6 @@
 export { ConfigError, EnvReader, type Env } from "./env-reader.js";
 export {
+  DEFAULT_MAX_FUTURE_EVENT_TIME_S,
   DEFAULT_PORTS,
   SERVICE_NAMES,
   readClientTls,

@@ -1,6 +1,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { CatalogueCache } from "@granary/catalogue-cache";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError } from "@granary/errors";
+import { eventTimeBounds } from "@granary/arrow";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { Durability, GetFeatureVectorsResponseSchema, GetModelFeatureVectorsResponseSchema, type EntityRows, type FeatureVectorOptions, type OnlineService } from "@granary/proto/online";
 import { preEncoded } from "@granary/server";
@@ -21,10 +22,12 @@ export interface OnlineHandlerDeps {
   readonly catalogue: CatalogueCache;
   readonly plans: PlanCache;
   readonly maxRows: number;
+  /** How far past now an event time may be (GRANARY_MAX_FUTURE_EVENT_TIME_S). */
+  readonly maxFutureEventTimeS: number;
 }
 
 /** Handlers of granary.online.v1.OnlineService; definitions come from the catalogue cache only. */
-export function createOnlineHandlers({ store, models, catalogue, plans, maxRows }: OnlineHandlerDeps): Partial<ServiceImpl<typeof OnlineService>> {
+export function createOnlineHandlers({ store, models, catalogue, plans, maxRows, maxFutureEventTimeS }: OnlineHandlerDeps): Partial<ServiceImpl<typeof OnlineService>> {
   const groupFor = (project: string, ref: FeatureGroupRef | undefined) => {
     if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
     const group = catalogue.featureGroup(project, ref?.name ?? "", ref?.version ?? 0);
@@ -43,7 +46,8 @@ export function createOnlineHandlers({ store, models, catalogue, plans, maxRows 
       const group = groupFor(req.project, req.featureGroup);
       const rows = req.rows.case === "arrowIpc" ? arrowToColumnarRows(req.rows.value, group) : req.rows.value!;
       checkRows(rows.rowCount);
-      const stored = storedRowsOf(group, rows, BigInt(Date.now()) * 1000n);
+      const now = BigInt(Date.now()) * 1000n;
+      const stored = storedRowsOf(group, rows, now, eventTimeBounds(now, maxFutureEventTimeS));
       const { written, ignored } = await store.upsert(stored, durabilityOf(req.durability));
       return { writtenCount: BigInt(written), ignoredCount: BigInt(ignored) };
     },

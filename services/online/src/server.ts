@@ -49,6 +49,7 @@ export async function startOnlineService(config: OnlineConfig, logger: Logger): 
           plans,
           models: new ModelResolver(createServiceClient(RegistryService, config.registryAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) })),
           maxRows: config.maxRows,
+          maxFutureEventTimeS: config.common.maxFutureEventTimeS,
         }))],
   });
   try {

@@ -1,5 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, encodeBinaryHeader } from "@connectrpc/connect";
+import { eventTimeBounds } from "@granary/arrow";
+import { DEFAULT_MAX_FUTURE_EVENT_TIME_S } from "@granary/config";
 import { InvalidArgumentError } from "@granary/errors";
 import { CommitKind, CommitSchema, StatisticsSchema, ValidationPolicy, ValidationReportSchema, type FeatureGroup, type ValidationReport } from "@granary/proto/metadata";
 import type { InsertResponse } from "@granary/proto/offline";
@@ -18,6 +20,8 @@ export interface InsertDeps extends CommitWriterDeps {
   readonly engine: DuckEngine;
   readonly pusher: OnlinePusher;
   readonly onlinePushWaitMs: number;
+  /** GRANARY_MAX_FUTURE_EVENT_TIME_S; the common config's default when not given. */
+  readonly maxFutureEventTimeS?: number | undefined;
 }
 
 /** Trailer carrying the rejected insert's validation report (a binary granary.metadata.v1.ValidationReport). */
@@ -43,6 +47,7 @@ export async function insertRows(deps: InsertDeps, project: string, group: Featu
           allowed: new Map(group.columns.map((c) => [c.name, c])),
           required: [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])],
           what: `the insert into "${group.name}" version ${group.version}`,
+          eventTime: group.eventTime ? { column: group.eventTime, bounds: eventTimeBounds(BigInt(Date.now()) * 1000n, deps.maxFutureEventTimeS ?? DEFAULT_MAX_FUTURE_EVENT_TIME_S) } : undefined,
         },
         signal,
       );

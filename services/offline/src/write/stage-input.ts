@@ -1,22 +1,17 @@
 import * as arrow from "apache-arrow";
+import { checkArrowSchema, checkEventTime, timeMicrosReader, type ArrowSchemaRules, type EventTimeBounds } from "@granary/arrow";
 import { InvalidArgumentError } from "@granary/errors";
-import type { Column } from "@granary/proto/types";
 import type { DuckConnection } from "../engine/duck-connection.js";
 import { ArrowStager, stageColumn, type StagedColumn } from "../arrow/arrow-to-duck.js";
-import { arrowFits, describeDataType } from "../types/column-types.js";
 
 export interface StagedInput {
   readonly columns: readonly StagedColumn[];
   readonly rows: number;
 }
 
-export interface StageOptions {
-  /** The columns the input may carry, by name. */
-  readonly allowed: ReadonlyMap<string, Column>;
-  /** Columns the input must carry. */
-  readonly required: readonly string[];
-  /** What the input is, for messages: "the insert", "the spine". */
-  readonly what: string;
+export interface StageOptions extends ArrowSchemaRules {
+  /** An event-time column whose every value must lie within bounds (inserts; not spines). */
+  readonly eventTime?: { readonly column: string; readonly bounds: EventTimeBounds } | undefined;
 }
 
 /**
@@ -35,41 +30,27 @@ export async function stageArrowInput(connection: DuckConnection, table: string,
     throw new InvalidArgumentError(`${options.what} is not an Arrow IPC stream: ${firstLine(err)}`, { cause: err });
   }
   if (!reader.schema) throw new InvalidArgumentError(`${options.what} carries no Arrow stream: send the schema and record batches as chunks after the header`);
-  const columns = checkSchema(reader.schema, options);
+  const columns = checkArrowSchema(reader.schema, options).map((f) => stageColumn(f.name, f.field, f.input, f.column.type!));
+  const eventField = options.eventTime ? reader.schema.fields.findIndex((f) => f.name === options.eventTime!.column) : -1;
   const stager = await ArrowStager.create(connection, table, columns, true, signal);
+  let offset = 0;
   for await (const batch of readBatches(reader, options.what)) {
     signal?.throwIfAborted();
+    // Checked on Arrow's own values, before DuckDB converts units (int64-max would not survive).
+    if (eventField >= 0) checkEventTimes(batch, eventField, offset, options.eventTime!.column, options.eventTime!.bounds);
+    offset += batch.numRows;
     await stager.append(batch, signal);
   }
   await stager.close(signal);
   return { columns, rows: stager.rows };
 }
 
-function checkSchema(schema: arrow.Schema, options: StageOptions): StagedColumn[] {
-  const seen = new Set<string>();
-  const problems: string[] = [];
-  const columns: StagedColumn[] = [];
-  schema.fields.forEach((field, i) => {
-    const column = options.allowed.get(field.name);
-    if (!column) {
-      problems.push(`column "${field.name}" is not one ${options.what} may carry (expected ${[...options.allowed.keys()].join(", ")})`);
-      return;
-    }
-    if (seen.has(field.name)) {
-      problems.push(`column "${field.name}" appears twice`);
-      return;
-    }
-    seen.add(field.name);
-    if (!arrowFits(field.type, column.type!)) {
-      problems.push(`column "${field.name}" is ${String(field.type)} but must be ${describeDataType(column.type!)}`);
-      return;
-    }
-    columns.push(stageColumn(field.name, i, field.type, column.type!));
-  });
-  const missing = options.required.filter((name) => !seen.has(name));
-  if (missing.length > 0) problems.push(`${missing.map((m) => `"${m}"`).join(", ")} ${missing.length === 1 ? "is" : "are"} missing (required: ${options.required.join(", ")})`);
-  if (problems.length > 0) throw new InvalidArgumentError(`${options.what}: ${problems.join("; ")}`);
-  return columns;
+function checkEventTimes(batch: arrow.RecordBatch, field: number, offset: number, column: string, bounds: EventTimeBounds): void {
+  const read = timeMicrosReader(batch.data.children[field]!);
+  for (let i = 0; i < batch.numRows; i++) {
+    const micros = read(i);
+    if (micros !== null) checkEventTime(column, offset + i, micros, bounds);
+  }
 }
 
 async function* readBatches(reader: arrow.AsyncRecordBatchStreamReader, what: string): AsyncGenerator<arrow.RecordBatch> {

@@ -1,75 +1,88 @@
 import { create } from "@bufbuild/protobuf";
-import { tableFromIPC, type Vector } from "apache-arrow";
+import * as arrow from "apache-arrow";
+import { checkArrowSchema, timeMicrosReader } from "@granary/arrow";
 import { InvalidArgumentError } from "@granary/errors";
 import type { FeatureGroup } from "@granary/proto/metadata";
 import { ColumnarRowsSchema, ScalarType, type ColumnData, type ColumnarRows, type DataType } from "@granary/proto/types";
 
+const MICROS_PER_DAY = 86_400_000_000n;
+
 /**
- * An Arrow IPC stream of a group's columns, as columnar rows. Arrow timestamps of any unit become
- * microseconds; dates become days.
+ * An Arrow IPC stream of a group's columns, as columnar rows, after the schema check every write
+ * path shares (checkArrowSchema): a column whose Arrow type does not fit its declared type is
+ * refused, never converted. Widening is exact: timestamps of any unit become microseconds, dates
+ * days, small ints int64.
  */
 export function arrowToColumnarRows(bytes: Uint8Array, group: FeatureGroup): ColumnarRows {
   let table;
   try {
-    table = tableFromIPC(bytes);
+    table = arrow.tableFromIPC(bytes);
   } catch (err) {
     throw new InvalidArgumentError(`arrow_ipc is not an Arrow IPC stream: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const types = new Map(group.columns.map((c) => [c.name, c.type!]));
-  const columns = table.schema.fields.map((field, i) => {
-    const type = types.get(field.name);
-    if (!type) throw new InvalidArgumentError(`column "${field.name}" is not in feature group "${group.name}" version ${group.version}`);
-    return { name: field.name, data: columnData(table.getChildAt(i)!, type, table.numRows, field.name) };
+  const fields = checkArrowSchema(table.schema, {
+    allowed: new Map(group.columns.map((c) => [c.name, c])),
+    required: [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])],
+    what: `arrow_ipc for "${group.name}" version ${group.version}`,
   });
+  const columns = fields.map((f) => ({ name: f.name, data: columnData(table.getChildAt(f.field)!, f.column.type!, table.numRows, f.name) }));
   return create(ColumnarRowsSchema, { rowCount: table.numRows, columns });
 }
 
-function columnData(vector: Vector, type: DataType, rows: number, name: string): ColumnData {
+const CASES: Record<ScalarType, string> = {
+  [ScalarType.UNSPECIFIED]: "doubles",
+  [ScalarType.BOOL]: "bools",
+  [ScalarType.INT32]: "int32s",
+  [ScalarType.INT64]: "int64s",
+  [ScalarType.FLOAT]: "floats",
+  [ScalarType.DOUBLE]: "doubles",
+  [ScalarType.STRING]: "strings",
+  [ScalarType.BYTES]: "bytes",
+  [ScalarType.TIMESTAMP]: "timestamps",
+  [ScalarType.DATE]: "dates",
+};
+
+function columnData(vector: arrow.Vector, type: DataType, rows: number, name: string): ColumnData {
+  if (type.list) throw new InvalidArgumentError(`column "${name}": list columns are not accepted as Arrow yet; send them as columnar rows`);
   const nullIndexes: number[] = [];
   const values: unknown[] = new Array(rows);
-  for (let i = 0; i < rows; i++) {
-    const v: unknown = vector.get(i);
-    if (v === null || v === undefined) {
-      nullIndexes.push(i);
-      values[i] = zeroOf(type);
-    } else {
-      values[i] = convert(v, type, name);
+  let row = 0;
+  for (const data of vector.data) {
+    const read = readerOf(data, type);
+    for (let i = 0; i < data.length; i++, row++) {
+      const v = read(i);
+      if (v === null) {
+        nullIndexes.push(row);
+        values[row] = zeroOf(type);
+      } else {
+        values[row] = v;
+      }
     }
   }
-  if (type.list) throw new InvalidArgumentError(`column "${name}": list columns are not accepted as Arrow yet; send them as columnar rows`);
-  const cases: Record<ScalarType, string> = {
-    [ScalarType.UNSPECIFIED]: "doubles",
-    [ScalarType.BOOL]: "bools",
-    [ScalarType.INT32]: "int32s",
-    [ScalarType.INT64]: "int64s",
-    [ScalarType.FLOAT]: "floats",
-    [ScalarType.DOUBLE]: "doubles",
-    [ScalarType.STRING]: "strings",
-    [ScalarType.BYTES]: "bytes",
-    [ScalarType.TIMESTAMP]: "timestamps",
-    [ScalarType.DATE]: "dates",
-  };
-  return { $typeName: "granary.types.v1.ColumnData", values: { case: cases[type.scalar], value: { values } }, nullIndexes } as unknown as ColumnData;
+  return { $typeName: "granary.types.v1.ColumnData", values: { case: CASES[type.scalar], value: { values } }, nullIndexes } as unknown as ColumnData;
 }
 
-function convert(v: unknown, type: DataType, name: string): unknown {
+/** Row i of one chunk as the columnar value of `type`; the schema check has vouched for the Arrow type. */
+function readerOf(data: arrow.Data, type: DataType): (i: number) => unknown {
+  const vector = arrow.makeVector(data);
   switch (type.scalar) {
-    case ScalarType.INT64:
-      return typeof v === "bigint" ? v : BigInt(v as number);
     case ScalarType.TIMESTAMP:
-      // apache-arrow reads timestamps as epoch milliseconds (a number, possibly fractional).
-      return v instanceof Date ? BigInt(v.getTime()) * 1000n : BigInt(Math.round((v as number) * 1000));
-    case ScalarType.DATE:
-      return v instanceof Date ? Math.floor(v.getTime() / 86_400_000) : Math.floor((v as number) / 86_400_000);
+      return timeMicrosReader(data);
+    case ScalarType.DATE: {
+      const micros = timeMicrosReader(data);
+      return (i) => {
+        const m = micros(i);
+        return m === null ? null : Number(m / MICROS_PER_DAY);
+      };
+    }
+    case ScalarType.INT64:
+      return (i) => (vector.isValid(i) ? BigInt(vector.get(i) as number | bigint) : null);
     case ScalarType.INT32:
     case ScalarType.FLOAT:
     case ScalarType.DOUBLE:
-      if (typeof v !== "number" && typeof v !== "bigint") throw new InvalidArgumentError(`column "${name}" must be numeric`);
-      return Number(v);
-    case ScalarType.BOOL:
-      return Boolean(v);
+      return (i) => (vector.isValid(i) ? Number(vector.get(i) as number) : null);
     default:
-      return v;
+      return (i) => (vector.isValid(i) ? (vector.get(i) as unknown) : null);
   }
 }
 

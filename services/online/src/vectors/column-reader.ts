@@ -5,13 +5,17 @@ import type { CellValue, Scalar } from "../store/row-codec.js";
 /** Reads row i of a request column as a JS value (null when null). */
 export type ColumnReader = (row: number) => CellValue;
 
-/** Which ColumnData arrays can carry a column of each scalar type (widening allowed). */
+/**
+ * Which ColumnData arrays can carry a column of each scalar type: its own, or one that widens
+ * without loss (int32s → int64, floats → double), as for Arrow input (see arrowFits); doubles into
+ * a float column would round, so they are refused as Float64 is.
+ */
 const ACCEPTS: Record<ScalarType, readonly string[]> = {
   [ScalarType.UNSPECIFIED]: [],
   [ScalarType.BOOL]: ["bools"],
   [ScalarType.INT32]: ["int32s"],
   [ScalarType.INT64]: ["int64s", "int32s"],
-  [ScalarType.FLOAT]: ["floats", "doubles"],
+  [ScalarType.FLOAT]: ["floats"],
   [ScalarType.DOUBLE]: ["doubles", "floats"],
   [ScalarType.STRING]: ["strings"],
   [ScalarType.BYTES]: ["bytes"],

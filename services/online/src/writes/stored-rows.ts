@@ -1,3 +1,4 @@
+import { checkEventTime, type EventTimeBounds } from "@granary/arrow";
 import { InvalidArgumentError } from "@granary/errors";
 import type { FeatureGroup } from "@granary/proto/metadata";
 import { ScalarType, type ColumnarRows, type DataType, type Value } from "@granary/proto/types";
@@ -11,9 +12,10 @@ const MICROS_PER_DAY = 86_400_000_000n;
 /**
  * Turns a request's rows into stored rows for a group, checking every row first: an unknown
  * column, a wrong type, a missing key or event time fails the whole batch with INVALID_ARGUMENT
- * naming the first bad row and column, before anything is written.
+ * naming the first bad row and column, before anything is written. Event times outside `bounds`
+ * (before year 1, or past now plus the allowed skew) are refused the same way.
  */
-export function storedRowsOf(group: FeatureGroup, rows: ColumnarRows, nowMicros: bigint): StoredRow[] {
+export function storedRowsOf(group: FeatureGroup, rows: ColumnarRows, nowMicros: bigint, bounds: EventTimeBounds): StoredRow[] {
   const n = rows.rowCount;
   const byName = new Map(group.columns.map((c, i) => [c.name, i]));
   const readers: (ColumnReader | undefined)[] = new Array(group.columns.length);
@@ -53,6 +55,7 @@ export function storedRowsOf(group: FeatureGroup, rows: ColumnarRows, nowMicros:
       const t = values[eventIndex];
       if (t === null || t === undefined) throw new InvalidArgumentError(`row ${r}: event-time column "${group.eventTime}" is null`);
       eventMicros = types[eventIndex]!.scalar === ScalarType.DATE ? BigInt(t as number) * MICROS_PER_DAY : (t as bigint);
+      checkEventTime(group.eventTime, r, eventMicros, bounds);
     }
     out[r] = { key: keys.finish(), value: encoder.encode(eventMicros, values), eventMicros };
   }
