@@ -29,6 +29,11 @@ export interface OfflineConfig {
   readonly onlinePushWaitMs: number;
   /** Target size of one Arrow message (reads) and of one online WriteRows request. */
   readonly messageBytes: number;
+  /**
+   * How long the start waits for the catalogue and the data-root check (see startOfflineService):
+   * a refusal within it rejects the start; after it the check goes on in the background.
+   */
+  readonly startWaitMs: number;
   /** Testing only (GRANARY_OFFLINE_CRASH_AT): kill the process at this step of every insert. */
   readonly crashAt: CrashPoint | undefined;
 }
@@ -58,6 +63,7 @@ export function loadOfflineConfig(env: Env = process.env): Readonly<OfflineConfi
     onlineAddress: readServiceAddress(r, "online"),
     onlinePushWaitMs: r.int("GRANARY_OFFLINE_ONLINE_PUSH_WAIT_MS", 15_000, { min: 0, max: 600_000 }),
     messageBytes: r.int("GRANARY_OFFLINE_MESSAGE_BYTES", 1024 * 1024, { min: 4096, max: 3 * 1024 * 1024 }),
+    startWaitMs: r.int("GRANARY_OFFLINE_START_WAIT_MS", 5_000, { min: 0, max: 600_000 }),
     crashAt: crash === "" ? undefined : (crash as CrashPoint),
   };
   r.finish();

@@ -10,9 +10,11 @@ import type { OfflineConfig } from "./config.js";
 import { DuckEngine } from "./engine/duckdb-engine.js";
 import { createOfflineHandlers } from "./offline-service.js";
 import { ProjectStreams } from "./project-streams.js";
+import { checkDataRoot, KnownGroups, StartRefusedError } from "./start-check.js";
 import { CommitLayout, recordedDirs } from "./store/commit-layout.js";
 import { CommitLog } from "./store/commit-log.js";
 import { metadataWriter } from "./store/metadata-writer.js";
+import { quarantine } from "./store/quarantine.js";
 import { createTrainingHandlers } from "./training/training-handlers.js";
 import { CommitSequencer } from "./write/commit-sequencer.js";
 import { OnlinePusher } from "./write/online-pusher.js";
@@ -20,14 +22,21 @@ import { onlineWriter } from "./write/online-writer.js";
 
 /**
  * Opens DuckDB over the data root and follows the catalogue (definitions and the commit log) from
- * the metadata service. SERVING once the catalogue is current, commit directories no commit
- * records are deleted, and PENDING online pushes are queued again.
+ * the metadata service. Once the catalogue is current: the data root is checked against it (a
+ * catalogue that knows none of the groups on disk refuses the start; see checkDataRoot), commit
+ * directories no commit records are moved to the quarantine (never deleted), PENDING online
+ * pushes are queued again, and the service turns SERVING.
+ *
+ * The start waits for that up to `startWaitMs`, so a refusal rejects it; a metadata service that
+ * answers later leaves the check running in the background, and a refusal then logs at fatal
+ * level and shuts the server down (it never turns SERVING).
  */
 export async function startOfflineService(config: OfflineConfig, logger: Logger): Promise<RunningService> {
   const log = logger.child({ component: "offline" });
   const engine = await DuckEngine.open({ dataRoot: config.dataRoot, ...config.duckdb });
   const layout = new CommitLayout(config.dataRoot);
   const commits = new CommitLog();
+  const known = new KnownGroups();
   const serviceKey = serviceKeyOf(config.common.auth);
   const metadataClient = createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) });
   const catalogue: CatalogueCache = new CatalogueCache(metadataClient, {
@@ -35,6 +44,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     onChange: (change) => {
       remote.onChange(change);
       followCommits(commits, change);
+      knowGroup(known, change);
     },
     onCurrent: (current) => log.info({ current }, current ? "catalogue is current" : "catalogue watch interrupted; serving from the cache"),
   });
@@ -79,26 +89,63 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
   catalogue.start();
   const recovery = (async () => {
     await catalogue.ready();
+    checkDataRoot({ dataRoot: config.dataRoot, metadataAddress: config.metadataAddress, onDisk: await layout.groupsWithCommits(), known });
     const recorded = recordedDirs([...commits.groups()].flatMap((g) => g.commits.flatMap((c) => c.files)));
-    const removed = await layout.removeUnrecorded(recorded);
-    if (removed.length > 0) log.warn({ removed }, "deleted commit files no recorded commit lists (an insert died before recording them)");
+    const { batch, moved } = await quarantine(config.dataRoot, await layout.findUnrecorded(recorded));
+    if (moved.length > 0) {
+      log.warn(
+        { count: moved.length, quarantine: batch, moved: moved.slice(0, 100) },
+        `moved ${moved.length} commit director${moved.length === 1 ? "y" : "ies"} no recorded commit lists to ${batch} (an insert died before recording them, or the catalogue does not know them); delete them with npm run offline:purge-quarantine`,
+      );
+    }
     const queued = pusher.recover();
     if (queued > 0) log.info({ queued }, "pushing commits still pending online");
     server.setServing(true);
-  })().catch((err: unknown) => log.error({ err }, "offline start-up recovery failed"));
-  log.info({ address: server.address, dataRoot: config.dataRoot, metadata: config.metadataAddress }, "offline service listening; SERVING once the catalogue is loaded");
+  })();
+  log.info({ address: server.address, dataRoot: config.dataRoot, metadata: config.metadataAddress }, "offline service listening; SERVING once the catalogue is loaded and the data root checked");
+  const waited = await Promise.race([recovery.then(() => true, () => true), delay(config.startWaitMs).then(() => false)]);
+  const settled = recovery.catch(async (err: unknown) => {
+    if (err instanceof StartRefusedError) log.fatal({ dataRoot: config.dataRoot, metadata: config.metadataAddress }, err.message);
+    else log.error({ err }, "offline start-up recovery failed; the service stays NOT_SERVING");
+    // Nothing may be written under a data root the catalogue does not account for.
+    await server.shutdown();
+    if (waited) throw err;
+  });
+  if (waited) {
+    try {
+      await settled;
+    } catch (err) {
+      await catalogue.close();
+      await pusher.close();
+      await remote.close();
+      engine.close();
+      throw err;
+    }
+  } else {
+    log.info({ waitedMs: config.startWaitMs }, "the catalogue is still loading; checking the data root in the background");
+  }
   return {
     name: "offline",
     address: server.address,
     async stop() {
       await server.shutdown();
       await catalogue.close();
-      await recovery;
+      await settled;
       await pusher.close();
       await remote.close();
       engine.close();
     },
   };
+}
+
+function knowGroup(known: KnownGroups, change: Change): void {
+  const r = change.resource;
+  if (r.case === "featureGroup") known.add(r.value.project, r.value.name, r.value.version);
+  else if (r.case === "commit" && r.value.featureGroup) known.add(r.value.project, r.value.featureGroup.name, r.value.featureGroup.version);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function followCommits(commits: CommitLog, change: Change): void {

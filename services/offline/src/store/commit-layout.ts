@@ -88,16 +88,35 @@ export class CommitLayout {
   }
 
   /**
-   * Deletes commit directories no recorded commit lists (written by an insert that died before
-   * recording it) and leftover temporary directories. Run at start, once the commit log is current
-   * and before any insert. Returns the deleted paths, relative to the root.
+   * Commit directories no recorded commit lists (written by an insert that died before recording
+   * it, or files the catalogue does not know at all) and leftover temporary directories, relative
+   * to the root. Nothing is removed here: start-up moves them to the quarantine (see quarantine.ts).
    *
    * Only what it finds by listing real directories under the root is a candidate, never a path from
    * a record (records can only spare a directory), and symlinks are not followed: a forged record or
-   * a planted link cannot point the deletion outside the root.
+   * a planted link cannot point a move outside the root.
    */
-  async removeUnrecorded(recorded: ReadonlySet<string>): Promise<string[]> {
-    const removed: string[] = [];
+  async findUnrecorded(recorded: ReadonlySet<string>): Promise<string[]> {
+    const found: string[] = [];
+    for (const { base, dir } of await this.#commitDirs()) {
+      const orphan = dir.startsWith(".tmp-") || (SEQUENCE.test(dir) && !recorded.has(`${base}/${dir}`));
+      if (orphan && (await this.#isRealDirectory(`${base}/${dir}`))) found.push(`${base}/${dir}`);
+    }
+    return found;
+  }
+
+  /** The group versions (`<project>/<group>/v<version>`) with at least one published commit directory on disk. */
+  async groupsWithCommits(): Promise<string[]> {
+    const groups = new Set<string>();
+    for (const { base, dir } of await this.#commitDirs()) {
+      if (SEQUENCE.test(dir) && !groups.has(base) && (await this.#isRealDirectory(`${base}/${dir}`))) groups.add(base);
+    }
+    return [...groups];
+  }
+
+  /** Every directory inside a group version's directory, as found by listing (no symlink followed at the group levels). */
+  async #commitDirs(): Promise<{ base: string; dir: string }[]> {
+    const out: { base: string; dir: string }[] = [];
     for (const project of await dirs(this.root)) {
       if (!NAME.test(project)) continue;
       for (const group of await dirs(join(this.root, project))) {
@@ -105,17 +124,11 @@ export class CommitLayout {
         for (const version of await dirs(join(this.root, project, group))) {
           if (!/^v\d+$/.test(version)) continue;
           const base = `${project}/${group}/${version}`;
-          for (const dir of await dirs(join(this.root, base))) {
-            const orphan = dir.startsWith(".tmp-") || (SEQUENCE.test(dir) && !recorded.has(`${base}/${dir}`));
-            if (!orphan) continue;
-            if (!(await this.#isRealDirectory(`${base}/${dir}`))) continue;
-            await rm(join(this.root, base, dir), { recursive: true, force: true });
-            removed.push(`${base}/${dir}`);
-          }
+          for (const dir of await dirs(join(this.root, base))) out.push({ base, dir });
         }
       }
     }
-    return removed;
+    return out;
   }
 
   /** True when the path is a directory inside the root with no symlink on its way (a replaced parent would fail). */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { DataLossError } from "@granary/errors";
 import { CommitKind, OnlineSyncState } from "@granary/proto/metadata";
 import { createLogger } from "@granary/telemetry";
-import { CommitLayout, recordedDirs } from "./commit-layout.js";
+import { CommitLayout } from "./commit-layout.js";
 import type { CommitEntry } from "./commit-log.js";
 import { ConfinedRoot, ConfinementError, pathProblem } from "./confined-path.js";
 
@@ -134,36 +134,5 @@ describe("CommitFiles", () => {
     await layout.files.check(group, [bad], log).catch(() => undefined);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ commit: "7", file: path });
-  });
-});
-
-describe("removeUnrecorded", () => {
-  it("deletes only unrecorded commit directories it finds under the root, never through a symlink", async () => {
-    const scratch = mkdtempSync(join(tmpdir(), "granary-cleanup-"));
-    try {
-      const r = join(scratch, "root");
-      const victim = join(scratch, "victim");
-      file(join(r, "shop", "orders", "v1", SEQ, "part-00000.parquet"));
-      file(join(r, "shop", "orders", "v1", "00000000000000000002", "part-00000.parquet"));
-      // Outside the root, in the layout's shape: reachable only through symlinks planted inside.
-      file(join(victim, "orders", "v1", "00000000000000000009", "part-00000.parquet"));
-      file(join(victim, "v1", "00000000000000000009", "part-00000.parquet"));
-      file(join(victim, "00000000000000000009", "part-00000.parquet"));
-      symlinkSync(victim, join(r, "linked"));
-      symlinkSync(victim, join(r, "shop", "linked"));
-      symlinkSync(victim, join(r, "shop", "orders", "v2"));
-      symlinkSync(join(victim, "00000000000000000009"), join(r, "shop", "orders", "v1", "00000000000000000009"));
-      // A forged record can only spare directories, never add one to delete.
-      const recorded = recordedDirs([`shop/orders/v1/${SEQ}/part-00000.parquet`, "../victim/00000000000000000009/part-00000.parquet", join(victim, "00000000000000000009/part-00000.parquet")]);
-      const removed = await new CommitLayout(r).removeUnrecorded(recorded);
-      expect(removed).toEqual(["shop/orders/v1/00000000000000000002"]);
-      expect(existsSync(join(r, "shop", "orders", "v1", SEQ))).toBe(true);
-      expect(readdirSync(victim).sort()).toEqual(["00000000000000000009", "orders", "v1"]);
-      expect(existsSync(join(victim, "orders", "v1", "00000000000000000009", "part-00000.parquet"))).toBe(true);
-      expect(existsSync(join(victim, "v1", "00000000000000000009", "part-00000.parquet"))).toBe(true);
-      expect(existsSync(join(victim, "00000000000000000009", "part-00000.parquet"))).toBe(true);
-    } finally {
-      rmSync(scratch, { recursive: true, force: true });
-    }
   });
 });
