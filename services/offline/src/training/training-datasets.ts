@@ -12,11 +12,13 @@ import {
   type TrainingDataset,
 } from "@granary/proto/metadata";
 import type { TrainingDataQuery } from "@granary/proto/offline";
+import type { Logger } from "@granary/telemetry";
 import type { DuckConnection } from "../engine/duck-connection.js";
 import { streamQuery } from "../read/arrow-response.js";
 import { fileList, quoteString } from "../sql/sql-text.js";
 import { fsyncPath } from "../store/commit-layout.js";
 import { ConfinementError } from "../store/confined-path.js";
+import type { MetadataWriter } from "../store/metadata-writer.js";
 import { fitTransformations } from "@granary/transformations";
 import { SPLIT_COLUMN } from "./pit-sql.js";
 import type { TrainingDeps } from "./training-deps.js";
@@ -95,13 +97,36 @@ export async function createTrainingDataset(deps: TrainingDeps, view: FeatureVie
   } catch (err) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     const message = err instanceof Error ? err.message.split("\n")[0]! : String(err);
-    await deps.metadata
-      .updateTrainingDataset(
-        create(TrainingDatasetSchema, { project: q.project, featureView: dataset.featureView, version: dataset.version, status: TrainingDatasetStatus.FAILED, statusMessage: message.slice(0, 500) }),
-        ["status", "status_message"],
-      )
-      .catch(() => undefined);
+    await markFailed(deps.metadata, { project: q.project, featureView: dataset.featureView, version: dataset.version }, message, deps.logger);
     throw err;
+  }
+}
+
+/** Waits between attempts to mark a dataset FAILED (then it gives up, logging an error). */
+export const MARK_FAILED_RETRY_MS = [250, 1000, 4000] as const;
+
+/**
+ * Records a dataset whose materialisation failed as FAILED with the reason. A failure to record it
+ * is retried (the metadata service may be briefly unavailable: often the very reason the
+ * materialisation failed) and, when every attempt fails, logged at error level naming the dataset,
+ * which otherwise stays CREATING; the caller's original error is what the client gets either way.
+ */
+export async function markFailed(metadata: Pick<MetadataWriter, "updateTrainingDataset">, dataset: Pick<TrainingDataset, "project" | "featureView" | "version">, reason: string, logger: Logger, retryMs: readonly number[] = MARK_FAILED_RETRY_MS): Promise<boolean> {
+  const failed = create(TrainingDatasetSchema, { project: dataset.project, featureView: dataset.featureView, version: dataset.version, status: TrainingDatasetStatus.FAILED, statusMessage: reason.slice(0, 500) });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await metadata.updateTrainingDataset(failed, ["status", "status_message"]);
+      return true;
+    } catch (err) {
+      const wait = retryMs[attempt];
+      const where = { project: dataset.project, view: dataset.featureView?.name, viewVersion: dataset.featureView?.version, dataset: dataset.version, reason, err };
+      if (wait === undefined) {
+        logger.error({ ...where, attempts: attempt + 1 }, "could not mark a training dataset FAILED after its materialisation failed; it stays CREATING until marked by hand");
+        return false;
+      }
+      logger.warn({ ...where, attempt: attempt + 1 }, "marking a training dataset FAILED failed; retrying");
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 }
 
