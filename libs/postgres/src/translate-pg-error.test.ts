@@ -48,6 +48,8 @@ describe("translatePgError", () => {
     ["23505", AlreadyExistsError],
     ["23503", FailedPreconditionError],
     ["23514", InvalidArgumentError],
+    ["22021", InvalidArgumentError],
+    ["22P05", InvalidArgumentError],
     ["40001", AbortedError],
     ["40P01", AbortedError],
     ["08006", UnavailableError],
@@ -104,6 +106,15 @@ describe("translatePgError", () => {
     expect(translated).toBeInstanceOf(AlreadyExistsError);
     expect((translated as GranaryError).cause).toBe(err);
     expect((translated as GranaryError).message).not.toContain("p1");
+  });
+
+  it("maps a real NUL character in text or jsonb to InvalidArgument", async () => {
+    for (const [sql, value] of [["SELECT name FROM parents WHERE name ILIKE $1", "%a\0b%"], ["SELECT $1::jsonb", JSON.stringify({ tag: "a\0b" })]] as const) {
+      const err = await caught(db.pool.query(sql.replace("parents", `${schema}.parents`), [value]));
+      const translated = translatePgError(err);
+      expect(translated).toBeInstanceOf(InvalidArgumentError);
+      expect((translated as Error).message).toBe("a text value contains a NUL character, which is not allowed");
+    }
   });
 
   it("maps a real foreign key violation to FailedPrecondition", async () => {

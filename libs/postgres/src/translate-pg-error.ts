@@ -10,6 +10,7 @@ import {
 // Messages go to users: they never repeat the driver's text, which can carry SQL, constraint names
 // or other rows' values. The driver error stays as `cause` for the logs.
 const UNAVAILABLE = "database unavailable; retry later";
+const NUL_MESSAGE = "a text value contains a NUL character, which is not allowed";
 
 const BY_SQLSTATE: Readonly<Record<string, (cause: unknown) => GranaryError>> = {
   // unique_violation
@@ -20,6 +21,10 @@ const BY_SQLSTATE: Readonly<Record<string, (cause: unknown) => GranaryError>> = 
   "23514": (cause) => new InvalidArgumentError("a value was rejected by a database constraint", { cause }),
   "22001": (cause) => new InvalidArgumentError("a value is too long", { cause }),
   "22003": (cause) => new InvalidArgumentError("a number is out of range", { cause }),
+  // character_not_in_repertoire, untranslatable_character: PostgreSQL stores no NUL in text, nor
+  // \u0000 in jsonb, so a request carrying one (a search query, a tag filter…) is refused as such.
+  "22021": (cause) => new InvalidArgumentError(NUL_MESSAGE, { cause }),
+  "22P05": (cause) => new InvalidArgumentError(NUL_MESSAGE, { cause }),
   // serialization_failure, deadlock_detected: the transaction lost a race and can simply be retried.
   "40001": (cause) => new AbortedError("concurrent modification, retry", { cause }),
   "40P01": (cause) => new AbortedError("concurrent modification, retry", { cause }),

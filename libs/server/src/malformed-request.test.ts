@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { createServiceClient } from "@granary/clients";
-import { GetProjectRequestSchema, MetadataService } from "@granary/proto/metadata";
+import { DatasetSplit, GetProjectRequestSchema, MetadataService } from "@granary/proto/metadata";
 import { InsertRequestSchema, OfflineService } from "@granary/proto/offline";
 import { createAccessControl, NO_LOOKUPS } from "@granary/auth";
 import { createLogger } from "@granary/telemetry";
@@ -10,6 +11,7 @@ import { createServer, defineService, type GranaryServer } from "./index.js";
 
 // Bytes that are not a protobuf message reach the server through a raw grpc-js client: each kind of
 // call answers INVALID_ARGUMENT (grpc-js alone would say INTERNAL), and the server keeps serving.
+// So does a well-formed message holding an enum number its type does not declare.
 let server: GranaryServer;
 let raw: grpc.Client;
 const seen = { inserted: 0 };
@@ -46,6 +48,9 @@ beforeAll(async () => {
         },
         async *getTrainingData(requests) {
           for await (const _ of requests) yield {};
+        },
+        async *readTrainingDataset() {
+          yield {};
         },
       }),
     ],
@@ -120,6 +125,16 @@ describe("requests that are not valid protobuf", () => {
     const { code, details } = await status;
     expect(grpc.status[code]).toBe("INVALID_ARGUMENT");
     expect(details).toContain("not a valid granary.offline.v1.GetTrainingDataRequest message");
+  });
+
+  it("refuse an enum number no value declares before the handler runs (split=99)", async () => {
+    const client = createServiceClient(OfflineService, server.address);
+    const read = async () => {
+      for await (const _ of client.readTrainingDataset({ project: "p", featureView: { name: "v", version: 1 }, version: 1, split: 99 as DatasetSplit })) break;
+    };
+    const err = await read().then(() => undefined, (e: unknown) => ConnectError.from(e));
+    expect(err?.code).toBe(Code.InvalidArgument);
+    expect(err?.rawMessage).toBe("invalid request: split: 99 is not a value of granary.metadata.v1.DatasetSplit");
   });
 
   it("leave the server serving valid calls, raw and typed", async () => {

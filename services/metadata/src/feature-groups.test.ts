@@ -176,6 +176,18 @@ describe("listing", () => {
     expect(Code[err.code]).toBe("InvalidArgument");
   });
 
+  it("refuses NUL characters in free-text filters", async () => {
+    for (const call of [
+      () => md.client.listFeatureGroups({ project: P, tag: "se\0ven" }),
+      () => md.client.listFeatureGroups({ project: P, name: "g\0" }),
+      () => md.client.search({ project: P, query: "g_\0" }),
+      () => md.client.search({ project: P, tags: ["se\0ven"] }),
+    ]) {
+      const err = await failure(call());
+      expect(Code[err.code]).toBe("InvalidArgument");
+    }
+  });
+
   it("refuses a forged or altered page token", async () => {
     const page = await md.client.listFeatureGroups({ project: P, pageSize: 1 });
     const [payload, signature] = page.nextPageToken.split(".");

@@ -110,5 +110,7 @@ describe("models", () => {
     const forged = await failure(reg.client.listModels({ project: "listing", pageSize: 2, pageToken: Buffer.from(JSON.stringify({ q: "x", k: ["m_10"] })).toString("base64url") }));
     expect(Code[forged.code]).toBe("InvalidArgument");
     expect(forged.rawMessage).toBe("invalid page token");
+    const nul = await failure(reg.client.listModels({ project: "listing", tag: "th\0ree" }));
+    expect(Code[nul.code]).toBe("InvalidArgument");
   });
 });
