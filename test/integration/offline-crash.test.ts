@@ -103,7 +103,7 @@ afterAll(async () => {
 }, 30_000);
 
 describe("a crash between the steps of an insert", () => {
-  it("after the files are durable but before the commit is recorded: the files are ignored and deleted at start", async () => {
+  it("after the files are durable but before the commit is recorded: the files are ignored and moved to quarantine at start", async () => {
     const first = await startOffline("after-files");
     await expect(insertBalances(first.client, [1n, 2n], 10)).rejects.toThrow();
     expect(await first.proc.exited()).toBeNull();

@@ -70,6 +70,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     crashAt: config.crashAt,
     logger: log,
     onlinePushWaitMs: config.onlinePushWaitMs,
+    maxFutureEventTimeS: config.common.maxFutureEventTimeS,
   };
   const streams = new ProjectStreams(config.maxStreamsPerProject);
   const training = createTrainingHandlers({ catalogue, commits, engine, layout, metadata, messageBytes: config.messageBytes, logger: log, streams });
