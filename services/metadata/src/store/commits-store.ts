@@ -2,7 +2,7 @@ import { clone } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Pool } from "pg";
 import { FailedPreconditionError, NotFoundError } from "@granary/errors";
-import { ChangeKind, CommitSchema, OnlineSyncState, type Commit } from "@granary/proto/metadata";
+import { ChangeKind, CommitSchema, CommitState, OnlineSyncState, type Commit } from "@granary/proto/metadata";
 import type { FeatureGroupRef, TimeRange } from "@granary/proto/types";
 import { decodePageToken, pageOf, pageSizeOf } from "@granary/server";
 import { inCatalogueTransaction } from "./catalogue-transaction.js";
@@ -59,9 +59,12 @@ export async function listCommits(pool: Pool, project: string, ref: FeatureGroup
   return { items: page.items.map((r) => fromRow(CommitSchema, r.resource)), nextPageToken: page.nextPageToken };
 }
 
-const MUTABLE = ["online_sync_state", "validation_report_id"] as const;
+const MUTABLE = ["online_sync_state", "validation_report_id", "state", "failure_reason"] as const;
 
-/** A commit's record is history; only its online sync state and report link move on. */
+/**
+ * A commit's record is history; only its online sync state and report link move on, and a commit
+ * that cannot be completed may be marked FAILED with its reason (never back).
+ */
 export async function updateCommit(pool: Pool, patch: Commit, paths: readonly string[]): Promise<Commit> {
   return inCatalogueTransaction(pool, async (tx) => {
     const ref = patch.featureGroup!;
@@ -72,9 +75,17 @@ export async function updateCommit(pool: Pool, patch: Commit, paths: readonly st
     const immutable = paths.filter((p) => !mutable.includes(p));
     if (immutable.length > 0) throw new FailedPreconditionError(`${immutable.join(", ")} of a commit cannot change`);
     const next = fromRow(CommitSchema, rows[0].resource);
-    const effective = paths.length > 0 ? paths : MUTABLE;
+    const effective: readonly string[] = paths.length > 0 ? paths : ["online_sync_state", "validation_report_id"];
     if (effective.includes("online_sync_state")) next.onlineSyncState = patch.onlineSyncState;
     if (effective.includes("validation_report_id")) next.validationReportId = patch.validationReportId;
+    if (effective.includes("state") && patch.state !== next.state) {
+      if (patch.state !== CommitState.FAILED) throw new FailedPreconditionError(`commit ${patch.id} can only move to state FAILED, never back`);
+      next.state = CommitState.FAILED;
+    }
+    if (effective.includes("failure_reason")) {
+      if (next.state !== CommitState.FAILED && patch.failureReason !== "") throw new FailedPreconditionError("failure_reason is set only on a FAILED commit");
+      next.failureReason = patch.failureReason;
+    }
     await tx.client.query("UPDATE commits SET resource = $3 WHERE group_id = $1 AND id = $2", [group.id.toString(), next.id.toString(), toRow(CommitSchema, next)]);
     await tx.recordChange({ kind: ChangeKind.UPDATED, project: next.project, resource: { case: "commit", value: next } });
     return next;

@@ -20,6 +20,13 @@ export function filesOf(...checked: CheckedFiles[]): FilesOf {
   };
 }
 
+/** A commit record that can never be read: the DataLossError that says which commit, and why (for its FAILED mark). */
+export class CorruptCommitError extends DataLossError {
+  constructor(message: string, readonly commit: CommitEntry, readonly reason: string) {
+    super(message);
+  }
+}
+
 export interface GroupId {
   readonly project: string;
   readonly name: string;
@@ -72,6 +79,13 @@ export class CommitFiles {
 
   async #checkOne(group: GroupId, prefix: string, commit: CommitEntry, logger: Logger): Promise<void> {
     const resolved: string[] = [];
+    if (commit.files.length === 0) {
+      throw new CorruptCommitError(
+        `feature group "${group.name}" version ${group.version} of project "${group.project}" cannot be read: commit ${commit.id} lists no files; the commit record is corrupt or forged`,
+        commit,
+        "the commit record lists no files",
+      );
+    }
     for (const file of commit.files) {
       try {
         resolved.push(await this.#root.resolve(file, prefix));
@@ -84,8 +98,10 @@ export class CommitFiles {
             "refusing to read a commit whose file lies outside its feature group's directory (a corrupt or forged commit record)",
           );
         }
-        throw new DataLossError(
+        throw new CorruptCommitError(
           `feature group "${group.name}" version ${group.version} of project "${group.project}" cannot be read: commit ${commit.id} lists ${err.publicReason}; the commit record is corrupt or forged (the server logged the details)`,
+          commit,
+          `the commit record lists ${err.publicReason}`,
         );
       }
     }

@@ -1,4 +1,4 @@
-import { CommitKind, OnlineSyncState, type Commit } from "@granary/proto/metadata";
+import { CommitKind, CommitState, OnlineSyncState, type Commit } from "@granary/proto/metadata";
 import { timestampMicros } from "../sql/sql-text.js";
 import { sequenceOfFile } from "./commit-layout.js";
 
@@ -23,7 +23,7 @@ export const groupKey = (project: string, name: string, version: number) => `${p
  * Every recorded commit of every feature group version, in id order, fed by the metadata
  * service's change stream and by this service's own CreateCommit answers (so a read right after
  * an insert sees it). Only recorded commits exist for reads: files of a commit that was never
- * recorded are invisible.
+ * recorded are invisible, and so are commits marked FAILED (their record cannot be completed).
  */
 export class CommitLog {
   readonly #groups = new Map<string, CommitEntry[]>();
@@ -33,6 +33,10 @@ export class CommitLog {
     const key = groupKey(commit.project, ref.name, ref.version);
     const entry = entryOf(commit);
     let list = this.#groups.get(key);
+    if (commit.state === CommitState.FAILED) {
+      if (list) this.#groups.set(key, list.filter((c) => c.id !== entry.id));
+      return entry;
+    }
     if (!list) {
       list = [];
       this.#groups.set(key, list);

@@ -10,6 +10,8 @@ import type { MetadataWriter } from "../store/metadata-writer.js";
 import { fileList, quoteIdent, quoteString } from "../sql/sql-text.js";
 import { SEQUENCE_COLUMN } from "../read/group-source.js";
 import type { CommitSequencer } from "./commit-sequencer.js";
+import { CorruptCommitError } from "../store/commit-files.js";
+import { markCommitFailed } from "./commit-failures.js";
 
 export interface CommitWriterDeps {
   readonly layout: CommitLayout;
@@ -92,13 +94,27 @@ export async function writeCommit(deps: CommitWriterDeps, connection: DuckConnec
  * A commit with updated rows makes reads check later commits for replaced rows.
  */
 async function updatedRows(deps: CommitWriterDeps, connection: DuckConnection, project: string, group: FeatureGroup, content: CommitContent): Promise<bigint> {
-  const earlier = deps.commits.commits(project, group.name, group.version).filter(isInsert);
-  const candidates = group.eventTime
-    ? earlier.filter((c) => c.minEventMicros === undefined || c.maxEventMicros === undefined || content.minEventMicros === undefined || content.maxEventMicros === undefined || (c.minEventMicros <= content.maxEventMicros && c.maxEventMicros >= content.minEventMicros))
-    : earlier;
-  if (candidates.length === 0) return 0n;
+  const id = { project, name: group.name, version: group.version };
+  // A corrupt earlier commit is marked FAILED (leaving the commit log) and the check runs again
+  // without it: one forged record must not block every later insert of the group.
+  let candidates: readonly CommitEntry[];
+  let filesOf: (c: CommitEntry) => readonly string[];
+  for (;;) {
+    const earlier = deps.commits.commits(project, group.name, group.version).filter(isInsert);
+    candidates = group.eventTime
+      ? earlier.filter((c) => c.minEventMicros === undefined || c.maxEventMicros === undefined || content.minEventMicros === undefined || content.maxEventMicros === undefined || (c.minEventMicros <= content.maxEventMicros && c.maxEventMicros >= content.minEventMicros))
+      : earlier;
+    if (candidates.length === 0) return 0n;
+    try {
+      filesOf = await deps.layout.files.filesOf(id, candidates, deps.logger);
+      break;
+    } catch (err) {
+      if (!(err instanceof CorruptCommitError)) throw err;
+      await markCommitFailed(deps, project, group, err.commit, err.reason);
+    }
+  }
   const same = [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])].map((k) => `o.${quoteIdent(k)} = i.${quoteIdent(k)}`).join(" AND ");
-  const files = fileList(candidates.flatMap(await deps.layout.files.filesOf({ project, name: group.name, version: group.version }, candidates, deps.logger)));
+  const files = fileList(candidates.flatMap(filesOf));
   const [row] = await connection.rows(`SELECT count(*) AS n FROM ${content.table} i WHERE EXISTS (SELECT 1 FROM read_parquet(${files}, union_by_name = true) o WHERE ${same})`);
   return BigInt(row!.n as bigint);
 }

@@ -1,5 +1,4 @@
 import { create } from "@bufbuild/protobuf";
-import { DataLossError } from "@granary/errors";
 import type * as arrow from "apache-arrow";
 import { CommitKind, CommitSchema, OnlineSyncState, type FeatureGroup } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";
@@ -10,6 +9,8 @@ import { groupKey, type CommitEntry, type CommitLog } from "../store/commit-log.
 import type { CommitLayout } from "../store/commit-layout.js";
 import type { MetadataWriter } from "../store/metadata-writer.js";
 import { fileList, quoteIdent } from "../sql/sql-text.js";
+import { CorruptCommitError } from "../store/commit-files.js";
+import { markCommitFailed } from "./commit-failures.js";
 import { columnarRowsOf } from "./columnar-rows.js";
 import type { OnlineWriter } from "./online-writer.js";
 
@@ -23,6 +24,10 @@ export interface OnlinePusherDeps {
   /** Target size of one WriteRows request. */
   readonly requestBytes: number;
   readonly logger: Logger;
+  /** Attempts of one commit's push before it is parked (ONLINE_SYNC_STATE_PARKED); default 10. */
+  readonly maxAttempts?: number;
+  /** First delay between attempts, doubling up to 5 s; default 100 ms. */
+  readonly retryDelayMs?: number;
 }
 
 /** Hard ceiling of one request: under the 4 MiB default receive limit of gRPC servers. */
@@ -35,8 +40,11 @@ const MAX_REQUEST = 3.5 * 1024 * 1024;
  * online store tolerates (a row never overwrites a newer one; an equal one replaces it).
  *
  * Pushes of a group run one at a time in commit order, and a commit is pushed only after the ones
- * before it are SYNCED (a failed push is retried, never skipped), so the SYNCED commits are always
- * a prefix and a replay can never put an older commit's row over a newer commit's equal-time row.
+ * before it are done, so a replay can never put an older commit's row over a newer commit's
+ * equal-time row. A failed push is retried with backoff, but only `maxAttempts` times: a poison
+ * entry is then parked (ONLINE_SYNC_STATE_PARKED, visible in ListCommits, logged as an error) and
+ * the group's later commits go on; a parked commit is not pushed again at start. A commit whose
+ * record is corrupt (CorruptCommitError) is marked FAILED at once: retrying cannot help.
  */
 export class OnlinePusher {
   readonly #deps: OnlinePusherDeps;
@@ -51,7 +59,8 @@ export class OnlinePusher {
   push(project: string, group: FeatureGroup, commit: CommitEntry): Promise<void> {
     const key = groupKey(project, group.name, group.version);
     const previous = this.#chains.get(key) ?? Promise.resolve();
-    const next = previous.then(() => this.#untilDone(project, group, commit));
+    // A parked or failed push ends its own promise with its error, never the chain of the group.
+    const next = previous.catch(() => undefined).then(() => this.#untilDone(project, group, commit));
     this.#chains.set(key, next);
     void next.finally(() => {
       if (this.#chains.get(key) === next) this.#chains.delete(key);
@@ -81,8 +90,9 @@ export class OnlinePusher {
   }
 
   async #untilDone(project: string, group: FeatureGroup, commit: CommitEntry): Promise<void> {
-    let delay = 100;
-    for (;;) {
+    const attempts = Math.max(1, this.#deps.maxAttempts ?? 10);
+    let delay = this.#deps.retryDelayMs ?? 100;
+    for (let attempt = 1; ; attempt++) {
       if (this.#stop.signal.aborted) throw new Error("the online push was stopped");
       try {
         await this.#pushOnce(project, group, commit);
@@ -91,12 +101,26 @@ export class OnlinePusher {
         if (this.#stop.signal.aborted) throw err;
         // A commit record whose files may not be read: retrying cannot help, and later commits of
         // the group still get pushed (the refused commit's rows were never legitimately there).
-        if (err instanceof DataLossError) throw err;
-        this.#deps.logger.warn({ err, group: group.name, version: group.version, commit: commit.id.toString() }, "online push failed; retrying");
+        if (err instanceof CorruptCommitError) {
+          await markCommitFailed(this.#deps, project, group, commit, err.reason);
+          throw err;
+        }
+        if (attempt >= attempts) {
+          this.#deps.logger.error({ err, group: group.name, version: group.version, commit: commit.id.toString(), attempts }, "online push failed too often; parked (ONLINE_SYNC_STATE_PARKED), later commits go on");
+          await this.#park(project, group, commit);
+          throw err;
+        }
+        this.#deps.logger.warn({ err, group: group.name, version: group.version, commit: commit.id.toString(), attempt }, "online push failed; retrying");
         await new Promise((r) => setTimeout(r, delay).unref());
         delay = Math.min(delay * 2, 5000);
       }
     }
+  }
+
+  async #park(project: string, group: FeatureGroup, commit: CommitEntry): Promise<void> {
+    const ref = { name: group.name, version: group.version };
+    const updated = await this.#deps.metadata.updateCommit(create(CommitSchema, { project, featureGroup: ref, id: commit.id, onlineSyncState: OnlineSyncState.PARKED }), ["online_sync_state"]);
+    this.#deps.commits.apply(updated);
   }
 
   async #pushOnce(project: string, group: FeatureGroup, commit: CommitEntry): Promise<void> {

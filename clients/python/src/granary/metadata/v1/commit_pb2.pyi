@@ -9,14 +9,19 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 COMMIT_KIND_DELETE: CommitKind
 COMMIT_KIND_INSERT: CommitKind
 COMMIT_KIND_UNSPECIFIED: CommitKind
+COMMIT_STATE_COMMITTED: CommitState
+COMMIT_STATE_FAILED: CommitState
+COMMIT_STATE_UNSPECIFIED: CommitState
 DESCRIPTOR: _descriptor.FileDescriptor
 ONLINE_SYNC_STATE_NOT_APPLICABLE: OnlineSyncState
+ONLINE_SYNC_STATE_PARKED: OnlineSyncState
 ONLINE_SYNC_STATE_PENDING: OnlineSyncState
 ONLINE_SYNC_STATE_SYNCED: OnlineSyncState
 ONLINE_SYNC_STATE_UNSPECIFIED: OnlineSyncState
 
 class Commit(_message.Message):
-    __slots__ = ["feature_group", "files", "id", "ingestion_time", "kind", "max_event_time", "min_event_time", "online_sync_state", "project", "rows_deleted", "rows_inserted", "rows_updated", "validation_report_id"]
+    __slots__ = ["failure_reason", "feature_group", "files", "id", "ingestion_time", "kind", "max_event_time", "min_event_time", "online_sync_state", "project", "rows_deleted", "rows_inserted", "rows_updated", "state", "validation_report_id"]
+    FAILURE_REASON_FIELD_NUMBER: _ClassVar[int]
     FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
     FILES_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
@@ -29,7 +34,9 @@ class Commit(_message.Message):
     ROWS_DELETED_FIELD_NUMBER: _ClassVar[int]
     ROWS_INSERTED_FIELD_NUMBER: _ClassVar[int]
     ROWS_UPDATED_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
     VALIDATION_REPORT_ID_FIELD_NUMBER: _ClassVar[int]
+    failure_reason: str
     feature_group: _types_pb2.FeatureGroupRef
     files: _containers.RepeatedScalarFieldContainer[str]
     id: int
@@ -42,8 +49,12 @@ class Commit(_message.Message):
     rows_deleted: int
     rows_inserted: int
     rows_updated: int
+    state: CommitState
     validation_report_id: str
-    def __init__(self, project: _Optional[str] = ..., feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ..., id: _Optional[int] = ..., kind: _Optional[_Union[CommitKind, str]] = ..., ingestion_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rows_inserted: _Optional[int] = ..., rows_updated: _Optional[int] = ..., rows_deleted: _Optional[int] = ..., files: _Optional[_Iterable[str]] = ..., min_event_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., max_event_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., online_sync_state: _Optional[_Union[OnlineSyncState, str]] = ..., validation_report_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, project: _Optional[str] = ..., feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ..., id: _Optional[int] = ..., kind: _Optional[_Union[CommitKind, str]] = ..., ingestion_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., rows_inserted: _Optional[int] = ..., rows_updated: _Optional[int] = ..., rows_deleted: _Optional[int] = ..., files: _Optional[_Iterable[str]] = ..., min_event_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., max_event_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., online_sync_state: _Optional[_Union[OnlineSyncState, str]] = ..., validation_report_id: _Optional[str] = ..., state: _Optional[_Union[CommitState, str]] = ..., failure_reason: _Optional[str] = ...) -> None: ...
+
+class CommitState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
 
 class CommitKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file granary/metadata/v1/commit.proto.
  */
 export const file_granary_metadata_v1_commit: GenFile = /*@__PURE__*/
-  fileDesc("CiBncmFuYXJ5L21ldGFkYXRhL3YxL2NvbW1pdC5wcm90bxITZ3JhbmFyeS5tZXRhZGF0YS52MSLbAwoGQ29tbWl0Eg8KB3Byb2plY3QYASABKAkSOAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmEgoKAmlkGAMgASgDEi0KBGtpbmQYBCABKA4yHy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbW1pdEtpbmQSMgoOaW5nZXN0aW9uX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJvd3NfaW5zZXJ0ZWQYBiABKAMSFAoMcm93c191cGRhdGVkGAcgASgDEhQKDHJvd3NfZGVsZXRlZBgIIAEoAxINCgVmaWxlcxgJIAMoCRIyCg5taW5fZXZlbnRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoObWF4X2V2ZW50X3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEj8KEW9ubGluZV9zeW5jX3N0YXRlGAwgASgOMiQuZ3JhbmFyeS5tZXRhZGF0YS52MS5PbmxpbmVTeW5jU3RhdGUSHAoUdmFsaWRhdGlvbl9yZXBvcnRfaWQYDSABKAkqWQoKQ29tbWl0S2luZBIbChdDT01NSVRfS0lORF9VTlNQRUNJRklFRBAAEhYKEkNPTU1JVF9LSU5EX0lOU0VSVBABEhYKEkNPTU1JVF9LSU5EX0RFTEVURRACKpcBCg9PbmxpbmVTeW5jU3RhdGUSIQodT05MSU5FX1NZTkNfU1RBVEVfVU5TUEVDSUZJRUQQABIkCiBPTkxJTkVfU1lOQ19TVEFURV9OT1RfQVBQTElDQUJMRRABEh0KGU9OTElORV9TWU5DX1NUQVRFX1BFTkRJTkcQAhIcChhPTkxJTkVfU1lOQ19TVEFURV9TWU5DRUQQA2IGcHJvdG8z", [file_google_protobuf_timestamp, file_granary_types_v1_types]);
+  fileDesc("CiBncmFuYXJ5L21ldGFkYXRhL3YxL2NvbW1pdC5wcm90bxITZ3JhbmFyeS5tZXRhZGF0YS52MSKkBAoGQ29tbWl0Eg8KB3Byb2plY3QYASABKAkSOAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmEgoKAmlkGAMgASgDEi0KBGtpbmQYBCABKA4yHy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbW1pdEtpbmQSMgoOaW5nZXN0aW9uX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJvd3NfaW5zZXJ0ZWQYBiABKAMSFAoMcm93c191cGRhdGVkGAcgASgDEhQKDHJvd3NfZGVsZXRlZBgIIAEoAxINCgVmaWxlcxgJIAMoCRIyCg5taW5fZXZlbnRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoObWF4X2V2ZW50X3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEj8KEW9ubGluZV9zeW5jX3N0YXRlGAwgASgOMiQuZ3JhbmFyeS5tZXRhZGF0YS52MS5PbmxpbmVTeW5jU3RhdGUSHAoUdmFsaWRhdGlvbl9yZXBvcnRfaWQYDSABKAkSLwoFc3RhdGUYDiABKA4yIC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbW1pdFN0YXRlEhYKDmZhaWx1cmVfcmVhc29uGA8gASgJKmAKC0NvbW1pdFN0YXRlEhwKGENPTU1JVF9TVEFURV9VTlNQRUNJRklFRBAAEhoKFkNPTU1JVF9TVEFURV9DT01NSVRURUQQARIXChNDT01NSVRfU1RBVEVfRkFJTEVEEAIqWQoKQ29tbWl0S2luZBIbChdDT01NSVRfS0lORF9VTlNQRUNJRklFRBAAEhYKEkNPTU1JVF9LSU5EX0lOU0VSVBABEhYKEkNPTU1JVF9LSU5EX0RFTEVURRACKrUBCg9PbmxpbmVTeW5jU3RhdGUSIQodT05MSU5FX1NZTkNfU1RBVEVfVU5TUEVDSUZJRUQQABIkCiBPTkxJTkVfU1lOQ19TVEFURV9OT1RfQVBQTElDQUJMRRABEh0KGU9OTElORV9TWU5DX1NUQVRFX1BFTkRJTkcQAhIcChhPTkxJTkVfU1lOQ19TVEFURV9TWU5DRUQQAxIcChhPTkxJTkVfU1lOQ19TVEFURV9QQVJLRUQQBGIGcHJvdG8z", [file_google_protobuf_timestamp, file_granary_types_v1_types]);
 
 /**
  * One insert or delete into a feature group version.
@@ -92,6 +92,20 @@ export type Commit = Message<"granary.metadata.v1.Commit"> & {
    * @generated from field: string validation_report_id = 13;
    */
   validationReportId: string;
+
+  /**
+   * COMMITTED (or UNSPECIFIED, as records written before this field were) or FAILED.
+   *
+   * @generated from field: granary.metadata.v1.CommitState state = 14;
+   */
+  state: CommitState;
+
+  /**
+   * Why the commit was marked FAILED.
+   *
+   * @generated from field: string failure_reason = 15;
+   */
+  failureReason: string;
 };
 
 /**
@@ -100,6 +114,37 @@ export type Commit = Message<"granary.metadata.v1.Commit"> & {
  */
 export const CommitSchema: GenMessage<Commit> = /*@__PURE__*/
   messageDesc(file_granary_metadata_v1_commit, 0);
+
+/**
+ * @generated from enum granary.metadata.v1.CommitState
+ */
+export enum CommitState {
+  /**
+   * Recorded before states existed: a completed commit.
+   *
+   * @generated from enum value: COMMIT_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: COMMIT_STATE_COMMITTED = 1;
+   */
+  COMMITTED = 1,
+
+  /**
+   * The record cannot be completed or read (its files are missing, empty or outside its group):
+   * reads skip it, later commits do not depend on it, and failure_reason says why.
+   *
+   * @generated from enum value: COMMIT_STATE_FAILED = 2;
+   */
+  FAILED = 2,
+}
+
+/**
+ * Describes the enum granary.metadata.v1.CommitState.
+ */
+export const CommitStateSchema: GenEnum<CommitState> = /*@__PURE__*/
+  enumDesc(file_granary_metadata_v1_commit, 0);
 
 /**
  * @generated from enum granary.metadata.v1.CommitKind
@@ -125,7 +170,7 @@ export enum CommitKind {
  * Describes the enum granary.metadata.v1.CommitKind.
  */
 export const CommitKindSchema: GenEnum<CommitKind> = /*@__PURE__*/
-  enumDesc(file_granary_metadata_v1_commit, 0);
+  enumDesc(file_granary_metadata_v1_commit, 1);
 
 /**
  * @generated from enum granary.metadata.v1.OnlineSyncState
@@ -152,11 +197,18 @@ export enum OnlineSyncState {
    * @generated from enum value: ONLINE_SYNC_STATE_SYNCED = 3;
    */
   SYNCED = 3,
+
+  /**
+   * The online push gave up after bounded retries (or the commit failed); later commits go on.
+   *
+   * @generated from enum value: ONLINE_SYNC_STATE_PARKED = 4;
+   */
+  PARKED = 4,
 }
 
 /**
  * Describes the enum granary.metadata.v1.OnlineSyncState.
  */
 export const OnlineSyncStateSchema: GenEnum<OnlineSyncState> = /*@__PURE__*/
-  enumDesc(file_granary_metadata_v1_commit, 1);
+  enumDesc(file_granary_metadata_v1_commit, 2);
 
