@@ -30,6 +30,8 @@ const TEMPORAL = new Set([ScalarType.TIMESTAMP, ScalarType.DATE]);
  * distinct count; for numbers min, max, mean, population standard deviation, p25/p50/p75
  * (quantile_cont) and an equi-width histogram; for strings and bools the top values and the sorted
  * distinct categories. Timestamps report min and max in microseconds since the epoch, dates in days.
+ * Numeric statistics and histograms describe the finite values only: `count` still includes ±Infinity
+ * and NaN (non-null values), min/max/mean/stddev/quantiles skip them.
  */
 export async function computeStatistics(
   connection: DuckConnection,
@@ -45,9 +47,13 @@ export async function computeStatistics(
     if (c.type.list) return;
     parts.push(`approx_count_distinct(${col}) AS d${i}`);
     if (NUMERIC.has(c.type.scalar)) {
+      // ±Infinity and NaN are stored as written (IEEE values, like Feast and Hopsworks) but kept out
+      // of the numeric statistics: one Infinity would make the mean and stddev non-finite (DuckDB
+      // refuses: "STDDEV_POP is out of range") and every scaler fitted on them useless.
       const x = `${col}::DOUBLE`;
-      parts.push(`min(${x}) AS min${i}`, `max(${x}) AS max${i}`, `avg(${x}) AS mean${i}`, `stddev_pop(${x}) AS sd${i}`);
-      parts.push(`quantile_cont(${x}, [0.25, 0.5, 0.75]) AS q${i}`);
+      const finite = `FILTER (WHERE isfinite(${x}))`;
+      parts.push(`min(${x}) ${finite} AS min${i}`, `max(${x}) ${finite} AS max${i}`, `avg(${x}) ${finite} AS mean${i}`, `stddev_pop(${x}) ${finite} AS sd${i}`);
+      parts.push(`quantile_cont(${x}, [0.25, 0.5, 0.75]) ${finite} AS q${i}`);
     } else if (TEMPORAL.has(c.type.scalar)) {
       const x = c.type.scalar === ScalarType.TIMESTAMP ? `epoch_us(${col})::DOUBLE` : `(${col} - DATE '1970-01-01')::DOUBLE`;
       parts.push(`min(${x}) AS min${i}`, `max(${x}) AS max${i}`);
