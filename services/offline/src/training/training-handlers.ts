@@ -28,7 +28,7 @@ export function createTrainingHandlers(deps: TrainingDeps): TrainingHandlers {
 
   return {
     async *getTrainingData(requests, ctx) {
-      const { header: q, chunks } = await headedStream<TrainingDataQuery>(requests, "query", "spineChunk", "GetTrainingData");
+      const { header: q, chunks } = await headedStream<TrainingDataQuery>(requests, "query", "spineChunk", "GetTrainingData", { bidirectional: true });
       const view = viewFor(q.project, q.featureView);
       const source: TransformSource = q.untransformed ? { kind: "none" } : { kind: "training-split" };
       const release = deps.streams.acquire(q.project, ctx.signal);
@@ -61,7 +61,7 @@ export function createTrainingHandlers(deps: TrainingDeps): TrainingHandlers {
     },
 
     async *getBatchData(requests, ctx) {
-      const { header: q, chunks } = await headedStream<BatchDataQuery>(requests, "query", "spineChunk", "GetBatchData");
+      const { header: q, chunks } = await headedStream<BatchDataQuery>(requests, "query", "spineChunk", "GetBatchData", { bidirectional: true });
       const view = viewFor(q.project, q.featureView);
       let source: TransformSource = { kind: "none" };
       if (!q.untransformed && view.transformations.length > 0) {
