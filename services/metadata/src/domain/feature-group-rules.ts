@@ -2,6 +2,7 @@ import { clone, create, equals } from "@bufbuild/protobuf";
 import { InvalidArgumentError } from "@granary/errors";
 import { FeatureGroupSchema, type FeatureGroup, type ValidationRule } from "@granary/proto/metadata";
 import { ScalarType, type Column, type DataType, type Value } from "@granary/proto/types";
+import { RE2JS } from "re2js";
 import { describeType } from "./describe.js";
 import { checkIdentifier } from "./names.js";
 
@@ -149,10 +150,11 @@ function validateRules(rules: readonly ValidationRule[], columns: ReadonlyMap<st
         if (type.list || type.scalar !== ScalarType.STRING) {
           throw new InvalidArgumentError(`${f}.regex_match: column "${column.name}" is ${describeType(type)}, not string`, { field: `${f}.regex_match` });
         }
-        try {
-          new RegExp(rule.rule.value.pattern, "u");
-        } catch {
-          throw new InvalidArgumentError(`${f}.regex_match.pattern: not a valid regular expression`, { field: `${f}.regex_match.pattern` });
+        {
+          const problem = re2SyntaxError(rule.rule.value.pattern);
+          if (problem !== undefined) {
+            throw new InvalidArgumentError(`${f}.regex_match.pattern: rule "${rule.name}" is not an RE2 regular expression (${problem})`, { field: `${f}.regex_match.pattern` });
+          }
         }
         break;
       case "notNull":
@@ -162,6 +164,25 @@ function validateRules(rules: readonly ValidationRule[], columns: ReadonlyMap<st
         throw new InvalidArgumentError(`${f}: choose a rule (between, not_null, unique, values_in_set, regex_match)`, { field: f });
     }
   });
+}
+
+/**
+ * Why `pattern` is no RE2 expression, or undefined. Inserts run the rule with DuckDB's
+ * regexp_matches, which is RE2: lookaround, back-references, possessive and atomic groups that
+ * JavaScript's RegExp knows would pass creation and then fail every insert. re2js is a pure
+ * JavaScript port of RE2's parser, so it refuses exactly those.
+ */
+export function re2SyntaxError(pattern: string): string | undefined {
+  try {
+    RE2JS.compile(pattern);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const reason = message.replace(/^error parsing regexp: /, "");
+    return reason.length > 200 ? `${reason.slice(0, 197)}...` : reason;
+  }
+  // re2js follows newer RE2, which accepts (?<name>…); the RE2 bundled with DuckDB does not.
+  if (/(?:^|[^\\])(?:\\\\)*\(\?<[^=!]/.test(pattern)) return "named group `(?<name>`: write `(?P<name>` instead";
+  return undefined;
 }
 
 /** Whether a literal value can stand in a column of the type. Null (no kind) always fits. */

@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { FailedPreconditionError } from "@granary/errors";
 import { RuleResultSchema, ValidationPolicy, type FeatureGroup, type RuleResult, type ValidationRule } from "@granary/proto/metadata";
 import { ScalarType, ValueSchema, type DataType, type Value } from "@granary/proto/types";
 import type { DuckConnection } from "../engine/duck-connection.js";
@@ -30,7 +31,9 @@ export async function checkRules(connection: DuckConnection, table: string, grou
     const bad = unexpectedSql(rule, col, type);
     const evaluated = rule.rule.case === "notNull" ? "count(*)" : `count(${col})`;
     const unexpected = rule.rule.case === "unique" ? `count(${col}) - count(DISTINCT ${col})` : `count(*) FILTER (WHERE ${bad})`;
-    const [row] = await connection.rows(`SELECT ${evaluated} AS evaluated, ${unexpected} AS unexpected FROM ${table}`, signal);
+    const [row] = await connection.rows(`SELECT ${evaluated} AS evaluated, ${unexpected} AS unexpected FROM ${table}`, signal).catch((err: unknown) => {
+      throw ruleError(rule, err);
+    });
     const unexpectedCount = BigInt(row!.unexpected as bigint);
     let examples: Value[] = [];
     if (unexpectedCount > 0n && rule.rule.case !== "notNull") {
@@ -57,6 +60,19 @@ export async function checkRules(connection: DuckConnection, table: string, grou
   const success = results.every((r) => r.success);
   const rejected = results.some((r) => !r.success && r.policy === ValidationPolicy.FAIL);
   return { results, success, rejected };
+}
+
+/**
+ * A pattern DuckDB's RE2 cannot compile (lookaround, back-references…) is a fault of the group's
+ * definition, which metadata checks since; groups created before that check fail every insert
+ * with FAILED_PRECONDITION naming the rule until the rule is redefined.
+ */
+function ruleError(rule: ValidationRule, err: unknown): unknown {
+  // Not `instanceof Error`: the native bindings' errors may come from another realm.
+  const message = String((err as { message?: unknown } | null)?.message ?? "");
+  if (rule.rule.case !== "regexMatch" || !message.startsWith("Invalid Input Error:")) return err;
+  const reason = (message.split("\n")[0] ?? "").replace("Invalid Input Error: ", "");
+  return new FailedPreconditionError(`validation rule "${rule.name}" on column "${rule.column}": its pattern is not a regular expression DuckDB's RE2 can run (${reason}); redefine the rule`, { cause: err });
 }
 
 /** SQL true for a value that breaks the rule (never for null, except with not_null). */
