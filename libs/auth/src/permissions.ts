@@ -87,6 +87,8 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze({
   [`${MD}/CreateValidationReport`]: service,
   [`${MD}/ListValidationReports`]: read("project", "featureGroup.name"),
   [`${MD}/CreateLineageEdge`]: service,
+  // The registry, when it deletes a model version: releases the version's lineage edges.
+  [`${MD}/ReleaseModelVersion`]: service,
   [`${MD}/GetLineage`]: read(),
   [`${MD}/Search`]: read(),
   [`${MD}/WatchChanges`]: { kind: "project", role: Role.VIEWER, project: "project", emptyProject: "admin" },

@@ -146,6 +146,10 @@ export function createMetadataHandlers({ pool, changes, drainSignal, onAccessCha
       await lineage.createEdge(pool, req.project, req.edge!);
       return { edge: req.edge };
     },
+    releaseModelVersion: async (req) => {
+      await lineage.releaseModelVersion(pool, req.project, req.model, req.version);
+      return {};
+    },
     getLineage: async (req) => {
       const direction = req.direction === LineageDirection.UNSPECIFIED ? LineageDirection.BOTH : req.direction;
       return lineage.getLineage(pool, req.project, req.node!, direction, req.depth);

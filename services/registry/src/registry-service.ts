@@ -82,8 +82,12 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ServiceImpl<t
       if (mv.version < 1) throw new InvalidArgumentError("model_version.version: name the version to update (1 or more)", { field: "model_version.version" });
       return { modelVersion: await versions.updateVersion(pool, mv, req.updateMask?.paths ?? []) };
     },
-    deleteModelVersion: async (req) => {
-      const digests = await versions.deleteVersion(pool, req.project, req.model, req.version, req.etag);
+    deleteModelVersion: async (req, ctx) => {
+      // Only a version trained on a recorded training dataset has lineage edges to release (and
+      // only such a version needed the metadata service when it was created).
+      const digests = await versions.deleteVersion(pool, req.project, req.model, req.version, req.etag, async (deleted) => {
+        if (deleted.featureView && deleted.trainingDatasetVersion > 0) await lineage.releaseModelVersion(req.project, req.model, req.version, ctx.signal);
+      });
       for (const digest of digests) await collectQuietly(deps, digest);
       return {};
     },

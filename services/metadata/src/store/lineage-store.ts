@@ -90,3 +90,8 @@ export async function createEdge(pool: Pool, project: string, edge: LineageEdge)
     await addEdge(tx, project, edge);
   });
 }
+
+/** Releases the lineage edges of a model version the registry deleted (training dataset → it). */
+export async function releaseModelVersion(pool: Pool, project: string, model: string, version: number): Promise<void> {
+  await pool.query("DELETE FROM lineage_edges WHERE project = $1 AND to_node = $2", [project, nodeKey(lineageNode(LineageNodeKind.MODEL_VERSION, model, version))]);
+}

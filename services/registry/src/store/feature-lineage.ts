@@ -17,4 +17,6 @@ export interface FeatureLineage {
   checkTrainedOn(trainedOn: TrainedOn, signal?: AbortSignal): Promise<void>;
   /** Records training dataset → model version. Nothing to record without a training dataset. */
   recordModelVersion(trainedOn: TrainedOn, model: string, version: number, signal?: AbortSignal): Promise<void>;
+  /** Releases a deleted version's edges (training dataset → model version), so its datasets can be deleted. Idempotent. */
+  releaseModelVersion(project: string, model: string, version: number, signal?: AbortSignal): Promise<void>;
 }

@@ -30,6 +30,10 @@ export function createMetadataLineage(metadata: Client<typeof MetadataService>):
       };
       await ask(() => metadata.createLineageEdge({ project: t.project, edge }, { signal }), `project "${t.project}" does not exist in the metadata service`);
     },
+
+    async releaseModelVersion(project, model, version, signal) {
+      await ask(() => metadata.releaseModelVersion({ project, model, version }, { signal }), `project "${project}" does not exist in the metadata service`);
+    },
   };
 }
 

@@ -133,7 +133,12 @@ export async function updateVersion(pool: Pool, patch: ModelVersion, paths: read
  * Deletes a version and its artifact records; refused while an alias points at it. Returns the
  * digests it referenced, for the caller to collect once this has committed.
  */
-export async function deleteVersion(pool: Pool, project: string, model: string, version: number, etag: string): Promise<string[]> {
+/**
+ * Deletes a version and its rows; `beforeCommit` (releasing its lineage in the metadata service)
+ * runs before the commit, so a version whose lineage could not be released stays, and a retry
+ * repeats both (the release is idempotent).
+ */
+export async function deleteVersion(pool: Pool, project: string, model: string, version: number, etag: string, beforeCommit?: (deleted: ModelVersion) => Promise<void>): Promise<string[]> {
   return withTransaction(pool, async (client) => {
     const locked = await lockModel(client, project, model);
     const row = await lockVersion(client, locked.id, project, model, version);
@@ -143,8 +148,10 @@ export async function deleteVersion(pool: Pool, project: string, model: string, 
       const names = aliases.map((a) => `"${a.alias}"`).join(", ");
       throw new FailedPreconditionError(`${versionLabel(project, model, version)} is what alias ${names} points to; move or delete the alias first`);
     }
+    const deleted = beforeCommit ? await readVersion(client, project, model, version) : undefined;
     const digests = await removeVersionRows(client, locked.id, version);
     if (row.status === "READY") await touchModel(client, locked.id);
+    if (beforeCommit) await beforeCommit(deleted!);
     return digests;
   });
 }

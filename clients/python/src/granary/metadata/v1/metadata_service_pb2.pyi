@@ -548,6 +548,20 @@ class RecordAuditEventsResponse(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
 
+class ReleaseModelVersionRequest(_message.Message):
+    __slots__ = ["model", "project", "version"]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    project: str
+    version: int
+    def __init__(self, project: _Optional[str] = ..., model: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class ReleaseModelVersionResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
 class RevokeApiKeyRequest(_message.Message):
     __slots__ = ["id"]
     ID_FIELD_NUMBER: _ClassVar[int]

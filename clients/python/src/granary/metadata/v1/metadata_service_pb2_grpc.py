@@ -171,6 +171,11 @@ class MetadataServiceStub(object):
                 request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.GetLineageRequest.SerializeToString,
                 response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.GetLineageResponse.FromString,
                 )
+        self.ReleaseModelVersion = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/ReleaseModelVersion',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ReleaseModelVersionRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ReleaseModelVersionResponse.FromString,
+                )
         self.Search = channel.unary_unary(
                 '/granary.metadata.v1.MetadataService/Search',
                 request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.SearchRequest.SerializeToString,
@@ -426,6 +431,14 @@ class MetadataServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReleaseModelVersion(self, request, context):
+        """Service-only (the registry): a model version was deleted; its lineage edges go, so the training
+        datasets it was trained on can be deleted again. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Search(self, request, context):
         """Groups, views and models by name prefix, tag and words of the description.
         """
@@ -661,6 +674,11 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.GetLineage,
                     request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.GetLineageRequest.FromString,
                     response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.GetLineageResponse.SerializeToString,
+            ),
+            'ReleaseModelVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseModelVersion,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ReleaseModelVersionRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ReleaseModelVersionResponse.SerializeToString,
             ),
             'Search': grpc.unary_unary_rpc_method_handler(
                     servicer.Search,
@@ -1253,6 +1271,23 @@ class MetadataService(object):
         return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/GetLineage',
             granary_dot_metadata_dot_v1_dot_metadata__service__pb2.GetLineageRequest.SerializeToString,
             granary_dot_metadata_dot_v1_dot_metadata__service__pb2.GetLineageResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ReleaseModelVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/ReleaseModelVersion',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ReleaseModelVersionRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ReleaseModelVersionResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
