@@ -2,6 +2,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { createValidator, type Violation } from "@bufbuild/protovalidate";
 import { InvalidArgumentError } from "@granary/errors";
 import { checkDefinedEnums } from "./defined-enums.js";
+import { checkWellFormedTimes } from "./well-formed-times.js";
 
 /** The identifier pattern declared on every name in our protos. */
 export const IDENTIFIER_PATTERN = "^[a-z][a-z0-9_]{0,62}$";
@@ -9,13 +10,15 @@ export const IDENTIFIER_PATTERN = "^[a-z][a-z0-9_]{0,62}$";
 const validator = createValidator();
 
 /**
- * Checks a request against the protovalidate rules declared in its proto, and that every enum holds
- * a declared value, before any handler logic. Throws InvalidArgumentError naming the field at fault.
+ * Checks a request against the protovalidate rules declared in its proto, that every enum holds a
+ * declared value and every Timestamp and Duration lies in its defined range, before any handler
+ * logic. Throws InvalidArgumentError naming the field at fault.
  */
 export function validateRequest<T extends DescMessage>(schema: T, message: MessageShape<T>): void {
   const result = validator.validate(schema, message);
   if (result.kind === "valid") {
     checkDefinedEnums(schema, message);
+    checkWellFormedTimes(schema, message);
     return;
   }
   if (result.kind === "error") {
