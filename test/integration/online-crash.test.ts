@@ -61,17 +61,25 @@ describe("online durability", () => {
       const proc = await startOnline(port);
       const client = createServiceClient(OnlineService, `127.0.0.1:${port}`, { apiKey: keys.adminKey });
       let killed = false;
-      const killer = setTimeout(() => {
-        killed = true;
-        proc.child.kill("SIGKILL");
-      }, 400 + round * 100);
+      let killer: NodeJS.Timeout | undefined;
+      const roundStarted = Date.now();
+      // The kill is armed once the first write of the round is acknowledged: that write pays for
+      // resolving the API key (an scrypt check in metadata), which on a loaded machine can take
+      // longer than the whole window the kill leaves.
+      const arm = () =>
+        (killer ??= setTimeout(() => {
+          killed = true;
+          proc.child.kill("SIGKILL");
+        }, 400 + round * 100));
       while (!killed) {
         const ids = Array.from({ length: 50 }, () => next++);
         try {
           await client.writeRows({ project: "crash", featureGroup: { name: "events", version: 1 }, durability: Durability.FLUSHED, rows: { case: "columns", value: { rowCount: ids.length, columns: [{ name: "id", data: i64(ids) }, { name: "value", data: i64(ids.map((i) => i * 2n)) }] } } });
           acknowledged.push(...ids);
+          arm();
         } catch {
           // the call the kill interrupted: not acknowledged, may or may not be there
+          if (killer === undefined && Date.now() - roundStarted > 30_000) throw new Error(`no write of round ${round} was acknowledged in 30 s:\n${proc.output()}`);
         }
       }
       clearTimeout(killer);
@@ -93,5 +101,5 @@ describe("online durability", () => {
     } finally {
       await proc.stop();
     }
-  }, 120_000);
+  }, 240_000);
 });
