@@ -1,17 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Client } from "@connectrpc/connect";
 import * as arrow from "apache-arrow";
-import { createServiceClient } from "@granary/clients";
-import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
-import { arrowPayloads, loadOfflineConfig, startOfflineService, tableFromChunks } from "@granary/offline";
-import { loadOnlineConfig, startOnlineService } from "@granary/online";
+import { arrowPayloads, tableFromChunks } from "@granary/offline";
 import { CommitKind, CommitState, MetadataService, OnlineSyncState } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
 import { OnlineService } from "@granary/proto/online";
 import { ScalarType } from "@granary/proto/types";
-import type { RunningService } from "@granary/server";
-import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
+import { scratchDir, testKeys, waitFor, waitForServing } from "@granary/testing";
+import { startOfflineStack, type OfflineStack } from "./support/offline-stack.js";
 
 // Issue 13: one forged or empty commit record made every later insert into its group fail, and the
 // online re-push retried it forever. It is now marked FAILED with its reason and skipped.
@@ -19,8 +15,7 @@ const keys = testKeys();
 const P = "shop";
 const G = { name: "profiles", version: 1 };
 const dir = scratchDir("offline-poison");
-let db: TestDatabase;
-const services: RunningService[] = [];
+let stack: OfflineStack;
 let md: Client<typeof MetadataService>;
 let asService: Client<typeof MetadataService>;
 let off: Client<typeof OfflineService>;
@@ -51,21 +46,8 @@ async function onlineAges(ids: bigint[]): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase("offline_poison");
-  const logger = createLogger({ level: "error", service: "test" });
-  const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), logger);
-  services.push(metadata);
-  const online = await startOnlineService(loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address }), logger);
-  services.push(online);
-  const offline = await startOfflineService(
-    loadOfflineConfig({ ...keys.env, GRANARY_OFFLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_ADDRESS: online.address, GRANARY_OFFLINE_DUCKDB_MEMORY: "256MB" }),
-    logger,
-  );
-  services.push(offline);
-  md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
-  asService = createServiceClient(MetadataService, metadata.address, { apiKey: keys.serviceKey });
-  off = createServiceClient(OfflineService, offline.address, { apiKey: keys.adminKey });
-  on = createServiceClient(OnlineService, online.address, { apiKey: keys.adminKey });
+  stack = await startOfflineStack({ name: "offline_poison", dataDir: dir.path, keys, logLevel: "error" });
+  ({ md, on, off, asService } = stack);
   await md.createProject({ name: P });
   await md.createFeatureGroup({
     featureGroup: {
@@ -74,12 +56,11 @@ beforeAll(async () => {
     },
   });
   await md.createFeatureView({ featureView: { project: P, name: "profile_view", version: 1, query: { featureGroup: G } } });
-  await Promise.all([waitForServing(online.address, 20_000), waitForServing(offline.address, 20_000)]);
+  await Promise.all([waitForServing(stack.addresses.online, 20_000), waitForServing(stack.addresses.offline, 20_000)]);
 }, 60_000);
 
 afterAll(async () => {
-  for (const s of services.reverse()) await s.stop();
-  await db?.drop();
+  await stack?.stop();
   dir.remove();
 }, 30_000);
 

@@ -3,23 +3,18 @@ import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, decodeBinaryHeader, type Client } from "@connectrpc/connect";
 import * as arrow from "apache-arrow";
-import { createServiceClient } from "@granary/clients";
-import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
-import { arrowPayloads, loadOfflineConfig, startOfflineService, tableFromChunks, VALIDATION_REPORT_TRAILER } from "@granary/offline";
-import { loadOnlineConfig, startOnlineService } from "@granary/online";
+import { arrowPayloads, tableFromChunks, VALIDATION_REPORT_TRAILER } from "@granary/offline";
 import { CommitKind, FilterOperator, MetadataService, OnlineSyncState, ValidationPolicy, ValidationReportSchema } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
 import { OnlineService } from "@granary/proto/online";
 import { ScalarType, ValueStatus } from "@granary/proto/types";
-import type { RunningService } from "@granary/server";
-import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
+import { scratchDir, testKeys, waitFor, waitForServing } from "@granary/testing";
+import { startOfflineStack, type OfflineStack } from "./support/offline-stack.js";
 
 const keys = testKeys();
 const P = "shop";
 const dir = scratchDir("offline-write");
-let db: TestDatabase;
-let services: RunningService[] = [];
+let stack: OfflineStack;
 let md: Client<typeof MetadataService>;
 let off: Client<typeof OfflineService>;
 let on: Client<typeof OnlineService>;
@@ -64,20 +59,8 @@ async function failure(call: Promise<unknown>): Promise<ConnectError> {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase("offline_write");
-  const logger = createLogger({ level: "warn", service: "test" });
-  const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), logger);
-  services.push(metadata);
-  const online = await startOnlineService(loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address }), logger);
-  services.push(online);
-  const offline = await startOfflineService(
-    loadOfflineConfig({ ...keys.env, GRANARY_OFFLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_ADDRESS: online.address, GRANARY_OFFLINE_DUCKDB_MEMORY: "256MB" }),
-    logger,
-  );
-  services.push(offline);
-  md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
-  off = createServiceClient(OfflineService, offline.address, { apiKey: keys.adminKey });
-  on = createServiceClient(OnlineService, online.address, { apiKey: keys.adminKey });
+  stack = await startOfflineStack({ name: "offline_write", dataDir: dir.path, keys });
+  ({ md, on, off } = stack);
   await md.createProject({ name: P });
   await md.createFeatureGroup({
     featureGroup: {
@@ -97,12 +80,11 @@ beforeAll(async () => {
     },
   });
   await md.createFeatureView({ featureView: { project: P, name: "profile_view", version: 1, query: { featureGroup: ref("profiles") } } });
-  await Promise.all([waitForServing(online.address, 20_000), waitForServing(offline.address, 20_000)]);
+  await Promise.all([waitForServing(stack.addresses.online, 20_000), waitForServing(stack.addresses.offline, 20_000)]);
 }, 60_000);
 
 afterAll(async () => {
-  for (const s of services.reverse()) await s.stop();
-  await db?.drop();
+  await stack?.stop();
   dir.remove();
 }, 30_000);
 

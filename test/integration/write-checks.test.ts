@@ -1,17 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import * as arrow from "apache-arrow";
-import { createServiceClient } from "@granary/clients";
-import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
-import { arrowPayloads, loadOfflineConfig, startOfflineService, tableFromChunks } from "@granary/offline";
-import { loadOnlineConfig, startOnlineService } from "@granary/online";
+import { arrowPayloads, tableFromChunks } from "@granary/offline";
 import { MetadataService } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
 import { OnlineService } from "@granary/proto/online";
 import { ScalarType, ValueStatus, type ColumnData } from "@granary/proto/types";
-import type { RunningService } from "@granary/server";
-import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, testKeys, waitForServing, type TestDatabase } from "@granary/testing";
+import { scratchDir, testKeys, waitForServing } from "@granary/testing";
+import { startOfflineStack, type OfflineStack } from "./support/offline-stack.js";
 
 // "No silent corruption": every write path (online WriteRows as Arrow or columns, offline Insert)
 // refuses mistyped Arrow columns and event times out of bounds, and writes nothing when it does.
@@ -25,8 +21,7 @@ const YEAR_0_MICROS = -62_167_219_200_000_000n;
 const HOUR_MICROS = 3_600_000_000n;
 const nowMicros = () => BigInt(Date.now()) * 1000n;
 
-let db: TestDatabase;
-const services: RunningService[] = [];
+let stack: OfflineStack;
 let md: Client<typeof MetadataService>;
 let off: Client<typeof OfflineService>;
 let on: Client<typeof OnlineService>;
@@ -79,20 +74,8 @@ async function invalid(call: Promise<unknown>, ...mentions: string[]): Promise<v
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase("write_checks");
-  const logger = createLogger({ level: "warn", service: "test" });
-  const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), logger);
-  services.push(metadata);
-  const online = await startOnlineService(loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address }), logger);
-  services.push(online);
-  const offline = await startOfflineService(
-    loadOfflineConfig({ ...keys.env, GRANARY_OFFLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_ADDRESS: online.address, GRANARY_OFFLINE_DUCKDB_MEMORY: "256MB" }),
-    logger,
-  );
-  services.push(offline);
-  md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
-  on = createServiceClient(OnlineService, online.address, { apiKey: keys.adminKey });
-  off = createServiceClient(OfflineService, offline.address, { apiKey: keys.adminKey });
+  stack = await startOfflineStack({ name: "write_checks", dataDir: dir.path, keys });
+  ({ md, on, off } = stack);
   await md.createProject({ name: P });
   await md.createFeatureGroup({
     featureGroup: {
@@ -110,7 +93,7 @@ beforeAll(async () => {
       columns: [{ name: "id", type: T(ScalarType.INT64) }, { name: "ts", type: T(ScalarType.TIMESTAMP) }, { name: "v", type: T(ScalarType.DOUBLE) }],
     },
   });
-  await Promise.all([waitForServing(online.address, 20_000), waitForServing(offline.address, 20_000)]);
+  await Promise.all([waitForServing(stack.addresses.online, 20_000), waitForServing(stack.addresses.offline, 20_000)]);
   // The online service learns of groups and views from the catalogue; wait until it serves the view.
   for (let i = 0; i < 200; i++) {
     const ok = await lookup(0n).then(() => true, () => false);
@@ -120,8 +103,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const s of services.reverse()) await s.stop();
-  await db?.drop();
+  await stack?.stop();
   dir.remove();
 }, 30_000);
 

@@ -1,17 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import * as arrow from "apache-arrow";
-import { createServiceClient } from "@granary/clients";
-import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
-import { arrowPayloads, loadOfflineConfig, startOfflineService, tableFromChunks } from "@granary/offline";
-import { loadOnlineConfig, startOnlineService } from "@granary/online";
+import { arrowPayloads, tableFromChunks } from "@granary/offline";
 import { MetadataService, TrainingDatasetStatus, TransformationFunction, ValidationPolicy } from "@granary/proto/metadata";
 import { OfflineService, type TrainingDataQuery } from "@granary/proto/offline";
 import { OnlineService } from "@granary/proto/online";
 import { ScalarType, type ColumnData } from "@granary/proto/types";
-import type { RunningService } from "@granary/server";
-import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, testKeys, waitForServing, type TestDatabase } from "@granary/testing";
+import { scratchDir, testKeys, waitForServing } from "@granary/testing";
+import { startOfflineStack, type OfflineStack } from "./support/offline-stack.js";
 
 // "No silent corruption": ±Infinity and NaN are stored on every write path and kept out of
 // statistics; regex rules DuckDB's RE2 cannot run are refused at creation; an insert's Arrow
@@ -23,8 +19,7 @@ const dir = scratchDir("write-safety");
 const GROUP = { name: "measures", version: 1 };
 const VIEW = { name: "measures_view", version: 1 };
 
-let db: TestDatabase;
-const services: RunningService[] = [];
+let stack: OfflineStack;
 let md: Client<typeof MetadataService>;
 let off: Client<typeof OfflineService>;
 let on: Client<typeof OnlineService>;
@@ -72,20 +67,8 @@ async function lookup(id: bigint) {
 const rowCount = async () => (await off.computeStatistics({ project: P, featureGroup: GROUP })).statistics!.rowCount;
 
 beforeAll(async () => {
-  db = await createTestDatabase("write_safety");
-  const logger = createLogger({ level: "warn", service: "test" });
-  const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), logger);
-  services.push(metadata);
-  const online = await startOnlineService(loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address }), logger);
-  services.push(online);
-  const offline = await startOfflineService(
-    loadOfflineConfig({ ...keys.env, GRANARY_OFFLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_ADDRESS: online.address, GRANARY_OFFLINE_DUCKDB_MEMORY: "256MB" }),
-    logger,
-  );
-  services.push(offline);
-  md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
-  on = createServiceClient(OnlineService, online.address, { apiKey: keys.adminKey });
-  off = createServiceClient(OfflineService, offline.address, { apiKey: keys.adminKey });
+  stack = await startOfflineStack({ name: "write_safety", dataDir: dir.path, keys });
+  ({ md, on, off } = stack);
   await md.createProject({ name: P });
   await md.createFeatureGroup({
     featureGroup: {
@@ -96,7 +79,7 @@ beforeAll(async () => {
   await md.createFeatureView({
     featureView: { project: P, ...VIEW, query: { featureGroup: GROUP }, transformations: [{ column: "v", function: TransformationFunction.STANDARD_SCALER }] },
   });
-  await Promise.all([waitForServing(online.address, 20_000), waitForServing(offline.address, 20_000)]);
+  await Promise.all([waitForServing(stack.addresses.online, 20_000), waitForServing(stack.addresses.offline, 20_000)]);
   for (let i = 0; i < 200; i++) {
     const ok = await Promise.all([lookup(0n), rowCount()]).then(() => true, () => false);
     if (ok) break;
@@ -105,8 +88,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const s of services.reverse()) await s.stop();
-  await db?.drop();
+  await stack?.stop();
   dir.remove();
 }, 30_000);
 
