@@ -65,9 +65,9 @@ export class CommitFiles {
   /** Checks the commits of one group (all of them, or DataLossError). */
   async check(group: GroupId, commits: readonly CommitEntry[], logger: Logger): Promise<CheckedFiles> {
     const prefix = `${group.project}/${group.name}/v${group.version}/`;
-    const todo = commits.filter((c) => !this.#checked.has(c));
-    for (let i = 0; i < todo.length; i += PARALLEL) {
-      await Promise.all(todo.slice(i, i + PARALLEL).map((c) => this.#checkOne(group, prefix, c, logger)));
+    const unchecked = commits.filter((c) => !this.#checked.has(c));
+    for (let i = 0; i < unchecked.length; i += PARALLEL) {
+      await Promise.all(unchecked.slice(i, i + PARALLEL).map((c) => this.#checkOne(group, prefix, c, logger)));
     }
     return new Map(commits.map((c) => [c, this.#checked.get(c)!]));
   }
