@@ -27,6 +27,11 @@ export interface OfflineConfig {
   readonly onlineAddress: string;
   /** How long Insert waits for the online push of its commit before answering anyway. */
   readonly onlinePushWaitMs: number;
+  /**
+   * Attempts of one commit's online push before it is parked (ONLINE_SYNC_STATE_PARKED, visible in
+   * ListCommits); a poison entry must never be retried forever.
+   */
+  readonly onlinePushMaxAttempts: number;
   /** Target size of one Arrow message (reads) and of one online WriteRows request. */
   readonly messageBytes: number;
   /**
@@ -62,6 +67,7 @@ export function loadOfflineConfig(env: Env = process.env): Readonly<OfflineConfi
     metadataAddress: readServiceAddress(r, "metadata"),
     onlineAddress: readServiceAddress(r, "online"),
     onlinePushWaitMs: r.int("GRANARY_OFFLINE_ONLINE_PUSH_WAIT_MS", 15_000, { min: 0, max: 600_000 }),
+    onlinePushMaxAttempts: r.int("GRANARY_OFFLINE_ONLINE_PUSH_MAX_ATTEMPTS", 10, { min: 1, max: 1000 }),
     messageBytes: r.int("GRANARY_OFFLINE_MESSAGE_BYTES", 1024 * 1024, { min: 4096, max: 3 * 1024 * 1024 }),
     startWaitMs: r.int("GRANARY_OFFLINE_START_WAIT_MS", 5_000, { min: 0, max: 600_000 }),
     crashAt: crash === "" ? undefined : (crash as CrashPoint),

@@ -58,6 +58,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     metadata,
     online: onlineWriter(createServiceClient(OnlineService, config.onlineAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) })),
     requestBytes: config.messageBytes,
+    maxAttempts: config.onlinePushMaxAttempts,
     logger: log,
   });
   const writeDeps = {
