@@ -89,6 +89,11 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze({
   [`${MD}/CreateLineageEdge`]: service,
   // The registry, when it deletes a model version: releases the version's lineage edges.
   [`${MD}/ReleaseModelVersion`]: service,
+  // The registry, around creating and deleting a model: DeleteProject refuses a project it still
+  // has models in. Listing is how the registry reconciles after a crash between its two writes.
+  [`${MD}/RecordModel`]: service,
+  [`${MD}/ForgetModel`]: service,
+  [`${MD}/ListRecordedModels`]: service,
   [`${MD}/GetLineage`]: read(),
   [`${MD}/Search`]: read(),
   [`${MD}/WatchChanges`]: { kind: "project", role: Role.VIEWER, project: "project", emptyProject: "admin" },

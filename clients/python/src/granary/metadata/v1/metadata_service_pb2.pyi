@@ -230,6 +230,20 @@ class DeleteTrainingDatasetResponse(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
 
+class ForgetModelRequest(_message.Message):
+    __slots__ = ["model", "project", "registry_id"]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    project: str
+    registry_id: str
+    def __init__(self, project: _Optional[str] = ..., model: _Optional[str] = ..., registry_id: _Optional[str] = ...) -> None: ...
+
+class ForgetModelResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
 class GetCommitRequest(_message.Message):
     __slots__ = ["feature_group", "id", "project"]
     FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
@@ -476,6 +490,22 @@ class ListProjectsResponse(_message.Message):
     projects: _containers.RepeatedCompositeFieldContainer[_project_pb2.Project]
     def __init__(self, projects: _Optional[_Iterable[_Union[_project_pb2.Project, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class ListRecordedModelsRequest(_message.Message):
+    __slots__ = ["page_size", "page_token"]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListRecordedModelsResponse(_message.Message):
+    __slots__ = ["models", "next_page_token"]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    models: _containers.RepeatedCompositeFieldContainer[RecordedModel]
+    next_page_token: str
+    def __init__(self, models: _Optional[_Iterable[_Union[RecordedModel, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class ListTrainingDatasetsRequest(_message.Message):
     __slots__ = ["feature_view", "page_size", "page_token", "project"]
     FEATURE_VIEW_FIELD_NUMBER: _ClassVar[int]
@@ -547,6 +577,30 @@ class RecordAuditEventsRequest(_message.Message):
 class RecordAuditEventsResponse(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
+
+class RecordModelRequest(_message.Message):
+    __slots__ = ["model", "project", "registry_id"]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    project: str
+    registry_id: str
+    def __init__(self, project: _Optional[str] = ..., model: _Optional[str] = ..., registry_id: _Optional[str] = ...) -> None: ...
+
+class RecordModelResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class RecordedModel(_message.Message):
+    __slots__ = ["model", "project", "registry_id"]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_ID_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    project: str
+    registry_id: str
+    def __init__(self, project: _Optional[str] = ..., model: _Optional[str] = ..., registry_id: _Optional[str] = ...) -> None: ...
 
 class ReleaseModelVersionRequest(_message.Message):
     __slots__ = ["model", "project", "version"]

@@ -176,6 +176,21 @@ class MetadataServiceStub(object):
                 request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ReleaseModelVersionRequest.SerializeToString,
                 response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ReleaseModelVersionResponse.FromString,
                 )
+        self.RecordModel = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/RecordModel',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordModelRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordModelResponse.FromString,
+                )
+        self.ForgetModel = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/ForgetModel',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ForgetModelRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ForgetModelResponse.FromString,
+                )
+        self.ListRecordedModels = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/ListRecordedModels',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListRecordedModelsRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListRecordedModelsResponse.FromString,
+                )
         self.Search = channel.unary_unary(
                 '/granary.metadata.v1.MetadataService/Search',
                 request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.SearchRequest.SerializeToString,
@@ -439,6 +454,31 @@ class MetadataServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordModel(self, request, context):
+        """Service-only (the registry): a model exists in the project, so DeleteProject refuses the project
+        until the model is forgotten. Called before the model's row commits; idempotent. NOT_FOUND when
+        the project does not exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ForgetModel(self, request, context):
+        """Service-only (the registry): the model was deleted. Forgets the record only while it still names
+        the same `registry_id` (a model deleted and made again keeps its new record). Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRecordedModels(self, request, context):
+        """Service-only (the registry, reconciling what a crash between its two writes left): every
+        recorded model of every project, by project and name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Search(self, request, context):
         """Groups, views and models by name prefix, tag and words of the description.
         """
@@ -679,6 +719,21 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.ReleaseModelVersion,
                     request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ReleaseModelVersionRequest.FromString,
                     response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ReleaseModelVersionResponse.SerializeToString,
+            ),
+            'RecordModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordModel,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordModelRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordModelResponse.SerializeToString,
+            ),
+            'ForgetModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.ForgetModel,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ForgetModelRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ForgetModelResponse.SerializeToString,
+            ),
+            'ListRecordedModels': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRecordedModels,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListRecordedModelsRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListRecordedModelsResponse.SerializeToString,
             ),
             'Search': grpc.unary_unary_rpc_method_handler(
                     servicer.Search,
@@ -1288,6 +1343,57 @@ class MetadataService(object):
         return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/ReleaseModelVersion',
             granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ReleaseModelVersionRequest.SerializeToString,
             granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ReleaseModelVersionResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RecordModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/RecordModel',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordModelRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordModelResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ForgetModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/ForgetModel',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ForgetModelRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ForgetModelResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListRecordedModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/ListRecordedModels',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListRecordedModelsRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListRecordedModelsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
