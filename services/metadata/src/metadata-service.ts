@@ -14,6 +14,7 @@ import * as groups from "./store/feature-groups-store.js";
 import * as views from "./store/feature-views-store.js";
 import * as lineage from "./store/lineage-store.js";
 import * as projects from "./store/projects-store.js";
+import * as recordedModels from "./store/recorded-models-store.js";
 import { search } from "./store/search-store.js";
 import * as statistics from "./store/statistics-store.js";
 import * as datasets from "./store/training-datasets-store.js";
@@ -149,6 +150,18 @@ export function createMetadataHandlers({ pool, changes, drainSignal, onAccessCha
     releaseModelVersion: async (req) => {
       await lineage.releaseModelVersion(pool, req.project, req.model, req.version);
       return {};
+    },
+    recordModel: async (req) => {
+      await recordedModels.recordModel(pool, req.project, req.model, req.registryId);
+      return {};
+    },
+    forgetModel: async (req) => {
+      await recordedModels.forgetModel(pool, req.project, req.model, req.registryId);
+      return {};
+    },
+    listRecordedModels: async (req) => {
+      const page = await recordedModels.listRecordedModels(pool, req.pageSize, req.pageToken);
+      return { models: page.items, nextPageToken: page.nextPageToken };
     },
     getLineage: async (req) => {
       const direction = req.direction === LineageDirection.UNSPECIFIED ? LineageDirection.BOTH : req.direction;

@@ -6,6 +6,7 @@ import { ChangeKind, ProjectSchema, type Project } from "@granary/proto/metadata
 import { decodePageToken, pageOf, pageSizeOf } from "@granary/server";
 import { inCatalogueTransaction, type CatalogueTx } from "./catalogue-transaction.js";
 import { fromRow, toRow } from "./json-resource.js";
+import { refuseWhileModels } from "./recorded-models-store.js";
 import { deleteShares } from "./shares-store.js";
 
 export async function createProject(pool: Pool, name: string, description: string): Promise<Project> {
@@ -45,6 +46,9 @@ export async function deleteProject(pool: Pool, name: string, etag: string): Pro
     if (etag !== "" && etag !== project.etag) throw staleEtag("project", name);
     const used = await tx.client.query("SELECT 1 FROM feature_groups WHERE project = $1 UNION ALL SELECT 1 FROM feature_views WHERE project = $1 LIMIT 1", [name]);
     if (used.rowCount) throw new FailedPreconditionError(`project "${name}" still has feature groups or views; delete them first`);
+    // Refused rather than cascaded: deleting models is the registry's business (their artifacts are
+    // its files), and metadata never calls the registry.
+    await refuseWhileModels(tx.client, name);
     await tx.client.query("DELETE FROM statistics WHERE project = $1", [name]);
     await tx.client.query("DELETE FROM lineage_edges WHERE project = $1", [name]);
     await deleteShares(tx, "project = $1 OR with_project = $1", [name]);
