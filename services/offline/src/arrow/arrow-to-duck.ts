@@ -2,8 +2,8 @@ import duckdb from "@duckdb/node-bindings";
 import * as arrow from "apache-arrow";
 import { ScalarType, type DataType } from "@granary/proto/types";
 import type { DuckConnection } from "../engine/duck-connection.js";
+import { callerInputError } from "../engine/duck-errors.js";
 import { duckTypeSql } from "../types/column-types.js";
-import { InvalidArgumentError } from "@granary/errors";
 import { quoteIdent } from "../sql/sql-text.js";
 import { ARROW_SCAN, registerScan, unregisterScan } from "./arrow-scan.js";
 
@@ -109,11 +109,7 @@ export class ArrowStager {
       await this.#connection.run(`INSERT INTO ${this.#table} (${names}) SELECT ${select} FROM ${ARROW_SCAN}('${key}')`, signal);
     } catch (err) {
       signal?.throwIfAborted();
-      const message = err instanceof Error ? err.message : String(err);
-      if (/Conversion Error|Out of Range|overflow|Could not convert/i.test(message)) {
-        throw new InvalidArgumentError(`a value does not fit its column: ${message.split("\n")[0]}`, { cause: err });
-      }
-      throw err;
+      throw callerInputError(err, "the rows sent");
     } finally {
       unregisterScan(key);
     }

@@ -1,5 +1,6 @@
 import duckdb from "@duckdb/node-bindings";
 import { DuckDBMaterializedResult } from "@duckdb/node-api";
+import { refuseNul, translateDuckError } from "./duck-errors.js";
 
 const END_MARKER = "__granary_end";
 
@@ -13,6 +14,8 @@ export interface QueryStream {
 /**
  * One DuckDB connection of the pool. Streams are pulled chunk by chunk; an aborted signal
  * interrupts the running query, and giving the connection back closes whatever stream is left.
+ * What DuckDB throws leaves here typed where the cause is the engine's environment (memory, disk,
+ * an interrupt): see translateDuckError.
  */
 export class DuckConnection {
   readonly raw: duckdb.Connection;
@@ -24,10 +27,12 @@ export class DuckConnection {
 
   /** Runs a statement (DDL, COPY, INSERT) to completion. */
   async run(sql: string, signal?: AbortSignal): Promise<void> {
+    refuseNul(sql);
     await this.#withInterrupt(signal, () => duckdb.query(this.raw, sql));
   }
 
   async rows(sql: string, signal?: AbortSignal): Promise<Record<string, unknown>[]> {
+    refuseNul(sql);
     return resultRows(await this.#withInterrupt(signal, () => duckdb.query(this.raw, sql)));
   }
 
@@ -42,8 +47,11 @@ export class DuckConnection {
    */
   async stream(sql: string, signal?: AbortSignal): Promise<QueryStream> {
     signal?.throwIfAborted();
+    refuseNul(sql);
     const marked = `SELECT *, false AS ${END_MARKER} FROM (${sql}) UNION ALL BY NAME SELECT true AS ${END_MARKER}`;
-    const statement = await duckdb.prepare(this.raw, marked);
+    const statement = await duckdb.prepare(this.raw, marked).catch((err: unknown) => {
+      throw translateDuckError(err);
+    });
     let result: duckdb.Result;
     try {
       result = await this.#withInterrupt(signal, () => duckdb.execute_prepared_streaming(statement));
@@ -88,7 +96,7 @@ export class DuckConnection {
         }
       } catch (err) {
         signal?.throwIfAborted();
-        throw err;
+        throw translateDuckError(err);
       } finally {
         signal?.removeEventListener("abort", onAbort);
         if (pending) {
@@ -123,17 +131,17 @@ export class DuckConnection {
   }
 
   async #withInterrupt<T>(signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
-    if (!signal) return run();
-    signal.throwIfAborted();
+    signal?.throwIfAborted();
     const onAbort = () => duckdb.interrupt(this.raw);
-    signal.addEventListener("abort", onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
       return await run();
     } catch (err) {
-      signal.throwIfAborted();
-      throw err;
+      // A query the call's deadline or cancellation interrupted reports that, not DuckDB's words.
+      signal?.throwIfAborted();
+      throw translateDuckError(err);
     } finally {
-      signal.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
     }
   }
 }
