@@ -19,6 +19,7 @@ import {
 } from "@granary/proto/metadata";
 import { FeatureGroupRefSchema, ScalarType } from "@granary/proto/types";
 import { createTestDatabase, type TestDatabase } from "@granary/testing";
+import pg from "pg";
 import { cardAggregatesGroup, transactionsGroup } from "./testing/fixtures.js";
 import { startTestMetadata, type TestMetadata } from "./testing/start-test-metadata.js";
 
@@ -93,6 +94,33 @@ describe("feature views", () => {
     expect(again.created).toBe(false);
     const different = await failure(md.client.createFeatureView({ featureView: fraudView({ labels: [] }) }));
     expect(Code[different.code]).toBe("AlreadyExists");
+  });
+
+  it("stores the view resolved for readers, and resolves at start a view stored without it", async () => {
+    const { featureView } = await md.client.getFeatureView({ project: P, name: "fraud_model_inputs", version: 1 });
+    const resolved = featureView!.resolved!;
+    expect(resolved.groups.map((g) => [g.featureGroup!.name, g.parent, g.leftOn.join(), g.rightOn.join()])).toEqual([
+      ["transactions", -1, "", ""],
+      ["card_aggregates", 0, "cc_num", "cc_num"],
+    ]);
+    expect(resolved.columns.map((c) => c.group)).toEqual([0, 0, 0, 1, 1, 1, 1, -1]);
+
+    // A view written before views were resolved: the same row without `resolved`.
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      await sql.query("UPDATE granary_metadata.feature_views SET resource = resource - 'resolved' WHERE name = 'fraud_model_inputs'");
+      const before = await md.client.getFeatureView({ project: P, name: "fraud_model_inputs", version: 1 });
+      expect(before.featureView?.resolved).toBeUndefined();
+      await md.restart();
+      const after = await md.client.getFeatureView({ project: P, name: "fraud_model_inputs", version: 1 });
+      expect(after.featureView?.resolved).toEqual(resolved);
+      // Recorded as a change, so the caches of online and offline pick it up.
+      const { rows } = await sql.query<{ n: string }>("SELECT count(*)::text AS n FROM granary_metadata.changes WHERE change->'featureView'->'resolved' IS NOT NULL AND change->>'kind' = 'CHANGE_KIND_UPDATED'");
+      expect(Number(rows[0]!.n)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await sql.end();
+    }
   });
 
   it("names the bad part of an invalid query", async () => {

@@ -8,6 +8,7 @@ import { createMetadataAccess, type MetadataAccess } from "./access/metadata-acc
 import type { MetadataConfig } from "./config.js";
 import { createMetadataHandlers } from "./metadata-service.js";
 import { ChangeFeed } from "./store/change-feed.js";
+import { backfillResolvedViews } from "./store/feature-views-store.js";
 import { METADATA_MIGRATIONS, METADATA_SCHEMA } from "./store/migrations.js";
 
 export interface MetadataStartOptions {
@@ -49,6 +50,8 @@ export async function startMetadataService(
     if (config.common.auth.enabled) await bootstrapAdmin(database.pool, { bootstrapKey: config.admin.bootstrapKey, adminKeyFile: config.admin.keyFile, logger: log });
     configurePageTokenKey(serviceKeyOf(config.common.auth));
     access = await createMetadataAccess({ pool: database.pool, changes, auth: config.common.auth, logger: log, translate: guard.translate });
+    const filled = await backfillResolvedViews(database.pool);
+    if (filled > 0) log.info({ views: filled }, "resolved feature views stored before views were resolved");
   } catch (err) {
     await close();
     throw err;

@@ -15,7 +15,9 @@ import {
   TransformationFunction,
   type FeatureGroup,
   type FeatureView,
+  JoinType,
   type OutputColumn,
+  type ResolvedGroup,
   type ServingKey,
 } from "@granary/proto/metadata";
 import { DataTypeSchema, ScalarType, type DataType, type FeatureGroupRef } from "@granary/proto/types";
@@ -223,6 +225,72 @@ describe("resolveFeatureView", () => {
       "merchants@1",
       "banks@1",
     ]);
+  });
+
+  it("resolves the fraud view once for every reader: nodes, join keys, key sources, column origins", () => {
+    const { resolved, outputColumns } = resolveFeatureView(fraudView(), lookup);
+    const node = (g: ResolvedGroup) => ({
+      group: g.featureGroup!.name,
+      parent: g.parent,
+      prefix: g.prefix,
+      on: g.leftOn.map((l, i) => `${l}=${g.rightOn[i]}`),
+      join: JoinType[g.joinType],
+      filter: g.filter !== undefined,
+      keys: g.keySources.map((k) => `${k.column}<-${k.source.case}:${String(k.source.value)}${k.servingKeyOverride ? `|${k.servingKeyOverride}` : ""}`),
+      read: g.readColumns,
+    });
+    expect(resolved.groups.map(node)).toEqual([
+      {
+        group: "transactions",
+        parent: -1,
+        prefix: "",
+        on: [],
+        join: "UNSPECIFIED",
+        filter: true,
+        keys: ["tid<-servingKey:tid"],
+        read: ["cc_num", "merchant_id", "amount", "category", "datetime", "is_fraud"],
+      },
+      // transactions is offline only: the keys of groups joined to it come from the caller.
+      { group: "card_aggs", parent: 0, prefix: "", on: ["cc_num=cc_num"], join: "LEFT", filter: false, keys: ["cc_num<-servingKey:cc_num"], read: ["count_10m", "sum_10m", "prev_ts", "prev_lat", "prev_lon"] },
+      { group: "merchants", parent: 0, prefix: "", on: ["merchant_id=merchant_id"], join: "LEFT", filter: false, keys: ["merchant_id<-servingKey:merchant_id"], read: ["bank_id", "country"] },
+      // merchants is online: banks' key is read from the fetched merchants row unless the caller passes it.
+      { group: "banks", parent: 2, prefix: "", on: ["bank_id=bank_id"], join: "LEFT", filter: false, keys: ["bank_id<-parentColumn:bank_id|bank_id"], read: ["credit_rating"] },
+    ]);
+    expect(resolved.columns).toHaveLength(outputColumns.length);
+    const origin = resolved.columns.map((c, i) => [outputColumns[i]!.name, c.group, c.sourceColumn, c.keyPart ?? null]);
+    expect(origin).toEqual([
+      ["cc_num", 0, "cc_num", null],
+      ["merchant_id", 0, "merchant_id", null],
+      ["amount", 0, "amount", null],
+      ["category", 0, "category", null],
+      ["datetime", 0, "datetime", null],
+      ["is_fraud", 0, "is_fraud", null],
+      ["count_10m", 1, "count_10m", null],
+      ["sum_10m", 1, "sum_10m", null],
+      ["prev_ts", 1, "prev_ts", null],
+      ["prev_lat", 1, "prev_lat", null],
+      ["prev_lon", 1, "prev_lon", null],
+      ["bank_id", 2, "bank_id", null],
+      ["country", 2, "country", null],
+      ["credit_rating", 3, "credit_rating", null],
+      ["distance_km", -1, "", null],
+    ]);
+  });
+
+  it("marks a root's selected primary key as a key part, and reads a joined key from the parent's key", () => {
+    const view = viewOf({
+      featureGroup: ref("merchants"),
+      joins: [
+        { prefix: "mc_", on: ["merchant_id"], query: { featureGroup: ref("merchant_notes") } },
+      ],
+    });
+    // merchant_notes' key is merchants' own key: an online lookup reuses it.
+    const { resolved, outputColumns } = resolveFeatureView(view, lookup);
+    expect(outputColumns[0]!.name).toBe("merchant_id");
+    expect(resolved.columns[0]).toMatchObject({ group: 0, sourceColumn: "merchant_id", keyPart: 0 });
+    expect(resolved.groups[1]!.keySources.map((k) => [k.column, k.source.case, k.source.value])).toEqual([["merchant_id", "parentKeyPart", 0]]);
+    expect(resolved.groups[1]!.prefix).toBe("mc_");
+    expect(resolved.groups[0]!.readColumns).toEqual(["merchant_id", "bank_id", "country"]);
   });
 
   it("does not modify the view or the groups", () => {

@@ -1,4 +1,4 @@
-import type { FeatureView, OutputColumn, ServingKey } from "@granary/proto/metadata";
+import type { FeatureView, OutputColumn, ResolvedView, ServingKey } from "@granary/proto/metadata";
 import type { FeatureGroupRef } from "@granary/proto/types";
 import { attachTransformations } from "./attach-transformations.js";
 import { assignColumnRoles } from "./column-roles.js";
@@ -6,6 +6,7 @@ import { fieldError } from "./field-error.js";
 import { onDemandOutputColumns } from "./on-demand-features.js";
 import { queryOutputColumns } from "./output-columns.js";
 import { collectGroupRefs, resolveQueryTree, type GroupLookup } from "./query-tree.js";
+import { buildResolvedView } from "./resolved-view.js";
 import { deriveServingKeys } from "./serving-keys.js";
 
 export { collectGroupRefs, type GroupLookup } from "./query-tree.js";
@@ -18,6 +19,8 @@ export interface ResolvedFeatureView {
   servingKeys: ServingKey[];
   /** Every group the query reads, each once, root first. */
   sourceGroups: FeatureGroupRef[];
+  /** The view as online serving and offline training read it. */
+  resolved: ResolvedView;
 }
 
 /** Where errors point: the view as CreateFeatureView and UpdateFeatureView carry it. */
@@ -44,5 +47,6 @@ export function resolveFeatureView(view: FeatureView, groups: GroupLookup): Reso
     outputColumns,
     servingKeys: deriveServingKeys(tree),
     sourceGroups: collectGroupRefs(view.query),
+    resolved: buildResolvedView(view.query, tree, outputColumns),
   };
 }

@@ -21,6 +21,7 @@ function definitionOf(view: FeatureView): FeatureView {
   const copy = clone(FeatureViewSchema, view);
   copy.outputColumns = [];
   copy.servingKeys = [];
+  copy.resolved = undefined;
   copy.id = 0n;
   copy.createTime = undefined;
   copy.updateTime = undefined;
@@ -52,6 +53,7 @@ export async function createFeatureView(pool: Pool, view: FeatureView): Promise<
     const stored = clone(FeatureViewSchema, view);
     stored.outputColumns = resolved.outputColumns;
     stored.servingKeys = resolved.servingKeys;
+    stored.resolved = resolved.resolved;
     stored.id = BigInt(rows[0]?.id ?? "0");
     stored.createTime = timestampFromDate(tx.now);
     stored.updateTime = stored.createTime;
@@ -182,4 +184,37 @@ async function loadGroups(tx: CatalogueTx, project: string, refs: readonly Featu
     groups.set(refKey(group), { id: row.id, group });
   }
   return groups;
+}
+
+/**
+ * Views stored before the service resolved views carry no `resolved`; readers need it. Resolves each
+ * against its groups once, at start, and records the result as an update so every watcher sees it.
+ * A view whose groups no longer resolve is left as it is (reads of it fail as before). Returns how
+ * many views were filled in.
+ */
+export async function backfillResolvedViews(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ project: string; name: string; version: number }>(
+    "SELECT project, name, version FROM feature_views WHERE NOT (resource ? 'resolved') ORDER BY id",
+  );
+  let filled = 0;
+  for (const row of rows) {
+    const done = await inCatalogueTransaction(pool, async (tx) => {
+      const current = await requireView(tx, row.project, row.name, row.version);
+      if (current.resolved) return false;
+      const groups = await loadGroups(tx, current.project, collectGroupRefs(current.query!));
+      let resolved;
+      try {
+        resolved = resolveFeatureView(current, (ref) => groups.get(refKey(ref))?.group);
+      } catch {
+        return false;
+      }
+      const next = clone(FeatureViewSchema, current);
+      next.resolved = resolved.resolved;
+      next.etag = await tx.recordChange({ kind: ChangeKind.UPDATED, project: next.project, resource: { case: "featureView", value: next } });
+      await tx.client.query("UPDATE feature_views SET resource = $2, etag = $3 WHERE id = $1", [next.id.toString(), toRow(FeatureViewSchema, next), next.etag]);
+      return true;
+    });
+    if (done) filled++;
+  }
+  return filled;
 }

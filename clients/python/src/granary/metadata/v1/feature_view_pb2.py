@@ -15,47 +15,55 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from granary.types.v1 import types_pb2 as granary_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&granary/metadata/v1/feature_view.proto\x12\x13granary.metadata.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cgranary/types/v1/types.proto\"\xcc\x04\n\x0b\x46\x65\x61tureView\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12)\n\x05query\x18\x05 \x01(\x0b\x32\x1a.granary.metadata.v1.Query\x12\x0e\n\x06labels\x18\x06 \x03(\t\x12@\n\x12on_demand_features\x18\x07 \x03(\x0b\x32$.granary.metadata.v1.OnDemandFeature\x12<\n\x0ftransformations\x18\x08 \x03(\x0b\x32#.granary.metadata.v1.Transformation\x12 \n\x18inference_helper_columns\x18\t \x03(\t\x12\x1f\n\x17training_helper_columns\x18\n \x03(\t\x12\x0c\n\x04tags\x18\x0b \x03(\t\x12\x39\n\x0eoutput_columns\x18\x0c \x03(\x0b\x32!.granary.metadata.v1.OutputColumn\x12\x35\n\x0cserving_keys\x18\r \x03(\x0b\x32\x1f.granary.metadata.v1.ServingKey\x12\n\n\x02id\x18\x0e \x01(\x03\x12/\n\x0b\x63reate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x11 \x01(\t\"\xcb\x01\n\x05Query\x12\x38\n\rfeature_group\x18\x01 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRef\x12\x31\n\tselection\x18\x02 \x01(\x0b\x32\x1e.granary.metadata.v1.Selection\x12(\n\x05joins\x18\x03 \x03(\x0b\x32\x19.granary.metadata.v1.Join\x12+\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x1b.granary.metadata.v1.Filter\"N\n\tSelection\x12\x30\n\x04mode\x18\x01 \x01(\x0e\x32\".granary.metadata.v1.SelectionMode\x12\x0f\n\x07\x63olumns\x18\x02 \x03(\t\"\x9d\x01\n\x04Join\x12)\n\x05query\x18\x01 \x01(\x0b\x32\x1a.granary.metadata.v1.Query\x12\n\n\x02on\x18\x02 \x03(\t\x12\x0f\n\x07left_on\x18\x03 \x03(\t\x12\x10\n\x08right_on\x18\x04 \x03(\t\x12\x0e\n\x06prefix\x18\x05 \x01(\t\x12+\n\x04type\x18\x06 \x01(\x0e\x32\x1d.granary.metadata.v1.JoinType\"\xa4\x01\n\x06\x46ilter\x12\x33\n\tcondition\x18\x01 \x01(\x0b\x32\x1e.granary.metadata.v1.ConditionH\x00\x12.\n\x03\x61nd\x18\x02 \x01(\x0b\x32\x1f.granary.metadata.v1.FilterListH\x00\x12-\n\x02or\x18\x03 \x01(\x0b\x32\x1f.granary.metadata.v1.FilterListH\x00\x42\x06\n\x04kind\":\n\nFilterList\x12,\n\x07\x66ilters\x18\x01 \x03(\x0b\x32\x1b.granary.metadata.v1.Filter\"\xa3\x01\n\tCondition\x12\x0e\n\x06\x63olumn\x18\x01 \x01(\t\x12\x35\n\x08operator\x18\x02 \x01(\x0e\x32#.granary.metadata.v1.FilterOperator\x12&\n\x05value\x18\x03 \x01(\x0b\x32\x17.granary.types.v1.Value\x12\'\n\x06values\x18\x04 \x03(\x0b\x32\x17.granary.types.v1.Value\"\xa0\x01\n\x0fOnDemandFeature\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataType\x12\x12\n\nexpression\x18\x03 \x01(\t\x12\x41\n\x12request_parameters\x18\x04 \x03(\x0b\x32%.granary.metadata.v1.RequestParameter\"J\n\x10RequestParameter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataType\"_\n\x0eTransformation\x12\x0e\n\x06\x63olumn\x18\x01 \x01(\t\x12=\n\x08\x66unction\x18\x02 \x01(\x0e\x32+.granary.metadata.v1.TransformationFunction\"\x8b\x02\n\x0cOutputColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataType\x12\x38\n\rfeature_group\x18\x03 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRef\x12\x15\n\rsource_column\x18\x04 \x01(\t\x12-\n\x04role\x18\x05 \x01(\x0e\x32\x1f.granary.metadata.v1.ColumnRole\x12\x43\n\x0etransformation\x18\x06 \x01(\x0e\x32+.granary.metadata.v1.TransformationFunction\"\xa0\x01\n\nServingKey\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataType\x12\x38\n\rfeature_group\x18\x03 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRef\x12\x0e\n\x06\x63olumn\x18\x04 \x01(\t\x12\x10\n\x08required\x18\x05 \x01(\x08\"\xf6\x01\n\x1aTransformationFunctionInfo\x12=\n\x08\x66unction\x18\x01 \x01(\x0e\x32+.granary.metadata.v1.TransformationFunction\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x12\n\nparameters\x18\x04 \x03(\t\x12\x31\n\x0binput_types\x18\x05 \x03(\x0e\x32\x1c.granary.types.v1.ScalarType\x12/\n\x0boutput_type\x18\x06 \x01(\x0b\x32\x1a.granary.types.v1.DataType*~\n\rSelectionMode\x12\x1e\n\x1aSELECTION_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SELECTION_MODE_ALL\x10\x01\x12\x1a\n\x16SELECTION_MODE_INCLUDE\x10\x02\x12\x19\n\x15SELECTION_MODE_EXCEPT\x10\x03*N\n\x08JoinType\x12\x19\n\x15JOIN_TYPE_UNSPECIFIED\x10\x00\x12\x12\n\x0eJOIN_TYPE_LEFT\x10\x01\x12\x13\n\x0fJOIN_TYPE_INNER\x10\x02*\x97\x02\n\x0e\x46ilterOperator\x12\x1f\n\x1b\x46ILTER_OPERATOR_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46ILTER_OPERATOR_EQ\x10\x01\x12\x16\n\x12\x46ILTER_OPERATOR_NE\x10\x02\x12\x16\n\x12\x46ILTER_OPERATOR_LT\x10\x03\x12\x16\n\x12\x46ILTER_OPERATOR_LE\x10\x04\x12\x16\n\x12\x46ILTER_OPERATOR_GT\x10\x05\x12\x16\n\x12\x46ILTER_OPERATOR_GE\x10\x06\x12\x16\n\x12\x46ILTER_OPERATOR_IN\x10\x07\x12\x1b\n\x17\x46ILTER_OPERATOR_IS_NULL\x10\x08\x12\x1f\n\x1b\x46ILTER_OPERATOR_IS_NOT_NULL\x10\t*\x9d\x02\n\x16TransformationFunction\x12\'\n#TRANSFORMATION_FUNCTION_UNSPECIFIED\x10\x00\x12*\n&TRANSFORMATION_FUNCTION_MIN_MAX_SCALER\x10\x01\x12+\n\'TRANSFORMATION_FUNCTION_STANDARD_SCALER\x10\x02\x12)\n%TRANSFORMATION_FUNCTION_ROBUST_SCALER\x10\x03\x12)\n%TRANSFORMATION_FUNCTION_LABEL_ENCODER\x10\x04\x12+\n\'TRANSFORMATION_FUNCTION_ONE_HOT_ENCODER\x10\x05*\xb7\x01\n\nColumnRole\x12\x1b\n\x17\x43OLUMN_ROLE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43OLUMN_ROLE_FEATURE\x10\x01\x12\x15\n\x11\x43OLUMN_ROLE_LABEL\x10\x02\x12\x19\n\x15\x43OLUMN_ROLE_ON_DEMAND\x10\x03\x12 \n\x1c\x43OLUMN_ROLE_INFERENCE_HELPER\x10\x04\x12\x1f\n\x1b\x43OLUMN_ROLE_TRAINING_HELPER\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&granary/metadata/v1/feature_view.proto\x12\x13granary.metadata.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cgranary/types/v1/types.proto\"\x81\x05\n\x0b\x46\x65\x61tureView\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12)\n\x05query\x18\x05 \x01(\x0b\x32\x1a.granary.metadata.v1.Query\x12\x0e\n\x06labels\x18\x06 \x03(\t\x12@\n\x12on_demand_features\x18\x07 \x03(\x0b\x32$.granary.metadata.v1.OnDemandFeature\x12<\n\x0ftransformations\x18\x08 \x03(\x0b\x32#.granary.metadata.v1.Transformation\x12 \n\x18inference_helper_columns\x18\t \x03(\t\x12\x1f\n\x17training_helper_columns\x18\n \x03(\t\x12\x0c\n\x04tags\x18\x0b \x03(\t\x12\x39\n\x0eoutput_columns\x18\x0c \x03(\x0b\x32!.granary.metadata.v1.OutputColumn\x12\x35\n\x0cserving_keys\x18\r \x03(\x0b\x32\x1f.granary.metadata.v1.ServingKey\x12\n\n\x02id\x18\x0e \x01(\x03\x12/\n\x0b\x63reate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x11 \x01(\t\x12\x33\n\x08resolved\x18\x12 \x01(\x0b\x32!.granary.metadata.v1.ResolvedView\"x\n\x0cResolvedView\x12\x32\n\x06groups\x18\x01 \x03(\x0b\x32\".granary.metadata.v1.ResolvedGroup\x12\x34\n\x07\x63olumns\x18\x02 \x03(\x0b\x32#.granary.metadata.v1.ResolvedColumn\"\xb6\x02\n\rResolvedGroup\x12\x38\n\rfeature_group\x18\x01 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRef\x12\x0e\n\x06parent\x18\x02 \x01(\x05\x12\x0e\n\x06prefix\x18\x03 \x01(\t\x12\x0f\n\x07left_on\x18\x04 \x03(\t\x12\x10\n\x08right_on\x18\x05 \x03(\t\x12\x30\n\tjoin_type\x18\x06 \x01(\x0e\x32\x1d.granary.metadata.v1.JoinType\x12+\n\x06\x66ilter\x18\x07 \x01(\x0b\x32\x1b.granary.metadata.v1.Filter\x12\x33\n\x0bkey_sources\x18\x08 \x03(\x0b\x32\x1e.granary.metadata.v1.KeySource\x12\x14\n\x0cread_columns\x18\t \x03(\t\"\x8e\x01\n\tKeySource\x12\x0e\n\x06\x63olumn\x18\x01 \x01(\t\x12\x15\n\x0bserving_key\x18\x02 \x01(\tH\x00\x12\x19\n\x0fparent_key_part\x18\x03 \x01(\x05H\x00\x12\x17\n\rparent_column\x18\x04 \x01(\tH\x00\x12\x1c\n\x14serving_key_override\x18\x05 \x01(\tB\x08\n\x06source\"Z\n\x0eResolvedColumn\x12\r\n\x05group\x18\x01 \x01(\x05\x12\x15\n\rsource_column\x18\x02 \x01(\t\x12\x15\n\x08key_part\x18\x03 \x01(\x05H\x00\x88\x01\x01\x42\x0b\n\t_key_part\"\xcb\x01\n\x05Query\x12\x38\n\rfeature_group\x18\x01 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRef\x12\x31\n\tselection\x18\x02 \x01(\x0b\x32\x1e.granary.metadata.v1.Selection\x12(\n\x05joins\x18\x03 \x03(\x0b\x32\x19.granary.metadata.v1.Join\x12+\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x1b.granary.metadata.v1.Filter\"N\n\tSelection\x12\x30\n\x04mode\x18\x01 \x01(\x0e\x32\".granary.metadata.v1.SelectionMode\x12\x0f\n\x07\x63olumns\x18\x02 \x03(\t\"\x9d\x01\n\x04Join\x12)\n\x05query\x18\x01 \x01(\x0b\x32\x1a.granary.metadata.v1.Query\x12\n\n\x02on\x18\x02 \x03(\t\x12\x0f\n\x07left_on\x18\x03 \x03(\t\x12\x10\n\x08right_on\x18\x04 \x03(\t\x12\x0e\n\x06prefix\x18\x05 \x01(\t\x12+\n\x04type\x18\x06 \x01(\x0e\x32\x1d.granary.metadata.v1.JoinType\"\xa4\x01\n\x06\x46ilter\x12\x33\n\tcondition\x18\x01 \x01(\x0b\x32\x1e.granary.metadata.v1.ConditionH\x00\x12.\n\x03\x61nd\x18\x02 \x01(\x0b\x32\x1f.granary.metadata.v1.FilterListH\x00\x12-\n\x02or\x18\x03 \x01(\x0b\x32\x1f.granary.metadata.v1.FilterListH\x00\x42\x06\n\x04kind\":\n\nFilterList\x12,\n\x07\x66ilters\x18\x01 \x03(\x0b\x32\x1b.granary.metadata.v1.Filter\"\xa3\x01\n\tCondition\x12\x0e\n\x06\x63olumn\x18\x01 \x01(\t\x12\x35\n\x08operator\x18\x02 \x01(\x0e\x32#.granary.metadata.v1.FilterOperator\x12&\n\x05value\x18\x03 \x01(\x0b\x32\x17.granary.types.v1.Value\x12\'\n\x06values\x18\x04 \x03(\x0b\x32\x17.granary.types.v1.Value\"\xa0\x01\n\x0fOnDemandFeature\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataType\x12\x12\n\nexpression\x18\x03 \x01(\t\x12\x41\n\x12request_parameters\x18\x04 \x03(\x0b\x32%.granary.metadata.v1.RequestParameter\"J\n\x10RequestParameter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataType\"_\n\x0eTransformation\x12\x0e\n\x06\x63olumn\x18\x01 \x01(\t\x12=\n\x08\x66unction\x18\x02 \x01(\x0e\x32+.granary.metadata.v1.TransformationFunction\"\x8b\x02\n\x0cOutputColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataType\x12\x38\n\rfeature_group\x18\x03 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRef\x12\x15\n\rsource_column\x18\x04 \x01(\t\x12-\n\x04role\x18\x05 \x01(\x0e\x32\x1f.granary.metadata.v1.ColumnRole\x12\x43\n\x0etransformation\x18\x06 \x01(\x0e\x32+.granary.metadata.v1.TransformationFunction\"\xa0\x01\n\nServingKey\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataType\x12\x38\n\rfeature_group\x18\x03 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRef\x12\x0e\n\x06\x63olumn\x18\x04 \x01(\t\x12\x10\n\x08required\x18\x05 \x01(\x08\"\xf6\x01\n\x1aTransformationFunctionInfo\x12=\n\x08\x66unction\x18\x01 \x01(\x0e\x32+.granary.metadata.v1.TransformationFunction\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x12\n\nparameters\x18\x04 \x03(\t\x12\x31\n\x0binput_types\x18\x05 \x03(\x0e\x32\x1c.granary.types.v1.ScalarType\x12/\n\x0boutput_type\x18\x06 \x01(\x0b\x32\x1a.granary.types.v1.DataType*~\n\rSelectionMode\x12\x1e\n\x1aSELECTION_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SELECTION_MODE_ALL\x10\x01\x12\x1a\n\x16SELECTION_MODE_INCLUDE\x10\x02\x12\x19\n\x15SELECTION_MODE_EXCEPT\x10\x03*N\n\x08JoinType\x12\x19\n\x15JOIN_TYPE_UNSPECIFIED\x10\x00\x12\x12\n\x0eJOIN_TYPE_LEFT\x10\x01\x12\x13\n\x0fJOIN_TYPE_INNER\x10\x02*\x97\x02\n\x0e\x46ilterOperator\x12\x1f\n\x1b\x46ILTER_OPERATOR_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46ILTER_OPERATOR_EQ\x10\x01\x12\x16\n\x12\x46ILTER_OPERATOR_NE\x10\x02\x12\x16\n\x12\x46ILTER_OPERATOR_LT\x10\x03\x12\x16\n\x12\x46ILTER_OPERATOR_LE\x10\x04\x12\x16\n\x12\x46ILTER_OPERATOR_GT\x10\x05\x12\x16\n\x12\x46ILTER_OPERATOR_GE\x10\x06\x12\x16\n\x12\x46ILTER_OPERATOR_IN\x10\x07\x12\x1b\n\x17\x46ILTER_OPERATOR_IS_NULL\x10\x08\x12\x1f\n\x1b\x46ILTER_OPERATOR_IS_NOT_NULL\x10\t*\x9d\x02\n\x16TransformationFunction\x12\'\n#TRANSFORMATION_FUNCTION_UNSPECIFIED\x10\x00\x12*\n&TRANSFORMATION_FUNCTION_MIN_MAX_SCALER\x10\x01\x12+\n\'TRANSFORMATION_FUNCTION_STANDARD_SCALER\x10\x02\x12)\n%TRANSFORMATION_FUNCTION_ROBUST_SCALER\x10\x03\x12)\n%TRANSFORMATION_FUNCTION_LABEL_ENCODER\x10\x04\x12+\n\'TRANSFORMATION_FUNCTION_ONE_HOT_ENCODER\x10\x05*\xb7\x01\n\nColumnRole\x12\x1b\n\x17\x43OLUMN_ROLE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43OLUMN_ROLE_FEATURE\x10\x01\x12\x15\n\x11\x43OLUMN_ROLE_LABEL\x10\x02\x12\x19\n\x15\x43OLUMN_ROLE_ON_DEMAND\x10\x03\x12 \n\x1c\x43OLUMN_ROLE_INFERENCE_HELPER\x10\x04\x12\x1f\n\x1b\x43OLUMN_ROLE_TRAINING_HELPER\x10\x05\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'granary.metadata.v1.feature_view_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _SELECTIONMODE._serialized_start=2574
-  _SELECTIONMODE._serialized_end=2700
-  _JOINTYPE._serialized_start=2702
-  _JOINTYPE._serialized_end=2780
-  _FILTEROPERATOR._serialized_start=2783
-  _FILTEROPERATOR._serialized_end=3062
-  _TRANSFORMATIONFUNCTION._serialized_start=3065
-  _TRANSFORMATIONFUNCTION._serialized_end=3350
-  _COLUMNROLE._serialized_start=3353
-  _COLUMNROLE._serialized_end=3536
+  _SELECTIONMODE._serialized_start=3299
+  _SELECTIONMODE._serialized_end=3425
+  _JOINTYPE._serialized_start=3427
+  _JOINTYPE._serialized_end=3505
+  _FILTEROPERATOR._serialized_start=3508
+  _FILTEROPERATOR._serialized_end=3787
+  _TRANSFORMATIONFUNCTION._serialized_start=3790
+  _TRANSFORMATIONFUNCTION._serialized_end=4075
+  _COLUMNROLE._serialized_start=4078
+  _COLUMNROLE._serialized_end=4261
   _FEATUREVIEW._serialized_start=127
-  _FEATUREVIEW._serialized_end=715
-  _QUERY._serialized_start=718
-  _QUERY._serialized_end=921
-  _SELECTION._serialized_start=923
-  _SELECTION._serialized_end=1001
-  _JOIN._serialized_start=1004
-  _JOIN._serialized_end=1161
-  _FILTER._serialized_start=1164
-  _FILTER._serialized_end=1328
-  _FILTERLIST._serialized_start=1330
-  _FILTERLIST._serialized_end=1388
-  _CONDITION._serialized_start=1391
-  _CONDITION._serialized_end=1554
-  _ONDEMANDFEATURE._serialized_start=1557
-  _ONDEMANDFEATURE._serialized_end=1717
-  _REQUESTPARAMETER._serialized_start=1719
-  _REQUESTPARAMETER._serialized_end=1793
-  _TRANSFORMATION._serialized_start=1795
-  _TRANSFORMATION._serialized_end=1890
-  _OUTPUTCOLUMN._serialized_start=1893
-  _OUTPUTCOLUMN._serialized_end=2160
-  _SERVINGKEY._serialized_start=2163
-  _SERVINGKEY._serialized_end=2323
-  _TRANSFORMATIONFUNCTIONINFO._serialized_start=2326
-  _TRANSFORMATIONFUNCTIONINFO._serialized_end=2572
+  _FEATUREVIEW._serialized_end=768
+  _RESOLVEDVIEW._serialized_start=770
+  _RESOLVEDVIEW._serialized_end=890
+  _RESOLVEDGROUP._serialized_start=893
+  _RESOLVEDGROUP._serialized_end=1203
+  _KEYSOURCE._serialized_start=1206
+  _KEYSOURCE._serialized_end=1348
+  _RESOLVEDCOLUMN._serialized_start=1350
+  _RESOLVEDCOLUMN._serialized_end=1440
+  _QUERY._serialized_start=1443
+  _QUERY._serialized_end=1646
+  _SELECTION._serialized_start=1648
+  _SELECTION._serialized_end=1726
+  _JOIN._serialized_start=1729
+  _JOIN._serialized_end=1886
+  _FILTER._serialized_start=1889
+  _FILTER._serialized_end=2053
+  _FILTERLIST._serialized_start=2055
+  _FILTERLIST._serialized_end=2113
+  _CONDITION._serialized_start=2116
+  _CONDITION._serialized_end=2279
+  _ONDEMANDFEATURE._serialized_start=2282
+  _ONDEMANDFEATURE._serialized_end=2442
+  _REQUESTPARAMETER._serialized_start=2444
+  _REQUESTPARAMETER._serialized_end=2518
+  _TRANSFORMATION._serialized_start=2520
+  _TRANSFORMATION._serialized_end=2615
+  _OUTPUTCOLUMN._serialized_start=2618
+  _OUTPUTCOLUMN._serialized_end=2885
+  _SERVINGKEY._serialized_start=2888
+  _SERVINGKEY._serialized_end=3048
+  _TRANSFORMATIONFUNCTIONINFO._serialized_start=3051
+  _TRANSFORMATIONFUNCTIONINFO._serialized_end=3297
 # @@protoc_insertion_point(module_scope)

@@ -50,7 +50,7 @@ class Condition(_message.Message):
     def __init__(self, column: _Optional[str] = ..., operator: _Optional[_Union[FilterOperator, str]] = ..., value: _Optional[_Union[_types_pb2.Value, _Mapping]] = ..., values: _Optional[_Iterable[_Union[_types_pb2.Value, _Mapping]]] = ...) -> None: ...
 
 class FeatureView(_message.Message):
-    __slots__ = ["create_time", "description", "etag", "id", "inference_helper_columns", "labels", "name", "on_demand_features", "output_columns", "project", "query", "serving_keys", "tags", "training_helper_columns", "transformations", "update_time", "version"]
+    __slots__ = ["create_time", "description", "etag", "id", "inference_helper_columns", "labels", "name", "on_demand_features", "output_columns", "project", "query", "resolved", "serving_keys", "tags", "training_helper_columns", "transformations", "update_time", "version"]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
@@ -62,6 +62,7 @@ class FeatureView(_message.Message):
     OUTPUT_COLUMNS_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_FIELD_NUMBER: _ClassVar[int]
     SERVING_KEYS_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     TRAINING_HELPER_COLUMNS_FIELD_NUMBER: _ClassVar[int]
@@ -79,13 +80,14 @@ class FeatureView(_message.Message):
     output_columns: _containers.RepeatedCompositeFieldContainer[OutputColumn]
     project: str
     query: Query
+    resolved: ResolvedView
     serving_keys: _containers.RepeatedCompositeFieldContainer[ServingKey]
     tags: _containers.RepeatedScalarFieldContainer[str]
     training_helper_columns: _containers.RepeatedScalarFieldContainer[str]
     transformations: _containers.RepeatedCompositeFieldContainer[Transformation]
     update_time: _timestamp_pb2.Timestamp
     version: int
-    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., description: _Optional[str] = ..., query: _Optional[_Union[Query, _Mapping]] = ..., labels: _Optional[_Iterable[str]] = ..., on_demand_features: _Optional[_Iterable[_Union[OnDemandFeature, _Mapping]]] = ..., transformations: _Optional[_Iterable[_Union[Transformation, _Mapping]]] = ..., inference_helper_columns: _Optional[_Iterable[str]] = ..., training_helper_columns: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., output_columns: _Optional[_Iterable[_Union[OutputColumn, _Mapping]]] = ..., serving_keys: _Optional[_Iterable[_Union[ServingKey, _Mapping]]] = ..., id: _Optional[int] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., description: _Optional[str] = ..., query: _Optional[_Union[Query, _Mapping]] = ..., labels: _Optional[_Iterable[str]] = ..., on_demand_features: _Optional[_Iterable[_Union[OnDemandFeature, _Mapping]]] = ..., transformations: _Optional[_Iterable[_Union[Transformation, _Mapping]]] = ..., inference_helper_columns: _Optional[_Iterable[str]] = ..., training_helper_columns: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., output_columns: _Optional[_Iterable[_Union[OutputColumn, _Mapping]]] = ..., serving_keys: _Optional[_Iterable[_Union[ServingKey, _Mapping]]] = ..., id: _Optional[int] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., resolved: _Optional[_Union[ResolvedView, _Mapping]] = ...) -> None: ...
 
 class Filter(_message.Message):
     __slots__ = ["condition"]
@@ -116,6 +118,20 @@ class Join(_message.Message):
     right_on: _containers.RepeatedScalarFieldContainer[str]
     type: JoinType
     def __init__(self, query: _Optional[_Union[Query, _Mapping]] = ..., on: _Optional[_Iterable[str]] = ..., left_on: _Optional[_Iterable[str]] = ..., right_on: _Optional[_Iterable[str]] = ..., prefix: _Optional[str] = ..., type: _Optional[_Union[JoinType, str]] = ...) -> None: ...
+
+class KeySource(_message.Message):
+    __slots__ = ["column", "parent_column", "parent_key_part", "serving_key", "serving_key_override"]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    PARENT_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    PARENT_KEY_PART_FIELD_NUMBER: _ClassVar[int]
+    SERVING_KEY_FIELD_NUMBER: _ClassVar[int]
+    SERVING_KEY_OVERRIDE_FIELD_NUMBER: _ClassVar[int]
+    column: str
+    parent_column: str
+    parent_key_part: int
+    serving_key: str
+    serving_key_override: str
+    def __init__(self, column: _Optional[str] = ..., serving_key: _Optional[str] = ..., parent_key_part: _Optional[int] = ..., parent_column: _Optional[str] = ..., serving_key_override: _Optional[str] = ...) -> None: ...
 
 class OnDemandFeature(_message.Message):
     __slots__ = ["expression", "name", "request_parameters", "type"]
@@ -164,6 +180,46 @@ class RequestParameter(_message.Message):
     name: str
     type: _types_pb2.DataType
     def __init__(self, name: _Optional[str] = ..., type: _Optional[_Union[_types_pb2.DataType, _Mapping]] = ...) -> None: ...
+
+class ResolvedColumn(_message.Message):
+    __slots__ = ["group", "key_part", "source_column"]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    KEY_PART_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    group: int
+    key_part: int
+    source_column: str
+    def __init__(self, group: _Optional[int] = ..., source_column: _Optional[str] = ..., key_part: _Optional[int] = ...) -> None: ...
+
+class ResolvedGroup(_message.Message):
+    __slots__ = ["feature_group", "filter", "join_type", "key_sources", "left_on", "parent", "prefix", "read_columns", "right_on"]
+    FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    JOIN_TYPE_FIELD_NUMBER: _ClassVar[int]
+    KEY_SOURCES_FIELD_NUMBER: _ClassVar[int]
+    LEFT_ON_FIELD_NUMBER: _ClassVar[int]
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    READ_COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    RIGHT_ON_FIELD_NUMBER: _ClassVar[int]
+    feature_group: _types_pb2.FeatureGroupRef
+    filter: Filter
+    join_type: JoinType
+    key_sources: _containers.RepeatedCompositeFieldContainer[KeySource]
+    left_on: _containers.RepeatedScalarFieldContainer[str]
+    parent: int
+    prefix: str
+    read_columns: _containers.RepeatedScalarFieldContainer[str]
+    right_on: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ..., parent: _Optional[int] = ..., prefix: _Optional[str] = ..., left_on: _Optional[_Iterable[str]] = ..., right_on: _Optional[_Iterable[str]] = ..., join_type: _Optional[_Union[JoinType, str]] = ..., filter: _Optional[_Union[Filter, _Mapping]] = ..., key_sources: _Optional[_Iterable[_Union[KeySource, _Mapping]]] = ..., read_columns: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ResolvedView(_message.Message):
+    __slots__ = ["columns", "groups"]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    columns: _containers.RepeatedCompositeFieldContainer[ResolvedColumn]
+    groups: _containers.RepeatedCompositeFieldContainer[ResolvedGroup]
+    def __init__(self, groups: _Optional[_Iterable[_Union[ResolvedGroup, _Mapping]]] = ..., columns: _Optional[_Iterable[_Union[ResolvedColumn, _Mapping]]] = ...) -> None: ...
 
 class Selection(_message.Message):
     __slots__ = ["columns", "mode"]

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file granary/metadata/v1/feature_view.proto.
  */
 export const file_granary_metadata_v1_feature_view: GenFile = /*@__PURE__*/
-  fileDesc("CiZncmFuYXJ5L21ldGFkYXRhL3YxL2ZlYXR1cmVfdmlldy5wcm90bxITZ3JhbmFyeS5tZXRhZGF0YS52MSLMBAoLRmVhdHVyZVZpZXcSDwoHcHJvamVjdBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAUSEwoLZGVzY3JpcHRpb24YBCABKAkSKQoFcXVlcnkYBSABKAsyGi5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlF1ZXJ5Eg4KBmxhYmVscxgGIAMoCRJAChJvbl9kZW1hbmRfZmVhdHVyZXMYByADKAsyJC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLk9uRGVtYW5kRmVhdHVyZRI8Cg90cmFuc2Zvcm1hdGlvbnMYCCADKAsyIy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlRyYW5zZm9ybWF0aW9uEiAKGGluZmVyZW5jZV9oZWxwZXJfY29sdW1ucxgJIAMoCRIfChd0cmFpbmluZ19oZWxwZXJfY29sdW1ucxgKIAMoCRIMCgR0YWdzGAsgAygJEjkKDm91dHB1dF9jb2x1bW5zGAwgAygLMiEuZ3JhbmFyeS5tZXRhZGF0YS52MS5PdXRwdXRDb2x1bW4SNQoMc2VydmluZ19rZXlzGA0gAygLMh8uZ3JhbmFyeS5tZXRhZGF0YS52MS5TZXJ2aW5nS2V5EgoKAmlkGA4gASgDEi8KC2NyZWF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgRIAEoCSLLAQoFUXVlcnkSOAoNZmVhdHVyZV9ncm91cBgBIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmEjEKCXNlbGVjdGlvbhgCIAEoCzIeLmdyYW5hcnkubWV0YWRhdGEudjEuU2VsZWN0aW9uEigKBWpvaW5zGAMgAygLMhkuZ3JhbmFyeS5tZXRhZGF0YS52MS5Kb2luEisKBmZpbHRlchgEIAEoCzIbLmdyYW5hcnkubWV0YWRhdGEudjEuRmlsdGVyIk4KCVNlbGVjdGlvbhIwCgRtb2RlGAEgASgOMiIuZ3JhbmFyeS5tZXRhZGF0YS52MS5TZWxlY3Rpb25Nb2RlEg8KB2NvbHVtbnMYAiADKAkinQEKBEpvaW4SKQoFcXVlcnkYASABKAsyGi5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlF1ZXJ5EgoKAm9uGAIgAygJEg8KB2xlZnRfb24YAyADKAkSEAoIcmlnaHRfb24YBCADKAkSDgoGcHJlZml4GAUgASgJEisKBHR5cGUYBiABKA4yHS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkpvaW5UeXBlIqQBCgZGaWx0ZXISMwoJY29uZGl0aW9uGAEgASgLMh4uZ3JhbmFyeS5tZXRhZGF0YS52MS5Db25kaXRpb25IABIuCgNhbmQYAiABKAsyHy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZpbHRlckxpc3RIABItCgJvchgDIAEoCzIfLmdyYW5hcnkubWV0YWRhdGEudjEuRmlsdGVyTGlzdEgAQgYKBGtpbmQiOgoKRmlsdGVyTGlzdBIsCgdmaWx0ZXJzGAEgAygLMhsuZ3JhbmFyeS5tZXRhZGF0YS52MS5GaWx0ZXIiowEKCUNvbmRpdGlvbhIOCgZjb2x1bW4YASABKAkSNQoIb3BlcmF0b3IYAiABKA4yIy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZpbHRlck9wZXJhdG9yEiYKBXZhbHVlGAMgASgLMhcuZ3JhbmFyeS50eXBlcy52MS5WYWx1ZRInCgZ2YWx1ZXMYBCADKAsyFy5ncmFuYXJ5LnR5cGVzLnYxLlZhbHVlIqABCg9PbkRlbWFuZEZlYXR1cmUSDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgLMhouZ3JhbmFyeS50eXBlcy52MS5EYXRhVHlwZRISCgpleHByZXNzaW9uGAMgASgJEkEKEnJlcXVlc3RfcGFyYW1ldGVycxgEIAMoCzIlLmdyYW5hcnkubWV0YWRhdGEudjEuUmVxdWVzdFBhcmFtZXRlciJKChBSZXF1ZXN0UGFyYW1ldGVyEgwKBG5hbWUYASABKAkSKAoEdHlwZRgCIAEoCzIaLmdyYW5hcnkudHlwZXMudjEuRGF0YVR5cGUiXwoOVHJhbnNmb3JtYXRpb24SDgoGY29sdW1uGAEgASgJEj0KCGZ1bmN0aW9uGAIgASgOMisuZ3JhbmFyeS5tZXRhZGF0YS52MS5UcmFuc2Zvcm1hdGlvbkZ1bmN0aW9uIosCCgxPdXRwdXRDb2x1bW4SDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgLMhouZ3JhbmFyeS50eXBlcy52MS5EYXRhVHlwZRI4Cg1mZWF0dXJlX2dyb3VwGAMgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWYSFQoNc291cmNlX2NvbHVtbhgEIAEoCRItCgRyb2xlGAUgASgOMh8uZ3JhbmFyeS5tZXRhZGF0YS52MS5Db2x1bW5Sb2xlEkMKDnRyYW5zZm9ybWF0aW9uGAYgASgOMisuZ3JhbmFyeS5tZXRhZGF0YS52MS5UcmFuc2Zvcm1hdGlvbkZ1bmN0aW9uIqABCgpTZXJ2aW5nS2V5EgwKBG5hbWUYASABKAkSKAoEdHlwZRgCIAEoCzIaLmdyYW5hcnkudHlwZXMudjEuRGF0YVR5cGUSOAoNZmVhdHVyZV9ncm91cBgDIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmEg4KBmNvbHVtbhgEIAEoCRIQCghyZXF1aXJlZBgFIAEoCCL2AQoaVHJhbnNmb3JtYXRpb25GdW5jdGlvbkluZm8SPQoIZnVuY3Rpb24YASABKA4yKy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlRyYW5zZm9ybWF0aW9uRnVuY3Rpb24SDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRISCgpwYXJhbWV0ZXJzGAQgAygJEjEKC2lucHV0X3R5cGVzGAUgAygOMhwuZ3JhbmFyeS50eXBlcy52MS5TY2FsYXJUeXBlEi8KC291dHB1dF90eXBlGAYgASgLMhouZ3JhbmFyeS50eXBlcy52MS5EYXRhVHlwZSp+Cg1TZWxlY3Rpb25Nb2RlEh4KGlNFTEVDVElPTl9NT0RFX1VOU1BFQ0lGSUVEEAASFgoSU0VMRUNUSU9OX01PREVfQUxMEAESGgoWU0VMRUNUSU9OX01PREVfSU5DTFVERRACEhkKFVNFTEVDVElPTl9NT0RFX0VYQ0VQVBADKk4KCEpvaW5UeXBlEhkKFUpPSU5fVFlQRV9VTlNQRUNJRklFRBAAEhIKDkpPSU5fVFlQRV9MRUZUEAESEwoPSk9JTl9UWVBFX0lOTkVSEAIqlwIKDkZpbHRlck9wZXJhdG9yEh8KG0ZJTFRFUl9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhYKEkZJTFRFUl9PUEVSQVRPUl9FURABEhYKEkZJTFRFUl9PUEVSQVRPUl9ORRACEhYKEkZJTFRFUl9PUEVSQVRPUl9MVBADEhYKEkZJTFRFUl9PUEVSQVRPUl9MRRAEEhYKEkZJTFRFUl9PUEVSQVRPUl9HVBAFEhYKEkZJTFRFUl9PUEVSQVRPUl9HRRAGEhYKEkZJTFRFUl9PUEVSQVRPUl9JThAHEhsKF0ZJTFRFUl9PUEVSQVRPUl9JU19OVUxMEAgSHwobRklMVEVSX09QRVJBVE9SX0lTX05PVF9OVUxMEAkqnQIKFlRyYW5zZm9ybWF0aW9uRnVuY3Rpb24SJwojVFJBTlNGT1JNQVRJT05fRlVOQ1RJT05fVU5TUEVDSUZJRUQQABIqCiZUUkFOU0ZPUk1BVElPTl9GVU5DVElPTl9NSU5fTUFYX1NDQUxFUhABEisKJ1RSQU5TRk9STUFUSU9OX0ZVTkNUSU9OX1NUQU5EQVJEX1NDQUxFUhACEikKJVRSQU5TRk9STUFUSU9OX0ZVTkNUSU9OX1JPQlVTVF9TQ0FMRVIQAxIpCiVUUkFOU0ZPUk1BVElPTl9GVU5DVElPTl9MQUJFTF9FTkNPREVSEAQSKwonVFJBTlNGT1JNQVRJT05fRlVOQ1RJT05fT05FX0hPVF9FTkNPREVSEAUqtwEKCkNvbHVtblJvbGUSGwoXQ09MVU1OX1JPTEVfVU5TUEVDSUZJRUQQABIXChNDT0xVTU5fUk9MRV9GRUFUVVJFEAESFQoRQ09MVU1OX1JPTEVfTEFCRUwQAhIZChVDT0xVTU5fUk9MRV9PTl9ERU1BTkQQAxIgChxDT0xVTU5fUk9MRV9JTkZFUkVOQ0VfSEVMUEVSEAQSHwobQ09MVU1OX1JPTEVfVFJBSU5JTkdfSEVMUEVSEAViBnByb3RvMw", [file_google_protobuf_timestamp, file_granary_types_v1_types]);
+  fileDesc("CiZncmFuYXJ5L21ldGFkYXRhL3YxL2ZlYXR1cmVfdmlldy5wcm90bxITZ3JhbmFyeS5tZXRhZGF0YS52MSKBBQoLRmVhdHVyZVZpZXcSDwoHcHJvamVjdBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAUSEwoLZGVzY3JpcHRpb24YBCABKAkSKQoFcXVlcnkYBSABKAsyGi5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlF1ZXJ5Eg4KBmxhYmVscxgGIAMoCRJAChJvbl9kZW1hbmRfZmVhdHVyZXMYByADKAsyJC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLk9uRGVtYW5kRmVhdHVyZRI8Cg90cmFuc2Zvcm1hdGlvbnMYCCADKAsyIy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlRyYW5zZm9ybWF0aW9uEiAKGGluZmVyZW5jZV9oZWxwZXJfY29sdW1ucxgJIAMoCRIfChd0cmFpbmluZ19oZWxwZXJfY29sdW1ucxgKIAMoCRIMCgR0YWdzGAsgAygJEjkKDm91dHB1dF9jb2x1bW5zGAwgAygLMiEuZ3JhbmFyeS5tZXRhZGF0YS52MS5PdXRwdXRDb2x1bW4SNQoMc2VydmluZ19rZXlzGA0gAygLMh8uZ3JhbmFyeS5tZXRhZGF0YS52MS5TZXJ2aW5nS2V5EgoKAmlkGA4gASgDEi8KC2NyZWF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgRIAEoCRIzCghyZXNvbHZlZBgSIAEoCzIhLmdyYW5hcnkubWV0YWRhdGEudjEuUmVzb2x2ZWRWaWV3IngKDFJlc29sdmVkVmlldxIyCgZncm91cHMYASADKAsyIi5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlJlc29sdmVkR3JvdXASNAoHY29sdW1ucxgCIAMoCzIjLmdyYW5hcnkubWV0YWRhdGEudjEuUmVzb2x2ZWRDb2x1bW4itgIKDVJlc29sdmVkR3JvdXASOAoNZmVhdHVyZV9ncm91cBgBIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmEg4KBnBhcmVudBgCIAEoBRIOCgZwcmVmaXgYAyABKAkSDwoHbGVmdF9vbhgEIAMoCRIQCghyaWdodF9vbhgFIAMoCRIwCglqb2luX3R5cGUYBiABKA4yHS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkpvaW5UeXBlEisKBmZpbHRlchgHIAEoCzIbLmdyYW5hcnkubWV0YWRhdGEudjEuRmlsdGVyEjMKC2tleV9zb3VyY2VzGAggAygLMh4uZ3JhbmFyeS5tZXRhZGF0YS52MS5LZXlTb3VyY2USFAoMcmVhZF9jb2x1bW5zGAkgAygJIo4BCglLZXlTb3VyY2USDgoGY29sdW1uGAEgASgJEhUKC3NlcnZpbmdfa2V5GAIgASgJSAASGQoPcGFyZW50X2tleV9wYXJ0GAMgASgFSAASFwoNcGFyZW50X2NvbHVtbhgEIAEoCUgAEhwKFHNlcnZpbmdfa2V5X292ZXJyaWRlGAUgASgJQggKBnNvdXJjZSJaCg5SZXNvbHZlZENvbHVtbhINCgVncm91cBgBIAEoBRIVCg1zb3VyY2VfY29sdW1uGAIgASgJEhUKCGtleV9wYXJ0GAMgASgFSACIAQFCCwoJX2tleV9wYXJ0IssBCgVRdWVyeRI4Cg1mZWF0dXJlX2dyb3VwGAEgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWYSMQoJc2VsZWN0aW9uGAIgASgLMh4uZ3JhbmFyeS5tZXRhZGF0YS52MS5TZWxlY3Rpb24SKAoFam9pbnMYAyADKAsyGS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkpvaW4SKwoGZmlsdGVyGAQgASgLMhsuZ3JhbmFyeS5tZXRhZGF0YS52MS5GaWx0ZXIiTgoJU2VsZWN0aW9uEjAKBG1vZGUYASABKA4yIi5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlNlbGVjdGlvbk1vZGUSDwoHY29sdW1ucxgCIAMoCSKdAQoESm9pbhIpCgVxdWVyeRgBIAEoCzIaLmdyYW5hcnkubWV0YWRhdGEudjEuUXVlcnkSCgoCb24YAiADKAkSDwoHbGVmdF9vbhgDIAMoCRIQCghyaWdodF9vbhgEIAMoCRIOCgZwcmVmaXgYBSABKAkSKwoEdHlwZRgGIAEoDjIdLmdyYW5hcnkubWV0YWRhdGEudjEuSm9pblR5cGUipAEKBkZpbHRlchIzCgljb25kaXRpb24YASABKAsyHi5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbmRpdGlvbkgAEi4KA2FuZBgCIAEoCzIfLmdyYW5hcnkubWV0YWRhdGEudjEuRmlsdGVyTGlzdEgAEi0KAm9yGAMgASgLMh8uZ3JhbmFyeS5tZXRhZGF0YS52MS5GaWx0ZXJMaXN0SABCBgoEa2luZCI6CgpGaWx0ZXJMaXN0EiwKB2ZpbHRlcnMYASADKAsyGy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZpbHRlciKjAQoJQ29uZGl0aW9uEg4KBmNvbHVtbhgBIAEoCRI1CghvcGVyYXRvchgCIAEoDjIjLmdyYW5hcnkubWV0YWRhdGEudjEuRmlsdGVyT3BlcmF0b3ISJgoFdmFsdWUYAyABKAsyFy5ncmFuYXJ5LnR5cGVzLnYxLlZhbHVlEicKBnZhbHVlcxgEIAMoCzIXLmdyYW5hcnkudHlwZXMudjEuVmFsdWUioAEKD09uRGVtYW5kRmVhdHVyZRIMCgRuYW1lGAEgASgJEigKBHR5cGUYAiABKAsyGi5ncmFuYXJ5LnR5cGVzLnYxLkRhdGFUeXBlEhIKCmV4cHJlc3Npb24YAyABKAkSQQoScmVxdWVzdF9wYXJhbWV0ZXJzGAQgAygLMiUuZ3JhbmFyeS5tZXRhZGF0YS52MS5SZXF1ZXN0UGFyYW1ldGVyIkoKEFJlcXVlc3RQYXJhbWV0ZXISDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgLMhouZ3JhbmFyeS50eXBlcy52MS5EYXRhVHlwZSJfCg5UcmFuc2Zvcm1hdGlvbhIOCgZjb2x1bW4YASABKAkSPQoIZnVuY3Rpb24YAiABKA4yKy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlRyYW5zZm9ybWF0aW9uRnVuY3Rpb24iiwIKDE91dHB1dENvbHVtbhIMCgRuYW1lGAEgASgJEigKBHR5cGUYAiABKAsyGi5ncmFuYXJ5LnR5cGVzLnYxLkRhdGFUeXBlEjgKDWZlYXR1cmVfZ3JvdXAYAyABKAsyIS5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVHcm91cFJlZhIVCg1zb3VyY2VfY29sdW1uGAQgASgJEi0KBHJvbGUYBSABKA4yHy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbHVtblJvbGUSQwoOdHJhbnNmb3JtYXRpb24YBiABKA4yKy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlRyYW5zZm9ybWF0aW9uRnVuY3Rpb24ioAEKClNlcnZpbmdLZXkSDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgLMhouZ3JhbmFyeS50eXBlcy52MS5EYXRhVHlwZRI4Cg1mZWF0dXJlX2dyb3VwGAMgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWYSDgoGY29sdW1uGAQgASgJEhAKCHJlcXVpcmVkGAUgASgIIvYBChpUcmFuc2Zvcm1hdGlvbkZ1bmN0aW9uSW5mbxI9CghmdW5jdGlvbhgBIAEoDjIrLmdyYW5hcnkubWV0YWRhdGEudjEuVHJhbnNmb3JtYXRpb25GdW5jdGlvbhIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhIKCnBhcmFtZXRlcnMYBCADKAkSMQoLaW5wdXRfdHlwZXMYBSADKA4yHC5ncmFuYXJ5LnR5cGVzLnYxLlNjYWxhclR5cGUSLwoLb3V0cHV0X3R5cGUYBiABKAsyGi5ncmFuYXJ5LnR5cGVzLnYxLkRhdGFUeXBlKn4KDVNlbGVjdGlvbk1vZGUSHgoaU0VMRUNUSU9OX01PREVfVU5TUEVDSUZJRUQQABIWChJTRUxFQ1RJT05fTU9ERV9BTEwQARIaChZTRUxFQ1RJT05fTU9ERV9JTkNMVURFEAISGQoVU0VMRUNUSU9OX01PREVfRVhDRVBUEAMqTgoISm9pblR5cGUSGQoVSk9JTl9UWVBFX1VOU1BFQ0lGSUVEEAASEgoOSk9JTl9UWVBFX0xFRlQQARITCg9KT0lOX1RZUEVfSU5ORVIQAiqXAgoORmlsdGVyT3BlcmF0b3ISHwobRklMVEVSX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASFgoSRklMVEVSX09QRVJBVE9SX0VREAESFgoSRklMVEVSX09QRVJBVE9SX05FEAISFgoSRklMVEVSX09QRVJBVE9SX0xUEAMSFgoSRklMVEVSX09QRVJBVE9SX0xFEAQSFgoSRklMVEVSX09QRVJBVE9SX0dUEAUSFgoSRklMVEVSX09QRVJBVE9SX0dFEAYSFgoSRklMVEVSX09QRVJBVE9SX0lOEAcSGwoXRklMVEVSX09QRVJBVE9SX0lTX05VTEwQCBIfChtGSUxURVJfT1BFUkFUT1JfSVNfTk9UX05VTEwQCSqdAgoWVHJhbnNmb3JtYXRpb25GdW5jdGlvbhInCiNUUkFOU0ZPUk1BVElPTl9GVU5DVElPTl9VTlNQRUNJRklFRBAAEioKJlRSQU5TRk9STUFUSU9OX0ZVTkNUSU9OX01JTl9NQVhfU0NBTEVSEAESKwonVFJBTlNGT1JNQVRJT05fRlVOQ1RJT05fU1RBTkRBUkRfU0NBTEVSEAISKQolVFJBTlNGT1JNQVRJT05fRlVOQ1RJT05fUk9CVVNUX1NDQUxFUhADEikKJVRSQU5TRk9STUFUSU9OX0ZVTkNUSU9OX0xBQkVMX0VOQ09ERVIQBBIrCidUUkFOU0ZPUk1BVElPTl9GVU5DVElPTl9PTkVfSE9UX0VOQ09ERVIQBSq3AQoKQ29sdW1uUm9sZRIbChdDT0xVTU5fUk9MRV9VTlNQRUNJRklFRBAAEhcKE0NPTFVNTl9ST0xFX0ZFQVRVUkUQARIVChFDT0xVTU5fUk9MRV9MQUJFTBACEhkKFUNPTFVNTl9ST0xFX09OX0RFTUFORBADEiAKHENPTFVNTl9ST0xFX0lORkVSRU5DRV9IRUxQRVIQBBIfChtDT0xVTU5fUk9MRV9UUkFJTklOR19IRUxQRVIQBWIGcHJvdG8z", [file_google_protobuf_timestamp, file_granary_types_v1_types]);
 
 /**
  * Model inputs: a query over feature groups, labels and transformations. Training and serving share
@@ -117,6 +117,14 @@ export type FeatureView = Message<"granary.metadata.v1.FeatureView"> & {
    * @generated from field: string etag = 17;
    */
   etag: string;
+
+  /**
+   * Derived by the service: the view resolved once, for every reader. Online serving and offline
+   * training compile their plans from this message alone.
+   *
+   * @generated from field: granary.metadata.v1.ResolvedView resolved = 18;
+   */
+  resolved?: ResolvedView | undefined;
 };
 
 /**
@@ -125,6 +133,207 @@ export type FeatureView = Message<"granary.metadata.v1.FeatureView"> & {
  */
 export const FeatureViewSchema: GenMessage<FeatureView> = /*@__PURE__*/
   messageDesc(file_granary_metadata_v1_feature_view, 0);
+
+/**
+ * A feature view version resolved by the metadata service when it is created: which group fills each
+ * output column, how the groups join and where an online lookup takes every key part. Online serving,
+ * training data and batch data all read the view through it, so they cannot disagree on its meaning.
+ * Settings of the groups themselves (online_ttl, columns added later with their defaults) are read
+ * from the feature groups at the time of the read, the same way in every path.
+ *
+ * @generated from message granary.metadata.v1.ResolvedView
+ */
+export type ResolvedView = Message<"granary.metadata.v1.ResolvedView"> & {
+  /**
+   * The groups the query reads, one per query node: the tree flattened depth first (the order of the
+   * view's columns), root first. A group joined twice appears twice.
+   *
+   * @generated from field: repeated granary.metadata.v1.ResolvedGroup groups = 1;
+   */
+  groups: ResolvedGroup[];
+
+  /**
+   * One entry per output column, in the order of FeatureView.output_columns.
+   *
+   * @generated from field: repeated granary.metadata.v1.ResolvedColumn columns = 2;
+   */
+  columns: ResolvedColumn[];
+};
+
+/**
+ * Describes the message granary.metadata.v1.ResolvedView.
+ * Use `create(ResolvedViewSchema)` to create a new message.
+ */
+export const ResolvedViewSchema: GenMessage<ResolvedView> = /*@__PURE__*/
+  messageDesc(file_granary_metadata_v1_feature_view, 1);
+
+/**
+ * One node of the view's query tree.
+ *
+ * @generated from message granary.metadata.v1.ResolvedGroup
+ */
+export type ResolvedGroup = Message<"granary.metadata.v1.ResolvedGroup"> & {
+  /**
+   * @generated from field: granary.types.v1.FeatureGroupRef feature_group = 1;
+   */
+  featureGroup?: FeatureGroupRef | undefined;
+
+  /**
+   * Index in ResolvedView.groups of the group this one is joined to; -1 for the root.
+   *
+   * @generated from field: int32 parent = 2;
+   */
+  parent: number;
+
+  /**
+   * Prefix of the output names of this subtree: the enclosing joins' prefixes, outer first.
+   *
+   * @generated from field: string prefix = 3;
+   */
+  prefix: string;
+
+  /**
+   * The parent's columns the join reads, paired one to one with `right_on`. Empty for the root.
+   *
+   * @generated from field: repeated string left_on = 4;
+   */
+  leftOn: string[];
+
+  /**
+   * This group's primary key in key order. Empty for the root.
+   *
+   * @generated from field: repeated string right_on = 5;
+   */
+  rightOn: string[];
+
+  /**
+   * LEFT or INNER for a joined group; UNSPECIFIED for the root.
+   *
+   * @generated from field: granary.metadata.v1.JoinType join_type = 6;
+   */
+  joinType: JoinType;
+
+  /**
+   * @generated from field: granary.metadata.v1.Filter filter = 7;
+   */
+  filter?: Filter | undefined;
+
+  /**
+   * Where an online lookup takes each part of this group's primary key, in key order.
+   *
+   * @generated from field: repeated granary.metadata.v1.KeySource key_sources = 8;
+   */
+  keySources: KeySource[];
+
+  /**
+   * Every column of the group a reader needs: the output columns it fills, the join keys of the groups
+   * joined to it and its filter's columns. Primary key and event time come in addition.
+   *
+   * @generated from field: repeated string read_columns = 9;
+   */
+  readColumns: string[];
+};
+
+/**
+ * Describes the message granary.metadata.v1.ResolvedGroup.
+ * Use `create(ResolvedGroupSchema)` to create a new message.
+ */
+export const ResolvedGroupSchema: GenMessage<ResolvedGroup> = /*@__PURE__*/
+  messageDesc(file_granary_metadata_v1_feature_view, 2);
+
+/**
+ * Where one part of a group's primary key comes from in an online lookup.
+ *
+ * @generated from message granary.metadata.v1.KeySource
+ */
+export type KeySource = Message<"granary.metadata.v1.KeySource"> & {
+  /**
+   * The primary-key column this part is.
+   *
+   * @generated from field: string column = 1;
+   */
+  column: string;
+
+  /**
+   * @generated from oneof granary.metadata.v1.KeySource.source
+   */
+  source: {
+    /**
+     * A serving key the caller passes, by name.
+     *
+     * @generated from field: string serving_key = 2;
+     */
+    value: string;
+    case: "servingKey";
+  } | {
+    /**
+     * The parent's primary-key part at this index (the join reads the parent's own key).
+     *
+     * @generated from field: int32 parent_key_part = 3;
+     */
+    value: number;
+    case: "parentKeyPart";
+  } | {
+    /**
+     * A column of the parent's fetched row (a foreign key). The serving key of the same name, when the
+     * caller passes it, wins.
+     *
+     * @generated from field: string parent_column = 4;
+     */
+    value: string;
+    case: "parentColumn";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * For parent_column: the name of the serving key that may override the row's value.
+   *
+   * @generated from field: string serving_key_override = 5;
+   */
+  servingKeyOverride: string;
+};
+
+/**
+ * Describes the message granary.metadata.v1.KeySource.
+ * Use `create(KeySourceSchema)` to create a new message.
+ */
+export const KeySourceSchema: GenMessage<KeySource> = /*@__PURE__*/
+  messageDesc(file_granary_metadata_v1_feature_view, 3);
+
+/**
+ * Where one output column comes from.
+ *
+ * @generated from message granary.metadata.v1.ResolvedColumn
+ */
+export type ResolvedColumn = Message<"granary.metadata.v1.ResolvedColumn"> & {
+  /**
+   * Index in ResolvedView.groups of the group that fills it; -1 for on-demand features.
+   *
+   * @generated from field: int32 group = 1;
+   */
+  group: number;
+
+  /**
+   * The column of that group it reads; empty for on-demand features.
+   *
+   * @generated from field: string source_column = 2;
+   */
+  sourceColumn: string;
+
+  /**
+   * Set when the column is part of that group's primary key: the part's index. A reader fills it from
+   * the key it looked the group up with.
+   *
+   * @generated from field: optional int32 key_part = 3;
+   */
+  keyPart?: number | undefined;
+};
+
+/**
+ * Describes the message granary.metadata.v1.ResolvedColumn.
+ * Use `create(ResolvedColumnSchema)` to create a new message.
+ */
+export const ResolvedColumnSchema: GenMessage<ResolvedColumn> = /*@__PURE__*/
+  messageDesc(file_granary_metadata_v1_feature_view, 4);
 
 /**
  * A selection from one feature group, joined with other queries.
@@ -158,7 +367,7 @@ export type Query = Message<"granary.metadata.v1.Query"> & {
  * Use `create(QuerySchema)` to create a new message.
  */
 export const QuerySchema: GenMessage<Query> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 1);
+  messageDesc(file_granary_metadata_v1_feature_view, 5);
 
 /**
  * @generated from message granary.metadata.v1.Selection
@@ -180,7 +389,7 @@ export type Selection = Message<"granary.metadata.v1.Selection"> & {
  * Use `create(SelectionSchema)` to create a new message.
  */
 export const SelectionSchema: GenMessage<Selection> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 2);
+  messageDesc(file_granary_metadata_v1_feature_view, 6);
 
 /**
  * Join of the enclosing query with another. Keys come from `on` (same names on both sides), or
@@ -227,7 +436,7 @@ export type Join = Message<"granary.metadata.v1.Join"> & {
  * Use `create(JoinSchema)` to create a new message.
  */
 export const JoinSchema: GenMessage<Join> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 3);
+  messageDesc(file_granary_metadata_v1_feature_view, 7);
 
 /**
  * A boolean expression over columns: a condition, or AND / OR of sub-filters.
@@ -264,7 +473,7 @@ export type Filter = Message<"granary.metadata.v1.Filter"> & {
  * Use `create(FilterSchema)` to create a new message.
  */
 export const FilterSchema: GenMessage<Filter> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 4);
+  messageDesc(file_granary_metadata_v1_feature_view, 8);
 
 /**
  * @generated from message granary.metadata.v1.FilterList
@@ -281,7 +490,7 @@ export type FilterList = Message<"granary.metadata.v1.FilterList"> & {
  * Use `create(FilterListSchema)` to create a new message.
  */
 export const FilterListSchema: GenMessage<FilterList> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 5);
+  messageDesc(file_granary_metadata_v1_feature_view, 9);
 
 /**
  * `column op value`; IN takes `values`; IS_NULL and IS_NOT_NULL take none.
@@ -315,7 +524,7 @@ export type Condition = Message<"granary.metadata.v1.Condition"> & {
  * Use `create(ConditionSchema)` to create a new message.
  */
 export const ConditionSchema: GenMessage<Condition> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 6);
+  messageDesc(file_granary_metadata_v1_feature_view, 10);
 
 /**
  * A value computed at request time (online) and backfilled (offline) by the same CEL expression.
@@ -351,7 +560,7 @@ export type OnDemandFeature = Message<"granary.metadata.v1.OnDemandFeature"> & {
  * Use `create(OnDemandFeatureSchema)` to create a new message.
  */
 export const OnDemandFeatureSchema: GenMessage<OnDemandFeature> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 7);
+  messageDesc(file_granary_metadata_v1_feature_view, 11);
 
 /**
  * A value only the caller knows at request time, such as a transaction's location.
@@ -375,7 +584,7 @@ export type RequestParameter = Message<"granary.metadata.v1.RequestParameter"> &
  * Use `create(RequestParameterSchema)` to create a new message.
  */
 export const RequestParameterSchema: GenMessage<RequestParameter> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 8);
+  messageDesc(file_granary_metadata_v1_feature_view, 12);
 
 /**
  * A model-dependent transformation applied to one output column.
@@ -399,7 +608,7 @@ export type Transformation = Message<"granary.metadata.v1.Transformation"> & {
  * Use `create(TransformationSchema)` to create a new message.
  */
 export const TransformationSchema: GenMessage<Transformation> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 9);
+  messageDesc(file_granary_metadata_v1_feature_view, 13);
 
 /**
  * One column of a feature view's output, in the order shared by training and serving.
@@ -445,7 +654,7 @@ export type OutputColumn = Message<"granary.metadata.v1.OutputColumn"> & {
  * Use `create(OutputColumnSchema)` to create a new message.
  */
 export const OutputColumnSchema: GenMessage<OutputColumn> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 10);
+  messageDesc(file_granary_metadata_v1_feature_view, 14);
 
 /**
  * A key the caller provides for an online lookup.
@@ -488,7 +697,7 @@ export type ServingKey = Message<"granary.metadata.v1.ServingKey"> & {
  * Use `create(ServingKeySchema)` to create a new message.
  */
 export const ServingKeySchema: GenMessage<ServingKey> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 11);
+  messageDesc(file_granary_metadata_v1_feature_view, 15);
 
 /**
  * A built-in transformation function and what it needs.
@@ -534,7 +743,7 @@ export type TransformationFunctionInfo = Message<"granary.metadata.v1.Transforma
  * Use `create(TransformationFunctionInfoSchema)` to create a new message.
  */
 export const TransformationFunctionInfoSchema: GenMessage<TransformationFunctionInfo> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 12);
+  messageDesc(file_granary_metadata_v1_feature_view, 16);
 
 /**
  * How columns are picked from a query's feature group.
