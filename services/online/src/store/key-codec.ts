@@ -15,6 +15,9 @@ import { ScalarType, type DataType } from "@granary/proto/types";
  */
 export const KEY_FORMAT = 0x01;
 
+/** The longest key lmdb-js takes (its build sets MDB_MAXKEYSIZE to 1978 bytes). */
+export const MAX_KEY_BYTES = 1978;
+
 export type KeyValue = number | bigint | boolean | string | Uint8Array;
 
 export class KeyEncoder {

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { open, type RootDatabase } from "lmdb";
 import { eventMicrosOf } from "./row-codec.js";
 import { groupPrefix } from "./key-codec.js";
+import { translateLmdbError, translateLmdbFailure } from "./lmdb-errors.js";
 import type { Durability, OnlineStore, StoredRow } from "./online-store.js";
 
 export interface LmdbOnlineStoreOptions {
@@ -13,6 +14,7 @@ export interface LmdbOnlineStoreOptions {
  * The online store on one LMDB environment (lmdb-js). A write transaction's promise resolves at
  * commit, which survives a crash of this process; `flushed` resolves once the OS has written it to
  * disk, which survives a crash of the machine. docs/online-durability.md has the details.
+ * What lmdb-js throws leaves here typed (disk full, reader slots exhausted, …): see lmdb-errors.ts.
  */
 export class LmdbOnlineStore implements OnlineStore {
   readonly #db: RootDatabase<Buffer, Buffer>;
@@ -24,10 +26,18 @@ export class LmdbOnlineStore implements OnlineStore {
       mapSize: options.mapSizeBytes,
       encoding: "binary",
       keyEncoding: "binary",
+      // With event-turn batching, lmdb-js leaves the promise of a failed batch unhandled (one per
+      // failed commit, write.js), so a full disk would end the process. Every write here is its
+      // own transaction, so the batching adds nothing the write thread does not already do.
+      eventTurnBatching: false,
     });
   }
 
-  async upsert(rows: readonly StoredRow[], durability: Durability): Promise<{ written: number; ignored: number }> {
+  upsert(rows: readonly StoredRow[], durability: Durability): Promise<{ written: number; ignored: number }> {
+    return typed(this.#upsert(rows, durability));
+  }
+
+  async #upsert(rows: readonly StoredRow[], durability: Durability): Promise<{ written: number; ignored: number }> {
     const db = this.#db;
     let written = 0;
     let ignored = 0;
@@ -46,7 +56,11 @@ export class LmdbOnlineStore implements OnlineStore {
     return { written, ignored };
   }
 
-  async delete(keys: readonly Buffer[], durability: Durability): Promise<number> {
+  delete(keys: readonly Buffer[], durability: Durability): Promise<number> {
+    return typed(this.#delete(keys, durability));
+  }
+
+  async #delete(keys: readonly Buffer[], durability: Durability): Promise<number> {
     const db = this.#db;
     let deleted = 0;
     await db.transaction(() => {
@@ -62,10 +76,18 @@ export class LmdbOnlineStore implements OnlineStore {
   }
 
   get(key: Buffer): Buffer | undefined {
-    return this.#db.getBinaryFast(key);
+    try {
+      return this.#db.getBinaryFast(key);
+    } catch (err) {
+      throw translateLmdbError(err);
+    }
   }
 
-  async purgeExpired(groupId: bigint, beforeMicros: bigint, limit: number): Promise<number> {
+  purgeExpired(groupId: bigint, beforeMicros: bigint, limit: number): Promise<number> {
+    return typed(this.#purgeExpired(groupId, beforeMicros, limit));
+  }
+
+  async #purgeExpired(groupId: bigint, beforeMicros: bigint, limit: number): Promise<number> {
     const db = this.#db;
     const expired: Buffer[] = [];
     for (const { key, value } of db.getRange({ start: groupPrefix(groupId), end: groupPrefix(groupId + 1n) })) {
@@ -86,5 +108,13 @@ export class LmdbOnlineStore implements OnlineStore {
   async close(): Promise<void> {
     await this.#db.flushed;
     await this.#db.close();
+  }
+}
+
+async function typed<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    throw await translateLmdbFailure(err);
   }
 }

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from "@granary/errors";
 import type { FeatureGroup } from "@granary/proto/metadata";
 import { ScalarType, type ColumnarRows, type DataType, type Value } from "@granary/proto/types";
 import { columnReader, type ColumnReader } from "../vectors/column-reader.js";
-import { KeyEncoder, type KeyValue } from "../store/key-codec.js";
+import { KeyEncoder, MAX_KEY_BYTES, type KeyValue } from "../store/key-codec.js";
 import type { StoredRow } from "../store/online-store.js";
 import { RowEncoder, type CellValue } from "../store/row-codec.js";
 
@@ -57,7 +57,7 @@ export function storedRowsOf(group: FeatureGroup, rows: ColumnarRows, nowMicros:
       eventMicros = types[eventIndex]!.scalar === ScalarType.DATE ? BigInt(t as number) * MICROS_PER_DAY : (t as bigint);
       checkEventTime(group.eventTime, r, eventMicros, bounds);
     }
-    out[r] = { key: keys.finish(), value: encoder.encode(eventMicros, values), eventMicros };
+    out[r] = { key: checkedKey(keys, r, group.primaryKey), value: encoder.encode(eventMicros, values), eventMicros };
   }
   return out;
 }
@@ -78,8 +78,22 @@ export function keysOf(group: FeatureGroup, rows: ColumnarRows): Buffer[] {
       if (v === null) throw new InvalidArgumentError(`row ${r}: primary-key column "${k.name}" is null`);
       keys.add(k.type, v as KeyValue);
     }
-    return keys.finish();
+    return checkedKey(keys, r, group.primaryKey);
   });
+}
+
+/**
+ * The encoded key, refused when longer than the store takes (a long string key): the row could
+ * never be stored nor found, so the caller hears which row, before anything is written.
+ */
+function checkedKey(keys: KeyEncoder, row: number, columns: readonly string[]): Buffer {
+  const key = keys.finish();
+  if (key.length > MAX_KEY_BYTES) {
+    throw new InvalidArgumentError(
+      `row ${row}: the primary key (${columns.map((c) => `"${c}"`).join(", ")}) is ${key.length} bytes once encoded; the online store takes at most ${MAX_KEY_BYTES}`,
+    );
+  }
+  return key;
 }
 
 /** A proto Value as a cell (defaults of appended columns). */
