@@ -9,9 +9,14 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** A single-quoted SQL string literal. */
+/**
+ * A single-quoted SQL string literal. DuckDB takes SQL as a NUL-terminated string, yet its strings
+ * (and Parquet's) hold NUL: a value with NUL becomes an expression joining the parts with chr(0),
+ * so the value round-trips instead of cutting the statement short.
+ */
 export function quoteString(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
+  const quoted = `'${value.replace(/'/g, "''")}'`;
+  return value.includes("\u0000") ? `(${quoted.replace(/\u0000/g, "' || chr(0) || '")})` : quoted;
 }
 
 /** A literal list of file paths for read_parquet. */
