@@ -17,6 +17,7 @@ import { metadataWriter } from "./store/metadata-writer.js";
 import { quarantine } from "./store/quarantine.js";
 import { createTrainingHandlers } from "./training/training-handlers.js";
 import { CommitSequencer } from "./write/commit-sequencer.js";
+import { logFailedCommits, reportFailedCommits } from "./write/failed-commits-health.js";
 import { OnlinePusher } from "./write/online-pusher.js";
 import { onlineWriter } from "./write/online-writer.js";
 
@@ -36,6 +37,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
   const engine = await DuckEngine.open({ dataRoot: config.dataRoot, ...config.duckdb });
   const layout = new CommitLayout(config.dataRoot);
   const commits = new CommitLog();
+  const stopFailedCommits = reportFailedCommits(commits);
   const known = new KnownGroups();
   const serviceKey = serviceKeyOf(config.common.auth);
   const metadataClient = createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) });
@@ -85,6 +87,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
   try {
     await server.start();
   } catch (err) {
+    stopFailedCommits();
     engine.close();
     throw err;
   }
@@ -100,6 +103,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
         `moved ${moved.length} commit director${moved.length === 1 ? "y" : "ies"} no recorded commit lists to ${batch} (an insert died before recording them, or the catalogue does not know them); delete them with npm run offline:purge-quarantine`,
       );
     }
+    logFailedCommits(commits, log);
     const queued = pusher.recover();
     if (queued > 0) log.info({ queued }, "pushing commits still pending online");
     server.setServing(true);
@@ -120,6 +124,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
       await catalogue.close();
       await pusher.close();
       await remote.close();
+      stopFailedCommits();
       engine.close();
       throw err;
     }
@@ -135,6 +140,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
       await settled;
       await pusher.close();
       await remote.close();
+      stopFailedCommits();
       engine.close();
     },
   };

@@ -19,6 +19,15 @@ export interface CommitEntry {
 
 export const groupKey = (project: string, name: string, version: number) => `${project}/${name}/${version}`;
 
+/** A commit marked FAILED: skipped by reads, kept here so the health detail can count and name it. */
+export interface FailedCommit {
+  readonly project: string;
+  readonly name: string;
+  readonly version: number;
+  readonly id: bigint;
+  readonly reason: string;
+}
+
 /**
  * Every recorded commit of every feature group version, in id order, fed by the metadata
  * service's change stream and by this service's own CreateCommit answers (so a read right after
@@ -27,6 +36,8 @@ export const groupKey = (project: string, name: string, version: number) => `${p
  */
 export class CommitLog {
   readonly #groups = new Map<string, CommitEntry[]>();
+  /** FAILED commits by group key, then id. */
+  readonly #failed = new Map<string, Map<bigint, FailedCommit>>();
 
   apply(commit: Commit): CommitEntry {
     const ref = commit.featureGroup!;
@@ -35,6 +46,9 @@ export class CommitLog {
     let list = this.#groups.get(key);
     if (commit.state === CommitState.FAILED) {
       if (list) this.#groups.set(key, list.filter((c) => c.id !== entry.id));
+      let failed = this.#failed.get(key);
+      if (!failed) this.#failed.set(key, (failed = new Map()));
+      failed.set(entry.id, { project: commit.project, name: ref.name, version: ref.version, id: entry.id, reason: commit.failureReason });
       return entry;
     }
     if (!list) {
@@ -54,6 +68,18 @@ export class CommitLog {
 
   dropGroup(project: string, name: string, version: number): void {
     this.#groups.delete(groupKey(project, name, version));
+    this.#failed.delete(groupKey(project, name, version));
+  }
+
+  /** Commits marked FAILED, of every group still known. */
+  *failed(): Iterable<FailedCommit> {
+    for (const group of this.#failed.values()) yield* group.values();
+  }
+
+  get failedCount(): number {
+    let n = 0;
+    for (const group of this.#failed.values()) n += group.size;
+    return n;
   }
 
   /** The group's commits in id order (a snapshot: later commits do not change it). */
