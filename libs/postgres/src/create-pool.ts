@@ -1,5 +1,6 @@
 import { Pool } from "pg";
 import type { PostgresLogger } from "./postgres-logger.js";
+import { boundQueriesByCallDeadline, STATEMENT_TIMEOUT_MS } from "./query-deadline.js";
 
 export interface PoolOptions {
   /** postgres://user:password@host:port/database; parameters in the URL win over the defaults here. */
@@ -18,6 +19,8 @@ export interface PoolOptions {
  * A pg pool with the limits a service wants. Every statement runs under a 30 s statement_timeout and
  * a transaction left idle for a minute is ended by the server, so a stuck query or a leaked client
  * cannot hold locks forever; acquiring a connection gives up after 5 s instead of queueing forever.
+ * Within a gRPC call, the wait for a connection and every query are bounded by the call's deadline
+ * too (query-deadline.ts), so a stalled database ends the call with DEADLINE_EXCEEDED.
  */
 export function createPool(options: PoolOptions): Pool {
   const pool = new Pool({
@@ -28,8 +31,12 @@ export function createPool(options: PoolOptions): Pool {
     options: options.searchPath ? `-c search_path=${options.searchPath.map(quoteIdent).join(",")}` : undefined,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
-    statement_timeout: 30_000,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
     idle_in_transaction_session_timeout: 60_000,
+    // A server or network path that vanished without closing the socket (failover, a dropped NAT
+    // entry) is noticed by the kernel instead of leaving an idle connection looking healthy.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   // An idle connection dropped by the server (restart, failover, idle timeout) is reported here;
   // without a listener, EventEmitter would throw and take the process down. The pool has already
@@ -39,7 +46,7 @@ export function createPool(options: PoolOptions): Pool {
     const code = (err as { code?: string }).code;
     options.logger?.warn({ err: { message: err.message, code } }, "idle PostgreSQL connection failed; the pool replaced it");
   });
-  return pool;
+  return boundQueriesByCallDeadline(pool);
 }
 
 function quoteIdent(name: string): string {

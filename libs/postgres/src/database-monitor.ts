@@ -1,3 +1,4 @@
+import { outsideAnyCall } from "@granary/server/call-deadline";
 import type { Pool } from "pg";
 import { isDatabaseReachable } from "./is-database-reachable.js";
 import type { PostgresLogger } from "./postgres-logger.js";
@@ -32,7 +33,8 @@ export function monitorDatabase(pool: Pool, options: DatabaseMonitorOptions): Da
   const schedule = (ms: number): void => {
     if (stopped) return;
     clearTimeout(timer);
-    timer = setTimeout(() => void probe(), ms);
+    // reportFailure() runs inside the call that failed; the probes must not carry its deadline.
+    timer = setTimeout(() => outsideAnyCall(() => void probe()), ms);
     timer.unref();
   };
 

@@ -1,3 +1,4 @@
+import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
   AbortedError,
@@ -9,6 +10,7 @@ import {
   UnavailableError,
 } from "@granary/errors";
 import { createPool } from "./create-pool.js";
+import { QueryDeadlineError } from "./query-deadline.js";
 import { isDatabaseReachable } from "./is-database-reachable.js";
 import { openTestDatabase, type TestDatabase } from "./test-database.js";
 import { isUnavailable, translatePgError } from "./translate-pg-error.js";
@@ -59,12 +61,21 @@ describe("translatePgError", () => {
     ["57P03", UnavailableError],
     ["53300", UnavailableError],
     ["55000", UnavailableError],
+    ["57014", QueryDeadlineError],
   ])("maps SQLSTATE %s to %p, keeping the driver error as cause only", (code, type) => {
     const original = serverError(code);
     const translated = translatePgError(original);
     expect(translated).toBeInstanceOf(type);
     expect((translated as Error).cause).toBe(original);
     expect((translated as Error).message).not.toContain("secret");
+  });
+
+  it("maps pg's query_timeout to DeadlineExceeded", () => {
+    const original = new Error("Query read timeout");
+    const translated = translatePgError(original);
+    expect(translated).toBeInstanceOf(QueryDeadlineError);
+    expect(Code[(translated as GranaryError).code]).toBe("DeadlineExceeded");
+    expect((translated as Error).cause).toBe(original);
   });
 
   it.each(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE"])("maps the socket error %s to Unavailable", (code) => {

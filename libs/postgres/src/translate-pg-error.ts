@@ -6,6 +6,7 @@ import {
   InvalidArgumentError,
   UnavailableError,
 } from "@granary/errors";
+import { QUERY_TIMEOUT_MESSAGE, QueryDeadlineError } from "./query-deadline.js";
 
 // Messages go to users: they never repeat the driver's text, which can carry SQL, constraint names
 // or other rows' values. The driver error stays as `cause` for the logs.
@@ -28,6 +29,9 @@ const BY_SQLSTATE: Readonly<Record<string, (cause: unknown) => GranaryError>> = 
   // serialization_failure, deadlock_detected: the transaction lost a race and can simply be retried.
   "40001": (cause) => new AbortedError("concurrent modification, retry", { cause }),
   "40P01": (cause) => new AbortedError("concurrent modification, retry", { cause }),
+  // query_canceled: statement_timeout (30 s) ran out, or an operator cancelled the statement. Either
+  // way the statement did not finish in time; the caller decides whether to retry.
+  "57014": (cause) => new QueryDeadlineError("the database statement took too long and was cancelled", { cause }),
   // admin_shutdown, crash_shutdown, cannot_connect_now (starting up or in recovery), too_many_connections
   "57P01": (cause) => new UnavailableError(UNAVAILABLE, { cause }),
   "57P02": (cause) => new UnavailableError(UNAVAILABLE, { cause }),
@@ -62,7 +66,8 @@ const UNAVAILABLE_MESSAGES = [
 
 /**
  * Maps a pg driver error to the typed error a handler should throw: unique violation → AlreadyExists,
- * foreign key violation → FailedPrecondition, serialization failure or deadlock → Aborted, a database
+ * foreign key violation → FailedPrecondition, serialization failure or deadlock → Aborted, a statement
+ * cancelled by statement_timeout or a query past the call's deadline → DeadlineExceeded, a database
  * that is down, restarting, refusing connections or out of connections → Unavailable (never NotFound). Anything else,
  * including errors that are already typed, comes back unchanged for the caller to treat as internal.
  */
@@ -76,6 +81,8 @@ export function translatePgError(err: unknown): unknown {
     if (sqlState.startsWith("08")) return new UnavailableError(UNAVAILABLE, { cause: err });
     return err;
   }
+  // query_timeout (the call's deadline, see query-deadline.ts) fired: the database did not answer in time.
+  if (err instanceof Error && err.message === QUERY_TIMEOUT_MESSAGE) return new QueryDeadlineError(undefined, { cause: err });
   return isConnectionFailure(err) ? new UnavailableError(UNAVAILABLE, { cause: err }) : err;
 }
 

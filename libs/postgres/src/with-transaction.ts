@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from "pg";
+import { QUERY_TIMEOUT_MESSAGE, QueryDeadlineError } from "./query-deadline.js";
 
 export type IsolationLevel = "read committed" | "repeatable read" | "serializable";
 
@@ -40,6 +41,12 @@ export async function withTransaction<T>(
     await client.query("COMMIT");
     return result;
   } catch (err) {
+    // A query that timed out is still running on this connection: a ROLLBACK would only queue
+    // behind it. The connection is closed instead, which ends the transaction on the server.
+    if (err instanceof QueryDeadlineError || (err instanceof Error && err.message === QUERY_TIMEOUT_MESSAGE)) {
+      broken ??= err;
+      throw err;
+    }
     try {
       await client.query("ROLLBACK");
     } catch (rollbackError) {

@@ -15,6 +15,7 @@ import * as grpc from "@grpc/grpc-js";
 import { GranaryError, isExpectedError, toConnectError } from "@granary/errors";
 import type { Logger } from "@granary/telemetry";
 import type { AccessControl, Permission, Principal } from "@granary/auth";
+import { runWithCallDeadline } from "./call-deadline.js";
 import { principalKey, handlerContextFor, type CallContext, type SurfaceCall } from "./rpc-context.js";
 import { runInContext, type StartRpcSpan } from "./rpc-telemetry.js";
 import { preEncodedBytes } from "./pre-encoded.js";
@@ -148,13 +149,15 @@ async function runCall(
   const ctx = handlerContextFor(service, method, call, deps.shutdownSignal);
   let principal: Principal | undefined;
   try {
-    await runInContext(rpc.context, async () => {
+    // Stores reach the deadline through the async context (libs/postgres bounds its queries by it).
+    const deadline = { deadlineMs: ctx.deadlineMs, signal: ctx.signal };
+    await runInContext(rpc.context, () => runWithCallDeadline(deadline, async () => {
       const authorization = call.metadata.get("authorization")[0];
       const found = deps.access.authenticate(typeof authorization === "string" ? authorization : undefined);
       principal = found instanceof Promise ? await found : found;
       ctx.values.set(principalKey, principal);
       await body(ctx, principal);
-    });
+    }));
     rpc.end(0);
     if (principal) guard.access.audit(principal, guard.path, guard.permission, ctx.values.get(firstMessageKey), 0);
   } catch (err) {

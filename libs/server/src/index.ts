@@ -7,3 +7,4 @@ export { preEncoded, type PreEncoded } from "./pre-encoded.js";
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, configurePageTokenKey, decodePageToken, encodePageToken, pageOf, pageSizeOf } from "./page-token.js";
 export { translateHandlerErrors } from "./translate-handler-errors.js";
 export { createAuthenticator, createRemoteAccess, serviceKeyOf, type RemoteAccess } from "./service-access.js";
+export { currentCallDeadline, outsideAnyCall, runWithCallDeadline, type CallDeadline } from "./call-deadline.js";

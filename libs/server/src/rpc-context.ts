@@ -21,6 +21,8 @@ export const principalKey = createContextKey<Principal>(NOBODY, { description: "
 
 /** A connect HandlerContext, plus what the server needs to finish the call. */
 export type CallContext = HandlerContext & {
+  /** When the caller stops waiting, in epoch milliseconds; undefined without a deadline. */
+  readonly deadlineMs: number | undefined;
   abort(reason?: unknown): void;
   /** Response headers or trailers the handler set; undefined when it set none (the usual case). */
   pending(which: "header" | "trailer"): Headers | undefined;
@@ -56,6 +58,7 @@ export function handlerContextFor(
   return {
     service,
     method,
+    deadlineMs: Number.isFinite(deadlineMs) ? deadlineMs : undefined,
     signal: controller.signal,
     timeoutMs: () => (Number.isFinite(deadlineMs) ? deadlineMs - Date.now() : undefined),
     requestMethod: "POST",
