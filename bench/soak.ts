@@ -72,7 +72,8 @@ async function main(): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), "granary-soak-"));
   chmodSync(dataDir, 0o755); // embedded PostgreSQL runs as user postgres when we are root
   const env: Record<string, string | undefined> = { ...process.env, ...keys.env, GRANARY_DATA_DIR: dataDir, GRANARY_LOG_LEVEL: "warn", DATABASE_URL: database?.url };
-  const child = fork(new URL("./soak/suite-child.ts", import.meta.url).pathname, [], { execArgv: ["--import", "tsx"], env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  // Its own process group, so Ctrl-C reaches only this script, which then ends the load and reports.
+  const child = fork(new URL("./soak/suite-child.ts", import.meta.url).pathname, [], { execArgv: ["--import", "tsx"], env, stdio: ["ignore", "pipe", "pipe", "ipc"], detached: true });
   // The suite's log lines go to stderr (stdout is this script's progress and its JSON), counted by level.
   const suite: Suite = { pid: child.pid!, exited: undefined, log: { warn: 0, error: 0, first_errors: [] } };
   child.on("exit", (code, signal) => (suite.exited = { code, signal }));
@@ -122,7 +123,12 @@ async function soak(addresses: Record<"metadata" | "online" | "offline" | "regis
   const suiteCpuStart = cpuSeconds(pid) ?? NaN;
   const clientCpuStart = process.cpuUsage();
   const started = performance.now();
-  const until = started + MINUTES * 60_000;
+  let until = started + MINUTES * 60_000;
+  // Ctrl-C ends the load early; the verification and the report still run, and the database and data directory are removed.
+  process.once("SIGINT", () => {
+    log("interrupted: ending the load now");
+    until = performance.now();
+  });
   const rss: RssSample[] = [readRss(pid, 0)].filter((s) => s !== undefined);
   log(`load for ${MINUTES} min at rate ${RATE}: ${kinds.map((k) => `${k} ${LOAD[k].workers}×/${Math.round(LOAD[k].intervalMs / RATE)} ms`).join(", ")}`);
 
@@ -143,7 +149,8 @@ async function soak(addresses: Record<"metadata" | "online" | "offline" | "regis
   const sampler = (async () => {
     let lastTick = started;
     for (let next = started + SAMPLE_EVERY_MS; next <= until + 1; next += SAMPLE_EVERY_MS) {
-      await sleep(next - performance.now());
+      while (performance.now() < Math.min(next, until)) await sleep(Math.min(500, Math.min(next, until) - performance.now()));
+      if (performance.now() < next - 1) break;
       const sample = readRss(pid, (performance.now() - started) / 1000);
       if (sample) rss.push(sample);
       const seconds = (performance.now() - lastTick) / 1000;

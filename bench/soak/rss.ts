@@ -37,8 +37,8 @@ export function flatness(values: readonly number[], tolerance = 0.1): { second_t
   const third = Math.floor(values.length / 3);
   const second = median(values.slice(third, values.length - third));
   const last = median(values.slice(values.length - third));
-  const ratio = Math.round((last / second) * 1000) / 1000;
-  return { second_third_median_mb: second, last_third_median_mb: last, ratio, flat: Math.abs(ratio - 1) <= tolerance };
+  const ratio = last / second;
+  return { second_third_median_mb: second, last_third_median_mb: last, ratio: Math.round(ratio * 1000) / 1000, flat: Math.abs(ratio - 1) <= tolerance };
 }
 
 /** CPU time (user + system) the process has used so far, in seconds (/proc/<pid>/stat, 100 ticks a second). */
