@@ -7,6 +7,7 @@ import { ConnectError, type Client } from "@connectrpc/connect";
 import { createServiceClient } from "@granary/clients";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { findFreePort } from "@granary/postgres";
+import { MetadataService } from "@granary/proto/metadata";
 import { ModelVersionStatus, RegistryService } from "@granary/proto/registry";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
@@ -43,6 +44,8 @@ beforeAll(async () => {
     loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dataDir, "metadata"), DATABASE_URL: db.url, GRANARY_SHUTDOWN_GRACE_MS: "1000" }),
     logger,
   );
+  // The registry records every model in metadata, which needs the project.
+  await createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey }).createProject({ name: P });
   const port = await findFreePort();
   address = `127.0.0.1:${port}`;
   env = {

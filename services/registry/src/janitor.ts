@@ -1,8 +1,10 @@
 import type { Pool } from "pg";
 import type { Logger } from "@granary/telemetry";
 import { collectQuietly } from "./artifacts/collect-quietly.js";
+import { reconcileModelRecords } from "./reconcile-model-records.js";
 import { unreferencedDigests } from "./store/artifacts-store.js";
 import type { BlobStore } from "./store/blob-store.js";
+import type { ModelRecords } from "./store/model-records.js";
 import { deleteAbandonedVersion, findAbandonedVersions } from "./store/versions-store.js";
 
 export interface JanitorOptions {
@@ -11,6 +13,8 @@ export interface JanitorOptions {
   readonly logger: Logger;
   /** An upload idle this long is abandoned (GRANARY_REGISTRY_UPLOAD_TIMEOUT_MIN). */
   readonly uploadTimeoutMs: number;
+  /** The metadata service's records of models, reconciled at start and after every sweep. */
+  readonly records: ModelRecords;
 }
 
 export interface SweepResult {
@@ -44,21 +48,39 @@ export async function sweep(o: JanitorOptions, atStart: boolean): Promise<SweepR
   return { temporaryFiles, versions, blobs };
 }
 
-/** Sweeps every `intervalMs` until stopped; a failed sweep is logged and tried again next time. */
+/**
+ * Reconciles the metadata service's records of models now (in the background: the registry serves
+ * while the metadata service is away), then sweeps and reconciles every `intervalMs` until
+ * stopped. A failed pass is logged and tried again next time.
+ */
 export function startJanitor(o: JanitorOptions, intervalMs: number): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = sweep(o, false).then(
+  const stopping = new AbortController();
+  const reconcile = () =>
+    reconcileModelRecords(o, stopping.signal).then(
       (r) => {
-        if (r.temporaryFiles + r.versions + r.blobs > 0) o.logger.info(r, "registry sweep removed abandoned uploads");
+        if (r.recorded + r.forgotten + r.orphaned > 0) o.logger.info(r, "reconciled the metadata service's records of models");
       },
-      (err: unknown) => o.logger.warn({ err }, "registry sweep failed; trying again later"),
+      (err: unknown) => {
+        if (!stopping.signal.aborted) o.logger.warn({ err }, "could not reconcile the metadata service's records of models; trying again later");
+      },
     );
+  let running: Promise<unknown> = reconcile();
+  const timer = setInterval(() => {
+    running = running
+      .then(() => sweep(o, false))
+      .then(
+        (r) => {
+          if (r.temporaryFiles + r.versions + r.blobs > 0) o.logger.info(r, "registry sweep removed abandoned uploads");
+        },
+        (err: unknown) => o.logger.warn({ err }, "registry sweep failed; trying again later"),
+      )
+      .then(reconcile);
   }, intervalMs);
   timer.unref();
   return {
     async stop() {
       clearInterval(timer);
+      stopping.abort();
       await running;
     },
   };

@@ -11,6 +11,7 @@ import * as aliases from "./store/aliases-store.js";
 import * as artifacts from "./store/artifacts-store.js";
 import type { BlobStore } from "./store/blob-store.js";
 import type { FeatureLineage, TrainedOn } from "./store/feature-lineage.js";
+import type { ModelRecords } from "./store/model-records.js";
 import * as models from "./store/models-store.js";
 import * as versions from "./store/versions-store.js";
 
@@ -18,6 +19,7 @@ export interface RegistryHandlerDeps {
   readonly pool: Pool;
   readonly blobs: BlobStore;
   readonly lineage: FeatureLineage;
+  readonly records: ModelRecords;
   readonly maxArtifactBytes: number;
   readonly logger: Logger;
 }
@@ -28,12 +30,15 @@ export interface RegistryHandlerDeps {
  * (a ModelVersion, a Model) by the domain rules.
  */
 export function createRegistryHandlers(deps: RegistryHandlerDeps): ServiceImpl<typeof RegistryService> {
-  const { pool, lineage } = deps;
+  const { pool, lineage, records } = deps;
+  // A new model is recorded in the metadata service before its row commits, so DeleteProject never
+  // misses it; when recording fails, the model is not created.
+  const recordNew = (project: string, model: string, signal: AbortSignal) => (registryId: string) => records.record({ project, model, registryId }, signal);
   return {
-    createModel: async (req) => {
+    createModel: async (req, ctx) => {
       validateDescription(req.description, "description");
       validateTags(req.tags, "tags");
-      return { model: await models.createModel(pool, req) };
+      return { model: await models.createModel(pool, req, recordNew(req.project, req.name, ctx.signal)) };
     },
     getModel: async (req) => ({ model: await models.getModel(pool, req.project, req.name) }),
     listModels: async (req) => {
@@ -48,8 +53,15 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ServiceImpl<t
       validateTags(model.tags, "model.tags");
       return { model: await models.updateModel(pool, model, req.updateMask?.paths ?? []) };
     },
-    deleteModel: async (req) => {
-      await models.deleteModel(pool, req.project, req.name, req.etag);
+    deleteModel: async (req, ctx) => {
+      const registryId = await models.deleteModel(pool, req.project, req.name, req.etag);
+      // After the commit: a record without its model only delays deleting the project, until the
+      // janitor's reconciliation forgets it; a model without a record would let it go.
+      try {
+        await records.forget({ project: req.project, model: req.name, registryId }, ctx.signal);
+      } catch (err) {
+        deps.logger.warn({ err, project: req.project, model: req.name }, "deleted a model but could not forget its metadata record; the janitor will");
+      }
       return {};
     },
 
@@ -61,7 +73,7 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ServiceImpl<t
       validateVersionDefinition(mv);
       const trainedOn: TrainedOn | undefined = mv.featureView && { project: mv.project, featureView: mv.featureView, trainingDatasetVersion: mv.trainingDatasetVersion };
       if (trainedOn) await lineage.checkTrainedOn(trainedOn, ctx.signal);
-      const created = await versions.createVersion(pool, mv, async (version) => {
+      const created = await versions.createVersion(pool, mv, recordNew(mv.project, mv.model, ctx.signal), async (version) => {
         if (trainedOn) await lineage.recordModelVersion(trainedOn, mv.model, version, ctx.signal);
       });
       return { modelVersion: created };

@@ -13,11 +13,18 @@ import { startJanitor, sweep } from "./janitor.js";
 import { createRegistryHandlers } from "./registry-service.js";
 import { createFsBlobStore } from "./store/fs-blob-store.js";
 import { createMetadataLineage } from "./store/metadata-lineage.js";
+import { createMetadataModelRecords } from "./store/metadata-model-records.js";
+import type { ModelRecords } from "./store/model-records.js";
 import { REGISTRY_MIGRATIONS, REGISTRY_SCHEMA } from "./store/migrations.js";
 
 export interface RegistryStartOptions {
   /** A PostgreSQL already chosen by the caller (`npm start` shares one embedded server). */
   databaseUrl?: string;
+  /**
+   * Where models are recorded so DeleteProject refuses their project; by default the metadata
+   * service at GRANARY_METADATA_ADDRESS. Tests of the registry alone pass one in memory.
+   */
+  records?: ModelRecords;
 }
 
 /** How often abandoned uploads and unreferenced blobs are looked for after the sweep at start. */
@@ -47,7 +54,11 @@ export async function startRegistryService(
     logger: log,
   });
   const blobs = createFsBlobStore(config.blobRoot);
-  const janitorOptions = { pool: database.pool, blobs, logger: log, uploadTimeoutMs: config.uploadTimeoutMs };
+  const serviceKey = serviceKeyOf(config.common.auth);
+  configurePageTokenKey(serviceKey);
+  const metadata = createServiceClient(MetadataService, config.metadataAddress, { defaultTimeoutMs: METADATA_TIMEOUT_MS, apiKey: serviceKey, tls: serviceClientTls(config.server) });
+  const records = options.records ?? createMetadataModelRecords(metadata);
+  const janitorOptions = { pool: database.pool, blobs, logger: log, uploadTimeoutMs: config.uploadTimeoutMs, records };
   try {
     const swept = await sweep(janitorOptions, true);
     if (swept.temporaryFiles + swept.versions + swept.blobs > 0) log.info(swept, "removed what interrupted uploads left behind");
@@ -56,9 +67,6 @@ export async function startRegistryService(
     throw err;
   }
   const janitor = startJanitor(janitorOptions, SWEEP_INTERVAL_MS);
-  const serviceKey = serviceKeyOf(config.common.auth);
-  configurePageTokenKey(serviceKey);
-  const metadata = createServiceClient(MetadataService, config.metadataAddress, { defaultTimeoutMs: METADATA_TIMEOUT_MS, apiKey: serviceKey, tls: serviceClientTls(config.server) });
   // Followed for key revocations and for roles' lookups; the registry's own data is in PostgreSQL.
   const catalogue: CatalogueCache = new CatalogueCache(createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) }), {
     logger: log,
@@ -69,6 +77,7 @@ export async function startRegistryService(
     pool: database.pool,
     blobs,
     lineage: createMetadataLineage(metadata),
+    records,
     maxArtifactBytes: config.maxArtifactBytes,
     logger: log,
   });

@@ -1,12 +1,7 @@
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { FailedPreconditionError, UnavailableError } from "@granary/errors";
+import type { Client } from "@connectrpc/connect";
 import { LineageNodeKind, type MetadataService } from "@granary/proto/metadata";
+import { askMetadata as ask } from "./ask-metadata.js";
 import type { FeatureLineage, TrainedOn } from "./feature-lineage.js";
-
-// Codes under which the metadata service cannot answer now, though it may later.
-const UNAVAILABLE_CODES = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted]);
-// connect-node reports some failed connections as INTERNAL with the socket error as a cause.
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "EPIPE"]);
 
 /** FeatureLineage through the metadata service's gRPC API. */
 export function createMetadataLineage(metadata: Client<typeof MetadataService>): FeatureLineage {
@@ -35,28 +30,4 @@ export function createMetadataLineage(metadata: Client<typeof MetadataService>):
       await ask(() => metadata.releaseModelVersion({ project, model, version }, { signal }), `project "${project}" does not exist in the metadata service`);
     },
   };
-}
-
-/** Runs a metadata call, turning its failure into what the registry's caller should see. */
-async function ask(call: () => Promise<unknown>, notFound: string): Promise<void> {
-  try {
-    await call();
-  } catch (err) {
-    const e = ConnectError.from(err);
-    if (e.code === Code.NotFound) throw new FailedPreconditionError(notFound, { cause: err });
-    if (UNAVAILABLE_CODES.has(e.code) || isNetworkFailure(err)) throw new UnavailableError("the metadata service is unavailable; retry later", { cause: err });
-    if (e.code === Code.FailedPrecondition || e.code === Code.InvalidArgument) {
-      throw new FailedPreconditionError(`the metadata service refused: ${e.rawMessage}`, { cause: err });
-    }
-    throw err;
-  }
-}
-
-function isNetworkFailure(err: unknown): boolean {
-  // Duck-typed: an error made by Node itself may come from another realm (jest's vm contexts).
-  for (let e: unknown = err, depth = 0; typeof e === "object" && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && NETWORK_CODES.has(code)) return true;
-  }
-  return false;
 }

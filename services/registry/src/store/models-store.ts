@@ -14,23 +14,48 @@ export interface ModelInit {
   tags: readonly string[];
 }
 
+/** What runs when a transaction inserts a model, before it commits: the metadata record. */
+export type OnNewModel = (registryId: string) => Promise<void>;
+
 /**
  * Creates a model. Creating one that exists with the same description and tags returns it (a
  * retried call succeeds); with others it is ALREADY_EXISTS, as UpdateModel is how they change.
+ * `onNew` runs before the commit; when it fails, the model is not created.
  */
-export async function createModel(pool: Pool, init: ModelInit): Promise<Model> {
+export async function createModel(pool: Pool, init: ModelInit, onNew: OnNewModel): Promise<Model> {
   return withTransaction(pool, async (client) => {
-    const inserted = await client.query(
-      `INSERT INTO models (project, name, description, tags, create_time, update_time)
-       VALUES ($1, $2, $3, $4, now(), now()) ON CONFLICT (project, name) DO NOTHING`,
-      [init.project, init.name, init.description, init.tags],
-    );
+    const inserted = await insertModel(client, init.project, init.name, onNew, init.description, init.tags);
     const model = await readModel(client, init.project, init.name);
-    if (inserted.rowCount === 0 && (model.description !== init.description || !sameList(model.tags, init.tags))) {
+    if (!inserted && (model.description !== init.description || !sameList(model.tags, init.tags))) {
       throw new AlreadyExistsError(`${modelLabel(init.project, init.name)} already exists with another description or tags; UpdateModel changes them`);
     }
     return model;
   });
+}
+
+// Held shared by a transaction that inserts a model, from before the insert to its commit (the
+// metadata record is written in between), and exclusively by the reconciliation of records, which
+// so never takes a record whose model is about to commit for a leftover of a crash.
+const MODEL_CREATION_LOCK = 7_310_472_912_013n;
+
+export async function lockModelCreation(client: PoolClient, mode: "shared" | "exclusive"): Promise<void> {
+  await client.query(mode === "shared" ? "SELECT pg_advisory_xact_lock_shared($1)" : "SELECT pg_advisory_xact_lock($1)", [MODEL_CREATION_LOCK.toString()]);
+}
+
+/**
+ * Inserts the model unless it exists, and runs `onNew` for a new one (inside the transaction). A
+ * concurrent insert of the same name waits for this one's commit and then finds the model.
+ */
+export async function insertModel(client: PoolClient, project: string, name: string, onNew: OnNewModel, description = "", tags: readonly string[] = []): Promise<boolean> {
+  await lockModelCreation(client, "shared");
+  const { rows } = await client.query<{ id: string }>(
+    `INSERT INTO models (project, name, description, tags, create_time, update_time)
+     VALUES ($1, $2, $3, $4, now(), now()) ON CONFLICT (project, name) DO NOTHING RETURNING id::text`,
+    [project, name, description, tags],
+  );
+  if (!rows[0]) return false;
+  await onNew(rows[0].id);
+  return true;
 }
 
 export async function getModel(pool: Pool | PoolClient, project: string, name: string): Promise<Model> {
@@ -76,9 +101,9 @@ export async function updateModel(pool: Pool, patch: Model, paths: readonly stri
   });
 }
 
-/** Deletes a model that has no versions left. */
-export async function deleteModel(pool: Pool, project: string, name: string, etag: string): Promise<void> {
-  await withTransaction(pool, async (client) => {
+/** Deletes a model that has no versions left; answers its id (the metadata record names it). */
+export async function deleteModel(pool: Pool, project: string, name: string, etag: string): Promise<string> {
+  return withTransaction(pool, async (client) => {
     const locked = await lockModel(client, project, name);
     checkEtag(etag, locked.revision, modelLabel(project, name));
     const { rows } = await client.query<{ version: number }>("SELECT version FROM model_versions WHERE model_id = $1 ORDER BY version LIMIT 6", [locked.id]);
@@ -87,7 +112,14 @@ export async function deleteModel(pool: Pool, project: string, name: string, eta
       throw new FailedPreconditionError(`${modelLabel(project, name)} still has versions (${listed}); delete them first`);
     }
     await client.query("DELETE FROM models WHERE id = $1", [locked.id]);
+    return String(locked.id);
   });
+}
+
+/** Every model's project, name and id, for the reconciliation of metadata records. */
+export async function allModels(client: PoolClient): Promise<{ project: string; name: string; id: string }[]> {
+  const { rows } = await client.query<{ project: string; name: string; id: string }>("SELECT project, name, id::text AS id FROM models ORDER BY project, name");
+  return rows;
 }
 
 /**

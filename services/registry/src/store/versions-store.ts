@@ -5,24 +5,23 @@ import type { ModelVersion } from "@granary/proto/registry";
 import { validateVersionDefinition } from "../domain/model-rules.js";
 import { decodePageToken, pageOf, pageSizeOf } from "@granary/server";
 import { patchVersion } from "../domain/version-update.js";
-import { checkEtag, lockModel, modelLabel, touchModel } from "./models-store.js";
+import { checkEtag, insertModel, lockModel, modelLabel, touchModel, type OnNewModel } from "./models-store.js";
 import { VERSION_SELECT, selectVersions, toModelVersion, versionResource, type VersionRow } from "./rows.js";
 
 export const versionLabel = (project: string, model: string, version: number) => `version ${version} of ${modelLabel(project, model)}`;
 
 /**
  * Registers a version, UPLOADING, with the next number of its model (creating the model on first
- * use, as a training pipeline expects). The number comes from the model row's counter, updated in
- * the same statement that locks the row: concurrent creates get distinct numbers, and a create
- * that fails hands its number back. `afterInsert` runs before the commit (the lineage record):
- * when it fails, the version is not created.
+ * use, as a training pipeline expects; `onNewModel` runs then, before the commit). The number comes
+ * from the model row's counter, updated in the same statement that locks the row: concurrent
+ * creates get distinct numbers, and a create that fails hands its number back. `afterInsert` runs
+ * before the commit (the lineage record): when it fails, the version is not created.
  */
-export async function createVersion(pool: Pool, mv: ModelVersion, afterInsert: (version: number) => Promise<void>): Promise<ModelVersion> {
+export async function createVersion(pool: Pool, mv: ModelVersion, onNewModel: OnNewModel, afterInsert: (version: number) => Promise<void>): Promise<ModelVersion> {
   return withTransaction(pool, async (client) => {
+    await insertModel(client, mv.project, mv.model, onNewModel);
     const { rows } = await client.query<{ id: string; last_version: number }>(
-      `INSERT INTO models (project, name, last_version, create_time, update_time) VALUES ($1, $2, 1, now(), now())
-       ON CONFLICT (project, name) DO UPDATE SET last_version = models.last_version + 1
-       RETURNING id, last_version`,
+      "UPDATE models SET last_version = last_version + 1 WHERE project = $1 AND name = $2 RETURNING id, last_version",
       [mv.project, mv.model],
     );
     const { id, last_version: version } = rows[0]!;

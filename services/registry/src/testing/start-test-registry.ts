@@ -9,6 +9,7 @@ import { createLogger } from "@granary/telemetry";
 import { testKeys, type TestKeys } from "@granary/testing";
 import { loadRegistryConfig } from "../config.js";
 import { startRegistryService } from "../server.js";
+import { createMemoryModelRecords, type MemoryModelRecords } from "./memory-model-records.js";
 
 export interface TestRegistry {
   /** Calls with `apiKey`. */
@@ -20,6 +21,11 @@ export interface TestRegistry {
   readonly apiKey: string;
   readonly keys: TestKeys;
   readonly address: string;
+  /**
+   * The metadata records of models, in memory, when no GRANARY_METADATA_ADDRESS was given (the same
+   * across restarts); undefined when the registry records them in that metadata service.
+   */
+  readonly records: MemoryModelRecords | undefined;
   /** <blobRoot>: sha256/ and tmp/ below it. */
   readonly blobRoot: string;
   /** Stops the service and starts it again on the same database, blob root and port. */
@@ -30,7 +36,8 @@ export interface TestRegistry {
 /**
  * A registry on a free port against the given database, with a typed client. Without
  * GRANARY_METADATA_ADDRESS in `env` it points at a port nobody listens on: versions that name a
- * feature view then fail UNAVAILABLE, the rest work. Authentication is on, with `keys`.
+ * feature view then fail UNAVAILABLE, and models are recorded in memory (`records`); the rest
+ * works. Authentication is on, with `keys`.
  */
 export async function startTestRegistry(databaseUrl: string, env: Record<string, string> = {}, keys: TestKeys = testKeys()): Promise<TestRegistry> {
   const dataDir = mkdtempSync(join(tmpdir(), "granary-registry-"));
@@ -44,18 +51,20 @@ export async function startTestRegistry(databaseUrl: string, env: Record<string,
     ...keys.env,
     ...env,
   };
-  let running: RunningService = await startRegistryService(loadRegistryConfig(base), logger);
+  const records = env.GRANARY_METADATA_ADDRESS === undefined ? createMemoryModelRecords() : undefined;
+  let running: RunningService = await startRegistryService(loadRegistryConfig(base), logger, { records });
   const address = running.address;
   const port = address.split(":").pop() ?? "0";
   return {
     client: createServiceClient(RegistryService, address, { apiKey: keys.serviceKey }),
     apiKey: keys.serviceKey,
     keys,
+    records,
     address,
     blobRoot: loadRegistryConfig(base).blobRoot,
     async restart(more = {}) {
       await running.stop();
-      running = await startRegistryService(loadRegistryConfig({ ...base, ...more, GRANARY_REGISTRY_PORT: port }), logger);
+      running = await startRegistryService(loadRegistryConfig({ ...base, ...more, GRANARY_REGISTRY_PORT: port }), logger, { records });
     },
     async stop() {
       await running.stop();
