@@ -4,7 +4,7 @@ import type { Pool } from "pg";
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from "@granary/errors";
 import { ChangeKind, FeatureGroupSchema, type FeatureGroup } from "@granary/proto/metadata";
 import type { Column } from "@granary/proto/types";
-import { MUTABLE_GROUP_FIELDS, patchFeatureGroup, sameDefinition, validateAppendedColumns, validateFeatureGroup } from "../domain/feature-group-rules.js";
+import { MUTABLE_GROUP_FIELDS, patchFeatureGroup, sameDefinition, validateAppendedColumns, validateFeatureGroup } from "@granary/catalogue-rules";
 import { decodePageToken, pageOf, pageSizeOf } from "@granary/server";
 import { inCatalogueTransaction, type CatalogueTx } from "./catalogue-transaction.js";
 import { fromRow, toRow } from "./json-resource.js";

@@ -3,13 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { resolveFeatureView } from "@granary/catalogue-rules";
 import {
-  ColumnRole,
   CommitKind,
   FeatureGroupSchema,
   FeatureViewSchema,
   OnlineSyncState,
-  OutputColumnSchema,
   type FeatureGroup,
   type FeatureView,
   type Query,
@@ -100,26 +99,13 @@ export class PitHarness {
 
   commitsOf = (g: FeatureGroup): readonly CommitEntry[] => this.commits.get(g.name) ?? [];
 
-  /** A view, with output columns derived as the metadata service derives them. */
+  /** A view resolved by the metadata service's rules, as the offline service receives it. */
   view(query: Query, labels: string[] = []): FeatureView {
-    const outputColumns: ReturnType<typeof create<typeof OutputColumnSchema>>[] = [];
-    const visit = (q: Query, prefix: string, filled: Set<string>) => {
-      const g = [...this.groups.values()].find((x) => x.name === q.featureGroup!.name)!;
-      const listed = q.selection?.columns ?? [];
-      const selected = q.selection?.mode === 2 ? listed : g.columns.map((c) => c.name).filter((c) => (q.selection?.mode === 3 ? !listed.includes(c) : true));
-      for (const column of selected) {
-        if (filled.has(column)) continue;
-        const type = g.columns.find((c) => c.name === column)!.type!;
-        outputColumns.push(create(OutputColumnSchema, { name: prefix + column, type, featureGroup: { name: g.name, version: 1 }, sourceColumn: column, role: labels.includes(prefix + column) ? ColumnRole.LABEL : ColumnRole.FEATURE }));
-      }
-      for (const j of q.joins) {
-        const right = this.groups.get(j.query!.featureGroup!.name)!;
-        visit(j.query!, prefix + j.prefix, new Set(right.primaryKey));
-      }
-    };
     const view = create(FeatureViewSchema, { project: "p", name: "v", version: 1, query, labels });
-    visit(view.query!, "", new Set());
-    view.outputColumns = outputColumns;
+    const resolved = resolveFeatureView(view, (ref) => [...this.groups.values()].find((g) => g.name === ref.name && g.version === ref.version));
+    view.outputColumns = resolved.outputColumns;
+    view.servingKeys = resolved.servingKeys;
+    view.resolved = resolved.resolved;
     return view;
   }
 

@@ -87,6 +87,7 @@ export function lookupVectors(plan: ViewPlan, store: Pick<OnlineStore, "get">, i
         parts[p] = v as KeyValue | null;
         if (v === null) complete = false;
       }
+      for (const { part, slot } of step.keySlots) if (parts[part] !== null) builders[slot]!.set(r, parts[part]!);
       found[s] = false;
       for (const capture of captures[s]!.values()) capture.reset();
       if (!complete || !step.group.onlineEnabled) continue;

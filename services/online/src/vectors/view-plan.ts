@@ -1,6 +1,6 @@
 import { NotFoundError, FailedPreconditionError } from "@granary/errors";
 import { compileExpression, type CompiledExpression } from "@granary/cel";
-import { ColumnRole, SelectionMode, type FeatureGroup, type FeatureView, type Join, type OutputColumn, type Query } from "@granary/proto/metadata";
+import { ColumnRole, type FeatureGroup, type FeatureView, type OutputColumn } from "@granary/proto/metadata";
 import type { DataType } from "@granary/proto/types";
 
 /** Where one part of a group's key comes from. */
@@ -21,6 +21,8 @@ export interface GroupStep {
   readonly outputSlots: Int32Array;
   /** Group columns later steps read their keys from. */
   readonly capturedColumns: readonly number[];
+  /** Output slots that are a part of this group's key: filled from the key the group was looked up with. */
+  readonly keySlots: readonly { readonly part: number; readonly slot: number }[];
   readonly ttlMicros: bigint | undefined;
 }
 
@@ -52,69 +54,68 @@ export interface ViewPlan {
 const SERVED_ROLES = new Set([ColumnRole.FEATURE, ColumnRole.ON_DEMAND, ColumnRole.INFERENCE_HELPER]);
 
 /**
- * Compiles a view: one step per group in the query (depth first, as the view's columns are
- * ordered), each step's key parts traced to serving keys, earlier keys or earlier rows.
+ * Compiles a view from the metadata service's resolution of it (FeatureView.resolved), and nothing
+ * else: one step per query node in its order (every key source comes before its use), output slots
+ * from each column's node and source column, key sources as resolved. Only settings of the groups
+ * themselves (columns, types, online_ttl) come from the groups.
  */
 export function compileViewPlan(view: FeatureView, groupOf: (name: string, version: number) => FeatureGroup | undefined): ViewPlan {
-  const outputs: OutputSlot[] = [];
-  const slotByName = new Map<string, number>();
-  for (const column of view.outputColumns) {
-    if (!SERVED_ROLES.has(column.role)) continue;
-    slotByName.set(column.name, outputs.length);
-    outputs.push({ column, step: undefined });
+  const resolved = view.resolved;
+  if (!resolved || resolved.columns.length !== view.outputColumns.length) {
+    throw new FailedPreconditionError(`feature view "${view.name}" version ${view.version} has no resolution from the metadata service; restart the metadata service so it resolves views stored before it did`);
   }
-  const steps: GroupStep[] = [];
-  const servingKeyTypes = new Map(view.servingKeys.map((k) => [k.name, k.type!]));
-
-  const visit = (query: Query, prefix: string, keySources: KeySource[]): number => {
-    const ref = query.featureGroup!;
+  const steps: (GroupStep & { capturedColumns: number[]; outputSlots: Int32Array })[] = [];
+  const columnIndexes: Map<string, number>[] = [];
+  for (const node of resolved.groups) {
+    const ref = node.featureGroup!;
     const group = groupOf(ref.name, ref.version);
-    if (!group) throw new FailedPreconditionError(`feature view "${view.name}" version ${view.version} reads feature group "${ref.name}" version ${ref.version}, which no longer exists`);
-    const index = steps.length;
-    const columnIndex = new Map(group.columns.map((c, i) => [c.name, i]));
-    const outputSlots = new Int32Array(group.columns.length).fill(-1);
-    const droppedKeys = new Set(keySources.length > 0 ? group.primaryKey : []);
-    for (const name of selectedColumns(query, group)) {
-      if (droppedKeys.has(name)) continue;
-      const slot = slotByName.get(prefix + name);
-      if (slot === undefined) continue;
-      outputSlots[columnIndex.get(name)!] = slot;
-      outputs[slot] = { column: outputs[slot]!.column, step: index };
+    if (!group) {
+      const message = `feature view "${view.name}" version ${view.version} reads feature group "${ref.name}" version ${ref.version}, which no longer exists`;
+      throw node.parent < 0 ? new NotFoundError(message) : new FailedPreconditionError(message);
     }
-    const step: GroupStep & { capturedColumns: number[] } = {
+    const columnIndex = new Map(group.columns.map((c, i) => [c.name, i]));
+    columnIndexes.push(columnIndex);
+    const keySources = node.keySources.map((k): KeySource => {
+      switch (k.source.case) {
+        case "parentKeyPart":
+          return { kind: "key", step: node.parent, part: k.source.value };
+        case "parentColumn": {
+          const parent = steps[node.parent]!;
+          const column = columnIndexes[node.parent]!.get(k.source.value)!;
+          if (!parent.capturedColumns.includes(column)) parent.capturedColumns.push(column);
+          return { kind: "row", step: node.parent, column, servingName: k.servingKeyOverride };
+        }
+        default:
+          return { kind: "serving", name: k.source.case === "servingKey" ? k.source.value : k.column };
+      }
+    });
+    steps.push({
       group,
       types: group.columns.map((c) => c.type!),
       keyTypes: group.primaryKey.map((k) => group.columns[columnIndex.get(k)!]!.type!),
       keySources,
-      outputSlots,
+      outputSlots: new Int32Array(group.columns.length).fill(-1),
+      keySlots: [],
       capturedColumns: [],
       ttlMicros: group.onlineTtl ? group.onlineTtl.seconds * 1_000_000n + BigInt(Math.floor(group.onlineTtl.nanos / 1000)) : undefined,
-    };
-    steps.push(step);
-    for (const join of query.joins) {
-      const right = groupOf(join.query!.featureGroup!.name, join.query!.featureGroup!.version);
-      if (!right) throw new FailedPreconditionError(`feature view "${view.name}" reads a feature group that no longer exists`);
-      const pairs = joinPairs(join, right);
-      const sources: KeySource[] = pairs.map(({ left }) => {
-        const leftPart = group.primaryKey.indexOf(left);
-        const servingName = prefix + left;
-        if (group.onlineEnabled && leftPart >= 0) return { kind: "key", step: index, part: leftPart };
-        if (group.onlineEnabled) {
-          const column = columnIndex.get(left)!;
-          if (!step.capturedColumns.includes(column)) step.capturedColumns.push(column);
-          return { kind: "row", step: index, column, servingName };
-        }
-        return { kind: "serving", name: servingName };
-      });
-      visit(join.query!, prefix + join.prefix, sources);
-    }
-    return index;
-  };
+    });
+  }
 
-  const root = view.query!;
-  const rootGroup = groupOf(root.featureGroup!.name, root.featureGroup!.version);
-  if (!rootGroup) throw new NotFoundError(`feature group "${root.featureGroup!.name}" of the view no longer exists`);
-  visit(root, "", rootGroup.primaryKey.map((name) => ({ kind: "serving", name })));
+  const outputs: OutputSlot[] = [];
+  const slotByName = new Map<string, number>();
+  view.outputColumns.forEach((column, i) => {
+    if (!SERVED_ROLES.has(column.role)) return;
+    const origin = resolved.columns[i]!;
+    const slot = outputs.length;
+    slotByName.set(column.name, slot);
+    const step = origin.group >= 0 ? origin.group : undefined;
+    outputs.push({ column, step });
+    if (step === undefined) return;
+    // A key column is the key the group is looked up with, as in training data's spine: it is filled
+    // from the key even when the row is missing or expired.
+    if (origin.keyPart !== undefined) (steps[step]!.keySlots as { part: number; slot: number }[]).push({ part: origin.keyPart, slot });
+    else steps[step]!.outputSlots[columnIndexes[step]!.get(origin.sourceColumn)!] = slot;
+  });
 
   const onDemand = view.onDemandFeatures.map((f) => {
     const inputs = new Map<string, number>();
@@ -130,29 +131,7 @@ export function compileViewPlan(view: FeatureView, groupOf: (name: string, versi
     return { slot: slotByName.get(f.name)!, expression: compileExpression(f.expression, types, f.type!), inputs, parameters };
   });
 
-  // The root's key is needed only when the root group can be read online.
   const requiredServingKeys = view.servingKeys.filter((k) => k.required).map((k) => k.name);
+  const servingKeyTypes = new Map(view.servingKeys.map((k) => [k.name, k.type!]));
   return { view, steps, outputs, onDemand, requiredServingKeys, servingKeyTypes };
-}
-
-function selectedColumns(query: Query, group: FeatureGroup): string[] {
-  const all = group.columns.map((c) => c.name);
-  const listed = query.selection?.columns ?? [];
-  switch (query.selection?.mode) {
-    case SelectionMode.INCLUDE:
-      return listed;
-    case SelectionMode.EXCEPT:
-      return all.filter((c) => !listed.includes(c));
-    default:
-      return all;
-  }
-}
-
-/** The join's (left column, right primary-key column) pairs, in the right group's key order. */
-function joinPairs(join: Join, right: FeatureGroup): { left: string; right: string }[] {
-  let pairs: { left: string; right: string }[];
-  if (join.on.length > 0) pairs = join.on.map((c) => ({ left: c, right: c }));
-  else if (join.leftOn.length > 0) pairs = join.leftOn.map((l, i) => ({ left: l, right: join.rightOn[i]! }));
-  else pairs = right.primaryKey.map((c) => ({ left: c, right: c }));
-  return right.primaryKey.map((pk) => pairs.find((p) => p.right === pk)!);
 }
