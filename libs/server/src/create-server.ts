@@ -35,7 +35,16 @@ export interface GranaryServer {
   start(): Promise<void>;
   /** Health of every service on this server (and of the server as a whole, service ""). */
   setServing(serving: boolean): void;
-  /** NOT_SERVING, wait the drain delay, finish calls in flight up to the grace period, then stop. */
+  /**
+   * The first phase of shutdown alone: NOT_SERVING and long-lived streams told to end, while calls
+   * are still accepted. Lets a process holding several servers take them all out of rotation at
+   * once before stopping any (the suite). Idempotent.
+   */
+  beginShutdown(): void;
+  /**
+   * beginShutdown() if not done yet, wait what is left of the drain delay since it, finish calls in
+   * flight up to the grace period, end those still running with UNAVAILABLE, then stop.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -45,6 +54,10 @@ export interface GranaryServer {
  * dependencies such as PostgreSQL, so an outage there does not get every pod restarted.
  */
 export const LIVENESS_HEALTH_NAME = "liveness";
+
+// How long the statuses of calls ended by shutdown get to reach their clients before the
+// connections are closed regardless.
+const FLUSH_MS = 500;
 
 /**
  * One gRPC server for a Granary service: HTTP/2 (TLS or mTLS when configured, else cleartext)
@@ -65,6 +78,7 @@ export function createServer(options: ServerOptions): GranaryServer {
     access: options.access,
     startSpan: createRpcTelemetry(),
     shutdownSignal: shutdownNow.signal,
+    inFlight: new Set<() => void>(),
   };
   for (const registration of options.services) {
     const { definition, implementation } = toGrpcService(registration, deps);
@@ -85,10 +99,18 @@ export function createServer(options: ServerOptions): GranaryServer {
 
   let port = config.port;
   let shuttingDown: Promise<void> | undefined;
+  let drainStarted: number | undefined;
 
   const setServing = (serving: boolean): void => {
     const status = serving && !drain.signal.aborted ? "SERVING" : "NOT_SERVING";
     for (const name of ["", ...serviceNames]) health.setStatus(name, status);
+  };
+
+  const beginShutdown = (): void => {
+    if (drainStarted !== undefined) return;
+    drainStarted = performance.now();
+    drain.abort();
+    setServing(false);
   };
 
   return {
@@ -132,20 +154,31 @@ export function createServer(options: ServerOptions): GranaryServer {
       health.setStatus(LIVENESS_HEALTH_NAME, "SERVING");
     },
     setServing,
+    beginShutdown,
     shutdown() {
       shuttingDown ??= (async () => {
-        drain.abort();
-        setServing(false);
-        if (config.drainDelayMs > 0) await delay(config.drainDelayMs);
+        beginShutdown();
+        // Load balancers need the drain delay to see NOT_SERVING; counted from beginShutdown, so
+        // servers that began together wait it once between them.
+        const drainLeft = config.drainDelayMs - (performance.now() - (drainStarted ?? 0));
+        if (drainLeft > 0) await delay(drainLeft);
         await new Promise<void>((resolve) => {
+          let forced: NodeJS.Timeout | undefined;
           const force = setTimeout(() => {
-            logger.warn({ server: options.name }, "calls still running after the grace period; cancelling them");
+            logger.warn({ server: options.name, calls: deps.inFlight.size }, "calls still running after the grace period; ending them with UNAVAILABLE");
+            // Each call gets its status first; killing the connections at once would leave clients
+            // with a bare "session closed" INTERNAL instead of a status telling them to retry.
+            for (const end of [...deps.inFlight]) end();
             shutdownNow.abort();
-            grpcServer.forceShutdown();
-            resolve();
+            // tryShutdown's callback normally comes first, once the ended calls have flushed.
+            forced = setTimeout(() => {
+              grpcServer.forceShutdown();
+              resolve();
+            }, FLUSH_MS);
           }, config.shutdownGraceMs);
           grpcServer.tryShutdown(() => {
             clearTimeout(force);
+            clearTimeout(forced);
             resolve();
           });
         });

@@ -16,7 +16,7 @@ import { GranaryError, isExpectedError, toConnectError } from "@granary/errors";
 import type { Logger } from "@granary/telemetry";
 import type { AccessControl, Permission, Principal } from "@granary/auth";
 import { runWithCallDeadline } from "./call-deadline.js";
-import { principalKey, handlerContextFor, type CallContext, type SurfaceCall } from "./rpc-context.js";
+import { principalKey, handlerContextFor, SHUTTING_DOWN_MESSAGE, type CallContext, type SurfaceCall } from "./rpc-context.js";
 import { runInContext, type StartRpcSpan } from "./rpc-telemetry.js";
 import { preEncodedBytes } from "./pre-encoded.js";
 import { decodedRequest, requestDecoder } from "./request-decoder.js";
@@ -29,6 +29,11 @@ export interface CallDeps {
   readonly access: AccessControl;
   readonly startSpan: StartRpcSpan;
   readonly shutdownSignal: AbortSignal;
+  /**
+   * The calls running now, each as a function that ends it at once with UNAVAILABLE: what shutdown
+   * calls when its grace period is over, so a client sees "retry" instead of a broken connection.
+   */
+  readonly inFlight: Set<() => void>;
 }
 
 type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
@@ -148,6 +153,13 @@ async function runCall(
   const rpc = deps.startSpan(service, method, call.metadata);
   const ctx = handlerContextFor(service, method, call, deps.shutdownSignal);
   let principal: Principal | undefined;
+  // A call ended by shutdown has sent its status: what its handler throws afterwards is only logged.
+  let ended = false;
+  const endForShutdown = (): void => {
+    ended = true;
+    fail(toServiceError(new ConnectError(SHUTTING_DOWN_MESSAGE, Code.Unavailable)));
+  };
+  deps.inFlight.add(endForShutdown);
   try {
     // Stores reach the deadline through the async context (libs/postgres bounds its queries by it).
     const deadline = { deadlineMs: ctx.deadlineMs, signal: ctx.signal };
@@ -168,8 +180,9 @@ async function runCall(
     rpc.end(connectErr.code, connectErr);
     runInContext(rpc.context, () => logFailure(deps.logger, service, method, connectErr, err));
     if (principal && connectErr.code !== Code.Unauthenticated) guard.access.audit(principal, guard.path, guard.permission, ctx.values.get(firstMessageKey), connectErr.code);
-    fail(toServiceError(connectErr));
+    if (!ended) fail(toServiceError(connectErr));
   } finally {
+    deps.inFlight.delete(endForShutdown);
     ctx.abort();
   }
 }

@@ -19,6 +19,9 @@ export interface SurfaceCall {
  */
 export const principalKey = createContextKey<Principal>(NOBODY, { description: "granary principal" });
 
+/** What a call cut short by shutdown is told: another replica, or this one restarted, can take it. */
+export const SHUTTING_DOWN_MESSAGE = "server is shutting down; retry";
+
 /** A connect HandlerContext, plus what the server needs to finish the call. */
 export type CallContext = HandlerContext & {
   /** When the caller stops waiting, in epoch milliseconds; undefined without a deadline. */
@@ -47,7 +50,7 @@ export function handlerContextFor(
     const abortAtDeadline = () => controller.abort(new ConnectError("the deadline was exceeded", Code.DeadlineExceeded));
     timer = setTimeout(abortAtDeadline, Math.max(0, deadlineMs - Date.now()));
   }
-  const onShutdown = () => controller.abort(new ConnectError("the server is shutting down", Code.Unavailable));
+  const onShutdown = () => controller.abort(new ConnectError(SHUTTING_DOWN_MESSAGE, Code.Unavailable));
   if (shutdownSignal.aborted) onShutdown();
   else shutdownSignal.addEventListener("abort", onShutdown, { once: true });
   call.once("cancelled", () => controller.abort(new ConnectError("the client cancelled the call", Code.Canceled)));
