@@ -122,6 +122,8 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze({
   [`${OFF}/ReadTrainingDataset`]: read(),
   [`${OFF}/GetBatchData`]: read("message.query.project"),
   [`${OFF}/ComputeStatistics`]: scientist(),
+  // The online reads behind it are made with the offline service's own key, after this check.
+  [`${OFF}/CheckConsistency`]: read(),
 
   [`${REG}/CreateModel`]: scientist(),
   [`${REG}/GetModel`]: read(),

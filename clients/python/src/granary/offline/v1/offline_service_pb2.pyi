@@ -30,6 +30,40 @@ class BatchDataQuery(_message.Message):
     untransformed: bool
     def __init__(self, project: _Optional[str] = ..., feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., spine: _Optional[_Union[Spine, _Mapping]] = ..., latest: bool = ..., training_dataset_version: _Optional[int] = ..., untransformed: bool = ..., include_inference_helpers: bool = ...) -> None: ...
 
+class CheckConsistencyRequest(_message.Message):
+    __slots__ = ["as_of_time", "entity_rows", "feature_view", "max_examples", "model", "model_version", "project", "request_parameters", "sample_size", "seed", "tolerance"]
+    AS_OF_TIME_FIELD_NUMBER: _ClassVar[int]
+    ENTITY_ROWS_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_VIEW_FIELD_NUMBER: _ClassVar[int]
+    MAX_EXAMPLES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    TOLERANCE_FIELD_NUMBER: _ClassVar[int]
+    as_of_time: _timestamp_pb2.Timestamp
+    entity_rows: _types_pb2.ColumnarRows
+    feature_view: _types_pb2.FeatureViewRef
+    max_examples: int
+    model: str
+    model_version: int
+    project: str
+    request_parameters: _types_pb2.ColumnarRows
+    sample_size: int
+    seed: int
+    tolerance: ConsistencyTolerance
+    def __init__(self, project: _Optional[str] = ..., feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., sample_size: _Optional[int] = ..., entity_rows: _Optional[_Union[_types_pb2.ColumnarRows, _Mapping]] = ..., seed: _Optional[int] = ..., as_of_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., tolerance: _Optional[_Union[ConsistencyTolerance, _Mapping]] = ..., request_parameters: _Optional[_Union[_types_pb2.ColumnarRows, _Mapping]] = ..., model: _Optional[str] = ..., model_version: _Optional[int] = ..., max_examples: _Optional[int] = ...) -> None: ...
+
+class CheckConsistencyResponse(_message.Message):
+    __slots__ = ["progress", "report"]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    REPORT_FIELD_NUMBER: _ClassVar[int]
+    progress: ConsistencyProgress
+    report: ConsistencyReport
+    def __init__(self, progress: _Optional[_Union[ConsistencyProgress, _Mapping]] = ..., report: _Optional[_Union[ConsistencyReport, _Mapping]] = ...) -> None: ...
+
 class ComputeStatisticsRequest(_message.Message):
     __slots__ = ["feature_group", "project"]
     FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +77,66 @@ class ComputeStatisticsResponse(_message.Message):
     STATISTICS_FIELD_NUMBER: _ClassVar[int]
     statistics: _statistics_pb2.Statistics
     def __init__(self, statistics: _Optional[_Union[_statistics_pb2.Statistics, _Mapping]] = ...) -> None: ...
+
+class ConsistencyExample(_message.Message):
+    __slots__ = ["entity", "offline_status", "offline_value", "online_status", "online_value"]
+    ENTITY_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_STATUS_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_VALUE_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_STATUS_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_VALUE_FIELD_NUMBER: _ClassVar[int]
+    entity: _containers.RepeatedCompositeFieldContainer[EntityKeyPart]
+    offline_status: _types_pb2.ValueStatus
+    offline_value: _types_pb2.Value
+    online_status: _types_pb2.ValueStatus
+    online_value: _types_pb2.Value
+    def __init__(self, entity: _Optional[_Iterable[_Union[EntityKeyPart, _Mapping]]] = ..., online_value: _Optional[_Union[_types_pb2.Value, _Mapping]] = ..., offline_value: _Optional[_Union[_types_pb2.Value, _Mapping]] = ..., online_status: _Optional[_Union[_types_pb2.ValueStatus, str]] = ..., offline_status: _Optional[_Union[_types_pb2.ValueStatus, str]] = ...) -> None: ...
+
+class ConsistencyProgress(_message.Message):
+    __slots__ = ["entities_checked", "entities_total"]
+    ENTITIES_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    ENTITIES_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    entities_checked: int
+    entities_total: int
+    def __init__(self, entities_checked: _Optional[int] = ..., entities_total: _Optional[int] = ...) -> None: ...
+
+class ConsistencyReport(_message.Message):
+    __slots__ = ["as_of_time", "entities_checked", "entities_compared", "entities_mismatched", "feature_view", "features", "mismatches", "missing_both", "missing_offline", "missing_online", "model_version", "online_rows_ahead", "training_dataset_version"]
+    AS_OF_TIME_FIELD_NUMBER: _ClassVar[int]
+    ENTITIES_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    ENTITIES_COMPARED_FIELD_NUMBER: _ClassVar[int]
+    ENTITIES_MISMATCHED_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_VIEW_FIELD_NUMBER: _ClassVar[int]
+    MISMATCHES_FIELD_NUMBER: _ClassVar[int]
+    MISSING_BOTH_FIELD_NUMBER: _ClassVar[int]
+    MISSING_OFFLINE_FIELD_NUMBER: _ClassVar[int]
+    MISSING_ONLINE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_ROWS_AHEAD_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_DATASET_VERSION_FIELD_NUMBER: _ClassVar[int]
+    as_of_time: _timestamp_pb2.Timestamp
+    entities_checked: int
+    entities_compared: int
+    entities_mismatched: int
+    feature_view: _types_pb2.FeatureViewRef
+    features: _containers.RepeatedCompositeFieldContainer[FeatureConsistency]
+    mismatches: int
+    missing_both: int
+    missing_offline: MissingEntities
+    missing_online: MissingEntities
+    model_version: int
+    online_rows_ahead: int
+    training_dataset_version: int
+    def __init__(self, feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., as_of_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., model_version: _Optional[int] = ..., training_dataset_version: _Optional[int] = ..., entities_checked: _Optional[int] = ..., entities_compared: _Optional[int] = ..., entities_mismatched: _Optional[int] = ..., mismatches: _Optional[int] = ..., missing_online: _Optional[_Union[MissingEntities, _Mapping]] = ..., missing_offline: _Optional[_Union[MissingEntities, _Mapping]] = ..., missing_both: _Optional[int] = ..., online_rows_ahead: _Optional[int] = ..., features: _Optional[_Iterable[_Union[FeatureConsistency, _Mapping]]] = ...) -> None: ...
+
+class ConsistencyTolerance(_message.Message):
+    __slots__ = ["absolute", "relative"]
+    ABSOLUTE_FIELD_NUMBER: _ClassVar[int]
+    RELATIVE_FIELD_NUMBER: _ClassVar[int]
+    absolute: float
+    relative: float
+    def __init__(self, relative: _Optional[float] = ..., absolute: _Optional[float] = ...) -> None: ...
 
 class CreateTrainingDatasetRequest(_message.Message):
     __slots__ = ["query", "spine_chunk"]
@@ -73,6 +167,30 @@ class DeleteRowsResponse(_message.Message):
     commit_id: int
     rows_deleted: int
     def __init__(self, commit_id: _Optional[int] = ..., rows_deleted: _Optional[int] = ...) -> None: ...
+
+class EntityKeyPart(_message.Message):
+    __slots__ = ["name", "value"]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: _types_pb2.Value
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[_Union[_types_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class FeatureConsistency(_message.Message):
+    __slots__ = ["compared", "examples", "mismatches", "name", "not_compared_reason", "type"]
+    COMPARED_FIELD_NUMBER: _ClassVar[int]
+    EXAMPLES_FIELD_NUMBER: _ClassVar[int]
+    MISMATCHES_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NOT_COMPARED_REASON_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    compared: int
+    examples: _containers.RepeatedCompositeFieldContainer[ConsistencyExample]
+    mismatches: int
+    name: str
+    not_compared_reason: str
+    type: _types_pb2.DataType
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[_Union[_types_pb2.DataType, _Mapping]] = ..., compared: _Optional[int] = ..., mismatches: _Optional[int] = ..., examples: _Optional[_Iterable[_Union[ConsistencyExample, _Mapping]]] = ..., not_compared_reason: _Optional[str] = ...) -> None: ...
 
 class GetBatchDataRequest(_message.Message):
     __slots__ = ["query", "spine_chunk"]
@@ -129,6 +247,14 @@ class InsertResponse(_message.Message):
     rows_updated: int
     validation_report: _validation_pb2.ValidationReport
     def __init__(self, commit_id: _Optional[int] = ..., rows_inserted: _Optional[int] = ..., rows_updated: _Optional[int] = ..., validation_report: _Optional[_Union[_validation_pb2.ValidationReport, _Mapping]] = ...) -> None: ...
+
+class MissingEntities(_message.Message):
+    __slots__ = ["count", "examples"]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    EXAMPLES_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    examples: _containers.RepeatedCompositeFieldContainer[ConsistencyExample]
+    def __init__(self, count: _Optional[int] = ..., examples: _Optional[_Iterable[_Union[ConsistencyExample, _Mapping]]] = ...) -> None: ...
 
 class ReadChangesRequest(_message.Message):
     __slots__ = ["columns", "feature_group", "project", "window"]

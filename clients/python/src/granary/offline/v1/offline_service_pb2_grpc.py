@@ -61,6 +61,11 @@ class OfflineServiceStub(object):
                 request_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.ComputeStatisticsRequest.SerializeToString,
                 response_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.ComputeStatisticsResponse.FromString,
                 )
+        self.CheckConsistency = channel.unary_stream(
+                '/granary.offline.v1.OfflineService/CheckConsistency',
+                request_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CheckConsistencyRequest.SerializeToString,
+                response_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CheckConsistencyResponse.FromString,
+                )
 
 
 class OfflineServiceServicer(object):
@@ -132,6 +137,15 @@ class OfflineServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckConsistency(self, request, context):
+        """Training/serving skew check: reads the online vectors of a set of entities (now) and their
+        point-in-time rows offline as of the same instant, after the same on-demand features and
+        transformations, and compares them value by value. Streams progress, then one report.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OfflineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -179,6 +193,11 @@ def add_OfflineServiceServicer_to_server(servicer, server):
                     servicer.ComputeStatistics,
                     request_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.ComputeStatisticsRequest.FromString,
                     response_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.ComputeStatisticsResponse.SerializeToString,
+            ),
+            'CheckConsistency': grpc.unary_stream_rpc_method_handler(
+                    servicer.CheckConsistency,
+                    request_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CheckConsistencyRequest.FromString,
+                    response_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CheckConsistencyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -342,5 +361,22 @@ class OfflineService(object):
         return grpc.experimental.unary_unary(request, target, '/granary.offline.v1.OfflineService/ComputeStatistics',
             granary_dot_offline_dot_v1_dot_offline__service__pb2.ComputeStatisticsRequest.SerializeToString,
             granary_dot_offline_dot_v1_dot_offline__service__pb2.ComputeStatisticsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CheckConsistency(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/granary.offline.v1.OfflineService/CheckConsistency',
+            granary_dot_offline_dot_v1_dot_offline__service__pb2.CheckConsistencyRequest.SerializeToString,
+            granary_dot_offline_dot_v1_dot_offline__service__pb2.CheckConsistencyResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -15,7 +15,7 @@ import type { DatasetSplit, SplitSpec, TrainingDataset } from "../../metadata/v1
 import { file_granary_metadata_v1_training_dataset } from "../../metadata/v1/training_dataset_pb.js";
 import type { ValidationReport } from "../../metadata/v1/validation_pb.js";
 import { file_granary_metadata_v1_validation } from "../../metadata/v1/validation_pb.js";
-import type { ArrowChunk, FeatureGroupRef, FeatureViewRef, TimeRange } from "../../types/v1/types_pb.js";
+import type { ArrowChunk, ColumnarRows, DataType, FeatureGroupRef, FeatureViewRef, TimeRange, Value, ValueStatus } from "../../types/v1/types_pb.js";
 import { file_granary_types_v1_types } from "../../types/v1/types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -23,7 +23,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file granary/offline/v1/offline_service.proto.
  */
 export const file_granary_offline_v1_offline_service: GenFile = /*@__PURE__*/
-  fileDesc("CihncmFuYXJ5L29mZmxpbmUvdjEvb2ZmbGluZV9zZXJ2aWNlLnByb3RvEhJncmFuYXJ5Lm9mZmxpbmUudjEigAEKDEluc2VydEhlYWRlchIuCgdwcm9qZWN0GAEgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjJ9JBJACg1mZWF0dXJlX2dyb3VwGAIgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWZCBrpIA8gBASKEAQoNSW5zZXJ0UmVxdWVzdBIyCgZoZWFkZXIYASABKAsyIC5ncmFuYXJ5Lm9mZmxpbmUudjEuSW5zZXJ0SGVhZGVySAASLQoFY2h1bmsYAiABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkFycm93Q2h1bmtIAEIQCgdtZXNzYWdlEgW6SAIIASKSAQoOSW5zZXJ0UmVzcG9uc2USEQoJY29tbWl0X2lkGAEgASgDEhUKDXJvd3NfaW5zZXJ0ZWQYAiABKAMSFAoMcm93c191cGRhdGVkGAMgASgDEkAKEXZhbGlkYXRpb25fcmVwb3J0GAQgASgLMiUuZ3JhbmFyeS5tZXRhZGF0YS52MS5WYWxpZGF0aW9uUmVwb3J0IogBChFEZWxldGVSb3dzUmVxdWVzdBIyCgZoZWFkZXIYASABKAsyIC5ncmFuYXJ5Lm9mZmxpbmUudjEuSW5zZXJ0SGVhZGVySAASLQoFY2h1bmsYAiABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkFycm93Q2h1bmtIAEIQCgdtZXNzYWdlEgW6SAIIASI9ChJEZWxldGVSb3dzUmVzcG9uc2USEQoJY29tbWl0X2lkGAEgASgDEhQKDHJvd3NfZGVsZXRlZBgCIAEoAyKoAgoLUmVhZFJlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQESDwoHY29sdW1ucxgDIAMoCRIrCgZmaWx0ZXIYBCABKAsyGy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZpbHRlchIwCgphc19vZl90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEhYKDGFzX29mX2NvbW1pdBgGIAEoA0gAEhYKBWxpbWl0GAcgASgDQge6SAQiAigAQgcKBWFzX29mIjsKDFJlYWRSZXNwb25zZRIrCgVjaHVuaxgBIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVuayLMAQoSUmVhZENoYW5nZXNSZXF1ZXN0Ei4KB3Byb2plY3QYASABKAlCHbpIGnIYMhZeW2Etel1bYS16MC05X117MCw2Mn0kEkAKDWZlYXR1cmVfZ3JvdXAYAiABKAsyIS5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVHcm91cFJlZkIGukgDyAEBEjMKBndpbmRvdxgDIAEoCzIbLmdyYW5hcnkudHlwZXMudjEuVGltZVJhbmdlQga6SAPIAQESDwoHY29sdW1ucxgEIAMoCSJCChNSZWFkQ2hhbmdlc1Jlc3BvbnNlEisKBWNodW5rGAEgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5BcnJvd0NodW5rIlwKBVNwaW5lEjcKEGV2ZW50X3RpbWVfcmFuZ2UYASABKAsyGy5ncmFuYXJ5LnR5cGVzLnYxLlRpbWVSYW5nZUgAEhIKCHN0cmVhbWVkGAIgASgISABCBgoEa2luZCLlAgoRVHJhaW5pbmdEYXRhUXVlcnkSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSPgoMZmVhdHVyZV92aWV3GAIgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZkIGukgDyAEBEigKBXNwaW5lGAMgASgLMhkuZ3JhbmFyeS5vZmZsaW5lLnYxLlNwaW5lEjEKDGV4dHJhX2ZpbHRlchgEIAEoCzIbLmdyYW5hcnkubWV0YWRhdGEudjEuRmlsdGVyEi0KBXNwbGl0GAUgASgLMh4uZ3JhbmFyeS5tZXRhZGF0YS52MS5TcGxpdFNwZWMSFQoNdW50cmFuc2Zvcm1lZBgGIAEoCBIbChNpbmNsdWRlX2V2ZW50X3RpbWVzGAcgASgIEiAKGGluY2x1ZGVfdHJhaW5pbmdfaGVscGVycxgIIAEoCCKXAQoWR2V0VHJhaW5pbmdEYXRhUmVxdWVzdBI2CgVxdWVyeRgBIAEoCzIlLmdyYW5hcnkub2ZmbGluZS52MS5UcmFpbmluZ0RhdGFRdWVyeUgAEjMKC3NwaW5lX2NodW5rGAIgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5BcnJvd0NodW5rSABCEAoHbWVzc2FnZRIFukgCCAEiRgoXR2V0VHJhaW5pbmdEYXRhUmVzcG9uc2USKwoFY2h1bmsYASABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkFycm93Q2h1bmsinQEKHENyZWF0ZVRyYWluaW5nRGF0YXNldFJlcXVlc3QSNgoFcXVlcnkYASABKAsyJS5ncmFuYXJ5Lm9mZmxpbmUudjEuVHJhaW5pbmdEYXRhUXVlcnlIABIzCgtzcGluZV9jaHVuaxgCIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVua0gAQhAKB21lc3NhZ2USBbpIAggBIl8KHUNyZWF0ZVRyYWluaW5nRGF0YXNldFJlc3BvbnNlEj4KEHRyYWluaW5nX2RhdGFzZXQYASABKAsyJC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlRyYWluaW5nRGF0YXNldCLvAQoaUmVhZFRyYWluaW5nRGF0YXNldFJlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSPgoMZmVhdHVyZV92aWV3GAIgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZkIGukgDyAEBEhgKB3ZlcnNpb24YAyABKAVCB7pIBBoCKAESMAoFc3BsaXQYBCABKA4yIS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkRhdGFzZXRTcGxpdBIVCg11bnRyYW5zZm9ybWVkGAUgASgIIkoKG1JlYWRUcmFpbmluZ0RhdGFzZXRSZXNwb25zZRIrCgVjaHVuaxgBIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVuayKnAgoOQmF0Y2hEYXRhUXVlcnkSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSPgoMZmVhdHVyZV92aWV3GAIgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZkIGukgDyAEBEioKBXNwaW5lGAMgASgLMhkuZ3JhbmFyeS5vZmZsaW5lLnYxLlNwaW5lSAASEAoGbGF0ZXN0GAQgASgISAASIAoYdHJhaW5pbmdfZGF0YXNldF92ZXJzaW9uGAUgASgFEhUKDXVudHJhbnNmb3JtZWQYBiABKAgSIQoZaW5jbHVkZV9pbmZlcmVuY2VfaGVscGVycxgHIAEoCEILCglzZWxlY3Rpb24ikQEKE0dldEJhdGNoRGF0YVJlcXVlc3QSMwoFcXVlcnkYASABKAsyIi5ncmFuYXJ5Lm9mZmxpbmUudjEuQmF0Y2hEYXRhUXVlcnlIABIzCgtzcGluZV9jaHVuaxgCIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVua0gAQhAKB21lc3NhZ2USBbpIAggBIkMKFEdldEJhdGNoRGF0YVJlc3BvbnNlEisKBWNodW5rGAEgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5BcnJvd0NodW5rIowBChhDb21wdXRlU3RhdGlzdGljc1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQEiUAoZQ29tcHV0ZVN0YXRpc3RpY3NSZXNwb25zZRIzCgpzdGF0aXN0aWNzGAEgASgLMh8uZ3JhbmFyeS5tZXRhZGF0YS52MS5TdGF0aXN0aWNzMrQHCg5PZmZsaW5lU2VydmljZRJRCgZJbnNlcnQSIS5ncmFuYXJ5Lm9mZmxpbmUudjEuSW5zZXJ0UmVxdWVzdBoiLmdyYW5hcnkub2ZmbGluZS52MS5JbnNlcnRSZXNwb25zZSgBEl0KCkRlbGV0ZVJvd3MSJS5ncmFuYXJ5Lm9mZmxpbmUudjEuRGVsZXRlUm93c1JlcXVlc3QaJi5ncmFuYXJ5Lm9mZmxpbmUudjEuRGVsZXRlUm93c1Jlc3BvbnNlKAESSwoEUmVhZBIfLmdyYW5hcnkub2ZmbGluZS52MS5SZWFkUmVxdWVzdBogLmdyYW5hcnkub2ZmbGluZS52MS5SZWFkUmVzcG9uc2UwARJgCgtSZWFkQ2hhbmdlcxImLmdyYW5hcnkub2ZmbGluZS52MS5SZWFkQ2hhbmdlc1JlcXVlc3QaJy5ncmFuYXJ5Lm9mZmxpbmUudjEuUmVhZENoYW5nZXNSZXNwb25zZTABEm4KD0dldFRyYWluaW5nRGF0YRIqLmdyYW5hcnkub2ZmbGluZS52MS5HZXRUcmFpbmluZ0RhdGFSZXF1ZXN0GisuZ3JhbmFyeS5vZmZsaW5lLnYxLkdldFRyYWluaW5nRGF0YVJlc3BvbnNlKAEwARJ+ChVDcmVhdGVUcmFpbmluZ0RhdGFzZXQSMC5ncmFuYXJ5Lm9mZmxpbmUudjEuQ3JlYXRlVHJhaW5pbmdEYXRhc2V0UmVxdWVzdBoxLmdyYW5hcnkub2ZmbGluZS52MS5DcmVhdGVUcmFpbmluZ0RhdGFzZXRSZXNwb25zZSgBEngKE1JlYWRUcmFpbmluZ0RhdGFzZXQSLi5ncmFuYXJ5Lm9mZmxpbmUudjEuUmVhZFRyYWluaW5nRGF0YXNldFJlcXVlc3QaLy5ncmFuYXJ5Lm9mZmxpbmUudjEuUmVhZFRyYWluaW5nRGF0YXNldFJlc3BvbnNlMAESZQoMR2V0QmF0Y2hEYXRhEicuZ3JhbmFyeS5vZmZsaW5lLnYxLkdldEJhdGNoRGF0YVJlcXVlc3QaKC5ncmFuYXJ5Lm9mZmxpbmUudjEuR2V0QmF0Y2hEYXRhUmVzcG9uc2UoATABEnAKEUNvbXB1dGVTdGF0aXN0aWNzEiwuZ3JhbmFyeS5vZmZsaW5lLnYxLkNvbXB1dGVTdGF0aXN0aWNzUmVxdWVzdBotLmdyYW5hcnkub2ZmbGluZS52MS5Db21wdXRlU3RhdGlzdGljc1Jlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_granary_metadata_v1_feature_view, file_granary_metadata_v1_statistics, file_granary_metadata_v1_training_dataset, file_granary_metadata_v1_validation, file_granary_types_v1_types]);
+  fileDesc("CihncmFuYXJ5L29mZmxpbmUvdjEvb2ZmbGluZV9zZXJ2aWNlLnByb3RvEhJncmFuYXJ5Lm9mZmxpbmUudjEigAEKDEluc2VydEhlYWRlchIuCgdwcm9qZWN0GAEgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjJ9JBJACg1mZWF0dXJlX2dyb3VwGAIgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWZCBrpIA8gBASKEAQoNSW5zZXJ0UmVxdWVzdBIyCgZoZWFkZXIYASABKAsyIC5ncmFuYXJ5Lm9mZmxpbmUudjEuSW5zZXJ0SGVhZGVySAASLQoFY2h1bmsYAiABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkFycm93Q2h1bmtIAEIQCgdtZXNzYWdlEgW6SAIIASKSAQoOSW5zZXJ0UmVzcG9uc2USEQoJY29tbWl0X2lkGAEgASgDEhUKDXJvd3NfaW5zZXJ0ZWQYAiABKAMSFAoMcm93c191cGRhdGVkGAMgASgDEkAKEXZhbGlkYXRpb25fcmVwb3J0GAQgASgLMiUuZ3JhbmFyeS5tZXRhZGF0YS52MS5WYWxpZGF0aW9uUmVwb3J0IogBChFEZWxldGVSb3dzUmVxdWVzdBIyCgZoZWFkZXIYASABKAsyIC5ncmFuYXJ5Lm9mZmxpbmUudjEuSW5zZXJ0SGVhZGVySAASLQoFY2h1bmsYAiABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkFycm93Q2h1bmtIAEIQCgdtZXNzYWdlEgW6SAIIASI9ChJEZWxldGVSb3dzUmVzcG9uc2USEQoJY29tbWl0X2lkGAEgASgDEhQKDHJvd3NfZGVsZXRlZBgCIAEoAyKoAgoLUmVhZFJlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQESDwoHY29sdW1ucxgDIAMoCRIrCgZmaWx0ZXIYBCABKAsyGy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZpbHRlchIwCgphc19vZl90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEhYKDGFzX29mX2NvbW1pdBgGIAEoA0gAEhYKBWxpbWl0GAcgASgDQge6SAQiAigAQgcKBWFzX29mIjsKDFJlYWRSZXNwb25zZRIrCgVjaHVuaxgBIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVuayLMAQoSUmVhZENoYW5nZXNSZXF1ZXN0Ei4KB3Byb2plY3QYASABKAlCHbpIGnIYMhZeW2Etel1bYS16MC05X117MCw2Mn0kEkAKDWZlYXR1cmVfZ3JvdXAYAiABKAsyIS5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVHcm91cFJlZkIGukgDyAEBEjMKBndpbmRvdxgDIAEoCzIbLmdyYW5hcnkudHlwZXMudjEuVGltZVJhbmdlQga6SAPIAQESDwoHY29sdW1ucxgEIAMoCSJCChNSZWFkQ2hhbmdlc1Jlc3BvbnNlEisKBWNodW5rGAEgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5BcnJvd0NodW5rIlwKBVNwaW5lEjcKEGV2ZW50X3RpbWVfcmFuZ2UYASABKAsyGy5ncmFuYXJ5LnR5cGVzLnYxLlRpbWVSYW5nZUgAEhIKCHN0cmVhbWVkGAIgASgISABCBgoEa2luZCLlAgoRVHJhaW5pbmdEYXRhUXVlcnkSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSPgoMZmVhdHVyZV92aWV3GAIgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZkIGukgDyAEBEigKBXNwaW5lGAMgASgLMhkuZ3JhbmFyeS5vZmZsaW5lLnYxLlNwaW5lEjEKDGV4dHJhX2ZpbHRlchgEIAEoCzIbLmdyYW5hcnkubWV0YWRhdGEudjEuRmlsdGVyEi0KBXNwbGl0GAUgASgLMh4uZ3JhbmFyeS5tZXRhZGF0YS52MS5TcGxpdFNwZWMSFQoNdW50cmFuc2Zvcm1lZBgGIAEoCBIbChNpbmNsdWRlX2V2ZW50X3RpbWVzGAcgASgIEiAKGGluY2x1ZGVfdHJhaW5pbmdfaGVscGVycxgIIAEoCCKXAQoWR2V0VHJhaW5pbmdEYXRhUmVxdWVzdBI2CgVxdWVyeRgBIAEoCzIlLmdyYW5hcnkub2ZmbGluZS52MS5UcmFpbmluZ0RhdGFRdWVyeUgAEjMKC3NwaW5lX2NodW5rGAIgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5BcnJvd0NodW5rSABCEAoHbWVzc2FnZRIFukgCCAEiRgoXR2V0VHJhaW5pbmdEYXRhUmVzcG9uc2USKwoFY2h1bmsYASABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkFycm93Q2h1bmsinQEKHENyZWF0ZVRyYWluaW5nRGF0YXNldFJlcXVlc3QSNgoFcXVlcnkYASABKAsyJS5ncmFuYXJ5Lm9mZmxpbmUudjEuVHJhaW5pbmdEYXRhUXVlcnlIABIzCgtzcGluZV9jaHVuaxgCIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVua0gAQhAKB21lc3NhZ2USBbpIAggBIl8KHUNyZWF0ZVRyYWluaW5nRGF0YXNldFJlc3BvbnNlEj4KEHRyYWluaW5nX2RhdGFzZXQYASABKAsyJC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlRyYWluaW5nRGF0YXNldCLvAQoaUmVhZFRyYWluaW5nRGF0YXNldFJlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSPgoMZmVhdHVyZV92aWV3GAIgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZkIGukgDyAEBEhgKB3ZlcnNpb24YAyABKAVCB7pIBBoCKAESMAoFc3BsaXQYBCABKA4yIS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkRhdGFzZXRTcGxpdBIVCg11bnRyYW5zZm9ybWVkGAUgASgIIkoKG1JlYWRUcmFpbmluZ0RhdGFzZXRSZXNwb25zZRIrCgVjaHVuaxgBIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVuayKnAgoOQmF0Y2hEYXRhUXVlcnkSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSPgoMZmVhdHVyZV92aWV3GAIgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZkIGukgDyAEBEioKBXNwaW5lGAMgASgLMhkuZ3JhbmFyeS5vZmZsaW5lLnYxLlNwaW5lSAASEAoGbGF0ZXN0GAQgASgISAASIAoYdHJhaW5pbmdfZGF0YXNldF92ZXJzaW9uGAUgASgFEhUKDXVudHJhbnNmb3JtZWQYBiABKAgSIQoZaW5jbHVkZV9pbmZlcmVuY2VfaGVscGVycxgHIAEoCEILCglzZWxlY3Rpb24ikQEKE0dldEJhdGNoRGF0YVJlcXVlc3QSMwoFcXVlcnkYASABKAsyIi5ncmFuYXJ5Lm9mZmxpbmUudjEuQmF0Y2hEYXRhUXVlcnlIABIzCgtzcGluZV9jaHVuaxgCIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVua0gAQhAKB21lc3NhZ2USBbpIAggBIkMKFEdldEJhdGNoRGF0YVJlc3BvbnNlEisKBWNodW5rGAEgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5BcnJvd0NodW5rIowBChhDb21wdXRlU3RhdGlzdGljc1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQEiUAoZQ29tcHV0ZVN0YXRpc3RpY3NSZXNwb25zZRIzCgpzdGF0aXN0aWNzGAEgASgLMh8uZ3JhbmFyeS5tZXRhZGF0YS52MS5TdGF0aXN0aWNzIoIBChRDb25zaXN0ZW5jeVRvbGVyYW5jZRInCghyZWxhdGl2ZRgBIAEoAUIQukgNEgtAASkAAAAAAAAAAEgAiAEBEicKCGFic29sdXRlGAIgASgBQhC6SA0SC0ABKQAAAAAAAAAASAGIAQFCCwoJX3JlbGF0aXZlQgsKCV9hYnNvbHV0ZSKfBAoXQ2hlY2tDb25zaXN0ZW5jeVJlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSPgoMZmVhdHVyZV92aWV3GAIgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZkIGukgDyAEBEiIKC3NhbXBsZV9zaXplGAMgASgNQgu6SAgqBhigjQYoAUgAEjUKC2VudGl0eV9yb3dzGAQgASgLMh4uZ3JhbmFyeS50eXBlcy52MS5Db2x1bW5hclJvd3NIABIMCgRzZWVkGAUgASgEEi4KCmFzX29mX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjsKCXRvbGVyYW5jZRgHIAEoCzIoLmdyYW5hcnkub2ZmbGluZS52MS5Db25zaXN0ZW5jeVRvbGVyYW5jZRI6ChJyZXF1ZXN0X3BhcmFtZXRlcnMYCCABKAsyHi5ncmFuYXJ5LnR5cGVzLnYxLkNvbHVtbmFyUm93cxIvCgVtb2RlbBgJIAEoCUIgukgdchsyGV4oW2Etel1bYS16MC05X117MCw2Mn0pPyQSHgoNbW9kZWxfdmVyc2lvbhgKIAEoBUIHukgEGgIoABIeCgxtYXhfZXhhbXBsZXMYCyABKA1CCLpIBSoDGOgHQhEKCGVudGl0aWVzEgW6SAIIASKbAQoYQ2hlY2tDb25zaXN0ZW5jeVJlc3BvbnNlEjsKCHByb2dyZXNzGAEgASgLMicuZ3JhbmFyeS5vZmZsaW5lLnYxLkNvbnNpc3RlbmN5UHJvZ3Jlc3NIABI3CgZyZXBvcnQYAiABKAsyJS5ncmFuYXJ5Lm9mZmxpbmUudjEuQ29uc2lzdGVuY3lSZXBvcnRIAEIJCgdtZXNzYWdlIkcKE0NvbnNpc3RlbmN5UHJvZ3Jlc3MSGAoQZW50aXRpZXNfY2hlY2tlZBgBIAEoAxIWCg5lbnRpdGllc190b3RhbBgCIAEoAyJFCg1FbnRpdHlLZXlQYXJ0EgwKBG5hbWUYASABKAkSJgoFdmFsdWUYAiABKAsyFy5ncmFuYXJ5LnR5cGVzLnYxLlZhbHVlIpMCChJDb25zaXN0ZW5jeUV4YW1wbGUSMQoGZW50aXR5GAEgAygLMiEuZ3JhbmFyeS5vZmZsaW5lLnYxLkVudGl0eUtleVBhcnQSLQoMb25saW5lX3ZhbHVlGAIgASgLMhcuZ3JhbmFyeS50eXBlcy52MS5WYWx1ZRIuCg1vZmZsaW5lX3ZhbHVlGAMgASgLMhcuZ3JhbmFyeS50eXBlcy52MS5WYWx1ZRI0Cg1vbmxpbmVfc3RhdHVzGAQgASgOMh0uZ3JhbmFyeS50eXBlcy52MS5WYWx1ZVN0YXR1cxI1Cg5vZmZsaW5lX3N0YXR1cxgFIAEoDjIdLmdyYW5hcnkudHlwZXMudjEuVmFsdWVTdGF0dXMiyQEKEkZlYXR1cmVDb25zaXN0ZW5jeRIMCgRuYW1lGAEgASgJEigKBHR5cGUYAiABKAsyGi5ncmFuYXJ5LnR5cGVzLnYxLkRhdGFUeXBlEhAKCGNvbXBhcmVkGAMgASgDEhIKCm1pc21hdGNoZXMYBCABKAMSOAoIZXhhbXBsZXMYBSADKAsyJi5ncmFuYXJ5Lm9mZmxpbmUudjEuQ29uc2lzdGVuY3lFeGFtcGxlEhsKE25vdF9jb21wYXJlZF9yZWFzb24YBiABKAkiWgoPTWlzc2luZ0VudGl0aWVzEg0KBWNvdW50GAEgASgDEjgKCGV4YW1wbGVzGAIgAygLMiYuZ3JhbmFyeS5vZmZsaW5lLnYxLkNvbnNpc3RlbmN5RXhhbXBsZSKABAoRQ29uc2lzdGVuY3lSZXBvcnQSNgoMZmVhdHVyZV92aWV3GAEgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZhIuCgphc19vZl90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1tb2RlbF92ZXJzaW9uGAMgASgFEiAKGHRyYWluaW5nX2RhdGFzZXRfdmVyc2lvbhgEIAEoBRIYChBlbnRpdGllc19jaGVja2VkGAUgASgDEhkKEWVudGl0aWVzX2NvbXBhcmVkGAYgASgDEhsKE2VudGl0aWVzX21pc21hdGNoZWQYByABKAMSEgoKbWlzbWF0Y2hlcxgIIAEoAxI7Cg5taXNzaW5nX29ubGluZRgJIAEoCzIjLmdyYW5hcnkub2ZmbGluZS52MS5NaXNzaW5nRW50aXRpZXMSPAoPbWlzc2luZ19vZmZsaW5lGAogASgLMiMuZ3JhbmFyeS5vZmZsaW5lLnYxLk1pc3NpbmdFbnRpdGllcxIUCgxtaXNzaW5nX2JvdGgYCyABKAMSGQoRb25saW5lX3Jvd3NfYWhlYWQYDCABKAMSOAoIZmVhdHVyZXMYDSADKAsyJi5ncmFuYXJ5Lm9mZmxpbmUudjEuRmVhdHVyZUNvbnNpc3RlbmN5MqUICg5PZmZsaW5lU2VydmljZRJRCgZJbnNlcnQSIS5ncmFuYXJ5Lm9mZmxpbmUudjEuSW5zZXJ0UmVxdWVzdBoiLmdyYW5hcnkub2ZmbGluZS52MS5JbnNlcnRSZXNwb25zZSgBEl0KCkRlbGV0ZVJvd3MSJS5ncmFuYXJ5Lm9mZmxpbmUudjEuRGVsZXRlUm93c1JlcXVlc3QaJi5ncmFuYXJ5Lm9mZmxpbmUudjEuRGVsZXRlUm93c1Jlc3BvbnNlKAESSwoEUmVhZBIfLmdyYW5hcnkub2ZmbGluZS52MS5SZWFkUmVxdWVzdBogLmdyYW5hcnkub2ZmbGluZS52MS5SZWFkUmVzcG9uc2UwARJgCgtSZWFkQ2hhbmdlcxImLmdyYW5hcnkub2ZmbGluZS52MS5SZWFkQ2hhbmdlc1JlcXVlc3QaJy5ncmFuYXJ5Lm9mZmxpbmUudjEuUmVhZENoYW5nZXNSZXNwb25zZTABEm4KD0dldFRyYWluaW5nRGF0YRIqLmdyYW5hcnkub2ZmbGluZS52MS5HZXRUcmFpbmluZ0RhdGFSZXF1ZXN0GisuZ3JhbmFyeS5vZmZsaW5lLnYxLkdldFRyYWluaW5nRGF0YVJlc3BvbnNlKAEwARJ+ChVDcmVhdGVUcmFpbmluZ0RhdGFzZXQSMC5ncmFuYXJ5Lm9mZmxpbmUudjEuQ3JlYXRlVHJhaW5pbmdEYXRhc2V0UmVxdWVzdBoxLmdyYW5hcnkub2ZmbGluZS52MS5DcmVhdGVUcmFpbmluZ0RhdGFzZXRSZXNwb25zZSgBEngKE1JlYWRUcmFpbmluZ0RhdGFzZXQSLi5ncmFuYXJ5Lm9mZmxpbmUudjEuUmVhZFRyYWluaW5nRGF0YXNldFJlcXVlc3QaLy5ncmFuYXJ5Lm9mZmxpbmUudjEuUmVhZFRyYWluaW5nRGF0YXNldFJlc3BvbnNlMAESZQoMR2V0QmF0Y2hEYXRhEicuZ3JhbmFyeS5vZmZsaW5lLnYxLkdldEJhdGNoRGF0YVJlcXVlc3QaKC5ncmFuYXJ5Lm9mZmxpbmUudjEuR2V0QmF0Y2hEYXRhUmVzcG9uc2UoATABEnAKEUNvbXB1dGVTdGF0aXN0aWNzEiwuZ3JhbmFyeS5vZmZsaW5lLnYxLkNvbXB1dGVTdGF0aXN0aWNzUmVxdWVzdBotLmdyYW5hcnkub2ZmbGluZS52MS5Db21wdXRlU3RhdGlzdGljc1Jlc3BvbnNlEm8KEENoZWNrQ29uc2lzdGVuY3kSKy5ncmFuYXJ5Lm9mZmxpbmUudjEuQ2hlY2tDb25zaXN0ZW5jeVJlcXVlc3QaLC5ncmFuYXJ5Lm9mZmxpbmUudjEuQ2hlY2tDb25zaXN0ZW5jeVJlc3BvbnNlMAFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_granary_metadata_v1_feature_view, file_granary_metadata_v1_statistics, file_granary_metadata_v1_training_dataset, file_granary_metadata_v1_validation, file_granary_types_v1_types]);
 
 /**
  * @generated from message granary.offline.v1.InsertHeader
@@ -670,6 +670,410 @@ export const ComputeStatisticsResponseSchema: GenMessage<ComputeStatisticsRespon
   messageDesc(file_granary_offline_v1_offline_service, 21);
 
 /**
+ * How close two floating-point values must be to count as equal: |a - b| <= absolute + relative *
+ * max(|a|, |b|). Integers, strings, bytes, booleans, dates and timestamps always compare exactly.
+ *
+ * @generated from message granary.offline.v1.ConsistencyTolerance
+ */
+export type ConsistencyTolerance = Message<"granary.offline.v1.ConsistencyTolerance"> & {
+  /**
+   * Unset means 1e-9.
+   *
+   * @generated from field: optional double relative = 1;
+   */
+  relative?: number | undefined;
+
+  /**
+   * Unset means 0.
+   *
+   * @generated from field: optional double absolute = 2;
+   */
+  absolute?: number | undefined;
+};
+
+/**
+ * Describes the message granary.offline.v1.ConsistencyTolerance.
+ * Use `create(ConsistencyToleranceSchema)` to create a new message.
+ */
+export const ConsistencyToleranceSchema: GenMessage<ConsistencyTolerance> = /*@__PURE__*/
+  messageDesc(file_granary_offline_v1_offline_service, 22);
+
+/**
+ * @generated from message granary.offline.v1.CheckConsistencyRequest
+ */
+export type CheckConsistencyRequest = Message<"granary.offline.v1.CheckConsistencyRequest"> & {
+  /**
+   * @generated from field: string project = 1;
+   */
+  project: string;
+
+  /**
+   * Version 0 means the latest.
+   *
+   * @generated from field: granary.types.v1.FeatureViewRef feature_view = 2;
+   */
+  featureView?: FeatureViewRef | undefined;
+
+  /**
+   * @generated from oneof granary.offline.v1.CheckConsistencyRequest.entities
+   */
+  entities: {
+    /**
+     * Entities drawn at random (seeded) from the keys of the view's root group as of as_of_time.
+     *
+     * @generated from field: uint32 sample_size = 3;
+     */
+    value: number;
+    case: "sampleSize";
+  } | {
+    /**
+     * Explicit entities: one column per serving key, named as the view's serving keys.
+     *
+     * @generated from field: granary.types.v1.ColumnarRows entity_rows = 4;
+     */
+    value: ColumnarRows;
+    case: "entityRows";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * The sample's seed: the same seed over the same keys draws the same entities.
+   *
+   * @generated from field: uint64 seed = 5;
+   */
+  seed: bigint;
+
+  /**
+   * The instant offline rows are read as of (event time <= as_of_time). Unset means now. Online
+   * always serves now; see docs/consistency.md.
+   *
+   * @generated from field: google.protobuf.Timestamp as_of_time = 6;
+   */
+  asOfTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: granary.offline.v1.ConsistencyTolerance tolerance = 7;
+   */
+  tolerance?: ConsistencyTolerance | undefined;
+
+  /**
+   * Inputs of on-demand features: one row (the same for every entity) or one row per explicit
+   * entity. On-demand features whose parameters are missing are not compared.
+   *
+   * @generated from field: granary.types.v1.ColumnarRows request_parameters = 8;
+   */
+  requestParameters?: ColumnarRows | undefined;
+
+  /**
+   * Compare values after the model-dependent transformations of this model's feature view and
+   * training dataset (GetModelFeatureVectors online, the dataset's statistics offline). Empty
+   * compares untransformed values.
+   *
+   * @generated from field: string model = 9;
+   */
+  model: string;
+
+  /**
+   * 0 means the model's latest version.
+   *
+   * @generated from field: int32 model_version = 10;
+   */
+  modelVersion: number;
+
+  /**
+   * Mismatch examples kept per feature (and missing-entity examples per side). 0 means 5.
+   *
+   * @generated from field: uint32 max_examples = 11;
+   */
+  maxExamples: number;
+};
+
+/**
+ * Describes the message granary.offline.v1.CheckConsistencyRequest.
+ * Use `create(CheckConsistencyRequestSchema)` to create a new message.
+ */
+export const CheckConsistencyRequestSchema: GenMessage<CheckConsistencyRequest> = /*@__PURE__*/
+  messageDesc(file_granary_offline_v1_offline_service, 23);
+
+/**
+ * @generated from message granary.offline.v1.CheckConsistencyResponse
+ */
+export type CheckConsistencyResponse = Message<"granary.offline.v1.CheckConsistencyResponse"> & {
+  /**
+   * @generated from oneof granary.offline.v1.CheckConsistencyResponse.message
+   */
+  message: {
+    /**
+     * @generated from field: granary.offline.v1.ConsistencyProgress progress = 1;
+     */
+    value: ConsistencyProgress;
+    case: "progress";
+  } | {
+    /**
+     * The last message of the stream.
+     *
+     * @generated from field: granary.offline.v1.ConsistencyReport report = 2;
+     */
+    value: ConsistencyReport;
+    case: "report";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message granary.offline.v1.CheckConsistencyResponse.
+ * Use `create(CheckConsistencyResponseSchema)` to create a new message.
+ */
+export const CheckConsistencyResponseSchema: GenMessage<CheckConsistencyResponse> = /*@__PURE__*/
+  messageDesc(file_granary_offline_v1_offline_service, 24);
+
+/**
+ * @generated from message granary.offline.v1.ConsistencyProgress
+ */
+export type ConsistencyProgress = Message<"granary.offline.v1.ConsistencyProgress"> & {
+  /**
+   * @generated from field: int64 entities_checked = 1;
+   */
+  entitiesChecked: bigint;
+
+  /**
+   * @generated from field: int64 entities_total = 2;
+   */
+  entitiesTotal: bigint;
+};
+
+/**
+ * Describes the message granary.offline.v1.ConsistencyProgress.
+ * Use `create(ConsistencyProgressSchema)` to create a new message.
+ */
+export const ConsistencyProgressSchema: GenMessage<ConsistencyProgress> = /*@__PURE__*/
+  messageDesc(file_granary_offline_v1_offline_service, 25);
+
+/**
+ * One part of an entity's serving key.
+ *
+ * @generated from message granary.offline.v1.EntityKeyPart
+ */
+export type EntityKeyPart = Message<"granary.offline.v1.EntityKeyPart"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: granary.types.v1.Value value = 2;
+   */
+  value?: Value | undefined;
+};
+
+/**
+ * Describes the message granary.offline.v1.EntityKeyPart.
+ * Use `create(EntityKeyPartSchema)` to create a new message.
+ */
+export const EntityKeyPartSchema: GenMessage<EntityKeyPart> = /*@__PURE__*/
+  messageDesc(file_granary_offline_v1_offline_service, 26);
+
+/**
+ * @generated from message granary.offline.v1.ConsistencyExample
+ */
+export type ConsistencyExample = Message<"granary.offline.v1.ConsistencyExample"> & {
+  /**
+   * @generated from field: repeated granary.offline.v1.EntityKeyPart entity = 1;
+   */
+  entity: EntityKeyPart[];
+
+  /**
+   * @generated from field: granary.types.v1.Value online_value = 2;
+   */
+  onlineValue?: Value | undefined;
+
+  /**
+   * @generated from field: granary.types.v1.Value offline_value = 3;
+   */
+  offlineValue?: Value | undefined;
+
+  /**
+   * @generated from field: granary.types.v1.ValueStatus online_status = 4;
+   */
+  onlineStatus: ValueStatus;
+
+  /**
+   * @generated from field: granary.types.v1.ValueStatus offline_status = 5;
+   */
+  offlineStatus: ValueStatus;
+};
+
+/**
+ * Describes the message granary.offline.v1.ConsistencyExample.
+ * Use `create(ConsistencyExampleSchema)` to create a new message.
+ */
+export const ConsistencyExampleSchema: GenMessage<ConsistencyExample> = /*@__PURE__*/
+  messageDesc(file_granary_offline_v1_offline_service, 27);
+
+/**
+ * @generated from message granary.offline.v1.FeatureConsistency
+ */
+export type FeatureConsistency = Message<"granary.offline.v1.FeatureConsistency"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: granary.types.v1.DataType type = 2;
+   */
+  type?: DataType | undefined;
+
+  /**
+   * Values compared (entities found on both sides).
+   *
+   * @generated from field: int64 compared = 3;
+   */
+  compared: bigint;
+
+  /**
+   * @generated from field: int64 mismatches = 4;
+   */
+  mismatches: bigint;
+
+  /**
+   * @generated from field: repeated granary.offline.v1.ConsistencyExample examples = 5;
+   */
+  examples: ConsistencyExample[];
+
+  /**
+   * Set when the feature was not compared, with the reason (an on-demand feature whose request
+   * parameters were not given).
+   *
+   * @generated from field: string not_compared_reason = 6;
+   */
+  notComparedReason: string;
+};
+
+/**
+ * Describes the message granary.offline.v1.FeatureConsistency.
+ * Use `create(FeatureConsistencySchema)` to create a new message.
+ */
+export const FeatureConsistencySchema: GenMessage<FeatureConsistency> = /*@__PURE__*/
+  messageDesc(file_granary_offline_v1_offline_service, 28);
+
+/**
+ * Entities found on one side only: they are counted here and not compared.
+ *
+ * @generated from message granary.offline.v1.MissingEntities
+ */
+export type MissingEntities = Message<"granary.offline.v1.MissingEntities"> & {
+  /**
+   * @generated from field: int64 count = 1;
+   */
+  count: bigint;
+
+  /**
+   * @generated from field: repeated granary.offline.v1.ConsistencyExample examples = 2;
+   */
+  examples: ConsistencyExample[];
+};
+
+/**
+ * Describes the message granary.offline.v1.MissingEntities.
+ * Use `create(MissingEntitiesSchema)` to create a new message.
+ */
+export const MissingEntitiesSchema: GenMessage<MissingEntities> = /*@__PURE__*/
+  messageDesc(file_granary_offline_v1_offline_service, 29);
+
+/**
+ * @generated from message granary.offline.v1.ConsistencyReport
+ */
+export type ConsistencyReport = Message<"granary.offline.v1.ConsistencyReport"> & {
+  /**
+   * @generated from field: granary.types.v1.FeatureViewRef feature_view = 1;
+   */
+  featureView?: FeatureViewRef | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp as_of_time = 2;
+   */
+  asOfTime?: Timestamp | undefined;
+
+  /**
+   * Model version whose transformations were applied; 0 when untransformed.
+   *
+   * @generated from field: int32 model_version = 3;
+   */
+  modelVersion: number;
+
+  /**
+   * @generated from field: int32 training_dataset_version = 4;
+   */
+  trainingDatasetVersion: number;
+
+  /**
+   * @generated from field: int64 entities_checked = 5;
+   */
+  entitiesChecked: bigint;
+
+  /**
+   * Entities found on both sides and compared feature by feature.
+   *
+   * @generated from field: int64 entities_compared = 6;
+   */
+  entitiesCompared: bigint;
+
+  /**
+   * Compared entities with at least one mismatching value.
+   *
+   * @generated from field: int64 entities_mismatched = 7;
+   */
+  entitiesMismatched: bigint;
+
+  /**
+   * Mismatching values over every feature.
+   *
+   * @generated from field: int64 mismatches = 8;
+   */
+  mismatches: bigint;
+
+  /**
+   * No row online for the root group (an example per entity; both values unset).
+   *
+   * @generated from field: granary.offline.v1.MissingEntities missing_online = 9;
+   */
+  missingOnline?: MissingEntities | undefined;
+
+  /**
+   * No row offline as of as_of_time for the root group.
+   *
+   * @generated from field: granary.offline.v1.MissingEntities missing_offline = 10;
+   */
+  missingOffline?: MissingEntities | undefined;
+
+  /**
+   * Missing on both sides.
+   *
+   * @generated from field: int64 missing_both = 11;
+   */
+  missingBoth: bigint;
+
+  /**
+   * Entities whose online row (any group) has an event time after as_of_time: online serves it,
+   * offline as of as_of_time cannot. They are compared; their differences are real skew.
+   *
+   * @generated from field: int64 online_rows_ahead = 12;
+   */
+  onlineRowsAhead: bigint;
+
+  /**
+   * @generated from field: repeated granary.offline.v1.FeatureConsistency features = 13;
+   */
+  features: FeatureConsistency[];
+};
+
+/**
+ * Describes the message granary.offline.v1.ConsistencyReport.
+ * Use `create(ConsistencyReportSchema)` to create a new message.
+ */
+export const ConsistencyReportSchema: GenMessage<ConsistencyReport> = /*@__PURE__*/
+  messageDesc(file_granary_offline_v1_offline_service, 30);
+
+/**
  * Full history of every feature group as Parquet commits, and point-in-time correct training and
  * batch data computed with DuckDB. Every read streams Arrow IPC chunks, each well under 4 MiB.
  *
@@ -765,6 +1169,18 @@ export const OfflineService: GenService<{
     methodKind: "unary";
     input: typeof ComputeStatisticsRequestSchema;
     output: typeof ComputeStatisticsResponseSchema;
+  },
+  /**
+   * Training/serving skew check: reads the online vectors of a set of entities (now) and their
+   * point-in-time rows offline as of the same instant, after the same on-demand features and
+   * transformations, and compares them value by value. Streams progress, then one report.
+   *
+   * @generated from rpc granary.offline.v1.OfflineService.CheckConsistency
+   */
+  checkConsistency: {
+    methodKind: "server_streaming";
+    input: typeof CheckConsistencyRequestSchema;
+    output: typeof CheckConsistencyResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_granary_offline_v1_offline_service, 0);
