@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code } from "@connectrpc/connect";
+import { openServiceDatabase, type ServiceDatabase } from "@granary/postgres";
+import { createLogger } from "@granary/telemetry";
 import { createTestDatabase, waitFor, type TestDatabase } from "@granary/testing";
+import { reconcileModelRecords } from "./reconcile-model-records.js";
+import { REGISTRY_MIGRATIONS, REGISTRY_SCHEMA } from "./store/migrations.js";
 import { failure } from "./testing/failure.js";
 import type { MemoryModelRecords } from "./testing/memory-model-records.js";
 import { startTestRegistry, type TestRegistry } from "./testing/start-test-registry.js";
@@ -70,5 +74,33 @@ describe("model records", () => {
     await reg.restart();
     await waitFor(() => !records.byName.has(`${P}/ghost`) && records.byName.get(`${P}/fraud`) === fraudId, { what: "the records reconciled", timeoutMs: 15_000 });
     expect([...records.byName.keys()].sort()).toEqual([`${P}/again`, `${P}/fraud`]);
+  });
+
+  it("are not reconciled away while a create is between its record and its commit", async () => {
+    const logger = createLogger({ level: "silent", service: "reconcile-test" });
+    const database: ServiceDatabase = await openServiceDatabase({ databaseUrl: db.url, embeddedDataDir: "", poolSize: 2, schema: REGISTRY_SCHEMA, migrations: REGISTRY_MIGRATIONS, logger });
+    try {
+      let release!: () => void;
+      records.hold = new Promise((r) => (release = r));
+      const creating = reg.client.createModel({ project: P, name: "racing" });
+      await waitFor(() => records.byName.has(`${P}/racing`), { what: "the create to record its model" });
+      // The record exists, the model row does not (yet): a reconciliation now must wait for the commit.
+      let reconciled = false;
+      const reconciling = reconcileModelRecords({ pool: database.pool, records, logger }).then((r) => {
+        reconciled = true;
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(reconciled).toBe(false);
+      records.hold = undefined;
+      release();
+      const { model } = await creating;
+      expect(await reconciling).toEqual({ recorded: 0, forgotten: 0, orphaned: 0 });
+      expect(records.byName.has(`${P}/racing`)).toBe(true);
+      await reg.client.deleteModel({ project: P, name: "racing", etag: model!.etag });
+    } finally {
+      records.hold = undefined;
+      await database.close();
+    }
   });
 });
