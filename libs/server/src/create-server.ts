@@ -8,6 +8,7 @@ import type { AccessControl } from "@granary/auth";
 import { addReflection } from "./reflection.js";
 import { createRpcTelemetry } from "./rpc-telemetry.js";
 import { toGrpcService } from "./grpc-handlers.js";
+import { joinServerGroup } from "./server-group.js";
 import type { ServiceRegistration } from "./service-registration.js";
 
 export interface ServerOptions {
@@ -113,7 +114,7 @@ export function createServer(options: ServerOptions): GranaryServer {
     setServing(false);
   };
 
-  return {
+  const server: GranaryServer = {
     get port() {
       return port;
     },
@@ -188,6 +189,8 @@ export function createServer(options: ServerOptions): GranaryServer {
       return shuttingDown;
     },
   };
+  joinServerGroup(server);
+  return server;
 }
 
 function bind(name: string, server: grpc.Server, host: string, port: number, credentials: grpc.ServerCredentials): Promise<number> {

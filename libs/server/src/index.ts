@@ -2,7 +2,8 @@ export { createServer, isLoopback, LIVENESS_HEALTH_NAME, type GranaryServer, typ
 export { defineService, type ServiceRegistration } from "./service-registration.js";
 export { principalKey } from "./rpc-context.js";
 export { IDENTIFIER_PATTERN, validateRequest } from "./request-validator.js";
-export { runMain, type MainOptions, type RunningService } from "./run-main.js";
+export { runMain, stopServices, type MainOptions, type RunningService } from "./run-main.js";
+export { collectServers } from "./server-group.js";
 export { preEncoded, type PreEncoded } from "./pre-encoded.js";
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, configurePageTokenKey, decodePageToken, encodePageToken, pageOf, pageSizeOf } from "./page-token.js";
 export { translateHandlerErrors } from "./translate-handler-errors.js";

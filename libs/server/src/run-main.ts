@@ -10,6 +10,23 @@ export interface RunningService {
   stop(): Promise<void>;
   /** Resolves once the service reports SERVING (a service waiting on another may take a moment). */
   ready?(): Promise<void>;
+  /**
+   * The first phase of stop() alone: NOT_SERVING at once, calls still answered. Lets a process
+   * running several services take them all out of rotation before stopping any.
+   */
+  beginShutdown?(): void;
+}
+
+/**
+ * Stops services the way a process should: every one leaves SERVING at once, then they stop in
+ * reverse start order (clients of a service go before it). The drain delay counts from the first
+ * phase, so the services wait it once between them, not once each.
+ */
+export async function stopServices(services: readonly RunningService[], logger: Pick<Logger, "error">): Promise<void> {
+  for (const s of services) s.beginShutdown?.();
+  for (const s of [...services].reverse()) {
+    await s.stop().catch((err: unknown) => logger.error({ err, service: s.name }, "error while stopping"));
+  }
 }
 
 export interface MainOptions<C extends { readonly common: CommonConfig }> {
@@ -57,10 +74,7 @@ export async function runMain<C extends { readonly common: CommonConfig }>(optio
     stopping = true;
     logger.info({ signal }, "draining");
     void (async () => {
-      // Stop in reverse start order: clients of a service go before it.
-      for (const s of [...services].reverse()) {
-        await s.stop().catch((err: unknown) => logger.error({ err, service: s.name }, "error while stopping"));
-      }
+      await stopServices(services, logger);
       await telemetry.shutdown().catch(() => {});
       logger.info("stopped");
       logger.flush();

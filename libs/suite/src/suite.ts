@@ -8,7 +8,7 @@ import { loadOfflineConfig, startOfflineService } from "@granary/offline";
 import { loadOnlineConfig, startOnlineService } from "@granary/online";
 import { findFreePort, resolveDatabase } from "@granary/postgres";
 import { loadRegistryConfig, startRegistryService } from "@granary/registry";
-import type { RunningService } from "@granary/server";
+import { collectServers, stopServices, type RunningService } from "@granary/server";
 import type { Logger } from "@granary/telemetry";
 
 export function loadSuiteConfig(env: Env) {
@@ -42,7 +42,10 @@ export interface RunningSuite {
    * when it came from GRANARY_BOOTSTRAP_ADMIN_KEY (or authentication is off).
    */
   readonly adminKeyFile: string | undefined;
-  /** Stops every service in reverse start order, then PostgreSQL. */
+  /**
+   * Takes every service out of SERVING at once, waits one drain delay, then stops them in reverse
+   * start order, PostgreSQL last.
+   */
   stop(): Promise<void>;
 }
 
@@ -50,16 +53,14 @@ export interface RunningSuite {
 export async function startSuite(config: SuiteConfig, logger: Logger, readyTimeoutMs = 15_000): Promise<RunningSuite> {
   const database = await resolveDatabase({ databaseUrl: config.metadata.database.url, dataDir: config.common.dataDir, logger });
   const services: RunningService[] = [{ name: "postgres", address: database.embedded ? "embedded" : "external", stop: () => database.stop() }];
-  const stop = async (): Promise<void> => {
-    for (const s of [...services].reverse()) await s.stop().catch((err: unknown) => logger.error({ err, service: s.name }, "error while stopping"));
-  };
+  const stop = (): Promise<void> => stopServices(services, logger);
   try {
-    services.push(await startMetadataService(config.metadata, logger, { databaseUrl: database.url }));
+    services.push(await drainable(() => startMetadataService(config.metadata, logger, { databaseUrl: database.url })));
     services.push(
       ...(await Promise.all([
-        startOnlineService(config.online, logger),
-        startOfflineService(config.offline, logger),
-        startRegistryService(config.registry, logger, { databaseUrl: database.url }),
+        drainable(() => startOnlineService(config.online, logger)),
+        drainable(() => startOfflineService(config.offline, logger)),
+        drainable(() => startRegistryService(config.registry, logger, { databaseUrl: database.url })),
       ])),
     );
   } catch (err) {
@@ -75,6 +76,21 @@ export async function startSuite(config: SuiteConfig, logger: Logger, readyTimeo
   const addresses = Object.fromEntries(SERVICE_NAMES.map((name) => [name, services.find((s) => s.name === name)?.address ?? ""])) as Record<ServiceName, string>;
   const adminKeyFile = config.common.auth.enabled && !config.metadata.admin.bootstrapKey ? config.metadata.admin.keyFile : undefined;
   return { services, addresses, embeddedPostgres: database.embedded !== undefined, adminKeyFile, stop };
+}
+
+/** A started service that can also leave SERVING before it stops, so the suite drains all four together. */
+async function drainable(start: () => Promise<RunningService>): Promise<RunningService> {
+  const { started, beginShutdown } = await collectServers(start);
+  return {
+    name: started.name,
+    address: started.address,
+    stop: () => started.stop(),
+    ...(started.ready ? { ready: () => started.ready!() } : {}),
+    beginShutdown: () => {
+      started.beginShutdown?.();
+      beginShutdown();
+    },
+  };
 }
 
 /**
