@@ -47,6 +47,16 @@ class CommitSubject(_message.Message):
     feature_group: _types_pb2.FeatureGroupRef
     def __init__(self, feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ..., commit_id: _Optional[int] = ...) -> None: ...
 
+class Correlation(_message.Message):
+    __slots__ = ["coefficient", "column_a", "column_b"]
+    COEFFICIENT_FIELD_NUMBER: _ClassVar[int]
+    COLUMN_A_FIELD_NUMBER: _ClassVar[int]
+    COLUMN_B_FIELD_NUMBER: _ClassVar[int]
+    coefficient: float
+    column_a: str
+    column_b: str
+    def __init__(self, column_a: _Optional[str] = ..., column_b: _Optional[str] = ..., coefficient: _Optional[float] = ...) -> None: ...
+
 class HistogramBin(_message.Message):
     __slots__ = ["count", "lower", "upper"]
     COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -58,18 +68,20 @@ class HistogramBin(_message.Message):
     def __init__(self, lower: _Optional[float] = ..., upper: _Optional[float] = ..., count: _Optional[int] = ...) -> None: ...
 
 class Statistics(_message.Message):
-    __slots__ = ["columns", "compute_time", "project", "row_count", "subject"]
+    __slots__ = ["columns", "compute_time", "correlations", "project", "row_count", "subject"]
     COLUMNS_FIELD_NUMBER: _ClassVar[int]
     COMPUTE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CORRELATIONS_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     ROW_COUNT_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
     columns: _containers.RepeatedCompositeFieldContainer[ColumnStatistics]
     compute_time: _timestamp_pb2.Timestamp
+    correlations: _containers.RepeatedCompositeFieldContainer[Correlation]
     project: str
     row_count: int
     subject: StatisticsSubject
-    def __init__(self, project: _Optional[str] = ..., subject: _Optional[_Union[StatisticsSubject, _Mapping]] = ..., columns: _Optional[_Iterable[_Union[ColumnStatistics, _Mapping]]] = ..., row_count: _Optional[int] = ..., compute_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, project: _Optional[str] = ..., subject: _Optional[_Union[StatisticsSubject, _Mapping]] = ..., columns: _Optional[_Iterable[_Union[ColumnStatistics, _Mapping]]] = ..., row_count: _Optional[int] = ..., compute_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., correlations: _Optional[_Iterable[_Union[Correlation, _Mapping]]] = ...) -> None: ...
 
 class StatisticsSubject(_message.Message):
     __slots__ = ["commit", "feature_group", "training_dataset"]

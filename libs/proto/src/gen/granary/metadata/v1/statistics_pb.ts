@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file granary/metadata/v1/statistics.proto.
  */
 export const file_granary_metadata_v1_statistics: GenFile = /*@__PURE__*/
-  fileDesc("CiRncmFuYXJ5L21ldGFkYXRhL3YxL3N0YXRpc3RpY3MucHJvdG8SE2dyYW5hcnkubWV0YWRhdGEudjEimQMKEENvbHVtblN0YXRpc3RpY3MSDgoGY29sdW1uGAEgASgJEg0KBWNvdW50GAIgASgDEhIKCm51bGxfY291bnQYAyABKAMSEAoDbWluGAQgASgBSACIAQESEAoDbWF4GAUgASgBSAGIAQESEQoEbWVhbhgGIAEoAUgCiAEBEhMKBnN0ZGRldhgHIAEoAUgDiAEBEhcKD2FwcHJveF9kaXN0aW5jdBgIIAEoAxIQCgNwMjUYCSABKAFIBIgBARIQCgNwNTAYCiABKAFIBYgBARIQCgNwNzUYCyABKAFIBogBARI0CgloaXN0b2dyYW0YDCADKAsyIS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkhpc3RvZ3JhbUJpbhIxCgp0b3BfdmFsdWVzGA0gAygLMh0uZ3JhbmFyeS5tZXRhZGF0YS52MS5Ub3BWYWx1ZRISCgpjYXRlZ29yaWVzGA4gAygJQgYKBF9taW5CBgoEX21heEIHCgVfbWVhbkIJCgdfc3RkZGV2QgYKBF9wMjVCBgoEX3A1MEIGCgRfcDc1IjsKDEhpc3RvZ3JhbUJpbhINCgVsb3dlchgBIAEoARINCgV1cHBlchgCIAEoARINCgVjb3VudBgDIAEoAyIoCghUb3BWYWx1ZRINCgV2YWx1ZRgBIAEoCRINCgVjb3VudBgCIAEoAyLWAQoRU3RhdGlzdGljc1N1YmplY3QSOgoNZmVhdHVyZV9ncm91cBgBIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmSAASNAoGY29tbWl0GAIgASgLMiIuZ3JhbmFyeS5tZXRhZGF0YS52MS5Db21taXRTdWJqZWN0SAASRwoQdHJhaW5pbmdfZGF0YXNldBgDIAEoCzIrLmdyYW5hcnkubWV0YWRhdGEudjEuVHJhaW5pbmdEYXRhc2V0U3ViamVjdEgAQgYKBGtpbmQiXAoNQ29tbWl0U3ViamVjdBI4Cg1mZWF0dXJlX2dyb3VwGAEgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWYSEQoJY29tbWl0X2lkGAIgASgDImEKFlRyYWluaW5nRGF0YXNldFN1YmplY3QSNgoMZmVhdHVyZV92aWV3GAEgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZhIPCgd2ZXJzaW9uGAIgASgFItMBCgpTdGF0aXN0aWNzEg8KB3Byb2plY3QYASABKAkSNwoHc3ViamVjdBgCIAEoCzImLmdyYW5hcnkubWV0YWRhdGEudjEuU3RhdGlzdGljc1N1YmplY3QSNgoHY29sdW1ucxgDIAMoCzIlLmdyYW5hcnkubWV0YWRhdGEudjEuQ29sdW1uU3RhdGlzdGljcxIRCglyb3dfY291bnQYBCABKAMSMAoMY29tcHV0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp, file_granary_types_v1_types]);
+  fileDesc("CiRncmFuYXJ5L21ldGFkYXRhL3YxL3N0YXRpc3RpY3MucHJvdG8SE2dyYW5hcnkubWV0YWRhdGEudjEimQMKEENvbHVtblN0YXRpc3RpY3MSDgoGY29sdW1uGAEgASgJEg0KBWNvdW50GAIgASgDEhIKCm51bGxfY291bnQYAyABKAMSEAoDbWluGAQgASgBSACIAQESEAoDbWF4GAUgASgBSAGIAQESEQoEbWVhbhgGIAEoAUgCiAEBEhMKBnN0ZGRldhgHIAEoAUgDiAEBEhcKD2FwcHJveF9kaXN0aW5jdBgIIAEoAxIQCgNwMjUYCSABKAFIBIgBARIQCgNwNTAYCiABKAFIBYgBARIQCgNwNzUYCyABKAFIBogBARI0CgloaXN0b2dyYW0YDCADKAsyIS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkhpc3RvZ3JhbUJpbhIxCgp0b3BfdmFsdWVzGA0gAygLMh0uZ3JhbmFyeS5tZXRhZGF0YS52MS5Ub3BWYWx1ZRISCgpjYXRlZ29yaWVzGA4gAygJQgYKBF9taW5CBgoEX21heEIHCgVfbWVhbkIJCgdfc3RkZGV2QgYKBF9wMjVCBgoEX3A1MEIGCgRfcDc1IjsKDEhpc3RvZ3JhbUJpbhINCgVsb3dlchgBIAEoARINCgV1cHBlchgCIAEoARINCgVjb3VudBgDIAEoAyIoCghUb3BWYWx1ZRINCgV2YWx1ZRgBIAEoCRINCgVjb3VudBgCIAEoAyLWAQoRU3RhdGlzdGljc1N1YmplY3QSOgoNZmVhdHVyZV9ncm91cBgBIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmSAASNAoGY29tbWl0GAIgASgLMiIuZ3JhbmFyeS5tZXRhZGF0YS52MS5Db21taXRTdWJqZWN0SAASRwoQdHJhaW5pbmdfZGF0YXNldBgDIAEoCzIrLmdyYW5hcnkubWV0YWRhdGEudjEuVHJhaW5pbmdEYXRhc2V0U3ViamVjdEgAQgYKBGtpbmQiXAoNQ29tbWl0U3ViamVjdBI4Cg1mZWF0dXJlX2dyb3VwGAEgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWYSEQoJY29tbWl0X2lkGAIgASgDImEKFlRyYWluaW5nRGF0YXNldFN1YmplY3QSNgoMZmVhdHVyZV92aWV3GAEgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZhIPCgd2ZXJzaW9uGAIgASgFIosCCgpTdGF0aXN0aWNzEg8KB3Byb2plY3QYASABKAkSNwoHc3ViamVjdBgCIAEoCzImLmdyYW5hcnkubWV0YWRhdGEudjEuU3RhdGlzdGljc1N1YmplY3QSNgoHY29sdW1ucxgDIAMoCzIlLmdyYW5hcnkubWV0YWRhdGEudjEuQ29sdW1uU3RhdGlzdGljcxIRCglyb3dfY291bnQYBCABKAMSMAoMY29tcHV0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2Cgxjb3JyZWxhdGlvbnMYBiADKAsyIC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvcnJlbGF0aW9uIlsKC0NvcnJlbGF0aW9uEhAKCGNvbHVtbl9hGAEgASgJEhAKCGNvbHVtbl9iGAIgASgJEhgKC2NvZWZmaWNpZW50GAMgASgBSACIAQFCDgoMX2NvZWZmaWNpZW50YgZwcm90bzM", [file_google_protobuf_timestamp, file_granary_types_v1_types]);
 
 /**
  * Descriptive statistics of one column.
@@ -262,6 +262,14 @@ export type Statistics = Message<"granary.metadata.v1.Statistics"> & {
    * @generated from field: google.protobuf.Timestamp compute_time = 5;
    */
   computeTime?: Timestamp | undefined;
+
+  /**
+   * Pearson correlations between the numeric columns, each pair once (column_a before column_b in
+   * column order); present when the group's statistics_config.correlations is on.
+   *
+   * @generated from field: repeated granary.metadata.v1.Correlation correlations = 6;
+   */
+  correlations: Correlation[];
 };
 
 /**
@@ -270,4 +278,35 @@ export type Statistics = Message<"granary.metadata.v1.Statistics"> & {
  */
 export const StatisticsSchema: GenMessage<Statistics> = /*@__PURE__*/
   messageDesc(file_granary_metadata_v1_statistics, 6);
+
+/**
+ * The Pearson correlation coefficient of two numeric columns over the rows where both are finite.
+ *
+ * @generated from message granary.metadata.v1.Correlation
+ */
+export type Correlation = Message<"granary.metadata.v1.Correlation"> & {
+  /**
+   * @generated from field: string column_a = 1;
+   */
+  columnA: string;
+
+  /**
+   * @generated from field: string column_b = 2;
+   */
+  columnB: string;
+
+  /**
+   * Unset when undefined: fewer than two such rows, or a column constant over them.
+   *
+   * @generated from field: optional double coefficient = 3;
+   */
+  coefficient?: number | undefined;
+};
+
+/**
+ * Describes the message granary.metadata.v1.Correlation.
+ * Use `create(CorrelationSchema)` to create a new message.
+ */
+export const CorrelationSchema: GenMessage<Correlation> = /*@__PURE__*/
+  messageDesc(file_granary_metadata_v1_statistics, 7);
 
