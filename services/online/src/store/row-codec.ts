@@ -1,4 +1,4 @@
-import { ScalarType, type DataType } from "@granary/proto/types";
+import { ScalarType, type DataType, type Value } from "@granary/proto/types";
 
 /**
  * The online store's value: one feature row of a group, as written.
@@ -12,7 +12,7 @@ import { ScalarType, type DataType } from "@granary/proto/types";
  *     string, bytes: u32 length + bytes
  *     list: u32 count + items (fixed-width items raw; strings and bytes length-prefixed)
  *
- * Columns appended after a row was written read as null (or their default, by the caller).
+ * Columns appended after a row was written read as their default (`RowDefaults`), else null.
  */
 export const ROW_FORMAT = 0x01;
 
@@ -129,17 +129,53 @@ export interface CellSink {
 }
 
 /**
- * Walks a stored row, handing each wanted column's bytes to its sink (sinks[i] undefined = column i
- * not wanted). Columns the row predates go to `missing`. Returns the row's event time.
+ * The defaults of a group's columns, encoded once per group version in the row format, so a column
+ * a row predates is handed to its sink as bytes like any stored value (typed, no per-cell
+ * conversion). Offsets are -1 for columns without a default.
  */
-export function decodeRowInto(raw: Uint8Array, types: readonly DataType[], sinks: readonly (CellSink | undefined)[], row: number): bigint {
+export interface RowDefaults {
+  readonly buf: Buffer;
+  readonly offsets: Int32Array;
+  readonly lengths: Int32Array;
+}
+
+/** Encodes a group's column defaults; undefined when no column has one (the common case). */
+export function encodeRowDefaults(types: readonly DataType[], defaults: readonly CellValue[]): RowDefaults | undefined {
+  if (defaults.every((d) => d === null || d === undefined)) return undefined;
+  const buf = new RowEncoder(types).encode(0n, defaults);
+  const n = types.length;
+  const offsets = new Int32Array(n).fill(-1);
+  const lengths = new Int32Array(n);
+  let offset = 11 + ((n + 7) >> 3);
+  for (let i = 0; i < n; i++) {
+    if ((buf[11 + (i >> 3)]! & (1 << (i & 7))) !== 0) continue;
+    offsets[i] = offset;
+    lengths[i] = cellLength(types[i]!, buf, offset);
+    offset += lengths[i]!;
+  }
+  return { buf, offsets, lengths };
+}
+
+/**
+ * Walks a stored row, handing each wanted column's bytes to its sink (sinks[i] undefined = column i
+ * not wanted). Columns the row predates (appended later) get their default from `defaults`, else
+ * `missing`; a null stored in the row stays null. Returns the row's event time.
+ */
+export function decodeRowInto(
+  raw: Uint8Array,
+  types: readonly DataType[],
+  sinks: readonly (CellSink | undefined)[],
+  row: number,
+  defaults?: RowDefaults,
+): bigint {
   const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const eventMicros = buf.readBigInt64LE(1);
   const n = buf.readUInt16LE(9);
+  const stored = Math.min(n, types.length);
   let offset = 11 + ((n + 7) >> 3);
-  for (let i = 0; i < types.length; i++) {
+  for (let i = 0; i < stored; i++) {
     const sink = sinks[i];
-    if (i >= n || (buf[11 + (i >> 3)]! & (1 << (i & 7))) !== 0) {
+    if ((buf[11 + (i >> 3)]! & (1 << (i & 7))) !== 0) {
       sink?.missing(row);
       continue;
     }
@@ -147,7 +183,29 @@ export function decodeRowInto(raw: Uint8Array, types: readonly DataType[], sinks
     sink?.value(row, buf, offset, length);
     offset += length;
   }
+  for (let i = stored; i < types.length; i++) {
+    const sink = sinks[i];
+    if (!sink) continue;
+    const at = defaults ? defaults.offsets[i]! : -1;
+    if (at < 0) sink.missing(row);
+    else sink.value(row, defaults!.buf, at, defaults!.lengths[i]!);
+  }
   return eventMicros;
+}
+
+/** A proto Value as a cell (defaults of appended columns). */
+export function cellOf(value: Value): CellValue {
+  const k = value.kind;
+  switch (k.case) {
+    case undefined:
+      return null;
+    case "timestampValue":
+      return k.value.seconds * 1_000_000n + BigInt(Math.floor(k.value.nanos / 1000));
+    case "listValue":
+      return k.value.values.map((v) => cellOf(v)) as Exclude<CellValue, null>;
+    default:
+      return k.value as CellValue;
+  }
 }
 
 function cellLength(type: DataType, buf: Buffer, offset: number): number {

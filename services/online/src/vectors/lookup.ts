@@ -95,7 +95,7 @@ export function lookupVectors(plan: ViewPlan, store: Pick<OnlineStore, "get">, i
       for (let p = 0; p < parts.length; p++) encoder.add(step.keyTypes[p]!, parts[p]!);
       const raw = store.get(encoder.view());
       if (raw === undefined) continue;
-      const eventMicros = decodeRowInto(raw, step.types, sinks[s]!, r);
+      const eventMicros = decodeRowInto(raw, step.types, sinks[s]!, r, step.defaults);
       if (step.ttlMicros !== undefined && eventMicros < input.nowMicros - step.ttlMicros) {
         for (const slot of stepSlots[s]!) builders[slot]!.mark(r, ValueStatus.EXPIRED);
         for (const capture of captures[s]!.values()) capture.reset();

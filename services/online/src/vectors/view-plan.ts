@@ -2,6 +2,7 @@ import { NotFoundError, FailedPreconditionError } from "@granary/errors";
 import { compileExpression, type CompiledExpression } from "@granary/cel";
 import { ColumnRole, type FeatureGroup, type FeatureView, type OutputColumn } from "@granary/proto/metadata";
 import type { DataType } from "@granary/proto/types";
+import { cellOf, encodeRowDefaults, type RowDefaults } from "../store/row-codec.js";
 
 /** Where one part of a group's key comes from. */
 export type KeySource =
@@ -15,6 +16,8 @@ export type KeySource =
 export interface GroupStep {
   readonly group: FeatureGroup;
   readonly types: readonly DataType[];
+  /** Defaults of columns appended with one, for rows written before them (undefined: none). */
+  readonly defaults: RowDefaults | undefined;
   readonly keyTypes: readonly DataType[];
   readonly keySources: readonly KeySource[];
   /** Output slot of each group column (-1: not an output). */
@@ -57,7 +60,7 @@ const SERVED_ROLES = new Set([ColumnRole.FEATURE, ColumnRole.ON_DEMAND, ColumnRo
  * Compiles a view from the metadata service's resolution of it (FeatureView.resolved), and nothing
  * else: one step per query node in its order (every key source comes before its use), output slots
  * from each column's node and source column, key sources as resolved. Only settings of the groups
- * themselves (columns, types, online_ttl) come from the groups.
+ * themselves (columns, types, defaults of appended columns, online_ttl) come from the groups.
  */
 export function compileViewPlan(view: FeatureView, groupOf: (name: string, version: number) => FeatureGroup | undefined): ViewPlan {
   const resolved = view.resolved;
@@ -89,9 +92,11 @@ export function compileViewPlan(view: FeatureView, groupOf: (name: string, versi
           return { kind: "serving", name: k.source.case === "servingKey" ? k.source.value : k.column };
       }
     });
+    const types = group.columns.map((c) => c.type!);
     steps.push({
       group,
-      types: group.columns.map((c) => c.type!),
+      types,
+      defaults: encodeRowDefaults(types, group.columns.map((c) => (c.defaultValue ? cellOf(c.defaultValue) : null))),
       keyTypes: group.primaryKey.map((k) => group.columns[columnIndex.get(k)!]!.type!),
       keySources,
       outputSlots: new Int32Array(group.columns.length).fill(-1),

@@ -1,11 +1,11 @@
 import { checkEventTime, type EventTimeBounds } from "@granary/arrow";
 import { InvalidArgumentError } from "@granary/errors";
 import type { FeatureGroup } from "@granary/proto/metadata";
-import { ScalarType, type ColumnarRows, type DataType, type Value } from "@granary/proto/types";
+import { ScalarType, type ColumnarRows, type DataType } from "@granary/proto/types";
 import { columnReader, type ColumnReader } from "../vectors/column-reader.js";
 import { KeyEncoder, MAX_KEY_BYTES, type KeyValue } from "../store/key-codec.js";
 import type { StoredRow } from "../store/online-store.js";
-import { RowEncoder, type CellValue } from "../store/row-codec.js";
+import { RowEncoder, cellOf, type CellValue } from "../store/row-codec.js";
 
 const MICROS_PER_DAY = 86_400_000_000n;
 
@@ -94,19 +94,4 @@ function checkedKey(keys: KeyEncoder, row: number, columns: readonly string[]): 
     );
   }
   return key;
-}
-
-/** A proto Value as a cell (defaults of appended columns). */
-export function cellOf(value: Value): CellValue {
-  const k = value.kind;
-  switch (k.case) {
-    case undefined:
-      return null;
-    case "timestampValue":
-      return k.value.seconds * 1_000_000n + BigInt(Math.floor(k.value.nanos / 1000));
-    case "listValue":
-      return k.value.values.map((v) => cellOf(v)) as Exclude<CellValue, null>;
-    default:
-      return k.value as CellValue;
-  }
 }
