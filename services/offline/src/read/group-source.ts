@@ -3,10 +3,13 @@ import type { Column } from "@granary/proto/types";
 import type { FilesOf } from "../store/commit-files.js";
 import { isInsert, type CommitEntry } from "../store/commit-log.js";
 import { duckTypeSql } from "../types/column-types.js";
-import { fileList, quoteIdent, timestampMicros, valueLiteral } from "../sql/sql-text.js";
+import { fileList, quoteIdent, quoteString, timestampMicros, valueLiteral } from "../sql/sql-text.js";
 
 /** The hidden column of every commit file: the commit's sequence number. */
 export const SEQUENCE_COLUMN = "_seq";
+
+/** The file a row was read from (read_parquet's filename column), where a default is filled in. */
+export const FILE_COLUMN = "_file";
 
 export interface GroupSourceOptions {
   /** Group columns to return, in this order; all when undefined. */
@@ -24,22 +27,23 @@ export interface GroupSourceOptions {
 export function groupSourceSql(filesOf: FilesOf, group: FeatureGroup, commits: readonly CommitEntry[], options: GroupSourceOptions = {}): string {
   const wanted = options.columns ?? group.columns.map((c) => c.name);
   const byName = new Map(group.columns.map((c) => [c.name, c]));
-  const select = wanted.map((name) => columnExpr(byName.get(name)!, "r"));
+  const inserts = commits.filter(isInsert).filter((c) => c.files.length > 0);
+  const files = (list: readonly CommitEntry[]) => fileList(list.flatMap(filesOf));
+  const withFile = needsFileColumn(group, wanted);
+  const select = inserts.length === 0 ? [] : wanted.map((name) => `${columnSql(byName.get(name)!, "r", files(inserts))} AS ${quoteIdent(name)}`);
   if (options.withSequence) select.push(`r.${SEQUENCE_COLUMN}`);
 
-  const inserts = commits.filter(isInsert).filter((c) => c.files.length > 0);
   if (inserts.length === 0) {
     const empty = wanted.map((name) => `NULL::${duckTypeSql(byName.get(name)!.type!)} AS ${quoteIdent(name)}`);
     if (options.withSequence) empty.push(`NULL::BIGINT AS ${SEQUENCE_COLUMN}`);
     return `(SELECT ${empty.join(", ")} WHERE false)`;
   }
-  const files = (list: readonly CommitEntry[]) => fileList(list.flatMap(filesOf));
   // Every file holds the group's columns as they were when it was written. A group changed after
   // its newest commit may have columns no file holds: typed nulls make them read as null.
   const newest = inserts[inserts.length - 1]!;
   const changedSince = group.updateTime !== undefined && timestampMicros(group.updateTime) >= newest.ingestionMicros;
-  const typed = [...group.columns.map((c) => `NULL::${duckTypeSql(c.type!)} AS ${quoteIdent(c.name)}`), `NULL::BIGINT AS ${SEQUENCE_COLUMN}`];
-  const scan = `read_parquet(${files(inserts)}, union_by_name = true)`;
+  const typed = [...group.columns.map((c) => `NULL::${duckTypeSql(c.type!)} AS ${quoteIdent(c.name)}`), `NULL::BIGINT AS ${SEQUENCE_COLUMN}`, ...(withFile ? [`NULL::VARCHAR AS ${FILE_COLUMN}`] : [])];
+  const scan = `read_parquet(${files(inserts)}, union_by_name = true${withFile ? `, filename = '${FILE_COLUMN}'` : ""})`;
   const from = changedSince ? `(SELECT * FROM ${scan} UNION ALL BY NAME SELECT ${typed.join(", ")} WHERE false)` : scan;
 
   const keys = group.primaryKey;
@@ -58,11 +62,31 @@ export function groupSourceSql(filesOf: FilesOf, group: FeatureGroup, commits: r
   return `(SELECT ${select.join(", ")} FROM ${from} r${where})`;
 }
 
-/** A column as stored, with its default filled in where rows predate it. */
-function columnExpr(column: Column, alias: string): string {
+function hasDefault(column: Column): boolean {
+  return column.defaultValue?.kind.case !== undefined;
+}
+
+/**
+ * A column as stored, with its default filled in for rows of files written before the column
+ * existed (AppendFeatures). A null written after the append stays null: whether a row predates
+ * the column is a property of its file (its Parquet schema), not of its value. `files` is the SQL
+ * list of every file the rows come from; the row's file is in `alias.${FILE_COLUMN}`.
+ */
+export function columnSql(column: Column, alias: string, files: string): string {
   const ref = `${alias}.${quoteIdent(column.name)}`;
-  if (!column.defaultValue?.kind.case) return ref;
-  return `COALESCE(${ref}, ${valueLiteral(column.defaultValue, column.type!, `default of ${column.name}`)}) AS ${quoteIdent(column.name)}`;
+  if (!hasDefault(column)) return ref;
+  const fallback = valueLiteral(column.defaultValue, column.type!, `default of ${column.name}`);
+  return `CASE WHEN ${alias}.${FILE_COLUMN} IN (${filesWithColumnSql(files, column.name)}) THEN ${ref} ELSE ${fallback} END`;
+}
+
+/** The files (of the SQL list `files`) whose schema has a top-level column `name`; files without rows have no row group and are left out, harmlessly. */
+function filesWithColumnSql(files: string, name: string): string {
+  return `SELECT file_name FROM parquet_metadata(${files}) WHERE split_part(path_in_schema, ', ', 1) = ${quoteString(name)}`;
+}
+
+/** True when reading `columns` of the group fills in a default, so the scan must name each row's file. */
+export function needsFileColumn(group: FeatureGroup, columns: readonly string[]): boolean {
+  return group.columns.some((c) => columns.includes(c.name) && hasDefault(c));
 }
 
 /** The latest row of every primary key (greatest event time, then latest commit). */

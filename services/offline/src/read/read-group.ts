@@ -6,7 +6,7 @@ import { fileList, quoteIdent, timestampMicros } from "../sql/sql-text.js";
 import type { FilesOf } from "../store/commit-files.js";
 import { isInsert, type CommitEntry } from "../store/commit-log.js";
 import { duckTypeSql } from "../types/column-types.js";
-import { groupSourceSql, SEQUENCE_COLUMN } from "./group-source.js";
+import { columnSql, FILE_COLUMN, groupSourceSql, needsFileColumn, SEQUENCE_COLUMN } from "./group-source.js";
 
 export type AsOf = { kind: "now" } | { kind: "commit"; id: bigint } | { kind: "time"; micros: bigint };
 
@@ -51,14 +51,22 @@ export function changesSql(filesOf: FilesOf, group: FeatureGroup, commits: reado
   const start = window.start ? timestampMicros(window.start) : undefined;
   const end = window.end ? timestampMicros(window.end) : undefined;
   const inWindow = commits.filter((c) => (start === undefined || c.ingestionMicros >= start) && (end === undefined || c.ingestionMicros < end) && c.files.length > 0);
-  const types = new Map(group.columns.map((c) => [c.name, c.type!]));
-  const typed = columns.map((c) => `NULL::${duckTypeSql(types.get(c)!)} AS ${quoteIdent(c)}`);
-  const empty = `SELECT ${[...typed, "NULL::BIGINT AS _commit_id", "NULL::BOOLEAN AS _deleted"].join(", ")} WHERE false`;
-  if (inWindow.length === 0) return empty;
+  const byName = new Map(group.columns.map((c) => [c.name, c]));
+  const withFile = needsFileColumn(group, columns);
+  const typed = columns.map((c) => `NULL::${duckTypeSql(byName.get(c)!.type!)} AS ${quoteIdent(c)}`);
+  const empty = `SELECT ${[...typed, "NULL::BIGINT AS _commit_id", "NULL::BOOLEAN AS _deleted", ...(withFile ? [`NULL::VARCHAR AS ${FILE_COLUMN}`] : [])].join(", ")} WHERE false`;
+  if (inWindow.length === 0) return `SELECT ${[...columns.map(quoteIdent), "_commit_id", "_deleted"].join(", ")} FROM (${empty})`;
   const parts = inWindow.map((c) => {
     const files = fileList(filesOf(c));
-    return `SELECT * EXCLUDE (${SEQUENCE_COLUMN}), ${c.id}::BIGINT AS _commit_id, ${isInsert(c) ? "false" : "true"} AS _deleted FROM read_parquet(${files}, union_by_name = true)`;
+    return `SELECT * EXCLUDE (${SEQUENCE_COLUMN}), ${c.id}::BIGINT AS _commit_id, ${isInsert(c) ? "false" : "true"} AS _deleted FROM read_parquet(${files}, union_by_name = true${withFile ? `, filename = '${FILE_COLUMN}'` : ""})`;
   });
   const union = [empty, ...parts].join(" UNION ALL BY NAME ");
-  return `SELECT ${[...columns.map(quoteIdent), "_commit_id", "_deleted"].join(", ")} FROM (${union}) ORDER BY _commit_id`;
+  // Rows of inserts written before a column was appended read its default, as Read does;
+  // tombstones carry only the key, so their other columns stay null.
+  const inserted = inWindow.filter(isInsert).flatMap(filesOf);
+  const select = columns.map((name) => {
+    const value = inserted.length === 0 ? `t.${quoteIdent(name)}` : columnSql(byName.get(name)!, "t", fileList(inserted));
+    return value === `t.${quoteIdent(name)}` ? value : `CASE WHEN t._deleted THEN NULL ELSE ${value} END AS ${quoteIdent(name)}`;
+  });
+  return `SELECT ${[...select, "t._commit_id", "t._deleted"].join(", ")} FROM (${union}) t ORDER BY t._commit_id`;
 }

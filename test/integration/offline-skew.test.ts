@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { Client } from "@connectrpc/connect";
+import * as arrow from "apache-arrow";
+import { arrowPayloads, tableFromChunks } from "@granary/offline";
+import { MetadataService, SelectionMode } from "@granary/proto/metadata";
+import { OfflineService } from "@granary/proto/offline";
+import { ScalarType } from "@granary/proto/types";
+import { scratchDir, testKeys, waitFor } from "@granary/testing";
+import { startOfflineStack, type OfflineStack } from "./support/offline-stack.js";
+
+// Offline's side of issue 14's skews: defaults of appended columns apply to rows written before
+// the column existed and to nothing else.
+
+const keys = testKeys();
+const P = "skew";
+const dir = scratchDir("offline-skew");
+let stack: OfflineStack;
+let md: Client<typeof MetadataService>;
+let off: Client<typeof OfflineService>;
+
+const T = (scalar: ScalarType) => ({ scalar });
+const day = (d: number) => Date.UTC(2025, 0, d);
+const ref = (name: string) => ({ name, version: 1 });
+const VIEW = { name: "users_view", version: 1 };
+
+function insert(group: string, table: arrow.Table) {
+  async function* requests() {
+    yield { message: { case: "header" as const, value: { project: P, featureGroup: ref(group) } } };
+    for (const ipc of arrowPayloads(table)) yield { message: { case: "chunk" as const, value: { ipc } } };
+  }
+  return off.insert(requests());
+}
+
+const plain = (t: arrow.Table) => t.toArray().map((r) => JSON.parse(JSON.stringify(r.toJSON(), (_, v) => (typeof v === "bigint" ? Number(v) : v))) as Record<string, unknown>);
+const byId = (t: arrow.Table) => plain(t).sort((a, b) => Number(a.user_id) - Number(b.user_id));
+const read = (group: string, extra: object = {}) => tableFromChunks(off.read({ project: P, featureGroup: ref(group), ...extra }));
+
+function users(ids: number[], d: number, scores: number[], tiers?: (string | null)[]) {
+  return new arrow.Table({
+    user_id: arrow.vectorFromArray(ids.map(BigInt), new arrow.Int64()),
+    event_time: arrow.vectorFromArray(ids.map(() => day(d)), new arrow.TimestampMillisecond()),
+    score: arrow.vectorFromArray(scores, new arrow.Float64()),
+    ...(tiers ? { tier: arrow.vectorFromArray(tiers, new arrow.Utf8()) } : {}),
+  });
+}
+
+beforeAll(async () => {
+  stack = await startOfflineStack({ name: "offline_skew", dataDir: dir.path, keys });
+  ({ md, off } = stack);
+  await md.createProject({ name: P });
+  await md.createFeatureGroup({
+    featureGroup: {
+      project: P, name: "users", version: 1, primaryKey: ["user_id"], eventTime: "event_time",
+      columns: [{ name: "user_id", type: T(ScalarType.INT64) }, { name: "event_time", type: T(ScalarType.TIMESTAMP) }, { name: "score", type: T(ScalarType.DOUBLE) }],
+    },
+  });
+  await waitFor(async () => (await read("users").then(() => true, () => false)), { timeoutMs: 10_000, what: "the group visible offline" });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  dir.remove();
+}, 30_000);
+
+describe("a column appended with a default", () => {
+  it("reads its default for rows written before it existed, and an explicit null written after as null (Read, ReadChanges, GetTrainingData)", async () => {
+    await insert("users", users([1, 2], 1, [0.5, 1.5]));
+    await md.appendFeatures({ project: P, name: "users", version: 1, columns: [{ name: "tier", type: T(ScalarType.STRING), defaultValue: { kind: { case: "stringValue", value: "basic" } } }] });
+    await waitFor(async () => (await read("users")).schema.fields.some((f) => f.name === "tier"), { timeoutMs: 5000, what: "the appended column" });
+    // Written after the append: an explicit null, a value, and a row without the column (filled with the default on insert).
+    await insert("users", users([3, 4], 2, [2.5, 3.5], [null, "gold"]));
+    await insert("users", users([5], 3, [4.5]));
+    const expected = [[1, "basic"], [2, "basic"], [3, null], [4, "gold"], [5, "basic"]];
+
+    expect(byId(await read("users", { columns: ["user_id", "tier"] })).map((r) => [r.user_id, r.tier])).toEqual(expected);
+
+    const changes = byId(await tableFromChunks(off.readChanges({ project: P, featureGroup: ref("users"), window: {}, columns: ["user_id", "tier"] })));
+    expect(changes.map((r) => [r.user_id, r.tier])).toEqual(expected);
+
+    await md.createFeatureView({
+      featureView: { project: P, ...VIEW, query: { featureGroup: ref("users"), selection: { mode: SelectionMode.INCLUDE, columns: ["user_id", "score", "tier"] } } },
+    });
+    await waitFor(async () => (await tableFromChunks(off.getTrainingData(spineless())).then(() => true, () => false)), { timeoutMs: 10_000, what: "the view visible offline" });
+    const training = plain(await tableFromChunks(off.getTrainingData(spineless()))).sort((a, b) => Number(a.user_id) - Number(b.user_id));
+    expect(training.map((r) => [r.user_id, r.tier])).toEqual(expected);
+  }, 60_000);
+});
+
+async function* spineless() {
+  yield { message: { case: "query" as const, value: { project: P, featureView: VIEW, untransformed: true, spine: { kind: { case: "eventTimeRange" as const, value: { start: timestampFromMs(day(1)), end: timestampFromMs(day(30)) } } } } } };
+}
