@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import type { Pool } from "pg";
 import { createPool } from "./create-pool.js";
 import type { EmbeddedPostgres } from "./embedded-postgres.js";
@@ -47,7 +48,7 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
   });
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= pool.end().finally(() => database.stop());
+    closing ??= endPool(pool, options.logger).finally(() => database.stop());
     return closing;
   };
   try {
@@ -58,4 +59,16 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
     throw err;
   }
   return { pool, url: database.url, embedded: database.embedded, close };
+}
+
+// pool.end() waits for every connection's goodbye; one to a server or path that stopped answering
+// never says it, and a stopping service would wait for it forever.
+const POOL_END_TIMEOUT_MS = 5_000;
+
+async function endPool(pool: Pool, logger: PostgresLogger): Promise<void> {
+  const ended = pool.end().then(() => true);
+  const gaveUp = delay(POOL_END_TIMEOUT_MS, false, { ref: false });
+  if (!(await Promise.race([ended, gaveUp]))) {
+    logger.warn({ timeoutMs: POOL_END_TIMEOUT_MS }, "PostgreSQL connections did not close in time; leaving them behind");
+  }
 }

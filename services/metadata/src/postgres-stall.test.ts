@@ -71,7 +71,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  // The silent connections first: ending a pool waits for every connection's goodbye.
+  // The silent connections go first: the change feed's LISTEN connection is still among them, and
+  // stopping the service sends UNLISTEN on it with no timeout (services/metadata change-feed.ts).
   await proxy?.close();
   await md?.stop();
   await db?.drop();
