@@ -8,54 +8,103 @@ export interface ResolvedModel {
   readonly trainingDatasetVersion: number;
 }
 
+export interface ModelResolverOptions {
+  /** A mapping read from the registry longer ago than this is never served (default 1000). */
+  readonly freshMs?: number;
+  /** From this age on, a call still answers from the cache but refreshes it in the background (default freshMs / 2). */
+  readonly refreshAheadMs?: number;
+  /** While the registry is unavailable, the last mapping is served up to this age (default 30 000). */
+  readonly maxStaleMs?: number;
+  /** The clock, for tests. */
+  readonly now?: () => number;
+}
+
 interface Entry {
-  value: ResolvedModel;
-  fetchedAt: number;
-  refreshing: boolean;
+  readonly value: ResolvedModel;
+  /** When the registry call that read it started: the mapping is at least this new. */
+  readonly readAt: number;
+}
+
+interface Fetch {
+  readonly promise: Promise<ResolvedModel>;
+  readonly startedAt: number;
 }
 
 /**
- * Which feature view version (and training dataset) a model version or alias needs. Answers from a
- * cache refreshed in the background once an entry is older than `freshMs`, so moving an alias
- * (upgrade, rollback) reaches the serving path within about a second without a registry call on
- * every request; an entry older than `maxStaleMs` is fetched before answering.
+ * Which feature view version (and training dataset) a model version or alias needs.
+ *
+ * The registry has no change stream, so freshness is a bound: a mapping is served only if the
+ * registry call that read it started at most `freshMs` before the call being served. Busy traffic
+ * never waits for the registry (a mapping past `refreshAheadMs` is refreshed in the background
+ * while the cache answers); the first call after an idle period re-reads the mapping before it
+ * answers, so an alias moved (upgrade, rollback) while the service was idle is followed at once,
+ * never from a mapping up to 30 s old. Concurrent calls share one registry call.
  */
 export class ModelResolver {
   readonly #registry: Client<typeof RegistryService>;
   readonly #entries = new Map<string, Entry>();
+  readonly #fetches = new Map<string, Fetch>();
   readonly #freshMs: number;
+  readonly #refreshAheadMs: number;
   readonly #maxStaleMs: number;
+  readonly #now: () => number;
 
-  constructor(registry: Client<typeof RegistryService>, options: { freshMs?: number; maxStaleMs?: number } = {}) {
+  constructor(registry: Client<typeof RegistryService>, options: ModelResolverOptions = {}) {
     this.#registry = registry;
     this.#freshMs = options.freshMs ?? 1000;
+    this.#refreshAheadMs = options.refreshAheadMs ?? this.#freshMs / 2;
     this.#maxStaleMs = options.maxStaleMs ?? 30_000;
+    this.#now = options.now ?? Date.now;
   }
 
   async resolve(project: string, model: string, selector: { alias: string } | { version: number }): Promise<ResolvedModel> {
     const key = `${project}/${model}/${"alias" in selector ? `@${selector.alias}` : selector.version}`;
+    const now = this.#now();
     const entry = this.#entries.get(key);
-    const age = entry ? Date.now() - entry.fetchedAt : Infinity;
-    if (entry && age < this.#freshMs) return entry.value;
-    if (entry && age < this.#maxStaleMs) {
-      if (!entry.refreshing) {
-        entry.refreshing = true;
-        this.#fetch(project, model, selector)
-          .then((value) => this.#entries.set(key, { value, fetchedAt: Date.now(), refreshing: false }))
-          .catch(() => {
-            entry.refreshing = false;
-            // a deleted model or alias must not be served from the cache for long
-            this.#entries.delete(key);
-          });
-      }
+    const age = entry ? now - entry.readAt : Infinity;
+    if (entry && age < this.#freshMs) {
+      if (age >= this.#refreshAheadMs) this.#fetch(key, project, model, selector).promise.catch(() => undefined);
       return entry.value;
     }
-    const value = await this.#fetch(project, model, selector);
-    this.#entries.set(key, { value, fetchedAt: Date.now(), refreshing: false });
-    return value;
+    // A registry call already under way answers as well as a cached mapping of the same age would.
+    const running = this.#fetches.get(key);
+    const fetch = running && now - running.startedAt < this.#freshMs ? running : this.#fetch(key, project, model, selector, true);
+    try {
+      return await fetch.promise;
+    } catch (err) {
+      // The registry cannot tell us of a change while it is unreachable: keep serving what it said last.
+      if (err instanceof UnavailableError && entry && age < this.#maxStaleMs) return entry.value;
+      throw err;
+    }
   }
 
-  async #fetch(project: string, model: string, selector: { alias: string } | { version: number }): Promise<ResolvedModel> {
+  /** One registry call per key at a time (unless `fresh` asks for one started now). */
+  #fetch(key: string, project: string, model: string, selector: { alias: string } | { version: number }, fresh = false): Fetch {
+    const running = this.#fetches.get(key);
+    if (running && !fresh) return running;
+    const startedAt = this.#now();
+    const promise = this.#read(project, model, selector).then(
+      (value) => {
+        const current = this.#entries.get(key);
+        if (!current || current.readAt <= startedAt) this.#entries.set(key, { value, readAt: startedAt });
+        return value;
+      },
+      (err: unknown) => {
+        // a deleted model or alias is not served from the cache
+        if (!(err instanceof UnavailableError)) this.#entries.delete(key);
+        throw err;
+      },
+    );
+    const fetch = { promise, startedAt };
+    this.#fetches.set(key, fetch);
+    const done = () => {
+      if (this.#fetches.get(key) === fetch) this.#fetches.delete(key);
+    };
+    promise.then(done, done);
+    return fetch;
+  }
+
+  async #read(project: string, model: string, selector: { alias: string } | { version: number }): Promise<ResolvedModel> {
     let res;
     try {
       res = await this.#registry.getModelVersion(
