@@ -24,6 +24,7 @@ import type { Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { bearerInterceptor, createServiceClient } from "@granary/clients";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
+import { MetadataService } from "@granary/proto/metadata";
 import { startEmbeddedPostgres } from "@granary/postgres";
 import { RegistryService } from "@granary/proto/registry";
 import { loadRegistryConfig, startRegistryService } from "@granary/registry";
@@ -83,6 +84,8 @@ const registry = await startRegistryService(
   loadRegistryConfig({ ...keys.env, GRANARY_REGISTRY_PORT: "0", GRANARY_DATA_DIR: join(dir, "reg"), DATABASE_URL: databaseUrl, GRANARY_METADATA_ADDRESS: metadata.address }),
   logger,
 );
+// The registry records every model in metadata, whose project must exist.
+await createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey }).createProject({ name: "bench" });
 const client = wideWindowClient(registry.address);
 const defaultClient = createServiceClient(RegistryService, registry.address, { apiKey: keys.adminKey });
 
