@@ -98,6 +98,8 @@ async function acquire(connect: () => Promise<PoolClient>, remaining: number | u
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
   });
+  // Settled after the race is decided (an abort in the same tick) it must not count as unhandled.
+  givenUp.catch(() => {});
   try {
     return await Promise.race([pending, givenUp]);
   } catch (err) {
