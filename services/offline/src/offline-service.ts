@@ -14,12 +14,14 @@ import type { CommitEntry, CommitLog } from "./store/commit-log.js";
 import { deleteRows } from "./write/delete-rows.js";
 import { insertRows, type InsertDeps } from "./write/insert-rows.js";
 import type { TrainingHandlers } from "./training/training-handlers.js";
+import type { ConsistencyHandlers } from "./consistency/consistency-handlers.js";
 
 export interface OfflineHandlerDeps extends InsertDeps {
   readonly catalogue: CatalogueCache;
   readonly commits: CommitLog;
   readonly messageBytes: number;
   readonly training: TrainingHandlers;
+  readonly consistency: ConsistencyHandlers;
   /** Shared with the training handlers: one count per project across every stream kind. */
   readonly streams: ProjectStreams;
 }
@@ -76,5 +78,6 @@ export function createOfflineHandlers(deps: OfflineHandlerDeps): Partial<Service
     },
 
     ...deps.training,
+    ...deps.consistency,
   };
 }

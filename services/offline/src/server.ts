@@ -16,6 +16,9 @@ import { CommitLog } from "./store/commit-log.js";
 import { metadataWriter } from "./store/metadata-writer.js";
 import { quarantine } from "./store/quarantine.js";
 import { createTrainingHandlers } from "./training/training-handlers.js";
+import { createConsistencyHandlers } from "./consistency/consistency-handlers.js";
+import { onlineVectors } from "./consistency/online-vectors.js";
+import { StatisticsUpdater } from "./stats/statistics-updater.js";
 import { CommitSequencer } from "./write/commit-sequencer.js";
 import { logFailedCommits, reportFailedCommits } from "./write/failed-commits-health.js";
 import { OnlinePusher } from "./write/online-pusher.js";
@@ -52,19 +55,22 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
   });
   const remote = createRemoteAccess({ auth: config.common.auth, serviceKey, service: "offline", metadata: metadataClient, lookups: catalogue, logger: log });
   const metadata = metadataWriter(metadataClient);
+  const onlineClient = createServiceClient(OnlineService, config.onlineAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) });
   const pusher = new OnlinePusher({
     engine,
     layout,
     commits,
     groupOf: (p, n, v) => catalogue.featureGroup(p, n, v),
     metadata,
-    online: onlineWriter(createServiceClient(OnlineService, config.onlineAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) })),
+    online: onlineWriter(onlineClient),
     requestBytes: config.messageBytes,
     maxAttempts: config.onlinePushMaxAttempts,
     logger: log,
   });
+  const statistics = new StatisticsUpdater({ engine, layout, commits, metadata, logger: log, groupOf: (p, n, v) => catalogue.featureGroup(p, n, v) });
   const writeDeps = {
     engine,
+    statistics,
     layout,
     commits,
     sequencer: new CommitSequencer(),
@@ -76,13 +82,15 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     maxFutureEventTimeS: config.common.maxFutureEventTimeS,
   };
   const streams = new ProjectStreams(config.maxStreamsPerProject);
-  const training = createTrainingHandlers({ catalogue, commits, engine, layout, metadata, messageBytes: config.messageBytes, logger: log, streams });
+  const trainingDeps = { catalogue, commits, engine, layout, metadata, messageBytes: config.messageBytes, logger: log, streams };
+  const training = createTrainingHandlers(trainingDeps);
+  const consistency = createConsistencyHandlers({ ...trainingDeps, online: onlineVectors(onlineClient) });
   const server = createServer({
     name: "offline",
     config: config.server,
     logger: log,
     access: remote.access,
-    services: [defineService(OfflineService, createOfflineHandlers({ ...writeDeps, catalogue, messageBytes: config.messageBytes, training, streams }))],
+    services: [defineService(OfflineService, createOfflineHandlers({ ...writeDeps, catalogue, messageBytes: config.messageBytes, training, consistency, streams }))],
   });
   try {
     await server.start();
@@ -123,6 +131,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     } catch (err) {
       await catalogue.close();
       await pusher.close();
+      await statistics.close();
       await remote.close();
       stopFailedCommits();
       engine.close();
@@ -139,6 +148,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
       await catalogue.close();
       await settled;
       await pusher.close();
+      await statistics.close();
       await remote.close();
       stopFailedCommits();
       engine.close();
