@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type { Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import * as arrow from "apache-arrow";
 import { arrowPayloads, tableFromChunks } from "@granary/offline";
 import { MetadataService, SelectionMode } from "@granary/proto/metadata";
@@ -55,7 +55,14 @@ beforeAll(async () => {
       columns: [{ name: "user_id", type: T(ScalarType.INT64) }, { name: "event_time", type: T(ScalarType.TIMESTAMP) }, { name: "score", type: T(ScalarType.DOUBLE) }],
     },
   });
-  await waitFor(async () => (await read("users").then(() => true, () => false)), { timeoutMs: 10_000, what: "the group visible offline" });
+  await md.createFeatureGroup({
+    featureGroup: {
+      project: P, name: "scores", version: 1, primaryKey: ["user_id"], eventTime: "event_time",
+      columns: [{ name: "user_id", type: T(ScalarType.INT64) }, { name: "event_time", type: T(ScalarType.TIMESTAMP) }, { name: "a", type: T(ScalarType.DOUBLE) }, { name: "b", type: T(ScalarType.INT64) }, { name: "label", type: T(ScalarType.STRING) }],
+      statisticsConfig: { enabled: true, histograms: false, correlations: true },
+    },
+  });
+  await waitFor(async () => (await read("users").then(() => read("scores")).then(() => true, () => false)), { timeoutMs: 10_000, what: "the groups visible offline" });
 }, 60_000);
 
 afterAll(async () => {
@@ -85,6 +92,52 @@ describe("a column appended with a default", () => {
     const training = plain(await tableFromChunks(off.getTrainingData(spineless()))).sort((a, b) => Number(a.user_id) - Number(b.user_id));
     expect(training.map((r) => [r.user_id, r.tier])).toEqual(expected);
   }, 60_000);
+});
+
+describe("statistics", () => {
+  const subjectOf = (name: string) => ({ kind: { case: "featureGroup" as const, value: ref(name) } });
+  const groupStats = async (name: string) => (await md.getStatistics({ project: P, subject: subjectOf(name) })).statistics!;
+  const scores = (ids: number[], d: number, a: number[], b: number[]) =>
+    new arrow.Table({
+      user_id: arrow.vectorFromArray(ids.map(BigInt), new arrow.Int64()),
+      event_time: arrow.vectorFromArray(ids.map(() => day(d)), new arrow.TimestampMillisecond()),
+      a: arrow.vectorFromArray(a, new arrow.Float64()),
+      b: arrow.vectorFromArray(b.map(BigInt), new arrow.Int64()),
+      label: arrow.vectorFromArray(ids.map((i) => `l${i % 2}`), new arrow.Utf8()),
+    });
+
+  it("a group's statistics follow every commit (the whole group as of it), with correlations when configured", async () => {
+    const missing = await md.getStatistics({ project: P, subject: subjectOf("scores") }).then(() => undefined, (e: unknown) => e);
+    expect(ConnectError.from(missing).code).toBe(Code.NotFound);
+
+    const first = await insert("scores", scores([1, 2, 3], 1, [1, 2, 3], [10, 20, 30]));
+    let stats = await groupStats("scores");
+    expect(stats.rowCount).toBe(3n);
+    expect(stats.columns.find((c) => c.column === "a")!.mean).toBe(2);
+    expect(stats.correlations.map((c) => [c.columnA, c.columnB])).toEqual([["user_id", "a"], ["user_id", "b"], ["a", "b"]]);
+    expect(stats.correlations.find((c) => c.columnA === "a" && c.columnB === "b")!.coefficient).toBeCloseTo(1, 12);
+
+    // A second commit: the statistics describe the group (5 rows), not the commit's 2.
+    const second = await insert("scores", scores([4, 5], 2, [4, 0], [40, 100]));
+    stats = await groupStats("scores");
+    expect(stats.rowCount).toBe(5n);
+    expect(stats.columns.find((c) => c.column === "a")!.max).toBe(4);
+    expect(stats.correlations.find((c) => c.columnA === "a" && c.columnB === "b")!.coefficient).toBeLessThan(0.5);
+    const atCommit = async (commitId: bigint) => (await md.getStatistics({ project: P, subject: { kind: { case: "commit", value: { featureGroup: ref("scores"), commitId } } } })).statistics!.rowCount;
+    expect([await atCommit(first.commitId), await atCommit(second.commitId)]).toEqual([3n, 5n]);
+
+    // A delete is a commit too.
+    async function* keys() {
+      yield { message: { case: "header" as const, value: { project: P, featureGroup: ref("scores") } } };
+      for (const ipc of arrowPayloads(new arrow.Table({ user_id: arrow.vectorFromArray([5n], new arrow.Int64()) }))) yield { message: { case: "chunk" as const, value: { ipc } } };
+    }
+    await off.deleteRows(keys());
+    expect((await groupStats("scores")).rowCount).toBe(4n);
+
+    // Without statistics_config.enabled nothing is computed on commit.
+    const none = await md.getStatistics({ project: P, subject: subjectOf("users") }).then(() => undefined, (e: unknown) => e);
+    expect(ConnectError.from(none).code).toBe(Code.NotFound);
+  });
 });
 
 async function* spineless() {

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { ColumnStatisticsSchema, HistogramBinSchema, TopValueSchema, type ColumnStatistics } from "@granary/proto/metadata";
+import { ColumnStatisticsSchema, CorrelationSchema, HistogramBinSchema, TopValueSchema, type ColumnStatistics, type Correlation } from "@granary/proto/metadata";
 import { ScalarType, type DataType } from "@granary/proto/types";
 import type { DuckConnection } from "../engine/duck-connection.js";
 import { quoteIdent } from "../sql/sql-text.js";
@@ -13,6 +13,8 @@ export interface StatisticsColumn {
 
 export interface StatisticsOptions {
   readonly histograms: boolean;
+  /** Also the Pearson correlation of every pair of numeric columns. */
+  readonly correlations?: boolean;
   /** Bins of a numeric histogram. */
   readonly bins?: number;
   /** Most frequent values of a categorical column. */
@@ -39,7 +41,7 @@ export async function computeStatistics(
   columns: readonly StatisticsColumn[],
   options: StatisticsOptions,
   signal?: AbortSignal,
-): Promise<{ rowCount: bigint; columns: ColumnStatistics[] }> {
+): Promise<{ rowCount: bigint; columns: ColumnStatistics[]; correlations: Correlation[] }> {
   const parts = ["count(*) AS n"];
   columns.forEach((c, i) => {
     const col = quoteIdent(c.name);
@@ -91,7 +93,27 @@ export async function computeStatistics(
     }
     out.push(s);
   }
-  return { rowCount: n, columns: out };
+  const correlations = options.correlations ? await pearson(connection, relation, columns.filter((c) => !c.type.list && NUMERIC.has(c.type.scalar)), signal) : [];
+  return { rowCount: n, columns: out, correlations };
+}
+
+/**
+ * Pearson correlations of every pair of numeric columns, over the rows where both are finite
+ * (the rows the numeric statistics describe), in one pass. Undefined (fewer than two rows, a
+ * constant column) is left unset rather than NaN.
+ */
+async function pearson(connection: DuckConnection, relation: string, numeric: readonly StatisticsColumn[], signal?: AbortSignal): Promise<Correlation[]> {
+  const pairs: [StatisticsColumn, StatisticsColumn][] = [];
+  for (let a = 0; a < numeric.length; a++) for (let b = a + 1; b < numeric.length; b++) pairs.push([numeric[a]!, numeric[b]!]);
+  if (pairs.length === 0) return [];
+  const x = (c: StatisticsColumn) => `${quoteIdent(c.name)}::DOUBLE`;
+  const parts = pairs.map(([a, b], i) => `corr(${x(a)}, ${x(b)}) FILTER (WHERE isfinite(${x(a)}) AND isfinite(${x(b)})) AS r${i}`);
+  const [row] = await connection.rows(`SELECT ${parts.join(", ")} FROM ${relation}`, signal);
+  return pairs.map(([a, b], i) => {
+    const r = row![`r${i}`];
+    const value = r === null || r === undefined ? undefined : Number(r);
+    return create(CorrelationSchema, { columnA: a.name, columnB: b.name, coefficient: value !== undefined && Number.isFinite(value) ? value : undefined });
+  });
 }
 
 async function histogram(connection: DuckConnection, relation: string, name: string, min: number, max: number, bins: number, signal?: AbortSignal) {

@@ -6,6 +6,8 @@ import { DataLossError, FailedPreconditionError, NotFoundError } from "@granary/
 import {
   DatasetSplit,
   DatasetFileSchema,
+  StatisticsSchema,
+  type ColumnStatistics,
   TrainingDatasetSchema,
   TrainingDatasetStatus,
   type FeatureView,
@@ -74,7 +76,7 @@ export async function createTrainingDataset(deps: TrainingDeps, view: FeatureVie
       }
       if (spineTable) await copyTo(connection, `SELECT * FROM ${spineTable}`, join(tmp, "spine.parquet"), signal);
       const stats = await valueStatistics(connection, m, view, signal, false);
-      return { files, total, stats: stats.columns, watermarks: snapshot.watermarks };
+      return { files, total, stats: stats.columns, statsRows: stats.rowCount, watermarks: snapshot.watermarks };
     });
     for (const f of [...result.files.map((f) => f.path.split("/").pop()!), ...(streamed ? ["spine.parquet"] : [])]) await fsyncPath(join(tmp, f));
     await fsyncPath(tmp);
@@ -93,6 +95,7 @@ export async function createTrainingDataset(deps: TrainingDeps, view: FeatureVie
       }),
       ["status", "files", "row_count", "statistics", "watermarks"],
     );
+    await storeDatasetStatistics(deps, dataset, result.stats, result.statsRows);
     return dataset;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
@@ -100,6 +103,18 @@ export async function createTrainingDataset(deps: TrainingDeps, view: FeatureVie
     await markFailed(deps.metadata, { project: q.project, featureView: dataset.featureView, version: dataset.version }, message, deps.logger);
     throw err;
   }
+}
+
+/**
+ * The dataset's statistics (its training split's) also as a Statistics record, so GetStatistics of
+ * the dataset answers like that of a group. The dataset is READY and holds them already: a failure
+ * here is logged, not returned.
+ */
+async function storeDatasetStatistics(deps: TrainingDeps, dataset: TrainingDataset, columns: ColumnStatistics[], rowCount: bigint): Promise<void> {
+  const subject = { kind: { case: "trainingDataset" as const, value: { featureView: dataset.featureView, version: dataset.version } } };
+  await deps.metadata.putStatistics(create(StatisticsSchema, { project: dataset.project, subject, columns, rowCount })).catch((err: unknown) => {
+    deps.logger.warn({ err, project: dataset.project, view: dataset.featureView?.name, dataset: dataset.version }, "could not store the training dataset's statistics record (the dataset holds them)");
+  });
 }
 
 /** Waits between attempts to mark a dataset FAILED (then it gives up, logging an error). */

@@ -1,13 +1,11 @@
-import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { FailedPreconditionError, NotFoundError } from "@granary/errors";
-import { ColumnRole, StatisticsSchema, type FeatureView } from "@granary/proto/metadata";
+import { ColumnRole, type FeatureView } from "@granary/proto/metadata";
 import type { BatchDataQuery, OfflineService, Spine, TrainingDataQuery } from "@granary/proto/offline";
 import type { FeatureViewRef } from "@granary/proto/types";
-import { groupSourceSql } from "../read/group-source.js";
 import { headedStream } from "../request-stream.js";
 import { timestampMicros } from "../sql/sql-text.js";
-import { computeStatistics } from "../stats/column-statistics.js";
+import { storeGroupStatistics } from "../stats/group-statistics.js";
 import { requireCatalogue } from "../catalogue-ready.js";
 import type { TrainingDeps } from "./training-deps.js";
 import { requireView, streamTrainingData, type TransformSource } from "./training-data.js";
@@ -89,21 +87,7 @@ export function createTrainingHandlers(deps: TrainingDeps): TrainingHandlers {
       const ref = req.featureGroup!;
       const group = deps.catalogue.featureGroup(req.project, ref.name, ref.version);
       if (!group) throw new NotFoundError(`feature group "${ref.name}"${ref.version ? ` version ${ref.version}` : ""} does not exist in project "${req.project}"`);
-      const config = group.statisticsConfig;
-      const names = config?.columns.length ? config.columns : group.columns.map((c) => c.name);
-      const columns = names.flatMap((n) => group.columns.filter((c) => c.name === n)).map((c) => ({ name: c.name, type: c.type! }));
-      const commits = deps.commits.commits(req.project, group.name, group.version);
-      const source = groupSourceSql(await deps.layout.files.filesOf({ project: req.project, name: group.name, version: group.version }, commits, deps.logger), group, commits);
-      const stats = await deps.engine.withConnection((c) => computeStatistics(c, source, columns, { histograms: config?.histograms ?? true }, ctx.signal), ctx.signal);
-      const statistics = await deps.metadata.putStatistics(
-        create(StatisticsSchema, {
-          project: req.project,
-          subject: { kind: { case: "featureGroup", value: { name: group.name, version: group.version } } },
-          columns: stats.columns,
-          rowCount: stats.rowCount,
-        }),
-      );
-      return { statistics };
+      return { statistics: await storeGroupStatistics(deps, req.project, group, deps.commits.commits(req.project, group.name, group.version), ctx.signal) };
     },
   };
 }

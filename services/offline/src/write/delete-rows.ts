@@ -4,7 +4,8 @@ import type { DeleteRowsResponse } from "@granary/proto/offline";
 import { groupSourceSql } from "../read/group-source.js";
 import { quoteIdent } from "../sql/sql-text.js";
 import { writeCommit } from "./commit-writer.js";
-import type { InsertDeps } from "./insert-rows.js";
+import { waitBounded } from "./bounded-wait.js";
+import { afterCommit, type InsertDeps } from "./insert-rows.js";
 import { stageArrowInput } from "./stage-input.js";
 import { tempName } from "./temp-names.js";
 
@@ -47,11 +48,6 @@ export async function deleteRows(deps: InsertDeps, project: string, group: Featu
       await connection.run(`DROP TABLE IF EXISTS ${stg}; DROP TABLE IF EXISTS ${del}`).catch(() => undefined);
     }
   }, signal);
-  if (group.onlineEnabled) {
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, deps.onlinePushWaitMs)));
-    await Promise.race([deps.pusher.push(project, group, entry).catch(() => undefined), waited]);
-    clearTimeout(timer);
-  }
+  await waitBounded(afterCommit(deps, project, group, entry), deps.onlinePushWaitMs);
   return { $typeName: "granary.offline.v1.DeleteRowsResponse", commitId: commit.id, rowsDeleted: commit.rowsDeleted };
 }

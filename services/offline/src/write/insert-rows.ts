@@ -3,14 +3,16 @@ import { Code, ConnectError, encodeBinaryHeader } from "@connectrpc/connect";
 import { eventTimeBounds } from "@granary/arrow";
 import { DEFAULT_MAX_FUTURE_EVENT_TIME_S } from "@granary/config";
 import { InvalidArgumentError } from "@granary/errors";
-import { CommitKind, CommitSchema, StatisticsSchema, ValidationPolicy, ValidationReportSchema, type FeatureGroup, type ValidationReport } from "@granary/proto/metadata";
+import { CommitKind, CommitSchema, ValidationPolicy, ValidationReportSchema, type FeatureGroup, type ValidationReport } from "@granary/proto/metadata";
 import type { InsertResponse } from "@granary/proto/offline";
 import type { DuckConnection } from "../engine/duck-connection.js";
 import type { DuckEngine } from "../engine/duckdb-engine.js";
-import { computeStatistics } from "../stats/column-statistics.js";
+import type { StatisticsUpdater } from "../stats/statistics-updater.js";
 import { quoteIdent, valueLiteral } from "../sql/sql-text.js";
 import { duckTypeSql } from "../types/column-types.js";
+import type { CommitEntry } from "../store/commit-log.js";
 import { writeCommit, type CommitWriterDeps } from "./commit-writer.js";
+import { waitBounded } from "./bounded-wait.js";
 import type { OnlinePusher } from "./online-pusher.js";
 import { stageArrowInput } from "./stage-input.js";
 import { checkRules } from "./validation-rules.js";
@@ -19,7 +21,10 @@ import { tempName } from "./temp-names.js";
 export interface InsertDeps extends CommitWriterDeps {
   readonly engine: DuckEngine;
   readonly pusher: OnlinePusher;
+  /** How long an insert waits for its online push and statistics before answering (they go on after). */
   readonly onlinePushWaitMs: number;
+  /** Recomputes a group's statistics after each of its commits. */
+  readonly statistics: StatisticsUpdater;
   /** GRANARY_MAX_FUTURE_EVENT_TIME_S; the common config's default when not given. */
   readonly maxFutureEventTimeS?: number | undefined;
 }
@@ -30,9 +35,9 @@ export const VALIDATION_REPORT_TRAILER = "granary-validation-report-bin";
 /**
  * One insert: the Arrow stream staged in DuckDB and checked against the group's schema, converted
  * to the group's types, duplicates of (primary key, event time) resolved (the last row wins), the
- * group's validation rules run, then one commit written (see writeCommit), statistics stored, and
- * for online-enabled groups the rows pushed online before answering (or in the background, if that
- * takes longer than the configured wait).
+ * group's validation rules run, then one commit written (see writeCommit). Then, before answering
+ * (or in the background, if that takes longer than the configured wait), the group's statistics
+ * are brought to the new commit when enabled, and for online-enabled groups the rows pushed online.
  */
 export async function insertRows(deps: InsertDeps, project: string, group: FeatureGroup, chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<InsertResponse> {
   const stg = tempName("stg");
@@ -104,20 +109,13 @@ export async function insertRows(deps: InsertDeps, project: string, group: Featu
           (err: unknown) => deps.logger.warn({ err, commit: written.commit.id.toString() }, "could not link the validation report to its commit"),
         );
       }
-      if (group.statisticsConfig?.enabled) await storeCommitStatistics(deps, connection, project, group, table, written.commit.id);
       return { ...written, report };
     } finally {
       await connection.run(`DROP TABLE IF EXISTS ${stg}; DROP TABLE IF EXISTS ${ins}`).catch(() => undefined);
     }
   }, signal);
 
-  if (group.onlineEnabled) {
-    const pushed = deps.pusher.push(project, group, entry);
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, deps.onlinePushWaitMs)));
-    await Promise.race([pushed.catch(() => undefined), waited]);
-    clearTimeout(timer);
-  }
+  await waitBounded(afterCommit(deps, project, group, entry), deps.onlinePushWaitMs);
   return {
     $typeName: "granary.offline.v1.InsertResponse",
     commitId: commit.id,
@@ -150,24 +148,12 @@ async function insertFacts(connection: DuckConnection, table: string, group: Fea
   return { rows: BigInt(row!.n as bigint), distinct: BigInt(row!.d as bigint), nullKeys: BigInt(row!.bad as bigint), minEvent: big(row!.lo), maxEvent: big(row!.hi) };
 }
 
-async function storeCommitStatistics(deps: InsertDeps, connection: DuckConnection, project: string, group: FeatureGroup, table: string, commitId: bigint): Promise<void> {
-  try {
-    const config = group.statisticsConfig!;
-    const names = config.columns.length > 0 ? config.columns : group.columns.map((c) => c.name);
-    const columns = names.map((n) => group.columns.find((c) => c.name === n)!).filter(Boolean).map((c) => ({ name: c.name, type: c.type! }));
-    const stats = await computeStatistics(connection, table, columns, { histograms: config.histograms });
-    await deps.metadata.putStatistics(
-      create(StatisticsSchema, {
-        project,
-        subject: { kind: { case: "commit", value: { featureGroup: { name: group.name, version: group.version }, commitId } } },
-        columns: stats.columns,
-        rowCount: stats.rowCount,
-      }),
-    );
-  } catch (err) {
-    // The commit is durable: failing the call now would make the caller insert the rows again.
-    deps.logger.warn({ err, group: group.name, commit: commitId.toString() }, "could not store the commit's statistics");
-  }
+/** What follows a commit: statistics when enabled, the online push for online-enabled groups. */
+export function afterCommit(deps: InsertDeps, project: string, group: FeatureGroup, entry: CommitEntry): Promise<unknown>[] {
+  const work: Promise<unknown>[] = [];
+  if (group.statisticsConfig?.enabled) work.push(deps.statistics.refresh(project, group.name, group.version));
+  if (group.onlineEnabled) work.push(deps.pusher.push(project, group, entry));
+  return work;
 }
 
 function rejection(group: FeatureGroup, report: ValidationReport): ConnectError {
