@@ -3,7 +3,9 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import * as arrow from "apache-arrow";
 import { arrowPayloads, tableFromChunks } from "@granary/offline";
-import { MetadataService, SelectionMode } from "@granary/proto/metadata";
+import { existsSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { DatasetSplit, MetadataService, SelectionMode } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
 import { ScalarType } from "@granary/proto/types";
 import { scratchDir, testKeys, waitFor } from "@granary/testing";
@@ -138,6 +140,75 @@ describe("statistics", () => {
     const none = await md.getStatistics({ project: P, subject: subjectOf("users") }).then(() => undefined, (e: unknown) => e);
     expect(ConnectError.from(none).code).toBe(Code.NotFound);
   });
+});
+
+describe("a training dataset's watermarks", () => {
+  const TD_VIEW = { name: "clicks_view", version: 1 };
+  const clicks = (ids: number[], users: number[], days: number[], x: number[]) =>
+    new arrow.Table({
+      click_id: arrow.vectorFromArray(ids.map(BigInt), new arrow.Int64()),
+      event_time: arrow.vectorFromArray(days.map(day), new arrow.TimestampMillisecond()),
+      user_id: arrow.vectorFromArray(users.map(BigInt), new arrow.Int64()),
+      x: arrow.vectorFromArray(x, new arrow.Float64()),
+      clicked: arrow.vectorFromArray(x.map((v) => v > 2), new arrow.Bool()),
+    });
+  const ages = (users: number[], days: number[], age: number[]) =>
+    new arrow.Table({
+      user_id: arrow.vectorFromArray(users.map(BigInt), new arrow.Int64()),
+      event_time: arrow.vectorFromArray(days.map(day), new arrow.TimestampMillisecond()),
+      age: arrow.vectorFromArray(age.map(BigInt), new arrow.Int64()),
+    });
+  const readTd = (version: number) => tableFromChunks(off.readTrainingDataset({ project: P, featureView: TD_VIEW, version, untransformed: true }));
+
+  it("rebuilds a dataset whose files are gone from its recorded commits: late data that arrived since changes nothing", async () => {
+    const group = (name: string, columns: [string, ScalarType][], pk: string) =>
+      md.createFeatureGroup({ featureGroup: { project: P, name, version: 1, primaryKey: [pk], eventTime: "event_time", columns: columns.map(([n, t]) => ({ name: n, type: T(t) })) } });
+    await group("clicks", [["click_id", ScalarType.INT64], ["event_time", ScalarType.TIMESTAMP], ["user_id", ScalarType.INT64], ["x", ScalarType.DOUBLE], ["clicked", ScalarType.BOOL]], "click_id");
+    await group("ages", [["user_id", ScalarType.INT64], ["event_time", ScalarType.TIMESTAMP], ["age", ScalarType.INT64]], "user_id");
+    await md.createFeatureView({
+      featureView: {
+        project: P, ...TD_VIEW, labels: ["clicked"],
+        query: {
+          featureGroup: ref("clicks"), selection: { mode: SelectionMode.INCLUDE, columns: ["x", "clicked"] },
+          joins: [{ query: { featureGroup: ref("ages"), selection: { mode: SelectionMode.INCLUDE, columns: ["age"] } }, on: ["user_id"] }],
+        },
+      },
+    });
+    await waitFor(async () => (await read("ages").then(() => read("clicks")).then(() => true, () => false)), { timeoutMs: 10_000, what: "the groups visible offline" });
+    await insert("ages", ages([1, 2], [1, 1], [30, 40]));
+    await insert("clicks", clicks([1, 2, 3, 4, 5, 6], [1, 2, 1, 2, 1, 2], [2, 3, 4, 5, 6, 7], [1, 2, 3, 4, 5, 6]));
+
+    const range = { start: timestampFromMs(day(1)), end: timestampFromMs(day(20)) };
+    async function* create() {
+      yield { message: { case: "query" as const, value: { project: P, featureView: TD_VIEW, spine: { kind: { case: "eventTimeRange" as const, value: range } }, split: { kind: { case: "random" as const, value: { seed: 3n, train: 0.5, validation: 0.25, test: 0.25 } } } } } };
+    }
+    const { trainingDataset: ds } = await off.createTrainingDataset(create());
+    const original = plain(await readTd(ds!.version));
+    expect(original).toHaveLength(6);
+    expect(ds!.watermarks.map((w) => [w.featureGroup!.name, w.commitId])).toEqual([["clicks", 1n], ["ages", 1n]]);
+
+    // Late data inside the dataset's range: new clicks, a changed age, a replaced click (same key and event time).
+    await insert("ages", ages([1], [3], [99]));
+    await insert("clicks", clicks([7, 8, 2], [1, 2, 2], [4, 5, 3], [7, 8, 20]));
+    expect(plain(await readTd(ds!.version))).toEqual(original);
+    async function* now() {
+      yield { message: { case: "query" as const, value: { project: P, featureView: TD_VIEW, untransformed: true, spine: { kind: { case: "eventTimeRange" as const, value: range } } } } };
+    }
+    expect((await tableFromChunks(off.getTrainingData(now()))).numRows).toBe(8);
+
+    // The dataset's directory is lost: the read rebuilds it from the watermarks, identical.
+    const datasetDir = join(dir.path, "offline", dirname(ds!.files[0]!.path));
+    rmSync(datasetDir, { recursive: true });
+    expect(plain(await readTd(ds!.version))).toEqual(original);
+    expect(ds!.files.every((f) => existsSync(join(dir.path, "offline", f.path)))).toBe(true);
+    const split = (s: DatasetSplit) => tableFromChunks(off.readTrainingDataset({ project: P, featureView: TD_VIEW, version: ds!.version, split: s, untransformed: true }));
+    expect((await split(DatasetSplit.TRAIN)).numRows + (await split(DatasetSplit.VALIDATION).then((t) => t.numRows, () => 0)) + (await split(DatasetSplit.TEST).then((t) => t.numRows, () => 0))).toBe(6);
+
+    // Its statistics are a Statistics record too.
+    const stats = (await md.getStatistics({ project: P, subject: { kind: { case: "trainingDataset", value: { featureView: TD_VIEW, version: ds!.version } } } })).statistics!;
+    expect(stats.columns.map((c) => c.column)).toEqual(["x", "clicked", "age"]);
+    expect(stats.rowCount).toBe(ds!.files.find((f) => f.split === DatasetSplit.TRAIN)!.rowCount);
+  }, 60_000);
 });
 
 async function* spineless() {

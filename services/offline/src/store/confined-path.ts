@@ -14,6 +14,11 @@ export class ConfinementError extends Error {
     this.reason = reason;
   }
 
+  /** The file does not exist (as opposed to lying outside its directory). */
+  get missing(): boolean {
+    return this.reason === MISSING;
+  }
+
   /** What a client is told: missing, or outside (the finer reason is for the log only). */
   get publicReason(): string {
     return this.reason === MISSING ? MISSING : "a file outside its directory";

@@ -1,5 +1,5 @@
 import { NotFoundError } from "@granary/errors";
-import { ColumnRole, TransformationFunction, type ColumnStatistics, type FeatureView } from "@granary/proto/metadata";
+import { ColumnRole, TransformationFunction, type ColumnStatistics, type CommitWatermark, type FeatureView } from "@granary/proto/metadata";
 import { ScalarType, type DataType } from "@granary/proto/types";
 import { fitTransformations, type FittedTransformation } from "@granary/transformations";
 import type * as arrow from "apache-arrow";
@@ -73,7 +73,11 @@ export async function* streamTrainingData(deps: TrainingDeps, project: string, v
   }
 }
 
-/** Runs `fn` with the query materialised (on-demand values included) on a held connection. */
+/**
+ * Runs `fn` with the query materialised (on-demand values included) on a held connection. With
+ * `watermarks`, every source group is read as of its recorded commit (a dataset's rebuild), else as
+ * of now.
+ */
 export async function withMaterialised<T>(
   deps: TrainingDeps,
   project: string,
@@ -81,9 +85,10 @@ export async function withMaterialised<T>(
   query: TrainingQuery,
   signal: AbortSignal,
   fn: (connection: DuckConnection, m: Materialised, snapshot: Snapshot, spineTable: string | undefined) => Promise<T>,
+  watermarks?: readonly CommitWatermark[],
 ): Promise<T> {
   const plan = planOf(deps, project, view);
-  const snapshot = snapshotOf(project, plan, deps.commits);
+  const snapshot = snapshotOf(project, plan, deps.commits, watermarks);
   const files = await snapshotFiles(deps.layout, project, plan, snapshot, deps.logger);
   const onDemand = compileOnDemand(view);
   const connection = await deps.engine.acquire(signal);

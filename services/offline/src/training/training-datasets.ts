@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { lstat, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { DataLossError, FailedPreconditionError, NotFoundError } from "@granary/errors";
 import {
+  ColumnRole,
   DatasetSplit,
   DatasetFileSchema,
+  type DatasetFile,
   StatisticsSchema,
   type ColumnStatistics,
   TrainingDatasetSchema,
@@ -17,7 +19,7 @@ import type { TrainingDataQuery } from "@granary/proto/offline";
 import type { Logger } from "@granary/telemetry";
 import type { DuckConnection } from "../engine/duck-connection.js";
 import { streamQuery } from "../read/arrow-response.js";
-import { fileList, quoteString } from "../sql/sql-text.js";
+import { fileList, quoteString, timestampMicros } from "../sql/sql-text.js";
 import { fsyncPath } from "../store/commit-layout.js";
 import { ConfinementError } from "../store/confined-path.js";
 import type { MetadataWriter } from "../store/metadata-writer.js";
@@ -25,7 +27,7 @@ import { fitTransformations } from "@granary/transformations";
 import { SPLIT_COLUMN } from "./pit-sql.js";
 import type { TrainingDeps } from "./training-deps.js";
 import { TrainingOutput } from "./training-output.js";
-import { valueStatistics, withMaterialised } from "./training-data.js";
+import { valueStatistics, withMaterialised, type Materialised } from "./training-data.js";
 import type { TrainingQuery } from "./training-query.js";
 
 const SPLITS = [
@@ -59,29 +61,12 @@ export async function createTrainingDataset(deps: TrainingDeps, view: FeatureVie
   const tmp = deps.layout.absolute(`${dir}.tmp`);
   try {
     const result = await withMaterialised(deps, q.project, view, query, signal, async (connection, m, snapshot, spineTable) => {
-      await mkdir(tmp, { recursive: true });
-      const hasSplit = m.trailing.some((t) => t.name === SPLIT_COLUMN);
-      const files = [];
-      let total = 0n;
-      for (const { split, name } of hasSplit ? SPLITS : [SPLITS[0]]) {
-        const where = hasSplit ? ` WHERE ${SPLIT_COLUMN} = '${name}'` : "";
-        const [row] = await connection.rows(`SELECT count(*) AS n FROM ${m.table}${where}`, signal);
-        const rows = BigInt(row!.n as bigint);
-        if (rows === 0n && hasSplit) continue;
-        const file = `${name}.parquet`;
-        const exclude = hasSplit ? ` EXCLUDE (${SPLIT_COLUMN})` : "";
-        await copyTo(connection, `SELECT *${exclude} FROM ${m.table}${where}`, join(tmp, file), signal);
-        files.push(create(DatasetFileSchema, { split, path: `${dir}/${file}`, rowCount: rows, sizeBytes: BigInt((await stat(join(tmp, file))).size) }));
-        total += rows;
-      }
+      const { files, total } = await writeSplits(connection, m, tmp, dir, signal);
       if (spineTable) await copyTo(connection, `SELECT * FROM ${spineTable}`, join(tmp, "spine.parquet"), signal);
       const stats = await valueStatistics(connection, m, view, signal, false);
       return { files, total, stats: stats.columns, statsRows: stats.rowCount, watermarks: snapshot.watermarks };
     });
-    for (const f of [...result.files.map((f) => f.path.split("/").pop()!), ...(streamed ? ["spine.parquet"] : [])]) await fsyncPath(join(tmp, f));
-    await fsyncPath(tmp);
-    await rename(tmp, deps.layout.absolute(dir));
-    await fsyncPath(dirname(deps.layout.absolute(dir)));
+    await publishDir(tmp, deps.layout.absolute(dir), [...result.files.map((f) => f.path.split("/").pop()!), ...(streamed ? ["spine.parquet"] : [])]);
     dataset = await deps.metadata.updateTrainingDataset(
       create(TrainingDatasetSchema, {
         project: q.project,
@@ -145,6 +130,73 @@ export async function markFailed(metadata: Pick<MetadataWriter, "updateTrainingD
   }
 }
 
+/** Writes the materialised rows into `tmp`, one Parquet file per split with rows (one file without a split); `dir` is where they will be published, relative to the root. */
+async function writeSplits(connection: DuckConnection, m: Materialised, tmp: string, dir: string, signal: AbortSignal): Promise<{ files: DatasetFile[]; total: bigint }> {
+  await mkdir(tmp, { recursive: true });
+  const hasSplit = m.trailing.some((t) => t.name === SPLIT_COLUMN);
+  const files: DatasetFile[] = [];
+  let total = 0n;
+  for (const { split, name } of hasSplit ? SPLITS : [SPLITS[0]]) {
+    const where = hasSplit ? ` WHERE ${SPLIT_COLUMN} = '${name}'` : "";
+    const [row] = await connection.rows(`SELECT count(*) AS n FROM ${m.table}${where}`, signal);
+    const rows = BigInt(row!.n as bigint);
+    if (rows === 0n && hasSplit) continue;
+    const file = `${name}.parquet`;
+    const exclude = hasSplit ? ` EXCLUDE (${SPLIT_COLUMN})` : "";
+    await copyTo(connection, `SELECT *${exclude} FROM ${m.table}${where}`, join(tmp, file), signal);
+    files.push(create(DatasetFileSchema, { split, path: `${dir}/${file}`, rowCount: rows, sizeBytes: BigInt((await stat(join(tmp, file))).size) }));
+    total += rows;
+  }
+  return { files, total };
+}
+
+/** Makes a written dataset directory durable and renames it into place. */
+async function publishDir(tmp: string, final: string, files: readonly string[]): Promise<void> {
+  for (const f of files) await fsyncPath(join(tmp, f));
+  await fsyncPath(tmp);
+  await rename(tmp, final);
+  await fsyncPath(dirname(final));
+}
+
+/**
+ * Writes a READY dataset's files again, when its directory is gone, from what its record holds:
+ * its time range, filter and split, every source group read as of its recorded commit watermark
+ * (never a later commit, so data that arrived since, late or not, changes nothing), the view
+ * version's definition. The rows are checked against the recorded row count of every split. Not
+ * recorded, so not rebuilt: a caller's spine (it lived in the same directory) and the
+ * include_event_times / include_training_helpers flags (the rebuild has neither).
+ */
+export async function rebuildTrainingDataset(deps: TrainingDeps, project: string, view: FeatureView, dataset: TrainingDataset, dir: string, signal: AbortSignal): Promise<void> {
+  const name = `training dataset ${dataset.version} of feature view "${view.name}" version ${view.version}`;
+  if (dataset.spine.case === "spineLocation") throw new DataLossError(`${name} cannot be read: its files are gone, and it was built from a caller's spine, which was stored with them`);
+  const range = dataset.spine.case === "eventTimeRange" ? dataset.spine.value : undefined;
+  const query: TrainingQuery = {
+    spine: { kind: "range", startMicros: range?.start ? timestampMicros(range.start) : undefined, endMicros: range?.end ? timestampMicros(range.end) : undefined },
+    roles: new Set([ColumnRole.FEATURE, ColumnRole.LABEL]),
+    includeEventTimes: false,
+    extraFilter: dataset.extraFilter,
+    split: dataset.split,
+  };
+  const tmp = deps.layout.absolute(`${dir}.rebuild-${randomBytes(4).toString("hex")}`);
+  try {
+    const { files } = await withMaterialised(deps, project, view, query, signal, (connection, m) => writeSplits(connection, m, tmp, dir, signal), dataset.watermarks);
+    const counts = (list: readonly DatasetFile[]) => list.map((f) => `${f.path}:${f.rowCount}`).sort().join(",");
+    if (counts(files) !== counts(dataset.files)) {
+      throw new DataLossError(`${name} cannot be read: its files are gone, and rebuilding it from its recorded commits gives other row counts than it recorded (commits it read may be gone)`);
+    }
+    await mkdir(dirname(deps.layout.absolute(dir)), { recursive: true });
+    try {
+      await publishDir(tmp, deps.layout.absolute(dir), files.map((f) => f.path.split("/").pop()!));
+    } catch (err) {
+      // Another read rebuilt it first: the same rows.
+      if (!["ENOTEMPTY", "EEXIST"].includes((err as NodeJS.ErrnoException).code ?? "")) throw err;
+    }
+    deps.logger.warn({ project, view: view.name, viewVersion: view.version, dataset: dataset.version, watermarks: dataset.watermarks.map((w) => `${w.featureGroup?.name}@${w.commitId}`) }, "rebuilt a training dataset whose files were gone from its recorded commit watermarks");
+  } finally {
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
 async function copyTo(connection: DuckConnection, sql: string, path: string, signal: AbortSignal): Promise<void> {
   await connection.run(`COPY (${sql}) TO ${quoteString(path)} (FORMAT parquet)`, signal);
 }
@@ -161,7 +213,14 @@ export async function* readTrainingDataset(deps: TrainingDeps, project: string, 
   }
   const wanted = split === DatasetSplit.UNSPECIFIED ? SPLITS : SPLITS.filter((s) => s.split === split);
   const withSplit = split === DatasetSplit.UNSPECIFIED && dataset.split?.kind.case !== undefined;
-  const paths = await datasetFiles(deps, project, view, dataset);
+  let paths: Map<string, string>;
+  try {
+    paths = await datasetFiles(deps, project, view, dataset);
+  } catch (err) {
+    if (!(err instanceof DatasetGoneError)) throw err;
+    await rebuildTrainingDataset(deps, project, view, dataset, err.dir, signal);
+    paths = await datasetFiles(deps, project, view, dataset);
+  }
   const parts = wanted.flatMap(({ split: s, name }) => {
     const files = dataset.files.filter((f) => f.split === s).map((f) => paths.get(f.path)!);
     if (files.length === 0) return [];
@@ -207,6 +266,9 @@ async function datasetFiles(deps: TrainingDeps, project: string, view: FeatureVi
       out.set(path, await deps.layout.confined.resolve(path, `${base}${token}/`));
     } catch (err) {
       if (!(err instanceof ConfinementError)) throw err;
+      // The whole directory gone (nothing there, not even a link): rebuilt from the record. A
+      // directory missing some of its files is not: something else happened to it.
+      if (err.missing && (await absent(deps.layout.absolute(`${base}${token}`)))) throw new DatasetGoneError(`${base}${token}`);
       deps.logger.warn(
         { project, view: view.name, viewVersion: view.version, dataset: dataset.version, file: path, reason: err.reason },
         "refusing to read a training dataset whose file lies outside its directory (a corrupt or forged record)",
@@ -217,6 +279,23 @@ async function datasetFiles(deps: TrainingDeps, project: string, view: FeatureVi
     }
   }
   return out;
+}
+
+/** A dataset whose directory (`dir`, relative to the root) no longer exists. */
+class DatasetGoneError extends Error {
+  constructor(readonly dir: string) {
+    super("the training dataset's directory is gone");
+  }
+}
+
+async function absent(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return false;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return true;
+    throw err;
+  }
 }
 
 /** A dataset version from the catalogue, waiting briefly for one created a moment ago. */
