@@ -1,5 +1,5 @@
 import { EventEmitter, once } from "node:events";
-import type { Pool, PoolClient } from "pg";
+import type { Pool, PoolClient, QueryConfig } from "pg";
 import { OutOfRangeError } from "@granary/errors";
 import { ChangeSchema, type Change } from "@granary/proto/metadata";
 import { CHANGES_CHANNEL } from "./catalogue-transaction.js";
@@ -84,8 +84,14 @@ export class ChangeFeed {
     const client = this.#listener;
     this.#listener = undefined;
     if (client) {
-      await client.query(`UNLISTEN ${CHANGES_CHANNEL}`).catch(() => {});
-      client.release();
+      // Bounded: a stalled server must not hold the service's stop forever. A connection that did
+      // not answer is destroyed, not returned to the pool.
+      const unlisten: QueryConfig & { query_timeout: number } = { text: `UNLISTEN ${CHANGES_CHANNEL}`, query_timeout: 2_000 };
+      const failed = await client.query(unlisten).then(
+        () => undefined,
+        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+      );
+      client.release(failed);
     }
   }
 
