@@ -3,6 +3,7 @@ import { open, type RootDatabase } from "lmdb";
 import { eventMicrosOf } from "./row-codec.js";
 import { groupPrefix } from "./key-codec.js";
 import { translateLmdbError, translateLmdbFailure } from "./lmdb-errors.js";
+import { checkLmdbFiles } from "./lmdb-preflight.js";
 import type { Durability, OnlineStore, StoredRow } from "./online-store.js";
 
 export interface LmdbOnlineStoreOptions {
@@ -21,6 +22,7 @@ export class LmdbOnlineStore implements OnlineStore {
 
   constructor(options: LmdbOnlineStoreOptions) {
     mkdirSync(options.path, { recursive: true });
+    checkLmdbFiles(options.path);
     this.#db = open<Buffer, Buffer>({
       path: options.path,
       mapSize: options.mapSizeBytes,
