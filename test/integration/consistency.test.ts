@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import * as arrow from "apache-arrow";
+import { connect, consistencySummary } from "@granary/client";
 import { arrowPayloads } from "@granary/offline";
 import { SelectionMode } from "@granary/proto/metadata";
 import type { CheckConsistencyRequestSchema, CheckConsistencyResponse, ConsistencyReport } from "@granary/proto/offline";
@@ -16,6 +17,7 @@ const keys = testKeys();
 const dir = scratchDir("consistency");
 const P = "skew";
 const VIEW = { name: "cards_view", version: 1 };
+const TX_VIEW = { name: "tx_view", version: 1 };
 const N = 600;
 const NOW = Date.now();
 const HOUR = 3_600_000;
@@ -56,6 +58,13 @@ beforeAll(async () => {
     md.createFeatureGroup({ featureGroup: { project: P, name, version: 1, columns: columns.map(([n, s]) => ({ name: n, type: T(s) })), primaryKey: pk, eventTime: "event_time", onlineEnabled: true } });
   await group("cards", [["cc_num", ScalarType.INT64], ["event_time", ScalarType.TIMESTAMP], ["account_id", ScalarType.INT64], ["avg_amount", ScalarType.DOUBLE], ["category", ScalarType.STRING], ["n_tx", ScalarType.INT64]], ["cc_num"]);
   await group("accounts", [["account_id", ScalarType.INT64], ["event_time", ScalarType.TIMESTAMP], ["balance", ScalarType.DOUBLE]], ["account_id"]);
+  // A label group, offline only (as in the fraud demo): online never looks it up.
+  await md.createFeatureGroup({
+    featureGroup: {
+      project: P, name: "transactions", version: 1, primaryKey: ["tid"], eventTime: "event_time", onlineEnabled: false,
+      columns: [["tid", ScalarType.INT64], ["event_time", ScalarType.TIMESTAMP], ["cc_num", ScalarType.INT64], ["amount", ScalarType.DOUBLE]].map(([n, t]) => ({ name: n as string, type: T(t as ScalarType) })),
+    },
+  });
   await md.createFeatureView({
     featureView: {
       project: P,
@@ -68,6 +77,20 @@ beforeAll(async () => {
       onDemandFeatures: [
         { name: "avg_x2", type: T(ScalarType.DOUBLE), expression: "avg_amount * 2.0" },
         { name: "amount_ratio", type: T(ScalarType.DOUBLE), expression: "amount / avg_amount", requestParameters: [{ name: "amount", type: T(ScalarType.DOUBLE) }] },
+      ],
+    },
+  });
+  await md.createFeatureView({
+    featureView: {
+      project: P, ...TX_VIEW,
+      query: {
+        featureGroup: { name: "transactions", version: 1 },
+        selection: { mode: SelectionMode.INCLUDE, columns: ["amount"] },
+        joins: [{ query: { featureGroup: { name: "cards", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["avg_amount", "n_tx"] } }, on: ["cc_num"] }],
+      },
+      onDemandFeatures: [
+        { name: "amount_over_avg", type: T(ScalarType.DOUBLE), expression: "amount / avg_amount" },
+        { name: "n_tx_x2", type: T(ScalarType.INT64), expression: "n_tx * 2" },
       ],
     },
   });
@@ -86,6 +109,12 @@ beforeAll(async () => {
     account_id: arrow.vectorFromArray([1n, 2n, 3n, 4n, 5n], new arrow.Int64()),
     event_time: arrow.vectorFromArray([1, 2, 3, 4, 5].map(() => NOW - 3 * HOUR), new arrow.TimestampMillisecond()),
     balance: arrow.vectorFromArray([100.5, 200.25, 300, 400, 500], new arrow.Float64()),
+  });
+  await insert("transactions", {
+    tid: arrow.vectorFromArray(Array.from({ length: 50 }, (_, i) => BigInt(i + 1)), new arrow.Int64()),
+    event_time: arrow.vectorFromArray(Array.from({ length: 50 }, () => NOW - HOUR), new arrow.TimestampMillisecond()),
+    cc_num: arrow.vectorFromArray(Array.from({ length: 50 }, (_, i) => BigInt((i % 20) + 1)), new arrow.Int64()),
+    amount: arrow.vectorFromArray(Array.from({ length: 50 }, (_, i) => i * 3.5), new arrow.Float64()),
   });
   // Insert pushes online asynchronously past its wait: the last card and account are served once there.
   await waitFor(
@@ -128,6 +157,18 @@ describe("CheckConsistency", () => {
     const { report } = await check({ entities: entities([1, 2, 3, 7]), requestParameters: { rowCount: 1, columns: [{ name: "amount", data: f64c([30]) }] } });
     expect(report.mismatches).toBe(0n);
     expect(feature(report, "amount_ratio")).toMatchObject({ compared: 4n, mismatches: 0n, notComparedReason: "" });
+  });
+
+  it("samples a view whose root is offline only by the root's join keys, and leaves the root's features out", async () => {
+    const { report } = await check({ featureView: TX_VIEW, entities: { case: "sampleSize", value: 100 }, seed: 1n });
+    // 20 cards among the 50 transactions.
+    expect(report.entitiesChecked).toBe(20n);
+    expect(report.entitiesCompared).toBe(20n);
+    expect(report.mismatches).toBe(0n);
+    expect(feature(report, "amount").notComparedReason).toMatch(/offline-only root group "transactions"/);
+    expect(feature(report, "amount_over_avg").notComparedReason).toMatch(/reads amount/);
+    expect(feature(report, "n_tx_x2")).toMatchObject({ compared: 20n, mismatches: 0n, notComparedReason: "" });
+    expect(feature(report, "avg_amount")).toMatchObject({ compared: 20n, mismatches: 0n });
   });
 
   it("detects rows written only online (WriteRows never reaches offline) as mismatches, with examples", async () => {
@@ -189,6 +230,21 @@ describe("CheckConsistency", () => {
     expect(report.missingOffline?.count).toBe(1n);
     // Card 1's row of 10 hours ago is what offline sees as of 5 hours ago.
     expect(feature(report, "avg_amount").examples[0]?.offlineValue?.kind.value).toBe(99);
+  });
+
+  it("is what the SDK's fv.checkConsistency() returns", async () => {
+    const granary = connect({ addresses: { ...stack.addresses, registry: "127.0.0.1:1" }, apiKey: keys.adminKey, env: {} });
+    const view = await (await granary.project(P, { create: false })).getFeatureView(VIEW.name, VIEW.version);
+    const progress: number[] = [];
+    const result = await view.checkConsistency({ sample: N, seed: 7, maxExamples: 2, onProgress: (checked) => progress.push(checked) });
+    expect(progress).toEqual([500, 600]);
+    expect(result.consistent).toBe(false);
+    const avgAmount = result.features.find((f) => f.name === "avg_amount")!;
+    expect(avgAmount).toMatchObject({ type: "double", compared: N, mismatches: 1 });
+    expect(avgAmount.examples[0]).toMatchObject({ entity: { cc_num: 3 }, online: 1234.5, offline: avg(3), onlineStatus: "PRESENT", offlineStatus: "PRESENT" });
+    expect(consistencySummary(result)).toMatch(/avg_amount: 1 of 600 differ/);
+    const explicit = await view.checkConsistency({ entities: [{ cc_num: 10 }, { cc_num: 9999 }], requestParameters: { amount: 5 } });
+    expect(explicit).toMatchObject({ consistent: true, entitiesCompared: 1, missingOffline: { count: 1, examples: [{ cc_num: 9999 }] } });
   });
 
   it("refuses a feature view that does not exist", async () => {

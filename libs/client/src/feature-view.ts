@@ -12,6 +12,7 @@ import { CatalogueSync } from "./catalogue-lag.js";
 import { retryStream } from "./call-policy.js";
 import type { FilterExpr } from "./query.js";
 import { columnDecoder, namedColumn, type FeatureValue, type Row } from "./values.js";
+import { checkViewConsistency, type ConsistencyOptions, type ConsistencyResult } from "./consistency-check.js";
 
 /** Which rows training or batch data is computed for: a time range of the label group, or given entity rows. */
 export interface SpineOptions {
@@ -230,6 +231,17 @@ export class FeatureView {
       return { iterator, first: await iterator.next() };
     });
     for (let r = first; !r.done; r = await iterator.next()) yield r.value;
+  }
+
+  // ---- training/serving skew ----
+
+  /**
+   * Compares this view's online vectors with its point-in-time rows offline, for a sample of
+   * entities (or the given ones), after the same on-demand features and (with a model)
+   * transformations. `consistent` is false when any compared value differs.
+   */
+  async checkConsistency(options: ConsistencyOptions = {}): Promise<ConsistencyResult> {
+    return this.#sync.call("offline", () => checkViewConsistency(this.#services, this.#message, options));
   }
 
   // ---- online ----

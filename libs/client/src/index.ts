@@ -14,6 +14,13 @@ export {
   type VectorOptions,
   type VectorsWithStatus,
 } from "./feature-view.js";
+export {
+  consistencySummary,
+  type ConsistencyExampleRow,
+  type ConsistencyOptions,
+  type ConsistencyResult,
+  type FeatureConsistencyResult,
+} from "./consistency-check.js";
 export { ModelDraft, ModelRegistry, ModelVersionHandle, type CreateModelOptions, type VersionSelector } from "./model-registry.js";
 export { Query, FilterExpr, FeatureRef, feature, type JoinOptions } from "./query.js";
 export { parseType, typeName, type ColumnSpec, type TypeName } from "./column-types.js";

@@ -14,6 +14,7 @@ import { DEFAULT_TOLERANCE, type Tolerance } from "./compare-values.js";
 import { recordConsistencyMetrics } from "./consistency-metrics.js";
 import { ConsistencyTally, entityKey, type CheckedFeature, type SideValue } from "./consistency-tally.js";
 import { explicitEntities, sampleEntities, sliceEntities, withParameters, type Entities } from "./entities.js";
+import { notComparedFeatures } from "./not-compared.js";
 import { offlineRows, type OfflineRows } from "./offline-rows.js";
 import type { OnlineVectors, OnlineVectorsResult } from "./online-vectors.js";
 
@@ -40,10 +41,10 @@ export async function* checkConsistency(deps: ConsistencyDeps, req: CheckConsist
     req.entities.case === "sampleSize"
       ? await sampleEntities(deps, project, plan, req.entities.value, req.seed, asOfMicros, signal)
       : explicitEntities(view, req.entities.value!);
-  const { entities, uncomparable } = withParameters(view, drawn, req.requestParameters);
+  const entities = withParameters(view, drawn, req.requestParameters);
+  const uncomparable = notComparedFeatures(plan, new Set(entities.parameters.map((p) => p.name)));
   const tolerance: Tolerance = { relative: req.tolerance?.relative ?? DEFAULT_TOLERANCE.relative, absolute: req.tolerance?.absolute ?? DEFAULT_TOLERANCE.absolute };
   const model = req.model ? { name: req.model, version: req.modelVersion } : undefined;
-  const root = plan.nodes[0]!.group;
 
   let tally: ConsistencyTally | undefined;
   let resolved: OnlineVectorsResult | undefined;
@@ -68,7 +69,7 @@ export async function* checkConsistency(deps: ConsistencyDeps, req: CheckConsist
     }
     const offline = await offlineRows(deps, project, plan, batch, asOfMicros, source, signal);
     tally ??= new ConsistencyTally(featuresOf(online, offline, uncomparable), tolerance, req.maxExamples || DEFAULT_EXAMPLES);
-    compareBatch(tally, batch, online, offline, root, asOfMicros);
+    compareBatch(tally, batch, online, offline, asOfMicros);
     if (entities.count > BATCH) yield create(CheckConsistencyResponseSchema, { message: { case: "progress", value: { entitiesChecked: tally.checked, entitiesTotal: BigInt(entities.count) } } });
   }
   tally ??= new ConsistencyTally([], tolerance, 0);
@@ -102,14 +103,19 @@ function featuresOf(online: OnlineVectorsResult, offline: OfflineRows, uncompara
   }));
 }
 
-function compareBatch(tally: ConsistencyTally, batch: Entities, online: OnlineVectorsResult, offline: OfflineRows, root: { name: string; version: number }, asOfMicros: bigint): void {
+/**
+ * An entity is found on a side when some group of the view has a row for it there (an event time,
+ * or for groups without one a looked-up value); found on one side only, it is counted, not compared.
+ */
+function compareBatch(tally: ConsistencyTally, batch: Entities, online: OnlineVectorsResult, offline: OfflineRows, asOfMicros: bigint): void {
   const columns = new Map(online.vectors.columns.map((c) => [c.name, { read: columnDataReader(c.values, c.type!), statuses: c.statuses }]));
-  const rootTimes = online.vectors.eventTimes.find((t) => t.featureGroup?.name === root.name && t.featureGroup.version === root.version);
+  const times = online.vectors.eventTimes;
   const keyNames = new Set(batch.keys.map((k) => k.name));
   const lookedUp = online.vectors.columns.filter((c) => !keyNames.has(c.name));
   for (let i = 0; i < batch.count; i++) {
     const key = () => entityKey(batch.keys, i);
-    const onlineFound = rootTimes ? (rootTimes.micros[i] ?? 0n) !== 0n : lookedUp.some((c) => c.statuses[i] === ValueStatus.PRESENT || c.statuses[i] === ValueStatus.NULL);
+    const onlineFound =
+      times.length > 0 ? times.some((t) => (t.micros[i] ?? 0n) !== 0n) : lookedUp.some((c) => c.statuses[i] === ValueStatus.PRESENT || c.statuses[i] === ValueStatus.NULL);
     const offlineFound = offline.found[i] ?? false;
     if (!onlineFound || !offlineFound) {
       tally.missing(key, onlineFound, offlineFound);

@@ -50,15 +50,21 @@ export function explicitEntities(view: FeatureView, rows: ColumnarRows): Entitie
  * hash of their keys: the same seed over the same keys draws the same entities.
  */
 export async function sampleEntities(deps: TrainingDeps, project: string, plan: ViewPlan, size: number, seed: bigint, asOfMicros: bigint, signal: AbortSignal): Promise<Entities> {
-  const root = plan.nodes[0]!;
-  const g = root.group;
-  const fromRoot = plan.view.servingKeys.filter((k) => k.featureGroup?.name === g.name && k.featureGroup.version === g.version && g.columns.some((c) => c.name === k.column));
-  const other = plan.view.servingKeys.filter((k) => k.required && !fromRoot.includes(k));
+  const g = plan.nodes[0]!.group;
+  const has = (column: string) => g.columns.some((c) => c.name === column);
+  // A key of the root itself, or (root unprefixed) the root's column a first-level join reads.
+  const sourceOf = (k: FeatureView["servingKeys"][number]) => (k.featureGroup?.name === g.name && k.featureGroup.version === g.version && has(k.column) ? k.column : has(k.name) ? k.name : undefined);
+  const fromRoot = plan.view.servingKeys.flatMap((k) => {
+    const column = sourceOf(k);
+    return column ? [{ ...k, column }] : [];
+  });
+  const other = plan.view.servingKeys.filter((k) => k.required && sourceOf(k) === undefined);
   if (other.length > 0) {
     throw new FailedPreconditionError(
       `serving key${other.length === 1 ? "" : "s"} ${other.map((k) => k.name).join(", ")} of feature view "${plan.view.name}" cannot be drawn from its root group "${g.name}": give explicit entities`,
     );
   }
+  if (fromRoot.length === 0) throw new FailedPreconditionError(`feature view "${plan.view.name}" has no serving keys to draw a sample of`);
   const columns = [...new Set(fromRoot.map((k) => k.column))];
   const commits = deps.commits.commits(project, g.name, g.version);
   const files = await deps.layout.files.filesOf({ project, name: g.name, version: g.version }, commits, deps.logger);
@@ -82,11 +88,8 @@ export async function sampleEntities(deps: TrainingDeps, project: string, plan: 
   return { count, keys: fromRoot.map((k) => ({ name: k.name, type: k.type!, values: values.get(k.column)! })), parameters: [] };
 }
 
-/**
- * The request parameters of on-demand features: one row for every entity, or one row per entity.
- * Returns the entities with them, and the on-demand features that lack one (not compared).
- */
-export function withParameters(view: FeatureView, entities: Entities, rows: ColumnarRows | undefined): { entities: Entities; uncomparable: Map<string, string> } {
+/** The request parameters of on-demand features: one row for every entity, or one row per entity. */
+export function withParameters(view: FeatureView, entities: Entities, rows: ColumnarRows | undefined): Entities {
   const types = requestParameters(view);
   const parameters: ValueColumn[] = [];
   for (const c of rows?.columns ?? []) {
@@ -97,13 +100,7 @@ export function withParameters(view: FeatureView, entities: Entities, rows: Colu
     const values = readAll(c.data, type, n);
     parameters.push({ name: c.name, type, values: n === 1 ? Array.from({ length: entities.count }, () => values[0] ?? null) : values });
   }
-  const given = new Set(parameters.map((p) => p.name));
-  const uncomparable = new Map<string, string>();
-  for (const f of view.onDemandFeatures) {
-    const missing = f.requestParameters.filter((p) => !given.has(p.name)).map((p) => p.name);
-    if (missing.length > 0) uncomparable.set(f.name, `needs request parameter${missing.length === 1 ? "" : "s"} ${missing.join(", ")}, not given`);
-  }
-  return { entities: { ...entities, parameters }, uncomparable };
+  return { ...entities, parameters };
 }
 
 function readAll(data: Parameters<typeof columnDataReader>[0], type: DataType, n: number): (PlainValue | null)[] {

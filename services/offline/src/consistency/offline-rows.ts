@@ -11,7 +11,7 @@ import type { Entities, ValueColumn } from "./entities.js";
 
 const TIMESTAMP = { scalar: ScalarType.TIMESTAMP, list: false, dimension: 0 } as DataType;
 
-/** Offline values of a batch of entities, aligned with them; `found[i]` false when entity i has no root row. */
+/** Offline values of a batch of entities, aligned with them; `found[i]` false when no group has a row for entity i. */
 export interface OfflineRows {
   readonly columns: ReadonlyMap<string, { readonly type: DataType; readonly values: readonly (PlainValue | null)[] }>;
   readonly found: readonly boolean[];
@@ -68,8 +68,10 @@ async function pitRows(deps: TrainingDeps, project: string, plan: ViewPlan, enti
     }
     columns.set(field.name, { type, values });
   }
-  const rootTime = root.eventTime ? columns.get(`${rootNode.prefix}${root.name}_event_time`) : undefined;
-  const found = Array.from({ length: table.numRows }, (_, i) => (rootTime ? rootTime.values[i] !== null : true));
+  const times = table.schema.fields.filter((f) => !types.has(f.name) && f.name.endsWith("_event_time")).map((f) => columns.get(f.name)!);
+  const keys = new Set(entities.keys.map((k) => k.name));
+  const values = [...columns].filter(([name]) => types.has(name) && !keys.has(name)).map(([, c]) => c);
+  const found = Array.from({ length: table.numRows }, (_, i) => (times.length > 0 ? times : values).some((c) => c.values[i] !== null));
   return { columns, found };
 }
 
