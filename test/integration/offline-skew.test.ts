@@ -209,6 +209,25 @@ describe("a training dataset's watermarks", () => {
     expect(stats.columns.map((c) => c.column)).toEqual(["x", "clicked", "age"]);
     expect(stats.rowCount).toBe(ds!.files.find((f) => f.split === DatasetSplit.TRAIN)!.rowCount);
   }, 60_000);
+
+  it("offline as of now leaves out rows dated ahead of now (accepted within GRANARY_MAX_FUTURE_EVENT_TIME_S) until their time comes", async () => {
+    const hour = 3_600_000;
+    const soon = Date.now() + hour;
+    await insert("clicks", new arrow.Table({
+      click_id: arrow.vectorFromArray([100n, 1n], new arrow.Int64()),
+      event_time: arrow.vectorFromArray([soon, soon], new arrow.TimestampMillisecond()),
+      user_id: arrow.vectorFromArray([1n, 1n], new arrow.Int64()),
+      x: arrow.vectorFromArray([100, 100], new arrow.Float64()),
+      clicked: arrow.vectorFromArray([true, true], new arrow.Bool()),
+    }));
+    async function* latest() {
+      yield { message: { case: "query" as const, value: { project: P, featureView: TD_VIEW, selection: { case: "latest" as const, value: true }, untransformed: true } } };
+    }
+    const rows = plain(await tableFromChunks(off.getBatchData(latest())));
+    // Clicks 1..8 as of now: click 1 keeps its day-2 row, click 100 does not exist yet.
+    expect(rows).toHaveLength(8);
+    expect(rows.map((r) => r.x)).not.toContain(100);
+  });
 });
 
 async function* spineless() {

@@ -3,7 +3,7 @@ import type { Column } from "@granary/proto/types";
 import type { FilesOf } from "../store/commit-files.js";
 import { isInsert, type CommitEntry } from "../store/commit-log.js";
 import { duckTypeSql } from "../types/column-types.js";
-import { fileList, quoteIdent, quoteString, timestampMicros, valueLiteral } from "../sql/sql-text.js";
+import { fileList, quoteIdent, quoteString, timestampLiteral, timestampMicros, valueLiteral } from "../sql/sql-text.js";
 
 /** The hidden column of every commit file: the commit's sequence number. */
 export const SEQUENCE_COLUMN = "_seq";
@@ -89,8 +89,13 @@ export function needsFileColumn(group: FeatureGroup, columns: readonly string[])
   return group.columns.some((c) => columns.includes(c.name) && hasDefault(c));
 }
 
-/** The latest row of every primary key (greatest event time, then latest commit). */
-export function latestPerKeySql(group: FeatureGroup, source: string, columns: readonly string[]): string {
+/**
+ * The latest row of every primary key (greatest event time, then latest commit). With `asOfMicros`,
+ * among the rows with event time ≤ it: offline as of t includes rows with event time ≤ t, so a row
+ * dated ahead of t (allowed up to GRANARY_MAX_FUTURE_EVENT_TIME_S at write) waits for its time.
+ */
+export function latestPerKeySql(group: FeatureGroup, source: string, columns: readonly string[], asOfMicros?: bigint): string {
   const order = [...(group.eventTime ? [`${quoteIdent(group.eventTime)} DESC`] : []), `${SEQUENCE_COLUMN} DESC`];
-  return `(SELECT ${columns.map(quoteIdent).join(", ")} FROM ${source} QUALIFY row_number() OVER (PARTITION BY ${group.primaryKey.map(quoteIdent).join(", ")} ORDER BY ${order.join(", ")}) = 1)`;
+  const where = group.eventTime && asOfMicros !== undefined ? ` WHERE ${quoteIdent(group.eventTime)}::TIMESTAMP <= ${timestampLiteral(asOfMicros)}` : "";
+  return `(SELECT ${columns.map(quoteIdent).join(", ")} FROM ${source}${where} QUALIFY row_number() OVER (PARTITION BY ${group.primaryKey.map(quoteIdent).join(", ")} ORDER BY ${order.join(", ")}) = 1)`;
 }

@@ -13,7 +13,7 @@ import type { PlanNode, ViewPlan } from "./view-plan.js";
 export type SpineSource =
   /** The root (label) group's rows with event time in [start, end), in event-time order. */
   | { readonly kind: "range"; readonly startMicros: bigint | undefined; readonly endMicros: bigint | undefined }
-  /** The root group's latest row per key; the other groups as of `nowMicros`. */
+  /** The root group's latest row per key with event time ≤ `nowMicros`; the other groups as of `nowMicros`. */
   | { readonly kind: "latest"; readonly nowMicros: bigint }
   /** A table of caller rows (staged), in their order; `time` is its event-time column. */
   | { readonly kind: "table"; readonly table: string; readonly columns: ReadonlyMap<string, DataType>; readonly time: string | undefined; readonly nowMicros: bigint };
@@ -89,7 +89,7 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
       if (spine.endMicros !== undefined) conditions.push(`r.${et}::TIMESTAMP < ${timestampLiteral(spine.endMicros)}`);
     } else {
       const cols = rootGroup.columns.map((c) => c.name).filter((c) => captured.has(c) || c === rootGroup.eventTime);
-      from = latestPerKeySql(rootGroup, source(rootNode, [SEQUENCE_COLUMN, ...rootParams]), cols);
+      from = latestPerKeySql(rootGroup, source(rootNode, [SEQUENCE_COLUMN, ...rootParams]), cols, spine.nowMicros);
       ts = timestampLiteral(spine.nowMicros);
     }
     if (rootNode.filter) conditions.push(filterSql(rootNode.filter, groupColumns(rootGroup, (c) => `r.${quoteIdent(c)}`), "feature_view.query.filter"));
