@@ -21,7 +21,7 @@ export interface DefinitionDiff {
 }
 
 /** Assigned by the services; never part of a definition. */
-const SERVER_FIELDS = new Set(["id", "create_time", "update_time", "etag", "output_columns", "serving_keys", "created_by"]);
+const SERVER_FIELDS = new Set(["id", "create_time", "update_time", "etag", "output_columns", "serving_keys", "resolved", "created_by"]);
 export const MUTABLE_GROUP_FIELDS: readonly string[] = ["description", "tags", "custom_metadata", "statistics_config", "validation_rules", "online_ttl"];
 export const MUTABLE_VIEW_FIELDS: readonly string[] = ["description", "tags"];
 

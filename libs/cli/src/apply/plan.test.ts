@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { clone, create } from "@bufbuild/protobuf";
-import { FeatureGroupSchema, FeatureViewSchema, OutputColumnSchema, type FeatureGroup, type FeatureView } from "@granary/proto/metadata";
+import { FeatureGroupSchema, FeatureViewSchema, OutputColumnSchema, ResolvedViewSchema, type FeatureGroup, type FeatureView } from "@granary/proto/metadata";
 import { parseManifest } from "./load-manifest.js";
 import { planApply, type Catalogue } from "./plan.js";
 
@@ -18,7 +18,10 @@ function stored<T extends FeatureGroup | FeatureView>(message: T): T {
   const copy = (message.$typeName === "granary.metadata.v1.FeatureGroup" ? clone(FeatureGroupSchema, message as FeatureGroup) : clone(FeatureViewSchema, message as FeatureView)) as T;
   copy.id = 7n;
   copy.etag = "etag-1";
-  if (copy.$typeName === "granary.metadata.v1.FeatureView") (copy as FeatureView).outputColumns = [create(OutputColumnSchema, { name: "derived" })];
+  if (copy.$typeName === "granary.metadata.v1.FeatureView") {
+    (copy as FeatureView).outputColumns = [create(OutputColumnSchema, { name: "derived" })];
+    (copy as FeatureView).resolved = create(ResolvedViewSchema, { groups: [{ parent: -1, prefix: "" }] });
+  }
   return copy;
 }
 
