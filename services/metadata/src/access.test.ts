@@ -87,10 +87,12 @@ describe("API keys", () => {
   });
 
   it("refuses an expired key, whether it was used before or not, and a key that expires in the past", async () => {
-    const used = await userKey("eve", [{ project: "alpha", role: Role.VIEWER }], { expireInMs: 1500 });
-    const unused = await userKey("eve", [{ project: "alpha", role: Role.VIEWER }], { expireInMs: 1500 });
+    // Long enough that a loaded machine still makes the first call before the keys expire.
+    const used = await userKey("eve", [{ project: "alpha", role: Role.VIEWER }], { expireInMs: 5000 });
+    const unused = await userKey("eve", [{ project: "alpha", role: Role.VIEWER }], { expireInMs: 5000 });
+    const expiredBy = Date.now() + 5100; // both keys were made before now
     await used.client.getProject({ name: "alpha" });
-    await new Promise((r) => setTimeout(r, 1600));
+    await new Promise((r) => setTimeout(r, Math.max(0, expiredBy - Date.now())));
     for (const key of [used, unused]) {
       const err = await failure(key.client.getProject({ name: "alpha" }));
       expect(Code[err.code]).toBe("Unauthenticated");
