@@ -239,6 +239,47 @@ describe("granary training-data and get-vector", () => {
   }, 60_000);
 });
 
+describe("granary check-skew", () => {
+  it("prints a table per feature and exits 0 when online and offline agree, 1 with examples once a row is written online only", async () => {
+    const cards = await project.getFeatureGroup("card_aggs");
+    await project.getOrCreateFeatureView({ name: "card_skew", query: cards.select(["count_7d", "spend_7d", "prev_latitude"]) });
+    const view = await project.getFeatureView("card_skew");
+    await waitFor(async () => ((await view.getFeatureVector({ cc_num: 12 }))["count_7d"] === 1 ? true : undefined), { timeoutMs: 20_000, what: "card 12 online" });
+
+    const clean = await granaryCli(["check-skew", "card_skew", "--sample", "10", "--seed", "3"]);
+    expect(clean).toMatchObject({ code: 0, stderr: "" });
+    expect(clean.stdout).toMatch(/^card_skew v1 as of .*: consistent\n/);
+    expect(clean.stdout).toMatch(/feature\s+type\s+compared\s+mismatches/);
+    expect(clean.stdout).toMatch(/\nspend_7d\s+double\s+2\s+0/);
+
+    // WriteRows reaches the online store only: the skew the check exists to catch.
+    await granary.services.online.writeRows({
+      project: PROJECT,
+      featureGroup: { name: "card_aggs", version: 1 },
+      rows: {
+        case: "columns",
+        value: {
+          rowCount: 1,
+          columns: [
+            { name: "cc_num", data: { values: { case: "int64s", value: { values: [12n] } }, nullIndexes: [] } },
+            { name: "count_7d", data: { values: { case: "int32s", value: { values: [2] } }, nullIndexes: [] } },
+            { name: "spend_7d", data: { values: { case: "doubles", value: { values: [25] } }, nullIndexes: [] } },
+            { name: "ts", data: { values: { case: "timestamps", value: { values: [BigInt(Date.now() - 60_000) * 1000n] } }, nullIndexes: [] } },
+          ],
+        },
+      },
+    });
+    const [skewed, json] = await Promise.all([granaryCli(["check-skew", "card_skew:1", "--sample", "10"]), granaryCli(["--json", "check-skew", "card_skew", "--entity", "cc_num=12", "--entity", "cc_num=999"])]);
+    expect(skewed.code).toBe(1);
+    expect(skewed.stdout).toMatch(/\nspend_7d\s+double\s+2\s+1/);
+    expect(skewed.stdout).toMatch(/\ncount_7d: 1 of 2 differ\n.*\ncc_num=12\s+2\s+1\s+PRESENT\s+PRESENT/);
+    expect(skewed.stderr).toMatch(/^granary: 3 values differ online and offline in 1 of 2 entities of card_skew v1\n$/);
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as { consistent: boolean; entitiesChecked: number; missingOnline: { count: number }; missingBoth: number };
+    expect(report).toMatchObject({ consistent: false, entitiesChecked: 2, missingBoth: 1 });
+  }, 90_000);
+});
+
 describe("granary models", () => {
   it("registers a version, moves an alias to it and downloads it back", async () => {
     const model = join(dir, "model");

@@ -50,6 +50,17 @@ const positiveInt = (name: string) => (value: string) => {
   return Number(value);
 };
 
+const nonNegativeInt = (name: string) => (value: string) => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+  return Number(value);
+};
+
+const nonNegativeNumber = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative number`);
+  return n;
+};
+
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** The commander program of `granary`: global options, then one subcommand per task. */
@@ -125,6 +136,21 @@ export function createProgram(hooks: ProgramHooks): Command {
     .option("--training-dataset <version>", "training dataset whose statistics parameterise the transformations", positiveInt("--training-dataset"))
     .option("--helpers", "include inference helper columns")
     .action(act(async () => (await import("./commands/get-vector.js")).getVectorCommand));
+
+  program
+    .command("check-skew")
+    .description("compare a view's online vectors with its offline point-in-time rows (training/serving skew); exit 1 when any value differs")
+    .argument("<view>", "feature view: name or name:version (default: the latest)")
+    .option("--sample <n>", "entities drawn at random from the view's root group (default 100)", positiveInt("--sample"))
+    .option("--seed <n>", "seed of the sample (same seed, same entities)", nonNegativeInt("--seed"))
+    .option("--entity <key=value,…>", "an explicit entity by its serving keys (repeatable; instead of --sample)", collect, [])
+    .option("--param <name=value>", "a request parameter of on-demand features, the same for every entity (repeatable)", collect, [])
+    .option("--as-of <time>", "ISO-8601 instant offline rows are read as of (default: now; online always serves now)")
+    .option("--tolerance <relative>", "relative float tolerance (default 1e-9)", nonNegativeNumber("--tolerance"))
+    .option("--abs-tolerance <absolute>", "absolute float tolerance (default 0)", nonNegativeNumber("--abs-tolerance"))
+    .option("--model <model>", "compare after this model's transformations: name or name:version")
+    .option("--examples <n>", "mismatch examples shown per feature (default 5)", positiveInt("--examples"))
+    .action(act(async () => (await import("./commands/check-skew.js")).checkSkewCommand));
 
   const models = program.command("models").description("the model registry: list, register, download, alias");
   models
