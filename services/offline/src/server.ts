@@ -114,6 +114,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     logFailedCommits(commits, log);
     const queued = pusher.recover();
     if (queued > 0) log.info({ queued }, "pushing commits still pending online");
+    void statistics.recover().then((n) => n > 0 && log.info({ groups: n }, "computed statistics of groups whose latest commit had none"));
     server.setServing(true);
   })();
   log.info({ address: server.address, dataRoot: config.dataRoot, metadata: config.metadataAddress }, "offline service listening; SERVING once the catalogue is loaded and the data root checked");

@@ -1,15 +1,21 @@
 import type { FeatureGroup } from "@granary/proto/metadata";
-import type { CommitLog } from "../store/commit-log.js";
+import { create } from "@bufbuild/protobuf";
+import { StatisticsSubjectSchema } from "@granary/proto/metadata";
+import type { CommitEntry, CommitLog } from "../store/commit-log.js";
+import type { MetadataWriter } from "../store/metadata-writer.js";
 import { CorruptCommitError } from "../store/commit-files.js";
 import { groupKey } from "../store/commit-log.js";
 import { storeGroupStatistics, type GroupStatisticsDeps } from "./group-statistics.js";
 
-export interface StatisticsUpdaterDeps extends GroupStatisticsDeps {
+export interface StatisticsUpdaterDeps extends Omit<GroupStatisticsDeps, "metadata"> {
+  readonly metadata: Pick<MetadataWriter, "putStatistics" | "hasStatistics">;
   readonly commits: CommitLog;
   /** The group's current definition (its statistics_config may have changed since the commit). */
   readonly groupOf: (project: string, name: string, version: number) => FeatureGroup | undefined;
   /** Waits before retrying a failed computation; after the last, it gives up with a warning. */
   readonly retryMs?: readonly number[];
+  /** Computes and stores the statistics (tests replace it). */
+  readonly store?: (project: string, group: FeatureGroup, commits: readonly CommitEntry[]) => Promise<unknown>;
 }
 
 interface GroupRun {
@@ -55,6 +61,29 @@ export class StatisticsUpdater {
     return run.queued;
   }
 
+  /**
+   * At start: refreshes every group with statistics enabled whose latest commit has none stored
+   * (the process ended between a commit and its statistics), one group at a time. Never rejects.
+   */
+  async recover(): Promise<number> {
+    let refreshed = 0;
+    for (const { key, commits } of [...this.#deps.commits.groups()]) {
+      const last = commits[commits.length - 1];
+      const [project, name, version] = key.split("/");
+      const group = this.#deps.groupOf(project!, name!, Number(version));
+      if (this.#closed || !last || !group?.statisticsConfig?.enabled) continue;
+      const subject = create(StatisticsSubjectSchema, { kind: { case: "commit", value: { featureGroup: { name: group.name, version: group.version }, commitId: last.id } } });
+      try {
+        if (await this.#deps.metadata.hasStatistics(project!, subject)) continue;
+      } catch (err) {
+        this.#deps.logger.warn({ err, project, group: name, version }, "could not check whether the group's latest commit has statistics; computing them");
+      }
+      await this.refresh(project!, name!, Number(version));
+      refreshed++;
+    }
+    return refreshed;
+  }
+
   /** Waits for the runs in flight; later refreshes do nothing. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -74,7 +103,7 @@ export class StatisticsUpdater {
       const commits = this.#deps.commits.commits(project, name, version);
       if (commits.length === 0) return;
       try {
-        await storeGroupStatistics(this.#deps, project, group, commits);
+        await (this.#deps.store ?? ((p, g, c) => storeGroupStatistics(this.#deps, p, g, c)))(project, group, commits);
         return;
       } catch (err) {
         const wait = retryMs[attempt];

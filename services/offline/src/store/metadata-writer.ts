@@ -2,7 +2,7 @@ import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
 import { create } from "@bufbuild/protobuf";
 import { UnavailableError } from "@granary/errors";
-import type { Commit, MetadataService, Statistics, TrainingDataset, ValidationReport } from "@granary/proto/metadata";
+import type { Commit, MetadataService, Statistics, StatisticsSubject, TrainingDataset, ValidationReport } from "@granary/proto/metadata";
 
 /** What the offline service records in the metadata service. */
 export interface MetadataWriter {
@@ -10,6 +10,8 @@ export interface MetadataWriter {
   updateCommit(commit: Commit, paths: readonly string[]): Promise<Commit>;
   createValidationReport(report: ValidationReport): Promise<ValidationReport>;
   putStatistics(statistics: Statistics): Promise<Statistics>;
+  /** Whether statistics of the subject are stored (start-up looks for commits left without them). */
+  hasStatistics(project: string, subject: StatisticsSubject): Promise<boolean>;
   createTrainingDataset(dataset: TrainingDataset): Promise<TrainingDataset>;
   updateTrainingDataset(dataset: TrainingDataset, paths: readonly string[]): Promise<TrainingDataset>;
 }
@@ -30,6 +32,16 @@ export function metadataWriter(client: Client<typeof MetadataService>, timeoutMs
       call("update the commit", async () => (await client.updateCommit({ commit, updateMask: create(FieldMaskSchema, { paths: [...paths] }) }, options)).commit!),
     createValidationReport: (report) => call("store the validation report", async () => (await client.createValidationReport({ report }, options)).report!),
     putStatistics: (statistics) => call("store statistics", async () => (await client.putStatistics({ statistics }, options)).statistics!),
+    hasStatistics: (project, subject) =>
+      call("read statistics", () =>
+        client.getStatistics({ project, subject }, options).then(
+          () => true,
+          (err: unknown) => {
+            if (err instanceof ConnectError && err.code === Code.NotFound) return false;
+            throw err;
+          },
+        ),
+      ),
     createTrainingDataset: (trainingDataset) =>
       call("record the training dataset", async () => (await client.createTrainingDataset({ trainingDataset }, options)).trainingDataset!),
     updateTrainingDataset: (trainingDataset, paths) =>
