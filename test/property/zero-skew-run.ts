@@ -1,0 +1,272 @@
+// Plays a generated case against the running suite and compares, for every entity of the root
+// group, the online vector at now with the offline point-in-time row at now (GetTrainingData with
+// a spine of the entities at now), and asks CheckConsistency for the same entities.
+import { create, toJsonString } from "@bufbuild/protobuf";
+import { TimestampSchema, durationFromMs } from "@bufbuild/protobuf/wkt";
+import * as arrow from "apache-arrow";
+import { arrowPayloads, buildColumn, tableFromChunks, valueReader } from "@granary/arrow";
+import type { PlainValue } from "@granary/cel";
+import { JoinType, SelectionMode, type FeatureView, type Join, type Query } from "@granary/proto/metadata";
+import type { TrainingDataQuery } from "@granary/proto/offline";
+import { ColumnDataSchema, ScalarType, ValueSchema, ValueStatus, type ColumnData, type DataType, type Value } from "@granary/proto/types";
+import type { OfflineStack } from "../integration/support/offline-stack.js";
+import { keyText, type Cell, type GenCase, type GenGroup, type GenJoin, type GenSelection, type GenType } from "./zero-skew-generator.js";
+
+const S = ScalarType;
+const VIEW = { name: "v", version: 1 };
+
+const dataType = (t: GenType) => ({ scalar: t.scalar, list: t.list }) as DataType;
+
+/** A value the same whichever side read it: integers as decimal strings, floats rounded to their width. */
+export function normal(type: DataType, v: PlainValue | Cell | undefined): unknown {
+  if (v === null || v === undefined) return null;
+  if (type.list) return (v as readonly PlainValue[]).map((x) => normal({ ...type, list: false } as DataType, x));
+  switch (type.scalar) {
+    case S.INT32:
+    case S.INT64:
+    case S.TIMESTAMP:
+    case S.DATE:
+      return String(BigInt(v as number | bigint));
+    case S.FLOAT:
+      return Math.fround(Number(v));
+    case S.DOUBLE:
+      return Number(v);
+    case S.BYTES:
+      return `0x${Buffer.from(v as Uint8Array).toString("hex")}`;
+    default:
+      return v;
+  }
+}
+
+function columnData(type: DataType, values: readonly Cell[]): ColumnData {
+  const nullIndexes = values.flatMap((v, i) => (v === null ? [i] : []));
+  const filled = <T>(zero: T, map: (v: Cell) => T) => values.map((v) => (v === null ? zero : map(v)));
+  const data = ((): ColumnData["values"] => {
+    switch (type.scalar) {
+      case S.INT32:
+        return { case: "int32s", value: { values: filled(0, Number) } } as ColumnData["values"];
+      case S.INT64:
+        return { case: "int64s", value: { values: filled(0n, (v) => BigInt(v as bigint)) } } as ColumnData["values"];
+      case S.STRING:
+        return { case: "strings", value: { values: filled("", String) } } as ColumnData["values"];
+      default:
+        throw new Error(`no key encoding for scalar ${type.scalar}`);
+    }
+  })();
+  return create(ColumnDataSchema, { values: data, nullIndexes });
+}
+
+function onlineReader(data: ColumnData | undefined, type: DataType): (row: number) => PlainValue | null {
+  const nulls = new Set(data?.nullIndexes ?? []);
+  if (!data?.values.case) return () => null;
+  if (data.values.case === "lists") {
+    const { offsets, items } = data.values.value;
+    const item = onlineReader(items, { ...type, list: false } as DataType);
+    return (row) => (nulls.has(row) ? null : Array.from({ length: (offsets[row + 1] ?? 0) - (offsets[row] ?? 0) }, (_, i) => item((offsets[row] ?? 0) + i) ?? (0 as PlainValue)));
+  }
+  const values = (data.values.value as { values: ArrayLike<PlainValue> }).values;
+  return (row) => (nulls.has(row) || row >= values.length ? null : (values[row] as PlainValue));
+}
+
+function valueOf(type: GenType, v: Cell): Value {
+  const kind = ((): Value["kind"] => {
+    switch (type.scalar) {
+      case S.BOOL:
+        return { case: "boolValue", value: v as boolean };
+      case S.INT32:
+        return { case: "int32Value", value: v as number };
+      case S.INT64:
+        return { case: "int64Value", value: v as bigint };
+      case S.FLOAT:
+        return { case: "floatValue", value: v as number };
+      case S.DOUBLE:
+        return { case: "doubleValue", value: v as number };
+      case S.STRING:
+        return { case: "stringValue", value: v as string };
+      case S.BYTES:
+        return { case: "bytesValue", value: v as Uint8Array };
+      case S.TIMESTAMP:
+        return { case: "timestampValue", value: create(TimestampSchema, { seconds: (v as bigint) / 1_000_000n, nanos: Number((v as bigint) % 1_000_000n) * 1000 }) };
+      case S.DATE:
+        return { case: "dateValue", value: v as number };
+      default:
+        throw new Error(`no default for scalar ${type.scalar}`);
+    }
+  })();
+  return create(ValueSchema, { kind });
+}
+
+function selectionOf(s: GenSelection) {
+  return { mode: SelectionMode[s.mode], columns: [...s.columns] };
+}
+
+function joinOf(j: GenJoin, groups: ReadonlyMap<string, GenGroup>): Partial<Join> {
+  const child = groups.get(j.group)!;
+  return {
+    query: { featureGroup: { name: j.group, version: 1 }, selection: selectionOf(j.selection), joins: j.joins.map((x) => joinOf(x, groups)) } as unknown as Query,
+    leftOn: [...j.leftOn],
+    rightOn: [...child.primaryKey],
+    prefix: j.prefix,
+    type: JoinType.LEFT,
+  };
+}
+
+/** Retries `call` while it fails, up to `ms`: offline learns of new groups and columns from metadata's change feed. */
+async function retrying<T>(call: () => Promise<T>, ms: number): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+function tableOf(columns: readonly { name: string; type: GenType }[], rows: readonly Record<string, Cell>[]): arrow.Table {
+  return new arrow.Table(Object.fromEntries(columns.map((c) => [c.name, arrow.makeVector(buildColumn(dataType(c.type), rows.map((r) => (r[c.name] === undefined ? null : r[c.name]!) as PlainValue | null)))])));
+}
+
+async function* framed(project: string, group: string, table: arrow.Table) {
+  yield { message: { case: "header" as const, value: { project, featureGroup: { name: group, version: 1 } } } };
+  for (const ipc of arrowPayloads(table)) yield { message: { case: "chunk" as const, value: { ipc } } };
+}
+
+/** Creates the case's project, groups, history and view. */
+export async function playCase(stack: OfflineStack, project: string, c: GenCase): Promise<FeatureView> {
+  const { md, off } = stack;
+  await md.createProject({ name: project });
+  for (const g of c.groups) {
+    await md.createFeatureGroup({
+      featureGroup: {
+        project, name: g.name, version: 1, onlineEnabled: true, primaryKey: [...g.primaryKey], eventTime: g.eventTime,
+        columns: g.columns.map((col) => ({ name: col.name, type: dataType(col.type) })),
+        ...(g.onlineTtlHours ? { onlineTtl: durationFromMs(g.onlineTtlHours * 3_600_000) } : {}),
+      },
+    });
+  }
+  const live = new Map(c.groups.map((g) => [g.name, [...g.columns]] as const));
+  for (const step of c.steps) {
+    const cols = live.get(step.group)!;
+    const group = c.groups.find((g) => g.name === step.group)!;
+    if (step.kind === "append") {
+      const col = step.column;
+      await md.appendFeatures({ project, name: step.group, version: 1, columns: [{ name: col.name, type: dataType(col.type), ...(col.defaultValue !== undefined ? { defaultValue: valueOf(col.type, col.defaultValue) } : {}) }] });
+      cols.push(col);
+    } else if (step.kind === "insert") {
+      const table = tableOf(cols, step.rows);
+      await retrying(() => off.insert(framed(project, step.group, table)), 15_000);
+    } else {
+      const table = tableOf(cols.filter((x) => group.primaryKey.includes(x.name)), step.keys);
+      await retrying(() => off.deleteRows(framed(project, step.group, table)), 15_000);
+    }
+  }
+  const groups = new Map(c.groups.map((g) => [g.name, g] as const));
+  const { featureView } = await md.createFeatureView({
+    featureView: {
+      project, ...VIEW,
+      query: { featureGroup: { name: c.view.root, version: 1 }, selection: selectionOf(c.view.selection), joins: c.view.joins.map((j) => joinOf(j, groups)) } as unknown as Query,
+      onDemandFeatures: c.view.onDemand.map((o) => ({ name: o.name, type: dataType(o.type), expression: o.expression })),
+    },
+  });
+  return featureView!;
+}
+
+/** Every key of the root group ever written or deleted, and one never written. */
+export function rootEntities(c: GenCase): Record<string, Cell>[] {
+  const root = c.groups.find((g) => g.name === c.view.root)!;
+  const seen = new Map<string, Record<string, Cell>>();
+  for (const step of c.steps) {
+    if (step.group !== root.name || step.kind === "append") continue;
+    for (const row of step.kind === "insert" ? step.rows : step.keys) {
+      seen.set(keyText(root, row), Object.fromEntries(root.primaryKey.map((k) => [k, row[k]!])));
+    }
+  }
+  const absent = Object.fromEntries(root.primaryKey.map((k) => [k, root.columns.find((x) => x.name === k)!.type.scalar === S.STRING ? "absent" : root.columns.find((x) => x.name === k)!.type.scalar === S.INT64 ? 999n : 999]));
+  return [...seen.values(), absent];
+}
+
+/** Online vectors at now against offline rows at now, value by value, and CheckConsistency's verdict. */
+export interface CompareOptions {
+  /** Whether CheckConsistency can be asked about entities with these serving-key types. */
+  readonly consistencyFor: (keyTypes: readonly DataType[]) => boolean;
+}
+
+export async function compareOnce(stack: OfflineStack, project: string, c: GenCase, view: FeatureView, entities: readonly Record<string, Cell>[], options: CompareOptions): Promise<string[]> {
+  const root = c.groups.find((g) => g.name === c.view.root)!;
+  const keys = view.servingKeys.filter((k) => k.required);
+  const keyColumns = keys.map((k) => ({ name: k.name, data: columnData(k.type!, entities.map((e) => e[k.column] ?? null)) }));
+  const problems: string[] = [];
+  const { vectors } = await stack.on.getFeatureVectors({ project, featureView: VIEW, entities: { rowCount: entities.length, servingKeys: keyColumns }, options: { untransformed: true } });
+  const nowUs = BigInt(Date.now()) * 1000n;
+  const spine = new arrow.Table(
+    Object.fromEntries([
+      ...keys.map((k) => [k.name, arrow.makeVector(buildColumn(k.type!, entities.map((e) => (e[k.column] ?? null) as PlainValue | null)))] as const),
+      [root.eventTime, arrow.makeVector(buildColumn({ scalar: S.TIMESTAMP, list: false } as DataType, entities.map(() => nowUs)))] as const,
+    ]),
+  );
+  async function* training() {
+    yield { message: { case: "query" as const, value: { project, featureView: VIEW, untransformed: true, spine: { kind: { case: "streamed", value: true } } } as unknown as TrainingDataQuery } };
+    for (const ipc of arrowPayloads(spine)) yield { message: { case: "spineChunk" as const, value: { ipc } } };
+  }
+  const table = await tableFromChunks(stack.off.getTrainingData(training()));
+  if (table.numRows !== entities.length) problems.push(`offline returned ${table.numRows} rows for ${entities.length} entities`);
+  const expected = [...view.outputColumns.map((o) => o.name), ...view.onDemandFeatures.map((o) => o.name)];
+  const onlineNames = (vectors?.columns ?? []).map((x) => x.name);
+  for (const name of expected) {
+    if (!onlineNames.includes(name)) problems.push(`column ${name} of the view is not in the online vector`);
+    if (!table.schema.fields.some((f) => f.name === name)) problems.push(`column ${name} of the view is not in the offline rows`);
+  }
+  for (const col of vectors?.columns ?? []) {
+    const offlineColumn = table.getChild(col.name);
+    if (!offlineColumn) continue;
+    const type = col.type!;
+    const offlineValues: (PlainValue | null)[] = [];
+    for (const data of offlineColumn.data) {
+      const read = valueReader(data, type);
+      for (let i = 0; i < data.length; i++) offlineValues.push(read(i));
+    }
+    const read = onlineReader(col.values, type);
+    entities.forEach((e, i) => {
+      const status = col.statuses[i] ?? ValueStatus.UNSPECIFIED;
+      const on = status === ValueStatus.PRESENT ? JSON.stringify(normal(type, read(i))) : "null";
+      const offV = JSON.stringify(normal(type, offlineValues[i]));
+      if (on !== offV) problems.push(`entity ${keyText(root, e)} column ${col.name}: online ${ValueStatus[status]} ${on}, offline ${offV}`);
+    });
+  }
+  if (!options.consistencyFor(keys.map((k) => k.type!))) return problems;
+  const report = await consistencyReport(stack, project, keys.map((k) => ({ name: k.name, data: columnData(k.type!, entities.map((e) => e[k.column] ?? null)) })), entities.length);
+  if (report.mismatches !== 0n) {
+    const examples = report.features.filter((f) => f.mismatches > 0n).map((f) => `${f.name}: ${f.mismatches} (${f.examples.map((x) => `online ${ValueStatus[x.onlineStatus]} ${shown(x.onlineValue)} offline ${ValueStatus[x.offlineStatus]} ${shown(x.offlineValue)}`).join("; ")})`);
+    problems.push(`CheckConsistency: ${report.mismatches} mismatches: ${examples.join(", ")}`);
+  }
+  if ((report.missingOnline?.count ?? 0n) !== 0n) problems.push(`CheckConsistency: ${report.missingOnline!.count} entities missing online`);
+  if ((report.missingOffline?.count ?? 0n) !== 0n) problems.push(`CheckConsistency: ${report.missingOffline!.count} entities missing offline`);
+  return problems;
+}
+
+const shown = (v: Value | undefined) => (v?.kind.case ? toJsonString(ValueSchema, v) : "null");
+
+async function consistencyReport(stack: OfflineStack, project: string, columns: { name: string; data: ColumnData }[], rowCount: number) {
+  for await (const m of stack.off.checkConsistency({ project, featureView: VIEW, entities: { case: "entityRows", value: { rowCount, columns } }, tolerance: { relative: 0, absolute: 0 } })) {
+    if (m.message.case === "report") return m.message.value;
+  }
+  throw new Error("CheckConsistency ended without a report");
+}
+
+/**
+ * Plays the case and compares until both sides agree or `settleMs` passes (Insert's online push
+ * may complete after Insert returns). Returns the problems of the last comparison.
+ */
+export async function checkCase(stack: OfflineStack, project: string, c: GenCase, settleMs: number, options: CompareOptions): Promise<string[]> {
+  const view = await playCase(stack, project, c);
+  const entities = rootEntities(c);
+  const until = Date.now() + settleMs;
+  for (;;) {
+    // Online and offline learn of a new view from metadata's change feed: NOT_FOUND for a moment.
+    const problems = await compareOnce(stack, project, c, view, entities, options).catch((err: unknown) => [`error: ${err instanceof Error ? (process.env.GRANARY_PROPERTY_STACKS === "1" ? err.stack : err.message) : String(err)}`]);
+    if (problems.length === 0 || Date.now() > until) return problems;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
