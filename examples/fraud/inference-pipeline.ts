@@ -6,13 +6,13 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Project, Row } from "@granary/client";
+import { consistencySummary, type Project, type Row } from "@granary/client";
 import { percentile } from "../shared/demo-runtime.js";
 import type { CardAggregator } from "./card-aggregates.js";
 import type { Transaction } from "./data.js";
 import { ingestTransactions, type FraudGroups } from "./feature-pipeline.js";
 import { predictProbability, type LogisticModel } from "./logistic-regression.js";
-import { checkSkew, type SkewReport } from "./skew-check.js";
+import { skewReportOf, type SkewReport } from "./skew-check.js";
 
 export interface LatencySummary {
   /** Calls made. */
@@ -100,8 +100,14 @@ export async function runInferencePipeline(project: Project, options: InferenceO
     log(`    e.g. tid ${s.tx.tid}: ${s.tx.amount.toFixed(2)} at ${s.tx.category}, ${km(v["distance_from_home_km"])} from home, ${km(v["distance_from_prev_km"])} and ${hours(v["hours_since_prev"])} → p=${s.probability.toFixed(3)}${s.tx.is_fraud ? " (fraud)" : ""}`);
   }
 
-  const skew = await checkSkew(featureView, options.groups, scored, production.trainingDatasetVersion);
-  log(`  skew check: ${skew.rows} online vectors vs the offline point-in-time rows of the same transactions, ${skew.columns} features each: ${skew.mismatchCount} mismatches, max |diff| ${skew.maxAbsDiff.toExponential(1)}`);
+  // Granary's consistency check: the scored transactions' cards and merchants, online now against
+  // offline as of now, through the model's transformations. The transaction's own columns are
+  // passed by the caller online (the label group is offline only), so they are not compared.
+  const entities = scored.map(({ tx }) => ({ cc_num: tx.cc_num, merchant_id: tx.merchant_id }));
+  const consistency = await featureView.checkConsistency({ entities, model: { name: options.model, version: production.version } });
+  const skew = skewReportOf(consistency, entities);
+  log(`  skew check (fv.checkConsistency): ${skew.rows} entities, ${skew.columns} features compared: ${skew.mismatchCount} mismatches`);
+  for (const line of consistencySummary(consistency).split("\n")) log(`    ${line.trim()}`);
 
   return {
     modelVersion: production.version,

@@ -1,40 +1,35 @@
-// Training/serving skew: the feature store's promise is that the vector a transaction was scored
-// with online equals the row the offline store computes for the same transaction at the same
-// time (point-in-time join, the same CEL, the same transformation statistics). This compares them.
-import { type FeatureView, type Row, tableFromRows } from "@granary/client";
-import type { FraudGroups } from "./feature-pipeline.js";
-import type { Transaction } from "./data.js";
-import { tableRows } from "./table-rows.js";
+// Training/serving skew: the feature store's promise is that the vector a model is served online
+// equals the row the offline store computes for the same entity at the same time (point-in-time
+// join, the same CEL, the same transformation statistics). The inference pipeline asks Granary's
+// own check, fv.checkConsistency() (OfflineService.CheckConsistency); this file turns its result
+// into the demo's summary. compareRows is the row-by-row oracle the end-to-end test probes with.
+import type { ConsistencyResult, Row } from "@granary/client";
 
 export interface SkewReport {
   readonly rows: number;
   readonly columns: number;
-  /** Largest |online − offline| over numeric values. */
+  /** Largest |online − offline| over numeric values (of the examples the check returns). */
   readonly maxAbsDiff: number;
   /** Values that differ beyond the tolerance (or in nullness), the first few. */
   readonly mismatches: readonly { row: number; column: string; online: unknown; offline: unknown }[];
+  /** Differing values, plus entities found on one side only. */
   readonly mismatchCount: number;
 }
 
 const TOLERANCE = 1e-9;
 
-/**
- * Compares online vectors (recorded when each transaction was scored) with the offline rows for
- * the same transactions: a spine of (tid, datetime) read point-in-time from the label group and
- * every joined group, transformed with the model's training dataset.
- */
-export async function checkSkew(view: FeatureView, groups: FraudGroups, scored: readonly { tx: Transaction; vector: Row }[], trainingDatasetVersion: number): Promise<SkewReport> {
-  if (scored.length === 0) return compareRows([], [], view.featureNames);
-  const spine = tableFromRows(
-    groups.transactions.columns,
-    scored.map(({ tx }) => ({ tid: tx.tid, datetime: tx.datetime })),
-  );
-  const offline = tableRows(await view.getBatchData({ spine, trainingDatasetVersion }));
-  return compareRows(
-    scored.map((s) => s.vector),
-    offline,
-    view.featureNames,
-  );
+/** The demo's report of a consistency check over `entities` (one per scored transaction). */
+export function skewReportOf(result: ConsistencyResult, entities: readonly Row[]): SkewReport {
+  const same = (a: Row, b: Row) => Object.entries(b).every(([k, v]) => comparable(a[k]) === comparable(v));
+  const mismatches = result.features.flatMap((f) => f.examples.map((e) => ({ row: entities.findIndex((x) => same(x, e.entity)), column: f.name, online: e.online, offline: e.offline })));
+  const diffs = mismatches.map((m) => [comparable(m.online), comparable(m.offline)]).filter(([a, b]) => typeof a === "number" && typeof b === "number") as [number, number][];
+  return {
+    rows: result.entitiesChecked,
+    columns: result.features.filter((f) => !f.notCompared).length,
+    maxAbsDiff: diffs.reduce((max, [a, b]) => Math.max(max, Math.abs(a - b)), 0),
+    mismatches: mismatches.slice(0, 5),
+    mismatchCount: result.mismatches + result.missingOnline.count + result.missingOffline.count,
+  };
 }
 
 /** Row i of `online` against row i of `offline`, column by column: numbers within 1e-9 (relative), the rest exactly. */

@@ -9,11 +9,12 @@ import { timestampMicros } from "../sql/sql-text.js";
 import { planOf, requireView, type TransformSource } from "../training/training-data.js";
 import type { TrainingDeps } from "../training/training-deps.js";
 import { datasetOf } from "../training/training-datasets.js";
+import { spineTimeColumn } from "../training/training-query.js";
 import { columnDataOf, columnDataReader } from "./column-values.js";
 import { DEFAULT_TOLERANCE, type Tolerance } from "./compare-values.js";
 import { recordConsistencyMetrics } from "./consistency-metrics.js";
 import { ConsistencyTally, entityKey, type CheckedFeature, type SideValue } from "./consistency-tally.js";
-import { explicitEntities, sampleEntities, sliceEntities, withParameters, type Entities } from "./entities.js";
+import { explicitEntities, sampleEntities, sliceEntities, withParameters, withTimeParameter, type Entities } from "./entities.js";
 import { notComparedFeatures } from "./not-compared.js";
 import { offlineRows, type OfflineRows } from "./offline-rows.js";
 import type { OnlineVectors, OnlineVectorsResult } from "./online-vectors.js";
@@ -41,7 +42,7 @@ export async function* checkConsistency(deps: ConsistencyDeps, req: CheckConsist
     req.entities.case === "sampleSize"
       ? await sampleEntities(deps, project, plan, req.entities.value, req.seed, asOfMicros, signal)
       : explicitEntities(view, req.entities.value!);
-  const entities = withParameters(view, drawn, req.requestParameters);
+  const entities = withTimeParameter(view, withParameters(view, drawn, req.requestParameters), spineTimeColumn(plan), asOfMicros);
   const uncomparable = notComparedFeatures(plan, new Set(entities.parameters.map((p) => p.name)));
   const tolerance: Tolerance = { relative: req.tolerance?.relative ?? DEFAULT_TOLERANCE.relative, absolute: req.tolerance?.absolute ?? DEFAULT_TOLERANCE.absolute };
   const model = req.model ? { name: req.model, version: req.modelVersion } : undefined;

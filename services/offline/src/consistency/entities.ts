@@ -2,7 +2,7 @@ import { valueReader } from "@granary/arrow";
 import type { PlainValue } from "@granary/cel";
 import { FailedPreconditionError, InvalidArgumentError } from "@granary/errors";
 import type { FeatureView } from "@granary/proto/metadata";
-import type { ColumnarRows, DataType } from "@granary/proto/types";
+import { ScalarType, type ColumnarRows, type DataType } from "@granary/proto/types";
 import { queryBatches } from "../arrow/query-batches.js";
 import { groupSourceSql } from "../read/group-source.js";
 import { quoteIdent, timestampLiteral } from "../sql/sql-text.js";
@@ -101,6 +101,18 @@ export function withParameters(view: FeatureView, entities: Entities, rows: Colu
     parameters.push({ name: c.name, type, values: n === 1 ? Array.from({ length: entities.count }, () => values[0] ?? null) : values });
   }
   return { ...entities, parameters };
+}
+
+/**
+ * A request parameter named as the spine's time column (the root group's event time) is read
+ * offline from that column: it is the as-of time on both sides, whatever the caller gave.
+ */
+export function withTimeParameter(view: FeatureView, entities: Entities, timeColumn: string, asOfMicros: bigint): Entities {
+  const type = requestParameters(view).get(timeColumn);
+  if (!type) return entities;
+  const value = type.scalar === ScalarType.DATE ? Number(asOfMicros / 86_400_000_000n) : asOfMicros;
+  const column: ValueColumn = { name: timeColumn, type, values: Array.from({ length: entities.count }, () => value) };
+  return { ...entities, parameters: [...entities.parameters.filter((p) => p.name !== timeColumn), column] };
 }
 
 function readAll(data: Parameters<typeof columnDataReader>[0], type: DataType, n: number): (PlainValue | null)[] {

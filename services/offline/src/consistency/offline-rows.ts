@@ -47,7 +47,8 @@ async function pitRows(deps: TrainingDeps, project: string, plan: ViewPlan, enti
   const timeName = spineTimeColumn(plan);
   const timeType = root.columns.find((c) => c.name === root.eventTime)?.type ?? TIMESTAMP;
   const time: ValueColumn = { name: timeName, type: timeType, values: Array.from({ length: entities.count }, () => (timeType.scalar === ScalarType.DATE ? Number(asOfMicros / 86_400_000_000n) : asOfMicros)) };
-  const spineColumns = [...entities.keys, time, ...entities.parameters];
+  // A parameter named as the time column is that column (see withTimeParameter).
+  const spineColumns = [...entities.keys, time, ...entities.parameters.filter((p) => p.name !== timeName)];
   const spine = new arrow.Table(Object.fromEntries(spineColumns.map((c) => [c.name, arrow.makeVector(buildColumn(c.type, c.values))])));
   async function* chunks() {
     yield* arrowPayloads(spine);
