@@ -31,11 +31,12 @@ class BatchDataQuery(_message.Message):
     def __init__(self, project: _Optional[str] = ..., feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., spine: _Optional[_Union[Spine, _Mapping]] = ..., latest: bool = ..., training_dataset_version: _Optional[int] = ..., untransformed: bool = ..., include_inference_helpers: bool = ...) -> None: ...
 
 class CheckConsistencyRequest(_message.Message):
-    __slots__ = ["as_of_time", "entity_rows", "feature_view", "max_examples", "model", "model_version", "project", "request_parameters", "sample_size", "seed", "tolerance"]
+    __slots__ = ["as_of_time", "entity_rows", "feature_view", "max_examples", "model", "model_alias", "model_version", "project", "request_parameters", "sample_size", "seed", "tolerance"]
     AS_OF_TIME_FIELD_NUMBER: _ClassVar[int]
     ENTITY_ROWS_FIELD_NUMBER: _ClassVar[int]
     FEATURE_VIEW_FIELD_NUMBER: _ClassVar[int]
     MAX_EXAMPLES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ALIAS_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
@@ -48,13 +49,14 @@ class CheckConsistencyRequest(_message.Message):
     feature_view: _types_pb2.FeatureViewRef
     max_examples: int
     model: str
+    model_alias: str
     model_version: int
     project: str
     request_parameters: _types_pb2.ColumnarRows
     sample_size: int
     seed: int
     tolerance: ConsistencyTolerance
-    def __init__(self, project: _Optional[str] = ..., feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., sample_size: _Optional[int] = ..., entity_rows: _Optional[_Union[_types_pb2.ColumnarRows, _Mapping]] = ..., seed: _Optional[int] = ..., as_of_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., tolerance: _Optional[_Union[ConsistencyTolerance, _Mapping]] = ..., request_parameters: _Optional[_Union[_types_pb2.ColumnarRows, _Mapping]] = ..., model: _Optional[str] = ..., model_version: _Optional[int] = ..., max_examples: _Optional[int] = ...) -> None: ...
+    def __init__(self, project: _Optional[str] = ..., feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., sample_size: _Optional[int] = ..., entity_rows: _Optional[_Union[_types_pb2.ColumnarRows, _Mapping]] = ..., seed: _Optional[int] = ..., as_of_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., tolerance: _Optional[_Union[ConsistencyTolerance, _Mapping]] = ..., request_parameters: _Optional[_Union[_types_pb2.ColumnarRows, _Mapping]] = ..., model: _Optional[str] = ..., model_version: _Optional[int] = ..., max_examples: _Optional[int] = ..., model_alias: _Optional[str] = ...) -> None: ...
 
 class CheckConsistencyResponse(_message.Message):
     __slots__ = ["progress", "report"]
