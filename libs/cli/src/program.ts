@@ -148,7 +148,7 @@ export function createProgram(hooks: ProgramHooks): Command {
     .option("--as-of <time>", "ISO-8601 instant offline rows are read as of (default: now; online always serves now)")
     .option("--tolerance <relative>", "relative float tolerance (default 1e-9)", nonNegativeNumber("--tolerance"))
     .option("--abs-tolerance <absolute>", "absolute float tolerance (default 0)", nonNegativeNumber("--abs-tolerance"))
-    .option("--model <model>", "compare after this model's transformations: name or name:version")
+    .option("--model <model>", "compare after this model's transformations: name:version or name@alias (a bare name: name@production)")
     .option("--examples <n>", "mismatch examples shown per feature (default 5)", positiveInt("--examples"))
     .action(act(async () => (await import("./commands/check-skew.js")).checkSkewCommand));
 

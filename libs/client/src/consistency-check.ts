@@ -21,8 +21,8 @@ export interface ConsistencyOptions {
   readonly tolerance?: { readonly relative?: number; readonly absolute?: number };
   /** Inputs of on-demand features: one object for every entity, or one per explicit entity. Without them those features are not compared. */
   readonly requestParameters?: Row | readonly Row[];
-  /** Compare after the model-dependent transformations of this model (its training dataset's statistics). */
-  readonly model?: { readonly name: string; readonly version?: number };
+  /** Compare after the model-dependent transformations of this model version (its feature view and training dataset's statistics): a version or an alias. */
+  readonly model?: { readonly name: string; readonly version?: number; readonly alias?: string };
   /** Mismatch examples kept per feature (default 5). */
   readonly maxExamples?: number;
   /** Called as the server reports progress on a large sample. */
@@ -79,6 +79,7 @@ export async function checkViewConsistency(services: Services, view: FeatureView
     requestParameters: options.requestParameters ? parameterColumns(view, options.requestParameters) : undefined,
     model: options.model?.name ?? "",
     modelVersion: options.model?.version ?? 0,
+    modelAlias: options.model?.alias ?? "",
     maxExamples: options.maxExamples ?? 0,
   };
   let report: ConsistencyReport | undefined;

@@ -29,7 +29,7 @@ export async function checkSkewCommand(ctx: CommandContext, viewText: string, op
   const asOf = options.asOf === undefined ? undefined : new Date(options.asOf);
   if (asOf && Number.isNaN(asOf.getTime())) throw new UsageError(`--as-of "${options.asOf}" is not an ISO-8601 time`);
   if (options.sample !== undefined && options.entity.length > 0) throw new UsageError("give --sample or --entity, not both");
-  const model = options.model === undefined ? undefined : parseRef(options.model, "model");
+  const model = options.model === undefined ? undefined : parseModel(options.model);
   const project = await ctx.project();
   const view = await project.getFeatureView(ref.name, ref.version);
   const keyTypes = new Map<string, DataType>(view.servingKeys.map((k) => [k.name, k.type!]));
@@ -47,7 +47,7 @@ export async function checkSkewCommand(ctx: CommandContext, viewText: string, op
       asOf,
       tolerance: options.tolerance !== undefined || options.absTolerance !== undefined ? { relative: options.tolerance, absolute: options.absTolerance } : undefined,
       requestParameters: Object.keys(params).length > 0 ? params : undefined,
-      model: model ? { name: model.name, version: model.version } : undefined,
+      model,
       maxExamples: options.examples,
       onProgress: (checked) => progress.update(checked, checked),
       signal: ctx.signal,
@@ -77,6 +77,18 @@ function render(r: ConsistencyResult): string {
     if (missing.count > 0) parts.push("", `missing ${side} (not compared): ${missing.count}, e.g. ${missing.examples.map(entityText).join("; ")}`);
   }
   return parts.join("\n");
+}
+
+/** `name:version` or `name@alias`; a bare name means the alias production. */
+function parseModel(text: string): { name: string; version?: number; alias?: string } {
+  const at = text.indexOf("@");
+  if (at >= 0) {
+    const alias = text.slice(at + 1);
+    if (!/^[a-z][a-z0-9_]{0,62}$/.test(alias)) throw new UsageError(`--model "${text}": the alias must be lower-case letters, digits and _`);
+    return { name: parseRef(text.slice(0, at), "model").name, alias };
+  }
+  const ref = parseRef(text, "model");
+  return ref.version ? { name: ref.name, version: ref.version } : { name: ref.name, alias: "production" };
 }
 
 function entityText(entity: Row): string {

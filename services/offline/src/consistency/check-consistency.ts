@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { FailedPreconditionError } from "@granary/errors";
+import { FailedPreconditionError, InvalidArgumentError } from "@granary/errors";
 import type { PlainValue } from "@granary/cel";
 import { CheckConsistencyResponseSchema, type CheckConsistencyRequest, type CheckConsistencyResponse } from "@granary/proto/offline";
 import { ValueStatus, type FeatureViewRef } from "@granary/proto/types";
@@ -45,7 +45,9 @@ export async function* checkConsistency(deps: ConsistencyDeps, req: CheckConsist
   const entities = withTimeParameter(view, withParameters(view, drawn, req.requestParameters), spineTimeColumn(plan), asOfMicros);
   const uncomparable = notComparedFeatures(plan, new Set(entities.parameters.map((p) => p.name)));
   const tolerance: Tolerance = { relative: req.tolerance?.relative ?? DEFAULT_TOLERANCE.relative, absolute: req.tolerance?.absolute ?? DEFAULT_TOLERANCE.absolute };
-  const model = req.model ? { name: req.model, version: req.modelVersion } : undefined;
+  const model = req.model ? { name: req.model, version: req.modelVersion, alias: req.modelAlias } : undefined;
+  if (model && !model.alias && model.version === 0) throw new InvalidArgumentError(`give the version or an alias of model "${model.name}"`);
+  if (!model && (req.modelAlias || req.modelVersion)) throw new InvalidArgumentError("model_version and model_alias need a model");
 
   let tally: ConsistencyTally | undefined;
   let resolved: OnlineVectorsResult | undefined;

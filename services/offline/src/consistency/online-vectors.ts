@@ -6,7 +6,7 @@ export interface OnlineVectorsRequest {
   readonly project: string;
   readonly featureView: FeatureViewRef;
   /** With a model: its feature view and its training dataset's transformations. */
-  readonly model?: { readonly name: string; readonly version: number } | undefined;
+  readonly model?: { readonly name: string; readonly version: number; readonly alias: string } | undefined;
   readonly rowCount: number;
   readonly servingKeys: readonly NamedColumn[];
   readonly requestParameters: readonly NamedColumn[];
@@ -35,7 +35,7 @@ export function onlineVectors(client: Client<typeof OnlineService>, timeoutMs = 
       const entities = { rowCount: r.rowCount, servingKeys: [...r.servingKeys], requestParameters: [...r.requestParameters] };
       if (r.model) {
         const res = await client.getModelFeatureVectors(
-          { project: r.project, model: r.model.name, modelVersion: { case: "version", value: r.model.version }, entities, options: { includeEventTimes: true } },
+          { project: r.project, model: r.model.name, modelVersion: r.model.alias ? { case: "alias", value: r.model.alias } : { case: "version", value: r.model.version }, entities, options: { includeEventTimes: true } },
           { timeoutMs, signal },
         );
         return { vectors: res.vectors!, featureView: res.featureView!, modelVersion: res.modelVersion, trainingDatasetVersion: res.trainingDatasetVersion };
