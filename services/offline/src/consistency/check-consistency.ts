@@ -33,6 +33,9 @@ const DEFAULT_EXAMPLES = 5;
  */
 export async function* checkConsistency(deps: ConsistencyDeps, req: CheckConsistencyRequest, signal: AbortSignal): AsyncGenerator<CheckConsistencyResponse> {
   requireCatalogue(deps.catalogue);
+  const model = req.model ? { name: req.model, version: req.modelVersion, alias: req.modelAlias } : undefined;
+  if (model && !model.alias && model.version === 0) throw new InvalidArgumentError(`give the version or an alias of model "${model.name}"`);
+  if (!model && (req.modelAlias || req.modelVersion)) throw new InvalidArgumentError("model_version and model_alias need a model");
   const project = req.project;
   const view = requireView(deps, project, req.featureView?.name ?? "", req.featureView?.version ?? 0);
   const ref: FeatureViewRef = { $typeName: "granary.types.v1.FeatureViewRef", name: view.name, version: view.version };
@@ -45,9 +48,6 @@ export async function* checkConsistency(deps: ConsistencyDeps, req: CheckConsist
   const entities = withTimeParameter(view, withParameters(view, drawn, req.requestParameters), spineTimeColumn(plan), asOfMicros);
   const uncomparable = notComparedFeatures(plan, new Set(entities.parameters.map((p) => p.name)));
   const tolerance: Tolerance = { relative: req.tolerance?.relative ?? DEFAULT_TOLERANCE.relative, absolute: req.tolerance?.absolute ?? DEFAULT_TOLERANCE.absolute };
-  const model = req.model ? { name: req.model, version: req.modelVersion, alias: req.modelAlias } : undefined;
-  if (model && !model.alias && model.version === 0) throw new InvalidArgumentError(`give the version or an alias of model "${model.name}"`);
-  if (!model && (req.modelAlias || req.modelVersion)) throw new InvalidArgumentError("model_version and model_alias need a model");
 
   let tally: ConsistencyTally | undefined;
   let resolved: OnlineVectorsResult | undefined;
