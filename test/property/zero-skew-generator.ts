@@ -141,7 +141,9 @@ function keyCell(type: GenType, i: number): Cell {
  * no row sits within minutes of a whole-hour TTL boundary while the test runs. All ≤ now (rows in
  * the future are a known, separate skew being fixed: issue 14 point 4).
  */
-function eventTime(r: Random, nowUs: bigint): bigint {
+function eventTime(r: Random, nowUs: bigint, pool: readonly bigint[]): bigint {
+  // Drawing often from a few instants makes ties on (key, event time), within and across commits.
+  if (r.chance(0.4)) return r.pick(pool);
   return nowUs - (BigInt(r.int(0, 8 * 24 * 2)) * 30n + 7n) * MINUTE_US;
 }
 
@@ -187,6 +189,7 @@ export function generateCase(seed: number, nowUs: bigint, features: GenFeatures)
   const steps: GenStep[] = [];
   const live = new Map(groups.map((g) => [g.name, [...g.columns]] as const));
   const commits = r.int(2, 6);
+  const pool = Array.from({ length: 3 }, () => nowUs - (BigInt(r.int(0, 8 * 24 * 2)) * 30n + 7n) * MINUTE_US);
   for (let c = 0; c < commits; c++) {
     const group = r.pick(groups);
     const roll = r.float();
@@ -205,9 +208,9 @@ export function generateCase(seed: number, nowUs: bigint, features: GenFeatures)
     }
     const rows: Record<string, Cell>[] = [];
     const seen = new Set<string>();
-    for (let i = r.int(1, 8); i > 0; i--) {
+    for (let i = r.int(1, 12); i > 0; i--) {
       const row: Record<string, Cell> = keyRow(r, group, keyTypesOf.get(group.name)!);
-      row[group.eventTime] = eventTime(r, nowUs);
+      row[group.eventTime] = eventTime(r, nowUs, pool);
       const tie = `${keyText(group, row)}@${String(row[group.eventTime])}`;
       if (!features.tiesWithinCommit && seen.has(tie)) continue;
       seen.add(tie);
@@ -226,7 +229,10 @@ export function generateCase(seed: number, nowUs: bigint, features: GenFeatures)
     const cols = live.get(group.name)!.map((c) => c.name);
     const mode = r.pick(["ALL", "INCLUDE", "EXCEPT"] as const);
     const chosen = cols.filter(() => r.chance(0.5));
-    if (mode === "INCLUDE" && chosen.length === 0 && !isRoot) chosen.push(r.pick(cols.filter((c) => c !== group.eventTime)));
+    // Every selection keeps a column other than the event time: a view must select something.
+    const keep = r.pick(cols.filter((c) => c !== group.eventTime));
+    if (mode === "INCLUDE" && !chosen.includes(keep)) chosen.push(keep);
+    if (mode === "EXCEPT" && chosen.includes(keep)) chosen.splice(chosen.indexOf(keep), 1);
     if (!isRoot || features.rootEventTime) return { mode, columns: mode === "ALL" ? [] : chosen };
     if (mode === "INCLUDE") return { mode, columns: chosen.filter((c) => c !== group.eventTime) };
     return { mode: "EXCEPT", columns: mode === "ALL" ? [group.eventTime] : [...new Set([...chosen, group.eventTime])] };
@@ -239,17 +245,30 @@ export function generateCase(seed: number, nowUs: bigint, features: GenFeatures)
     joins: groups.filter((g) => parentOf.get(g.name) === child.name).map(joinOf),
   });
   const root = groups[0]!;
+  const rootSelection = selection(root, true);
+  const joins = groups.filter((g) => parentOf.get(g.name) === root.name).map(joinOf);
+  // On-demand features read a selected numeric feature column of any group of the view.
+  const selected = (group: string, s: GenSelection, prefix: string): { name: string; type: GenType }[] =>
+    live.get(group)!
+      .filter((c) => /_(f|a)\d+$/.test(c.name) && (s.mode === "ALL" || (s.mode === "INCLUDE") === s.columns.includes(c.name)))
+      .map((c) => ({ name: prefix + c.name, type: c.type }));
+  const inputs = [...selected(root.name, rootSelection, "")];
+  // A nested join's outputs carry the prefixes of every join above it.
+  const visit = (j: GenJoin, outer: string): void => {
+    inputs.push(...selected(j.group, j.selection, outer + j.prefix));
+    j.joins.forEach((x) => visit(x, outer + j.prefix));
+  };
+  joins.forEach((j) => visit(j, ""));
+  const numeric = inputs.filter((c) => !c.type.list && (c.type.scalar === S.DOUBLE || c.type.scalar === S.INT64));
   const onDemand: GenView["onDemand"][number][] = [];
-  if (features.onDemand && r.chance(0.5)) {
-    const numeric = live.get(root.name)!.find((c) => !c.type.list && (c.type.scalar === S.DOUBLE || c.type.scalar === S.INT64));
-    if (numeric) {
-      const isDouble = numeric.type.scalar === S.DOUBLE;
-      onDemand.push({ name: "od_0", type: numeric.type, expression: isDouble ? `${numeric.name} * 2.0 + 1.0` : `${numeric.name} * 2 + 1` });
-    }
+  if (features.onDemand && numeric.length > 0 && r.chance(0.6)) {
+    const input = r.pick(numeric);
+    const isDouble = input.type.scalar === S.DOUBLE;
+    onDemand.push({ name: "od_0", type: input.type, expression: isDouble ? `${input.name} * 2.0 + 1.0` : `${input.name} * 2 + 1` });
   }
   return {
     groups,
-    view: { root: root.name, selection: selection(root, true), joins: groups.filter((g) => parentOf.get(g.name) === root.name).map(joinOf), onDemand },
+    view: { root: root.name, selection: rootSelection, joins, onDemand },
     steps,
   };
 }

@@ -191,6 +191,12 @@ export function rootEntities(c: GenCase): Record<string, Cell>[] {
 export interface CompareOptions {
   /** Whether CheckConsistency can be asked about entities with these serving-key types. */
   readonly consistencyFor: (keyTypes: readonly DataType[]) => boolean;
+  /** Counts what the comparisons covered, so a run shows it did compare something. */
+  readonly tally?: Map<string, number>;
+}
+
+function count(tally: Map<string, number> | undefined, what: string, n = 1): void {
+  tally?.set(what, (tally.get(what) ?? 0) + n);
 }
 
 export async function compareOnce(stack: OfflineStack, project: string, c: GenCase, view: FeatureView, entities: readonly Record<string, Cell>[], options: CompareOptions): Promise<string[]> {
@@ -232,10 +238,13 @@ export async function compareOnce(stack: OfflineStack, project: string, c: GenCa
       const status = col.statuses[i] ?? ValueStatus.UNSPECIFIED;
       const on = status === ValueStatus.PRESENT ? JSON.stringify(normal(type, read(i))) : "null";
       const offV = JSON.stringify(normal(type, offlineValues[i]));
+      count(options.tally, `cells ${ValueStatus[status]}`);
       if (on !== offV) problems.push(`entity ${keyText(root, e)} column ${col.name}: online ${ValueStatus[status]} ${on}, offline ${offV}`);
     });
   }
+  count(options.tally, "entities", entities.length);
   if (!options.consistencyFor(keys.map((k) => k.type!))) return problems;
+  count(options.tally, "CheckConsistency calls");
   const report = await consistencyReport(stack, project, keys.map((k) => ({ name: k.name, data: columnData(k.type!, entities.map((e) => e[k.column] ?? null)) })), entities.length);
   if (report.mismatches !== 0n) {
     const examples = report.features.filter((f) => f.mismatches > 0n).map((f) => `${f.name}: ${f.mismatches} (${f.examples.map((x) => `online ${ValueStatus[x.onlineStatus]} ${shown(x.onlineValue)} offline ${ValueStatus[x.offlineStatus]} ${shown(x.offlineValue)}`).join("; ")})`);
@@ -265,8 +274,12 @@ export async function checkCase(stack: OfflineStack, project: string, c: GenCase
   const until = Date.now() + settleMs;
   for (;;) {
     // Online and offline learn of a new view from metadata's change feed: NOT_FOUND for a moment.
-    const problems = await compareOnce(stack, project, c, view, entities, options).catch((err: unknown) => [`error: ${err instanceof Error ? (process.env.GRANARY_PROPERTY_STACKS === "1" ? err.stack : err.message) : String(err)}`]);
-    if (problems.length === 0 || Date.now() > until) return problems;
+    const tally = new Map<string, number>();
+    const problems = await compareOnce(stack, project, c, view, entities, { ...options, tally }).catch((err: unknown) => [`error: ${err instanceof Error ? (process.env.GRANARY_PROPERTY_STACKS === "1" ? err.stack : err.message) : String(err)}`]);
+    if (problems.length === 0 || Date.now() > until) {
+      for (const [k, n] of tally) count(options.tally, k, n);
+      return problems;
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from "@jest/globals";
 import { ScalarType } from "@granary/proto/types";
 import { scratchDir, testKeys } from "@granary/testing";
 import { startOfflineStack, type OfflineStack } from "../integration/support/offline-stack.js";
-import { caseJson, generateCase, type GenCase, type GenFeatures } from "./zero-skew-generator.js";
+import { caseJson, generateCase, keyText, type GenCase, type GenFeatures } from "./zero-skew-generator.js";
 import { checkCase, type CompareOptions } from "./zero-skew-run.js";
 
 const CASES = Number(process.env.GRANARY_PROPERTY_CASES ?? 20);
@@ -41,7 +41,8 @@ const FEATURES: GenFeatures = {
  * builds its per-type table eagerly, converting every value with BigInt() whatever the type (a
  * double request parameter such as 30.5 fails the same way). The direct comparison still runs.
  */
-const COMPARE: CompareOptions = { consistencyFor: (types) => !types.some((t) => t.scalar === ScalarType.STRING) };
+const tally = new Map<string, number>();
+const COMPARE: CompareOptions = { consistencyFor: (types) => !types.some((t) => t.scalar === ScalarType.STRING), tally };
 
 const keys = testKeys();
 const dir = scratchDir("zero-skew");
@@ -58,8 +59,32 @@ afterAll(async () => {
 }, 30_000);
 
 /** A fresh project per run keeps cases (and shrink attempts) independent on one stack. */
-function run(c: GenCase, settleMs = SETTLE_MS): Promise<string[]> {
-  return checkCase(stack, `zs_${SEED}_${projects++}`, c, settleMs, COMPARE).catch((err: unknown) => [`error: ${err instanceof Error ? (process.env.GRANARY_PROPERTY_STACKS === "1" ? err.stack : err.message) : String(err)}`]);
+function run(c: GenCase, settleMs = SETTLE_MS, options = COMPARE): Promise<string[]> {
+  return checkCase(stack, `zs_${SEED}_${projects++}`, c, settleMs, options).catch((err: unknown) => [`error: ${err instanceof Error ? (process.env.GRANARY_PROPERTY_STACKS === "1" ? err.stack : err.message) : String(err)}`]);
+}
+
+function describeCase(c: GenCase): void {
+  const add = (what: string, n = 1) => tally.set(what, (tally.get(what) ?? 0) + n);
+  add("cases");
+  add("groups", c.groups.length);
+  add("groups with a TTL", c.groups.filter((g) => g.onlineTtlHours).length);
+  add("composite keys", c.groups.filter((g) => g.primaryKey.length > 1).length);
+  add("list columns", c.groups.flatMap((g) => g.columns).filter((x) => x.type.list).length);
+  add("on-demand features", c.view.onDemand.length);
+  const depth = (js: GenCase["view"]["joins"]): number => Math.max(0, ...js.map((j) => 1 + depth(j.joins)));
+  add(`views of join depth ${depth(c.view.joins)}`);
+  const seen = new Set<string>();
+  for (const step of c.steps) {
+    add(`steps ${step.kind}`);
+    if (step.kind !== "insert") continue;
+    add("rows inserted", step.rows.length);
+    const group = c.groups.find((g) => g.name === step.group)!;
+    for (const row of step.rows) {
+      const at = `${group.name}:${keyText(group, row)}@${String(row[group.eventTime])}`;
+      if (seen.has(at)) add("rows tying an earlier row on (key, event time)");
+      seen.add(at);
+    }
+  }
 }
 
 /** Smaller variants of a case: one step fewer, one row fewer. */
@@ -84,7 +109,7 @@ async function shrink(c: GenCase, problems: string[]): Promise<{ c: GenCase; pro
     improved = false;
     for (const candidate of smaller(best.c)) {
       if (Date.now() > until) break;
-      const p = await run(candidate, 2_000);
+      const p = await run(candidate, 2_000, { consistencyFor: COMPARE.consistencyFor });
       if (p.length > 0) {
         best = { c: candidate, problems: p };
         improved = true;
@@ -100,6 +125,7 @@ it(`online vectors at now equal offline point-in-time rows at now (seed ${SEED},
   for (let i = ONLY ?? 0; i < (ONLY === undefined ? CASES : ONLY + 1); i++) {
     const nowUs = BigInt(Date.now()) * 1000n;
     const c = generateCase(SEED * 10_007 + i, nowUs, FEATURES);
+    describeCase(c);
     const problems = await run(c);
     if (problems.length === 0) continue;
     const small = await shrink(c, problems);
@@ -115,5 +141,6 @@ it(`online vectors at now equal offline point-in-time rows at now (seed ${SEED},
     failures.push(message);
     if (process.env.GRANARY_PROPERTY_ALL !== "1") break;
   }
+  console.log(`zero-skew seed ${SEED}: ${JSON.stringify(Object.fromEntries([...tally].sort()))}`);
   expect(failures.join("\n\n")).toBe("");
 }, 900_000);
