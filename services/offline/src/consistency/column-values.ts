@@ -36,18 +36,36 @@ export function columnDataOf(type: DataType, values: readonly (PlainValue | null
   const filled = <T>(zero: T, map: (v: PlainValue) => T) => values.map((v) => (v === null ? zero : map(v)));
   const big = (v: PlainValue) => BigInt(v as bigint | number);
   const num = (v: PlainValue) => Number(v);
-  const cases: Record<number, ColumnData["values"]> = {
-    [ScalarType.BOOL]: { case: "bools", value: { values: filled(false, (v) => v === true) } } as ColumnData["values"],
-    [ScalarType.INT32]: { case: "int32s", value: { values: filled(0, num) } } as ColumnData["values"],
-    [ScalarType.INT64]: { case: "int64s", value: { values: filled(0n, big) } } as ColumnData["values"],
-    [ScalarType.FLOAT]: { case: "floats", value: { values: filled(0, num) } } as ColumnData["values"],
-    [ScalarType.DOUBLE]: { case: "doubles", value: { values: filled(0, num) } } as ColumnData["values"],
-    [ScalarType.STRING]: { case: "strings", value: { values: filled("", String) } } as ColumnData["values"],
-    [ScalarType.BYTES]: { case: "bytes", value: { values: filled(new Uint8Array(), (v) => v as Uint8Array) } } as ColumnData["values"],
-    [ScalarType.TIMESTAMP]: { case: "timestamps", value: { values: filled(0n, big) } } as ColumnData["values"],
-    [ScalarType.DATE]: { case: "dates", value: { values: filled(0, num) } } as ColumnData["values"],
-  };
-  return create(ColumnDataSchema, { values: cases[type.scalar] ?? cases[ScalarType.STRING]!, nullIndexes });
+  return create(ColumnDataSchema, { values: scalarValues(type.scalar, filled, big, num), nullIndexes });
+}
+
+/** Only the case of `scalar` is built: converting every value to every type would fail (BigInt("a")). */
+function scalarValues(
+  scalar: ScalarType,
+  filled: <T>(zero: T, map: (v: PlainValue) => T) => T[],
+  big: (v: PlainValue) => bigint,
+  num: (v: PlainValue) => number,
+): ColumnData["values"] {
+  switch (scalar) {
+    case ScalarType.BOOL:
+      return { case: "bools", value: { values: filled(false, (v) => v === true) } } as ColumnData["values"];
+    case ScalarType.INT32:
+      return { case: "int32s", value: { values: filled(0, num) } } as ColumnData["values"];
+    case ScalarType.INT64:
+      return { case: "int64s", value: { values: filled(0n, big) } } as ColumnData["values"];
+    case ScalarType.FLOAT:
+      return { case: "floats", value: { values: filled(0, num) } } as ColumnData["values"];
+    case ScalarType.DOUBLE:
+      return { case: "doubles", value: { values: filled(0, num) } } as ColumnData["values"];
+    case ScalarType.BYTES:
+      return { case: "bytes", value: { values: filled(new Uint8Array(), (v) => v as Uint8Array) } } as ColumnData["values"];
+    case ScalarType.TIMESTAMP:
+      return { case: "timestamps", value: { values: filled(0n, big) } } as ColumnData["values"];
+    case ScalarType.DATE:
+      return { case: "dates", value: { values: filled(0, num) } } as ColumnData["values"];
+    default:
+      return { case: "strings", value: { values: filled("", String) } } as ColumnData["values"];
+  }
 }
 
 /** A JavaScript value as a protobuf Value of `type` (unset kind for null). */
