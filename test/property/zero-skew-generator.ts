@@ -28,8 +28,15 @@ export interface GenGroup {
   readonly onlineTtlHours?: number;
 }
 
+/** A condition of a query node: `column >= value`, or `column IS NOT NULL` without a value. */
+export interface GenFilter {
+  readonly column: string;
+  readonly value?: Cell;
+}
+
 export interface GenJoin {
   readonly group: string;
+  readonly filter?: GenFilter;
   /** Columns of the parent holding the child's primary key, in key order. */
   readonly leftOn: readonly string[];
   readonly prefix: string;
@@ -44,6 +51,7 @@ export interface GenSelection {
 
 export interface GenView {
   readonly root: string;
+  readonly filter?: GenFilter;
   readonly selection: GenSelection;
   readonly joins: readonly GenJoin[];
   readonly onDemand: readonly { readonly name: string; readonly type: GenType; readonly expression: string }[];
@@ -70,6 +78,10 @@ export interface GenFeatures {
   readonly ttl: boolean;
   /** The view selects the root group's event-time column. */
   readonly rootEventTime: boolean;
+  /** Query filters on the root and joined groups. */
+  readonly filters: boolean;
+  /** Appended FLOAT columns get a default (other types always may). */
+  readonly floatDefaults: boolean;
 }
 
 const MINUTE_US = 60_000_000n;
@@ -187,7 +199,7 @@ export function generateCase(seed: number, nowUs: bigint, features: GenFeatures)
 
   // History first: appended columns must exist before the view is created to be in its selection.
   const steps: GenStep[] = [];
-  const live = new Map(groups.map((g) => [g.name, [...g.columns]] as const));
+  const live = new Map<string, GenColumn[]>(groups.map((g) => [g.name, [...g.columns]]));
   const commits = r.int(2, 6);
   const pool = Array.from({ length: 3 }, () => nowUs - (BigInt(r.int(0, 8 * 24 * 2)) * 30n + 7n) * MINUTE_US);
   for (let c = 0; c < commits; c++) {
@@ -196,7 +208,8 @@ export function generateCase(seed: number, nowUs: bigint, features: GenFeatures)
     if (features.appends && roll < 0.15) {
       const n = live.get(group.name)!.length;
       const type = { scalar: r.pick(FEATURE_SCALARS), list: false };
-      const column: GenColumn = { name: `${group.name}_a${n}`, type, ...(r.chance(0.7) ? { defaultValue: randomCell(r, type, nowUs) } : {}) };
+      const withDefault = r.chance(0.7) && (features.floatDefaults || type.scalar !== S.FLOAT);
+      const column: GenColumn = { name: `${group.name}_a${n}`, type, ...(withDefault ? { defaultValue: randomCell(r, type, nowUs) } : {}) };
       live.get(group.name)!.push(column);
       steps.push({ kind: "append", group: group.name, column });
       continue;
@@ -237,8 +250,18 @@ export function generateCase(seed: number, nowUs: bigint, features: GenFeatures)
     if (mode === "INCLUDE") return { mode, columns: chosen.filter((c) => c !== group.eventTime) };
     return { mode: "EXCEPT", columns: mode === "ALL" ? [group.eventTime] : [...new Set([...chosen, group.eventTime])] };
   };
+  const filterOf = (group: GenGroup): { filter?: GenFilter } => {
+    if (!features.filters || !r.chance(0.3)) return {};
+    const candidates = group.columns.filter((c) => /_f\d+$/.test(c.name) && !c.type.list);
+    if (candidates.length === 0) return {};
+    const column = r.pick(candidates);
+    const comparable = [S.INT32, S.INT64, S.DOUBLE].includes(column.type.scalar);
+    if (!comparable || r.chance(0.3)) return { filter: { column: column.name } };
+    return { filter: { column: column.name, value: column.type.scalar === S.INT64 ? 0n : 0 } };
+  };
   const joinOf = (child: GenGroup): GenJoin => ({
     group: child.name,
+    ...filterOf(child),
     leftOn: keyTypesOf.get(child.name)!.map((_, i) => `${parentOf.get(child.name)}_fk_${child.name}_${i}`),
     prefix: r.chance(0.4) ? `p${child.name}_` : "",
     selection: selection(child, false),
@@ -268,7 +291,7 @@ export function generateCase(seed: number, nowUs: bigint, features: GenFeatures)
   }
   return {
     groups,
-    view: { root: root.name, selection: rootSelection, joins, onDemand },
+    view: { root: root.name, ...filterOf(root), selection: rootSelection, joins, onDemand },
     steps,
   };
 }

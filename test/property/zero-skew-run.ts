@@ -6,11 +6,11 @@ import { TimestampSchema, durationFromMs } from "@bufbuild/protobuf/wkt";
 import * as arrow from "apache-arrow";
 import { arrowPayloads, buildColumn, tableFromChunks, valueReader } from "@granary/arrow";
 import type { PlainValue } from "@granary/cel";
-import { JoinType, SelectionMode, type FeatureView, type Join, type Query } from "@granary/proto/metadata";
+import { FilterOperator, JoinType, SelectionMode, type FeatureView, type Join, type Query } from "@granary/proto/metadata";
 import type { TrainingDataQuery } from "@granary/proto/offline";
 import { ColumnDataSchema, ScalarType, ValueSchema, ValueStatus, type ColumnData, type DataType, type Value } from "@granary/proto/types";
 import type { OfflineStack } from "../integration/support/offline-stack.js";
-import { keyText, type Cell, type GenCase, type GenGroup, type GenJoin, type GenSelection, type GenType } from "./zero-skew-generator.js";
+import { keyText, type Cell, type GenCase, type GenColumn, type GenFilter, type GenGroup, type GenJoin, type GenSelection, type GenType } from "./zero-skew-generator.js";
 
 const S = ScalarType;
 const VIEW = { name: "v", version: 1 };
@@ -96,6 +96,15 @@ function valueOf(type: GenType, v: Cell): Value {
   return create(ValueSchema, { kind });
 }
 
+function filterOf(f: GenFilter | undefined, columns: readonly GenColumn[]) {
+  if (!f) return {};
+  const type = columns.find((c) => c.name === f.column)!.type;
+  const condition = f.value === undefined
+    ? { column: f.column, operator: FilterOperator.IS_NOT_NULL }
+    : { column: f.column, operator: FilterOperator.GE, value: valueOf(type, f.value) };
+  return { filter: { kind: { case: "condition", value: condition } } };
+}
+
 function selectionOf(s: GenSelection) {
   return { mode: SelectionMode[s.mode], columns: [...s.columns] };
 }
@@ -103,7 +112,7 @@ function selectionOf(s: GenSelection) {
 function joinOf(j: GenJoin, groups: ReadonlyMap<string, GenGroup>): Partial<Join> {
   const child = groups.get(j.group)!;
   return {
-    query: { featureGroup: { name: j.group, version: 1 }, selection: selectionOf(j.selection), joins: j.joins.map((x) => joinOf(x, groups)) } as unknown as Query,
+    query: { featureGroup: { name: j.group, version: 1 }, selection: selectionOf(j.selection), ...filterOf(j.filter, child.columns), joins: j.joins.map((x) => joinOf(x, groups)) } as unknown as Query,
     leftOn: [...j.leftOn],
     rightOn: [...child.primaryKey],
     prefix: j.prefix,
@@ -146,7 +155,7 @@ export async function playCase(stack: OfflineStack, project: string, c: GenCase)
       },
     });
   }
-  const live = new Map(c.groups.map((g) => [g.name, [...g.columns]] as const));
+  const live = new Map<string, GenColumn[]>(c.groups.map((g) => [g.name, [...g.columns]]));
   for (const step of c.steps) {
     const cols = live.get(step.group)!;
     const group = c.groups.find((g) => g.name === step.group)!;
@@ -166,7 +175,7 @@ export async function playCase(stack: OfflineStack, project: string, c: GenCase)
   const { featureView } = await md.createFeatureView({
     featureView: {
       project, ...VIEW,
-      query: { featureGroup: { name: c.view.root, version: 1 }, selection: selectionOf(c.view.selection), joins: c.view.joins.map((j) => joinOf(j, groups)) } as unknown as Query,
+      query: { featureGroup: { name: c.view.root, version: 1 }, selection: selectionOf(c.view.selection), ...filterOf(c.view.filter, groups.get(c.view.root)!.columns), joins: c.view.joins.map((j) => joinOf(j, groups)) } as unknown as Query,
       onDemandFeatures: c.view.onDemand.map((o) => ({ name: o.name, type: dataType(o.type), expression: o.expression })),
     },
   });
@@ -206,33 +215,19 @@ export async function compareOnce(stack: OfflineStack, project: string, c: GenCa
   const problems: string[] = [];
   const { vectors } = await stack.on.getFeatureVectors({ project, featureView: VIEW, entities: { rowCount: entities.length, servingKeys: keyColumns }, options: { untransformed: true } });
   const nowUs = BigInt(Date.now()) * 1000n;
-  const spine = new arrow.Table(
-    Object.fromEntries([
-      ...keys.map((k) => [k.name, arrow.makeVector(buildColumn(k.type!, entities.map((e) => (e[k.column] ?? null) as PlainValue | null)))] as const),
-      [root.eventTime, arrow.makeVector(buildColumn({ scalar: S.TIMESTAMP, list: false } as DataType, entities.map(() => nowUs)))] as const,
-    ]),
-  );
-  async function* training() {
-    yield { message: { case: "query" as const, value: { project, featureView: VIEW, untransformed: true, spine: { kind: { case: "streamed", value: true } } } as unknown as TrainingDataQuery } };
-    for (const ipc of arrowPayloads(spine)) yield { message: { case: "spineChunk" as const, value: { ipc } } };
-  }
-  const table = await tableFromChunks(stack.off.getTrainingData(training()));
-  if (table.numRows !== entities.length) problems.push(`offline returned ${table.numRows} rows for ${entities.length} entities`);
+  const typeOf = new Map((vectors?.columns ?? []).map((x) => [x.name, x.type!] as const));
+  const offline = await offlineRows(stack, project, root, keys, entities, nowUs, typeOf);
+  if (offline.dropped > 0) count(options.tally, "entities dropped offline (filters)", offline.dropped);
   const expected = [...view.outputColumns.map((o) => o.name), ...view.onDemandFeatures.map((o) => o.name)];
   const onlineNames = (vectors?.columns ?? []).map((x) => x.name);
   for (const name of expected) {
     if (!onlineNames.includes(name)) problems.push(`column ${name} of the view is not in the online vector`);
-    if (!table.schema.fields.some((f) => f.name === name)) problems.push(`column ${name} of the view is not in the offline rows`);
+    if (!offline.names.has(name)) problems.push(`column ${name} of the view is not in the offline rows`);
   }
   for (const col of vectors?.columns ?? []) {
-    const offlineColumn = table.getChild(col.name);
-    if (!offlineColumn) continue;
+    const offlineValues = offline.columns.get(col.name);
+    if (!offlineValues) continue;
     const type = col.type!;
-    const offlineValues: (PlainValue | null)[] = [];
-    for (const data of offlineColumn.data) {
-      const read = valueReader(data, type);
-      for (let i = 0; i < data.length; i++) offlineValues.push(read(i));
-    }
     const read = onlineReader(col.values, type);
     entities.forEach((e, i) => {
       const status = col.statuses[i] ?? ValueStatus.UNSPECIFIED;
@@ -256,6 +251,52 @@ export async function compareOnce(stack: OfflineStack, project: string, c: GenCa
 }
 
 const shown = (v: Value | undefined) => (v?.kind.case ? toJsonString(ValueSchema, v) : "null");
+
+interface OfflineRows {
+  readonly names: ReadonlySet<string>;
+  /** Aligned with the entities; null where a filter dropped the entity's row. */
+  readonly columns: ReadonlyMap<string, (PlainValue | null)[]>;
+  readonly dropped: number;
+}
+
+/** GetTrainingData with a spine of `entities` at `nowUs`; one entity at a time when filters dropped rows (the output does not say which). */
+async function offlineRows(stack: OfflineStack, project: string, root: GenGroup, keys: FeatureView["servingKeys"], entities: readonly Record<string, Cell>[], nowUs: bigint, typeOf: ReadonlyMap<string, DataType>): Promise<OfflineRows> {
+  const read = async (batch: readonly Record<string, Cell>[]) => {
+    const spine = new arrow.Table(
+      Object.fromEntries([
+        ...keys.map((k) => [k.name, arrow.makeVector(buildColumn(k.type!, batch.map((e) => (e[k.column] ?? null) as PlainValue | null)))] as const),
+        [root.eventTime, arrow.makeVector(buildColumn({ scalar: S.TIMESTAMP, list: false } as DataType, batch.map(() => nowUs)))] as const,
+      ]),
+    );
+    async function* training() {
+      yield { message: { case: "query" as const, value: { project, featureView: VIEW, untransformed: true, spine: { kind: { case: "streamed", value: true } } } as unknown as TrainingDataQuery } };
+      for (const ipc of arrowPayloads(spine)) yield { message: { case: "spineChunk" as const, value: { ipc } } };
+    }
+    const table = await tableFromChunks(stack.off.getTrainingData(training()));
+    const columns = new Map<string, (PlainValue | null)[]>();
+    for (const field of table.schema.fields) {
+      const type = typeOf.get(field.name);
+      if (!type) continue;
+      const values: (PlainValue | null)[] = [];
+      for (const data of table.getChild(field.name)!.data) {
+        const reader = valueReader(data, type);
+        for (let i = 0; i < data.length; i++) values.push(reader(i));
+      }
+      columns.set(field.name, values);
+    }
+    return { rows: table.numRows, names: new Set(table.schema.fields.map((f) => f.name)), columns };
+  };
+  const all = await read(entities);
+  if (all.rows === entities.length) return { names: all.names, columns: all.columns, dropped: 0 };
+  const columns = new Map([...all.names].map((n) => [n, [] as (PlainValue | null)[]] as const));
+  let dropped = 0;
+  for (const e of entities) {
+    const one = await read([e]);
+    if (one.rows === 0) dropped++;
+    for (const [name, values] of columns) values.push(one.rows === 0 ? null : (one.columns.get(name)?.[0] ?? null));
+  }
+  return { names: all.names, columns, dropped };
+}
 
 async function consistencyReport(stack: OfflineStack, project: string, columns: { name: string; data: ColumnData }[], rowCount: number) {
   for await (const m of stack.off.checkConsistency({ project, featureView: VIEW, entities: { case: "entityRows", value: { rowCount, columns } }, tolerance: { relative: 0, absolute: 0 } })) {

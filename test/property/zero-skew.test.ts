@@ -10,7 +10,7 @@ import { startOfflineStack, type OfflineStack } from "../integration/support/off
 import { caseJson, generateCase, keyText, type GenCase, type GenFeatures } from "./zero-skew-generator.js";
 import { checkCase, type CompareOptions } from "./zero-skew-run.js";
 
-const CASES = Number(process.env.GRANARY_PROPERTY_CASES ?? 20);
+const CASES = Number(process.env.GRANARY_PROPERTY_CASES ?? 60);
 /** Replays one case of the seed's run. */
 const ONLY = process.env.GRANARY_PROPERTY_CASE === undefined ? undefined : Number(process.env.GRANARY_PROPERTY_CASE);
 const SEED = Number(process.env.GRANARY_PROPERTY_SEED ?? Math.floor(Math.random() * 1_000_000));
@@ -26,6 +26,12 @@ const FEATURES: GenFeatures = {
   tiesWithinCommit: true,
   onDemand: true,
   ttl: true,
+  // Disabled: online ignores a view's query filters (services/online/src/vectors has no filter
+  // step) while GetTrainingData drops the spine rows a filter rejects (pit-sql.ts WHERE), so an
+  // entity whose row fails `g0_f0 IS NOT NULL` or `g1_f0 >= 0` is served online and missing
+  // offline (CheckConsistency counts it in missingOffline). Minimal case (seed 8, case 0): root
+  // filter `g0_f0 IS NOT NULL`, no rows; entity 999: online g0_id0 PRESENT 999, offline no row.
+  filters: false,
   // Disabled: offline returns the as-of time, not the row's event time, for the root group's
   // event-time column. A streamed spine carries its time in a column named after the root's event
   // time (training-query.ts spineTimeColumn), and pit-sql.ts gives spine columns precedence over
@@ -33,6 +39,12 @@ const FEATURES: GenFeatures = {
   // read the spine's instant; online serves the stored event time (and NOT_FOUND/EXPIRED when
   // there is no live row, where offline still returns the instant).
   rootEventTime: false,
+  // Disabled: offline reads the default of an appended FLOAT column as garbage (0, 4.5603…, the
+  // halves of the float64 bytes). valueLiteral (services/offline/src/sql/sql-text.ts) writes FLOAT
+  // defaults as `…::DOUBLE`, so columnSql's CASE (read/group-source.ts) yields a DOUBLE, which the
+  // training output then declares Float32. Online serves the default (1147.5). Minimal case: one
+  // row, then AppendFeatures of a FLOAT column with default 1147.5 (seed 6, case 35).
+  floatDefaults: false,
 };
 
 /**
@@ -71,6 +83,8 @@ function describeCase(c: GenCase): void {
   add("composite keys", c.groups.filter((g) => g.primaryKey.length > 1).length);
   add("list columns", c.groups.flatMap((g) => g.columns).filter((x) => x.type.list).length);
   add("on-demand features", c.view.onDemand.length);
+  const filters = (js: GenCase["view"]["joins"]): number => js.reduce((n, j) => n + (j.filter ? 1 : 0) + filters(j.joins), 0);
+  add("filters", (c.view.filter ? 1 : 0) + filters(c.view.joins));
   const depth = (js: GenCase["view"]["joins"]): number => Math.max(0, ...js.map((j) => 1 + depth(j.joins)));
   add(`views of join depth ${depth(c.view.joins)}`);
   const seen = new Set<string>();
@@ -105,12 +119,14 @@ function* smaller(c: GenCase): Generator<GenCase> {
 async function shrink(c: GenCase, problems: string[]): Promise<{ c: GenCase; problems: string[] }> {
   const until = Date.now() + SHRINK_MS;
   let best = { c, problems };
+  const erroring = problems.every((p) => p.startsWith("error:"));
   for (let improved = true; improved && Date.now() < until; ) {
     improved = false;
     for (const candidate of smaller(best.c)) {
       if (Date.now() > until) break;
       const p = await run(candidate, 2_000, { consistencyFor: COMPARE.consistencyFor });
-      if (p.length > 0) {
+      // Keep a candidate that fails the same way: a mismatch must not shrink into a broken case.
+      if (p.some((x) => x.startsWith("error:") === erroring)) {
         best = { c: candidate, problems: p };
         improved = true;
         break;
