@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { ColumnRole, CommitKind, SelectionMode } from "@granary/proto/metadata";
-import { ScalarType } from "@granary/proto/types";
+import { create } from "@bufbuild/protobuf";
+import { DataTypeSchema, ScalarType } from "@granary/proto/types";
 import { DAY, PitHarness } from "../testing/pit-harness.js";
 import { pitSql } from "./pit-sql.js";
 import { compileViewPlan } from "./view-plan.js";
@@ -117,4 +118,21 @@ describe("the point-in-time join", () => {
     expect(t2.merchants_event_time as Date).toEqual(new Date(Number(d(1) / 1000n)));
     expect(rows.find((r) => Number(r.tid) === 3)!.users_event_time).toBeNull();
   });
+
+  it("fills the root's event-time column with the found row's event time, not a caller spine's instant", async () => {
+    const v = h.view({ featureGroup: { name: "users", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["user", "et", "score"] } } as never);
+    const plan = compileViewPlan(v, (name) => h.groups.get(name));
+    await h.rows(`CREATE OR REPLACE TABLE spine_et AS SELECT 1::BIGINT AS "user", make_timestamp(${d(7)}::BIGINT) AS et`);
+    const columns = new Map([
+      ["user", create(DataTypeSchema, { scalar: ScalarType.INT64 })],
+      ["et", create(DataTypeSchema, { scalar: ScalarType.TIMESTAMP })],
+    ]);
+    const spine = { kind: "table" as const, table: "spine_et", columns, time: "et", nowMicros: d(40) };
+    const { sql } = pitSql(plan, spine, h.commitsOf, h.files, { roles: ROLES, includeEventTimes: false, requestParameters: new Map() });
+    const [row] = await h.rows(sql);
+    // As of d7, user 1's newest row is the d5 one (the tie went to commit 2): its event time is d5.
+    expect(row).toMatchObject({ score: 0.55 });
+    expect((row!.et as Date).getTime()).toBe(Number(d(5) / 1000n));
+  });
 });
+

@@ -159,7 +159,11 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
   for (const node of nodes) {
     for (const { column, output } of node.outputs) {
       let expr = col(node.index, column);
-      if (node.index === 0 && spineHas(output.name)) expr = `COALESCE(${spineCol(output.name)}, ${expr})`;
+      // A spine's values of the root's selected columns override the looked-up ones, except its time:
+      // that is the instant of the lookup, and the root's event-time column holds the event time of
+      // the row found then (as an online vector does).
+      const spineTime = spine.kind === "table" && output.name === spine.time && node.group.eventTime === column;
+      if (node.index === 0 && spineHas(output.name) && !spineTime) expr = `COALESCE(${spineCol(output.name)}, ${expr})`;
       outputExpr.set(output.name, { expr, type: output.type! });
     }
   }
