@@ -36,6 +36,7 @@ export interface GenFilter {
 
 export interface GenJoin {
   readonly group: string;
+  readonly inner?: boolean;
   readonly filter?: GenFilter;
   /** Columns of the parent holding the child's primary key, in key order. */
   readonly leftOn: readonly string[];
@@ -78,6 +79,8 @@ export interface GenFeatures {
   readonly ttl: boolean;
   /** The view selects the root group's event-time column. */
   readonly rootEventTime: boolean;
+  /** Inner joins (else every join is a left join). */
+  readonly innerJoins: boolean;
   /** Query filters on the root and joined groups. */
   readonly filters: boolean;
   /** Appended FLOAT columns get a default (other types always may). */
@@ -261,6 +264,7 @@ export function generateCase(seed: number, nowUs: bigint, features: GenFeatures)
   };
   const joinOf = (child: GenGroup): GenJoin => ({
     group: child.name,
+    ...(features.innerJoins && r.chance(0.25) ? { inner: true } : {}),
     ...filterOf(child),
     leftOn: keyTypesOf.get(child.name)!.map((_, i) => `${parentOf.get(child.name)}_fk_${child.name}_${i}`),
     prefix: r.chance(0.4) ? `p${child.name}_` : "",

@@ -116,7 +116,7 @@ function joinOf(j: GenJoin, groups: ReadonlyMap<string, GenGroup>): Partial<Join
     leftOn: [...j.leftOn],
     rightOn: [...child.primaryKey],
     prefix: j.prefix,
-    type: JoinType.LEFT,
+    type: j.inner ? JoinType.INNER : JoinType.LEFT,
   };
 }
 
