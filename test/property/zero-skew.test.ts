@@ -2,7 +2,13 @@
 // composite keys and TTLs, a view with nested joins, prefixes and selections, a history of inserts
 // with late data and ties, deletes and appended columns — every entity's online vector at now
 // equals its offline point-in-time row at now, and CheckConsistency reports no mismatch.
-// GRANARY_PROPERTY_CASES sets the number of cases, GRANARY_PROPERTY_SEED replays one run.
+//
+// Environment: GRANARY_PROPERTY_CASES (default 60, about a minute on two cores; thousands for a
+// soak), GRANARY_PROPERTY_SEED (replays a run), GRANARY_PROPERTY_CASE (replays one case of it),
+// GRANARY_PROPERTY_ALL=1 (report every failing case, not only the first), GRANARY_PROPERTY_SHRINK_S
+// (time spent shrinking a failure, default 60), GRANARY_PROPERTY_STACKS=1 (stacks in errors).
+// A case's event times are relative to the moment it starts, so a replay matches the printed case
+// up to that shift.
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
 import { ScalarType } from "@granary/proto/types";
 import { scratchDir, testKeys } from "@granary/testing";
@@ -15,7 +21,7 @@ const CASES = Number(process.env.GRANARY_PROPERTY_CASES ?? 60);
 const ONLY = process.env.GRANARY_PROPERTY_CASE === undefined ? undefined : Number(process.env.GRANARY_PROPERTY_CASE);
 const SEED = Number(process.env.GRANARY_PROPERTY_SEED ?? Math.floor(Math.random() * 1_000_000));
 /** How long online may lag Insert's return before a difference counts as skew. */
-const SETTLE_MS = 5_000;
+const SETTLE_MS = 10_000;
 /** Time given to shrinking a failing case. */
 const SHRINK_MS = Number(process.env.GRANARY_PROPERTY_SHRINK_S ?? 60) * 1000;
 
