@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { ColumnRole, CommitKind, SelectionMode } from "@granary/proto/metadata";
+import { ColumnRole, CommitKind, FilterOperator, SelectionMode } from "@granary/proto/metadata";
 import { create } from "@bufbuild/protobuf";
 import { DataTypeSchema, ScalarType } from "@granary/proto/types";
 import { DAY, PitHarness } from "../testing/pit-harness.js";
@@ -133,6 +133,25 @@ describe("the point-in-time join", () => {
     // As of d7, user 1's newest row is the d5 one (the tie went to commit 2): its event time is d5.
     expect(row).toMatchObject({ score: 0.55 });
     expect((row!.et as Date).getTime()).toBe(Number(d(5) / 1000n));
+  });
+
+  it("does not apply the root's filter when a caller's spine lacks the root's key (the root is not read)", async () => {
+    const v = h.view({
+      featureGroup: { name: "labels", version: 1 },
+      selection: { mode: SelectionMode.INCLUDE, columns: ["label"] },
+      filter: { kind: { case: "condition", value: { column: "label", operator: FilterOperator.EQ, value: { kind: { case: "boolValue", value: true } } } } },
+      joins: [{ query: { featureGroup: { name: "users", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["score"] } }, on: ["user"] }],
+    } as never);
+    const plan = compileViewPlan(v, (name) => h.groups.get(name));
+    await h.rows(`CREATE OR REPLACE TABLE spine_keys AS SELECT 1::BIGINT AS "user", make_timestamp(${d(7)}::BIGINT) AS et`);
+    const columns = new Map([
+      ["user", create(DataTypeSchema, { scalar: ScalarType.INT64 })],
+      ["et", create(DataTypeSchema, { scalar: ScalarType.TIMESTAMP })],
+    ]);
+    const spine = { kind: "table" as const, table: "spine_keys", columns, time: "et", nowMicros: d(40) };
+    const { sql } = pitSql(plan, spine, h.commitsOf, h.files, { roles: ROLES, includeEventTimes: false, requestParameters: new Map() });
+    // Online serves this entity (filters select training rows; a lookup by key has no root row to test).
+    expect(await h.rows(sql)).toEqual([{ label: null, score: 0.55 }]);
   });
 });
 

@@ -69,6 +69,8 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
 
   // s0: the spine. Output rows follow `rowOrder`; the random split hashes `rowKey`.
   let rootFromSpine: boolean;
+  /** False when a caller's spine lacks the root's key: the root is not read, so neither is its filter. */
+  let rootLookedUp = true;
   let rowOrder: string = ROW_COLUMN;
   let rowKey: string = ROW_COLUMN;
   if (spine.kind === "range" || spine.kind === "latest") {
@@ -107,6 +109,7 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
     const spineCols = [...spine.columns.keys()].map((c) => `t.${quoteIdent(c)} AS ${spineCol(c)}`);
     ctes.push(`s0 AS (SELECT ${spineCols.join(", ")}, ${ts} AS _ts, t.rowid::BIGINT AS ${ROW_COLUMN} FROM ${spine.table} t)`);
     if (!hasRootKey) {
+      rootLookedUp = false;
       // No root key: the root group is not looked up; its outputs come from the spine or are null.
       const nulls = [...rootNode.needed].map((c) => `NULL::${duckTypeSql(rootGroup.columns.find((x) => x.name === c)!.type!)} AS ${col(0, c)}`);
       ctes.push(`s0b AS (SELECT *, ${[...nulls, `false AS ${col(0, "_found")}`, `NULL::TIMESTAMP AS ${col(0, "_et")}`].join(", ")} FROM s0)`);
@@ -191,7 +194,7 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
   const where: string[] = [];
   for (const node of nodes) {
     if (node.inner) where.push(col(node.index, "_found"));
-    if (node.filter && !(node.index === 0 && rootFromSpine)) {
+    if (node.filter && !(node.index === 0 && (rootFromSpine || !rootLookedUp))) {
       where.push(filterSql(node.filter, groupColumns(node.group, (c) => col(node.index, c)), "feature_view.query.filter"));
     }
   }
