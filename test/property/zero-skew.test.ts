@@ -10,7 +10,6 @@
 // A case's event times are relative to the moment it starts, so a replay matches the printed case
 // up to that shift.
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { ScalarType } from "@granary/proto/types";
 import { scratchDir, testKeys } from "@granary/testing";
 import { startOfflineStack, type OfflineStack } from "../integration/support/offline-stack.js";
 import { caseJson, generateCase, keyText, type GenCase, type GenFeatures } from "./zero-skew-generator.js";
@@ -32,41 +31,23 @@ const FEATURES: GenFeatures = {
   tiesWithinCommit: true,
   onDemand: true,
   ttl: true,
-  // Disabled: online ignores a join's type; an INNER join drops the spine row offline (pit-sql.ts
-  // `_found` in WHERE) when the joined group has no row, while online still serves the vector
-  // (root values PRESENT, the joined group's NOT_FOUND); CheckConsistency counts missingOffline.
-  // Minimal case (seed 10, case 3): root → g1 → g2 with g1→g2 INNER, no rows; entity 999:
-  // online g0_id0 PRESENT 999, offline no row. Same family as filters below.
+  // Off by decision, not by bug: a view's filters and join types select training rows; an online
+  // lookup by key applies neither (as in Hopsworks: "filters ... will not be applied when feature
+  // vectors are returned"). CheckConsistency compares with the selection off (PitOptions.selectRows),
+  // but this test's direct comparison reads GetTrainingData, which selects rows, so these stay off
+  // until the direct comparison skips the entities the selection drops.
   innerJoins: false,
-  // Disabled: online ignores a view's query filters (services/online/src/vectors has no filter
-  // step) while GetTrainingData drops the spine rows a filter rejects (pit-sql.ts WHERE), so an
-  // entity whose row fails `g0_f0 IS NOT NULL` or `g1_f0 >= 0` is served online and missing
-  // offline (CheckConsistency counts it in missingOffline). Minimal case (seed 8, case 0): root
-  // filter `g0_f0 IS NOT NULL`, no rows; entity 999: online g0_id0 PRESENT 999, offline no row.
   filters: false,
-  // Disabled: offline returns the as-of time, not the row's event time, for the root group's
-  // event-time column. A streamed spine carries its time in a column named after the root's event
-  // time (training-query.ts spineTimeColumn), and pit-sql.ts gives spine columns precedence over
-  // root outputs (COALESCE(spine, root)), so GetTrainingData and CheckConsistency's offline side
-  // read the spine's instant; online serves the stored event time (and NOT_FOUND/EXPIRED when
-  // there is no live row, where offline still returns the instant).
-  rootEventTime: false,
-  // Disabled: offline reads the default of an appended FLOAT column as garbage (0, 4.5603…, the
-  // halves of the float64 bytes). valueLiteral (services/offline/src/sql/sql-text.ts) writes FLOAT
-  // defaults as `…::DOUBLE`, so columnSql's CASE (read/group-source.ts) yields a DOUBLE, which the
-  // training output then declares Float32. Online serves the default (1147.5). Minimal case: one
-  // row, then AppendFeatures of a FLOAT column with default 1147.5 (seed 6, case 35).
-  floatDefaults: false,
+  // Were off for bugs the test found, fixed in de366e8 (the root's event-time column held a caller
+  // spine's instant offline) and by typing float literals as their column (a FLOAT default read as
+  // the halves of a float64).
+  rootEventTime: true,
+  floatDefaults: true,
 };
 
-/**
- * CheckConsistency is skipped for views with a STRING serving key: it fails INTERNAL ("Cannot
- * convert k1 to a BigInt") because columnDataOf (services/offline/src/consistency/column-values.ts)
- * builds its per-type table eagerly, converting every value with BigInt() whatever the type (a
- * double request parameter such as 30.5 fails the same way). The direct comparison still runs.
- */
+/** CheckConsistency runs for every case (string serving keys failed INTERNAL until 7d698cd). */
 const tally = new Map<string, number>();
-const COMPARE: CompareOptions = { consistencyFor: (types) => !types.some((t) => t.scalar === ScalarType.STRING), tally };
+const COMPARE: CompareOptions = { consistencyFor: () => true, tally };
 
 const keys = testKeys();
 const dir = scratchDir("zero-skew");

@@ -53,7 +53,8 @@ async function pitRows(deps: TrainingDeps, project: string, plan: ViewPlan, enti
   async function* chunks() {
     yield* arrowPayloads(spine);
   }
-  const query = { spine: { kind: "streamed" as const, chunks: chunks() }, roles: new Set([ColumnRole.FEATURE]), includeEventTimes: true };
+  // What a lookup by key serves: the view's filters and inner joins select training rows, not vectors.
+  const query = { spine: { kind: "streamed" as const, chunks: chunks() }, roles: new Set([ColumnRole.FEATURE]), includeEventTimes: true, selectRows: false };
   const parts: Uint8Array[] = [];
   for await (const ipc of streamTrainingData(deps, project, view, query, source, signal)) parts.push(ipc);
   const table = arrow.tableFromIPC(parts);

@@ -53,10 +53,13 @@ export function valueLiteral(value: Value | undefined, type: DataType, what: str
     case ScalarType.FLOAT:
     case ScalarType.DOUBLE: {
       if (kind.case !== "floatValue" && kind.case !== "doubleValue" && kind.case !== "int32Value" && kind.case !== "int64Value") throw mismatch(what, type);
+      // Typed as the column (FLOAT is 4 bytes): a DOUBLE default in a FLOAT column's CASE made the
+      // whole expression DOUBLE, and its bytes were read as float32 halves (found by the property test).
+      const sqlType = duckTypeSql(type);
       const n = Number(kind.value);
-      if (Number.isNaN(n)) return "'nan'::DOUBLE";
-      if (!Number.isFinite(n)) return n > 0 ? "'inf'::DOUBLE" : "'-inf'::DOUBLE";
-      return `${n.toExponential()}::DOUBLE`;
+      if (Number.isNaN(n)) return `'nan'::${sqlType}`;
+      if (!Number.isFinite(n)) return n > 0 ? `'inf'::${sqlType}` : `'-inf'::${sqlType}`;
+      return `${n.toExponential()}::${sqlType}`;
     }
     case ScalarType.STRING:
       if (kind.case !== "stringValue") throw mismatch(what, type);

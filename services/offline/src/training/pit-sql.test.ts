@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { ColumnRole, CommitKind, FilterOperator, SelectionMode } from "@granary/proto/metadata";
+import { ColumnRole, CommitKind, FilterOperator, JoinType, SelectionMode } from "@granary/proto/metadata";
 import { create } from "@bufbuild/protobuf";
 import { DataTypeSchema, ScalarType } from "@granary/proto/types";
 import { DAY, PitHarness } from "../testing/pit-harness.js";
@@ -152,6 +152,24 @@ describe("the point-in-time join", () => {
     const { sql } = pitSql(plan, spine, h.commitsOf, h.files, { roles: ROLES, includeEventTimes: false, requestParameters: new Map() });
     // Online serves this entity (filters select training rows; a lookup by key has no root row to test).
     expect(await h.rows(sql)).toEqual([{ label: null, score: 0.55 }]);
+  });
+
+  it("selects rows by filters and inner joins for training, and none when asked to serve every key (selectRows false)", async () => {
+    const v = h.view({
+      featureGroup: { name: "labels", version: 1 },
+      selection: { mode: SelectionMode.INCLUDE, columns: ["tid", "label"] },
+      filter: { kind: { case: "condition", value: { column: "label", operator: FilterOperator.EQ, value: { kind: { case: "boolValue", value: true } } } } },
+      joins: [{ type: JoinType.INNER, query: { featureGroup: { name: "users", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["score"] } }, on: ["user"] }],
+    } as never);
+    const plan = compileViewPlan(v, (name) => h.groups.get(name));
+    const tids = async (selectRows: boolean) => {
+      const { sql } = pitSql(plan, { kind: "range", startMicros: undefined, endMicros: undefined }, h.commitsOf, h.files, { roles: ROLES, includeEventTimes: false, requestParameters: new Map(), selectRows });
+      return (await h.rows(sql)).map((r) => Number(r.tid));
+    };
+    // Training: label true and a users row found within its TTL (t3 and t5 find only expired rows).
+    expect(await tids(true)).toEqual([1, 7]);
+    // Every spine row: a time range's spine is the root's rows its filter keeps; the inner join drops none.
+    expect(await tids(false)).toEqual([1, 3, 7, 5]);
   });
 });
 

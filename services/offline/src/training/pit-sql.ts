@@ -26,6 +26,12 @@ export interface PitOptions {
   readonly requestParameters: ReadonlyMap<string, DataType>;
   readonly extraFilter?: Filter | undefined;
   readonly split?: SplitSpec | undefined;
+  /**
+   * False: the view's filters and inner joins select no rows, every spine row is returned — what an
+   * online lookup by key serves (filters and join types select training rows; a vector is served for
+   * any key, as in Hopsworks). CheckConsistency compares with this. Default true.
+   */
+  readonly selectRows?: boolean;
 }
 
 /** A column of the point-in-time result, in order. */
@@ -192,7 +198,9 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
     columns.push({ kind: "parameter", name, parameter });
   }
   const where: string[] = [];
+  const selectRows = options.selectRows ?? true;
   for (const node of nodes) {
+    if (!selectRows) break;
     if (node.inner) where.push(col(node.index, "_found"));
     if (node.filter && !(node.index === 0 && (rootFromSpine || !rootLookedUp))) {
       where.push(filterSql(node.filter, groupColumns(node.group, (c) => col(node.index, c)), "feature_view.query.filter"));

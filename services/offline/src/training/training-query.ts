@@ -24,6 +24,8 @@ export interface TrainingQuery {
   readonly includeEventTimes: boolean;
   readonly extraFilter?: Filter | undefined;
   readonly split?: SplitSpec | undefined;
+  /** False: every spine row is returned, the view's filters and inner joins select none (as an online lookup). */
+  readonly selectRows?: boolean;
 }
 
 /** The commits a query reads: every source group's, as of one moment (its watermarks). */
@@ -104,6 +106,7 @@ export async function buildPitQuery(
     requestParameters: requestParameters(view),
     extraFilter: query.extraFilter,
     split: query.split,
+    selectRows: query.selectRows,
   });
   return spine.kind === "table" ? { ...pit, spineTable: spine.table } : pit;
 }
