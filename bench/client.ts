@@ -34,10 +34,11 @@ if (process.argv.includes("--child")) {
   if (process.env["DATABASE_URL"]) env["DATABASE_URL"] = process.env["DATABASE_URL"];
   const suite = await startSuiteOnFreePorts(env, createLogger({ level: "warn", service: "bench" }));
   process.send!({ addresses: suite.addresses });
-  process.on("message", async () => {
-    await suite.stop();
-    rmSync(dir, { recursive: true, force: true });
-    process.exit(0);
+  process.on("message", () => {
+    void suite.stop().finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    });
   });
 } else {
   const keys = testKeys();

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { GranaryError, UnauthenticatedError } from "@granary/errors";
+import { type GranaryError, UnauthenticatedError } from "@granary/errors";
 import type { ApiKey } from "@granary/proto/metadata";
 import { looksLikeJwt } from "./jwt-resolver.js";
 import { principalOfKey, SERVICE_PRINCIPAL, type Principal } from "./principal.js";

@@ -9,7 +9,7 @@ import {
   FilterSchema,
   JoinSchema,
   OnDemandFeatureSchema,
-  QuerySchema,
+  type QuerySchema,
   SelectionMode,
   TransformationSchema,
   TransformationFunction,

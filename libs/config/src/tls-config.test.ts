@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { readClientTls, readServerConfig, readServiceAddress, serviceClientTls } from "./common-config.js";
-import { ConfigError, EnvReader, type Env } from "./env-reader.js";
+import { type ConfigError, EnvReader, type Env } from "./env-reader.js";
 
 function server(env: Env) {
   const r = new EnvReader(env);

@@ -4,7 +4,7 @@ import {
   AbortedError,
   AlreadyExistsError,
   FailedPreconditionError,
-  GranaryError,
+  type GranaryError,
   InvalidArgumentError,
   NotFoundError,
   UnavailableError,

@@ -3,7 +3,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { createServiceClient } from "@granary/clients";
-import { DatasetSplit, GetProjectRequestSchema, MetadataService } from "@granary/proto/metadata";
+import { type DatasetSplit, GetProjectRequestSchema, MetadataService } from "@granary/proto/metadata";
 import { InsertRequestSchema, OfflineService } from "@granary/proto/offline";
 import { createAccessControl, NO_LOOKUPS } from "@granary/auth";
 import { createLogger } from "@granary/telemetry";

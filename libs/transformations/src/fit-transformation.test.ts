@@ -6,7 +6,7 @@ import { fitTransformation } from "./fit-transformation.js";
 import { fitTransformations } from "./fit-transformations.js";
 import { LabelEncoder } from "./label-encoder.js";
 import { OneHotEncoder } from "./one-hot-encoder.js";
-import { Scaler } from "./scaler.js";
+import { type Scaler } from "./scaler.js";
 
 const F = TransformationFunction;
 const stats = (init: Partial<Omit<ColumnStatistics, "$typeName">>) => create(ColumnStatisticsSchema, init);

@@ -5,7 +5,7 @@ import { eventTimeBounds } from "@granary/arrow";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { Durability, GetFeatureVectorsResponseSchema, GetModelFeatureVectorsResponseSchema, type EntityRows, type FeatureVectorOptions, type OnlineService } from "@granary/proto/online";
 import { preEncoded } from "@granary/server";
-import type { FeatureGroupRef } from "@granary/proto/types";
+import type { DataType, FeatureGroupRef } from "@granary/proto/types";
 import type { OnlineStore, Durability as StoreDurability } from "./store/online-store.js";
 import { arrowToColumnarRows } from "./vectors/arrow-rows.js";
 import { columnReader, type ColumnReader } from "./vectors/column-reader.js";
@@ -114,7 +114,7 @@ export function createOnlineHandlers({ store, models, catalogue, plans, maxRows,
 
 function readers(
   columns: EntityRows["servingKeys"],
-  typeOf: (name: string) => import("@granary/proto/types").DataType | undefined,
+  typeOf: (name: string) => DataType | undefined,
   rows: number,
   what: string,
 ): Map<string, ColumnReader> {

@@ -73,7 +73,7 @@ export class DuckConnection {
       let pending: Promise<duckdb.DataChunk | null> | undefined = duckdb.fetch_chunk(result);
       let ended = false;
       try {
-        while (pending) {
+        while (pending !== undefined) {
           const chunk = await pending;
           pending = undefined;
           signal?.throwIfAborted();

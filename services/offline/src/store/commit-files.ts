@@ -1,7 +1,7 @@
 import { DataLossError } from "@granary/errors";
 import type { Logger } from "@granary/telemetry";
 import type { CommitEntry } from "./commit-log.js";
-import { ConfinedRoot, ConfinementError } from "./confined-path.js";
+import { type ConfinedRoot, ConfinementError } from "./confined-path.js";
 
 /** The checked absolute paths of a commit's files: what SQL may hand to read_parquet. */
 export type FilesOf = (commit: CommitEntry) => readonly string[];

@@ -1,4 +1,4 @@
-import { CommitKind, CommitState, OnlineSyncState, type Commit } from "@granary/proto/metadata";
+import { CommitKind, CommitState, type OnlineSyncState, type Commit } from "@granary/proto/metadata";
 import { timestampMicros } from "../sql/sql-text.js";
 import { sequenceOfFile } from "./commit-layout.js";
 

@@ -8,6 +8,7 @@ import { groupSourceSql, latestPerKeySql, SEQUENCE_COLUMN } from "../read/group-
 import type { FilesOf } from "../store/commit-files.js";
 import type { CommitEntry } from "../store/commit-log.js";
 import type { PlanNode, ViewPlan } from "./view-plan.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 /** Where the spine rows come from. */
 export type SpineSource =
@@ -248,7 +249,7 @@ export function splitExpr(split: SplitSpec, rowKey: string): string {
     return `CASE WHEN ${u} < ${train} THEN 'train' WHEN ${u} < ${train + validation} THEN 'validation' ELSE 'test' END`;
   }
   if (kind.case === "time") {
-    const inRange = (r: { start?: import("@bufbuild/protobuf/wkt").Timestamp; end?: import("@bufbuild/protobuf/wkt").Timestamp } | undefined) => {
+    const inRange = (r: { start?: Timestamp; end?: Timestamp } | undefined) => {
       if (!r) return "false";
       const parts = ["true"];
       if (r.start) parts.push(`_ts >= ${timestampLiteral(timestampMicros(r.start))}`);

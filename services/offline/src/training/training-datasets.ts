@@ -17,6 +17,7 @@ import {
 } from "@granary/proto/metadata";
 import type { TrainingDataQuery } from "@granary/proto/offline";
 import type { Logger } from "@granary/telemetry";
+import type * as arrow from "apache-arrow";
 import type { DuckConnection } from "../engine/duck-connection.js";
 import { streamQuery } from "../read/arrow-response.js";
 import { fileList, quoteString, timestampMicros } from "../sql/sql-text.js";
@@ -234,13 +235,13 @@ export async function* readTrainingDataset(deps: TrainingDeps, project: string, 
   const sql = parts.join(" UNION ALL ");
   let output: TrainingOutput | undefined;
   const transform = {
-    schema: (schema: import("apache-arrow").Schema) => {
+    schema: (schema: arrow.Schema) => {
       const values = schema.fields.filter((f) => outputs.has(f.name)).map((f) => ({ name: f.name, type: outputs.get(f.name)! }));
       const trailing = schema.fields.filter((f) => !outputs.has(f.name)).map((f) => f.name);
       output = new TrainingOutput({ values, onDemand: [], trailing, parameters: new Map(), transformations: fitted });
       return output.schema(schema);
     },
-    apply: (batch: import("apache-arrow").RecordBatch) => output!.apply(batch),
+    apply: (batch: arrow.RecordBatch) => output!.apply(batch),
   };
   yield* streamQuery(deps.engine, sql, deps.messageBytes, signal, transform);
 }

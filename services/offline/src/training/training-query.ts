@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { InvalidArgumentError } from "@granary/errors";
-import { ColumnRole, CommitWatermarkSchema, type CommitWatermark, type FeatureGroup, type FeatureView, type Filter, type SplitSpec } from "@granary/proto/metadata";
+import { type ColumnRole, CommitWatermarkSchema, type CommitWatermark, type FeatureGroup, type FeatureView, type Filter, type SplitSpec } from "@granary/proto/metadata";
 import { ColumnSchema, ScalarType, type Column, type DataType } from "@granary/proto/types";
 import type { DuckConnection } from "../engine/duck-connection.js";
 import type { Logger } from "@granary/telemetry";

@@ -50,7 +50,9 @@ export class LmdbOnlineStore implements OnlineStore {
           ignored++;
           continue;
         }
-        db.put(row.key, row.value);
+        // Inside a transaction callback lmdb-js applies the write at once; its promise is the
+        // transaction's, awaited above.
+        void db.put(row.key, row.value);
         written++;
       }
     });
@@ -68,7 +70,7 @@ export class LmdbOnlineStore implements OnlineStore {
     await db.transaction(() => {
       for (const key of keys) {
         if (db.getBinaryFast(key) !== undefined) {
-          db.remove(key);
+          void db.remove(key);
           deleted++;
         }
       }
@@ -101,7 +103,7 @@ export class LmdbOnlineStore implements OnlineStore {
       // Re-check inside the transaction: a newer row may have arrived since the scan.
       for (const key of expired) {
         const current = db.getBinaryFast(key);
-        if (current !== undefined && eventMicrosOf(current) < beforeMicros) db.remove(key);
+        if (current !== undefined && eventMicrosOf(current) < beforeMicros) void db.remove(key);
       }
     });
     return expired.length;
