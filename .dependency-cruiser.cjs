@@ -11,7 +11,8 @@ module.exports = {
     },
     {
       name: "lib-imports-service",
-      comment: "Libraries never import a service. libs/suite (which starts the four services in one process) is an application and is the one exception until it moves to apps/.",
+      comment:
+        "Libraries never import a service. libs/suite (which starts the four services in one process) is an application and is the one exception until it moves to apps/.",
       severity: "error",
       from: { path: "^libs/", pathNot: "^libs/suite/" },
       to: { path: "^services/" },
@@ -43,7 +44,11 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     combinedDependencies: false,
-    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default", "types"], extensions: [".ts", ".js", ".mjs", ".json"] },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default", "types"],
+      extensions: [".ts", ".js", ".mjs", ".json"],
+    },
     moduleSystems: ["es6"],
   },
 };

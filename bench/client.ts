@@ -73,7 +73,13 @@ async function run(addresses: Record<"metadata" | "online" | "offline" | "regist
 
   const table = new arrow.Table({
     id: arrow.vectorFromArray(BigInt64Array.from({ length: ROWS }, (_, i) => BigInt(i))),
-    ts: arrow.makeVector(arrow.makeData({ type: new arrow.TimestampMicrosecond("UTC"), length: ROWS, data: BigInt64Array.from({ length: ROWS }, () => BigInt(now.getTime() + 1) * 1000n) })),
+    ts: arrow.makeVector(
+      arrow.makeData({
+        type: new arrow.TimestampMicrosecond("UTC"),
+        length: ROWS,
+        data: BigInt64Array.from({ length: ROWS }, () => BigInt(now.getTime() + 1) * 1000n),
+      }),
+    ),
     ...Object.fromEntries(features.map((f, j) => [f, arrow.makeVector(Float64Array.from({ length: ROWS }, (_, i) => i + j / 100 + 1))])),
   });
   t = performance.now();
@@ -88,10 +94,19 @@ async function run(addresses: Record<"metadata" | "online" | "offline" | "regist
   }
 
   const raw = createServiceClient(OnlineService, addresses.online, { apiKey });
-  const result: Record<string, unknown> = { rows: ROWS, features: FEATURES, insert_rows_per_s: Math.round(insertRowsPerSec), insert_arrow_rows_per_s: Math.round(insertArrowRowsPerSec) };
+  const result: Record<string, unknown> = {
+    rows: ROWS,
+    features: FEATURES,
+    insert_rows_per_s: Math.round(insertRowsPerSec),
+    insert_arrow_rows_per_s: Math.round(insertArrowRowsPerSec),
+  };
   for (const batch of [1, 100]) {
     const entries = (k: number) => Array.from({ length: batch }, (_, i) => ({ id: (k * batch + i) % ROWS }));
-    const requests = Array.from({ length: 64 }, (_, k) => ({ project: project.name, featureView: { name: view.name, version: view.version }, entities: view.entityRows(entries(k)) }));
+    const requests = Array.from({ length: 64 }, (_, k) => ({
+      project: project.name,
+      featureView: { name: view.name, version: view.version },
+      entities: view.entityRows(entries(k)),
+    }));
     // The same 30 s deadline the SDK puts on every call; the two callers alternate call by call,
     // so both see the same machine (measured one after the other, the order alone moved p50 by 30 %).
     const [sdk, baseline] = await measurePair(

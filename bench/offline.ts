@@ -56,8 +56,14 @@ const dbName = `bench_offline_${Date.now().toString(36)}`;
 await withPg(serverUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
 const dbUrl = Object.assign(new URL(serverUrl), { pathname: `/${dbName}` }).toString();
 
-const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dir, "md"), DATABASE_URL: dbUrl }), logger);
-const online = await startOnlineService(loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: join(dir, "on"), GRANARY_METADATA_ADDRESS: metadata.address }), logger);
+const metadata = await startMetadataService(
+  loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dir, "md"), DATABASE_URL: dbUrl }),
+  logger,
+);
+const online = await startOnlineService(
+  loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: join(dir, "on"), GRANARY_METADATA_ADDRESS: metadata.address }),
+  logger,
+);
 const md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
 // The bulk load records commits itself, as only the offline service may: with the service key.
 const mdService = createServiceClient(MetadataService, metadata.address, { apiKey: keys.serviceKey });
@@ -69,23 +75,71 @@ try {
   const i64 = (n: string) => ({ name: n, type: { scalar: ScalarType.INT64 } });
   const ts = (n: string) => ({ name: n, type: { scalar: ScalarType.TIMESTAMP } });
   const groups: FeatureGroup[] = [];
-  groups.push((await md.createFeatureGroup({ featureGroup: { project: P, name: "labels", version: 1, columns: [i64("id"), ts("et"), i64("k1"), i64("k2"), i64("k3"), { name: "label", type: { scalar: ScalarType.BOOL } }], primaryKey: ["id"], eventTime: "et" } })).featureGroup!);
+  groups.push(
+    (
+      await md.createFeatureGroup({
+        featureGroup: {
+          project: P,
+          name: "labels",
+          version: 1,
+          columns: [i64("id"), ts("et"), i64("k1"), i64("k2"), i64("k3"), { name: "label", type: { scalar: ScalarType.BOOL } }],
+          primaryKey: ["id"],
+          eventTime: "et",
+        },
+      })
+    ).featureGroup!,
+  );
   for (const g of GROUPS) {
-    groups.push((await md.createFeatureGroup({ featureGroup: { project: P, name: g, version: 1, columns: [i64("k"), ts("et"), ...Array.from({ length: 10 }, (_, i) => dbl(`${g}_f${i}`))], primaryKey: ["k"], eventTime: "et" } })).featureGroup!);
+    groups.push(
+      (
+        await md.createFeatureGroup({
+          featureGroup: {
+            project: P,
+            name: g,
+            version: 1,
+            columns: [i64("k"), ts("et"), ...Array.from({ length: 10 }, (_, i) => dbl(`${g}_f${i}`))],
+            primaryKey: ["k"],
+            eventTime: "et",
+          },
+        })
+      ).featureGroup!,
+    );
   }
-  for (const [name, onlineEnabled] of [["ingest", true], ["ingest_offline", false]] as const) {
-    await md.createFeatureGroup({ featureGroup: { project: P, name, version: 1, onlineEnabled, columns: [i64("id"), ts("et"), ...Array.from({ length: 18 }, (_, i) => dbl(`c${i}`))], primaryKey: ["id"], eventTime: "et" } });
-  }
-  const view = (await md.createFeatureView({
-    featureView: {
-      project: P, name: "pit", version: 1, labels: ["label"],
-      query: {
-        featureGroup: { name: "labels", version: 1 },
-        selection: { mode: SelectionMode.INCLUDE, columns: ["label"] },
-        joins: GROUPS.map((g, i) => ({ query: { featureGroup: { name: g, version: 1 }, selection: { mode: SelectionMode.EXCEPT, columns: ["et"] } }, leftOn: [`k${i + 1}`], rightOn: ["k"] })),
+  for (const [name, onlineEnabled] of [
+    ["ingest", true],
+    ["ingest_offline", false],
+  ] as const) {
+    await md.createFeatureGroup({
+      featureGroup: {
+        project: P,
+        name,
+        version: 1,
+        onlineEnabled,
+        columns: [i64("id"), ts("et"), ...Array.from({ length: 18 }, (_, i) => dbl(`c${i}`))],
+        primaryKey: ["id"],
+        eventTime: "et",
       },
-    },
-  })).featureView!;
+    });
+  }
+  const view = (
+    await md.createFeatureView({
+      featureView: {
+        project: P,
+        name: "pit",
+        version: 1,
+        labels: ["label"],
+        query: {
+          featureGroup: { name: "labels", version: 1 },
+          selection: { mode: SelectionMode.INCLUDE, columns: ["label"] },
+          joins: GROUPS.map((g, i) => ({
+            query: { featureGroup: { name: g, version: 1 }, selection: { mode: SelectionMode.EXCEPT, columns: ["et"] } },
+            leftOn: [`k${i + 1}`],
+            rightOn: ["k"],
+          })),
+        },
+      },
+    })
+  ).featureView!;
 
   // Bulk load: Parquet in the service's layout (with the commit sequence column), commits recorded.
   log(`writing ${SPINE.toLocaleString()} spine rows and 3 × ${ROWS.toLocaleString()} feature rows`);
@@ -98,16 +152,36 @@ try {
     const rel = `${P}/${name}/v1/${"1".padStart(20, "0")}/part-00000.parquet`;
     mkdirSync(join(dataRoot, rel, ".."), { recursive: true });
     await genc.run(`COPY (SELECT ${select}, 1::BIGINT AS _seq FROM range(${rows}) t(i)) TO '${join(dataRoot, rel)}' (FORMAT parquet)`);
-    const c = (await mdService.createCommit({ commit: { project: P, featureGroup: { name, version: 1 }, kind: CommitKind.INSERT, rowsInserted: BigInt(rows), files: [rel], minEventTime: timestampFromMs(T0 / 1000), maxEventTime: timestampFromMs((T0 + YEAR_US) / 1000) } })).commit!;
+    const c = (
+      await mdService.createCommit({
+        commit: {
+          project: P,
+          featureGroup: { name, version: 1 },
+          kind: CommitKind.INSERT,
+          rowsInserted: BigInt(rows),
+          files: [rel],
+          minEventTime: timestampFromMs(T0 / 1000),
+          maxEventTime: timestampFromMs((T0 + YEAR_US) / 1000),
+        },
+      })
+    ).commit!;
     commits.push(c);
   };
   const randomTime = `make_timestamp(${T0}::BIGINT + (random() * ${YEAR_US})::BIGINT)`;
   for (const g of GROUPS) {
     // Each key has ten rows; (key, time) pairs are unique (time = key-specific step), as inserts leave them.
     const features = Array.from({ length: 10 }, (_, f) => `random() AS ${g}_f${f}`).join(", ");
-    await writeGroup(g, `(i % ${KEYS})::BIGINT AS k, make_timestamp(${T0}::BIGINT + (i // ${KEYS}) * ${YEAR_US / 10} + (hash(i, '${g}') % ${YEAR_US / 10})::BIGINT) AS et, ${features}`, ROWS);
+    await writeGroup(
+      g,
+      `(i % ${KEYS})::BIGINT AS k, make_timestamp(${T0}::BIGINT + (i // ${KEYS}) * ${YEAR_US / 10} + (hash(i, '${g}') % ${YEAR_US / 10})::BIGINT) AS et, ${features}`,
+      ROWS,
+    );
   }
-  await writeGroup("labels", `i::BIGINT AS id, ${randomTime} AS et, (random() * ${KEYS})::BIGINT AS k1, (random() * ${KEYS})::BIGINT AS k2, (random() * ${KEYS})::BIGINT AS k3, random() < 0.1 AS label`, SPINE);
+  await writeGroup(
+    "labels",
+    `i::BIGINT AS id, ${randomTime} AS et, (random() * ${KEYS})::BIGINT AS k1, (random() * ${KEYS})::BIGINT AS k2, (random() * ${KEYS})::BIGINT AS k3, random() < 0.1 AS label`,
+    SPINE,
+  );
   genc.closeSync();
 
   // The offline service as its own process, so its peak RSS is its own.
@@ -115,35 +189,55 @@ try {
   const address = `127.0.0.1:${port}`;
   offlineProc = startServiceProcess("services/offline/src/main.ts", {
     ...keys.env,
-    GRANARY_OFFLINE_PORT: String(port), GRANARY_DATA_DIR: dir, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_ADDRESS: online.address,
-    GRANARY_OFFLINE_DUCKDB_THREADS: String(THREADS), GRANARY_OFFLINE_DUCKDB_MEMORY: MEMORY, GRANARY_LOG_LEVEL: "warn", OTEL_SDK_DISABLED: "true",
+    GRANARY_OFFLINE_PORT: String(port),
+    GRANARY_DATA_DIR: dir,
+    GRANARY_METADATA_ADDRESS: metadata.address,
+    GRANARY_ONLINE_ADDRESS: online.address,
+    GRANARY_OFFLINE_DUCKDB_THREADS: String(THREADS),
+    GRANARY_OFFLINE_DUCKDB_MEMORY: MEMORY,
+    GRANARY_LOG_LEVEL: "warn",
+    OTEL_SDK_DISABLED: "true",
   });
   await waitForServing(address, 60_000);
   const off = createServiceClient(OfflineService, address, { apiKey: keys.adminKey });
-  await waitFor(async () => {
-    for await (const r of off.read({ project: P, featureGroup: { name: "labels", version: 1 }, limit: 1n })) if (r.chunk) return true;
-    return false;
-  }, { timeoutMs: 30_000, what: "commits visible to the offline service" });
+  await waitFor(
+    async () => {
+      for await (const r of off.read({ project: P, featureGroup: { name: "labels", version: 1 }, limit: 1n })) if (r.chunk) return true;
+      return false;
+    },
+    { timeoutMs: 30_000, what: "commits visible to the offline service" },
+  );
 
   // Ingest: 20-column rows into an online-enabled group (Insert waits for the online push).
   // Batches of 65,536 rows, as Arrow writers (pyarrow, polars) produce them.
   const ingestBatches = [];
   for (let start = 0; start < INGEST; start += 65_536) {
     const n = Math.min(65_536, INGEST - start);
-    ingestBatches.push(...new arrow.Table({
-      id: arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => BigInt(start + i))),
-      et: arrow.makeVector(arrow.makeData({ type: new arrow.TimestampMicrosecond(), length: n, nullCount: 0, data: BigInt64Array.from({ length: n }, (_, i) => BigInt(T0 + start + i)) })),
-      ...Object.fromEntries(Array.from({ length: 18 }, (_, c) => [`c${c}`, arrow.makeVector(Float64Array.from({ length: n }, () => Math.random()))])),
-    }).batches);
+    ingestBatches.push(
+      ...new arrow.Table({
+        id: arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => BigInt(start + i))),
+        et: arrow.makeVector(
+          arrow.makeData({
+            type: new arrow.TimestampMicrosecond(),
+            length: n,
+            nullCount: 0,
+            data: BigInt64Array.from({ length: n }, (_, i) => BigInt(T0 + start + i)),
+          }),
+        ),
+        ...Object.fromEntries(Array.from({ length: 18 }, (_, c) => [`c${c}`, arrow.makeVector(Float64Array.from({ length: n }, () => Math.random()))])),
+      }).batches,
+    );
   }
   const ingestTable = new arrow.Table(ingestBatches);
   log(`ingesting ${INGEST.toLocaleString()} rows of 20 columns`);
   const ingest = async (group: string) => {
     const start = performance.now();
-    await off.insert((async function* () {
-      yield { message: { case: "header" as const, value: { project: P, featureGroup: { name: group, version: 1 } } } };
-      for (const ipc of arrowPayloads(ingestTable, 1024 * 1024)) yield { message: { case: "chunk" as const, value: { ipc } } };
-    })());
+    await off.insert(
+      (async function* () {
+        yield { message: { case: "header" as const, value: { project: P, featureGroup: { name: group, version: 1 } } } };
+        for (const ipc of arrowPayloads(ingestTable, 1024 * 1024)) yield { message: { case: "chunk" as const, value: { ipc } } };
+      })(),
+    );
     return (performance.now() - start) / 1000;
   };
   const offlineOnlySeconds = await ingest("ingest_offline");
@@ -214,14 +308,24 @@ async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise
 }
 
 async function pitOverGrpc(address: string, viewName: string): Promise<{ rows: number; seconds: number; bytes: number; columns: number }> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure(), { "grpc-node.flow_control_window": 4 * 1024 * 1024, "grpc.max_receive_message_length": 8 * 1024 * 1024 });
+  const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+    "grpc-node.flow_control_window": 4 * 1024 * 1024,
+    "grpc.max_receive_message_length": 8 * 1024 * 1024,
+  });
   const start = performance.now();
   const call = client.makeBidiStreamRequest(
     "/granary.offline.v1.OfflineService/GetTrainingData",
     (m: Uint8Array) => Buffer.from(m.buffer, m.byteOffset, m.byteLength),
     (b: Buffer) => b,
   );
-  call.write(toBinary(GetTrainingDataRequestSchema, create(GetTrainingDataRequestSchema, { message: { case: "query", value: { project: P, featureView: { name: viewName, version: 1 }, untransformed: true } } })));
+  call.write(
+    toBinary(
+      GetTrainingDataRequestSchema,
+      create(GetTrainingDataRequestSchema, {
+        message: { case: "query", value: { project: P, featureView: { name: viewName, version: 1 }, untransformed: true } },
+      }),
+    ),
+  );
   call.end();
   let bytes = 0;
   async function* ipc(): AsyncGenerator<Uint8Array> {

@@ -51,7 +51,8 @@ const CONCURRENCY = [1, 16];
 /** The parent makes the keys and hands them to the child in its environment. */
 function keysFromEnv(): Record<string, string> {
   const { GRANARY_BOOTSTRAP_ADMIN_KEY, GRANARY_SERVICE_KEY } = process.env;
-  if (!GRANARY_BOOTSTRAP_ADMIN_KEY || !GRANARY_SERVICE_KEY) throw new Error("bench:online --serve expects GRANARY_BOOTSTRAP_ADMIN_KEY and GRANARY_SERVICE_KEY from its parent");
+  if (!GRANARY_BOOTSTRAP_ADMIN_KEY || !GRANARY_SERVICE_KEY)
+    throw new Error("bench:online --serve expects GRANARY_BOOTSTRAP_ADMIN_KEY and GRANARY_SERVICE_KEY from its parent");
   return { GRANARY_BOOTSTRAP_ADMIN_KEY, GRANARY_SERVICE_KEY };
 }
 
@@ -83,9 +84,19 @@ async function serve(): Promise<void> {
     embedded = await startEmbeddedPostgres({ dataDir: join(dir, "pg") });
     databaseUrl = embedded.url;
   }
-  const metadata = await startMetadataService(loadMetadataConfig({ ...keyEnv, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir, DATABASE_URL: databaseUrl }), logger);
+  const metadata = await startMetadataService(
+    loadMetadataConfig({ ...keyEnv, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir, DATABASE_URL: databaseUrl }),
+    logger,
+  );
   const online = await startOnlineService(
-    loadOnlineConfig({ ...keyEnv, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_MAX_ROWS: "20000", GRANARY_MAX_MESSAGE_BYTES: String(64 << 20) }),
+    loadOnlineConfig({
+      ...keyEnv,
+      GRANARY_ONLINE_PORT: "0",
+      GRANARY_DATA_DIR: dir,
+      GRANARY_METADATA_ADDRESS: metadata.address,
+      GRANARY_ONLINE_MAX_ROWS: "20000",
+      GRANARY_MAX_MESSAGE_BYTES: String(64 << 20),
+    }),
     logger,
   );
   // For auth_overhead_*: two more online services on the same catalogue and the same LMDB
@@ -93,11 +104,26 @@ async function serve(): Promise<void> {
   // the writes, one with authentication on and one with it off (loopback only): they differ only
   // in the access check.
   const readerEnv = (auth: "on" | "off", name: string) =>
-    loadOnlineConfig({ ...keyEnv, GRANARY_AUTH: auth, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: join(dir, name), GRANARY_ONLINE_LMDB_PATH: join(dir, "online"), GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_MAX_ROWS: "20000", GRANARY_MAX_MESSAGE_BYTES: String(64 << 20) });
+    loadOnlineConfig({
+      ...keyEnv,
+      GRANARY_AUTH: auth,
+      GRANARY_ONLINE_PORT: "0",
+      GRANARY_DATA_DIR: join(dir, name),
+      GRANARY_ONLINE_LMDB_PATH: join(dir, "online"),
+      GRANARY_METADATA_ADDRESS: metadata.address,
+      GRANARY_ONLINE_MAX_ROWS: "20000",
+      GRANARY_MAX_MESSAGE_BYTES: String(64 << 20),
+    });
   const quiet = createLogger({ level: "error", service: "bench" });
   const withAuth = await startOnlineService(readerEnv("on", "auth-on"), quiet);
   const withoutAuth = await startOnlineService(readerEnv("off", "auth-off"), quiet);
-  process.send?.({ metadata: metadata.address, online: online.address, onlineAuthOn: withAuth.address, onlineAuthOff: withoutAuth.address, lmdb: join(dir, "online") });
+  process.send?.({
+    metadata: metadata.address,
+    online: online.address,
+    onlineAuthOn: withAuth.address,
+    onlineAuthOff: withoutAuth.address,
+    lmdb: join(dir, "online"),
+  });
   await once(process, "message");
   await withoutAuth.stop();
   await withAuth.stop();
@@ -173,7 +199,12 @@ async function main(): Promise<void> {
     // 50 features: the entity id is the serving key, not a feature.
     const select = (g: number) => ({ featureGroup: { name: `g${g}`, version: 1 }, selection: { mode: SelectionMode.EXCEPT, columns: ["ts", "id"] } });
     const { featureView } = await md.createFeatureView({
-      featureView: { project: "bench", name: "all", version: 1, query: { ...select(0), joins: [1, 2, 3, 4].map((g) => ({ query: select(g), prefix: `g${g}_` })) } },
+      featureView: {
+        project: "bench",
+        name: "all",
+        version: 1,
+        query: { ...select(0), joins: [1, 2, 3, 4].map((g) => ({ query: select(g), prefix: `g${g}_` })) },
+      },
     });
 
     // Load: WriteRows in batches of 10,000 rows per group.
@@ -187,9 +218,17 @@ async function main(): Promise<void> {
         const columns = [
           { name: "id", data: i64(ids) },
           { name: "ts", data: { values: { case: "timestamps", value: { values: ids.map(() => nowMicros) } } } as ColumnData },
-          ...features.map((f, k) => ({ name: f.name, data: { values: { case: "doubles", value: { values: ids.map((id) => Number(id) * 0.001 + k + g) } } } as ColumnData })),
+          ...features.map((f, k) => ({
+            name: f.name,
+            data: { values: { case: "doubles", value: { values: ids.map((id) => Number(id) * 0.001 + k + g) } } } as ColumnData,
+          })),
         ];
-        const request = { project: "bench", featureGroup: { name: `g${g}`, version: 1 }, durability: Durability.COMMITTED, rows: { case: "columns" as const, value: { rowCount: n, columns } } };
+        const request = {
+          project: "bench",
+          featureGroup: { name: `g${g}`, version: 1 },
+          durability: Durability.COMMITTED,
+          rows: { case: "columns" as const, value: { rowCount: n, columns } },
+        };
         await on.writeRows(request);
       }
     }
@@ -204,7 +243,11 @@ async function main(): Promise<void> {
         Buffer.from(
           toBinary(
             GetFeatureVectorsRequestSchema,
-            create(GetFeatureVectorsRequestSchema, { project: "bench", featureView: { name: "all", version: 1 }, entities: { rowCount: batch, servingKeys: [{ name: "id", data: i64(randomIds(batch)) }] } }),
+            create(GetFeatureVectorsRequestSchema, {
+              project: "bench",
+              featureView: { name: "all", version: 1 },
+              entities: { rowCount: batch, servingKeys: [{ name: "id", data: i64(randomIds(batch)) }] },
+            }),
           ),
         ),
       );
@@ -216,7 +259,8 @@ async function main(): Promise<void> {
           (b: Buffer) => fromBinary(GetFeatureVectorsResponseSchema, b),
           body,
           metadata,
-          (err: grpc.ServiceError | null, res?: GetFeatureVectorsResponse) => (err ? reject(err) : res?.vectors?.columns.length === GROUPS * FEATURES ? resolve() : reject(new Error("short response"))),
+          (err: grpc.ServiceError | null, res?: GetFeatureVectorsResponse) =>
+            err ? reject(err) : res?.vectors?.columns.length === GROUPS * FEATURES ? resolve() : reject(new Error("short response")),
         ),
       );
     const rpc = rpcOn(client, auth);
@@ -353,7 +397,14 @@ async function redisVariant(): Promise<Record<string, number> | null> {
       toBinary(
         GetFeatureVectorsResponseSchema,
         create(GetFeatureVectorsResponseSchema, {
-          vectors: { rowCount: ids.length, columns: columns.map((c, k) => ({ name: `f${k}`, values: { values: { case: "doubles" as const, value: { values: Array.from(c) } } }, statuses: Array.from(c, () => 1) })) },
+          vectors: {
+            rowCount: ids.length,
+            columns: columns.map((c, k) => ({
+              name: `f${k}`,
+              values: { values: { case: "doubles" as const, value: { values: Array.from(c) } } },
+              statuses: Array.from(c, () => 1),
+            })),
+          },
         }),
       );
     };
@@ -380,9 +431,19 @@ else await main();
  * Microseconds per call, the best mean of three rounds of 200k.
  */
 async function authCheckMicros(token: string): Promise<number> {
-  const authenticator = new Authenticator({ serviceKey: "grs_bench", resolveKey: async () => create(ApiKeySchema, { id: "bench", user: "bench", scopes: [{ project: "bench", role: Role.VIEWER }] }) });
+  const authenticator = new Authenticator({
+    serviceKey: "grs_bench",
+    resolveKey: async () => create(ApiKeySchema, { id: "bench", user: "bench", scopes: [{ project: "bench", role: Role.VIEWER }] }),
+  });
   // A limit no loop here reaches: the limiter's bookkeeping is measured, its refusals are not.
-  const access = createAccessControl({ enabled: true, authenticator, lookups: NO_LOOKUPS, service: "online", logger: { info() {}, warn() {} }, requestsPerSecond: 1e9 });
+  const access = createAccessControl({
+    enabled: true,
+    authenticator,
+    lookups: NO_LOOKUPS,
+    service: "online",
+    logger: { info() {}, warn() {} },
+    requestsPerSecond: 1e9,
+  });
   const header = `Bearer ${token}`;
   const method = "granary.online.v1.OnlineService/GetFeatureVectors";
   const permission = access.permission(method);

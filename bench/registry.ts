@@ -79,9 +79,18 @@ await import("pg").then(async ({ default: pg }) => {
   await c.end();
 });
 const logger = createLogger({ level: "warn", service: "bench" });
-const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dir, "md"), DATABASE_URL: databaseUrl }), logger);
+const metadata = await startMetadataService(
+  loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dir, "md"), DATABASE_URL: databaseUrl }),
+  logger,
+);
 const registry = await startRegistryService(
-  loadRegistryConfig({ ...keys.env, GRANARY_REGISTRY_PORT: "0", GRANARY_DATA_DIR: join(dir, "reg"), DATABASE_URL: databaseUrl, GRANARY_METADATA_ADDRESS: metadata.address }),
+  loadRegistryConfig({
+    ...keys.env,
+    GRANARY_REGISTRY_PORT: "0",
+    GRANARY_DATA_DIR: join(dir, "reg"),
+    DATABASE_URL: databaseUrl,
+    GRANARY_METADATA_ADDRESS: metadata.address,
+  }),
   logger,
 );
 // The registry records every model in metadata, whose project must exist.

@@ -164,7 +164,10 @@ async function main(): Promise<void> {
   const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 5;
   const results: Record<string, unknown> = { bench: "rpc-overhead", keys_in: KEYS, doubles_out: KEYS * FEATURES, seconds };
   for (const kind of ["connect", "grpc-js", "grpc-js-granary"]) {
-    const child: ChildProcess = fork(process.argv[1] ?? "", ["--serve", kind], { execArgv: process.execArgv, env: { ...process.env, GRANARY_BENCH_API_KEY: API_KEY } });
+    const child: ChildProcess = fork(process.argv[1] ?? "", ["--serve", kind], {
+      execArgv: process.execArgv,
+      env: { ...process.env, GRANARY_BENCH_API_KEY: API_KEY },
+    });
     const [{ port }] = (await once(child, "message")) as [{ port: number }];
     for (const c of [1, 32]) {
       const r = await measure(port, c, seconds);

@@ -71,9 +71,20 @@ async function main(): Promise<number> {
   const database = await freshDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), "granary-soak-"));
   chmodSync(dataDir, 0o755); // embedded PostgreSQL runs as user postgres when we are root
-  const env: Record<string, string | undefined> = { ...process.env, ...keys.env, GRANARY_DATA_DIR: dataDir, GRANARY_LOG_LEVEL: "warn", DATABASE_URL: database?.url };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...keys.env,
+    GRANARY_DATA_DIR: dataDir,
+    GRANARY_LOG_LEVEL: "warn",
+    DATABASE_URL: database?.url,
+  };
   // Its own process group, so Ctrl-C reaches only this script, which then ends the load and reports.
-  const child = fork(new URL("./soak/suite-child.ts", import.meta.url).pathname, [], { execArgv: ["--import", "tsx"], env, stdio: ["ignore", "pipe", "pipe", "ipc"], detached: true });
+  const child = fork(new URL("./soak/suite-child.ts", import.meta.url).pathname, [], {
+    execArgv: ["--import", "tsx"],
+    env,
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+    detached: true,
+  });
   // The suite's log lines go to stderr (stdout is this script's progress and its JSON), counted by level.
   const suite: Suite = { pid: child.pid!, exited: undefined, log: { warn: 0, error: 0, first_errors: [] } };
   child.on("exit", (code, signal) => (suite.exited = { code, signal }));
@@ -89,7 +100,9 @@ async function main(): Promise<number> {
     });
   }
   try {
-    const [{ addresses, embeddedPostgres }] = (await once(child, "message")) as [{ addresses: Record<"metadata" | "online" | "offline" | "registry", string>; embeddedPostgres: boolean }];
+    const [{ addresses, embeddedPostgres }] = (await once(child, "message")) as [
+      { addresses: Record<"metadata" | "online" | "offline" | "registry", string>; embeddedPostgres: boolean },
+    ];
     log(`suite pid ${child.pid}, PostgreSQL ${embeddedPostgres ? "embedded" : "on this machine (fresh database)"}, data in ${dataDir}`);
     return await soak(addresses, keys.adminKey, suite, embeddedPostgres);
   } finally {
@@ -109,7 +122,12 @@ interface Suite {
   readonly log: { warn: number; error: number; first_errors: string[] };
 }
 
-async function soak(addresses: Record<"metadata" | "online" | "offline" | "registry", string>, apiKey: string, suite: Suite, embeddedPostgres: boolean): Promise<number> {
+async function soak(
+  addresses: Record<"metadata" | "online" | "offline" | "registry", string>,
+  apiKey: string,
+  suite: Suite,
+  embeddedPostgres: boolean,
+): Promise<number> {
   const { pid } = suite;
   const granary = connect({ addresses, apiKey });
   await granary.waitUntilServing(60_000);
@@ -157,7 +175,9 @@ async function soak(addresses: Record<"metadata" | "online" | "offline" | "regis
       lastTick = performance.now();
       const rates = kinds.map((k) => `${k} ${(recorders[k].sinceLastReport() / seconds).toFixed(1)}/s`).join("  ");
       const errors = kinds.reduce((n, k) => n + recorders[k].errorCount, 0);
-      log(`${String(sample?.t_s ?? "?").padStart(4)} s  rss ${sample?.rss_mb ?? "?"} MB (anon ${sample?.anon_mb ?? "?"})  ${rates}  errors ${errors}  load ${loadavg()[0]!.toFixed(1)}`);
+      log(
+        `${String(sample?.t_s ?? "?").padStart(4)} s  rss ${sample?.rss_mb ?? "?"} MB (anon ${sample?.anon_mb ?? "?"})  ${rates}  errors ${errors}  load ${loadavg()[0]!.toFixed(1)}`,
+      );
     }
   })();
   await Promise.all([sampler, ...kinds.flatMap((k) => Array.from({ length: LOAD[k].workers }, (_, i) => worker(k, i)))]);
@@ -171,7 +191,9 @@ async function soak(addresses: Record<"metadata" | "online" | "offline" | "regis
   const verifyStarted = performance.now();
   const verification = await verify(catalogue, acked, log);
   const verifySeconds = Math.round((performance.now() - verifyStarted) / 100) / 10;
-  const byKind = Object.fromEntries(kinds.map((k) => [k, { target_ops_per_s: Math.round(((LOAD[k].workers * 1000) / LOAD[k].intervalMs) * RATE * 10) / 10, ...recorders[k].summary(seconds) }]));
+  const byKind = Object.fromEntries(
+    kinds.map((k) => [k, { target_ops_per_s: Math.round(((LOAD[k].workers * 1000) / LOAD[k].intervalMs) * RATE * 10) / 10, ...recorders[k].summary(seconds) }]),
+  );
   const errors = kinds.reduce((n, k) => n + recorders[k].errorCount, 0);
   // The samples taken under load: the one before the first call is context only.
   const underLoad = rss.filter((s) => s.t_s > 0);

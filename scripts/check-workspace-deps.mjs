@@ -10,7 +10,9 @@ const IMPORT = /(?:from\s+|import\s*\(\s*|import\s+)["'](@granary\/[a-z0-9-]+)(?
 const rootPackage = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const workspaces = rootPackage.workspaces.flatMap((pattern) => {
   const base = pattern.replace(/\/\*$/, "");
-  return readdirSync(join(root, base)).map((d) => join(root, base, d)).filter((d) => statSync(join(d, "package.json"), { throwIfNoEntry: false })?.isFile());
+  return readdirSync(join(root, base))
+    .map((d) => join(root, base, d))
+    .filter((d) => statSync(join(d, "package.json"), { throwIfNoEntry: false })?.isFile());
 });
 
 function* sources(dir) {
@@ -38,11 +40,14 @@ for (const dir of workspaces) {
       if (!missing.has(name)) missing.set(name, relative(root, file));
     }
   }
-  for (const [name, file] of missing) problems.push(`${pkg.name} (${relative(root, dir)}/package.json) imports ${name} (first in ${file}) without declaring it`);
+  for (const [name, file] of missing)
+    problems.push(`${pkg.name} (${relative(root, dir)}/package.json) imports ${name} (first in ${file}) without declaring it`);
 }
 if (problems.length > 0) {
   console.error(problems.join("\n"));
-  console.error(`\n${problems.length} undeclared workspace dependencies: add each to the package's "dependencies" (or "devDependencies" when only its tests use it), then run npm install`);
+  console.error(
+    `\n${problems.length} undeclared workspace dependencies: add each to the package's "dependencies" (or "devDependencies" when only its tests use it), then run npm install`,
+  );
   process.exit(1);
 }
 console.log(`every workspace package declares the workspace packages it imports (${workspaces.length} packages)`);

@@ -10,7 +10,8 @@ import { join, relative } from "node:path";
 
 const CRASH = /terminated by another process|was killed|signal=SIG/;
 const read = (file) => JSON.parse(readFileSync(file, "utf8"));
-const crashedSuites = (r) => r.testResults.filter((t) => t.status === "failed" && t.assertionResults.length === 0 && CRASH.test(t.message ?? t.failureMessage ?? ""));
+const crashedSuites = (r) =>
+  r.testResults.filter((t) => t.status === "failed" && t.assertionResults.length === 0 && CRASH.test(t.message ?? t.failureMessage ?? ""));
 
 const [mode, target] = process.argv.slice(2);
 if (mode === "crashed") {
@@ -28,7 +29,13 @@ if (mode === "crashed") {
     const rerunFile = join(target, f.replace(/\.json$/, ".rerun.json"));
     if (existsSync(rerunFile)) {
       const crashed = crashedSuites(r);
-      for (const t of crashed) console.log(`note: ${relative(process.cwd(), t.name)} crashed in run "${f.replace(/\.json$/, "")}" (${(t.message ?? "").split("\n").find((l) => CRASH.test(l))?.trim()}); counted with its rerun`);
+      for (const t of crashed)
+        console.log(
+          `note: ${relative(process.cwd(), t.name)} crashed in run "${f.replace(/\.json$/, "")}" (${(t.message ?? "")
+            .split("\n")
+            .find((l) => CRASH.test(l))
+            ?.trim()}); counted with its rerun`,
+        );
       const rerun = read(rerunFile);
       failed -= crashed.length;
       passed += rerun.numPassedTests;

@@ -32,7 +32,10 @@ const median = (xs: readonly number[]) => {
  * Flat: the median of the last third of the samples is within `tolerance` of the second third's
  * (the first third is warm-up: caches, JIT, LMDB pages coming in).
  */
-export function flatness(values: readonly number[], tolerance = 0.1): { second_third_median_mb: number; last_third_median_mb: number; ratio: number; flat: boolean } | undefined {
+export function flatness(
+  values: readonly number[],
+  tolerance = 0.1,
+): { second_third_median_mb: number; last_third_median_mb: number; ratio: number; flat: boolean } | undefined {
   if (values.length < 3) return undefined;
   const third = Math.floor(values.length / 3);
   const second = median(values.slice(third, values.length - third));

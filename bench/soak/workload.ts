@@ -42,7 +42,13 @@ const features = (prefix: string) => [0, 1, 2, 3].map((i) => ({ name: `${prefix}
 export async function createCatalogue(granary: Granary, log: (line: string) => void): Promise<Catalogue> {
   const project = await granary.project("soak", { description: "npm run soak" });
   const keyed = (name: string, prefix: string) =>
-    project.getOrCreateFeatureGroup({ name, columns: [{ name: "user_id", type: "int64" }, { name: "ts", type: "timestamp" }, ...features(prefix)], primaryKey: ["user_id"], eventTime: "ts", onlineEnabled: true });
+    project.getOrCreateFeatureGroup({
+      name,
+      columns: [{ name: "user_id", type: "int64" }, { name: "ts", type: "timestamp" }, ...features(prefix)],
+      primaryKey: ["user_id"],
+      eventTime: "ts",
+      onlineEnabled: true,
+    });
   const profiles = await keyed("profiles", "p");
   const activity = await keyed("activity", "a");
   const txn = await project.getOrCreateFeatureGroup({
@@ -58,10 +64,16 @@ export async function createCatalogue(granary: Granary, log: (line: string) => v
     eventTime: "ts",
     onlineEnabled: true,
   });
-  const lookupView = await project.getOrCreateFeatureView({ name: "user_features", query: profiles.selectFeatures().join(activity.selectFeatures(), { on: ["user_id"] }) });
+  const lookupView = await project.getOrCreateFeatureView({
+    name: "user_features",
+    query: profiles.selectFeatures().join(activity.selectFeatures(), { on: ["user_id"] }),
+  });
   const trainingView = await project.getOrCreateFeatureView({
     name: "txn_training",
-    query: txn.select(["amount", "label"]).join(profiles.selectFeatures(), { on: ["user_id"] }).join(activity.selectFeatures(), { on: ["user_id"] }),
+    query: txn
+      .select(["amount", "label"])
+      .join(profiles.selectFeatures(), { on: ["user_id"] })
+      .join(activity.selectFeatures(), { on: ["user_id"] }),
     labels: ["label"],
   });
   const txnView = await project.getOrCreateFeatureView({ name: "txn_online", query: txn.selectFeatures() });
@@ -123,19 +135,28 @@ export function operations(granary: Granary, c: Catalogue, acked: Acknowledged) 
       const now = new Date();
       let data: Row[] | arrow.Table;
       if (worker % 2 === 0) {
-        data = Array.from({ length: INSERT_ROWS }, (_, i) => ({ txn_id: start + i, user_id: (start + i) % KEYS, ts: now, amount: (start + i) * 0.01, label: (start + i) % 2 }));
+        data = Array.from({ length: INSERT_ROWS }, (_, i) => ({
+          txn_id: start + i,
+          user_id: (start + i) % KEYS,
+          ts: now,
+          amount: (start + i) * 0.01,
+          label: (start + i) % 2,
+        }));
       } else {
         const ids = BigInt64Array.from({ length: INSERT_ROWS }, (_, i) => BigInt(start + i));
         data = new arrow.Table({
           txn_id: arrow.makeVector(ids),
           user_id: arrow.makeVector(ids.map((id) => id % BigInt(KEYS))),
-          ts: arrow.makeVector(arrow.makeData({ type: new arrow.TimestampMicrosecond("UTC"), length: INSERT_ROWS, data: ids.map(() => BigInt(now.getTime()) * 1000n) })),
+          ts: arrow.makeVector(
+            arrow.makeData({ type: new arrow.TimestampMicrosecond("UTC"), length: INSERT_ROWS, data: ids.map(() => BigInt(now.getTime()) * 1000n) }),
+          ),
           amount: arrow.makeVector(Float64Array.from(ids, (id) => Number(id) * 0.01)),
           label: arrow.makeVector(ids.map((id) => id % 2n)),
         });
       }
       const res = await c.txn.insert(data);
-      if (res.rowsInserted + res.rowsUpdated !== INSERT_ROWS) throw new CheckError(`insert acknowledged ${res.rowsInserted} + ${res.rowsUpdated} rows of ${INSERT_ROWS}`);
+      if (res.rowsInserted + res.rowsUpdated !== INSERT_ROWS)
+        throw new CheckError(`insert acknowledged ${res.rowsInserted} + ${res.rowsUpdated} rows of ${INSERT_ROWS}`);
       acked.inserts.push({ start, count: INSERT_ROWS });
       return INSERT_ROWS;
     },
@@ -154,7 +175,14 @@ export function operations(granary: Granary, c: Catalogue, acked: Acknowledged) 
         { name: "p3", data: doubles(rows.map((r) => Number(r.tsMicros / 1000n))) },
       ];
       const { online, unary } = granary.services;
-      const res = await online.writeRows({ project: c.project.name, featureGroup: { name: c.profiles.name, version: c.profiles.version }, rows: { case: "columns", value: { rowCount: rows.length, columns } } }, unary());
+      const res = await online.writeRows(
+        {
+          project: c.project.name,
+          featureGroup: { name: c.profiles.name, version: c.profiles.version },
+          rows: { case: "columns", value: { rowCount: rows.length, columns } },
+        },
+        unary(),
+      );
       for (const r of rows) if (r.seq > acked.writes[r.key]!) acked.writes[r.key] = r.seq;
       return Number(res.writtenCount + res.ignoredCount);
     },
@@ -164,7 +192,8 @@ export function operations(granary: Granary, c: Catalogue, acked: Acknowledged) 
       const keys = distinctKeys(LOOKUP_BATCH);
       const vectors = await c.lookupView.getFeatureVectors(keys.map((user_id) => ({ user_id })));
       vectors.forEach((v, i) => {
-        if (typeof v["p0"] !== "number" || v["a0"] !== keys[i]) throw new CheckError(`lookup of user_id ${keys[i]} gave p0=${String(v["p0"])} a0=${String(v["a0"])}`);
+        if (typeof v["p0"] !== "number" || v["a0"] !== keys[i])
+          throw new CheckError(`lookup of user_id ${keys[i]} gave p0=${String(v["p0"])} a0=${String(v["a0"])}`);
       });
       return vectors.length;
     },
@@ -192,7 +221,8 @@ export function operations(granary: Granary, c: Catalogue, acked: Acknowledged) 
       if (!model) return undefined;
       const handle = await c.project.modelRegistry.getModel(MODEL, { version: model.version });
       const bytes = await handle.read(ARTIFACT);
-      if (sha256(bytes) !== model.sha256) throw new CheckError(`version ${model.version} downloaded ${bytes.byteLength} bytes that differ from the ${model.bytes} uploaded`);
+      if (sha256(bytes) !== model.sha256)
+        throw new CheckError(`version ${model.version} downloaded ${bytes.byteLength} bytes that differ from the ${model.bytes} uploaded`);
       return bytes.byteLength;
     },
   };

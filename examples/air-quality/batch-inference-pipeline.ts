@@ -28,7 +28,9 @@ export async function loadProductionModel(project: Project): Promise<ProductionM
   const model = modelFromJson(new TextDecoder().decode(bytes));
   const expected = view.featureNames.join(",");
   if (model.featureNames.join(",") !== expected) {
-    throw new Error(`${MODEL_NAME} v${handle.version} takes ${model.featureNames.join(", ")} but ${view.name} v${view.version} gives ${view.featureNames.join(", ")}`);
+    throw new Error(
+      `${MODEL_NAME} v${handle.version} takes ${model.featureNames.join(", ")} but ${view.name} v${view.version} gives ${view.featureNames.join(", ")}`,
+    );
   }
   return { name: MODEL_NAME, version: handle.version, model, view, trainingDatasetVersion: handle.trainingDatasetVersion };
 }
@@ -58,7 +60,14 @@ export async function predictDay(production: ProductionModel, groups: AirQuality
   const dates = columnValues(batch, "date");
   const predictions = predictAll(production.model, x).map((y, i) => ({ city: cities[i]!, date: isoDay(dates[i]!), predicted: Math.max(0, round(y)) }));
   await groups.predictions.insert(
-    predictions.map((p) => ({ city: p.city, date, predicted_pm25: p.predicted, actual_pm25: null, model_version: production.version, prediction_time: predictionTime })),
+    predictions.map((p) => ({
+      city: p.city,
+      date,
+      predicted_pm25: p.predicted,
+      actual_pm25: null,
+      model_version: production.version,
+      prediction_time: predictionTime,
+    })),
   );
   return predictions;
 }
@@ -120,7 +129,14 @@ export async function hindcast(groups: AirQualityGroups, from: Date, to: Date): 
       continue;
     }
     rows.push({ city: cities[i]!, date: isoDay(dates[i]!), predicted: values[i]!, actual: a.actual, naive: a.naive });
-    monitoring.push({ city: cities[i]!, date: new Date(dates[i]!), predicted_pm25: values[i]!, actual_pm25: a.actual, model_version: versions[i]!, prediction_time: new Date(times[i]!) });
+    monitoring.push({
+      city: cities[i]!,
+      date: new Date(dates[i]!),
+      predicted_pm25: values[i]!,
+      actual_pm25: a.actual,
+      model_version: versions[i]!,
+      prediction_time: new Date(times[i]!),
+    });
   }
   if (monitoring.length > 0) await groups.predictions.insert(monitoring);
 
@@ -128,13 +144,24 @@ export async function hindcast(groups: AirQualityGroups, from: Date, to: Date): 
   const byDay = new Map<string, HindcastRow[]>();
   for (const r of rows) byDay.set(r.date, [...(byDay.get(r.date) ?? []), r]);
   const days = [...byDay].map(([date, rs]) => ({ date, n: rs.length, mae: mean(rs.map((r) => Math.abs(r.predicted - r.actual))), naiveMae: naiveMae(rs) }));
-  const all = regressionMetrics(rows.map((r) => r.actual), rows.map((r) => r.predicted));
+  const all = regressionMetrics(
+    rows.map((r) => r.actual),
+    rows.map((r) => r.predicted),
+  );
   return { rows, days, mae: all.mae, rmse: all.rmse, naiveMae: naiveMae(rows), pending };
 }
 
 /** The monitoring rows of days [from, to): what a dashboard would plot. */
-export async function readPredictions(groups: AirQualityGroups, from: number, to: number): Promise<{ city: string; date: string; predicted: number; actual: number | null; modelVersion: number }[]> {
-  const t = await groups.predictions.read({ filter: feature("date").ge(dateOf(from)).and(feature("date").lt(dateOf(to))) });
+export async function readPredictions(
+  groups: AirQualityGroups,
+  from: number,
+  to: number,
+): Promise<{ city: string; date: string; predicted: number; actual: number | null; modelVersion: number }[]> {
+  const t = await groups.predictions.read({
+    filter: feature("date")
+      .ge(dateOf(from))
+      .and(feature("date").lt(dateOf(to))),
+  });
   const cities = stringValues(t, "city");
   const dates = columnValues(t, "date");
   const predicted = columnValues(t, "predicted_pm25");

@@ -36,15 +36,34 @@ describe("generateAirQualityData", () => {
       for (const v of s.pm25) expect(v > 0 && v <= 500).toBe(true);
       for (const w of s.weather) expect(w.precipitation >= 0 && w.windSpeed > 0 && w.windDirection >= 0 && w.windDirection < 360).toBe(true);
     }
-    expect(generateAirQualityData({ cities: 10, days: 5, seed: 1 }).series.map((s) => s.city.name).at(-1)).toBe("city_10");
+    expect(
+      generateAirQualityData({ cities: 10, days: 5, seed: 1 })
+        .series.map((s) => s.city.name)
+        .at(-1),
+    ).toBe("city_10");
   });
 
   it("makes PM2.5 depend on the weather: wind and rain lower it, cold raises it", () => {
     const pm25 = data.series.flatMap((s) => s.pm25.map((v) => v - s.city.basePm25));
     const weather = data.series.flatMap((s) => s.weather);
-    expect(correlation(pm25, weather.map((w) => w.windSpeed))).toBeLessThan(-0.2);
-    expect(correlation(pm25, weather.map((w) => Math.log1p(w.precipitation)))).toBeLessThan(-0.1);
-    expect(correlation(pm25, weather.map((w) => w.temperature))).toBeLessThan(0);
+    expect(
+      correlation(
+        pm25,
+        weather.map((w) => w.windSpeed),
+      ),
+    ).toBeLessThan(-0.2);
+    expect(
+      correlation(
+        pm25,
+        weather.map((w) => Math.log1p(w.precipitation)),
+      ),
+    ).toBeLessThan(-0.1);
+    expect(
+      correlation(
+        pm25,
+        weather.map((w) => w.temperature),
+      ),
+    ).toBeLessThan(0);
   });
 
   it("forecasts close to, but not exactly, the observed weather", () => {

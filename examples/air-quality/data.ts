@@ -135,7 +135,12 @@ function citySeries(city: CityProfile, dates: readonly Date[], random: () => num
     windAnomaly = 0.5 * windAnomaly + gaussian(random, 0, 0.35);
     const windSpeed = Math.max(0.3, Math.exp(Math.log(4) - 0.15 * season + windAnomaly));
     const windDirection = mod360(city.prevailingWindDeg + gaussian(random, 0, 60));
-    const observed: WeatherReading = { temperature: round(temperature, 1), precipitation: round(precipitation, 1), windSpeed: round(windSpeed, 1), windDirection: Math.round(windDirection) };
+    const observed: WeatherReading = {
+      temperature: round(temperature, 1),
+      precipitation: round(precipitation, 1),
+      windSpeed: round(windSpeed, 1),
+      windDirection: Math.round(windDirection),
+    };
     weather.push(observed);
     forecast.push(forecastOf(observed, random));
 

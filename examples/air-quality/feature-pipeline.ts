@@ -148,7 +148,12 @@ const readingKey = (city: string, day: number) => `${city}/${day}`;
 
 /** The PM2.5 readings stored for days [from, to), by city and day. */
 async function storedReadings(group: FeatureGroup, from: number, to: number): Promise<Map<string, number>> {
-  const table = await group.read({ columns: ["city", "date", "pm25"], filter: feature("date").ge(dateOf(from)).and(feature("date").lt(dateOf(to)), feature("pm25").isNotNull()) });
+  const table = await group.read({
+    columns: ["city", "date", "pm25"],
+    filter: feature("date")
+      .ge(dateOf(from))
+      .and(feature("date").lt(dateOf(to)), feature("pm25").isNotNull()),
+  });
   const out = new Map<string, number>();
   for (const r of table.toArray()) {
     const row = r.toJSON() as Record<string, unknown>;

@@ -17,7 +17,12 @@ export interface FitOptions {
 }
 
 /** Fits y ≈ intercept + X·w minimising ‖y − intercept − Xw‖² + λ‖w‖². */
-export function fitLinearRegression(x: readonly (readonly number[])[], y: readonly number[], featureNames: readonly string[], options: FitOptions = {}): LinearModel {
+export function fitLinearRegression(
+  x: readonly (readonly number[])[],
+  y: readonly number[],
+  featureNames: readonly string[],
+  options: FitOptions = {},
+): LinearModel {
   const l2 = options.l2 ?? 1;
   const n = x.length;
   const p = featureNames.length;
@@ -64,14 +69,24 @@ export function predictAll(model: LinearModel, rows: readonly (readonly number[]
 
 /** The model as the registry stores it (model.json). */
 export function modelToJson(model: LinearModel, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ kind: "linear-regression", ...extra, featureNames: model.featureNames, intercept: model.intercept, weights: model.weights, l2: model.l2 }, null, 2);
+  return JSON.stringify(
+    { kind: "linear-regression", ...extra, featureNames: model.featureNames, intercept: model.intercept, weights: model.weights, l2: model.l2 },
+    null,
+    2,
+  );
 }
 
 /** A model.json back as a model; throws on anything else. */
 export function modelFromJson(text: string): LinearModel {
   const m = JSON.parse(text) as Partial<LinearModel> & { kind?: string };
   const numbers = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === "number");
-  if (m.kind !== "linear-regression" || !Array.isArray(m.featureNames) || !numbers(m.weights) || m.weights.length !== m.featureNames.length || typeof m.intercept !== "number") {
+  if (
+    m.kind !== "linear-regression" ||
+    !Array.isArray(m.featureNames) ||
+    !numbers(m.weights) ||
+    m.weights.length !== m.featureNames.length ||
+    typeof m.intercept !== "number"
+  ) {
     throw new TypeError("model.json is not a linear-regression model (kind, featureNames, weights, intercept)");
   }
   return { featureNames: m.featureNames, intercept: m.intercept, weights: m.weights, l2: typeof m.l2 === "number" ? m.l2 : 0 };

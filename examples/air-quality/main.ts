@@ -47,7 +47,14 @@ export interface AirQualityDemoSummary {
     readonly metrics: RegressionMetrics;
     readonly baselines: { readonly yesterday: RegressionMetrics; readonly mean: RegressionMetrics };
   };
-  readonly model: { readonly name: string; readonly version: number; readonly alias: string; readonly promoted: boolean; readonly featureView: { readonly name: string; readonly version: number }; readonly trainingDatasetVersion: number };
+  readonly model: {
+    readonly name: string;
+    readonly version: number;
+    readonly alias: string;
+    readonly promoted: boolean;
+    readonly featureView: { readonly name: string; readonly version: number };
+    readonly trainingDatasetVersion: number;
+  };
   /** Every prediction the batch pipeline made, in order. */
   readonly predictions: readonly Prediction[];
   readonly predictionsWritten: number;
@@ -75,22 +82,30 @@ export async function runAirQualityDemo(options: AirQualityDemoOptions): Promise
   };
 
   const data = generateAirQualityData(size);
-  log(`air quality: ${size.cities} cities (${data.series.map((s) => s.city.name).join(", ")}), ${size.days} days from ${isoDay(data.dates[0]!)}, seed ${size.seed}; the last ${size.batchDays} days are predicted`);
+  log(
+    `air quality: ${size.cities} cities (${data.series.map((s) => s.city.name).join(", ")}), ${size.days} days from ${isoDay(data.dates[0]!)}, seed ${size.seed}; the last ${size.batchDays} days are predicted`,
+  );
   const project = await options.granary.project(projectName);
   const groups = await createFeatureGroups(project);
 
   // 1. Backfill: the history up to the first predicted day.
   const backfilled = await timed("backfill", () => backfill(groups, data, firstBatchDay));
-  log(`1 backfill  air_quality ${backfilled.airQuality} rows, weather ${backfilled.weather} rows (${isoDay(dateOf(0))} … ${isoDay(dateOf(firstBatchDay - 1))}) in ${secs(timings.backfill)}`);
+  log(
+    `1 backfill  air_quality ${backfilled.airQuality} rows, weather ${backfilled.weather} rows (${isoDay(dateOf(0))} … ${isoDay(dateOf(firstBatchDay - 1))}) in ${secs(timings.backfill)}`,
+  );
 
   // 2. Training on that history: the last 20% of its days are the test split.
   const testStart = dateOf(Math.floor(firstBatchDay * 0.8));
-  const trained = await timed("training", () => runTrainingPipeline(project, groups, { trainStart: dateOf(0), testStart, end: dateOf(firstBatchDay), log: (l) => log(`2 training  ${l}`) }));
+  const trained = await timed("training", () =>
+    runTrainingPipeline(project, groups, { trainStart: dateOf(0), testStart, end: dateOf(firstBatchDay), log: (l) => log(`2 training  ${l}`) }),
+  );
   log(`2 training  done in ${secs(timings.training)}`);
 
   // 3. Each remaining day: morning features, batch predictions, evening readings.
   const production = await loadProductionModel(project);
-  log(`3 daily     production model: ${production.name} v${production.version} on ${production.view.name} v${production.view.version}, training dataset v${production.trainingDatasetVersion}`);
+  log(
+    `3 daily     production model: ${production.name} v${production.version} on ${production.view.name} v${production.view.version}, training dataset v${production.trainingDatasetVersion}`,
+  );
   const predictions: Prediction[] = [];
   const daily = { airQuality: 0, weather: 0 };
   for (let day = firstBatchDay; day < size.days; day++) {
@@ -105,8 +120,13 @@ export async function runAirQualityDemo(options: AirQualityDemoOptions): Promise
       return made;
     });
     predictions.push(...made);
-    const shown = made.slice(0, 4).map((p) => `${p.city} ${p.predicted.toFixed(1)}`).join(", ");
-    log(`3 daily     ${isoDay(date)}: forecast + lag features in, ${made.length} predictions out (${shown}${made.length > 4 ? ", …" : ""}), readings in (${Date.now() - t} ms)`);
+    const shown = made
+      .slice(0, 4)
+      .map((p) => `${p.city} ${p.predicted.toFixed(1)}`)
+      .join(", ");
+    log(
+      `3 daily     ${isoDay(date)}: forecast + lag features in, ${made.length} predictions out (${shown}${made.length > 4 ? ", …" : ""}), readings in (${Date.now() - t} ms)`,
+    );
   }
 
   // 4. Hindcast: predictions against what the sensors read.
@@ -115,7 +135,9 @@ export async function runAirQualityDemo(options: AirQualityDemoOptions): Promise
   const result = await timed("hindcast", () => hindcast(groups, from, to));
   log(`4 hindcast  day         n  MAE model  MAE yesterday's value`);
   for (const d of result.days) log(`4 hindcast  ${d.date}  ${String(d.n).padStart(2)}  ${d.mae.toFixed(2).padStart(9)}  ${d.naiveMae.toFixed(2).padStart(9)}`);
-  log(`4 hindcast  overall MAE ${result.mae.toFixed(2)} µg/m³ (RMSE ${result.rmse.toFixed(2)}) vs ${result.naiveMae.toFixed(2)} for yesterday's value, over ${result.rows.length} predictions`);
+  log(
+    `4 hindcast  overall MAE ${result.mae.toFixed(2)} µg/m³ (RMSE ${result.rmse.toFixed(2)}) vs ${result.naiveMae.toFixed(2)} for yesterday's value, over ${result.rows.length} predictions`,
+  );
 
   const [aq, weather, monitoring] = await Promise.all([groups.airQuality, groups.weather, groups.predictions].map((g) => g.read({ columns: ["city"] })));
   timings.total = Date.now() - started;
@@ -136,7 +158,14 @@ export async function runAirQualityDemo(options: AirQualityDemoOptions): Promise
       metrics: trained.metrics,
       baselines: trained.baselines,
     },
-    model: { name: production.name, version: production.version, alias: PRODUCTION, promoted: trained.promoted, featureView: { name: production.view.name, version: production.view.version }, trainingDatasetVersion: production.trainingDatasetVersion },
+    model: {
+      name: production.name,
+      version: production.version,
+      alias: PRODUCTION,
+      promoted: trained.promoted,
+      featureView: { name: production.view.name, version: production.view.version },
+      trainingDatasetVersion: production.trainingDatasetVersion,
+    },
     predictions,
     predictionsWritten: predictions.length,
     batchDates: { from: isoDay(from), to: isoDay(to) },
@@ -148,7 +177,8 @@ export async function runAirQualityDemo(options: AirQualityDemoOptions): Promise
 /** Throws unless the size leaves enough history to train on before the predicted days. */
 export function checkSize(size: AirQualityDemoSize): void {
   if (!(size.cities >= 1)) throw new RangeError(`need at least 1 city, got ${size.cities}`);
-  if (!(size.batchDays >= 1 && size.days - size.batchDays >= 30)) throw new RangeError(`need at least 30 days of history before the ${size.batchDays} predicted days (got ${size.days} days in all)`);
+  if (!(size.batchDays >= 1 && size.days - size.batchDays >= 30))
+    throw new RangeError(`need at least 30 days of history before the ${size.batchDays} predicted days (got ${size.days} days in all)`);
 }
 
 /** Sizes and project from the command line and environment (GRANARY_DEMO_SMALL=1 is --small). */
@@ -202,4 +232,3 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exitCode = 1;
   });
 }
-

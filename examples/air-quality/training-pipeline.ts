@@ -24,9 +24,7 @@ const WEATHER_FEATURES = ["temperature", "precipitation", "wind_speed", "wind_di
  * stored, applied identically by getBatchData).
  */
 export async function getOrCreateAirQualityView(project: Project, groups: AirQualityGroups): Promise<FeatureView> {
-  const query = groups.airQuality
-    .select(["city", "date", LABEL, ...AIR_QUALITY_FEATURES])
-    .join(groups.weather.select(WEATHER_FEATURES), { on: ["city"] });
+  const query = groups.airQuality.select(["city", "date", LABEL, ...AIR_QUALITY_FEATURES]).join(groups.weather.select(WEATHER_FEATURES), { on: ["city"] });
   return project.getOrCreateFeatureView({
     name: FEATURE_VIEW,
     version: 1,
@@ -89,7 +87,10 @@ export async function runTrainingPipeline(project: Project, groups: AirQualityGr
   const trainMean = trainY.reduce((a, b) => a + b, 0) / trainY.length;
   const baselines = {
     yesterday: regressionMetrics(testY, pick(columnValues(raw.test, "pm25_lag_1d"), testX.kept)),
-    mean: regressionMetrics(testY, testY.map(() => trainMean)),
+    mean: regressionMetrics(
+      testY,
+      testY.map(() => trainMean),
+    ),
   };
   log(
     `linear regression on ${featureNames.length} features: test RMSE ${metrics.rmse.toFixed(2)}, MAE ${metrics.mae.toFixed(2)}, R² ${metrics.r2.toFixed(3)}` +
@@ -127,9 +128,21 @@ export async function runTrainingPipeline(project: Project, groups: AirQualityGr
   const beatsNaive = metrics.rmse < baselines.yesterday.rmse;
   const promoted = beatsNaive || !(await hasAlias(project, MODEL_NAME, PRODUCTION));
   if (promoted) await registry.setAlias(MODEL_NAME, PRODUCTION, saved.version);
-  log(`registered ${MODEL_NAME} v${saved.version} (lineage ${view.name} v${view.version}, training dataset v${dataset.version})${promoted ? `, alias ${PRODUCTION}` : `: not promoted, it does not beat yesterday's value`}`);
+  log(
+    `registered ${MODEL_NAME} v${saved.version} (lineage ${view.name} v${view.version}, training dataset v${dataset.version})${promoted ? `, alias ${PRODUCTION}` : `: not promoted, it does not beat yesterday's value`}`,
+  );
 
-  return { featureView, trainingDatasetVersion: dataset.version, trainRows: trainX.x.length, testRows: testX.x.length, model, metrics, baselines, modelVersion: saved.version, promoted };
+  return {
+    featureView,
+    trainingDatasetVersion: dataset.version,
+    trainRows: trainX.x.length,
+    testRows: testX.x.length,
+    model,
+    metrics,
+    baselines,
+    modelVersion: saved.version,
+    promoted,
+  };
 }
 
 function timeSplit(trainStart: Date, testStart: Date, end: Date) {

@@ -3,7 +3,17 @@ import { CardAggregator, PROCESSING_LAG_MS } from "./card-aggregates.js";
 import { generateFraudData, MIN_GAP_MS, type Transaction } from "./data.js";
 
 const at = (minutes: number) => new Date(Date.UTC(2025, 2, 1) + minutes * 60_000);
-const tx = (tid: number, cc_num: number, minutes: number, amount: number): Transaction => ({ tid, cc_num, merchant_id: 1, amount, category: "grocery", lat: 59 + tid, lon: 18, datetime: at(minutes), is_fraud: false });
+const tx = (tid: number, cc_num: number, minutes: number, amount: number): Transaction => ({
+  tid,
+  cc_num,
+  merchant_id: 1,
+  amount,
+  category: "grocery",
+  lat: 59 + tid,
+  lon: 18,
+  datetime: at(minutes),
+  is_fraud: false,
+});
 
 describe("CardAggregator", () => {
   it("counts and sums each window up to and including the transaction, per card", () => {

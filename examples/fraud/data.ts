@@ -232,10 +232,22 @@ export function generateFraudData(size: FraudDataSize): FraudData {
       // Now and then a legitimate big-ticket purchase looks like fraud.
       const risky = fraud || random() < 0.03;
       const m = merchantIn(city, risky);
-      events.push({ cc_num: card.cc_num, merchant_id: m.merchant_id, amount: amountAt(m, risky), category: m.category, lat: m.lat, lon: m.lon, datetime: new Date(t), is_fraud: fraud });
+      events.push({
+        cc_num: card.cc_num,
+        merchant_id: m.merchant_id,
+        amount: amountAt(m, risky),
+        category: m.category,
+        lat: m.lat,
+        lon: m.lon,
+        datetime: new Date(t),
+        is_fraud: fraud,
+      });
     };
     // A trip: a few days in another city, purchases there are legitimate.
-    const trip = random() < 0.2 ? { from: start.getTime() + random() * (size.days - 1) * DAY_MS, days: 1 + random() * 4, city: pick(CITIES.filter((c) => c !== home)) } : undefined;
+    const trip =
+      random() < 0.2
+        ? { from: start.getTime() + random() * (size.days - 1) * DAY_MS, days: 1 + random() * 4, city: pick(CITIES.filter((c) => c !== home)) }
+        : undefined;
     const cardRate = rate * (0.4 + random() * 1.2);
     for (let t = start.getTime() + exponential(random) / cardRate; t < end.getTime() + streamMs; t += exponential(random) / cardRate) {
       const away = trip && t >= trip.from && t < trip.from + trip.days * DAY_MS;
@@ -243,7 +255,10 @@ export function generateFraudData(size: FraudDataSize): FraudData {
     }
     // Cards at banks with weak security are compromised more often; some in the stream's window.
     const risk = (11 - bankRating.get(bank)!) / 5.5;
-    const bursts = [random() < 0.1 * risk ? start.getTime() + random() * size.days * DAY_MS : undefined, random() < 0.015 * risk ? end.getTime() + random() * streamMs : undefined];
+    const bursts = [
+      random() < 0.1 * risk ? start.getTime() + random() * size.days * DAY_MS : undefined,
+      random() < 0.015 * risk ? end.getTime() + random() * streamMs : undefined,
+    ];
     for (const at of bursts) {
       if (at === undefined) continue;
       const city = random() < 0.65 ? pick(CITIES.filter((c) => c !== home)) : home;

@@ -37,7 +37,7 @@ export function rocAuc(scores: readonly number[], labels: readonly boolean[]): n
   const order = scores.map((s, i) => ({ s, positive: labels[i]! })).sort((a, b) => a.s - b.s);
   let positives = 0;
   let rankSum = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j < order.length && order[j]!.s === order[i]!.s) j++;
     // Ranks i+1 … j share their average.

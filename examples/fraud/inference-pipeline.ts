@@ -52,7 +52,9 @@ export async function runInferencePipeline(project: Project, options: InferenceO
   const model = await downloadModel(production);
   // Fetched once: without it every GetModelFeatureVectors call would first resolve the view.
   const featureView = await project.getFeatureView(lineage.name, lineage.version);
-  log(`  ${options.model}@${options.alias} is v${production.version} (${lineage.name} v${lineage.version}, training dataset v${production.trainingDatasetVersion}), threshold ${model.threshold.toFixed(3)}`);
+  log(
+    `  ${options.model}@${options.alias} is v${production.version} (${lineage.name} v${lineage.version}, training dataset v${production.trainingDatasetVersion}), threshold ${model.threshold.toFixed(3)}`,
+  );
 
   const batches = microBatches(options.stream, options.batchSize ?? 8);
   const singleBatches = Math.ceil(batches.length / 2);
@@ -93,11 +95,17 @@ export async function runInferencePipeline(project: Project, options: InferenceO
   };
   log(`  scored ${scored.length} transactions: ${single.length} one at a time, ${scored.length - single.length} in ${batched.length} batches`);
   log(`  latency one at a time p50 ${latency.single.p50Ms.toFixed(2)} ms  p99 ${latency.single.p99Ms.toFixed(2)} ms`);
-  log(`  latency per batch of ~${latency.batch.transactionsPerCall.toFixed(1)}  p50 ${latency.batch.p50Ms.toFixed(2)} ms  p99 ${latency.batch.p99Ms.toFixed(2)} ms`);
-  log(`  flagged ${flagged.length} of ${scored.length}; the stream held ${fraud.length} frauds, ${flagged.filter((s) => s.tx.is_fraud).length} of them flagged`);
+  log(
+    `  latency per batch of ~${latency.batch.transactionsPerCall.toFixed(1)}  p50 ${latency.batch.p50Ms.toFixed(2)} ms  p99 ${latency.batch.p99Ms.toFixed(2)} ms`,
+  );
+  log(
+    `  flagged ${flagged.length} of ${scored.length}; the stream held ${fraud.length} frauds, ${flagged.filter((s) => s.tx.is_fraud).length} of them flagged`,
+  );
   for (const s of flagged.slice(0, 3)) {
     const v = s.vector;
-    log(`    e.g. tid ${s.tx.tid}: ${s.tx.amount.toFixed(2)} at ${s.tx.category}, ${km(v["distance_from_home_km"])} from home, ${km(v["distance_from_prev_km"])} and ${hours(v["hours_since_prev"])} → p=${s.probability.toFixed(3)}${s.tx.is_fraud ? " (fraud)" : ""}`);
+    log(
+      `    e.g. tid ${s.tx.tid}: ${s.tx.amount.toFixed(2)} at ${s.tx.category}, ${km(v["distance_from_home_km"])} from home, ${km(v["distance_from_prev_km"])} and ${hours(v["hours_since_prev"])} → p=${s.probability.toFixed(3)}${s.tx.is_fraud ? " (fraud)" : ""}`,
+    );
   }
 
   // Granary's consistency check: the scored transactions' cards and merchants, online now against

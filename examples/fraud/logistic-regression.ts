@@ -34,7 +34,12 @@ export interface FitOptions {
 /** A row as it comes from a feature view: numbers, bigints, Dates or nulls by column name. */
 export type FeatureRow = Readonly<Record<string, unknown>>;
 
-export function fitLogisticRegression(rows: readonly FeatureRow[], labels: readonly boolean[], inputs: readonly string[], options: FitOptions = {}): LogisticModel {
+export function fitLogisticRegression(
+  rows: readonly FeatureRow[],
+  labels: readonly boolean[],
+  inputs: readonly string[],
+  options: FitOptions = {},
+): LogisticModel {
   if (rows.length !== labels.length) throw new RangeError(`${rows.length} rows but ${labels.length} labels`);
   if (rows.length === 0) throw new RangeError("no training rows");
   const epochs = options.epochs ?? 400;
@@ -42,7 +47,13 @@ export function fitLogisticRegression(rows: readonly FeatureRow[], labels: reado
   const l2 = options.l2 ?? 1e-3;
   const logged = new Set(options.logInputs ?? []);
 
-  const preparations = inputs.map((name) => prepareInput(name, rows.map((r) => numeric(r[name])), logged.has(name)));
+  const preparations = inputs.map((name) =>
+    prepareInput(
+      name,
+      rows.map((r) => numeric(r[name])),
+      logged.has(name),
+    ),
+  );
   const x = rows.map((r) => preparations.map((p) => prepared(p, r[p.name])));
   const y = labels.map((l) => (l ? 1 : 0));
   const positives = y.reduce<number>((s, v) => s + v, 0);
@@ -66,7 +77,13 @@ export function fitLogisticRegression(rows: readonly FeatureRow[], labels: reado
     b -= (rate * gradB) / totalWeight;
   }
   const model: LogisticModel = { kind: "logistic-regression", inputs: preparations, weights: [...w], bias: b, threshold: 0.5 };
-  return { ...model, threshold: bestThreshold(rows.map((r) => predictProbability(model, r)), labels) };
+  return {
+    ...model,
+    threshold: bestThreshold(
+      rows.map((r) => predictProbability(model, r)),
+      labels,
+    ),
+  };
 }
 
 /** The probability of the positive class for one row. */

@@ -42,7 +42,9 @@ export async function runFraudDemo(options: FraudDemoOptions): Promise<FraudDemo
   log(`data: ${size.cards} cards, ${size.merchants} merchants, ${size.days} days, ~${size.transactions} transactions, seed ${size.seed}`);
   const data = generateFraudData(size);
   const historyFraud = data.transactions.filter((t) => t.is_fraud).length;
-  log(`  ${data.transactions.length} transactions (${historyFraud} fraud) from ${data.start.toISOString().slice(0, 10)} to ${data.end.toISOString().slice(0, 10)}, ${data.stream.length} more to stream`);
+  log(
+    `  ${data.transactions.length} transactions (${historyFraud} fraud) from ${data.start.toISOString().slice(0, 10)} to ${data.end.toISOString().slice(0, 10)}, ${data.stream.length} more to stream`,
+  );
   const dataSeconds = clock.lap();
 
   log(`feature pipeline → project ${project.name}`);
@@ -54,7 +56,11 @@ export async function runFraudDemo(options: FraudDemoOptions): Promise<FraudDemo
   const trainingSeconds = clock.lap();
 
   log("inference pipeline");
-  const inference = await runInferencePipeline(project, { groups: features.groups, aggregator: features.aggregator, stream: data.stream, model: MODEL_NAME, alias: PRODUCTION }, log);
+  const inference = await runInferencePipeline(
+    project,
+    { groups: features.groups, aggregator: features.aggregator, stream: data.stream, model: MODEL_NAME, alias: PRODUCTION },
+    log,
+  );
   const inferenceSeconds = clock.lap();
 
   const { view, model: _model, modelVersion, ...trainingSummary } = training;
@@ -121,13 +127,25 @@ async function main(): Promise<void> {
     const { single, batch } = s.inference.latency;
     console.log("");
     console.log("summary");
-    console.log(`  ingested   ${Object.entries(s.rows).map(([k, n]) => `${k} ${n}`).join(", ")}`);
-    console.log(`  model      ${s.model.name} v${s.model.version} @${s.model.alias}, trained on ${s.training.view.name} v${s.training.view.version} / training dataset v${s.training.trainingDatasetVersion}`);
+    console.log(
+      `  ingested   ${Object.entries(s.rows)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(", ")}`,
+    );
+    console.log(
+      `  model      ${s.model.name} v${s.model.version} @${s.model.alias}, trained on ${s.training.view.name} v${s.training.view.version} / training dataset v${s.training.trainingDatasetVersion}`,
+    );
     console.log(`  test       AUC ${m.auc.toFixed(3)}  accuracy ${m.accuracy.toFixed(3)}  precision ${m.precision.toFixed(3)}  recall ${m.recall.toFixed(3)}`);
-    console.log(`  online     p50 ${single.p50Ms.toFixed(2)} ms / p99 ${single.p99Ms.toFixed(2)} ms per transaction; p50 ${batch.p50Ms.toFixed(2)} ms / p99 ${batch.p99Ms.toFixed(2)} ms per batch of ~${batch.transactionsPerCall.toFixed(1)}`);
+    console.log(
+      `  online     p50 ${single.p50Ms.toFixed(2)} ms / p99 ${single.p99Ms.toFixed(2)} ms per transaction; p50 ${batch.p50Ms.toFixed(2)} ms / p99 ${batch.p99Ms.toFixed(2)} ms per batch of ~${batch.transactionsPerCall.toFixed(1)}`,
+    );
     console.log(`  flagged    ${s.inference.flagged} of ${s.inference.scored} (${s.inference.caught} of ${s.inference.fraudInStream} frauds)`);
-    console.log(`  skew       ${s.inference.skew.mismatchCount === 0 ? "none" : `${s.inference.skew.mismatchCount} mismatches`} (max |online − offline| ${s.inference.skew.maxAbsDiff.toExponential(1)})`);
-    console.log(`  time       data ${s.seconds.data} s, features ${s.seconds.features} s, training ${s.seconds.training} s, inference ${s.seconds.inference} s; ${((performance.now() - started) / 1000).toFixed(1)} s in all`);
+    console.log(
+      `  skew       ${s.inference.skew.mismatchCount === 0 ? "none" : `${s.inference.skew.mismatchCount} mismatches`} (max |online − offline| ${s.inference.skew.maxAbsDiff.toExponential(1)})`,
+    );
+    console.log(
+      `  time       data ${s.seconds.data} s, features ${s.seconds.features} s, training ${s.seconds.training} s, inference ${s.seconds.inference} s; ${((performance.now() - started) / 1000).toFixed(1)} s in all`,
+    );
     if (s.inference.skew.mismatchCount > 0) process.exitCode = 1;
   } finally {
     await demo.close();

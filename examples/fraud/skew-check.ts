@@ -21,8 +21,13 @@ const TOLERANCE = 1e-9;
 /** The demo's report of a consistency check over `entities` (one per scored transaction). */
 export function skewReportOf(result: ConsistencyResult, entities: readonly Row[]): SkewReport {
   const same = (a: Row, b: Row) => Object.entries(b).every(([k, v]) => comparable(a[k]) === comparable(v));
-  const mismatches = result.features.flatMap((f) => f.examples.map((e) => ({ row: entities.findIndex((x) => same(x, e.entity)), column: f.name, online: e.online, offline: e.offline })));
-  const diffs = mismatches.map((m) => [comparable(m.online), comparable(m.offline)]).filter(([a, b]) => typeof a === "number" && typeof b === "number") as [number, number][];
+  const mismatches = result.features.flatMap((f) =>
+    f.examples.map((e) => ({ row: entities.findIndex((x) => same(x, e.entity)), column: f.name, online: e.online, offline: e.offline })),
+  );
+  const diffs = mismatches.map((m) => [comparable(m.online), comparable(m.offline)]).filter(([a, b]) => typeof a === "number" && typeof b === "number") as [
+    number,
+    number,
+  ][];
   return {
     rows: result.entitiesChecked,
     columns: result.features.filter((f) => !f.notCompared).length,
@@ -33,7 +38,11 @@ export function skewReportOf(result: ConsistencyResult, entities: readonly Row[]
 }
 
 /** Row i of `online` against row i of `offline`, column by column: numbers within 1e-9 (relative), the rest exactly. */
-export function compareRows(online: readonly Readonly<Record<string, unknown>>[], offline: readonly Readonly<Record<string, unknown>>[], columns: readonly string[]): SkewReport {
+export function compareRows(
+  online: readonly Readonly<Record<string, unknown>>[],
+  offline: readonly Readonly<Record<string, unknown>>[],
+  columns: readonly string[],
+): SkewReport {
   if (online.length !== offline.length) throw new Error(`${online.length} online rows but ${offline.length} offline rows`);
   const mismatches: { row: number; column: string; online: unknown; offline: unknown }[] = [];
   let mismatchCount = 0;

@@ -31,9 +31,19 @@ export interface TrainingResult {
   readonly modelVersion: number;
 }
 
-export async function runTrainingPipeline(project: Project, groups: FraudGroups, options: TrainingOptions, log: (line: string) => void): Promise<TrainingResult> {
+export async function runTrainingPipeline(
+  project: Project,
+  groups: FraudGroups,
+  options: TrainingOptions,
+  log: (line: string) => void,
+): Promise<TrainingResult> {
   const view = await createFraudView(project, groups);
-  log(`  view ${view.name} v${view.version}: ${view.featureNames.length} features, label ${view.labels.join(", ")}, serving keys ${view.servingKeys.filter((k) => k.required).map((k) => k.name).join(", ")}`);
+  log(
+    `  view ${view.name} v${view.version}: ${view.featureNames.length} features, label ${view.labels.join(", ")}, serving keys ${view.servingKeys
+      .filter((k) => k.required)
+      .map((k) => k.name)
+      .join(", ")}`,
+  );
 
   const split = await view.trainTestSplit({ testSize: options.testSize ?? 0.2, seed: options.seed, description: "fraud demo: random 80/20 split" });
   const train = tableRows(split.train);
@@ -52,8 +62,12 @@ export async function runTrainingPipeline(project: Project, groups: FraudGroups,
     model.threshold,
   );
   const baseline = { accuracy: testLabels.filter((l) => !l).length / Math.max(1, testLabels.length), auc: 0.5 };
-  log(`  logistic regression (${MODEL_INPUTS.length} inputs, ${epochs} epochs) in ${Math.round(performance.now() - started)} ms, threshold ${model.threshold.toFixed(3)}`);
-  log(`  test: AUC ${metrics.auc.toFixed(3)} (baseline 0.5)  accuracy ${metrics.accuracy.toFixed(3)} (baseline ${baseline.accuracy.toFixed(3)})  precision ${metrics.precision.toFixed(3)}  recall ${metrics.recall.toFixed(3)}`);
+  log(
+    `  logistic regression (${MODEL_INPUTS.length} inputs, ${epochs} epochs) in ${Math.round(performance.now() - started)} ms, threshold ${model.threshold.toFixed(3)}`,
+  );
+  log(
+    `  test: AUC ${metrics.auc.toFixed(3)} (baseline 0.5)  accuracy ${metrics.accuracy.toFixed(3)} (baseline ${baseline.accuracy.toFixed(3)})  precision ${metrics.precision.toFixed(3)}  recall ${metrics.recall.toFixed(3)}`,
+  );
 
   const inputs = modelInputSchema(view);
   const draft = await project.modelRegistry.createModel({
@@ -72,5 +86,15 @@ export async function runTrainingPipeline(project: Project, groups: FraudGroups,
   await project.modelRegistry.setAlias(MODEL_NAME, PRODUCTION, ready.version);
   log(`  registered ${MODEL_NAME} v${ready.version} (lineage: ${view.name} v${view.version}, training dataset v${split.version}) → alias ${PRODUCTION}`);
 
-  return { view, trainingDatasetVersion: split.version, trainRows: train.length, testRows: test.length, fraudShare, metrics, baseline, model, modelVersion: ready.version };
+  return {
+    view,
+    trainingDatasetVersion: split.version,
+    trainRows: train.length,
+    testRows: test.length,
+    fraudShare,
+    metrics,
+    baseline,
+    model,
+    modelVersion: ready.version,
+  };
 }

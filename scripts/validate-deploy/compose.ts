@@ -290,14 +290,10 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
   );
 
   checks.push(
-    check(
-      section,
-      ".env.example defines every variable the file needs",
-      [
-        ...file.interpolationErrors.map((e) => `with .env copied from .env.example: ${e}`),
-        ...[...file.unset].map((v) => `\${${v}} has no default and is not in .env.example`),
-      ],
-    ),
+    check(section, ".env.example defines every variable the file needs", [
+      ...file.interpolationErrors.map((e) => `with .env copied from .env.example: ${e}`),
+      ...[...file.unset].map((v) => `\${${v}} has no default and is not in .env.example`),
+    ]),
   );
 
   // Healthchecks.
@@ -359,7 +355,8 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
       return;
     }
     if (!mount.named) volumeProblems.push(`${service}: ${what} ${path} is on ${mount.source ?? "an anonymous volume"}, use a named volume`);
-    else if (!Object.prototype.hasOwnProperty.call(topVolumes, mount.source!)) volumeProblems.push(`${service}: volume ${mount.source} is not declared under the top-level volumes`);
+    else if (!Object.prototype.hasOwnProperty.call(topVolumes, mount.source!))
+      volumeProblems.push(`${service}: volume ${mount.source} is not declared under the top-level volumes`);
     if (mount.readOnly) volumeProblems.push(`${service}: ${mount.target} is mounted read-only, but the service writes ${path}`);
   };
   if (services.postgres !== undefined) requireNamedVolume("postgres", "/var/lib/postgresql/data", "PGDATA");
@@ -390,7 +387,8 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
     const files = (Array.isArray(envFile) ? envFile : envFile === undefined ? [] : [envFile]).map((f) => (typeof f === "string" ? f : String(get(f, "path"))));
     if (!files.includes(".env")) envFileProblems.push(`${name}: env_file must include .env (the shared settings)`);
   }
-  if (options.envFileExists && !options.envFileExists(".env.example")) envFileProblems.push(".env.example is missing (the documented first step is cp .env.example .env)");
+  if (options.envFileExists && !options.envFileExists(".env.example"))
+    envFileProblems.push(".env.example is missing (the documented first step is cp .env.example .env)");
   checks.push(check(section, "env_file: .env on the four services", envFileProblems));
 
   // As locked down as the Kubernetes pods.
@@ -402,7 +400,8 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
     const tmpfsList = (Array.isArray(tmpfs) ? tmpfs : [tmpfs]).map((t) => String(t).split(":")[0]);
     if (!tmpfsList.includes("/tmp")) securityProblems.push(`${name}: needs a tmpfs at /tmp (tsx's cache) with read_only`);
     if (!asArray(get(s, "cap_drop")).includes("ALL")) securityProblems.push(`${name}: cap_drop must include ALL`);
-    if (!asArray(get(s, "security_opt")).some((o) => /^no-new-privileges(:true)?$/.test(String(o)))) securityProblems.push(`${name}: security_opt must include no-new-privileges:true`);
+    if (!asArray(get(s, "security_opt")).some((o) => /^no-new-privileges(:true)?$/.test(String(o))))
+      securityProblems.push(`${name}: security_opt must include no-new-privileges:true`);
   }
   for (const [name, s] of Object.entries(services)) {
     if (get(s, "privileged") === true) securityProblems.push(`${name}: privileged must not be true`);
@@ -437,9 +436,11 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
   for (const name of granary) {
     const rawEnv = environmentOf(rawServices[name]);
     const env = environmentOf(services[name]);
-    if (!/^\$\{GRANARY_SERVICE_KEY:\?/.test(rawEnv.GRANARY_SERVICE_KEY ?? "")) keyProblems.push(`${name}: GRANARY_SERVICE_KEY must be \${GRANARY_SERVICE_KEY:?...} (from .env, required)`);
+    if (!/^\$\{GRANARY_SERVICE_KEY:\?/.test(rawEnv.GRANARY_SERVICE_KEY ?? ""))
+      keyProblems.push(`${name}: GRANARY_SERVICE_KEY must be \${GRANARY_SERVICE_KEY:?...} (from .env, required)`);
     if (name === "metadata") {
-      if (!/^\$\{GRANARY_BOOTSTRAP_ADMIN_KEY:\?/.test(rawEnv.GRANARY_BOOTSTRAP_ADMIN_KEY ?? "")) keyProblems.push("metadata: GRANARY_BOOTSTRAP_ADMIN_KEY must be ${GRANARY_BOOTSTRAP_ADMIN_KEY:?...} (from .env, required)");
+      if (!/^\$\{GRANARY_BOOTSTRAP_ADMIN_KEY:\?/.test(rawEnv.GRANARY_BOOTSTRAP_ADMIN_KEY ?? ""))
+        keyProblems.push("metadata: GRANARY_BOOTSTRAP_ADMIN_KEY must be ${GRANARY_BOOTSTRAP_ADMIN_KEY:?...} (from .env, required)");
     } else if (env.GRANARY_BOOTSTRAP_ADMIN_KEY !== "") {
       keyProblems.push(`${name}: set GRANARY_BOOTSTRAP_ADMIN_KEY to "" (env_file would hand it the admin key; only metadata needs it)`);
     }
@@ -467,8 +468,10 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
   const portProblems: string[] = [];
   for (const [name, s] of Object.entries(services)) {
     for (const p of asArray(get(s, "ports"))) {
-      const hostIp = typeof p === "string" || typeof p === "number" ? (String(p).split(":").length === 3 ? String(p).split(":")[0] : undefined) : get(p, "host_ip");
-      if (hostIp !== "127.0.0.1") portProblems.push(`${name}: port ${typeof p === "object" ? JSON.stringify(p) : String(p)} is published on every interface; bind it to 127.0.0.1`);
+      const hostIp =
+        typeof p === "string" || typeof p === "number" ? (String(p).split(":").length === 3 ? String(p).split(":")[0] : undefined) : get(p, "host_ip");
+      if (hostIp !== "127.0.0.1")
+        portProblems.push(`${name}: port ${typeof p === "object" ? JSON.stringify(p) : String(p)} is published on every interface; bind it to 127.0.0.1`);
     }
   }
   checks.push(check(section, "ports published on 127.0.0.1 only", portProblems));
@@ -477,7 +480,8 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
   const miscProblems: string[] = [];
   for (const [name, s] of Object.entries(services)) {
     const image = get(s, "image");
-    if (typeof image === "string" && (!/:[^/]+$|@sha256:/.test(image) || image.endsWith(":latest"))) miscProblems.push(`${name}: image ${image} needs an explicit version tag`);
+    if (typeof image === "string" && (!/:[^/]+$|@sha256:/.test(image) || image.endsWith(":latest")))
+      miscProblems.push(`${name}: image ${image} needs an explicit version tag`);
     if (typeof image !== "string" && get(s, "build") === undefined) miscProblems.push(`${name}: neither image nor build`);
   }
   for (const name of granary) {
@@ -485,7 +489,10 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
     const drain = Number(env.GRANARY_DRAIN_DELAY_MS ?? 0);
     const grace = Number(env.GRANARY_SHUTDOWN_GRACE_MS ?? 10_000);
     const stop = durationMs(get(services[name], "stop_grace_period")) ?? 10_000;
-    if (!(stop > drain + grace)) miscProblems.push(`${name}: stop_grace_period (${stop / 1000}s) must exceed GRANARY_DRAIN_DELAY_MS + GRANARY_SHUTDOWN_GRACE_MS (${(drain + grace) / 1000}s)`);
+    if (!(stop > drain + grace))
+      miscProblems.push(
+        `${name}: stop_grace_period (${stop / 1000}s) must exceed GRANARY_DRAIN_DELAY_MS + GRANARY_SHUTDOWN_GRACE_MS (${(drain + grace) / 1000}s)`,
+      );
   }
   checks.push(check(section, "image tags; stop_grace_period longer than drain + grace", miscProblems));
 

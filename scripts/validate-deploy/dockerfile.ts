@@ -41,7 +41,11 @@ export function checkDockerfile(text: string, dockerignore: string | undefined):
   const froms = df.getFROMs();
   const stageNames = new Set(froms.map((f) => f.getBuildStage()).filter((s): s is string => s !== null));
   checks.push(
-    check(section, "multi-stage build", froms.length >= 2 ? [] : [`one FROM (${froms.length}): build in a stage of its own, copy only what runs into the final stage`]),
+    check(
+      section,
+      "multi-stage build",
+      froms.length >= 2 ? [] : [`one FROM (${froms.length}): build in a stage of its own, copy only what runs into the final stage`],
+    ),
   );
 
   // Base images: the external ones (not an earlier stage, not scratch) must be pinned.
@@ -50,7 +54,10 @@ export function checkDockerfile(text: string, dockerignore: string | undefined):
     const image = substitute(from.getImage() ?? "", initialArgs);
     if (stageNames.has(image) || image === "scratch") continue;
     if (image === "") baseProblems.push(`line ${from.getRange().start.line + 1}: FROM without an image`);
-    else if (!isPinnedImage(image)) baseProblems.push(`line ${from.getRange().start.line + 1}: base image ${image} is not pinned (use a full version tag such as node:20.20.2-bookworm-slim, or a digest)`);
+    else if (!isPinnedImage(image))
+      baseProblems.push(
+        `line ${from.getRange().start.line + 1}: base image ${image} is not pinned (use a full version tag such as node:20.20.2-bookworm-slim, or a digest)`,
+      );
   }
   checks.push(check(section, "base images pinned to a version", baseProblems));
 
@@ -77,7 +84,8 @@ export function checkDockerfile(text: string, dockerignore: string | undefined):
     for (const p of properties) {
       const value = p.getValue() ?? "";
       const where = `line ${instruction.getRange().start.line + 1}: ${instruction.getKeyword()} ${p.getName()}`;
-      if (SECRET_NAME.test(p.getName())) secretProblems.push(`${where} looks like a secret; pass it at run time (environment, Secret), or use RUN --mount=type=secret at build time`);
+      if (SECRET_NAME.test(p.getName()))
+        secretProblems.push(`${where} looks like a secret; pass it at run time (environment, Secret), or use RUN --mount=type=secret at build time`);
       else if (SECRET_VALUE.test(value)) secretProblems.push(`${where} has a credential in its value`);
     }
   }
@@ -90,7 +98,9 @@ export function checkDockerfile(text: string, dockerignore: string | undefined):
     check(
       section,
       "HEALTHCHECK in the final stage, or a comment giving the reason",
-      healthchecks.length > 0 || reasoned ? [] : ["add a HEALTHCHECK, or a comment starting \"No HEALTHCHECK\" that says why (for example: the orchestrator probes)"],
+      healthchecks.length > 0 || reasoned
+        ? []
+        : ['add a HEALTHCHECK, or a comment starting "No HEALTHCHECK" that says why (for example: the orchestrator probes)'],
     ),
   );
 
@@ -114,7 +124,11 @@ export function checkDockerfile(text: string, dockerignore: string | undefined):
     check(
       section,
       "CMD in exec form (the service receives SIGTERM)",
-      !lastCmd ? ["the final stage has no CMD or ENTRYPOINT"] : /^\s*\[/.test(lastCmd.getArgumentsContent() ?? "") ? [] : [`${lastCmd.getKeyword()} is in shell form: use ["node", ...]`],
+      !lastCmd
+        ? ["the final stage has no CMD or ENTRYPOINT"]
+        : /^\s*\[/.test(lastCmd.getArgumentsContent() ?? "")
+          ? []
+          : [`${lastCmd.getKeyword()} is in shell form: use ["node", ...]`],
     ),
   );
 
@@ -123,7 +137,10 @@ export function checkDockerfile(text: string, dockerignore: string | undefined):
   if (dockerignore === undefined) {
     ignoreProblems.push(".dockerignore is missing");
   } else {
-    const patterns = dockerignore.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+    const patterns = dockerignore
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "" && !l.startsWith("#"));
     const has = (...alternatives: string[]) => alternatives.some((a) => patterns.includes(a));
     if (!has(".env", "**/.env")) ignoreProblems.push(".dockerignore must exclude .env (local secrets)");
     if (!has("node_modules", "**/node_modules")) ignoreProblems.push(".dockerignore must exclude node_modules (installed for this machine, not the image)");

@@ -35,8 +35,7 @@ export function parseHelmPin(text: string, source = DEFAULT_PIN_FILE): HelmPin {
   const sums = text.split("\n").filter((line) => /^[0-9a-f]{64}\s+\S/.test(line));
   if (!pkg || !helm || sums.length !== 1) {
     throw new HelmPinError(
-      `${source}: expected a "# package: NAME@VERSION" line, a "# helm: vX.Y.Z" line and exactly one ` +
-        `"<sha256>  <path>" line (sha256sum format)`,
+      `${source}: expected a "# package: NAME@VERSION" line, a "# helm: vX.Y.Z" line and exactly one ` + `"<sha256>  <path>" line (sha256sum format)`,
     );
   }
   const [sha256, path] = sums[0]!.trim().split(/\s+\*?/, 2) as [string, string];
@@ -95,9 +94,7 @@ export function verifyHelm(root: string, pin: HelmPin = readHelmPin(root)): Helm
   const run = spawnSync(binary, ["version", "--template", "{{.Version}}"], { encoding: "utf8", env: helmEnv() });
   const version = (run.stdout ?? "").trim();
   if (run.status !== 0 || version !== pin.helmVersion) {
-    throw new HelmPinError(
-      `${pin.path} reports version "${version || run.error?.message || run.stderr}", deploy/helm.sha256 says ${pin.helmVersion}`,
-    );
+    throw new HelmPinError(`${pin.path} reports version "${version || run.error?.message || run.stderr}", deploy/helm.sha256 says ${pin.helmVersion}`);
   }
   return { binary, version, sha256: actual };
 }
@@ -131,7 +128,12 @@ export interface HelmRun {
 export function runHelm(helm: Helm, args: readonly string[]): HelmRun {
   const run = spawnSync(helm.binary, args, { encoding: "utf8", env: helmEnv(), maxBuffer: 64 * 1024 * 1024 });
   // klog's lines (W1123 18:08:51.72 ...) are client-go noise, not helm's findings.
-  const stderr = run.error ? String(run.error) : (run.stderr ?? "").split("\n").filter((l) => !/^[IWE]\d{4} /.test(l)).join("\n");
+  const stderr = run.error
+    ? String(run.error)
+    : (run.stderr ?? "")
+        .split("\n")
+        .filter((l) => !/^[IWE]\d{4} /.test(l))
+        .join("\n");
   return { ok: run.status === 0, stdout: run.stdout ?? "", stderr };
 }
 

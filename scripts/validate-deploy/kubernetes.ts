@@ -78,11 +78,13 @@ export function validateNames(objects: readonly K8sObject[]): string[] {
     const name = String(get(o, "metadata", "name") ?? "");
     const limit = o.kind === "Service" ? 63 : o.kind === "StatefulSet" ? 52 : 253;
     const pattern = o.kind === "Service" ? DNS_LABEL : DNS_SUBDOMAIN;
-    if (!pattern.test(name) || name.length > limit) problems.push(`${describe(o)}: name "${name}" must be a DNS ${o.kind === "Service" ? "label" : "subdomain"} of at most ${limit} characters`);
+    if (!pattern.test(name) || name.length > limit)
+      problems.push(`${describe(o)}: name "${name}" must be a DNS ${o.kind === "Service" ? "label" : "subdomain"} of at most ${limit} characters`);
     const labelSets = [get(o, "metadata", "labels"), get(o, "spec", "template", "metadata", "labels"), get(o, "spec", "selector", "matchLabels")];
     for (const labels of labelSets) {
       for (const [key, value] of Object.entries(asRecord(labels) ?? {})) {
-        if (typeof value !== "string" || value.length > 63 || !LABEL_VALUE.test(value)) problems.push(`${describe(o)}: label ${key}="${String(value)}" is not a valid label value (at most 63 characters)`);
+        if (typeof value !== "string" || value.length > 63 || !LABEL_VALUE.test(value))
+          problems.push(`${describe(o)}: label ${key}="${String(value)}" is not a valid label value (at most 63 characters)`);
       }
     }
   }
@@ -158,7 +160,9 @@ function containersOf(pod: Record<string, unknown>): Record<string, unknown>[] {
 }
 
 function envOf(container: Record<string, unknown>): Record<string, unknown>[] {
-  return asArray(container.env).map(asRecord).filter((e): e is Record<string, unknown> => e !== undefined);
+  return asArray(container.env)
+    .map(asRecord)
+    .filter((e): e is Record<string, unknown> => e !== undefined);
 }
 
 /** The value a container sees for a variable: its own env (last wins) over its ConfigMaps. */
@@ -204,7 +208,9 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
   const workloads: Workload[] = [];
   const kindProblems: string[] = [];
   for (const component of COMPONENTS) {
-    const found = objects.filter((o) => (o.kind === "Deployment" || o.kind === "StatefulSet" || o.kind === "DaemonSet" || o.kind === "Pod") && componentOf(o) === component);
+    const found = objects.filter(
+      (o) => (o.kind === "Deployment" || o.kind === "StatefulSet" || o.kind === "DaemonSet" || o.kind === "Pod") && componentOf(o) === component,
+    );
     if (found.length !== 1) {
       kindProblems.push(`${component}: expected one workload labelled app.kubernetes.io/component=${component}, found ${found.length}`);
       continue;
@@ -219,7 +225,13 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
   checks.push(check(section, "metadata and registry are Deployments, online and offline StatefulSets", kindProblems));
 
   const perPod = (name: string, rule: (w: Workload) => string[]) =>
-    checks.push(check(section, name, workloads.flatMap((w) => rule(w).map((p) => `${describe(w.object)}: ${p}`))));
+    checks.push(
+      check(
+        section,
+        name,
+        workloads.flatMap((w) => rule(w).map((p) => `${describe(w.object)}: ${p}`)),
+      ),
+    );
 
   perPod("restricted security context (runAsNonRoot, seccomp RuntimeDefault, read-only root, no privilege escalation, drop ALL)", (w) => {
     const problems: string[] = [];
@@ -250,45 +262,54 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
     return problems;
   });
 
-  perPod("readiness is a native gRPC probe on the service port (the cleartext health port with TLS); liveness a gRPC probe that does not follow PostgreSQL", (w) => {
-    const problems: string[] = [];
-    const c = asRecord(asArray(get(w.pod, "spec", "containers"))[0]) ?? {};
-    const grpcPort = get(asArray(c.ports).find((p) => get(p, "name") === "grpc"), "containerPort");
-    if (typeof grpcPort !== "number") problems.push("the container has no port named grpc");
-    // Kubelet's gRPC probes speak cleartext only: with TLS on the grpc port they must use GRANARY_HEALTH_PORT.
-    const tls = envValue(c, "GRANARY_TLS_CERT", configMaps) !== undefined;
-    let probeTarget: unknown = grpcPort;
-    let targetName = "the grpc port";
-    if (tls) {
-      const healthPort = Number(envValue(c, "GRANARY_HEALTH_PORT", configMaps));
-      targetName = "GRANARY_HEALTH_PORT";
-      if (!Number.isInteger(healthPort) || healthPort <= 0) problems.push("TLS is on (GRANARY_TLS_CERT) but GRANARY_HEALTH_PORT is not set: kubelet's gRPC probes cannot speak TLS");
-      else if (healthPort === grpcPort) problems.push(`GRANARY_HEALTH_PORT ${healthPort} is the TLS grpc port`);
-      probeTarget = healthPort;
-    }
-    for (const probeName of ["readinessProbe", "startupProbe"]) {
-      const probe = c[probeName];
-      if (probe === undefined) {
-        problems.push(`${probeName} is missing`);
-      } else if (get(probe, "grpc") === undefined) {
-        problems.push(`${probeName} must be a native grpc probe (grpc.health.v1), is ${Object.keys(asRecord(probe) ?? {}).join(", ")}`);
-      } else if (probePort(probe, c) !== probeTarget) {
-        problems.push(`${probeName}.grpc.port ${String(get(probe, "grpc", "port"))} is not ${targetName} ${String(probeTarget)}`);
+  perPod(
+    "readiness is a native gRPC probe on the service port (the cleartext health port with TLS); liveness a gRPC probe that does not follow PostgreSQL",
+    (w) => {
+      const problems: string[] = [];
+      const c = asRecord(asArray(get(w.pod, "spec", "containers"))[0]) ?? {};
+      const grpcPort = get(
+        asArray(c.ports).find((p) => get(p, "name") === "grpc"),
+        "containerPort",
+      );
+      if (typeof grpcPort !== "number") problems.push("the container has no port named grpc");
+      // Kubelet's gRPC probes speak cleartext only: with TLS on the grpc port they must use GRANARY_HEALTH_PORT.
+      const tls = envValue(c, "GRANARY_TLS_CERT", configMaps) !== undefined;
+      let probeTarget: unknown = grpcPort;
+      let targetName = "the grpc port";
+      if (tls) {
+        const healthPort = Number(envValue(c, "GRANARY_HEALTH_PORT", configMaps));
+        targetName = "GRANARY_HEALTH_PORT";
+        if (!Number.isInteger(healthPort) || healthPort <= 0)
+          problems.push("TLS is on (GRANARY_TLS_CERT) but GRANARY_HEALTH_PORT is not set: kubelet's gRPC probes cannot speak TLS");
+        else if (healthPort === grpcPort) problems.push(`GRANARY_HEALTH_PORT ${healthPort} is the TLS grpc port`);
+        probeTarget = healthPort;
       }
-    }
-    const liveness = c.livenessProbe;
-    if (liveness === undefined) {
-      problems.push("livenessProbe is missing");
-    } else if (get(liveness, "grpc") === undefined) {
-      problems.push(`livenessProbe must be a native grpc probe for the health name "liveness", is ${Object.keys(asRecord(liveness) ?? {}).join(", ")}`);
-    } else if (get(liveness, "grpc", "service") !== "liveness") {
-      // "" and the service names turn NOT_SERVING while PostgreSQL is down; "liveness" follows the process only.
-      problems.push(`livenessProbe.grpc.service must be "liveness" (is ${JSON.stringify(get(liveness, "grpc", "service") ?? "")}): the other health names follow PostgreSQL, so an outage would restart every pod`);
-    } else if (probePort(liveness, c) !== probeTarget) {
-      problems.push(`livenessProbe checks port ${String(probePort(liveness, c))}, not ${targetName} ${String(probeTarget)}`);
-    }
-    return problems;
-  });
+      for (const probeName of ["readinessProbe", "startupProbe"]) {
+        const probe = c[probeName];
+        if (probe === undefined) {
+          problems.push(`${probeName} is missing`);
+        } else if (get(probe, "grpc") === undefined) {
+          problems.push(`${probeName} must be a native grpc probe (grpc.health.v1), is ${Object.keys(asRecord(probe) ?? {}).join(", ")}`);
+        } else if (probePort(probe, c) !== probeTarget) {
+          problems.push(`${probeName}.grpc.port ${String(get(probe, "grpc", "port"))} is not ${targetName} ${String(probeTarget)}`);
+        }
+      }
+      const liveness = c.livenessProbe;
+      if (liveness === undefined) {
+        problems.push("livenessProbe is missing");
+      } else if (get(liveness, "grpc") === undefined) {
+        problems.push(`livenessProbe must be a native grpc probe for the health name "liveness", is ${Object.keys(asRecord(liveness) ?? {}).join(", ")}`);
+      } else if (get(liveness, "grpc", "service") !== "liveness") {
+        // "" and the service names turn NOT_SERVING while PostgreSQL is down; "liveness" follows the process only.
+        problems.push(
+          `livenessProbe.grpc.service must be "liveness" (is ${JSON.stringify(get(liveness, "grpc", "service") ?? "")}): the other health names follow PostgreSQL, so an outage would restart every pod`,
+        );
+      } else if (probePort(liveness, c) !== probeTarget) {
+        problems.push(`livenessProbe checks port ${String(probePort(liveness, c))}, not ${targetName} ${String(probeTarget)}`);
+      }
+      return problems;
+    },
+  );
 
   perPod("data volumes mounted writable where the service writes; /tmp writable", (w) => {
     const problems: string[] = [];
@@ -297,7 +318,9 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
     for (const v of asArray(get(w.pod, "spec", "volumes"))) volumes.set(String(get(v, "name")), asRecord(v) ?? {});
     const claimTemplates = asArray(get(object, "spec", "volumeClaimTemplates")).map((t) => String(get(t, "metadata", "name")));
     const c = asRecord(asArray(get(w.pod, "spec", "containers"))[0]) ?? {};
-    const mounts = asArray(c.volumeMounts).map(asRecord).filter((m): m is Record<string, unknown> => m !== undefined);
+    const mounts = asArray(c.volumeMounts)
+      .map(asRecord)
+      .filter((m): m is Record<string, unknown> => m !== undefined);
     const writableAt = (path: string) =>
       mounts.find((m) => typeof m.mountPath === "string" && (path === m.mountPath || path.startsWith(`${(m.mountPath as string).replace(/\/$/, "")}/`)));
 
@@ -380,7 +403,9 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
         const ref = get(e, "valueFrom", "secretKeyRef");
         if (e.value !== undefined || ref === undefined) problems.push(`${name} must come from valueFrom.secretKeyRef, never a literal`);
         else if (expect.authSecret?.name !== undefined && (get(ref, "name") !== expect.authSecret.name || get(ref, "key") !== key)) {
-          problems.push(`${name} refers to Secret ${String(get(ref, "name"))} key ${String(get(ref, "key"))}, values say ${expect.authSecret.name} key ${String(key)}`);
+          problems.push(
+            `${name} refers to Secret ${String(get(ref, "name"))} key ${String(get(ref, "key"))}, values say ${expect.authSecret.name} key ${String(key)}`,
+          );
         }
       }
     };
@@ -407,12 +432,15 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
         problems.push(`tls.enabled but ${name} is not set`);
         continue;
       }
-      const mount = asArray(c.volumeMounts).map(asRecord).find((m) => typeof m?.mountPath === "string" && path.startsWith(`${(m.mountPath as string).replace(/\/$/, "")}/`));
+      const mount = asArray(c.volumeMounts)
+        .map(asRecord)
+        .find((m) => typeof m?.mountPath === "string" && path.startsWith(`${(m.mountPath as string).replace(/\/$/, "")}/`));
       if (!mount) problems.push(`${name}=${path} is on no volume`);
       else {
         if (mount.readOnly !== true) problems.push(`volume ${String(mount.name)} with ${name} must be mounted readOnly`);
         const secret = get(volumes.get(String(mount.name)), "secret", "secretName");
-        if (secret !== expect.tlsSecret) problems.push(`${name} is on volume ${String(mount.name)}, not on Secret ${expect.tlsSecret} (is ${String(secret ?? "no Secret")})`);
+        if (secret !== expect.tlsSecret)
+          problems.push(`${name} is on volume ${String(mount.name)}, not on Secret ${expect.tlsSecret} (is ${String(secret ?? "no Secret")})`);
       }
     }
     return problems;
@@ -473,16 +501,21 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
         if (get(c, "resources", ...field) === undefined) problems.push(`container ${String(c.name)}: resources.${field.join(".")} is not set`);
       }
       const image = String(c.image ?? "");
-      if (!/:[^/]+$|@sha256:/.test(image) || image.endsWith(":latest")) problems.push(`container ${String(c.name)}: image ${image} needs an explicit tag (not latest)`);
+      if (!/:[^/]+$|@sha256:/.test(image) || image.endsWith(":latest"))
+        problems.push(`container ${String(c.name)}: image ${image} needs an explicit tag (not latest)`);
       const drain = Number(envValue(c, "GRANARY_DRAIN_DELAY_MS", configMaps) ?? 0);
       const grace = Number(envValue(c, "GRANARY_SHUTDOWN_GRACE_MS", configMaps) ?? 10_000);
       const kill = Number(spec.terminationGracePeriodSeconds ?? 30) * 1000;
       if (!(kill > drain + grace)) {
-        problems.push(`terminationGracePeriodSeconds (${kill / 1000}s) must exceed GRANARY_DRAIN_DELAY_MS + GRANARY_SHUTDOWN_GRACE_MS (${(drain + grace) / 1000}s)`);
+        problems.push(
+          `terminationGracePeriodSeconds (${kill / 1000}s) must exceed GRANARY_DRAIN_DELAY_MS + GRANARY_SHUTDOWN_GRACE_MS (${(drain + grace) / 1000}s)`,
+        );
       }
-      if (envValue(c, "GRANARY_HOST", configMaps) !== "0.0.0.0") problems.push(`container ${String(c.name)}: GRANARY_HOST must be 0.0.0.0 (the default 127.0.0.1 is unreachable from the Service)`);
+      if (envValue(c, "GRANARY_HOST", configMaps) !== "0.0.0.0")
+        problems.push(`container ${String(c.name)}: GRANARY_HOST must be 0.0.0.0 (the default 127.0.0.1 is unreachable from the Service)`);
     }
-    if (spec.enableServiceLinks !== false) problems.push("enableServiceLinks must be false (service links inject GRANARY_<NAME>_PORT=tcp://... and break the port settings)");
+    if (spec.enableServiceLinks !== false)
+      problems.push("enableServiceLinks must be false (service links inject GRANARY_<NAME>_PORT=tcp://... and break the port settings)");
     if (spec.automountServiceAccountToken !== false) problems.push("automountServiceAccountToken must be false (Granary never calls the Kubernetes API)");
     return problems;
   });
@@ -521,7 +554,9 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
             const replicas = Number(hpa ? (get(hpa, "spec", "minReplicas") ?? 1) : (get(w.object, "spec", "replicas") ?? 1));
             const minAvailable = get(pdb, "spec", "minAvailable");
             const maxUnavailable = get(pdb, "spec", "maxUnavailable");
-            const blocked = (reason: string) => [`${describe(pdb)}: ${reason} with ${replicas} replica(s) blocks every eviction, so node drains hang; use maxUnavailable`];
+            const blocked = (reason: string) => [
+              `${describe(pdb)}: ${reason} with ${replicas} replica(s) blocks every eviction, so node drains hang; use maxUnavailable`,
+            ];
             if (maxUnavailable === 0 || maxUnavailable === "0%") return blocked("maxUnavailable 0");
             if (typeof minAvailable === "number" && minAvailable >= replicas) return blocked(`minAvailable ${minAvailable}`);
             if (typeof minAvailable === "string") {
@@ -544,7 +579,8 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
         if (!target) return [`${describe(h)}: scaleTargetRef ${String(ref.kind)}/${String(ref.name)} is not part of the release`];
         const problems: string[] = [];
         if (target.kind !== "Deployment") problems.push(`${describe(h)}: scales ${describe(target)}; only metadata and registry (Deployments) may autoscale`);
-        if (get(target, "spec", "replicas") !== undefined) problems.push(`${describe(target)}: sets spec.replicas although ${describe(h)} manages them (each upgrade would reset the scale)`);
+        if (get(target, "spec", "replicas") !== undefined)
+          problems.push(`${describe(target)}: sets spec.replicas although ${describe(h)} manages them (each upgrade would reset the scale)`);
         return problems;
       }),
     ),
@@ -562,7 +598,9 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
     for (const claim of claims) {
       const actual = get(claim, "spec", "storageClassName");
       if ((actual ?? "") !== expected) {
-        claimProblems.push(`${w.component}: claim ${String(get(claim, "metadata", "name"))} has storageClassName ${String(actual ?? "(default)")}, values say ${expected || "(default)"}`);
+        claimProblems.push(
+          `${w.component}: claim ${String(get(claim, "metadata", "name"))} has storageClassName ${String(actual ?? "(default)")}, values say ${expected || "(default)"}`,
+        );
       }
     }
   }
@@ -579,9 +617,12 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
       if (!otel.enabled) {
         if (at("OTEL_SDK_DISABLED") !== "true") problems.push(`${describe(w.object)}: otel.enabled=false but OTEL_SDK_DISABLED is not "true"`);
       } else if (otel.endpoint) {
-        if (at("OTEL_EXPORTER_OTLP_ENDPOINT") !== otel.endpoint) problems.push(`${describe(w.object)}: OTEL_EXPORTER_OTLP_ENDPOINT is ${String(at("OTEL_EXPORTER_OTLP_ENDPOINT"))}, values say ${otel.endpoint}`);
-        if (otel.tracesExporter && at("OTEL_TRACES_EXPORTER") !== otel.tracesExporter) problems.push(`${describe(w.object)}: OTEL_TRACES_EXPORTER is ${String(at("OTEL_TRACES_EXPORTER"))}, values say ${otel.tracesExporter}`);
-        if (otel.metricsExporter && at("OTEL_METRICS_EXPORTER") !== otel.metricsExporter) problems.push(`${describe(w.object)}: OTEL_METRICS_EXPORTER is ${String(at("OTEL_METRICS_EXPORTER"))}, values say ${otel.metricsExporter}`);
+        if (at("OTEL_EXPORTER_OTLP_ENDPOINT") !== otel.endpoint)
+          problems.push(`${describe(w.object)}: OTEL_EXPORTER_OTLP_ENDPOINT is ${String(at("OTEL_EXPORTER_OTLP_ENDPOINT"))}, values say ${otel.endpoint}`);
+        if (otel.tracesExporter && at("OTEL_TRACES_EXPORTER") !== otel.tracesExporter)
+          problems.push(`${describe(w.object)}: OTEL_TRACES_EXPORTER is ${String(at("OTEL_TRACES_EXPORTER"))}, values say ${otel.tracesExporter}`);
+        if (otel.metricsExporter && at("OTEL_METRICS_EXPORTER") !== otel.metricsExporter)
+          problems.push(`${describe(w.object)}: OTEL_METRICS_EXPORTER is ${String(at("OTEL_METRICS_EXPORTER"))}, values say ${otel.metricsExporter}`);
       } else if (at("OTEL_EXPORTER_OTLP_ENDPOINT") !== undefined) {
         problems.push(`${describe(w.object)}: OTEL_EXPORTER_OTLP_ENDPOINT is set although otel.endpoint is empty`);
       }

@@ -53,14 +53,26 @@ export const REFUSALS: readonly { readonly name: string; readonly set: readonly 
     set: ["postgres.existingSecret=db", "registry.replicas=2"],
     expect: /more than one replica needs persistence\.enabled with ReadWriteMany storage/,
   },
-  { name: "refuses offline.replicas > 1 (single writer; values.schema.json)", set: ["postgres.existingSecret=db", "offline.replicas=2"], expect: /offline\.replicas: Must be less than or equal to 1/ },
-  { name: "refuses an unknown value (values.schema.json)", set: ["postgres.existingSecret=db", "metadata.replicaCount=3"], expect: /Additional property replicaCount is not allowed/ },
+  {
+    name: "refuses offline.replicas > 1 (single writer; values.schema.json)",
+    set: ["postgres.existingSecret=db", "offline.replicas=2"],
+    expect: /offline\.replicas: Must be less than or equal to 1/,
+  },
+  {
+    name: "refuses an unknown value (values.schema.json)",
+    set: ["postgres.existingSecret=db", "metadata.replicaCount=3"],
+    expect: /Additional property replicaCount is not allowed/,
+  },
   {
     name: "refuses an API key written into values (values.schema.json: keys come from a Secret)",
     set: ["postgres.existingSecret=db", "auth.serviceKey=hunter2"],
     expect: /auth: Additional property serviceKey is not allowed/,
   },
-  { name: "refuses tls.enabled without tls.secretName", set: ["postgres.existingSecret=db", "tls.enabled=true"], expect: /tls\.secretName is required when tls\.enabled/ },
+  {
+    name: "refuses tls.enabled without tls.secretName",
+    set: ["postgres.existingSecret=db", "tls.enabled=true"],
+    expect: /tls\.secretName is required when tls\.enabled/,
+  },
 ];
 
 /** 53 characters, the longest release name helm accepts. */

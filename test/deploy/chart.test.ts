@@ -110,7 +110,7 @@ describe("Kubernetes schema validation", () => {
   it("reports names the API server would refuse", () => {
     const objects = mutated((o) => {
       (find(o, "StatefulSet", "online").metadata as Record<string, unknown>).name = "x".repeat(53);
-      ((find(o, "Deployment", "metadata").metadata as { labels: Record<string, string> }).labels)["app.kubernetes.io/version"] = "v".repeat(64);
+      (find(o, "Deployment", "metadata").metadata as { labels: Record<string, string> }).labels["app.kubernetes.io/version"] = "v".repeat(64);
     });
     const problems = validateNames(objects);
     expect(problems).toEqual(
@@ -133,14 +133,21 @@ describe("Granary's rules fail on a broken render", () => {
       delete spec.securityContext.runAsNonRoot;
       delete spec.containers[0].securityContext.runAsNonRoot;
     });
-    expect(rule(objects, /restricted security context/)).toEqual([expect.stringMatching(/Deployment\/granary-registry: container registry: runAsNonRoot must be true/)]);
+    expect(rule(objects, /restricted security context/)).toEqual([
+      expect.stringMatching(/Deployment\/granary-registry: container registry: runAsNonRoot must be true/),
+    ]);
   });
 
   it("a writable root filesystem, privilege escalation, capabilities kept, no seccomp", () => {
     const objects = mutated((o) => {
       const spec = podSpec(find(o, "StatefulSet", "offline"));
       delete spec.securityContext.seccompProfile;
-      spec.containers[0].securityContext = { runAsNonRoot: true, readOnlyRootFilesystem: false, allowPrivilegeEscalation: true, capabilities: { add: ["NET_ADMIN"] } };
+      spec.containers[0].securityContext = {
+        runAsNonRoot: true,
+        readOnlyRootFilesystem: false,
+        allowPrivilegeEscalation: true,
+        capabilities: { add: ["NET_ADMIN"] },
+      };
     });
     const problems = rule(objects, /restricted security context/).join("\n");
     expect(problems).toMatch(/seccompProfile.type must be RuntimeDefault/);
@@ -188,7 +195,9 @@ describe("Granary's rules fail on a broken render", () => {
   it("DATABASE_URL as a literal, or missing", () => {
     const objects = mutated((o) => {
       const metadata = podSpec(find(o, "Deployment", "metadata")).containers[0];
-      metadata.env = metadata.env.map((e: { name: string }) => (e.name === "DATABASE_URL" ? { name: "DATABASE_URL", value: "postgres://granary:hunter2@db:5432/granary" } : e));
+      metadata.env = metadata.env.map((e: { name: string }) =>
+        e.name === "DATABASE_URL" ? { name: "DATABASE_URL", value: "postgres://granary:hunter2@db:5432/granary" } : e,
+      );
       const registry = podSpec(find(o, "Deployment", "registry")).containers[0];
       registry.env = registry.env.filter((e: { name: string }) => e.name !== "DATABASE_URL");
     });
@@ -222,7 +231,9 @@ describe("Granary's rules fail on a broken render", () => {
     const objects = mutated((o) => {
       podSpec(find(o, "StatefulSet", "online")).terminationGracePeriodSeconds = 10;
     });
-    expect(rule(objects, /resources, shutdown timing/)).toEqual([expect.stringMatching(/granary-online: terminationGracePeriodSeconds \(10s\) must exceed .* \(15s\)/)]);
+    expect(rule(objects, /resources, shutdown timing/)).toEqual([
+      expect.stringMatching(/granary-online: terminationGracePeriodSeconds \(10s\) must exceed .* \(15s\)/),
+    ]);
   });
 });
 
@@ -230,7 +241,9 @@ describe("a broken copy of the chart", () => {
   it("fails the security rules when values.yaml drops runAsNonRoot", async () => {
     const copy = chartCopy();
     const values = readFileSync(join(copy, "values.yaml"), "utf8");
-    const broken = values.replace(/^(podSecurityContext:\n)  runAsNonRoot: true\n/m, "$1").replace(/^(containerSecurityContext:\n(?:  .*\n)*?)  runAsNonRoot: true\n/m, "$1");
+    const broken = values
+      .replace(/^(podSecurityContext:\n)  runAsNonRoot: true\n/m, "$1")
+      .replace(/^(containerSecurityContext:\n(?:  .*\n)*?)  runAsNonRoot: true\n/m, "$1");
     expect(broken).not.toEqual(values);
     writeFileSync(join(copy, "values.yaml"), broken);
 
@@ -250,7 +263,11 @@ describe("a broken copy of the chart", () => {
     writeFileSync(join(copy, "templates/registry.yaml"), broken);
 
     const checks = await checkChart(helm, { ...defaultPaths(root), chart: copy, valuesFiles: [join(chart, "ci/default-values.yaml")] });
-    expect(failing(checks)).toEqual([expect.stringMatching(/refuses registry.replicas > 1 on ReadWriteOnce storage: helm template --set postgres.existingSecret=db,registry.replicas=2 succeeded/)]);
+    expect(failing(checks)).toEqual([
+      expect.stringMatching(
+        /refuses registry.replicas > 1 on ReadWriteOnce storage: helm template --set postgres.existingSecret=db,registry.replicas=2 succeeded/,
+      ),
+    ]);
   });
 
   it("fails when a template points the liveness probe at the server-wide health status", async () => {
@@ -268,7 +285,8 @@ describe("a broken copy of the chart", () => {
 });
 
 describe("the trust boundary in the chart", () => {
-  const env = (o: K8sObject) => podSpec(o).containers[0].env as { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  const env = (o: K8sObject) =>
+    podSpec(o).containers[0].env as { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
 
   it("renders NetworkPolicies by default: granary pods isolated, gRPC only from each other and labelled clients", () => {
     const policies = rendered.filter((o) => o.kind === "NetworkPolicy");
@@ -312,11 +330,16 @@ describe("the trust boundary in the chart", () => {
     expect(run.stderr).toBe("");
     const objects = parseManifests(run.stdout);
     expect(objects.some((o) => o.kind === "Secret")).toBe(false);
-    expect(env(find(objects, "StatefulSet", "online")).find((e) => e.name === "GRANARY_SERVICE_KEY")?.valueFrom?.secretKeyRef).toEqual({ name: "my-keys", key: "service-key" });
+    expect(env(find(objects, "StatefulSet", "online")).find((e) => e.name === "GRANARY_SERVICE_KEY")?.valueFrom?.secretKeyRef).toEqual({
+      name: "my-keys",
+      key: "service-key",
+    });
   });
 
   it("with tls.enabled: mounts the Secret, sets GRANARY_TLS_* and probes the cleartext health port", () => {
-    const run = helmTemplate(helm, chart, { set: ["postgres.existingSecret=db", "tls.enabled=true", "tls.secretName=granary-tls", "tls.clientCertificates=true"] });
+    const run = helmTemplate(helm, chart, {
+      set: ["postgres.existingSecret=db", "tls.enabled=true", "tls.secretName=granary-tls", "tls.clientCertificates=true"],
+    });
     expect(run.stderr).toBe("");
     const objects = parseManifests(run.stdout);
     const configMap = objects.find((o) => o.kind === "ConfigMap")!.data as Record<string, string>;
@@ -331,7 +354,9 @@ describe("the trust boundary in the chart", () => {
     expect(online.containers[0].volumeMounts).toContainEqual({ name: "tls", mountPath: "/etc/granary/tls", readOnly: true });
     expect(online.containers[0].readinessProbe.grpc.port).toBe(8086);
     expect(online.containers[0].livenessProbe.grpc).toEqual({ port: 8086, service: "liveness" });
-    const tlsExpectations = expectationsFromValues(mergeValues(defaults, { postgres: { existingSecret: "db" }, tls: { enabled: true, secretName: "granary-tls" } }));
+    const tlsExpectations = expectationsFromValues(
+      mergeValues(defaults, { postgres: { existingSecret: "db" }, tls: { enabled: true, secretName: "granary-tls" } }),
+    );
     expect(failing(checkChartObjects(objects, tlsExpectations))).toEqual([]);
 
     // Without client certificates the CA is only trusted (NODE_EXTRA_CA_CERTS), not required.
@@ -345,7 +370,9 @@ describe("the trust boundary in the chart", () => {
     const tlsRun = parseManifests(helmTemplate(helm, chart, { set: ["postgres.existingSecret=db", "tls.enabled=true", "tls.secretName=granary-tls"] }).stdout);
     const objects = structuredClone(tlsRun);
     const online = podSpec(find(objects, "StatefulSet", "online")).containers[0];
-    online.env = online.env.map((e: { name: string }) => (e.name === "GRANARY_SERVICE_KEY" ? { name: e.name, value: "grn_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } : e));
+    online.env = online.env.map((e: { name: string }) =>
+      e.name === "GRANARY_SERVICE_KEY" ? { name: e.name, value: "grn_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } : e,
+    );
     online.env.push({ name: "GRANARY_BOOTSTRAP_ADMIN_KEY", valueFrom: { secretKeyRef: { name: "granary-auth", key: "bootstrap-admin-key" } } });
     podSpec(find(objects, "Deployment", "registry")).containers[0].readinessProbe.grpc.port = 50054;
     const withoutPolicies = objects.filter((o) => o.kind !== "NetworkPolicy");

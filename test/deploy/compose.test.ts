@@ -148,7 +148,9 @@ describe("the compose rules fail on a broken copy", () => {
 
 describe("keys and TLS in compose", () => {
   it("takes the keys from .env (scripts/dev-keys.sh), the admin key for metadata only, and serves TLS from the certs volume", () => {
-    const services = (repo.doc as { services: Record<string, { environment: Record<string, string>; volumes: string[]; depends_on?: Record<string, unknown> }> }).services;
+    const services = (
+      repo.doc as { services: Record<string, { environment: Record<string, string>; volumes: string[]; depends_on?: Record<string, unknown> }> }
+    ).services;
     expect(services.metadata!.environment.GRANARY_BOOTSTRAP_ADMIN_KEY).toBe("<made by scripts/dev-keys.sh>");
     expect(services.online!.environment.GRANARY_BOOTSTRAP_ADMIN_KEY).toBe("");
     expect(services.online!.environment.GRANARY_SERVICE_KEY).toBe("<made by scripts/dev-keys.sh>");
@@ -163,7 +165,10 @@ describe("keys and TLS in compose", () => {
   it("fails on a key written into .env.example or the compose file, the admin key handed to every service, or TLS off", () => {
     const env = envText.replace(/^GRANARY_SERVICE_KEY=$/m, "GRANARY_SERVICE_KEY=shared-by-everyone");
     const text = composeText
-      .replace(/(\n  online:\n[\s\S]*?GRANARY_ONLINE_LMDB_PATH: \/data\/online)/, "$1\n      GRANARY_BOOTSTRAP_ADMIN_KEY: grn_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+      .replace(
+        /(\n  online:\n[\s\S]*?GRANARY_ONLINE_LMDB_PATH: \/data\/online)/,
+        "$1\n      GRANARY_BOOTSTRAP_ADMIN_KEY: grn_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+      )
       .replace("  GRANARY_TLS_KEY: /certs/server.key\n", "");
     expect(text).not.toEqual(composeText);
     const problems = failing(checkCompose(loadCompose(text, env))).join("\n");

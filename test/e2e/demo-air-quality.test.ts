@@ -52,7 +52,16 @@ describe("the air-quality demo", () => {
     expect(metrics.rmse).toBeLessThan(baselines.yesterday.rmse);
     expect(metrics.rmse).toBeLessThan(baselines.mean.rmse / 2);
     expect(metrics.r2).toBeGreaterThan(0.6);
-    expect(features).toEqual(["pm25_lag_1d", "pm25_rolling_3d", "pm25_rolling_7d", "temperature", "precipitation", "wind_speed", "wind_dir_sin", "wind_dir_cos"]);
+    expect(features).toEqual([
+      "pm25_lag_1d",
+      "pm25_rolling_3d",
+      "pm25_rolling_7d",
+      "temperature",
+      "precipitation",
+      "wind_speed",
+      "wind_dir_sin",
+      "wind_dir_cos",
+    ]);
   });
 
   it("registers the version with metrics, schema, input example, lineage, its artifact and alias production", async () => {
@@ -105,7 +114,10 @@ describe("the air-quality demo", () => {
       expect(d.n).toBe(size.cities);
       expect(d.mae).toBeCloseTo(mean(ofDay.map((p) => Math.abs(p.predicted - actualOf(p.city, p.date)))), 9);
       // The naive forecast is yesterday's reading.
-      expect(d.naiveMae).toBeCloseTo(mean(ofDay.map((p) => Math.abs(actualOf(p.city, p.date) - data.series.find((s) => s.city.name === p.city)!.pm25[dayIndex(Date.parse(p.date)) - 1]!))), 9);
+      expect(d.naiveMae).toBeCloseTo(
+        mean(ofDay.map((p) => Math.abs(actualOf(p.city, p.date) - data.series.find((s) => s.city.name === p.city)!.pm25[dayIndex(Date.parse(p.date)) - 1]!))),
+        9,
+      );
     }
     // Off by less than the spread of the readings themselves.
     const actuals = h.rows.map((r) => r.actual);

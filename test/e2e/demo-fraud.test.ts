@@ -107,13 +107,24 @@ describe("the fraud demo", () => {
         MODEL_NAME,
         { alias: PRODUCTION },
         txs.map((t) => ({ cc_num: t.cc_num, merchant_id: t.merchant_id })),
-        { passedFeatures: txs.map((t) => ({ amount: t.amount, category: t.category, lat: t.lat, lon: t.lon })), requestParameters: txs.map((t) => ({ datetime: t.datetime })) },
+        {
+          passedFeatures: txs.map((t) => ({ amount: t.amount, category: t.category, lat: t.lat, lon: t.lon })),
+          requestParameters: txs.map((t) => ({ datetime: t.datetime })),
+        },
       );
       const transactions = await project.getFeatureGroup("cc_trans_fg");
       // A spine without tid: the transaction's own values come from the spine, like passed features.
       const spine = tableFromRows(
         transactions.columns,
-        txs.map((t) => ({ cc_num: t.cc_num, merchant_id: t.merchant_id, amount: t.amount, category: t.category, lat: t.lat, lon: t.lon, datetime: offlineAt(t) })),
+        txs.map((t) => ({
+          cc_num: t.cc_num,
+          merchant_id: t.merchant_id,
+          amount: t.amount,
+          category: t.category,
+          lat: t.lat,
+          lon: t.lon,
+          datetime: offlineAt(t),
+        })),
       );
       const offline = tableRows(await view.getBatchData({ spine, trainingDatasetVersion: online.trainingDatasetVersion }));
       return { view, online: online.rows, offline };
@@ -124,7 +135,17 @@ describe("the fraud demo", () => {
       const { view, online, offline } = await vectors(txs, (t) => t.datetime);
       // Every level of the snowflake and every on-demand feature is present online.
       for (const row of online) {
-        for (const column of ["count_7d", "merchant_chargeback_rate", "card_expiry_date", "card_account_home_lat", "card_account_bank_credit_rating", "distance_from_prev_km", "hours_since_prev", "distance_from_home_km", "days_to_expiry"]) {
+        for (const column of [
+          "count_7d",
+          "merchant_chargeback_rate",
+          "card_expiry_date",
+          "card_account_home_lat",
+          "card_account_bank_credit_rating",
+          "distance_from_prev_km",
+          "hours_since_prev",
+          "distance_from_home_km",
+          "days_to_expiry",
+        ]) {
           expect(row[column]).not.toBeNull();
         }
         expect(row["hours_since_prev"] as number).toBeGreaterThan(0);

@@ -72,7 +72,19 @@ describeIfPython("the generated Python client", () => {
     const apiKey = resolveApiKey({ GRANARY_DATA_DIR: dir.path });
     expect(apiKey).toMatch(/^grn_[0-9a-f]{16}_/);
     const run = await python(
-      [`${clientDir}examples/smoke.py`, "--metadata", a.metadata, "--online", a.online, "--offline", a.offline, "--registry", a.registry, "--project", "py_smoke"],
+      [
+        `${clientDir}examples/smoke.py`,
+        "--metadata",
+        a.metadata,
+        "--online",
+        a.online,
+        "--offline",
+        a.offline,
+        "--registry",
+        a.registry,
+        "--project",
+        "py_smoke",
+      ],
       60_000,
       { GRANARY_API_KEY: apiKey! },
     );
@@ -110,6 +122,11 @@ describeIfPython("the generated Python client", () => {
     );
     const summary = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(run.code).toBe(2);
-    expect(summary).toMatchObject({ ok: false, api_key_source: null, error: expect.stringMatching(/^UNAUTHENTICATED: /), hint: expect.stringContaining(`${empty}/admin.key`) });
+    expect(summary).toMatchObject({
+      ok: false,
+      api_key_source: null,
+      error: expect.stringMatching(/^UNAUTHENTICATED: /),
+      hint: expect.stringContaining(`${empty}/admin.key`),
+    });
   }, 90_000);
 });

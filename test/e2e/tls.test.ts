@@ -109,7 +109,14 @@ describe("mTLS: client certificates required on every port", () => {
   afterAll(() => suite?.stop());
 
   it("lets services talk to each other with their certificates, and a client with one", async () => {
-    const granary = connect({ addresses: https(suite), caFile: join(certs, "ca.crt"), certFile: join(certs, "client.crt"), keyFile: join(certs, "client.key"), apiKey: keys.adminKey, env: {} });
+    const granary = connect({
+      addresses: https(suite),
+      caFile: join(certs, "ca.crt"),
+      certFile: join(certs, "client.crt"),
+      keyFile: join(certs, "client.key"),
+      apiKey: keys.adminKey,
+      env: {},
+    });
     await granary.waitUntilServing(30_000);
     expect((await granary.project("mtls_sdk", { create: true })).name).toBe("mtls_sdk");
   });

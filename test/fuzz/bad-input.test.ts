@@ -44,14 +44,25 @@ it("refuses what the walk once found with INVALID_ARGUMENT, promptly", async () 
   const metadata = createServiceClient(MetadataService, suite.addresses.metadata, { apiKey: keys.adminKey });
   const offline = createServiceClient(OfflineService, suite.addresses.offline, { apiKey: keys.adminKey });
   const group = { name: FIXTURE.group, version: FIXTURE.version };
-  const codeOf = (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => Code[ConnectError.from(e).code]);
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      () => "OK",
+      (e: unknown) => Code[ConnectError.from(e).code],
+    );
   // Timestamps past year 9999 or before year 1 reached Date.toISOString and timestamptz: INTERNAL.
-  expect(await codeOf(metadata.listCommits({ project: FIXTURE.project, featureGroup: group, ingestionTimeRange: { start: { seconds: 9223372036854775807n } } }))).toBe("InvalidArgument");
-  expect(await codeOf(metadata.listCommits({ project: FIXTURE.project, featureGroup: group, ingestionTimeRange: { end: { seconds: -62167219200n } } }))).toBe("InvalidArgument");
+  expect(
+    await codeOf(metadata.listCommits({ project: FIXTURE.project, featureGroup: group, ingestionTimeRange: { start: { seconds: 9223372036854775807n } } })),
+  ).toBe("InvalidArgument");
+  expect(await codeOf(metadata.listCommits({ project: FIXTURE.project, featureGroup: group, ingestionTimeRange: { end: { seconds: -62167219200n } } }))).toBe(
+    "InvalidArgument",
+  );
   expect(await codeOf(metadata.createApiKey({ user: "fuzz", expireTime: { seconds: 9223372036854775807n, nanos: 999_999_999 } }))).toBe("InvalidArgument");
   // 10,000 unknown columns named in one status message overflowed the HTTP/2 trailers: a hang.
   const read = async () => {
-    for await (const _ of offline.read({ project: FIXTURE.project, featureGroup: group, columns: Array.from({ length: 10_000 }, () => "../x") }, { timeoutMs: 10_000 }));
+    for await (const _ of offline.read(
+      { project: FIXTURE.project, featureGroup: group, columns: Array.from({ length: 10_000 }, () => "../x") },
+      { timeoutMs: 10_000 },
+    ));
   };
   expect(await codeOf(read())).toBe("InvalidArgument");
 });

@@ -136,7 +136,8 @@ function setHostile(rng: Rng, schema: DescMessage, msg: Msg, field: DescField, f
       const length = huge ? (field.listKind === "message" ? HUGE_MESSAGE_LIST : HUGE_LIST) : Math.floor(rng() * 5);
       const items: unknown[] = [];
       for (let i = 0; i < length; i++) {
-        if (field.listKind === "scalar") items.push(huge ? smallScalar(rng, field.scalar, field.longAsString) : scalarValue(rng, field.scalar, field.longAsString));
+        if (field.listKind === "scalar")
+          items.push(huge ? smallScalar(rng, field.scalar, field.longAsString) : scalarValue(rng, field.scalar, field.longAsString));
         else if (field.listKind === "enum") items.push(enumValue(rng, field.enum.values));
         else items.push(huge ? fixtureMessage(field.message, fixture) : hostileMessage(rng, field.message, fixture, depth + 1));
       }
@@ -194,7 +195,8 @@ export function badCall(rng: Rng, method: DescMethod, fixture: Fixture): BadCall
   }
   const goodHeader = () => streamMessage(input, shape.header, fixtureMessage(shape.header.message!, fixture));
   const badHeader = () => streamMessage(input, shape.header, hostileMessage(rng, shape.header.message!, fixture));
-  const garbage = (n: number) => Array.from({ length: n }, () => garbageData(rng, input, pick(rng, shape.data.length > 0 ? shape.data : [shape.header]), fixture));
+  const garbage = (n: number) =>
+    Array.from({ length: n }, () => garbageData(rng, input, pick(rng, shape.data.length > 0 ? shape.data : [shape.header]), fixture));
   switch (Math.floor(rng() * 6)) {
     case 0:
       return { method, label: "bad first message (data before header)", messages: garbage(1 + Math.floor(rng() * 2)) };
@@ -218,9 +220,12 @@ export function summarize(value: unknown, depth = 0): string {
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
   if (value instanceof Uint8Array) return `bytes(${value.length})`;
-  if (Array.isArray(value)) return value.length > 3 ? `[${value.length} items: ${summarize(value[0], depth + 1)}, …]` : `[${value.map((v) => summarize(v, depth + 1)).join(", ")}]`;
+  if (Array.isArray(value))
+    return value.length > 3 ? `[${value.length} items: ${summarize(value[0], depth + 1)}, …]` : `[${value.map((v) => summarize(v, depth + 1)).join(", ")}]`;
   if (value && typeof value === "object") {
-    const entries = Object.entries(value).filter(([k, v]) => k !== "$typeName" && k !== "$unknown" && v !== undefined && v !== "" && v !== 0 && !(Array.isArray(v) && v.length === 0));
+    const entries = Object.entries(value).filter(
+      ([k, v]) => k !== "$typeName" && k !== "$unknown" && v !== undefined && v !== "" && v !== 0 && !(Array.isArray(v) && v.length === 0),
+    );
     return `{${entries.map(([k, v]) => `${k}: ${summarize(v, depth + 1)}`).join(", ")}}`;
   }
   return String(value);

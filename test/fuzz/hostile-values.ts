@@ -39,7 +39,20 @@ const DOUBLE = [0, -0, -1, NaN, Infinity, -Infinity, 1e308, -1e308, Number.MIN_V
 const FLOAT = [0, -1, NaN, Infinity, -Infinity, 3.4e38, -3.4e38, 1e-45];
 
 /** Seconds at the edges of every calendar a server might convert to: int64, year 0, year 1, year 9999+. */
-export const EXTREME_SECONDS = [0n, -1n, 9223372036854775807n, -9223372036854775808n, -62167219200n, -62135596800n, 253402300800n, 253402300799n, 8640000000000n, -8640000000001n, 315576000001n, -315576000001n];
+export const EXTREME_SECONDS = [
+  0n,
+  -1n,
+  9223372036854775807n,
+  -9223372036854775808n,
+  -62167219200n,
+  -62135596800n,
+  253402300800n,
+  253402300799n,
+  8640000000000n,
+  -8640000000001n,
+  315576000001n,
+  -315576000001n,
+];
 export const EXTREME_NANOS = [0, -1, 999_999_999, 1_000_000_000, 2147483647, -2147483648];
 
 export function randomString(rng: Rng): string {
@@ -75,7 +88,11 @@ export function hostileArrow(rng: Rng): Uint8Array {
       return tableToIPC(tableFromArrays({ junk: ["a", "b"], "../../etc/passwd": Float64Array.from([NaN, Infinity]) }), "stream");
     case 4:
       return tableToIPC(
-        tableFromArrays({ id: BigInt64Array.from([9223372036854775807n, -9223372036854775808n]), x: Float64Array.from([NaN, -Infinity]), t: Float64Array.from([Infinity, -1e308]) }),
+        tableFromArrays({
+          id: BigInt64Array.from([9223372036854775807n, -9223372036854775808n]),
+          x: Float64Array.from([NaN, -Infinity]),
+          t: Float64Array.from([Infinity, -1e308]),
+        }),
         "stream",
       );
     default: {

@@ -7,7 +7,9 @@ import { createLogger } from "@granary/telemetry";
 import { createTestDatabase, scratchDir, testKeys } from "@granary/testing";
 import { createFixture, walk } from "./walk.js";
 
-const { values } = parseArgs({ options: { seed: { type: "string" }, iterations: { type: "string", default: "100" }, verbose: { type: "boolean", default: false } } });
+const { values } = parseArgs({
+  options: { seed: { type: "string" }, iterations: { type: "string", default: "100" }, verbose: { type: "boolean", default: false } },
+});
 const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
 const iterations = Number(values.iterations);
 if (!Number.isInteger(seed) || !Number.isInteger(iterations) || iterations < 1) throw new Error("--seed and --iterations take positive integers");
@@ -34,8 +36,11 @@ try {
     onCall: values.verbose ? (method, request) => process.stderr.write(`\n${method} ${request.slice(0, 300)}`) : undefined,
   });
   process.stderr.write("\n");
-  for (const f of result.findings) process.stdout.write(`FINDING ${f.why}: ${f.method} → ${f.code} ${JSON.stringify(f.message)}\n  request: ${f.request.slice(0, 400)}\n`);
-  process.stdout.write(`${JSON.stringify({ seed, iterations, calls: result.calls, seconds: (Date.now() - started) / 1000, codes: result.codes, findings: result.findings.length })}\n`);
+  for (const f of result.findings)
+    process.stdout.write(`FINDING ${f.why}: ${f.method} → ${f.code} ${JSON.stringify(f.message)}\n  request: ${f.request.slice(0, 400)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ seed, iterations, calls: result.calls, seconds: (Date.now() - started) / 1000, codes: result.codes, findings: result.findings.length })}\n`,
+  );
   failed = result.findings.length > 0;
 } finally {
   await suite.stop();

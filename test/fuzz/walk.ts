@@ -132,7 +132,10 @@ export async function walk(options: WalkOptions): Promise<WalkResult> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const rng = seededRandom(options.seed);
   const clients = new Map(
-    SERVICES.map(([name, desc]) => [name, createClient(desc, createServiceTransport(options.addresses[name], { apiKey: options.adminKey })) as unknown as Record<string, unknown>]),
+    SERVICES.map(([name, desc]) => [
+      name,
+      createClient(desc, createServiceTransport(options.addresses[name], { apiKey: options.adminKey })) as unknown as Record<string, unknown>,
+    ]),
   );
   const methods = methodsInOrder();
   const findings: Finding[] = [];

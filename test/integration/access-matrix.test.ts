@@ -32,7 +32,12 @@ const IDENTITIES: Identity[] = ["no key", "revoked key", "viewer", "data scienti
 /** What the issue says each identity may do; "allowed" means the call passes the trust boundary. */
 function expected(permission: Permission, who: Identity): "allowed" | "UNAUTHENTICATED" | "PERMISSION_DENIED" | "NOT_FOUND" {
   if (who === "no key" || who === "revoked key") return "UNAUTHENTICATED";
-  const rank: Partial<Record<Identity, Role>> = { viewer: Role.VIEWER, "data scientist": Role.DATA_SCIENTIST, "data owner": Role.DATA_OWNER, admin: Role.DATA_OWNER };
+  const rank: Partial<Record<Identity, Role>> = {
+    viewer: Role.VIEWER,
+    "data scientist": Role.DATA_SCIENTIST,
+    "data owner": Role.DATA_OWNER,
+    admin: Role.DATA_OWNER,
+  };
   switch (permission.kind) {
     case "service":
       return "PERMISSION_DENIED";
@@ -197,7 +202,8 @@ describe("every method × every identity", () => {
         const got = verdict(outcome);
         if (got !== want) mismatches.push(`${who} → ${desc.name}/${method.name}: want ${want}, got ${outcome.code} ${outcome.message}`);
         // Nothing a caller does wrong is an internal error, and no answer leaks a stack.
-        if (outcome.code === "INTERNAL" || /\n\s+at /.test(outcome.message)) mismatches.push(`${who} → ${desc.name}/${method.name}: ${outcome.code} ${outcome.message}`);
+        if (outcome.code === "INTERNAL" || /\n\s+at /.test(outcome.message))
+          mismatches.push(`${who} → ${desc.name}/${method.name}: ${outcome.code} ${outcome.message}`);
       }
     }
     expect(calls).toBe(methods.length * IDENTITIES.length);
@@ -214,12 +220,23 @@ describe("revocation", () => {
     const registry = createServiceClient(RegistryService, suite.addresses.registry, { apiKey: made.secret });
     // Cached on both services now.
     await registry.listModels({ project: "revocation" });
-    const lookup = () => online.getFeatureVectors({ project: "revocation", featureView: { name: "nope", version: 1 } }).then(() => "OK", (e: unknown) => Code[ConnectError.from(e).code]);
+    const lookup = () =>
+      online.getFeatureVectors({ project: "revocation", featureView: { name: "nope", version: 1 } }).then(
+        () => "OK",
+        (e: unknown) => Code[ConnectError.from(e).code],
+      );
     expect(await lookup()).not.toBe("Unauthenticated");
     const revokedAt = Date.now();
     await admin.revokeApiKey({ id: made.apiKey!.id });
     await waitFor(async () => (await lookup()) === "Unauthenticated", { timeoutMs: 5000, what: "online to refuse the revoked key" });
-    await waitFor(() => registry.listModels({ project: "revocation" }).then(() => false, (e: unknown) => ConnectError.from(e).code === Code.Unauthenticated), { timeoutMs: 5000, what: "registry to refuse the revoked key" });
+    await waitFor(
+      () =>
+        registry.listModels({ project: "revocation" }).then(
+          () => false,
+          (e: unknown) => ConnectError.from(e).code === Code.Unauthenticated,
+        ),
+      { timeoutMs: 5000, what: "registry to refuse the revoked key" },
+    );
     const err = await registry.listModels({ project: "revocation" }).catch((e: unknown) => ConnectError.from(e));
     expect((err as ConnectError).rawMessage).toMatch(/revoked/);
     // Reported for the closing note; the assertion is the ordering above, not a time.

@@ -21,17 +21,33 @@ beforeAll(async () => {
   const project = await granary.project(P);
   const cards = await project.getOrCreateFeatureGroup({
     name: "cards",
-    columns: [{ name: "cc_num", type: "int64" }, { name: "ts", type: "timestamp" }, { name: "avg_amount", type: "double" }, { name: "n_tx", type: "int64" }],
+    columns: [
+      { name: "cc_num", type: "int64" },
+      { name: "ts", type: "timestamp" },
+      { name: "avg_amount", type: "double" },
+      { name: "n_tx", type: "int64" },
+    ],
     primaryKey: ["cc_num"],
     eventTime: "ts",
     onlineEnabled: true,
   });
   // avg_amount spans 0..100: the min-max scaler maps card c to c / 100.
   await cards.insert(Array.from({ length: 101 }, (_, c) => ({ cc_num: c, ts: new Date(NOW - 3_600_000), avg_amount: c, n_tx: c * 2 })));
-  view = await project.getOrCreateFeatureView({ name: "cards_fv", query: cards.select(["avg_amount", "n_tx"]), transformations: { avg_amount: "min_max_scaler" } });
-  await waitFor(async () => ((await view.getFeatureVector({ cc_num: 100 }, { untransformed: true }))["n_tx"] === 200 ? true : undefined), { timeoutMs: 20_000, what: "rows online" });
+  view = await project.getOrCreateFeatureView({
+    name: "cards_fv",
+    query: cards.select(["avg_amount", "n_tx"]),
+    transformations: { avg_amount: "min_max_scaler" },
+  });
+  await waitFor(async () => ((await view.getFeatureVector({ cc_num: 100 }, { untransformed: true }))["n_tx"] === 200 ? true : undefined), {
+    timeoutMs: 20_000,
+    what: "rows online",
+  });
   datasetVersion = (await view.createTrainingDataset()).version;
-  const draft = await project.modelRegistry.createModel({ name: "card_model", featureView: { name: view.name, version: view.version }, trainingDatasetVersion: datasetVersion });
+  const draft = await project.modelRegistry.createModel({
+    name: "card_model",
+    featureView: { name: view.name, version: view.version },
+    trainingDatasetVersion: datasetVersion,
+  });
   modelVersion = (await draft.save({ "model.json": "{}" })).version;
   await project.modelRegistry.setAlias("card_model", "production", modelVersion);
 }, 120_000);

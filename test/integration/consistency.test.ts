@@ -38,7 +38,9 @@ async function insert(group: string, columns: Record<string, arrow.Vector>) {
   return stack.off.insert(requests());
 }
 
-async function check(request: Omit<MessageInitShape<typeof CheckConsistencyRequestSchema>, "project" | "$typeName">): Promise<{ progress: CheckConsistencyResponse[]; report: ConsistencyReport }> {
+async function check(
+  request: Omit<MessageInitShape<typeof CheckConsistencyRequestSchema>, "project" | "$typeName">,
+): Promise<{ progress: CheckConsistencyResponse[]; report: ConsistencyReport }> {
   const messages: CheckConsistencyResponse[] = [];
   for await (const m of stack.off.checkConsistency({ project: P, featureView: VIEW, ...request })) messages.push(m);
   const last = messages[messages.length - 1]!;
@@ -46,23 +48,66 @@ async function check(request: Omit<MessageInitShape<typeof CheckConsistencyReque
   return { progress: messages.slice(0, -1), report: last.message.value };
 }
 
-const entities = (ccs: number[]) => ({ case: "entityRows" as const, value: { rowCount: ccs.length, columns: [{ name: "cc_num", data: i64c(ccs.map(BigInt)) }] } });
+const entities = (ccs: number[]) => ({
+  case: "entityRows" as const,
+  value: { rowCount: ccs.length, columns: [{ name: "cc_num", data: i64c(ccs.map(BigInt)) }] },
+});
 const feature = (report: ConsistencyReport, name: string) => report.features.find((f) => f.name === name)!;
-const mismatchesByFeature = (report: ConsistencyReport) => Object.fromEntries(report.features.filter((f) => !f.notComparedReason).map((f) => [f.name, Number(f.mismatches)]));
+const mismatchesByFeature = (report: ConsistencyReport) =>
+  Object.fromEntries(report.features.filter((f) => !f.notComparedReason).map((f) => [f.name, Number(f.mismatches)]));
 
 beforeAll(async () => {
   stack = await startOfflineStack({ name: "consistency", dataDir: dir.path, keys });
   const { md } = stack;
   await md.createProject({ name: P });
   const group = (name: string, columns: [string, ScalarType][], pk: string[]) =>
-    md.createFeatureGroup({ featureGroup: { project: P, name, version: 1, columns: columns.map(([n, s]) => ({ name: n, type: T(s) })), primaryKey: pk, eventTime: "event_time", onlineEnabled: true } });
-  await group("cards", [["cc_num", ScalarType.INT64], ["event_time", ScalarType.TIMESTAMP], ["account_id", ScalarType.INT64], ["avg_amount", ScalarType.DOUBLE], ["category", ScalarType.STRING], ["n_tx", ScalarType.INT64]], ["cc_num"]);
-  await group("accounts", [["account_id", ScalarType.INT64], ["event_time", ScalarType.TIMESTAMP], ["balance", ScalarType.DOUBLE]], ["account_id"]);
+    md.createFeatureGroup({
+      featureGroup: {
+        project: P,
+        name,
+        version: 1,
+        columns: columns.map(([n, s]) => ({ name: n, type: T(s) })),
+        primaryKey: pk,
+        eventTime: "event_time",
+        onlineEnabled: true,
+      },
+    });
+  await group(
+    "cards",
+    [
+      ["cc_num", ScalarType.INT64],
+      ["event_time", ScalarType.TIMESTAMP],
+      ["account_id", ScalarType.INT64],
+      ["avg_amount", ScalarType.DOUBLE],
+      ["category", ScalarType.STRING],
+      ["n_tx", ScalarType.INT64],
+    ],
+    ["cc_num"],
+  );
+  await group(
+    "accounts",
+    [
+      ["account_id", ScalarType.INT64],
+      ["event_time", ScalarType.TIMESTAMP],
+      ["balance", ScalarType.DOUBLE],
+    ],
+    ["account_id"],
+  );
   // A label group, offline only (as in the fraud demo): online never looks it up.
   await md.createFeatureGroup({
     featureGroup: {
-      project: P, name: "transactions", version: 1, primaryKey: ["tid"], eventTime: "event_time", onlineEnabled: false,
-      columns: [["tid", ScalarType.INT64], ["event_time", ScalarType.TIMESTAMP], ["cc_num", ScalarType.INT64], ["amount", ScalarType.DOUBLE]].map(([n, t]) => ({ name: n as string, type: T(t as ScalarType) })),
+      project: P,
+      name: "transactions",
+      version: 1,
+      primaryKey: ["tid"],
+      eventTime: "event_time",
+      onlineEnabled: false,
+      columns: [
+        ["tid", ScalarType.INT64],
+        ["event_time", ScalarType.TIMESTAMP],
+        ["cc_num", ScalarType.INT64],
+        ["amount", ScalarType.DOUBLE],
+      ].map(([n, t]) => ({ name: n as string, type: T(t as ScalarType) })),
     },
   });
   await md.createFeatureView({
@@ -72,21 +117,34 @@ beforeAll(async () => {
       query: {
         featureGroup: { name: "cards", version: 1 },
         selection: { mode: SelectionMode.EXCEPT, columns: ["event_time"] },
-        joins: [{ query: { featureGroup: { name: "accounts", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["balance"] } }, on: ["account_id"] }],
+        joins: [
+          { query: { featureGroup: { name: "accounts", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["balance"] } }, on: ["account_id"] },
+        ],
       },
       onDemandFeatures: [
         { name: "avg_x2", type: T(ScalarType.DOUBLE), expression: "avg_amount * 2.0" },
-        { name: "amount_ratio", type: T(ScalarType.DOUBLE), expression: "amount / avg_amount", requestParameters: [{ name: "amount", type: T(ScalarType.DOUBLE) }] },
+        {
+          name: "amount_ratio",
+          type: T(ScalarType.DOUBLE),
+          expression: "amount / avg_amount",
+          requestParameters: [{ name: "amount", type: T(ScalarType.DOUBLE) }],
+        },
       ],
     },
   });
   await md.createFeatureView({
     featureView: {
-      project: P, ...TX_VIEW,
+      project: P,
+      ...TX_VIEW,
       query: {
         featureGroup: { name: "transactions", version: 1 },
         selection: { mode: SelectionMode.INCLUDE, columns: ["amount"] },
-        joins: [{ query: { featureGroup: { name: "cards", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["avg_amount", "n_tx"] } }, on: ["cc_num"] }],
+        joins: [
+          {
+            query: { featureGroup: { name: "cards", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["avg_amount", "n_tx"] } },
+            on: ["cc_num"],
+          },
+        ],
       },
       onDemandFeatures: [
         { name: "amount_over_avg", type: T(ScalarType.DOUBLE), expression: "amount / avg_amount" },
@@ -94,32 +152,65 @@ beforeAll(async () => {
       ],
     },
   });
-  await waitFor(async () => (await stack.off.computeStatistics({ project: P, featureGroup: { name: "accounts", version: 1 } }).then(() => true, () => false)), { timeoutMs: 20_000, what: "groups visible offline" });
+  await waitFor(
+    async () =>
+      await stack.off.computeStatistics({ project: P, featureGroup: { name: "accounts", version: 1 } }).then(
+        () => true,
+        () => false,
+      ),
+    { timeoutMs: 20_000, what: "groups visible offline" },
+  );
   const ccs = Array.from({ length: N }, (_, i) => i + 1);
   // Card 1 also has an older row: online serves the newer one, as offline as of now does.
   await insert("cards", {
     cc_num: arrow.vectorFromArray([...ccs, 1].map(BigInt), new arrow.Int64()),
     event_time: arrow.vectorFromArray([...ccs.map(() => NOW - 2 * HOUR), NOW - 10 * HOUR], new arrow.TimestampMillisecond()),
-    account_id: arrow.vectorFromArray([...ccs, 1].map((c) => BigInt((c % 5) + 1)), new arrow.Int64()),
+    account_id: arrow.vectorFromArray(
+      [...ccs, 1].map((c) => BigInt((c % 5) + 1)),
+      new arrow.Int64(),
+    ),
     avg_amount: arrow.vectorFromArray([...ccs.map((c) => (c === 7 ? null : avg(c))), 99], new arrow.Float64()),
-    category: arrow.vectorFromArray([...ccs, 1].map((c) => ["a", "b", "c"][c % 3]!), new arrow.Utf8()),
+    category: arrow.vectorFromArray(
+      [...ccs, 1].map((c) => ["a", "b", "c"][c % 3]!),
+      new arrow.Utf8(),
+    ),
     n_tx: arrow.vectorFromArray([...ccs.map((c) => c * 2), 1].map(BigInt), new arrow.Int64()),
   });
   await insert("accounts", {
     account_id: arrow.vectorFromArray([1n, 2n, 3n, 4n, 5n], new arrow.Int64()),
-    event_time: arrow.vectorFromArray([1, 2, 3, 4, 5].map(() => NOW - 3 * HOUR), new arrow.TimestampMillisecond()),
+    event_time: arrow.vectorFromArray(
+      [1, 2, 3, 4, 5].map(() => NOW - 3 * HOUR),
+      new arrow.TimestampMillisecond(),
+    ),
     balance: arrow.vectorFromArray([100.5, 200.25, 300, 400, 500], new arrow.Float64()),
   });
   await insert("transactions", {
-    tid: arrow.vectorFromArray(Array.from({ length: 50 }, (_, i) => BigInt(i + 1)), new arrow.Int64()),
-    event_time: arrow.vectorFromArray(Array.from({ length: 50 }, () => NOW - HOUR), new arrow.TimestampMillisecond()),
-    cc_num: arrow.vectorFromArray(Array.from({ length: 50 }, (_, i) => BigInt((i % 20) + 1)), new arrow.Int64()),
-    amount: arrow.vectorFromArray(Array.from({ length: 50 }, (_, i) => i * 3.5), new arrow.Float64()),
+    tid: arrow.vectorFromArray(
+      Array.from({ length: 50 }, (_, i) => BigInt(i + 1)),
+      new arrow.Int64(),
+    ),
+    event_time: arrow.vectorFromArray(
+      Array.from({ length: 50 }, () => NOW - HOUR),
+      new arrow.TimestampMillisecond(),
+    ),
+    cc_num: arrow.vectorFromArray(
+      Array.from({ length: 50 }, (_, i) => BigInt((i % 20) + 1)),
+      new arrow.Int64(),
+    ),
+    amount: arrow.vectorFromArray(
+      Array.from({ length: 50 }, (_, i) => i * 3.5),
+      new arrow.Float64(),
+    ),
   });
   // Insert pushes online asynchronously past its wait: the last card and account are served once there.
   await waitFor(
     async () => {
-      const { vectors } = await stack.on.getFeatureVectors({ project: P, featureView: VIEW, entities: { rowCount: 1, servingKeys: [{ name: "cc_num", data: i64c([BigInt(N)]) }] }, options: { untransformed: true } });
+      const { vectors } = await stack.on.getFeatureVectors({
+        project: P,
+        featureView: VIEW,
+        entities: { rowCount: 1, servingKeys: [{ name: "cc_num", data: i64c([BigInt(N)]) }] },
+        options: { untransformed: true },
+      });
       return vectors!.columns.filter((c) => c.name === "avg_amount" || c.name === "balance").every((c) => c.statuses[0] === ValueStatus.PRESENT) || undefined;
     },
     { timeoutMs: 20_000, what: "rows pushed online" },
@@ -216,7 +307,17 @@ describe("CheckConsistency", () => {
     await stack.on.writeRows({
       project: P,
       featureGroup: { name: "accounts", version: 1 },
-      rows: { case: "columns", value: { rowCount: 1, columns: [{ name: "account_id", data: i64c([2n]) }, { name: "event_time", data: tsc([NOW - HOUR]) }, { name: "balance", data: f64c([200.25 * (1 + 1e-12)]) }] } },
+      rows: {
+        case: "columns",
+        value: {
+          rowCount: 1,
+          columns: [
+            { name: "account_id", data: i64c([2n]) },
+            { name: "event_time", data: tsc([NOW - HOUR]) },
+            { name: "balance", data: f64c([200.25 * (1 + 1e-12)]) },
+          ],
+        },
+      },
     });
     const loose = await check({ entities: entities([1]) });
     expect(feature(loose.report, "balance").mismatches).toBe(0n);

@@ -49,23 +49,51 @@ beforeAll(async () => {
       project: P,
       name: "customers",
       version: 1,
-      columns: [{ name: "id", type: { scalar: ScalarType.INT64 } }, { name: "tenure", type: { scalar: ScalarType.DOUBLE } }, { name: "charges", type: { scalar: ScalarType.DOUBLE } }],
+      columns: [
+        { name: "id", type: { scalar: ScalarType.INT64 } },
+        { name: "tenure", type: { scalar: ScalarType.DOUBLE } },
+        { name: "charges", type: { scalar: ScalarType.DOUBLE } },
+      ],
       primaryKey: ["id"],
       onlineEnabled: true,
     },
   });
   // Version 1 of the view has one feature, version 2 two.
-  for (const [version, columns] of [[1, ["tenure"]], [2, ["tenure", "charges"]]] as const) {
+  for (const [version, columns] of [
+    [1, ["tenure"]],
+    [2, ["tenure", "charges"]],
+  ] as const) {
     await md.createFeatureView({
-      featureView: { project: P, name: "churn", version, query: { featureGroup: { name: "customers", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: [...columns] } } },
+      featureView: {
+        project: P,
+        name: "churn",
+        version,
+        query: { featureGroup: { name: "customers", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: [...columns] } },
+      },
     });
   }
   for (const version of [1, 2]) {
-    const { modelVersion } = await reg.createModelVersion({ modelVersion: { project: P, model: "churn_model", featureView: { name: "churn", version }, metrics: { auc: 0.7 + version / 10 } } });
+    const { modelVersion } = await reg.createModelVersion({
+      modelVersion: { project: P, model: "churn_model", featureView: { name: "churn", version }, metrics: { auc: 0.7 + version / 10 } },
+    });
     await reg.finalizeModelVersion({ project: P, model: "churn_model", version: modelVersion!.version });
   }
   await reg.setAlias({ project: P, model: "churn_model", alias: "production", version: 1 });
-  await on.writeRows({ project: P, featureGroup: { name: "customers", version: 1 }, rows: { case: "columns", value: { rowCount: 1, columns: [{ name: "id", data: i64([7n]) }, { name: "tenure", data: f64([12]) }, { name: "charges", data: f64([70.5]) }] } } });
+  await on.writeRows({
+    project: P,
+    featureGroup: { name: "customers", version: 1 },
+    rows: {
+      case: "columns",
+      value: {
+        rowCount: 1,
+        columns: [
+          { name: "id", data: i64([7n]) },
+          { name: "tenure", data: f64([12]) },
+          { name: "charges", data: f64([70.5]) },
+        ],
+      },
+    },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -75,7 +103,12 @@ afterAll(async () => {
 }, 30_000);
 
 const vectorsFor = (selector: { case: "alias"; value: string } | { case: "version"; value: number }) =>
-  on.getModelFeatureVectors({ project: P, model: "churn_model", modelVersion: selector, entities: { rowCount: 1, servingKeys: [{ name: "id", data: i64([7n]) }] } });
+  on.getModelFeatureVectors({
+    project: P,
+    model: "churn_model",
+    modelVersion: selector,
+    entities: { rowCount: 1, servingKeys: [{ name: "id", data: i64([7n]) }] },
+  });
 
 describe("GetModelFeatureVectors", () => {
   it("serves the feature-view version of the model version an alias points to, and follows the alias when it moves", async () => {
@@ -85,10 +118,13 @@ describe("GetModelFeatureVectors", () => {
     expect(before.vectors?.columns.map((c) => c.name)).toEqual(["tenure"]);
 
     await reg.setAlias({ project: P, model: "churn_model", alias: "production", version: 2 });
-    const after = await waitFor(async () => {
-      const res = await vectorsFor({ case: "alias", value: "production" });
-      return res.modelVersion === 2 ? res : undefined;
-    }, { timeoutMs: 3000, what: "alias move to reach online" });
+    const after = await waitFor(
+      async () => {
+        const res = await vectorsFor({ case: "alias", value: "production" });
+        return res.modelVersion === 2 ? res : undefined;
+      },
+      { timeoutMs: 3000, what: "alias move to reach online" },
+    );
     expect(after!.featureView?.version).toBe(2);
     expect(after!.vectors?.columns.map((c) => c.name)).toEqual(["tenure", "charges"]);
     expect((after!.vectors?.columns[1]?.values?.values.value as { values: number[] }).values).toEqual([70.5]);
@@ -101,7 +137,10 @@ describe("GetModelFeatureVectors", () => {
   it("serves a version by number, and says NOT_FOUND for an unknown alias", async () => {
     const byVersion = await vectorsFor({ case: "version", value: 2 });
     expect(byVersion.featureView?.version).toBe(2);
-    const err = await vectorsFor({ case: "alias", value: "staging" }).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    const err = await vectorsFor({ case: "alias", value: "staging" }).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
     expect(err && Code[err.code]).toBe("NotFound");
   });
 });

@@ -31,13 +31,20 @@ let off: Client<typeof OfflineService>;
 
 const T = (scalar: ScalarType) => ({ scalar, list: false });
 const ref = (name: string) => ({ name, version: 1 });
-const COLUMNS = [{ name: "id", type: T(ScalarType.INT64) }, { name: "event_time", type: T(ScalarType.TIMESTAMP) }, { name: "payload", type: T(ScalarType.STRING) }];
+const COLUMNS = [
+  { name: "id", type: T(ScalarType.INT64) },
+  { name: "event_time", type: T(ScalarType.TIMESTAMP) },
+  { name: "payload", type: T(ScalarType.STRING) },
+];
 const SECRET = "victim-secret";
 
 function rowsOf(ids: number[], payload: (id: number) => string) {
   return new arrow.Table({
     id: arrow.vectorFromArray(ids.map(BigInt), new arrow.Int64()),
-    event_time: arrow.vectorFromArray(ids.map((i) => Date.UTC(2025, 0, 1) + i), new arrow.TimestampMillisecond()),
+    event_time: arrow.vectorFromArray(
+      ids.map((i) => Date.UTC(2025, 0, 1) + i),
+      new arrow.TimestampMillisecond(),
+    ),
     payload: arrow.vectorFromArray(ids.map(payload), new arrow.Utf8()),
   });
 }
@@ -55,11 +62,15 @@ async function group(project: string, name: string) {
   await waitFor(() => read(off, project, name).then(() => true), { timeoutMs: 5000, what: `feature group ${name} to reach the offline service` });
 }
 
-const read = (client: Client<typeof OfflineService>, project: string, name: string, extra: object = {}) => tableFromChunks(client.read({ project, featureGroup: ref(name), ...extra }));
+const read = (client: Client<typeof OfflineService>, project: string, name: string, extra: object = {}) =>
+  tableFromChunks(client.read({ project, featureGroup: ref(name), ...extra }));
 const payloads = (t: arrow.Table) => t.toArray().map((r) => String(r.toJSON().payload));
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(() => undefined, (e: unknown) => e);
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ConnectError)) throw new Error(`expected a failure, got ${String(err)}`);
   return err;
 }
@@ -71,10 +82,15 @@ async function startOffline() {
 beforeAll(async () => {
   db = await createTestDatabase("offline_confinement");
   const quiet = createLogger({ level: "warn", service: "test" });
-  metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), quiet);
+  metadata = await startMetadataService(
+    loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }),
+    quiet,
+  );
   offlineEnv = {
     ...keys.env,
-    GRANARY_OFFLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address,
+    GRANARY_OFFLINE_PORT: "0",
+    GRANARY_DATA_DIR: dir.path,
+    GRANARY_METADATA_ADDRESS: metadata.address,
     // No group here is online-enabled: nothing dials the online service.
     GRANARY_ONLINE_ADDRESS: "127.0.0.1:1",
     GRANARY_OFFLINE_DUCKDB_MEMORY: "256MB",
@@ -107,7 +123,11 @@ describe("forged records", () => {
     await md.createProject({ name: VICTIM });
     await md.createProject({ name: ATTACKER });
     await group(VICTIM, "orders");
-    await insert(VICTIM, "orders", rowsOf([1, 2, 3], (i) => `${SECRET}-${i}`));
+    await insert(
+      VICTIM,
+      "orders",
+      rowsOf([1, 2, 3], (i) => `${SECRET}-${i}`),
+    );
     const [commit] = (await md.listCommits({ project: VICTIM, featureGroup: ref("orders") })).commits;
     victimFile = commit!.files[0]!;
     // A Parquet file of the right shape outside the data root, and a link to it planted inside.
@@ -116,7 +136,11 @@ describe("forged records", () => {
     copyFileSync(join(dataRoot, victimFile), outsideFile);
     for (const name of ["rel", "abs", "cross", "link_file", "link_dir"]) {
       await group(ATTACKER, name);
-      await insert(ATTACKER, name, rowsOf([10], () => "mine"));
+      await insert(
+        ATTACKER,
+        name,
+        rowsOf([10], () => "mine"),
+      );
     }
     const linkDir = join(dataRoot, ATTACKER, "link_file", "v1", "00000000000000000098");
     mkdirSync(linkDir, { recursive: true });
@@ -126,7 +150,9 @@ describe("forged records", () => {
 
   /** Records a commit listing `files` in the attacker's group, as only a service may. */
   async function forge(name: string, files: string[]) {
-    const { commit } = await asService.createCommit({ commit: { project: ATTACKER, featureGroup: ref(name), kind: CommitKind.INSERT, rowsInserted: 3n, files } });
+    const { commit } = await asService.createCommit({
+      commit: { project: ATTACKER, featureGroup: ref(name), kind: CommitKind.INSERT, rowsInserted: 3n, files },
+    });
     return commit!;
   }
 
@@ -140,14 +166,20 @@ describe("forged records", () => {
     expect(payloads(await read(off, ATTACKER, name))).toEqual(["mine"]);
     const forged = await forge(name, files());
     // The offline service learns of the commit from the change feed: reads fail once it has.
-    const err = (await waitFor(async () => {
-      const outcome = await read(off, ATTACKER, name).then((t) => t, (e: unknown) => e);
-      if (outcome instanceof arrow.Table) {
-        expect(payloads(outcome).filter((p) => p.startsWith(SECRET))).toEqual([]);
-        return undefined;
-      }
-      return outcome as ConnectError;
-    }, { timeoutMs: 5000, what: "the forged commit to reach the offline service" }))!;
+    const err = (await waitFor(
+      async () => {
+        const outcome = await read(off, ATTACKER, name).then(
+          (t) => t,
+          (e: unknown) => e,
+        );
+        if (outcome instanceof arrow.Table) {
+          expect(payloads(outcome).filter((p) => p.startsWith(SECRET))).toEqual([]);
+          return undefined;
+        }
+        return outcome as ConnectError;
+      },
+      { timeoutMs: 5000, what: "the forged commit to reach the offline service" },
+    ))!;
     expect(err).toBeInstanceOf(ConnectError);
     expect(err.code).toBe(Code.DataLoss);
     expect(err.rawMessage).toContain(`commit ${forged.id}`);
@@ -164,13 +196,27 @@ describe("forged records", () => {
 
   it("a training dataset naming files outside its directory is never read", async () => {
     await md.createFeatureView({ featureView: { project: ATTACKER, name: "view", version: 1, query: { featureGroup: ref("rel") } } });
-    for (const path of [`${ATTACKER}/.training/view/v1/../../../../${victimFile}`, outsideFile, victimFile, `${ATTACKER}/.training/view/v1/lmz0abc-0123abcd/../../../../../${victimFile}`]) {
+    for (const path of [
+      `${ATTACKER}/.training/view/v1/../../../../${victimFile}`,
+      outsideFile,
+      victimFile,
+      `${ATTACKER}/.training/view/v1/lmz0abc-0123abcd/../../../../../${victimFile}`,
+    ]) {
       const { trainingDataset: created } = await asService.createTrainingDataset({ trainingDataset: { project: ATTACKER, featureView: ref("view") } });
       await asService.updateTrainingDataset({
-        trainingDataset: { project: ATTACKER, featureView: ref("view"), version: created!.version, status: TrainingDatasetStatus.READY, rowCount: 3n, files: [{ split: DatasetSplit.TRAIN, path, rowCount: 3n }] },
+        trainingDataset: {
+          project: ATTACKER,
+          featureView: ref("view"),
+          version: created!.version,
+          status: TrainingDatasetStatus.READY,
+          rowCount: 3n,
+          files: [{ split: DatasetSplit.TRAIN, path, rowCount: 3n }],
+        },
         updateMask: { paths: ["status", "files", "row_count"] },
       });
-      const err = await failure(tableFromChunks(off.readTrainingDataset({ project: ATTACKER, featureView: ref("view"), version: created!.version, untransformed: true })));
+      const err = await failure(
+        tableFromChunks(off.readTrainingDataset({ project: ATTACKER, featureView: ref("view"), version: created!.version, untransformed: true })),
+      );
       expect(err.code).toBe(Code.DataLoss);
       expect(err.rawMessage).toContain(`training dataset ${created!.version}`);
       for (const leak of [dataRoot, outsideDir, victimFile]) expect(err.rawMessage).not.toContain(leak);
@@ -202,8 +248,19 @@ describe("concurrent streams per project", () => {
     await group(B, "small");
     // Far more than the buffers between a stalled reader and the server (a few messages of 16 KiB
     // and the HTTP/2 windows): a stream nobody reads stays open, holding its slot.
-    await insert(A, "wide", rowsOf(Array.from({ length: 40_000 }, (_, i) => i), (i) => `${i}`.padEnd(120, "x")));
-    await insert(B, "small", rowsOf([1, 2], (i) => `b${i}`));
+    await insert(
+      A,
+      "wide",
+      rowsOf(
+        Array.from({ length: 40_000 }, (_, i) => i),
+        (i) => `${i}`.padEnd(120, "x"),
+      ),
+    );
+    await insert(
+      B,
+      "small",
+      rowsOf([1, 2], (i) => `b${i}`),
+    );
   }, 60_000);
 
   it(`holds ${limit} streams of one project open, refuses the next with RESOURCE_EXHAUSTED, while another project reads`, async () => {
@@ -211,12 +268,16 @@ describe("concurrent streams per project", () => {
     // Each stream on its own connection, as separate clients would be: a stalled stream must not
     // stall the others through the connection's flow-control window.
     const client = () => createServiceClient(OfflineService, offline.address, { apiKey: keys.adminKey });
-    const held = await Promise.all(Array.from({ length: limit }, async () => {
-      const abort = new AbortController();
-      const it = client().read({ project: A, featureGroup: ref("wide") }, { signal: abort.signal })[Symbol.asyncIterator]();
-      expect((await it.next()).done).toBe(false);
-      return { abort, it };
-    }));
+    const held = await Promise.all(
+      Array.from({ length: limit }, async () => {
+        const abort = new AbortController();
+        const it = client()
+          .read({ project: A, featureGroup: ref("wide") }, { signal: abort.signal })
+          [Symbol.asyncIterator]();
+        expect((await it.next()).done).toBe(false);
+        return { abort, it };
+      }),
+    );
     const events: string[] = [];
 
     const started = performance.now();
@@ -243,6 +304,9 @@ describe("concurrent streams per project", () => {
 
     // Cancelled streams give their slots back.
     for (const { abort } of held) abort.abort();
-    await waitFor(async () => (await read(client(), A, "wide", { limit: 5n })).numRows === 5, { timeoutMs: 5000, what: "A's slots freed by cancelling its streams" });
+    await waitFor(async () => (await read(client(), A, "wide", { limit: 5n })).numRows === 5, {
+      timeoutMs: 5000,
+      what: "A's slots freed by cancelling its streams",
+    });
   }, 60_000);
 });

@@ -14,7 +14,16 @@ import { OnlineService } from "@granary/proto/online";
 import { ScalarType, ValueStatus } from "@granary/proto/types";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, startServiceProcess, testKeys, waitFor, waitForServing, type ServiceProcess, type TestDatabase } from "@granary/testing";
+import {
+  createTestDatabase,
+  scratchDir,
+  startServiceProcess,
+  testKeys,
+  waitFor,
+  waitForServing,
+  type ServiceProcess,
+  type TestDatabase,
+} from "@granary/testing";
 
 // The offline service is killed (SIGKILL, by its own test hook) between the steps of an insert,
 // then started again: the offline and online stores must agree once it is back.
@@ -52,8 +61,14 @@ async function startOffline(crashAt?: string): Promise<{ proc: ServiceProcess; c
 function insertBalances(client: Client<typeof OfflineService>, ids: bigint[], amount: number) {
   const table = new arrow.Table({
     account: arrow.vectorFromArray(ids, new arrow.Int64()),
-    event_time: arrow.vectorFromArray(ids.map(() => Date.UTC(2025, 0, 1)), new arrow.TimestampMillisecond()),
-    amount: arrow.vectorFromArray(ids.map(() => amount), new arrow.Float64()),
+    event_time: arrow.vectorFromArray(
+      ids.map(() => Date.UTC(2025, 0, 1)),
+      new arrow.TimestampMillisecond(),
+    ),
+    amount: arrow.vectorFromArray(
+      ids.map(() => amount),
+      new arrow.Float64(),
+    ),
   });
   async function* requests() {
     yield { message: { case: "header" as const, value: { project: P, featureGroup: ref } } };
@@ -63,7 +78,11 @@ function insertBalances(client: Client<typeof OfflineService>, ids: bigint[], am
 }
 
 async function onlineAmounts(ids: bigint[]): Promise<(number | null)[]> {
-  const { vectors } = await on.getFeatureVectors({ project: P, featureView: ref, entities: { rowCount: ids.length, servingKeys: [{ name: "account", data: { values: { case: "int64s", value: { values: ids } } } }] } });
+  const { vectors } = await on.getFeatureVectors({
+    project: P,
+    featureView: ref,
+    entities: { rowCount: ids.length, servingKeys: [{ name: "account", data: { values: { case: "int64s", value: { values: ids } } } }] },
+  });
   const c = vectors!.columns.find((x) => x.name === "amount")!;
   const values = (c.values!.values.value as { values: number[] }).values;
   return values.map((v, i) => (c.statuses[i] === ValueStatus.PRESENT ? v : null));
@@ -77,9 +96,15 @@ async function offlineAmounts(client: Client<typeof OfflineService>): Promise<Re
 beforeAll(async () => {
   db = await createTestDatabase("offline_crash");
   const logger = createLogger({ level: "warn", service: "test" });
-  const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dir.path, "md"), DATABASE_URL: db.url }), logger);
+  const metadata = await startMetadataService(
+    loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dir.path, "md"), DATABASE_URL: db.url }),
+    logger,
+  );
   inProcess.push(metadata);
-  const online = await startOnlineService(loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: join(dir.path, "on"), GRANARY_METADATA_ADDRESS: metadata.address }), logger);
+  const online = await startOnlineService(
+    loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: join(dir.path, "on"), GRANARY_METADATA_ADDRESS: metadata.address }),
+    logger,
+  );
   inProcess.push(online);
   metadataAddress = metadata.address;
   onlineAddress = online.address;
@@ -88,8 +113,16 @@ beforeAll(async () => {
   await md.createProject({ name: P });
   await md.createFeatureGroup({
     featureGroup: {
-      project: P, ...ref, onlineEnabled: true, primaryKey: ["account"], eventTime: "event_time",
-      columns: [{ name: "account", type: { scalar: ScalarType.INT64 } }, { name: "event_time", type: { scalar: ScalarType.TIMESTAMP } }, { name: "amount", type: { scalar: ScalarType.DOUBLE } }],
+      project: P,
+      ...ref,
+      onlineEnabled: true,
+      primaryKey: ["account"],
+      eventTime: "event_time",
+      columns: [
+        { name: "account", type: { scalar: ScalarType.INT64 } },
+        { name: "event_time", type: { scalar: ScalarType.TIMESTAMP } },
+        { name: "amount", type: { scalar: ScalarType.DOUBLE } },
+      ],
     },
   });
   await md.createFeatureView({ featureView: { project: P, ...ref, query: { featureGroup: ref } } });
@@ -132,7 +165,10 @@ describe("a crash between the steps of an insert", () => {
 
     const second = await startOffline();
     try {
-      await waitFor(async () => (await md.getCommit({ project: P, featureGroup: ref, id: 1n })).commit?.onlineSyncState === OnlineSyncState.SYNCED, { timeoutMs: 45_000, what: "the pending commit synced" });
+      await waitFor(async () => (await md.getCommit({ project: P, featureGroup: ref, id: 1n })).commit?.onlineSyncState === OnlineSyncState.SYNCED, {
+        timeoutMs: 45_000,
+        what: "the pending commit synced",
+      });
       expect(await onlineAmounts([1n, 2n, 3n])).toEqual([20, 20, 20]);
       expect(await offlineAmounts(second.client)).toEqual({ "1": 20, "2": 20, "3": 20 });
       // The service keeps working: a later insert reaches both stores.

@@ -41,7 +41,10 @@ const offlineEnv = (metadataAddress: string) => ({
 });
 
 async function startOffline(metadataAddress: string): Promise<RunningService> {
-  const service = await startOfflineService(loadOfflineConfig(offlineEnv(metadataAddress)), createLogger({ level: "warn", service: "offline", destination: logs.destination }));
+  const service = await startOfflineService(
+    loadOfflineConfig(offlineEnv(metadataAddress)),
+    createLogger({ level: "warn", service: "offline", destination: logs.destination }),
+  );
   started.push(service);
   return service;
 }
@@ -52,7 +55,10 @@ async function stopOffline(service: RunningService): Promise<void> {
 }
 
 function startMetadata(database: TestDatabase): Promise<RunningService> {
-  return startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: database.url }), createLogger({ level: "warn", service: "test" }));
+  return startMetadataService(
+    loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: database.url }),
+    createLogger({ level: "warn", service: "test" }),
+  );
 }
 
 /** Every file under the data root outside the quarantine, relative to it. */
@@ -72,7 +78,10 @@ function filesUnder(root: string, skip = ".quarantine"): string[] {
 function rows(ids: number[]) {
   return new arrow.Table({
     id: arrow.vectorFromArray(ids.map(BigInt), new arrow.Int64()),
-    event_time: arrow.vectorFromArray(ids.map((i) => Date.UTC(2025, 0, 1) + i), new arrow.TimestampMillisecond()),
+    event_time: arrow.vectorFromArray(
+      ids.map((i) => Date.UTC(2025, 0, 1) + i),
+      new arrow.TimestampMillisecond(),
+    ),
   });
 }
 
@@ -85,10 +94,16 @@ async function insert(off: Client<typeof OfflineService>, ids: number[]) {
 }
 
 const readIds = async (off: Client<typeof OfflineService>) =>
-  (await tableFromChunks(off.read({ project: P, featureGroup: ref }))).toArray().map((r) => Number(r.toJSON().id)).sort((a, b) => a - b);
+  (await tableFromChunks(off.read({ project: P, featureGroup: ref })))
+    .toArray()
+    .map((r) => Number(r.toJSON().id))
+    .sort((a, b) => a - b);
 
 const purge = (...args: string[]) =>
-  promisify(execFile)("npm", ["run", "-s", "offline:purge-quarantine", "--", ...args], { env: { ...process.env, GRANARY_OFFLINE_DATA_ROOT: dataRoot }, cwd: process.cwd() });
+  promisify(execFile)("npm", ["run", "-s", "offline:purge-quarantine", "--", ...args], {
+    env: { ...process.env, GRANARY_OFFLINE_DATA_ROOT: dataRoot },
+    cwd: process.cwd(),
+  });
 
 let recordedFiles: string[];
 
@@ -103,7 +118,16 @@ beforeAll(async () => {
   await waitForServing(offline.address, 20_000);
   await md.createProject({ name: P });
   await md.createFeatureGroup({
-    featureGroup: { project: P, ...ref, primaryKey: ["id"], eventTime: "event_time", columns: [{ name: "id", type: { scalar: ScalarType.INT64 } }, { name: "event_time", type: { scalar: ScalarType.TIMESTAMP } }] },
+    featureGroup: {
+      project: P,
+      ...ref,
+      primaryKey: ["id"],
+      eventTime: "event_time",
+      columns: [
+        { name: "id", type: { scalar: ScalarType.INT64 } },
+        { name: "event_time", type: { scalar: ScalarType.TIMESTAMP } },
+      ],
+    },
   });
   await waitFor(() => readIds(off).then(() => true), { timeoutMs: 5000, what: "the group to reach the offline service" });
   await insert(off, [1, 2]);
@@ -126,7 +150,10 @@ afterAll(async () => {
 describe("starting against the wrong metadata database", () => {
   it("refuses to start, logs at fatal level naming the data root and the metadata address, and leaves every file in place", async () => {
     const before = filesUnder(dataRoot, "");
-    const err = await startOffline(emptyMetadata.address).then(() => undefined, (e: unknown) => e);
+    const err = await startOffline(emptyMetadata.address).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     const message = (err as Error).message;
     expect(message).toMatch(/refusing to start/);

@@ -49,20 +49,32 @@ async function* withSpine(query: object, spine?: arrow.Table) {
 }
 
 const trainingData = (query: object, spine?: arrow.Table) => tableFromChunks(off.getTrainingData(withSpine(query, spine)));
-const plain = (t: arrow.Table) => t.toArray().map((r) => JSON.parse(JSON.stringify(r.toJSON(), (_, v) => (typeof v === "bigint" ? Number(v) : v))) as Record<string, unknown>);
+const plain = (t: arrow.Table) =>
+  t.toArray().map((r) => JSON.parse(JSON.stringify(r.toJSON(), (_, v) => (typeof v === "bigint" ? Number(v) : v))) as Record<string, unknown>);
 
 beforeAll(async () => {
   db = await createTestDatabase("offline_training");
   const logger = createLogger({ level: "warn", service: "test" });
-  const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), logger);
+  const metadata = await startMetadataService(
+    loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }),
+    logger,
+  );
   services.push(metadata);
-  const online = await startOnlineService(loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address }), logger);
+  const online = await startOnlineService(
+    loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address }),
+    logger,
+  );
   services.push(online);
   const offline = await startOfflineService(
     loadOfflineConfig({
       ...keys.env,
-      GRANARY_OFFLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_ADDRESS: online.address,
-      GRANARY_OFFLINE_DUCKDB_MEMORY: "256MB", GRANARY_OFFLINE_MAX_QUERIES: "2", GRANARY_OFFLINE_MESSAGE_BYTES: "65536",
+      GRANARY_OFFLINE_PORT: "0",
+      GRANARY_DATA_DIR: dir.path,
+      GRANARY_METADATA_ADDRESS: metadata.address,
+      GRANARY_ONLINE_ADDRESS: online.address,
+      GRANARY_OFFLINE_DUCKDB_MEMORY: "256MB",
+      GRANARY_OFFLINE_MAX_QUERIES: "2",
+      GRANARY_OFFLINE_MESSAGE_BYTES: "65536",
     }),
     logger,
   );
@@ -71,14 +83,63 @@ beforeAll(async () => {
   off = createServiceClient(OfflineService, offline.address, { apiKey: keys.adminKey });
   await md.createProject({ name: P });
   const group = (name: string, columns: [string, ScalarType][], pk: string[], extra: object = {}) =>
-    md.createFeatureGroup({ featureGroup: { project: P, name, version: 1, columns: columns.map(([n, s]) => ({ name: n, type: T(s) })), primaryKey: pk, eventTime: "event_time", ...extra } });
-  await group("transactions", [["tid", ScalarType.STRING], ["event_time", ScalarType.TIMESTAMP], ["cc_num", ScalarType.INT64], ["merchant_id", ScalarType.INT64], ["amount", ScalarType.DOUBLE], ["is_fraud", ScalarType.BOOL]], ["tid"]);
-  await group("cards", [["cc_num", ScalarType.INT64], ["event_time", ScalarType.TIMESTAMP], ["avg_amount", ScalarType.DOUBLE]], ["cc_num"], { onlineTtl: durationFromMs(30 * 86_400_000) });
-  await group("merchants", [["merchant_id", ScalarType.INT64], ["event_time", ScalarType.TIMESTAMP], ["category", ScalarType.STRING], ["bank_id", ScalarType.INT64]], ["merchant_id"]);
-  await group("banks", [["bank_id", ScalarType.INT64], ["event_time", ScalarType.TIMESTAMP], ["rating", ScalarType.DOUBLE]], ["bank_id"]);
+    md.createFeatureGroup({
+      featureGroup: {
+        project: P,
+        name,
+        version: 1,
+        columns: columns.map(([n, s]) => ({ name: n, type: T(s) })),
+        primaryKey: pk,
+        eventTime: "event_time",
+        ...extra,
+      },
+    });
+  await group(
+    "transactions",
+    [
+      ["tid", ScalarType.STRING],
+      ["event_time", ScalarType.TIMESTAMP],
+      ["cc_num", ScalarType.INT64],
+      ["merchant_id", ScalarType.INT64],
+      ["amount", ScalarType.DOUBLE],
+      ["is_fraud", ScalarType.BOOL],
+    ],
+    ["tid"],
+  );
+  await group(
+    "cards",
+    [
+      ["cc_num", ScalarType.INT64],
+      ["event_time", ScalarType.TIMESTAMP],
+      ["avg_amount", ScalarType.DOUBLE],
+    ],
+    ["cc_num"],
+    { onlineTtl: durationFromMs(30 * 86_400_000) },
+  );
+  await group(
+    "merchants",
+    [
+      ["merchant_id", ScalarType.INT64],
+      ["event_time", ScalarType.TIMESTAMP],
+      ["category", ScalarType.STRING],
+      ["bank_id", ScalarType.INT64],
+    ],
+    ["merchant_id"],
+  );
+  await group(
+    "banks",
+    [
+      ["bank_id", ScalarType.INT64],
+      ["event_time", ScalarType.TIMESTAMP],
+      ["rating", ScalarType.DOUBLE],
+    ],
+    ["bank_id"],
+  );
   await md.createFeatureView({
     featureView: {
-      project: P, ...VIEW, labels: ["is_fraud"],
+      project: P,
+      ...VIEW,
+      labels: ["is_fraud"],
       query: {
         featureGroup: { name: "transactions", version: 1 },
         selection: { mode: SelectionMode.INCLUDE, columns: ["amount", "is_fraud"] },
@@ -102,7 +163,14 @@ beforeAll(async () => {
     },
   });
   await waitForServing(offline.address, 20_000);
-  await waitFor(async () => (await off.computeStatistics({ project: P, featureGroup: { name: "banks", version: 1 } }).then(() => true, () => false)), { timeoutMs: 10_000, what: "groups visible offline" });
+  await waitFor(
+    async () =>
+      await off.computeStatistics({ project: P, featureGroup: { name: "banks", version: 1 } }).then(
+        () => true,
+        () => false,
+      ),
+    { timeoutMs: 10_000, what: "groups visible offline" },
+  );
 
   await insert("cards", { cc_num: i64([1, 1, 2]), event_time: ts([day(1), day(10), day(1)]), avg_amount: f64([10, 20, null]) });
   await insert("merchants", { merchant_id: i64([7, 8]), event_time: ts([day(1), day(1)]), category: str(["food", "travel"]), bank_id: i64([100, 101]) });
@@ -151,16 +219,24 @@ describe("GetTrainingData", () => {
   });
 
   it("tags rows train / validation / test: the same seed gives the same split; time ranges split by event time", async () => {
-    const split = (seed: bigint) => trainingData(queryOf({ untransformed: true, split: { kind: { case: "random", value: { seed, train: 0.5, validation: 0.25, test: 0.25 } } } }));
+    const split = (seed: bigint) =>
+      trainingData(queryOf({ untransformed: true, split: { kind: { case: "random", value: { seed, train: 0.5, validation: 0.25, test: 0.25 } } } }));
     const a = plain(await split(42n)).map((r) => r.split);
     expect(plain(await split(42n)).map((r) => r.split)).toEqual(a);
     expect(a.every((s) => ["train", "validation", "test"].includes(s as string))).toBe(true);
-    const byTime = plain(await trainingData(queryOf({
-      untransformed: true,
-      split: { kind: { case: "time", value: { train: { end: timestampFromMs(day(12)) }, test: { start: timestampFromMs(day(12)) } } } },
-    })));
+    const byTime = plain(
+      await trainingData(
+        queryOf({
+          untransformed: true,
+          split: { kind: { case: "time", value: { train: { end: timestampFromMs(day(12)) }, test: { start: timestampFromMs(day(12)) } } } },
+        }),
+      ),
+    );
     expect(byTime.map((r) => r.split)).toEqual(["train", "train", "train", "test", "test", "test"]);
-    const bad = await trainingData(queryOf({ split: { kind: { case: "random", value: { seed: 1n, train: 0.9, validation: 0.5, test: 0 } } } })).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    const bad = await trainingData(queryOf({ split: { kind: { case: "random", value: { seed: 1n, train: 0.9, validation: 0.5, test: 0 } } } })).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
     expect(Code[bad!.code]).toBe("InvalidArgument");
   });
 
@@ -177,7 +253,12 @@ describe("GetTrainingData", () => {
       [2, 20, "food", 0.8, 0.1],
       [3, 10, null, null, 0.3],
     ]);
-    const unknown = await tableFromChunks(off.getTrainingData(withSpine(queryOf({ spine: { kind: { case: "streamed", value: true } } }), new arrow.Table({ shoe: i64([1]) })))).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    const unknown = await tableFromChunks(
+      off.getTrainingData(withSpine(queryOf({ spine: { kind: { case: "streamed", value: true } } }), new arrow.Table({ shoe: i64([1]) }))),
+    ).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
     expect(Code[unknown!.code]).toBe("InvalidArgument");
   });
 
@@ -198,40 +279,83 @@ describe("training datasets", () => {
   let view: FeatureView;
   it("materialises a dataset and reads back identical rows after later inserts", async () => {
     view = (await md.getFeatureView({ project: P, name: VIEW.name, version: VIEW.version })).featureView!;
-    const { trainingDataset: ds } = await off.createTrainingDataset(withSpine(queryOf({ split: { kind: { case: "random", value: { seed: 7n, train: 0.7, validation: 0, test: 0.3 } } } })));
+    const { trainingDataset: ds } = await off.createTrainingDataset(
+      withSpine(queryOf({ split: { kind: { case: "random", value: { seed: 7n, train: 0.7, validation: 0, test: 0.3 } } } })),
+    );
     expect(ds!.status).toBe(TrainingDatasetStatus.READY);
     expect(ds!.rowCount).toBe(6n);
-    expect(ds!.watermarks.map((w) => [w.featureGroup!.name, w.commitId])).toEqual([["transactions", 1n], ["cards", 1n], ["merchants", 1n], ["banks", 1n]]);
+    expect(ds!.watermarks.map((w) => [w.featureGroup!.name, w.commitId])).toEqual([
+      ["transactions", 1n],
+      ["cards", 1n],
+      ["merchants", 1n],
+      ["banks", 1n],
+    ]);
     const amountStats = ds!.statistics.find((s) => s.column === "amount")!;
     expect(ds!.files.every((f) => f.split === DatasetSplit.TRAIN || f.split === DatasetSplit.TEST)).toBe(true);
     expect(ds!.files.reduce((n, f) => n + f.rowCount, 0n)).toBe(6n);
     const read = () => tableFromChunks(off.readTrainingDataset({ project: P, featureView: VIEW, version: ds!.version, untransformed: true }));
     const before = plain(await read());
     expect(before).toHaveLength(6);
-    const train = plain(await tableFromChunks(off.readTrainingDataset({ project: P, featureView: VIEW, version: ds!.version, split: DatasetSplit.TRAIN, untransformed: true })));
+    const train = plain(
+      await tableFromChunks(off.readTrainingDataset({ project: P, featureView: VIEW, version: ds!.version, split: DatasetSplit.TRAIN, untransformed: true })),
+    );
     expect(Math.min(...train.map((r) => r.amount as number))).toBe(amountStats.min);
 
     await insert("cards", { cc_num: i64([2]), event_time: ts([day(2)]), avg_amount: f64([99]) });
-    await insert("transactions", { tid: str(["t7"]), event_time: ts([day(30)]), cc_num: i64([2]), merchant_id: i64([8]), amount: f64([1]), is_fraud: arrow.vectorFromArray([true], new arrow.Bool()) });
+    await insert("transactions", {
+      tid: str(["t7"]),
+      event_time: ts([day(30)]),
+      cc_num: i64([2]),
+      merchant_id: i64([8]),
+      amount: f64([1]),
+      is_fraud: arrow.vectorFromArray([true], new arrow.Bool()),
+    });
     expect(plain(await read())).toEqual(before);
     expect((await trainingData(queryOf({ untransformed: true }))).numRows).toBe(7);
 
-    const transformed = plain(await tableFromChunks(off.readTrainingDataset({ project: P, featureView: VIEW, version: ds!.version, split: DatasetSplit.TRAIN })));
+    const transformed = plain(
+      await tableFromChunks(off.readTrainingDataset({ project: P, featureView: VIEW, version: ds!.version, split: DatasetSplit.TRAIN })),
+    );
     expect(Math.min(...transformed.map((r) => r.amount as number))).toBe(0);
     void view;
   });
 
   it("serves batch data for the latest row per entity, transformed with a dataset's statistics", async () => {
-    const rows = plain(await tableFromChunks(off.getBatchData((async function* () {
-      yield { message: { case: "query" as const, value: { project: P, featureView: VIEW, selection: { case: "latest" as const, value: true }, untransformed: true } } };
-    })())));
+    const rows = plain(
+      await tableFromChunks(
+        off.getBatchData(
+          (async function* () {
+            yield {
+              message: {
+                case: "query" as const,
+                value: { project: P, featureView: VIEW, selection: { case: "latest" as const, value: true }, untransformed: true },
+              },
+            };
+          })(),
+        ),
+      ),
+    );
     expect(rows).toHaveLength(7);
     expect(Object.keys(rows[0]!)).toEqual(["amount", "avg_amount", "category", "rating", "amount_ratio"]);
     // "Latest" reads every group as of now: the cards rows are past their 30-day TTL by now.
-    expect(rows.map((r) => [r.amount, r.avg_amount, r.rating])).toEqual([[5, null, 0.8], [50, null, 0.4], [40, null, 0.8], [30, null, 0.8], [100, null, null], [60, null, 0.4], [1, null, 0.4]]);
-    const transformed = plain(await tableFromChunks(off.getBatchData((async function* () {
-      yield { message: { case: "query" as const, value: { project: P, featureView: VIEW, selection: { case: "latest" as const, value: true } } } };
-    })())));
+    expect(rows.map((r) => [r.amount, r.avg_amount, r.rating])).toEqual([
+      [5, null, 0.8],
+      [50, null, 0.4],
+      [40, null, 0.8],
+      [30, null, 0.8],
+      [100, null, null],
+      [60, null, 0.4],
+      [1, null, 0.4],
+    ]);
+    const transformed = plain(
+      await tableFromChunks(
+        off.getBatchData(
+          (async function* () {
+            yield { message: { case: "query" as const, value: { project: P, featureView: VIEW, selection: { case: "latest" as const, value: true } } } };
+          })(),
+        ),
+      ),
+    );
     expect(transformed.map((r) => r.category)).toEqual([0, 1, 0, 0, null, 1, 1]);
   });
 

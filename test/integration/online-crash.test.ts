@@ -23,11 +23,24 @@ const i64 = (values: bigint[]): ColumnData => ({ values: { case: "int64s", value
 
 beforeAll(async () => {
   db = await createTestDatabase("online_crash");
-  metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), createLogger({ level: "warn", service: "test" }));
+  metadata = await startMetadataService(
+    loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }),
+    createLogger({ level: "warn", service: "test" }),
+  );
   md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
   await md.createProject({ name: "crash" });
   await md.createFeatureGroup({
-    featureGroup: { project: "crash", name: "events", version: 1, columns: [{ name: "id", type: { scalar: ScalarType.INT64 } }, { name: "value", type: { scalar: ScalarType.INT64 } }], primaryKey: ["id"], onlineEnabled: true },
+    featureGroup: {
+      project: "crash",
+      name: "events",
+      version: 1,
+      columns: [
+        { name: "id", type: { scalar: ScalarType.INT64 } },
+        { name: "value", type: { scalar: ScalarType.INT64 } },
+      ],
+      primaryKey: ["id"],
+      onlineEnabled: true,
+    },
   });
   await md.createFeatureView({ featureView: { project: "crash", name: "events", version: 1, query: { featureGroup: { name: "events", version: 1 } } } });
 }, 60_000);
@@ -67,19 +80,37 @@ describe("online durability", () => {
       // resolving the API key (an scrypt check in metadata), which on a loaded machine can take
       // longer than the whole window the kill leaves.
       const arm = () =>
-        (killer ??= setTimeout(() => {
-          killed = true;
-          proc.child.kill("SIGKILL");
-        }, 400 + round * 100));
+        (killer ??= setTimeout(
+          () => {
+            killed = true;
+            proc.child.kill("SIGKILL");
+          },
+          400 + round * 100,
+        ));
       while (!killed) {
         const ids = Array.from({ length: 50 }, () => next++);
         try {
-          await client.writeRows({ project: "crash", featureGroup: { name: "events", version: 1 }, durability: Durability.FLUSHED, rows: { case: "columns", value: { rowCount: ids.length, columns: [{ name: "id", data: i64(ids) }, { name: "value", data: i64(ids.map((i) => i * 2n)) }] } } });
+          await client.writeRows({
+            project: "crash",
+            featureGroup: { name: "events", version: 1 },
+            durability: Durability.FLUSHED,
+            rows: {
+              case: "columns",
+              value: {
+                rowCount: ids.length,
+                columns: [
+                  { name: "id", data: i64(ids) },
+                  { name: "value", data: i64(ids.map((i) => i * 2n)) },
+                ],
+              },
+            },
+          });
           acknowledged.push(...ids);
           arm();
         } catch {
           // the call the kill interrupted: not acknowledged, may or may not be there
-          if (killer === undefined && Date.now() - roundStarted > 30_000) throw new Error(`no write of round ${round} was acknowledged in 30 s:\n${proc.output()}`);
+          if (killer === undefined && Date.now() - roundStarted > 30_000)
+            throw new Error(`no write of round ${round} was acknowledged in 30 s:\n${proc.output()}`);
         }
       }
       clearTimeout(killer);
@@ -92,7 +123,11 @@ describe("online durability", () => {
       const client = createServiceClient(OnlineService, `127.0.0.1:${port}`, { apiKey: keys.adminKey });
       for (let start = 0; start < acknowledged.length; start += 1000) {
         const ids = acknowledged.slice(start, start + 1000);
-        const { vectors } = await client.getFeatureVectors({ project: "crash", featureView: { name: "events", version: 1 }, entities: { rowCount: ids.length, servingKeys: [{ name: "id", data: i64(ids) }] } });
+        const { vectors } = await client.getFeatureVectors({
+          project: "crash",
+          featureView: { name: "events", version: 1 },
+          entities: { rowCount: ids.length, servingKeys: [{ name: "id", data: i64(ids) }] },
+        });
         const value = vectors?.columns.find((c) => c.name === "value");
         const missing = ids.filter((_, i) => value?.statuses[i] !== ValueStatus.PRESENT);
         expect(missing).toEqual([]);

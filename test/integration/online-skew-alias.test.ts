@@ -48,30 +48,60 @@ beforeAll(async () => {
 
   await md.createProject({ name: P });
   await md.createFeatureGroup({
-    featureGroup: { project: P, ...GROUP, columns: [{ name: "id", type: { scalar: ScalarType.INT64 } }, { name: "tenure", type: { scalar: ScalarType.DOUBLE } }], primaryKey: ["id"], onlineEnabled: true },
+    featureGroup: {
+      project: P,
+      ...GROUP,
+      columns: [
+        { name: "id", type: { scalar: ScalarType.INT64 } },
+        { name: "tenure", type: { scalar: ScalarType.DOUBLE } },
+      ],
+      primaryKey: ["id"],
+      onlineEnabled: true,
+    },
   });
   // Two views scale tenure with min-max, fitted on training data of different ranges: version 1 on
   // [0, 100], version 2 on [0, 10]. Model version v is trained on view version v.
-  for (const [version, max] of [[1, 100], [2, 10]] as const) {
+  for (const [version, max] of [
+    [1, 100],
+    [2, 10],
+  ] as const) {
     await md.createFeatureView({
       featureView: {
-        project: P, name: "churn", version,
+        project: P,
+        name: "churn",
+        version,
         query: { featureGroup: GROUP, selection: { mode: SelectionMode.INCLUDE, columns: ["tenure"] } },
         transformations: [{ column: "tenure", function: TransformationFunction.MIN_MAX_SCALER }],
       },
     });
     await asService.createTrainingDataset({
       trainingDataset: {
-        project: P, featureView: { name: "churn", version },
+        project: P,
+        featureView: { name: "churn", version },
         watermarks: [create(CommitWatermarkSchema, { featureGroup: GROUP, commitId: 1n })],
         statistics: [create(ColumnStatisticsSchema, { column: "tenure", count: 10n, min: 0, max })],
       },
     });
-    const { modelVersion } = await reg.createModelVersion({ modelVersion: { project: P, model: "churn_model", featureView: { name: "churn", version }, trainingDatasetVersion: 1 } });
+    const { modelVersion } = await reg.createModelVersion({
+      modelVersion: { project: P, model: "churn_model", featureView: { name: "churn", version }, trainingDatasetVersion: 1 },
+    });
     await reg.finalizeModelVersion({ project: P, model: "churn_model", version: modelVersion!.version });
   }
   await reg.setAlias({ project: P, model: "churn_model", alias: "production", version: 1 });
-  await on.writeRows({ project: P, featureGroup: GROUP, rows: { case: "columns", value: { rowCount: 1, columns: [{ name: "id", data: i64([7n]) }, { name: "tenure", data: f64([5]) }] } } });
+  await on.writeRows({
+    project: P,
+    featureGroup: GROUP,
+    rows: {
+      case: "columns",
+      value: {
+        rowCount: 1,
+        columns: [
+          { name: "id", data: i64([7n]) },
+          { name: "tenure", data: f64([5]) },
+        ],
+      },
+    },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -81,8 +111,17 @@ afterAll(async () => {
 }, 30_000);
 
 const production = async () => {
-  const res = await on.getModelFeatureVectors({ project: P, model: "churn_model", modelVersion: { case: "alias", value: "production" }, entities: { rowCount: 1, servingKeys: [{ name: "id", data: i64([7n]) }] } });
-  return { modelVersion: res.modelVersion, view: res.featureView?.version, tenure: (res.vectors?.columns[0]?.values?.values.value as { values: number[] }).values[0] };
+  const res = await on.getModelFeatureVectors({
+    project: P,
+    model: "churn_model",
+    modelVersion: { case: "alias", value: "production" },
+    entities: { rowCount: 1, servingKeys: [{ name: "id", data: i64([7n]) }] },
+  });
+  return {
+    modelVersion: res.modelVersion,
+    view: res.featureView?.version,
+    tenure: (res.vectors?.columns[0]?.values?.values.value as { values: number[] }).values[0],
+  };
 };
 
 describe("model alias freshness online", () => {

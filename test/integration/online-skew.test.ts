@@ -40,7 +40,11 @@ async function trainingRows(view: string): Promise<Map<number, Record<string, un
 }
 
 async function vectors(view: string, ids: bigint[]): Promise<FeatureVectors> {
-  const res = await stack.on.getFeatureVectors({ project: P, featureView: { name: view, version: 1 }, entities: { rowCount: ids.length, servingKeys: [{ name: "id", data: i64(ids) }] } });
+  const res = await stack.on.getFeatureVectors({
+    project: P,
+    featureView: { name: view, version: 1 },
+    entities: { rowCount: ids.length, servingKeys: [{ name: "id", data: i64(ids) }] },
+  });
   return res.vectors!;
 }
 
@@ -57,12 +61,25 @@ beforeAll(async () => {
   await stack.md.createProject({ name: P });
   await stack.md.createFeatureGroup({
     featureGroup: {
-      project: P, ...GROUP, primaryKey: ["id"], eventTime: "event_time", onlineEnabled: true,
-      columns: [{ name: "id", type: T(ScalarType.INT64) }, { name: "event_time", type: T(ScalarType.TIMESTAMP) }, { name: "tenure", type: T(ScalarType.DOUBLE) }],
+      project: P,
+      ...GROUP,
+      primaryKey: ["id"],
+      eventTime: "event_time",
+      onlineEnabled: true,
+      columns: [
+        { name: "id", type: T(ScalarType.INT64) },
+        { name: "event_time", type: T(ScalarType.TIMESTAMP) },
+        { name: "tenure", type: T(ScalarType.DOUBLE) },
+      ],
     },
   });
   await stack.md.createFeatureView({
-    featureView: { project: P, name: "with_key", version: 1, query: { featureGroup: GROUP, selection: { mode: SelectionMode.INCLUDE, columns: ["id", "tenure"] } } },
+    featureView: {
+      project: P,
+      name: "with_key",
+      version: 1,
+      query: { featureGroup: GROUP, selection: { mode: SelectionMode.INCLUDE, columns: ["id", "tenure"] } },
+    },
   });
   // Offline pushes committed rows online: the same rows on both sides.
   await insert({
@@ -70,7 +87,10 @@ beforeAll(async () => {
     event_time: arrow.vectorFromArray([hourAgo, hourAgo], new arrow.TimestampMillisecond()),
     tenure: arrow.vectorFromArray([12.5, 3], new arrow.Float64()),
   });
-  await waitFor(async () => column(await vectors("with_key", [1n, 2n]), "tenure").statuses.every((s) => s === "PRESENT"), { timeoutMs: 10_000, what: "the rows online" });
+  await waitFor(async () => column(await vectors("with_key", [1n, 2n]), "tenure").statuses.every((s) => s === "PRESENT"), {
+    timeoutMs: 10_000,
+    what: "the rows online",
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -98,7 +118,8 @@ describe("skew #1: a root group's selected primary-key column", () => {
 describe("skew #2: a column appended with a default", () => {
   it("reads as its default for rows written before it, as training data does; an explicit null written after it reads null", async () => {
     await stack.md.appendFeatures({
-      project: P, ...GROUP,
+      project: P,
+      ...GROUP,
       columns: [
         { name: "tier", type: T(ScalarType.STRING), defaultValue: { kind: { case: "stringValue", value: "basic" } } },
         { name: "score", type: T(ScalarType.DOUBLE), defaultValue: { kind: { case: "doubleValue", value: 0.5 } } },
@@ -106,7 +127,12 @@ describe("skew #2: a column appended with a default", () => {
       ],
     });
     await stack.md.createFeatureView({
-      featureView: { project: P, name: "with_tier", version: 1, query: { featureGroup: GROUP, selection: { mode: SelectionMode.INCLUDE, columns: ["id", "tenure", "tier", "score", "note"] } } },
+      featureView: {
+        project: P,
+        name: "with_tier",
+        version: 1,
+        query: { featureGroup: GROUP, selection: { mode: SelectionMode.INCLUDE, columns: ["id", "tenure", "tier", "score", "note"] } },
+      },
     });
     const old = await waitFor(() => vectors("with_tier", [1n, 2n]).catch(() => undefined), { timeoutMs: 5000, what: "the new view online" });
     expect(column(old!, "tier")).toEqual({ values: ["basic", "basic"], statuses: ["PRESENT", "PRESENT"] });
@@ -118,14 +144,21 @@ describe("skew #2: a column appended with a default", () => {
 
     // A row written after the append with the column explicitly null keeps its null online.
     await stack.on.writeRows({
-      project: P, featureGroup: GROUP,
-      rows: { case: "columns", value: { rowCount: 1, columns: [
-        { name: "id", data: i64([4n]) },
-        { name: "event_time", data: { values: { case: "timestamps", value: { values: [BigInt(Date.now()) * 1000n] } } } as ColumnData },
-        { name: "tenure", data: { values: { case: "doubles", value: { values: [1] } } } as ColumnData },
-        { name: "tier", data: { values: { case: "strings", value: { values: [""] } }, nullIndexes: [0] } as ColumnData },
-        { name: "score", data: { values: { case: "doubles", value: { values: [0] } }, nullIndexes: [0] } as ColumnData },
-      ] } },
+      project: P,
+      featureGroup: GROUP,
+      rows: {
+        case: "columns",
+        value: {
+          rowCount: 1,
+          columns: [
+            { name: "id", data: i64([4n]) },
+            { name: "event_time", data: { values: { case: "timestamps", value: { values: [BigInt(Date.now()) * 1000n] } } } as ColumnData },
+            { name: "tenure", data: { values: { case: "doubles", value: { values: [1] } } } as ColumnData },
+            { name: "tier", data: { values: { case: "strings", value: { values: [""] } }, nullIndexes: [0] } as ColumnData },
+            { name: "score", data: { values: { case: "doubles", value: { values: [0] } }, nullIndexes: [0] } as ColumnData },
+          ],
+        },
+      },
     });
     const fresh = await vectors("with_tier", [4n]);
     expect(column(fresh, "tier").statuses).toEqual(["NULL"]);

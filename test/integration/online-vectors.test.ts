@@ -36,7 +36,10 @@ function column(vectors: FeatureVectors | undefined, name: string) {
 }
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(() => undefined, (e: unknown) => e);
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ConnectError)) throw new Error(`expected failure, got ${String(err)}`);
   return err;
 }
@@ -44,9 +47,18 @@ async function failure(call: Promise<unknown>): Promise<ConnectError> {
 beforeAll(async () => {
   db = await createTestDatabase("online");
   const logger = createLogger({ level: "warn", service: "test" });
-  metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }), logger);
+  metadata = await startMetadataService(
+    loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url }),
+    logger,
+  );
   online = await startOnlineService(
-    loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dir.path, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_MAX_ROWS: "1000" }),
+    loadOnlineConfig({
+      ...keys.env,
+      GRANARY_ONLINE_PORT: "0",
+      GRANARY_DATA_DIR: dir.path,
+      GRANARY_METADATA_ADDRESS: metadata.address,
+      GRANARY_ONLINE_MAX_ROWS: "1000",
+    }),
     logger,
   );
   md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
@@ -56,12 +68,62 @@ beforeAll(async () => {
   await md.createProject({ name: P });
   const group = (name: string, columns: [string, ScalarType][], pk: string[], extra: object = {}) =>
     md.createFeatureGroup({
-      featureGroup: { project: P, name, version: 1, columns: columns.map(([n, s]) => ({ name: n, type: T(s) })), primaryKey: pk, eventTime: "event_time", onlineEnabled: true, ...extra },
+      featureGroup: {
+        project: P,
+        name,
+        version: 1,
+        columns: columns.map(([n, s]) => ({ name: n, type: T(s) })),
+        primaryKey: pk,
+        eventTime: "event_time",
+        onlineEnabled: true,
+        ...extra,
+      },
     });
-  await group("transactions", [["tid", ScalarType.STRING], ["cc_num", ScalarType.INT64], ["merchant_id", ScalarType.INT64], ["amount", ScalarType.DOUBLE], ["event_time", ScalarType.TIMESTAMP], ["is_fraud", ScalarType.BOOL]], ["tid"], { onlineEnabled: false });
-  await group("card_aggregates", [["cc_num", ScalarType.INT64], ["count_10m", ScalarType.INT64], ["sum_10m", ScalarType.DOUBLE], ["prev_lat", ScalarType.DOUBLE], ["prev_lon", ScalarType.DOUBLE], ["event_time", ScalarType.TIMESTAMP]], ["cc_num"]);
-  await group("merchants", [["merchant_id", ScalarType.INT64], ["bank_id", ScalarType.INT64], ["country", ScalarType.STRING], ["event_time", ScalarType.TIMESTAMP]], ["merchant_id"]);
-  await group("banks", [["bank_id", ScalarType.INT64], ["credit_rating", ScalarType.DOUBLE], ["event_time", ScalarType.TIMESTAMP]], ["bank_id"], { onlineTtl: durationFromMs(60 * 60 * 1000) });
+  await group(
+    "transactions",
+    [
+      ["tid", ScalarType.STRING],
+      ["cc_num", ScalarType.INT64],
+      ["merchant_id", ScalarType.INT64],
+      ["amount", ScalarType.DOUBLE],
+      ["event_time", ScalarType.TIMESTAMP],
+      ["is_fraud", ScalarType.BOOL],
+    ],
+    ["tid"],
+    { onlineEnabled: false },
+  );
+  await group(
+    "card_aggregates",
+    [
+      ["cc_num", ScalarType.INT64],
+      ["count_10m", ScalarType.INT64],
+      ["sum_10m", ScalarType.DOUBLE],
+      ["prev_lat", ScalarType.DOUBLE],
+      ["prev_lon", ScalarType.DOUBLE],
+      ["event_time", ScalarType.TIMESTAMP],
+    ],
+    ["cc_num"],
+  );
+  await group(
+    "merchants",
+    [
+      ["merchant_id", ScalarType.INT64],
+      ["bank_id", ScalarType.INT64],
+      ["country", ScalarType.STRING],
+      ["event_time", ScalarType.TIMESTAMP],
+    ],
+    ["merchant_id"],
+  );
+  await group(
+    "banks",
+    [
+      ["bank_id", ScalarType.INT64],
+      ["credit_rating", ScalarType.DOUBLE],
+      ["event_time", ScalarType.TIMESTAMP],
+    ],
+    ["bank_id"],
+    { onlineTtl: durationFromMs(60 * 60 * 1000) },
+  );
   await md.createFeatureView({
     featureView: {
       project: P,
@@ -71,7 +133,10 @@ beforeAll(async () => {
         featureGroup: { name: "transactions", version: 1 },
         selection: { mode: SelectionMode.INCLUDE, columns: ["amount", "is_fraud"] },
         joins: [
-          { query: { featureGroup: { name: "card_aggregates", version: 1 }, selection: { mode: SelectionMode.EXCEPT, columns: ["event_time"] } }, on: ["cc_num"] },
+          {
+            query: { featureGroup: { name: "card_aggregates", version: 1 }, selection: { mode: SelectionMode.EXCEPT, columns: ["event_time"] } },
+            on: ["cc_num"],
+          },
           {
             query: {
               featureGroup: { name: "merchants", version: 1 },
@@ -88,7 +153,10 @@ beforeAll(async () => {
           name: "distance_km",
           type: T(ScalarType.DOUBLE),
           expression: "geo.haversine_km(lat, lon, prev_lat, prev_lon)",
-          requestParameters: [{ name: "lat", type: T(ScalarType.DOUBLE) }, { name: "lon", type: T(ScalarType.DOUBLE) }],
+          requestParameters: [
+            { name: "lat", type: T(ScalarType.DOUBLE) },
+            { name: "lon", type: T(ScalarType.DOUBLE) },
+          ],
         },
       ],
       transformations: [{ column: "sum_10m", function: TransformationFunction.MIN_MAX_SCALER }],
@@ -106,16 +174,55 @@ beforeAll(async () => {
     },
   });
   const now = new Date();
-  await on.writeRows({ project: P, featureGroup: { name: "card_aggregates", version: 1 }, rows: { case: "columns", value: { rowCount: 2, columns: [
-    { name: "cc_num", data: i64([1n, 2n]) }, { name: "count_10m", data: i64([3n, 4n]) }, { name: "sum_10m", data: { ...f64([60, 0]), nullIndexes: [1] } as ColumnData },
-    { name: "prev_lat", data: f64([59.3293, 0]) }, { name: "prev_lon", data: f64([18.0686, 0]) }, { name: "event_time", data: ts([now, now]) },
-  ] } } });
-  await on.writeRows({ project: P, featureGroup: { name: "merchants", version: 1 }, rows: { case: "columns", value: { rowCount: 2, columns: [
-    { name: "merchant_id", data: i64([10n, 11n]) }, { name: "bank_id", data: i64([100n, 101n]) }, { name: "country", data: str(["SE", "DK"]) }, { name: "event_time", data: ts([now, now]) },
-  ] } } });
-  await on.writeRows({ project: P, featureGroup: { name: "banks", version: 1 }, rows: { case: "columns", value: { rowCount: 2, columns: [
-    { name: "bank_id", data: i64([100n, 101n]) }, { name: "credit_rating", data: f64([0.9, 0.4]) }, { name: "event_time", data: ts([now, new Date(now.getTime() - 2 * 3600_000)]) },
-  ] } } });
+  await on.writeRows({
+    project: P,
+    featureGroup: { name: "card_aggregates", version: 1 },
+    rows: {
+      case: "columns",
+      value: {
+        rowCount: 2,
+        columns: [
+          { name: "cc_num", data: i64([1n, 2n]) },
+          { name: "count_10m", data: i64([3n, 4n]) },
+          { name: "sum_10m", data: { ...f64([60, 0]), nullIndexes: [1] } as ColumnData },
+          { name: "prev_lat", data: f64([59.3293, 0]) },
+          { name: "prev_lon", data: f64([18.0686, 0]) },
+          { name: "event_time", data: ts([now, now]) },
+        ],
+      },
+    },
+  });
+  await on.writeRows({
+    project: P,
+    featureGroup: { name: "merchants", version: 1 },
+    rows: {
+      case: "columns",
+      value: {
+        rowCount: 2,
+        columns: [
+          { name: "merchant_id", data: i64([10n, 11n]) },
+          { name: "bank_id", data: i64([100n, 101n]) },
+          { name: "country", data: str(["SE", "DK"]) },
+          { name: "event_time", data: ts([now, now]) },
+        ],
+      },
+    },
+  });
+  await on.writeRows({
+    project: P,
+    featureGroup: { name: "banks", version: 1 },
+    rows: {
+      case: "columns",
+      value: {
+        rowCount: 2,
+        columns: [
+          { name: "bank_id", data: i64([100n, 101n]) },
+          { name: "credit_rating", data: f64([0.9, 0.4]) },
+          { name: "event_time", data: ts([now, new Date(now.getTime() - 2 * 3600_000)]) },
+        ],
+      },
+    },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -127,14 +234,25 @@ afterAll(async () => {
 
 const entities = (cards: bigint[], merchants: bigint[], extra: object = {}) => ({
   rowCount: cards.length,
-  servingKeys: [{ name: "cc_num", data: i64(cards) }, { name: "merchant_id", data: i64(merchants) }],
-  requestParameters: [{ name: "lat", data: f64(cards.map(() => 55.6761)) }, { name: "lon", data: f64(cards.map(() => 12.5683)) }],
+  servingKeys: [
+    { name: "cc_num", data: i64(cards) },
+    { name: "merchant_id", data: i64(merchants) },
+  ],
+  requestParameters: [
+    { name: "lat", data: f64(cards.map(() => 55.6761)) },
+    { name: "lon", data: f64(cards.map(() => 12.5683)) },
+  ],
   ...extra,
 });
 
 describe("GetFeatureVectors", () => {
   it("joins groups through nested keys, with a status per value, in the view's order", async () => {
-    const { vectors } = await on.getFeatureVectors({ project: P, featureView: { name: "fraud", version: 1 }, entities: entities([1n, 2n, 3n], [10n, 11n, 99n]), options: { untransformed: true } });
+    const { vectors } = await on.getFeatureVectors({
+      project: P,
+      featureView: { name: "fraud", version: 1 },
+      entities: entities([1n, 2n, 3n], [10n, 11n, 99n]),
+      options: { untransformed: true },
+    });
     expect(vectors?.columns.map((c) => c.name)).toEqual(["amount", "count_10m", "sum_10m", "prev_lat", "prev_lon", "country", "credit_rating", "distance_km"]);
     expect(vectors?.rowCount).toBe(3);
     expect(column(vectors, "count_10m")).toEqual({ values: [3n, 4n, 0n], statuses: ["PRESENT", "PRESENT", "NOT_FOUND"] });
@@ -157,7 +275,11 @@ describe("GetFeatureVectors", () => {
     expect(km.statuses).toEqual(["PRESENT"]);
     expect(km.values[0] as number).toBeGreaterThan(515);
     expect(km.values[0] as number).toBeLessThan(530);
-    const scaler = fitTransformation(TransformationFunction.MIN_MAX_SCALER, create(ColumnStatisticsSchema, { column: "sum_10m", min: 10, max: 110 }), "sum_10m");
+    const scaler = fitTransformation(
+      TransformationFunction.MIN_MAX_SCALER,
+      create(ColumnStatisticsSchema, { column: "sum_10m", min: 10, max: 110 }),
+      "sum_10m",
+    );
     if (scaler.outputKind !== "double") throw new Error("min_max_scaler must be a scaler");
     expect(column(vectors, "sum_10m").values[0]).toBeCloseTo(scaler.applyNumber(60), 12);
     expect(column(vectors, "sum_10m").values[0]).toBeCloseTo(0.5, 12);
@@ -165,14 +287,41 @@ describe("GetFeatureVectors", () => {
   });
 
   it("reports errors a caller can act on", async () => {
-    const missingKey = await failure(on.getFeatureVectors({ project: P, featureView: { name: "fraud", version: 1 }, entities: { rowCount: 1, servingKeys: [{ name: "cc_num", data: i64([1n]) }] } }));
+    const missingKey = await failure(
+      on.getFeatureVectors({
+        project: P,
+        featureView: { name: "fraud", version: 1 },
+        entities: { rowCount: 1, servingKeys: [{ name: "cc_num", data: i64([1n]) }] },
+      }),
+    );
     expect(Code[missingKey.code]).toBe("InvalidArgument");
     expect(missingKey.rawMessage).toContain('serving key "merchant_id" is missing');
     const unknown = await failure(on.getFeatureVectors({ project: P, featureView: { name: "nope", version: 1 }, entities: entities([1n], [10n]) }));
     expect(Code[unknown.code]).toBe("NotFound");
-    const tooMany = await failure(on.getFeatureVectors({ project: P, featureView: { name: "fraud", version: 1 }, entities: entities(Array.from({ length: 1001 }, () => 1n), Array.from({ length: 1001 }, () => 10n)) }));
+    const tooMany = await failure(
+      on.getFeatureVectors({
+        project: P,
+        featureView: { name: "fraud", version: 1 },
+        entities: entities(
+          Array.from({ length: 1001 }, () => 1n),
+          Array.from({ length: 1001 }, () => 10n),
+        ),
+      }),
+    );
     expect(Code[tooMany.code]).toBe("ResourceExhausted");
-    const wrongType = await failure(on.getFeatureVectors({ project: P, featureView: { name: "fraud", version: 1 }, entities: { rowCount: 1, servingKeys: [{ name: "cc_num", data: str(["1"]) }, { name: "merchant_id", data: i64([10n]) }] } }));
+    const wrongType = await failure(
+      on.getFeatureVectors({
+        project: P,
+        featureView: { name: "fraud", version: 1 },
+        entities: {
+          rowCount: 1,
+          servingKeys: [
+            { name: "cc_num", data: str(["1"]) },
+            { name: "merchant_id", data: i64([10n]) },
+          ],
+        },
+      }),
+    );
     expect(Code[wrongType.code]).toBe("InvalidArgument");
   });
 });
@@ -180,42 +329,134 @@ describe("GetFeatureVectors", () => {
 describe("WriteRows", () => {
   it("keeps the newest row per key when writes arrive out of order", async () => {
     const write = (count: bigint, at: Date) =>
-      on.writeRows({ project: P, featureGroup: { name: "card_aggregates", version: 1 }, durability: Durability.COMMITTED, rows: { case: "columns", value: { rowCount: 1, columns: [{ name: "cc_num", data: i64([7n]) }, { name: "count_10m", data: i64([count]) }, { name: "event_time", data: ts([at]) }] } } });
+      on.writeRows({
+        project: P,
+        featureGroup: { name: "card_aggregates", version: 1 },
+        durability: Durability.COMMITTED,
+        rows: {
+          case: "columns",
+          value: {
+            rowCount: 1,
+            columns: [
+              { name: "cc_num", data: i64([7n]) },
+              { name: "count_10m", data: i64([count]) },
+              { name: "event_time", data: ts([at]) },
+            ],
+          },
+        },
+      });
     expect((await write(2n, new Date("2026-01-02"))).writtenCount).toBe(1n);
     const late = await write(1n, new Date("2026-01-01"));
     expect([late.writtenCount, late.ignoredCount]).toEqual([0n, 1n]);
-    const { vectors } = await on.getFeatureVectors({ project: P, featureView: { name: "fraud", version: 1 }, entities: entities([7n], [10n]), options: { untransformed: true } });
+    const { vectors } = await on.getFeatureVectors({
+      project: P,
+      featureView: { name: "fraud", version: 1 },
+      entities: entities([7n], [10n]),
+      options: { untransformed: true },
+    });
     expect(column(vectors, "count_10m").values).toEqual([2n]);
   });
 
   it("writes nothing from a batch with one bad row, and names it", async () => {
-    const err = await failure(on.writeRows({ project: P, featureGroup: { name: "merchants", version: 1 }, rows: { case: "columns", value: { rowCount: 3, columns: [
-      { name: "merchant_id", data: { ...i64([20n, 21n, 0n]), nullIndexes: [2] } as ColumnData }, { name: "event_time", data: ts([new Date(), new Date(), new Date()]) },
-    ] } } }));
+    const err = await failure(
+      on.writeRows({
+        project: P,
+        featureGroup: { name: "merchants", version: 1 },
+        rows: {
+          case: "columns",
+          value: {
+            rowCount: 3,
+            columns: [
+              { name: "merchant_id", data: { ...i64([20n, 21n, 0n]), nullIndexes: [2] } as ColumnData },
+              { name: "event_time", data: ts([new Date(), new Date(), new Date()]) },
+            ],
+          },
+        },
+      }),
+    );
     expect(Code[err.code]).toBe("InvalidArgument");
     expect(err.rawMessage).toContain('row 2: primary-key column "merchant_id" is null');
-    const { vectors } = await on.getFeatureVectors({ project: P, featureView: { name: "fraud", version: 1 }, entities: entities([1n, 1n], [20n, 21n]), options: { untransformed: true } });
+    const { vectors } = await on.getFeatureVectors({
+      project: P,
+      featureView: { name: "fraud", version: 1 },
+      entities: entities([1n, 1n], [20n, 21n]),
+      options: { untransformed: true },
+    });
     expect(column(vectors, "country").statuses).toEqual(["NOT_FOUND", "NOT_FOUND"]);
-    const typed = await failure(on.writeRows({ project: P, featureGroup: { name: "merchants", version: 1 }, rows: { case: "columns", value: { rowCount: 1, columns: [{ name: "merchant_id", data: str(["x"]) }, { name: "event_time", data: ts([new Date()]) }] } } }));
+    const typed = await failure(
+      on.writeRows({
+        project: P,
+        featureGroup: { name: "merchants", version: 1 },
+        rows: {
+          case: "columns",
+          value: {
+            rowCount: 1,
+            columns: [
+              { name: "merchant_id", data: str(["x"]) },
+              { name: "event_time", data: ts([new Date()]) },
+            ],
+          },
+        },
+      }),
+    );
     expect(typed.rawMessage).toContain('"merchant_id" must carry int64s');
-    const offline = await failure(on.writeRows({ project: P, featureGroup: { name: "transactions", version: 1 }, rows: { case: "columns", value: { rowCount: 0, columns: [] } } }));
+    const offline = await failure(
+      on.writeRows({ project: P, featureGroup: { name: "transactions", version: 1 }, rows: { case: "columns", value: { rowCount: 0, columns: [] } } }),
+    );
     expect(Code[offline.code]).toBe("FailedPrecondition");
   });
 
   it("deletes rows by key", async () => {
-    await on.deleteRows({ project: P, featureGroup: { name: "merchants", version: 1 }, keys: { rowCount: 1, columns: [{ name: "merchant_id", data: i64([11n]) }] } });
-    const { vectors } = await on.getFeatureVectors({ project: P, featureView: { name: "fraud", version: 1 }, entities: entities([2n], [11n]), options: { untransformed: true } });
+    await on.deleteRows({
+      project: P,
+      featureGroup: { name: "merchants", version: 1 },
+      keys: { rowCount: 1, columns: [{ name: "merchant_id", data: i64([11n]) }] },
+    });
+    const { vectors } = await on.getFeatureVectors({
+      project: P,
+      featureView: { name: "fraud", version: 1 },
+      entities: entities([2n], [11n]),
+      options: { untransformed: true },
+    });
     expect(column(vectors, "country").statuses).toEqual(["NOT_FOUND"]);
   });
 });
 
 describe("the catalogue cache", () => {
   it("sees a view deleted upstream within a second", async () => {
-    await md.createFeatureView({ featureView: { project: P, name: "short_lived", version: 1, query: { featureGroup: { name: "card_aggregates", version: 1 } } } });
-    await waitFor(async () => (await on.getFeatureVectors({ project: P, featureView: { name: "short_lived", version: 1 }, entities: { rowCount: 1, servingKeys: [{ name: "cc_num", data: i64([1n]) }] } }).then(() => true, () => false)), { timeoutMs: 1000, what: "view visible" });
+    await md.createFeatureView({
+      featureView: { project: P, name: "short_lived", version: 1, query: { featureGroup: { name: "card_aggregates", version: 1 } } },
+    });
+    await waitFor(
+      async () =>
+        await on
+          .getFeatureVectors({
+            project: P,
+            featureView: { name: "short_lived", version: 1 },
+            entities: { rowCount: 1, servingKeys: [{ name: "cc_num", data: i64([1n]) }] },
+          })
+          .then(
+            () => true,
+            () => false,
+          ),
+      { timeoutMs: 1000, what: "view visible" },
+    );
     await md.deleteFeatureView({ project: P, name: "short_lived", version: 1 });
     const started = Date.now();
-    await waitFor(async () => (await on.getFeatureVectors({ project: P, featureView: { name: "short_lived", version: 1 }, entities: { rowCount: 1, servingKeys: [{ name: "cc_num", data: i64([1n]) }] } }).then(() => false, (e: unknown) => ConnectError.from(e).code === Code.NotFound)), { timeoutMs: 1000, what: "view gone" });
+    await waitFor(
+      async () =>
+        await on
+          .getFeatureVectors({
+            project: P,
+            featureView: { name: "short_lived", version: 1 },
+            entities: { rowCount: 1, servingKeys: [{ name: "cc_num", data: i64([1n]) }] },
+          })
+          .then(
+            () => false,
+            (e: unknown) => ConnectError.from(e).code === Code.NotFound,
+          ),
+      { timeoutMs: 1000, what: "view gone" },
+    );
     expect(Date.now() - started).toBeLessThan(1000);
   });
 });

@@ -28,7 +28,11 @@ let reg: Client<typeof RegistryService>;
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const filesUnder = (dir: string): string[] =>
-  existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)) : [];
+  existsSync(dir)
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name))
+    : [];
 
 async function startRegistry(): Promise<void> {
   proc = startServiceProcess("services/registry/src/main.ts", env);
@@ -41,7 +45,13 @@ beforeAll(async () => {
   db = await createTestDatabase("reg_crash");
   const logger = createLogger({ level: "silent", service: "registry-crash-test" });
   metadata = await startMetadataService(
-    loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dataDir, "metadata"), DATABASE_URL: db.url, GRANARY_SHUTDOWN_GRACE_MS: "1000" }),
+    loadMetadataConfig({
+      ...keys.env,
+      GRANARY_METADATA_PORT: "0",
+      GRANARY_DATA_DIR: join(dataDir, "metadata"),
+      DATABASE_URL: db.url,
+      GRANARY_SHUTDOWN_GRACE_MS: "1000",
+    }),
     logger,
   );
   // The registry records every model in metadata, which needs the project.
@@ -93,7 +103,10 @@ describe("SIGKILL during an upload", () => {
           }
         })(),
       )
-      .then(() => undefined, (e: unknown) => ConnectError.from(e));
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
     const tmp = join(blobRoot, "tmp");
     await waitFor(() => filesUnder(tmp).some((f) => statSync(f).size > 8 * MiB), { timeoutMs: 20_000, what: "a partial upload on disk" });
     proc!.child.kill("SIGKILL");

@@ -27,7 +27,10 @@ let reg: Client<typeof RegistryService>;
 const view = { name: "fraud_view", version: 1 };
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(() => undefined, (e: unknown) => e);
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (err === undefined) throw new Error("expected the call to fail");
   return ConnectError.from(err);
 }
@@ -35,7 +38,14 @@ async function failure(call: Promise<unknown>): Promise<ConnectError> {
 /** Starts (or starts again, as after a crash) the registry on the same database and data dir. */
 async function startRegistry(): Promise<void> {
   registry = await startRegistryService(
-    loadRegistryConfig({ ...keys.env, GRANARY_REGISTRY_PORT: "0", GRANARY_DATA_DIR: join(dataDir, "registry"), DATABASE_URL: db.url, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_SHUTDOWN_GRACE_MS: "1000" }),
+    loadRegistryConfig({
+      ...keys.env,
+      GRANARY_REGISTRY_PORT: "0",
+      GRANARY_DATA_DIR: join(dataDir, "registry"),
+      DATABASE_URL: db.url,
+      GRANARY_METADATA_ADDRESS: metadata.address,
+      GRANARY_SHUTDOWN_GRACE_MS: "1000",
+    }),
     logger,
   );
   reg = createServiceClient(RegistryService, registry.address, { apiKey: keys.adminKey });
@@ -49,7 +59,13 @@ async function recorded(project: string): Promise<Map<string, string>> {
 beforeAll(async () => {
   db = await createTestDatabase("reg_integrity");
   metadata = await startMetadataService(
-    loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dataDir, "metadata"), DATABASE_URL: db.url, GRANARY_SHUTDOWN_GRACE_MS: "1000" }),
+    loadMetadataConfig({
+      ...keys.env,
+      GRANARY_METADATA_PORT: "0",
+      GRANARY_DATA_DIR: join(dataDir, "metadata"),
+      DATABASE_URL: db.url,
+      GRANARY_SHUTDOWN_GRACE_MS: "1000",
+    }),
     logger,
   );
   await startRegistry();
@@ -58,11 +74,26 @@ beforeAll(async () => {
   await md.createProject({ name: P });
   await md.createFeatureGroup({
     featureGroup: {
-      project: P, name: "transactions", version: 1, primaryKey: ["tid"], eventTime: "ts",
-      columns: [{ name: "tid", type: { scalar: ScalarType.STRING } }, { name: "is_fraud", type: { scalar: ScalarType.BOOL } }, { name: "ts", type: { scalar: ScalarType.TIMESTAMP } }],
+      project: P,
+      name: "transactions",
+      version: 1,
+      primaryKey: ["tid"],
+      eventTime: "ts",
+      columns: [
+        { name: "tid", type: { scalar: ScalarType.STRING } },
+        { name: "is_fraud", type: { scalar: ScalarType.BOOL } },
+        { name: "ts", type: { scalar: ScalarType.TIMESTAMP } },
+      ],
     },
   });
-  await md.createFeatureView({ featureView: { project: P, ...view, query: { featureGroup: { name: "transactions", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["is_fraud"] } }, labels: ["is_fraud"] } });
+  await md.createFeatureView({
+    featureView: {
+      project: P,
+      ...view,
+      query: { featureGroup: { name: "transactions", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["is_fraud"] } },
+      labels: ["is_fraud"],
+    },
+  });
   await asService.createTrainingDataset({ trainingDataset: { project: P, featureView: view } });
   await asService.createTrainingDataset({ trainingDataset: { project: P, featureView: view } });
 }, 60_000);
@@ -81,7 +112,11 @@ describe("deleting model versions", () => {
     expect(Code[(await failure(md.deleteTrainingDataset({ project: P, featureView: view, version: 1 }))).code]).toBe("FailedPrecondition");
 
     await reg.deleteModelVersion({ project: P, model: "fraud_classifier", version: 1 });
-    const up = await md.getLineage({ project: P, node: { kind: LineageNodeKind.MODEL_VERSION, name: "fraud_classifier", version: 1 }, direction: LineageDirection.UPSTREAM });
+    const up = await md.getLineage({
+      project: P,
+      node: { kind: LineageNodeKind.MODEL_VERSION, name: "fraud_classifier", version: 1 },
+      direction: LineageDirection.UPSTREAM,
+    });
     expect(up.edges).toEqual([]);
     await md.deleteTrainingDataset({ project: P, featureView: view, version: 1 });
 
@@ -110,14 +145,19 @@ describe("deleting projects", () => {
 
     await reg.deleteModelVersion({ project: Q, model: "fraud", version: 1 });
     await reg.deleteModel({ project: Q, name: "fraud" });
-    expect((await failure(md.deleteProject({ name: Q }))).rawMessage).toBe('project "models_only" still has 1 model in the registry (churn); delete them first');
+    expect((await failure(md.deleteProject({ name: Q }))).rawMessage).toBe(
+      'project "models_only" still has 1 model in the registry (churn); delete them first',
+    );
     await reg.deleteModel({ project: Q, name: "churn" });
     await md.deleteProject({ name: Q });
     expect(Code[(await failure(md.getProject({ name: Q }))).code]).toBe("NotFound");
   });
 
   it("leaves no model behind: a model cannot be made in a project the metadata service does not have", async () => {
-    for (const call of [reg.createModel({ project: "never_made", name: "m" }), reg.createModelVersion({ modelVersion: { project: "never_made", model: "m" } })]) {
+    for (const call of [
+      reg.createModel({ project: "never_made", name: "m" }),
+      reg.createModelVersion({ modelVersion: { project: "never_made", model: "m" } }),
+    ]) {
       const err = await failure(call);
       expect(Code[err.code]).toBe("FailedPrecondition");
       expect(err.rawMessage).toMatch(/project "never_made" does not exist in the metadata service/);
@@ -139,10 +179,13 @@ describe("deleting projects", () => {
 
     await registry.stop();
     await startRegistry();
-    await waitFor(async () => {
-      const now = await recorded(Q);
-      return now.size === 1 && now.get("kept") === keptId;
-    }, { timeoutMs: 20_000, what: "the registry to reconcile the records" });
+    await waitFor(
+      async () => {
+        const now = await recorded(Q);
+        return now.size === 1 && now.get("kept") === keptId;
+      },
+      { timeoutMs: 20_000, what: "the registry to reconcile the records" },
+    );
     expect((await failure(md.deleteProject({ name: Q }))).rawMessage).toBe('project "crashes" still has 1 model in the registry (kept); delete them first');
 
     await reg.deleteModel({ project: Q, name: "kept" });

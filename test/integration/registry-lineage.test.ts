@@ -26,7 +26,10 @@ let md: Client<typeof MetadataService>;
 let reg: Client<typeof RegistryService>;
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(() => undefined, (e: unknown) => e);
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (err === undefined) throw new Error("expected the call to fail");
   return ConnectError.from(err);
 }
@@ -34,7 +37,13 @@ async function failure(call: Promise<unknown>): Promise<ConnectError> {
 beforeAll(async () => {
   db = await createTestDatabase("reg_lineage");
   metadata = await startMetadataService(
-    loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: join(dataDir, "metadata"), DATABASE_URL: db.url, GRANARY_SHUTDOWN_GRACE_MS: "1000" }),
+    loadMetadataConfig({
+      ...keys.env,
+      GRANARY_METADATA_PORT: "0",
+      GRANARY_DATA_DIR: join(dataDir, "metadata"),
+      DATABASE_URL: db.url,
+      GRANARY_SHUTDOWN_GRACE_MS: "1000",
+    }),
     logger,
   );
   registry = await startRegistryService(
@@ -90,27 +99,47 @@ afterAll(async () => {
 describe("what a version was trained on", () => {
   it("records training dataset → model version in metadata when a dataset is given", async () => {
     const { modelVersion } = await reg.createModelVersion({
-      modelVersion: { project: P, model: "fraud_classifier", featureView: { name: "fraud_view", version: 1 }, trainingDatasetVersion: 1, metrics: { auc: 0.9 } },
+      modelVersion: {
+        project: P,
+        model: "fraud_classifier",
+        featureView: { name: "fraud_view", version: 1 },
+        trainingDatasetVersion: 1,
+        metrics: { auc: 0.9 },
+      },
     });
     expect(modelVersion).toMatchObject({ version: 1, featureView: { name: "fraud_view", version: 1 }, trainingDatasetVersion: 1 });
-    const up = await md.getLineage({ project: P, node: { kind: LineageNodeKind.MODEL_VERSION, name: "fraud_classifier", version: 1 }, direction: LineageDirection.UPSTREAM });
+    const up = await md.getLineage({
+      project: P,
+      node: { kind: LineageNodeKind.MODEL_VERSION, name: "fraud_classifier", version: 1 },
+      direction: LineageDirection.UPSTREAM,
+    });
     expect(up.nodes.filter((n) => n.kind === LineageNodeKind.FEATURE_GROUP).map((n) => n.name)).toEqual(["transactions"]);
     expect(up.edges.some((e) => e.from?.kind === LineageNodeKind.TRAINING_DATASET && e.from.datasetVersion === 1 && e.to?.version === 1)).toBe(true);
   });
 
   it("keeps the feature view of a version without a dataset, recording nothing in metadata", async () => {
-    const { modelVersion } = await reg.createModelVersion({ modelVersion: { project: P, model: "view_only", featureView: { name: "fraud_view", version: 1 } } });
+    const { modelVersion } = await reg.createModelVersion({
+      modelVersion: { project: P, model: "view_only", featureView: { name: "fraud_view", version: 1 } },
+    });
     await reg.finalizeModelVersion({ project: P, model: "view_only", version: modelVersion!.version });
     const got = await reg.getModelVersion({ project: P, model: "view_only", selector: { case: "version", value: 1 } });
     expect(got.modelVersion?.featureView).toMatchObject({ name: "fraud_view", version: 1 });
-    const up = await md.getLineage({ project: P, node: { kind: LineageNodeKind.MODEL_VERSION, name: "view_only", version: 1 }, direction: LineageDirection.UPSTREAM });
+    const up = await md.getLineage({
+      project: P,
+      node: { kind: LineageNodeKind.MODEL_VERSION, name: "view_only", version: 1 },
+      direction: LineageDirection.UPSTREAM,
+    });
     expect(up.edges).toEqual([]);
   });
 
   it.each([
     ["an unknown feature view", { featureView: { name: "no_view", version: 1 } }, /feature view "no_view" version 1 does not exist/],
     ["an unknown view version", { featureView: { name: "fraud_view", version: 2 } }, /feature view "fraud_view" version 2 does not exist/],
-    ["an unknown training dataset", { featureView: { name: "fraud_view", version: 1 }, trainingDatasetVersion: 5 }, /training dataset version 5 of feature view "fraud_view" version 1 does not exist/],
+    [
+      "an unknown training dataset",
+      { featureView: { name: "fraud_view", version: 1 }, trainingDatasetVersion: 5 },
+      /training dataset version 5 of feature view "fraud_view" version 1 does not exist/,
+    ],
     ["a view in an unknown project", { project: "elsewhere", featureView: { name: "fraud_view", version: 1 } }, /does not exist/],
   ])("refuses %s with FAILED_PRECONDITION and creates nothing", async (_what, init, message) => {
     const err = await failure(reg.createModelVersion({ modelVersion: { project: P, model: "untrained", ...init } }));
@@ -122,7 +151,9 @@ describe("what a version was trained on", () => {
 
   it("numbers versions on after a refused one", async () => {
     await failure(reg.createModelVersion({ modelVersion: { project: P, model: "fraud_classifier", featureView: { name: "fraud_view", version: 9 } } }));
-    const next = await reg.createModelVersion({ modelVersion: { project: P, model: "fraud_classifier", featureView: { name: "fraud_view", version: 1 }, trainingDatasetVersion: 1 } });
+    const next = await reg.createModelVersion({
+      modelVersion: { project: P, model: "fraud_classifier", featureView: { name: "fraud_view", version: 1 }, trainingDatasetVersion: 1 },
+    });
     expect(next.modelVersion?.version).toBe(2);
   });
 });

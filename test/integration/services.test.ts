@@ -6,7 +6,16 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { findFreePort } from "@granary/postgres";
-import { checkHealth, createTestDatabase, startServiceProcess, testKeys, waitFor, waitForServing, type ServiceProcess, type TestDatabase } from "@granary/testing";
+import {
+  checkHealth,
+  createTestDatabase,
+  startServiceProcess,
+  testKeys,
+  waitFor,
+  waitForServing,
+  type ServiceProcess,
+  type TestDatabase,
+} from "@granary/testing";
 
 // The four services as separate processes, as production runs them, each on its own port.
 const SERVICES = [
@@ -63,10 +72,16 @@ afterAll(async () => {
 function rawUnary(address: string, path: string): Promise<grpc.ServiceError | Buffer> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
   return new Promise((resolve) => {
-    client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (err, res) => {
-      client.close();
-      resolve(err ?? res ?? Buffer.alloc(0));
-    });
+    client.makeUnaryRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.alloc(0),
+      (err, res) => {
+        client.close();
+        resolve(err ?? res ?? Buffer.alloc(0));
+      },
+    );
   });
 }
 
@@ -107,10 +122,13 @@ describe("process life", () => {
   it("reports NOT_SERVING while draining, then exits 0", async () => {
     const port = await findFreePort();
     const address = `127.0.0.1:${port}`;
-    const proc = startServiceProcess("services/online/src/main.ts", envFor("online", port, {
-      GRANARY_DATA_DIR: join(dataDir, "drain"),
-      GRANARY_DRAIN_DELAY_MS: "1500",
-    }));
+    const proc = startServiceProcess(
+      "services/online/src/main.ts",
+      envFor("online", port, {
+        GRANARY_DATA_DIR: join(dataDir, "drain"),
+        GRANARY_DRAIN_DELAY_MS: "1500",
+      }),
+    );
     await waitForServing(address, 60_000);
     proc.child.kill("SIGTERM");
     await waitFor(async () => (await checkHealth(address, "", 500)) === "NOT_SERVING", { timeoutMs: 1400, what: "NOT_SERVING" });

@@ -35,7 +35,10 @@ const BASE_MS = Date.UTC(2024, 0, 1);
 function measures(ids: number[], v: number[], r: number[]) {
   return new arrow.Table({
     id: arrow.vectorFromArray(ids.map(BigInt), new arrow.Int64()),
-    ts: arrow.vectorFromArray(ids.map((i) => BASE_MS + i * DAY_MS), new arrow.TimestampMillisecond()),
+    ts: arrow.vectorFromArray(
+      ids.map((i) => BASE_MS + i * DAY_MS),
+      new arrow.TimestampMillisecond(),
+    ),
     v: arrow.vectorFromArray(v, new arrow.Float64()),
     r: arrow.vectorFromArray(r, new arrow.Float32()),
   });
@@ -54,7 +57,10 @@ async function* query(q: object) {
 }
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(() => undefined, (e: unknown) => e);
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ConnectError)) throw new Error(`expected a failure, got ${String(err)}`);
   return err;
 }
@@ -72,8 +78,17 @@ beforeAll(async () => {
   await md.createProject({ name: P });
   await md.createFeatureGroup({
     featureGroup: {
-      project: P, ...GROUP, onlineEnabled: true, primaryKey: ["id"], eventTime: "ts",
-      columns: [{ name: "id", type: T(ScalarType.INT64) }, { name: "ts", type: T(ScalarType.TIMESTAMP) }, { name: "v", type: T(ScalarType.DOUBLE) }, { name: "r", type: T(ScalarType.FLOAT) }],
+      project: P,
+      ...GROUP,
+      onlineEnabled: true,
+      primaryKey: ["id"],
+      eventTime: "ts",
+      columns: [
+        { name: "id", type: T(ScalarType.INT64) },
+        { name: "ts", type: T(ScalarType.TIMESTAMP) },
+        { name: "v", type: T(ScalarType.DOUBLE) },
+        { name: "r", type: T(ScalarType.FLOAT) },
+      ],
     },
   });
   await md.createFeatureView({
@@ -81,7 +96,10 @@ beforeAll(async () => {
   });
   await Promise.all([waitForServing(stack.addresses.online, 20_000), waitForServing(stack.addresses.offline, 20_000)]);
   for (let i = 0; i < 200; i++) {
-    const ok = await Promise.all([lookup(0n), rowCount()]).then(() => true, () => false);
+    const ok = await Promise.all([lookup(0n), rowCount()]).then(
+      () => true,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -127,8 +145,20 @@ describe("±Infinity and NaN in float and double columns", () => {
     );
     await on.writeRows({ project: P, featureGroup: GROUP, rows: { case: "arrowIpc", value: ipc } });
     await on.writeRows({
-      project: P, featureGroup: GROUP,
-      rows: { case: "columns", value: { rowCount: 1, columns: [{ name: "id", data: i64([102n]) }, { name: "ts", data: tsCol([now]) }, { name: "v", data: f64([NaN]) }, { name: "r", data: f32([-Infinity]) }] } },
+      project: P,
+      featureGroup: GROUP,
+      rows: {
+        case: "columns",
+        value: {
+          rowCount: 1,
+          columns: [
+            { name: "id", data: i64([102n]) },
+            { name: "ts", data: tsCol([now]) },
+            { name: "v", data: f64([NaN]) },
+            { name: "r", data: f32([-Infinity]) },
+          ],
+        },
+      },
     });
     const a = await lookup(101n);
     expect(a("v")).toBe(Infinity);
@@ -142,8 +172,16 @@ describe("±Infinity and NaN in float and double columns", () => {
 describe("regex validation rules", () => {
   const group = (name: string, pattern: string) => ({
     featureGroup: {
-      project: P, name, version: 1, primaryKey: ["id"], eventTime: "ts",
-      columns: [{ name: "id", type: T(ScalarType.INT64) }, { name: "ts", type: T(ScalarType.TIMESTAMP) }, { name: "s", type: T(ScalarType.STRING) }],
+      project: P,
+      name,
+      version: 1,
+      primaryKey: ["id"],
+      eventTime: "ts",
+      columns: [
+        { name: "id", type: T(ScalarType.INT64) },
+        { name: "ts", type: T(ScalarType.TIMESTAMP) },
+        { name: "s", type: T(ScalarType.STRING) },
+      ],
       validationRules: [{ name: "shape", column: "s", policy: ValidationPolicy.FAIL, rule: { case: "regexMatch" as const, value: { pattern } } }],
     },
   });

@@ -276,7 +276,8 @@ export function generateCase(seed: number, nowUs: bigint, features: GenFeatures)
   const joins = groups.filter((g) => parentOf.get(g.name) === root.name).map(joinOf);
   // On-demand features read a selected numeric feature column of any group of the view.
   const selected = (group: string, s: GenSelection, prefix: string): { name: string; type: GenType }[] =>
-    live.get(group)!
+    live
+      .get(group)!
       .filter((c) => /_(f|a)\d+$/.test(c.name) && (s.mode === "ALL" || (s.mode === "INCLUDE") === s.columns.includes(c.name)))
       .map((c) => ({ name: prefix + c.name, type: c.type }));
   const inputs = [...selected(root.name, rootSelection, "")];
@@ -312,7 +313,8 @@ export function keyText(group: GenGroup, row: Record<string, Cell>): string {
 export function caseJson(c: GenCase): string {
   return JSON.stringify(
     c,
-    (k, v: unknown) => (k === "scalar" ? ScalarType[v as ScalarType] : typeof v === "bigint" ? `${v}n` : v instanceof Uint8Array ? `0x${Buffer.from(v).toString("hex")}` : v),
+    (k, v: unknown) =>
+      k === "scalar" ? ScalarType[v as ScalarType] : typeof v === "bigint" ? `${v}n` : v instanceof Uint8Array ? `0x${Buffer.from(v).toString("hex")}` : v,
     1,
   );
 }

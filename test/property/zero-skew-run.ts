@@ -10,7 +10,17 @@ import { FilterOperator, JoinType, SelectionMode, type FeatureView, type Join, t
 import type { TrainingDataQuery } from "@granary/proto/offline";
 import { ColumnDataSchema, ScalarType, ValueSchema, ValueStatus, type ColumnData, type DataType, type Value } from "@granary/proto/types";
 import type { OfflineStack } from "../integration/support/offline-stack.js";
-import { keyText, type Cell, type GenCase, type GenColumn, type GenFilter, type GenGroup, type GenJoin, type GenSelection, type GenType } from "./zero-skew-generator.js";
+import {
+  keyText,
+  type Cell,
+  type GenCase,
+  type GenColumn,
+  type GenFilter,
+  type GenGroup,
+  type GenJoin,
+  type GenSelection,
+  type GenType,
+} from "./zero-skew-generator.js";
 
 const S = ScalarType;
 const VIEW = { name: "v", version: 1 };
@@ -62,7 +72,10 @@ function onlineReader(data: ColumnData | undefined, type: DataType): (row: numbe
   if (data.values.case === "lists") {
     const { offsets, items } = data.values.value;
     const item = onlineReader(items, { ...type, list: false } as DataType);
-    return (row) => (nulls.has(row) ? null : Array.from({ length: (offsets[row + 1] ?? 0) - (offsets[row] ?? 0) }, (_, i) => item((offsets[row] ?? 0) + i) ?? (0 as PlainValue)));
+    return (row) =>
+      nulls.has(row)
+        ? null
+        : Array.from({ length: (offsets[row + 1] ?? 0) - (offsets[row] ?? 0) }, (_, i) => item((offsets[row] ?? 0) + i) ?? (0 as PlainValue));
   }
   const values = (data.values.value as { values: ArrayLike<PlainValue> }).values;
   return (row) => (nulls.has(row) || row >= values.length ? null : (values[row] as PlainValue));
@@ -86,7 +99,10 @@ function valueOf(type: GenType, v: Cell): Value {
       case S.BYTES:
         return { case: "bytesValue", value: v as Uint8Array };
       case S.TIMESTAMP:
-        return { case: "timestampValue", value: create(TimestampSchema, { seconds: (v as bigint) / 1_000_000n, nanos: Number((v as bigint) % 1_000_000n) * 1000 }) };
+        return {
+          case: "timestampValue",
+          value: create(TimestampSchema, { seconds: (v as bigint) / 1_000_000n, nanos: Number((v as bigint) % 1_000_000n) * 1000 }),
+        };
       case S.DATE:
         return { case: "dateValue", value: v as number };
       default:
@@ -99,9 +115,10 @@ function valueOf(type: GenType, v: Cell): Value {
 function filterOf(f: GenFilter | undefined, columns: readonly GenColumn[]) {
   if (!f) return {};
   const type = columns.find((c) => c.name === f.column)!.type;
-  const condition = f.value === undefined
-    ? { column: f.column, operator: FilterOperator.IS_NOT_NULL }
-    : { column: f.column, operator: FilterOperator.GE, value: valueOf(type, f.value) };
+  const condition =
+    f.value === undefined
+      ? { column: f.column, operator: FilterOperator.IS_NOT_NULL }
+      : { column: f.column, operator: FilterOperator.GE, value: valueOf(type, f.value) };
   return { filter: { kind: { case: "condition", value: condition } } };
 }
 
@@ -112,7 +129,12 @@ function selectionOf(s: GenSelection) {
 function joinOf(j: GenJoin, groups: ReadonlyMap<string, GenGroup>): Partial<Join> {
   const child = groups.get(j.group)!;
   return {
-    query: { featureGroup: { name: j.group, version: 1 }, selection: selectionOf(j.selection), ...filterOf(j.filter, child.columns), joins: j.joins.map((x) => joinOf(x, groups)) } as unknown as Query,
+    query: {
+      featureGroup: { name: j.group, version: 1 },
+      selection: selectionOf(j.selection),
+      ...filterOf(j.filter, child.columns),
+      joins: j.joins.map((x) => joinOf(x, groups)),
+    } as unknown as Query,
     leftOn: [...j.leftOn],
     rightOn: [...child.primaryKey],
     prefix: j.prefix,
@@ -134,7 +156,19 @@ async function retrying<T>(call: () => Promise<T>, ms: number): Promise<T> {
 }
 
 function tableOf(columns: readonly { name: string; type: GenType }[], rows: readonly Record<string, Cell>[]): arrow.Table {
-  return new arrow.Table(Object.fromEntries(columns.map((c) => [c.name, arrow.makeVector(buildColumn(dataType(c.type), rows.map((r) => (r[c.name] === undefined ? null : r[c.name]!) as PlainValue | null)))])));
+  return new arrow.Table(
+    Object.fromEntries(
+      columns.map((c) => [
+        c.name,
+        arrow.makeVector(
+          buildColumn(
+            dataType(c.type),
+            rows.map((r) => (r[c.name] === undefined ? null : r[c.name]!) as PlainValue | null),
+          ),
+        ),
+      ]),
+    ),
+  );
 }
 
 async function* framed(project: string, group: string, table: arrow.Table) {
@@ -149,7 +183,12 @@ export async function playCase(stack: OfflineStack, project: string, c: GenCase)
   for (const g of c.groups) {
     await md.createFeatureGroup({
       featureGroup: {
-        project, name: g.name, version: 1, onlineEnabled: true, primaryKey: [...g.primaryKey], eventTime: g.eventTime,
+        project,
+        name: g.name,
+        version: 1,
+        onlineEnabled: true,
+        primaryKey: [...g.primaryKey],
+        eventTime: g.eventTime,
         columns: g.columns.map((col) => ({ name: col.name, type: dataType(col.type) })),
         ...(g.onlineTtlHours ? { onlineTtl: durationFromMs(g.onlineTtlHours * 3_600_000) } : {}),
       },
@@ -161,21 +200,37 @@ export async function playCase(stack: OfflineStack, project: string, c: GenCase)
     const group = c.groups.find((g) => g.name === step.group)!;
     if (step.kind === "append") {
       const col = step.column;
-      await md.appendFeatures({ project, name: step.group, version: 1, columns: [{ name: col.name, type: dataType(col.type), ...(col.defaultValue !== undefined ? { defaultValue: valueOf(col.type, col.defaultValue) } : {}) }] });
+      await md.appendFeatures({
+        project,
+        name: step.group,
+        version: 1,
+        columns: [
+          { name: col.name, type: dataType(col.type), ...(col.defaultValue !== undefined ? { defaultValue: valueOf(col.type, col.defaultValue) } : {}) },
+        ],
+      });
       cols.push(col);
     } else if (step.kind === "insert") {
       const table = tableOf(cols, step.rows);
       await retrying(() => off.insert(framed(project, step.group, table)), 15_000);
     } else {
-      const table = tableOf(cols.filter((x) => group.primaryKey.includes(x.name)), step.keys);
+      const table = tableOf(
+        cols.filter((x) => group.primaryKey.includes(x.name)),
+        step.keys,
+      );
       await retrying(() => off.deleteRows(framed(project, step.group, table)), 15_000);
     }
   }
   const groups = new Map(c.groups.map((g) => [g.name, g] as const));
   const { featureView } = await md.createFeatureView({
     featureView: {
-      project, ...VIEW,
-      query: { featureGroup: { name: c.view.root, version: 1 }, selection: selectionOf(c.view.selection), ...filterOf(c.view.filter, groups.get(c.view.root)!.columns), joins: c.view.joins.map((j) => joinOf(j, groups)) } as unknown as Query,
+      project,
+      ...VIEW,
+      query: {
+        featureGroup: { name: c.view.root, version: 1 },
+        selection: selectionOf(c.view.selection),
+        ...filterOf(c.view.filter, groups.get(c.view.root)!.columns),
+        joins: c.view.joins.map((j) => joinOf(j, groups)),
+      } as unknown as Query,
       onDemandFeatures: c.view.onDemand.map((o) => ({ name: o.name, type: dataType(o.type), expression: o.expression })),
     },
   });
@@ -192,7 +247,16 @@ export function rootEntities(c: GenCase): Record<string, Cell>[] {
       seen.set(keyText(root, row), Object.fromEntries(root.primaryKey.map((k) => [k, row[k]!])));
     }
   }
-  const absent = Object.fromEntries(root.primaryKey.map((k) => [k, root.columns.find((x) => x.name === k)!.type.scalar === S.STRING ? "absent" : root.columns.find((x) => x.name === k)!.type.scalar === S.INT64 ? 999n : 999]));
+  const absent = Object.fromEntries(
+    root.primaryKey.map((k) => [
+      k,
+      root.columns.find((x) => x.name === k)!.type.scalar === S.STRING
+        ? "absent"
+        : root.columns.find((x) => x.name === k)!.type.scalar === S.INT64
+          ? 999n
+          : 999,
+    ]),
+  );
   return [...seen.values(), absent];
 }
 
@@ -208,12 +272,30 @@ function count(tally: Map<string, number> | undefined, what: string, n = 1): voi
   tally?.set(what, (tally.get(what) ?? 0) + n);
 }
 
-export async function compareOnce(stack: OfflineStack, project: string, c: GenCase, view: FeatureView, entities: readonly Record<string, Cell>[], options: CompareOptions): Promise<string[]> {
+export async function compareOnce(
+  stack: OfflineStack,
+  project: string,
+  c: GenCase,
+  view: FeatureView,
+  entities: readonly Record<string, Cell>[],
+  options: CompareOptions,
+): Promise<string[]> {
   const root = c.groups.find((g) => g.name === c.view.root)!;
   const keys = view.servingKeys.filter((k) => k.required);
-  const keyColumns = keys.map((k) => ({ name: k.name, data: columnData(k.type!, entities.map((e) => e[k.column] ?? null)) }));
+  const keyColumns = keys.map((k) => ({
+    name: k.name,
+    data: columnData(
+      k.type!,
+      entities.map((e) => e[k.column] ?? null),
+    ),
+  }));
   const problems: string[] = [];
-  const { vectors } = await stack.on.getFeatureVectors({ project, featureView: VIEW, entities: { rowCount: entities.length, servingKeys: keyColumns }, options: { untransformed: true } });
+  const { vectors } = await stack.on.getFeatureVectors({
+    project,
+    featureView: VIEW,
+    entities: { rowCount: entities.length, servingKeys: keyColumns },
+    options: { untransformed: true },
+  });
   const nowUs = BigInt(Date.now()) * 1000n;
   const typeOf = new Map((vectors?.columns ?? []).map((x) => [x.name, x.type!] as const));
   const offline = await offlineRows(stack, project, root, keys, entities, nowUs, typeOf);
@@ -240,9 +322,25 @@ export async function compareOnce(stack: OfflineStack, project: string, c: GenCa
   count(options.tally, "entities", entities.length);
   if (!options.consistencyFor(keys.map((k) => k.type!))) return problems;
   count(options.tally, "CheckConsistency calls");
-  const report = await consistencyReport(stack, project, keys.map((k) => ({ name: k.name, data: columnData(k.type!, entities.map((e) => e[k.column] ?? null)) })), entities.length);
+  const report = await consistencyReport(
+    stack,
+    project,
+    keys.map((k) => ({
+      name: k.name,
+      data: columnData(
+        k.type!,
+        entities.map((e) => e[k.column] ?? null),
+      ),
+    })),
+    entities.length,
+  );
   if (report.mismatches !== 0n) {
-    const examples = report.features.filter((f) => f.mismatches > 0n).map((f) => `${f.name}: ${f.mismatches} (${f.examples.map((x) => `online ${ValueStatus[x.onlineStatus]} ${shown(x.onlineValue)} offline ${ValueStatus[x.offlineStatus]} ${shown(x.offlineValue)}`).join("; ")})`);
+    const examples = report.features
+      .filter((f) => f.mismatches > 0n)
+      .map(
+        (f) =>
+          `${f.name}: ${f.mismatches} (${f.examples.map((x) => `online ${ValueStatus[x.onlineStatus]} ${shown(x.onlineValue)} offline ${ValueStatus[x.offlineStatus]} ${shown(x.offlineValue)}`).join("; ")})`,
+      );
     problems.push(`CheckConsistency: ${report.mismatches} mismatches: ${examples.join(", ")}`);
   }
   if ((report.missingOnline?.count ?? 0n) !== 0n) problems.push(`CheckConsistency: ${report.missingOnline!.count} entities missing online`);
@@ -260,16 +358,48 @@ interface OfflineRows {
 }
 
 /** GetTrainingData with a spine of `entities` at `nowUs`; one entity at a time when filters dropped rows (the output does not say which). */
-async function offlineRows(stack: OfflineStack, project: string, root: GenGroup, keys: FeatureView["servingKeys"], entities: readonly Record<string, Cell>[], nowUs: bigint, typeOf: ReadonlyMap<string, DataType>): Promise<OfflineRows> {
+async function offlineRows(
+  stack: OfflineStack,
+  project: string,
+  root: GenGroup,
+  keys: FeatureView["servingKeys"],
+  entities: readonly Record<string, Cell>[],
+  nowUs: bigint,
+  typeOf: ReadonlyMap<string, DataType>,
+): Promise<OfflineRows> {
   const read = async (batch: readonly Record<string, Cell>[]) => {
     const spine = new arrow.Table(
       Object.fromEntries([
-        ...keys.map((k) => [k.name, arrow.makeVector(buildColumn(k.type!, batch.map((e) => (e[k.column] ?? null) as PlainValue | null)))] as const),
-        [root.eventTime, arrow.makeVector(buildColumn({ scalar: S.TIMESTAMP, list: false } as DataType, batch.map(() => nowUs)))] as const,
+        ...keys.map(
+          (k) =>
+            [
+              k.name,
+              arrow.makeVector(
+                buildColumn(
+                  k.type!,
+                  batch.map((e) => (e[k.column] ?? null) as PlainValue | null),
+                ),
+              ),
+            ] as const,
+        ),
+        [
+          root.eventTime,
+          arrow.makeVector(
+            buildColumn(
+              { scalar: S.TIMESTAMP, list: false } as DataType,
+              batch.map(() => nowUs),
+            ),
+          ),
+        ] as const,
       ]),
     );
     async function* training() {
-      yield { message: { case: "query" as const, value: { project, featureView: VIEW, untransformed: true, spine: { kind: { case: "streamed", value: true } } } as unknown as TrainingDataQuery } };
+      yield {
+        message: {
+          case: "query" as const,
+          value: { project, featureView: VIEW, untransformed: true, spine: { kind: { case: "streamed", value: true } } } as unknown as TrainingDataQuery,
+        },
+      };
       for (const ipc of arrowPayloads(spine)) yield { message: { case: "spineChunk" as const, value: { ipc } } };
     }
     const table = await tableFromChunks(stack.off.getTrainingData(training()));
@@ -299,7 +429,12 @@ async function offlineRows(stack: OfflineStack, project: string, root: GenGroup,
 }
 
 async function consistencyReport(stack: OfflineStack, project: string, columns: { name: string; data: ColumnData }[], rowCount: number) {
-  for await (const m of stack.off.checkConsistency({ project, featureView: VIEW, entities: { case: "entityRows", value: { rowCount, columns } }, tolerance: { relative: 0, absolute: 0 } })) {
+  for await (const m of stack.off.checkConsistency({
+    project,
+    featureView: VIEW,
+    entities: { case: "entityRows", value: { rowCount, columns } },
+    tolerance: { relative: 0, absolute: 0 },
+  })) {
     if (m.message.case === "report") return m.message.value;
   }
   throw new Error("CheckConsistency ended without a report");
@@ -316,7 +451,9 @@ export async function checkCase(stack: OfflineStack, project: string, c: GenCase
   for (;;) {
     // Online and offline learn of a new view from metadata's change feed: NOT_FOUND for a moment.
     const tally = new Map<string, number>();
-    const problems = await compareOnce(stack, project, c, view, entities, { ...options, tally }).catch((err: unknown) => [`error: ${err instanceof Error ? (process.env.GRANARY_PROPERTY_STACKS === "1" ? err.stack : err.message) : String(err)}`]);
+    const problems = await compareOnce(stack, project, c, view, entities, { ...options, tally }).catch((err: unknown) => [
+      `error: ${err instanceof Error ? (process.env.GRANARY_PROPERTY_STACKS === "1" ? err.stack : err.message) : String(err)}`,
+    ]);
     if (problems.length === 0 || Date.now() > until) {
       for (const [k, n] of tally) count(options.tally, k, n);
       return problems;

@@ -65,7 +65,9 @@ afterAll(async () => {
 
 /** A fresh project per run keeps cases (and shrink attempts) independent on one stack. */
 function run(c: GenCase, settleMs = SETTLE_MS, options = COMPARE): Promise<string[]> {
-  return checkCase(stack, `zs_${SEED}_${projects++}`, c, settleMs, options).catch((err: unknown) => [`error: ${err instanceof Error ? (process.env.GRANARY_PROPERTY_STACKS === "1" ? err.stack : err.message) : String(err)}`]);
+  return checkCase(stack, `zs_${SEED}_${projects++}`, c, settleMs, options).catch((err: unknown) => [
+    `error: ${err instanceof Error ? (process.env.GRANARY_PROPERTY_STACKS === "1" ? err.stack : err.message) : String(err)}`,
+  ]);
 }
 
 function describeCase(c: GenCase): void {
@@ -115,7 +117,7 @@ async function shrink(c: GenCase, problems: string[]): Promise<{ c: GenCase; pro
   const until = Date.now() + SHRINK_MS;
   let best = { c, problems };
   const erroring = problems.every((p) => p.startsWith("error:"));
-  for (let improved = true; improved && Date.now() < until; ) {
+  for (let improved = true; improved && Date.now() < until;) {
     improved = false;
     for (const candidate of smaller(best.c)) {
       if (Date.now() > until) break;

@@ -8,7 +8,11 @@ import { arrowTypeOf } from "./arrow-types.js";
  * takes): int64 as bigint, timestamps as microseconds (bigint), dates as days, null for null.
  */
 export function valueReader(data: arrow.Data, type: DataType): (i: number) => PlainValue | null {
-  const valid = (i: number) => data.nullCount === 0 || data.nullBitmap === undefined || data.nullBitmap.length === 0 || ((data.nullBitmap[(data.offset + i) >>> 3]! >>> ((data.offset + i) & 7)) & 1) === 1;
+  const valid = (i: number) =>
+    data.nullCount === 0 ||
+    data.nullBitmap === undefined ||
+    data.nullBitmap.length === 0 ||
+    ((data.nullBitmap[(data.offset + i) >>> 3]! >>> ((data.offset + i) & 7)) & 1) === 1;
   if (type.list) {
     const vector = arrow.makeVector(data);
     const item = valueReaderOfVector(type);
@@ -65,7 +69,14 @@ export function buildColumn(type: DataType, values: readonly (PlainValue | null)
       if (v !== null) for (const x of v as readonly PlainValue[]) flat.push(x);
       offsets[i + 1] = flat.length;
     });
-    return arrow.makeData({ type: arrowType as arrow.List, length: n, nullCount: nulls, nullBitmap: bitmap, valueOffsets: offsets, child: buildColumn(item, flat) });
+    return arrow.makeData({
+      type: arrowType as arrow.List,
+      length: n,
+      nullCount: nulls,
+      nullBitmap: bitmap,
+      valueOffsets: offsets,
+      child: buildColumn(item, flat),
+    });
   }
   switch (type.scalar) {
     case ScalarType.INT64:

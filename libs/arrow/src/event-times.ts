@@ -22,7 +22,10 @@ export function eventTimeBounds(nowMicros: bigint, maxFutureSeconds: number): Ev
 /** Fails with INVALID_ARGUMENT naming the column, the row and the value when `micros` is out of bounds. */
 export function checkEventTime(column: string, row: number, micros: bigint, bounds: EventTimeBounds): void {
   if (micros >= bounds.minMicros && micros <= bounds.maxMicros) return;
-  const when = micros < bounds.minMicros ? `before year 1 (${bounds.minMicros} µs)` : `more than the allowed skew past now (latest ${describeMicros(bounds.maxMicros)}; GRANARY_MAX_FUTURE_EVENT_TIME_S)`;
+  const when =
+    micros < bounds.minMicros
+      ? `before year 1 (${bounds.minMicros} µs)`
+      : `more than the allowed skew past now (latest ${describeMicros(bounds.maxMicros)}; GRANARY_MAX_FUTURE_EVENT_TIME_S)`;
   throw new InvalidArgumentError(`row ${row}: event-time column "${column}" is ${describeMicros(micros)}, ${when}; nothing was written`);
 }
 

@@ -93,7 +93,8 @@ export function checkArrowSchema(schema: arrow.Schema, rules: ArrowSchemaRules):
     fields.push({ name: field.name, field: i, input: field.type, column });
   });
   const missing = rules.required.filter((name) => !seen.has(name));
-  if (missing.length > 0) problems.push(`${missing.map((m) => `"${m}"`).join(", ")} ${missing.length === 1 ? "is" : "are"} missing (required: ${rules.required.join(", ")})`);
+  if (missing.length > 0)
+    problems.push(`${missing.map((m) => `"${m}"`).join(", ")} ${missing.length === 1 ? "is" : "are"} missing (required: ${rules.required.join(", ")})`);
   if (problems.length > 0) throw new InvalidArgumentError(`${rules.what}: ${problems.join("; ")}`);
   return fields;
 }

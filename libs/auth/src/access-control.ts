@@ -73,7 +73,10 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
         code: codeName(code),
         keyId: principal.keyId ?? "",
       });
-      options.logger.info({ audit: { actor: event.actor, project: event.project, method, resource: event.resource, code: event.code, key_id: event.keyId } }, "audit");
+      options.logger.info(
+        { audit: { actor: event.actor, project: event.project, method, resource: event.resource, code: event.code, key_id: event.keyId } },
+        "audit",
+      );
       options.auditSink?.(event);
     },
   };
@@ -82,9 +85,13 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
     if (principal.kind !== "user" || !limiter) return principal;
     const waitMs = limiter.take(principal.keyId ?? principal.name);
     if (waitMs > 0) {
-      throw new ConnectError(`${principal.name} is over its limit of ${options.requestsPerSecond} requests per second; retry in ${waitMs} ms`, Code.ResourceExhausted, {
-        "retry-after-ms": String(waitMs),
-      });
+      throw new ConnectError(
+        `${principal.name} is over its limit of ${options.requestsPerSecond} requests per second; retry in ${waitMs} ms`,
+        Code.ResourceExhausted,
+        {
+          "retry-after-ms": String(waitMs),
+        },
+      );
     }
     return principal;
   }

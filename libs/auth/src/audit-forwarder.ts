@@ -44,7 +44,10 @@ export class AuditForwarder {
       () => undefined,
       (err: unknown) => {
         this.#queue = [...batch, ...this.#queue].slice(-MAX_QUEUED);
-        this.#logger.warn({ err: err instanceof Error ? err.message : String(err), queued: this.#queue.length }, "cannot send audit events to the metadata service; retrying");
+        this.#logger.warn(
+          { err: err instanceof Error ? err.message : String(err), queued: this.#queue.length },
+          "cannot send audit events to the metadata service; retrying",
+        );
         this.#timer ??= setTimeout(() => void this.flush(), FLUSH_MS * 5).unref();
       },
     );

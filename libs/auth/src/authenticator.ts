@@ -106,7 +106,9 @@ export class Authenticator {
 
   #checkExpiry(principal: Principal): Principal {
     if (principal.expiresAtMs !== undefined && principal.expiresAtMs <= this.#now()) {
-      throw new UnauthenticatedError(`API key ${principal.keyId ?? ""} of ${principal.name} expired at ${new Date(principal.expiresAtMs).toISOString()}; ask for a new one`);
+      throw new UnauthenticatedError(
+        `API key ${principal.keyId ?? ""} of ${principal.name} expired at ${new Date(principal.expiresAtMs).toISOString()}; ask for a new one`,
+      );
     }
     return principal;
   }

@@ -29,7 +29,13 @@ export function hiddenProject(project: string): NotFoundError {
  * message of a client stream. Synchronous (no promise, no allocation) when the caller's role
  * decides; a promise only when a lookup is needed (a share, a group's creator).
  */
-export function authorize(principal: Principal, permission: Permission | undefined, method: string, request: unknown, lookups: AccessLookups): void | Promise<void> {
+export function authorize(
+  principal: Principal,
+  permission: Permission | undefined,
+  method: string,
+  request: unknown,
+  lookups: AccessLookups,
+): void | Promise<void> {
   if (!permission) throw new PermissionDeniedError(`${method} is not in the permission table; it is refused to everyone`);
   if (principal.kind === "service" || principal.kind === "open") return;
   switch (permission.kind) {
@@ -43,7 +49,8 @@ export function authorize(principal: Principal, permission: Permission | undefin
     case "project": {
       const project = stringAt(request, permission.project);
       if (project === "") {
-        if (permission.emptyProject === "admin" && !principal.admin) throw new PermissionDeniedError(`${method} for every project needs a cluster admin; name a project`);
+        if (permission.emptyProject === "admin" && !principal.admin)
+          throw new PermissionDeniedError(`${method} for every project needs a cluster admin; name a project`);
         return;
       }
       const role = roleIn(principal, project);

@@ -42,7 +42,12 @@ export function jwtResolver(options: JwtOptions): KeyResolver {
     try {
       ({ payload } = await jwtVerify(token, jwks, { issuer: options.issuer, audience: options.audience }));
     } catch (err) {
-      const why = err instanceof errors.JWTExpired ? "the token expired" : err instanceof errors.JOSEError ? `the token was refused (${err.code})` : "the token is malformed";
+      const why =
+        err instanceof errors.JWTExpired
+          ? "the token expired"
+          : err instanceof errors.JOSEError
+            ? `the token was refused (${err.code})`
+            : "the token is malformed";
       throw new UnauthenticatedError(`invalid bearer token: ${why}`);
     }
     return keyOfClaims(payload, options);

@@ -5,7 +5,12 @@ import { CatalogueCache } from "./catalogue-cache.js";
 
 const logger = { info: () => {}, warn: () => {} };
 const group = (version: number, kind = ChangeKind.CREATED, revision = BigInt(version)) =>
-  create(ChangeSchema, { kind, revision, project: "p", resource: { case: "featureGroup", value: create(FeatureGroupSchema, { project: "p", name: "g", version, id: BigInt(100 + version) }) } });
+  create(ChangeSchema, {
+    kind,
+    revision,
+    project: "p",
+    resource: { case: "featureGroup", value: create(FeatureGroupSchema, { project: "p", name: "g", version, id: BigInt(100 + version) }) },
+  });
 
 describe("CatalogueCache.apply", () => {
   it("tracks the latest version of a name through creates and deletes", () => {
@@ -26,8 +31,30 @@ describe("CatalogueCache.apply", () => {
 
   it("keeps views and their training datasets apart per version", () => {
     const cache = new CatalogueCache({} as never, { logger });
-    cache.apply(create(ChangeSchema, { kind: ChangeKind.CREATED, revision: 1n, project: "p", resource: { case: "featureView", value: create(FeatureViewSchema, { project: "p", name: "v", version: 1 }) } }));
-    cache.apply(create(ChangeSchema, { kind: ChangeKind.CREATED, revision: 2n, project: "p", resource: { case: "trainingDataset", value: { $typeName: "granary.metadata.v1.TrainingDataset", project: "p", featureView: { $typeName: "granary.types.v1.FeatureViewRef", name: "v", version: 1 }, version: 1 } as never } }));
+    cache.apply(
+      create(ChangeSchema, {
+        kind: ChangeKind.CREATED,
+        revision: 1n,
+        project: "p",
+        resource: { case: "featureView", value: create(FeatureViewSchema, { project: "p", name: "v", version: 1 }) },
+      }),
+    );
+    cache.apply(
+      create(ChangeSchema, {
+        kind: ChangeKind.CREATED,
+        revision: 2n,
+        project: "p",
+        resource: {
+          case: "trainingDataset",
+          value: {
+            $typeName: "granary.metadata.v1.TrainingDataset",
+            project: "p",
+            featureView: { $typeName: "granary.types.v1.FeatureViewRef", name: "v", version: 1 },
+            version: 1,
+          } as never,
+        },
+      }),
+    );
     expect(cache.featureView("p", "v")?.version).toBe(1);
     expect(cache.trainingDataset("p", "v", 1)?.version).toBe(1);
     expect(cache.trainingDataset("p", "v", 2)).toBeUndefined();

@@ -220,5 +220,4 @@ export class CatalogueCache {
     if (!deleted && version >= (latest.get(k) ?? 0)) latest.set(k, version);
     else if (deleted && latest.get(k) === version) latest.set(k, Math.max(...set));
   }
-
 }

@@ -26,10 +26,7 @@ export function attachTransformations(transformations: readonly Transformation[]
     if (!info) throw fieldError(`${at}.function`, `the transformation of ${quote(name)} needs a function`);
     const type = column.type!;
     if (type.list || !info.inputTypes.includes(type.scalar)) {
-      throw fieldError(
-        `${at}.function`,
-        `${info.name} takes ${orList(info.inputTypes.map(describeScalar))}, but ${quote(name)} is ${describeType(type)}`,
-      );
+      throw fieldError(`${at}.function`, `${info.name} takes ${orList(info.inputTypes.map(describeScalar))}, but ${quote(name)} is ${describeType(type)}`);
     }
     column.transformation = transformation.function;
   });

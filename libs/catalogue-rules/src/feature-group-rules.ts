@@ -29,7 +29,10 @@ export function validateFeatureGroup(fg: FeatureGroup, field = "feature_group"):
   fg.primaryKey.forEach((name, i) => {
     const type = columns.get(name)?.type;
     if (type && (type.list || !KEY_TYPES.has(type.scalar))) {
-      throw new InvalidArgumentError(`${field}.primary_key[${i}]: column "${name}" of type ${describeType(type)} cannot be a key (use an integer, string, bytes, bool, date or timestamp column)`, { field: `${field}.primary_key[${i}]` });
+      throw new InvalidArgumentError(
+        `${field}.primary_key[${i}]: column "${name}" of type ${describeType(type)} cannot be a key (use an integer, string, bytes, bool, date or timestamp column)`,
+        { field: `${field}.primary_key[${i}]` },
+      );
     }
   });
   if (fg.eventTime !== "") {
@@ -37,13 +40,17 @@ export function validateFeatureGroup(fg: FeatureGroup, field = "feature_group"):
     if (!column) throw new InvalidArgumentError(`${field}.event_time: "${fg.eventTime}" is not a column of the group`, { field: `${field}.event_time` });
     const t = column.type;
     if (!t || t.list || (t.scalar !== ScalarType.TIMESTAMP && t.scalar !== ScalarType.DATE)) {
-      throw new InvalidArgumentError(`${field}.event_time: column "${fg.eventTime}" must be a timestamp or date, not ${describeType(t)}`, { field: `${field}.event_time` });
+      throw new InvalidArgumentError(`${field}.event_time: column "${fg.eventTime}" must be a timestamp or date, not ${describeType(t)}`, {
+        field: `${field}.event_time`,
+      });
     }
   }
   checkKeyList(fg.partitionKey, columns, `${field}.partition_key`, "partition key", false);
   fg.partitionKey.forEach((name, i) => {
     if (fg.primaryKey.includes(name)) {
-      throw new InvalidArgumentError(`${field}.partition_key[${i}]: "${name}" is in the primary key; partition by a column outside it`, { field: `${field}.partition_key[${i}]` });
+      throw new InvalidArgumentError(`${field}.partition_key[${i}]: "${name}" is in the primary key; partition by a column outside it`, {
+        field: `${field}.partition_key[${i}]`,
+      });
     }
   });
   if (fg.onlineTtl && (fg.onlineTtl.seconds < 0n || fg.onlineTtl.nanos < 0 || (fg.onlineTtl.seconds === 0n && fg.onlineTtl.nanos === 0))) {
@@ -52,12 +59,16 @@ export function validateFeatureGroup(fg: FeatureGroup, field = "feature_group"):
   validateTags(fg.tags, `${field}.tags`);
   for (const [key, value] of Object.entries(fg.customMetadata)) {
     if (key.length === 0 || key.length > 256 || value.length > 65_536) {
-      throw new InvalidArgumentError(`${field}.custom_metadata: keys need 1 to 256 characters and values at most 64 KiB ("${truncate(key)}")`, { field: `${field}.custom_metadata` });
+      throw new InvalidArgumentError(`${field}.custom_metadata: keys need 1 to 256 characters and values at most 64 KiB ("${truncate(key)}")`, {
+        field: `${field}.custom_metadata`,
+      });
     }
   }
   fg.statisticsConfig?.columns.forEach((name, i) => {
     if (!columns.has(name)) {
-      throw new InvalidArgumentError(`${field}.statistics_config.columns[${i}]: "${truncate(name)}" is not a column of the group`, { field: `${field}.statistics_config.columns[${i}]` });
+      throw new InvalidArgumentError(`${field}.statistics_config.columns[${i}]: "${truncate(name)}" is not a column of the group`, {
+        field: `${field}.statistics_config.columns[${i}]`,
+      });
     }
   });
   validateRules(fg.validationRules, columns, `${field}.validation_rules`);
@@ -153,7 +164,9 @@ function validateRules(rules: readonly ValidationRule[], columns: ReadonlyMap<st
         {
           const problem = re2SyntaxError(rule.rule.value.pattern);
           if (problem !== undefined) {
-            throw new InvalidArgumentError(`${f}.regex_match.pattern: rule "${rule.name}" is not an RE2 regular expression (${problem})`, { field: `${f}.regex_match.pattern` });
+            throw new InvalidArgumentError(`${f}.regex_match.pattern: rule "${rule.name}" is not an RE2 regular expression (${problem})`, {
+              field: `${f}.regex_match.pattern`,
+            });
           }
         }
         break;

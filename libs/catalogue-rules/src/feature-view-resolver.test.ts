@@ -120,8 +120,7 @@ const merchantNotes = group(
   ["merchant_id"],
 );
 const GROUPS = [transactions, cardAggs, merchants, banks, merchantCategory, cards, merchantNotes];
-const lookup = (ref: FeatureGroupRef): FeatureGroup | undefined =>
-  GROUPS.find((g) => g.name === ref.name && g.version === ref.version);
+const lookup = (ref: FeatureGroupRef): FeatureGroup | undefined => GROUPS.find((g) => g.name === ref.name && g.version === ref.version);
 
 const ref = (name: string, version = 1) => ({ name, version });
 const dbl = (value: number) => ({ kind: { case: "doubleValue" as const, value } });
@@ -219,12 +218,7 @@ describe("resolveFeatureView", () => {
       ["bank_id", "banks", "bank_id", false],
     ]);
     expect(resolved.servingKeys.every((k) => equals(DataTypeSchema, k.type!, t(STRING)))).toBe(true);
-    expect(resolved.sourceGroups.map((r) => `${r.name}@${r.version}`)).toEqual([
-      "transactions@1",
-      "card_aggs@1",
-      "merchants@1",
-      "banks@1",
-    ]);
+    expect(resolved.sourceGroups.map((r) => `${r.name}@${r.version}`)).toEqual(["transactions@1", "card_aggs@1", "merchants@1", "banks@1"]);
   });
 
   it("resolves the fraud view once for every reader: nodes, join keys, key sources, column origins", () => {
@@ -251,10 +245,37 @@ describe("resolveFeatureView", () => {
         read: ["cc_num", "merchant_id", "amount", "category", "datetime", "is_fraud"],
       },
       // transactions is offline only: the keys of groups joined to it come from the caller.
-      { group: "card_aggs", parent: 0, prefix: "", on: ["cc_num=cc_num"], join: "LEFT", filter: false, keys: ["cc_num<-servingKey:cc_num"], read: ["count_10m", "sum_10m", "prev_ts", "prev_lat", "prev_lon"] },
-      { group: "merchants", parent: 0, prefix: "", on: ["merchant_id=merchant_id"], join: "LEFT", filter: false, keys: ["merchant_id<-servingKey:merchant_id"], read: ["bank_id", "country"] },
+      {
+        group: "card_aggs",
+        parent: 0,
+        prefix: "",
+        on: ["cc_num=cc_num"],
+        join: "LEFT",
+        filter: false,
+        keys: ["cc_num<-servingKey:cc_num"],
+        read: ["count_10m", "sum_10m", "prev_ts", "prev_lat", "prev_lon"],
+      },
+      {
+        group: "merchants",
+        parent: 0,
+        prefix: "",
+        on: ["merchant_id=merchant_id"],
+        join: "LEFT",
+        filter: false,
+        keys: ["merchant_id<-servingKey:merchant_id"],
+        read: ["bank_id", "country"],
+      },
       // merchants is online: banks' key is read from the fetched merchants row unless the caller passes it.
-      { group: "banks", parent: 2, prefix: "", on: ["bank_id=bank_id"], join: "LEFT", filter: false, keys: ["bank_id<-parentColumn:bank_id|bank_id"], read: ["credit_rating"] },
+      {
+        group: "banks",
+        parent: 2,
+        prefix: "",
+        on: ["bank_id=bank_id"],
+        join: "LEFT",
+        filter: false,
+        keys: ["bank_id<-parentColumn:bank_id|bank_id"],
+        read: ["credit_rating"],
+      },
     ]);
     expect(resolved.columns).toHaveLength(outputColumns.length);
     const origin = resolved.columns.map((c, i) => [outputColumns[i]!.name, c.group, c.sourceColumn, c.keyPart ?? null]);
@@ -280,9 +301,7 @@ describe("resolveFeatureView", () => {
   it("marks a root's selected primary key as a key part, and reads a joined key from the parent's key", () => {
     const view = viewOf({
       featureGroup: ref("merchants"),
-      joins: [
-        { prefix: "mc_", on: ["merchant_id"], query: { featureGroup: ref("merchant_notes") } },
-      ],
+      joins: [{ prefix: "mc_", on: ["merchant_id"], query: { featureGroup: ref("merchant_notes") } }],
     });
     // merchant_notes' key is merchants' own key: an online lookup reuses it.
     const { resolved, outputColumns } = resolveFeatureView(view, lookup);
@@ -306,19 +325,12 @@ describe("resolveFeatureView", () => {
   });
 
   it("selects ALL in group order, INCLUDE in listed order, EXCEPT in group order", () => {
-    const names = (selection: object) =>
-      resolveFeatureView(viewOf({ featureGroup: ref("card_aggs"), selection }), lookup).outputColumns.map((c) => c.name);
+    const names = (selection: object) => resolveFeatureView(viewOf({ featureGroup: ref("card_aggs"), selection }), lookup).outputColumns.map((c) => c.name);
     const all = ["cc_num", "count_10m", "sum_10m", "prev_ts", "prev_lat", "prev_lon", "event_time"];
     expect(names({})).toEqual(all);
     expect(names({ mode: SelectionMode.ALL })).toEqual(all);
     expect(names({ mode: SelectionMode.INCLUDE, columns: ["sum_10m", "cc_num"] })).toEqual(["sum_10m", "cc_num"]);
-    expect(names({ mode: SelectionMode.EXCEPT, columns: ["prev_lon", "cc_num"] })).toEqual([
-      "count_10m",
-      "sum_10m",
-      "prev_ts",
-      "prev_lat",
-      "event_time",
-    ]);
+    expect(names({ mode: SelectionMode.EXCEPT, columns: ["prev_lon", "cc_num"] })).toEqual(["count_10m", "sum_10m", "prev_ts", "prev_lat", "event_time"]);
   });
 
   it("infers join keys from the right group's primary key and drops the right key column", () => {
@@ -385,7 +397,11 @@ describe("resolveFeatureView", () => {
       featureGroup: ref("merchants"),
       joins: [
         { query: { featureGroup: ref("banks") } },
-        { leftOn: ["merchant_id"], rightOn: ["merchant_id"], query: { featureGroup: ref("merchant_notes"), selection: { mode: SelectionMode.INCLUDE, columns: ["note"] } } },
+        {
+          leftOn: ["merchant_id"],
+          rightOn: ["merchant_id"],
+          query: { featureGroup: ref("merchant_notes"), selection: { mode: SelectionMode.INCLUDE, columns: ["note"] } },
+        },
       ],
     });
     const resolved = resolveFeatureView(view, lookup);
@@ -433,14 +449,22 @@ describe("resolveFeatureView", () => {
             {
               kind: {
                 case: "or",
-                value: { filters: [condition("is_fraud", FilterOperator.IS_NULL), condition("is_fraud", FilterOperator.EQ, { value: { kind: { case: "boolValue", value: true } } })] },
+                value: {
+                  filters: [
+                    condition("is_fraud", FilterOperator.IS_NULL),
+                    condition("is_fraud", FilterOperator.EQ, { value: { kind: { case: "boolValue", value: true } } }),
+                  ],
+                },
               },
             },
           ],
         },
       },
     });
-    view.query!.joins[0]!.query!.filter = create(FilterSchema, condition("count_10m", FilterOperator.GE, { value: { kind: { case: "int32Value", value: 1 } } }));
+    view.query!.joins[0]!.query!.filter = create(
+      FilterSchema,
+      condition("count_10m", FilterOperator.GE, { value: { kind: { case: "int32Value", value: 1 } } }),
+    );
     expect(() => resolveFeatureView(view, lookup)).not.toThrow();
   });
 
@@ -469,25 +493,35 @@ describe("resolveFeatureView", () => {
         ],
       }),
     );
-    expect(resolveFeatureView(view, lookup).outputColumns.slice(-2).map((c) => c.name)).toEqual(["distance_km", "big_amount"]);
+    expect(
+      resolveFeatureView(view, lookup)
+        .outputColumns.slice(-2)
+        .map((c) => c.name),
+    ).toEqual(["distance_km", "big_amount"]);
   });
 });
 
 type Mutation = (view: FeatureView) => void;
-const setFilter = (filter: FilterInit): Mutation => (v) => {
-  v.query!.filter = create(FilterSchema, filter);
-};
-const patch = (init: MessageInitShape<typeof FeatureViewSchema>): Mutation => (v) => {
-  const extra = create(FeatureViewSchema, init);
-  v.onDemandFeatures.push(...extra.onDemandFeatures);
-  v.transformations.push(...extra.transformations);
-  v.labels.push(...extra.labels);
-  v.inferenceHelperColumns.push(...extra.inferenceHelperColumns);
-  v.trainingHelperColumns.push(...extra.trainingHelperColumns);
-};
-const join = (init: MessageInitShape<typeof JoinSchema>): Mutation => (v) => {
-  v.query!.joins.push(create(JoinSchema, init));
-};
+const setFilter =
+  (filter: FilterInit): Mutation =>
+  (v) => {
+    v.query!.filter = create(FilterSchema, filter);
+  };
+const patch =
+  (init: MessageInitShape<typeof FeatureViewSchema>): Mutation =>
+  (v) => {
+    const extra = create(FeatureViewSchema, init);
+    v.onDemandFeatures.push(...extra.onDemandFeatures);
+    v.transformations.push(...extra.transformations);
+    v.labels.push(...extra.labels);
+    v.inferenceHelperColumns.push(...extra.inferenceHelperColumns);
+    v.trainingHelperColumns.push(...extra.trainingHelperColumns);
+  };
+const join =
+  (init: MessageInitShape<typeof JoinSchema>): Mutation =>
+  (v) => {
+    v.query!.joins.push(create(JoinSchema, init));
+  };
 const selection = (mode: SelectionMode, columns: string[] = []) => create(FeatureViewSchema, { query: { selection: { mode, columns } } }).query!.selection;
 
 const Q = "feature_view.query";
@@ -496,77 +530,180 @@ const ODF = "feature_view.on_demand_features";
 
 // [what, mutation of the fraud view, message substring, field]
 const REJECTIONS: [string, Mutation, string, string][] = [
-  ["no query", (v) => { v.query = undefined; }, "a feature view needs a query", Q],
-  ["no root group", (v) => { v.query!.featureGroup = undefined; }, "a query needs a feature group", `${Q}.feature_group`],
-  ["group without name", (v) => { v.query!.featureGroup!.name = ""; }, "a feature group name is required", `${Q}.feature_group.name`],
-  ["unpinned version", (v) => { v.query!.featureGroup!.version = 0; }, 'give feature group "transactions" a version of 1 or more', `${Q}.feature_group.version`],
+  [
+    "no query",
+    (v) => {
+      v.query = undefined;
+    },
+    "a feature view needs a query",
+    Q,
+  ],
+  [
+    "no root group",
+    (v) => {
+      v.query!.featureGroup = undefined;
+    },
+    "a query needs a feature group",
+    `${Q}.feature_group`,
+  ],
+  [
+    "group without name",
+    (v) => {
+      v.query!.featureGroup!.name = "";
+    },
+    "a feature group name is required",
+    `${Q}.feature_group.name`,
+  ],
+  [
+    "unpinned version",
+    (v) => {
+      v.query!.featureGroup!.version = 0;
+    },
+    'give feature group "transactions" a version of 1 or more',
+    `${Q}.feature_group.version`,
+  ],
   [
     "unknown group",
-    (v) => { v.query!.joins[1]!.query!.featureGroup!.version = 2; },
+    (v) => {
+      v.query!.joins[1]!.query!.featureGroup!.version = 2;
+    },
     'query.joins[1].query.feature_group: feature group "merchants" version 2 does not exist',
     `${J1}.query.feature_group`,
   ],
-  ["join without query", (v) => { v.query!.joins[0]!.query = undefined; }, "a join needs a query", `${Q}.joins[0].query`],
+  [
+    "join without query",
+    (v) => {
+      v.query!.joins[0]!.query = undefined;
+    },
+    "a join needs a query",
+    `${Q}.joins[0].query`,
+  ],
   // selection
-  ["INCLUDE nothing", (v) => { v.query!.selection = selection(SelectionMode.INCLUDE); }, "mode INCLUDE needs at least one column", `${Q}.selection.columns`],
+  [
+    "INCLUDE nothing",
+    (v) => {
+      v.query!.selection = selection(SelectionMode.INCLUDE);
+    },
+    "mode INCLUDE needs at least one column",
+    `${Q}.selection.columns`,
+  ],
   [
     "INCLUDE unknown",
-    (v) => { v.query!.selection = selection(SelectionMode.INCLUDE, ["tid", "nope"]); },
+    (v) => {
+      v.query!.selection = selection(SelectionMode.INCLUDE, ["tid", "nope"]);
+    },
     '"nope" is not a column of feature group "transactions" version 1',
     `${Q}.selection.columns[1]`,
   ],
-  ["INCLUDE twice", (v) => { v.query!.selection = selection(SelectionMode.INCLUDE, ["tid", "tid"]); }, '"tid" is listed twice', `${Q}.selection.columns[1]`],
+  [
+    "INCLUDE twice",
+    (v) => {
+      v.query!.selection = selection(SelectionMode.INCLUDE, ["tid", "tid"]);
+    },
+    '"tid" is listed twice',
+    `${Q}.selection.columns[1]`,
+  ],
   [
     "EXCEPT unknown",
-    (v) => { v.query!.joins[0]!.query!.selection = selection(SelectionMode.EXCEPT, ["evt"]); },
+    (v) => {
+      v.query!.joins[0]!.query!.selection = selection(SelectionMode.EXCEPT, ["evt"]);
+    },
     '"evt" is not a column of feature group "card_aggs" version 1',
     `${Q}.joins[0].query.selection.columns[0]`,
   ],
-  ["ALL with columns", (v) => { v.query!.selection!.mode = SelectionMode.ALL; }, "columns are listed but mode is ALL", `${Q}.selection.columns`],
+  [
+    "ALL with columns",
+    (v) => {
+      v.query!.selection!.mode = SelectionMode.ALL;
+    },
+    "columns are listed but mode is ALL",
+    `${Q}.selection.columns`,
+  ],
   // joins
-  ["on and left_on", (v) => { v.query!.joins[1]!.leftOn = ["merchant_id"]; }, "give either on or left_on/right_on, not both", `${J1}.on`],
+  [
+    "on and left_on",
+    (v) => {
+      v.query!.joins[1]!.leftOn = ["merchant_id"];
+    },
+    "give either on or left_on/right_on, not both",
+    `${J1}.on`,
+  ],
   [
     "left_on without right_on",
-    (v) => { v.query!.joins[1]!.on = []; v.query!.joins[1]!.leftOn = ["merchant_id"]; },
+    (v) => {
+      v.query!.joins[1]!.on = [];
+      v.query!.joins[1]!.leftOn = ["merchant_id"];
+    },
     "left_on has 1 columns and right_on 0",
     `${J1}.right_on`,
   ],
   [
     "unknown left key",
-    (v) => { v.query!.joins[1]!.on = []; v.query!.joins[1]!.leftOn = ["merchant"]; v.query!.joins[1]!.rightOn = ["merchant_id"]; },
+    (v) => {
+      v.query!.joins[1]!.on = [];
+      v.query!.joins[1]!.leftOn = ["merchant"];
+      v.query!.joins[1]!.rightOn = ["merchant_id"];
+    },
     '"merchant" is not a column of feature group "transactions" version 1',
     `${J1}.left_on[0]`,
   ],
   [
     "right keys not the primary key",
-    (v) => { v.query!.joins[1]!.on = []; v.query!.joins[1]!.leftOn = ["merchant_id"]; v.query!.joins[1]!.rightOn = ["bank_id"]; },
-    "join keys must be feature group \"merchants\" version 1's primary key (merchant_id)",
+    (v) => {
+      v.query!.joins[1]!.on = [];
+      v.query!.joins[1]!.leftOn = ["merchant_id"];
+      v.query!.joins[1]!.rightOn = ["bank_id"];
+    },
+    'join keys must be feature group "merchants" version 1\'s primary key (merchant_id)',
     `${J1}.right_on`,
   ],
   [
     "a key column twice",
-    (v) => { v.query!.joins[1]!.on = ["merchant_id", "merchant_id"]; },
-    "join keys must be feature group \"merchants\" version 1's primary key",
+    (v) => {
+      v.query!.joins[1]!.on = ["merchant_id", "merchant_id"];
+    },
+    'join keys must be feature group "merchants" version 1\'s primary key',
     `${J1}.on`,
   ],
   [
     "key types differ",
-    (v) => { v.query!.joins[1]!.on = []; v.query!.joins[1]!.leftOn = ["amount"]; v.query!.joins[1]!.rightOn = ["merchant_id"]; },
+    (v) => {
+      v.query!.joins[1]!.on = [];
+      v.query!.joins[1]!.leftOn = ["amount"];
+      v.query!.joins[1]!.rightOn = ["merchant_id"];
+    },
     'key "amount" of feature group "transactions" version 1 is double but "merchant_id" of feature group "merchants" version 1 is string',
     `${J1}.left_on[0]`,
   ],
   [
     "keys cannot be inferred",
     join({ query: { featureGroup: ref("banks") } }),
-    "cannot infer join keys: feature group \"transactions\" version 1 has no column \"bank_id\" of feature group \"banks\" version 1's primary key; give on or left_on/right_on",
+    'cannot infer join keys: feature group "transactions" version 1 has no column "bank_id" of feature group "banks" version 1\'s primary key; give on or left_on/right_on',
     `${Q}.joins[2]`,
   ],
   // prefixes and clashes
-  ["prefix not lower-case", (v) => { v.query!.joins[0]!.prefix = "Card_"; }, 'prefixed column name "Card_count_10m" must be an identifier', `${Q}.joins[0].prefix`],
-  ["prefix too long", (v) => { v.query!.joins[0]!.prefix = "p".repeat(60); }, "must be an identifier", `${Q}.joins[0].prefix`],
+  [
+    "prefix not lower-case",
+    (v) => {
+      v.query!.joins[0]!.prefix = "Card_";
+    },
+    'prefixed column name "Card_count_10m" must be an identifier',
+    `${Q}.joins[0].prefix`,
+  ],
+  [
+    "prefix too long",
+    (v) => {
+      v.query!.joins[0]!.prefix = "p".repeat(60);
+    },
+    "must be an identifier",
+    `${Q}.joins[0].prefix`,
+  ],
   [
     "nested prefix invalid",
-    (v) => { v.query!.joins[1]!.prefix = "m_"; v.query!.joins[1]!.query!.joins[0]!.prefix = "B"; },
+    (v) => {
+      v.query!.joins[1]!.prefix = "m_";
+      v.query!.joins[1]!.query!.joins[0]!.prefix = "B";
+    },
     '"m_Bcredit_rating" must be an identifier',
     `${J1}.query.joins[0].prefix`,
   ],
@@ -578,7 +715,10 @@ const REJECTIONS: [string, Mutation, string, string][] = [
   ],
   [
     "clash of prefixed names",
-    (v) => { v.query!.joins[1]!.prefix = "x_"; join({ prefix: "x_", query: { featureGroup: ref("merchants") } })(v); },
+    (v) => {
+      v.query!.joins[1]!.prefix = "x_";
+      join({ prefix: "x_", query: { featureGroup: ref("merchants") } })(v);
+    },
     'column "x_bank_id" of feature group "merchants" version 1 clashes with "x_bank_id" of feature group "merchants" version 1',
     `${Q}.joins[2].prefix`,
   ],
@@ -586,7 +726,10 @@ const REJECTIONS: [string, Mutation, string, string][] = [
     "no columns",
     (v) => {
       v.query!.joins = [];
-      v.query!.selection = selection(SelectionMode.EXCEPT, transactions.columns.map((c) => c.name));
+      v.query!.selection = selection(
+        SelectionMode.EXCEPT,
+        transactions.columns.map((c) => c.name),
+      );
       v.labels = [];
       v.trainingHelperColumns = [];
       v.inferenceHelperColumns = [];
@@ -601,58 +744,280 @@ const REJECTIONS: [string, Mutation, string, string][] = [
   ["empty and", setFilter({ kind: { case: "and", value: {} } }), "and needs at least one filter", `${Q}.filter.and`],
   ["empty or", setFilter({ kind: { case: "or", value: {} } }), "or needs at least one filter", `${Q}.filter.or`],
   ["condition without column", setFilter(condition("", FilterOperator.IS_NULL)), "a condition needs a column", `${Q}.filter.condition.column`],
-  ["filter on another group's column", setFilter(condition("country", FilterOperator.IS_NULL)), '"country" is not a column of feature group "transactions" version 1', `${Q}.filter.condition.column`],
-  ["condition without operator", setFilter(condition("amount", FilterOperator.UNSPECIFIED, { value: dbl(1) })), "a condition needs an operator", `${Q}.filter.condition.operator`],
+  [
+    "filter on another group's column",
+    setFilter(condition("country", FilterOperator.IS_NULL)),
+    '"country" is not a column of feature group "transactions" version 1',
+    `${Q}.filter.condition.column`,
+  ],
+  [
+    "condition without operator",
+    setFilter(condition("amount", FilterOperator.UNSPECIFIED, { value: dbl(1) })),
+    "a condition needs an operator",
+    `${Q}.filter.condition.operator`,
+  ],
   ["EQ without value", setFilter(condition("amount", FilterOperator.EQ)), "EQ needs a value", `${Q}.filter.condition.value`],
   ["EQ with null", setFilter(condition("amount", FilterOperator.EQ, { value: {} })), "compare with null using IS_NULL", `${Q}.filter.condition.value`],
   ["EQ with values", setFilter(condition("amount", FilterOperator.EQ, { values: [dbl(1)] })), "EQ takes value, not values", `${Q}.filter.condition.values`],
-  ["value of the wrong type", setFilter(condition("amount", FilterOperator.EQ, { value: str("1") })), 'string_value does not fit "amount" of type double', `${Q}.filter.condition.value`],
-  ["int64 value for a string", setFilter(condition("cc_num", FilterOperator.NE, { value: { kind: { case: "int64Value", value: 1n } } })), 'int64_value does not fit "cc_num" of type string', `${Q}.filter.condition.value`],
-  ["LT on bool", setFilter(condition("is_fraud", FilterOperator.LT, { value: { kind: { case: "boolValue", value: true } } })), 'LT does not apply to "is_fraud" of type bool', `${Q}.filter.condition.operator`],
-  ["GE on a list", setFilter(condition("tags", FilterOperator.GE, { value: str("a") })), 'GE does not apply to "tags" of type list of string', `${Q}.filter.condition.operator`],
+  [
+    "value of the wrong type",
+    setFilter(condition("amount", FilterOperator.EQ, { value: str("1") })),
+    'string_value does not fit "amount" of type double',
+    `${Q}.filter.condition.value`,
+  ],
+  [
+    "int64 value for a string",
+    setFilter(condition("cc_num", FilterOperator.NE, { value: { kind: { case: "int64Value", value: 1n } } })),
+    'int64_value does not fit "cc_num" of type string',
+    `${Q}.filter.condition.value`,
+  ],
+  [
+    "LT on bool",
+    setFilter(condition("is_fraud", FilterOperator.LT, { value: { kind: { case: "boolValue", value: true } } })),
+    'LT does not apply to "is_fraud" of type bool',
+    `${Q}.filter.condition.operator`,
+  ],
+  [
+    "GE on a list",
+    setFilter(condition("tags", FilterOperator.GE, { value: str("a") })),
+    'GE does not apply to "tags" of type list of string',
+    `${Q}.filter.condition.operator`,
+  ],
   ["IN without values", setFilter(condition("category", FilterOperator.IN)), "IN needs at least one value in values", `${Q}.filter.condition.values`],
   ["IN with value", setFilter(condition("category", FilterOperator.IN, { value: str("a") })), "IN takes values, not value", `${Q}.filter.condition.value`],
-  ["IN value of the wrong type", setFilter(condition("category", FilterOperator.IN, { values: [str("a"), dbl(2)] })), 'double_value does not fit "category" of type string', `${Q}.filter.condition.values[1]`],
-  ["IS_NULL with a value", setFilter(condition("category", FilterOperator.IS_NULL, { value: str("a") })), "IS_NULL takes no value", `${Q}.filter.condition.value`],
-  ["IS_NOT_NULL with values", setFilter(condition("category", FilterOperator.IS_NOT_NULL, { values: [str("a")] })), "IS_NOT_NULL takes no value", `${Q}.filter.condition.values`],
-  ["nested condition", setFilter({ kind: { case: "or", value: { filters: [condition("amount", FilterOperator.IS_NULL), { kind: { case: "and", value: { filters: [condition("zip", FilterOperator.IS_NULL)] } } }] } } }), '"zip" is not a column', `${Q}.filter.or.filters[1].and.filters[0].condition.column`],
+  [
+    "IN value of the wrong type",
+    setFilter(condition("category", FilterOperator.IN, { values: [str("a"), dbl(2)] })),
+    'double_value does not fit "category" of type string',
+    `${Q}.filter.condition.values[1]`,
+  ],
+  [
+    "IS_NULL with a value",
+    setFilter(condition("category", FilterOperator.IS_NULL, { value: str("a") })),
+    "IS_NULL takes no value",
+    `${Q}.filter.condition.value`,
+  ],
+  [
+    "IS_NOT_NULL with values",
+    setFilter(condition("category", FilterOperator.IS_NOT_NULL, { values: [str("a")] })),
+    "IS_NOT_NULL takes no value",
+    `${Q}.filter.condition.values`,
+  ],
+  [
+    "nested condition",
+    setFilter({
+      kind: {
+        case: "or",
+        value: {
+          filters: [condition("amount", FilterOperator.IS_NULL), { kind: { case: "and", value: { filters: [condition("zip", FilterOperator.IS_NULL)] } } }],
+        },
+      },
+    }),
+    '"zip" is not a column',
+    `${Q}.filter.or.filters[1].and.filters[0].condition.column`,
+  ],
   [
     "joined query's filter",
-    (v) => { v.query!.joins[1]!.query!.joins[0]!.query!.filter = create(FilterSchema, condition("credit_rating", FilterOperator.GT, { value: str("A") })); },
-    'does not fit "credit_rating" of type int32', `${J1}.query.joins[0].query.filter.condition.value`],
+    (v) => {
+      v.query!.joins[1]!.query!.joins[0]!.query!.filter = create(FilterSchema, condition("credit_rating", FilterOperator.GT, { value: str("A") }));
+    },
+    'does not fit "credit_rating" of type int32',
+    `${J1}.query.joins[0].query.filter.condition.value`,
+  ],
   // roles
-  ["label not in the output", (v) => { v.query!.selection!.columns.push("is_fraud"); }, 'labels[0]: "is_fraud" is not a column of the view', "feature_view.labels[0]"],
+  [
+    "label not in the output",
+    (v) => {
+      v.query!.selection!.columns.push("is_fraud");
+    },
+    'labels[0]: "is_fraud" is not a column of the view',
+    "feature_view.labels[0]",
+  ],
   ["label twice", patch({ labels: ["is_fraud"] }), '"is_fraud" is listed twice', "feature_view.labels[1]"],
   ["on-demand label", patch({ labels: ["distance_km"] }), '"distance_km" is an on-demand feature and cannot be a label', "feature_view.labels[1]"],
-  ["label and helper", patch({ inferenceHelperColumns: ["is_fraud"] }), '"is_fraud" is already a label; a column has one role', "feature_view.inference_helper_columns[1]"],
-  ["two helper roles", patch({ trainingHelperColumns: ["country"] }), '"country" is already an inference helper column', "feature_view.training_helper_columns[1]"],
+  [
+    "label and helper",
+    patch({ inferenceHelperColumns: ["is_fraud"] }),
+    '"is_fraud" is already a label; a column has one role',
+    "feature_view.inference_helper_columns[1]",
+  ],
+  [
+    "two helper roles",
+    patch({ trainingHelperColumns: ["country"] }),
+    '"country" is already an inference helper column',
+    "feature_view.training_helper_columns[1]",
+  ],
   ["unknown helper", patch({ inferenceHelperColumns: ["m_country"] }), '"m_country" is not a column of the view', "feature_view.inference_helper_columns[1]"],
   // on-demand features
-  ["on-demand name not an identifier", (v) => { v.onDemandFeatures[0]!.name = "Distance"; }, 'on-demand feature name "Distance" must be an identifier', `${ODF}[0].name`],
-  ["on-demand name clashes with a column", (v) => { v.onDemandFeatures[0]!.name = "amount"; }, '"amount" clashes with an output column', `${ODF}[0].name`],
-  ["on-demand name clashes with a parameter", patch({ onDemandFeatures: [{ name: "lat", type: t(DOUBLE), expression: "1.0" }] }), '"lat" clashes with a request parameter', `${ODF}[1].name`],
-  ["on-demand feature twice", patch({ onDemandFeatures: [{ name: "distance_km", type: t(DOUBLE), expression: "1.0" }] }), '"distance_km" is defined twice', `${ODF}[1].name`],
-  ["on-demand without type", (v) => { v.onDemandFeatures[0]!.type = undefined; }, 'on-demand feature "distance_km" needs a type', `${ODF}[0].type`],
-  ["on-demand with unspecified type", (v) => { v.onDemandFeatures[0]!.type = t(ScalarType.UNSPECIFIED); }, "needs a type", `${ODF}[0].type`],
-  ["parameter name not an identifier", (v) => { v.onDemandFeatures[0]!.requestParameters[1]!.name = "2lon"; }, 'request parameter name "2lon" must be an identifier', `${ODF}[0].request_parameters[1].name`],
-  ["parameter twice", (v) => { v.onDemandFeatures[0]!.requestParameters[1]!.name = "lat"; }, '"lat" is declared twice', `${ODF}[0].request_parameters[1].name`],
-  ["parameter without type", (v) => { v.onDemandFeatures[0]!.requestParameters[0]!.type = undefined; }, 'request parameter "lat" needs a type', `${ODF}[0].request_parameters[0].type`],
-  ["parameter named like a column", (v) => { v.onDemandFeatures[0]!.requestParameters[0]!.name = "prev_lat"; }, '"prev_lat" clashes with an output column', `${ODF}[0].request_parameters[0].name`],
-  ["parameter types differ", patch({ onDemandFeatures: [{ name: "lat_int", type: t(INT64), expression: "lat", requestParameters: [{ name: "lat", type: t(INT64) }] }] }), `request parameter "lat" is int64 here but double at ${ODF}[0].request_parameters[0]`, `${ODF}[1].request_parameters[0].type`],
-  ["empty expression", (v) => { v.onDemandFeatures[0]!.expression = " "; }, 'on-demand feature "distance_km" needs an expression', `${ODF}[0].expression`],
-  ["expression reads a label", (v) => { v.onDemandFeatures[0]!.expression = "is_fraud ? 1.0 : 0.0"; }, `on_demand_features[0].expression: expression uses unknown variable "is_fraud"`, `${ODF}[0].expression`],
-  ["expression reads another feature's parameter", patch({ onDemandFeatures: [{ name: "lat2", type: t(DOUBLE), expression: "lat * 2.0" }] }), 'unknown variable "lat"', `${ODF}[1].expression`],
-  ["expression of the wrong type", (v) => { v.onDemandFeatures[0]!.type = t(STRING); }, "expression yields double but the feature is declared string", `${ODF}[0].expression`],
-  ["expression does not parse", (v) => { v.onDemandFeatures[0]!.expression = "lat +"; }, "expression does not parse", `${ODF}[0].expression`],
+  [
+    "on-demand name not an identifier",
+    (v) => {
+      v.onDemandFeatures[0]!.name = "Distance";
+    },
+    'on-demand feature name "Distance" must be an identifier',
+    `${ODF}[0].name`,
+  ],
+  [
+    "on-demand name clashes with a column",
+    (v) => {
+      v.onDemandFeatures[0]!.name = "amount";
+    },
+    '"amount" clashes with an output column',
+    `${ODF}[0].name`,
+  ],
+  [
+    "on-demand name clashes with a parameter",
+    patch({ onDemandFeatures: [{ name: "lat", type: t(DOUBLE), expression: "1.0" }] }),
+    '"lat" clashes with a request parameter',
+    `${ODF}[1].name`,
+  ],
+  [
+    "on-demand feature twice",
+    patch({ onDemandFeatures: [{ name: "distance_km", type: t(DOUBLE), expression: "1.0" }] }),
+    '"distance_km" is defined twice',
+    `${ODF}[1].name`,
+  ],
+  [
+    "on-demand without type",
+    (v) => {
+      v.onDemandFeatures[0]!.type = undefined;
+    },
+    'on-demand feature "distance_km" needs a type',
+    `${ODF}[0].type`,
+  ],
+  [
+    "on-demand with unspecified type",
+    (v) => {
+      v.onDemandFeatures[0]!.type = t(ScalarType.UNSPECIFIED);
+    },
+    "needs a type",
+    `${ODF}[0].type`,
+  ],
+  [
+    "parameter name not an identifier",
+    (v) => {
+      v.onDemandFeatures[0]!.requestParameters[1]!.name = "2lon";
+    },
+    'request parameter name "2lon" must be an identifier',
+    `${ODF}[0].request_parameters[1].name`,
+  ],
+  [
+    "parameter twice",
+    (v) => {
+      v.onDemandFeatures[0]!.requestParameters[1]!.name = "lat";
+    },
+    '"lat" is declared twice',
+    `${ODF}[0].request_parameters[1].name`,
+  ],
+  [
+    "parameter without type",
+    (v) => {
+      v.onDemandFeatures[0]!.requestParameters[0]!.type = undefined;
+    },
+    'request parameter "lat" needs a type',
+    `${ODF}[0].request_parameters[0].type`,
+  ],
+  [
+    "parameter named like a column",
+    (v) => {
+      v.onDemandFeatures[0]!.requestParameters[0]!.name = "prev_lat";
+    },
+    '"prev_lat" clashes with an output column',
+    `${ODF}[0].request_parameters[0].name`,
+  ],
+  [
+    "parameter types differ",
+    patch({ onDemandFeatures: [{ name: "lat_int", type: t(INT64), expression: "lat", requestParameters: [{ name: "lat", type: t(INT64) }] }] }),
+    `request parameter "lat" is int64 here but double at ${ODF}[0].request_parameters[0]`,
+    `${ODF}[1].request_parameters[0].type`,
+  ],
+  [
+    "empty expression",
+    (v) => {
+      v.onDemandFeatures[0]!.expression = " ";
+    },
+    'on-demand feature "distance_km" needs an expression',
+    `${ODF}[0].expression`,
+  ],
+  [
+    "expression reads a label",
+    (v) => {
+      v.onDemandFeatures[0]!.expression = "is_fraud ? 1.0 : 0.0";
+    },
+    `on_demand_features[0].expression: expression uses unknown variable "is_fraud"`,
+    `${ODF}[0].expression`,
+  ],
+  [
+    "expression reads another feature's parameter",
+    patch({ onDemandFeatures: [{ name: "lat2", type: t(DOUBLE), expression: "lat * 2.0" }] }),
+    'unknown variable "lat"',
+    `${ODF}[1].expression`,
+  ],
+  [
+    "expression of the wrong type",
+    (v) => {
+      v.onDemandFeatures[0]!.type = t(STRING);
+    },
+    "expression yields double but the feature is declared string",
+    `${ODF}[0].expression`,
+  ],
+  [
+    "expression does not parse",
+    (v) => {
+      v.onDemandFeatures[0]!.expression = "lat +";
+    },
+    "expression does not parse",
+    `${ODF}[0].expression`,
+  ],
   // transformations
-  ["transformation without column", patch({ transformations: [{ function: TransformationFunction.STANDARD_SCALER }] }), "a transformation needs a column", "feature_view.transformations[1].column"],
-  ["transformation of an unknown column", patch({ transformations: [{ column: "amt", function: TransformationFunction.STANDARD_SCALER }] }), '"amt" is not a column of the view', "feature_view.transformations[1].column"],
-  ["transformation of a helper", patch({ transformations: [{ column: "country", function: TransformationFunction.ONE_HOT_ENCODER }] }), '"country" is a helper column', "feature_view.transformations[1].column"],
-  ["two transformations", patch({ transformations: [{ column: "amount", function: TransformationFunction.STANDARD_SCALER }] }), '"amount" already has a transformation', "feature_view.transformations[1].column"],
-  ["transformation without function", patch({ transformations: [{ column: "sum_10m" }] }), 'the transformation of "sum_10m" needs a function', "feature_view.transformations[1].function"],
-  ["scaler on a string", patch({ transformations: [{ column: "category", function: TransformationFunction.STANDARD_SCALER }] }), 'standard_scaler takes int32, int64, float or double, but "category" is string', "feature_view.transformations[1].function"],
-  ["encoder on a double", patch({ transformations: [{ column: "sum_10m", function: TransformationFunction.LABEL_ENCODER }] }), 'label_encoder takes string, bool, int32 or int64, but "sum_10m" is double', "feature_view.transformations[1].function"],
-  ["scaler on a timestamp", patch({ transformations: [{ column: "prev_ts", function: TransformationFunction.MIN_MAX_SCALER }] }), '"prev_ts" is timestamp', "feature_view.transformations[1].function"],
+  [
+    "transformation without column",
+    patch({ transformations: [{ function: TransformationFunction.STANDARD_SCALER }] }),
+    "a transformation needs a column",
+    "feature_view.transformations[1].column",
+  ],
+  [
+    "transformation of an unknown column",
+    patch({ transformations: [{ column: "amt", function: TransformationFunction.STANDARD_SCALER }] }),
+    '"amt" is not a column of the view',
+    "feature_view.transformations[1].column",
+  ],
+  [
+    "transformation of a helper",
+    patch({ transformations: [{ column: "country", function: TransformationFunction.ONE_HOT_ENCODER }] }),
+    '"country" is a helper column',
+    "feature_view.transformations[1].column",
+  ],
+  [
+    "two transformations",
+    patch({ transformations: [{ column: "amount", function: TransformationFunction.STANDARD_SCALER }] }),
+    '"amount" already has a transformation',
+    "feature_view.transformations[1].column",
+  ],
+  [
+    "transformation without function",
+    patch({ transformations: [{ column: "sum_10m" }] }),
+    'the transformation of "sum_10m" needs a function',
+    "feature_view.transformations[1].function",
+  ],
+  [
+    "scaler on a string",
+    patch({ transformations: [{ column: "category", function: TransformationFunction.STANDARD_SCALER }] }),
+    'standard_scaler takes int32, int64, float or double, but "category" is string',
+    "feature_view.transformations[1].function",
+  ],
+  [
+    "encoder on a double",
+    patch({ transformations: [{ column: "sum_10m", function: TransformationFunction.LABEL_ENCODER }] }),
+    'label_encoder takes string, bool, int32 or int64, but "sum_10m" is double',
+    "feature_view.transformations[1].function",
+  ],
+  [
+    "scaler on a timestamp",
+    patch({ transformations: [{ column: "prev_ts", function: TransformationFunction.MIN_MAX_SCALER }] }),
+    '"prev_ts" is timestamp',
+    "feature_view.transformations[1].function",
+  ],
 ];
 
 describe("resolveFeatureView rejects", () => {
@@ -666,10 +1031,9 @@ describe("resolveFeatureView rejects", () => {
   });
 
   it("an encoder on a list column", () => {
-    const view = viewOf(
-      { featureGroup: ref("transactions"), selection: { mode: SelectionMode.INCLUDE, columns: ["tid", "tags"] } },
-      [{ column: "tags", function: TransformationFunction.ONE_HOT_ENCODER }],
-    );
+    const view = viewOf({ featureGroup: ref("transactions"), selection: { mode: SelectionMode.INCLUDE, columns: ["tid", "tags"] } }, [
+      { column: "tags", function: TransformationFunction.ONE_HOT_ENCODER },
+    ]);
     const err = rejection(view);
     expect(err.message).toContain('one_hot_encoder takes string, bool, int32 or int64, but "tags" is list of string');
     expect(err.field).toBe("feature_view.transformations[0].function");
@@ -678,15 +1042,52 @@ describe("resolveFeatureView rejects", () => {
   it("one serving key name needed with two types", () => {
     // Offline root and offline right groups, each holding a column "code" of a different type,
     // both used as left keys without a prefix: the caller could not pass one value for both.
-    const root = group("events", [["id", STRING], ["code", STRING]], ["id"]);
-    const mid = group("devices", [["id", STRING], ["code", INT64]], ["id"]);
-    const byString = group("codes", [["code", STRING], ["label", STRING]], ["code"], { online: true });
-    const byInt = group("int_codes", [["code", INT64], ["weight", DOUBLE]], ["code"], { online: true });
+    const root = group(
+      "events",
+      [
+        ["id", STRING],
+        ["code", STRING],
+      ],
+      ["id"],
+    );
+    const mid = group(
+      "devices",
+      [
+        ["id", STRING],
+        ["code", INT64],
+      ],
+      ["id"],
+    );
+    const byString = group(
+      "codes",
+      [
+        ["code", STRING],
+        ["label", STRING],
+      ],
+      ["code"],
+      { online: true },
+    );
+    const byInt = group(
+      "int_codes",
+      [
+        ["code", INT64],
+        ["weight", DOUBLE],
+      ],
+      ["code"],
+      { online: true },
+    );
     const view = viewOf({
       featureGroup: ref("events"),
       joins: [
         { query: { featureGroup: ref("codes") } },
-        { on: ["id"], query: { featureGroup: ref("devices"), selection: { mode: SelectionMode.EXCEPT, columns: ["code"] }, joins: [{ query: { featureGroup: ref("int_codes") } }] } },
+        {
+          on: ["id"],
+          query: {
+            featureGroup: ref("devices"),
+            selection: { mode: SelectionMode.EXCEPT, columns: ["code"] },
+            joins: [{ query: { featureGroup: ref("int_codes") } }],
+          },
+        },
       ],
     });
     const all = [root, mid, byString, byInt];

@@ -31,8 +31,7 @@ export function resolveJoinKeys(join: Join, left: GroupColumns, right: GroupColu
     }
   }
   const rights = pairs.map((p) => p.right);
-  const isPrimaryKey =
-    rights.length === primaryKey.length && new Set(rights).size === rights.length && rights.every((r) => right.primaryKey.has(r));
+  const isPrimaryKey = rights.length === primaryKey.length && new Set(rights).size === rights.length && rights.every((r) => right.primaryKey.has(r));
   if (!isPrimaryKey) {
     throw fieldError(rightField, `join keys must be ${describeGroup(right.ref)}'s primary key (${primaryKey.join(", ")})`);
   }
@@ -61,10 +60,7 @@ function keyPairs(join: Join, left: GroupColumns, right: GroupColumns, field: st
   }
   if (leftOn.length > 0 || rightOn.length > 0) {
     if (leftOn.length !== rightOn.length) {
-      throw fieldError(
-        `${field}.right_on`,
-        `left_on has ${leftOn.length} columns and right_on ${rightOn.length}; they pair up one to one`,
-      );
+      throw fieldError(`${field}.right_on`, `left_on has ${leftOn.length} columns and right_on ${rightOn.length}; they pair up one to one`);
     }
     return {
       pairs: leftOn.map((name, i) => ({ left: name, right: rightOn[i]!, leftField: `${field}.left_on[${i}]` })),

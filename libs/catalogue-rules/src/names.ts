@@ -6,8 +6,5 @@ export const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
 /** Throws INVALID_ARGUMENT at `field` unless `value` is an identifier; `what` names it ("column name"). */
 export function checkIdentifier(value: string, field: string, what: string): void {
   if (IDENTIFIER.test(value)) return;
-  throw fieldError(
-    field,
-    `${what} ${quote(value)} must be an identifier: a lower-case letter, then at most 62 lower-case letters, digits or underscores`,
-  );
+  throw fieldError(field, `${what} ${quote(value)} must be an identifier: a lower-case letter, then at most 62 lower-case letters, digits or underscores`);
 }

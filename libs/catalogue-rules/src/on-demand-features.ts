@@ -17,11 +17,7 @@ interface Parameter {
  * Each expression sees the query's FEATURE columns and its own request parameters; a parameter
  * shared by several features is one value from the caller, so it has one type.
  */
-export function onDemandOutputColumns(
-  features: readonly OnDemandFeature[],
-  queryColumns: readonly OutputColumn[],
-  field: string,
-): OutputColumn[] {
+export function onDemandOutputColumns(features: readonly OnDemandFeature[], queryColumns: readonly OutputColumn[], field: string): OutputColumn[] {
   const columnNames = new Set(queryColumns.map((c) => c.name));
   const parameters = new Map<string, Parameter>();
   features.forEach((feature, i) => checkSignature(feature, `${field}[${i}]`, columnNames, parameters));

@@ -8,9 +8,7 @@ const t = (scalar: ScalarType, list = false) => create(DataTypeSchema, { scalar,
 
 describe("TRANSFORMATION_FUNCTIONS", () => {
   it("describes the five built-ins with their statistics and types", () => {
-    expect(
-      TRANSFORMATION_FUNCTIONS.map((f) => [TransformationFunction[f.function], f.name, f.parameters, f.outputType?.scalar, f.outputType?.list]),
-    ).toEqual([
+    expect(TRANSFORMATION_FUNCTIONS.map((f) => [TransformationFunction[f.function], f.name, f.parameters, f.outputType?.scalar, f.outputType?.list])).toEqual([
       ["MIN_MAX_SCALER", "min_max_scaler", ["min", "max"], ScalarType.DOUBLE, false],
       ["STANDARD_SCALER", "standard_scaler", ["mean", "stddev"], ScalarType.DOUBLE, false],
       ["ROBUST_SCALER", "robust_scaler", ["p25", "p50", "p75"], ScalarType.DOUBLE, false],

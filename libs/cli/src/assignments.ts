@@ -17,7 +17,9 @@ export function parseAssignments(args: readonly string[], types: ReadonlyMap<str
     if (!type) {
       const names = [...types.keys()];
       const hint = suggest(kv.key, names);
-      throw new UsageError(`"${kv.key}" is not a ${what}${hint ? ` (did you mean "${hint}"?)` : ""}; ${names.length > 0 ? `${what}s: ${names.join(", ")}` : `there are no ${what}s`}`);
+      throw new UsageError(
+        `"${kv.key}" is not a ${what}${hint ? ` (did you mean "${hint}"?)` : ""}; ${names.length > 0 ? `${what}s: ${names.join(", ")}` : `there are no ${what}s`}`,
+      );
     }
     if (kv.key in row) throw new UsageError(`${what} "${kv.key}" is given twice`);
     try {

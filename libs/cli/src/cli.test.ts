@@ -34,10 +34,15 @@ function granaryCli(args: readonly string[], options: { flags?: readonly string[
   return new Promise((resolve) => {
     // The addresses and project come from flags; settings of the calling shell must not leak in.
     const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GRANARY_"))), ...options.env };
-    execFile("node", ["--import", "tsx", "libs/cli/src/main.ts", ...(options.flags ?? flags), ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      "node",
+      ["--import", "tsx", "libs/cli/src/main.ts", ...(options.flags ?? flags), ...args],
+      { cwd: ROOT, env, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -70,7 +75,9 @@ describe("granary status", () => {
     expect(up.stdout.match(/SERVING/g)).toHaveLength(4);
     expect(down.code).toBe(1);
     expect(down.stdout).toMatch(/metadata\s+127\.0\.0\.1:1\s+UNREACHABLE/);
-    expect(down.stderr.trim().split("\n")).toEqual(["granary: 4 of 4 services are not serving: metadata, online, offline, registry (is the suite running? npm start)"]);
+    expect(down.stderr.trim().split("\n")).toEqual([
+      "granary: 4 of 4 services are not serving: metadata, online, offline, registry (is the suite running? npm start)",
+    ]);
   }, 60_000);
 });
 
@@ -148,10 +155,17 @@ describe("granary ingest", () => {
       `3,12,21,,online,,,${iso(40)},false`,
     ].join("\n");
     writeFileSync(join(dir, "transactions.csv"), `${csv}\n`);
-    const cards = ["cc_num,bank_id,count_7d,spend_7d,prev_latitude,prev_longitude,expiry_date,ts", `11,1,4,1010.49,50.0,10.0,2027-05-31,${iso(30)}`, `12,2,1,5,40.0,5.0,2026-01-31,${iso(30)}`].join("\n");
+    const cards = [
+      "cc_num,bank_id,count_7d,spend_7d,prev_latitude,prev_longitude,expiry_date,ts",
+      `11,1,4,1010.49,50.0,10.0,2027-05-31,${iso(30)}`,
+      `12,2,1,5,40.0,5.0,2026-01-31,${iso(30)}`,
+    ].join("\n");
     writeFileSync(join(dir, "cards.csv"), `${cards}\n`);
 
-    const [tx, cc] = await Promise.all([granaryCli(["ingest", "transactions", join(dir, "transactions.csv")]), granaryCli(["ingest", "card_aggs:1", join(dir, "cards.csv")])]);
+    const [tx, cc] = await Promise.all([
+      granaryCli(["ingest", "transactions", join(dir, "transactions.csv")]),
+      granaryCli(["ingest", "card_aggs:1", join(dir, "cards.csv")]),
+    ]);
     expect(tx).toMatchObject({ code: 0, stderr: "" });
     expect(tx.stdout.trim()).toMatch(/^3 rows in [\d.]+ s \([\d,]+ rows\/s\), commit \d+$/);
     expect(cc).toMatchObject({ code: 0, stderr: "" });
@@ -183,7 +197,14 @@ describe("granary ingest", () => {
   }, 60_000);
 
   it("loads Parquet lists, and refuses a list holding a null item instead of inventing a value", async () => {
-    await project.getOrCreateFeatureGroup({ name: "embeddings", columns: [{ name: "id", type: "int64" }, { name: "vec", type: "list<double>" }], primaryKey: ["id"] });
+    await project.getOrCreateFeatureGroup({
+      name: "embeddings",
+      columns: [
+        { name: "id", type: "int64" },
+        { name: "vec", type: "list<double>" },
+      ],
+      primaryKey: ["id"],
+    });
     const good = join(dir, "lists.parquet");
     const bad = join(dir, "null-item.parquet");
     const duck = await DuckDBInstance.create(":memory:");
@@ -204,7 +225,10 @@ describe("granary ingest", () => {
 
   it("fails with one line and exit 1 for a group that does not exist or a bad value", async () => {
     writeFileSync(join(dir, "bad-value.csv"), "tid,cc_num,amount,datetime,is_fraud\n7,1,3.5,2025-01-01,false\n8,1,lots,2025-01-01,false\n");
-    const [unknown, badValue] = await Promise.all([granaryCli(["ingest", "no_such_group", join(dir, "transactions.csv")]), granaryCli(["ingest", "transactions", join(dir, "bad-value.csv")])]);
+    const [unknown, badValue] = await Promise.all([
+      granaryCli(["ingest", "no_such_group", join(dir, "transactions.csv")]),
+      granaryCli(["ingest", "transactions", join(dir, "bad-value.csv")]),
+    ]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe(`granary: feature group "no_such_group" does not exist in project "${PROJECT}"\n`);
     expect(badValue.code).toBe(1);
@@ -217,7 +241,20 @@ describe("granary training-data and get-vector", () => {
     const out = join(dir, "training.parquet");
     const [training, vector] = await Promise.all([
       granaryCli(["training-data", "fraud_detection:1", "--out", out]),
-      granaryCli(["--json", "get-vector", "fraud_detection", "cc_num=11", "merchant_id=21", "--untransformed", "--passed", "amount=10", "--passed", "latitude=50", "--passed", "longitude=10"]),
+      granaryCli([
+        "--json",
+        "get-vector",
+        "fraud_detection",
+        "cc_num=11",
+        "merchant_id=21",
+        "--untransformed",
+        "--passed",
+        "amount=10",
+        "--passed",
+        "latitude=50",
+        "--passed",
+        "longitude=10",
+      ]),
     ]);
 
     // Five transactions, one without an amount: the view's filter (amount >= 0) leaves four.
@@ -225,7 +262,9 @@ describe("granary training-data and get-vector", () => {
     expect(training.stdout).toMatch(/^4 rows in .* 20 columns written to /);
     const duck = await DuckDBInstance.create(":memory:");
     const c = await duck.connect();
-    const res = await c.runAndReadAll(`SELECT count(*)::INTEGER AS n, max(amount) AS top, count(bank_credit_rating)::INTEGER AS rated FROM read_parquet('${out}')`);
+    const res = await c.runAndReadAll(
+      `SELECT count(*)::INTEGER AS n, max(amount) AS top, count(bank_credit_rating)::INTEGER AS rated FROM read_parquet('${out}')`,
+    );
     c.closeSync();
     duck.closeSync();
     // min_max_scaler: the largest amount scales to 1; no bank rows, so no ratings.
@@ -244,7 +283,10 @@ describe("granary check-skew", () => {
     const cards = await project.getFeatureGroup("card_aggs");
     await project.getOrCreateFeatureView({ name: "card_skew", query: cards.select(["count_7d", "spend_7d", "prev_latitude"]) });
     const view = await project.getFeatureView("card_skew");
-    await waitFor(async () => ((await view.getFeatureVector({ cc_num: 12 }))["count_7d"] === 1 ? true : undefined), { timeoutMs: 20_000, what: "card 12 online" });
+    await waitFor(async () => ((await view.getFeatureVector({ cc_num: 12 }))["count_7d"] === 1 ? true : undefined), {
+      timeoutMs: 20_000,
+      what: "card 12 online",
+    });
 
     const clean = await granaryCli(["check-skew", "card_skew", "--sample", "10", "--seed", "3"]);
     expect(clean).toMatchObject({ code: 0, stderr: "" });
@@ -269,7 +311,10 @@ describe("granary check-skew", () => {
         },
       },
     });
-    const [skewed, json] = await Promise.all([granaryCli(["check-skew", "card_skew:1", "--sample", "10"]), granaryCli(["--json", "check-skew", "card_skew", "--entity", "cc_num=12", "--entity", "cc_num=999"])]);
+    const [skewed, json] = await Promise.all([
+      granaryCli(["check-skew", "card_skew:1", "--sample", "10"]),
+      granaryCli(["--json", "check-skew", "card_skew", "--entity", "cc_num=12", "--entity", "cc_num=999"]),
+    ]);
     expect(skewed.code).toBe(1);
     expect(skewed.stdout).toMatch(/\nspend_7d\s+double\s+2\s+1/);
     expect(skewed.stdout).toMatch(/\ncount_7d: 1 of 2 differ\n.*\ncc_num=12\s+2\s+1\s+PRESENT\s+PRESENT/);
@@ -286,7 +331,18 @@ describe("granary models", () => {
     mkdirSync(join(model, "eval"), { recursive: true });
     writeFileSync(join(model, "model.json"), JSON.stringify({ w: [0.5, -1] }));
     writeFileSync(join(model, "eval", "report.txt"), "auc 0.91\n");
-    const registered = await granaryCli(["models", "register", "fraud_model", model, "--feature-view", "fraud_detection:1", "--metric", "auc=0.91", "--framework", "logreg"]);
+    const registered = await granaryCli([
+      "models",
+      "register",
+      "fraud_model",
+      model,
+      "--feature-view",
+      "fraud_detection:1",
+      "--metric",
+      "auc=0.91",
+      "--framework",
+      "logreg",
+    ]);
     expect(registered).toMatchObject({ code: 0, stderr: "" });
     expect(registered.stdout.trim()).toBe("registered fraud_model version 1 (2 files, 23 B)");
 
@@ -294,12 +350,21 @@ describe("granary models", () => {
     expect(aliased).toMatchObject({ code: 0, stdout: "fraud_model: production → version 1\n" });
 
     const out = join(dir, "downloaded");
-    const [downloaded, listed] = await Promise.all([granaryCli(["models", "download", "fraud_model", "--alias", "production", "--out", out]), granaryCli(["--json", "models", "list", "fraud_model"])]);
+    const [downloaded, listed] = await Promise.all([
+      granaryCli(["models", "download", "fraud_model", "--alias", "production", "--out", out]),
+      granaryCli(["--json", "models", "list", "fraud_model"]),
+    ]);
     expect(downloaded).toMatchObject({ code: 0, stderr: "" });
     expect(JSON.parse(readFileSync(join(out, "model.json"), "utf8"))).toEqual({ w: [0.5, -1] });
     expect(readFileSync(join(out, "eval", "report.txt"), "utf8")).toBe("auc 0.91\n");
     expect(JSON.parse(listed.stdout)).toEqual([
-      expect.objectContaining({ version: 1, aliases: ["production"], metrics: { auc: 0.91 }, feature_view: { name: "fraud_detection", version: 1 }, framework: "logreg" }),
+      expect.objectContaining({
+        version: 1,
+        aliases: ["production"],
+        metrics: { auc: 0.91 },
+        feature_view: { name: "fraud_detection", version: 1 },
+        framework: "logreg",
+      }),
     ]);
   }, 60_000);
 });
@@ -316,14 +381,19 @@ describe("granary keys and share", () => {
     const asAna = await granaryCli(["models", "list"], { flags: [...addressFlags, "--api-key", secret] });
     expect(asAna).toMatchObject({ code: 0, stderr: "" });
     const listed = await granaryCli(["--json", "keys", "list", "--user", "ana"]);
-    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id, user: "ana", admin: false, scopes: [{ project: PROJECT, role: "viewer" }], revoked: null })]);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ id, user: "ana", admin: false, scopes: [{ project: PROJECT, role: "viewer" }], revoked: null }),
+    ]);
 
     expect(await granaryCli(["keys", "revoke", id])).toMatchObject({ code: 0, stdout: `API key ${id} of ana revoked\n` });
     let refused: Run | undefined;
-    await waitFor(async () => {
-      refused = await granaryCli(["models", "list"], { flags: [...addressFlags, "--api-key", secret] });
-      return refused.code === 1;
-    }, { timeoutMs: 10_000, intervalMs: 200, what: "the revoked key to be refused" });
+    await waitFor(
+      async () => {
+        refused = await granaryCli(["models", "list"], { flags: [...addressFlags, "--api-key", secret] });
+        return refused.code === 1;
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: "the revoked key to be refused" },
+    );
     const lines = refused!.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^granary: not authenticated: .*revoked.*; the API key came from --api-key; keys are read from --api-key, GRANARY_API_KEY/);
@@ -334,7 +404,11 @@ describe("granary keys and share", () => {
     const run = await granaryCli(["models", "list"], { flags: addressFlags, env: { GRANARY_DATA_DIR: empty } });
     expect(run.code).toBe(1);
     expect(run.stderr.trim().split("\n")).toEqual([
-      expect.stringMatching(new RegExp(`^granary: not authenticated: .*; no API key was found: it is read from --api-key, GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or ${join(empty, "admin.key")}`)),
+      expect.stringMatching(
+        new RegExp(
+          `^granary: not authenticated: .*; no API key was found: it is read from --api-key, GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or ${join(empty, "admin.key")}`,
+        ),
+      ),
     ]);
   }, 60_000);
 

@@ -60,7 +60,13 @@ export class CommandContext {
     const options = command.optsWithGlobals<GlobalOptions>();
     let root: Command = command;
     while (root.parent) root = root.parent;
-    return new CommandContext(options, output, signal, root.getOptionValueSource("project") === "cli", options.apiKey ? root.getOptionValueSource("apiKey") : undefined);
+    return new CommandContext(
+      options,
+      output,
+      signal,
+      root.getOptionValueSource("project") === "cli",
+      options.apiKey ? root.getOptionValueSource("apiKey") : undefined,
+    );
   }
 
   get json(): boolean {
@@ -106,11 +112,14 @@ export function connectOptions(options: GlobalOptions): ConnectOptions {
   for (const name of SERVICES) {
     const value = options[name];
     if (value === undefined) continue;
-    if (!/^(?:https?:\/\/)?(?:\[[0-9a-fA-F:.]+\]|[^\s:/]+):\d{1,5}$/.test(value)) throw new UsageError(`--${name} "${value}" is not host:port (or https://host:port)`);
+    if (!/^(?:https?:\/\/)?(?:\[[0-9a-fA-F:.]+\]|[^\s:/]+):\d{1,5}$/.test(value))
+      throw new UsageError(`--${name} "${value}" is not host:port (or https://host:port)`);
     addresses[name] = value;
   }
   if (options.address !== undefined && /:\d+$/.test(options.address) && !options.address.startsWith("[")) {
-    throw new UsageError(`--address "${options.address}" names a port: give the host only (each service has its own port) or use --metadata/--online/--offline/--registry host:port`);
+    throw new UsageError(
+      `--address "${options.address}" names a port: give the host only (each service has its own port) or use --metadata/--online/--offline/--registry host:port`,
+    );
   }
   const timeoutMs = options.timeout;
   return {

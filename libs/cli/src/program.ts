@@ -77,7 +77,12 @@ export function createProgram(hooks: ProgramHooks): Command {
     .option("--offline <host:port>", "offline service address (env: GRANARY_OFFLINE_ADDRESS)")
     .option("--registry <host:port>", "registry service address (env: GRANARY_REGISTRY_ADDRESS)")
     .addOption(new Option("--project <name>", "project to work in").env("GRANARY_PROJECT").default("default"))
-    .addOption(new Option("--api-key <key>", "API key sent as a bearer token (default: GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or .granary/admin.key under GRANARY_DATA_DIR)").env("GRANARY_API_KEY"))
+    .addOption(
+      new Option(
+        "--api-key <key>",
+        "API key sent as a bearer token (default: GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or .granary/admin.key under GRANARY_DATA_DIR)",
+      ).env("GRANARY_API_KEY"),
+    )
     .option("--ca-file <file>", "CA certificate (PEM) to trust; given, every address is dialled over TLS (env: GRANARY_TLS_CA)")
     .option("--cert-file <file>", "client certificate (PEM) for servers that require one (env: GRANARY_TLS_CERT)")
     .option("--key-file <file>", "its private key (PEM) (env: GRANARY_TLS_KEY)")
@@ -239,7 +244,13 @@ function oneLineErrors(command: Command, path: string[] = []): void {
   const name = [...path, command.name()].join(" ");
   command.configureOutput({
     ...command.configureOutput(),
-    outputError: (text, write) => write(`granary: ${text.replace(/^error: /, "").replace(/\s*\n\s*/g, " ").trim()} (see ${name} --help)\n`),
+    outputError: (text, write) =>
+      write(
+        `granary: ${text
+          .replace(/^error: /, "")
+          .replace(/\s*\n\s*/g, " ")
+          .trim()} (see ${name} --help)\n`,
+      ),
   });
   for (const sub of command.commands) oneLineErrors(sub, [...path, command.name()]);
 }

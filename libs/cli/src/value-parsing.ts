@@ -25,7 +25,15 @@ export class ValueParseError extends TypeError {
 
 const INT = /^[+-]?\d+$/;
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
-const SPECIAL_FLOATS: Record<string, number> = { nan: NaN, inf: Infinity, "+inf": Infinity, "-inf": -Infinity, infinity: Infinity, "+infinity": Infinity, "-infinity": -Infinity };
+const SPECIAL_FLOATS: Record<string, number> = {
+  nan: NaN,
+  inf: Infinity,
+  "+inf": Infinity,
+  "-inf": -Infinity,
+  infinity: Infinity,
+  "+infinity": Infinity,
+  "-infinity": -Infinity,
+};
 const TRUE = new Set(["true", "t", "1", "yes", "y"]);
 const FALSE = new Set(["false", "f", "0", "no", "n"]);
 const INT32_MIN = -(2 ** 31);
@@ -79,7 +87,8 @@ function scalarParser(type: DataType): (raw: string) => PlainValue {
     case ScalarType.BYTES:
       return (raw) => {
         const text = raw.trim();
-        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) throw new ValueParseError(`${quote(raw)} is not base64 (bytes are written in base64)`);
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1)
+          throw new ValueParseError(`${quote(raw)} is not base64 (bytes are written in base64)`);
         return new Uint8Array(Buffer.from(text, "base64"));
       };
     default:

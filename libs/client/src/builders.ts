@@ -21,7 +21,9 @@ export const split = {
   time(windows: { train: TimeWindow; validation?: TimeWindow; test: TimeWindow }): SplitSpec {
     const range = (w: TimeWindow | undefined) =>
       w ? { start: w.start ? timestampFromMs(w.start.getTime()) : undefined, end: w.end ? timestampFromMs(w.end.getTime()) : undefined } : undefined;
-    return create(SplitSpecSchema, { kind: { case: "time", value: { train: range(windows.train), validation: range(windows.validation), test: range(windows.test) } } });
+    return create(SplitSpecSchema, {
+      kind: { case: "time", value: { train: range(windows.train), validation: range(windows.validation), test: range(windows.test) } },
+    });
   },
 };
 
@@ -52,7 +54,12 @@ export const rules = {
     return rule(column, options, { case: "unique", value: { $typeName: "granary.metadata.v1.UniqueRule" } }, "unique");
   },
   valuesInSet(column: string, values: readonly FeatureValue[], options: RuleOptions = {}): ValidationRule {
-    return rule(column, options, { case: "valuesInSet", value: { $typeName: "granary.metadata.v1.ValuesInSetRule", values: values.map((v) => toValue(v)) } }, "in_set");
+    return rule(
+      column,
+      options,
+      { case: "valuesInSet", value: { $typeName: "granary.metadata.v1.ValuesInSetRule", values: values.map((v) => toValue(v)) } },
+      "in_set",
+    );
   },
   matches(column: string, pattern: string, options: RuleOptions = {}): ValidationRule {
     return rule(column, options, { case: "regexMatch", value: { $typeName: "granary.metadata.v1.RegexMatchRule", pattern } }, "matches");

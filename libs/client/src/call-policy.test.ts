@@ -62,12 +62,16 @@ describe("retries", () => {
     let opens = 0;
     const items = await (async () => {
       const out: number[] = [];
-      for await (const x of retryStream(async function* () {
-        opens++;
-        if (opens === 1) throw new ConnectError("reset", Code.Unavailable);
-        yield 1;
-        yield 2;
-      }, { initialDelayMs: 1 })) out.push(x);
+      for await (const x of retryStream(
+        async function* () {
+          opens++;
+          if (opens === 1) throw new ConnectError("reset", Code.Unavailable);
+          yield 1;
+          yield 2;
+        },
+        { initialDelayMs: 1 },
+      ))
+        out.push(x);
       return out;
     })();
     expect(items).toEqual([1, 2]);
@@ -75,11 +79,14 @@ describe("retries", () => {
 
     opens = 0;
     const midway = async () => {
-      for await (const _ of retryStream(async function* () {
-        opens++;
-        yield 1;
-        throw new ConnectError("reset", Code.Unavailable);
-      }, { initialDelayMs: 1 })) {
+      for await (const _ of retryStream(
+        async function* () {
+          opens++;
+          yield 1;
+          throw new ConnectError("reset", Code.Unavailable);
+        },
+        { initialDelayMs: 1 },
+      )) {
         // consume
       }
     };
@@ -90,7 +97,12 @@ describe("retries", () => {
 
 describe("addresses", () => {
   it("takes explicit addresses, then the environment, then the host with default ports", () => {
-    expect(resolveAddresses({ env: {} })).toEqual({ metadata: "127.0.0.1:50051", online: "127.0.0.1:50052", offline: "127.0.0.1:50053", registry: "127.0.0.1:50054" });
+    expect(resolveAddresses({ env: {} })).toEqual({
+      metadata: "127.0.0.1:50051",
+      online: "127.0.0.1:50052",
+      offline: "127.0.0.1:50053",
+      registry: "127.0.0.1:50054",
+    });
     expect(resolveAddresses({ env: { GRANARY_ONLINE_ADDRESS: "online:9000" } }).online).toBe("online:9000");
     expect(resolveAddresses({ address: "granary.internal", env: { GRANARY_ONLINE_ADDRESS: "x:1" } }).online).toBe("granary.internal:50052");
     expect(resolveAddresses({ addresses: { registry: "r:1" }, env: {} }).registry).toBe("r:1");

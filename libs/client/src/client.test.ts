@@ -63,7 +63,10 @@ describe("connection", () => {
   });
 
   it("reports an unreachable suite without throwing", async () => {
-    const nowhere = connect({ addresses: { metadata: "127.0.0.1:1", online: "127.0.0.1:1", offline: "127.0.0.1:1", registry: "127.0.0.1:1" }, retry: { attempts: 1 } });
+    const nowhere = connect({
+      addresses: { metadata: "127.0.0.1:1", online: "127.0.0.1:1", offline: "127.0.0.1:1", registry: "127.0.0.1:1" },
+      retry: { attempts: 1 },
+    });
     const report = await nowhere.health(500);
     expect(report.metadata.status).toBe("UNREACHABLE");
   });
@@ -77,7 +80,9 @@ describe("connection", () => {
       (e: unknown) => ConnectError.from(e),
     );
     expect(err.code).toBe(Code.Unauthenticated);
-    expect(err.rawMessage).toContain(`(no API key was found: it is read from the apiKey option, GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or ${join(env.GRANARY_DATA_DIR, "admin.key")}`);
+    expect(err.rawMessage).toContain(
+      `(no API key was found: it is read from the apiKey option, GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or ${join(env.GRANARY_DATA_DIR, "admin.key")}`,
+    );
     expect(connect({ addresses, env: { GRANARY_API_KEY: "grn_x" } }).apiKeySource).toBe("GRANARY_API_KEY");
   });
 });
@@ -134,7 +139,14 @@ describe("feature groups", () => {
   });
 
   it("appends a feature with a default", async () => {
-    const g = await project.getOrCreateFeatureGroup({ name: "profiles", columns: [{ name: "id", type: "int64" }, { name: "age", type: "int32" }], primaryKey: ["id"] });
+    const g = await project.getOrCreateFeatureGroup({
+      name: "profiles",
+      columns: [
+        { name: "id", type: "int64" },
+        { name: "age", type: "int32" },
+      ],
+      primaryKey: ["id"],
+    });
     await g.appendFeatures([{ name: "tier", type: "string", defaultValue: "basic" }]);
     expect(g.columns.map((c) => c.name)).toEqual(["id", "age", "tier"]);
     expect((await project.getFeatureGroup("profiles")).columns.map((c) => c.name)).toContain("tier");
@@ -143,11 +155,18 @@ describe("feature groups", () => {
   it("deletes rows by primary key from both stores", async () => {
     const g = await project.getOrCreateFeatureGroup({
       name: "gdpr",
-      columns: [{ name: "id", type: "int64" }, { name: "v", type: "double" }, { name: "t", type: "timestamp" }],
+      columns: [
+        { name: "id", type: "int64" },
+        { name: "v", type: "double" },
+        { name: "t", type: "timestamp" },
+      ],
       primaryKey: ["id"],
       eventTime: "t",
     });
-    await g.insert([{ id: 1, v: 1, t: day(1) }, { id: 2, v: 2, t: day(1) }]);
+    await g.insert([
+      { id: 1, v: 1, t: day(1) },
+      { id: 2, v: 2, t: day(1) },
+    ]);
     const res = await g.deleteRows([{ id: 1 }]);
     expect(res.rowsDeleted).toBe(1);
     const left = await g.read();
@@ -177,7 +196,9 @@ describe("feature views", () => {
       { tid: 12, cc_num: 2, amount: 5, category: "food", datetime: day(4), is_fraud: false },
       { tid: 13, cc_num: 3, amount: 20, category: "food", datetime: day(4), is_fraud: false },
     ]);
-    const query = transactions.select(["amount", "category", "is_fraud", "cc_num"]).join(cards.select(["count_7d", "spend_7d"]), { on: ["cc_num"], prefix: "card_" });
+    const query = transactions
+      .select(["amount", "category", "is_fraud", "cc_num"])
+      .join(cards.select(["count_7d", "spend_7d"]), { on: ["cc_num"], prefix: "card_" });
     view = await project.getOrCreateFeatureView({
       name: "fraud",
       query: query.filter(feature("amount").gt(1)),
@@ -213,7 +234,10 @@ describe("feature views", () => {
   });
 
   it("serves online feature vectors in the view's column order, nulls for missing keys", async () => {
-    const vector = await view.getFeatureVector({ cc_num: 1 }, { passedFeatures: { amount: 100, category: "food" }, requestParameters: { threshold: 60 }, untransformed: true });
+    const vector = await view.getFeatureVector(
+      { cc_num: 1 },
+      { passedFeatures: { amount: 100, category: "food" }, requestParameters: { threshold: 60 }, untransformed: true },
+    );
     expect(Object.keys(vector)).toEqual(view.columns.filter((c) => !view.labels.includes(c)));
     expect(vector["card_spend_7d"]).toBe(300);
     expect(vector["card_count_7d"]).toBe(5);
@@ -278,7 +302,10 @@ describe("model registry", () => {
       rmSync(dir, { recursive: true, force: true });
     }
 
-    const served = await project.getModelFeatureVectors("fraud_model", { alias: "production" }, [{ cc_num: 1 }], { passedFeatures: [{ amount: 100 }], requestParameters: [{ threshold: 1 }] });
+    const served = await project.getModelFeatureVectors("fraud_model", { alias: "production" }, [{ cc_num: 1 }], {
+      passedFeatures: [{ amount: 100 }],
+      requestParameters: [{ threshold: 1 }],
+    });
     expect(served.modelVersion).toBe(ready.version);
     expect(served.featureView).toEqual({ name: "fraud", version: 1 });
     expect(served.rows[0]?.["card_spend_7d"]).toBe(300);
@@ -288,25 +315,36 @@ describe("model registry", () => {
     const next = await (await mr.createModel({ name: "fraud_model", featureView: { name: v2.name, version: v2.version } })).save({ "model.json": "{}" });
     await mr.setAlias("fraud_model", "production", next.version);
     // The online service refreshes its alias cache in the background: the move lands within about a second.
-    const upgraded = await waitFor(async () => {
-      const r = await project.getModelFeatureVectors("fraud_model", { alias: "production" }, [{ cc_num: 1 }]);
-      return r.modelVersion === next.version ? r : undefined;
-    }, { what: "the alias move served", timeoutMs: 5000 });
+    const upgraded = await waitFor(
+      async () => {
+        const r = await project.getModelFeatureVectors("fraud_model", { alias: "production" }, [{ cc_num: 1 }]);
+        return r.modelVersion === next.version ? r : undefined;
+      },
+      { what: "the alias move served", timeoutMs: 5000 },
+    );
     expect(upgraded?.modelVersion).toBe(next.version);
     expect(upgraded?.featureView).toEqual({ name: "fraud", version: 2 });
     expect(upgraded?.rows[0]).toEqual({ spend_7d: 300 });
     // Rollback is the same call.
     await mr.setAlias("fraud_model", "production", ready.version);
-    const rolledBack = await waitFor(async () => {
-      const r = await project.getModelFeatureVectors("fraud_model", { alias: "production" }, [{ cc_num: 1 }], { passedFeatures: [{ amount: 1 }], requestParameters: [{ threshold: 1 }] });
-      return r.modelVersion === ready.version ? r : undefined;
-    }, { what: "the rollback served", timeoutMs: 5000 });
+    const rolledBack = await waitFor(
+      async () => {
+        const r = await project.getModelFeatureVectors("fraud_model", { alias: "production" }, [{ cc_num: 1 }], {
+          passedFeatures: [{ amount: 1 }],
+          requestParameters: [{ threshold: 1 }],
+        });
+        return r.modelVersion === ready.version ? r : undefined;
+      },
+      { what: "the rollback served", timeoutMs: 5000 },
+    );
     expect(rolledBack?.featureView).toEqual({ name: "fraud", version: 1 });
     expect(rolledBack?.rows[0]?.["card_spend_7d"]).toBe(300);
   });
 
   it("refuses a model trained on a view that does not exist", async () => {
-    const err = await project.modelRegistry.createModel({ name: "orphan", featureView: { name: "nope", version: 1 } }).catch((e: unknown) => ConnectError.from(e));
+    const err = await project.modelRegistry
+      .createModel({ name: "orphan", featureView: { name: "nope", version: 1 } })
+      .catch((e: unknown) => ConnectError.from(e));
     expect((err as ConnectError).code).toBe(Code.FailedPrecondition);
   });
 });

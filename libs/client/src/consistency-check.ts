@@ -75,7 +75,9 @@ export async function checkViewConsistency(services: Services, view: FeatureView
     entities: options.entities ? { case: "entityRows", value: entityColumns(view, options.entities) } : { case: "sampleSize", value: options.sample ?? 100 },
     seed: BigInt(options.seed ?? 0),
     asOfTime: options.asOf ? timestampFromMs(options.asOf.getTime()) : undefined,
-    tolerance: options.tolerance ? { $typeName: "granary.offline.v1.ConsistencyTolerance", relative: options.tolerance.relative, absolute: options.tolerance.absolute } : undefined,
+    tolerance: options.tolerance
+      ? { $typeName: "granary.offline.v1.ConsistencyTolerance", relative: options.tolerance.relative, absolute: options.tolerance.absolute }
+      : undefined,
     requestParameters: options.requestParameters ? parameterColumns(view, options.requestParameters) : undefined,
     model: options.model?.name ?? "",
     modelVersion: options.model?.version ?? 0,
@@ -92,9 +94,18 @@ export async function checkViewConsistency(services: Services, view: FeatureView
 }
 
 function entityColumns(view: FeatureViewMessage, entities: readonly Row[]): ColumnarRows {
-  const columns = view.servingKeys.filter((k) => entities.some((e) => e[k.name] !== undefined)).map((k) => namedColumn(k.name, k.type!, entities.map((e) => e[k.name])));
+  const columns = view.servingKeys
+    .filter((k) => entities.some((e) => e[k.name] !== undefined))
+    .map((k) =>
+      namedColumn(
+        k.name,
+        k.type!,
+        entities.map((e) => e[k.name]),
+      ),
+    );
   const unknown = Object.keys(entities[0] ?? {}).filter((k) => !view.servingKeys.some((s) => s.name === k));
-  if (unknown.length > 0) throw new TypeError(`"${unknown[0]}" is not a serving key of view "${view.name}" (serving keys: ${view.servingKeys.map((k) => k.name).join(", ")})`);
+  if (unknown.length > 0)
+    throw new TypeError(`"${unknown[0]}" is not a serving key of view "${view.name}" (serving keys: ${view.servingKeys.map((k) => k.name).join(", ")})`);
   return { $typeName: "granary.types.v1.ColumnarRows", rowCount: entities.length, columns };
 }
 
@@ -105,7 +116,11 @@ function parameterColumns(view: FeatureViewMessage, parameters: Row | readonly R
   const columns = names.map((name) => {
     const type = types.get(name);
     if (!type) throw new TypeError(`request parameter "${name}" is not an input of any on-demand feature of view "${view.name}"`);
-    return namedColumn(name, type, rows.map((r) => r[name]));
+    return namedColumn(
+      name,
+      type,
+      rows.map((r) => r[name]),
+    );
   });
   return { $typeName: "granary.types.v1.ColumnarRows", rowCount: rows.length, columns };
 }
@@ -120,22 +135,20 @@ const STATUS: Record<number, ValueStatusName> = {
 function resultOf(view: FeatureViewMessage, r: ConsistencyReport): ConsistencyResult {
   const keyTypes = new Map(view.servingKeys.map((k) => [k.name, k.type!]));
   const entity = (e: ConsistencyExample): Row => Object.fromEntries(e.entity.map((k) => [k.name, decode(k.value, keyTypes.get(k.name))]));
-  const features = r.features.map(
-    (f): FeatureConsistencyResult => ({
-      name: f.name,
-      type: f.type ? typeName(f.type) : "",
-      compared: Number(f.compared),
-      mismatches: Number(f.mismatches),
-      examples: f.examples.map((e) => ({
-        entity: entity(e),
-        online: decode(e.onlineValue, f.type),
-        offline: decode(e.offlineValue, f.type),
-        onlineStatus: STATUS[e.onlineStatus] ?? "NOT_FOUND",
-        offlineStatus: STATUS[e.offlineStatus] ?? "NOT_FOUND",
-      })),
-      ...(f.notComparedReason ? { notCompared: f.notComparedReason } : {}),
-    }),
-  );
+  const features = r.features.map((f): FeatureConsistencyResult => ({
+    name: f.name,
+    type: f.type ? typeName(f.type) : "",
+    compared: Number(f.compared),
+    mismatches: Number(f.mismatches),
+    examples: f.examples.map((e) => ({
+      entity: entity(e),
+      online: decode(e.onlineValue, f.type),
+      offline: decode(e.offlineValue, f.type),
+      onlineStatus: STATUS[e.onlineStatus] ?? "NOT_FOUND",
+      offlineStatus: STATUS[e.offlineStatus] ?? "NOT_FOUND",
+    })),
+    ...(f.notComparedReason ? { notCompared: f.notComparedReason } : {}),
+  }));
   return {
     consistent: r.mismatches === 0n,
     featureView: { name: r.featureView?.name ?? view.name, version: r.featureView?.version ?? view.version },
@@ -185,7 +198,9 @@ export function consistencySummary(r: ConsistencyResult): string {
     if (f.notCompared) lines.push(`  ${f.name}: not compared (${f.notCompared})`);
     else if (f.mismatches > 0) {
       const e = f.examples[0];
-      lines.push(`  ${f.name}: ${f.mismatches} of ${f.compared} differ${e ? `, e.g. ${JSON.stringify(e.entity, jsonSafe)} online ${JSON.stringify(e.online, jsonSafe)} offline ${JSON.stringify(e.offline, jsonSafe)}` : ""}`);
+      lines.push(
+        `  ${f.name}: ${f.mismatches} of ${f.compared} differ${e ? `, e.g. ${JSON.stringify(e.entity, jsonSafe)} online ${JSON.stringify(e.online, jsonSafe)} offline ${JSON.stringify(e.offline, jsonSafe)}` : ""}`,
+      );
     }
   }
   return lines.join("\n");

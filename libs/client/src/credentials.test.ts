@@ -41,7 +41,10 @@ describe("resolveApiKey", () => {
     writeAdminKey();
     writeFileSync(join(cwd, "mine.key"), " grn_other \n");
     expect(locateApiKey({ GRANARY_API_KEY: "grn_env", GRANARY_API_KEY_FILE: "mine.key" }, cwd)).toMatchObject({ key: "grn_env", source: "GRANARY_API_KEY" });
-    expect(locateApiKey({ GRANARY_API_KEY_FILE: "mine.key" }, cwd)).toMatchObject({ key: "grn_other", source: `GRANARY_API_KEY_FILE (${join(cwd, "mine.key")})` });
+    expect(locateApiKey({ GRANARY_API_KEY_FILE: "mine.key" }, cwd)).toMatchObject({
+      key: "grn_other",
+      source: `GRANARY_API_KEY_FILE (${join(cwd, "mine.key")})`,
+    });
     expect(locateApiKey({ GRANARY_API_KEY: "  " }, cwd)).toMatchObject({ key: KEY });
   });
 
@@ -55,7 +58,9 @@ describe("resolveApiKey", () => {
     expect(apiKeyHint(locateApiKey({}, cwd))).toBe(
       `no API key was found: it is read from the apiKey option, GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or ${adminKeyFile({}, cwd)} (written by \`npm start\` on first start; GRANARY_DATA_DIR moves it)`,
     );
-    expect(apiKeyHint(locateApiKey({ GRANARY_API_KEY: "k" }, cwd), "--api-key")).toMatch(/^the API key came from GRANARY_API_KEY; keys are read from --api-key, GRANARY_API_KEY/);
+    expect(apiKeyHint(locateApiKey({ GRANARY_API_KEY: "k" }, cwd), "--api-key")).toMatch(
+      /^the API key came from GRANARY_API_KEY; keys are read from --api-key, GRANARY_API_KEY/,
+    );
   });
 
   it("reports an unreadable key file instead of sending no key", () => {
@@ -68,7 +73,11 @@ describe("resolveApiKey", () => {
 
 describe("resolveTls", () => {
   it("takes the options, else GRANARY_TLS_CA / _CERT / _KEY, as absolute paths; none means no TLS files", () => {
-    expect(resolveTls({ caFile: "ca.pem" }, { GRANARY_TLS_CA: "other.pem" }, cwd)).toEqual({ caFile: join(cwd, "ca.pem"), certFile: undefined, keyFile: undefined });
+    expect(resolveTls({ caFile: "ca.pem" }, { GRANARY_TLS_CA: "other.pem" }, cwd)).toEqual({
+      caFile: join(cwd, "ca.pem"),
+      certFile: undefined,
+      keyFile: undefined,
+    });
     expect(resolveTls({}, { GRANARY_TLS_CA: "/etc/ca.pem", GRANARY_TLS_CERT: "c.pem", GRANARY_TLS_KEY: "k.pem" }, cwd)).toEqual({
       caFile: "/etc/ca.pem",
       certFile: join(cwd, "c.pem"),

@@ -46,7 +46,9 @@ export function resolveApiKey(env: Env = process.env, cwd: string = process.cwd(
 /** What to tell a user whose call came back UNAUTHENTICATED: which key was sent, or where one is looked for. */
 export function apiKeyHint(location: Pick<ApiKeyLocation, "source" | "adminKeyFile">, option = "the apiKey option"): string {
   const where = `${option}, GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or ${location.adminKeyFile} (written by \`npm start\` on first start; GRANARY_DATA_DIR moves it)`;
-  return location.source === undefined ? `no API key was found: it is read from ${where}` : `the API key came from ${location.source}; keys are read from ${where}`;
+  return location.source === undefined
+    ? `no API key was found: it is read from ${where}`
+    : `the API key came from ${location.source}; keys are read from ${where}`;
 }
 
 function readKeyFile(path: string, what: string): string | undefined {
@@ -56,7 +58,8 @@ function readKeyFile(path: string, what: string): string | undefined {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return undefined;
-    if (code === "EACCES" || code === "EPERM") throw new Error(`cannot read ${what} ${path}: permission denied (it is mode 0600: run as its owner, or set GRANARY_API_KEY)`);
+    if (code === "EACCES" || code === "EPERM")
+      throw new Error(`cannot read ${what} ${path}: permission denied (it is mode 0600: run as its owner, or set GRANARY_API_KEY)`);
     if (code === "EISDIR") throw new Error(`${what} ${path} is a directory`);
     throw err;
   }
@@ -88,7 +91,9 @@ export function resolveTls(options: TlsFiles = {}, env: Env = process.env, cwd: 
   const certFile = explicitPair ? options.certFile && resolve(cwd, options.certFile) : pick(undefined, "GRANARY_TLS_CERT");
   const keyFile = explicitPair ? options.keyFile && resolve(cwd, options.keyFile) : pick(undefined, "GRANARY_TLS_KEY");
   if ((certFile === undefined) !== (keyFile === undefined)) {
-    throw new TypeError(explicitPair ? "certFile and keyFile go together (a client certificate and its key)" : "GRANARY_TLS_CERT and GRANARY_TLS_KEY must be set together");
+    throw new TypeError(
+      explicitPair ? "certFile and keyFile go together (a client certificate and its key)" : "GRANARY_TLS_CERT and GRANARY_TLS_KEY must be set together",
+    );
   }
   if (caFile === undefined && certFile === undefined) return undefined;
   return { caFile, certFile, keyFile };

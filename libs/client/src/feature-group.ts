@@ -2,7 +2,14 @@ import { clone, create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import * as arrow from "apache-arrow";
 import { ColumnSchema, type Column } from "@granary/proto/types";
-import { FeatureGroupSchema, SelectionMode, StatisticsConfigSchema, type FeatureGroup as FeatureGroupMessage, type Statistics, type ValidationReport } from "@granary/proto/metadata";
+import {
+  FeatureGroupSchema,
+  SelectionMode,
+  StatisticsConfigSchema,
+  type FeatureGroup as FeatureGroupMessage,
+  type Statistics,
+  type ValidationReport,
+} from "@granary/proto/metadata";
 import type { FeatureGroupSpec } from "./project.js";
 import type { Services } from "./granary.js";
 import { batchesOf, ipcPayloads, recordBatchesOf, tableOf, type InsertProgress } from "./arrow-stream.js";
@@ -104,7 +111,13 @@ export class FeatureGroup {
   /** Deletes rows by primary key from both stores (a tombstone commit: later reads and joins no longer see them). */
   async deleteRows(keys: readonly Row[] | arrow.Table, options: { signal?: AbortSignal } = {}): Promise<{ commitId: bigint; rowsDeleted: number }> {
     const keyColumns = this.columns.filter((c) => this.primaryKey.includes(c.name));
-    const table = keys instanceof arrow.Table ? keys : tableFromRows(keyColumns, keys.map((r) => Object.fromEntries(this.primaryKey.map((k) => [k, r[k]]))));
+    const table =
+      keys instanceof arrow.Table
+        ? keys
+        : tableFromRows(
+            keyColumns,
+            keys.map((r) => Object.fromEntries(this.primaryKey.map((k) => [k, r[k]]))),
+          );
     await this.#sync.call("offline", () => this.#probeOffline(options.signal));
     const header = { project: this.project, featureGroup: this.#ref() };
     const payloads = ipcPayloads(batchesOf(table));
@@ -129,8 +142,15 @@ export class FeatureGroup {
 
   /** Rows committed between `start` (inclusive) and `end` (exclusive): incremental processing. */
   async readChanges(start: Date, end: Date, options: { columns?: readonly string[]; signal?: AbortSignal } = {}): Promise<arrow.Table> {
-    const req = { project: this.project, featureGroup: this.#ref(), window: { start: timestampFromMs(start.getTime()), end: timestampFromMs(end.getTime()) }, columns: [...(options.columns ?? [])] };
-    return this.#sync.call("offline", () => tableOf(retryStream(() => this.#services.offline.readChanges(req, this.#services.stream(options.signal)), this.#services.retry)));
+    const req = {
+      project: this.project,
+      featureGroup: this.#ref(),
+      window: { start: timestampFromMs(start.getTime()), end: timestampFromMs(end.getTime()) },
+      columns: [...(options.columns ?? [])],
+    };
+    return this.#sync.call("offline", () =>
+      tableOf(retryStream(() => this.#services.offline.readChanges(req, this.#services.stream(options.signal)), this.#services.retry)),
+    );
   }
 
   /** Adds nullable or defaulted columns to this version (other schema changes need a new version). */
@@ -142,7 +162,12 @@ export class FeatureGroup {
         version: this.version,
         columns: columns.map((c) => {
           const type = parseType(c.type);
-          return create(ColumnSchema, { name: c.name, type, description: c.description ?? "", defaultValue: c.defaultValue === undefined ? undefined : toValue(c.defaultValue, type) });
+          return create(ColumnSchema, {
+            name: c.name,
+            type,
+            description: c.description ?? "",
+            defaultValue: c.defaultValue === undefined ? undefined : toValue(c.defaultValue, type),
+          });
         }),
       },
       this.#services.unary(),
@@ -159,12 +184,14 @@ export class FeatureGroup {
   async update(changes: Pick<FeatureGroupSpec, "description" | "tags" | "customMetadata" | "statistics" | "validationRules" | "onlineTtlMs">): Promise<this> {
     const next = clone(FeatureGroupSchema, this.#message);
     const paths: string[] = [];
-    if (changes.description !== undefined) (next.description = changes.description), paths.push("description");
-    if (changes.tags !== undefined) (next.tags = [...changes.tags]), paths.push("tags");
-    if (changes.customMetadata !== undefined) (next.customMetadata = { ...changes.customMetadata }), paths.push("custom_metadata");
-    if (changes.statistics !== undefined) (next.statisticsConfig = create(StatisticsConfigSchema, { enabled: true, ...changes.statistics })), paths.push("statistics_config");
-    if (changes.validationRules !== undefined) (next.validationRules = [...changes.validationRules]), paths.push("validation_rules");
-    if (changes.onlineTtlMs !== undefined) (next.onlineTtl = changes.onlineTtlMs > 0 ? durationFromMs(changes.onlineTtlMs) : undefined), paths.push("online_ttl");
+    if (changes.description !== undefined) ((next.description = changes.description), paths.push("description"));
+    if (changes.tags !== undefined) ((next.tags = [...changes.tags]), paths.push("tags"));
+    if (changes.customMetadata !== undefined) ((next.customMetadata = { ...changes.customMetadata }), paths.push("custom_metadata"));
+    if (changes.statistics !== undefined)
+      ((next.statisticsConfig = create(StatisticsConfigSchema, { enabled: true, ...changes.statistics })), paths.push("statistics_config"));
+    if (changes.validationRules !== undefined) ((next.validationRules = [...changes.validationRules]), paths.push("validation_rules"));
+    if (changes.onlineTtlMs !== undefined)
+      ((next.onlineTtl = changes.onlineTtlMs > 0 ? durationFromMs(changes.onlineTtlMs) : undefined), paths.push("online_ttl"));
     if (paths.length === 0) return this;
     const res = await this.#services.metadata.updateFeatureGroup({ featureGroup: next, updateMask: { paths } }, this.#services.unary());
     this.#message = res.featureGroup!;
@@ -173,13 +200,18 @@ export class FeatureGroup {
 
   /** Descriptive statistics of the latest commit (computed on insert when the group enables them). */
   async statistics(): Promise<Statistics | undefined> {
-    const res = await this.#services.metadata.getStatistics({ project: this.project, subject: { kind: { case: "featureGroup", value: this.#ref() } } }, this.#services.unary());
+    const res = await this.#services.metadata.getStatistics(
+      { project: this.project, subject: { kind: { case: "featureGroup", value: this.#ref() } } },
+      this.#services.unary(),
+    );
     return res.statistics;
   }
 
   /** Computes statistics of the group's current data now. */
   async computeStatistics(): Promise<Statistics | undefined> {
-    const res = await this.#sync.call("offline", () => this.#services.offline.computeStatistics({ project: this.project, featureGroup: this.#ref() }, this.#services.unary()));
+    const res = await this.#sync.call("offline", () =>
+      this.#services.offline.computeStatistics({ project: this.project, featureGroup: this.#ref() }, this.#services.unary()),
+    );
     return res.statistics;
   }
 
@@ -201,8 +233,20 @@ export class FeatureGroup {
   }
 
   #readStream(options: ReadOptions) {
-    const asOf = options.asOf === undefined ? { case: undefined } : options.asOf instanceof Date ? { case: "asOfTime" as const, value: timestampFromMs(options.asOf.getTime()) } : { case: "asOfCommit" as const, value: options.asOf };
-    const req = { project: this.project, featureGroup: this.#ref(), columns: [...(options.columns ?? [])], filter: options.filter?.toMessage(typesOf(this.columns)), asOf, limit: BigInt(options.limit ?? 0) };
+    const asOf =
+      options.asOf === undefined
+        ? { case: undefined }
+        : options.asOf instanceof Date
+          ? { case: "asOfTime" as const, value: timestampFromMs(options.asOf.getTime()) }
+          : { case: "asOfCommit" as const, value: options.asOf };
+    const req = {
+      project: this.project,
+      featureGroup: this.#ref(),
+      columns: [...(options.columns ?? [])],
+      filter: options.filter?.toMessage(typesOf(this.columns)),
+      asOf,
+      limit: BigInt(options.limit ?? 0),
+    };
     return retryStream(() => this.#services.offline.read(req, this.#services.stream(options.signal)), this.#services.retry);
   }
 

@@ -1,7 +1,15 @@
 import { clone } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type * as arrow from "apache-arrow";
-import { ColumnRole, DatasetSplit, FeatureViewSchema, type FeatureView as FeatureViewMessage, type ServingKey, type SplitSpec, type TrainingDataset } from "@granary/proto/metadata";
+import {
+  ColumnRole,
+  DatasetSplit,
+  FeatureViewSchema,
+  type FeatureView as FeatureViewMessage,
+  type ServingKey,
+  type SplitSpec,
+  type TrainingDataset,
+} from "@granary/proto/metadata";
 import type { BatchDataQuery, TrainingDataQuery } from "@granary/proto/offline";
 import type { EntityRows, FeatureVectorOptions, FeatureVectors } from "@granary/proto/online";
 import { ValueStatus, type DataType, type NamedColumn } from "@granary/proto/types";
@@ -137,8 +145,8 @@ export class FeatureView {
   async update(changes: { description?: string; tags?: readonly string[] }): Promise<this> {
     const next = clone(FeatureViewSchema, this.#message);
     const paths: string[] = [];
-    if (changes.description !== undefined) (next.description = changes.description), paths.push("description");
-    if (changes.tags !== undefined) (next.tags = [...changes.tags]), paths.push("tags");
+    if (changes.description !== undefined) ((next.description = changes.description), paths.push("description"));
+    if (changes.tags !== undefined) ((next.tags = [...changes.tags]), paths.push("tags"));
     if (paths.length === 0) return this;
     const res = await this.#services.metadata.updateFeatureView({ featureView: next, updateMask: { paths } }, this.#services.unary());
     this.#message = res.featureView!;
@@ -160,7 +168,9 @@ export class FeatureView {
 
   /** Creates a stored training dataset (reproducible: it records the commits it read) and returns its record. */
   async createTrainingDataset(options: TrainingDataOptions & { split?: SplitSpec } = {}): Promise<TrainingDataset> {
-    const res = await this.#sync.call("offline", () => this.#services.offline.createTrainingDataset(this.#requests(this.#query(options, options.split), options.spine), this.#services.stream(options.signal)));
+    const res = await this.#sync.call("offline", () =>
+      this.#services.offline.createTrainingDataset(this.#requests(this.#query(options, options.split), options.spine), this.#services.stream(options.signal)),
+    );
     return res.trainingDataset!;
   }
 
@@ -169,7 +179,9 @@ export class FeatureView {
    * `seed`), or by the label's event time (`trainStart`, `trainEnd`, `testStart`, `testEnd`, as
    * Hopsworks' time-series splits).
    */
-  async trainTestSplit(options: SplitOptions & ({ testSize?: number } | TimeSplitOptions) = {}): Promise<{ version: number; train: arrow.Table; test: arrow.Table }> {
+  async trainTestSplit(
+    options: SplitOptions & ({ testSize?: number } | TimeSplitOptions) = {},
+  ): Promise<{ version: number; train: arrow.Table; test: arrow.Table }> {
     let spec: SplitSpec;
     if ("testStart" in options || "trainEnd" in options) {
       const o = options as TimeSplitOptions;
@@ -185,19 +197,26 @@ export class FeatureView {
   }
 
   /** A stored training dataset with a random train/validation/test split. */
-  async trainValidationTestSplit(options: SplitOptions & { validationSize?: number; testSize?: number } = {}): Promise<{ version: number; train: arrow.Table; validation: arrow.Table; test: arrow.Table }> {
+  async trainValidationTestSplit(
+    options: SplitOptions & { validationSize?: number; testSize?: number } = {},
+  ): Promise<{ version: number; train: arrow.Table; validation: arrow.Table; test: arrow.Table }> {
     const validation = options.validationSize ?? 0.1;
     const test = options.testSize ?? 0.2;
     checkFraction("validationSize", validation);
     checkFraction("testSize", test);
     if (validation + test >= 1) throw new RangeError("validationSize + testSize must be below 1");
     const dataset = await this.createTrainingDataset({ ...options, split: randomSplit(options.seed, 1 - validation - test, validation, test) });
-    const [train, val, testTable] = await Promise.all([DatasetSplit.TRAIN, DatasetSplit.VALIDATION, DatasetSplit.TEST].map((s) => this.#readDataset(dataset.version, s, options)));
+    const [train, val, testTable] = await Promise.all(
+      [DatasetSplit.TRAIN, DatasetSplit.VALIDATION, DatasetSplit.TEST].map((s) => this.#readDataset(dataset.version, s, options)),
+    );
     return { version: dataset.version, train: train!, validation: val!, test: testTable! };
   }
 
   /** The splits of a stored training dataset, exactly as they were created. */
-  async getTrainTestSplit(version: number, options: { untransformed?: boolean; signal?: AbortSignal } = {}): Promise<{ train: arrow.Table; test: arrow.Table }> {
+  async getTrainTestSplit(
+    version: number,
+    options: { untransformed?: boolean; signal?: AbortSignal } = {},
+  ): Promise<{ train: arrow.Table; test: arrow.Table }> {
     const [train, test] = await Promise.all([this.#readDataset(version, DatasetSplit.TRAIN, options), this.#readDataset(version, DatasetSplit.TEST, options)]);
     return { train: train!, test: test! };
   }
@@ -248,7 +267,11 @@ export class FeatureView {
 
   /** One feature vector from the online store, keyed by the view's serving keys; values in the view's column order. */
   async getFeatureVector(entry: Row, options: VectorOptions = {}): Promise<Row> {
-    const [row] = await this.getFeatureVectors([entry], { ...options, passedFeatures: one(options.passedFeatures), requestParameters: one(options.requestParameters) });
+    const [row] = await this.getFeatureVectors([entry], {
+      ...options,
+      passedFeatures: one(options.passedFeatures),
+      requestParameters: one(options.requestParameters),
+    });
     return row!;
   }
 
@@ -277,13 +300,20 @@ export class FeatureView {
     for (const key of this.servingKeys) {
       const values = entries.map((e) => e[key.name]);
       if (values.every((v) => v === undefined)) {
-        if (key.required) throw new TypeError(`serving key "${key.name}" is missing: give ${this.servingKeys.filter((k) => k.required).map((k) => k.name).join(", ")}`);
+        if (key.required)
+          throw new TypeError(
+            `serving key "${key.name}" is missing: give ${this.servingKeys
+              .filter((k) => k.required)
+              .map((k) => k.name)
+              .join(", ")}`,
+          );
         continue;
       }
       keys.push(namedColumn(key.name, key.type!, values));
     }
     const unknown = Object.keys(entries[0] ?? {}).filter((k) => !this.servingKeys.some((s) => s.name === k));
-    if (unknown.length > 0) throw new TypeError(`"${unknown[0]}" is not a serving key of view "${this.name}" (serving keys: ${this.servingKeys.map((k) => k.name).join(", ")})`);
+    if (unknown.length > 0)
+      throw new TypeError(`"${unknown[0]}" is not a serving key of view "${this.name}" (serving keys: ${this.servingKeys.map((k) => k.name).join(", ")})`);
     const { types, paramTypes } = this.#inputTypes();
     const columnsOf = (rows: Row[] | undefined, typeOf: Map<string, DataType>, what: string) => {
       if (!rows) return [];
@@ -291,7 +321,11 @@ export class FeatureView {
       return names.map((name) => {
         const type = typeOf.get(name);
         if (!type) throw new TypeError(`${what} "${name}" is not in view "${this.name}"`);
-        return namedColumn(name, type, rows.map((r) => r[name]));
+        return namedColumn(
+          name,
+          type,
+          rows.map((r) => r[name]),
+        );
       });
     };
     return {
@@ -356,7 +390,11 @@ function spineOf(options: SpineOptions) {
       $typeName: "granary.offline.v1.Spine" as const,
       kind: {
         case: "eventTimeRange" as const,
-        value: { $typeName: "granary.types.v1.TimeRange" as const, start: options.start ? timestampFromMs(options.start.getTime()) : undefined, end: options.end ? timestampFromMs(options.end.getTime()) : undefined },
+        value: {
+          $typeName: "granary.types.v1.TimeRange" as const,
+          start: options.start ? timestampFromMs(options.start.getTime()) : undefined,
+          end: options.end ? timestampFromMs(options.end.getTime()) : undefined,
+        },
       },
     };
   }
@@ -364,7 +402,10 @@ function spineOf(options: SpineOptions) {
 }
 
 function randomSplit(seed: number | undefined, train: number, validation: number, test: number): SplitSpec {
-  return { $typeName: "granary.metadata.v1.SplitSpec", kind: { case: "random", value: { $typeName: "granary.metadata.v1.RandomSplit", seed: BigInt(seed ?? 42), train, validation, test } } };
+  return {
+    $typeName: "granary.metadata.v1.SplitSpec",
+    kind: { case: "random", value: { $typeName: "granary.metadata.v1.RandomSplit", seed: BigInt(seed ?? 42), train, validation, test } },
+  };
 }
 
 function checkFraction(name: string, v: number): void {

@@ -132,7 +132,12 @@ export class Granary {
         const address = this.addresses[name];
         try {
           const res = await this.#health[name].check({ service: "" }, { timeoutMs });
-          const status = res.status === HealthCheckResponse_ServingStatus.SERVING ? "SERVING" : res.status === HealthCheckResponse_ServingStatus.NOT_SERVING ? "NOT_SERVING" : "UNKNOWN";
+          const status =
+            res.status === HealthCheckResponse_ServingStatus.SERVING
+              ? "SERVING"
+              : res.status === HealthCheckResponse_ServingStatus.NOT_SERVING
+                ? "NOT_SERVING"
+                : "UNKNOWN";
           return [name, { address, status }] as const;
         } catch (err) {
           return [name, { address, status: "UNREACHABLE", error: ConnectError.from(err).rawMessage }] as const;
@@ -149,7 +154,8 @@ export class Granary {
       const report = await this.health();
       const down = SERVICE_NAMES.filter((n) => report[n].status !== "SERVING");
       if (down.length === 0) return;
-      if (Date.now() > until) throw new Error(`not SERVING after ${timeoutMs} ms: ${down.map((n) => `${n} (${report[n].address}) ${report[n].status}`).join(", ")}`);
+      if (Date.now() > until)
+        throw new Error(`not SERVING after ${timeoutMs} ms: ${down.map((n) => `${n} (${report[n].address}) ${report[n].status}`).join(", ")}`);
       await new Promise((r) => setTimeout(r, backoffDelay(Math.min(attempt, 4), { initialDelayMs: 100, maxDelayMs: 1000 })));
     }
   }

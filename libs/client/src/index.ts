@@ -1,6 +1,14 @@
 // @granary/client: the typed TypeScript SDK. Users never build protobuf messages by hand.
 export { connect, Granary, resolveAddresses, SERVICE_NAMES, type ConnectOptions, type HealthReport, type ServiceName, type Services } from "./granary.js";
-export { Project, featureGroupMessage, featureViewMessage, type FeatureGroupSpec, type FeatureViewSpec, type OnDemandSpec, type TransformationName } from "./project.js";
+export {
+  Project,
+  featureGroupMessage,
+  featureViewMessage,
+  type FeatureGroupSpec,
+  type FeatureViewSpec,
+  type OnDemandSpec,
+  type TransformationName,
+} from "./project.js";
 export { FeatureGroup, type AppendColumnSpec, type InsertData, type InsertOptions, type InsertResult, type ReadOptions } from "./feature-group.js";
 export {
   FeatureView,

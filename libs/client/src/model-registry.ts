@@ -53,7 +53,10 @@ export class ModelRegistry {
   async createModel(options: CreateModelOptions): Promise<ModelDraft> {
     const { registry, unary } = this.#services;
     try {
-      await registry.createModel({ project: this.project, name: options.name, description: options.description ?? "", tags: [...(options.tags ?? [])] }, unary());
+      await registry.createModel(
+        { project: this.project, name: options.name, description: options.description ?? "", tags: [...(options.tags ?? [])] },
+        unary(),
+      );
     } catch (err) {
       if (ConnectError.from(err).code !== Code.AlreadyExists) throw err;
     }
@@ -90,7 +93,11 @@ export class ModelRegistry {
       return new ModelVersionHandle(this.#services, latest);
     }
     const res = await registry.getModelVersion(
-      { project: this.project, model: name, selector: selector.alias !== undefined ? { case: "alias", value: selector.alias } : { case: "version", value: selector.version! } },
+      {
+        project: this.project,
+        model: name,
+        selector: selector.alias !== undefined ? { case: "alias", value: selector.alias } : { case: "version", value: selector.version! },
+      },
       unary(),
     );
     return new ModelVersionHandle(this.#services, res.modelVersion!);
@@ -155,14 +162,22 @@ export class ModelDraft {
    * Uploads the artifacts — every file under a directory, one file, or named in-memory contents —
    * each verified by sha256 on the server, then marks the version READY.
    */
-  async save(source: string | Record<string, Uint8Array | string>, options: { onFile?: (path: string, bytes: number) => void } = {}): Promise<ModelVersionHandle> {
+  async save(
+    source: string | Record<string, Uint8Array | string>,
+    options: { onFile?: (path: string, bytes: number) => void } = {},
+  ): Promise<ModelVersionHandle> {
     const v = this.message;
     const files: { path: string; open: () => AsyncIterable<Uint8Array>; bytes: number }[] = [];
     if (typeof source === "string") {
       const info = await stat(source);
       const paths = info.isDirectory() ? await listFiles(source) : [source];
       const root = info.isDirectory() ? source : dirname(source);
-      for (const p of paths) files.push({ path: relative(root, p).split(sep).join("/"), open: () => createReadStream(p, { highWaterMark: CHUNK_BYTES }), bytes: (await stat(p)).size });
+      for (const p of paths)
+        files.push({
+          path: relative(root, p).split(sep).join("/"),
+          open: () => createReadStream(p, { highWaterMark: CHUNK_BYTES }),
+          bytes: (await stat(p)).size,
+        });
     } else {
       for (const [path, content] of Object.entries(source)) {
         const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
@@ -296,7 +311,13 @@ function columnarRows(rows: readonly Row[], inputs: readonly ColumnSpec[] | unde
   const typeOf = new Map(inputs?.map((c) => [c.name, parseType(c.type)]));
   return create(ColumnarRowsSchema, {
     rowCount: rows.length,
-    columns: names.map((name) => namedColumn(name, typeOf.get(name) ?? parseType(inferType(rows.map((r) => r[name]))), rows.map((r) => r[name]))),
+    columns: names.map((name) =>
+      namedColumn(
+        name,
+        typeOf.get(name) ?? parseType(inferType(rows.map((r) => r[name]))),
+        rows.map((r) => r[name]),
+      ),
+    ),
   });
 }
 

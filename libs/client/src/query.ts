@@ -62,7 +62,9 @@ export class FeatureRef {
   }
   in(values: readonly FeatureValue[]): FilterExpr {
     const column = this.name;
-    return new FilterExpr((t) => create(FilterSchema, { kind: { case: "condition", value: { column, operator: FilterOperator.IN, values: values.map((v) => toValue(v, t(column))) } } }));
+    return new FilterExpr((t) =>
+      create(FilterSchema, { kind: { case: "condition", value: { column, operator: FilterOperator.IN, values: values.map((v) => toValue(v, t(column))) } } }),
+    );
   }
   isNull(): FilterExpr {
     const column = this.name;
@@ -110,7 +112,10 @@ export class Query {
   }
 
   static of(group: { name: string; version: number; columns: readonly Column[] }, mode: SelectionMode, columns: readonly string[] = []): Query {
-    return new Query(create(QuerySchema, { featureGroup: { name: group.name, version: group.version }, selection: { mode, columns: [...columns] } }), typesOf(group.columns));
+    return new Query(
+      create(QuerySchema, { featureGroup: { name: group.name, version: group.version }, selection: { mode, columns: [...columns] } }),
+      typesOf(group.columns),
+    );
   }
 
   /** Joins another query; keys inferred from the right group's primary key when none are given. */

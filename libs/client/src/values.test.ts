@@ -39,13 +39,18 @@ describe("values", () => {
   });
 
   it("names the row and column of a value that does not fit", () => {
-    expect(() => toPlain(T("int64"), 1.5, "row 3, column \"id\"")).toThrow('row 3, column "id": expected an integer, got number 1.5');
+    expect(() => toPlain(T("int64"), 1.5, 'row 3, column "id"')).toThrow('row 3, column "id": expected an integer, got number 1.5');
     expect(() => toPlain(T("timestamp"), "yesterday", "t")).toThrow(/t: expected a Date, an ISO-8601 string or epoch milliseconds/);
     expect(() => toPlain(T("bool"), "yes", "b")).toThrow(/b: expected a boolean/);
   });
 
   it("builds typed Arrow tables from rows, nulls included", () => {
-    const columns = [toColumn({ name: "id", type: "int64" }), toColumn({ name: "x", type: "double" }), toColumn({ name: "t", type: "timestamp" }), toColumn({ name: "tags", type: "list<string>" })];
+    const columns = [
+      toColumn({ name: "id", type: "int64" }),
+      toColumn({ name: "x", type: "double" }),
+      toColumn({ name: "t", type: "timestamp" }),
+      toColumn({ name: "tags", type: "list<string>" }),
+    ];
     const table = tableFromRows(columns, [
       { id: 1, x: 0.5, t: new Date(1000), tags: ["a"] },
       { id: 2, x: null, t: new Date(2000), tags: [] },

@@ -3,7 +3,17 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import * as arrow from "apache-arrow";
 import { arrowTypeOf, buildColumn } from "@granary/arrow";
 import type { PlainValue } from "@granary/cel";
-import { ColumnDataSchema, NamedColumnSchema, ScalarType, ValueSchema, type Column, type ColumnData, type DataType, type NamedColumn, type Value } from "@granary/proto/types";
+import {
+  ColumnDataSchema,
+  NamedColumnSchema,
+  ScalarType,
+  ValueSchema,
+  type Column,
+  type ColumnData,
+  type DataType,
+  type NamedColumn,
+  type Value,
+} from "@granary/proto/types";
 
 /**
  * A value as the client takes and returns it: int64 as number (bigint beyond 2^53), timestamps and
@@ -24,7 +34,8 @@ export function toPlain(type: DataType, value: FeatureValue | undefined, column 
     const item = { ...type, list: false } as DataType;
     return (value as FeatureValue[]).map((v, i) => {
       const plain = toPlain(item, v, column);
-      if (plain === null) throw new TypeError(`${column}: item ${i} of the list is null; lists hold values only (use an empty list, or null for the whole value)`);
+      if (plain === null)
+        throw new TypeError(`${column}: item ${i} of the list is null; lists hold values only (use an empty list, or null for the whole value)`);
       return plain;
     });
   }
@@ -120,7 +131,13 @@ export function tableFromRows(columns: readonly Column[], rows: readonly Row[]):
   for (const column of columns) {
     if (!present.has(column.name) || !column.type) continue;
     const type = column.type;
-    vectors[column.name] = arrow.makeVector(fixedWidthColumn(type, column.name, rows) ?? buildColumn(type, rows.map((row, i) => toPlain(type, row[column.name], `row ${i}, column "${column.name}"`))));
+    vectors[column.name] = arrow.makeVector(
+      fixedWidthColumn(type, column.name, rows) ??
+        buildColumn(
+          type,
+          rows.map((row, i) => toPlain(type, row[column.name], `row ${i}, column "${column.name}"`)),
+        ),
+    );
   }
   return new arrow.Table(vectors);
 }
@@ -186,7 +203,13 @@ function fixedWidthColumn(type: DataType, name: string, rows: readonly Row[]): a
 
 /** One request column (serving keys, passed features, request parameters) in the columnar wire form. */
 export function namedColumn(name: string, type: DataType, values: readonly (FeatureValue | undefined)[]): NamedColumn {
-  return create(NamedColumnSchema, { name, data: columnData(type, values.map((v, i) => toPlain(type, v, `row ${i}, "${name}"`))) });
+  return create(NamedColumnSchema, {
+    name,
+    data: columnData(
+      type,
+      values.map((v, i) => toPlain(type, v, `row ${i}, "${name}"`)),
+    ),
+  });
 }
 
 function columnData(type: DataType, values: readonly (PlainValue | null)[]): ColumnData {
@@ -268,7 +291,9 @@ export function toValue(value: FeatureValue, type?: DataType): Value {
   if (typeof value === "boolean") return create(ValueSchema, { kind: { case: "boolValue", value } });
   if (typeof value === "bigint") return create(ValueSchema, { kind: { case: "int64Value", value } });
   if (typeof value === "number") {
-    return Number.isInteger(value) ? create(ValueSchema, { kind: { case: "int64Value", value: BigInt(value) } }) : create(ValueSchema, { kind: { case: "doubleValue", value } });
+    return Number.isInteger(value)
+      ? create(ValueSchema, { kind: { case: "int64Value", value: BigInt(value) } })
+      : create(ValueSchema, { kind: { case: "doubleValue", value } });
   }
   if (typeof value === "string") return create(ValueSchema, { kind: { case: "stringValue", value } });
   if (value instanceof Date) return create(ValueSchema, { kind: { case: "timestampValue", value: timestampFromMs(value.getTime()) } });

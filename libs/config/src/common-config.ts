@@ -90,7 +90,8 @@ export interface AuthConfig {
    * when set; the user from GRANARY_OIDC_USER_CLAIM (default sub), roles from
    * GRANARY_OIDC_ROLES_CLAIM (default granary_roles).
    */
-  readonly oidc: { readonly jwksFile: string; readonly issuer?: string; readonly audience?: string; readonly userClaim: string; readonly rolesClaim: string } | undefined;
+  readonly oidc:
+    { readonly jwksFile: string; readonly issuer?: string; readonly audience?: string; readonly userClaim: string; readonly rolesClaim: string } | undefined;
 }
 
 export interface CommonConfig {
@@ -137,7 +138,8 @@ function readServerTls(r: EnvReader): ServerTlsConfig | undefined {
     return undefined;
   }
   const clientCerts = r.oneOf("GRANARY_TLS_CLIENT_CERTS", ["require", "off"], caFile === undefined ? "off" : "require");
-  if (clientCerts === "require" && caFile === undefined) r.problem("GRANARY_TLS_CLIENT_CERTS=require needs GRANARY_TLS_CA (the CA that signs client certificates)");
+  if (clientCerts === "require" && caFile === undefined)
+    r.problem("GRANARY_TLS_CLIENT_CERTS=require needs GRANARY_TLS_CA (the CA that signs client certificates)");
   return { certFile, keyFile, caFile, requireClientCerts: clientCerts === "require" };
 }
 

@@ -23,18 +23,31 @@ function problems(read: (r: EnvReader) => unknown, env: Env): readonly string[] 
 describe("server TLS settings", () => {
   it("are off without files, TLS with a certificate and key, mTLS with a CA too", () => {
     expect(server({}).tls).toBeUndefined();
-    expect(server({ GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key" }).tls).toEqual({ certFile: "/c.crt", keyFile: "/c.key", caFile: undefined, requireClientCerts: false });
-    expect(server({ GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key", GRANARY_TLS_CA: "/ca.crt" }).tls).toMatchObject({ caFile: "/ca.crt", requireClientCerts: true });
+    expect(server({ GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key" }).tls).toEqual({
+      certFile: "/c.crt",
+      keyFile: "/c.key",
+      caFile: undefined,
+      requireClientCerts: false,
+    });
+    expect(server({ GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key", GRANARY_TLS_CA: "/ca.crt" }).tls).toMatchObject({
+      caFile: "/ca.crt",
+      requireClientCerts: true,
+    });
     // A CA trusted for dialling, without requiring client certificates (development certificates).
-    expect(server({ GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key", GRANARY_TLS_CA: "/ca.crt", GRANARY_TLS_CLIENT_CERTS: "off" }).tls).toMatchObject({ caFile: "/ca.crt", requireClientCerts: false });
-    expect(problems((r) => readServerConfig(r, "online"), { GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key", GRANARY_TLS_CLIENT_CERTS: "require" })).toEqual([
-      "GRANARY_TLS_CLIENT_CERTS=require needs GRANARY_TLS_CA (the CA that signs client certificates)",
-    ]);
+    expect(server({ GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key", GRANARY_TLS_CA: "/ca.crt", GRANARY_TLS_CLIENT_CERTS: "off" }).tls).toMatchObject({
+      caFile: "/ca.crt",
+      requireClientCerts: false,
+    });
+    expect(
+      problems((r) => readServerConfig(r, "online"), { GRANARY_TLS_CERT: "/c.crt", GRANARY_TLS_KEY: "/c.key", GRANARY_TLS_CLIENT_CERTS: "require" }),
+    ).toEqual(["GRANARY_TLS_CLIENT_CERTS=require needs GRANARY_TLS_CA (the CA that signs client certificates)"]);
   });
 
   it("refuse a certificate without its key, a key without its certificate, and a CA alone", () => {
     const read = (r: EnvReader) => readServerConfig(r, "online");
-    expect(problems(read, { GRANARY_TLS_CERT: "/c.crt" })).toEqual([expect.stringMatching(/GRANARY_TLS_CERT and GRANARY_TLS_KEY must be set together \(only GRANARY_TLS_CERT is set\)/)]);
+    expect(problems(read, { GRANARY_TLS_CERT: "/c.crt" })).toEqual([
+      expect.stringMatching(/GRANARY_TLS_CERT and GRANARY_TLS_KEY must be set together \(only GRANARY_TLS_CERT is set\)/),
+    ]);
     expect(problems(read, { GRANARY_TLS_KEY: "/c.key" })).toEqual([expect.stringMatching(/only GRANARY_TLS_KEY is set/)]);
     expect(problems(read, { GRANARY_TLS_CA: "/ca.crt" })).toEqual([expect.stringMatching(/GRANARY_TLS_CA requires GRANARY_TLS_CERT and GRANARY_TLS_KEY/)]);
   });
@@ -61,7 +74,9 @@ describe("reflection and the health port", () => {
     expect(server({}).reflection).toBeUndefined();
     expect(server({ GRANARY_REFLECTION: "on" }).reflection).toBe(true);
     expect(server({ GRANARY_REFLECTION: "off" }).reflection).toBe(false);
-    expect(problems((r) => readServerConfig(r, "online"), { GRANARY_REFLECTION: "yes" })).toEqual([expect.stringMatching(/GRANARY_REFLECTION must be one of on, off/)]);
+    expect(problems((r) => readServerConfig(r, "online"), { GRANARY_REFLECTION: "yes" })).toEqual([
+      expect.stringMatching(/GRANARY_REFLECTION must be one of on, off/),
+    ]);
   });
 
   it("read GRANARY_HEALTH_PORT", () => {

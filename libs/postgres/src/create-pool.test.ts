@@ -24,9 +24,7 @@ describe("createPool", () => {
     const applicationName = `granary-test-${randomBytes(4).toString("hex")}`;
     const pool = createPool({ url: db.url, applicationName });
     try {
-      const { rows } = await pool.query(
-        "SELECT current_setting('application_name') AS name, current_setting('statement_timeout') AS timeout",
-      );
+      const { rows } = await pool.query("SELECT current_setting('application_name') AS name, current_setting('statement_timeout') AS timeout");
       expect(rows).toEqual([{ name: applicationName, timeout: "30s" }]);
     } finally {
       await pool.end();
@@ -39,9 +37,7 @@ describe("createPool", () => {
     const pool = createPool({ url: db.url, max: 1, applicationName, logger: { warn: (obj) => warnings.push(obj) } });
     try {
       await pool.query("SELECT 1");
-      await db.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [
-        applicationName,
-      ]);
+      await db.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
       for (let i = 0; i < 100 && warnings.length === 0; i++) await sleep(20);
       expect(warnings).toHaveLength(1);
       expect(await pool.query("SELECT 1 AS ok").then((result) => result.rows)).toEqual([{ ok: 1 }]);

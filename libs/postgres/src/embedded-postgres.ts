@@ -86,12 +86,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return { url: `postgres://${USER}:${PASSWORD}@${HOST}:${port}/${DATABASE}`, port, dataDir, stop };
 }
 
-function createServer(
-  EmbeddedPostgresServer: EmbeddedPostgresClass,
-  dataDir: string,
-  port: number,
-  output: OutputTail,
-): InstanceType<EmbeddedPostgresClass> {
+function createServer(EmbeddedPostgresServer: EmbeddedPostgresClass, dataDir: string, port: number, output: OutputTail): InstanceType<EmbeddedPostgresClass> {
   return new EmbeddedPostgresServer({
     databaseDir: dataDir,
     port,

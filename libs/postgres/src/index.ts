@@ -1,9 +1,5 @@
 export { createPool, type PoolOptions } from "./create-pool.js";
-export {
-  startEmbeddedPostgres,
-  type EmbeddedPostgres,
-  type EmbeddedPostgresOptions,
-} from "./embedded-postgres.js";
+export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from "./embedded-postgres.js";
 export { findFreePort } from "./free-port.js";
 export { isDatabaseReachable } from "./is-database-reachable.js";
 export { openServiceDatabase, type ServiceDatabase, type ServiceDatabaseOptions } from "./open-service-database.js";

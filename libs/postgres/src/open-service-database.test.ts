@@ -33,8 +33,8 @@ describe("openServiceDatabase", () => {
   it("closes what it opened when a migration fails", async () => {
     const schema = db.newSchema();
     const migrations = [{ version: 1, name: "broken", sql: "CREATE TABLE" }];
-    await expect(
-      openServiceDatabase({ databaseUrl: db.url, embeddedDataDir: "/unused", schema, migrations, logger: silent }),
-    ).rejects.toThrow(/migration 1 \(broken\)/);
+    await expect(openServiceDatabase({ databaseUrl: db.url, embeddedDataDir: "/unused", schema, migrations, logger: silent })).rejects.toThrow(
+      /migration 1 \(broken\)/,
+    );
   });
 });

@@ -8,9 +8,7 @@ import path from "node:path";
  * - `running`: a PostgreSQL process with that pid is alive, so the directory may really be in use.
  */
 export type PostmasterPidState =
-  | { readonly kind: "absent" }
-  | { readonly kind: "stale"; readonly pid: number | undefined }
-  | { readonly kind: "running"; readonly pid: number };
+  { readonly kind: "absent" } | { readonly kind: "stale"; readonly pid: number | undefined } | { readonly kind: "running"; readonly pid: number };
 
 export function postmasterPidPath(dataDir: string): string {
   return path.join(dataDir, "postmaster.pid");

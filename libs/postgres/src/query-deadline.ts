@@ -103,7 +103,10 @@ async function acquire(connect: () => Promise<PoolClient>, remaining: number | u
   try {
     return await Promise.race([pending, givenUp]);
   } catch (err) {
-    pending.then((client) => client.release(), () => {});
+    pending.then(
+      (client) => client.release(),
+      () => {},
+    );
     throw err;
   } finally {
     clearTimeout(timer);

@@ -26,9 +26,7 @@ afterAll(async () => {
 });
 
 async function recorded(schema: string): Promise<Array<{ version: number; name: string }>> {
-  const { rows } = await db.pool.query<{ version: number; name: string }>(
-    `SELECT version, name FROM ${schema}.schema_migrations ORDER BY version`,
-  );
+  const { rows } = await db.pool.query<{ version: number; name: string }>(`SELECT version, name FROM ${schema}.schema_migrations ORDER BY version`);
   return rows;
 }
 
@@ -52,10 +50,7 @@ describe("runMigrations", () => {
   it("lets concurrent replicas take turns: every migration applied exactly once", async () => {
     const schema = db.newSchema();
     // The sleep keeps the first runner inside the lock while the second arrives.
-    const slow: Migration[] = [
-      { ...CREATE_ITEMS, sql: `${CREATE_ITEMS.sql}; SELECT pg_sleep(0.5)` },
-      SEED_ITEMS,
-    ];
+    const slow: Migration[] = [{ ...CREATE_ITEMS, sql: `${CREATE_ITEMS.sql}; SELECT pg_sleep(0.5)` }, SEED_ITEMS];
     // Two pools stand for two replicas, each with its own connections.
     const replicas = [createPool({ url: db.url, max: 2 }), createPool({ url: db.url, max: 2 })];
     try {
@@ -73,30 +68,19 @@ describe("runMigrations", () => {
   it("rejects duplicate and decreasing versions before touching the database", async () => {
     const schema = db.newSchema();
     const duplicate = [...MIGRATIONS, { version: 2, name: "again", sql: "SELECT 1" }];
-    await expect(runMigrations(db.pool, { schema, migrations: duplicate })).rejects.toThrow(
-      /duplicate migration version 2/,
-    );
+    await expect(runMigrations(db.pool, { schema, migrations: duplicate })).rejects.toThrow(/duplicate migration version 2/);
     const decreasing = [...MIGRATIONS].reverse();
     await expect(runMigrations(db.pool, { schema, migrations: decreasing })).rejects.toThrow(/must increase/);
-    await expect(
-      runMigrations(db.pool, { schema, migrations: [{ version: 0, name: "zero", sql: "SELECT 1" }] }),
-    ).rejects.toThrow(/not a positive integer/);
-    await expect(runMigrations(db.pool, { schema: "Bad-Name", migrations: MIGRATIONS })).rejects.toThrow(
-      /invalid schema name/,
-    );
+    await expect(runMigrations(db.pool, { schema, migrations: [{ version: 0, name: "zero", sql: "SELECT 1" }] })).rejects.toThrow(/not a positive integer/);
+    await expect(runMigrations(db.pool, { schema: "Bad-Name", migrations: MIGRATIONS })).rejects.toThrow(/invalid schema name/);
     const { rows } = await db.pool.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
     expect(rows).toHaveLength(0);
   });
 
   it("rolls a failing migration back and keeps the ones before it", async () => {
     const schema = db.newSchema();
-    const failing: Migration[] = [
-      CREATE_ITEMS,
-      { version: 2, name: "half done", sql: "CREATE TABLE other (id integer); SELECT 1 / 0" },
-    ];
-    await expect(runMigrations(db.pool, { schema, migrations: failing })).rejects.toThrow(
-      /migration 2 \(half done\) of schema t_\w+ failed: division by zero/,
-    );
+    const failing: Migration[] = [CREATE_ITEMS, { version: 2, name: "half done", sql: "CREATE TABLE other (id integer); SELECT 1 / 0" }];
+    await expect(runMigrations(db.pool, { schema, migrations: failing })).rejects.toThrow(/migration 2 \(half done\) of schema t_\w+ failed: division by zero/);
     expect(await recorded(schema)).toEqual([{ version: 1, name: "create items" }]);
     const { rows } = await db.pool.query("SELECT to_regclass($1) AS other", [`${schema}.other`]);
     expect(rows).toEqual([{ other: null }]);

@@ -74,10 +74,7 @@ async function apply(client: PoolClient, schema: string, migration: Migration): 
     await client.query("BEGIN");
     await client.query(`SET LOCAL search_path TO "${schema}", public`);
     await client.query(migration.sql);
-    await client.query(`INSERT INTO "${schema}".schema_migrations (version, name) VALUES ($1, $2)`, [
-      migration.version,
-      migration.name,
-    ]);
+    await client.query(`INSERT INTO "${schema}".schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
     await client.query("COMMIT");
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);
@@ -110,9 +107,7 @@ function checkMigrations(migrations: readonly Migration[]): void {
       throw new Error(`migration ${JSON.stringify(migration.name)}: version ${migration.version} is not a positive integer`);
     }
     if (previous !== undefined && migration.version === previous.version) {
-      throw new Error(
-        `duplicate migration version ${migration.version}: ${JSON.stringify(previous.name)} and ${JSON.stringify(migration.name)}`,
-      );
+      throw new Error(`duplicate migration version ${migration.version}: ${JSON.stringify(previous.name)} and ${JSON.stringify(migration.name)}`);
     }
     if (previous !== undefined && migration.version < previous.version) {
       throw new Error(

@@ -120,7 +120,10 @@ describe("translatePgError", () => {
   });
 
   it("maps a real NUL character in text or jsonb to InvalidArgument", async () => {
-    for (const [sql, value] of [["SELECT name FROM parents WHERE name ILIKE $1", "%a\0b%"], ["SELECT $1::jsonb", JSON.stringify({ tag: "a\0b" })]] as const) {
+    for (const [sql, value] of [
+      ["SELECT name FROM parents WHERE name ILIKE $1", "%a\0b%"],
+      ["SELECT $1::jsonb", JSON.stringify({ tag: "a\0b" })],
+    ] as const) {
       const err = await caught(db.pool.query(sql.replace("parents", `${schema}.parents`), [value]));
       const translated = translatePgError(err);
       expect(translated).toBeInstanceOf(InvalidArgumentError);

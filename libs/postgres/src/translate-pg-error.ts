@@ -1,11 +1,4 @@
-import {
-  AbortedError,
-  AlreadyExistsError,
-  FailedPreconditionError,
-  GranaryError,
-  InvalidArgumentError,
-  UnavailableError,
-} from "@granary/errors";
+import { AbortedError, AlreadyExistsError, FailedPreconditionError, GranaryError, InvalidArgumentError, UnavailableError } from "@granary/errors";
 import { QUERY_TIMEOUT_MESSAGE, QueryDeadlineError } from "./query-deadline.js";
 
 // Messages go to users: they never repeat the driver's text, which can carry SQL, constraint names
@@ -43,17 +36,7 @@ const BY_SQLSTATE: Readonly<Record<string, (cause: unknown) => GranaryError>> = 
 };
 
 // Socket-level failures reported by Node while connecting to or talking with the server.
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-]);
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 
 // pg and pg-pool report a lost or unobtainable connection as plain Errors with these messages.
 const UNAVAILABLE_MESSAGES = [

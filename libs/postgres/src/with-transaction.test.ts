@@ -97,8 +97,6 @@ describe("withTransaction", () => {
       }),
     );
     expect(translatePgError(err)).toBeInstanceOf(UnavailableError);
-    expect(await withTransaction(single, async (client) => (await client.query("SELECT 1 AS ok")).rows)).toEqual([
-      { ok: 1 },
-    ]);
+    expect(await withTransaction(single, async (client) => (await client.query("SELECT 1 AS ok")).rows)).toEqual([{ ok: 1 }]);
   });
 });

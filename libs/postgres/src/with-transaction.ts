@@ -20,11 +20,7 @@ const BEGIN: Readonly<Record<IsolationLevel, string>> = {
  * is destroyed rather than returned, so the next caller does not inherit a dead socket or a
  * half-finished transaction.
  */
-export async function withTransaction<T>(
-  pool: Pool,
-  fn: (client: PoolClient) => Promise<T>,
-  options: TransactionOptions = {},
-): Promise<T> {
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const begin = options.isolation === undefined ? "BEGIN" : BEGIN[options.isolation];
   if (begin === undefined) throw new Error(`unknown isolation level: ${String(options.isolation)}`);
   const client = await pool.connect();

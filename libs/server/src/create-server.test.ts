@@ -93,10 +93,7 @@ describe("createServer", () => {
 
   it("turns an unexpected error into INTERNAL without stack or SQL, and logs the cause with the trace id", async () => {
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    const err = await expectCode(
-      client.getProject({ name: "boom" }, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } }),
-      Code.Internal,
-    );
+    const err = await expectCode(client.getProject({ name: "boom" }, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } }), Code.Internal);
     expect(err.rawMessage).toBe(INTERNAL_MESSAGE);
     expect(err.rawMessage).not.toMatch(/INSERT|projects_pkey|at .*\.ts/);
     const line = await waitFor(() => logs.lines().find((l) => l.msg === "rpc failed with an unexpected error"), { what: "error log" });

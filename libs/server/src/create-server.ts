@@ -87,11 +87,18 @@ export function createServer(options: ServerOptions): GranaryServer {
     if (Object.keys(definition).length > 0) grpcServer.addService(definition, implementation);
   }
   const serviceNames = options.services.map((r) => r.service.typeName);
-  const health = new HealthImplementation({ ...Object.fromEntries(["", ...serviceNames].map((n) => [n, "NOT_SERVING"])), [LIVENESS_HEALTH_NAME]: "NOT_SERVING" });
+  const health = new HealthImplementation({
+    ...Object.fromEntries(["", ...serviceNames].map((n) => [n, "NOT_SERVING"])),
+    [LIVENESS_HEALTH_NAME]: "NOT_SERVING",
+  });
   health.addToServer(grpcServer);
   // Reflection describes every method to whoever reaches the port: on by default only on loopback.
   const reflection = config.reflection ?? isLoopback(config.host);
-  if (reflection) addReflection(grpcServer, options.services.map((r) => r.service));
+  if (reflection)
+    addReflection(
+      grpcServer,
+      options.services.map((r) => r.service),
+    );
   // Kubelet's gRPC probes speak cleartext only: with TLS they need a port of their own.
   const healthServer = config.healthPort === undefined ? undefined : new grpc.Server();
   if (healthServer) health.addToServer(healthServer);
@@ -129,9 +136,14 @@ export function createServer(options: ServerOptions): GranaryServer {
     async start() {
       if (!options.access.enabled) {
         if (!isLoopback(config.host)) {
-          throw new Error(`${options.name}: authentication is off (GRANARY_AUTH=off) but the server would listen on ${config.host}; off is allowed only on a loopback address`);
+          throw new Error(
+            `${options.name}: authentication is off (GRANARY_AUTH=off) but the server would listen on ${config.host}; off is allowed only on a loopback address`,
+          );
         }
-        logger.warn({ server: options.name, host: config.host }, "AUTHENTICATION IS OFF (GRANARY_AUTH=off): every caller on this machine acts as a cluster admin");
+        logger.warn(
+          { server: options.name, host: config.host },
+          "AUTHENTICATION IS OFF (GRANARY_AUTH=off): every caller on this machine acts as a cluster admin",
+        );
       }
       const credentials = config.tls ? serverCredentials(options.name, config.tls) : grpc.ServerCredentials.createInsecure();
       port = await bind(options.name, grpcServer, config.host, config.port, credentials);

@@ -17,8 +17,7 @@ function refusal(run: () => void): InvalidArgumentError {
   throw new Error("expected the request to be refused");
 }
 
-const readRequest = (split: number) =>
-  create(ReadTrainingDatasetRequestSchema, { project: "p", featureView: { name: "v", version: 1 }, version: 1, split });
+const readRequest = (split: number) => create(ReadTrainingDatasetRequestSchema, { project: "p", featureView: { name: "v", version: 1 }, version: 1, split });
 
 function viewRequest(operator: number, fn: number) {
   return create(CreateFeatureViewRequestSchema, {
@@ -33,7 +32,8 @@ function viewRequest(operator: number, fn: number) {
 
 describe("enum values in requests", () => {
   it("accept every declared value, unspecified included", () => {
-    for (const split of [DatasetSplit.UNSPECIFIED, DatasetSplit.TRAIN]) expect(() => validateRequest(ReadTrainingDatasetRequestSchema, readRequest(split))).not.toThrow();
+    for (const split of [DatasetSplit.UNSPECIFIED, DatasetSplit.TRAIN])
+      expect(() => validateRequest(ReadTrainingDatasetRequestSchema, readRequest(split))).not.toThrow();
     expect(() => validateRequest(CreateFeatureViewRequestSchema, viewRequest(FilterOperator.EQ, 0))).not.toThrow();
   });
 
@@ -44,9 +44,13 @@ describe("enum values in requests", () => {
   });
 
   it("find one nested in oneofs and lists", () => {
-    expect(refusal(() => validateRequest(CreateFeatureViewRequestSchema, viewRequest(42, 0))).field).toBe("feature_view.query.filter.and.filters[1].condition.operator");
+    expect(refusal(() => validateRequest(CreateFeatureViewRequestSchema, viewRequest(42, 0))).field).toBe(
+      "feature_view.query.filter.and.filters[1].condition.operator",
+    );
     const lastFunction = Math.max(...Object.values(TransformationFunction).filter((v): v is number => typeof v === "number"));
-    expect(refusal(() => validateRequest(CreateFeatureViewRequestSchema, viewRequest(FilterOperator.EQ, lastFunction + 1))).field).toBe("feature_view.transformations[0].function");
+    expect(refusal(() => validateRequest(CreateFeatureViewRequestSchema, viewRequest(FilterOperator.EQ, lastFunction + 1))).field).toBe(
+      "feature_view.transformations[0].function",
+    );
   });
 
   it("leave requests that hold no enum alone", () => {

@@ -1,15 +1,6 @@
 import { once } from "node:events";
 import type { Readable } from "node:stream";
-import {
-  create,
-  fromBinary,
-  isMessage,
-  toBinary,
-  type DescMessage,
-  type DescMethod,
-  type DescService,
-  type MessageShape,
-} from "@bufbuild/protobuf";
+import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { GranaryError, isExpectedError, toConnectError } from "@granary/errors";
@@ -84,39 +75,71 @@ function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps:
   switch (method.methodKind) {
     case "unary":
       return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        void runCall(service, method, call, deps, guard, async (ctx, principal) => {
-          const request = decodedRequest(call.request);
-          const decision = admit(guard, principal, request, ctx);
-          if (decision) await decision;
-          validateRequest(method.input, request);
-          const response = normalize(method.output, await fn(request, ctx));
-          sendHeaders(call, ctx);
-          callback(null, response, trailerOf(ctx));
-        }, (err) => callback(err));
+        void runCall(
+          service,
+          method,
+          call,
+          deps,
+          guard,
+          async (ctx, principal) => {
+            const request = decodedRequest(call.request);
+            const decision = admit(guard, principal, request, ctx);
+            if (decision) await decision;
+            validateRequest(method.input, request);
+            const response = normalize(method.output, await fn(request, ctx));
+            sendHeaders(call, ctx);
+            callback(null, response, trailerOf(ctx));
+          },
+          (err) => callback(err),
+        );
       };
     case "server_streaming":
       return (call: grpc.ServerWritableStream<unknown, unknown>) => {
-        void runCall(service, method, call, deps, guard, async (ctx, principal) => {
-          const request = decodedRequest(call.request);
-          const decision = admit(guard, principal, request, ctx);
-          if (decision) await decision;
-          validateRequest(method.input, request);
-          await writeAll(call, method, fn(request, ctx) as AsyncIterable<unknown>, ctx);
-        }, (err) => emitError(call, err));
+        void runCall(
+          service,
+          method,
+          call,
+          deps,
+          guard,
+          async (ctx, principal) => {
+            const request = decodedRequest(call.request);
+            const decision = admit(guard, principal, request, ctx);
+            if (decision) await decision;
+            validateRequest(method.input, request);
+            await writeAll(call, method, fn(request, ctx) as AsyncIterable<unknown>, ctx);
+          },
+          (err) => emitError(call, err),
+        );
       };
     case "client_streaming":
       return (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        void runCall(service, method, call, deps, guard, async (ctx, principal) => {
-          const response = normalize(method.output, await fn(admitted(guard, principal, method, call, ctx), ctx));
-          sendHeaders(call, ctx);
-          callback(null, response, trailerOf(ctx));
-        }, (err) => callback(err));
+        void runCall(
+          service,
+          method,
+          call,
+          deps,
+          guard,
+          async (ctx, principal) => {
+            const response = normalize(method.output, await fn(admitted(guard, principal, method, call, ctx), ctx));
+            sendHeaders(call, ctx);
+            callback(null, response, trailerOf(ctx));
+          },
+          (err) => callback(err),
+        );
       };
     case "bidi_streaming":
       return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
-        void runCall(service, method, call, deps, guard, async (ctx, principal) => {
-          await writeAll(call, method, fn(admitted(guard, principal, method, call, ctx), ctx) as AsyncIterable<unknown>, ctx);
-        }, (err) => emitError(call, err));
+        void runCall(
+          service,
+          method,
+          call,
+          deps,
+          guard,
+          async (ctx, principal) => {
+            await writeAll(call, method, fn(admitted(guard, principal, method, call, ctx), ctx) as AsyncIterable<unknown>, ctx);
+          },
+          (err) => emitError(call, err),
+        );
       };
   }
 }
@@ -163,13 +186,15 @@ async function runCall(
   try {
     // Stores reach the deadline through the async context (libs/postgres bounds its queries by it).
     const deadline = { deadlineMs: ctx.deadlineMs, signal: ctx.signal };
-    await runInContext(rpc.context, () => runWithCallDeadline(deadline, async () => {
-      const authorization = call.metadata.get("authorization")[0];
-      const found = deps.access.authenticate(typeof authorization === "string" ? authorization : undefined);
-      principal = found instanceof Promise ? await found : found;
-      ctx.values.set(principalKey, principal);
-      await body(ctx, principal);
-    }));
+    await runInContext(rpc.context, () =>
+      runWithCallDeadline(deadline, async () => {
+        const authorization = call.metadata.get("authorization")[0];
+        const found = deps.access.authenticate(typeof authorization === "string" ? authorization : undefined);
+        principal = found instanceof Promise ? await found : found;
+        ctx.values.set(principalKey, principal);
+        await body(ctx, principal);
+      }),
+    );
     rpc.end(0);
     if (principal) guard.access.audit(principal, guard.path, guard.permission, ctx.values.get(firstMessageKey), 0);
   } catch (err) {
@@ -179,7 +204,8 @@ async function runCall(
     const connectErr = toConnectError(ctx.signal.aborted && !typed ? ctx.signal.reason : err);
     rpc.end(connectErr.code, connectErr);
     runInContext(rpc.context, () => logFailure(deps.logger, service, method, connectErr, err));
-    if (principal && connectErr.code !== Code.Unauthenticated) guard.access.audit(principal, guard.path, guard.permission, ctx.values.get(firstMessageKey), connectErr.code);
+    if (principal && connectErr.code !== Code.Unauthenticated)
+      guard.access.audit(principal, guard.path, guard.permission, ctx.values.get(firstMessageKey), connectErr.code);
     if (!ended) fail(toServiceError(connectErr));
   } finally {
     deps.inFlight.delete(endForShutdown);

@@ -24,7 +24,9 @@ const ILLEGAL_TAG = Buffer.from([0x00, 0x01]);
 const TOO_DEEP = Buffer.concat([Buffer.alloc(200, 0x7b), Buffer.alloc(200, 0x7c)]);
 
 const identity = (b: Buffer): Buffer => b;
-const VALID_INSERT = Buffer.from(toBinary(InsertRequestSchema, create(InsertRequestSchema, { message: { case: "chunk", value: { ipc: new Uint8Array([1]) } } })));
+const VALID_INSERT = Buffer.from(
+  toBinary(InsertRequestSchema, create(InsertRequestSchema, { message: { case: "chunk", value: { ipc: new Uint8Array([1]) } } })),
+);
 
 beforeAll(async () => {
   server = createServer({
@@ -132,7 +134,10 @@ describe("requests that are not valid protobuf", () => {
     const read = async () => {
       for await (const _ of client.readTrainingDataset({ project: "p", featureView: { name: "v", version: 1 }, version: 1, split: 99 as DatasetSplit })) break;
     };
-    const err = await read().then(() => undefined, (e: unknown) => ConnectError.from(e));
+    const err = await read().then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
     expect(err?.code).toBe(Code.InvalidArgument);
     expect(err?.rawMessage).toBe("invalid request: split: 99 is not a value of granary.metadata.v1.DatasetSplit");
   });

@@ -80,11 +80,19 @@ function invalidToken(): InvalidArgumentError {
 }
 
 function fingerprint(query: readonly unknown[]): string {
-  return createHash("sha256").update(JSON.stringify(query, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).digest("base64url").slice(0, 16);
+  return createHash("sha256")
+    .update(JSON.stringify(query, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)))
+    .digest("base64url")
+    .slice(0, 16);
 }
 
 /** Splits a page fetched with one extra row into the page and the next token. */
-export function pageOf<T>(rows: readonly T[], pageSize: number, query: readonly unknown[], keyOf: (row: T) => unknown[]): { items: T[]; nextPageToken: string } {
+export function pageOf<T>(
+  rows: readonly T[],
+  pageSize: number,
+  query: readonly unknown[],
+  keyOf: (row: T) => unknown[],
+): { items: T[]; nextPageToken: string } {
   const items = rows.slice(0, pageSize);
   const last = items.at(-1);
   const nextPageToken = rows.length > pageSize && last !== undefined ? encodePageToken(query, keyOf(last)) : "";

@@ -36,12 +36,7 @@ export type CallContext = HandlerContext & {
  * one abort signal. Headers are built only when a handler reads them: connect's own
  * createHandlerContext costs ~20 µs a call, too much for the online lookup path.
  */
-export function handlerContextFor(
-  service: DescService,
-  method: DescMethod,
-  call: SurfaceCall,
-  shutdownSignal: AbortSignal,
-): CallContext {
+export function handlerContextFor(service: DescService, method: DescMethod, call: SurfaceCall, shutdownSignal: AbortSignal): CallContext {
   const controller = new AbortController();
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;

@@ -47,12 +47,7 @@ export function createRpcTelemetry(): StartRpcSpan {
   return (service, method, metadata) => startRpcSpan(service, method, metadata, duration);
 }
 
-function startRpcSpan(
-  service: DescService,
-  method: DescMethod,
-  metadata: grpc.Metadata,
-  duration: Histogram,
-): RpcSpan {
+function startRpcSpan(service: DescService, method: DescMethod, metadata: grpc.Metadata, duration: Histogram): RpcSpan {
   const parent = propagation.extract(ROOT_CONTEXT, metadata, metadataGetter);
   const attributes = { "rpc.system": "grpc", "rpc.service": service.typeName, "rpc.method": method.name };
   const span = tracer.startSpan(`${service.typeName}/${method.name}`, { kind: SpanKind.SERVER, attributes }, parent);

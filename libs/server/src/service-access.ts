@@ -1,5 +1,15 @@
 import type { Client } from "@connectrpc/connect";
-import { AuditForwarder, Authenticator, createAccessControl, jwtResolver, loadServiceKey, remoteKeyResolver, type AccessControl, type AccessLookups, type KeyResolver } from "@granary/auth";
+import {
+  AuditForwarder,
+  Authenticator,
+  createAccessControl,
+  jwtResolver,
+  loadServiceKey,
+  remoteKeyResolver,
+  type AccessControl,
+  type AccessLookups,
+  type KeyResolver,
+} from "@granary/auth";
 import type { AuthConfig } from "@granary/config";
 import type { Change, MetadataService } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";

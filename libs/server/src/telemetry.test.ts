@@ -32,7 +32,9 @@ beforeAll(async () => {
     name: "metadata",
     config,
     logger,
-    services: [defineService(MetadataService, { getProject: (req, ctx) => ({ project: { name: req.name, description: ctx.values.get(principalKey).keyId ?? "" } }) })],
+    services: [
+      defineService(MetadataService, { getProject: (req, ctx) => ({ project: { name: req.name, description: ctx.values.get(principalKey).keyId ?? "" } }) }),
+    ],
     access: createAccessControl({
       enabled: true,
       authenticator: new Authenticator({
@@ -77,7 +79,9 @@ describe("telemetry and auth", () => {
     const res = await createServiceClient(RegistryService, upstream.address).getModel({ project: "fraud", name: "m" });
     expect(res.model?.description).toBe("key-1");
     const finished = spans.getFinishedSpans();
-    const upstreamSpan = finished.find((s) => s.name === "granary.registry.v1.RegistryService/GetModel" && s.attributes["rpc.system"] === "grpc" && s.kind === 1);
+    const upstreamSpan = finished.find(
+      (s) => s.name === "granary.registry.v1.RegistryService/GetModel" && s.attributes["rpc.system"] === "grpc" && s.kind === 1,
+    );
     const downstreamSpan = finished.find((s) => s.name === "granary.metadata.v1.MetadataService/GetProject" && s.kind === 1);
     expect(upstreamSpan).toBeDefined();
     expect(downstreamSpan).toBeDefined();
@@ -101,12 +105,18 @@ describe("telemetry and auth", () => {
   it("authenticates every request", async () => {
     const err = await createServiceClient(MetadataService, downstream.address)
       .getProject({ name: "fraud" })
-      .then(() => undefined, (e: unknown) => ConnectError.from(e));
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
     expect(err && Code[err.code]).toBe("Unauthenticated");
     expect(err?.rawMessage).toMatch(/no API key/);
     const bad = await createServiceClient(MetadataService, downstream.address, { apiKey: "grn_0123456789abcdef_wrongwrongwrongwrongwrong" })
       .getProject({ name: "fraud" })
-      .then(() => undefined, (e: unknown) => ConnectError.from(e));
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
     expect(bad && Code[bad.code]).toBe("Unauthenticated");
     expect(bad?.rawMessage).toBe("unknown API key");
   });

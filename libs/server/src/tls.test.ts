@@ -103,7 +103,10 @@ describe("mTLS (GRANARY_TLS_CA set)", () => {
 
   it("answers deploy/healthcheck.mjs (the compose healthcheck) run with the service's own TLS settings", async () => {
     const healthcheck = (env: Record<string, string>) =>
-      promisify(execFile)(process.execPath, [join(root, "deploy/healthcheck.mjs"), server.address], { cwd: root, env: { PATH: process.env.PATH ?? "", ...env } });
+      promisify(execFile)(process.execPath, [join(root, "deploy/healthcheck.mjs"), server.address], {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? "", ...env },
+      });
     const own = { GRANARY_TLS_CERT: tls.certFile, GRANARY_TLS_KEY: tls.keyFile };
     expect((await healthcheck({ ...own, GRANARY_TLS_CA: file(certs, "ca.crt") })).stdout).toMatch(/SERVING/);
     await expect(healthcheck({ ...own, GRANARY_TLS_CA: file(rogue, "ca.crt") })).rejects.toThrow();
@@ -165,12 +168,16 @@ function listServices(address: string): Promise<string> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
   const identity = (b: Buffer) => b;
   return new Promise<string>((resolve, reject) => {
-    const stream = client.makeBidiStreamRequest("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", identity, identity, { deadline: Date.now() + 3000 });
+    const stream = client.makeBidiStreamRequest("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", identity, identity, {
+      deadline: Date.now() + 3000,
+    });
     stream.on("data", (b: Buffer) => {
       resolve(b.toString("latin1"));
       stream.cancel();
     });
-    stream.on("error", (err: Error) => reject(new Error(`${(err as grpc.ServiceError).code === grpc.status.UNIMPLEMENTED ? "UNIMPLEMENTED" : "error"}: ${err.message}`)));
+    stream.on("error", (err: Error) =>
+      reject(new Error(`${(err as grpc.ServiceError).code === grpc.status.UNIMPLEMENTED ? "UNIMPLEMENTED" : "error"}: ${err.message}`)),
+    );
     stream.write(Buffer.from([0x3a, 0x00]));
     stream.end();
   }).finally(() => client.close());

@@ -74,7 +74,10 @@ function reachesTime(schema: DescMessage, visiting: Set<DescMessage>): boolean {
   if (visiting.has(schema)) return false;
   visiting.add(schema);
   return schema.fields.some((f) => {
-    const message = f.fieldKind === "message" || (f.fieldKind === "list" && f.listKind === "message") || (f.fieldKind === "map" && f.mapKind === "message") ? f.message : undefined;
+    const message =
+      f.fieldKind === "message" || (f.fieldKind === "list" && f.listKind === "message") || (f.fieldKind === "map" && f.mapKind === "message")
+        ? f.message
+        : undefined;
     if (!message) return false;
     if (message.typeName === "google.protobuf.Timestamp" || message.typeName === "google.protobuf.Duration") return true;
     return !message.typeName.startsWith("google.protobuf.") && reachesTime(message, visiting);

@@ -73,7 +73,10 @@ export async function startSuite(config: SuiteConfig, logger: Logger, readyTimeo
   const timeout = new Promise((resolve) => (timer = setTimeout(resolve, readyTimeoutMs)));
   await Promise.race([readiness, timeout]);
   clearTimeout(timer);
-  const addresses = Object.fromEntries(SERVICE_NAMES.map((name) => [name, services.find((s) => s.name === name)?.address ?? ""])) as Record<ServiceName, string>;
+  const addresses = Object.fromEntries(SERVICE_NAMES.map((name) => [name, services.find((s) => s.name === name)?.address ?? ""])) as Record<
+    ServiceName,
+    string
+  >;
   const adminKeyFile = config.common.auth.enabled && !config.metadata.admin.bootstrapKey ? config.metadata.admin.keyFile : undefined;
   return { services, addresses, embeddedPostgres: database.embedded !== undefined, adminKeyFile, stop };
 }

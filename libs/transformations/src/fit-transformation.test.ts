@@ -93,9 +93,15 @@ describe("fitTransformations", () => {
   });
 
   it("fails on the first column without the statistics it needs", () => {
-    expect(() => fitTransformations([{ column: "amount", fn: F.MIN_MAX_SCALER }, { column: "zip", fn: F.LABEL_ENCODER }], columnStats)).toThrow(
-      "label_encoder on zip needs the categories of the training split; the training dataset has no statistics for zip",
-    );
+    expect(() =>
+      fitTransformations(
+        [
+          { column: "amount", fn: F.MIN_MAX_SCALER },
+          { column: "zip", fn: F.LABEL_ENCODER },
+        ],
+        columnStats,
+      ),
+    ).toThrow("label_encoder on zip needs the categories of the training split; the training dataset has no statistics for zip");
   });
 
   it("rejects two transformations on one column", () => {

@@ -14,11 +14,7 @@ type NumericStatistic = "min" | "max" | "mean" | "stddev" | "p25" | "p50" | "p75
  * non-finite value, no categories): applying a half-fitted transformation would silently feed the
  * model NaN.
  */
-export function fitTransformation(
-  fn: TransformationFunction,
-  stats: ColumnStatistics | undefined,
-  column: string,
-): FittedTransformation {
+export function fitTransformation(fn: TransformationFunction, stats: ColumnStatistics | undefined, column: string): FittedTransformation {
   switch (fn) {
     case TransformationFunction.MIN_MAX_SCALER: {
       const [min, max] = numbers(fn, stats, column, ["min", "max"]);
@@ -55,16 +51,12 @@ function numbers<const K extends readonly NumericStatistic[]>(
   }
   const missing = keys.filter((key) => stats[key] === undefined);
   if (missing.length > 0) {
-    throw new FailedPreconditionError(
-      `${need}; the training dataset's statistics for ${column} have no ${listed(missing, "or")}`,
-    );
+    throw new FailedPreconditionError(`${need}; the training dataset's statistics for ${column} have no ${listed(missing, "or")}`);
   }
   const values = keys.map((key) => stats[key] as number);
   const bad = keys.findIndex((_, i) => !Number.isFinite(values[i]));
   if (bad >= 0) {
-    throw new FailedPreconditionError(
-      `${need}; the training dataset's statistics for ${column} have ${keys[bad]} = ${values[bad]}`,
-    );
+    throw new FailedPreconditionError(`${need}; the training dataset's statistics for ${column} have ${keys[bad]} = ${values[bad]}`);
   }
   return values as { [I in keyof K]: number };
 }

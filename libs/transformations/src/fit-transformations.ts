@@ -13,10 +13,7 @@ export interface TransformationSpec {
  * first failure throws (see fitTransformation), so a view is served with all its transformations
  * or not at all.
  */
-export function fitTransformations(
-  specs: readonly TransformationSpec[],
-  stats: readonly ColumnStatistics[],
-): Map<string, FittedTransformation> {
+export function fitTransformations(specs: readonly TransformationSpec[], stats: readonly ColumnStatistics[]): Map<string, FittedTransformation> {
   const byColumn = new Map<string, ColumnStatistics>();
   for (const columnStats of stats) if (!byColumn.has(columnStats.column)) byColumn.set(columnStats.column, columnStats);
   const fitted = new Map<string, FittedTransformation>();

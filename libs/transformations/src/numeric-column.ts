@@ -2,13 +2,7 @@
  * The numeric column layouts the services hold: typed arrays from Arrow batches (offline) and the
  * `values` arrays of protobuf-es packed fields (online: `number[]`, and `bigint[]` for int64).
  */
-export type NumericColumn =
-  | Float64Array
-  | Float32Array
-  | Int32Array
-  | BigInt64Array
-  | readonly number[]
-  | readonly bigint[];
+export type NumericColumn = Float64Array | Float32Array | Int32Array | BigInt64Array | readonly number[] | readonly bigint[];
 
 // Where the low and high 32-bit halves of an int64 sit in an Int32Array view of it.
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

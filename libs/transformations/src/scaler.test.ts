@@ -83,7 +83,20 @@ describe("Scaler.applyColumn", () => {
   });
 
   it("reads BigInt64Array as Number() does, negatives, beyond 2^53 and from a slice included", () => {
-    const values = [0n, 1n, -1n, 42n, -(2n ** 31n), 2n ** 32n, -(2n ** 32n) - 1n, 2n ** 53n + 1n, -(2n ** 53n) - 3n, 2n ** 63n - 1n, -(2n ** 63n), 123456789012345678n];
+    const values = [
+      0n,
+      1n,
+      -1n,
+      42n,
+      -(2n ** 31n),
+      2n ** 32n,
+      -(2n ** 32n) - 1n,
+      2n ** 53n + 1n,
+      -(2n ** 53n) - 3n,
+      2n ** 63n - 1n,
+      -(2n ** 63n),
+      123456789012345678n,
+    ];
     const backing = new BigInt64Array(values.length + 3);
     backing.set(values, 2);
     const input = backing.subarray(2, 2 + values.length);

@@ -46,7 +46,13 @@ export function createAccessHandlers({ pool, onAccessChange = () => {} }: Access
     },
     unshareFeatureGroup: async (req) => {
       await shares.unshareFeatureGroup(pool, req.project, req.featureGroup, req.withProject);
-      onAccessChange(create(ChangeSchema, { kind: ChangeKind.DELETED, project: req.project, resource: { case: "share", value: { project: req.project, featureGroup: req.featureGroup, withProject: req.withProject } } }));
+      onAccessChange(
+        create(ChangeSchema, {
+          kind: ChangeKind.DELETED,
+          project: req.project,
+          resource: { case: "share", value: { project: req.project, featureGroup: req.featureGroup, withProject: req.withProject } },
+        }),
+      );
       return {};
     },
     listFeatureGroupShares: (req) => shares.listFeatureGroupShares(pool, req.project),

@@ -30,7 +30,10 @@ afterAll(async () => {
 });
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(() => undefined, (e: unknown) => e);
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ConnectError)) throw new Error(`expected the call to fail, got ${String(err)}`);
   return err;
 }
@@ -105,7 +108,10 @@ describe("API keys", () => {
     expect(await code(md.clientWith(undefined).listProjects({}))).toBe("Unauthenticated");
     const bob = await userKey("bob", [{ project: "alpha", role: Role.VIEWER }]);
     const wrong = `grn_${bob.id}_${"x".repeat(43)}`;
-    const errors = await Promise.all([failure(md.clientWith(wrong).listProjects({})), failure(md.clientWith("grn_0000_yyyyyyyyyyyyyyyyyyyy").listProjects({}))]);
+    const errors = await Promise.all([
+      failure(md.clientWith(wrong).listProjects({})),
+      failure(md.clientWith("grn_0000_yyyyyyyyyyyyyyyyyyyy").listProjects({})),
+    ]);
     expect(errors.map((e) => [Code[e.code], e.rawMessage])).toEqual([
       ["Unauthenticated", "unknown API key"],
       ["Unauthenticated", "unknown API key"],
@@ -125,7 +131,10 @@ describe("API keys", () => {
   });
 
   it("lets a data owner grant roles only in its own projects", async () => {
-    const owner = await userKey("olga", [{ project: "alpha", role: Role.DATA_OWNER }, { project: "beta", role: Role.VIEWER }]);
+    const owner = await userKey("olga", [
+      { project: "alpha", role: Role.DATA_OWNER },
+      { project: "beta", role: Role.VIEWER },
+    ]);
     const granted = await owner.client.createApiKey({ user: "vic", scopes: [{ project: "alpha", role: Role.DATA_SCIENTIST }] });
     expect(granted.apiKey).toMatchObject({ user: "vic", createdBy: "olga" });
     expect(await md.clientWith(granted.secret).getProject({ name: "alpha" })).toBeDefined();
@@ -167,7 +176,10 @@ describe("API keys", () => {
       const there = other.clientWith(frank.token);
       await there.getProject({ name: "alpha" });
       await admin.revokeApiKey({ id: frank.id });
-      await waitFor(async () => (await code(there.getProject({ name: "alpha" }))) === "Unauthenticated", { timeoutMs: 5000, what: "the other replica to refuse the revoked key" });
+      await waitFor(async () => (await code(there.getProject({ name: "alpha" }))) === "Unauthenticated", {
+        timeoutMs: 5000,
+        what: "the other replica to refuse the revoked key",
+      });
     } finally {
       await other.stop();
     }
@@ -189,12 +201,17 @@ describe("roles", () => {
     const sam = await userKey("sam", [{ project: "alpha", role: Role.DATA_SCIENTIST }]);
     const created = await sam.client.createFeatureGroup({ featureGroup: transactionsGroup("alpha", { name: "sams", createdBy: "someone_else" }) });
     expect(created.featureGroup?.createdBy).toBe("sam");
-    const updated = await sam.client.updateFeatureGroup({ featureGroup: transactionsGroup("alpha", { name: "sams", description: "mine", createdBy: "x" }), updateMask: { paths: ["description"] } });
+    const updated = await sam.client.updateFeatureGroup({
+      featureGroup: transactionsGroup("alpha", { name: "sams", description: "mine", createdBy: "x" }),
+      updateMask: { paths: ["description"] },
+    });
     expect(updated.featureGroup).toMatchObject({ description: "mine", createdBy: "sam" });
     // The same definition created again by the admin is the same group.
     expect((await admin.createFeatureGroup({ featureGroup: transactionsGroup("alpha", { name: "sams", description: "mine" }) })).created).toBe(false);
 
-    const err = await failure(sam.client.updateFeatureGroup({ featureGroup: transactionsGroup("alpha", { description: "not mine" }), updateMask: { paths: ["description"] } }));
+    const err = await failure(
+      sam.client.updateFeatureGroup({ featureGroup: transactionsGroup("alpha", { description: "not mine" }), updateMask: { paths: ["description"] } }),
+    );
     expect(Code[err.code]).toBe("PermissionDenied");
     expect(err.rawMessage).toContain('created by "admin"');
     expect(await code(sam.client.deleteFeatureGroup({ project: "alpha", name: "transactions", version: 1 }))).toBe("PermissionDenied");
@@ -202,7 +219,10 @@ describe("roles", () => {
   });
 
   it("lists only the projects the caller has a role in", async () => {
-    const both = await userKey("bo", [{ project: "alpha", role: Role.VIEWER }, { project: "gamma", role: Role.DATA_OWNER }]);
+    const both = await userKey("bo", [
+      { project: "alpha", role: Role.VIEWER },
+      { project: "gamma", role: Role.DATA_OWNER },
+    ]);
     expect((await both.client.listProjects({})).projects.map((p) => p.name)).toEqual(["alpha", "gamma"]);
     const paged = await both.client.listProjects({ pageSize: 1 });
     expect(paged.projects.map((p) => p.name)).toEqual(["alpha"]);
@@ -224,7 +244,9 @@ describe("shares", () => {
     expect(await code(bea.client.getFeatureGroup({ project: "alpha", name: "payments" }))).toBe("NotFound");
     expect(await code(bea.client.listFeatureGroups({ project: "alpha" }))).toBe("NotFound");
     expect(await code(bea.client.getProject({ name: "alpha" }))).toBe("NotFound");
-    expect(await code(bea.client.updateFeatureGroup({ featureGroup: transactionsGroup("alpha", { description: "x" }), updateMask: { paths: ["description"] } }))).toBe("NotFound");
+    expect(
+      await code(bea.client.updateFeatureGroup({ featureGroup: transactionsGroup("alpha", { description: "x" }), updateMask: { paths: ["description"] } })),
+    ).toBe("NotFound");
     expect(await code(bea.client.shareFeatureGroup({ project: "alpha", featureGroup: "transactions", withProject: "gamma" }))).toBe("NotFound");
 
     const listed = await bea.client.listFeatureGroupShares({ project: "beta" });
@@ -282,7 +304,9 @@ describe("WatchChanges", () => {
     const keyChange = all.find((c) => c.resource.case === "apiKey");
     expect(keyChange).toMatchObject({ project: "", kind: ChangeKind.CREATED });
     expect(keyChange?.resource.value).toMatchObject({ id: key.id, user: "walt" });
-    expect(JSON.stringify(keyChange?.resource.value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).not.toContain(parseApiKey(key.token)!.secret);
+    expect(JSON.stringify(keyChange?.resource.value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).not.toContain(
+      parseApiKey(key.token)!.secret,
+    );
   });
 });
 

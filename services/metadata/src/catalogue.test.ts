@@ -28,7 +28,10 @@ let md: TestMetadata;
 const P = "catalogue";
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(() => undefined, (e: unknown) => e);
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ConnectError)) throw new Error(`expected the call to fail, got ${String(err)}`);
   return err;
 }
@@ -42,7 +45,12 @@ function fraudView(overrides: Partial<Omit<FeatureView, "$typeName">> = {}): Fea
     query: {
       featureGroup: { name: "transactions", version: 1 },
       selection: { mode: SelectionMode.INCLUDE, columns: ["amount", "category", "is_fraud"] },
-      joins: [{ query: { featureGroup: { name: "card_aggregates", version: 1 }, selection: { mode: SelectionMode.EXCEPT, columns: ["event_time"] } }, on: ["cc_num"] }],
+      joins: [
+        {
+          query: { featureGroup: { name: "card_aggregates", version: 1 }, selection: { mode: SelectionMode.EXCEPT, columns: ["event_time"] } },
+          on: ["cc_num"],
+        },
+      ],
     },
     labels: ["is_fraud"],
     onDemandFeatures: [
@@ -116,7 +124,9 @@ describe("feature views", () => {
       const after = await md.client.getFeatureView({ project: P, name: "fraud_model_inputs", version: 1 });
       expect(after.featureView?.resolved).toEqual(resolved);
       // Recorded as a change, so the caches of online and offline pick it up.
-      const { rows } = await sql.query<{ n: string }>("SELECT count(*)::text AS n FROM granary_metadata.changes WHERE change->'featureView'->'resolved' IS NOT NULL AND change->>'kind' = 'CHANGE_KIND_UPDATED'");
+      const { rows } = await sql.query<{ n: string }>(
+        "SELECT count(*)::text AS n FROM granary_metadata.changes WHERE change->'featureView'->'resolved' IS NOT NULL AND change->>'kind' = 'CHANGE_KIND_UPDATED'",
+      );
       expect(Number(rows[0]!.n)).toBeGreaterThanOrEqual(1);
     } finally {
       await sql.end();
@@ -157,18 +167,34 @@ describe("training datasets, commits, statistics, reports", () => {
   it("numbers datasets per view version and lets the offline service fill them in", async () => {
     const view = { name: "fraud_model_inputs", version: 1 };
     const range = { start: timestampFromDate(new Date("2026-01-01")), end: timestampFromDate(new Date("2026-06-01")) };
-    const first = await md.serviceClient.createTrainingDataset({ trainingDataset: { project: P, featureView: view, spine: { case: "eventTimeRange", value: range }, split: { kind: { case: "random", value: { seed: 42n, train: 0.8, test: 0.2 } } } } });
+    const first = await md.serviceClient.createTrainingDataset({
+      trainingDataset: {
+        project: P,
+        featureView: view,
+        spine: { case: "eventTimeRange", value: range },
+        split: { kind: { case: "random", value: { seed: 42n, train: 0.8, test: 0.2 } } },
+      },
+    });
     const second = await md.serviceClient.createTrainingDataset({ trainingDataset: { project: P, featureView: view } });
     expect([first.trainingDataset?.version, second.trainingDataset?.version]).toEqual([1, 2]);
     expect(first.trainingDataset?.status).toBe(TrainingDatasetStatus.CREATING);
     const ready = await md.serviceClient.updateTrainingDataset({
-      trainingDataset: { ...first.trainingDataset!, status: TrainingDatasetStatus.READY, rowCount: 1000n, watermarks: [create(CommitWatermarkSchema, { featureGroup: { name: "transactions", version: 1 }, commitId: 3n })] },
+      trainingDataset: {
+        ...first.trainingDataset!,
+        status: TrainingDatasetStatus.READY,
+        rowCount: 1000n,
+        watermarks: [create(CommitWatermarkSchema, { featureGroup: { name: "transactions", version: 1 }, commitId: 3n })],
+      },
       updateMask: { paths: ["status", "row_count", "watermarks"] },
     });
     expect(ready.trainingDataset?.rowCount).toBe(1000n);
-    const stale = await failure(md.serviceClient.updateTrainingDataset({ trainingDataset: { ...first.trainingDataset!, rowCount: 1n }, updateMask: { paths: ["row_count"] } }));
+    const stale = await failure(
+      md.serviceClient.updateTrainingDataset({ trainingDataset: { ...first.trainingDataset!, rowCount: 1n }, updateMask: { paths: ["row_count"] } }),
+    );
     expect(Code[stale.code]).toBe("Aborted");
-    const split = await failure(md.serviceClient.updateTrainingDataset({ trainingDataset: { ...ready.trainingDataset!, split: undefined }, updateMask: { paths: ["split"] } }));
+    const split = await failure(
+      md.serviceClient.updateTrainingDataset({ trainingDataset: { ...ready.trainingDataset!, split: undefined }, updateMask: { paths: ["split"] } }),
+    );
     expect(Code[split.code]).toBe("FailedPrecondition");
     const latest = await md.client.getTrainingDataset({ project: P, featureView: view });
     expect(latest.trainingDataset?.version).toBe(2);
@@ -185,18 +211,35 @@ describe("training datasets, commits, statistics, reports", () => {
     const group = { name: "card_aggregates", version: 1 };
     const ids: bigint[] = [];
     for (let i = 0; i < 3; i++) {
-      const { commit } = await md.serviceClient.createCommit({ commit: { project: P, featureGroup: group, kind: CommitKind.INSERT, rowsInserted: BigInt(10 * (i + 1)), files: [`fraud/card_aggregates/v1/${i + 1}/part-0.parquet`] } });
+      const { commit } = await md.serviceClient.createCommit({
+        commit: {
+          project: P,
+          featureGroup: group,
+          kind: CommitKind.INSERT,
+          rowsInserted: BigInt(10 * (i + 1)),
+          files: [`fraud/card_aggregates/v1/${i + 1}/part-0.parquet`],
+        },
+      });
       ids.push(commit!.id);
       expect(commit?.onlineSyncState).toBe(OnlineSyncState.PENDING);
     }
     expect(ids).toEqual([1n, 2n, 3n]);
-    const synced = await md.serviceClient.updateCommit({ commit: { project: P, featureGroup: group, id: 2n, onlineSyncState: OnlineSyncState.SYNCED }, updateMask: { paths: ["online_sync_state"] } });
+    const synced = await md.serviceClient.updateCommit({
+      commit: { project: P, featureGroup: group, id: 2n, onlineSyncState: OnlineSyncState.SYNCED },
+      updateMask: { paths: ["online_sync_state"] },
+    });
     expect(synced.commit?.rowsInserted).toBe(20n);
     const all = await md.client.listCommits({ project: P, featureGroup: group });
-    expect(all.commits.map((c) => [c.id, OnlineSyncState[c.onlineSyncState]])).toEqual([[1n, "PENDING"], [2n, "SYNCED"], [3n, "PENDING"]]);
+    expect(all.commits.map((c) => [c.id, OnlineSyncState[c.onlineSyncState]])).toEqual([
+      [1n, "PENDING"],
+      [2n, "SYNCED"],
+      [3n, "PENDING"],
+    ]);
     const none = await md.client.listCommits({ project: P, featureGroup: group, ingestionTimeRange: { end: timestampFromDate(new Date("2000-01-01")) } });
     expect(none.commits).toHaveLength(0);
-    const offline = await md.serviceClient.createCommit({ commit: { project: P, featureGroup: { name: "transactions", version: 1 }, kind: CommitKind.INSERT } });
+    const offline = await md.serviceClient.createCommit({
+      commit: { project: P, featureGroup: { name: "transactions", version: 1 }, kind: CommitKind.INSERT },
+    });
     expect(offline.commit?.onlineSyncState).toBe(OnlineSyncState.NOT_APPLICABLE);
   });
 
@@ -204,11 +247,21 @@ describe("training datasets, commits, statistics, reports", () => {
     const subject = { kind: { case: "featureGroup" as const, value: { name: "card_aggregates", version: 1 } } };
     const missing = await failure(md.client.getStatistics({ project: P, subject }));
     expect(Code[missing.code]).toBe("NotFound");
-    await md.serviceClient.putStatistics({ statistics: { project: P, subject, rowCount: 60n, columns: [{ column: "sum_10m", count: 60n, min: 1, max: 99, mean: 50 }] } });
+    await md.serviceClient.putStatistics({
+      statistics: { project: P, subject, rowCount: 60n, columns: [{ column: "sum_10m", count: 60n, min: 1, max: 99, mean: 50 }] },
+    });
     const stats = await md.client.getStatistics({ project: P, subject });
     expect(stats.statistics?.columns[0]?.max).toBe(99);
     for (const success of [true, false]) {
-      await md.serviceClient.createValidationReport({ report: { project: P, featureGroup: { name: "card_aggregates", version: 1 }, success, ingested: success, results: [{ rule: "positive", column: "sum_10m", policy: ValidationPolicy.FAIL, success }] } });
+      await md.serviceClient.createValidationReport({
+        report: {
+          project: P,
+          featureGroup: { name: "card_aggregates", version: 1 },
+          success,
+          ingested: success,
+          results: [{ rule: "positive", column: "sum_10m", policy: ValidationPolicy.FAIL, success }],
+        },
+      });
       await new Promise((r) => setTimeout(r, 5));
     }
     const { reports } = await md.client.listValidationReports({ project: P, featureGroup: { name: "card_aggregates", version: 1 } });
@@ -226,14 +279,40 @@ describe("lineage and search", () => {
         to: { kind: LineageNodeKind.MODEL_VERSION, name: "fraud_classifier", version: 3 },
       },
     });
-    const down = await md.client.getLineage({ project: P, node: { kind: LineageNodeKind.FEATURE_GROUP, name: "card_aggregates", version: 1 }, direction: LineageDirection.DOWNSTREAM });
+    const down = await md.client.getLineage({
+      project: P,
+      node: { kind: LineageNodeKind.FEATURE_GROUP, name: "card_aggregates", version: 1 },
+      direction: LineageDirection.DOWNSTREAM,
+    });
     const models = down.nodes.filter((n) => n.kind === LineageNodeKind.MODEL_VERSION).map((n) => `${n.name}@${n.version}`);
     expect(models).toEqual(["fraud_classifier@3"]);
-    const up = await md.client.getLineage({ project: P, node: { kind: LineageNodeKind.MODEL_VERSION, name: "fraud_classifier", version: 3 }, direction: LineageDirection.UPSTREAM });
-    expect(up.nodes.filter((n) => n.kind === LineageNodeKind.FEATURE_GROUP).map((n) => n.name).sort()).toEqual(["card_aggregates", "transactions"]);
-    const oneStep = await md.client.getLineage({ project: P, node: { kind: LineageNodeKind.MODEL_VERSION, name: "fraud_classifier", version: 3 }, direction: LineageDirection.UPSTREAM, depth: 1 });
+    const up = await md.client.getLineage({
+      project: P,
+      node: { kind: LineageNodeKind.MODEL_VERSION, name: "fraud_classifier", version: 3 },
+      direction: LineageDirection.UPSTREAM,
+    });
+    expect(
+      up.nodes
+        .filter((n) => n.kind === LineageNodeKind.FEATURE_GROUP)
+        .map((n) => n.name)
+        .sort(),
+    ).toEqual(["card_aggregates", "transactions"]);
+    const oneStep = await md.client.getLineage({
+      project: P,
+      node: { kind: LineageNodeKind.MODEL_VERSION, name: "fraud_classifier", version: 3 },
+      direction: LineageDirection.UPSTREAM,
+      depth: 1,
+    });
     expect(oneStep.edges).toHaveLength(1);
-    const wrong = await failure(md.serviceClient.createLineageEdge({ project: P, edge: { from: { kind: LineageNodeKind.FEATURE_GROUP, name: "transactions", version: 1 }, to: { kind: LineageNodeKind.MODEL_VERSION, name: "m", version: 1 } } }));
+    const wrong = await failure(
+      md.serviceClient.createLineageEdge({
+        project: P,
+        edge: {
+          from: { kind: LineageNodeKind.FEATURE_GROUP, name: "transactions", version: 1 },
+          to: { kind: LineageNodeKind.MODEL_VERSION, name: "m", version: 1 },
+        },
+      }),
+    );
     expect(Code[wrong.code]).toBe("InvalidArgument");
   });
 

@@ -29,7 +29,9 @@ export function loadMetadataConfig(env: Env = process.env): Readonly<MetadataCon
   const common = readCommonConfig(r, "granary-metadata");
   const bootstrapKey = r.optionalString("GRANARY_BOOTSTRAP_ADMIN_KEY");
   if (bootstrapKey !== undefined && !parseApiKey(bootstrapKey)) {
-    r.problem("GRANARY_BOOTSTRAP_ADMIN_KEY must be a Granary API key, grn_<id>_<secret>: id of 1-32 lowercase letters and digits, secret of 16-128 base64url characters");
+    r.problem(
+      "GRANARY_BOOTSTRAP_ADMIN_KEY must be a Granary API key, grn_<id>_<secret>: id of 1-32 lowercase letters and digits, secret of 16-128 base64url characters",
+    );
   }
   const config: MetadataConfig = {
     server: readServerConfig(r, "metadata"),

@@ -22,7 +22,10 @@ afterAll(async () => {
 });
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(() => undefined, (e: unknown) => e);
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ConnectError)) throw new Error(`expected the call to fail, got ${String(err)}`);
   return err;
 }
@@ -34,9 +37,19 @@ const badDefinitions: { what: string; change: GroupInit; code: Code; field: RegE
   { what: "name not an identifier", change: { name: "Transactions" }, code: Code.InvalidArgument, field: /name.*identifier/ },
   { what: "version 0", change: { version: 0 }, code: Code.InvalidArgument, field: /version must be 1 or more/ },
   { what: "no columns", change: { columns: [], primaryKey: [], eventTime: "" }, code: Code.InvalidArgument, field: /columns/ },
-  { what: "duplicate column", change: { columns: [...cols, create(ColumnSchema, { name: "amount", type: { scalar: ScalarType.FLOAT } })] }, code: Code.InvalidArgument, field: /columns\[7\]\.name.*twice/ },
+  {
+    what: "duplicate column",
+    change: { columns: [...cols, create(ColumnSchema, { name: "amount", type: { scalar: ScalarType.FLOAT } })] },
+    code: Code.InvalidArgument,
+    field: /columns\[7\]\.name.*twice/,
+  },
   { what: "column without type", change: { columns: [...cols, create(ColumnSchema, { name: "x" })] }, code: Code.InvalidArgument, field: /columns\[7\]\.type/ },
-  { what: "column name with a quote", change: { columns: [...cols, create(ColumnSchema, { name: "a'b", type: { scalar: ScalarType.INT32 } })] }, code: Code.InvalidArgument, field: /columns\[7\]\.name/ },
+  {
+    what: "column name with a quote",
+    change: { columns: [...cols, create(ColumnSchema, { name: "a'b", type: { scalar: ScalarType.INT32 } })] },
+    code: Code.InvalidArgument,
+    field: /columns\[7\]\.name/,
+  },
   { what: "no primary key", change: { primaryKey: [] }, code: Code.InvalidArgument, field: /primary_key/ },
   { what: "unknown key column", change: { primaryKey: ["nope"] }, code: Code.InvalidArgument, field: /primary_key\[0\].*"nope"/ },
   { what: "float key", change: { primaryKey: ["amount"] }, code: Code.InvalidArgument, field: /primary_key\[0\].*cannot be a key/ },
@@ -44,12 +57,49 @@ const badDefinitions: { what: string; change: GroupInit; code: Code; field: RegE
   { what: "string event time", change: { eventTime: "category" }, code: Code.InvalidArgument, field: /event_time.*timestamp or date/ },
   { what: "partition column in key", change: { partitionKey: ["tid"] }, code: Code.InvalidArgument, field: /partition_key\[0\].*primary key/ },
   { what: "unknown partition column", change: { partitionKey: ["day"] }, code: Code.InvalidArgument, field: /partition_key\[0\]/ },
-  { what: "default of the wrong type", change: { columns: [...cols, create(ColumnSchema, { name: "flag", type: { scalar: ScalarType.BOOL }, defaultValue: { kind: { case: "stringValue", value: "yes" } } })] }, code: Code.InvalidArgument, field: /columns\[7\]\.default_value/ },
-  { what: "rule on unknown column", change: { validationRules: [rule({ name: "r", column: "zzz", policy: ValidationPolicy.FAIL, rule: { case: "notNull", value: {} } })] }, code: Code.InvalidArgument, field: /validation_rules\[0\]\.column/ },
-  { what: "between on a string", change: { validationRules: [rule({ name: "r", column: "category", policy: ValidationPolicy.WARN, rule: { case: "between", value: { min: 0 } } })] }, code: Code.InvalidArgument, field: /validation_rules\[0\]\.between/ },
-  { what: "between min > max", change: { validationRules: [rule({ name: "r", column: "amount", policy: ValidationPolicy.WARN, rule: { case: "between", value: { min: 5, max: 1 } } })] }, code: Code.InvalidArgument, field: /min 5 is greater than max 1/ },
-  { what: "rule without policy", change: { validationRules: [rule({ name: "r", column: "amount", rule: { case: "notNull", value: {} } })] }, code: Code.InvalidArgument, field: /policy/ },
-  { what: "bad regex", change: { validationRules: [rule({ name: "r", column: "category", policy: ValidationPolicy.FAIL, rule: { case: "regexMatch", value: { pattern: "([a-" } } })] }, code: Code.InvalidArgument, field: /regex_match\.pattern/ },
+  {
+    what: "default of the wrong type",
+    change: {
+      columns: [
+        ...cols,
+        create(ColumnSchema, { name: "flag", type: { scalar: ScalarType.BOOL }, defaultValue: { kind: { case: "stringValue", value: "yes" } } }),
+      ],
+    },
+    code: Code.InvalidArgument,
+    field: /columns\[7\]\.default_value/,
+  },
+  {
+    what: "rule on unknown column",
+    change: { validationRules: [rule({ name: "r", column: "zzz", policy: ValidationPolicy.FAIL, rule: { case: "notNull", value: {} } })] },
+    code: Code.InvalidArgument,
+    field: /validation_rules\[0\]\.column/,
+  },
+  {
+    what: "between on a string",
+    change: { validationRules: [rule({ name: "r", column: "category", policy: ValidationPolicy.WARN, rule: { case: "between", value: { min: 0 } } })] },
+    code: Code.InvalidArgument,
+    field: /validation_rules\[0\]\.between/,
+  },
+  {
+    what: "between min > max",
+    change: { validationRules: [rule({ name: "r", column: "amount", policy: ValidationPolicy.WARN, rule: { case: "between", value: { min: 5, max: 1 } } })] },
+    code: Code.InvalidArgument,
+    field: /min 5 is greater than max 1/,
+  },
+  {
+    what: "rule without policy",
+    change: { validationRules: [rule({ name: "r", column: "amount", rule: { case: "notNull", value: {} } })] },
+    code: Code.InvalidArgument,
+    field: /policy/,
+  },
+  {
+    what: "bad regex",
+    change: {
+      validationRules: [rule({ name: "r", column: "category", policy: ValidationPolicy.FAIL, rule: { case: "regexMatch", value: { pattern: "([a-" } } })],
+    },
+    code: Code.InvalidArgument,
+    field: /regex_match\.pattern/,
+  },
   { what: "unknown project", change: { project: "nowhere" }, code: Code.NotFound, field: /project "nowhere" does not exist/ },
 ];
 
@@ -61,7 +111,7 @@ describe("feature group definitions", () => {
   });
 
   it("rejects hostile names without storing anything", async () => {
-    const names = ["tx'; DROP TABLE feature_groups; --", "tx\"quoted\"", "tränsactions", "t".repeat(200), "with space", ""];
+    const names = ["tx'; DROP TABLE feature_groups; --", 'tx"quoted"', "tränsactions", "t".repeat(200), "with space", ""];
     for (const name of names) {
       const err = await failure(md.client.createFeatureGroup({ featureGroup: transactionsGroup(P, { name }) }));
       expect(Code[err.code]).toBe("InvalidArgument");
@@ -107,7 +157,9 @@ describe("changing a version", () => {
     });
     expect(appended.featureGroup?.columns.map((c) => c.name).slice(-2)).toEqual(["channel", "risk"]);
     expect(appended.featureGroup?.etag).not.toBe(featureGroup?.etag);
-    const clash = await failure(md.client.appendFeatures({ project: P, name: "appendable", version: 1, columns: [{ name: "amount", type: { scalar: ScalarType.DOUBLE } }] }));
+    const clash = await failure(
+      md.client.appendFeatures({ project: P, name: "appendable", version: 1, columns: [{ name: "amount", type: { scalar: ScalarType.DOUBLE } }] }),
+    );
     expect(Code[clash.code]).toBe("InvalidArgument");
     const changedKey = await failure(
       md.client.updateFeatureGroup({ featureGroup: { ...appended.featureGroup!, primaryKey: ["cc_num"] }, updateMask: { paths: ["primary_key"] } }),
@@ -137,7 +189,9 @@ describe("changing a version", () => {
     expect(lost).toHaveLength(19);
     for (const l of lost) expect(Code[ConnectError.from(l.reason).code]).toBe("Aborted");
     const stored = await md.client.getFeatureGroup({ project: P, name: "contended", version: 1 });
-    expect(stored.featureGroup?.description).toBe((won[0] as PromiseFulfilledResult<{ featureGroup?: { description: string } }>).value.featureGroup?.description);
+    expect(stored.featureGroup?.description).toBe(
+      (won[0] as PromiseFulfilledResult<{ featureGroup?: { description: string } }>).value.featureGroup?.description,
+    );
   });
 
   it("deletes with the current etag only", async () => {

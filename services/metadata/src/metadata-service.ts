@@ -115,7 +115,11 @@ export function createMetadataHandlers({ pool, changes, drainSignal, onAccessCha
     },
     getCommit: async (req) => ({ commit: await commits.getCommit(pool, req.project, req.featureGroup!, req.id) }),
     listCommits: async (req) => {
-      const page = await commits.listCommits(pool, req.project, req.featureGroup!, { pageSize: req.pageSize, pageToken: req.pageToken, window: req.ingestionTimeRange });
+      const page = await commits.listCommits(pool, req.project, req.featureGroup!, {
+        pageSize: req.pageSize,
+        pageToken: req.pageToken,
+        window: req.ingestionTimeRange,
+      });
       return { commits: page.items, nextPageToken: page.nextPageToken };
     },
     updateCommit: async (req) => {

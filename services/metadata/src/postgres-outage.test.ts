@@ -33,10 +33,16 @@ describe("PostgreSQL goes away", () => {
     expect(await checkHealth(md.address)).toBe("SERVING");
     await pg.stop();
 
-    const err = await md.client.createFeatureGroup({ featureGroup: transactionsGroup("outage") }).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    const err = await md.client.createFeatureGroup({ featureGroup: transactionsGroup("outage") }).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
     expect(err && Code[err.code]).toBe("Unavailable");
     expect(err?.rawMessage).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|SELECT/);
-    const read = await md.client.getProject({ name: "outage" }).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    const read = await md.client.getProject({ name: "outage" }).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
     expect(read && Code[read.code]).toBe("Unavailable");
     await waitFor(async () => (await checkHealth(md.address)) === "NOT_SERVING", { timeoutMs: 10_000, what: "NOT_SERVING" });
 

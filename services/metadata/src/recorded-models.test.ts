@@ -8,7 +8,10 @@ let db: TestDatabase;
 let md: TestMetadata;
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(() => undefined, (e: unknown) => e);
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (err === undefined) throw new Error("expected the call to fail, but it succeeded");
   return ConnectError.from(err);
 }
@@ -26,7 +29,10 @@ afterAll(async () => {
 describe("recorded models", () => {
   it("keep DeleteProject from deleting their project, naming how many and the first few", async () => {
     await md.client.createProject({ name: "churn_team" });
-    for (const [model, id] of [["fraud", "1"], ["churn", "2"]] as const) {
+    for (const [model, id] of [
+      ["fraud", "1"],
+      ["churn", "2"],
+    ] as const) {
       await md.serviceClient.recordModel({ project: "churn_team", model, registryId: id });
       await md.serviceClient.recordModel({ project: "churn_team", model, registryId: id }); // idempotent
     }
@@ -47,7 +53,9 @@ describe("recorded models", () => {
   it("lists a few names and an ellipsis when there are many", async () => {
     await md.client.createProject({ name: "many" });
     for (const model of ["e", "d", "c", "b", "a"]) await md.serviceClient.recordModel({ project: "many", model, registryId: model });
-    expect((await failure(md.client.deleteProject({ name: "many" }))).rawMessage).toBe('project "many" still has 5 models in the registry (a, b, c, …); delete them first');
+    expect((await failure(md.client.deleteProject({ name: "many" }))).rawMessage).toBe(
+      'project "many" still has 5 models in the registry (a, b, c, …); delete them first',
+    );
   });
 
   it("forget only the incarnation named: a model deleted and made again keeps its record", async () => {

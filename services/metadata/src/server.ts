@@ -20,11 +20,7 @@ export interface MetadataStartOptions {
  * Connects to PostgreSQL and migrates, then serves; SERVING once the schema is current, NOT_SERVING
  * whenever PostgreSQL stops answering, SERVING again when it is back.
  */
-export async function startMetadataService(
-  config: MetadataConfig,
-  logger: Logger,
-  options: MetadataStartOptions = {},
-): Promise<RunningService> {
+export async function startMetadataService(config: MetadataConfig, logger: Logger, options: MetadataStartOptions = {}): Promise<RunningService> {
   const log = logger.child({ component: "metadata" });
   const database = await openServiceDatabase({
     databaseUrl: options.databaseUrl ?? config.database.url,
@@ -47,7 +43,8 @@ export async function startMetadataService(
     await database.close();
   };
   try {
-    if (config.common.auth.enabled) await bootstrapAdmin(database.pool, { bootstrapKey: config.admin.bootstrapKey, adminKeyFile: config.admin.keyFile, logger: log });
+    if (config.common.auth.enabled)
+      await bootstrapAdmin(database.pool, { bootstrapKey: config.admin.bootstrapKey, adminKeyFile: config.admin.keyFile, logger: log });
     configurePageTokenKey(serviceKeyOf(config.common.auth));
     access = await createMetadataAccess({ pool: database.pool, changes, auth: config.common.auth, logger: log, translate: guard.translate });
     const filled = await backfillResolvedViews(database.pool);
@@ -63,12 +60,7 @@ export async function startMetadataService(
     config: config.server,
     logger: log,
     access: access.access,
-    services: [
-      defineService(
-        MetadataService,
-        translateHandlerErrors(handlers, guard.translate),
-      ),
-    ],
+    services: [defineService(MetadataService, translateHandlerErrors(handlers, guard.translate))],
   });
   try {
     await server.start();

@@ -51,7 +51,10 @@ describe("WatchChanges", () => {
       writes.push(md.client.createFeatureGroup({ featureGroup: transactionsGroup("watched", { name: `t_${i}` }) }));
     }
     await Promise.all(writes);
-    await md.client.updateFeatureGroup({ featureGroup: transactionsGroup("watched", { name: "t_3", description: "edited" }), updateMask: { paths: ["description"] } });
+    await md.client.updateFeatureGroup({
+      featureGroup: transactionsGroup("watched", { name: "t_3", description: "edited" }),
+      updateMask: { paths: ["description"] },
+    });
     await md.client.deleteFeatureGroup({ project: "watched", name: "t_4", version: 1 });
     await waitFor(() => live.changes.length >= 18, { what: "18 changes", timeoutMs: 10_000 });
     await live.stop();

@@ -29,7 +29,8 @@ export interface OfflineHandlerDeps extends InsertDeps {
 /** Handlers of granary.offline.v1.OfflineService: each translates the request and calls one function. */
 export function createOfflineHandlers(deps: OfflineHandlerDeps): Partial<ServiceImpl<typeof OfflineService>> {
   const { catalogue, commits, engine, layout, messageBytes, logger, streams } = deps;
-  const filesOf = (project: string, group: FeatureGroup, list: readonly CommitEntry[]) => layout.files.filesOf({ project, name: group.name, version: group.version }, list, logger);
+  const filesOf = (project: string, group: FeatureGroup, list: readonly CommitEntry[]) =>
+    layout.files.filesOf({ project, name: group.name, version: group.version }, list, logger);
   const groupFor = (project: string, ref: FeatureGroupRef | undefined): FeatureGroup => {
     requireCatalogue(catalogue);
     const group = catalogue.featureGroup(project, ref?.name ?? "", ref?.version ?? 0);
@@ -53,7 +54,11 @@ export function createOfflineHandlers(deps: OfflineHandlerDeps): Partial<Service
       const group = groupFor(req.project, req.featureGroup);
       const columns = checkColumns(group, req.columns);
       const asOf: AsOf =
-        req.asOf.case === "asOfCommit" ? { kind: "commit", id: req.asOf.value } : req.asOf.case === "asOfTime" ? { kind: "time", micros: timestampMicros(req.asOf.value) } : { kind: "now" };
+        req.asOf.case === "asOfCommit"
+          ? { kind: "commit", id: req.asOf.value }
+          : req.asOf.case === "asOfTime"
+            ? { kind: "time", micros: timestampMicros(req.asOf.value) }
+            : { kind: "now" };
       const release = streams.acquire(req.project, ctx.signal);
       try {
         const visible = commitsAsOf(commits.commits(req.project, group.name, group.version), asOf);

@@ -66,7 +66,11 @@ describe("ProjectStreams", () => {
     }
     for await (const _ of stream(false)) expect(streams.open("a")).toBe(1);
     expect(streams.open("a")).toBe(0);
-    await expect((async () => { for await (const _ of stream(true)); })()).rejects.toThrow("boom");
+    await expect(
+      (async () => {
+        for await (const _ of stream(true));
+      })(),
+    ).rejects.toThrow("boom");
     expect(streams.open("a")).toBe(0);
     const it = stream(false);
     await it.next();

@@ -26,7 +26,13 @@ export interface HeadedStreamOptions {
  * ending with its end-of-stream marker: a missing marker, a second schema or a second stream
  * appended are refused with INVALID_ARGUMENT rather than read in part.
  */
-export async function headedStream<H>(requests: AsyncIterable<Oneof>, headerCase: string, chunkCase: string, what: string, options: HeadedStreamOptions = {}): Promise<HeadedStream<H>> {
+export async function headedStream<H>(
+  requests: AsyncIterable<Oneof>,
+  headerCase: string,
+  chunkCase: string,
+  what: string,
+  options: HeadedStreamOptions = {},
+): Promise<HeadedStream<H>> {
   const it = requests[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done || first.value.message.case !== headerCase) {

@@ -90,7 +90,9 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     config: config.server,
     logger: log,
     access: remote.access,
-    services: [defineService(OfflineService, createOfflineHandlers({ ...writeDeps, catalogue, messageBytes: config.messageBytes, training, consistency, streams }))],
+    services: [
+      defineService(OfflineService, createOfflineHandlers({ ...writeDeps, catalogue, messageBytes: config.messageBytes, training, consistency, streams })),
+    ],
   });
   try {
     await server.start();
@@ -117,8 +119,17 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     void statistics.recover().then((n) => n > 0 && log.info({ groups: n }, "computed statistics of groups whose latest commit had none"));
     server.setServing(true);
   })();
-  log.info({ address: server.address, dataRoot: config.dataRoot, metadata: config.metadataAddress }, "offline service listening; SERVING once the catalogue is loaded and the data root checked");
-  const waited = await Promise.race([recovery.then(() => true, () => true), delay(config.startWaitMs).then(() => false)]);
+  log.info(
+    { address: server.address, dataRoot: config.dataRoot, metadata: config.metadataAddress },
+    "offline service listening; SERVING once the catalogue is loaded and the data root checked",
+  );
+  const waited = await Promise.race([
+    recovery.then(
+      () => true,
+      () => true,
+    ),
+    delay(config.startWaitMs).then(() => false),
+  ]);
   const settled = recovery.catch(async (err: unknown) => {
     if (err instanceof StartRefusedError) log.fatal({ dataRoot: config.dataRoot, metadata: config.metadataAddress }, err.message);
     else log.error({ err }, "offline start-up recovery failed; the service stays NOT_SERVING");

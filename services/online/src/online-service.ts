@@ -3,7 +3,14 @@ import type { CatalogueCache } from "@granary/catalogue-cache";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError } from "@granary/errors";
 import { eventTimeBounds } from "@granary/arrow";
 import { WireType } from "@bufbuild/protobuf/wire";
-import { Durability, GetFeatureVectorsResponseSchema, GetModelFeatureVectorsResponseSchema, type EntityRows, type FeatureVectorOptions, type OnlineService } from "@granary/proto/online";
+import {
+  Durability,
+  GetFeatureVectorsResponseSchema,
+  GetModelFeatureVectorsResponseSchema,
+  type EntityRows,
+  type FeatureVectorOptions,
+  type OnlineService,
+} from "@granary/proto/online";
 import { preEncoded } from "@granary/server";
 import type { DataType, FeatureGroupRef } from "@granary/proto/types";
 import type { OnlineStore, Durability as StoreDurability } from "./store/online-store.js";
@@ -27,13 +34,22 @@ export interface OnlineHandlerDeps {
 }
 
 /** Handlers of granary.online.v1.OnlineService; definitions come from the catalogue cache only. */
-export function createOnlineHandlers({ store, models, catalogue, plans, maxRows, maxFutureEventTimeS }: OnlineHandlerDeps): Partial<ServiceImpl<typeof OnlineService>> {
+export function createOnlineHandlers({
+  store,
+  models,
+  catalogue,
+  plans,
+  maxRows,
+  maxFutureEventTimeS,
+}: OnlineHandlerDeps): Partial<ServiceImpl<typeof OnlineService>> {
   const groupFor = (project: string, ref: FeatureGroupRef | undefined) => {
     if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
     const group = catalogue.featureGroup(project, ref?.name ?? "", ref?.version ?? 0);
     if (!group) throw new NotFoundError(`feature group "${ref?.name}" version ${ref?.version} does not exist in project "${project}"`);
     if (!group.onlineEnabled) {
-      throw new FailedPreconditionError(`feature group "${group.name}" version ${group.version} is not online-enabled; create a version with online_enabled to serve it`);
+      throw new FailedPreconditionError(
+        `feature group "${group.name}" version ${group.version} is not online-enabled; create a version with online_enabled to serve it`,
+      );
     }
     return group;
   };
@@ -82,7 +98,13 @@ export function createOnlineHandlers({ store, models, catalogue, plans, maxRows,
         GetModelFeatureVectorsResponseSchema,
         encodeVectorsResponse(result, (w) => {
           w.tag(2, WireType.Varint).int32(model.version);
-          w.tag(3, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).string(model.featureView.name).tag(2, WireType.Varint).int32(model.featureView.version).join();
+          w.tag(3, WireType.LengthDelimited)
+            .fork()
+            .tag(1, WireType.LengthDelimited)
+            .string(model.featureView.name)
+            .tag(2, WireType.Varint)
+            .int32(model.featureView.version)
+            .join();
           if (model.trainingDatasetVersion) w.tag(4, WireType.Varint).int32(model.trainingDatasetVersion);
         }),
       );
@@ -112,12 +134,7 @@ export function createOnlineHandlers({ store, models, catalogue, plans, maxRows,
   }
 }
 
-function readers(
-  columns: EntityRows["servingKeys"],
-  typeOf: (name: string) => DataType | undefined,
-  rows: number,
-  what: string,
-): Map<string, ColumnReader> {
+function readers(columns: EntityRows["servingKeys"], typeOf: (name: string) => DataType | undefined, rows: number, what: string): Map<string, ColumnReader> {
   const out = new Map<string, ColumnReader>();
   for (const column of columns) {
     const type = typeOf(column.name);

@@ -43,14 +43,19 @@ export async function startOnlineService(config: OnlineConfig, logger: Logger): 
     config: config.server,
     logger: log,
     access: remote.access,
-    services: [defineService(OnlineService, createOnlineHandlers({
+    services: [
+      defineService(
+        OnlineService,
+        createOnlineHandlers({
           store,
           catalogue,
           plans,
           models: new ModelResolver(createServiceClient(RegistryService, config.registryAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) })),
           maxRows: config.maxRows,
           maxFutureEventTimeS: config.common.maxFutureEventTimeS,
-        }))],
+        }),
+      ),
+    ],
   });
   try {
     await server.start();
@@ -60,7 +65,10 @@ export async function startOnlineService(config: OnlineConfig, logger: Logger): 
   }
   catalogue.start();
   const sweeper = startTtlSweeper(store, groupsWithTtl(catalogue), config.sweepIntervalMs, log);
-  log.info({ address: server.address, lmdb: config.lmdb.path, metadata: config.metadataAddress }, "online service listening; SERVING once the catalogue is loaded");
+  log.info(
+    { address: server.address, lmdb: config.lmdb.path, metadata: config.metadataAddress },
+    "online service listening; SERVING once the catalogue is loaded",
+  );
   return {
     name: "online",
     address: server.address,

@@ -79,9 +79,7 @@ describe("aliases", () => {
       const reads = Promise.all(
         Array.from({ length: 20 }, () => reg.client.getModelVersion({ project: P, model: "contended", selector: { case: "alias", value: "production" } })),
       );
-      const results = await Promise.all(
-        versions.map((version, i) => clients[i]!.setAlias({ project: P, model: "contended", alias: "production", version })),
-      );
+      const results = await Promise.all(versions.map((version, i) => clients[i]!.setAlias({ project: P, model: "contended", alias: "production", version })));
       for (const read of await reads) expect(versions).toContain(read.modelVersion?.version);
       // Every answer shows the alias at the version that client asked for: each move is whole.
       results.forEach((r, i) => expect(r.model?.aliases.production).toBe(versions[i]));

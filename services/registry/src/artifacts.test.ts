@@ -38,7 +38,11 @@ describe("upload and download", () => {
     const content = randomBytes(50 * 1000 * 1000);
     const digest = sha256(content);
     const version = await newVersion("big");
-    const artifact = await upload(reg.client, { project: P, model: "big", version, path: "model/weights.bin", sha256: digest, contentType: "application/octet-stream" }, content);
+    const artifact = await upload(
+      reg.client,
+      { project: P, model: "big", version, path: "model/weights.bin", sha256: digest, contentType: "application/octet-stream" },
+      content,
+    );
     expect(artifact).toMatchObject({ path: "model/weights.bin", sha256: digest, sizeBytes: 50_000_000n, contentType: "application/octet-stream" });
     expect(sha256(readFileSync(blobFile(digest)))).toBe(digest);
     expect(temporaryFiles()).toEqual([]);
@@ -84,7 +88,9 @@ describe("upload and download", () => {
     const small = await startTestRegistry(db.url, { GRANARY_REGISTRY_MAX_ARTIFACT_MB: "1" });
     try {
       const { modelVersion } = await small.client.createModelVersion({ modelVersion: { project: P, model: "limited" } });
-      const err = await failure(upload(small.client, { project: P, model: "limited", version: modelVersion!.version, path: "big.bin" }, randomBytes(MiB + 1), 256 * 1024));
+      const err = await failure(
+        upload(small.client, { project: P, model: "limited", version: modelVersion!.version, path: "big.bin" }, randomBytes(MiB + 1), 256 * 1024),
+      );
       expect(Code[err.code]).toBe("ResourceExhausted");
       expect(err.rawMessage).toContain("GRANARY_REGISTRY_MAX_ARTIFACT_MB");
       expect(temporaryFiles(small.blobRoot)).toEqual([]);
@@ -117,14 +123,17 @@ describe("upload and download", () => {
     expect(Code[(await failure(reg.client.uploadArtifact(twoHeaders()))).code]).toBe("InvalidArgument");
   });
 
-  it.each(["../escape.bin", "/etc/passwd", "model\\..\\x", "%2e%2e/x", "a//b", "C:/x", "model/%2e%2e%2f%2e%2e%2fx"])("refuses the path %j before reading any content", async (path) => {
-    const version = await newVersion("confined");
-    const err = await failure(upload(reg.client, { project: P, model: "confined", version, path }, randomBytes(10)));
-    expect(Code[err.code]).toBe("InvalidArgument");
-    expect(err.rawMessage).toMatch(/^header\.path: /);
-    const dl = await download(reg.client, { project: P, model: "confined", version, path });
-    expect(Code[ConnectError.from(dl.error).code]).toBe("InvalidArgument");
-  });
+  it.each(["../escape.bin", "/etc/passwd", "model\\..\\x", "%2e%2e/x", "a//b", "C:/x", "model/%2e%2e%2f%2e%2e%2fx"])(
+    "refuses the path %j before reading any content",
+    async (path) => {
+      const version = await newVersion("confined");
+      const err = await failure(upload(reg.client, { project: P, model: "confined", version, path }, randomBytes(10)));
+      expect(Code[err.code]).toBe("InvalidArgument");
+      expect(err.rawMessage).toMatch(/^header\.path: /);
+      const dl = await download(reg.client, { project: P, model: "confined", version, path });
+      expect(Code[ConnectError.from(dl.error).code]).toBe("InvalidArgument");
+    },
+  );
 });
 
 describe("content-addressed storage", () => {

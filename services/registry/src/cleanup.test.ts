@@ -61,7 +61,9 @@ describe("sweeping abandoned uploads", () => {
     expect(existsSync(blobFile(sha256(abandonedContent)))).toBe(true);
 
     await reg.restart({ GRANARY_REGISTRY_UPLOAD_TIMEOUT_MIN: "0" });
-    const gone = await failure(reg.client.getModelVersion({ project: P, model: "sweep", selector: { case: "version", value: abandoned }, includeIncomplete: true }));
+    const gone = await failure(
+      reg.client.getModelVersion({ project: P, model: "sweep", selector: { case: "version", value: abandoned }, includeIncomplete: true }),
+    );
     expect(Code[gone.code]).toBe("NotFound");
     expect(existsSync(blobFile(sha256(abandonedContent)))).toBe(false);
     expect(existsSync(otherFresh)).toBe(false);

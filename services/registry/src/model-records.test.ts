@@ -54,7 +54,10 @@ describe("model records", () => {
   it("must be written for a model to be created: a project the metadata service lacks is FAILED_PRECONDITION, and nothing is created", async () => {
     records.missingProjects.add("gone");
     try {
-      for (const call of [reg.client.createModel({ project: "gone", name: "m" }), reg.client.createModelVersion({ modelVersion: { project: "gone", model: "m" } })]) {
+      for (const call of [
+        reg.client.createModel({ project: "gone", name: "m" }),
+        reg.client.createModelVersion({ modelVersion: { project: "gone", model: "m" } }),
+      ]) {
         const err = await failure(call);
         expect(Code[err.code]).toBe("FailedPrecondition");
         expect(err.rawMessage).toMatch(/project "gone" does not exist in the metadata service/);
@@ -72,13 +75,23 @@ describe("model records", () => {
     records.byName.set(`${P}/ghost`, "424242");
     records.byName.delete(`${P}/fraud`);
     await reg.restart();
-    await waitFor(() => !records.byName.has(`${P}/ghost`) && records.byName.get(`${P}/fraud`) === fraudId, { what: "the records reconciled", timeoutMs: 15_000 });
+    await waitFor(() => !records.byName.has(`${P}/ghost`) && records.byName.get(`${P}/fraud`) === fraudId, {
+      what: "the records reconciled",
+      timeoutMs: 15_000,
+    });
     expect([...records.byName.keys()].sort()).toEqual([`${P}/again`, `${P}/fraud`]);
   });
 
   it("are not reconciled away while a create is between its record and its commit", async () => {
     const logger = createLogger({ level: "silent", service: "reconcile-test" });
-    const database: ServiceDatabase = await openServiceDatabase({ databaseUrl: db.url, embeddedDataDir: "", poolSize: 2, schema: REGISTRY_SCHEMA, migrations: REGISTRY_MIGRATIONS, logger });
+    const database: ServiceDatabase = await openServiceDatabase({
+      databaseUrl: db.url,
+      embeddedDataDir: "",
+      poolSize: 2,
+      schema: REGISTRY_SCHEMA,
+      migrations: REGISTRY_MIGRATIONS,
+      logger,
+    });
     try {
       let release!: () => void;
       records.hold = new Promise((r) => (release = r));

@@ -54,7 +54,10 @@ describe("models", () => {
 
   it("updates description and tags with the current etag only", async () => {
     const { model } = await reg.client.createModel({ project: P, name: "churn" });
-    const updated = await reg.client.updateModel({ model: { ...model!, description: "who leaves", tags: ["retention"] }, updateMask: { paths: ["description", "tags"] } });
+    const updated = await reg.client.updateModel({
+      model: { ...model!, description: "who leaves", tags: ["retention"] },
+      updateMask: { paths: ["description", "tags"] },
+    });
     expect(updated.model).toMatchObject({ description: "who leaves", tags: ["retention"] });
     expect(updated.model?.etag).not.toBe(model?.etag);
     const stale = await failure(reg.client.updateModel({ model: { ...model!, description: "late" }, updateMask: { paths: ["description"] } }));
@@ -69,7 +72,9 @@ describe("models", () => {
   it("lets exactly one of ten concurrent updates with the same etag win", async () => {
     const { model } = await reg.client.createModel({ project: P, name: "contended" });
     const results = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) => reg.client.updateModel({ model: { ...model!, description: `writer ${i}` }, updateMask: { paths: ["description"] } })),
+      Array.from({ length: 10 }, (_, i) =>
+        reg.client.updateModel({ model: { ...model!, description: `writer ${i}` }, updateMask: { paths: ["description"] } }),
+      ),
     );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     for (const r of results) if (r.status === "rejected") expect(Code[(await failure(Promise.reject(r.reason))).code]).toBe("Aborted");
@@ -107,7 +112,9 @@ describe("models", () => {
     const page = await reg.client.listModels({ project: "listing", pageSize: 2 });
     const mixed = await failure(reg.client.listModels({ project: "listing", pageSize: 2, tag: "three", pageToken: page.nextPageToken }));
     expect(Code[mixed.code]).toBe("InvalidArgument");
-    const forged = await failure(reg.client.listModels({ project: "listing", pageSize: 2, pageToken: Buffer.from(JSON.stringify({ q: "x", k: ["m_10"] })).toString("base64url") }));
+    const forged = await failure(
+      reg.client.listModels({ project: "listing", pageSize: 2, pageToken: Buffer.from(JSON.stringify({ q: "x", k: ["m_10"] })).toString("base64url") }),
+    );
     expect(Code[forged.code]).toBe("InvalidArgument");
     expect(forged.rawMessage).toBe("invalid page token");
     const nul = await failure(reg.client.listModels({ project: "listing", tag: "th\0ree" }));

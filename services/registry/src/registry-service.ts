@@ -71,7 +71,11 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ServiceImpl<t
         throw new InvalidArgumentError("model_version.version: version numbers are assigned by the registry; leave it 0", { field: "model_version.version" });
       }
       validateVersionDefinition(mv);
-      const trainedOn: TrainedOn | undefined = mv.featureView && { project: mv.project, featureView: mv.featureView, trainingDatasetVersion: mv.trainingDatasetVersion };
+      const trainedOn: TrainedOn | undefined = mv.featureView && {
+        project: mv.project,
+        featureView: mv.featureView,
+        trainingDatasetVersion: mv.trainingDatasetVersion,
+      };
       if (trainedOn) await lineage.checkTrainedOn(trainedOn, ctx.signal);
       const created = await versions.createVersion(pool, mv, recordNew(mv.project, mv.model, ctx.signal), async (version) => {
         if (trainedOn) await lineage.recordModelVersion(trainedOn, mv.model, version, ctx.signal);

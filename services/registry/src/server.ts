@@ -6,7 +6,15 @@ import { serviceClientTls } from "@granary/config";
 import { guardDatabase, openServiceDatabase } from "@granary/postgres";
 import { MetadataService } from "@granary/proto/metadata";
 import { RegistryService } from "@granary/proto/registry";
-import { configurePageTokenKey, createRemoteAccess, createServer, defineService, serviceKeyOf, translateHandlerErrors, type RunningService } from "@granary/server";
+import {
+  configurePageTokenKey,
+  createRemoteAccess,
+  createServer,
+  defineService,
+  serviceKeyOf,
+  translateHandlerErrors,
+  type RunningService,
+} from "@granary/server";
 import type { Logger } from "@granary/telemetry";
 import type { RegistryConfig } from "./config.js";
 import { startJanitor, sweep } from "./janitor.js";
@@ -37,11 +45,7 @@ const METADATA_TIMEOUT_MS = 10_000;
  * behind, then serves; NOT_SERVING whenever PostgreSQL stops answering, SERVING again when it is
  * back.
  */
-export async function startRegistryService(
-  config: RegistryConfig,
-  logger: Logger,
-  options: RegistryStartOptions = {},
-): Promise<RunningService> {
+export async function startRegistryService(config: RegistryConfig, logger: Logger, options: RegistryStartOptions = {}): Promise<RunningService> {
   const log = logger.child({ component: "registry" });
   await mkdir(config.blobRoot, { recursive: true });
   const database = await openServiceDatabase({
@@ -56,7 +60,11 @@ export async function startRegistryService(
   const blobs = createFsBlobStore(config.blobRoot);
   const serviceKey = serviceKeyOf(config.common.auth);
   configurePageTokenKey(serviceKey);
-  const metadata = createServiceClient(MetadataService, config.metadataAddress, { defaultTimeoutMs: METADATA_TIMEOUT_MS, apiKey: serviceKey, tls: serviceClientTls(config.server) });
+  const metadata = createServiceClient(MetadataService, config.metadataAddress, {
+    defaultTimeoutMs: METADATA_TIMEOUT_MS,
+    apiKey: serviceKey,
+    tls: serviceClientTls(config.server),
+  });
   const records = options.records ?? createMetadataModelRecords(metadata);
   const janitorOptions = { pool: database.pool, blobs, logger: log, uploadTimeoutMs: config.uploadTimeoutMs, records };
   try {
@@ -68,10 +76,13 @@ export async function startRegistryService(
   }
   const janitor = startJanitor(janitorOptions, SWEEP_INTERVAL_MS);
   // Followed for key revocations and for roles' lookups; the registry's own data is in PostgreSQL.
-  const catalogue: CatalogueCache = new CatalogueCache(createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) }), {
-    logger: log,
-    onChange: (change) => remote.onChange(change),
-  });
+  const catalogue: CatalogueCache = new CatalogueCache(
+    createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) }),
+    {
+      logger: log,
+      onChange: (change) => remote.onChange(change),
+    },
+  );
   const remote = createRemoteAccess({ auth: config.common.auth, serviceKey, service: "registry", metadata, lookups: catalogue, logger: log });
   const handlers = createRegistryHandlers({
     pool: database.pool,
@@ -88,12 +99,7 @@ export async function startRegistryService(
     config: config.server,
     logger: log,
     access: remote.access,
-    services: [
-      defineService(
-        RegistryService,
-        translateHandlerErrors(handlers, guard.translate),
-      ),
-    ],
+    services: [defineService(RegistryService, translateHandlerErrors(handlers, guard.translate))],
   });
   const close = async () => {
     guard.stop();

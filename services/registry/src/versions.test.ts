@@ -40,7 +40,14 @@ describe("creating versions", () => {
         tags: ["candidate"],
       },
     });
-    expect(modelVersion).toMatchObject({ project: P, model: "scorer", version: 1, status: ModelVersionStatus.UPLOADING, metrics: { rmse: 0.41, auc: 0.93 }, aliases: [] });
+    expect(modelVersion).toMatchObject({
+      project: P,
+      model: "scorer",
+      version: 1,
+      status: ModelVersionStatus.UPLOADING,
+      metrics: { rmse: 0.41, auc: 0.93 },
+      aliases: [],
+    });
     expect(modelVersion?.schema?.inputs[0]?.name).toBe("amount");
     expect(modelVersion?.inputExample?.columns[0]?.data?.values.value).toMatchObject({ values: [12.5] });
     const model = await reg.client.getModel({ project: P, name: "scorer" });
@@ -67,7 +74,18 @@ describe("creating versions", () => {
     ["a bad model name", { model: "Bad" }, /model_version\.model.*identifier/],
     ["an empty metric name", { metrics: { "": 1 } }, /metrics/],
     ["a schema column without type", { schema: { inputs: [{ name: "x" }] } }, /schema\.inputs\[0\]\.type/],
-    ["a schema column twice", { schema: { outputs: [{ name: "y", type: { scalar: ScalarType.INT64 } }, { name: "y", type: { scalar: ScalarType.INT64 } }] } }, /schema\.outputs\[1\]\.name.*twice/],
+    [
+      "a schema column twice",
+      {
+        schema: {
+          outputs: [
+            { name: "y", type: { scalar: ScalarType.INT64 } },
+            { name: "y", type: { scalar: ScalarType.INT64 } },
+          ],
+        },
+      },
+      /schema\.outputs\[1\]\.name.*twice/,
+    ],
     ["a dataset without its view", { trainingDatasetVersion: 2 }, /training_dataset_version.*feature_view/],
     ["a feature view version 0", { featureView: { name: "fraud_view", version: 0 } }, /feature_view\.version/],
     ["a feature view name that is no identifier", { featureView: { name: "../x", version: 1 } }, /feature_view\.name/],
@@ -78,7 +96,9 @@ describe("creating versions", () => {
   });
 
   it("answers UNAVAILABLE, creating nothing, when the metadata service cannot check the feature view", async () => {
-    const err = await failure(reg.client.createModelVersion({ modelVersion: { project: P, model: "orphan", featureView: { name: "fraud_view", version: 1 } } }));
+    const err = await failure(
+      reg.client.createModelVersion({ modelVersion: { project: P, model: "orphan", featureView: { name: "fraud_view", version: 1 } } }),
+    );
     expect(Code[err.code]).toBe("Unavailable");
     expect(Code[(await failure(reg.client.getModel({ project: P, name: "orphan" }))).code]).toBe("NotFound");
   });
@@ -152,13 +172,21 @@ describe("listing versions", () => {
 describe("updating and deleting versions", () => {
   it("changes metrics while UPLOADING, only description and tags once READY, never the lineage", async () => {
     const { modelVersion } = await reg.client.createModelVersion({ modelVersion: { project: P, model: "tuned", metrics: { rmse: 1 } } });
-    const measured = await reg.client.updateModelVersion({ modelVersion: { ...modelVersion!, metrics: { rmse: 0.5, mae: 0.2 } }, updateMask: { paths: ["metrics"] } });
+    const measured = await reg.client.updateModelVersion({
+      modelVersion: { ...modelVersion!, metrics: { rmse: 0.5, mae: 0.2 } },
+      updateMask: { paths: ["metrics"] },
+    });
     expect(measured.modelVersion?.metrics).toEqual({ rmse: 0.5, mae: 0.2 });
     const ready = (await reg.client.finalizeModelVersion({ project: P, model: "tuned", version: 1 })).modelVersion!;
     const frozen = await failure(reg.client.updateModelVersion({ modelVersion: { ...ready, metrics: { rmse: 0.1 } }, updateMask: { paths: ["metrics"] } }));
     expect(Code[frozen.code]).toBe("FailedPrecondition");
     expect(frozen.rawMessage).toContain("READY");
-    const lineage = await failure(reg.client.updateModelVersion({ modelVersion: { ...ready, featureView: create(FeatureViewRefSchema, { name: "v", version: 2 }) }, updateMask: { paths: ["feature_view"] } }));
+    const lineage = await failure(
+      reg.client.updateModelVersion({
+        modelVersion: { ...ready, featureView: create(FeatureViewRefSchema, { name: "v", version: 2 }) },
+        updateMask: { paths: ["feature_view"] },
+      }),
+    );
     expect(Code[lineage.code]).toBe("FailedPrecondition");
     const unknown = await failure(reg.client.updateModelVersion({ modelVersion: { ...ready }, updateMask: { paths: ["status"] } }));
     expect(Code[unknown.code]).toBe("InvalidArgument");

@@ -34,12 +34,25 @@ export async function startOfflineStack(options: { name: string; dataDir: string
     await db.drop();
   };
   try {
-    const metadata = await startMetadataService(loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dataDir, DATABASE_URL: db.url }), logger);
+    const metadata = await startMetadataService(
+      loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dataDir, DATABASE_URL: db.url }),
+      logger,
+    );
     services.push(metadata);
-    const online = await startOnlineService(loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dataDir, GRANARY_METADATA_ADDRESS: metadata.address }), logger);
+    const online = await startOnlineService(
+      loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dataDir, GRANARY_METADATA_ADDRESS: metadata.address }),
+      logger,
+    );
     services.push(online);
     const offline = await startOfflineService(
-      loadOfflineConfig({ ...keys.env, GRANARY_OFFLINE_PORT: "0", GRANARY_DATA_DIR: dataDir, GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_ONLINE_ADDRESS: online.address, GRANARY_OFFLINE_DUCKDB_MEMORY: "256MB" }),
+      loadOfflineConfig({
+        ...keys.env,
+        GRANARY_OFFLINE_PORT: "0",
+        GRANARY_DATA_DIR: dataDir,
+        GRANARY_METADATA_ADDRESS: metadata.address,
+        GRANARY_ONLINE_ADDRESS: online.address,
+        GRANARY_OFFLINE_DUCKDB_MEMORY: "256MB",
+      }),
       logger,
     );
     services.push(offline);

@@ -100,7 +100,10 @@ export function viewMessage(project: string, v: ViewDecl, lookup: GroupLookup, p
 function buildQuery(q: QueryDecl, lookup: GroupLookup, problems: Problem[]): Query | undefined {
   const group = lookup(q.group, q.version);
   if (!group) {
-    problems.push({ path: [...q.path, "group"], message: `feature group "${q.group}"${q.version ? ` version ${q.version}` : ""} is neither declared in this file nor on the server` });
+    problems.push({
+      path: [...q.path, "group"],
+      message: `feature group "${q.group}"${q.version ? ` version ${q.version}` : ""} is neither declared in this file nor on the server`,
+    });
     return undefined;
   }
   const names = group.columns.map((c) => c.name);
@@ -108,7 +111,10 @@ function buildQuery(q: QueryDecl, lookup: GroupLookup, problems: Problem[]): Que
     columns.forEach((c, i) => {
       if (names.includes(c)) return;
       const hint = suggest(c, names);
-      problems.push({ path: [...q.path, field, i], message: `"${c}" is not a column of feature group ${group.name} v${group.version}${hint ? ` (did you mean "${hint}"?)` : ""}` });
+      problems.push({
+        path: [...q.path, field, i],
+        message: `"${c}" is not a column of feature group ${group.name} v${group.version}${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      });
     });
   };
   let query: Query;

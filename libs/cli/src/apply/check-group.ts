@@ -66,7 +66,8 @@ export function checkGroup(at: At): GroupDecl | undefined {
   primaryKey.forEach((k, i) => {
     const at = Array.isArray(f["primary_key"]!.value) ? f["primary_key"]!.at(i, k) : f["primary_key"]!;
     const column = columnRef(at, k, "primary key");
-    if (column && (column.type.list || !KEY_TYPES.has(column.type.scalar))) at.fail(`column "${k}" cannot be a key (use an integer, string, bytes, bool, date or timestamp column)`);
+    if (column && (column.type.list || !KEY_TYPES.has(column.type.scalar)))
+      at.fail(`column "${k}" cannot be a key (use an integer, string, bytes, bool, date or timestamp column)`);
   });
   const eventTime = f["event_time"]!.string();
   if (eventTime !== undefined) {
@@ -169,7 +170,8 @@ export function checkDuration(at: At): number | undefined {
     if (!(v > 0)) return at.fail(`must be positive, got ${v}`);
     return Math.round(v * 1000);
   }
-  if (typeof v !== "string" || !DURATION.test(v.replace(/\s+/g, ""))) return at.fail(`must be a duration such as 30s, 15m, 12h, 7d or 1h30m, got ${describe(v)}`);
+  if (typeof v !== "string" || !DURATION.test(v.replace(/\s+/g, "")))
+    return at.fail(`must be a duration such as 30s, 15m, 12h, 7d or 1h30m, got ${describe(v)}`);
   let ms = 0;
   for (const m of v.replace(/\s+/g, "").matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
   if (!(ms > 0)) return at.fail("must be positive");

@@ -4,7 +4,18 @@ import { checkType } from "./check-group.js";
 import type { JoinDecl, OnDemandDecl, QueryDecl, SelectionDecl, ViewDecl } from "./manifest.js";
 import type { At } from "./yaml-checker.js";
 
-const VIEW_FIELDS = ["name", "version", "description", "query", "labels", "transformations", "on_demand", "inference_helper_columns", "training_helper_columns", "tags"] as const;
+const VIEW_FIELDS = [
+  "name",
+  "version",
+  "description",
+  "query",
+  "labels",
+  "transformations",
+  "on_demand",
+  "inference_helper_columns",
+  "training_helper_columns",
+  "tags",
+] as const;
 const SELECT_FIELDS = ["select", "select_all", "select_except", "select_features"] as const;
 const QUERY_FIELDS = ["group", "version", ...SELECT_FIELDS, "joins", "filter"] as const;
 const JOIN_FIELDS = [...QUERY_FIELDS, "on", "left_on", "right_on", "prefix", "type"] as const;
@@ -96,7 +107,8 @@ function checkJoin(at: At): JoinDecl | undefined {
   if (on.length > 0 && (leftOn.length > 0 || rightOn.length > 0)) at.fail("give either on, or left_on and right_on");
   if (leftOn.length !== rightOn.length) at.fail(`left_on names ${leftOn.length} columns and right_on ${rightOn.length}: give as many of each`);
   const prefix = at.at("prefix", v["prefix"]).string();
-  if (prefix !== undefined && !/^[a-z][a-z0-9_]*$/.test(prefix)) at.at("prefix", prefix).fail(`prefix "${prefix}" must start with a lower-case letter and hold lower-case letters, digits or _`);
+  if (prefix !== undefined && !/^[a-z][a-z0-9_]*$/.test(prefix))
+    at.at("prefix", prefix).fail(`prefix "${prefix}" must start with a lower-case letter and hold lower-case letters, digits or _`);
   const type = at.at("type", v["type"]).choice(["left", "inner"] as const) ?? "left";
   if (at.problems.length > before) return undefined;
   return { query, on, leftOn, rightOn, prefix, type };

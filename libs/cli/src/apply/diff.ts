@@ -75,9 +75,13 @@ function union(a: Map<string, unknown>, b: Map<string, unknown>): string[] {
 
 /** JSON with object keys sorted: maps compare equal whatever their insertion order. */
 export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
-  ) ?? "unset";
+  return (
+    JSON.stringify(value, (_k, v: unknown) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+        : v,
+    ) ?? "unset"
+  );
 }
 
 /** Where two JSON values differ, down to the first few differing leaves: `filter.condition.operator: "…GE" → "…GT"`. */
@@ -130,7 +134,8 @@ function describeColumns(server: readonly Column[], local: readonly Column[]): s
   for (const c of local) {
     const old = before.get(c.name);
     if (!old) continue;
-    if (typeName(old.type) !== typeName(c.type) || old.type?.dimension !== c.type?.dimension) parts.push(`type of ${c.name}: ${typeName(old.type)} → ${typeName(c.type)}`);
+    if (typeName(old.type) !== typeName(c.type) || old.type?.dimension !== c.type?.dimension)
+      parts.push(`type of ${c.name}: ${typeName(old.type)} → ${typeName(c.type)}`);
     if (old.description !== c.description) parts.push(`description of ${c.name}`);
     if (!sameValue(old.defaultValue, c.defaultValue)) parts.push(`default of ${c.name}`);
   }

@@ -47,7 +47,9 @@ describe("the manifest format", () => {
       - { name: y, type: dobule }
     primary_key: [id]
 `);
-    expect(problems).toEqual([`f.yaml:9: feature_groups[1].columns[2].type: unknown type "dobule" (did you mean "double"?): use bool, int32, int64, float, double, string, bytes, timestamp, date, list<type> or embedding<dimension>`]);
+    expect(problems).toEqual([
+      `f.yaml:9: feature_groups[1].columns[2].type: unknown type "dobule" (did you mean "double"?): use bool, int32, int64, float, double, string, bytes, timestamp, date, list<type> or embedding<dimension>`,
+    ]);
   });
 
   it("reports every problem of a file at once", () => {
@@ -82,9 +84,11 @@ feature_views:
   });
 
   it("checks rule values against the column type", () => {
-    const problems = problemsOf(`feature_groups:${group(`    validation_rules:
+    const problems = problemsOf(
+      `feature_groups:${group(`    validation_rules:
       - { name: spend_known, column: spend, values_in_set: [1.5, abc] }
-      - { name: two, column: spend, not_null: true, unique: true }`)}`);
+      - { name: two, column: spend, not_null: true, unique: true }`)}`,
+    );
     expect(problems).toEqual([
       'f.yaml:10: feature_groups[0].validation_rules[0].values_in_set[1]: "abc" is not a double',
       "f.yaml:11: feature_groups[0].validation_rules[1]: give one rule per entry, not not_null and unique",
@@ -115,12 +119,24 @@ feature_views:
     );
     const q = manifest.featureViews[0]!.query;
     expect(q).toMatchObject({ group: "cards", version: 2, selection: { mode: "except", columns: ["ts"] } });
-    expect(q.joins[0]).toMatchObject({ leftOn: ["m"], rightOn: ["merchant_id"], prefix: "m_", type: "inner", query: { group: "merchants", version: undefined } });
+    expect(q.joins[0]).toMatchObject({
+      leftOn: ["m"],
+      rightOn: ["merchant_id"],
+      prefix: "m_",
+      type: "inner",
+      query: { group: "merchants", version: undefined },
+    });
     expect(q.filter).toEqual({
       kind: "and",
       filters: [
         { kind: "condition", column: "spend", op: "gt", value: 10 },
-        { kind: "or", filters: [{ kind: "condition", column: "cc_num", op: "in", values: [1, 2] }, { kind: "condition", column: "spend", op: "is_null" }] },
+        {
+          kind: "or",
+          filters: [
+            { kind: "condition", column: "cc_num", op: "in", values: [1, 2] },
+            { kind: "condition", column: "spend", op: "is_null" },
+          ],
+        },
       ],
     });
   });

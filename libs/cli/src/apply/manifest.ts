@@ -123,7 +123,8 @@ function duplicates(items: readonly { path: readonly PathSegment[]; name: string
   for (const item of items) {
     const key = `${item.name}:${item.version}`;
     const first = seen.get(key);
-    if (first) new At(root.problems, item.path, undefined).fail(`${what} "${item.name}" version ${item.version} is declared twice (first at ${first.join(".")})`);
+    if (first)
+      new At(root.problems, item.path, undefined).fail(`${what} "${item.name}" version ${item.version} is declared twice (first at ${first.join(".")})`);
     else seen.set(key, item.path);
   }
 }

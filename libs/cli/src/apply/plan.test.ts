@@ -15,7 +15,11 @@ function fakeCatalogue(groups: FeatureGroup[] = [], views: FeatureView[] = []): 
 }
 
 function stored<T extends FeatureGroup | FeatureView>(message: T): T {
-  const copy = (message.$typeName === "granary.metadata.v1.FeatureGroup" ? clone(FeatureGroupSchema, message as FeatureGroup) : clone(FeatureViewSchema, message as FeatureView)) as T;
+  const copy = (
+    message.$typeName === "granary.metadata.v1.FeatureGroup"
+      ? clone(FeatureGroupSchema, message as FeatureGroup)
+      : clone(FeatureViewSchema, message as FeatureView)
+  ) as T;
   copy.id = 7n;
   copy.etag = "etag-1";
   if (copy.$typeName === "granary.metadata.v1.FeatureView") {

@@ -89,7 +89,10 @@ async function groupLookup(project: string, manifest: Manifest, catalogue: Catal
   for (const g of manifest.featureGroups) declared.set(g.name, [...(declared.get(g.name) ?? []), g]);
   const fromFile = (name: string, version: number | undefined) => {
     const list = declared.get(name) ?? [];
-    const g = version === undefined ? list.reduce<GroupDecl | undefined>((best, x) => (!best || x.version > best.version ? x : best), undefined) : list.find((x) => x.version === version);
+    const g =
+      version === undefined
+        ? list.reduce<GroupDecl | undefined>((best, x) => (!best || x.version > best.version ? x : best), undefined)
+        : list.find((x) => x.version === version);
     return g && groupMessage(project, g);
   };
   const fetched = new Map<string, FeatureGroup | undefined>();
@@ -131,7 +134,10 @@ export async function executePlan(plan: Plan, services: Services, onApplied: (ap
         etag = res.featureGroup?.etag ?? "";
       }
       if (a.changes.length > 0) {
-        await metadata.updateFeatureGroup({ featureGroup: { ...item.message, etag }, updateMask: create(FieldMaskSchema, { paths: a.changes.map((c) => c.field) }) }, unary());
+        await metadata.updateFeatureGroup(
+          { featureGroup: { ...item.message, etag }, updateMask: create(FieldMaskSchema, { paths: a.changes.map((c) => c.field) }) },
+          unary(),
+        );
       }
       onApplied({ item, result: "updated" });
     } else if (a.kind === "unchanged") {
@@ -144,7 +150,10 @@ export async function executePlan(plan: Plan, services: Services, onApplied: (ap
       await metadata.createFeatureView({ featureView: item.message }, unary());
       onApplied({ item, result: "created" });
     } else if (a.kind === "update") {
-      await metadata.updateFeatureView({ featureView: { ...item.message, etag: item.server!.etag }, updateMask: create(FieldMaskSchema, { paths: a.changes.map((c) => c.field) }) }, unary());
+      await metadata.updateFeatureView(
+        { featureView: { ...item.message, etag: item.server!.etag }, updateMask: create(FieldMaskSchema, { paths: a.changes.map((c) => c.field) }) },
+        unary(),
+      );
       onApplied({ item, result: "updated" });
     } else if (a.kind === "unchanged") {
       onApplied({ item, result: "unchanged" });

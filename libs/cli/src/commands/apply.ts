@@ -29,7 +29,8 @@ export async function applyCommand(ctx: CommandContext, file: string, options: A
 
   const results: Applied[] = [];
   if (options.dryRun) {
-    for (const item of [...plan.groups, ...plan.views]) results.push({ item, result: item.action.kind === "create" ? "created" : item.action.kind === "update" ? "updated" : "unchanged" });
+    for (const item of [...plan.groups, ...plan.views])
+      results.push({ item, result: item.action.kind === "create" ? "created" : item.action.kind === "update" ? "updated" : "unchanged" });
   } else {
     await ctx.granary.project(project, { create: true });
     await executePlan(plan, services, (applied) => {
@@ -63,7 +64,10 @@ function label(item: PlannedItem<unknown>): string {
 
 function resultLine({ item, result }: Applied, dryRun: boolean): string {
   const a = item.action;
-  const details = a.kind === "update" ? ` (${[...(a.appended.length > 0 ? [`appended columns ${a.appended.map((c) => c.name).join(", ")}`] : []), ...a.changes.map((c) => `${c.field}: ${c.detail}`)].join("; ")})` : "";
+  const details =
+    a.kind === "update"
+      ? ` (${[...(a.appended.length > 0 ? [`appended columns ${a.appended.map((c) => c.name).join(", ")}`] : []), ...a.changes.map((c) => `${c.field}: ${c.detail}`)].join("; ")})`
+      : "";
   const verb = dryRun && result !== "unchanged" ? `would be ${result}` : result;
   return `${label(item)}: ${verb}${details}`;
 }

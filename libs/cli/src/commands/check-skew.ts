@@ -45,7 +45,8 @@ export async function checkSkewCommand(ctx: CommandContext, viewText: string, op
       seed: options.seed,
       entities: entities.length > 0 ? entities : undefined,
       asOf,
-      tolerance: options.tolerance !== undefined || options.absTolerance !== undefined ? { relative: options.tolerance, absolute: options.absTolerance } : undefined,
+      tolerance:
+        options.tolerance !== undefined || options.absTolerance !== undefined ? { relative: options.tolerance, absolute: options.absTolerance } : undefined,
       requestParameters: Object.keys(params).length > 0 ? params : undefined,
       model,
       maxExamples: options.examples,
@@ -58,7 +59,9 @@ export async function checkSkewCommand(ctx: CommandContext, viewText: string, op
   if (ctx.json) ctx.output.out(toJson(jsonValue(result)));
   else ctx.output.out(render(result));
   if (!result.consistent) {
-    throw new CliError(`${result.mismatches} value${result.mismatches === 1 ? "" : "s"} differ online and offline in ${result.entitiesMismatched} of ${result.entitiesCompared} entities of ${view.name} v${view.version}`);
+    throw new CliError(
+      `${result.mismatches} value${result.mismatches === 1 ? "" : "s"} differ online and offline in ${result.entitiesMismatched} of ${result.entitiesCompared} entities of ${view.name} v${view.version}`,
+    );
   }
 }
 
@@ -66,14 +69,28 @@ function render(r: ConsistencyResult): string {
   const [headline, totals] = consistencySummary(r).split("\n");
   const features = formatTable(
     ["feature", "type", "compared", "mismatches", "note"],
-    r.features.map((f) => [f.name, f.type, String(f.compared), f.notCompared ? "-" : String(f.mismatches), f.notCompared ? `not compared: ${f.notCompared}` : ""]),
+    r.features.map((f) => [
+      f.name,
+      f.type,
+      String(f.compared),
+      f.notCompared ? "-" : String(f.mismatches),
+      f.notCompared ? `not compared: ${f.notCompared}` : "",
+    ]),
   );
   const parts = [headline!, totals!.trim(), "", features];
   for (const f of r.features.filter((x) => x.mismatches > 0)) {
     parts.push("", `${f.name}: ${f.mismatches} of ${f.compared} differ`);
-    parts.push(formatTable(["entity", "online", "offline", "online status", "offline status"], f.examples.map((e) => [entityText(e.entity), cellText(e.online), cellText(e.offline), e.onlineStatus, e.offlineStatus])));
+    parts.push(
+      formatTable(
+        ["entity", "online", "offline", "online status", "offline status"],
+        f.examples.map((e) => [entityText(e.entity), cellText(e.online), cellText(e.offline), e.onlineStatus, e.offlineStatus]),
+      ),
+    );
   }
-  for (const [side, missing] of [["online", r.missingOnline], ["offline", r.missingOffline]] as const) {
+  for (const [side, missing] of [
+    ["online", r.missingOnline],
+    ["offline", r.missingOffline],
+  ] as const) {
     if (missing.count > 0) parts.push("", `missing ${side} (not compared): ${missing.count}, e.g. ${missing.examples.map(entityText).join("; ")}`);
   }
   return parts.join("\n");
@@ -92,5 +109,7 @@ function parseModel(text: string): { name: string; version?: number; alias?: str
 }
 
 function entityText(entity: Row): string {
-  return Object.entries(entity).map(([k, v]) => `${k}=${cellText(v)}`).join(",");
+  return Object.entries(entity)
+    .map(([k, v]) => `${k}=${cellText(v)}`)
+    .join(",");
 }

@@ -24,7 +24,10 @@ export async function getVectorCommand(ctx: CommandContext, viewText: string, ke
   const keyTypes = new Map<string, DataType>(view.servingKeys.map((k) => [k.name, k.type!]));
   const entry = parseAssignments(keys, keyTypes, "serving key");
   const missing = view.servingKeys.filter((k) => k.required && !(k.name in entry)).map((k) => k.name);
-  if (missing.length > 0) throw new UsageError(`give the serving key${missing.length > 1 ? "s" : ""} ${missing.map((k) => `${k}=…`).join(" ")} of view ${view.name} v${view.version}`);
+  if (missing.length > 0)
+    throw new UsageError(
+      `give the serving key${missing.length > 1 ? "s" : ""} ${missing.map((k) => `${k}=…`).join(" ")} of view ${view.name} v${view.version}`,
+    );
   const featureTypes = new Map<string, DataType>(view.definition.outputColumns.filter((c) => c.type).map((c) => [c.name, c.type!]));
   const paramTypes = new Map<string, DataType>(view.definition.onDemandFeatures.flatMap((f) => f.requestParameters.map((p) => [p.name, p.type!] as const)));
   const passed = parseAssignments(options.passed, featureTypes, "feature");

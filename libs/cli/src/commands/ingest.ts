@@ -22,7 +22,11 @@ export function inputFormat(file: string, given: string | undefined): InputForma
   const format = (given ?? extname(file).slice(1)).toLowerCase();
   if (format === "csv" || format === "tsv" || format === "txt") return "csv";
   if (format === "parquet" || format === "pq") return "parquet";
-  throw new UsageError(given ? `--format ${given}: use csv or parquet` : `cannot tell the format of "${file}" from its extension: name it .csv or .parquet, or give --format csv|parquet`);
+  throw new UsageError(
+    given
+      ? `--format ${given}: use csv or parquet`
+      : `cannot tell the format of "${file}" from its extension: name it .csv or .parquet, or give --format csv|parquet`,
+  );
 }
 
 /**
@@ -93,7 +97,9 @@ export async function ingestCommand(ctx: CommandContext, groupText: string, file
     ctx.output.out(`${formatThroughput(rowsSent, ms)}, commit ${result.commitId}`);
   }
   for (const r of failedRules) {
-    ctx.output.err(`granary: warning: validation rule "${r.rule}" on ${r.column}: ${r.unexpectedCount} of ${r.evaluatedCount} values unexpected${r.message ? ` (${r.message})` : ""}`);
+    ctx.output.err(
+      `granary: warning: validation rule "${r.rule}" on ${r.column}: ${r.unexpectedCount} of ${r.evaluatedCount} values unexpected${r.message ? ` (${r.message})` : ""}`,
+    );
   }
 }
 

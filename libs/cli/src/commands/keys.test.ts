@@ -9,7 +9,10 @@ import { parseExpiry, parseScope } from "./keys.js";
 async function cli(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(["node", "granary", ...args], { output: () => ({ out: (t) => out.push(t), err: (t) => err.push(t), interactive: false }), env: {} });
+  const code = await runCli(["node", "granary", ...args], {
+    output: () => ({ out: (t) => out.push(t), err: (t) => err.push(t), interactive: false }),
+    env: {},
+  });
   return { code, out, err };
 }
 
@@ -35,7 +38,10 @@ describe("granary keys: arguments", () => {
   it("refuses a key with neither a scope nor --admin, and a missing --user, before calling anything", async () => {
     // Port 1: were anything sent, the error would be UNAVAILABLE, not a usage error.
     const nowhere = ["--address", "127.0.0.1", "--metadata", "127.0.0.1:1"];
-    expect(await cli([...nowhere, "keys", "create", "--user", "ana"])).toMatchObject({ code: 2, err: ["granary: a key needs --scope project:role (repeatable) or --admin"] });
+    expect(await cli([...nowhere, "keys", "create", "--user", "ana"])).toMatchObject({
+      code: 2,
+      err: ["granary: a key needs --scope project:role (repeatable) or --admin"],
+    });
     expect(await cli([...nowhere, "keys", "create", "--user", "ana", "--scope", "fraud:boss"])).toMatchObject({ code: 2 });
     const missing = await cli([...nowhere, "keys", "create", "--admin"]);
     expect(missing.code).toBe(2);
@@ -57,11 +63,16 @@ describe("credentials and TLS options", () => {
     const server = new ConnectError("API key 0123 of ana was revoked", Code.Unauthenticated);
     const fromSdk = new ConnectError(`${server.rawMessage} (the SDK's hint)`, Code.Unauthenticated, undefined, undefined, server);
     const explained = await explainError(fromSdk, { apiKeyHint: "the API key came from GRANARY_API_KEY; keys are read from --api-key, …" });
-    expect(explained).toEqual({ message: "not authenticated: API key 0123 of ana was revoked; the API key came from GRANARY_API_KEY; keys are read from --api-key, …", exitCode: 1 });
+    expect(explained).toEqual({
+      message: "not authenticated: API key 0123 of ana was revoked; the API key came from GRANARY_API_KEY; keys are read from --api-key, …",
+      exitCode: 1,
+    });
   });
 
   it("says an untrusted TLS certificate is a trust setting, not the suite failing", async () => {
     const explained = await explainError(new ConnectError("unable to verify the first certificate", Code.Unknown));
-    expect(explained.message).toBe("the TLS certificate of the suite was not trusted: unable to verify the first certificate; give its CA with --ca-file or GRANARY_TLS_CA");
+    expect(explained.message).toBe(
+      "the TLS certificate of the suite was not trusted: unable to verify the first certificate; give its CA with --ca-file or GRANARY_TLS_CA",
+    );
   });
 });

@@ -39,13 +39,18 @@ export async function createKeyCommand(ctx: CommandContext, options: CreateKeyOp
   const expireTime = options.expires === undefined ? undefined : timestampFromDate(parseExpiry(options.expires));
   if (!options.admin && scopes.length === 0) throw new UsageError("a key needs --scope project:role (repeatable) or --admin");
   const { metadata, unary } = ctx.granary.services;
-  const res = await metadata.createApiKey({ user: options.user, admin: options.admin === true, scopes, expireTime, description: options.description ?? "" }, unary(ctx.signal));
+  const res = await metadata.createApiKey(
+    { user: options.user, admin: options.admin === true, scopes, expireTime, description: options.description ?? "" },
+    unary(ctx.signal),
+  );
   const key = res.apiKey!;
   if (ctx.json) {
     ctx.output.out(toJson({ ...keyJson(key), secret: res.secret }));
   } else {
     ctx.output.out(res.secret);
-    ctx.output.err(`API key ${key.id} for ${key.user} (${describeAccess(key)}): the secret above is shown this once; give it as --api-key, GRANARY_API_KEY or a file named by GRANARY_API_KEY_FILE`);
+    ctx.output.err(
+      `API key ${key.id} for ${key.user} (${describeAccess(key)}): the secret above is shown this once; give it as --api-key, GRANARY_API_KEY or a file named by GRANARY_API_KEY_FILE`,
+    );
   }
 }
 
@@ -69,7 +74,15 @@ export async function listKeysCommand(ctx: CommandContext, options: ListKeysOpti
   } else if (keys.length === 0) {
     ctx.output.out("no API keys");
   } else {
-    const rows = keys.map((k) => [k.id, k.user, describeAccess(k), time(k.expireTime) ?? "never", time(k.createTime) ?? "", k.createdBy, time(k.revokeTime) ?? ""]);
+    const rows = keys.map((k) => [
+      k.id,
+      k.user,
+      describeAccess(k),
+      time(k.expireTime) ?? "never",
+      time(k.createTime) ?? "",
+      k.createdBy,
+      time(k.revokeTime) ?? "",
+    ]);
     ctx.output.out(formatTable(["id", "user", "access", "expires", "created", "created by", "revoked"], rows));
   }
 }
@@ -87,7 +100,11 @@ function describeAccess(key: ApiKey): string {
 }
 
 function time(ts: ApiKey["createTime"]): string | undefined {
-  return ts ? timestampDate(ts).toISOString().replace(/\.\d+Z$/, "Z") : undefined;
+  return ts
+    ? timestampDate(ts)
+        .toISOString()
+        .replace(/\.\d+Z$/, "Z")
+    : undefined;
 }
 
 function keyJson(key: ApiKey) {

@@ -19,8 +19,16 @@ export async function listModelsCommand(ctx: CommandContext, model: string | und
     } else if (models.length === 0) {
       ctx.output.out(`no models in project "${project.name}"`);
     } else {
-      const aliases = (a: Record<string, number>) => Object.entries(a).map(([k, v]) => `${k}→${v}`).join(", ");
-      ctx.output.out(formatTable(["model", "latest", "aliases", "description"], models.map((m) => [m.name, String(m.latestVersion), aliases(m.aliases), m.description])));
+      const aliases = (a: Record<string, number>) =>
+        Object.entries(a)
+          .map(([k, v]) => `${k}→${v}`)
+          .join(", ");
+      ctx.output.out(
+        formatTable(
+          ["model", "latest", "aliases", "description"],
+          models.map((m) => [m.name, String(m.latestVersion), aliases(m.aliases), m.description]),
+        ),
+      );
     }
     return;
   }
@@ -42,7 +50,11 @@ export async function listModelsCommand(ctx: CommandContext, model: string | und
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([k, x]) => `${k}=${round(x)}`)
       .join(" "),
-    v.createTime ? timestampDate(v.createTime).toISOString().replace(/\.\d+Z$/, "Z") : "",
+    v.createTime
+      ? timestampDate(v.createTime)
+          .toISOString()
+          .replace(/\.\d+Z$/, "Z")
+      : "",
   ]);
   ctx.output.out(formatTable(["version", "aliases", "feature view", "training dataset", "metrics", "created"], rows));
 }
@@ -129,7 +141,9 @@ export async function registerModelCommand(ctx: CommandContext, model: string, d
     ctx.output.out(toJson({ model, version: ready.version, files, bytes, alias: options.alias ?? null, feature_view: featureView ?? null }));
     return;
   }
-  ctx.output.out(`registered ${model} version ${ready.version} (${files} file${files === 1 ? "" : "s"}, ${formatBytes(bytes)})${options.alias ? `, alias ${options.alias}` : ""}`);
+  ctx.output.out(
+    `registered ${model} version ${ready.version} (${files} file${files === 1 ? "" : "s"}, ${formatBytes(bytes)})${options.alias ? `, alias ${options.alias}` : ""}`,
+  );
 }
 
 export interface DownloadOptions {

@@ -18,6 +18,8 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
   }
   const down = SERVICE_NAMES.filter((n) => report[n].status !== "SERVING");
   if (down.length > 0) {
-    throw new CliError(`${down.length} of ${SERVICE_NAMES.length} services ${down.length === 1 ? "is" : "are"} not serving: ${down.join(", ")}${down.length === SERVICE_NAMES.length ? " (is the suite running? npm start)" : ""}`);
+    throw new CliError(
+      `${down.length} of ${SERVICE_NAMES.length} services ${down.length === 1 ? "is" : "are"} not serving: ${down.join(", ")}${down.length === SERVICE_NAMES.length ? " (is the suite running? npm start)" : ""}`,
+    );
   }
 }

@@ -61,7 +61,9 @@ export async function trainingDataCommand(ctx: CommandContext, viewText: string,
   }
   const ms = performance.now() - started;
   if (ctx.json) {
-    ctx.output.out(toJson({ feature_view: { name: view.name, version: view.version }, out, format, rows: writer.rows, columns: writer.columnCount, seconds: ms / 1000 }));
+    ctx.output.out(
+      toJson({ feature_view: { name: view.name, version: view.version }, out, format, rows: writer.rows, columns: writer.columnCount, seconds: ms / 1000 }),
+    );
   } else {
     ctx.output.out(`${formatThroughput(writer.rows, ms)}, ${writer.columnCount} columns written to ${options.out}`);
   }
@@ -71,13 +73,18 @@ export function outputFormat(file: string, given: string | undefined): "parquet"
   const format = (given ?? extname(file).slice(1)).toLowerCase();
   if (format === "parquet" || format === "pq") return "parquet";
   if (format === "csv") return "csv";
-  throw new UsageError(given ? `--format ${given}: use parquet or csv` : `cannot tell the format of "${file}" from its extension: name it .parquet or .csv, or give --format parquet|csv`);
+  throw new UsageError(
+    given
+      ? `--format ${given}: use parquet or csv`
+      : `cannot tell the format of "${file}" from its extension: name it .parquet or .csv, or give --format parquet|csv`,
+  );
 }
 
 function timeOption(text: string | undefined, name: string): Date | undefined {
   if (text === undefined) return undefined;
   const micros = parseTimestampMicros(text.trim());
-  if (micros === undefined) throw new UsageError(`${name} "${text}" is not a time: write an ISO-8601 date or date-time such as 2025-01-31 or 2025-01-31T12:00:00Z`);
+  if (micros === undefined)
+    throw new UsageError(`${name} "${text}" is not a time: write an ISO-8601 date or date-time such as 2025-01-31 or 2025-01-31T12:00:00Z`);
   return new Date(Number(micros / 1000n));
 }
 

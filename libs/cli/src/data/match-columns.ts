@@ -26,7 +26,9 @@ export function matchColumns(fileColumns: readonly string[], group: GroupSchema,
     const column = byName.get(name);
     if (!column?.type) {
       const hint = suggest(name, [...byName.keys()]);
-      throw new CliError(`${file}: column "${name}" is not in ${label}${hint ? ` (did you mean "${hint}"?)` : ""}; its columns are ${[...byName.keys()].join(", ")}`);
+      throw new CliError(
+        `${file}: column "${name}" is not in ${label}${hint ? ` (did you mean "${hint}"?)` : ""}; its columns are ${[...byName.keys()].join(", ")}`,
+      );
     }
     if (seen.has(name)) throw new CliError(`${file}: column "${name}" appears twice`);
     seen.add(name);
@@ -35,7 +37,9 @@ export function matchColumns(fileColumns: readonly string[], group: GroupSchema,
   const required = [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])];
   const missing = required.filter((name) => !seen.has(name));
   if (missing.length > 0) {
-    throw new CliError(`${file} has no column ${missing.map((m) => `"${m}"`).join(", ")}: every row of ${label} needs its primary key (${group.primaryKey.join(", ")})${group.eventTime ? ` and event time (${group.eventTime})` : ""}`);
+    throw new CliError(
+      `${file} has no column ${missing.map((m) => `"${m}"`).join(", ")}: every row of ${label} needs its primary key (${group.primaryKey.join(", ")})${group.eventTime ? ` and event time (${group.eventTime})` : ""}`,
+    );
   }
   return out;
 }

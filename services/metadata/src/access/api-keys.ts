@@ -3,13 +3,7 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Pool } from "pg";
 import { hashApiKeySecret, hiddenProject, newApiKey, roleIn, type Principal } from "@granary/auth";
 import { InvalidArgumentError, NotFoundError, PermissionDeniedError, UnauthenticatedError } from "@granary/errors";
-import {
-  ApiKeySchema,
-  Role,
-  type ApiKey,
-  type CreateApiKeyRequest,
-  type ListApiKeysRequest,
-} from "@granary/proto/metadata";
+import { ApiKeySchema, Role, type ApiKey, type CreateApiKeyRequest, type ListApiKeysRequest } from "@granary/proto/metadata";
 import * as keys from "../store/api-keys-store.js";
 import { resolveApiKey } from "./resolve-api-key.js";
 
@@ -28,10 +22,15 @@ export async function createApiKey(pool: Pool, principal: Principal, req: Create
     for (const { project } of req.scopes) {
       const role = roleIn(principal, project);
       if (role === Role.UNSPECIFIED) throw hiddenProject(project);
-      if (role < Role.DATA_OWNER) throw new PermissionDeniedError(`${principal.name} is not a data owner of project "${project}"; only data owners grant roles in it`);
+      if (role < Role.DATA_OWNER)
+        throw new PermissionDeniedError(`${principal.name} is not a data owner of project "${project}"; only data owners grant roles in it`);
     }
   }
-  await assertProjectsExist(pool, principal, req.scopes.map((s) => s.project));
+  await assertProjectsExist(
+    pool,
+    principal,
+    req.scopes.map((s) => s.project),
+  );
   const { token, parts } = newApiKey();
   const apiKey = create(ApiKeySchema, {
     id: parts.id,

@@ -54,7 +54,10 @@ export async function bootstrapAdmin(pool: Pool, options: BootstrapAdminOptions)
   });
   if (!created) return;
   writeSecretFile(options.adminKeyFile, token);
-  logger.info({ file: options.adminKeyFile, key_id: parts.id }, "no admin key existed: made one; its token is in this file (mode 0600); the SDK and CLI read it");
+  logger.info(
+    { file: options.adminKeyFile, key_id: parts.id },
+    "no admin key existed: made one; its token is in this file (mode 0600); the SDK and CLI read it",
+  );
 }
 
 function adminKey(id: string, description: string) {

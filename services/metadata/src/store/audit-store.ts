@@ -38,7 +38,12 @@ export async function insertAuditEvents(pool: Pool, events: readonly AuditEvent[
 }
 
 /** A project's audit log, newest first. */
-export async function listAuditEvents(pool: Pool, project: string, pageSize: number, pageToken: string): Promise<{ items: AuditEvent[]; nextPageToken: string }> {
+export async function listAuditEvents(
+  pool: Pool,
+  project: string,
+  pageSize: number,
+  pageToken: string,
+): Promise<{ items: AuditEvent[]; nextPageToken: string }> {
   await assertProjectExists(pool, project);
   const size = pageSizeOf(pageSize);
   const query = ["audit_events", project];

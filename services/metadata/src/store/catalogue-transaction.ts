@@ -35,9 +35,7 @@ export interface CatalogueTx {
 export async function inCatalogueTransaction<T>(pool: Pool, fn: (tx: CatalogueTx) => Promise<T>): Promise<T> {
   return withTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock($1)", [WRITE_LOCK.toString()]);
-    const { rows } = await client.query<{ last: string | null; now: Date }>(
-      "SELECT (SELECT max(revision) FROM changes)::text AS last, now() AS now",
-    );
+    const { rows } = await client.query<{ last: string | null; now: Date }>("SELECT (SELECT max(revision) FROM changes)::text AS last, now() AS now");
     let revision = BigInt(rows[0]?.last ?? "0");
     const now = rows[0]?.now ?? new Date();
     const tx: CatalogueTx = {

@@ -106,7 +106,9 @@ export class ChangeFeed {
       const { rows } = await this.#pool.query<{ oldest: string | null }>("SELECT min(revision)::text AS oldest FROM changes");
       const oldest = BigInt(rows[0]?.oldest ?? "0");
       if (oldest > last + 1n) {
-        throw new OutOfRangeError(`revision ${fromRevision} is no longer retained (oldest is ${oldest}); read the catalogue again and watch from ${oldest - 1n}`);
+        throw new OutOfRangeError(
+          `revision ${fromRevision} is no longer retained (oldest is ${oldest}); read the catalogue again and watch from ${oldest - 1n}`,
+        );
       }
     }
     while (!signal.aborted && !this.#closed) {

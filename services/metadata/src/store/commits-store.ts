@@ -42,7 +42,12 @@ export async function getCommit(pool: Pool, project: string, ref: FeatureGroupRe
   return fromRow(CommitSchema, rows[0].resource);
 }
 
-export async function listCommits(pool: Pool, project: string, ref: FeatureGroupRef, o: { pageSize: number; pageToken: string; window: TimeRange | undefined }): Promise<{ items: Commit[]; nextPageToken: string }> {
+export async function listCommits(
+  pool: Pool,
+  project: string,
+  ref: FeatureGroupRef,
+  o: { pageSize: number; pageToken: string; window: TimeRange | undefined },
+): Promise<{ items: Commit[]; nextPageToken: string }> {
   const group = await groupId(pool, project, ref);
   const size = pageSizeOf(o.pageSize);
   const start = o.window?.start ? timestampDate(o.window.start) : null;
@@ -69,7 +74,10 @@ export async function updateCommit(pool: Pool, patch: Commit, paths: readonly st
   return inCatalogueTransaction(pool, async (tx) => {
     const ref = patch.featureGroup!;
     const group = await requireGroup(tx, patch.project, ref.name, ref.version);
-    const { rows } = await tx.client.query<{ resource: unknown }>("SELECT resource FROM commits WHERE group_id = $1 AND id = $2 FOR UPDATE", [group.id.toString(), patch.id.toString()]);
+    const { rows } = await tx.client.query<{ resource: unknown }>("SELECT resource FROM commits WHERE group_id = $1 AND id = $2 FOR UPDATE", [
+      group.id.toString(),
+      patch.id.toString(),
+    ]);
     if (!rows[0]) throw new NotFoundError(`commit ${patch.id} of feature group "${ref.name}" version ${ref.version} does not exist`);
     const mutable: readonly string[] = MUTABLE;
     const immutable = paths.filter((p) => !mutable.includes(p));
@@ -86,14 +94,22 @@ export async function updateCommit(pool: Pool, patch: Commit, paths: readonly st
       if (next.state !== CommitState.FAILED && patch.failureReason !== "") throw new FailedPreconditionError("failure_reason is set only on a FAILED commit");
       next.failureReason = patch.failureReason;
     }
-    await tx.client.query("UPDATE commits SET resource = $3 WHERE group_id = $1 AND id = $2", [group.id.toString(), next.id.toString(), toRow(CommitSchema, next)]);
+    await tx.client.query("UPDATE commits SET resource = $3 WHERE group_id = $1 AND id = $2", [
+      group.id.toString(),
+      next.id.toString(),
+      toRow(CommitSchema, next),
+    ]);
     await tx.recordChange({ kind: ChangeKind.UPDATED, project: next.project, resource: { case: "commit", value: next } });
     return next;
   });
 }
 
 export async function groupId(pool: Pool, project: string, ref: FeatureGroupRef): Promise<string> {
-  const { rows } = await pool.query<{ id: string }>("SELECT id::text AS id FROM feature_groups WHERE project = $1 AND name = $2 AND version = $3", [project, ref.name, ref.version]);
+  const { rows } = await pool.query<{ id: string }>("SELECT id::text AS id FROM feature_groups WHERE project = $1 AND name = $2 AND version = $3", [
+    project,
+    ref.name,
+    ref.version,
+  ]);
   if (!rows[0]) throw new NotFoundError(`feature group "${ref.name}" version ${ref.version} does not exist in project "${project}"`);
   return rows[0].id;
 }

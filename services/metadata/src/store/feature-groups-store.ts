@@ -21,7 +21,9 @@ export async function createFeatureGroup(pool: Pool, fg: FeatureGroup): Promise<
     if (existing) {
       if (sameDefinition(existing, fg)) return { featureGroup: existing, created: false };
       const latest = await latestVersion(tx, fg.project, fg.name);
-      throw new AlreadyExistsError(`${label(fg.project, fg.name, fg.version)} already exists with a different definition; create version ${latest + 1} for the new one`);
+      throw new AlreadyExistsError(
+        `${label(fg.project, fg.name, fg.version)} already exists with a different definition; create version ${latest + 1} for the new one`,
+      );
     }
     const { rows } = await tx.client.query<{ id: string }>("SELECT nextval(pg_get_serial_sequence('feature_groups', 'id'))::text AS id");
     const stored = clone(FeatureGroupSchema, fg);
@@ -46,7 +48,9 @@ export async function getFeatureGroup(pool: Pool, project: string, name: string,
     [project, name, version],
   );
   if (!rows[0]) {
-    throw new NotFoundError(version === 0 ? `feature group "${name}" does not exist in project "${project}"` : `${label(project, name, version)} does not exist`);
+    throw new NotFoundError(
+      version === 0 ? `feature group "${name}" does not exist in project "${project}"` : `${label(project, name, version)} does not exist`,
+    );
   }
   return fromRow(FeatureGroupSchema, rows[0].resource);
 }
@@ -86,18 +90,29 @@ export async function updateFeatureGroup(pool: Pool, patch: FeatureGroup, paths:
     const mutable: readonly string[] = MUTABLE_GROUP_FIELDS;
     const immutable = paths.filter((p) => !mutable.includes(p));
     if (immutable.length > 0) {
-      throw new FailedPreconditionError(`${immutable.join(", ")} of ${label(patch.project, patch.name, patch.version)} cannot change; create version ${await latestVersion(tx, patch.project, patch.name) + 1} instead (AppendFeatures adds columns)`);
+      throw new FailedPreconditionError(
+        `${immutable.join(", ")} of ${label(patch.project, patch.name, patch.version)} cannot change; create version ${(await latestVersion(tx, patch.project, patch.name)) + 1} instead (AppendFeatures adds columns)`,
+      );
     }
     const next = patchFeatureGroup(current, patch, paths.length > 0 ? paths : MUTABLE_GROUP_FIELDS);
     if (paths.length === 0 && !sameDefinition(next, patch)) {
-      throw new FailedPreconditionError(`only ${MUTABLE_GROUP_FIELDS.join(", ")} of ${label(patch.project, patch.name, patch.version)} can change; create version ${await latestVersion(tx, patch.project, patch.name) + 1} for a different schema`);
+      throw new FailedPreconditionError(
+        `only ${MUTABLE_GROUP_FIELDS.join(", ")} of ${label(patch.project, patch.name, patch.version)} can change; create version ${(await latestVersion(tx, patch.project, patch.name)) + 1} for a different schema`,
+      );
     }
     validateFeatureGroup(next);
     return saveGroup(tx, next);
   });
 }
 
-export async function appendFeatures(pool: Pool, project: string, name: string, version: number, columns: readonly Column[], etag: string): Promise<FeatureGroup> {
+export async function appendFeatures(
+  pool: Pool,
+  project: string,
+  name: string,
+  version: number,
+  columns: readonly Column[],
+  etag: string,
+): Promise<FeatureGroup> {
   return inCatalogueTransaction(pool, async (tx) => {
     const current = await requireGroup(tx, project, name, version);
     if (etag !== "" && etag !== current.etag) throw staleEtag("feature group", name);
@@ -146,7 +161,10 @@ async function findGroup(tx: CatalogueTx, project: string, name: string, version
 }
 
 async function latestVersion(tx: CatalogueTx, project: string, name: string): Promise<number> {
-  const { rows } = await tx.client.query<{ v: number | null }>("SELECT max(version) AS v FROM feature_groups WHERE project = $1 AND name = $2", [project, name]);
+  const { rows } = await tx.client.query<{ v: number | null }>("SELECT max(version) AS v FROM feature_groups WHERE project = $1 AND name = $2", [
+    project,
+    name,
+  ]);
   return rows[0]?.v ?? 0;
 }
 

@@ -2,7 +2,15 @@ import { clone, create, equals } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Pool } from "pg";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "@granary/errors";
-import { ChangeKind, FeatureGroupSchema, FeatureViewSchema, LineageEdgeSchema, LineageNodeKind, type FeatureGroup, type FeatureView } from "@granary/proto/metadata";
+import {
+  ChangeKind,
+  FeatureGroupSchema,
+  FeatureViewSchema,
+  LineageEdgeSchema,
+  LineageNodeKind,
+  type FeatureGroup,
+  type FeatureView,
+} from "@granary/proto/metadata";
 import type { FeatureGroupRef } from "@granary/proto/types";
 import { checkIdentifier, collectGroupRefs, resolveFeatureView, validateTags } from "@granary/catalogue-rules";
 import { decodePageToken, pageOf, pageSizeOf } from "@granary/server";
@@ -45,7 +53,9 @@ export async function createFeatureView(pool: Pool, view: FeatureView): Promise<
     const existing = await findView(tx, view.project, view.name, view.version);
     if (existing) {
       if (equals(FeatureViewSchema, definitionOf(existing), definitionOf(view))) return { featureView: existing, created: false };
-      throw new AlreadyExistsError(`${label(view.project, view.name, view.version)} already exists with a different definition; create version ${await latestVersion(tx, view.project, view.name) + 1}`);
+      throw new AlreadyExistsError(
+        `${label(view.project, view.name, view.version)} already exists with a different definition; create version ${(await latestVersion(tx, view.project, view.name)) + 1}`,
+      );
     }
     const { rows } = await tx.client.query<{ id: string }>("SELECT nextval(pg_get_serial_sequence('feature_views', 'id'))::text AS id");
     const stored = clone(FeatureViewSchema, view);
@@ -80,12 +90,18 @@ export async function getFeatureView(pool: Pool, project: string, name: string, 
     [project, name, version],
   );
   if (!rows[0]) {
-    throw new NotFoundError(version === 0 ? `feature view "${name}" does not exist in project "${project}"` : `${label(project, name, version)} does not exist`);
+    throw new NotFoundError(
+      version === 0 ? `feature view "${name}" does not exist in project "${project}"` : `${label(project, name, version)} does not exist`,
+    );
   }
   return fromRow(FeatureViewSchema, rows[0].resource);
 }
 
-export async function listFeatureViews(pool: Pool, project: string, o: { pageSize: number; pageToken: string; name: string; tag: string }): Promise<{ items: FeatureView[]; nextPageToken: string }> {
+export async function listFeatureViews(
+  pool: Pool,
+  project: string,
+  o: { pageSize: number; pageToken: string; name: string; tag: string },
+): Promise<{ items: FeatureView[]; nextPageToken: string }> {
   await assertProjectExists(pool, project);
   const size = pageSizeOf(o.pageSize);
   const query = ["feature_views", project, o.name, o.tag];
@@ -115,7 +131,9 @@ export async function updateFeatureView(pool: Pool, patch: FeatureView, paths: r
     if (effective.includes("description")) next.description = patch.description;
     if (effective.includes("tags")) next.tags = [...patch.tags];
     if (immutable.length > 0 || (paths.length === 0 && !equals(FeatureViewSchema, definitionOf(next), definitionOf(patch)))) {
-      throw new FailedPreconditionError(`only the description and tags of ${label(patch.project, patch.name, patch.version)} can change; create version ${await latestVersion(tx, patch.project, patch.name) + 1} for a different query`);
+      throw new FailedPreconditionError(
+        `only the description and tags of ${label(patch.project, patch.name, patch.version)} can change; create version ${(await latestVersion(tx, patch.project, patch.name)) + 1} for a different query`,
+      );
     }
     validateTags(next.tags, "feature_view.tags");
     next.updateTime = timestampFromDate(tx.now);
@@ -153,13 +171,20 @@ export async function requireView(tx: CatalogueTx, project: string, name: string
 
 /** The view's row id, for tables keyed by it. */
 export async function viewId(tx: CatalogueTx | { client: Pool }, project: string, name: string, version: number): Promise<string> {
-  const { rows } = await tx.client.query<{ id: string }>("SELECT id::text AS id FROM feature_views WHERE project = $1 AND name = $2 AND version = $3", [project, name, version]);
+  const { rows } = await tx.client.query<{ id: string }>("SELECT id::text AS id FROM feature_views WHERE project = $1 AND name = $2 AND version = $3", [
+    project,
+    name,
+    version,
+  ]);
   if (!rows[0]) throw new NotFoundError(`${label(project, name, version)} does not exist`);
   return rows[0].id;
 }
 
 async function findView(tx: CatalogueTx, project: string, name: string, version: number): Promise<FeatureView | undefined> {
-  const { rows } = await tx.client.query<{ resource: unknown }>("SELECT resource FROM feature_views WHERE project = $1 AND name = $2 AND version = $3 FOR UPDATE", [project, name, version]);
+  const { rows } = await tx.client.query<{ resource: unknown }>(
+    "SELECT resource FROM feature_views WHERE project = $1 AND name = $2 AND version = $3 FOR UPDATE",
+    [project, name, version],
+  );
   return rows[0] ? fromRow(FeatureViewSchema, rows[0].resource) : undefined;
 }
 

@@ -25,7 +25,10 @@ const ALLOWED: ReadonlyMap<LineageNodeKind, LineageNodeKind> = new Map([
 export function validateEdge(edge: LineageEdge): void {
   const { from, to } = edge;
   if (!from || !to) throw new InvalidArgumentError("edge needs both from and to", { field: "edge" });
-  for (const [side, node] of [["from", from], ["to", to]] as const) {
+  for (const [side, node] of [
+    ["from", from],
+    ["to", to],
+  ] as const) {
     if (node.kind === LineageNodeKind.UNSPECIFIED) throw new InvalidArgumentError(`edge.${side}.kind is required`, { field: `edge.${side}.kind` });
     if (!/^[a-z][a-z0-9_]{0,62}$/.test(node.name)) throw new InvalidArgumentError(`edge.${side}.name must be an identifier`, { field: `edge.${side}.name` });
     if (node.version < 1) throw new InvalidArgumentError(`edge.${side}.version must be 1 or more`, { field: `edge.${side}.version` });
@@ -34,7 +37,10 @@ export function validateEdge(edge: LineageEdge): void {
     }
   }
   if (ALLOWED.get(from.kind) !== to.kind) {
-    throw new InvalidArgumentError(`lineage goes feature group → feature view → training dataset → model version; ${LineageNodeKind[from.kind]} → ${LineageNodeKind[to.kind]} is not an edge`, { field: "edge" });
+    throw new InvalidArgumentError(
+      `lineage goes feature group → feature view → training dataset → model version; ${LineageNodeKind[from.kind]} → ${LineageNodeKind[to.kind]} is not an edge`,
+      { field: "edge" },
+    );
   }
 }
 
@@ -53,7 +59,13 @@ export async function removeEdgesOf(tx: CatalogueTx, project: string, node: Line
 }
 
 /** Nodes and edges reachable from `node` in a direction, up to `depth` edges away (0: all). */
-export async function getLineage(pool: Pool, project: string, node: LineageNode, direction: LineageDirection, depth: number): Promise<{ nodes: LineageNode[]; edges: LineageEdge[] }> {
+export async function getLineage(
+  pool: Pool,
+  project: string,
+  node: LineageNode,
+  direction: LineageDirection,
+  depth: number,
+): Promise<{ nodes: LineageNode[]; edges: LineageEdge[] }> {
   const directions = direction === LineageDirection.UPSTREAM ? ["up"] : direction === LineageDirection.DOWNSTREAM ? ["down"] : ["up", "down"];
   const edges = new Map<string, LineageEdge>();
   const nodes = new Map<string, LineageNode>([[nodeKey(node), node]]);
@@ -93,5 +105,8 @@ export async function createEdge(pool: Pool, project: string, edge: LineageEdge)
 
 /** Releases the lineage edges of a model version the registry deleted (training dataset → it). */
 export async function releaseModelVersion(pool: Pool, project: string, model: string, version: number): Promise<void> {
-  await pool.query("DELETE FROM lineage_edges WHERE project = $1 AND to_node = $2", [project, nodeKey(lineageNode(LineageNodeKind.MODEL_VERSION, model, version))]);
+  await pool.query("DELETE FROM lineage_edges WHERE project = $1 AND to_node = $2", [
+    project,
+    nodeKey(lineageNode(LineageNodeKind.MODEL_VERSION, model, version)),
+  ]);
 }

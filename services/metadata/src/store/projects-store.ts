@@ -15,7 +15,12 @@ export async function createProject(pool: Pool, name: string, description: strin
     if (existing.rowCount) throw new AlreadyExistsError(`project "${name}" already exists`);
     const project = create(ProjectSchema, { name, description, createTime: timestampFromDate(tx.now), updateTime: timestampFromDate(tx.now) });
     project.etag = await tx.recordChange({ kind: ChangeKind.CREATED, project: name, resource: { case: "projectResource", value: project } });
-    await tx.client.query("INSERT INTO projects (name, resource, create_time, etag) VALUES ($1, $2, $3, $4)", [name, toRow(ProjectSchema, project), tx.now, project.etag]);
+    await tx.client.query("INSERT INTO projects (name, resource, create_time, etag) VALUES ($1, $2, $3, $4)", [
+      name,
+      toRow(ProjectSchema, project),
+      tx.now,
+      project.etag,
+    ]);
     return project;
   });
 }
@@ -27,7 +32,12 @@ export async function getProject(pool: Pool, name: string): Promise<Project> {
 }
 
 /** Projects by name; `only` (undefined: every project) limits them to those the caller may read. */
-export async function listProjects(pool: Pool, pageSize: number, pageToken: string, only?: ReadonlySet<string>): Promise<{ items: Project[]; nextPageToken: string }> {
+export async function listProjects(
+  pool: Pool,
+  pageSize: number,
+  pageToken: string,
+  only?: ReadonlySet<string>,
+): Promise<{ items: Project[]; nextPageToken: string }> {
   const size = pageSizeOf(pageSize);
   const names = only ? [...only].sort() : null;
   const query = ["projects", names];
@@ -44,7 +54,9 @@ export async function deleteProject(pool: Pool, name: string, etag: string): Pro
   await inCatalogueTransaction(pool, async (tx) => {
     const project = await lockProject(tx, name);
     if (etag !== "" && etag !== project.etag) throw staleEtag("project", name);
-    const used = await tx.client.query("SELECT 1 FROM feature_groups WHERE project = $1 UNION ALL SELECT 1 FROM feature_views WHERE project = $1 LIMIT 1", [name]);
+    const used = await tx.client.query("SELECT 1 FROM feature_groups WHERE project = $1 UNION ALL SELECT 1 FROM feature_views WHERE project = $1 LIMIT 1", [
+      name,
+    ]);
     if (used.rowCount) throw new FailedPreconditionError(`project "${name}" still has feature groups or views; delete them first`);
     // Refused rather than cascaded: deleting models is the registry's business (their artifacts are
     // its files), and metadata never calls the registry.

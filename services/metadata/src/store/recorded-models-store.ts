@@ -36,7 +36,10 @@ export async function listRecordedModels(pool: Pool, pageSize: number, pageToken
     [after?.[0] ?? null, after?.[1] ?? null, size + 1],
   );
   const page = pageOf(rows, size, query, (r) => [r.project, r.model]);
-  return { items: page.items.map((r) => create(RecordedModelSchema, { project: r.project, model: r.model, registryId: r.registry_id })), nextPageToken: page.nextPageToken };
+  return {
+    items: page.items.map((r) => create(RecordedModelSchema, { project: r.project, model: r.model, registryId: r.registry_id })),
+    nextPageToken: page.nextPageToken,
+  };
 }
 
 /** FAILED_PRECONDITION naming how many models the registry still has in the project, and the first few. */
@@ -48,5 +51,7 @@ export async function refuseWhileModels(client: PoolClient, project: string): Pr
   if (!rows[0]) return;
   const total = Number(rows[0].total);
   const names = rows.map((r) => r.model).join(", ") + (total > rows.length ? ", …" : "");
-  throw new FailedPreconditionError(`project "${project}" still has ${total} ${total === 1 ? "model" : "models"} in the registry (${names}); delete them first`);
+  throw new FailedPreconditionError(
+    `project "${project}" still has ${total} ${total === 1 ? "model" : "models"} in the registry (${names}); delete them first`,
+  );
 }

@@ -23,7 +23,10 @@ export async function search(pool: Pool, project: string, o: SearchOptions): Pro
   const kinds = o.kinds.length > 0 ? o.kinds : [SearchResultKind.FEATURE_GROUP, SearchResultKind.FEATURE_VIEW, SearchResultKind.MODEL];
   const queryKey = ["search", project, o.query, [...o.tags].sort(), [...kinds].sort()];
   const offset = Number(decodePageToken(o.pageToken, queryKey)?.[0] ?? 0);
-  const prefix = `${o.query.trim().toLowerCase().replace(/[\\%_]/g, "\\$&")}%`;
+  const prefix = `${o.query
+    .trim()
+    .toLowerCase()
+    .replace(/[\\%_]/g, "\\$&")}%`;
   const { rows } = await pool.query<{ kind: number; name: string; version: number; description: string; tags: string[]; score: number }>(
     `WITH q AS (SELECT $2::text AS raw, $3::text AS prefix, plainto_tsquery('simple', $2) AS words),
      resources AS (
@@ -47,8 +50,8 @@ export async function search(pool: Pool, project: string, o: SearchOptions): Pro
      OFFSET $6 LIMIT $7`,
     [project, o.query.trim(), prefix, kinds, o.tags, offset, size + 1],
   );
-  const results = rows.slice(0, size).map((r) =>
-    create(SearchResultSchema, { kind: r.kind, name: r.name, version: r.version, description: r.description, tags: r.tags, score: r.score }),
-  );
+  const results = rows
+    .slice(0, size)
+    .map((r) => create(SearchResultSchema, { kind: r.kind, name: r.name, version: r.version, description: r.description, tags: r.tags, score: r.score }));
   return { results, nextPageToken: rows.length > size ? encodePageToken(queryKey, [offset + size]) : "" };
 }

@@ -17,7 +17,8 @@ const COLUMNS = "project, feature_group, with_project, created_by, create_time";
 
 /** Grants `withProject` read-only use of every version of a group; recorded in the owner's feed. */
 export async function shareFeatureGroup(pool: Pool, project: string, group: string, withProject: string, createdBy: string): Promise<FeatureGroupShare> {
-  if (withProject === project) throw new InvalidArgumentError("with_project must be another project: a project always reads its own groups", { field: "with_project" });
+  if (withProject === project)
+    throw new InvalidArgumentError("with_project must be another project: a project always reads its own groups", { field: "with_project" });
   return inCatalogueTransaction(pool, async (tx) => {
     const { rowCount: owner } = await tx.client.query("SELECT 1 FROM projects WHERE name = $1 FOR UPDATE", [project]);
     if (!owner) throw new NotFoundError(`project "${project}" does not exist`);
@@ -25,10 +26,11 @@ export async function shareFeatureGroup(pool: Pool, project: string, group: stri
     if (!groups) throw new NotFoundError(`feature group "${group}" does not exist in project "${project}"`);
     const { rowCount: target } = await tx.client.query("SELECT 1 FROM projects WHERE name = $1", [withProject]);
     if (!target) throw new InvalidArgumentError(`with_project: project "${withProject}" does not exist`, { field: "with_project" });
-    const { rowCount: existing } = await tx.client.query(
-      "SELECT 1 FROM feature_group_shares WHERE project = $1 AND feature_group = $2 AND with_project = $3",
-      [project, group, withProject],
-    );
+    const { rowCount: existing } = await tx.client.query("SELECT 1 FROM feature_group_shares WHERE project = $1 AND feature_group = $2 AND with_project = $3", [
+      project,
+      group,
+      withProject,
+    ]);
     if (existing) throw new AlreadyExistsError(`feature group "${group}" of project "${project}" is already shared with project "${withProject}"`);
     const share = create(FeatureGroupShareSchema, { project, featureGroup: group, withProject, createdBy, createTime: timestampFromDate(tx.now) });
     await tx.client.query(`INSERT INTO feature_group_shares (${COLUMNS}) VALUES ($1, $2, $3, $4, $5)`, [project, group, withProject, createdBy, tx.now]);

@@ -45,11 +45,20 @@ export async function getTrainingDataset(pool: Pool, project: string, view: Feat
     "SELECT resource FROM training_datasets WHERE view_id = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1",
     [id, version],
   );
-  if (!rows[0]) throw new NotFoundError(version === 0 ? `feature view "${view.name}" version ${view.version} has no training dataset yet` : `${label(view, version)} does not exist`);
+  if (!rows[0])
+    throw new NotFoundError(
+      version === 0 ? `feature view "${view.name}" version ${view.version} has no training dataset yet` : `${label(view, version)} does not exist`,
+    );
   return fromRow(TrainingDatasetSchema, rows[0].resource);
 }
 
-export async function listTrainingDatasets(pool: Pool, project: string, view: FeatureViewRef, pageSize: number, pageToken: string): Promise<{ items: TrainingDataset[]; nextPageToken: string }> {
+export async function listTrainingDatasets(
+  pool: Pool,
+  project: string,
+  view: FeatureViewRef,
+  pageSize: number,
+  pageToken: string,
+): Promise<{ items: TrainingDataset[]; nextPageToken: string }> {
   const id = await viewId({ client: pool }, project, view.name, view.version);
   const size = pageSizeOf(pageSize);
   const query = ["training_datasets", project, view.name, view.version];
@@ -68,26 +77,48 @@ const MUTABLE = ["status", "status_message", "watermarks", "statistics", "files"
 export async function updateTrainingDataset(pool: Pool, patch: TrainingDataset, paths: readonly string[]): Promise<TrainingDataset> {
   return inCatalogueTransaction(pool, async (tx) => {
     const { id, current } = await requireDataset(tx, patch.project, patch.featureView!, patch.version);
-    if (patch.etag !== "" && patch.etag !== current.etag) throw staleEtag("training dataset", `${patch.featureView?.name} v${patch.featureView?.version}/${patch.version}`);
+    if (patch.etag !== "" && patch.etag !== current.etag)
+      throw staleEtag("training dataset", `${patch.featureView?.name} v${patch.featureView?.version}/${patch.version}`);
     const mutable: readonly string[] = MUTABLE;
     const immutable = paths.filter((p) => !mutable.includes(p));
     if (immutable.length > 0) throw new FailedPreconditionError(`${immutable.join(", ")} of a training dataset cannot change; create a new dataset version`);
     const next = clone(TrainingDatasetSchema, current);
     for (const path of paths.length > 0 ? paths : MUTABLE) {
       switch (path) {
-        case "status": next.status = patch.status; break;
-        case "status_message": next.statusMessage = patch.statusMessage; break;
-        case "watermarks": next.watermarks = patch.watermarks; break;
-        case "statistics": next.statistics = patch.statistics; break;
-        case "files": next.files = patch.files; break;
-        case "row_count": next.rowCount = patch.rowCount; break;
-        case "description": next.description = patch.description; break;
-        case "tags": next.tags = patch.tags; break;
+        case "status":
+          next.status = patch.status;
+          break;
+        case "status_message":
+          next.statusMessage = patch.statusMessage;
+          break;
+        case "watermarks":
+          next.watermarks = patch.watermarks;
+          break;
+        case "statistics":
+          next.statistics = patch.statistics;
+          break;
+        case "files":
+          next.files = patch.files;
+          break;
+        case "row_count":
+          next.rowCount = patch.rowCount;
+          break;
+        case "description":
+          next.description = patch.description;
+          break;
+        case "tags":
+          next.tags = patch.tags;
+          break;
       }
     }
     next.updateTime = timestampFromDate(tx.now);
     next.etag = await tx.recordChange({ kind: ChangeKind.UPDATED, project: next.project, resource: { case: "trainingDataset", value: next } });
-    await tx.client.query("UPDATE training_datasets SET resource = $3, etag = $4 WHERE view_id = $1 AND version = $2", [id, next.version, toRow(TrainingDatasetSchema, next), next.etag]);
+    await tx.client.query("UPDATE training_datasets SET resource = $3, etag = $4 WHERE view_id = $1 AND version = $2", [
+      id,
+      next.version,
+      toRow(TrainingDatasetSchema, next),
+      next.etag,
+    ]);
     return next;
   });
 }
@@ -114,7 +145,10 @@ export async function deleteTrainingDataset(pool: Pool, project: string, view: F
 
 async function requireDataset(tx: CatalogueTx, project: string, view: FeatureViewRef, version: number): Promise<{ id: string; current: TrainingDataset }> {
   const id = await viewId(tx, project, view.name, view.version);
-  const { rows } = await tx.client.query<{ resource: unknown }>("SELECT resource FROM training_datasets WHERE view_id = $1 AND version = $2 FOR UPDATE", [id, version]);
+  const { rows } = await tx.client.query<{ resource: unknown }>("SELECT resource FROM training_datasets WHERE view_id = $1 AND version = $2 FOR UPDATE", [
+    id,
+    version,
+  ]);
   if (!rows[0]) throw new NotFoundError(`${label(view, version)} does not exist`);
   return { id, current: fromRow(TrainingDatasetSchema, rows[0].resource) };
 }

@@ -28,7 +28,13 @@ export async function createValidationReport(pool: Pool, report: ValidationRepor
 }
 
 /** Newest first. */
-export async function listValidationReports(pool: Pool, project: string, ref: FeatureGroupRef, pageSize: number, pageToken: string): Promise<{ items: ValidationReport[]; nextPageToken: string }> {
+export async function listValidationReports(
+  pool: Pool,
+  project: string,
+  ref: FeatureGroupRef,
+  pageSize: number,
+  pageToken: string,
+): Promise<{ items: ValidationReport[]; nextPageToken: string }> {
   const group = await groupId(pool, project, ref);
   const size = pageSizeOf(pageSize);
   const query = ["validation_reports", project, ref.name, ref.version];

@@ -49,7 +49,11 @@ export function registerArrowScan(connection: duckdb.Connection): void {
       return;
     }
     source.names.forEach((name, i) => duckdb.bind_add_result_column(info, name, source.types[i]!()));
-    duckdb.bind_set_cardinality(info, source.batches.reduce((n, b) => n + b.numRows, 0), true);
+    duckdb.bind_set_cardinality(
+      info,
+      source.batches.reduce((n, b) => n + b.numRows, 0),
+      true,
+    );
     duckdb.bind_set_bind_data(info, source);
   });
   duckdb.table_function_set_init(fn, (info) => {

@@ -275,7 +275,11 @@ function slowPath(input: arrow.DataType, target: DataType): Physical {
         } else if (value instanceof Uint8Array) {
           duckdb.vector_assign_string_element_len(vector, i, value);
         } else {
-          duckdb.vector_assign_string_element(vector, i, typeof value === "object" ? JSON.stringify(Array.from(value as Iterable<unknown>, (x) => (typeof x === "bigint" ? Number(x) : x))) : String(value));
+          duckdb.vector_assign_string_element(
+            vector,
+            i,
+            typeof value === "object" ? JSON.stringify(Array.from(value as Iterable<unknown>, (x) => (typeof x === "bigint" ? Number(x) : x))) : String(value),
+          );
         }
       }
       if (out) duckdb.copy_data_to_vector(vector, 0, out.buffer, 0, n * 8);

@@ -47,7 +47,10 @@ export async function* checkConsistency(deps: ConsistencyDeps, req: CheckConsist
       : explicitEntities(view, req.entities.value!);
   const entities = withTimeParameter(view, withParameters(view, drawn, req.requestParameters), spineTimeColumn(plan), asOfMicros);
   const uncomparable = notComparedFeatures(plan, new Set(entities.parameters.map((p) => p.name)));
-  const tolerance: Tolerance = { relative: req.tolerance?.relative ?? DEFAULT_TOLERANCE.relative, absolute: req.tolerance?.absolute ?? DEFAULT_TOLERANCE.absolute };
+  const tolerance: Tolerance = {
+    relative: req.tolerance?.relative ?? DEFAULT_TOLERANCE.relative,
+    absolute: req.tolerance?.absolute ?? DEFAULT_TOLERANCE.absolute,
+  };
 
   let tally: ConsistencyTally | undefined;
   let resolved: OnlineVectorsResult | undefined;
@@ -73,7 +76,10 @@ export async function* checkConsistency(deps: ConsistencyDeps, req: CheckConsist
     const offline = await offlineRows(deps, project, plan, batch, asOfMicros, source, signal);
     tally ??= new ConsistencyTally(featuresOf(online, offline, uncomparable), tolerance, req.maxExamples || DEFAULT_EXAMPLES);
     compareBatch(tally, batch, online, offline, asOfMicros);
-    if (entities.count > BATCH) yield create(CheckConsistencyResponseSchema, { message: { case: "progress", value: { entitiesChecked: tally.checked, entitiesTotal: BigInt(entities.count) } } });
+    if (entities.count > BATCH)
+      yield create(CheckConsistencyResponseSchema, {
+        message: { case: "progress", value: { entitiesChecked: tally.checked, entitiesTotal: BigInt(entities.count) } },
+      });
   }
   tally ??= new ConsistencyTally([], tolerance, 0);
   const report = tally.report({
@@ -118,7 +124,9 @@ function compareBatch(tally: ConsistencyTally, batch: Entities, online: OnlineVe
   for (let i = 0; i < batch.count; i++) {
     const key = () => entityKey(batch.keys, i);
     const onlineFound =
-      times.length > 0 ? times.some((t) => (t.micros[i] ?? 0n) !== 0n) : lookedUp.some((c) => c.statuses[i] === ValueStatus.PRESENT || c.statuses[i] === ValueStatus.NULL);
+      times.length > 0
+        ? times.some((t) => (t.micros[i] ?? 0n) !== 0n)
+        : lookedUp.some((c) => c.statuses[i] === ValueStatus.PRESENT || c.statuses[i] === ValueStatus.NULL);
     const offlineFound = offline.found[i] ?? false;
     if (!onlineFound || !offlineFound) {
       tally.missing(key, onlineFound, offlineFound);

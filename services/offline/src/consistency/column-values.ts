@@ -31,7 +31,10 @@ export function columnDataOf(type: DataType, values: readonly (PlainValue | null
       if (v !== null) items.push(...(v as readonly PlainValue[]));
       offsets.push(items.length);
     }
-    return create(ColumnDataSchema, { values: { case: "lists", value: { offsets, items: columnDataOf({ ...type, list: false } as DataType, items) } }, nullIndexes });
+    return create(ColumnDataSchema, {
+      values: { case: "lists", value: { offsets, items: columnDataOf({ ...type, list: false } as DataType, items) } },
+      nullIndexes,
+    });
   }
   const filled = <T>(zero: T, map: (v: PlainValue) => T) => values.map((v) => (v === null ? zero : map(v)));
   const big = (v: PlainValue) => BigInt(v as bigint | number);

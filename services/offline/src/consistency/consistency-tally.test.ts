@@ -15,12 +15,26 @@ const keys = [{ name: "id", type: T(ScalarType.INT64), values: [1n, 2n, 3n, 4n] 
 const present = (value: number | null) => ({ value, status: value === null ? ValueStatus.NULL : ValueStatus.PRESENT });
 
 function tally(): ConsistencyTally {
-  const t = new ConsistencyTally([{ name: "x", type: T(ScalarType.DOUBLE) }, { name: "y", type: T(ScalarType.DOUBLE) }, { name: "z", type: T(ScalarType.DOUBLE), notCompared: "needs request parameter p, not given" }], DEFAULT_TOLERANCE, 1);
+  const t = new ConsistencyTally(
+    [
+      { name: "x", type: T(ScalarType.DOUBLE) },
+      { name: "y", type: T(ScalarType.DOUBLE) },
+      { name: "z", type: T(ScalarType.DOUBLE), notCompared: "needs request parameter p, not given" },
+    ],
+    DEFAULT_TOLERANCE,
+    1,
+  );
   const values: Record<string, [number | null, number | null]>[] = [
     { x: [1, 1], y: [null, null] },
     { x: [2, 3], y: [5, 6] },
   ];
-  values.forEach((row, i) => t.compare(() => entityKey(keys, i), (name) => ({ online: present(row[name]![0]), offline: present(row[name]![1]) }), i === 1));
+  values.forEach((row, i) =>
+    t.compare(
+      () => entityKey(keys, i),
+      (name) => ({ online: present(row[name]![0]), offline: present(row[name]![1]) }),
+      i === 1,
+    ),
+  );
   t.missing(() => entityKey(keys, 2), true, false);
   t.missing(() => entityKey(keys, 3), false, false);
   return t;
@@ -28,7 +42,11 @@ function tally(): ConsistencyTally {
 
 describe("ConsistencyTally", () => {
   it("counts per feature, keeps the first examples, and separates entities missing on one side", () => {
-    const r = tally().report({ featureView: { $typeName: "granary.types.v1.FeatureViewRef", name: "v", version: 1 }, modelVersion: 0, trainingDatasetVersion: 0 });
+    const r = tally().report({
+      featureView: { $typeName: "granary.types.v1.FeatureViewRef", name: "v", version: 1 },
+      modelVersion: 0,
+      trainingDatasetVersion: 0,
+    });
     expect([r.entitiesChecked, r.entitiesCompared, r.entitiesMismatched, r.mismatches, r.missingBoth, r.onlineRowsAhead]).toEqual([4n, 2n, 1n, 2n, 1n, 1n]);
     expect(r.features.map((f) => [f.name, f.compared, f.mismatches, f.examples.length, f.notComparedReason])).toEqual([
       ["x", 2n, 1n, 1, ""],
@@ -43,10 +61,18 @@ describe("ConsistencyTally", () => {
   it("exports the counts as OpenTelemetry counters per project, view and feature", async () => {
     const reader = new TestReader();
     const provider = new MeterProvider({ readers: [reader] });
-    const report = tally().report({ featureView: { $typeName: "granary.types.v1.FeatureViewRef", name: "v", version: 1 }, modelVersion: 0, trainingDatasetVersion: 0 });
+    const report = tally().report({
+      featureView: { $typeName: "granary.types.v1.FeatureViewRef", name: "v", version: 1 },
+      modelVersion: 0,
+      trainingDatasetVersion: 0,
+    });
     recordConsistencyMetrics("p", report, provider.getMeter("granary.offline"));
     const { resourceMetrics } = await reader.collect();
-    const points = new Map(resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m.dataPoints.map((d) => ({ attributes: d.attributes, value: d.value }))]));
+    const points = new Map(
+      resourceMetrics.scopeMetrics
+        .flatMap((s) => s.metrics)
+        .map((m) => [m.descriptor.name, m.dataPoints.map((d) => ({ attributes: d.attributes, value: d.value }))]),
+    );
     expect(points.get("granary.consistency.compared")).toEqual([{ attributes: { project: "p", view: "v", view_version: 1 }, value: 2 }]);
     expect(points.get("granary.consistency.mismatches")).toEqual([
       { attributes: { project: "p", view: "v", view_version: 1, feature: "x" }, value: 1 },

@@ -43,7 +43,10 @@ export class ConsistencyTally {
   onlineAhead = 0n;
 
   constructor(features: readonly CheckedFeature[], tolerance: Tolerance, maxExamples: number) {
-    this.#features = features.map((spec) => ({ spec, result: create(FeatureConsistencySchema, { name: spec.name, type: spec.type, notComparedReason: spec.notCompared ?? "" }) }));
+    this.#features = features.map((spec) => ({
+      spec,
+      result: create(FeatureConsistencySchema, { name: spec.name, type: spec.type, notComparedReason: spec.notCompared ?? "" }),
+    }));
     this.#tolerance = tolerance;
     this.#maxExamples = maxExamples;
   }
@@ -61,7 +64,14 @@ export class ConsistencyTally {
     }
     const side = online ? this.missingOffline : this.missingOnline;
     side.count++;
-    if (side.examples.length < this.#maxExamples) side.examples.push(create(ConsistencyExampleSchema, { entity: key(), onlineStatus: online ? ValueStatus.PRESENT : ValueStatus.NOT_FOUND, offlineStatus: offline ? ValueStatus.PRESENT : ValueStatus.NOT_FOUND }));
+    if (side.examples.length < this.#maxExamples)
+      side.examples.push(
+        create(ConsistencyExampleSchema, {
+          entity: key(),
+          onlineStatus: online ? ValueStatus.PRESENT : ValueStatus.NOT_FOUND,
+          offlineStatus: offline ? ValueStatus.PRESENT : ValueStatus.NOT_FOUND,
+        }),
+      );
   }
 
   /** An entity found on both sides, feature by feature (`value(name)` gives both sides' values). */
@@ -111,5 +121,8 @@ export class ConsistencyTally {
 
 /** The serving key of entity i, for examples. */
 export function entityKey(keys: readonly ValueColumn[], i: number): ConsistencyExample["entity"] {
-  return keys.map((k) => ({ $typeName: "granary.offline.v1.EntityKeyPart", name: k.name, value: valueOf(k.type, k.values[i] ?? null) }) as ConsistencyExample["entity"][number]);
+  return keys.map(
+    (k) =>
+      ({ $typeName: "granary.offline.v1.EntityKeyPart", name: k.name, value: valueOf(k.type, k.values[i] ?? null) }) as ConsistencyExample["entity"][number],
+  );
 }

@@ -35,12 +35,16 @@ export function explicitEntities(view: FeatureView, rows: ColumnarRows): Entitie
   const types = new Map(view.servingKeys.map((k) => [k.name, k.type!]));
   const keys = rows.columns.map((c) => {
     const type = types.get(c.name);
-    if (!type) throw new InvalidArgumentError(`entity column "${c.name}" is not a serving key of feature view "${view.name}" (its serving keys: ${[...types.keys()].join(", ")})`);
+    if (!type)
+      throw new InvalidArgumentError(
+        `entity column "${c.name}" is not a serving key of feature view "${view.name}" (its serving keys: ${[...types.keys()].join(", ")})`,
+      );
     return { name: c.name, type, values: readAll(c.data, type, rows.rowCount) };
   });
   const given = new Set(keys.map((k) => k.name));
   const missing = view.servingKeys.filter((k) => k.required && !given.has(k.name)).map((k) => k.name);
-  if (missing.length > 0) throw new InvalidArgumentError(`the entities lack serving key${missing.length === 1 ? "" : "s"} ${missing.join(", ")} of feature view "${view.name}"`);
+  if (missing.length > 0)
+    throw new InvalidArgumentError(`the entities lack serving key${missing.length === 1 ? "" : "s"} ${missing.join(", ")} of feature view "${view.name}"`);
   if (rows.rowCount === 0) throw new InvalidArgumentError("the entities have no rows");
   return { count: rows.rowCount, keys, parameters: [] };
 }
@@ -49,11 +53,20 @@ export function explicitEntities(view: FeatureView, rows: ColumnarRows): Entitie
  * Up to `size` entities of the root group with a row at or before `asOfMicros`, drawn by a seeded
  * hash of their keys: the same seed over the same keys draws the same entities.
  */
-export async function sampleEntities(deps: TrainingDeps, project: string, plan: ViewPlan, size: number, seed: bigint, asOfMicros: bigint, signal: AbortSignal): Promise<Entities> {
+export async function sampleEntities(
+  deps: TrainingDeps,
+  project: string,
+  plan: ViewPlan,
+  size: number,
+  seed: bigint,
+  asOfMicros: bigint,
+  signal: AbortSignal,
+): Promise<Entities> {
   const g = plan.nodes[0]!.group;
   const has = (column: string) => g.columns.some((c) => c.name === column);
   // A key of the root itself, or (root unprefixed) the root's column a first-level join reads.
-  const sourceOf = (k: FeatureView["servingKeys"][number]) => (k.featureGroup?.name === g.name && k.featureGroup.version === g.version && has(k.column) ? k.column : has(k.name) ? k.name : undefined);
+  const sourceOf = (k: FeatureView["servingKeys"][number]) =>
+    k.featureGroup?.name === g.name && k.featureGroup.version === g.version && has(k.column) ? k.column : has(k.name) ? k.name : undefined;
   const fromRoot = plan.view.servingKeys.flatMap((k) => {
     const column = sourceOf(k);
     return column ? [{ ...k, column }] : [];
@@ -96,7 +109,8 @@ export function withParameters(view: FeatureView, entities: Entities, rows: Colu
     const type = types.get(c.name);
     if (!type) throw new InvalidArgumentError(`request parameter "${c.name}" is not an input of any on-demand feature of feature view "${view.name}"`);
     const n = rows!.rowCount;
-    if (n !== 1 && n !== entities.count) throw new InvalidArgumentError(`request parameters have ${n} rows: give one (for every entity) or one per entity (${entities.count})`);
+    if (n !== 1 && n !== entities.count)
+      throw new InvalidArgumentError(`request parameters have ${n} rows: give one (for every entity) or one per entity (${entities.count})`);
     const values = readAll(c.data, type, n);
     parameters.push({ name: c.name, type, values: n === 1 ? Array.from({ length: entities.count }, () => values[0] ?? null) : values });
   }

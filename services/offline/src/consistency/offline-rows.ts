@@ -22,7 +22,15 @@ export interface OfflineRows {
  * them: a spine of the entities (serving keys, request parameters) all at that instant, the view's
  * feature columns, on-demand features and, with `source`, its transformations.
  */
-export async function offlineRows(deps: TrainingDeps, project: string, plan: ViewPlan, entities: Entities, asOfMicros: bigint, source: TransformSource, signal: AbortSignal): Promise<OfflineRows> {
+export async function offlineRows(
+  deps: TrainingDeps,
+  project: string,
+  plan: ViewPlan,
+  entities: Entities,
+  asOfMicros: bigint,
+  source: TransformSource,
+  signal: AbortSignal,
+): Promise<OfflineRows> {
   const rows = await pitRows(deps, project, plan, entities, asOfMicros, source, signal);
   if (rows.found.length === entities.count) return rows;
   // Inner joins and filters drop spine rows, and the output does not say which: read one by one.
@@ -40,13 +48,25 @@ export async function offlineRows(deps: TrainingDeps, project: string, plan: Vie
   return { columns, found };
 }
 
-async function pitRows(deps: TrainingDeps, project: string, plan: ViewPlan, entities: Entities, asOfMicros: bigint, source: TransformSource, signal: AbortSignal): Promise<OfflineRows> {
+async function pitRows(
+  deps: TrainingDeps,
+  project: string,
+  plan: ViewPlan,
+  entities: Entities,
+  asOfMicros: bigint,
+  source: TransformSource,
+  signal: AbortSignal,
+): Promise<OfflineRows> {
   const view = plan.view;
   const rootNode = plan.nodes[0]!;
   const root = rootNode.group;
   const timeName = spineTimeColumn(plan);
   const timeType = root.columns.find((c) => c.name === root.eventTime)?.type ?? TIMESTAMP;
-  const time: ValueColumn = { name: timeName, type: timeType, values: Array.from({ length: entities.count }, () => (timeType.scalar === ScalarType.DATE ? Number(asOfMicros / 86_400_000_000n) : asOfMicros)) };
+  const time: ValueColumn = {
+    name: timeName,
+    type: timeType,
+    values: Array.from({ length: entities.count }, () => (timeType.scalar === ScalarType.DATE ? Number(asOfMicros / 86_400_000_000n) : asOfMicros)),
+  };
   // A parameter named as the time column is that column (see withTimeParameter).
   const spineColumns = [...entities.keys, time, ...entities.parameters.filter((p) => p.name !== timeName)];
   const spine = new arrow.Table(Object.fromEntries(spineColumns.map((c) => [c.name, arrow.makeVector(buildColumn(c.type, c.values))])));

@@ -35,12 +35,21 @@ export function onlineVectors(client: Client<typeof OnlineService>, timeoutMs = 
       const entities = { rowCount: r.rowCount, servingKeys: [...r.servingKeys], requestParameters: [...r.requestParameters] };
       if (r.model) {
         const res = await client.getModelFeatureVectors(
-          { project: r.project, model: r.model.name, modelVersion: r.model.alias ? { case: "alias", value: r.model.alias } : { case: "version", value: r.model.version }, entities, options: { includeEventTimes: true } },
+          {
+            project: r.project,
+            model: r.model.name,
+            modelVersion: r.model.alias ? { case: "alias", value: r.model.alias } : { case: "version", value: r.model.version },
+            entities,
+            options: { includeEventTimes: true },
+          },
           { timeoutMs, signal },
         );
         return { vectors: res.vectors!, featureView: res.featureView!, modelVersion: res.modelVersion, trainingDatasetVersion: res.trainingDatasetVersion };
       }
-      const res = await client.getFeatureVectors({ project: r.project, featureView: r.featureView, entities, options: { includeEventTimes: true, untransformed: true } }, { timeoutMs, signal });
+      const res = await client.getFeatureVectors(
+        { project: r.project, featureView: r.featureView, entities, options: { includeEventTimes: true, untransformed: true } },
+        { timeoutMs, signal },
+      );
       return { vectors: res.vectors!, featureView: r.featureView, modelVersion: 0, trainingDatasetVersion: 0 };
     },
   };

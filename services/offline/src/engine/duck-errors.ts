@@ -45,7 +45,8 @@ export function translateDuckError(err: unknown): unknown {
       return new ResourceExhaustedError(/temp|disk|offload/i.test(firstLine(message)) ? SPILL_FULL : OUT_OF_MEMORY, { cause: err });
     case "IO":
     case "Permission":
-      if (/No space left on device|disk (is )?full|ENOSPC|Disk quota exceeded|EDQUOT/i.test(message)) return new ResourceExhaustedError(DISK_FULL, { cause: err });
+      if (/No space left on device|disk (is )?full|ENOSPC|Disk quota exceeded|EDQUOT/i.test(message))
+        return new ResourceExhaustedError(DISK_FULL, { cause: err });
       if (/Permission denied|EACCES|EPERM|Read-only file system|EROFS/i.test(message)) return new UnavailableError(NO_ACCESS, { cause: err });
       if (/Too many open files|EMFILE|ENFILE/i.test(message)) return new UnavailableError(TOO_MANY_FILES, { cause: err });
       return new UnavailableError(IO_FAILED, { cause: err });

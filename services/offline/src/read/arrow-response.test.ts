@@ -21,7 +21,8 @@ describe("streamQuery", () => {
   it("streams a result as IPC messages of bounded size that decode to the whole result", async () => {
     const parts: Uint8Array[] = [];
     const controller = new AbortController();
-    for await (const m of streamQuery(engine, "SELECT i, i * 0.5::DOUBLE AS x, 'row ' || i AS s FROM range(200000) t(i)", 64 * 1024, controller.signal)) parts.push(m);
+    for await (const m of streamQuery(engine, "SELECT i, i * 0.5::DOUBLE AS x, 'row ' || i AS s FROM range(200000) t(i)", 64 * 1024, controller.signal))
+      parts.push(m);
     expect(Math.max(...parts.map((p) => p.byteLength))).toBeLessThanOrEqual(64 * 1024);
     const table = arrow.tableFromIPC(parts);
     expect(table.numRows).toBe(200_000);
@@ -37,7 +38,13 @@ describe("streamQuery", () => {
 
   it("fails a query that DuckDB ends early with an error, instead of returning a truncated result", async () => {
     const run = async () => {
-      for await (const m of streamQuery(engine, "SELECT CASE WHEN i > 300000 THEN error('boom') ELSE i END AS x FROM range(1000000) t(i)", 64 * 1024, new AbortController().signal)) void m;
+      for await (const m of streamQuery(
+        engine,
+        "SELECT CASE WHEN i > 300000 THEN error('boom') ELSE i END AS x FROM range(1000000) t(i)",
+        64 * 1024,
+        new AbortController().signal,
+      ))
+        void m;
     };
     await expect(run()).rejects.toThrow(/before its end marker/);
     expect(engine.busy).toBe(0);
@@ -52,9 +59,11 @@ describe("streamQuery", () => {
     expect(engine.busy).toBe(1);
     const started = Date.now();
     controller.abort();
-    await expect((async () => {
-      for (;;) if ((await stream.next()).done) break;
-    })()).rejects.toThrow();
+    await expect(
+      (async () => {
+        for (;;) if ((await stream.next()).done) break;
+      })(),
+    ).rejects.toThrow();
     expect(engine.busy).toBe(0);
     // The pool holds one connection: this only runs if the cancelled query let it go.
     expect(await engine.rows("SELECT 42 AS answer")).toEqual([{ answer: 42 }]);

@@ -18,7 +18,13 @@ const BATCH_BYTES = 8 * 1024 * 1024;
  * first, then batches as DuckDB produces them; nothing waits for the whole result. The query holds
  * one pooled connection until the stream ends or the signal aborts (which interrupts it).
  */
-export async function* streamQuery(engine: DuckEngine, sql: string, messageBytes: number, signal: AbortSignal, transform?: BatchTransform): AsyncGenerator<Uint8Array> {
+export async function* streamQuery(
+  engine: DuckEngine,
+  sql: string,
+  messageBytes: number,
+  signal: AbortSignal,
+  transform?: BatchTransform,
+): AsyncGenerator<Uint8Array> {
   const connection = await engine.acquire(signal);
   try {
     yield* streamOn(connection, sql, messageBytes, signal, transform);
@@ -28,7 +34,13 @@ export async function* streamQuery(engine: DuckEngine, sql: string, messageBytes
 }
 
 /** streamQuery on a connection the caller holds (after preparing temporary tables on it). */
-export async function* streamOn(connection: DuckConnection, sql: string, messageBytes: number, signal: AbortSignal, transform?: BatchTransform): AsyncGenerator<Uint8Array> {
+export async function* streamOn(
+  connection: DuckConnection,
+  sql: string,
+  messageBytes: number,
+  signal: AbortSignal,
+  transform?: BatchTransform,
+): AsyncGenerator<Uint8Array> {
   const { schema, batches } = await queryBatches(connection, sql, (s) => rowsForBytes(s, BATCH_BYTES), signal);
   const writer = new IpcMessageWriter(transform ? transform.schema(schema) : schema, messageBytes);
   for await (const batch of batches) {

@@ -42,7 +42,11 @@ export function groupSourceSql(filesOf: FilesOf, group: FeatureGroup, commits: r
   // its newest commit may have columns no file holds: typed nulls make them read as null.
   const newest = inserts[inserts.length - 1]!;
   const changedSince = group.updateTime !== undefined && timestampMicros(group.updateTime) >= newest.ingestionMicros;
-  const typed = [...group.columns.map((c) => `NULL::${duckTypeSql(c.type!)} AS ${quoteIdent(c.name)}`), `NULL::BIGINT AS ${SEQUENCE_COLUMN}`, ...(withFile ? [`NULL::VARCHAR AS ${FILE_COLUMN}`] : [])];
+  const typed = [
+    ...group.columns.map((c) => `NULL::${duckTypeSql(c.type!)} AS ${quoteIdent(c.name)}`),
+    `NULL::BIGINT AS ${SEQUENCE_COLUMN}`,
+    ...(withFile ? [`NULL::VARCHAR AS ${FILE_COLUMN}`] : []),
+  ];
   const scan = `read_parquet(${files(inserts)}, union_by_name = true${withFile ? `, filename = '${FILE_COLUMN}'` : ""})`;
   const from = changedSince ? `(SELECT * FROM ${scan} UNION ALL BY NAME SELECT ${typed.join(", ")} WHERE false)` : scan;
 
@@ -51,7 +55,9 @@ export function groupSourceSql(filesOf: FilesOf, group: FeatureGroup, commits: r
   const updating = inserts.filter((c) => c.rowsUpdated > 0n);
   if (updating.length > 0) {
     const same = [...keys, ...(group.eventTime ? [group.eventTime] : [])].map((k) => `u.${quoteIdent(k)} = r.${quoteIdent(k)}`);
-    conditions.push(`NOT EXISTS (SELECT 1 FROM read_parquet(${files(updating)}) u WHERE ${same.join(" AND ")} AND u.${SEQUENCE_COLUMN} > r.${SEQUENCE_COLUMN})`);
+    conditions.push(
+      `NOT EXISTS (SELECT 1 FROM read_parquet(${files(updating)}) u WHERE ${same.join(" AND ")} AND u.${SEQUENCE_COLUMN} > r.${SEQUENCE_COLUMN})`,
+    );
   }
   const deletes = commits.filter((c) => !isInsert(c) && c.files.length > 0);
   if (deletes.length > 0) {

@@ -28,16 +28,28 @@ export function checkColumns(group: FeatureGroup, columns: readonly string[], fi
   const known = new Set(group.columns.map((c) => c.name));
   const unknown = columns.filter((c) => !known.has(c));
   if (unknown.length > 0) {
-    throw new InvalidArgumentError(`${field}: ${unknown.map((u) => `"${u}"`).join(", ")} ${unknown.length === 1 ? "is not a column" : "are not columns"} of feature group "${group.name}" version ${group.version}`, { field });
+    throw new InvalidArgumentError(
+      `${field}: ${unknown.map((u) => `"${u}"`).join(", ")} ${unknown.length === 1 ? "is not a column" : "are not columns"} of feature group "${group.name}" version ${group.version}`,
+      { field },
+    );
   }
   if (new Set(columns).size !== columns.length) throw new InvalidArgumentError(`${field}: a column is listed twice`, { field });
   return [...columns];
 }
 
 /** SQL of Read: the group's rows as the chosen commits left them, filtered, limited. */
-export function readSql(filesOf: FilesOf, group: FeatureGroup, commits: readonly CommitEntry[], columns: readonly string[], filter: Filter | undefined, limit: bigint): string {
+export function readSql(
+  filesOf: FilesOf,
+  group: FeatureGroup,
+  commits: readonly CommitEntry[],
+  columns: readonly string[],
+  filter: Filter | undefined,
+  limit: bigint,
+): string {
   const types = new Map(group.columns.map((c) => [c.name, c.type!]));
-  const where = filter ? ` WHERE ${filterSql(filter, (name) => (types.has(name) ? { expr: quoteIdent(name), type: types.get(name)! } : undefined), "filter")}` : "";
+  const where = filter
+    ? ` WHERE ${filterSql(filter, (name) => (types.has(name) ? { expr: quoteIdent(name), type: types.get(name)! } : undefined), "filter")}`
+    : "";
   const source = groupSourceSql(filesOf, group, commits);
   const lim = limit > 0n ? ` LIMIT ${limit}` : "";
   return `SELECT ${columns.map(quoteIdent).join(", ")} FROM ${source} t${where}${lim}`;
@@ -50,7 +62,9 @@ export function readSql(filesOf: FilesOf, group: FeatureGroup, commits: readonly
 export function changesSql(filesOf: FilesOf, group: FeatureGroup, commits: readonly CommitEntry[], window: TimeRange, columns: readonly string[]): string {
   const start = window.start ? timestampMicros(window.start) : undefined;
   const end = window.end ? timestampMicros(window.end) : undefined;
-  const inWindow = commits.filter((c) => (start === undefined || c.ingestionMicros >= start) && (end === undefined || c.ingestionMicros < end) && c.files.length > 0);
+  const inWindow = commits.filter(
+    (c) => (start === undefined || c.ingestionMicros >= start) && (end === undefined || c.ingestionMicros < end) && c.files.length > 0,
+  );
   const byName = new Map(group.columns.map((c) => [c.name, c]));
   const withFile = needsFileColumn(group, columns);
   const typed = columns.map((c) => `NULL::${duckTypeSql(byName.get(c)!.type!)} AS ${quoteIdent(c)}`);

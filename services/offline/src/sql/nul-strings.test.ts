@@ -37,7 +37,9 @@ afterAll(() => {
 });
 
 function eq(value: string) {
-  return create(FilterSchema, { kind: { case: "condition", value: { column: "s", operator: FilterOperator.EQ, value: { kind: { case: "stringValue", value } } } } });
+  return create(FilterSchema, {
+    kind: { case: "condition", value: { column: "s", operator: FilterOperator.EQ, value: { kind: { case: "stringValue", value } } } },
+  });
 }
 
 async function read(where: string): Promise<string[]> {
@@ -57,7 +59,10 @@ describe("NUL in offline string values", () => {
   });
 
   it("a NUL that would reach SQL text raw is refused with INVALID_ARGUMENT, never INTERNAL", async () => {
-    const err = await engine.rows("SELECT 'a\u0000b' AS s").then(() => undefined, (e: unknown) => e);
+    const err = await engine.rows("SELECT 'a\u0000b' AS s").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(toConnectError(err).code).toBe(Code.InvalidArgument);
   });
 });

@@ -46,10 +46,21 @@ describe("computeStatistics", () => {
   it("computes Pearson correlations of numeric column pairs when asked, unset where undefined", async () => {
     const int64 = { scalar: ScalarType.INT64, list: false, dimension: 0 } as DataType;
     const text = { scalar: ScalarType.STRING, list: false, dimension: 0 } as DataType;
-    const cols = [{ name: "x", type: double }, { name: "y", type: int64 }, { name: "z", type: double }, { name: "s", type: text }, { name: "k", type: double }];
+    const cols = [
+      { name: "x", type: double },
+      { name: "y", type: int64 },
+      { name: "z", type: double },
+      { name: "s", type: text },
+      { name: "k", type: double },
+    ];
     const { with: on, without: off } = await engine.withConnection(async (c) => {
-      await c.run(`CREATE TEMP TABLE w AS SELECT * FROM (VALUES (1.0::DOUBLE, 2::BIGINT, 3.0::DOUBLE, 'a', 7.0::DOUBLE), (2.0, 4, 1.0, 'b', 7.0), (3.0, 6, 2.0, 'c', 7.0), ('inf'::DOUBLE, 0, 100.0, 'd', 7.0)) v(x, y, z, s, k)`);
-      return { with: await computeStatistics(c, "w", cols, { histograms: false, correlations: true }), without: await computeStatistics(c, "w", cols, { histograms: false }) };
+      await c.run(
+        `CREATE TEMP TABLE w AS SELECT * FROM (VALUES (1.0::DOUBLE, 2::BIGINT, 3.0::DOUBLE, 'a', 7.0::DOUBLE), (2.0, 4, 1.0, 'b', 7.0), (3.0, 6, 2.0, 'c', 7.0), ('inf'::DOUBLE, 0, 100.0, 'd', 7.0)) v(x, y, z, s, k)`,
+      );
+      return {
+        with: await computeStatistics(c, "w", cols, { histograms: false, correlations: true }),
+        without: await computeStatistics(c, "w", cols, { histograms: false }),
+      };
     });
     expect(off.correlations).toEqual([]);
     const r = (a: string, b: string) => on.correlations.find((p) => p.columnA === a && p.columnB === b)?.coefficient;

@@ -1,5 +1,12 @@
 import { create } from "@bufbuild/protobuf";
-import { ColumnStatisticsSchema, CorrelationSchema, HistogramBinSchema, TopValueSchema, type ColumnStatistics, type Correlation } from "@granary/proto/metadata";
+import {
+  ColumnStatisticsSchema,
+  CorrelationSchema,
+  HistogramBinSchema,
+  TopValueSchema,
+  type ColumnStatistics,
+  type Correlation,
+} from "@granary/proto/metadata";
 import { ScalarType, type DataType } from "@granary/proto/types";
 import type { DuckConnection } from "../engine/duck-connection.js";
 import { quoteIdent } from "../sql/sql-text.js";
@@ -76,7 +83,8 @@ export async function computeStatistics(
       s.stddev = num(`sd${i}`);
       const q = row![`q${i}`] as (number | null)[] | null;
       if (q) [s.p25, s.p50, s.p75] = q.map((v) => (v === null ? undefined : Number(v))) as [number, number, number];
-      if (options.histograms && s.min !== undefined && s.max !== undefined) s.histogram = await histogram(connection, relation, c.name, s.min, s.max, options.bins ?? 20, signal);
+      if (options.histograms && s.min !== undefined && s.max !== undefined)
+        s.histogram = await histogram(connection, relation, c.name, s.min, s.max, options.bins ?? 20, signal);
     } else if (TEMPORAL.has(c.type.scalar) && !c.type.list) {
       s.min = num(`min${i}`);
       s.max = num(`max${i}`);
@@ -84,16 +92,29 @@ export async function computeStatistics(
     const categorical = !c.type.list && (CATEGORICAL.has(c.type.scalar) || c.categories);
     if (categorical && count > 0n) {
       const col = quoteIdent(c.name);
-      const top = await connection.rows(`SELECT ${col}::VARCHAR AS v, count(*) AS k FROM ${relation} WHERE ${col} IS NOT NULL GROUP BY ${col} ORDER BY k DESC, v LIMIT ${options.topValues ?? 20}`, signal);
+      const top = await connection.rows(
+        `SELECT ${col}::VARCHAR AS v, count(*) AS k FROM ${relation} WHERE ${col} IS NOT NULL GROUP BY ${col} ORDER BY k DESC, v LIMIT ${options.topValues ?? 20}`,
+        signal,
+      );
       s.topValues = top.map((t) => create(TopValueSchema, { value: String(t.v), count: BigInt(t.k as bigint) }));
       if (c.categories || CATEGORICAL.has(c.type.scalar)) {
-        const cats = await connection.rows(`SELECT DISTINCT ${col} AS x, ${col}::VARCHAR AS v FROM ${relation} WHERE ${col} IS NOT NULL ORDER BY x LIMIT ${options.maxCategories ?? 100_000}`, signal);
+        const cats = await connection.rows(
+          `SELECT DISTINCT ${col} AS x, ${col}::VARCHAR AS v FROM ${relation} WHERE ${col} IS NOT NULL ORDER BY x LIMIT ${options.maxCategories ?? 100_000}`,
+          signal,
+        );
         s.categories = cats.map((r) => String(r.v));
       }
     }
     out.push(s);
   }
-  const correlations = options.correlations ? await pearson(connection, relation, columns.filter((c) => !c.type.list && NUMERIC.has(c.type.scalar)), signal) : [];
+  const correlations = options.correlations
+    ? await pearson(
+        connection,
+        relation,
+        columns.filter((c) => !c.type.list && NUMERIC.has(c.type.scalar)),
+        signal,
+      )
+    : [];
   return { rowCount: n, columns: out, correlations };
 }
 
@@ -125,5 +146,7 @@ async function histogram(connection: DuckConnection, relation: string, name: str
   );
   const counts = new Map(rows.map((r) => [Number(r.b), BigInt(r.k as bigint)]));
   const n = max > min ? bins : 1;
-  return Array.from({ length: n }, (_, b) => create(HistogramBinSchema, { lower: min + b * width, upper: b === n - 1 ? max : min + (b + 1) * width, count: counts.get(b) ?? 0n }));
+  return Array.from({ length: n }, (_, b) =>
+    create(HistogramBinSchema, { lower: min + b * width, upper: b === n - 1 ? max : min + (b + 1) * width, count: counts.get(b) ?? 0n }),
+  );
 }

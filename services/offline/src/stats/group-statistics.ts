@@ -35,11 +35,18 @@ export async function groupStatistics(deps: GroupStatisticsDeps, project: string
  * Computes and stores a group's statistics as of its commits: under the last commit (so each
  * commit's statistics stay readable) and under the group (what GetStatistics of the group answers).
  */
-export async function storeGroupStatistics(deps: GroupStatisticsDeps, project: string, group: FeatureGroup, commits: readonly CommitEntry[], signal?: AbortSignal): Promise<Statistics> {
+export async function storeGroupStatistics(
+  deps: GroupStatisticsDeps,
+  project: string,
+  group: FeatureGroup,
+  commits: readonly CommitEntry[],
+  signal?: AbortSignal,
+): Promise<Statistics> {
   const stats = await groupStatistics(deps, project, group, commits, signal);
   const ref = { name: group.name, version: group.version };
   const last = commits[commits.length - 1];
-  const of = (subject: MessageInitShape<typeof StatisticsSubjectSchema>) => create(StatisticsSchema, { project, subject, columns: stats.columns, rowCount: stats.rowCount, correlations: stats.correlations });
+  const of = (subject: MessageInitShape<typeof StatisticsSubjectSchema>) =>
+    create(StatisticsSchema, { project, subject, columns: stats.columns, rowCount: stats.rowCount, correlations: stats.correlations });
   if (last) await deps.metadata.putStatistics(of({ kind: { case: "commit", value: { featureGroup: ref, commitId: last.id } } }));
   return deps.metadata.putStatistics(of({ kind: { case: "featureGroup", value: ref } }));
 }

@@ -15,7 +15,15 @@ function logWith(ids: number[]): CommitLog {
 }
 
 function commit(log: CommitLog, id: number): void {
-  log.apply(create(CommitSchema, { project: "p", featureGroup: { name: "g", version: 1 }, id: BigInt(id), kind: CommitKind.INSERT, files: [`p/g/v1/${String(id).padStart(20, "0")}/part-00000.parquet`] }));
+  log.apply(
+    create(CommitSchema, {
+      project: "p",
+      featureGroup: { name: "g", version: 1 },
+      id: BigInt(id),
+      kind: CommitKind.INSERT,
+      files: [`p/g/v1/${String(id).padStart(20, "0")}/part-00000.parquet`],
+    }),
+  );
 }
 
 function deferred() {
@@ -30,7 +38,12 @@ describe("StatisticsUpdater", () => {
     const runs: bigint[] = [];
     const gates = [deferred(), deferred()];
     const updater = new StatisticsUpdater({
-      commits, logger, groupOf: () => group, engine: undefined as never, layout: undefined as never, metadata: undefined as never,
+      commits,
+      logger,
+      groupOf: () => group,
+      engine: undefined as never,
+      layout: undefined as never,
+      metadata: undefined as never,
       store: async (_p, _g, list: readonly CommitEntry[]) => {
         runs.push(list[list.length - 1]!.id);
         await gates[runs.length - 1]!.promise;
@@ -61,7 +74,16 @@ describe("StatisticsUpdater", () => {
       calls++;
       if (calls < 3) throw new Error("metadata unavailable");
     };
-    const updater = new StatisticsUpdater({ commits: logWith([1]), logger, groupOf: () => group, retryMs: [1, 1], store, engine: undefined as never, layout: undefined as never, metadata: undefined as never });
+    const updater = new StatisticsUpdater({
+      commits: logWith([1]),
+      logger,
+      groupOf: () => group,
+      retryMs: [1, 1],
+      store,
+      engine: undefined as never,
+      layout: undefined as never,
+      metadata: undefined as never,
+    });
     await updater.refresh("p", "g", 1);
     expect(calls).toBe(3);
     calls = -10;
@@ -70,20 +92,47 @@ describe("StatisticsUpdater", () => {
 
     let stored = 0;
     const off: FeatureGroup = create(FeatureGroupSchema, { project: "p", name: "g", version: 1 });
-    const none = new StatisticsUpdater({ commits: logWith([1]), logger, groupOf: () => off, store: async () => void stored++, engine: undefined as never, layout: undefined as never, metadata: undefined as never });
+    const none = new StatisticsUpdater({
+      commits: logWith([1]),
+      logger,
+      groupOf: () => off,
+      store: async () => void stored++,
+      engine: undefined as never,
+      layout: undefined as never,
+      metadata: undefined as never,
+    });
     await none.refresh("p", "g", 1);
-    const empty = new StatisticsUpdater({ commits: logWith([]), logger, groupOf: () => group, store: async () => void stored++, engine: undefined as never, layout: undefined as never, metadata: undefined as never });
+    const empty = new StatisticsUpdater({
+      commits: logWith([]),
+      logger,
+      groupOf: () => group,
+      store: async () => void stored++,
+      engine: undefined as never,
+      layout: undefined as never,
+      metadata: undefined as never,
+    });
     await empty.refresh("p", "g", 1);
     expect(stored).toBe(0);
   });
 
   it("at start, refreshes the groups whose latest commit has no statistics stored", async () => {
     const commits = logWith([1, 2]);
-    commits.apply(create(CommitSchema, { project: "p", featureGroup: { name: "h", version: 1 }, id: 1n, kind: CommitKind.INSERT, files: ["p/h/v1/00000000000000000001/part-00000.parquet"] }));
+    commits.apply(
+      create(CommitSchema, {
+        project: "p",
+        featureGroup: { name: "h", version: 1 },
+        id: 1n,
+        kind: CommitKind.INSERT,
+        files: ["p/h/v1/00000000000000000001/part-00000.parquet"],
+      }),
+    );
     const asked: string[] = [];
     const stored: string[] = [];
     const updater = new StatisticsUpdater({
-      commits, logger, engine: undefined as never, layout: undefined as never,
+      commits,
+      logger,
+      engine: undefined as never,
+      layout: undefined as never,
       groupOf: (_p, name) => create(FeatureGroupSchema, { project: "p", name, version: 1, statisticsConfig: { enabled: true } }),
       metadata: {
         putStatistics: undefined as never,

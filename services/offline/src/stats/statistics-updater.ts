@@ -72,7 +72,9 @@ export class StatisticsUpdater {
       const [project, name, version] = key.split("/");
       const group = this.#deps.groupOf(project!, name!, Number(version));
       if (this.#closed || !last || !group?.statisticsConfig?.enabled) continue;
-      const subject = create(StatisticsSubjectSchema, { kind: { case: "commit", value: { featureGroup: { name: group.name, version: group.version }, commitId: last.id } } });
+      const subject = create(StatisticsSubjectSchema, {
+        kind: { case: "commit", value: { featureGroup: { name: group.name, version: group.version }, commitId: last.id } },
+      });
       try {
         if (await this.#deps.metadata.hasStatistics(project!, subject)) continue;
       } catch (err) {
@@ -109,7 +111,10 @@ export class StatisticsUpdater {
         const wait = retryMs[attempt];
         const where = { project, group: name, version, commit: commits[commits.length - 1]!.id.toString(), err };
         if (wait === undefined || err instanceof CorruptCommitError) {
-          this.#deps.logger.warn({ ...where, attempts: attempt + 1 }, "could not compute the group's statistics at its latest commit; they stay at an earlier commit until the next commit or ComputeStatistics");
+          this.#deps.logger.warn(
+            { ...where, attempts: attempt + 1 },
+            "could not compute the group's statistics at its latest commit; they stay at an earlier commit until the next commit or ComputeStatistics",
+          );
           return;
         }
         this.#deps.logger.info({ ...where, attempt: attempt + 1 }, "computing the group's statistics failed; retrying");

@@ -22,7 +22,11 @@ export function filesOf(...checked: CheckedFiles[]): FilesOf {
 
 /** A commit record that can never be read: the DataLossError that says which commit, and why (for its FAILED mark). */
 export class CorruptCommitError extends DataLossError {
-  constructor(message: string, readonly commit: CommitEntry, readonly reason: string) {
+  constructor(
+    message: string,
+    readonly commit: CommitEntry,
+    readonly reason: string,
+  ) {
     super(message);
   }
 }

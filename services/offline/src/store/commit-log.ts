@@ -45,7 +45,11 @@ export class CommitLog {
     const entry = entryOf(commit);
     let list = this.#groups.get(key);
     if (commit.state === CommitState.FAILED) {
-      if (list) this.#groups.set(key, list.filter((c) => c.id !== entry.id));
+      if (list)
+        this.#groups.set(
+          key,
+          list.filter((c) => c.id !== entry.id),
+        );
       let failed = this.#failed.get(key);
       if (!failed) this.#failed.set(key, (failed = new Map()));
       failed.set(entry.id, { project: commit.project, name: ref.name, version: ref.version, id: entry.id, reason: commit.failureReason });
@@ -108,7 +112,7 @@ function entryOf(c: Commit): CommitEntry {
   return {
     id: c.id,
     kind: c.kind,
-    sequence: first ? sequenceOfFile(first) ?? 0n : 0n,
+    sequence: first ? (sequenceOfFile(first) ?? 0n) : 0n,
     files: [...c.files],
     ingestionMicros: c.ingestionTime ? timestampMicros(c.ingestionTime) : 0n,
     rowsUpdated: c.rowsUpdated,

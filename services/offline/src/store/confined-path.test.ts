@@ -66,7 +66,11 @@ describe("pathProblem", () => {
 
 describe("ConfinedRoot", () => {
   const confined = () => new ConfinedRoot(root);
-  const refusal = (p: Promise<unknown>) => p.then(() => "resolved", (e: unknown) => (e instanceof ConfinementError ? e.reason : `other: ${String(e)}`));
+  const refusal = (p: Promise<unknown>) =>
+    p.then(
+      () => "resolved",
+      (e: unknown) => (e instanceof ConfinementError ? e.reason : `other: ${String(e)}`),
+    );
 
   it("resolves a file inside its directory to its real path", async () => {
     const real = await confined().resolve(`shop/orders/v1/${SEQ}/part-00000.parquet`, "shop/orders/v1/");
@@ -77,9 +81,13 @@ describe("ConfinedRoot", () => {
   it("refuses symlinks that lead out of the directory, wherever they sit on the way", async () => {
     const r = confined();
     expect(await refusal(r.resolve("shop/orders/v1/link.parquet", "shop/orders/v1/"))).toBe("a symbolic link that leads outside its directory");
-    expect(await refusal(r.resolve("shop/orders/v1/00000000000000000002/part-00000.parquet", "shop/orders/v1/"))).toBe("a symbolic link that leads outside its directory");
+    expect(await refusal(r.resolve("shop/orders/v1/00000000000000000002/part-00000.parquet", "shop/orders/v1/"))).toBe(
+      "a symbolic link that leads outside its directory",
+    );
     expect(await refusal(r.resolve(`shop/linked/v1/${SEQ}/part-00000.parquet`, "shop/linked/v1/"))).toBe("a symbolic link that leads outside its directory");
-    expect(await refusal(r.resolve("shop/orders/v1/00000000000000000003/part-00000.parquet", "shop/orders/v1/"))).toBe("a symbolic link that leads outside its directory");
+    expect(await refusal(r.resolve("shop/orders/v1/00000000000000000003/part-00000.parquet", "shop/orders/v1/"))).toBe(
+      "a symbolic link that leads outside its directory",
+    );
   });
 
   it("refuses what the lexical check refuses before touching the disk, and files that do not exist", async () => {
@@ -93,7 +101,9 @@ describe("ConfinedRoot", () => {
     const via = join(base, "via");
     symlinkSync(root, via);
     const r = new ConfinedRoot(via);
-    expect(await r.resolve(`shop/orders/v1/${SEQ}/part-00000.parquet`, "shop/orders/v1/")).toBe(realpathSync(join(root, "shop/orders/v1", SEQ, "part-00000.parquet")));
+    expect(await r.resolve(`shop/orders/v1/${SEQ}/part-00000.parquet`, "shop/orders/v1/")).toBe(
+      realpathSync(join(root, "shop/orders/v1", SEQ, "part-00000.parquet")),
+    );
     expect(await refusal(r.resolve("shop/orders/v1/link.parquet", "shop/orders/v1/"))).toBe("a symbolic link that leads outside its directory");
   });
 });
@@ -101,7 +111,15 @@ describe("ConfinedRoot", () => {
 describe("CommitFiles", () => {
   const logger = createLogger({ level: "silent", service: "test" });
   const entry = (id: bigint, files: string[]): CommitEntry => ({
-    id, kind: CommitKind.INSERT, sequence: id, files, ingestionMicros: 0n, rowsUpdated: 0n, minEventMicros: undefined, maxEventMicros: undefined, onlineSyncState: OnlineSyncState.NOT_APPLICABLE,
+    id,
+    kind: CommitKind.INSERT,
+    sequence: id,
+    files,
+    ingestionMicros: 0n,
+    rowsUpdated: 0n,
+    minEventMicros: undefined,
+    maxEventMicros: undefined,
+    onlineSyncState: OnlineSyncState.NOT_APPLICABLE,
   });
   const group = { project: "shop", name: "orders", version: 1 };
 
@@ -124,7 +142,10 @@ describe("CommitFiles", () => {
     const log = { ...logger, warn: (o: unknown) => warnings.push(o) } as unknown as typeof logger;
     const good = entry(1n, [`shop/orders/v1/${SEQ}/part-00000.parquet`]);
     const bad = entry(7n, [path]);
-    const err = await layout.files.check(group, [good, bad], log).then(() => undefined, (e: unknown) => e);
+    const err = await layout.files.check(group, [good, bad], log).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DataLossError);
     const message = (err as Error).message;
     expect(message).toContain("commit 7");

@@ -29,7 +29,10 @@ export function metadataWriter(client: Client<typeof MetadataService>, timeoutMs
   return {
     createCommit: (commit) => call("record the commit", async () => (await client.createCommit({ commit }, options)).commit!),
     updateCommit: (commit, paths) =>
-      call("update the commit", async () => (await client.updateCommit({ commit, updateMask: create(FieldMaskSchema, { paths: [...paths] }) }, options)).commit!),
+      call(
+        "update the commit",
+        async () => (await client.updateCommit({ commit, updateMask: create(FieldMaskSchema, { paths: [...paths] }) }, options)).commit!,
+      ),
     createValidationReport: (report) => call("store the validation report", async () => (await client.createValidationReport({ report }, options)).report!),
     putStatistics: (statistics) => call("store statistics", async () => (await client.putStatistics({ statistics }, options)).statistics!),
     hasStatistics: (project, subject) =>
@@ -45,8 +48,11 @@ export function metadataWriter(client: Client<typeof MetadataService>, timeoutMs
     createTrainingDataset: (trainingDataset) =>
       call("record the training dataset", async () => (await client.createTrainingDataset({ trainingDataset }, options)).trainingDataset!),
     updateTrainingDataset: (trainingDataset, paths) =>
-      call("update the training dataset", async () =>
-        (await client.updateTrainingDataset({ trainingDataset, updateMask: create(FieldMaskSchema, { paths: [...paths] }) }, options)).trainingDataset!),
+      call(
+        "update the training dataset",
+        async () =>
+          (await client.updateTrainingDataset({ trainingDataset, updateMask: create(FieldMaskSchema, { paths: [...paths] }) }, options)).trainingDataset!,
+      ),
   };
 }
 

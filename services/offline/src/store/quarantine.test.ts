@@ -39,7 +39,11 @@ describe("findUnrecorded + quarantine", () => {
     symlinkSync(victim, join(root, "shop", "orders", "v2"));
     symlinkSync(join(victim, "00000000000000000009"), join(root, "shop", "orders", "v1", "00000000000000000009"));
     // A forged record can only spare directories, never add one to move.
-    const recorded = recordedDirs([`shop/orders/v1/${SEQ}/part-00000.parquet`, "../victim/00000000000000000009/part-00000.parquet", join(victim, "00000000000000000009/part-00000.parquet")]);
+    const recorded = recordedDirs([
+      `shop/orders/v1/${SEQ}/part-00000.parquet`,
+      "../victim/00000000000000000009/part-00000.parquet",
+      join(victim, "00000000000000000009/part-00000.parquet"),
+    ]);
     const layout = new CommitLayout(root);
     const found = await layout.findUnrecorded(recorded);
     expect(found.sort()).toEqual(["shop/orders/v1/.tmp-00000000000000000003", "shop/orders/v1/00000000000000000002"]);

@@ -4,15 +4,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { resolveFeatureView } from "@granary/catalogue-rules";
-import {
-  CommitKind,
-  FeatureGroupSchema,
-  FeatureViewSchema,
-  OnlineSyncState,
-  type FeatureGroup,
-  type FeatureView,
-  type Query,
-} from "@granary/proto/metadata";
+import { CommitKind, FeatureGroupSchema, FeatureViewSchema, OnlineSyncState, type FeatureGroup, type FeatureView, type Query } from "@granary/proto/metadata";
 import { ScalarType, type DataType } from "@granary/proto/types";
 import { DuckEngine } from "../engine/duckdb-engine.js";
 import type { CommitEntry } from "../store/commit-log.js";
@@ -75,7 +67,14 @@ export class PitHarness {
     const relative = `p/${name}/v1/${sequenceName(sequence)}/part-00000.parquet`;
     mkdirSync(this.path(relative.slice(0, relative.lastIndexOf("/"))), { recursive: true });
     const select = columns.map((c) => `CAST(NULL AS ${duckTypeSql(c.type!)}) AS ${quoteIdent(c.name)}`).join(", ");
-    const values = rows.length === 0 ? `SELECT ${select}, 0::BIGINT AS _seq WHERE false` : rows.map((r) => `SELECT ${columns.map((c) => `${literal(r[c.name] ?? null, c.type!)} AS ${quoteIdent(c.name)}`).join(", ")}, ${sequence}::BIGINT AS _seq`).join(" UNION ALL ");
+    const values =
+      rows.length === 0
+        ? `SELECT ${select}, 0::BIGINT AS _seq WHERE false`
+        : rows
+            .map(
+              (r) => `SELECT ${columns.map((c) => `${literal(r[c.name] ?? null, c.type!)} AS ${quoteIdent(c.name)}`).join(", ")}, ${sequence}::BIGINT AS _seq`,
+            )
+            .join(" UNION ALL ");
     await this.engine.withConnection((c) => c.run(`COPY (${values}) TO '${this.path(relative)}' (FORMAT parquet)`));
     const keyOf = (r: Record<string, Cell>) => JSON.stringify([...g.primaryKey, g.eventTime].filter(Boolean).map((k) => String(r[k])));
     const earlier = new Set<string>();

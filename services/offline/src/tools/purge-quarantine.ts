@@ -15,7 +15,11 @@ export interface PurgeArgs {
 }
 
 export function purgeArgs(argv: readonly string[]): PurgeArgs {
-  const { values } = parseArgs({ args: [...argv], options: { "dry-run": { type: "boolean", default: false }, "older-than-days": { type: "string", default: "0" } }, strict: true });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { "dry-run": { type: "boolean", default: false }, "older-than-days": { type: "string", default: "0" } },
+    strict: true,
+  });
   const days = Number(values["older-than-days"]);
   if (!Number.isFinite(days) || days < 0) throw new Error(`--older-than-days must be a number of days ≥ 0, got "${values["older-than-days"]}"`);
   return { dryRun: values["dry-run"] === true, olderThanDays: days };

@@ -30,16 +30,25 @@ export function pointInTimeSql(input: PointInTimeSqlInput): string {
   for (const g of input.groups) {
     const prefix = `${input.view.project}/${g.name}/v${g.version}/`;
     for (const c of log.commits(input.view.project, g.name, g.version)) {
-      files.set(c, c.files.map((f) => {
-        const problem = pathProblem(f, prefix);
-        if (problem) throw new Error(`commit ${c.id} of feature group "${g.name}" version ${g.version} lists ${problem}`);
-        return join(input.dataRoot, f);
-      }));
+      files.set(
+        c,
+        c.files.map((f) => {
+          const problem = pathProblem(f, prefix);
+          if (problem) throw new Error(`commit ${c.id} of feature group "${g.name}" version ${g.version} lists ${problem}`);
+          return join(input.dataRoot, f);
+        }),
+      );
     }
   }
-  return pitSql(plan, { kind: "range", startMicros: input.startMicros, endMicros: input.endMicros }, (g) => log.commits(input.view.project, g.name, g.version), filesOf(files), {
-    roles: new Set([ColumnRole.FEATURE, ColumnRole.LABEL]),
-    includeEventTimes: false,
-    requestParameters: requestParameters(input.view),
-  }).sql;
+  return pitSql(
+    plan,
+    { kind: "range", startMicros: input.startMicros, endMicros: input.endMicros },
+    (g) => log.commits(input.view.project, g.name, g.version),
+    filesOf(files),
+    {
+      roles: new Set([ColumnRole.FEATURE, ColumnRole.LABEL]),
+      includeEventTimes: false,
+      requestParameters: requestParameters(input.view),
+    },
+  ).sql;
 }

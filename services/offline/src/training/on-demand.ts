@@ -33,7 +33,11 @@ export function requestParameters(view: FeatureView): Map<string, DataType> {
  * feature bound (null stays null), every parameter required (a null parameter gives null), and a
  * CEL error, such as a division by zero or a null the expression reads, gives null.
  */
-export function evaluateRow(odf: OnDemandColumn, feature: (name: string) => PlainValue | null, parameter: (name: string) => PlainValue | null): PlainValue | null {
+export function evaluateRow(
+  odf: OnDemandColumn,
+  feature: (name: string) => PlainValue | null,
+  parameter: (name: string) => PlainValue | null,
+): PlainValue | null {
   const bindings: Record<string, unknown> = {};
   for (const [name, type] of odf.features) {
     const v = feature(name);

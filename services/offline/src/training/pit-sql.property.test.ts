@@ -51,9 +51,40 @@ describe("point-in-time join against a brute-force reference", () => {
       const ttlUsers = rand() < 0.5 ? (1 + int(4)) * DAY : undefined;
       const ttlMerchants = rand() < 0.3 ? (1 + int(4)) * DAY : undefined;
       const [L, U, M] = [`labels_${n}`, `users_${n}`, `merchants_${n}`];
-      h.group(L, [["tid", ScalarType.INT64], ["et", ScalarType.TIMESTAMP], ["user", ScalarType.INT64], ["label", ScalarType.DOUBLE]], ["tid"], "et");
-      h.group(U, [["user", ScalarType.INT64], ["et", ScalarType.TIMESTAMP], ["merchant", ScalarType.INT64], ["score", ScalarType.DOUBLE]], ["user"], "et", ttlUsers === undefined ? undefined : ttlUsers / DAY);
-      h.group(M, [["merchant", ScalarType.INT64], ["et", ScalarType.TIMESTAMP], ["risk", ScalarType.DOUBLE]], ["merchant"], "et", ttlMerchants === undefined ? undefined : ttlMerchants / DAY);
+      h.group(
+        L,
+        [
+          ["tid", ScalarType.INT64],
+          ["et", ScalarType.TIMESTAMP],
+          ["user", ScalarType.INT64],
+          ["label", ScalarType.DOUBLE],
+        ],
+        ["tid"],
+        "et",
+      );
+      h.group(
+        U,
+        [
+          ["user", ScalarType.INT64],
+          ["et", ScalarType.TIMESTAMP],
+          ["merchant", ScalarType.INT64],
+          ["score", ScalarType.DOUBLE],
+        ],
+        ["user"],
+        "et",
+        ttlUsers === undefined ? undefined : ttlUsers / DAY,
+      );
+      h.group(
+        M,
+        [
+          ["merchant", ScalarType.INT64],
+          ["et", ScalarType.TIMESTAMP],
+          ["risk", ScalarType.DOUBLE],
+        ],
+        ["merchant"],
+        "et",
+        ttlMerchants === undefined ? undefined : ttlMerchants / DAY,
+      );
       const day = () => int(8) * DAY;
       const maybe = (v: number) => (rand() < 0.1 ? null : v);
       const history: Record<string, Commit[]> = { [L]: [], [U]: [], [M]: [] };
@@ -64,11 +95,25 @@ describe("point-in-time join against a brute-force reference", () => {
         history[g]!.push({ kind, rows: unique });
         await h.commit(g, unique, kind);
       };
-      for (let c = 0; c < 1 + int(3); c++) await write(U, CommitKind.INSERT, Array.from({ length: int(7) }, () => ({ user: int(4), et: day(), merchant: int(3), score: maybe(Math.round(rand() * 100)) })));
+      for (let c = 0; c < 1 + int(3); c++)
+        await write(
+          U,
+          CommitKind.INSERT,
+          Array.from({ length: int(7) }, () => ({ user: int(4), et: day(), merchant: int(3), score: maybe(Math.round(rand() * 100)) })),
+        );
       if (rand() < 0.3) await write(U, CommitKind.DELETE, [{ user: int(4) }]);
       if (rand() < 0.3) await write(U, CommitKind.INSERT, [{ user: int(4), et: day(), merchant: int(3), score: 7 }]);
-      for (let c = 0; c < 1 + int(2); c++) await write(M, CommitKind.INSERT, Array.from({ length: int(5) }, () => ({ merchant: int(3), et: day(), risk: maybe(Math.round(rand() * 10)) })));
-      await write(L, CommitKind.INSERT, Array.from({ length: 1 + int(8) }, (_, i) => ({ tid: i, et: day(), user: int(5), label: i % 2 })));
+      for (let c = 0; c < 1 + int(2); c++)
+        await write(
+          M,
+          CommitKind.INSERT,
+          Array.from({ length: int(5) }, () => ({ merchant: int(3), et: day(), risk: maybe(Math.round(rand() * 10)) })),
+        );
+      await write(
+        L,
+        CommitKind.INSERT,
+        Array.from({ length: 1 + int(8) }, (_, i) => ({ tid: i, et: day(), user: int(5), label: i % 2 })),
+      );
       const start = rand() < 0.3 ? int(4) * DAY : undefined;
       const end = rand() < 0.3 ? (4 + int(4)) * DAY : undefined;
 
@@ -110,7 +155,9 @@ describe("point-in-time join against a brute-force reference", () => {
           return [Number(s.tid), s.label, u ? u.score : null, m ? m.risk : null];
         });
       if (JSON.stringify(actual) !== JSON.stringify(expected)) {
-        throw new Error(`case ${n} differs\nexpected ${JSON.stringify(expected)}\nactual   ${JSON.stringify(actual)}\nusers ${JSON.stringify(history[U])}\nmerchants ${JSON.stringify(history[M])}`);
+        throw new Error(
+          `case ${n} differs\nexpected ${JSON.stringify(expected)}\nactual   ${JSON.stringify(actual)}\nusers ${JSON.stringify(history[U])}\nmerchants ${JSON.stringify(history[M])}`,
+        );
       }
       expect(actual).toEqual(expected);
     }

@@ -14,9 +14,39 @@ const ROLES = new Set([ColumnRole.FEATURE, ColumnRole.LABEL]);
 
 beforeAll(async () => {
   h = await PitHarness.open();
-  h.group("labels", [["tid", ScalarType.INT64], ["et", ScalarType.TIMESTAMP], ["user", ScalarType.INT64], ["label", ScalarType.BOOL]], ["tid"], "et");
-  h.group("users", [["user", ScalarType.INT64], ["et", ScalarType.TIMESTAMP], ["merchant", ScalarType.INT64], ["score", ScalarType.DOUBLE]], ["user"], "et", 10);
-  h.group("merchants", [["merchant", ScalarType.INT64], ["et", ScalarType.TIMESTAMP], ["risk", ScalarType.DOUBLE]], ["merchant"], "et");
+  h.group(
+    "labels",
+    [
+      ["tid", ScalarType.INT64],
+      ["et", ScalarType.TIMESTAMP],
+      ["user", ScalarType.INT64],
+      ["label", ScalarType.BOOL],
+    ],
+    ["tid"],
+    "et",
+  );
+  h.group(
+    "users",
+    [
+      ["user", ScalarType.INT64],
+      ["et", ScalarType.TIMESTAMP],
+      ["merchant", ScalarType.INT64],
+      ["score", ScalarType.DOUBLE],
+    ],
+    ["user"],
+    "et",
+    10,
+  );
+  h.group(
+    "merchants",
+    [
+      ["merchant", ScalarType.INT64],
+      ["et", ScalarType.TIMESTAMP],
+      ["risk", ScalarType.DOUBLE],
+    ],
+    ["merchant"],
+    "et",
+  );
   await h.commit("users", [
     { user: 1, et: d(1), merchant: 1, score: 0.1 },
     { user: 1, et: d(5), merchant: 2, score: 0.5 },
@@ -27,7 +57,10 @@ beforeAll(async () => {
     { user: 3, et: d(2), merchant: 2, score: 0.3 }, // late data: older event time, later commit
     { user: 2, et: d(20), merchant: 2, score: null }, // a real null
   ]);
-  await h.commit("merchants", [{ merchant: 1, et: d(1), risk: 1.0 }, { merchant: 2, et: d(3), risk: 2.0 }]);
+  await h.commit("merchants", [
+    { merchant: 1, et: d(1), risk: 1.0 },
+    { merchant: 2, et: d(3), risk: 2.0 },
+  ]);
   await h.commit("merchants", [{ merchant: 1, et: d(6), risk: 1.5 }]);
   await h.commit("labels", [
     { tid: 1, et: d(5), user: 1, label: true },
@@ -64,7 +97,11 @@ const view = () =>
 async function run(commitsOf = h.commitsOf, includeEventTimes = false) {
   const v = view();
   const plan = compileViewPlan(v, (name) => h.groups.get(name));
-  const { sql } = pitSql(plan, { kind: "range", startMicros: undefined, endMicros: undefined }, commitsOf, h.files, { roles: ROLES, includeEventTimes, requestParameters: new Map() });
+  const { sql } = pitSql(plan, { kind: "range", startMicros: undefined, endMicros: undefined }, commitsOf, h.files, {
+    roles: ROLES,
+    includeEventTimes,
+    requestParameters: new Map(),
+  });
   return h.rows(sql);
 }
 
@@ -95,20 +132,41 @@ describe("the point-in-time join", () => {
   });
 
   it("joins a group without event time on its key alone, its latest commit's row", async () => {
-    h.group("regions", [["user", ScalarType.INT64], ["region", ScalarType.STRING]], ["user"], "");
-    await h.commit("regions", [{ user: 1, region: "north" }, { user: 2, region: "south" }]);
-    await h.commit("regions", [{ user: 1, region: "east" }]);
-    const v = h.view(
-      {
-        featureGroup: { name: "labels", version: 1 },
-        selection: { mode: SelectionMode.INCLUDE, columns: ["tid"] },
-        joins: [{ query: { featureGroup: { name: "regions", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["region"] } }, on: ["user"] }],
-      } as never,
+    h.group(
+      "regions",
+      [
+        ["user", ScalarType.INT64],
+        ["region", ScalarType.STRING],
+      ],
+      ["user"],
+      "",
     );
+    await h.commit("regions", [
+      { user: 1, region: "north" },
+      { user: 2, region: "south" },
+    ]);
+    await h.commit("regions", [{ user: 1, region: "east" }]);
+    const v = h.view({
+      featureGroup: { name: "labels", version: 1 },
+      selection: { mode: SelectionMode.INCLUDE, columns: ["tid"] },
+      joins: [{ query: { featureGroup: { name: "regions", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["region"] } }, on: ["user"] }],
+    } as never);
     const plan = compileViewPlan(v, (name) => h.groups.get(name));
-    const { sql } = pitSql(plan, { kind: "range", startMicros: undefined, endMicros: undefined }, h.commitsOf, h.files, { roles: ROLES, includeEventTimes: false, requestParameters: new Map() });
+    const { sql } = pitSql(plan, { kind: "range", startMicros: undefined, endMicros: undefined }, h.commitsOf, h.files, {
+      roles: ROLES,
+      includeEventTimes: false,
+      requestParameters: new Map(),
+    });
     const rows = await h.rows(sql);
-    expect(rows.map((r) => [Number(r.tid), r.region])).toEqual([[6, null], [4, null], [2, "east"], [1, "east"], [3, "south"], [7, "south"], [5, "east"]]);
+    expect(rows.map((r) => [Number(r.tid), r.region])).toEqual([
+      [6, null],
+      [4, null],
+      [2, "east"],
+      [1, "east"],
+      [3, "south"],
+      [7, "south"],
+      [5, "east"],
+    ]);
   });
 
   it("returns each group's event time when asked", async () => {
@@ -159,11 +217,22 @@ describe("the point-in-time join", () => {
       featureGroup: { name: "labels", version: 1 },
       selection: { mode: SelectionMode.INCLUDE, columns: ["tid", "label"] },
       filter: { kind: { case: "condition", value: { column: "label", operator: FilterOperator.EQ, value: { kind: { case: "boolValue", value: true } } } } },
-      joins: [{ type: JoinType.INNER, query: { featureGroup: { name: "users", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["score"] } }, on: ["user"] }],
+      joins: [
+        {
+          type: JoinType.INNER,
+          query: { featureGroup: { name: "users", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: ["score"] } },
+          on: ["user"],
+        },
+      ],
     } as never);
     const plan = compileViewPlan(v, (name) => h.groups.get(name));
     const tids = async (selectRows: boolean) => {
-      const { sql } = pitSql(plan, { kind: "range", startMicros: undefined, endMicros: undefined }, h.commitsOf, h.files, { roles: ROLES, includeEventTimes: false, requestParameters: new Map(), selectRows });
+      const { sql } = pitSql(plan, { kind: "range", startMicros: undefined, endMicros: undefined }, h.commitsOf, h.files, {
+        roles: ROLES,
+        includeEventTimes: false,
+        requestParameters: new Map(),
+        selectRows,
+      });
       return (await h.rows(sql)).map((r) => Number(r.tid));
     };
     // Training: label true and a users row found within its TTL (t3 and t5 find only expired rows).
@@ -172,4 +241,3 @@ describe("the point-in-time join", () => {
     expect(await tids(false)).toEqual([1, 3, 7, 5]);
   });
 });
-

@@ -17,7 +17,13 @@ export type SpineSource =
   /** The root group's latest row per key with event time ≤ `nowMicros`; the other groups as of `nowMicros`. */
   | { readonly kind: "latest"; readonly nowMicros: bigint }
   /** A table of caller rows (staged), in their order; `time` is its event-time column. */
-  | { readonly kind: "table"; readonly table: string; readonly columns: ReadonlyMap<string, DataType>; readonly time: string | undefined; readonly nowMicros: bigint };
+  | {
+      readonly kind: "table";
+      readonly table: string;
+      readonly columns: ReadonlyMap<string, DataType>;
+      readonly time: string | undefined;
+      readonly nowMicros: bigint;
+    };
 
 export interface PitOptions {
   /** Roles of the view's query columns to return. */
@@ -62,7 +68,13 @@ const spineCol = (name: string) => quoteIdent(`sp_${name}`);
  * without an event time join on their key alone. Output rows are the spine rows (minus those an
  * inner join, a filter or a time split drops), in spine order.
  */
-export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: FeatureGroup) => readonly CommitEntry[], filesOf: FilesOf, options: PitOptions): PitQuery {
+export function pitSql(
+  plan: ViewPlan,
+  spine: SpineSource,
+  commitsOf: (group: FeatureGroup) => readonly CommitEntry[],
+  filesOf: FilesOf,
+  options: PitOptions,
+): PitQuery {
   const nodes = plan.nodes;
   const rootNode = nodes[0]!;
   const rootGroup = rootNode.group;
@@ -70,7 +82,10 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
   const source = (node: PlanNode, extra: readonly string[] = []) => {
     const g = node.group;
     const cols = new Set([...g.primaryKey, ...(g.eventTime ? [g.eventTime] : []), ...node.needed, ...extra]);
-    return groupSourceSql(filesOf, g, commitsOf(g), { columns: g.columns.map((c) => c.name).filter((c) => cols.has(c)), withSequence: extra.includes(SEQUENCE_COLUMN) });
+    return groupSourceSql(filesOf, g, commitsOf(g), {
+      columns: g.columns.map((c) => c.name).filter((c) => cols.has(c)),
+      withSequence: extra.includes(SEQUENCE_COLUMN),
+    });
   };
   const rootParams = [...options.requestParameters.keys()].filter((p) => rootGroup.columns.some((c) => c.name === p));
 
@@ -83,7 +98,9 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
   if (spine.kind === "range" || spine.kind === "latest") {
     rootFromSpine = true;
     if (!rootGroup.eventTime && spine.kind === "range") {
-      throw new InvalidArgumentError(`feature group "${rootGroup.name}" has no event time: give a spine (rows with keys and an event time) instead of a time range`);
+      throw new InvalidArgumentError(
+        `feature group "${rootGroup.name}" has no event time: give a spine (rows with keys and an event time) instead of a time range`,
+      );
     }
     const et = rootGroup.eventTime ? quoteIdent(rootGroup.eventTime) : undefined;
     const captured = new Set([...rootNode.needed, ...rootGroup.primaryKey, ...rootParams]);
@@ -101,7 +118,14 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
       from = latestPerKeySql(rootGroup, source(rootNode, [SEQUENCE_COLUMN, ...rootParams]), cols, spine.nowMicros);
       ts = timestampLiteral(spine.nowMicros);
     }
-    if (rootNode.filter) conditions.push(filterSql(rootNode.filter, groupColumns(rootGroup, (c) => `r.${quoteIdent(c)}`), "feature_view.query.filter"));
+    if (rootNode.filter)
+      conditions.push(
+        filterSql(
+          rootNode.filter,
+          groupColumns(rootGroup, (c) => `r.${quoteIdent(c)}`),
+          "feature_view.query.filter",
+        ),
+      );
     if (et) select.push(`r.${et}::TIMESTAMP AS ${col(0, "_et")}`);
     const where = conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : "";
     // The spine order (event time, then key) is applied once, to the result: no row numbering.
@@ -158,7 +182,9 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
       join = `LEFT JOIN ${right} r ON ${on.join(" AND ")}`;
     }
     const name = `s${ctes.length}`;
-    ctes.push(`${name} AS (SELECT l.* EXCLUDE (${keys.map((_, p) => `_k${p}`).join(", ")}), ${select.join(", ")} FROM (SELECT l.*, ${keyCols.join(", ")} FROM ${previous} l) l ${join})`);
+    ctes.push(
+      `${name} AS (SELECT l.* EXCLUDE (${keys.map((_, p) => `_k${p}`).join(", ")}), ${select.join(", ")} FROM (SELECT l.*, ${keyCols.join(", ")} FROM ${previous} l) l ${join})`,
+    );
     previous = name;
   }
 
@@ -204,14 +230,21 @@ export function pitSql(plan: ViewPlan, spine: SpineSource, commitsOf: (group: Fe
     if (!selectRows) break;
     if (node.inner) where.push(col(node.index, "_found"));
     if (node.filter && !(node.index === 0 && (rootFromSpine || !rootLookedUp))) {
-      where.push(filterSql(node.filter, groupColumns(node.group, (c) => col(node.index, c)), "feature_view.query.filter"));
+      where.push(
+        filterSql(
+          node.filter,
+          groupColumns(node.group, (c) => col(node.index, c)),
+          "feature_view.query.filter",
+        ),
+      );
     }
   }
   if (options.extraFilter) {
     where.push(
       filterSql(
         options.extraFilter,
-        (name) => outputExpr.get(name) ?? (rootNode.needed.has(name) ? { expr: col(0, name), type: rootGroup.columns.find((c) => c.name === name)!.type! } : undefined),
+        (name) =>
+          outputExpr.get(name) ?? (rootNode.needed.has(name) ? { expr: col(0, name), type: rootGroup.columns.find((c) => c.name === name)!.type! } : undefined),
         "extra_filter",
       ),
     );
@@ -243,7 +276,10 @@ export function splitExpr(split: SplitSpec, rowKey: string): string {
     const { train, validation, test, seed } = kind.value;
     const total = train + validation + test;
     if (![train, validation, test].every((r) => Number.isFinite(r) && r >= 0) || Math.abs(total - 1) > 1e-6 || train <= 0) {
-      throw new InvalidArgumentError(`split.random: train, validation and test are ratios ≥ 0 summing to 1 with train > 0 (got ${train}, ${validation}, ${test})`, { field: "split.random" });
+      throw new InvalidArgumentError(
+        `split.random: train, validation and test are ratios ≥ 0 summing to 1 with train > 0 (got ${train}, ${validation}, ${test})`,
+        { field: "split.random" },
+      );
     }
     const u = `((hash(${rowKey}, ${seed.toString()}::UBIGINT) >> 11)::DOUBLE / 9007199254740992.0)`;
     return `CASE WHEN ${u} < ${train} THEN 'train' WHEN ${u} < ${train + validation} THEN 'validation' ELSE 'test' END`;
@@ -262,4 +298,3 @@ export function splitExpr(split: SplitSpec, rowKey: string): string {
   }
   return `'train'`;
 }
-

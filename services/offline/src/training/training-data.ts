@@ -47,7 +47,14 @@ export interface Materialised {
  * materialised in DuckDB (spilling to disk beyond its memory limit), the split's statistics
  * computed there, and the table streamed out transformed.
  */
-export async function* streamTrainingData(deps: TrainingDeps, project: string, view: FeatureView, query: TrainingQuery, source: TransformSource, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+export async function* streamTrainingData(
+  deps: TrainingDeps,
+  project: string,
+  view: FeatureView,
+  query: TrainingQuery,
+  source: TransformSource,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
   const plan = planOf(deps, project, view);
   const snapshot = snapshotOf(project, plan, deps.commits);
   const files = await snapshotFiles(deps.layout, project, plan, snapshot, deps.logger);
@@ -61,7 +68,13 @@ export async function* streamTrainingData(deps: TrainingDeps, project: string, v
       const m = await materialise(deps.engine, connection, pit, onDemand, tables, signal);
       const stats = await valueStatistics(connection, m, view, signal, true);
       const fitted = fit(view, stats);
-      const output = new TrainingOutput({ values: m.values, onDemand: [], trailing: m.trailing.map((t) => t.name), parameters: new Map(), transformations: fitted });
+      const output = new TrainingOutput({
+        values: m.values,
+        onDemand: [],
+        trailing: m.trailing.map((t) => t.name),
+        parameters: new Map(),
+        transformations: fitted,
+      });
       yield* streamOn(connection, `SELECT * FROM ${m.table}`, deps.messageBytes, signal, output);
       return;
     }
@@ -110,7 +123,14 @@ function outputOf(pit: PitQuery, onDemand: readonly OnDemandColumn[], fitted: Re
   return new TrainingOutput({ values, onDemand, trailing, parameters, transformations: fitted });
 }
 
-async function materialise(engine: DuckEngine, connection: DuckConnection, pit: PitQuery, onDemand: readonly OnDemandColumn[], tables: string[], signal: AbortSignal): Promise<Materialised> {
+async function materialise(
+  engine: DuckEngine,
+  connection: DuckConnection,
+  pit: PitQuery,
+  onDemand: readonly OnDemandColumn[],
+  tables: string[],
+  signal: AbortSignal,
+): Promise<Materialised> {
   // A shared (not temporary) table: the on-demand path fills it from a second connection.
   const table = tempName("td");
   tables.push(table);
@@ -118,7 +138,9 @@ async function materialise(engine: DuckEngine, connection: DuckConnection, pit: 
     ...pit.columns.flatMap((c) => (c.kind === "output" ? [{ name: c.name, type: c.output.type! }] : [])),
     ...onDemand.map((o) => ({ name: o.name, type: o.type })),
   ];
-  const trailing = pit.columns.flatMap((c) => (c.kind === "event_time" ? [{ name: c.name, type: TIMESTAMP }] : c.kind === "split" ? [{ name: c.name, type: STRING }] : []));
+  const trailing = pit.columns.flatMap((c) =>
+    c.kind === "event_time" ? [{ name: c.name, type: TIMESTAMP }] : c.kind === "split" ? [{ name: c.name, type: STRING }] : [],
+  );
   if (onDemand.length === 0) {
     await connection.run(`CREATE TABLE ${table} AS ${pit.sql}`, signal);
     return { table, values, trailing };
@@ -145,8 +167,18 @@ async function materialise(engine: DuckEngine, connection: DuckConnection, pit: 
  * Statistics of the value columns over the training split (every row when there is no split).
  * `onlyTransformed`: just the columns transformations need.
  */
-export async function valueStatistics(connection: DuckConnection, m: Materialised, view: FeatureView, signal: AbortSignal, onlyTransformed: boolean): Promise<{ rowCount: bigint; columns: ColumnStatistics[] }> {
-  const encoders = new Set(view.transformations.filter((t) => t.function === TransformationFunction.LABEL_ENCODER || t.function === TransformationFunction.ONE_HOT_ENCODER).map((t) => t.column));
+export async function valueStatistics(
+  connection: DuckConnection,
+  m: Materialised,
+  view: FeatureView,
+  signal: AbortSignal,
+  onlyTransformed: boolean,
+): Promise<{ rowCount: bigint; columns: ColumnStatistics[] }> {
+  const encoders = new Set(
+    view.transformations
+      .filter((t) => t.function === TransformationFunction.LABEL_ENCODER || t.function === TransformationFunction.ONE_HOT_ENCODER)
+      .map((t) => t.column),
+  );
   const transformed = new Set(view.transformations.map((t) => t.column));
   const roles = new Map(view.outputColumns.map((c) => [c.name, c.role]));
   const columns: StatisticsColumn[] = m.values
@@ -159,7 +191,10 @@ export async function valueStatistics(connection: DuckConnection, m: Materialise
 
 function fit(view: FeatureView, stats: readonly ColumnStatistics[] | { columns: ColumnStatistics[] }): Map<string, FittedTransformation> {
   const list = Array.isArray(stats) ? stats : (stats as { columns: ColumnStatistics[] }).columns;
-  return fitTransformations(view.transformations.map((t) => ({ column: t.column, fn: t.function })), list);
+  return fitTransformations(
+    view.transformations.map((t) => ({ column: t.column, fn: t.function })),
+    list,
+  );
 }
 
 async function dropTables(connection: DuckConnection, tables: readonly string[]): Promise<void> {

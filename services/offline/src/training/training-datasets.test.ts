@@ -3,7 +3,10 @@ import { TrainingDatasetStatus, type TrainingDataset } from "@granary/proto/meta
 import type { Logger } from "@granary/telemetry";
 import { markFailed } from "./training-datasets.js";
 
-const ref = { project: "shop", featureView: { $typeName: "granary.types.v1.FeatureViewRef", name: "fraud", version: 1 }, version: 3 } as Pick<TrainingDataset, "project" | "featureView" | "version">;
+const ref = { project: "shop", featureView: { $typeName: "granary.types.v1.FeatureViewRef", name: "fraud", version: 1 }, version: 3 } as Pick<
+  TrainingDataset,
+  "project" | "featureView" | "version"
+>;
 
 function recorder() {
   const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];

@@ -44,7 +44,13 @@ const SPLITS = [
  * then recorded READY with the files, the row count, the commit watermark of every source group and
  * the training split's statistics. A caller's spine is stored beside them.
  */
-export async function createTrainingDataset(deps: TrainingDeps, view: FeatureView, q: TrainingDataQuery, query: TrainingQuery, signal: AbortSignal): Promise<TrainingDataset> {
+export async function createTrainingDataset(
+  deps: TrainingDeps,
+  view: FeatureView,
+  q: TrainingDataQuery,
+  query: TrainingQuery,
+  signal: AbortSignal,
+): Promise<TrainingDataset> {
   const token = `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
   const dir = `${datasetsDir(q.project, view)}${token}`;
   const streamed = query.spine.kind === "streamed";
@@ -53,7 +59,11 @@ export async function createTrainingDataset(deps: TrainingDeps, view: FeatureVie
     create(TrainingDatasetSchema, {
       project: q.project,
       featureView: { name: view.name, version: view.version },
-      spine: streamed ? { case: "spineLocation", value: `${dir}/spine.parquet` } : spineKind?.case === "eventTimeRange" ? { case: "eventTimeRange", value: spineKind.value } : { case: undefined },
+      spine: streamed
+        ? { case: "spineLocation", value: `${dir}/spine.parquet` }
+        : spineKind?.case === "eventTimeRange"
+          ? { case: "eventTimeRange", value: spineKind.value }
+          : { case: undefined },
       extraFilter: q.extraFilter,
       split: q.split,
       status: TrainingDatasetStatus.CREATING,
@@ -99,7 +109,10 @@ export async function createTrainingDataset(deps: TrainingDeps, view: FeatureVie
 async function storeDatasetStatistics(deps: TrainingDeps, dataset: TrainingDataset, columns: ColumnStatistics[], rowCount: bigint): Promise<void> {
   const subject = { kind: { case: "trainingDataset" as const, value: { featureView: dataset.featureView, version: dataset.version } } };
   await deps.metadata.putStatistics(create(StatisticsSchema, { project: dataset.project, subject, columns, rowCount })).catch((err: unknown) => {
-    deps.logger.warn({ err, project: dataset.project, view: dataset.featureView?.name, dataset: dataset.version }, "could not store the training dataset's statistics record (the dataset holds them)");
+    deps.logger.warn(
+      { err, project: dataset.project, view: dataset.featureView?.name, dataset: dataset.version },
+      "could not store the training dataset's statistics record (the dataset holds them)",
+    );
   });
 }
 
@@ -112,17 +125,39 @@ export const MARK_FAILED_RETRY_MS = [250, 1000, 4000] as const;
  * materialisation failed) and, when every attempt fails, logged at error level naming the dataset,
  * which otherwise stays CREATING; the caller's original error is what the client gets either way.
  */
-export async function markFailed(metadata: Pick<MetadataWriter, "updateTrainingDataset">, dataset: Pick<TrainingDataset, "project" | "featureView" | "version">, reason: string, logger: Logger, retryMs: readonly number[] = MARK_FAILED_RETRY_MS): Promise<boolean> {
-  const failed = create(TrainingDatasetSchema, { project: dataset.project, featureView: dataset.featureView, version: dataset.version, status: TrainingDatasetStatus.FAILED, statusMessage: reason.slice(0, 500) });
+export async function markFailed(
+  metadata: Pick<MetadataWriter, "updateTrainingDataset">,
+  dataset: Pick<TrainingDataset, "project" | "featureView" | "version">,
+  reason: string,
+  logger: Logger,
+  retryMs: readonly number[] = MARK_FAILED_RETRY_MS,
+): Promise<boolean> {
+  const failed = create(TrainingDatasetSchema, {
+    project: dataset.project,
+    featureView: dataset.featureView,
+    version: dataset.version,
+    status: TrainingDatasetStatus.FAILED,
+    statusMessage: reason.slice(0, 500),
+  });
   for (let attempt = 0; ; attempt++) {
     try {
       await metadata.updateTrainingDataset(failed, ["status", "status_message"]);
       return true;
     } catch (err) {
       const wait = retryMs[attempt];
-      const where = { project: dataset.project, view: dataset.featureView?.name, viewVersion: dataset.featureView?.version, dataset: dataset.version, reason, err };
+      const where = {
+        project: dataset.project,
+        view: dataset.featureView?.name,
+        viewVersion: dataset.featureView?.version,
+        dataset: dataset.version,
+        reason,
+        err,
+      };
       if (wait === undefined) {
-        logger.error({ ...where, attempts: attempt + 1 }, "could not mark a training dataset FAILED after its materialisation failed; it stays CREATING until marked by hand");
+        logger.error(
+          { ...where, attempts: attempt + 1 },
+          "could not mark a training dataset FAILED after its materialisation failed; it stays CREATING until marked by hand",
+        );
         return false;
       }
       logger.warn({ ...where, attempt: attempt + 1 }, "marking a training dataset FAILED failed; retrying");
@@ -132,7 +167,13 @@ export async function markFailed(metadata: Pick<MetadataWriter, "updateTrainingD
 }
 
 /** Writes the materialised rows into `tmp`, one Parquet file per split with rows (one file without a split); `dir` is where they will be published, relative to the root. */
-async function writeSplits(connection: DuckConnection, m: Materialised, tmp: string, dir: string, signal: AbortSignal): Promise<{ files: DatasetFile[]; total: bigint }> {
+async function writeSplits(
+  connection: DuckConnection,
+  m: Materialised,
+  tmp: string,
+  dir: string,
+  signal: AbortSignal,
+): Promise<{ files: DatasetFile[]; total: bigint }> {
   await mkdir(tmp, { recursive: true });
   const hasSplit = m.trailing.some((t) => t.name === SPLIT_COLUMN);
   const files: DatasetFile[] = [];
@@ -167,12 +208,24 @@ async function publishDir(tmp: string, final: string, files: readonly string[]):
  * recorded, so not rebuilt: a caller's spine (it lived in the same directory) and the
  * include_event_times / include_training_helpers flags (the rebuild has neither).
  */
-export async function rebuildTrainingDataset(deps: TrainingDeps, project: string, view: FeatureView, dataset: TrainingDataset, dir: string, signal: AbortSignal): Promise<void> {
+export async function rebuildTrainingDataset(
+  deps: TrainingDeps,
+  project: string,
+  view: FeatureView,
+  dataset: TrainingDataset,
+  dir: string,
+  signal: AbortSignal,
+): Promise<void> {
   const name = `training dataset ${dataset.version} of feature view "${view.name}" version ${view.version}`;
-  if (dataset.spine.case === "spineLocation") throw new DataLossError(`${name} cannot be read: its files are gone, and it was built from a caller's spine, which was stored with them`);
+  if (dataset.spine.case === "spineLocation")
+    throw new DataLossError(`${name} cannot be read: its files are gone, and it was built from a caller's spine, which was stored with them`);
   const range = dataset.spine.case === "eventTimeRange" ? dataset.spine.value : undefined;
   const query: TrainingQuery = {
-    spine: { kind: "range", startMicros: range?.start ? timestampMicros(range.start) : undefined, endMicros: range?.end ? timestampMicros(range.end) : undefined },
+    spine: {
+      kind: "range",
+      startMicros: range?.start ? timestampMicros(range.start) : undefined,
+      endMicros: range?.end ? timestampMicros(range.end) : undefined,
+    },
     roles: new Set([ColumnRole.FEATURE, ColumnRole.LABEL]),
     includeEventTimes: false,
     extraFilter: dataset.extraFilter,
@@ -180,19 +233,46 @@ export async function rebuildTrainingDataset(deps: TrainingDeps, project: string
   };
   const tmp = deps.layout.absolute(`${dir}.rebuild-${randomBytes(4).toString("hex")}`);
   try {
-    const { files } = await withMaterialised(deps, project, view, query, signal, (connection, m) => writeSplits(connection, m, tmp, dir, signal), dataset.watermarks);
-    const counts = (list: readonly DatasetFile[]) => list.map((f) => `${f.path}:${f.rowCount}`).sort().join(",");
+    const { files } = await withMaterialised(
+      deps,
+      project,
+      view,
+      query,
+      signal,
+      (connection, m) => writeSplits(connection, m, tmp, dir, signal),
+      dataset.watermarks,
+    );
+    const counts = (list: readonly DatasetFile[]) =>
+      list
+        .map((f) => `${f.path}:${f.rowCount}`)
+        .sort()
+        .join(",");
     if (counts(files) !== counts(dataset.files)) {
-      throw new DataLossError(`${name} cannot be read: its files are gone, and rebuilding it from its recorded commits gives other row counts than it recorded (commits it read may be gone)`);
+      throw new DataLossError(
+        `${name} cannot be read: its files are gone, and rebuilding it from its recorded commits gives other row counts than it recorded (commits it read may be gone)`,
+      );
     }
     await mkdir(dirname(deps.layout.absolute(dir)), { recursive: true });
     try {
-      await publishDir(tmp, deps.layout.absolute(dir), files.map((f) => f.path.split("/").pop()!));
+      await publishDir(
+        tmp,
+        deps.layout.absolute(dir),
+        files.map((f) => f.path.split("/").pop()!),
+      );
     } catch (err) {
       // Another read rebuilt it first: the same rows.
       if (!["ENOTEMPTY", "EEXIST"].includes((err as NodeJS.ErrnoException).code ?? "")) throw err;
     }
-    deps.logger.warn({ project, view: view.name, viewVersion: view.version, dataset: dataset.version, watermarks: dataset.watermarks.map((w) => `${w.featureGroup?.name}@${w.commitId}`) }, "rebuilt a training dataset whose files were gone from its recorded commit watermarks");
+    deps.logger.warn(
+      {
+        project,
+        view: view.name,
+        viewVersion: view.version,
+        dataset: dataset.version,
+        watermarks: dataset.watermarks.map((w) => `${w.featureGroup?.name}@${w.commitId}`),
+      },
+      "rebuilt a training dataset whose files were gone from its recorded commit watermarks",
+    );
   } finally {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
   }
@@ -207,10 +287,20 @@ async function copyTo(connection: DuckConnection, sql: string, path: string, sig
  * what was materialised, so later inserts never change them. Transformations use the statistics
  * stored with the dataset.
  */
-export async function* readTrainingDataset(deps: TrainingDeps, project: string, view: FeatureView, version: number, split: DatasetSplit, untransformed: boolean, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+export async function* readTrainingDataset(
+  deps: TrainingDeps,
+  project: string,
+  view: FeatureView,
+  version: number,
+  split: DatasetSplit,
+  untransformed: boolean,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
   const dataset = await datasetOf(deps, project, view, version);
   if (dataset.status !== TrainingDatasetStatus.READY) {
-    throw new FailedPreconditionError(`training dataset ${dataset.version} of feature view "${view.name}" version ${view.version} is ${TrainingDatasetStatus[dataset.status]}, not READY${dataset.statusMessage ? `: ${dataset.statusMessage}` : ""}`);
+    throw new FailedPreconditionError(
+      `training dataset ${dataset.version} of feature view "${view.name}" version ${view.version} is ${TrainingDatasetStatus[dataset.status]}, not READY${dataset.statusMessage ? `: ${dataset.statusMessage}` : ""}`,
+    );
   }
   const wanted = split === DatasetSplit.UNSPECIFIED ? SPLITS : SPLITS.filter((s) => s.split === split);
   const withSplit = split === DatasetSplit.UNSPECIFIED && dataset.split?.kind.case !== undefined;
@@ -228,10 +318,18 @@ export async function* readTrainingDataset(deps: TrainingDeps, project: string, 
     return [`SELECT *${withSplit ? `, '${name}' AS ${SPLIT_COLUMN}` : ""} FROM read_parquet(${fileList(files)})`];
   });
   if (parts.length === 0) {
-    throw new NotFoundError(`training dataset ${dataset.version} of feature view "${view.name}" version ${view.version} has no ${split === DatasetSplit.UNSPECIFIED ? "" : `${DatasetSplit[split].toLowerCase()} `}rows`);
+    throw new NotFoundError(
+      `training dataset ${dataset.version} of feature view "${view.name}" version ${view.version} has no ${split === DatasetSplit.UNSPECIFIED ? "" : `${DatasetSplit[split].toLowerCase()} `}rows`,
+    );
   }
   const outputs = new Map(view.outputColumns.map((c) => [c.name, c.type!]));
-  const fitted = !untransformed && view.transformations.length > 0 ? fitTransformations(view.transformations.map((t) => ({ column: t.column, fn: t.function })), dataset.statistics) : undefined;
+  const fitted =
+    !untransformed && view.transformations.length > 0
+      ? fitTransformations(
+          view.transformations.map((t) => ({ column: t.column, fn: t.function })),
+          dataset.statistics,
+        )
+      : undefined;
   const sql = parts.join(" UNION ALL ");
   let output: TrainingOutput | undefined;
   const transform = {

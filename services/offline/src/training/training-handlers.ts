@@ -13,7 +13,10 @@ import { createTrainingDataset, datasetOf, readTrainingDataset } from "./trainin
 import type { SpineInput, TrainingQuery } from "./training-query.js";
 
 /** The training and batch data RPCs. */
-export type TrainingHandlers = Pick<Partial<ServiceImpl<typeof OfflineService>>, "getTrainingData" | "createTrainingDataset" | "readTrainingDataset" | "getBatchData" | "computeStatistics">;
+export type TrainingHandlers = Pick<
+  Partial<ServiceImpl<typeof OfflineService>>,
+  "getTrainingData" | "createTrainingDataset" | "readTrainingDataset" | "getBatchData" | "computeStatistics"
+>;
 
 export type { TrainingDeps } from "./training-deps.js";
 
@@ -72,7 +75,8 @@ export function createTrainingHandlers(deps: TrainingDeps): TrainingHandlers {
         source = { kind: "statistics", statistics: dataset.statistics };
       }
       const roles = new Set([ColumnRole.FEATURE, ...(q.includeInferenceHelpers ? [ColumnRole.INFERENCE_HELPER] : [])]);
-      const spine: SpineInput = q.selection.case === "latest" ? { kind: "latest" } : spineInput(q.selection.case === "spine" ? q.selection.value : undefined, chunks);
+      const spine: SpineInput =
+        q.selection.case === "latest" ? { kind: "latest" } : spineInput(q.selection.case === "spine" ? q.selection.value : undefined, chunks);
       const query: TrainingQuery = { spine, roles, includeEventTimes: false };
       const release = deps.streams.acquire(q.project, ctx.signal);
       try {
@@ -86,7 +90,8 @@ export function createTrainingHandlers(deps: TrainingDeps): TrainingHandlers {
       requireCatalogue(deps.catalogue);
       const ref = req.featureGroup!;
       const group = deps.catalogue.featureGroup(req.project, ref.name, ref.version);
-      if (!group) throw new NotFoundError(`feature group "${ref.name}"${ref.version ? ` version ${ref.version}` : ""} does not exist in project "${req.project}"`);
+      if (!group)
+        throw new NotFoundError(`feature group "${ref.name}"${ref.version ? ` version ${ref.version}` : ""} does not exist in project "${req.project}"`);
       return { statistics: await storeGroupStatistics(deps, req.project, group, deps.commits.commits(req.project, group.name, group.version), ctx.signal) };
     },
   };

@@ -37,7 +37,8 @@ export class TrainingOutput implements BatchTransform {
   schema(input: arrow.Schema): arrow.Schema {
     const byName = new Map(input.fields.map((f) => [f.name, f]));
     const fields: arrow.Field[] = [];
-    const valueField = (name: string, type: DataType) => new arrow.Field(name, transformedType(this.#layout.transformations?.get(name), type) ?? arrowTypeOf(type), true);
+    const valueField = (name: string, type: DataType) =>
+      new arrow.Field(name, transformedType(this.#layout.transformations?.get(name), type) ?? arrowTypeOf(type), true);
     for (const v of this.#layout.values) fields.push(valueField(v.name, v.type));
     for (const odf of this.#layout.onDemand) fields.push(valueField(odf.name, odf.type));
     for (const name of this.#layout.trailing) fields.push(byName.get(name)!);
@@ -129,7 +130,14 @@ export function applyTransformation(fitted: FittedTransformation, type: DataType
       const offsets = new Int32Array(n + 1);
       for (let i = 0; i <= n; i++) offsets[i] = i * width;
       const child = arrow.makeData({ type: new arrow.Float32(), length: n * width, nullCount: 0, data: values });
-      return arrow.makeData({ type: new arrow.List(new arrow.Field("item", new arrow.Float32(), true)), length: n, nullCount: data.nullCount, nullBitmap, valueOffsets: offsets, child });
+      return arrow.makeData({
+        type: new arrow.List(new arrow.Field("item", new arrow.Float32(), true)),
+        length: n,
+        nullCount: data.nullCount,
+        nullBitmap,
+        valueOffsets: offsets,
+        child,
+      });
     }
   }
 }

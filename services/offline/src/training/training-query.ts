@@ -1,6 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import { InvalidArgumentError } from "@granary/errors";
-import { type ColumnRole, CommitWatermarkSchema, type CommitWatermark, type FeatureGroup, type FeatureView, type Filter, type SplitSpec } from "@granary/proto/metadata";
+import {
+  type ColumnRole,
+  CommitWatermarkSchema,
+  type CommitWatermark,
+  type FeatureGroup,
+  type FeatureView,
+  type Filter,
+  type SplitSpec,
+} from "@granary/proto/metadata";
 import { ColumnSchema, ScalarType, type Column, type DataType } from "@granary/proto/types";
 import type { DuckConnection } from "../engine/duck-connection.js";
 import type { Logger } from "@granary/telemetry";
@@ -120,7 +128,10 @@ function spineColumns(plan: ViewPlan): Map<string, Column> {
   const column = (g: FeatureGroup, name: string) => g.columns.find((c) => c.name === name)!.type!;
   for (const key of plan.view.servingKeys) add(key.name, key.type!);
   for (const k of rootGroup.primaryKey) add(k, column(rootGroup, k));
-  add(spineTimeColumn(plan), rootGroup.eventTime ? column(rootGroup, rootGroup.eventTime) : ({ scalar: ScalarType.TIMESTAMP, list: false, dimension: 0 } as DataType));
+  add(
+    spineTimeColumn(plan),
+    rootGroup.eventTime ? column(rootGroup, rootGroup.eventTime) : ({ scalar: ScalarType.TIMESTAMP, list: false, dimension: 0 } as DataType),
+  );
   for (const [name, type] of requestParameters(plan.view)) add(name, type);
   for (const { output } of plan.nodes[0]!.outputs) add(output.name, output.type!);
   return out;

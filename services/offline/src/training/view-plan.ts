@@ -34,7 +34,9 @@ export interface ViewPlan {
 export function compileViewPlan(view: FeatureView, groupOf: (name: string, version: number) => FeatureGroup | undefined): ViewPlan {
   const resolved = view.resolved;
   if (!resolved || resolved.columns.length !== view.outputColumns.length) {
-    throw new FailedPreconditionError(`feature view "${view.name}" version ${view.version} has no resolution from the metadata service; restart the metadata service so it resolves views stored before it did`);
+    throw new FailedPreconditionError(
+      `feature view "${view.name}" version ${view.version} has no resolution from the metadata service; restart the metadata service so it resolves views stored before it did`,
+    );
   }
   const outputs = resolved.groups.map((): { column: string; output: OutputColumn }[] => []);
   view.outputColumns.forEach((output, i) => {
@@ -44,7 +46,10 @@ export function compileViewPlan(view: FeatureView, groupOf: (name: string, versi
   const nodes = resolved.groups.map((node, index): PlanNode => {
     const ref = node.featureGroup!;
     const group = groupOf(ref.name, ref.version);
-    if (!group) throw new FailedPreconditionError(`feature view "${view.name}" version ${view.version} reads feature group "${ref.name}" version ${ref.version}, which does not exist`);
+    if (!group)
+      throw new FailedPreconditionError(
+        `feature view "${view.name}" version ${view.version} reads feature group "${ref.name}" version ${ref.version}, which does not exist`,
+      );
     return {
       index,
       group,

@@ -16,7 +16,13 @@ export interface CommitFailureDeps {
  * so reads skip it and later commits of the group no longer depend on it. Its files, if any, are
  * left alone: nothing is deleted on a suspicion. A pending online push of it is parked.
  */
-export async function markCommitFailed(deps: CommitFailureDeps, project: string, group: { name: string; version: number }, commit: CommitEntry, reason: string): Promise<void> {
+export async function markCommitFailed(
+  deps: CommitFailureDeps,
+  project: string,
+  group: { name: string; version: number },
+  commit: CommitEntry,
+  reason: string,
+): Promise<void> {
   const paths = ["state", "failure_reason", ...(commit.onlineSyncState === OnlineSyncState.PENDING ? ["online_sync_state"] : [])];
   const updated = await deps.metadata.updateCommit(
     create(CommitSchema, {

@@ -45,7 +45,14 @@ export interface CommitContent {
  *
  * A crash after 2 leaves files no commit lists: reads never see them, and start-up deletes them.
  */
-export async function writeCommit(deps: CommitWriterDeps, connection: DuckConnection, project: string, group: FeatureGroup, content: CommitContent, signal?: AbortSignal): Promise<{ commit: Commit; entry: CommitEntry }> {
+export async function writeCommit(
+  deps: CommitWriterDeps,
+  connection: DuckConnection,
+  project: string,
+  group: FeatureGroup,
+  content: CommitContent,
+  signal?: AbortSignal,
+): Promise<{ commit: Commit; entry: CommitEntry }> {
   const key = groupKey(project, group.name, group.version);
   const ticket = deps.sequencer.take(key, deps.commits.maxSequence(project, group.name, group.version));
   let recording = false;
@@ -102,7 +109,14 @@ async function updatedRows(deps: CommitWriterDeps, connection: DuckConnection, p
   for (;;) {
     const earlier = deps.commits.commits(project, group.name, group.version).filter(isInsert);
     candidates = group.eventTime
-      ? earlier.filter((c) => c.minEventMicros === undefined || c.maxEventMicros === undefined || content.minEventMicros === undefined || content.maxEventMicros === undefined || (c.minEventMicros <= content.maxEventMicros && c.maxEventMicros >= content.minEventMicros))
+      ? earlier.filter(
+          (c) =>
+            c.minEventMicros === undefined ||
+            c.maxEventMicros === undefined ||
+            content.minEventMicros === undefined ||
+            content.maxEventMicros === undefined ||
+            (c.minEventMicros <= content.maxEventMicros && c.maxEventMicros >= content.minEventMicros),
+        )
       : earlier;
     if (candidates.length === 0) return 0n;
     try {
@@ -115,7 +129,9 @@ async function updatedRows(deps: CommitWriterDeps, connection: DuckConnection, p
   }
   const same = [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])].map((k) => `o.${quoteIdent(k)} = i.${quoteIdent(k)}`).join(" AND ");
   const files = fileList(candidates.flatMap(filesOf));
-  const [row] = await connection.rows(`SELECT count(*) AS n FROM ${content.table} i WHERE EXISTS (SELECT 1 FROM read_parquet(${files}, union_by_name = true) o WHERE ${same})`);
+  const [row] = await connection.rows(
+    `SELECT count(*) AS n FROM ${content.table} i WHERE EXISTS (SELECT 1 FROM read_parquet(${files}, union_by_name = true) o WHERE ${same})`,
+  );
   return BigInt(row!.n as bigint);
 }
 

@@ -14,7 +14,13 @@ import { tempName } from "./temp-names.js";
  * reads and point-in-time joins at or after that commit no longer see the keys; time travel to
  * before it still does, until the files are compacted. Online, the keys go too.
  */
-export async function deleteRows(deps: InsertDeps, project: string, group: FeatureGroup, chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<DeleteRowsResponse> {
+export async function deleteRows(
+  deps: InsertDeps,
+  project: string,
+  group: FeatureGroup,
+  chunks: AsyncIterable<Uint8Array>,
+  signal?: AbortSignal,
+): Promise<DeleteRowsResponse> {
   const stg = tempName("dstg");
   const del = tempName("del");
   const keyColumns = group.primaryKey.map((k) => group.columns.find((c) => c.name === k)!);
@@ -33,7 +39,12 @@ export async function deleteRows(deps: InsertDeps, project: string, group: Featu
       const [facts] = await connection.rows(`SELECT count(*) AS n, count(*) FILTER (WHERE ${keys.map((k) => `${k} IS NULL`).join(" OR ")}) AS bad FROM ${del}`);
       if (BigInt(facts!.bad as bigint) > 0n) throw new InvalidArgumentError("a key to delete has a null part");
       const commits = deps.commits.commits(project, group.name, group.version);
-      const source = groupSourceSql(await deps.layout.files.filesOf({ project, name: group.name, version: group.version }, commits, deps.logger), group, commits, { columns: group.primaryKey });
+      const source = groupSourceSql(
+        await deps.layout.files.filesOf({ project, name: group.name, version: group.version }, commits, deps.logger),
+        group,
+        commits,
+        { columns: group.primaryKey },
+      );
       const on = keys.map((k) => `r.${k} = d.${k}`).join(" AND ");
       const [existing] = await connection.rows(`SELECT count(*) AS n FROM ${source} r SEMI JOIN ${del} d ON ${on}`, signal);
       return await writeCommit(
@@ -41,7 +52,15 @@ export async function deleteRows(deps: InsertDeps, project: string, group: Featu
         connection,
         project,
         group,
-        { kind: CommitKind.DELETE, table: del, columns: group.primaryKey, rows: BigInt(facts!.n as bigint), rowsDeleted: BigInt(existing!.n as bigint), minEventMicros: undefined, maxEventMicros: undefined },
+        {
+          kind: CommitKind.DELETE,
+          table: del,
+          columns: group.primaryKey,
+          rows: BigInt(facts!.n as bigint),
+          rowsDeleted: BigInt(existing!.n as bigint),
+          minEventMicros: undefined,
+          maxEventMicros: undefined,
+        },
         signal,
       );
     } finally {

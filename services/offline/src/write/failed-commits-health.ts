@@ -26,7 +26,9 @@ export function reportFailedCommits(commits: CommitLog, meter: Meter = metrics.g
 export function logFailedCommits(commits: CommitLog, logger: Logger): void {
   const count = commits.failedCount;
   if (count === 0) return;
-  const listed = [...commits.failed()].slice(0, LISTED).map((c) => ({ project: c.project, group: c.name, version: c.version, commit: c.id.toString(), reason: c.reason }));
+  const listed = [...commits.failed()]
+    .slice(0, LISTED)
+    .map((c) => ({ project: c.project, group: c.name, version: c.version, commit: c.id.toString(), reason: c.reason }));
   logger.warn(
     { count, failedCommits: listed },
     `${count} commit${count === 1 ? " is" : "s are"} marked FAILED: reads skip ${count === 1 ? "it" : "them"} (ListCommits shows each failure_reason; metric ${FAILED_COMMITS_METRIC})`,

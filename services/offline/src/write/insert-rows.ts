@@ -39,7 +39,13 @@ export const VALIDATION_REPORT_TRAILER = "granary-validation-report-bin";
  * (or in the background, if that takes longer than the configured wait), the group's statistics
  * are brought to the new commit when enabled, and for online-enabled groups the rows pushed online.
  */
-export async function insertRows(deps: InsertDeps, project: string, group: FeatureGroup, chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<InsertResponse> {
+export async function insertRows(
+  deps: InsertDeps,
+  project: string,
+  group: FeatureGroup,
+  chunks: AsyncIterable<Uint8Array>,
+  signal?: AbortSignal,
+): Promise<InsertResponse> {
   const stg = tempName("stg");
   const ins = tempName("ins");
   const { commit, entry, report } = await deps.engine.withConnection(async (connection) => {
@@ -52,7 +58,9 @@ export async function insertRows(deps: InsertDeps, project: string, group: Featu
           allowed: new Map(group.columns.map((c) => [c.name, c])),
           required: [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])],
           what: `the insert into "${group.name}" version ${group.version}`,
-          eventTime: group.eventTime ? { column: group.eventTime, bounds: eventTimeBounds(BigInt(Date.now()) * 1000n, deps.maxFutureEventTimeS ?? DEFAULT_MAX_FUTURE_EVENT_TIME_S) } : undefined,
+          eventTime: group.eventTime
+            ? { column: group.eventTime, bounds: eventTimeBounds(BigInt(Date.now()) * 1000n, deps.maxFutureEventTimeS ?? DEFAULT_MAX_FUTURE_EVENT_TIME_S) }
+            : undefined,
         },
         signal,
       );
@@ -97,13 +105,25 @@ export async function insertRows(deps: InsertDeps, project: string, group: Featu
         connection,
         project,
         group,
-        { kind: CommitKind.INSERT, table, columns: group.columns.map((c) => c.name), rows: facts.distinct, minEventMicros: facts.minEvent, maxEventMicros: facts.maxEvent },
+        {
+          kind: CommitKind.INSERT,
+          table,
+          columns: group.columns.map((c) => c.name),
+          rows: facts.distinct,
+          minEventMicros: facts.minEvent,
+          maxEventMicros: facts.maxEvent,
+        },
         signal,
       );
       if (report) {
         report.commitId = written.commit.id;
         report = await deps.metadata.createValidationReport(report);
-        const link = create(CommitSchema, { project, featureGroup: { name: group.name, version: group.version }, id: written.commit.id, validationReportId: report.id });
+        const link = create(CommitSchema, {
+          project,
+          featureGroup: { name: group.name, version: group.version },
+          id: written.commit.id,
+          validationReportId: report.id,
+        });
         await deps.metadata.updateCommit(link, ["validation_report_id"]).then(
           (updated) => deps.commits.apply(updated),
           (err: unknown) => deps.logger.warn({ err, commit: written.commit.id.toString() }, "could not link the validation report to its commit"),
@@ -145,7 +165,13 @@ async function insertFacts(connection: DuckConnection, table: string, group: Fea
       ` FROM ${table}`,
   );
   const big = (v: unknown) => (v === null || v === undefined ? undefined : BigInt(v as bigint));
-  return { rows: BigInt(row!.n as bigint), distinct: BigInt(row!.d as bigint), nullKeys: BigInt(row!.bad as bigint), minEvent: big(row!.lo), maxEvent: big(row!.hi) };
+  return {
+    rows: BigInt(row!.n as bigint),
+    distinct: BigInt(row!.d as bigint),
+    nullKeys: BigInt(row!.bad as bigint),
+    minEvent: big(row!.lo),
+    maxEvent: big(row!.hi),
+  };
 }
 
 /** What follows a commit: statistics when enabled, the online push for online-enabled groups. */

@@ -12,7 +12,15 @@ import { OnlinePusher } from "./online-pusher.js";
 // Issue 13: the outbox retried a poison entry forever, and a failed push blocked the group's later commits.
 describe("OnlinePusher", () => {
   const group = create(FeatureGroupSchema, { project: "p", name: "g", version: 1, onlineEnabled: true, primaryKey: ["id"] });
-  const record = (id: bigint) => create(CommitSchema, { project: "p", featureGroup: { name: "g", version: 1 }, id, kind: CommitKind.INSERT, files: [`p/g/v1/${String(id).padStart(20, "0")}/part-00000.parquet`], onlineSyncState: OnlineSyncState.PENDING });
+  const record = (id: bigint) =>
+    create(CommitSchema, {
+      project: "p",
+      featureGroup: { name: "g", version: 1 },
+      id,
+      kind: CommitKind.INSERT,
+      files: [`p/g/v1/${String(id).padStart(20, "0")}/part-00000.parquet`],
+      onlineSyncState: OnlineSyncState.PENDING,
+    });
 
   function pusher(poison: bigint) {
     const commits = new CommitLog();
@@ -38,7 +46,18 @@ describe("OnlinePusher", () => {
       },
     } as unknown as CommitLayout;
     const engine = { withConnection: async () => undefined } as unknown as DuckEngine;
-    const p = new OnlinePusher({ engine, layout, commits, groupOf: () => group, metadata, online: {} as OnlineWriter, requestBytes: 1 << 20, logger: createLogger({ level: "silent", service: "test" }), maxAttempts: 3, retryDelayMs: 1 });
+    const p = new OnlinePusher({
+      engine,
+      layout,
+      commits,
+      groupOf: () => group,
+      metadata,
+      online: {} as OnlineWriter,
+      requestBytes: 1 << 20,
+      logger: createLogger({ level: "silent", service: "test" }),
+      maxAttempts: 3,
+      retryDelayMs: 1,
+    });
     return { p, entries, stored, attempts };
   }
 

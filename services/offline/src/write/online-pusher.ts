@@ -62,9 +62,11 @@ export class OnlinePusher {
     // A parked or failed push ends its own promise with its error, never the chain of the group.
     const next = previous.catch(() => undefined).then(() => this.#untilDone(project, group, commit));
     this.#chains.set(key, next);
-    void next.finally(() => {
-      if (this.#chains.get(key) === next) this.#chains.delete(key);
-    }).catch(() => {});
+    void next
+      .finally(() => {
+        if (this.#chains.get(key) === next) this.#chains.delete(key);
+      })
+      .catch(() => {});
     return next;
   }
 
@@ -106,7 +108,10 @@ export class OnlinePusher {
           throw err;
         }
         if (attempt >= attempts) {
-          this.#deps.logger.error({ err, group: group.name, version: group.version, commit: commit.id.toString(), attempts }, "online push failed too often; parked (ONLINE_SYNC_STATE_PARKED), later commits go on");
+          this.#deps.logger.error(
+            { err, group: group.name, version: group.version, commit: commit.id.toString(), attempts },
+            "online push failed too often; parked (ONLINE_SYNC_STATE_PARKED), later commits go on",
+          );
           await this.#park(project, group, commit);
           throw err;
         }
@@ -119,7 +124,10 @@ export class OnlinePusher {
 
   async #park(project: string, group: FeatureGroup, commit: CommitEntry): Promise<void> {
     const ref = { name: group.name, version: group.version };
-    const updated = await this.#deps.metadata.updateCommit(create(CommitSchema, { project, featureGroup: ref, id: commit.id, onlineSyncState: OnlineSyncState.PARKED }), ["online_sync_state"]);
+    const updated = await this.#deps.metadata.updateCommit(
+      create(CommitSchema, { project, featureGroup: ref, id: commit.id, onlineSyncState: OnlineSyncState.PARKED }),
+      ["online_sync_state"],
+    );
     this.#deps.commits.apply(updated);
   }
 

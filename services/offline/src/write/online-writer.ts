@@ -20,10 +20,16 @@ export function onlineWriter(client: Client<typeof OnlineService>, timeoutMs = 3
   const featureGroup = (g: GroupRef) => ({ name: g.name, version: g.version });
   return {
     async writeArrow(project, group, ipc) {
-      await client.writeRows({ project, featureGroup: featureGroup(group), rows: { case: "arrowIpc", value: ipc }, durability: Durability.FLUSHED }, { timeoutMs });
+      await client.writeRows(
+        { project, featureGroup: featureGroup(group), rows: { case: "arrowIpc", value: ipc }, durability: Durability.FLUSHED },
+        { timeoutMs },
+      );
     },
     async writeColumns(project, group, rows) {
-      await client.writeRows({ project, featureGroup: featureGroup(group), rows: { case: "columns", value: rows }, durability: Durability.FLUSHED }, { timeoutMs });
+      await client.writeRows(
+        { project, featureGroup: featureGroup(group), rows: { case: "columns", value: rows }, durability: Durability.FLUSHED },
+        { timeoutMs },
+      );
     },
     async deleteKeys(project, group, keys) {
       await client.deleteRows({ project, featureGroup: featureGroup(group), keys, durability: Durability.FLUSHED }, { timeoutMs });

@@ -20,7 +20,13 @@ export interface StageOptions extends ArrowSchemaRules {
  * first: unknown, repeated or mistyped columns and missing required ones are rejected before a
  * row is stored.
  */
-export async function stageArrowInput(connection: DuckConnection, table: string, chunks: AsyncIterable<Uint8Array>, options: StageOptions, signal?: AbortSignal): Promise<StagedInput> {
+export async function stageArrowInput(
+  connection: DuckConnection,
+  table: string,
+  chunks: AsyncIterable<Uint8Array>,
+  options: StageOptions,
+  signal?: AbortSignal,
+): Promise<StagedInput> {
   let reader: arrow.AsyncRecordBatchStreamReader;
   try {
     reader = (await arrow.RecordBatchReader.from(chunks)) as arrow.AsyncRecordBatchStreamReader;

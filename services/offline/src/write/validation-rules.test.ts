@@ -27,7 +27,10 @@ describe("checkRules", () => {
     });
     const err = await engine.withConnection(async (c) => {
       await c.run(`CREATE TEMP TABLE t AS SELECT 'ab' AS s`);
-      return checkRules(c, "t", group).then(() => undefined, (e: unknown) => e);
+      return checkRules(c, "t", group).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     });
     expect(err).toBeInstanceOf(FailedPreconditionError);
     expect((err as Error).message).toContain(`rule "shape"`);

@@ -72,7 +72,10 @@ function ruleError(rule: ValidationRule, err: unknown): unknown {
   const message = String((err as { message?: unknown } | null)?.message ?? "");
   if (rule.rule.case !== "regexMatch" || !message.startsWith("Invalid Input Error:")) return err;
   const reason = (message.split("\n")[0] ?? "").replace("Invalid Input Error: ", "");
-  return new FailedPreconditionError(`validation rule "${rule.name}" on column "${rule.column}": its pattern is not a regular expression DuckDB's RE2 can run (${reason}); redefine the rule`, { cause: err });
+  return new FailedPreconditionError(
+    `validation rule "${rule.name}" on column "${rule.column}": its pattern is not a regular expression DuckDB's RE2 can run (${reason}); redefine the rule`,
+    { cause: err },
+  );
 }
 
 /** SQL true for a value that breaks the rule (never for null, except with not_null). */

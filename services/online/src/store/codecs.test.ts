@@ -29,7 +29,16 @@ describe("key codec", () => {
 });
 
 describe("row codec", () => {
-  const types = [t(ScalarType.INT64), t(ScalarType.DOUBLE), t(ScalarType.STRING), t(ScalarType.FLOAT, true), t(ScalarType.BOOL), t(ScalarType.BYTES), t(ScalarType.DATE), t(ScalarType.STRING, true)];
+  const types = [
+    t(ScalarType.INT64),
+    t(ScalarType.DOUBLE),
+    t(ScalarType.STRING),
+    t(ScalarType.FLOAT, true),
+    t(ScalarType.BOOL),
+    t(ScalarType.BYTES),
+    t(ScalarType.DATE),
+    t(ScalarType.STRING, true),
+  ];
   const values: CellValue[] = [42n, 3.25, "zürich", [0.5, 1.5], true, new Uint8Array([0, 255]), 19000, ["a", "", "c"]];
 
   it("round-trips every type, and reads columns the row predates as missing", () => {
@@ -49,7 +58,12 @@ describe("row codec", () => {
   it("marks nulls", () => {
     const raw = new RowEncoder(types).encode(1n, [1n, null, null, null, null, null, null, null]);
     const nulls: number[] = [];
-    decodeRowInto(raw, types, types.map((_, i) => ({ value: () => {}, missing: () => void nulls.push(i) })), 0);
+    decodeRowInto(
+      raw,
+      types,
+      types.map((_, i) => ({ value: () => {}, missing: () => void nulls.push(i) })),
+      0,
+    );
     expect(nulls).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 });

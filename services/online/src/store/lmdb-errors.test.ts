@@ -56,7 +56,10 @@ describe("LMDB failures leave the online store typed", () => {
     try {
       const key = new KeyEncoder().begin(1n).add(STRING, "k".repeat(MAX_KEY_BYTES)).finish();
       const value = new RowEncoder([STRING]).encode(1n, ["v"]);
-      const err = await store.upsert([{ key, value, eventMicros: 1n }], "committed").then(() => undefined, (e: unknown) => e);
+      const err = await store.upsert([{ key, value, eventMicros: 1n }], "committed").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(toConnectError(err).code).toBe(Code.InvalidArgument);
       expect(store.get(key)).toBeUndefined();
       // The store goes on.
@@ -72,7 +75,10 @@ describe("LMDB failures leave the online store typed", () => {
     const store = new LmdbOnlineStore({ path: tempDir(), mapSizeBytes: 1024 * 1024 });
     await store.close();
     const key = new KeyEncoder().begin(1n).add(STRING, "k").finish();
-    const err = await store.upsert([{ key, value: new RowEncoder([STRING]).encode(1n, ["v"]), eventMicros: 1n }], "committed").then(() => undefined, (e: unknown) => e);
+    const err = await store.upsert([{ key, value: new RowEncoder([STRING]).encode(1n, ["v"]), eventMicros: 1n }], "committed").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(toConnectError(err).code).toBe(Code.Unavailable);
   });
 

@@ -17,12 +17,12 @@ const ENOSPC = 28;
 const EROFS = 30;
 const EDQUOT = 122;
 
-
 // Messages go to callers and name the setting or volume an operator acts on, never a path.
 const DISK_FULL = "the online store's disk is full; nothing was written (operators: free space on the volume of GRANARY_ONLINE_LMDB_PATH)";
 const WRITE_FAILED =
   "the online store could not write to its disk, most often because it is full; nothing was written (operators: free space on, or check, the volume of GRANARY_ONLINE_LMDB_PATH)";
-const MAP_FULL = "the online store reached its size limit; nothing was written (operators: raise GRANARY_ONLINE_MAP_SIZE_MB, and check free space on the volume of GRANARY_ONLINE_LMDB_PATH)";
+const MAP_FULL =
+  "the online store reached its size limit; nothing was written (operators: raise GRANARY_ONLINE_MAP_SIZE_MB, and check free space on the volume of GRANARY_ONLINE_LMDB_PATH)";
 const READERS_FULL = "the online store has no free reader slot; retry later (operators: too many processes or threads read the store at once)";
 const TXN_FULL = "a write changes too many rows for one transaction of the online store; send fewer rows per request";
 const KEY_TOO_LONG = `a primary key is too long for the online store (at most ${MAX_KEY_BYTES} bytes once encoded)`;
@@ -81,7 +81,13 @@ export function translateLmdbError(err: unknown): unknown {
 export async function translateLmdbFailure(err: unknown): Promise<unknown> {
   const pending = (err as { commitError?: unknown } | null)?.commitError;
   if (!(pending instanceof Promise)) return translateLmdbError(err);
-  const cause = await Promise.race([pending.then(() => undefined, (e: unknown) => e), delay(1000)]);
+  const cause = await Promise.race([
+    pending.then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+    delay(1000),
+  ]);
   if (cause === undefined) return new UnavailableError(WRITE_FAILED, { cause: err });
   const translated = translateLmdbError(cause);
   return translated === cause ? err : translated;

@@ -10,14 +10,19 @@ export interface SweeperLogger {
  * Purges rows older than their group's online TTL on a timer. Reads already report such rows as
  * EXPIRED; the sweep only reclaims their space. One group at a time, in bounded batches.
  */
-export function startTtlSweeper(store: OnlineStore, groups: () => Iterable<{ id: bigint; ttlMicros: bigint }>, intervalMs: number, logger: SweeperLogger): { stop(): Promise<void> } {
+export function startTtlSweeper(
+  store: OnlineStore,
+  groups: () => Iterable<{ id: bigint; ttlMicros: bigint }>,
+  intervalMs: number,
+  logger: SweeperLogger,
+): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   let stopped = false;
   const sweep = async () => {
     for (const { id, ttlMicros } of groups()) {
       const before = BigInt(Date.now()) * 1000n - ttlMicros;
       let purged = 0;
-      for (let batch = -1; batch !== 0 && !stopped; ) {
+      for (let batch = -1; batch !== 0 && !stopped;) {
         batch = await store.purgeExpired(id, before, 10_000);
         purged += batch;
       }

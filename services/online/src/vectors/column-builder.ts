@@ -82,11 +82,15 @@ export class ColumnBuilder implements CellSink {
     if (this.f32) return create(ColumnDataSchema, { values: { case: "floats", value: { values: Array.from(this.f32) } } });
     if (this.i32) {
       const values = Array.from(this.i32);
-      return create(ColumnDataSchema, { values: this.type.scalar === ScalarType.DATE ? { case: "dates", value: { values } } : { case: "int32s", value: { values } } });
+      return create(ColumnDataSchema, {
+        values: this.type.scalar === ScalarType.DATE ? { case: "dates", value: { values } } : { case: "int32s", value: { values } },
+      });
     }
     if (this.i64) {
       const values = Array.from(this.i64);
-      return create(ColumnDataSchema, { values: this.type.scalar === ScalarType.TIMESTAMP ? { case: "timestamps", value: { values } } : { case: "int64s", value: { values } } });
+      return create(ColumnDataSchema, {
+        values: this.type.scalar === ScalarType.TIMESTAMP ? { case: "timestamps", value: { values } } : { case: "int64s", value: { values } },
+      });
     }
     if (this.bool) return create(ColumnDataSchema, { values: { case: "bools", value: { values: Array.from(this.bool, (b) => b === 1) } } });
     return objectsToColumnData(this.type, this.objects!, n);

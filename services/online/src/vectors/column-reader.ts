@@ -58,6 +58,6 @@ export function columnReader(name: string, data: ColumnData | undefined, type: D
 }
 
 function mismatch(name: string, type: DataType, got: string, what: string): InvalidArgumentError {
-  const expected = type.list ? `lists of ${ScalarType[type.scalar].toLowerCase()}` : ACCEPTS[type.scalar][0] ?? "values";
+  const expected = type.list ? `lists of ${ScalarType[type.scalar].toLowerCase()}` : (ACCEPTS[type.scalar][0] ?? "values");
   return new InvalidArgumentError(`${what} "${name}" must carry ${expected}, got ${got}`);
 }

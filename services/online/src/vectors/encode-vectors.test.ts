@@ -28,7 +28,11 @@ describe("encodeVectorsResponse", () => {
       builder.mark(3, ValueStatus.EXPIRED);
       return { name: `c${i}`, builder };
     });
-    const result: LookupResult = { rowCount: n, columns, eventTimes: [{ name: "g", version: 2, micros: new BigInt64Array([1n, 0n, -7n, 1_700_000_000_000_000n]) }] };
+    const result: LookupResult = {
+      rowCount: n,
+      columns,
+      eventTimes: [{ name: "g", version: 2, micros: new BigInt64Array([1n, 0n, -7n, 1_700_000_000_000_000n]) }],
+    };
     const decoded = fromBinary(GetFeatureVectorsResponseSchema, encodeVectorsResponse(result));
     const expected = create(GetFeatureVectorsResponseSchema, { vectors: toFeatureVectors(result) });
     expect(equals(GetFeatureVectorsResponseSchema, decoded, expected)).toBe(true);
@@ -36,7 +40,10 @@ describe("encodeVectorsResponse", () => {
   });
 
   it("encodes an empty batch", () => {
-    const decoded = fromBinary(GetFeatureVectorsResponseSchema, encodeVectorsResponse({ rowCount: 0, columns: [{ name: "x", builder: new ColumnBuilder(type(ScalarType.DOUBLE), 0) }], eventTimes: [] }));
+    const decoded = fromBinary(
+      GetFeatureVectorsResponseSchema,
+      encodeVectorsResponse({ rowCount: 0, columns: [{ name: "x", builder: new ColumnBuilder(type(ScalarType.DOUBLE), 0) }], eventTimes: [] }),
+    );
     expect(decoded.vectors?.columns[0]?.name).toBe("x");
     expect(decoded.vectors?.rowCount).toBe(0);
   });

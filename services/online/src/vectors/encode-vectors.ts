@@ -105,6 +105,8 @@ export function toFeatureVectors(result: LookupResult): FeatureVectors {
     columns: result.columns.map(({ name, builder }) =>
       create(FeatureColumnSchema, { name, type: builder.type, values: builder.toColumnData(), statuses: Array.from(builder.statuses) }),
     ),
-    eventTimes: result.eventTimes.map((t) => create(EventTimeColumnSchema, { featureGroup: { name: t.name, version: t.version }, micros: Array.from(t.micros) })),
+    eventTimes: result.eventTimes.map((t) =>
+      create(EventTimeColumnSchema, { featureGroup: { name: t.name, version: t.version }, micros: Array.from(t.micros) }),
+    ),
   });
 }

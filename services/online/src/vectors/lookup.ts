@@ -82,7 +82,7 @@ export function lookupVectors(plan: ViewPlan, store: Pick<OnlineStore, "get">, i
         const src = step.keySources[p]!;
         let v: CellValue = null;
         if (src.kind === "serving") v = input.servingKeys.get(src.name)?.(r) ?? null;
-        else if (src.kind === "key") v = found[src.step] || !plan.steps[src.step]!.group.onlineEnabled ? keyValues[src.step]![src.part] ?? null : null;
+        else if (src.kind === "key") v = found[src.step] || !plan.steps[src.step]!.group.onlineEnabled ? (keyValues[src.step]![src.part] ?? null) : null;
         else v = input.servingKeys.get(src.servingName)?.(r) ?? (found[src.step] ? captures[src.step]!.get(src.column)!.value : null);
         parts[p] = v as KeyValue | null;
         if (v === null) complete = false;

@@ -121,6 +121,10 @@ export class ModelResolver {
     if (!mv?.featureView?.name) {
       throw new FailedPreconditionError(`model "${model}" version ${mv?.version ?? "?"} names no feature view; register it with the view it was trained on`);
     }
-    return { version: mv.version, featureView: { name: mv.featureView.name, version: mv.featureView.version }, trainingDatasetVersion: mv.trainingDatasetVersion };
+    return {
+      version: mv.version,
+      featureView: { name: mv.featureView.name, version: mv.featureView.version },
+      trainingDatasetVersion: mv.trainingDatasetVersion,
+    };
   }
 }

@@ -51,7 +51,10 @@ export class PlanCache {
     const key = `${view.project}/${view.name}/${view.version}/${dataset.version}`;
     let fitted = this.#fitted.get(key);
     if (!fitted) {
-      fitted = fitTransformations(view.transformations.map((t) => ({ column: t.column, fn: t.function })), dataset.statistics);
+      fitted = fitTransformations(
+        view.transformations.map((t) => ({ column: t.column, fn: t.function })),
+        dataset.statistics,
+      );
       this.#fitted.set(key, fitted);
     }
     return fitted;

@@ -65,7 +65,9 @@ const SERVED_ROLES = new Set([ColumnRole.FEATURE, ColumnRole.ON_DEMAND, ColumnRo
 export function compileViewPlan(view: FeatureView, groupOf: (name: string, version: number) => FeatureGroup | undefined): ViewPlan {
   const resolved = view.resolved;
   if (!resolved || resolved.columns.length !== view.outputColumns.length) {
-    throw new FailedPreconditionError(`feature view "${view.name}" version ${view.version} has no resolution from the metadata service; restart the metadata service so it resolves views stored before it did`);
+    throw new FailedPreconditionError(
+      `feature view "${view.name}" version ${view.version} has no resolution from the metadata service; restart the metadata service so it resolves views stored before it did`,
+    );
   }
   const steps: (GroupStep & { capturedColumns: number[]; outputSlots: Int32Array })[] = [];
   const columnIndexes: Map<string, number>[] = [];
@@ -96,7 +98,10 @@ export function compileViewPlan(view: FeatureView, groupOf: (name: string, versi
     steps.push({
       group,
       types,
-      defaults: encodeRowDefaults(types, group.columns.map((c) => (c.defaultValue ? cellOf(c.defaultValue) : null))),
+      defaults: encodeRowDefaults(
+        types,
+        group.columns.map((c) => (c.defaultValue ? cellOf(c.defaultValue) : null)),
+      ),
       keyTypes: group.primaryKey.map((k) => group.columns[columnIndex.get(k)!]!.type!),
       keySources,
       outputSlots: new Int32Array(group.columns.length).fill(-1),

@@ -51,7 +51,10 @@ function noteOf(id: string): string | undefined {
   const raw = store.get(new KeyEncoder().begin(group.id).add(STRING, id).finish());
   if (!raw) return undefined;
   let note: string | undefined;
-  const sink = (set: boolean) => ({ value: (_row: number, buf: Buffer, offset: number) => void (set && (note = decodeCell(STRING, buf, offset) as string)), missing: () => {} });
+  const sink = (set: boolean) => ({
+    value: (_row: number, buf: Buffer, offset: number) => void (set && (note = decodeCell(STRING, buf, offset) as string)),
+    missing: () => {},
+  });
   decodeRowInto(raw, [STRING, STRING], [sink(false), sink(true)], 0);
   return note;
 }

@@ -31,7 +31,10 @@ export async function uploadArtifact(deps: ArtifactDeps, requests: AsyncIterable
   const target = { project: header.project, model: header.model, version: header.version, path, contentType: header.contentType };
   await touchUpload(deps.pool, target);
 
-  const staged = await deps.blobs.stage(chunksAfterHeader(iterator, () => touchUpload(deps.pool, target)), deps.maxArtifactBytes);
+  const staged = await deps.blobs.stage(
+    chunksAfterHeader(iterator, () => touchUpload(deps.pool, target)),
+    deps.maxArtifactBytes,
+  );
   try {
     // A cancelled call may end the stream as if the client had finished: the content is cut short.
     signal.throwIfAborted();
@@ -72,4 +75,3 @@ async function* chunksAfterHeader(iterator: AsyncIterator<UploadArtifactRequest>
     yield message.value;
   }
 }
-

@@ -53,17 +53,21 @@ describe("artifact paths", () => {
     expect((thrown as InvalidArgumentError).field).toBe("header.path");
   });
 
-  it.each(([
-    ["model.pkl", "model.pkl"],
-    ["model/weights.bin", "model/weights.bin"],
-    ["images/confusion matrix.png", "images/confusion matrix.png"],
-    ["...", "..."],
-    ["model/..hidden", "model/..hidden"],
-    ["100%.txt", "100%.txt"],
-    ["a%20b", "a%20b"],
-    ["caf\u0065\u0301.txt", "caf\u00e9.txt"],
-    ["x".repeat(1024), "x".repeat(1024)],
-  ] as const).map(([path, expected]) => ({ path, expected, what: label(path) })))("keeps $what", ({ path, expected }) => {
+  it.each(
+    (
+      [
+        ["model.pkl", "model.pkl"],
+        ["model/weights.bin", "model/weights.bin"],
+        ["images/confusion matrix.png", "images/confusion matrix.png"],
+        ["...", "..."],
+        ["model/..hidden", "model/..hidden"],
+        ["100%.txt", "100%.txt"],
+        ["a%20b", "a%20b"],
+        ["caf\u0065\u0301.txt", "caf\u00e9.txt"],
+        ["x".repeat(1024), "x".repeat(1024)],
+      ] as const
+    ).map(([path, expected]) => ({ path, expected, what: label(path) })),
+  )("keeps $what", ({ path, expected }) => {
     expect(normalizeArtifactPath(path)).toBe(expected);
   });
 });

@@ -20,7 +20,12 @@ export interface ArtifactTarget {
  * version that is READY by now refuses (its artifacts are immutable). Uploading a path again
  * replaces it; the digest it had is returned so the caller can collect it.
  */
-export async function commitArtifact(pool: Pool, blobs: BlobStore, target: ArtifactTarget, staged: StagedBlob): Promise<{ artifact: Artifact; replaced: string | undefined }> {
+export async function commitArtifact(
+  pool: Pool,
+  blobs: BlobStore,
+  target: ArtifactTarget,
+  staged: StagedBlob,
+): Promise<{ artifact: Artifact; replaced: string | undefined }> {
   return withTransaction(pool, async (client) => {
     // FOR SHARE: uploads into one version commit side by side; finalize and delete wait for them.
     const { rows } = await client.query<{ model_id: string; status: string }>(

@@ -81,7 +81,9 @@ export function createFsBlobStore(root: string, host = hostname()): BlobStore {
         await rename(staged.tempName, target);
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        throw new AbortedError("the upload was idle so long that its content was swept away (GRANARY_REGISTRY_UPLOAD_TIMEOUT_MIN); upload it again", { cause: err });
+        throw new AbortedError("the upload was idle so long that its content was swept away (GRANARY_REGISTRY_UPLOAD_TIMEOUT_MIN); upload it again", {
+          cause: err,
+        });
       }
       await syncDirectory(dir);
     },

@@ -8,7 +8,10 @@ export function createMetadataLineage(metadata: Client<typeof MetadataService>):
   return {
     async checkTrainedOn(t, signal) {
       const view = `feature view "${t.featureView.name}" version ${t.featureView.version}`;
-      await ask(() => metadata.getFeatureView({ project: t.project, name: t.featureView.name, version: t.featureView.version }, { signal }), `${view} does not exist in project "${t.project}"`);
+      await ask(
+        () => metadata.getFeatureView({ project: t.project, name: t.featureView.name, version: t.featureView.version }, { signal }),
+        `${view} does not exist in project "${t.project}"`,
+      );
       if (t.trainingDatasetVersion > 0) {
         await ask(
           () => metadata.getTrainingDataset({ project: t.project, featureView: t.featureView, version: t.trainingDatasetVersion }, { signal }),

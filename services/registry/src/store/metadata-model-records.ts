@@ -17,7 +17,10 @@ export function createMetadataModelRecords(metadata: Client<typeof MetadataServi
       const all: ModelRecord[] = [];
       let pageToken = "";
       do {
-        const page = await askMetadata(() => metadata.listRecordedModels({ pageSize: 1000, pageToken }, { signal }), "the metadata service has no recorded models");
+        const page = await askMetadata(
+          () => metadata.listRecordedModels({ pageSize: 1000, pageToken }, { signal }),
+          "the metadata service has no recorded models",
+        );
         for (const m of page.models) all.push({ project: m.project, model: m.model, registryId: m.registryId });
         pageToken = page.nextPageToken;
       } while (pageToken !== "");

@@ -46,7 +46,14 @@ export async function lockModelCreation(client: PoolClient, mode: "shared" | "ex
  * Inserts the model unless it exists, and runs `onNew` for a new one (inside the transaction). A
  * concurrent insert of the same name waits for this one's commit and then finds the model.
  */
-export async function insertModel(client: PoolClient, project: string, name: string, onNew: OnNewModel, description = "", tags: readonly string[] = []): Promise<boolean> {
+export async function insertModel(
+  client: PoolClient,
+  project: string,
+  name: string,
+  onNew: OnNewModel,
+  description = "",
+  tags: readonly string[] = [],
+): Promise<boolean> {
   await lockModelCreation(client, "shared");
   const { rows } = await client.query<{ id: string }>(
     `INSERT INTO models (project, name, description, tags, create_time, update_time)
@@ -62,7 +69,11 @@ export async function getModel(pool: Pool | PoolClient, project: string, name: s
   return readModel(pool, project, name);
 }
 
-export async function listModels(pool: Pool, project: string, o: { pageSize: number; pageToken: string; tag: string }): Promise<{ items: Model[]; nextPageToken: string }> {
+export async function listModels(
+  pool: Pool,
+  project: string,
+  o: { pageSize: number; pageToken: string; tag: string },
+): Promise<{ items: Model[]; nextPageToken: string }> {
   const size = pageSizeOf(o.pageSize);
   const query = ["models", project, o.tag];
   const after = decodePageToken(o.pageToken, query);
@@ -108,7 +119,11 @@ export async function deleteModel(pool: Pool, project: string, name: string, eta
     checkEtag(etag, locked.revision, modelLabel(project, name));
     const { rows } = await client.query<{ version: number }>("SELECT version FROM model_versions WHERE model_id = $1 ORDER BY version LIMIT 6", [locked.id]);
     if (rows.length > 0) {
-      const listed = rows.slice(0, 5).map((r) => r.version).join(", ") + (rows.length > 5 ? ", …" : "");
+      const listed =
+        rows
+          .slice(0, 5)
+          .map((r) => r.version)
+          .join(", ") + (rows.length > 5 ? ", …" : "");
       throw new FailedPreconditionError(`${modelLabel(project, name)} still has versions (${listed}); delete them first`);
     }
     await client.query("DELETE FROM models WHERE id = $1", [locked.id]);
@@ -127,7 +142,10 @@ export async function allModels(client: PoolClient): Promise<{ project: string; 
  * writers of one model are serialised and never deadlock over its versions and aliases.
  */
 export async function lockModel(client: PoolClient, project: string, name: string): Promise<{ id: string; revision: string }> {
-  const { rows } = await client.query<{ id: string; revision: string }>("SELECT id, revision FROM models WHERE project = $1 AND name = $2 FOR UPDATE", [project, name]);
+  const { rows } = await client.query<{ id: string; revision: string }>("SELECT id, revision FROM models WHERE project = $1 AND name = $2 FOR UPDATE", [
+    project,
+    name,
+  ]);
   if (!rows[0]) throw new NotFoundError(`${modelLabel(project, name)} does not exist`);
   return rows[0];
 }

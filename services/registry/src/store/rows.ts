@@ -1,14 +1,6 @@
 import { clone, create, fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  ArtifactSchema,
-  ModelSchema$,
-  ModelVersionSchema,
-  ModelVersionStatus,
-  type Artifact,
-  type Model,
-  type ModelVersion,
-} from "@granary/proto/registry";
+import { ArtifactSchema, ModelSchema$, ModelVersionSchema, ModelVersionStatus, type Artifact, type Model, type ModelVersion } from "@granary/proto/registry";
 
 /** The columns of a Model: its row, the highest READY version and its aliases. */
 export const MODEL_SELECT = `

@@ -17,7 +17,12 @@ export const versionLabel = (project: string, model: string, version: number) =>
  * creates get distinct numbers, and a create that fails hands its number back. `afterInsert` runs
  * before the commit (the lineage record): when it fails, the version is not created.
  */
-export async function createVersion(pool: Pool, mv: ModelVersion, onNewModel: OnNewModel, afterInsert: (version: number) => Promise<void>): Promise<ModelVersion> {
+export async function createVersion(
+  pool: Pool,
+  mv: ModelVersion,
+  onNewModel: OnNewModel,
+  afterInsert: (version: number) => Promise<void>,
+): Promise<ModelVersion> {
   return withTransaction(pool, async (client) => {
     await insertModel(client, mv.project, mv.model, onNewModel);
     const { rows } = await client.query<{ id: string; last_version: number }>(
@@ -41,18 +46,24 @@ export type VersionSelector = { case: "version"; value: number } | { case: "alia
 export async function getVersion(pool: Pool, project: string, model: string, selector: VersionSelector, includeIncomplete: boolean): Promise<ModelVersion> {
   let row: VersionRow | undefined;
   if (selector.case === "alias") {
-    ({ rows: [row] } = await pool.query<VersionRow>(
+    ({
+      rows: [row],
+    } = await pool.query<VersionRow>(
       `${VERSION_SELECT} JOIN aliases al ON al.model_id = v.model_id AND al.version = v.version
        WHERE m.project = $1 AND m.name = $2 AND al.alias = $3`,
       [project, model, selector.value],
     ));
     if (!row) throw new NotFoundError(`${modelLabel(project, model)} has no alias "${selector.value}"`);
   } else {
-    ({ rows: [row] } = await pool.query<VersionRow>(`${VERSION_SELECT} WHERE m.project = $1 AND m.name = $2 AND v.version = $3`, [project, model, selector.value]));
+    ({
+      rows: [row],
+    } = await pool.query<VersionRow>(`${VERSION_SELECT} WHERE m.project = $1 AND m.name = $2 AND v.version = $3`, [project, model, selector.value]));
     if (!row) throw new NotFoundError(`${versionLabel(project, model, selector.value)} does not exist`);
   }
   if (row.status !== "READY" && !includeIncomplete) {
-    throw new NotFoundError(`${versionLabel(project, model, row.version)} is still UPLOADING; FinalizeModelVersion makes it visible (include_incomplete shows it now)`);
+    throw new NotFoundError(
+      `${versionLabel(project, model, row.version)} is still UPLOADING; FinalizeModelVersion makes it visible (include_incomplete shows it now)`,
+    );
   }
   return toModelVersion(row);
 }
@@ -70,7 +81,12 @@ export interface ListVersionsOptions {
  * Versions of a model, by a metric (versions without it, or with a non-finite value, last) or by
  * number; ties broken by number in the same direction. Keyset pages on (missing, key, number).
  */
-export async function listVersions(pool: Pool, project: string, model: string, o: ListVersionsOptions): Promise<{ items: ModelVersion[]; nextPageToken: string }> {
+export async function listVersions(
+  pool: Pool,
+  project: string,
+  model: string,
+  o: ListVersionsOptions,
+): Promise<{ items: ModelVersion[]; nextPageToken: string }> {
   const { rows: found } = await pool.query<{ id: string }>("SELECT id FROM models WHERE project = $1 AND name = $2", [project, model]);
   const modelId = found[0]?.id;
   if (modelId === undefined) throw new NotFoundError(`${modelLabel(project, model)} does not exist`);
@@ -102,7 +118,10 @@ export async function finalizeVersion(pool: Pool, project: string, model: string
     const locked = await lockModel(client, project, model);
     const current = await lockVersion(client, locked.id, project, model, version);
     if (current.status !== "READY") {
-      await client.query("UPDATE model_versions SET status = 'READY', revision = revision + 1, update_time = now() WHERE model_id = $1 AND version = $2", [locked.id, version]);
+      await client.query("UPDATE model_versions SET status = 'READY', revision = revision + 1, update_time = now() WHERE model_id = $1 AND version = $2", [
+        locked.id,
+        version,
+      ]);
       await touchModel(client, locked.id);
     }
     return readVersion(client, project, model, version);
@@ -118,12 +137,10 @@ export async function updateVersion(pool: Pool, patch: ModelVersion, paths: read
     const current = await readVersion(client, patch.project, patch.model, patch.version);
     const next = patchVersion(current, patch, paths, row.status === "READY");
     validateVersionDefinition(next);
-    await client.query("UPDATE model_versions SET tags = $3, resource = $4, revision = revision + 1, update_time = now() WHERE model_id = $1 AND version = $2", [
-      locked.id,
-      patch.version,
-      next.tags,
-      versionResource(next),
-    ]);
+    await client.query(
+      "UPDATE model_versions SET tags = $3, resource = $4, revision = revision + 1, update_time = now() WHERE model_id = $1 AND version = $2",
+      [locked.id, patch.version, next.tags, versionResource(next)],
+    );
     return readVersion(client, patch.project, patch.model, patch.version);
   });
 }
@@ -137,12 +154,22 @@ export async function updateVersion(pool: Pool, patch: ModelVersion, paths: read
  * runs before the commit, so a version whose lineage could not be released stays, and a retry
  * repeats both (the release is idempotent).
  */
-export async function deleteVersion(pool: Pool, project: string, model: string, version: number, etag: string, beforeCommit?: (deleted: ModelVersion) => Promise<void>): Promise<string[]> {
+export async function deleteVersion(
+  pool: Pool,
+  project: string,
+  model: string,
+  version: number,
+  etag: string,
+  beforeCommit?: (deleted: ModelVersion) => Promise<void>,
+): Promise<string[]> {
   return withTransaction(pool, async (client) => {
     const locked = await lockModel(client, project, model);
     const row = await lockVersion(client, locked.id, project, model, version);
     checkEtag(etag, row.revision, versionLabel(project, model, version));
-    const { rows: aliases } = await client.query<{ alias: string }>("SELECT alias FROM aliases WHERE model_id = $1 AND version = $2 ORDER BY alias", [locked.id, version]);
+    const { rows: aliases } = await client.query<{ alias: string }>("SELECT alias FROM aliases WHERE model_id = $1 AND version = $2 ORDER BY alias", [
+      locked.id,
+      version,
+    ]);
     if (aliases.length > 0) {
       const names = aliases.map((a) => `"${a.alias}"`).join(", ");
       throw new FailedPreconditionError(`${versionLabel(project, model, version)} is what alias ${names} points to; move or delete the alias first`);
@@ -194,7 +221,13 @@ async function removeVersionRows(client: PoolClient, modelId: string, version: n
   return [...new Set(rows.map((r) => r.sha256))];
 }
 
-async function lockVersion(client: PoolClient, modelId: string, project: string, model: string, version: number): Promise<{ status: string; revision: string }> {
+async function lockVersion(
+  client: PoolClient,
+  modelId: string,
+  project: string,
+  model: string,
+  version: number,
+): Promise<{ status: string; revision: string }> {
   const { rows } = await client.query<{ status: string; revision: string }>(
     "SELECT status, revision FROM model_versions WHERE model_id = $1 AND version = $2 FOR UPDATE",
     [modelId, version],

@@ -8,7 +8,11 @@ export const sha256 = (data: Uint8Array) => createHash("sha256").update(data).di
 type HeaderInit = Partial<Omit<UploadArtifactHeader, "$typeName">> & { project: string; model: string; version: number; path: string };
 
 /** The messages of an upload: the header, then `content` in chunks of `chunkBytes`. */
-export async function* uploadMessages(header: HeaderInit, content: Uint8Array, chunkBytes = 1024 * 1024): AsyncGenerator<MessageInitShape<typeof UploadArtifactRequestSchema>> {
+export async function* uploadMessages(
+  header: HeaderInit,
+  content: Uint8Array,
+  chunkBytes = 1024 * 1024,
+): AsyncGenerator<MessageInitShape<typeof UploadArtifactRequestSchema>> {
   yield { message: { case: "header", value: header } };
   for (let offset = 0; offset < content.byteLength; offset += chunkBytes) {
     yield { message: { case: "chunk", value: content.subarray(offset, Math.min(offset + chunkBytes, content.byteLength)) } };
@@ -29,7 +33,10 @@ export interface Downloaded {
 }
 
 /** Reads a whole download, keeping what arrived before an error. */
-export async function download(client: Client<typeof RegistryService>, req: { project: string; model: string; version: number; path: string }): Promise<Downloaded> {
+export async function download(
+  client: Client<typeof RegistryService>,
+  req: { project: string; model: string; version: number; path: string },
+): Promise<Downloaded> {
   const out: Downloaded = { artifact: undefined, chunkSizes: [], content: Buffer.alloc(0), error: undefined };
   const parts: Uint8Array[] = [];
   try {
