@@ -1,7 +1,7 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
 import { create } from "@bufbuild/protobuf";
-import { UnavailableError } from "@granary/errors";
+import { translateUpstreamError } from "@granary/clients";
 import type { Commit, MetadataService, Statistics, StatisticsSubject, TrainingDataset, ValidationReport } from "@granary/proto/metadata";
 
 /** What the offline service records in the metadata service. */
@@ -57,8 +57,5 @@ export function metadataWriter(client: Client<typeof MetadataService>, timeoutMs
 }
 
 export function translate(err: unknown, what: string): unknown {
-  if (err instanceof ConnectError && (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded)) {
-    return new UnavailableError(`could not ${what}: the metadata service is unavailable; retry later`, { cause: err });
-  }
-  return err;
+  return translateUpstreamError(err, { service: "the metadata service", what });
 }

@@ -1,5 +1,6 @@
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { FailedPreconditionError, NotFoundError, UnavailableError } from "@granary/errors";
+import type { Client } from "@connectrpc/connect";
+import { translateUpstreamError } from "@granary/clients";
+import { FailedPreconditionError, GranaryError, NotFoundError, UnavailableError } from "@granary/errors";
 import type { RegistryService } from "@granary/proto/registry";
 
 export interface ResolvedModel {
@@ -112,10 +113,9 @@ export class ModelResolver {
         { timeoutMs: 2000 },
       );
     } catch (err) {
-      const e = ConnectError.from(err);
-      if (e.code === Code.NotFound) throw new NotFoundError(e.rawMessage);
-      if (e.code === Code.InvalidArgument || e.code === Code.FailedPrecondition) throw new FailedPreconditionError(e.rawMessage);
-      throw new UnavailableError("the model registry is unavailable; retry shortly", { cause: err });
+      const translated = translateUpstreamError(err, { service: "the model registry", notFound: (message, cause) => new NotFoundError(message, { cause }) });
+      // A failure that is not an answer about the model (a bug upstream) must not be cached as one.
+      throw translated instanceof GranaryError ? translated : new UnavailableError("the model registry failed; retry shortly", { cause: err });
     }
     const mv = res.modelVersion;
     if (!mv?.featureView?.name) {
