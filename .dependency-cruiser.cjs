@@ -4,7 +4,7 @@ module.exports = {
   forbidden: [
     {
       name: "service-imports-service",
-      comment: "Services never import each other; they call each other over gRPC (libs/clients).",
+      comment: "Services never import each other; they call each other over gRPC (libs/service-clients).",
       severity: "error",
       from: { path: "^services/([^/]+)/" },
       to: { path: "^services/([^/]+)/", pathNot: "^services/$1/" },

@@ -13,7 +13,7 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as arrow from "apache-arrow";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { connect, type Row } from "@granary/client";
 import { OnlineService } from "@granary/proto/online";
 import { testKeys } from "@granary/testing";

@@ -19,7 +19,7 @@ import duckdb from "@duckdb/node-bindings";
 import { DuckDBInstance } from "@duckdb/node-api";
 import * as arrow from "apache-arrow";
 import pg from "pg";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { arrowPayloads, pointInTimeSql } from "@granary/offline";
 import { loadOnlineConfig, startOnlineService } from "@granary/online";

@@ -19,7 +19,7 @@ import { Redis } from "ioredis";
 import { open } from "lmdb";
 import pg from "pg";
 import { Authenticator, createAccessControl, NO_LOOKUPS, type Principal } from "@granary/auth";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { loadOnlineConfig, startOnlineService } from "@granary/online";
 import { startEmbeddedPostgres } from "@granary/postgres";

@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { bearerInterceptor, createServiceClient } from "@granary/clients";
+import { bearerInterceptor, createServiceClient } from "@granary/service-clients";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { MetadataService } from "@granary/proto/metadata";
 import { startEmbeddedPostgres } from "@granary/postgres";

@@ -2,7 +2,7 @@
 // services, as the admin against a real fixture. `npm run fuzz` runs the same walk longer.
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { MetadataService } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
 import { startSuiteOnFreePorts, type RunningSuite } from "@granary/suite";

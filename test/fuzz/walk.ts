@@ -2,7 +2,7 @@
 // codes, calls that hang, and messages that leak a stack, SQL text or the data directory.
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createServiceClient, createServiceTransport } from "@granary/clients";
+import { createServiceClient, createServiceTransport } from "@granary/service-clients";
 import type { ServiceName } from "@granary/config";
 import { MetadataService } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";

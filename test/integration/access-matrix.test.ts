@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { create, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { PERMISSIONS, type Permission } from "@granary/auth";
-import { createServiceClient, createServiceTransport } from "@granary/clients";
+import { createServiceClient, createServiceTransport } from "@granary/service-clients";
 import { MetadataService, Role } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
 import { OnlineService } from "@granary/proto/online";

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync } from "n
 import { join } from "node:path";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import * as arrow from "apache-arrow";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { arrowPayloads, loadOfflineConfig, startOfflineService, tableFromChunks } from "@granary/offline";
 import { CommitKind, DatasetSplit, MetadataService, TrainingDatasetStatus } from "@granary/proto/metadata";

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "@connectrpc/connect";
 import * as arrow from "apache-arrow";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { arrowPayloads, tableFromChunks } from "@granary/offline";
 import { loadOnlineConfig, startOnlineService } from "@granary/online";

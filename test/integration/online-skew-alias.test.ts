@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { create } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { loadOnlineConfig, startOnlineService } from "@granary/online";
 import { ColumnStatisticsSchema, CommitWatermarkSchema, MetadataService, SelectionMode, TransformationFunction } from "@granary/proto/metadata";

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { LineageDirection, LineageNodeKind, MetadataService, SelectionMode } from "@granary/proto/metadata";
 import { RegistryService } from "@granary/proto/registry";

@@ -1,6 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type CallOptions, type Client } from "@connectrpc/connect";
-import { createServiceTransport } from "@granary/clients";
+import { createServiceTransport } from "@granary/service-clients";
 import { Health, HealthCheckResponse_ServingStatus } from "@granary/proto/health";
 import { MetadataService } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { OfflineService } from "@granary/proto/offline";
 import { createAccessControl, NO_LOOKUPS } from "@granary/auth";
 import { createLogger } from "@granary/telemetry";

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { type DatasetSplit, GetProjectRequestSchema, MetadataService } from "@granary/proto/metadata";
 import { InsertRequestSchema, OfflineService } from "@granary/proto/offline";
 import { createAccessControl, NO_LOOKUPS } from "@granary/auth";

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { ChangeKind, MetadataService } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
 import { createAccessControl, NO_LOOKUPS } from "@granary/auth";

@@ -4,7 +4,7 @@ import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetric
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { create } from "@bufbuild/protobuf";
 import { Authenticator, createAccessControl, NO_LOOKUPS } from "@granary/auth";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { UnauthenticatedError } from "@granary/errors";
 import { ApiKeySchema, MetadataService } from "@granary/proto/metadata";
 import { RegistryService } from "@granary/proto/registry";

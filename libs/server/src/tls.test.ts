@@ -7,7 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { createAccessControl, NO_LOOKUPS } from "@granary/auth";
-import { createServiceClient, type TransportOptions } from "@granary/clients";
+import { createServiceClient, type TransportOptions } from "@granary/service-clients";
 import type { ServerConfig } from "@granary/config";
 import { MetadataService } from "@granary/proto/metadata";
 import { createLogger } from "@granary/telemetry";

@@ -1,5 +1,5 @@
 import { CatalogueCache } from "@granary/catalogue-cache";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { serviceClientTls } from "@granary/config";
 import { MetadataService } from "@granary/proto/metadata";
 import { OnlineService } from "@granary/proto/online";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code } from "@connectrpc/connect";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { RegistryService } from "@granary/proto/registry";
 import { createTestDatabase, type TestDatabase } from "@granary/testing";
 import { failure } from "./testing/failure.js";

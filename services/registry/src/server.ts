@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { CatalogueCache } from "@granary/catalogue-cache";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { serviceClientTls } from "@granary/config";
 import { guardDatabase, openServiceDatabase } from "@granary/postgres";
 import { MetadataService } from "@granary/proto/metadata";

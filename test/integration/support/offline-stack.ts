@@ -1,5 +1,5 @@
 import type { Client } from "@connectrpc/connect";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { loadOfflineConfig, startOfflineService } from "@granary/offline";
 import { loadOnlineConfig, startOnlineService } from "@granary/online";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@connectrpc/connect";
 import { newApiKey } from "@granary/auth";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { MetadataService } from "@granary/proto/metadata";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";

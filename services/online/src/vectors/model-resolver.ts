@@ -1,5 +1,5 @@
 import type { Client } from "@connectrpc/connect";
-import { translateUpstreamError } from "@granary/clients";
+import { translateUpstreamError } from "@granary/service-clients";
 import { FailedPreconditionError, GranaryError, NotFoundError, UnavailableError } from "@granary/errors";
 import type { RegistryService } from "@granary/proto/registry";
 

@@ -1,8 +1,8 @@
-import { callUpstream } from "@granary/clients";
+import { callUpstream } from "@granary/service-clients";
 import { FailedPreconditionError } from "@granary/errors";
 
 /**
- * Runs a metadata call with the shared upstream mapping (libs/clients upstream-error.ts); NOT_FOUND
+ * Runs a metadata call with the shared upstream mapping (libs/service-clients upstream-error.ts); NOT_FOUND
  * means the project is unknown there, which for the registry's caller is FAILED_PRECONDITION with
  * `notFound`.
  */

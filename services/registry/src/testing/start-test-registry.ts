@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@connectrpc/connect";
-import { createServiceClient } from "@granary/clients";
+import { createServiceClient } from "@granary/service-clients";
 import { RegistryService } from "@granary/proto/registry";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";

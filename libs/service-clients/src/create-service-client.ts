@@ -63,11 +63,7 @@ function readPem(what: string, file: string): Buffer {
 }
 
 /** A typed client for one service, over a transport or straight to host:port. */
-export function createServiceClient<T extends DescService>(
-  service: T,
-  target: string | Transport,
-  options?: TransportOptions,
-): Client<T> {
+export function createServiceClient<T extends DescService>(service: T, target: string | Transport, options?: TransportOptions): Client<T> {
   const transport = typeof target === "string" ? createServiceTransport(target, options) : target;
   return createClient(service, transport);
 }

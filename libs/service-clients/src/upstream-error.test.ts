@@ -11,7 +11,11 @@ describe("translateUpstreamError", () => {
     [Code.Unavailable, "Unavailable", "could not store statistics: the metadata service is unavailable; retry later"],
     [Code.DeadlineExceeded, "Unavailable", "could not store statistics: the metadata service is unavailable; retry later"],
     [Code.ResourceExhausted, "Unavailable", "could not store statistics: the metadata service is unavailable; retry later"],
-    [Code.Unauthenticated, "Unavailable", "could not store statistics: the metadata service refused this service's credentials (operators: check GRANARY_SERVICE_KEY)"],
+    [
+      Code.Unauthenticated,
+      "Unavailable",
+      "could not store statistics: the metadata service refused this service's credentials (operators: check GRANARY_SERVICE_KEY)",
+    ],
     [Code.NotFound, "NotFound", "the metadata service: no such group"],
     [Code.InvalidArgument, "InvalidArgument", "the metadata service: no such group"],
     [Code.FailedPrecondition, "FailedPrecondition", "the metadata service: no such group"],
@@ -39,7 +43,10 @@ describe("translateUpstreamError", () => {
 
   it("lets a caller say what NOT_FOUND means for it", async () => {
     const call = () => Promise.reject(new ConnectError("project x", Code.NotFound));
-    const err = await callUpstream(call, { service: "the metadata service", notFound: (m, cause) => new FailedPreconditionError(`unknown: ${m}`, { cause }) }).catch((e: unknown) => e);
+    const err = await callUpstream(call, {
+      service: "the metadata service",
+      notFound: (m, cause) => new FailedPreconditionError(`unknown: ${m}`, { cause }),
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FailedPreconditionError);
     expect((err as Error).message).toBe("unknown: project x");
     const plain = await callUpstream(call, { service: "the registry" }).catch((e: unknown) => e);
