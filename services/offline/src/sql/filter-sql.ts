@@ -54,12 +54,3 @@ export function filterSql(filter: Filter, resolve: (column: string) => FilterCol
       throw new InvalidArgumentError(`${field}: a filter needs one of condition, and, or`, { field });
   }
 }
-
-/** Every column a filter names, for selecting them before the filter is applied. */
-export function filterColumns(filter: Filter | undefined, out = new Set<string>()): Set<string> {
-  if (!filter) return out;
-  const kind = filter.kind;
-  if (kind.case === "condition") out.add(kind.value.column);
-  else if (kind.case === "and" || kind.case === "or") for (const f of kind.value.filters) filterColumns(f, out);
-  return out;
-}
