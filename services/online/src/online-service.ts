@@ -18,10 +18,10 @@ import { arrowToColumnarRows } from "./vectors/arrow-rows.js";
 import { columnReader, type ColumnReader } from "./vectors/column-reader.js";
 import { encodeVectorsResponse } from "./vectors/encode-vectors.js";
 import { lookupVectors } from "./vectors/lookup.js";
-import type { ModelResolver } from "./vectors/model-resolver.js";
+import type { ModelResolver } from "./upstream/model-resolver.js";
 import type { PlanCache } from "./vectors/plan-cache.js";
 import type { ViewPlan } from "./vectors/view-plan.js";
-import { keysOf, storedRowsOf } from "./writes/stored-rows.js";
+import { keysOf, storedRowsOf } from "./write/stored-rows.js";
 
 export interface OnlineHandlerDeps {
   readonly store: OnlineStore;

@@ -10,7 +10,7 @@ import type { OnlineConfig } from "./config.js";
 import { createOnlineHandlers } from "./online-service.js";
 import { LmdbOnlineStore } from "./store/lmdb-online-store.js";
 import { groupsWithTtl, startTtlSweeper } from "./store/ttl-sweeper.js";
-import { ModelResolver } from "./vectors/model-resolver.js";
+import { ModelResolver } from "./upstream/model-resolver.js";
 import { PlanCache } from "./vectors/plan-cache.js";
 
 /**
