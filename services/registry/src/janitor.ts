@@ -4,7 +4,7 @@ import { collectQuietly } from "./artifacts/collect-quietly.js";
 import { reconcileModelRecords } from "./reconcile-model-records.js";
 import { unreferencedDigests } from "./store/artifacts-store.js";
 import type { BlobStore } from "./store/blob-store.js";
-import type { ModelRecords } from "./store/model-records.js";
+import type { ModelRecords } from "./upstream/model-records.js";
 import { deleteAbandonedVersion, findAbandonedVersions } from "./store/versions-store.js";
 
 export interface JanitorOptions {

@@ -2,7 +2,7 @@ import type { Pool } from "pg";
 import { FailedPreconditionError } from "@granary/errors";
 import { withTransaction } from "@granary/postgres";
 import type { Logger } from "@granary/telemetry";
-import type { ModelRecords } from "./store/model-records.js";
+import type { ModelRecords } from "./upstream/model-records.js";
 import { allModels, lockModelCreation } from "./store/models-store.js";
 
 export interface ReconcileOptions {

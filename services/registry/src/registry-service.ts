@@ -10,8 +10,8 @@ import { checkIdentifier, validateDescription, validateTags, validateVersionDefi
 import * as aliases from "./store/aliases-store.js";
 import * as artifacts from "./store/artifacts-store.js";
 import type { BlobStore } from "./store/blob-store.js";
-import type { FeatureLineage, TrainedOn } from "./store/feature-lineage.js";
-import type { ModelRecords } from "./store/model-records.js";
+import type { FeatureLineage, TrainedOn } from "./upstream/feature-lineage.js";
+import type { ModelRecords } from "./upstream/model-records.js";
 import * as models from "./store/models-store.js";
 import * as versions from "./store/versions-store.js";
 

@@ -20,9 +20,9 @@ import type { RegistryConfig } from "./config.js";
 import { startJanitor, sweep } from "./janitor.js";
 import { createRegistryHandlers } from "./registry-service.js";
 import { createFsBlobStore } from "./store/fs-blob-store.js";
-import { createMetadataLineage } from "./store/metadata-lineage.js";
-import { createMetadataModelRecords } from "./store/metadata-model-records.js";
-import type { ModelRecords } from "./store/model-records.js";
+import { createMetadataLineage } from "./upstream/metadata-lineage.js";
+import { createMetadataModelRecords } from "./upstream/metadata-model-records.js";
+import type { ModelRecords } from "./upstream/model-records.js";
 import { REGISTRY_MIGRATIONS, REGISTRY_SCHEMA } from "./store/migrations.js";
 
 export interface RegistryStartOptions {

@@ -1,5 +1,5 @@
 import { FailedPreconditionError } from "@granary/errors";
-import type { ModelRecord, ModelRecords } from "../store/model-records.js";
+import type { ModelRecord, ModelRecords } from "../upstream/model-records.js";
 
 /** ModelRecords in memory, for a registry tested without a metadata service. */
 export interface MemoryModelRecords extends ModelRecords {
