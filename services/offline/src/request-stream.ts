@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "@granary/errors";
 import type { ArrowChunk } from "@granary/proto/types";
-import { IpcFraming } from "./arrow/ipc-framing.js";
+import { IpcFraming } from "./ipc-framing.js";
 
 /** A client stream whose first message is a header (or query) and whose others carry Arrow chunks. */
 export interface HeadedStream<H> {

@@ -7,7 +7,7 @@ import { OnlineService } from "@granary/proto/online";
 import { createRemoteAccess, createServer, defineService, serviceKeyOf, type RunningService } from "@granary/server";
 import type { Logger } from "@granary/telemetry";
 import type { OfflineConfig } from "./config.js";
-import { DuckEngine } from "./engine/duckdb-engine.js";
+import { DuckEngine } from "./duck/index.js";
 import { createOfflineHandlers } from "./offline-service.js";
 import { ProjectStreams } from "./project-streams.js";
 import { checkDataRoot, KnownGroups, StartRefusedError } from "./start-check.js";

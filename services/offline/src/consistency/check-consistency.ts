@@ -5,7 +5,7 @@ import type { PlainValue } from "@granary/cel";
 import { CheckConsistencyResponseSchema, type CheckConsistencyRequest, type CheckConsistencyResponse } from "@granary/proto/offline";
 import { ValueStatus, type FeatureViewRef } from "@granary/proto/types";
 import { requireCatalogue } from "../catalogue-ready.js";
-import { timestampMicros } from "../sql/sql-text.js";
+import { timestampMicros } from "../timestamps.js";
 import { planOf, requireView, type TransformSource } from "../training/training-data.js";
 import type { TrainingDeps } from "../training/training-deps.js";
 import { datasetOf } from "../training/training-datasets.js";

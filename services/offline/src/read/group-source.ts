@@ -2,8 +2,8 @@ import type { FeatureGroup } from "@granary/proto/metadata";
 import type { Column } from "@granary/proto/types";
 import type { FilesOf } from "../store/commit-files.js";
 import { isInsert, type CommitEntry } from "../store/commit-log.js";
-import { duckTypeSql } from "../types/column-types.js";
-import { fileList, quoteIdent, quoteString, timestampLiteral, timestampMicros, valueLiteral } from "../sql/sql-text.js";
+import { duckTypeSql, fileList, quoteIdent, quoteString, timestampLiteral, valueLiteral } from "../duck/index.js";
+import { timestampMicros } from "../timestamps.js";
 
 /** The hidden column of every commit file: the commit's sequence number. */
 export const SEQUENCE_COLUMN = "_seq";

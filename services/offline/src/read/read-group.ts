@@ -1,11 +1,10 @@
 import { InvalidArgumentError } from "@granary/errors";
 import type { FeatureGroup, Filter } from "@granary/proto/metadata";
 import type { TimeRange } from "@granary/proto/types";
-import { filterSql } from "../sql/filter-sql.js";
-import { fileList, quoteIdent, timestampMicros } from "../sql/sql-text.js";
+import { filterSql, fileList, quoteIdent, duckTypeSql } from "../duck/index.js";
+import { timestampMicros } from "../timestamps.js";
 import type { FilesOf } from "../store/commit-files.js";
 import { isInsert, type CommitEntry } from "../store/commit-log.js";
-import { duckTypeSql } from "../types/column-types.js";
 import { columnSql, FILE_COLUMN, groupSourceSql, needsFileColumn, SEQUENCE_COLUMN } from "./group-source.js";
 
 export type AsOf = { kind: "now" } | { kind: "commit"; id: bigint } | { kind: "time"; micros: bigint };

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ScalarType, type DataType } from "@granary/proto/types";
-import { DuckEngine } from "../engine/duckdb-engine.js";
+import { DuckEngine } from "../duck/index.js";
 import { computeStatistics } from "./column-statistics.js";
 
 let engine: DuckEngine;

@@ -8,8 +8,7 @@ import {
   type Correlation,
 } from "@granary/proto/metadata";
 import { ScalarType, type DataType } from "@granary/proto/types";
-import type { DuckConnection } from "../engine/duck-connection.js";
-import { quoteIdent } from "../sql/sql-text.js";
+import { type DuckConnection, quoteIdent } from "../duck/index.js";
 
 export interface StatisticsColumn {
   readonly name: string;

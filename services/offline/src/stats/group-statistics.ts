@@ -1,7 +1,7 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { StatisticsSchema, type FeatureGroup, type Statistics, type StatisticsSubjectSchema } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";
-import type { DuckEngine } from "../engine/duckdb-engine.js";
+import type { DuckEngine } from "../duck/index.js";
 import { groupSourceSql } from "../read/group-source.js";
 import type { CommitLayout } from "../store/commit-layout.js";
 import type { CommitEntry } from "../store/commit-log.js";

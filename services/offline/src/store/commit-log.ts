@@ -1,5 +1,5 @@
 import { CommitKind, CommitState, type OnlineSyncState, type Commit } from "@granary/proto/metadata";
-import { timestampMicros } from "../sql/sql-text.js";
+import { timestampMicros } from "../timestamps.js";
 import { sequenceOfFile } from "./commit-layout.js";
 
 /** What reads need of one recorded commit. */

@@ -6,11 +6,9 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { resolveFeatureView } from "@granary/catalogue-rules";
 import { CommitKind, FeatureGroupSchema, FeatureViewSchema, OnlineSyncState, type FeatureGroup, type FeatureView, type Query } from "@granary/proto/metadata";
 import { ScalarType, type DataType } from "@granary/proto/types";
-import { DuckEngine } from "../engine/duckdb-engine.js";
+import { DuckEngine, duckTypeSql, quoteIdent } from "../duck/index.js";
 import type { CommitEntry } from "../store/commit-log.js";
 import { sequenceName } from "../store/commit-layout.js";
-import { duckTypeSql } from "../types/column-types.js";
-import { quoteIdent } from "../sql/sql-text.js";
 
 export type Cell = number | bigint | boolean | string | null;
 

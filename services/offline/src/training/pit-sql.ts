@@ -1,9 +1,8 @@
 import { InvalidArgumentError } from "@granary/errors";
 import { ColumnRole, type FeatureGroup, type Filter, type OutputColumn, type SplitSpec } from "@granary/proto/metadata";
 import type { DataType } from "@granary/proto/types";
-import { duckTypeSql } from "../types/column-types.js";
-import { filterSql, type FilterColumn } from "../sql/filter-sql.js";
-import { quoteIdent, timestampLiteral, timestampMicros } from "../sql/sql-text.js";
+import { duckTypeSql, filterSql, type FilterColumn, quoteIdent, timestampLiteral } from "../duck/index.js";
+import { timestampMicros } from "../timestamps.js";
 import { groupSourceSql, latestPerKeySql, SEQUENCE_COLUMN } from "../read/group-source.js";
 import type { FilesOf } from "../store/commit-files.js";
 import type { CommitEntry } from "../store/commit-log.js";

@@ -3,14 +3,8 @@ import { ColumnRole, TransformationFunction, type ColumnStatistics, type CommitW
 import { ScalarType, type DataType } from "@granary/proto/types";
 import { fitTransformations, type FittedTransformation } from "@granary/transformations";
 import type * as arrow from "apache-arrow";
-import { ArrowStager, stageColumn } from "../arrow/arrow-to-duck.js";
-import { queryBatches, rowsForBytes } from "../arrow/query-batches.js";
-import type { DuckConnection } from "../engine/duck-connection.js";
-import type { DuckEngine } from "../engine/duckdb-engine.js";
-import { streamOn } from "../read/arrow-response.js";
-import { quoteIdent } from "../sql/sql-text.js";
+import { ArrowStager, stageColumn, queryBatches, rowsForBytes, type DuckConnection, type DuckEngine, streamOn, quoteIdent, tempName } from "../duck/index.js";
 import { computeStatistics, type StatisticsColumn } from "../stats/column-statistics.js";
-import { tempName } from "../write/temp-names.js";
 import { compileOnDemand, type OnDemandColumn } from "./on-demand.js";
 import { SPLIT_COLUMN, type PitQuery } from "./pit-sql.js";
 import type { TrainingDeps } from "./training-deps.js";

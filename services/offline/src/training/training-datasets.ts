@@ -18,9 +18,8 @@ import {
 import type { TrainingDataQuery } from "@granary/proto/offline";
 import type { Logger } from "@granary/telemetry";
 import type * as arrow from "apache-arrow";
-import type { DuckConnection } from "../engine/duck-connection.js";
-import { streamQuery } from "../read/arrow-response.js";
-import { fileList, quoteString, timestampMicros } from "../sql/sql-text.js";
+import { type DuckConnection, streamQuery, fileList, quoteString } from "../duck/index.js";
+import { timestampMicros } from "../timestamps.js";
 import { fsyncPath } from "../store/commit-layout.js";
 import { ConfinementError } from "../store/confined-path.js";
 import type { MetadataWriter } from "../store/metadata-writer.js";

@@ -1,6 +1,6 @@
 import type { CatalogueCache } from "@granary/catalogue-cache";
 import type { Logger } from "@granary/telemetry";
-import type { DuckEngine } from "../engine/duckdb-engine.js";
+import type { DuckEngine } from "../duck/index.js";
 import type { ProjectStreams } from "../project-streams.js";
 import type { CommitLayout } from "../store/commit-layout.js";
 import type { CommitLog } from "../store/commit-log.js";

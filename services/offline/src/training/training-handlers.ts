@@ -4,7 +4,7 @@ import { ColumnRole, type FeatureView } from "@granary/proto/metadata";
 import type { BatchDataQuery, OfflineService, Spine, TrainingDataQuery } from "@granary/proto/offline";
 import type { FeatureViewRef } from "@granary/proto/types";
 import { headedStream } from "../request-stream.js";
-import { timestampMicros } from "../sql/sql-text.js";
+import { timestampMicros } from "../timestamps.js";
 import { storeGroupStatistics } from "../stats/group-statistics.js";
 import { requireCatalogue } from "../catalogue-ready.js";
 import type { TrainingDeps } from "./training-deps.js";

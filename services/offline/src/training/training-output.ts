@@ -2,9 +2,8 @@ import * as arrow from "apache-arrow";
 import type { PlainValue } from "@granary/cel";
 import type { FittedTransformation, NumericColumn } from "@granary/transformations";
 import type { DataType } from "@granary/proto/types";
-import { buildColumn, valueReader } from "@granary/arrow";
-import type { BatchTransform } from "../read/arrow-response.js";
-import { arrowTypeOf } from "../types/column-types.js";
+import { arrowTypeOf, buildColumn, valueReader } from "@granary/arrow";
+import type { BatchTransform } from "../duck/index.js";
 import { evaluateRow, type OnDemandColumn } from "./on-demand.js";
 
 export interface OutputLayout {

@@ -10,13 +10,11 @@ import {
   type SplitSpec,
 } from "@granary/proto/metadata";
 import { ColumnSchema, ScalarType, type Column, type DataType } from "@granary/proto/types";
-import type { DuckConnection } from "../engine/duck-connection.js";
+import { type DuckConnection, stageArrowInput, tempName } from "../duck/index.js";
 import type { Logger } from "@granary/telemetry";
 import { filesOf, type CheckedFiles, type FilesOf } from "../store/commit-files.js";
 import type { CommitLayout } from "../store/commit-layout.js";
 import { groupKey, type CommitEntry, type CommitLog } from "../store/commit-log.js";
-import { stageArrowInput } from "../write/stage-input.js";
-import { tempName } from "../write/temp-names.js";
 import { requestParameters } from "./on-demand.js";
 import { pitSql, type PitQuery, type SpineSource } from "./pit-sql.js";
 import type { ViewPlan } from "./view-plan.js";

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import * as arrow from "apache-arrow";
-import { arrowTypeOf } from "../types/column-types.js";
+import { arrowTypeOf } from "@granary/arrow";
 import { ColumnarRowsSchema, ScalarType, type Column, type ColumnData, type ColumnarRows, type DataType } from "@granary/proto/types";
 
 /**

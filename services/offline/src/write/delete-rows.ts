@@ -2,12 +2,10 @@ import { InvalidArgumentError } from "@granary/errors";
 import { CommitKind, type FeatureGroup } from "@granary/proto/metadata";
 import type { DeleteRowsResponse } from "@granary/proto/offline";
 import { groupSourceSql } from "../read/group-source.js";
-import { quoteIdent } from "../sql/sql-text.js";
+import { quoteIdent, stageArrowInput, tempName } from "../duck/index.js";
 import { writeCommit } from "./commit-writer.js";
 import { waitBounded } from "./bounded-wait.js";
 import { afterCommit, type InsertDeps } from "./insert-rows.js";
-import { stageArrowInput } from "./stage-input.js";
-import { tempName } from "./temp-names.js";
 
 /**
  * Deletes every row of the given primary keys (all event times) with a commit of tombstones:

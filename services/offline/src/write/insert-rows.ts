@@ -5,18 +5,13 @@ import { DEFAULT_MAX_FUTURE_EVENT_TIME_S } from "@granary/config";
 import { InvalidArgumentError } from "@granary/errors";
 import { CommitKind, CommitSchema, ValidationPolicy, ValidationReportSchema, type FeatureGroup, type ValidationReport } from "@granary/proto/metadata";
 import type { InsertResponse } from "@granary/proto/offline";
-import type { DuckConnection } from "../engine/duck-connection.js";
-import type { DuckEngine } from "../engine/duckdb-engine.js";
+import { type DuckConnection, type DuckEngine, quoteIdent, valueLiteral, duckTypeSql, stageArrowInput, tempName } from "../duck/index.js";
 import type { StatisticsUpdater } from "../stats/statistics-updater.js";
-import { quoteIdent, valueLiteral } from "../sql/sql-text.js";
-import { duckTypeSql } from "../types/column-types.js";
 import type { CommitEntry } from "../store/commit-log.js";
 import { writeCommit, type CommitWriterDeps } from "./commit-writer.js";
 import { waitBounded } from "./bounded-wait.js";
 import type { OnlinePusher } from "./online-pusher.js";
-import { stageArrowInput } from "./stage-input.js";
 import { checkRules } from "./validation-rules.js";
-import { tempName } from "./temp-names.js";
 
 export interface InsertDeps extends CommitWriterDeps {
   readonly engine: DuckEngine;

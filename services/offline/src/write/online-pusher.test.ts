@@ -5,7 +5,7 @@ import { createLogger } from "@granary/telemetry";
 import { CommitLog } from "../store/commit-log.js";
 import type { CommitLayout } from "../store/commit-layout.js";
 import type { MetadataWriter } from "../store/metadata-writer.js";
-import type { DuckEngine } from "../engine/duckdb-engine.js";
+import type { DuckEngine } from "../duck/index.js";
 import type { OnlineWriter } from "./online-writer.js";
 import { OnlinePusher } from "./online-pusher.js";
 

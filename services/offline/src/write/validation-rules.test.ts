@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { FailedPreconditionError } from "@granary/errors";
 import { FeatureGroupSchema, ValidationPolicy } from "@granary/proto/metadata";
 import { ScalarType } from "@granary/proto/types";
-import { DuckEngine } from "../engine/duckdb-engine.js";
+import { DuckEngine } from "../duck/index.js";
 import { checkRules } from "./validation-rules.js";
 
 let engine: DuckEngine;

@@ -2,8 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { FailedPreconditionError } from "@granary/errors";
 import { RuleResultSchema, ValidationPolicy, type FeatureGroup, type RuleResult, type ValidationRule } from "@granary/proto/metadata";
 import { ScalarType, ValueSchema, type DataType, type Value } from "@granary/proto/types";
-import type { DuckConnection } from "../engine/duck-connection.js";
-import { quoteIdent, quoteString, valueLiteral } from "../sql/sql-text.js";
+import { type DuckConnection, quoteIdent, quoteString, valueLiteral } from "../duck/index.js";
 
 const EXAMPLES = 5;
 

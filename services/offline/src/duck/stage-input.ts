@@ -1,8 +1,8 @@
 import * as arrow from "apache-arrow";
 import { checkArrowSchema, checkEventTime, timeMicrosReader, type ArrowSchemaRules, type EventTimeBounds } from "@granary/arrow";
 import { InvalidArgumentError } from "@granary/errors";
-import type { DuckConnection } from "../engine/duck-connection.js";
-import { ArrowStager, stageColumn, type StagedColumn } from "../arrow/arrow-to-duck.js";
+import type { DuckConnection } from "./duck-connection.js";
+import { ArrowStager, stageColumn, type StagedColumn } from "./arrow-to-duck.js";
 
 export interface StagedInput {
   readonly columns: readonly StagedColumn[];

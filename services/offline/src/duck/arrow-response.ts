@@ -1,8 +1,8 @@
 import type * as arrow from "apache-arrow";
-import type { DuckEngine } from "../engine/duckdb-engine.js";
-import type { DuckConnection } from "../engine/duck-connection.js";
+import type { DuckEngine } from "./duckdb-engine.js";
+import type { DuckConnection } from "./duck-connection.js";
 import { IpcMessageWriter } from "@granary/arrow";
-import { queryBatches, rowsForBytes } from "../arrow/query-batches.js";
+import { queryBatches, rowsForBytes } from "./query-batches.js";
 
 /** Changes record batches on their way out (on-demand features, transformations). */
 export interface BatchTransform {

@@ -2,7 +2,8 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { ScalarType, type DataType, type Value } from "@granary/proto/types";
 import { InvalidArgumentError } from "@granary/errors";
-import { duckTypeSql } from "../types/column-types.js";
+import { duckTypeSql } from "@granary/arrow";
+import { timestampMicros } from "../timestamps.js";
 
 /** A double-quoted SQL identifier. Names are identifiers already; quoting keeps keywords safe. */
 export function quoteIdent(name: string): string {
@@ -22,10 +23,6 @@ export function quoteString(value: string): string {
 /** A literal list of file paths for read_parquet. */
 export function fileList(paths: readonly string[]): string {
   return `[${paths.map(quoteString).join(", ")}]`;
-}
-
-export function timestampMicros(ts: Timestamp): bigint {
-  return ts.seconds * 1_000_000n + BigInt(Math.floor(ts.nanos / 1000));
 }
 
 /** A TIMESTAMP literal for UTC microseconds since the epoch. */

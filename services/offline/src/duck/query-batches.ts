@@ -1,5 +1,5 @@
 import type * as arrow from "apache-arrow";
-import type { DuckConnection } from "../engine/duck-connection.js";
+import type { DuckConnection } from "./duck-connection.js";
 import { ArrowBatchBuilder } from "./duck-to-arrow.js";
 
 export interface BatchStream {

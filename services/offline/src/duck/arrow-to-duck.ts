@@ -1,10 +1,10 @@
 import duckdb from "@duckdb/node-bindings";
 import * as arrow from "apache-arrow";
 import { ScalarType, type DataType } from "@granary/proto/types";
-import type { DuckConnection } from "../engine/duck-connection.js";
-import { callerInputError } from "../engine/duck-errors.js";
-import { duckTypeSql } from "../types/column-types.js";
-import { quoteIdent } from "../sql/sql-text.js";
+import type { DuckConnection } from "./duck-connection.js";
+import { callerInputError } from "./duck-errors.js";
+import { duckTypeSql } from "@granary/arrow";
+import { quoteIdent } from "./sql-text.js";
 import { ARROW_SCAN, registerScan, unregisterScan } from "./arrow-scan.js";
 
 /**

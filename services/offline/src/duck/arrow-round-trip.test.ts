@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as arrow from "apache-arrow";
 import { ScalarType, type DataType } from "@granary/proto/types";
-import { DuckEngine } from "../engine/duckdb-engine.js";
+import { DuckEngine } from "./duckdb-engine.js";
 import { ArrowStager, stageColumn } from "./arrow-to-duck.js";
 import { arrowPayloads } from "@granary/arrow";
 import { queryBatches } from "./query-batches.js";
-import { IpcFraming } from "./ipc-framing.js";
+import { IpcFraming } from "../ipc-framing.js";
 
 let engine: DuckEngine;
 const root = mkdtempSync(join(tmpdir(), "granary-arrow-"));

@@ -8,9 +8,9 @@ import { Code } from "@connectrpc/connect";
 import { toConnectError } from "@granary/errors";
 import { FilterOperator, FilterSchema } from "@granary/proto/metadata";
 import { DataTypeSchema, ScalarType } from "@granary/proto/types";
-import { ArrowStager, stageColumn } from "../arrow/arrow-to-duck.js";
-import { queryBatches } from "../arrow/query-batches.js";
-import { DuckEngine } from "../engine/duckdb-engine.js";
+import { ArrowStager, stageColumn } from "./arrow-to-duck.js";
+import { queryBatches } from "./query-batches.js";
+import { DuckEngine } from "./duckdb-engine.js";
 import { filterSql } from "./filter-sql.js";
 import { fileList, quoteIdent } from "./sql-text.js";
 

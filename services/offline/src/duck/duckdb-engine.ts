@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import duckdb from "@duckdb/node-bindings";
-import { registerArrowScan } from "../arrow/arrow-scan.js";
+import { registerArrowScan } from "./arrow-scan.js";
 import { DuckConnection } from "./duck-connection.js";
 
 export interface DuckEngineOptions {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as arrow from "apache-arrow";
-import { DuckEngine } from "../engine/duckdb-engine.js";
+import { DuckEngine } from "./duckdb-engine.js";
 import { streamQuery } from "./arrow-response.js";
 
 let engine: DuckEngine;

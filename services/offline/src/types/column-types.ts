@@ -1,1 +1,0 @@
-export { arrowTypeOf, duckTypeSql } from "@granary/arrow";
