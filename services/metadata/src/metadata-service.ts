@@ -1,11 +1,13 @@
+import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Pool } from "pg";
 import { InvalidArgumentError } from "@granary/errors";
 import { readableProjects } from "@granary/auth";
-import { LineageDirection, type Change, type MetadataService } from "@granary/proto/metadata";
+import { ChangeKind, ChangeSchema, LineageDirection, type Change, type MetadataService } from "@granary/proto/metadata";
 import { principalKey } from "@granary/server";
-import { createAccessHandlers } from "./access-handlers.js";
 import { checkIdentifier, TRANSFORMATION_FUNCTIONS, validateFeatureGroup } from "@granary/catalogue-rules";
+import * as apiKeys from "./access/api-keys.js";
+import * as audit from "./store/audit-store.js";
 import type { ChangeFeed } from "./store/change-feed.js";
 import * as commits from "./store/commits-store.js";
 import * as groups from "./store/feature-groups-store.js";
@@ -16,6 +18,7 @@ import * as recordedModels from "./store/recorded-models-store.js";
 import { search } from "./store/search-store.js";
 import * as statistics from "./store/statistics-store.js";
 import * as datasets from "./store/training-datasets-store.js";
+import * as shares from "./store/shares-store.js";
 import * as reports from "./store/validation-reports-store.js";
 
 export interface MetadataHandlerDeps {
@@ -23,18 +26,18 @@ export interface MetadataHandlerDeps {
   readonly changes: ChangeFeed;
   /** Aborted when the service starts draining: open watches end so clients resume elsewhere. */
   readonly drainSignal: AbortSignal;
-  /** Told of a key or share this replica changed (see createAccessHandlers). */
+  /** Told of a key or share this replica changed, so its caches drop it at once (see access/metadata-access.ts). */
   readonly onAccessChange?: (change: Change) => void;
 }
 
 /**
- * Handlers of granary.metadata.v1.MetadataService: translate requests into store calls. Names and
- * simple ranges are checked by protovalidate before these run; definitions by the domain rules.
+ * Handlers of granary.metadata.v1.MetadataService, every RPC listed here (a missing one fails the
+ * build): translate requests into store calls. Names and simple ranges are checked by
+ * protovalidate before these run; definitions by the domain rules. Who may call the access RPCs
+ * (keys, shares, audit: the trust boundary) is in @granary/auth's permission table.
  */
-export function createMetadataHandlers({ pool, changes, drainSignal, onAccessChange }: MetadataHandlerDeps): ServiceImpl<typeof MetadataService> {
+export function createMetadataHandlers({ pool, changes, drainSignal, onAccessChange = () => {} }: MetadataHandlerDeps): ServiceImpl<typeof MetadataService> {
   return {
-    ...createAccessHandlers({ pool, onAccessChange }),
-
     createProject: async (req) => ({ project: await projects.createProject(pool, req.name, req.description) }),
     getProject: async (req) => ({ project: await projects.getProject(pool, req.name) }),
     listProjects: async (req, ctx) => {
@@ -171,6 +174,40 @@ export function createMetadataHandlers({ pool, changes, drainSignal, onAccessCha
     },
 
     search: async (req) => search(pool, req.project, req),
+
+    createApiKey: (req, ctx) => apiKeys.createApiKey(pool, ctx.values.get(principalKey), req),
+    listApiKeys: async (req, ctx) => {
+      const page = await apiKeys.listApiKeys(pool, ctx.values.get(principalKey), req);
+      return { apiKeys: page.items, nextPageToken: page.nextPageToken };
+    },
+    revokeApiKey: async (req, ctx) => {
+      const apiKey = await apiKeys.revokeApiKey(pool, ctx.values.get(principalKey), req.id);
+      onAccessChange(create(ChangeSchema, { kind: ChangeKind.UPDATED, resource: { case: "apiKey", value: apiKey } }));
+      return { apiKey };
+    },
+    authenticateApiKey: async (req, ctx) => ({ apiKey: await apiKeys.authenticateApiKey(pool, ctx.values.get(principalKey), req.secret) }),
+
+    shareFeatureGroup: async (req, ctx) => {
+      const share = await shares.shareFeatureGroup(pool, req.project, req.featureGroup, req.withProject, ctx.values.get(principalKey).name);
+      onAccessChange(create(ChangeSchema, { kind: ChangeKind.CREATED, project: req.project, resource: { case: "share", value: share } }));
+      return { share };
+    },
+    unshareFeatureGroup: async (req) => {
+      await shares.unshareFeatureGroup(pool, req.project, req.featureGroup, req.withProject);
+      const share = { project: req.project, featureGroup: req.featureGroup, withProject: req.withProject };
+      onAccessChange(create(ChangeSchema, { kind: ChangeKind.DELETED, project: req.project, resource: { case: "share", value: share } }));
+      return {};
+    },
+    listFeatureGroupShares: (req) => shares.listFeatureGroupShares(pool, req.project),
+
+    listAuditEvents: async (req) => {
+      const page = await audit.listAuditEvents(pool, req.project, req.pageSize, req.pageToken);
+      return { events: page.items, nextPageToken: page.nextPageToken };
+    },
+    recordAuditEvents: async (req) => {
+      await audit.insertAuditEvents(pool, req.events);
+      return {};
+    },
 
     async *watchChanges(req, ctx) {
       const signal = AbortSignal.any([ctx.signal, drainSignal]);

@@ -33,15 +33,11 @@ export interface OnlineHandlerDeps {
   readonly maxFutureEventTimeS: number;
 }
 
-/** Handlers of granary.online.v1.OnlineService; definitions come from the catalogue cache only. */
-export function createOnlineHandlers({
-  store,
-  models,
-  catalogue,
-  plans,
-  maxRows,
-  maxFutureEventTimeS,
-}: OnlineHandlerDeps): Partial<ServiceImpl<typeof OnlineService>> {
+/**
+ * Handlers of granary.online.v1.OnlineService, every RPC listed (a missing one fails the build);
+ * definitions come from the catalogue cache only.
+ */
+export function createOnlineHandlers({ store, models, catalogue, plans, maxRows, maxFutureEventTimeS }: OnlineHandlerDeps): ServiceImpl<typeof OnlineService> {
   const groupFor = (project: string, ref: FeatureGroupRef | undefined) => {
     if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
     const group = catalogue.featureGroup(project, ref?.name ?? "", ref?.version ?? 0);

@@ -25,9 +25,10 @@ export interface RegistryHandlerDeps {
 }
 
 /**
- * Handlers of granary.registry.v1.RegistryService: translate requests into store calls. Names and
- * ranges of top-level fields are checked by protovalidate before these run; nested messages
- * (a ModelVersion, a Model) by the domain rules.
+ * Handlers of granary.registry.v1.RegistryService, every RPC listed (a missing one fails the
+ * build): translate requests into store and upstream calls. Names and ranges of top-level fields
+ * are checked by protovalidate before these run; nested messages (a ModelVersion, a Model) by the
+ * domain rules.
  */
 export function createRegistryHandlers(deps: RegistryHandlerDeps): ServiceImpl<typeof RegistryService> {
   const { pool, lineage, records } = deps;
