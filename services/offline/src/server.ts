@@ -1,9 +1,6 @@
 import { CatalogueCache } from "@granary/catalogue-cache";
-import { createServiceClient } from "@granary/service-clients";
-import { serviceClientTls } from "@granary/config";
-import { ChangeKind, MetadataService, type Change } from "@granary/proto/metadata";
+import { ChangeKind, type Change } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
-import { OnlineService } from "@granary/proto/online";
 import { createRemoteAccess, createServer, defineService, serviceKeyOf, type RunningService } from "@granary/server";
 import type { Logger } from "@granary/telemetry";
 import type { OfflineConfig } from "./config.js";
@@ -13,16 +10,17 @@ import { ProjectStreams } from "./project-streams.js";
 import { checkDataRoot, KnownGroups, StartRefusedError } from "./start-check.js";
 import { CommitLayout, recordedDirs } from "./store/commit-layout.js";
 import { CommitLog } from "./store/commit-log.js";
-import { metadataWriter } from "./store/metadata-writer.js";
+import { metadataWriter } from "./upstream/metadata-writer.js";
 import { quarantine } from "./store/quarantine.js";
 import { createTrainingHandlers } from "./training/training-handlers.js";
 import { createConsistencyHandlers } from "./consistency/consistency-handlers.js";
-import { onlineVectors } from "./consistency/online-vectors.js";
+import { onlineVectors } from "./upstream/online-vectors.js";
 import { StatisticsUpdater } from "./stats/statistics-updater.js";
 import { CommitSequencer } from "./write/commit-sequencer.js";
 import { logFailedCommits, reportFailedCommits } from "./write/failed-commits-health.js";
 import { OnlinePusher } from "./write/online-pusher.js";
-import { onlineWriter } from "./write/online-writer.js";
+import { onlineWriter } from "./upstream/online-writer.js";
+import { createUpstreamClients } from "./upstream/upstream-clients.js";
 
 /**
  * Opens DuckDB over the data root and follows the catalogue (definitions and the commit log) from
@@ -43,8 +41,8 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
   const stopFailedCommits = reportFailedCommits(commits);
   const known = new KnownGroups();
   const serviceKey = serviceKeyOf(config.common.auth);
-  const metadataClient = createServiceClient(MetadataService, config.metadataAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) });
-  const catalogue: CatalogueCache = new CatalogueCache(metadataClient, {
+  const clients = createUpstreamClients(config, serviceKey);
+  const catalogue: CatalogueCache = new CatalogueCache(clients.metadata, {
     logger: log,
     onChange: (change) => {
       remote.onChange(change);
@@ -53,16 +51,15 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     },
     onCurrent: (current) => log.info({ current }, current ? "catalogue is current" : "catalogue watch interrupted; serving from the cache"),
   });
-  const remote = createRemoteAccess({ auth: config.common.auth, serviceKey, service: "offline", metadata: metadataClient, lookups: catalogue, logger: log });
-  const metadata = metadataWriter(metadataClient);
-  const onlineClient = createServiceClient(OnlineService, config.onlineAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) });
+  const remote = createRemoteAccess({ auth: config.common.auth, serviceKey, service: "offline", metadata: clients.metadata, lookups: catalogue, logger: log });
+  const metadata = metadataWriter(clients.metadata);
   const pusher = new OnlinePusher({
     engine,
     layout,
     commits,
     groupOf: (p, n, v) => catalogue.featureGroup(p, n, v),
     metadata,
-    online: onlineWriter(onlineClient),
+    online: onlineWriter(clients.online),
     requestBytes: config.messageBytes,
     maxAttempts: config.onlinePushMaxAttempts,
     logger: log,
@@ -84,7 +81,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
   const streams = new ProjectStreams(config.maxStreamsPerProject);
   const trainingDeps = { catalogue, commits, engine, layout, metadata, messageBytes: config.messageBytes, logger: log, streams };
   const training = createTrainingHandlers(trainingDeps);
-  const consistency = createConsistencyHandlers({ ...trainingDeps, online: onlineVectors(onlineClient) });
+  const consistency = createConsistencyHandlers({ ...trainingDeps, online: onlineVectors(clients.online) });
   const server = createServer({
     name: "offline",
     config: config.server,

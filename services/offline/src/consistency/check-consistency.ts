@@ -17,7 +17,7 @@ import { ConsistencyTally, entityKey, type CheckedFeature, type SideValue } from
 import { explicitEntities, sampleEntities, sliceEntities, withParameters, withTimeParameter, type Entities } from "./entities.js";
 import { notComparedFeatures } from "./not-compared.js";
 import { offlineRows, type OfflineRows } from "./offline-rows.js";
-import type { OnlineVectors, OnlineVectorsResult } from "./online-vectors.js";
+import type { OnlineVectors, OnlineVectorsResult } from "../upstream/online-vectors.js";
 
 export interface ConsistencyDeps extends TrainingDeps {
   readonly online: OnlineVectors;

@@ -5,7 +5,7 @@ import type { DuckEngine } from "../duck/index.js";
 import { groupSourceSql } from "../read/group-source.js";
 import type { CommitLayout } from "../store/commit-layout.js";
 import type { CommitEntry } from "../store/commit-log.js";
-import type { MetadataWriter } from "../store/metadata-writer.js";
+import type { MetadataWriter } from "../upstream/metadata-writer.js";
 import { computeStatistics } from "./column-statistics.js";
 
 export interface GroupStatisticsDeps {

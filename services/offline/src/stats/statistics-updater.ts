@@ -2,7 +2,7 @@ import type { FeatureGroup } from "@granary/proto/metadata";
 import { create } from "@bufbuild/protobuf";
 import { StatisticsSubjectSchema } from "@granary/proto/metadata";
 import type { CommitEntry, CommitLog } from "../store/commit-log.js";
-import type { MetadataWriter } from "../store/metadata-writer.js";
+import type { MetadataWriter } from "../upstream/metadata-writer.js";
 import { CorruptCommitError } from "../store/commit-files.js";
 import { groupKey } from "../store/commit-log.js";
 import { storeGroupStatistics, type GroupStatisticsDeps } from "./group-statistics.js";

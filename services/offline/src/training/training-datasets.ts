@@ -22,7 +22,7 @@ import { type DuckConnection, streamQuery, fileList, quoteString } from "../duck
 import { timestampMicros } from "../timestamps.js";
 import { fsyncPath } from "../store/commit-layout.js";
 import { ConfinementError } from "../store/confined-path.js";
-import type { MetadataWriter } from "../store/metadata-writer.js";
+import type { MetadataWriter } from "../upstream/metadata-writer.js";
 import { fitTransformations } from "@granary/transformations";
 import { SPLIT_COLUMN } from "./pit-sql.js";
 import type { TrainingDeps } from "./training-deps.js";

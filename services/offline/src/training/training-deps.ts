@@ -4,7 +4,7 @@ import type { DuckEngine } from "../duck/index.js";
 import type { ProjectStreams } from "../project-streams.js";
 import type { CommitLayout } from "../store/commit-layout.js";
 import type { CommitLog } from "../store/commit-log.js";
-import type { MetadataWriter } from "../store/metadata-writer.js";
+import type { MetadataWriter } from "../upstream/metadata-writer.js";
 
 /** What the training and batch data RPCs work with. */
 export interface TrainingDeps {

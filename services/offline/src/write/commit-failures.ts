@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { CommitSchema, CommitState, OnlineSyncState } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";
 import type { CommitEntry, CommitLog } from "../store/commit-log.js";
-import type { MetadataWriter } from "../store/metadata-writer.js";
+import type { MetadataWriter } from "../upstream/metadata-writer.js";
 
 export interface CommitFailureDeps {
   readonly metadata: MetadataWriter;

@@ -6,7 +6,7 @@ import type { CrashPoint } from "../config.js";
 import { type DuckConnection, fileList, quoteIdent, quoteString } from "../duck/index.js";
 import { groupKey, isInsert, type CommitEntry, type CommitLog } from "../store/commit-log.js";
 import type { CommitLayout } from "../store/commit-layout.js";
-import type { MetadataWriter } from "../store/metadata-writer.js";
+import type { MetadataWriter } from "../upstream/metadata-writer.js";
 import { SEQUENCE_COLUMN } from "../read/group-source.js";
 import type { CommitSequencer } from "./commit-sequencer.js";
 import { CorruptCommitError } from "../store/commit-files.js";

@@ -4,9 +4,9 @@ import { CommitKind, CommitSchema, OnlineSyncState, FeatureGroupSchema, type Com
 import { createLogger } from "@granary/telemetry";
 import { CommitLog } from "../store/commit-log.js";
 import type { CommitLayout } from "../store/commit-layout.js";
-import type { MetadataWriter } from "../store/metadata-writer.js";
+import type { MetadataWriter } from "../upstream/metadata-writer.js";
 import type { DuckEngine } from "../duck/index.js";
-import type { OnlineWriter } from "./online-writer.js";
+import type { OnlineWriter } from "../upstream/online-writer.js";
 import { OnlinePusher } from "./online-pusher.js";
 
 // Issue 13: the outbox retried a poison entry forever, and a failed push blocked the group's later commits.

@@ -6,11 +6,11 @@ import { type DuckEngine, queryBatches, rowsForBytes, fileList, quoteIdent } fro
 import { ipcBytes } from "@granary/arrow";
 import { groupKey, type CommitEntry, type CommitLog } from "../store/commit-log.js";
 import type { CommitLayout } from "../store/commit-layout.js";
-import type { MetadataWriter } from "../store/metadata-writer.js";
+import type { MetadataWriter } from "../upstream/metadata-writer.js";
 import { CorruptCommitError } from "../store/commit-files.js";
 import { markCommitFailed } from "./commit-failures.js";
 import { columnarRowsOf } from "./columnar-rows.js";
-import type { OnlineWriter } from "./online-writer.js";
+import type { OnlineWriter } from "../upstream/online-writer.js";
 
 export interface OnlinePusherDeps {
   readonly engine: DuckEngine;

@@ -1,7 +1,7 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
 import { create } from "@bufbuild/protobuf";
-import { translateUpstreamError } from "@granary/service-clients";
+import { callUpstream } from "@granary/service-clients";
 import type { Commit, MetadataService, Statistics, StatisticsSubject, TrainingDataset, ValidationReport } from "@granary/proto/metadata";
 
 /** What the offline service records in the metadata service. */
@@ -18,13 +18,7 @@ export interface MetadataWriter {
 
 /** The metadata service over gRPC; its outages become UNAVAILABLE, its other errors pass through. */
 export function metadataWriter(client: Client<typeof MetadataService>, timeoutMs = 30_000): MetadataWriter {
-  const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (err) {
-      throw translate(err, what);
-    }
-  };
+  const call = <T>(what: string, run: () => Promise<T>): Promise<T> => callUpstream(run, { service: "the metadata service", what });
   const options = { timeoutMs };
   return {
     createCommit: (commit) => call("record the commit", async () => (await client.createCommit({ commit }, options)).commit!),
@@ -54,8 +48,4 @@ export function metadataWriter(client: Client<typeof MetadataService>, timeoutMs
           (await client.updateTrainingDataset({ trainingDataset, updateMask: create(FieldMaskSchema, { paths: [...paths] }) }, options)).trainingDataset!,
       ),
   };
-}
-
-export function translate(err: unknown, what: string): unknown {
-  return translateUpstreamError(err, { service: "the metadata service", what });
 }

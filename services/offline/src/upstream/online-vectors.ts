@@ -1,6 +1,7 @@
 import type { Client } from "@connectrpc/connect";
 import type { FeatureVectors, OnlineService } from "@granary/proto/online";
 import type { FeatureViewRef, NamedColumn } from "@granary/proto/types";
+import { callUpstream } from "@granary/service-clients";
 
 export interface OnlineVectorsRequest {
   readonly project: string;
@@ -31,26 +32,33 @@ export interface OnlineVectors {
  */
 export function onlineVectors(client: Client<typeof OnlineService>, timeoutMs = 30_000): OnlineVectors {
   return {
-    async read(r, signal) {
-      const entities = { rowCount: r.rowCount, servingKeys: [...r.servingKeys], requestParameters: [...r.requestParameters] };
-      if (r.model) {
-        const res = await client.getModelFeatureVectors(
-          {
-            project: r.project,
-            model: r.model.name,
-            modelVersion: r.model.alias ? { case: "alias", value: r.model.alias } : { case: "version", value: r.model.version },
-            entities,
-            options: { includeEventTimes: true },
-          },
-          { timeoutMs, signal },
-        );
-        return { vectors: res.vectors!, featureView: res.featureView!, modelVersion: res.modelVersion, trainingDatasetVersion: res.trainingDatasetVersion };
-      }
-      const res = await client.getFeatureVectors(
-        { project: r.project, featureView: r.featureView, entities, options: { includeEventTimes: true, untransformed: true } },
-        { timeoutMs, signal },
-      );
-      return { vectors: res.vectors!, featureView: r.featureView, modelVersion: 0, trainingDatasetVersion: 0 };
-    },
+    read: (r, signal) => callUpstream(() => readVectors(client, r, signal, timeoutMs), { service: "the online service", what: "read feature vectors" }),
   };
+}
+
+async function readVectors(
+  client: Client<typeof OnlineService>,
+  r: OnlineVectorsRequest,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<OnlineVectorsResult> {
+  const entities = { rowCount: r.rowCount, servingKeys: [...r.servingKeys], requestParameters: [...r.requestParameters] };
+  if (r.model) {
+    const res = await client.getModelFeatureVectors(
+      {
+        project: r.project,
+        model: r.model.name,
+        modelVersion: r.model.alias ? { case: "alias", value: r.model.alias } : { case: "version", value: r.model.version },
+        entities,
+        options: { includeEventTimes: true },
+      },
+      { timeoutMs, signal },
+    );
+    return { vectors: res.vectors!, featureView: res.featureView!, modelVersion: res.modelVersion, trainingDatasetVersion: res.trainingDatasetVersion };
+  }
+  const res = await client.getFeatureVectors(
+    { project: r.project, featureView: r.featureView, entities, options: { includeEventTimes: true, untransformed: true } },
+    { timeoutMs, signal },
+  );
+  return { vectors: res.vectors!, featureView: r.featureView, modelVersion: 0, trainingDatasetVersion: 0 };
 }

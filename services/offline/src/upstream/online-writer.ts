@@ -1,6 +1,7 @@
 import type { Client } from "@connectrpc/connect";
 import { Durability, type OnlineService } from "@granary/proto/online";
 import type { ColumnarRows } from "@granary/proto/types";
+import { callUpstream } from "@granary/service-clients";
 
 /** A feature group version, as the online service names it. */
 export interface GroupRef {
@@ -18,21 +19,17 @@ export interface OnlineWriter {
 /** The online service over gRPC; every write is acknowledged only once flushed to disk. */
 export function onlineWriter(client: Client<typeof OnlineService>, timeoutMs = 30_000): OnlineWriter {
   const featureGroup = (g: GroupRef) => ({ name: g.name, version: g.version });
+  const call = (what: string, run: () => Promise<unknown>): Promise<void> => callUpstream(run, { service: "the online service", what }).then(() => undefined);
   return {
-    async writeArrow(project, group, ipc) {
-      await client.writeRows(
-        { project, featureGroup: featureGroup(group), rows: { case: "arrowIpc", value: ipc }, durability: Durability.FLUSHED },
-        { timeoutMs },
-      );
-    },
-    async writeColumns(project, group, rows) {
-      await client.writeRows(
-        { project, featureGroup: featureGroup(group), rows: { case: "columns", value: rows }, durability: Durability.FLUSHED },
-        { timeoutMs },
-      );
-    },
-    async deleteKeys(project, group, keys) {
-      await client.deleteRows({ project, featureGroup: featureGroup(group), keys, durability: Durability.FLUSHED }, { timeoutMs });
-    },
+    writeArrow: (project, group, ipc) =>
+      call("write rows online", () =>
+        client.writeRows({ project, featureGroup: featureGroup(group), rows: { case: "arrowIpc", value: ipc }, durability: Durability.FLUSHED }, { timeoutMs }),
+      ),
+    writeColumns: (project, group, rows) =>
+      call("write rows online", () =>
+        client.writeRows({ project, featureGroup: featureGroup(group), rows: { case: "columns", value: rows }, durability: Durability.FLUSHED }, { timeoutMs }),
+      ),
+    deleteKeys: (project, group, keys) =>
+      call("delete rows online", () => client.deleteRows({ project, featureGroup: featureGroup(group), keys, durability: Durability.FLUSHED }, { timeoutMs })),
   };
 }
