@@ -12,17 +12,41 @@ module.exports = {
     {
       name: "lib-imports-service",
       comment:
-        "Libraries never import a service. libs/suite (which starts the four services in one process) is an application and is the one exception until it moves to apps/.",
+        "Libraries sit below the services: a lib that imported a service would tie every other user of the lib (services, the SDK) to that service's code and start-up.",
       severity: "error",
-      from: { path: "^libs/", pathNot: "^libs/suite/" },
+      from: { path: "^libs/" },
       to: { path: "^services/" },
     },
     {
-      name: "sdk-imports-server-code",
-      comment: "The SDK (libs/client) and the CLI on it talk to services over the wire only: no server runtime, storage or service code.",
+      name: "lib-imports-app",
+      comment:
+        "Libraries never import an application (apps/): apps are the top of the graph and import libs and services, so a lib importing one would pull the services in below it.",
       severity: "error",
-      from: { path: "^libs/(client|cli)/", pathNot: "\\.test\\.ts$" },
-      to: { path: "^(services/|libs/(server|postgres|catalogue-cache|catalogue-rules|suite)/)" },
+      from: { path: "^libs/", pathNot: "\\.test\\.ts$" },
+      to: { path: "^apps/" },
+    },
+    {
+      name: "lib-test-imports-app",
+      comment:
+        "A lib's tests may start the one-process suite (apps/suite, declared as a devDependency) to run against real services, the way the SDK's tests do; no other app.",
+      severity: "error",
+      from: { path: "^libs/.*\\.test\\.ts$" },
+      to: { path: "^apps/", pathNot: "^apps/suite/" },
+    },
+    {
+      name: "service-imports-app",
+      comment: "Services never import an application: apps (the suite, the CLI) start or call the services, never the other way round.",
+      severity: "error",
+      from: { path: "^services/" },
+      to: { path: "^apps/" },
+    },
+    {
+      name: "sdk-imports-server-code",
+      comment:
+        "The SDK (libs/client) and the CLI on it (apps/cli) talk to services over the wire only: no service code, server runtime, storage, catalogue internals or the one-process suite, so they run where no server is installed. Their tests may start the suite.",
+      severity: "error",
+      from: { path: "^(libs/client|apps/cli)/", pathNot: "\\.test\\.ts$" },
+      to: { path: "^(services/|libs/(server|postgres|catalogue-cache|catalogue-rules)/|apps/suite/)" },
     },
     {
       name: "generated-code-outside-proto",
@@ -35,7 +59,7 @@ module.exports = {
       name: "not-to-unresolvable",
       comment: "An import that resolves to nothing is a typo or a missing install.",
       severity: "error",
-      from: { path: "^(libs|services)/" },
+      from: { path: "^(libs|services|apps)/" },
       to: { couldNotResolve: true },
     },
   ],

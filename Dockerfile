@@ -23,7 +23,7 @@ WORKDIR /src
 COPY . .
 RUN mkdir -p /manifests \
  && cp package.json package-lock.json /manifests/ \
- && find libs services -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /manifests/ \;
+ && find libs services apps -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /manifests/ \;
 
 # --- deps: the full install, dev dependencies included.
 FROM ${NODE_IMAGE} AS deps
@@ -62,12 +62,14 @@ RUN groupadd --system --gid 10001 granary \
  && mkdir -p /data/online /data/offline /data/registry/blobs \
  && chown -R 10001:10001 /data
 WORKDIR /app
-# node_modules (with the workspace links into libs/ and services/) and the workspace manifests,
-# then the sources over them. Everything stays owned by root: the code is not writable at run time.
+# node_modules (with the workspace links into libs/, services/ and apps/) and the workspace
+# manifests, then the sources over them. Everything stays owned by root: the code is not writable
+# at run time.
 COPY --from=prod-deps /app/ ./
 COPY tsconfig.json tsconfig.base.json ./
 COPY libs/ ./libs/
 COPY services/ ./services/
+COPY apps/ ./apps/
 COPY scripts/ ./scripts/
 # Operational scripts (plain JavaScript): the compose healthcheck and an online-store backup.
 COPY deploy/healthcheck.mjs deploy/lmdb-backup.mjs ./deploy/

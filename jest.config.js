@@ -20,7 +20,13 @@ export default {
   moduleNameMapper: {
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
-  testMatch: ["<rootDir>/libs/*/src/**/*.test.ts", "<rootDir>/services/*/src/**/*.test.ts", "<rootDir>/test/**/*.test.ts", "<rootDir>/examples/**/*.test.ts"],
+  testMatch: [
+    "<rootDir>/libs/*/src/**/*.test.ts",
+    "<rootDir>/services/*/src/**/*.test.ts",
+    "<rootDir>/apps/*/src/**/*.test.ts",
+    "<rootDir>/test/**/*.test.ts",
+    "<rootDir>/examples/**/*.test.ts",
+  ],
   testPathIgnorePatterns: ["/node_modules/"],
   globalSetup: "<rootDir>/test/global-setup.mjs",
   globalTeardown: "<rootDir>/test/global-teardown.mjs",

@@ -102,7 +102,7 @@ export function createProgram(hooks: ProgramHooks): Command {
 
   program
     .command("apply")
-    .description("create or update the feature groups and views declared in a YAML file (see libs/cli/README.md)")
+    .description("create or update the feature groups and views declared in a YAML file (see apps/cli/README.md)")
     .argument("<file>", "YAML file of feature_groups and feature_views")
     .option("--dry-run", "show what would change, change nothing")
     .action(act(async () => (await import("./commands/apply.js")).applyCommand));

@@ -13,7 +13,7 @@ import { waitFor } from "@granary/testing";
 // PostgreSQL, LMDB, Parquet) on free ports. The suite runs in this process, so the CLI is started
 // asynchronously to keep it answering.
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const EXAMPLE = join(ROOT, "libs/cli/examples/fraud.yaml");
+const EXAMPLE = join(ROOT, "apps/cli/examples/fraud.yaml");
 const PROJECT = "cli";
 
 let stopSuite: (() => Promise<void>) | undefined;
@@ -36,7 +36,7 @@ function granaryCli(args: readonly string[], options: { flags?: readonly string[
     const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GRANARY_"))), ...options.env };
     execFile(
       "node",
-      ["--import", "tsx", "libs/cli/src/main.ts", ...(options.flags ?? flags), ...args],
+      ["--import", "tsx", "apps/cli/src/main.ts", ...(options.flags ?? flags), ...args],
       { cwd: ROOT, env, timeout: 60_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
