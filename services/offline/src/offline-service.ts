@@ -1,43 +1,54 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { CatalogueCache } from "@granary/catalogue-cache";
 import { NotFoundError } from "@granary/errors";
+import { ColumnRole, type FeatureGroup, type FeatureView } from "@granary/proto/metadata";
+import type { BatchDataQuery, InsertHeader, OfflineService, ReadRequest, Spine, TrainingDataQuery } from "@granary/proto/offline";
+import type { FeatureGroupRef, FeatureViewRef } from "@granary/proto/types";
 import { requireCatalogue } from "./catalogue-ready.js";
-import type { FeatureGroup } from "@granary/proto/metadata";
-import type { InsertHeader, OfflineService } from "@granary/proto/offline";
-import type { FeatureGroupRef } from "@granary/proto/types";
-import { streamQuery } from "./duck/index.js";
-import { timestampMicros } from "./timestamps.js";
-import { changesSql, checkColumns, commitsAsOf, readSql, type AsOf } from "./read/read-group.js";
+import { checkConsistency, type ConsistencyDeps } from "./consistency/check-consistency.js";
 import type { ProjectStreams } from "./project-streams.js";
+import { checkColumns, type AsOf } from "./read/read-group.js";
+import { streamChanges, streamRows } from "./read/read-rows.js";
 import { headedStream } from "./request-stream.js";
-import type { CommitEntry, CommitLog } from "./store/commit-log.js";
+import { storeGroupStatistics } from "./stats/group-statistics.js";
+import { timestampMicros } from "./timestamps.js";
+import { requireView, streamTrainingData, type TransformSource } from "./training/training-data.js";
+import { batchTransformSource, createTrainingDataset, readTrainingDataset } from "./training/training-datasets.js";
+import type { SpineInput, TrainingQuery } from "./training/training-query.js";
 import { deleteRows } from "./write/delete-rows.js";
 import { insertRows, type InsertDeps } from "./write/insert-rows.js";
-import type { TrainingHandlers } from "./training/training-handlers.js";
-import type { ConsistencyHandlers } from "./consistency/consistency-handlers.js";
 
-export interface OfflineHandlerDeps extends InsertDeps {
-  readonly catalogue: CatalogueCache;
-  readonly commits: CommitLog;
-  readonly messageBytes: number;
-  readonly training: TrainingHandlers;
-  readonly consistency: ConsistencyHandlers;
-  /** Shared with the training handlers: one count per project across every stream kind. */
+export interface OfflineHandlerDeps extends InsertDeps, ConsistencyDeps {
+  /** One count per project across every kind of stream (reads, training and batch data, datasets, checks). */
   readonly streams: ProjectStreams;
 }
 
-/** Handlers of granary.offline.v1.OfflineService: each translates the request and calls one function. */
-export function createOfflineHandlers(deps: OfflineHandlerDeps): Partial<ServiceImpl<typeof OfflineService>> {
-  const { catalogue, commits, engine, layout, messageBytes, logger, streams } = deps;
-  const filesOf = (project: string, group: FeatureGroup, list: readonly CommitEntry[]) =>
-    layout.files.filesOf({ project, name: group.name, version: group.version }, list, logger);
+/**
+ * Handlers of granary.offline.v1.OfflineService, every RPC by name: each translates the request
+ * and calls one function of its feature folder. A full ServiceImpl, so an RPC added to the
+ * contract fails the build until it is listed here.
+ */
+export function createOfflineHandlers(deps: OfflineHandlerDeps): ServiceImpl<typeof OfflineService> {
+  const { catalogue, streams } = deps;
   const groupFor = (project: string, ref: FeatureGroupRef | undefined): FeatureGroup => {
     requireCatalogue(catalogue);
     const group = catalogue.featureGroup(project, ref?.name ?? "", ref?.version ?? 0);
     if (!group) throw new NotFoundError(`feature group "${ref?.name}"${ref?.version ? ` version ${ref.version}` : ""} does not exist in project "${project}"`);
     return group;
   };
-  const chunk = (ipc: Uint8Array) => ({ chunk: { ipc } });
+  const viewFor = (project: string, ref: FeatureViewRef | undefined): FeatureView => {
+    requireCatalogue(catalogue);
+    return requireView(deps, project, ref?.name ?? "", ref?.version ?? 0);
+  };
+  /** A response stream holding one of the project's stream slots until it ends (see ProjectStreams). */
+  async function* held<T>(project: string, signal: AbortSignal, responses: AsyncIterable<T>): AsyncGenerator<T> {
+    const release = streams.acquire(project, signal);
+    try {
+      yield* responses;
+    } finally {
+      release();
+    }
+  }
+  const chunked = (project: string, signal: AbortSignal, ipc: AsyncIterable<Uint8Array>) => held(project, signal, arrowChunks(ipc));
 
   return {
     async insert(requests, ctx) {
@@ -53,36 +64,85 @@ export function createOfflineHandlers(deps: OfflineHandlerDeps): Partial<Service
     async *read(req, ctx) {
       const group = groupFor(req.project, req.featureGroup);
       const columns = checkColumns(group, req.columns);
-      const asOf: AsOf =
-        req.asOf.case === "asOfCommit"
-          ? { kind: "commit", id: req.asOf.value }
-          : req.asOf.case === "asOfTime"
-            ? { kind: "time", micros: timestampMicros(req.asOf.value) }
-            : { kind: "now" };
-      const release = streams.acquire(req.project, ctx.signal);
-      try {
-        const visible = commitsAsOf(commits.commits(req.project, group.name, group.version), asOf);
-        const sql = readSql(await filesOf(req.project, group, visible), group, visible, columns, req.filter, req.limit);
-        for await (const ipc of streamQuery(engine, sql, messageBytes, ctx.signal)) yield chunk(ipc);
-      } finally {
-        release();
-      }
+      yield* chunked(req.project, ctx.signal, streamRows(deps, req.project, group, asOfOf(req), columns, req.filter, req.limit, ctx.signal));
     },
 
     async *readChanges(req, ctx) {
       const group = groupFor(req.project, req.featureGroup);
       const columns = checkColumns(group, req.columns);
-      const release = streams.acquire(req.project, ctx.signal);
+      yield* chunked(req.project, ctx.signal, streamChanges(deps, req.project, group, req.window!, columns, ctx.signal));
+    },
+
+    async *getTrainingData(requests, ctx) {
+      const { header: q, chunks } = await headedStream<TrainingDataQuery>(requests, "query", "spineChunk", "GetTrainingData", { bidirectional: true });
+      const view = viewFor(q.project, q.featureView);
+      const source: TransformSource = q.untransformed ? { kind: "none" } : { kind: "training-split" };
+      yield* chunked(q.project, ctx.signal, streamTrainingData(deps, q.project, view, trainingQuery(q, chunks), source, ctx.signal));
+    },
+
+    async createTrainingDataset(requests, ctx) {
+      const { header: q, chunks } = await headedStream<TrainingDataQuery>(requests, "query", "spineChunk", "CreateTrainingDataset");
+      const view = viewFor(q.project, q.featureView);
+      const release = streams.acquire(q.project, ctx.signal);
       try {
-        const all = commits.commits(req.project, group.name, group.version);
-        const sql = changesSql(await filesOf(req.project, group, all), group, all, req.window!, columns);
-        for await (const ipc of streamQuery(engine, sql, messageBytes, ctx.signal)) yield chunk(ipc);
+        return { trainingDataset: await createTrainingDataset(deps, view, q, trainingQuery(q, chunks), ctx.signal) };
       } finally {
         release();
       }
     },
 
-    ...deps.training,
-    ...deps.consistency,
+    async *readTrainingDataset(req, ctx) {
+      const view = viewFor(req.project, req.featureView);
+      yield* chunked(req.project, ctx.signal, readTrainingDataset(deps, req.project, view, req.version, req.split, req.untransformed, ctx.signal));
+    },
+
+    async *getBatchData(requests, ctx) {
+      const { header: q, chunks } = await headedStream<BatchDataQuery>(requests, "query", "spineChunk", "GetBatchData", { bidirectional: true });
+      const view = viewFor(q.project, q.featureView);
+      const source = q.untransformed ? ({ kind: "none" } as const) : await batchTransformSource(deps, q.project, view, q.trainingDatasetVersion);
+      yield* chunked(q.project, ctx.signal, streamTrainingData(deps, q.project, view, batchQuery(q, chunks), source, ctx.signal));
+    },
+
+    async computeStatistics(req, ctx) {
+      const group = groupFor(req.project, req.featureGroup);
+      return { statistics: await storeGroupStatistics(deps, req.project, group, deps.commits.commits(req.project, group.name, group.version), ctx.signal) };
+    },
+
+    async *checkConsistency(req, ctx) {
+      // One stream of the project's quota, like any training read it makes.
+      yield* held(req.project, ctx.signal, checkConsistency(deps, req, ctx.signal));
+    },
+  };
+}
+
+async function* arrowChunks(ipc: AsyncIterable<Uint8Array>): AsyncGenerator<{ chunk: { ipc: Uint8Array } }> {
+  for await (const bytes of ipc) yield { chunk: { ipc: bytes } };
+}
+
+function asOfOf(req: ReadRequest): AsOf {
+  if (req.asOf.case === "asOfCommit") return { kind: "commit", id: req.asOf.value };
+  if (req.asOf.case === "asOfTime") return { kind: "time", micros: timestampMicros(req.asOf.value) };
+  return { kind: "now" };
+}
+
+function trainingQuery(q: TrainingDataQuery, chunks: AsyncIterable<Uint8Array>): TrainingQuery {
+  const roles = new Set([ColumnRole.FEATURE, ColumnRole.LABEL, ...(q.includeTrainingHelpers ? [ColumnRole.TRAINING_HELPER] : [])]);
+  return { spine: spineInput(q.spine, chunks), roles, includeEventTimes: q.includeEventTimes, extraFilter: q.extraFilter, split: q.split };
+}
+
+function batchQuery(q: BatchDataQuery, chunks: AsyncIterable<Uint8Array>): TrainingQuery {
+  const roles = new Set([ColumnRole.FEATURE, ...(q.includeInferenceHelpers ? [ColumnRole.INFERENCE_HELPER] : [])]);
+  const spine: SpineInput =
+    q.selection.case === "latest" ? { kind: "latest" } : spineInput(q.selection.case === "spine" ? q.selection.value : undefined, chunks);
+  return { spine, roles, includeEventTimes: false };
+}
+
+function spineInput(spine: Spine | undefined, chunks: AsyncIterable<Uint8Array>): SpineInput {
+  if (spine?.kind.case === "streamed" && spine.kind.value) return { kind: "streamed", chunks };
+  const range = spine?.kind.case === "eventTimeRange" ? spine.kind.value : undefined;
+  return {
+    kind: "range",
+    startMicros: range?.start ? timestampMicros(range.start) : undefined,
+    endMicros: range?.end ? timestampMicros(range.end) : undefined,
   };
 }

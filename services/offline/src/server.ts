@@ -12,8 +12,6 @@ import { CommitLayout, recordedDirs } from "./store/commit-layout.js";
 import { CommitLog } from "./store/commit-log.js";
 import { metadataWriter } from "./upstream/metadata-writer.js";
 import { quarantine } from "./store/quarantine.js";
-import { createTrainingHandlers } from "./training/training-handlers.js";
-import { createConsistencyHandlers } from "./consistency/consistency-handlers.js";
 import { onlineVectors } from "./upstream/online-vectors.js";
 import { StatisticsUpdater } from "./stats/statistics-updater.js";
 import { CommitSequencer } from "./write/commit-sequencer.js";
@@ -65,31 +63,29 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     logger: log,
   });
   const statistics = new StatisticsUpdater({ engine, layout, commits, metadata, logger: log, groupOf: (p, n, v) => catalogue.featureGroup(p, n, v) });
-  const writeDeps = {
+  const handlers = createOfflineHandlers({
+    catalogue,
     engine,
-    statistics,
     layout,
     commits,
-    sequencer: new CommitSequencer(),
     metadata,
+    online: onlineVectors(clients.online),
+    statistics,
+    sequencer: new CommitSequencer(),
     pusher,
+    streams: new ProjectStreams(config.maxStreamsPerProject),
+    messageBytes: config.messageBytes,
     crashAt: config.crashAt,
     logger: log,
     onlinePushWaitMs: config.onlinePushWaitMs,
     maxFutureEventTimeS: config.common.maxFutureEventTimeS,
-  };
-  const streams = new ProjectStreams(config.maxStreamsPerProject);
-  const trainingDeps = { catalogue, commits, engine, layout, metadata, messageBytes: config.messageBytes, logger: log, streams };
-  const training = createTrainingHandlers(trainingDeps);
-  const consistency = createConsistencyHandlers({ ...trainingDeps, online: onlineVectors(clients.online) });
+  });
   const server = createServer({
     name: "offline",
     config: config.server,
     logger: log,
     access: remote.access,
-    services: [
-      defineService(OfflineService, createOfflineHandlers({ ...writeDeps, catalogue, messageBytes: config.messageBytes, training, consistency, streams })),
-    ],
+    services: [defineService(OfflineService, handlers)],
   });
   try {
     await server.start();

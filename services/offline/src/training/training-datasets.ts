@@ -27,7 +27,7 @@ import { fitTransformations } from "@granary/transformations";
 import { SPLIT_COLUMN } from "./pit-sql.js";
 import type { TrainingDeps } from "./training-deps.js";
 import { TrainingOutput } from "./training-output.js";
-import { valueStatistics, withMaterialised, type Materialised } from "./training-data.js";
+import { valueStatistics, withMaterialised, type Materialised, type TransformSource } from "./training-data.js";
 import type { TrainingQuery } from "./training-query.js";
 
 const SPLITS = [
@@ -406,4 +406,19 @@ export async function datasetOf(deps: TrainingDeps, project: string, view: Featu
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Where batch data's model-dependent transformations take their statistics from: a training
+ * dataset of the view (the given version, else the latest), which must exist.
+ */
+export async function batchTransformSource(deps: TrainingDeps, project: string, view: FeatureView, datasetVersion: number): Promise<TransformSource> {
+  if (view.transformations.length === 0) return { kind: "none" };
+  const dataset = await datasetOf(deps, project, view, datasetVersion).catch(() => undefined);
+  if (!dataset) {
+    throw new FailedPreconditionError(
+      `feature view "${view.name}" version ${view.version} has model-dependent transformations but no training dataset${datasetVersion ? ` ${datasetVersion}` : ""} to take their statistics from; create one, or ask for untransformed values`,
+    );
+  }
+  return { kind: "statistics", statistics: dataset.statistics };
 }

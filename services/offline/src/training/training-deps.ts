@@ -1,7 +1,6 @@
 import type { CatalogueCache } from "@granary/catalogue-cache";
 import type { Logger } from "@granary/telemetry";
 import type { DuckEngine } from "../duck/index.js";
-import type { ProjectStreams } from "../project-streams.js";
 import type { CommitLayout } from "../store/commit-layout.js";
 import type { CommitLog } from "../store/commit-log.js";
 import type { MetadataWriter } from "../upstream/metadata-writer.js";
@@ -15,6 +14,4 @@ export interface TrainingDeps {
   readonly metadata: MetadataWriter;
   readonly messageBytes: number;
   readonly logger: Logger;
-  /** Concurrent streams per project (shared with Read and ReadChanges). */
-  readonly streams: ProjectStreams;
 }
