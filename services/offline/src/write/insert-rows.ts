@@ -5,7 +5,7 @@ import { DEFAULT_MAX_FUTURE_EVENT_TIME_S } from "@granary/config";
 import { InvalidArgumentError } from "@granary/errors";
 import { CommitKind, CommitSchema, ValidationPolicy, ValidationReportSchema, type FeatureGroup, type ValidationReport } from "@granary/proto/metadata";
 import type { InsertResponse } from "@granary/proto/offline";
-import { type DuckConnection, type DuckEngine, quoteIdent, valueLiteral, duckTypeSql, stageArrowInput, tempName } from "../duck/index.js";
+import { type DuckConnection, type DuckEngine, type StagedInput, quoteIdent, valueLiteral, duckTypeSql, stageArrowInput, tempName } from "../duck/index.js";
 import type { StatisticsUpdater } from "../stats/statistics-updater.js";
 import type { CommitEntry } from "../store/commit-log.js";
 import { writeCommit, type CommitWriterDeps } from "./commit-writer.js";
@@ -45,86 +45,20 @@ export async function insertRows(
   const ins = tempName("ins");
   const { commit, entry, report } = await deps.engine.withConnection(async (connection) => {
     try {
-      const staged = await stageArrowInput(
-        connection,
-        stg,
-        chunks,
-        {
-          allowed: new Map(group.columns.map((c) => [c.name, c])),
-          required: [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])],
-          what: `the insert into "${group.name}" version ${group.version}`,
-          eventTime: group.eventTime
-            ? { column: group.eventTime, bounds: eventTimeBounds(BigInt(Date.now()) * 1000n, deps.maxFutureEventTimeS ?? DEFAULT_MAX_FUTURE_EVENT_TIME_S) }
-            : undefined,
-        },
-        signal,
-      );
-      if (staged.rows === 0) throw new InvalidArgumentError("the insert has no rows");
-      const keys = [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])];
+      const staged = await stageRows(deps, connection, stg, group, chunks, signal);
       const facts = await insertFacts(connection, stg, group);
-      if (facts.nullKeys > 0n) {
-        throw new InvalidArgumentError(`${facts.nullKeys} rows have a null in the primary key${group.eventTime ? " or event time" : ""} (${keys.join(", ")})`);
-      }
-      // The staged table is the commit's content unless columns are missing (filled with their
-      // default or null) or a (key, event time) repeats (the last row wins).
-      const present = new Set(staged.columns.map((c) => c.name));
-      const duplicates = facts.distinct < facts.rows;
-      let table = stg;
-      if (duplicates || group.columns.some((c) => !present.has(c.name))) {
-        const select = group.columns.map((c) => {
-          if (present.has(c.name)) return quoteIdent(c.name);
-          const fill = c.defaultValue?.kind.case ? valueLiteral(c.defaultValue, c.type!, `default of ${c.name}`) : `NULL::${duckTypeSql(c.type!)}`;
-          return `${fill} AS ${quoteIdent(c.name)}`;
-        });
-        const last = duplicates ? ` QUALIFY row_number() OVER (PARTITION BY ${keys.map(quoteIdent).join(", ")} ORDER BY rowid DESC) = 1` : "";
-        await connection.run(`CREATE TEMP TABLE ${ins} AS SELECT ${select.join(", ")} FROM ${stg}${last}`, signal);
-        table = ins;
-      }
-      let report: ValidationReport | undefined;
-      if (group.validationRules.length > 0) {
-        const outcome = await checkRules(connection, table, group, signal);
-        report = create(ValidationReportSchema, {
-          project,
-          featureGroup: { name: group.name, version: group.version },
-          success: outcome.success,
-          ingested: !outcome.rejected,
-          results: outcome.results,
-        });
-        if (outcome.rejected) {
-          const stored = await deps.metadata.createValidationReport(report);
-          throw rejection(group, stored);
-        }
-      }
-      const written = await writeCommit(
-        deps,
-        connection,
-        project,
-        group,
-        {
-          kind: CommitKind.INSERT,
-          table,
-          columns: group.columns.map((c) => c.name),
-          rows: facts.distinct,
-          minEventMicros: facts.minEvent,
-          maxEventMicros: facts.maxEvent,
-        },
-        signal,
-      );
-      if (report) {
-        report.commitId = written.commit.id;
-        report = await deps.metadata.createValidationReport(report);
-        const link = create(CommitSchema, {
-          project,
-          featureGroup: { name: group.name, version: group.version },
-          id: written.commit.id,
-          validationReportId: report.id,
-        });
-        await deps.metadata.updateCommit(link, ["validation_report_id"]).then(
-          (updated) => deps.commits.apply(updated),
-          (err: unknown) => deps.logger.warn({ err, commit: written.commit.id.toString() }, "could not link the validation report to its commit"),
-        );
-      }
-      return { ...written, report };
+      const table = await commitTable(connection, group, staged, facts, stg, ins, signal);
+      const checked = await validate(deps, connection, project, group, table, signal);
+      const content = {
+        kind: CommitKind.INSERT,
+        table,
+        columns: group.columns.map((c) => c.name),
+        rows: facts.distinct,
+        minEventMicros: facts.minEvent,
+        maxEventMicros: facts.maxEvent,
+      };
+      const written = await writeCommit(deps, connection, project, group, content, signal);
+      return { ...written, report: checked && (await recordReport(deps, project, group, checked, written.commit.id)) };
     } finally {
       await connection.run(`DROP TABLE IF EXISTS ${stg}; DROP TABLE IF EXISTS ${ins}`).catch(() => undefined);
     }
@@ -140,17 +74,117 @@ export async function insertRows(
   };
 }
 
+/** The primary key and the event time: what identifies a row of the group. */
+function keyColumns(group: FeatureGroup): string[] {
+  return [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])];
+}
+
+/** The Arrow stream into temporary table `table`, checked against the group's schema and event-time bounds. */
+async function stageRows(
+  deps: InsertDeps,
+  connection: DuckConnection,
+  table: string,
+  group: FeatureGroup,
+  chunks: AsyncIterable<Uint8Array>,
+  signal: AbortSignal | undefined,
+): Promise<StagedInput> {
+  const staged = await stageArrowInput(
+    connection,
+    table,
+    chunks,
+    {
+      allowed: new Map(group.columns.map((c) => [c.name, c])),
+      required: keyColumns(group),
+      what: `the insert into "${group.name}" version ${group.version}`,
+      eventTime: group.eventTime
+        ? { column: group.eventTime, bounds: eventTimeBounds(BigInt(Date.now()) * 1000n, deps.maxFutureEventTimeS ?? DEFAULT_MAX_FUTURE_EVENT_TIME_S) }
+        : undefined,
+    },
+    signal,
+  );
+  if (staged.rows === 0) throw new InvalidArgumentError("the insert has no rows");
+  return staged;
+}
+
+/**
+ * The table holding the commit's content: the staged one, unless columns are missing (filled with
+ * their default or null) or a (key, event time) repeats (the last row wins), which `ins` resolves.
+ */
+async function commitTable(
+  connection: DuckConnection,
+  group: FeatureGroup,
+  staged: StagedInput,
+  facts: InsertFacts,
+  stg: string,
+  ins: string,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  const present = new Set(staged.columns.map((c) => c.name));
+  const duplicates = facts.distinct < facts.rows;
+  if (!duplicates && group.columns.every((c) => present.has(c.name))) return stg;
+  const select = group.columns.map((c) => {
+    if (present.has(c.name)) return quoteIdent(c.name);
+    const fill = c.defaultValue?.kind.case ? valueLiteral(c.defaultValue, c.type!, `default of ${c.name}`) : `NULL::${duckTypeSql(c.type!)}`;
+    return `${fill} AS ${quoteIdent(c.name)}`;
+  });
+  const last = duplicates ? ` QUALIFY row_number() OVER (PARTITION BY ${keyColumns(group).map(quoteIdent).join(", ")} ORDER BY rowid DESC) = 1` : "";
+  await connection.run(`CREATE TEMP TABLE ${ins} AS SELECT ${select.join(", ")} FROM ${stg}${last}`, signal);
+  return ins;
+}
+
+/** The group's validation rules over the rows; rows breaking a FAIL rule are refused, the report stored. */
+async function validate(
+  deps: InsertDeps,
+  connection: DuckConnection,
+  project: string,
+  group: FeatureGroup,
+  table: string,
+  signal: AbortSignal | undefined,
+): Promise<ValidationReport | undefined> {
+  if (group.validationRules.length === 0) return undefined;
+  const outcome = await checkRules(connection, table, group, signal);
+  const report = create(ValidationReportSchema, {
+    project,
+    featureGroup: { name: group.name, version: group.version },
+    success: outcome.success,
+    ingested: !outcome.rejected,
+    results: outcome.results,
+  });
+  if (outcome.rejected) {
+    const stored = await deps.metadata.createValidationReport(report);
+    throw rejection(group, stored);
+  }
+  return report;
+}
+
+/** Stores the report of an ingested insert with its commit, and links the commit to it. */
+async function recordReport(deps: InsertDeps, project: string, group: FeatureGroup, report: ValidationReport, commitId: bigint): Promise<ValidationReport> {
+  report.commitId = commitId;
+  const stored = await deps.metadata.createValidationReport(report);
+  const link = create(CommitSchema, {
+    project,
+    featureGroup: { name: group.name, version: group.version },
+    id: commitId,
+    validationReportId: stored.id,
+  });
+  await deps.metadata.updateCommit(link, ["validation_report_id"]).then(
+    (updated) => deps.commits.apply(updated),
+    (err: unknown) => deps.logger.warn({ err, commit: commitId.toString() }, "could not link the validation report to its commit"),
+  );
+  return stored;
+}
+
 interface InsertFacts {
   readonly rows: bigint;
   /** Distinct (primary key, event time) values. */
   readonly distinct: bigint;
-  readonly nullKeys: bigint;
   readonly minEvent: bigint | undefined;
   readonly maxEvent: bigint | undefined;
 }
 
+/** Counts and event-time bounds of the staged rows; a null in the key or event time refuses the insert. */
 async function insertFacts(connection: DuckConnection, table: string, group: FeatureGroup): Promise<InsertFacts> {
-  const keys = [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])].map(quoteIdent);
+  const keys = keyColumns(group).map(quoteIdent);
   const et = group.eventTime ? quoteIdent(group.eventTime) : undefined;
   const micros = (e: string) => `epoch_us(${e}::TIMESTAMP)`;
   const distinct = keys.length === 1 ? `count(DISTINCT ${keys[0]})` : `count(DISTINCT (${keys.join(", ")}))`;
@@ -159,14 +193,14 @@ async function insertFacts(connection: DuckConnection, table: string, group: Fea
       (et ? `, ${micros(`min(${et})`)} AS lo, ${micros(`max(${et})`)} AS hi` : "") +
       ` FROM ${table}`,
   );
+  const nullKeys = BigInt(row!.bad as bigint);
+  if (nullKeys > 0n) {
+    throw new InvalidArgumentError(
+      `${nullKeys} rows have a null in the primary key${group.eventTime ? " or event time" : ""} (${keyColumns(group).join(", ")})`,
+    );
+  }
   const big = (v: unknown) => (v === null || v === undefined ? undefined : BigInt(v as bigint));
-  return {
-    rows: BigInt(row!.n as bigint),
-    distinct: BigInt(row!.d as bigint),
-    nullKeys: BigInt(row!.bad as bigint),
-    minEvent: big(row!.lo),
-    maxEvent: big(row!.hi),
-  };
+  return { rows: BigInt(row!.n as bigint), distinct: BigInt(row!.d as bigint), minEvent: big(row!.lo), maxEvent: big(row!.hi) };
 }
 
 /** What follows a commit: statistics when enabled, the online push for online-enabled groups. */
