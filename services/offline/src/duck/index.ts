@@ -1,9 +1,9 @@
 // DuckDB and the bridge between it and Arrow: the one door the feature folders use.
-export { DuckEngine, type DuckEngineOptions } from "./duckdb-engine.js";
+export { DuckEngine } from "./duckdb-engine.js";
 export type { DuckConnection } from "./duck-connection.js";
-export { ArrowStager, stageColumn, type StagedColumn } from "./arrow-to-duck.js";
-export { stageArrowInput, type StagedInput, type StageOptions } from "./stage-input.js";
-export { queryBatches, rowsForBytes, type BatchStream } from "./query-batches.js";
+export { ArrowStager, stageColumn } from "./arrow-to-duck.js";
+export { stageArrowInput, type StagedInput } from "./stage-input.js";
+export { queryBatches, rowsForBytes } from "./query-batches.js";
 export { streamOn, streamQuery, type BatchTransform } from "./arrow-response.js";
 export { fileList, quoteIdent, quoteString, timestampLiteral, valueLiteral } from "./sql-text.js";
 export { filterSql, type FilterColumn } from "./filter-sql.js";
