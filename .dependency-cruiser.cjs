@@ -49,6 +49,14 @@ module.exports = {
       to: { path: "^(services/|libs/(server|postgres|catalogue-cache|catalogue-rules)/|apps/suite/)" },
     },
     {
+      name: "offline-duck-through-index",
+      comment:
+        "The offline service's duck/ module owns DuckDB and the DuckDB <-> Arrow bridge; the feature folders (write/, read/, training/, stats/, consistency/) enter it only through duck/index.ts, so its insides can change without touching them.",
+      severity: "error",
+      from: { path: "^services/offline/src/", pathNot: "^services/offline/src/duck/" },
+      to: { path: "^services/offline/src/duck/", pathNot: "^services/offline/src/duck/index\\.ts$" },
+    },
+    {
       name: "generated-code-outside-proto",
       comment: "Generated code is imported only through @granary/proto's entry points.",
       severity: "error",
