@@ -1,12 +1,11 @@
 import { once } from "node:events";
-import type { Readable } from "node:stream";
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import { GranaryError, isExpectedError, toConnectError } from "@granary/errors";
 import type { Logger } from "@granary/telemetry";
-import type { AccessControl, Permission, Principal } from "@granary/auth";
+import type { AccessControl, Principal } from "@granary/auth";
 import { runWithCallDeadline } from "./call-deadline.js";
+import { admit, admitted, auditCall, errorToSend, guardFor, logFailure, type Guard } from "./call-guard.js";
 import { principalKey, handlerContextFor, SHUTTING_DOWN_MESSAGE, type CallContext, type SurfaceCall } from "./rpc-context.js";
 import { runInContext, type StartRpcSpan } from "./rpc-telemetry.js";
 import { preEncodedBytes } from "./pre-encoded.js";
@@ -69,9 +68,7 @@ function toBuffer(schema: DescMessage, message: MessageShape<DescMessage>): Buff
 }
 
 function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps: CallDeps): grpc.UntypedHandleCall {
-  const path = `${service.typeName}/${method.name}`;
-  const permission = deps.access.permission(path);
-  const guard: Guard = { path, permission, access: deps.access };
+  const guard = guardFor(deps.access, service, method);
   switch (method.methodKind) {
     case "unary":
       return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -83,7 +80,7 @@ function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps:
           guard,
           async (ctx, principal) => {
             const request = decodedRequest(call.request);
-            const decision = admit(guard, principal, request, ctx);
+            const decision = admit(guard, principal, request, ctx.values);
             if (decision) await decision;
             validateRequest(method.input, request);
             const response = normalize(method.output, await fn(request, ctx));
@@ -103,7 +100,7 @@ function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps:
           guard,
           async (ctx, principal) => {
             const request = decodedRequest(call.request);
-            const decision = admit(guard, principal, request, ctx);
+            const decision = admit(guard, principal, request, ctx.values);
             if (decision) await decision;
             validateRequest(method.input, request);
             await writeAll(call, method, fn(request, ctx) as AsyncIterable<unknown>, ctx);
@@ -120,7 +117,7 @@ function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps:
           deps,
           guard,
           async (ctx, principal) => {
-            const response = normalize(method.output, await fn(admitted(guard, principal, method, call, ctx), ctx));
+            const response = normalize(method.output, await fn(clientStream(guard, principal, method, call, ctx), ctx));
             sendHeaders(call, ctx);
             callback(null, response, trailerOf(ctx));
           },
@@ -136,31 +133,12 @@ function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps:
           deps,
           guard,
           async (ctx, principal) => {
-            await writeAll(call, method, fn(admitted(guard, principal, method, call, ctx), ctx) as AsyncIterable<unknown>, ctx);
+            await writeAll(call, method, fn(clientStream(guard, principal, method, call, ctx), ctx) as AsyncIterable<unknown>, ctx);
           },
           (err) => emitError(call, err),
         );
       };
   }
-}
-
-/** What a method needs, looked up once when the service is registered. */
-interface Guard {
-  readonly path: string;
-  readonly permission: Permission | undefined;
-  readonly access: AccessControl;
-}
-
-/** The request (a stream's first message) the call was authorized on: the audit entry names it. */
-const firstMessageKey = createContextKey<unknown>(undefined, { description: "granary authorized request" });
-
-/**
- * Authorizes a call on its request (a stream's first message), remembered for the audit entry.
- * Synchronous when the caller's role decides, so the online hot path awaits nothing here.
- */
-function admit(guard: Guard, principal: Principal, request: unknown, ctx: CallContext): void | Promise<void> {
-  ctx.values.set(firstMessageKey, request);
-  return guard.access.authorize(principal, guard.path, guard.permission, request);
 }
 
 /** The pipeline every call passes: span, context, authentication, handler, audit, error mapping, logging. */
@@ -196,29 +174,16 @@ async function runCall(
       }),
     );
     rpc.end(0);
-    if (principal) guard.access.audit(principal, guard.path, guard.permission, ctx.values.get(firstMessageKey), 0);
+    if (principal) auditCall(guard, principal, ctx.values, 0);
   } catch (err) {
-    // A handler that stops because its call was aborted often throws a bare AbortError: report why
-    // the call was aborted (deadline, cancellation, shutdown) instead.
-    const typed = err instanceof GranaryError || err instanceof ConnectError;
-    const connectErr = toConnectError(ctx.signal.aborted && !typed ? ctx.signal.reason : err);
+    const connectErr = errorToSend(err, ctx.signal);
     rpc.end(connectErr.code, connectErr);
-    runInContext(rpc.context, () => logFailure(deps.logger, service, method, connectErr, err));
-    if (principal && connectErr.code !== Code.Unauthenticated)
-      guard.access.audit(principal, guard.path, guard.permission, ctx.values.get(firstMessageKey), connectErr.code);
+    runInContext(rpc.context, () => logFailure(deps.logger, guard.path, connectErr, err));
+    if (principal && connectErr.code !== Code.Unauthenticated) auditCall(guard, principal, ctx.values, connectErr.code);
     if (!ended) fail(toServiceError(connectErr));
   } finally {
     deps.inFlight.delete(endForShutdown);
     ctx.abort();
-  }
-}
-
-function logFailure(logger: Logger, service: DescService, method: DescMethod, sent: ConnectError, thrown: unknown): void {
-  const rpc = `${service.typeName}/${method.name}`;
-  if (isExpectedError(thrown) && sent.code !== Code.Internal) {
-    logger.debug({ rpc, code: Code[sent.code], msg_sent: sent.rawMessage }, "rpc failed");
-  } else {
-    logger.error({ rpc, code: Code[sent.code], err: thrown }, "rpc failed with an unexpected error");
   }
 }
 
@@ -268,21 +233,16 @@ async function writeAll(
 }
 
 /** A client stream's messages, authorized on the first and validated one by one. */
-async function* admitted(guard: Guard, principal: Principal, method: DescMethod, call: Readable, ctx: CallContext): AsyncIterable<MessageShape<DescMessage>> {
+function clientStream(
+  guard: Guard,
+  principal: Principal,
+  method: DescMethod,
+  call: grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+  ctx: CallContext,
+): AsyncIterable<MessageShape<DescMessage>> {
   // A plain `for await` destroys the call once the requests end, which would drop the responses of
   // a bidirectional call still writing: read it without destroying it.
-  let first = true;
-  for await (const message of call.iterator({ destroyOnReturn: false })) {
-    const request = decodedRequest(message);
-    if (first) {
-      first = false;
-      await admit(guard, principal, request, ctx);
-    }
-    validateRequest(method.input, request);
-    yield request;
-  }
-  // A stream that ends before its first message is still refused to a caller without access.
-  if (first) await admit(guard, principal, undefined, ctx);
+  return admitted(guard, principal, method, call.iterator({ destroyOnReturn: false }), ctx.values, decodedRequest);
 }
 
 // A stream is ended with an error by emitting it: grpc-js turns the emitted status into trailers.

@@ -5,6 +5,7 @@ export { IDENTIFIER_PATTERN, validateRequest } from "./request-validator.js";
 export { runMain, stopServices, type MainOptions, type RunningService } from "./run-main.js";
 export { collectServers } from "./server-group.js";
 export { preEncoded, type PreEncoded } from "./pre-encoded.js";
+export { createInProcessClient, createInProcessTransport, type InProcessOptions } from "./in-process-transport.js";
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, configurePageTokenKey, decodePageToken, encodePageToken, pageOf, pageSizeOf } from "./page-token.js";
 export { translateHandlerErrors } from "./translate-handler-errors.js";
 export { createAuthenticator, createRemoteAccess, serviceKeyOf, type RemoteAccess } from "./service-access.js";

@@ -1,21 +1,71 @@
-import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
+import { fromBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 
 const PRE_ENCODED = Symbol("granary.preEncoded");
+const BYTES = Symbol("granary.bytes");
+const DECODED = Symbol("granary.decoded");
 
-/** A response already in protobuf wire format; the server sends its bytes as they are. */
+/** A response whose protobuf wire format is already at hand; the grpc-js adapter sends it as it is. */
 export interface PreEncoded {
-  readonly [PRE_ENCODED]: Uint8Array;
+  readonly [PRE_ENCODED]: Uint8Array | undefined;
+}
+
+interface LazyInit {
+  [PRE_ENCODED]: Uint8Array | undefined;
+  readonly [BYTES]: Uint8Array;
+  [DECODED]: Record<string, unknown> | undefined;
 }
 
 /**
- * Wraps bytes a handler encoded itself (a hot path that writes packed arrays straight from typed
- * memory) so the server skips protobuf-es serialisation. The bytes must be a valid encoding of the
- * method's response message; the return type lets the handler return it where a message is due.
+ * A response of `schema` made from bytes a handler encoded itself (a hot path that writes packed
+ * arrays straight from typed memory, a chunk framed in place), returned where a message is due.
+ * The grpc-js adapter reads no field: it sends the bytes as they are, never boxing a value. To
+ * everything else it is an ordinary message initializer: its fields are decoded from the bytes
+ * the first time one is read, so connect's createRouterTransport (whose `create(schema, init)`
+ * reads them) serves the same handler unchanged, and a test sees what the wire carries. Setting
+ * a field drops the bytes, so a change is never lost behind them. The fields are accessors on a
+ * prototype: read them, or pass the value to `create(schema, value)`; a spread copies none.
+ *
+ * The bytes must be a valid encoding of `schema`.
  */
-export function preEncoded<T extends DescMessage>(_schema: T, bytes: Uint8Array): MessageInitShape<T> {
-  return { [PRE_ENCODED]: bytes } as unknown as MessageInitShape<T>;
+export function preEncoded<T extends DescMessage>(schema: T, bytes: Uint8Array): MessageInitShape<T> {
+  return new (lazyInitClassOf(schema))(bytes) as unknown as MessageInitShape<T>;
 }
 
+/** The bytes of a value made by `preEncoded` (and not changed since); undefined for any other value. */
 export function preEncodedBytes(value: unknown): Uint8Array | undefined {
-  return typeof value === "object" && value !== null && PRE_ENCODED in value ? (value as PreEncoded)[PRE_ENCODED] : undefined;
+  return typeof value === "object" && value !== null ? (value as Partial<PreEncoded>)[PRE_ENCODED] : undefined;
+}
+
+// One class per schema, its fields accessors on the prototype: making a response costs one small
+// object (own accessors per call would cost ~0.5 µs each time on the online hot path).
+const lazyInitClasses = new WeakMap<DescMessage, new (bytes: Uint8Array) => LazyInit>();
+
+function lazyInitClassOf(schema: DescMessage): new (bytes: Uint8Array) => LazyInit {
+  let LazyInitClass = lazyInitClasses.get(schema);
+  if (LazyInitClass) return LazyInitClass;
+  // Symbols only on the instance, so no field name can collide with them.
+  LazyInitClass = class implements LazyInit {
+    [PRE_ENCODED]: Uint8Array | undefined;
+    readonly [BYTES]: Uint8Array;
+    [DECODED]: Record<string, unknown> | undefined = undefined;
+    constructor(bytes: Uint8Array) {
+      this[PRE_ENCODED] = bytes;
+      this[BYTES] = bytes;
+    }
+  };
+  const decoded = (init: LazyInit) => (init[DECODED] ??= fromBinary(schema, init[BYTES]) as Record<string, unknown>);
+  for (const { localName } of schema.members) {
+    Object.defineProperty(LazyInitClass.prototype, localName, {
+      enumerable: true,
+      get(this: LazyInit) {
+        return decoded(this)[localName];
+      },
+      set(this: LazyInit, value: unknown) {
+        decoded(this)[localName] = value;
+        this[PRE_ENCODED] = undefined;
+      },
+    });
+  }
+  lazyInitClasses.set(schema, LazyInitClass);
+  return LazyInitClass;
 }
