@@ -2,21 +2,12 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { CatalogueCache } from "@granary/catalogue-cache";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError } from "@granary/errors";
 import { eventTimeBounds } from "@granary/arrow";
-import { WireType } from "@bufbuild/protobuf/wire";
-import {
-  Durability,
-  GetFeatureVectorsResponseSchema,
-  GetModelFeatureVectorsResponseSchema,
-  type EntityRows,
-  type FeatureVectorOptions,
-  type OnlineService,
-} from "@granary/proto/online";
-import { preEncoded } from "@granary/server";
+import { Durability, type EntityRows, type FeatureVectorOptions, type OnlineService } from "@granary/proto/online";
 import type { DataType, FeatureGroupRef } from "@granary/proto/types";
 import type { OnlineStore, Durability as StoreDurability } from "./store/online-store.js";
 import { arrowToColumnarRows } from "./vectors/arrow-rows.js";
 import { columnReader, type ColumnReader } from "./vectors/column-reader.js";
-import { encodeVectorsResponse } from "./vectors/encode-vectors.js";
+import { featureVectorsResponse, modelFeatureVectorsResponse } from "./vectors/encode-vectors.js";
 import { lookupVectors } from "./vectors/lookup.js";
 import type { ModelResolver } from "./upstream/model-resolver.js";
 import type { PlanCache } from "./vectors/plan-cache.js";
@@ -76,7 +67,7 @@ export function createOnlineHandlers({ store, models, catalogue, plans, maxRows,
       const entities = req.entities!;
       checkRows(entities.rowCount);
       const plan = plans.plan(req.project, req.featureView!.name, req.featureView!.version);
-      return preEncoded(GetFeatureVectorsResponseSchema, encodeVectorsResponse(lookup(plan, entities, req.options)));
+      return featureVectorsResponse(lookup(plan, entities, req.options));
     },
 
     async getModelFeatureVectors(req) {
@@ -88,22 +79,7 @@ export function createOnlineHandlers({ store, models, catalogue, plans, maxRows,
       const plan = plans.plan(req.project, model.featureView.name, model.featureView.version);
       // The model's own training dataset parameterises its transformations, unless the caller asks otherwise.
       const options = { ...req.options, trainingDatasetVersion: req.options?.trainingDatasetVersion || model.trainingDatasetVersion } as FeatureVectorOptions;
-      const result = lookup(plan, entities, options);
-      // GetModelFeatureVectorsResponse: 1 vectors, 2 model_version, 3 feature_view, 4 training_dataset_version.
-      return preEncoded(
-        GetModelFeatureVectorsResponseSchema,
-        encodeVectorsResponse(result, (w) => {
-          w.tag(2, WireType.Varint).int32(model.version);
-          w.tag(3, WireType.LengthDelimited)
-            .fork()
-            .tag(1, WireType.LengthDelimited)
-            .string(model.featureView.name)
-            .tag(2, WireType.Varint)
-            .int32(model.featureView.version)
-            .join();
-          if (model.trainingDatasetVersion) w.tag(4, WireType.Varint).int32(model.trainingDatasetVersion);
-        }),
-      );
+      return modelFeatureVectorsResponse(lookup(plan, entities, options), model);
     },
   };
 

@@ -1,7 +1,16 @@
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { EventTimeColumnSchema, FeatureColumnSchema, FeatureVectorsSchema, type FeatureVectors } from "@granary/proto/online";
+import {
+  EventTimeColumnSchema,
+  FeatureColumnSchema,
+  FeatureVectorsSchema,
+  GetFeatureVectorsResponseSchema,
+  GetModelFeatureVectorsResponseSchema,
+  type FeatureVectors,
+} from "@granary/proto/online";
 import { ColumnDataSchema, ScalarType, type DataType } from "@granary/proto/types";
+import { preEncoded } from "@granary/server";
+import type { ResolvedModel } from "../upstream/model-resolver.js";
 import type { ColumnBuilder } from "./column-builder.js";
 
 /** A lookup's result before it becomes a message: typed columns and event times. */
@@ -14,6 +23,32 @@ export interface LookupResult {
 // Packed doubles and floats are little-endian IEEE 754 on the wire; so is typed-array memory on
 // every platform Node runs on in practice. Checked once, with a per-value fallback just in case.
 const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
+/**
+ * A lookup's GetFeatureVectorsResponse: the grpc-js server sends the bytes written here once from
+ * the typed columns; any other transport (connect's in-process router) reads its fields, decoded
+ * from those bytes on first use (libs/server `preEncoded`).
+ */
+export function featureVectorsResponse(result: LookupResult): MessageInitShape<typeof GetFeatureVectorsResponseSchema> {
+  return preEncoded(GetFeatureVectorsResponseSchema, encodeVectorsResponse(result));
+}
+
+/** A lookup's GetModelFeatureVectorsResponse, naming the model version it was made for; as featureVectorsResponse. */
+export function modelFeatureVectorsResponse(result: LookupResult, model: ResolvedModel): MessageInitShape<typeof GetModelFeatureVectorsResponseSchema> {
+  // GetModelFeatureVectorsResponse: 1 vectors, 2 model_version, 3 feature_view, 4 training_dataset_version.
+  const bytes = encodeVectorsResponse(result, (w) => {
+    w.tag(2, WireType.Varint).int32(model.version);
+    w.tag(3, WireType.LengthDelimited)
+      .fork()
+      .tag(1, WireType.LengthDelimited)
+      .string(model.featureView.name)
+      .tag(2, WireType.Varint)
+      .int32(model.featureView.version)
+      .join();
+    if (model.trainingDatasetVersion) w.tag(4, WireType.Varint).int32(model.trainingDatasetVersion);
+  });
+  return preEncoded(GetModelFeatureVectorsResponseSchema, bytes);
+}
 
 /**
  * Encodes GetFeatureVectorsResponse (and GetModelFeatureVectorsResponse, whose field 1 is the same
