@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { create, fromBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, decodeBinaryHeader, type Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import * as arrow from "apache-arrow";
-import { arrowPayloads, tableFromChunks, VALIDATION_REPORT_TRAILER } from "@granary/offline";
+import { validationReportOf } from "@granary/client";
+import { arrowPayloads, tableFromChunks } from "@granary/offline";
 import { CommitKind, FilterOperator, type MetadataService, OnlineSyncState, ValidationPolicy, ValidationReportSchema } from "@granary/proto/metadata";
 import { type OfflineService } from "@granary/proto/offline";
 import { type OnlineService } from "@granary/proto/online";
@@ -315,17 +316,19 @@ describe("validation rules and statistics", () => {
       ),
     });
 
-  it("rejects an insert breaking a FAIL rule with FAILED_PRECONDITION, the report in a trailer and stored", async () => {
+  it("rejects an insert breaking a FAIL rule with FAILED_PRECONDITION, the report in the standard error details and stored", async () => {
     const err = await failure(insert("orders", orders(["a", "b"], [1, 2], ["m1", null])));
     expect(Code[err.code]).toBe("FailedPrecondition");
     expect(err.rawMessage).toContain("merchant_known");
-    const report = decodeBinaryHeader(err.metadata.get(VALIDATION_REPORT_TRAILER)!, ValidationReportSchema);
+    // google.rpc.Status in grpc-status-details-bin: what connect-es, grpcio (rpc_status) and grpc-go read.
+    const [report] = err.findDetails(ValidationReportSchema);
+    if (!report) throw new Error("no ValidationReport in the error details");
+    expect(validationReportOf(err)?.id).toBe(report.id);
     expect(report.ingested).toBe(false);
     expect(report.results.find((r) => r.rule === "merchant_known")?.unexpectedCount).toBe(1n);
     const { reports } = await md.listValidationReports({ project: P, featureGroup: ref("orders") });
     expect(reports[0]?.id).toBe(report.id);
     expect((await read("orders")).numRows).toBe(0);
-    void fromBinary;
   });
 
   it("writes an insert breaking only WARN rules, with the report; stores the commit's statistics", async () => {

@@ -36,4 +36,5 @@ export { plainToValue, tableFromRows, toPlain, fromPlain, type FeatureValue, typ
 export { type InsertProgress } from "./arrow-stream.js";
 export { backoffDelay, isIdempotent, type RetryOptions } from "./call-policy.js";
 export { adminKeyFile, apiKeyHint, locateApiKey, resolveApiKey, resolveTls, type ApiKeyLocation, type TlsFiles } from "./credentials.js";
+export { validationReportOf } from "./validation-report.js";
 export { rules, split, type RuleOptions, type TimeWindow } from "./builders.js";

@@ -4,7 +4,7 @@ import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { createServiceClient } from "@granary/service-clients";
 import { INTERNAL_MESSAGE, NotFoundError } from "@granary/errors";
-import { ChangeKind, CreateProjectRequestSchema, MetadataService } from "@granary/proto/metadata";
+import { ChangeKind, CreateProjectRequestSchema, MetadataService, ProjectSchema } from "@granary/proto/metadata";
 import { createAccessControl, NO_LOOKUPS } from "@granary/auth";
 import { createLogger, startTelemetry, type Telemetry } from "@granary/telemetry";
 import { captureLogs, checkHealth, waitFor, watchHealth } from "@granary/testing";
@@ -28,6 +28,14 @@ beforeAll(async () => {
       defineService(MetadataService, {
         async getProject(req, ctx) {
           if (req.name === "missing") throw new NotFoundError(`project "${req.name}" does not exist`);
+          if (req.name === "detailed" || req.name === "overdetailed") {
+            // A detail message of the service's own kind, standing in for a rejected insert's ValidationReport.
+            const detail = {
+              desc: ProjectSchema,
+              value: create(ProjectSchema, { name: "why", description: "x".repeat(req.name === "detailed" ? 100 : 40_000) }),
+            };
+            throw new ConnectError("refused, with details", Code.FailedPrecondition, undefined, [detail]);
+          }
           if (req.name === "boom") {
             throw new Error('duplicate key value violates unique constraint "projects_pkey": INSERT INTO projects VALUES ($1)');
           }
@@ -198,5 +206,29 @@ describe("authentication off", () => {
     await server.start();
     await server.shutdown();
     expect(local.lines().some((l) => l.level === "warn" && /AUTHENTICATION IS OFF/.test(String(l.msg)))).toBe(true);
+  });
+});
+
+describe("error details", () => {
+  it("sends a handler's error details as the standard google.rpc.Status, which connect-es reads back", async () => {
+    const err = await client.getProject({ name: "detailed" }).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect(err?.code).toBe(Code.FailedPrecondition);
+    expect(err?.rawMessage).toBe("refused, with details");
+    const [detail] = err!.findDetails(ProjectSchema);
+    expect(detail?.name).toBe("why");
+    expect(detail?.description).toHaveLength(100);
+  });
+
+  it("leaves out details too large for the trailers and says so, instead of losing the whole status", async () => {
+    const err = await client.getProject({ name: "overdetailed" }).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect(err?.code).toBe(Code.FailedPrecondition);
+    expect(err?.rawMessage).toMatch(/^refused, with details \(its error details, \d+ bytes, were too large to send\)$/);
+    expect(err!.findDetails(ProjectSchema)).toHaveLength(0);
   });
 });

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { headerStatusDetailsBin, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@granary/telemetry";
 import type { AccessControl, Principal } from "@granary/auth";
@@ -198,9 +199,21 @@ function boundedStatusMessage(message: string): string {
   return `${message.slice(0, MAX_STATUS_MESSAGE_CHARS)}… (${message.length - MAX_STATUS_MESSAGE_CHARS} more characters)`;
 }
 
+// Error details (a google.rpc.Status in grpc-status-details-bin, what every gRPC client library
+// reads) share the trailers' limit too; past this they are left out and the message says so.
+const MAX_STATUS_DETAILS_BYTES = 32 * 1024;
+
 function toServiceError(err: ConnectError): grpc.ServiceError {
   const metadata = metadataOf(err.metadata);
-  const details = boundedStatusMessage(err.rawMessage);
+  let message = err.rawMessage;
+  if (err.details.length > 0) {
+    // connect-es encodes the standard google.rpc.Status (code, message, details as Any) for us.
+    const encoded = setTrailerStatus(new Headers(), err).get(headerStatusDetailsBin);
+    const bytes = encoded ? Buffer.from(encoded, "base64") : undefined;
+    if (bytes && bytes.length <= MAX_STATUS_DETAILS_BYTES) metadata.set(headerStatusDetailsBin, bytes);
+    else message += ` (its error details, ${bytes?.length ?? 0} bytes, were too large to send)`;
+  }
+  const details = boundedStatusMessage(message);
   return Object.assign(new Error(details), { code: err.code as number, details, metadata });
 }
 

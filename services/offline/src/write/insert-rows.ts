@@ -1,5 +1,5 @@
-import { create, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, encodeBinaryHeader } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { eventTimeBounds } from "@granary/arrow";
 import { DEFAULT_MAX_FUTURE_EVENT_TIME_S } from "@granary/config";
 import { InvalidArgumentError } from "@granary/errors";
@@ -23,9 +23,6 @@ export interface InsertDeps extends CommitWriterDeps {
   /** GRANARY_MAX_FUTURE_EVENT_TIME_S; the common config's default when not given. */
   readonly maxFutureEventTimeS?: number | undefined;
 }
-
-/** Trailer carrying the rejected insert's validation report (a binary granary.metadata.v1.ValidationReport). */
-export const VALIDATION_REPORT_TRAILER = "granary-validation-report-bin";
 
 /**
  * One insert: the Arrow stream staged in DuckDB and checked against the group's schema, converted
@@ -213,10 +210,12 @@ export function afterCommit(deps: InsertDeps, project: string, group: FeatureGro
 
 function rejection(group: FeatureGroup, report: ValidationReport): ConnectError {
   const broken = report.results.filter((r) => !r.success && r.policy === ValidationPolicy.FAIL).map((r) => `${r.rule} on ${r.column}: ${r.message}`);
-  const headers = new Headers({ [VALIDATION_REPORT_TRAILER]: encodeBinaryHeader(toBinary(ValidationReportSchema, report)) });
+  // The report travels in the standard error details (google.rpc.Status in grpc-status-details-bin):
+  // connect-es reads it with err.findDetails(ValidationReportSchema), grpcio with rpc_status.from_call.
   return new ConnectError(
     `the insert into "${group.name}" version ${group.version} breaks validation rules with policy FAIL (${broken.join("; ")}); nothing was written; validation report ${report.id}`,
     Code.FailedPrecondition,
-    headers,
+    undefined,
+    [{ desc: ValidationReportSchema, value: report }],
   );
 }
