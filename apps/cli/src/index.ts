@@ -6,6 +6,7 @@ export { explainError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, type Explained
 export { parseValue, parseTimestampMicros, ValueParseError } from "./value-parsing.js";
 export { parseRef, type VersionedRef } from "./refs.js";
 export { parseManifest, loadManifest, ManifestError, type ManifestFile } from "./apply/load-manifest.js";
-export { checkManifest, type Manifest, type GroupDecl, type ViewDecl } from "./apply/manifest.js";
+export { checkManifest } from "./apply/manifest.js";
+export type { Manifest, GroupDecl, ViewDecl } from "./apply/manifest-types.js";
 export { planApply, executePlan, serverCatalogue, type Catalogue, type Plan } from "./apply/plan.js";
 export { diffGroup, diffView, type DefinitionDiff, type FieldChange } from "./apply/diff.js";

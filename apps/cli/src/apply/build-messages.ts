@@ -13,7 +13,7 @@ import {
 } from "@granary/proto/metadata";
 import type { DataType, Value } from "@granary/proto/types";
 import type { FilterDecl } from "./filter-text.js";
-import type { GroupDecl, QueryDecl, RuleDecl, ViewDecl } from "./manifest.js";
+import type { GroupDecl, QueryDecl, RuleDecl, ViewDecl } from "./manifest-types.js";
 import { suggest } from "../suggest.js";
 import type { Problem } from "./yaml-checker.js";
 

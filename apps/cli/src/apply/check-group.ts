@@ -3,7 +3,7 @@ import { parseType } from "@granary/client";
 import { ScalarType, type DataType } from "@granary/proto/types";
 import { suggest } from "../suggest.js";
 import { parseValue, ValueParseError } from "../value-parsing.js";
-import type { ColumnDecl, GroupDecl, RuleDecl, RuleKind } from "./manifest.js";
+import type { ColumnDecl, GroupDecl, RuleDecl, RuleKind } from "./manifest-types.js";
 import { describe, type At } from "./yaml-checker.js";
 
 const GROUP_FIELDS = [

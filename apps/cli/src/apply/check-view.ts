@@ -1,7 +1,7 @@
 import type { TransformationName } from "@granary/client";
 import { parseFilterCondition, type FilterDecl } from "./filter-text.js";
 import { checkType } from "./check-group.js";
-import type { JoinDecl, OnDemandDecl, QueryDecl, SelectionDecl, ViewDecl } from "./manifest.js";
+import type { JoinDecl, OnDemandDecl, QueryDecl, SelectionDecl, ViewDecl } from "./manifest-types.js";
 import type { At } from "./yaml-checker.js";
 
 const VIEW_FIELDS = [

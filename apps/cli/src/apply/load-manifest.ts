@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { isNode, LineCounter, parseDocument, type Document } from "yaml";
 import { CliError } from "../cli-error.js";
-import { checkManifest, type Manifest } from "./manifest.js";
+import { checkManifest } from "./manifest.js";
+import type { Manifest } from "./manifest-types.js";
 import { formatPath, type PathSegment, type Problem } from "./yaml-checker.js";
 
 /** The problems of a manifest file, one line each: `fraud.yaml:14: feature_groups[1].columns[2].type: unknown type "dobule"`. */

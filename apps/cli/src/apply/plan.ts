@@ -6,7 +6,7 @@ import type { FeatureGroup, FeatureView } from "@granary/proto/metadata";
 import type { Column } from "@granary/proto/types";
 import { groupMessage, viewMessage } from "./build-messages.js";
 import { diffGroup, diffView, type FieldChange } from "./diff.js";
-import type { GroupDecl, Manifest, QueryDecl, ViewDecl } from "./manifest.js";
+import type { GroupDecl, Manifest, QueryDecl, ViewDecl } from "./manifest-types.js";
 import type { Problem } from "./yaml-checker.js";
 
 /** What the server holds, as apply reads it; undefined for what does not exist. */
