@@ -1,11 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { type GranaryError, UnauthenticatedError } from "@granary/errors";
-import type { ApiKey } from "@granary/proto/metadata";
-import { looksLikeJwt } from "./jwt-resolver.js";
+import { looksLikeJwt, type KeyResolver } from "./key-resolver.js";
 import { principalOfKey, SERVICE_PRINCIPAL, type Principal } from "./principal.js";
-
-/** Turns a bearer token into its API key, or throws UnauthenticatedError saying why (unknown, revoked). */
-export type KeyResolver = (token: string) => Promise<ApiKey>;
 
 export interface AuthenticatorOptions {
   /** The internal service key: calls bearing it are Granary's own services. */

@@ -1,11 +1,12 @@
 export { createAccessControl, type AccessControl, type AccessControlOptions, type AuditLogger } from "./access-control.js";
 export { API_KEY_PREFIX, hashApiKeySecret, newApiKey, parseApiKey, verifyApiKeySecret, type ApiKeyParts } from "./api-key-secret.js";
 export { AuditForwarder } from "./audit-forwarder.js";
-export { Authenticator, bearerToken, type AuthenticatorOptions, type KeyResolver } from "./authenticator.js";
+export { Authenticator, bearerToken, type AuthenticatorOptions } from "./authenticator.js";
+export { looksLikeJwt, type KeyResolver } from "./key-resolver.js";
 export { authorize, hiddenProject, NO_LOOKUPS, type AccessLookups } from "./authorize.js";
 export { loadServiceKey, readOrCreateSecretFile, readSecretFile } from "./key-file.js";
 export { remoteKeyResolver } from "./remote-key-resolver.js";
 export { fieldAt, isMutation, PERMISSIONS, type Permission } from "./permissions.js";
 export { NOBODY, OPEN_PRINCIPAL, principalOfKey, readableProjects, roleIn, roleName, SERVICE_PRINCIPAL, type Principal } from "./principal.js";
 export { RateLimiter } from "./rate-limiter.js";
-export { jwtResolver, keyOfClaims, looksLikeJwt, type JwtOptions } from "./jwt-resolver.js";
+export { jwtResolver, keyOfClaims, type JwtOptions } from "./jwt-resolver.js";

@@ -4,7 +4,7 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from "jose";
 import { UnauthenticatedError } from "@granary/errors";
 import { ApiKeySchema, Role, type ApiKey } from "@granary/proto/metadata";
-import type { KeyResolver } from "./authenticator.js";
+import type { KeyResolver } from "./key-resolver.js";
 
 /** OIDC / JWT bearer tokens verified against a JWKS file (optional; see docs/security.md). */
 export interface JwtOptions {
@@ -25,11 +25,6 @@ export interface JwtOptions {
 }
 
 const ROLE_NAMES: Record<string, Role> = { viewer: Role.VIEWER, data_scientist: Role.DATA_SCIENTIST, data_owner: Role.DATA_OWNER };
-
-/** True when a bearer token is shaped like a JWT (three base64url parts), not like a Granary key. */
-export function looksLikeJwt(token: string): boolean {
-  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
-}
 
 /**
  * Verifies a JWT's signature (keys from the JWKS file), `exp`, `nbf`, issuer and audience, and maps

@@ -1,7 +1,7 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { UnauthenticatedError, UnavailableError } from "@granary/errors";
 import type { MetadataService } from "@granary/proto/metadata";
-import type { KeyResolver } from "./authenticator.js";
+import type { KeyResolver } from "./key-resolver.js";
 
 /**
  * Resolves API keys through the metadata service (AuthenticateApiKey, called with the service's
