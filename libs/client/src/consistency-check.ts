@@ -1,12 +1,12 @@
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { FeatureView as FeatureViewMessage } from "@granary/proto/metadata";
 import type { CheckConsistencyRequest, ConsistencyExample, ConsistencyReport } from "@granary/proto/offline";
-import { ValueStatus, type ColumnarRows, type DataType, type Value } from "@granary/proto/types";
+import type { ColumnarRows, DataType, Value } from "@granary/proto/types";
 import type { PlainValue } from "@granary/cel";
 import { typeName } from "./column-types.js";
-import type { Services } from "./granary.js";
+import type { Services } from "./services.js";
 import { fromPlain, namedColumn, type FeatureValue, type Row } from "./values.js";
-import type { ValueStatusName } from "./feature-view.js";
+import { statusName, type ValueStatusName } from "./value-status.js";
 
 export interface ConsistencyOptions {
   /** Entities drawn at random (seeded) from the view's root group; 100 when no `entities` are given. */
@@ -125,13 +125,6 @@ function parameterColumns(view: FeatureViewMessage, parameters: Row | readonly R
   return { $typeName: "granary.types.v1.ColumnarRows", rowCount: rows.length, columns };
 }
 
-const STATUS: Record<number, ValueStatusName> = {
-  [ValueStatus.PRESENT]: "PRESENT",
-  [ValueStatus.NULL]: "NULL",
-  [ValueStatus.NOT_FOUND]: "NOT_FOUND",
-  [ValueStatus.EXPIRED]: "EXPIRED",
-};
-
 function resultOf(view: FeatureViewMessage, r: ConsistencyReport): ConsistencyResult {
   const keyTypes = new Map(view.servingKeys.map((k) => [k.name, k.type!]));
   const entity = (e: ConsistencyExample): Row => Object.fromEntries(e.entity.map((k) => [k.name, decode(k.value, keyTypes.get(k.name))]));
@@ -144,8 +137,8 @@ function resultOf(view: FeatureViewMessage, r: ConsistencyReport): ConsistencyRe
       entity: entity(e),
       online: decode(e.onlineValue, f.type),
       offline: decode(e.offlineValue, f.type),
-      onlineStatus: STATUS[e.onlineStatus] ?? "NOT_FOUND",
-      offlineStatus: STATUS[e.offlineStatus] ?? "NOT_FOUND",
+      onlineStatus: statusName(e.onlineStatus),
+      offlineStatus: statusName(e.offlineStatus),
     })),
     ...(f.notComparedReason ? { notCompared: f.notComparedReason } : {}),
   }));

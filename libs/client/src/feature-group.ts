@@ -10,8 +10,8 @@ import {
   type Statistics,
   type ValidationReport,
 } from "@granary/proto/metadata";
-import type { FeatureGroupSpec } from "./project.js";
-import type { Services } from "./granary.js";
+import type { FeatureGroupSpec } from "./feature-group-spec.js";
+import type { Services } from "./services.js";
 import { batchesOf, ipcPayloads, recordBatchesOf, tableOf, type InsertProgress } from "./arrow-stream.js";
 import { CatalogueSync } from "./catalogue-lag.js";
 import { retryStream } from "./call-policy.js";

@@ -13,7 +13,7 @@ import {
 import type { BatchDataQuery, TrainingDataQuery } from "@granary/proto/offline";
 import type { EntityRows, FeatureVectorOptions, FeatureVectors } from "@granary/proto/online";
 import { ValueStatus, type DataType, type NamedColumn } from "@granary/proto/types";
-import type { Services } from "./granary.js";
+import type { Services } from "./services.js";
 import { batchesOf, ipcPayloads, recordBatchesOf, tableOf } from "./arrow-stream.js";
 import { split } from "./builders.js";
 import { CatalogueSync } from "./catalogue-lag.js";
@@ -21,6 +21,7 @@ import { retryStream } from "./call-policy.js";
 import type { FilterExpr } from "./query.js";
 import { columnDecoder, namedColumn, type FeatureValue, type Row } from "./values.js";
 import { checkViewConsistency, type ConsistencyOptions, type ConsistencyResult } from "./consistency-check.js";
+import { statusName, type ValueStatusName } from "./value-status.js";
 
 /** Which rows training or batch data is computed for: a time range of the label group, or given entity rows. */
 export interface SpineOptions {
@@ -75,9 +76,6 @@ export interface VectorOptions {
   readonly includeInferenceHelpers?: boolean;
   readonly signal?: AbortSignal;
 }
-
-/** Why a value of a vector is what it is. */
-export type ValueStatusName = "PRESENT" | "NULL" | "NOT_FOUND" | "EXPIRED";
 
 export interface VectorsWithStatus {
   readonly rows: Row[];
@@ -422,13 +420,6 @@ function vectorOptions(options: VectorOptions): FeatureVectorOptions {
   };
 }
 
-const STATUS: Record<number, ValueStatusName> = {
-  [ValueStatus.PRESENT]: "PRESENT",
-  [ValueStatus.NULL]: "NULL",
-  [ValueStatus.NOT_FOUND]: "NOT_FOUND",
-  [ValueStatus.EXPIRED]: "EXPIRED",
-};
-
 /** Response vectors as rows in the view's column order; a value that is not PRESENT is null. */
 export function decodeVectors(vectors: FeatureVectors | undefined): VectorsWithStatus {
   const n = vectors?.rowCount ?? 0;
@@ -440,7 +431,7 @@ export function decodeVectors(vectors: FeatureVectors | undefined): VectorsWithS
     const status: Record<string, ValueStatusName> = {};
     for (const c of columns) {
       const s = c.statuses[i] ?? ValueStatus.NOT_FOUND;
-      status[c.name] = STATUS[s] ?? "NOT_FOUND";
+      status[c.name] = statusName(s);
       row[c.name] = s === ValueStatus.PRESENT ? c.read(i) : null;
     }
     rows[i] = row;

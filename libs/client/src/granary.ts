@@ -1,5 +1,5 @@
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type CallOptions, type Client } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createServiceTransport } from "@granary/service-clients";
 import { Health, HealthCheckResponse_ServingStatus } from "@granary/proto/health";
 import { MetadataService } from "@granary/proto/metadata";
@@ -9,6 +9,7 @@ import { RegistryService } from "@granary/proto/registry";
 import { apiKeyInterceptor, backoffDelay, retryInterceptor, unauthenticatedHintInterceptor, type RetryOptions } from "./call-policy.js";
 import { adminKeyFile, apiKeyHint, locateApiKey, resolveTls } from "./credentials.js";
 import { Project } from "./project.js";
+import type { Services } from "./services.js";
 
 export type ServiceName = "metadata" | "online" | "offline" | "registry";
 export const SERVICE_NAMES: readonly ServiceName[] = ["metadata", "online", "offline", "registry"];
@@ -57,19 +58,6 @@ export function resolveAddresses(options: ConnectOptions = {}): Record<ServiceNa
     out[name] = options.addresses?.[name] ?? (options.address ? undefined : env[`GRANARY_${name.toUpperCase()}_ADDRESS`]) ?? `${host}:${DEFAULT_PORTS[name]}`;
   }
   return out;
-}
-
-/** The typed gRPC clients of the four services, and the call options the SDK uses with them. */
-export interface Services {
-  readonly metadata: Client<typeof MetadataService>;
-  readonly online: Client<typeof OnlineService>;
-  readonly offline: Client<typeof OfflineService>;
-  readonly registry: Client<typeof RegistryService>;
-  /** Options of a unary call (its deadline), with an optional signal. */
-  unary(signal?: AbortSignal): CallOptions;
-  /** Options of a streaming call. */
-  stream(signal?: AbortSignal): CallOptions;
-  readonly retry: RetryOptions;
 }
 
 export type HealthReport = Record<ServiceName, { address: string; status: "SERVING" | "NOT_SERVING" | "UNKNOWN" | "UNREACHABLE"; error?: string }>;

@@ -1,14 +1,9 @@
 // @granary/client: the typed TypeScript SDK. Users never build protobuf messages by hand.
-export { connect, Granary, resolveAddresses, SERVICE_NAMES, type ConnectOptions, type HealthReport, type ServiceName, type Services } from "./granary.js";
-export {
-  Project,
-  featureGroupMessage,
-  featureViewMessage,
-  type FeatureGroupSpec,
-  type FeatureViewSpec,
-  type OnDemandSpec,
-  type TransformationName,
-} from "./project.js";
+export { connect, Granary, resolveAddresses, SERVICE_NAMES, type ConnectOptions, type HealthReport, type ServiceName } from "./granary.js";
+export type { Services } from "./services.js";
+export { Project } from "./project.js";
+export { featureGroupMessage, type FeatureGroupSpec } from "./feature-group-spec.js";
+export { featureViewMessage, type FeatureViewSpec, type OnDemandSpec, type TransformationName } from "./feature-view-spec.js";
 export { FeatureGroup, type AppendColumnSpec, type InsertData, type InsertOptions, type InsertResult, type ReadOptions } from "./feature-group.js";
 export {
   FeatureView,
@@ -18,7 +13,6 @@ export {
   type SplitOptions,
   type TimeSplitOptions,
   type TrainingDataOptions,
-  type ValueStatusName,
   type VectorOptions,
   type VectorsWithStatus,
 } from "./feature-view.js";
@@ -29,6 +23,7 @@ export {
   type ConsistencyResult,
   type FeatureConsistencyResult,
 } from "./consistency-check.js";
+export type { ValueStatusName } from "./value-status.js";
 export { ModelDraft, ModelRegistry, ModelVersionHandle, type CreateModelOptions, type VersionSelector } from "./model-registry.js";
 export { Query, FilterExpr, FeatureRef, feature, type JoinOptions } from "./query.js";
 export { parseType, typeName, type ColumnSpec, type TypeName } from "./column-types.js";

@@ -7,7 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ModelSchemaSchema, ModelVersionSchema, type Artifact, type Model, type ModelVersion } from "@granary/proto/registry";
 import { ColumnarRowsSchema, type ColumnarRows } from "@granary/proto/types";
-import type { Services } from "./granary.js";
+import type { Services } from "./services.js";
 import { parseType, toColumn, type ColumnSpec } from "./column-types.js";
 import { namedColumn, type FeatureValue, type Row } from "./values.js";
 

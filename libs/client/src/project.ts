@@ -1,73 +1,12 @@
-import { create } from "@bufbuild/protobuf";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import {
-  FeatureGroupSchema,
-  FeatureViewSchema,
-  OnDemandFeatureSchema,
-  TransformationFunction,
-  type FeatureGroup as FeatureGroupMessage,
-  type FeatureView as FeatureViewMessage,
-  type StatisticsConfig,
-  type ValidationRule,
-} from "@granary/proto/metadata";
+import type { FeatureGroup as FeatureGroupMessage, FeatureView as FeatureViewMessage } from "@granary/proto/metadata";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Services } from "./granary.js";
-import { parseType, toColumn, type ColumnSpec, type TypeName } from "./column-types.js";
+import type { Services } from "./services.js";
+import { featureGroupMessage, type FeatureGroupSpec } from "./feature-group-spec.js";
+import { featureViewMessage, type FeatureViewSpec } from "./feature-view-spec.js";
 import { decodeVectors, FeatureView, type VectorOptions, type VectorsWithStatus } from "./feature-view.js";
 import { FeatureGroup } from "./feature-group.js";
 import { ModelRegistry } from "./model-registry.js";
-import type { Query } from "./query.js";
 import type { Row } from "./values.js";
-
-export interface FeatureGroupSpec {
-  readonly name: string;
-  /** Default 1. Versions are explicit: a different schema is a new version. */
-  readonly version?: number;
-  readonly columns: readonly ColumnSpec[];
-  readonly primaryKey: readonly string[];
-  readonly eventTime?: string;
-  readonly partitionKey?: readonly string[];
-  readonly onlineEnabled?: boolean;
-  /** Online values older than this read as EXPIRED (milliseconds). */
-  readonly onlineTtlMs?: number;
-  readonly description?: string;
-  readonly tags?: readonly string[];
-  readonly customMetadata?: Record<string, string>;
-  readonly statistics?: Partial<Omit<StatisticsConfig, "$typeName">>;
-  readonly validationRules?: readonly ValidationRule[];
-}
-
-export type TransformationName = "min_max_scaler" | "standard_scaler" | "robust_scaler" | "label_encoder" | "one_hot_encoder";
-
-const TRANSFORMATIONS: Record<TransformationName, TransformationFunction> = {
-  min_max_scaler: TransformationFunction.MIN_MAX_SCALER,
-  standard_scaler: TransformationFunction.STANDARD_SCALER,
-  robust_scaler: TransformationFunction.ROBUST_SCALER,
-  label_encoder: TransformationFunction.LABEL_ENCODER,
-  one_hot_encoder: TransformationFunction.ONE_HOT_ENCODER,
-};
-
-export interface OnDemandSpec {
-  readonly name: string;
-  readonly type: TypeName;
-  /** A CEL expression over request parameters and the view's selected columns. */
-  readonly expression: string;
-  readonly requestParameters?: readonly { name: string; type: TypeName }[];
-}
-
-export interface FeatureViewSpec {
-  readonly name: string;
-  readonly version?: number;
-  readonly query: Query;
-  readonly labels?: readonly string[];
-  /** Model-dependent transformations by column: `{ amount: "min_max_scaler" }`. */
-  readonly transformations?: Record<string, TransformationName>;
-  readonly onDemand?: readonly OnDemandSpec[];
-  readonly inferenceHelperColumns?: readonly string[];
-  readonly trainingHelperColumns?: readonly string[];
-  readonly description?: string;
-  readonly tags?: readonly string[];
-}
 
 /** A project: the boundary every feature group, view and model lives in. */
 export class Project {
@@ -168,50 +107,4 @@ export class Project {
     if (!fv) throw new TypeError(`model "${model}" version ${version.version} names no feature view; register it with featureView`);
     return this.getFeatureView(fv.name, fv.version);
   }
-}
-
-export function featureGroupMessage(project: string, spec: FeatureGroupSpec): FeatureGroupMessage {
-  return create(FeatureGroupSchema, {
-    project,
-    name: spec.name,
-    version: spec.version ?? 1,
-    description: spec.description ?? "",
-    columns: spec.columns.map(toColumn),
-    primaryKey: [...spec.primaryKey],
-    eventTime: spec.eventTime ?? "",
-    partitionKey: [...(spec.partitionKey ?? [])],
-    onlineEnabled: spec.onlineEnabled ?? false,
-    onlineTtl: spec.onlineTtlMs ? durationFromMs(spec.onlineTtlMs) : undefined,
-    tags: [...(spec.tags ?? [])],
-    customMetadata: { ...(spec.customMetadata ?? {}) },
-    statisticsConfig: spec.statistics ? { enabled: true, ...spec.statistics } : undefined,
-    validationRules: [...(spec.validationRules ?? [])],
-  });
-}
-
-export function featureViewMessage(project: string, spec: FeatureViewSpec): FeatureViewMessage {
-  return create(FeatureViewSchema, {
-    project,
-    name: spec.name,
-    version: spec.version ?? 1,
-    description: spec.description ?? "",
-    query: spec.query.message,
-    labels: [...(spec.labels ?? [])],
-    onDemandFeatures: (spec.onDemand ?? []).map((f) =>
-      create(OnDemandFeatureSchema, {
-        name: f.name,
-        type: parseType(f.type),
-        expression: f.expression,
-        requestParameters: (f.requestParameters ?? []).map((p) => ({ name: p.name, type: parseType(p.type) })),
-      }),
-    ),
-    transformations: Object.entries(spec.transformations ?? {}).map(([column, fn]) => {
-      const fnId = TRANSFORMATIONS[fn];
-      if (fnId === undefined) throw new TypeError(`unknown transformation "${fn}" for column "${column}": use ${Object.keys(TRANSFORMATIONS).join(", ")}`);
-      return { column, function: fnId };
-    }),
-    inferenceHelperColumns: [...(spec.inferenceHelperColumns ?? [])],
-    trainingHelperColumns: [...(spec.trainingHelperColumns ?? [])],
-    tags: [...(spec.tags ?? [])],
-  });
 }

@@ -1,0 +1,43 @@
+// A feature group as the user declares it, and the message it becomes; apart from project.ts so
+// FeatureGroup (below Project) can name the spec without importing Project.
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { FeatureGroupSchema, type FeatureGroup as FeatureGroupMessage, type StatisticsConfig, type ValidationRule } from "@granary/proto/metadata";
+import { toColumn, type ColumnSpec } from "./column-types.js";
+
+export interface FeatureGroupSpec {
+  readonly name: string;
+  /** Default 1. Versions are explicit: a different schema is a new version. */
+  readonly version?: number;
+  readonly columns: readonly ColumnSpec[];
+  readonly primaryKey: readonly string[];
+  readonly eventTime?: string;
+  readonly partitionKey?: readonly string[];
+  readonly onlineEnabled?: boolean;
+  /** Online values older than this read as EXPIRED (milliseconds). */
+  readonly onlineTtlMs?: number;
+  readonly description?: string;
+  readonly tags?: readonly string[];
+  readonly customMetadata?: Record<string, string>;
+  readonly statistics?: Partial<Omit<StatisticsConfig, "$typeName">>;
+  readonly validationRules?: readonly ValidationRule[];
+}
+
+export function featureGroupMessage(project: string, spec: FeatureGroupSpec): FeatureGroupMessage {
+  return create(FeatureGroupSchema, {
+    project,
+    name: spec.name,
+    version: spec.version ?? 1,
+    description: spec.description ?? "",
+    columns: spec.columns.map(toColumn),
+    primaryKey: [...spec.primaryKey],
+    eventTime: spec.eventTime ?? "",
+    partitionKey: [...(spec.partitionKey ?? [])],
+    onlineEnabled: spec.onlineEnabled ?? false,
+    onlineTtl: spec.onlineTtlMs ? durationFromMs(spec.onlineTtlMs) : undefined,
+    tags: [...(spec.tags ?? [])],
+    customMetadata: { ...(spec.customMetadata ?? {}) },
+    statisticsConfig: spec.statistics ? { enabled: true, ...spec.statistics } : undefined,
+    validationRules: [...(spec.validationRules ?? [])],
+  });
+}
