@@ -1,12 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { Pool } from "pg";
+import type { Pool, PoolClient } from "pg";
 import { AbortedError, AlreadyExistsError, FailedPreconditionError, NotFoundError } from "@granary/errors";
 import { ChangeKind, ProjectSchema, type Project } from "@granary/proto/metadata";
 import { decodePageToken, pageOf, pageSizeOf } from "@granary/server";
 import { inCatalogueTransaction, type CatalogueTx } from "./catalogue-transaction.js";
 import { fromRow, toRow } from "./json-resource.js";
-import { refuseWhileModels } from "./recorded-models-store.js";
 import { deleteShares } from "./shares-store.js";
 
 export async function createProject(pool: Pool, name: string, description: string): Promise<Project> {
@@ -67,6 +66,20 @@ export async function deleteProject(pool: Pool, name: string, etag: string): Pro
     await tx.client.query("DELETE FROM projects WHERE name = $1", [name]);
     await tx.recordChange({ kind: ChangeKind.DELETED, project: name, resource: { case: "projectResource", value: project } });
   });
+}
+
+/** FAILED_PRECONDITION naming how many models the registry still has in the project, and the first few. */
+async function refuseWhileModels(client: PoolClient, project: string): Promise<void> {
+  const { rows } = await client.query<{ model: string; total: string }>(
+    "SELECT model, count(*) OVER ()::text AS total FROM recorded_models WHERE project = $1 ORDER BY model LIMIT 3",
+    [project],
+  );
+  if (!rows[0]) return;
+  const total = Number(rows[0].total);
+  const names = rows.map((r) => r.model).join(", ") + (total > rows.length ? ", …" : "");
+  throw new FailedPreconditionError(
+    `project "${project}" still has ${total} ${total === 1 ? "model" : "models"} in the registry (${names}); delete them first`,
+  );
 }
 
 /** The project, locked for the rest of the transaction; NOT_FOUND when it does not exist. */

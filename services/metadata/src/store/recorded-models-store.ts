@@ -1,6 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import type { Pool, PoolClient } from "pg";
-import { FailedPreconditionError } from "@granary/errors";
+import type { Pool } from "pg";
 import { RecordedModelSchema, type RecordedModel } from "@granary/proto/metadata";
 import { decodePageToken, pageOf, pageSizeOf } from "@granary/server";
 import { inCatalogueTransaction } from "./catalogue-transaction.js";
@@ -40,18 +39,4 @@ export async function listRecordedModels(pool: Pool, pageSize: number, pageToken
     items: page.items.map((r) => create(RecordedModelSchema, { project: r.project, model: r.model, registryId: r.registry_id })),
     nextPageToken: page.nextPageToken,
   };
-}
-
-/** FAILED_PRECONDITION naming how many models the registry still has in the project, and the first few. */
-export async function refuseWhileModels(client: PoolClient, project: string): Promise<void> {
-  const { rows } = await client.query<{ model: string; total: string }>(
-    "SELECT model, count(*) OVER ()::text AS total FROM recorded_models WHERE project = $1 ORDER BY model LIMIT 3",
-    [project],
-  );
-  if (!rows[0]) return;
-  const total = Number(rows[0].total);
-  const names = rows.map((r) => r.model).join(", ") + (total > rows.length ? ", …" : "");
-  throw new FailedPreconditionError(
-    `project "${project}" still has ${total} ${total === 1 ? "model" : "models"} in the registry (${names}); delete them first`,
-  );
 }
