@@ -1,4 +1,4 @@
-import { groupPath } from "./store/commit-layout.js";
+import { groupPath } from "./store/commit-paths.js";
 
 /** The offline service will not start over this data root with this catalogue. */
 export class StartRefusedError extends Error {

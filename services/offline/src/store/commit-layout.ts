@@ -1,36 +1,10 @@
 import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { CommitFiles } from "./commit-files.js";
+import { groupPath, PART_FILE, SEQUENCE_DIR, sequenceName } from "./commit-paths.js";
 import { ConfinedRoot, ConfinementError } from "./confined-path.js";
 
-/**
- * Where commits live under the data root:
- *
- *   <root>/<project>/<group>/v<version>/<sequence>/part-00000.parquet
- *
- * `<sequence>` is the commit's sequence number, zero-padded to 20 digits. It is chosen before the
- * commit is recorded (the record lists the files, and its id is assigned by the metadata service
- * when it is recorded), and commits of a group are recorded in sequence order, so sequence numbers
- * grow with commit ids. A commit is written under `.tmp-<sequence>`, made durable, then renamed.
- */
-export const PART_FILE = "part-00000.parquet";
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
-const SEQUENCE = /^\d{20}$/;
-
-export function groupPath(project: string, name: string, version: number): string {
-  return `${project}/${name}/v${version}`;
-}
-
-export function sequenceName(sequence: bigint): string {
-  return sequence.toString().padStart(20, "0");
-}
-
-/** The sequence number of a commit file path (relative to the root), if it follows the layout. */
-export function sequenceOfFile(path: string): bigint | undefined {
-  const parts = path.split("/");
-  const dir = parts[parts.length - 2];
-  return dir && SEQUENCE.test(dir) ? BigInt(dir) : undefined;
-}
 
 /** A commit being written: its temporary directory, and where it goes once durable. */
 export interface StagedCommit {
@@ -99,7 +73,7 @@ export class CommitLayout {
   async findUnrecorded(recorded: ReadonlySet<string>): Promise<string[]> {
     const found: string[] = [];
     for (const { base, dir } of await this.#commitDirs()) {
-      const orphan = dir.startsWith(".tmp-") || (SEQUENCE.test(dir) && !recorded.has(`${base}/${dir}`));
+      const orphan = dir.startsWith(".tmp-") || (SEQUENCE_DIR.test(dir) && !recorded.has(`${base}/${dir}`));
       if (orphan && (await this.#isRealDirectory(`${base}/${dir}`))) found.push(`${base}/${dir}`);
     }
     return found;
@@ -109,7 +83,7 @@ export class CommitLayout {
   async groupsWithCommits(): Promise<string[]> {
     const groups = new Set<string>();
     for (const { base, dir } of await this.#commitDirs()) {
-      if (SEQUENCE.test(dir) && !groups.has(base) && (await this.#isRealDirectory(`${base}/${dir}`))) groups.add(base);
+      if (SEQUENCE_DIR.test(dir) && !groups.has(base) && (await this.#isRealDirectory(`${base}/${dir}`))) groups.add(base);
     }
     return [...groups];
   }

@@ -1,6 +1,6 @@
 import { CommitKind, CommitState, type OnlineSyncState, type Commit } from "@granary/proto/metadata";
 import { timestampMicros } from "../timestamps.js";
-import { sequenceOfFile } from "./commit-layout.js";
+import { sequenceOfFile } from "./commit-paths.js";
 
 /** What reads need of one recorded commit. */
 export interface CommitEntry {

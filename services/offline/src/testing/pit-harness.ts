@@ -8,7 +8,7 @@ import { CommitKind, FeatureGroupSchema, FeatureViewSchema, OnlineSyncState, typ
 import { ScalarType, type DataType } from "@granary/proto/types";
 import { DuckEngine, duckTypeSql, quoteIdent } from "../duck/index.js";
 import type { CommitEntry } from "../store/commit-log.js";
-import { sequenceName } from "../store/commit-layout.js";
+import { sequenceName } from "../store/commit-paths.js";
 
 export type Cell = number | bigint | boolean | string | null;
 

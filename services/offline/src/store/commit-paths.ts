@@ -1,0 +1,32 @@
+// The format of commit paths, apart from CommitLayout (the disk operations): the commit log reads a
+// sequence number from a recorded path, and the layout owns the file checks (CommitFiles) that
+// read the log's entries, so the format sits below both.
+
+/**
+ * Where commits live under the data root:
+ *
+ *   <root>/<project>/<group>/v<version>/<sequence>/part-00000.parquet
+ *
+ * `<sequence>` is the commit's sequence number, zero-padded to 20 digits. It is chosen before the
+ * commit is recorded (the record lists the files, and its id is assigned by the metadata service
+ * when it is recorded), and commits of a group are recorded in sequence order, so sequence numbers
+ * grow with commit ids. A commit is written under `.tmp-<sequence>`, made durable, then renamed.
+ */
+export const PART_FILE = "part-00000.parquet";
+/** A published commit directory's name: the sequence number, zero-padded. */
+export const SEQUENCE_DIR = /^\d{20}$/;
+
+export function groupPath(project: string, name: string, version: number): string {
+  return `${project}/${name}/v${version}`;
+}
+
+export function sequenceName(sequence: bigint): string {
+  return sequence.toString().padStart(20, "0");
+}
+
+/** The sequence number of a commit file path (relative to the root), if it follows the layout. */
+export function sequenceOfFile(path: string): bigint | undefined {
+  const parts = path.split("/");
+  const dir = parts[parts.length - 2];
+  return dir && SEQUENCE_DIR.test(dir) ? BigInt(dir) : undefined;
+}
