@@ -64,6 +64,14 @@ module.exports = {
       to: { path: "^libs/proto/src/gen/" },
     },
     {
+      name: "no-circular",
+      comment:
+        "Files of a package import one way: in a cycle no file can be read, tested or loaded before the others, and ESM hands the first one an uninitialised binding. Break a cycle by moving the shared piece down (a types file, or into the lower of the two), not by merging files; type-only imports count too (tsPreCompilationDeps), as they are a real dependency.",
+      severity: "error",
+      from: { path: "^(libs|services|apps)/" },
+      to: { circular: true },
+    },
+    {
       name: "not-to-unresolvable",
       comment: "An import that resolves to nothing is a typo or a missing install.",
       severity: "error",
