@@ -420,6 +420,22 @@ describe("WriteRows", () => {
     });
     expect(column(vectors, "country").statuses).toEqual(["NOT_FOUND"]);
   });
+
+  it("without a write log (no GRANARY_NATS_URL): writes answer sequence 0, status says so, and a read asking for a log position is refused", async () => {
+    const del = await on.deleteRows({
+      project: P,
+      featureGroup: { name: "merchants", version: 1 },
+      keys: { rowCount: 1, columns: [{ name: "merchant_id", data: i64([12345n]) }] },
+    });
+    expect(del.logSequence).toBe(0n);
+    expect(await on.getReplicaStatus({})).toMatchObject({ log: "none", appliedSequence: 0n, lag: 0n });
+    const err = await failure(
+      on.getFeatureVectors({ project: P, featureView: { name: "fraud", version: 1 }, entities: entities([2n], [11n]), options: { minLogSequence: 5n } }),
+    );
+    expect(err.code).toBe(Code.FailedPrecondition);
+    expect(err.rawMessage).toContain("runs without a write log (GRANARY_NATS_URL is not set)");
+    expect((await failure(on.listDeadLetters({ project: P }))).code).toBe(Code.FailedPrecondition);
+  });
 });
 
 describe("the catalogue cache", () => {

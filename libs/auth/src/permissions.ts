@@ -112,6 +112,10 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze({
   [`${ON}/DeleteRows`]: groupWrite("project", "featureGroup"),
   [`${ON}/GetFeatureVectors`]: read(),
   [`${ON}/GetModelFeatureVectors`]: read(),
+  // How far this replica has applied the write log: no project data, like a health check.
+  [`${ON}/GetReplicaStatus`]: authenticated,
+  // Refused write-log messages carry rows of the project's groups: readable where the rows are.
+  [`${ON}/ListDeadLetters`]: read(),
 
   [`${OFF}/Insert`]: groupWrite("message.header.project", "message.header.featureGroup"),
   [`${OFF}/DeleteRows`]: groupWrite("message.header.project", "message.header.featureGroup"),

@@ -74,6 +74,12 @@ export interface VectorOptions {
   readonly trainingDatasetVersion?: number;
   readonly untransformed?: boolean;
   readonly includeInferenceHelpers?: boolean;
+  /**
+   * Read your writes across replicas: the logSequence a write returned. A replica that has not
+   * applied the write log that far yet answers UNAVAILABLE after a short wait, and the call is
+   * retried (on another replica behind a load balancer).
+   */
+  readonly minLogSequence?: bigint;
   readonly signal?: AbortSignal;
 }
 
@@ -417,6 +423,7 @@ function vectorOptions(options: VectorOptions): FeatureVectorOptions {
     includeEventTimes: false,
     includeInferenceHelpers: options.includeInferenceHelpers ?? false,
     trainingDatasetVersion: options.trainingDatasetVersion ?? 0,
+    minLogSequence: options.minLogSequence ?? 0n,
   };
 }
 

@@ -106,6 +106,22 @@ export interface CommonConfig {
    * far future would silently shadow every later write of that key.
    */
   readonly maxFutureEventTimeS: number;
+  /**
+   * GRANARY_NATS_URL: the NATS servers (comma-separated nats:// or tls:// URLs) whose JetStream holds
+   * the write log (issue 16). Unset: no shared log; the online service writes its own store directly.
+   */
+  readonly natsUrl: string | undefined;
+  /** Where on that NATS the log lives; defaults suit one Granary per NATS (tests and shared NATS set their own). */
+  readonly writeLog: {
+    /** GRANARY_NATS_STREAM (default GRANARY); dead letters in `<stream>_DEAD`. */
+    readonly stream: string;
+    /** GRANARY_NATS_SUBJECT_PREFIX (default granary): subjects `<prefix>.<project>.<group>.v<version>`, dead letters `<prefix>-dead.…`. */
+    readonly subjectPrefix: string;
+    /** GRANARY_NATS_REPLICAS: stream replicas when Granary creates the streams (1, or 3 on a NATS cluster). */
+    readonly replicas: number;
+    /** GRANARY_NATS_MAX_AGE_H (default 168, a week): how long the log keeps a batch; longer than a replica's bootstrap. */
+    readonly maxAgeMs: number;
+  };
 }
 
 export function readServerConfig(r: EnvReader, service: ServiceName): ServerConfig {
@@ -173,6 +189,13 @@ export function readCommonConfig(r: EnvReader, defaultServiceName: string): Comm
     logLevel: r.oneOf("GRANARY_LOG_LEVEL", ["trace", "debug", "info", "warn", "error", "fatal", "silent"], "info"),
     dataDir,
     maxFutureEventTimeS: r.int("GRANARY_MAX_FUTURE_EVENT_TIME_S", DEFAULT_MAX_FUTURE_EVENT_TIME_S, { min: 0, max: 100 * 365 * 86_400 }),
+    natsUrl: readNatsUrl(r),
+    writeLog: {
+      stream: natsName(r, "GRANARY_NATS_STREAM", "GRANARY", /^[A-Za-z0-9_-]{1,64}$/, "letters, digits, _ and -"),
+      subjectPrefix: natsName(r, "GRANARY_NATS_SUBJECT_PREFIX", "granary", /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/, "dot-separated tokens of a-z, 0-9, _ and -"),
+      replicas: r.int("GRANARY_NATS_REPLICAS", 1, { min: 1, max: 5 }),
+      maxAgeMs: r.int("GRANARY_NATS_MAX_AGE_H", 168, { min: 1, max: 24 * 365 }) * 3_600_000,
+    },
     auth: {
       enabled: r.oneOf("GRANARY_AUTH", ["on", "off"], "on") === "on",
       serviceKey: r.optionalString("GRANARY_SERVICE_KEY"),
@@ -209,4 +232,28 @@ function readOidc(r: EnvReader): AuthConfig["oidc"] {
     return undefined;
   }
   return { jwksFile, issuer, audience, userClaim, rolesClaim };
+}
+
+/** GRANARY_NATS_URL: one or more nats:// or tls:// URLs, comma-separated (a cluster's seed servers). */
+function readNatsUrl(r: EnvReader): string | undefined {
+  const raw = r.optionalString("GRANARY_NATS_URL");
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const bad = raw
+    .split(",")
+    .map((u) => u.trim())
+    .filter((u) => !/^(nats|tls):\/\/[^\s/]+(:\d+)?\/?$/.test(u));
+  if (bad.length > 0) {
+    r.problem(
+      `GRANARY_NATS_URL must be nats://host:port or tls://host:port URLs, comma-separated; not ${bad.map((u) => JSON.stringify(u.replace(/\/\/[^@/]*@/, "//***@"))).join(", ")}`,
+    );
+    return undefined;
+  }
+  return raw;
+}
+
+function natsName(r: EnvReader, key: string, fallback: string, pattern: RegExp, what: string): string {
+  const value = r.string(key, fallback);
+  if (pattern.test(value)) return value;
+  r.problem(`${key} must be ${what}, got ${JSON.stringify(value)}`);
+  return fallback;
 }

@@ -1,4 +1,5 @@
 import { EnvReader, readCommonConfig, readServerConfig, readServiceAddress, type CommonConfig, type Env, type ServerConfig } from "@granary/config";
+import { hostname } from "node:os";
 import { join } from "node:path";
 
 export interface OnlineConfig {
@@ -17,6 +18,17 @@ export interface OnlineConfig {
   readonly metadataAddress: string;
   /** Where GetModelFeatureVectors resolves models and aliases. */
   readonly registryAddress: string;
+  /** The write log this replica follows (GRANARY_NATS_URL set); without it writes go to the store directly. */
+  readonly writeLog: {
+    /** This replica's name in status and logs (GRANARY_ONLINE_REPLICA; the host name by default, the pod's in Kubernetes). */
+    readonly replica: string;
+    /** Readiness is NOT_SERVING while this replica is more than this many log messages behind (GRANARY_ONLINE_MAX_LAG). */
+    readonly maxLag: number;
+    /** How long WriteRows waits for this replica to apply its own batch before answering (GRANARY_ONLINE_APPLY_WAIT_MS). */
+    readonly applyWaitMs: number;
+    /** How long a read with min_log_sequence waits for this replica to catch up before UNAVAILABLE (GRANARY_ONLINE_READ_WAIT_MS). */
+    readonly readWaitMs: number;
+  };
 }
 
 export function loadOnlineConfig(env: Env = process.env): Readonly<OnlineConfig> {
@@ -33,6 +45,12 @@ export function loadOnlineConfig(env: Env = process.env): Readonly<OnlineConfig>
     sweepIntervalMs: r.int("GRANARY_ONLINE_SWEEP_INTERVAL_S", 300, { min: 1, max: 86_400 }) * 1000,
     metadataAddress: readServiceAddress(r, "metadata"),
     registryAddress: readServiceAddress(r, "registry"),
+    writeLog: {
+      replica: r.string("GRANARY_ONLINE_REPLICA", hostname()),
+      maxLag: r.int("GRANARY_ONLINE_MAX_LAG", 1000, { min: 0, max: 1_000_000_000 }),
+      applyWaitMs: r.int("GRANARY_ONLINE_APPLY_WAIT_MS", 5000, { min: 0, max: 600_000 }),
+      readWaitMs: r.int("GRANARY_ONLINE_READ_WAIT_MS", 500, { min: 0, max: 60_000 }),
+    },
   };
   r.finish();
   return Object.freeze(config);

@@ -1,3 +1,4 @@
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { CatalogueCache } from "@granary/catalogue-cache";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError } from "@granary/errors";
@@ -13,6 +14,7 @@ import type { ModelResolver } from "./upstream/model-resolver.js";
 import type { PlanCache } from "./vectors/plan-cache.js";
 import type { ViewPlan } from "./vectors/view-plan.js";
 import { keysOf, storedRowsOf } from "./write/stored-rows.js";
+import type { ReplicaLog } from "./write/replica-log.js";
 
 export interface OnlineHandlerDeps {
   readonly store: OnlineStore;
@@ -22,13 +24,23 @@ export interface OnlineHandlerDeps {
   readonly maxRows: number;
   /** How far past now an event time may be (GRANARY_MAX_FUTURE_EVENT_TIME_S). */
   readonly maxFutureEventTimeS: number;
+  /** The write log this replica follows (GRANARY_NATS_URL); absent, writes go to the store directly. */
+  readonly replicaLog?: ReplicaLog | undefined;
 }
 
 /**
  * Handlers of granary.online.v1.OnlineService, every RPC listed (a missing one fails the build);
  * definitions come from the catalogue cache only.
  */
-export function createOnlineHandlers({ store, models, catalogue, plans, maxRows, maxFutureEventTimeS }: OnlineHandlerDeps): ServiceImpl<typeof OnlineService> {
+export function createOnlineHandlers({
+  store,
+  models,
+  catalogue,
+  plans,
+  maxRows,
+  maxFutureEventTimeS,
+  replicaLog,
+}: OnlineHandlerDeps): ServiceImpl<typeof OnlineService> {
   const groupFor = (project: string, ref: FeatureGroupRef | undefined) => {
     if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
     const group = catalogue.featureGroup(project, ref?.name ?? "", ref?.version ?? 0);
@@ -45,35 +57,53 @@ export function createOnlineHandlers({ store, models, catalogue, plans, maxRows,
   };
 
   return {
-    async writeRows(req) {
+    async writeRows(req, ctx) {
       const group = groupFor(req.project, req.featureGroup);
       const rows = req.rows.case === "arrowIpc" ? arrowToColumnarRows(req.rows.value, group) : req.rows.value!;
       checkRows(rows.rowCount);
       const now = BigInt(Date.now()) * 1000n;
+      // Validated here in full, so a batch in the log is one every replica can apply.
       const stored = storedRowsOf(group, rows, now, eventTimeBounds(now, maxFutureEventTimeS));
+      if (replicaLog) {
+        const { sequence, written, ignored } = await replicaLog.write(group, req.project, "upsert", rows, ctx.signal);
+        return { writtenCount: BigInt(written), ignoredCount: BigInt(ignored), logSequence: sequence };
+      }
       const { written, ignored } = await store.upsert(stored, durabilityOf(req.durability));
       return { writtenCount: BigInt(written), ignoredCount: BigInt(ignored) };
     },
 
-    async deleteRows(req) {
+    async deleteRows(req, ctx) {
       const group = groupFor(req.project, req.featureGroup);
       checkRows(req.keys!.rowCount);
-      const deleted = await store.delete(keysOf(group, req.keys!), durabilityOf(req.durability));
+      const keys = keysOf(group, req.keys!);
+      if (replicaLog) {
+        const { sequence, deleted } = await replicaLog.write(group, req.project, "delete", req.keys!, ctx.signal);
+        return { deletedCount: BigInt(deleted), logSequence: sequence };
+      }
+      const deleted = await store.delete(keys, durabilityOf(req.durability));
       return { deletedCount: BigInt(deleted) };
     },
 
-    getFeatureVectors(req) {
+    getFeatureVectors(req, ctx) {
       if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
       const entities = req.entities!;
       checkRows(entities.rowCount);
-      const plan = plans.plan(req.project, req.featureView!.name, req.featureView!.version);
-      return featureVectorsResponse(lookup(plan, entities, req.options));
+      const answer = () => {
+        const plan = plans.plan(req.project, req.featureView!.name, req.featureView!.version);
+        return featureVectorsResponse(lookup(plan, entities, req.options));
+      };
+      const minSequence = req.options?.minLogSequence ?? 0n;
+      // The hot path stays synchronous: only a read ahead of this replica waits.
+      if (minSequence === 0n || caughtUp(minSequence)) return answer();
+      return replicaLog!.caughtUp(minSequence, ctx.signal).then(answer);
     },
 
-    async getModelFeatureVectors(req) {
+    async getModelFeatureVectors(req, ctx) {
       if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
       const entities = req.entities!;
       checkRows(entities.rowCount);
+      const minSequence = req.options?.minLogSequence ?? 0n;
+      if (minSequence > 0n && !caughtUp(minSequence)) await replicaLog!.caughtUp(minSequence, ctx.signal);
       const selector = req.modelVersion.case === "alias" ? { alias: req.modelVersion.value } : { version: req.modelVersion.value ?? 0 };
       const model = await models.resolve(req.project, req.model, selector);
       const plan = plans.plan(req.project, model.featureView.name, model.featureView.version);
@@ -81,7 +111,39 @@ export function createOnlineHandlers({ store, models, catalogue, plans, maxRows,
       const options = { ...req.options, trainingDatasetVersion: req.options?.trainingDatasetVersion || model.trainingDatasetVersion } as FeatureVectorOptions;
       return modelFeatureVectorsResponse(lookup(plan, entities, options), model);
     },
+
+    getReplicaStatus() {
+      if (!replicaLog) return { replica: "", log: "none" };
+      return { ...replicaLog.status(), log: "jetstream" };
+    },
+
+    async listDeadLetters(req) {
+      if (!replicaLog)
+        throw new FailedPreconditionError("this online service runs without a write log (GRANARY_NATS_URL is not set), so it has no dead letters");
+      const letters = await replicaLog.listDeadLetters(req.project, req.limit || 100);
+      return {
+        deadLetters: letters.map((d) => ({
+          sequence: d.sequence,
+          subject: d.subject,
+          reason: d.reason,
+          originalSequence: d.originalSequence ?? 0n,
+          fileTime: timestampFromDate(d.time),
+          headers: d.headers,
+          data: d.data,
+        })),
+      };
+    },
   };
+
+  /** Whether this replica has applied the log up to a read's minimum sequence; refuses one it can never reach. */
+  function caughtUp(minSequence: bigint): boolean {
+    if (!replicaLog) {
+      throw new FailedPreconditionError(
+        "min_log_sequence asks for a write-log position, but this online service runs without a write log (GRANARY_NATS_URL is not set); its writes are visible once acknowledged",
+      );
+    }
+    return replicaLog.hasApplied(minSequence);
+  }
 
   function lookup(plan: ViewPlan, entities: EntityRows, options: FeatureVectorOptions | undefined) {
     const n = entities.rowCount;

@@ -6,6 +6,9 @@ import { translateLmdbError, translateLmdbFailure } from "./lmdb-errors.js";
 import { checkLmdbFiles } from "./lmdb-preflight.js";
 import type { Durability, OnlineStore, StoredRow } from "./online-store.js";
 
+// Keys of the store's own records sort before every row key (row keys begin with KEY_FORMAT, 0x01).
+const APPLIED_SEQUENCE_KEY = Buffer.from("\x00log-applied-sequence", "latin1");
+
 export interface LmdbOnlineStoreOptions {
   path: string;
   mapSizeBytes: number;
@@ -35,15 +38,16 @@ export class LmdbOnlineStore implements OnlineStore {
     });
   }
 
-  upsert(rows: readonly StoredRow[], durability: Durability): Promise<{ written: number; ignored: number }> {
-    return typed(this.#upsert(rows, durability));
+  upsert(rows: readonly StoredRow[], durability: Durability, logSequence?: bigint): Promise<{ written: number; ignored: number }> {
+    return typed(this.#upsert(rows, durability, logSequence));
   }
 
-  async #upsert(rows: readonly StoredRow[], durability: Durability): Promise<{ written: number; ignored: number }> {
+  async #upsert(rows: readonly StoredRow[], durability: Durability, logSequence: bigint | undefined): Promise<{ written: number; ignored: number }> {
     const db = this.#db;
     let written = 0;
     let ignored = 0;
     await db.transaction(() => {
+      if (logSequence !== undefined) this.#putApplied(logSequence);
       for (const row of rows) {
         const current = db.getBinaryFast(row.key);
         if (current !== undefined && eventMicrosOf(current) > row.eventMicros) {
@@ -60,14 +64,15 @@ export class LmdbOnlineStore implements OnlineStore {
     return { written, ignored };
   }
 
-  delete(keys: readonly Buffer[], durability: Durability): Promise<number> {
-    return typed(this.#delete(keys, durability));
+  delete(keys: readonly Buffer[], durability: Durability, logSequence?: bigint): Promise<number> {
+    return typed(this.#delete(keys, durability, logSequence));
   }
 
-  async #delete(keys: readonly Buffer[], durability: Durability): Promise<number> {
+  async #delete(keys: readonly Buffer[], durability: Durability, logSequence: bigint | undefined): Promise<number> {
     const db = this.#db;
     let deleted = 0;
     await db.transaction(() => {
+      if (logSequence !== undefined) this.#putApplied(logSequence);
       for (const key of keys) {
         if (db.getBinaryFast(key) !== undefined) {
           void db.remove(key);
@@ -77,6 +82,30 @@ export class LmdbOnlineStore implements OnlineStore {
     });
     if (durability === "flushed") await db.flushed;
     return deleted;
+  }
+
+  appliedSequence(): bigint {
+    const value = this.#db.getBinaryFast(APPLIED_SEQUENCE_KEY);
+    return value === undefined ? 0n : value.readBigUInt64BE(0);
+  }
+
+  recordApplied(logSequence: bigint, durability: Durability): Promise<void> {
+    return typed(
+      (async () => {
+        await this.#db.transaction(() => this.#putApplied(logSequence));
+        if (durability === "flushed") await this.#db.flushed;
+      })(),
+    );
+  }
+
+  // Inside a write transaction. Positions only move forward: a batch met again (a redelivery after
+  // a crash between apply and acknowledgement) never moves the record back.
+  #putApplied(logSequence: bigint): void {
+    const current = this.#db.getBinaryFast(APPLIED_SEQUENCE_KEY);
+    if (current !== undefined && current.readBigUInt64BE(0) >= logSequence) return;
+    const value = Buffer.alloc(8);
+    value.writeBigUInt64BE(logSequence);
+    void this.#db.put(APPLIED_SEQUENCE_KEY, value);
   }
 
   get(key: Buffer): Buffer | undefined {

@@ -44,6 +44,24 @@ export function describeOnlineStoreContract(name: string, make: () => Promise<{ 
       expect(store.get(key(2n, 7n))).toBeDefined();
     });
 
+    it("records the applied write-log sequence with the rows, only forward, and keeps it apart from rows", async () => {
+      expect(store.appliedSequence()).toBe(0n);
+      await store.upsert([row(5n, 1n, 10n, 1)], "committed", 41n);
+      expect(store.appliedSequence()).toBe(41n);
+      expect(await store.delete([key(5n, 1n)], "committed", 42n)).toBe(1);
+      expect(store.appliedSequence()).toBe(42n);
+      await store.recordApplied(43n, "flushed");
+      expect(store.appliedSequence()).toBe(43n);
+      // A batch met again after a crash never moves the position back.
+      await store.upsert([row(5n, 2n, 10n, 1)], "committed", 40n);
+      expect(store.appliedSequence()).toBe(43n);
+      // A write without a log position leaves it alone, and purges of any group never touch it.
+      await store.upsert([row(5n, 3n, 10n, 1)], "committed");
+      expect(store.appliedSequence()).toBe(43n);
+      expect(await store.purgeExpired(0n, 2n ** 62n, 100)).toBe(0);
+      expect(store.appliedSequence()).toBe(43n);
+    });
+
     it("purges rows older than a bound, only in the group asked", async () => {
       await store.upsert([row(3n, 1n, 10n, 1), row(3n, 2n, 20n, 1), row(3n, 3n, 30n, 1), row(4n, 1n, 10n, 1)], "committed");
       expect(await store.purgeExpired(3n, 25n, 100)).toBe(2);

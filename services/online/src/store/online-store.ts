@@ -17,9 +17,17 @@ export interface OnlineStore {
    * Writes a batch as one transaction. A row whose event time is older than the stored row's is
    * skipped; equal event times are replaced (the later commit wins).
    */
-  upsert(rows: readonly StoredRow[], durability: Durability): Promise<{ written: number; ignored: number }>;
+  upsert(rows: readonly StoredRow[], durability: Durability, logSequence?: bigint): Promise<{ written: number; ignored: number }>;
   /** Deletes keys as one transaction; returns how many existed. */
-  delete(keys: readonly Buffer[], durability: Durability): Promise<number>;
+  delete(keys: readonly Buffer[], durability: Durability, logSequence?: bigint): Promise<number>;
+  /**
+   * The last write-log sequence applied; 0n when none. An upsert or delete given `logSequence`
+   * records it in the same transaction as its rows, so after a crash the store and its position in
+   * the log agree: a replica replays from here and applies every batch exactly once.
+   */
+  appliedSequence(): bigint;
+  /** Records a log position with no rows (a batch refused to the dead letters), so it is not met again. */
+  recordApplied(logSequence: bigint, durability: Durability): Promise<void>;
   /**
    * The stored row, synchronously (the hot path). The returned bytes are valid only until the next
    * call: decode them before reading another key.

@@ -12,10 +12,11 @@ _sym_db = _symbol_database.Default()
 
 
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from granary.types.v1 import types_pb2 as granary_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&granary/online/v1/online_service.proto\x12\x11granary.online.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgranary/types/v1/types.proto\"\x8e\x02\n\x10WriteRowsRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12@\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefB\x06\xbaH\x03\xc8\x01\x01\x12\x31\n\x07\x63olumns\x18\x03 \x01(\x0b\x32\x1e.granary.types.v1.ColumnarRowsH\x00\x12\x13\n\tarrow_ipc\x18\x04 \x01(\x0cH\x00\x12\x31\n\ndurability\x18\x05 \x01(\x0e\x32\x1d.granary.online.v1.DurabilityB\r\n\x04rows\x12\x05\xbaH\x02\x08\x01\"A\n\x11WriteRowsResponse\x12\x15\n\rwritten_count\x18\x01 \x01(\x03\x12\x15\n\rignored_count\x18\x02 \x01(\x03\"\xee\x01\n\x11\x44\x65leteRowsRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12@\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefB\x06\xbaH\x03\xc8\x01\x01\x12\x34\n\x04keys\x18\x03 \x01(\x0b\x32\x1e.granary.types.v1.ColumnarRowsB\x06\xbaH\x03\xc8\x01\x01\x12\x31\n\ndurability\x18\x04 \x01(\x0e\x32\x1d.granary.online.v1.Durability\"+\n\x12\x44\x65leteRowsResponse\x12\x15\n\rdeleted_count\x18\x01 \x01(\x03\"\xc7\x01\n\nEntityRows\x12\x11\n\trow_count\x18\x01 \x01(\r\x12\x33\n\x0cserving_keys\x18\x02 \x03(\x0b\x32\x1d.granary.types.v1.NamedColumn\x12\x36\n\x0fpassed_features\x18\x03 \x03(\x0b\x32\x1d.granary.types.v1.NamedColumn\x12\x39\n\x12request_parameters\x18\x04 \x03(\x0b\x32\x1d.granary.types.v1.NamedColumn\"\x8f\x01\n\x14\x46\x65\x61tureVectorOptions\x12\x15\n\runtransformed\x18\x01 \x01(\x08\x12\x1b\n\x13include_event_times\x18\x02 \x01(\x08\x12!\n\x19include_inference_helpers\x18\x03 \x01(\x08\x12 \n\x18training_dataset_version\x18\x04 \x01(\x05\"\xfd\x01\n\x18GetFeatureVectorsRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12>\n\x0c\x66\x65\x61ture_view\x18\x02 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefB\x06\xbaH\x03\xc8\x01\x01\x12\x37\n\x08\x65ntities\x18\x03 \x01(\x0b\x32\x1d.granary.online.v1.EntityRowsB\x06\xbaH\x03\xc8\x01\x01\x12\x38\n\x07options\x18\x04 \x01(\x0b\x32\'.granary.online.v1.FeatureVectorOptions\"\xa6\x01\n\rFeatureColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataType\x12,\n\x06values\x18\x03 \x01(\x0b\x32\x1c.granary.types.v1.ColumnData\x12/\n\x08statuses\x18\x04 \x03(\x0e\x32\x1d.granary.types.v1.ValueStatus\"[\n\x0f\x45ventTimeColumn\x12\x38\n\rfeature_group\x18\x01 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRef\x12\x0e\n\x06micros\x18\x02 \x03(\x03\"\x8f\x01\n\x0e\x46\x65\x61tureVectors\x12\x11\n\trow_count\x18\x01 \x01(\r\x12\x31\n\x07\x63olumns\x18\x02 \x03(\x0b\x32 .granary.online.v1.FeatureColumn\x12\x37\n\x0b\x65vent_times\x18\x03 \x03(\x0b\x32\".granary.online.v1.EventTimeColumn\"O\n\x19GetFeatureVectorsResponse\x12\x32\n\x07vectors\x18\x01 \x01(\x0b\x32!.granary.online.v1.FeatureVectors\"\xac\x02\n\x1dGetModelFeatureVectorsRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12,\n\x05model\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12\x0f\n\x05\x61lias\x18\x03 \x01(\tH\x00\x12\x11\n\x07version\x18\x04 \x01(\x05H\x00\x12\x37\n\x08\x65ntities\x18\x05 \x01(\x0b\x32\x1d.granary.online.v1.EntityRowsB\x06\xbaH\x03\xc8\x01\x01\x12\x38\n\x07options\x18\x06 \x01(\x0b\x32\'.granary.online.v1.FeatureVectorOptionsB\x16\n\rmodel_version\x12\x05\xbaH\x02\x08\x01\"\xc5\x01\n\x1eGetModelFeatureVectorsResponse\x12\x32\n\x07vectors\x18\x01 \x01(\x0b\x32!.granary.online.v1.FeatureVectors\x12\x15\n\rmodel_version\x18\x02 \x01(\x05\x12\x36\n\x0c\x66\x65\x61ture_view\x18\x03 \x01(\x0b\x32 .granary.types.v1.FeatureViewRef\x12 \n\x18training_dataset_version\x18\x04 \x01(\x05*Z\n\nDurability\x12\x1a\n\x16\x44URABILITY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44URABILITY_COMMITTED\x10\x01\x12\x16\n\x12\x44URABILITY_FLUSHED\x10\x02\x32\xb1\x03\n\rOnlineService\x12V\n\tWriteRows\x12#.granary.online.v1.WriteRowsRequest\x1a$.granary.online.v1.WriteRowsResponse\x12Y\n\nDeleteRows\x12$.granary.online.v1.DeleteRowsRequest\x1a%.granary.online.v1.DeleteRowsResponse\x12n\n\x11GetFeatureVectors\x12+.granary.online.v1.GetFeatureVectorsRequest\x1a,.granary.online.v1.GetFeatureVectorsResponse\x12}\n\x16GetModelFeatureVectors\x12\x30.granary.online.v1.GetModelFeatureVectorsRequest\x1a\x31.granary.online.v1.GetModelFeatureVectorsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&granary/online/v1/online_service.proto\x12\x11granary.online.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cgranary/types/v1/types.proto\"\x8e\x02\n\x10WriteRowsRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12@\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefB\x06\xbaH\x03\xc8\x01\x01\x12\x31\n\x07\x63olumns\x18\x03 \x01(\x0b\x32\x1e.granary.types.v1.ColumnarRowsH\x00\x12\x13\n\tarrow_ipc\x18\x04 \x01(\x0cH\x00\x12\x31\n\ndurability\x18\x05 \x01(\x0e\x32\x1d.granary.online.v1.DurabilityB\r\n\x04rows\x12\x05\xbaH\x02\x08\x01\"W\n\x11WriteRowsResponse\x12\x15\n\rwritten_count\x18\x01 \x01(\x03\x12\x15\n\rignored_count\x18\x02 \x01(\x03\x12\x14\n\x0clog_sequence\x18\x03 \x01(\x04\"\xee\x01\n\x11\x44\x65leteRowsRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12@\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefB\x06\xbaH\x03\xc8\x01\x01\x12\x34\n\x04keys\x18\x03 \x01(\x0b\x32\x1e.granary.types.v1.ColumnarRowsB\x06\xbaH\x03\xc8\x01\x01\x12\x31\n\ndurability\x18\x04 \x01(\x0e\x32\x1d.granary.online.v1.Durability\"A\n\x12\x44\x65leteRowsResponse\x12\x15\n\rdeleted_count\x18\x01 \x01(\x03\x12\x14\n\x0clog_sequence\x18\x02 \x01(\x04\"\xc7\x01\n\nEntityRows\x12\x11\n\trow_count\x18\x01 \x01(\r\x12\x33\n\x0cserving_keys\x18\x02 \x03(\x0b\x32\x1d.granary.types.v1.NamedColumn\x12\x36\n\x0fpassed_features\x18\x03 \x03(\x0b\x32\x1d.granary.types.v1.NamedColumn\x12\x39\n\x12request_parameters\x18\x04 \x03(\x0b\x32\x1d.granary.types.v1.NamedColumn\"\xa9\x01\n\x14\x46\x65\x61tureVectorOptions\x12\x15\n\runtransformed\x18\x01 \x01(\x08\x12\x1b\n\x13include_event_times\x18\x02 \x01(\x08\x12!\n\x19include_inference_helpers\x18\x03 \x01(\x08\x12 \n\x18training_dataset_version\x18\x04 \x01(\x05\x12\x18\n\x10min_log_sequence\x18\x05 \x01(\x04\"\xfd\x01\n\x18GetFeatureVectorsRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12>\n\x0c\x66\x65\x61ture_view\x18\x02 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefB\x06\xbaH\x03\xc8\x01\x01\x12\x37\n\x08\x65ntities\x18\x03 \x01(\x0b\x32\x1d.granary.online.v1.EntityRowsB\x06\xbaH\x03\xc8\x01\x01\x12\x38\n\x07options\x18\x04 \x01(\x0b\x32\'.granary.online.v1.FeatureVectorOptions\"\xa6\x01\n\rFeatureColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataType\x12,\n\x06values\x18\x03 \x01(\x0b\x32\x1c.granary.types.v1.ColumnData\x12/\n\x08statuses\x18\x04 \x03(\x0e\x32\x1d.granary.types.v1.ValueStatus\"[\n\x0f\x45ventTimeColumn\x12\x38\n\rfeature_group\x18\x01 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRef\x12\x0e\n\x06micros\x18\x02 \x03(\x03\"\x8f\x01\n\x0e\x46\x65\x61tureVectors\x12\x11\n\trow_count\x18\x01 \x01(\r\x12\x31\n\x07\x63olumns\x18\x02 \x03(\x0b\x32 .granary.online.v1.FeatureColumn\x12\x37\n\x0b\x65vent_times\x18\x03 \x03(\x0b\x32\".granary.online.v1.EventTimeColumn\"O\n\x19GetFeatureVectorsResponse\x12\x32\n\x07vectors\x18\x01 \x01(\x0b\x32!.granary.online.v1.FeatureVectors\"\xac\x02\n\x1dGetModelFeatureVectorsRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12,\n\x05model\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12\x0f\n\x05\x61lias\x18\x03 \x01(\tH\x00\x12\x11\n\x07version\x18\x04 \x01(\x05H\x00\x12\x37\n\x08\x65ntities\x18\x05 \x01(\x0b\x32\x1d.granary.online.v1.EntityRowsB\x06\xbaH\x03\xc8\x01\x01\x12\x38\n\x07options\x18\x06 \x01(\x0b\x32\'.granary.online.v1.FeatureVectorOptionsB\x16\n\rmodel_version\x12\x05\xbaH\x02\x08\x01\"\xc5\x01\n\x1eGetModelFeatureVectorsResponse\x12\x32\n\x07vectors\x18\x01 \x01(\x0b\x32!.granary.online.v1.FeatureVectors\x12\x15\n\rmodel_version\x18\x02 \x01(\x05\x12\x36\n\x0c\x66\x65\x61ture_view\x18\x03 \x01(\x0b\x32 .granary.types.v1.FeatureViewRef\x12 \n\x18training_dataset_version\x18\x04 \x01(\x05\"\x19\n\x17GetReplicaStatusRequest\"\x8b\x01\n\x18GetReplicaStatusResponse\x12\x0f\n\x07replica\x18\x01 \x01(\t\x12\x0b\n\x03log\x18\x02 \x01(\t\x12\x18\n\x10\x61pplied_sequence\x18\x03 \x01(\x04\x12\x14\n\x0clog_sequence\x18\x04 \x01(\x04\x12\x0b\n\x03lag\x18\x05 \x01(\x04\x12\x14\n\x0cwithin_bound\x18\x06 \x01(\x08\"a\n\x16ListDeadLettersRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12\x17\n\x05limit\x18\x02 \x01(\rB\x08\xbaH\x05*\x03\x18\xe8\x07\"\x84\x02\n\nDeadLetter\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x19\n\x11original_sequence\x18\x04 \x01(\x04\x12-\n\tfile_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x07headers\x18\x06 \x03(\x0b\x32*.granary.online.v1.DeadLetter.HeadersEntry\x12\x0c\n\x04\x64\x61ta\x18\x07 \x01(\x0c\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"N\n\x17ListDeadLettersResponse\x12\x33\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x1d.granary.online.v1.DeadLetter*Z\n\nDurability\x12\x1a\n\x16\x44URABILITY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44URABILITY_COMMITTED\x10\x01\x12\x16\n\x12\x44URABILITY_FLUSHED\x10\x02\x32\x88\x05\n\rOnlineService\x12V\n\tWriteRows\x12#.granary.online.v1.WriteRowsRequest\x1a$.granary.online.v1.WriteRowsResponse\x12Y\n\nDeleteRows\x12$.granary.online.v1.DeleteRowsRequest\x1a%.granary.online.v1.DeleteRowsResponse\x12n\n\x11GetFeatureVectors\x12+.granary.online.v1.GetFeatureVectorsRequest\x1a,.granary.online.v1.GetFeatureVectorsResponse\x12}\n\x16GetModelFeatureVectors\x12\x30.granary.online.v1.GetModelFeatureVectorsRequest\x1a\x31.granary.online.v1.GetModelFeatureVectorsResponse\x12k\n\x10GetReplicaStatus\x12*.granary.online.v1.GetReplicaStatusRequest\x1a+.granary.online.v1.GetReplicaStatusResponse\x12h\n\x0fListDeadLetters\x12).granary.online.v1.ListDeadLettersRequest\x1a*.granary.online.v1.ListDeadLettersResponseb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'granary.online.v1.online_service_pb2', globals())
@@ -48,34 +49,52 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _GETMODELFEATUREVECTORSREQUEST.fields_by_name['model']._serialized_options = b'\272H\032r\0302\026^[a-z][a-z0-9_]{0,62}$'
   _GETMODELFEATUREVECTORSREQUEST.fields_by_name['entities']._options = None
   _GETMODELFEATUREVECTORSREQUEST.fields_by_name['entities']._serialized_options = b'\272H\003\310\001\001'
-  _DURABILITY._serialized_start=2342
-  _DURABILITY._serialized_end=2432
-  _WRITEROWSREQUEST._serialized_start=121
-  _WRITEROWSREQUEST._serialized_end=391
-  _WRITEROWSRESPONSE._serialized_start=393
-  _WRITEROWSRESPONSE._serialized_end=458
-  _DELETEROWSREQUEST._serialized_start=461
-  _DELETEROWSREQUEST._serialized_end=699
-  _DELETEROWSRESPONSE._serialized_start=701
-  _DELETEROWSRESPONSE._serialized_end=744
-  _ENTITYROWS._serialized_start=747
-  _ENTITYROWS._serialized_end=946
-  _FEATUREVECTOROPTIONS._serialized_start=949
-  _FEATUREVECTOROPTIONS._serialized_end=1092
-  _GETFEATUREVECTORSREQUEST._serialized_start=1095
-  _GETFEATUREVECTORSREQUEST._serialized_end=1348
-  _FEATURECOLUMN._serialized_start=1351
-  _FEATURECOLUMN._serialized_end=1517
-  _EVENTTIMECOLUMN._serialized_start=1519
-  _EVENTTIMECOLUMN._serialized_end=1610
-  _FEATUREVECTORS._serialized_start=1613
-  _FEATUREVECTORS._serialized_end=1756
-  _GETFEATUREVECTORSRESPONSE._serialized_start=1758
-  _GETFEATUREVECTORSRESPONSE._serialized_end=1837
-  _GETMODELFEATUREVECTORSREQUEST._serialized_start=1840
-  _GETMODELFEATUREVECTORSREQUEST._serialized_end=2140
-  _GETMODELFEATUREVECTORSRESPONSE._serialized_start=2143
-  _GETMODELFEATUREVECTORSRESPONSE._serialized_end=2340
-  _ONLINESERVICE._serialized_start=2435
-  _ONLINESERVICE._serialized_end=2868
+  _LISTDEADLETTERSREQUEST.fields_by_name['project']._options = None
+  _LISTDEADLETTERSREQUEST.fields_by_name['project']._serialized_options = b'\272H\032r\0302\026^[a-z][a-z0-9_]{0,62}$'
+  _LISTDEADLETTERSREQUEST.fields_by_name['limit']._options = None
+  _LISTDEADLETTERSREQUEST.fields_by_name['limit']._serialized_options = b'\272H\005*\003\030\350\007'
+  _DEADLETTER_HEADERSENTRY._options = None
+  _DEADLETTER_HEADERSENTRY._serialized_options = b'8\001'
+  _DURABILITY._serialized_start=3056
+  _DURABILITY._serialized_end=3146
+  _WRITEROWSREQUEST._serialized_start=154
+  _WRITEROWSREQUEST._serialized_end=424
+  _WRITEROWSRESPONSE._serialized_start=426
+  _WRITEROWSRESPONSE._serialized_end=513
+  _DELETEROWSREQUEST._serialized_start=516
+  _DELETEROWSREQUEST._serialized_end=754
+  _DELETEROWSRESPONSE._serialized_start=756
+  _DELETEROWSRESPONSE._serialized_end=821
+  _ENTITYROWS._serialized_start=824
+  _ENTITYROWS._serialized_end=1023
+  _FEATUREVECTOROPTIONS._serialized_start=1026
+  _FEATUREVECTOROPTIONS._serialized_end=1195
+  _GETFEATUREVECTORSREQUEST._serialized_start=1198
+  _GETFEATUREVECTORSREQUEST._serialized_end=1451
+  _FEATURECOLUMN._serialized_start=1454
+  _FEATURECOLUMN._serialized_end=1620
+  _EVENTTIMECOLUMN._serialized_start=1622
+  _EVENTTIMECOLUMN._serialized_end=1713
+  _FEATUREVECTORS._serialized_start=1716
+  _FEATUREVECTORS._serialized_end=1859
+  _GETFEATUREVECTORSRESPONSE._serialized_start=1861
+  _GETFEATUREVECTORSRESPONSE._serialized_end=1940
+  _GETMODELFEATUREVECTORSREQUEST._serialized_start=1943
+  _GETMODELFEATUREVECTORSREQUEST._serialized_end=2243
+  _GETMODELFEATUREVECTORSRESPONSE._serialized_start=2246
+  _GETMODELFEATUREVECTORSRESPONSE._serialized_end=2443
+  _GETREPLICASTATUSREQUEST._serialized_start=2445
+  _GETREPLICASTATUSREQUEST._serialized_end=2470
+  _GETREPLICASTATUSRESPONSE._serialized_start=2473
+  _GETREPLICASTATUSRESPONSE._serialized_end=2612
+  _LISTDEADLETTERSREQUEST._serialized_start=2614
+  _LISTDEADLETTERSREQUEST._serialized_end=2711
+  _DEADLETTER._serialized_start=2714
+  _DEADLETTER._serialized_end=2974
+  _DEADLETTER_HEADERSENTRY._serialized_start=2928
+  _DEADLETTER_HEADERSENTRY._serialized_end=2974
+  _LISTDEADLETTERSRESPONSE._serialized_start=2976
+  _LISTDEADLETTERSRESPONSE._serialized_end=3054
+  _ONLINESERVICE._serialized_start=3149
+  _ONLINESERVICE._serialized_end=3797
 # @@protoc_insertion_point(module_scope)

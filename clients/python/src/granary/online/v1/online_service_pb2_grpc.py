@@ -35,6 +35,16 @@ class OnlineServiceStub(object):
                 request_serializer=granary_dot_online_dot_v1_dot_online__service__pb2.GetModelFeatureVectorsRequest.SerializeToString,
                 response_deserializer=granary_dot_online_dot_v1_dot_online__service__pb2.GetModelFeatureVectorsResponse.FromString,
                 )
+        self.GetReplicaStatus = channel.unary_unary(
+                '/granary.online.v1.OnlineService/GetReplicaStatus',
+                request_serializer=granary_dot_online_dot_v1_dot_online__service__pb2.GetReplicaStatusRequest.SerializeToString,
+                response_deserializer=granary_dot_online_dot_v1_dot_online__service__pb2.GetReplicaStatusResponse.FromString,
+                )
+        self.ListDeadLetters = channel.unary_unary(
+                '/granary.online.v1.OnlineService/ListDeadLetters',
+                request_serializer=granary_dot_online_dot_v1_dot_online__service__pb2.ListDeadLettersRequest.SerializeToString,
+                response_deserializer=granary_dot_online_dot_v1_dot_online__service__pb2.ListDeadLettersResponse.FromString,
+                )
 
 
 class OnlineServiceServicer(object):
@@ -69,6 +79,20 @@ class OnlineServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetReplicaStatus(self, request, context):
+        """Where this replica stands in the write log: what it has applied and how far behind it is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeadLetters(self, request, context):
+        """Messages of the write log that a consumer refused (undecodable, unknown group, bad rows), with why.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OnlineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -91,6 +115,16 @@ def add_OnlineServiceServicer_to_server(servicer, server):
                     servicer.GetModelFeatureVectors,
                     request_deserializer=granary_dot_online_dot_v1_dot_online__service__pb2.GetModelFeatureVectorsRequest.FromString,
                     response_serializer=granary_dot_online_dot_v1_dot_online__service__pb2.GetModelFeatureVectorsResponse.SerializeToString,
+            ),
+            'GetReplicaStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReplicaStatus,
+                    request_deserializer=granary_dot_online_dot_v1_dot_online__service__pb2.GetReplicaStatusRequest.FromString,
+                    response_serializer=granary_dot_online_dot_v1_dot_online__service__pb2.GetReplicaStatusResponse.SerializeToString,
+            ),
+            'ListDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeadLetters,
+                    request_deserializer=granary_dot_online_dot_v1_dot_online__service__pb2.ListDeadLettersRequest.FromString,
+                    response_serializer=granary_dot_online_dot_v1_dot_online__service__pb2.ListDeadLettersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -168,5 +202,39 @@ class OnlineService(object):
         return grpc.experimental.unary_unary(request, target, '/granary.online.v1.OnlineService/GetModelFeatureVectors',
             granary_dot_online_dot_v1_dot_online__service__pb2.GetModelFeatureVectorsRequest.SerializeToString,
             granary_dot_online_dot_v1_dot_online__service__pb2.GetModelFeatureVectorsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetReplicaStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.online.v1.OnlineService/GetReplicaStatus',
+            granary_dot_online_dot_v1_dot_online__service__pb2.GetReplicaStatusRequest.SerializeToString,
+            granary_dot_online_dot_v1_dot_online__service__pb2.GetReplicaStatusResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.online.v1.OnlineService/ListDeadLetters',
+            granary_dot_online_dot_v1_dot_online__service__pb2.ListDeadLettersRequest.SerializeToString,
+            granary_dot_online_dot_v1_dot_online__service__pb2.ListDeadLettersResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -5,6 +5,8 @@
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ColumnarRows, ColumnData, DataType, FeatureGroupRef, FeatureViewRef, NamedColumn, ValueStatus } from "../../types/v1/types_pb.js";
 import { file_granary_types_v1_types } from "../../types/v1/types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -13,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file granary/online/v1/online_service.proto.
  */
 export const file_granary_online_v1_online_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZncmFuYXJ5L29ubGluZS92MS9vbmxpbmVfc2VydmljZS5wcm90bxIRZ3JhbmFyeS5vbmxpbmUudjEijgIKEFdyaXRlUm93c1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQESMQoHY29sdW1ucxgDIAEoCzIeLmdyYW5hcnkudHlwZXMudjEuQ29sdW1uYXJSb3dzSAASEwoJYXJyb3dfaXBjGAQgASgMSAASMQoKZHVyYWJpbGl0eRgFIAEoDjIdLmdyYW5hcnkub25saW5lLnYxLkR1cmFiaWxpdHlCDQoEcm93cxIFukgCCAEiQQoRV3JpdGVSb3dzUmVzcG9uc2USFQoNd3JpdHRlbl9jb3VudBgBIAEoAxIVCg1pZ25vcmVkX2NvdW50GAIgASgDIu4BChFEZWxldGVSb3dzUmVxdWVzdBIuCgdwcm9qZWN0GAEgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjJ9JBJACg1mZWF0dXJlX2dyb3VwGAIgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWZCBrpIA8gBARI0CgRrZXlzGAMgASgLMh4uZ3JhbmFyeS50eXBlcy52MS5Db2x1bW5hclJvd3NCBrpIA8gBARIxCgpkdXJhYmlsaXR5GAQgASgOMh0uZ3JhbmFyeS5vbmxpbmUudjEuRHVyYWJpbGl0eSIrChJEZWxldGVSb3dzUmVzcG9uc2USFQoNZGVsZXRlZF9jb3VudBgBIAEoAyLHAQoKRW50aXR5Um93cxIRCglyb3dfY291bnQYASABKA0SMwoMc2VydmluZ19rZXlzGAIgAygLMh0uZ3JhbmFyeS50eXBlcy52MS5OYW1lZENvbHVtbhI2Cg9wYXNzZWRfZmVhdHVyZXMYAyADKAsyHS5ncmFuYXJ5LnR5cGVzLnYxLk5hbWVkQ29sdW1uEjkKEnJlcXVlc3RfcGFyYW1ldGVycxgEIAMoCzIdLmdyYW5hcnkudHlwZXMudjEuTmFtZWRDb2x1bW4ijwEKFEZlYXR1cmVWZWN0b3JPcHRpb25zEhUKDXVudHJhbnNmb3JtZWQYASABKAgSGwoTaW5jbHVkZV9ldmVudF90aW1lcxgCIAEoCBIhChlpbmNsdWRlX2luZmVyZW5jZV9oZWxwZXJzGAMgASgIEiAKGHRyYWluaW5nX2RhdGFzZXRfdmVyc2lvbhgEIAEoBSL9AQoYR2V0RmVhdHVyZVZlY3RvcnNSZXF1ZXN0Ei4KB3Byb2plY3QYASABKAlCHbpIGnIYMhZeW2Etel1bYS16MC05X117MCw2Mn0kEj4KDGZlYXR1cmVfdmlldxgCIAEoCzIgLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZVZpZXdSZWZCBrpIA8gBARI3CghlbnRpdGllcxgDIAEoCzIdLmdyYW5hcnkub25saW5lLnYxLkVudGl0eVJvd3NCBrpIA8gBARI4CgdvcHRpb25zGAQgASgLMicuZ3JhbmFyeS5vbmxpbmUudjEuRmVhdHVyZVZlY3Rvck9wdGlvbnMipgEKDUZlYXR1cmVDb2x1bW4SDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgLMhouZ3JhbmFyeS50eXBlcy52MS5EYXRhVHlwZRIsCgZ2YWx1ZXMYAyABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkNvbHVtbkRhdGESLwoIc3RhdHVzZXMYBCADKA4yHS5ncmFuYXJ5LnR5cGVzLnYxLlZhbHVlU3RhdHVzIlsKD0V2ZW50VGltZUNvbHVtbhI4Cg1mZWF0dXJlX2dyb3VwGAEgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWYSDgoGbWljcm9zGAIgAygDIo8BCg5GZWF0dXJlVmVjdG9ycxIRCglyb3dfY291bnQYASABKA0SMQoHY29sdW1ucxgCIAMoCzIgLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVDb2x1bW4SNwoLZXZlbnRfdGltZXMYAyADKAsyIi5ncmFuYXJ5Lm9ubGluZS52MS5FdmVudFRpbWVDb2x1bW4iTwoZR2V0RmVhdHVyZVZlY3RvcnNSZXNwb25zZRIyCgd2ZWN0b3JzGAEgASgLMiEuZ3JhbmFyeS5vbmxpbmUudjEuRmVhdHVyZVZlY3RvcnMirAIKHUdldE1vZGVsRmVhdHVyZVZlY3RvcnNSZXF1ZXN0Ei4KB3Byb2plY3QYASABKAlCHbpIGnIYMhZeW2Etel1bYS16MC05X117MCw2Mn0kEiwKBW1vZGVsGAIgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjJ9JBIPCgVhbGlhcxgDIAEoCUgAEhEKB3ZlcnNpb24YBCABKAVIABI3CghlbnRpdGllcxgFIAEoCzIdLmdyYW5hcnkub25saW5lLnYxLkVudGl0eVJvd3NCBrpIA8gBARI4CgdvcHRpb25zGAYgASgLMicuZ3JhbmFyeS5vbmxpbmUudjEuRmVhdHVyZVZlY3Rvck9wdGlvbnNCFgoNbW9kZWxfdmVyc2lvbhIFukgCCAEixQEKHkdldE1vZGVsRmVhdHVyZVZlY3RvcnNSZXNwb25zZRIyCgd2ZWN0b3JzGAEgASgLMiEuZ3JhbmFyeS5vbmxpbmUudjEuRmVhdHVyZVZlY3RvcnMSFQoNbW9kZWxfdmVyc2lvbhgCIAEoBRI2CgxmZWF0dXJlX3ZpZXcYAyABKAsyIC5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVWaWV3UmVmEiAKGHRyYWluaW5nX2RhdGFzZXRfdmVyc2lvbhgEIAEoBSpaCgpEdXJhYmlsaXR5EhoKFkRVUkFCSUxJVFlfVU5TUEVDSUZJRUQQABIYChREVVJBQklMSVRZX0NPTU1JVFRFRBABEhYKEkRVUkFCSUxJVFlfRkxVU0hFRBACMrEDCg1PbmxpbmVTZXJ2aWNlElYKCVdyaXRlUm93cxIjLmdyYW5hcnkub25saW5lLnYxLldyaXRlUm93c1JlcXVlc3QaJC5ncmFuYXJ5Lm9ubGluZS52MS5Xcml0ZVJvd3NSZXNwb25zZRJZCgpEZWxldGVSb3dzEiQuZ3JhbmFyeS5vbmxpbmUudjEuRGVsZXRlUm93c1JlcXVlc3QaJS5ncmFuYXJ5Lm9ubGluZS52MS5EZWxldGVSb3dzUmVzcG9uc2USbgoRR2V0RmVhdHVyZVZlY3RvcnMSKy5ncmFuYXJ5Lm9ubGluZS52MS5HZXRGZWF0dXJlVmVjdG9yc1JlcXVlc3QaLC5ncmFuYXJ5Lm9ubGluZS52MS5HZXRGZWF0dXJlVmVjdG9yc1Jlc3BvbnNlEn0KFkdldE1vZGVsRmVhdHVyZVZlY3RvcnMSMC5ncmFuYXJ5Lm9ubGluZS52MS5HZXRNb2RlbEZlYXR1cmVWZWN0b3JzUmVxdWVzdBoxLmdyYW5hcnkub25saW5lLnYxLkdldE1vZGVsRmVhdHVyZVZlY3RvcnNSZXNwb25zZWIGcHJvdG8z", [file_buf_validate_validate, file_granary_types_v1_types]);
+  fileDesc("CiZncmFuYXJ5L29ubGluZS92MS9vbmxpbmVfc2VydmljZS5wcm90bxIRZ3JhbmFyeS5vbmxpbmUudjEijgIKEFdyaXRlUm93c1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQESMQoHY29sdW1ucxgDIAEoCzIeLmdyYW5hcnkudHlwZXMudjEuQ29sdW1uYXJSb3dzSAASEwoJYXJyb3dfaXBjGAQgASgMSAASMQoKZHVyYWJpbGl0eRgFIAEoDjIdLmdyYW5hcnkub25saW5lLnYxLkR1cmFiaWxpdHlCDQoEcm93cxIFukgCCAEiVwoRV3JpdGVSb3dzUmVzcG9uc2USFQoNd3JpdHRlbl9jb3VudBgBIAEoAxIVCg1pZ25vcmVkX2NvdW50GAIgASgDEhQKDGxvZ19zZXF1ZW5jZRgDIAEoBCLuAQoRRGVsZXRlUm93c1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQESNAoEa2V5cxgDIAEoCzIeLmdyYW5hcnkudHlwZXMudjEuQ29sdW1uYXJSb3dzQga6SAPIAQESMQoKZHVyYWJpbGl0eRgEIAEoDjIdLmdyYW5hcnkub25saW5lLnYxLkR1cmFiaWxpdHkiQQoSRGVsZXRlUm93c1Jlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKAMSFAoMbG9nX3NlcXVlbmNlGAIgASgEIscBCgpFbnRpdHlSb3dzEhEKCXJvd19jb3VudBgBIAEoDRIzCgxzZXJ2aW5nX2tleXMYAiADKAsyHS5ncmFuYXJ5LnR5cGVzLnYxLk5hbWVkQ29sdW1uEjYKD3Bhc3NlZF9mZWF0dXJlcxgDIAMoCzIdLmdyYW5hcnkudHlwZXMudjEuTmFtZWRDb2x1bW4SOQoScmVxdWVzdF9wYXJhbWV0ZXJzGAQgAygLMh0uZ3JhbmFyeS50eXBlcy52MS5OYW1lZENvbHVtbiKpAQoURmVhdHVyZVZlY3Rvck9wdGlvbnMSFQoNdW50cmFuc2Zvcm1lZBgBIAEoCBIbChNpbmNsdWRlX2V2ZW50X3RpbWVzGAIgASgIEiEKGWluY2x1ZGVfaW5mZXJlbmNlX2hlbHBlcnMYAyABKAgSIAoYdHJhaW5pbmdfZGF0YXNldF92ZXJzaW9uGAQgASgFEhgKEG1pbl9sb2dfc2VxdWVuY2UYBSABKAQi/QEKGEdldEZlYXR1cmVWZWN0b3JzUmVxdWVzdBIuCgdwcm9qZWN0GAEgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjJ9JBI+CgxmZWF0dXJlX3ZpZXcYAiABKAsyIC5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVWaWV3UmVmQga6SAPIAQESNwoIZW50aXRpZXMYAyABKAsyHS5ncmFuYXJ5Lm9ubGluZS52MS5FbnRpdHlSb3dzQga6SAPIAQESOAoHb3B0aW9ucxgEIAEoCzInLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JPcHRpb25zIqYBCg1GZWF0dXJlQ29sdW1uEgwKBG5hbWUYASABKAkSKAoEdHlwZRgCIAEoCzIaLmdyYW5hcnkudHlwZXMudjEuRGF0YVR5cGUSLAoGdmFsdWVzGAMgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5Db2x1bW5EYXRhEi8KCHN0YXR1c2VzGAQgAygOMh0uZ3JhbmFyeS50eXBlcy52MS5WYWx1ZVN0YXR1cyJbCg9FdmVudFRpbWVDb2x1bW4SOAoNZmVhdHVyZV9ncm91cBgBIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmEg4KBm1pY3JvcxgCIAMoAyKPAQoORmVhdHVyZVZlY3RvcnMSEQoJcm93X2NvdW50GAEgASgNEjEKB2NvbHVtbnMYAiADKAsyIC5ncmFuYXJ5Lm9ubGluZS52MS5GZWF0dXJlQ29sdW1uEjcKC2V2ZW50X3RpbWVzGAMgAygLMiIuZ3JhbmFyeS5vbmxpbmUudjEuRXZlbnRUaW1lQ29sdW1uIk8KGUdldEZlYXR1cmVWZWN0b3JzUmVzcG9uc2USMgoHdmVjdG9ycxgBIAEoCzIhLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JzIqwCCh1HZXRNb2RlbEZlYXR1cmVWZWN0b3JzUmVxdWVzdBIuCgdwcm9qZWN0GAEgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjJ9JBIsCgVtb2RlbBgCIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSDwoFYWxpYXMYAyABKAlIABIRCgd2ZXJzaW9uGAQgASgFSAASNwoIZW50aXRpZXMYBSABKAsyHS5ncmFuYXJ5Lm9ubGluZS52MS5FbnRpdHlSb3dzQga6SAPIAQESOAoHb3B0aW9ucxgGIAEoCzInLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JPcHRpb25zQhYKDW1vZGVsX3ZlcnNpb24SBbpIAggBIsUBCh5HZXRNb2RlbEZlYXR1cmVWZWN0b3JzUmVzcG9uc2USMgoHdmVjdG9ycxgBIAEoCzIhLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JzEhUKDW1vZGVsX3ZlcnNpb24YAiABKAUSNgoMZmVhdHVyZV92aWV3GAMgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZhIgChh0cmFpbmluZ19kYXRhc2V0X3ZlcnNpb24YBCABKAUiGQoXR2V0UmVwbGljYVN0YXR1c1JlcXVlc3QiiwEKGEdldFJlcGxpY2FTdGF0dXNSZXNwb25zZRIPCgdyZXBsaWNhGAEgASgJEgsKA2xvZxgCIAEoCRIYChBhcHBsaWVkX3NlcXVlbmNlGAMgASgEEhQKDGxvZ19zZXF1ZW5jZRgEIAEoBBILCgNsYWcYBSABKAQSFAoMd2l0aGluX2JvdW5kGAYgASgIImEKFkxpc3REZWFkTGV0dGVyc1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSFwoFbGltaXQYAiABKA1CCLpIBSoDGOgHIoQCCgpEZWFkTGV0dGVyEhAKCHNlcXVlbmNlGAEgASgEEg8KB3N1YmplY3QYAiABKAkSDgoGcmVhc29uGAMgASgJEhkKEW9yaWdpbmFsX3NlcXVlbmNlGAQgASgEEi0KCWZpbGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOwoHaGVhZGVycxgGIAMoCzIqLmdyYW5hcnkub25saW5lLnYxLkRlYWRMZXR0ZXIuSGVhZGVyc0VudHJ5EgwKBGRhdGEYByABKAwaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiTgoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USMwoMZGVhZF9sZXR0ZXJzGAEgAygLMh0uZ3JhbmFyeS5vbmxpbmUudjEuRGVhZExldHRlcipaCgpEdXJhYmlsaXR5EhoKFkRVUkFCSUxJVFlfVU5TUEVDSUZJRUQQABIYChREVVJBQklMSVRZX0NPTU1JVFRFRBABEhYKEkRVUkFCSUxJVFlfRkxVU0hFRBACMogFCg1PbmxpbmVTZXJ2aWNlElYKCVdyaXRlUm93cxIjLmdyYW5hcnkub25saW5lLnYxLldyaXRlUm93c1JlcXVlc3QaJC5ncmFuYXJ5Lm9ubGluZS52MS5Xcml0ZVJvd3NSZXNwb25zZRJZCgpEZWxldGVSb3dzEiQuZ3JhbmFyeS5vbmxpbmUudjEuRGVsZXRlUm93c1JlcXVlc3QaJS5ncmFuYXJ5Lm9ubGluZS52MS5EZWxldGVSb3dzUmVzcG9uc2USbgoRR2V0RmVhdHVyZVZlY3RvcnMSKy5ncmFuYXJ5Lm9ubGluZS52MS5HZXRGZWF0dXJlVmVjdG9yc1JlcXVlc3QaLC5ncmFuYXJ5Lm9ubGluZS52MS5HZXRGZWF0dXJlVmVjdG9yc1Jlc3BvbnNlEn0KFkdldE1vZGVsRmVhdHVyZVZlY3RvcnMSMC5ncmFuYXJ5Lm9ubGluZS52MS5HZXRNb2RlbEZlYXR1cmVWZWN0b3JzUmVxdWVzdBoxLmdyYW5hcnkub25saW5lLnYxLkdldE1vZGVsRmVhdHVyZVZlY3RvcnNSZXNwb25zZRJrChBHZXRSZXBsaWNhU3RhdHVzEiouZ3JhbmFyeS5vbmxpbmUudjEuR2V0UmVwbGljYVN0YXR1c1JlcXVlc3QaKy5ncmFuYXJ5Lm9ubGluZS52MS5HZXRSZXBsaWNhU3RhdHVzUmVzcG9uc2USaAoPTGlzdERlYWRMZXR0ZXJzEikuZ3JhbmFyeS5vbmxpbmUudjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBoqLmdyYW5hcnkub25saW5lLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_granary_types_v1_types]);
 
 /**
  * @generated from message granary.online.v1.WriteRowsRequest
@@ -76,6 +78,14 @@ export type WriteRowsResponse = Message<"granary.online.v1.WriteRowsResponse"> &
    * @generated from field: int64 ignored_count = 2;
    */
   ignoredCount: bigint;
+
+  /**
+   * The batch's sequence in the write log; pass it as FeatureVectorOptions.min_log_sequence to read
+   * this write on any replica. 0 when the service runs without a write log.
+   *
+   * @generated from field: uint64 log_sequence = 3;
+   */
+  logSequence: bigint;
 };
 
 /**
@@ -127,6 +137,13 @@ export type DeleteRowsResponse = Message<"granary.online.v1.DeleteRowsResponse">
    * @generated from field: int64 deleted_count = 1;
    */
   deletedCount: bigint;
+
+  /**
+   * The tombstone's sequence in the write log (see WriteRowsResponse.log_sequence).
+   *
+   * @generated from field: uint64 log_sequence = 2;
+   */
+  logSequence: bigint;
 };
 
 /**
@@ -198,6 +215,15 @@ export type FeatureVectorOptions = Message<"granary.online.v1.FeatureVectorOptio
    * @generated from field: int32 training_dataset_version = 4;
    */
   trainingDatasetVersion: number;
+
+  /**
+   * Read-your-writes: answer only once this replica has applied the write log up to this sequence
+   * (a WriteRows/DeleteRows log_sequence). A replica still behind after a short bounded wait answers
+   * UNAVAILABLE, so the client tries another replica. 0: answer from what is applied now.
+   *
+   * @generated from field: uint64 min_log_sequence = 5;
+   */
+  minLogSequence: bigint;
 };
 
 /**
@@ -425,6 +451,171 @@ export const GetModelFeatureVectorsResponseSchema: GenMessage<GetModelFeatureVec
   messageDesc(file_granary_online_v1_online_service, 12);
 
 /**
+ * @generated from message granary.online.v1.GetReplicaStatusRequest
+ */
+export type GetReplicaStatusRequest = Message<"granary.online.v1.GetReplicaStatusRequest"> & {
+};
+
+/**
+ * Describes the message granary.online.v1.GetReplicaStatusRequest.
+ * Use `create(GetReplicaStatusRequestSchema)` to create a new message.
+ */
+export const GetReplicaStatusRequestSchema: GenMessage<GetReplicaStatusRequest> = /*@__PURE__*/
+  messageDesc(file_granary_online_v1_online_service, 13);
+
+/**
+ * @generated from message granary.online.v1.GetReplicaStatusResponse
+ */
+export type GetReplicaStatusResponse = Message<"granary.online.v1.GetReplicaStatusResponse"> & {
+  /**
+   * This replica's name (the pod or host name, or GRANARY_ONLINE_REPLICA).
+   *
+   * @generated from field: string replica = 1;
+   */
+  replica: string;
+
+  /**
+   * The write log behind the store: "jetstream" (NATS) or "local" (one process, no NATS).
+   *
+   * @generated from field: string log = 2;
+   */
+  log: string;
+
+  /**
+   * The last log sequence applied to this replica's store.
+   *
+   * @generated from field: uint64 applied_sequence = 3;
+   */
+  appliedSequence: bigint;
+
+  /**
+   * The last sequence the log holds, as last seen.
+   *
+   * @generated from field: uint64 log_sequence = 4;
+   */
+  logSequence: bigint;
+
+  /**
+   * log_sequence - applied_sequence.
+   *
+   * @generated from field: uint64 lag = 5;
+   */
+  lag: bigint;
+
+  /**
+   * Whether the lag is within GRANARY_ONLINE_MAX_LAG (readiness says SERVING).
+   *
+   * @generated from field: bool within_bound = 6;
+   */
+  withinBound: boolean;
+};
+
+/**
+ * Describes the message granary.online.v1.GetReplicaStatusResponse.
+ * Use `create(GetReplicaStatusResponseSchema)` to create a new message.
+ */
+export const GetReplicaStatusResponseSchema: GenMessage<GetReplicaStatusResponse> = /*@__PURE__*/
+  messageDesc(file_granary_online_v1_online_service, 14);
+
+/**
+ * @generated from message granary.online.v1.ListDeadLettersRequest
+ */
+export type ListDeadLettersRequest = Message<"granary.online.v1.ListDeadLettersRequest"> & {
+  /**
+   * @generated from field: string project = 1;
+   */
+  project: string;
+
+  /**
+   * At most this many, the latest; 0 means 100.
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message granary.online.v1.ListDeadLettersRequest.
+ * Use `create(ListDeadLettersRequestSchema)` to create a new message.
+ */
+export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
+  messageDesc(file_granary_online_v1_online_service, 15);
+
+/**
+ * A message of the write log a consumer refused.
+ *
+ * @generated from message granary.online.v1.DeadLetter
+ */
+export type DeadLetter = Message<"granary.online.v1.DeadLetter"> & {
+  /**
+   * @generated from field: uint64 sequence = 1;
+   */
+  sequence: bigint;
+
+  /**
+   * The subject it was published to (granary.<project>.<group>.v<version>).
+   *
+   * @generated from field: string subject = 2;
+   */
+  subject: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * Its sequence in the write log, when it was refused after being stored there.
+   *
+   * @generated from field: uint64 original_sequence = 4;
+   */
+  originalSequence: bigint;
+
+  /**
+   * When it was filed.
+   *
+   * @generated from field: google.protobuf.Timestamp file_time = 5;
+   */
+  fileTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: map<string, string> headers = 6;
+   */
+  headers: { [key: string]: string };
+
+  /**
+   * The message body as published.
+   *
+   * @generated from field: bytes data = 7;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message granary.online.v1.DeadLetter.
+ * Use `create(DeadLetterSchema)` to create a new message.
+ */
+export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
+  messageDesc(file_granary_online_v1_online_service, 16);
+
+/**
+ * @generated from message granary.online.v1.ListDeadLettersResponse
+ */
+export type ListDeadLettersResponse = Message<"granary.online.v1.ListDeadLettersResponse"> & {
+  /**
+   * @generated from field: repeated granary.online.v1.DeadLetter dead_letters = 1;
+   */
+  deadLetters: DeadLetter[];
+};
+
+/**
+ * Describes the message granary.online.v1.ListDeadLettersResponse.
+ * Use `create(ListDeadLettersResponseSchema)` to create a new message.
+ */
+export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
+  messageDesc(file_granary_online_v1_online_service, 17);
+
+/**
  * When a write is acknowledged.
  *
  * @generated from enum granary.online.v1.Durability
@@ -502,6 +693,26 @@ export const OnlineService: GenService<{
     methodKind: "unary";
     input: typeof GetModelFeatureVectorsRequestSchema;
     output: typeof GetModelFeatureVectorsResponseSchema;
+  },
+  /**
+   * Where this replica stands in the write log: what it has applied and how far behind it is.
+   *
+   * @generated from rpc granary.online.v1.OnlineService.GetReplicaStatus
+   */
+  getReplicaStatus: {
+    methodKind: "unary";
+    input: typeof GetReplicaStatusRequestSchema;
+    output: typeof GetReplicaStatusResponseSchema;
+  },
+  /**
+   * Messages of the write log that a consumer refused (undecodable, unknown group, bad rows), with why.
+   *
+   * @generated from rpc granary.online.v1.OnlineService.ListDeadLetters
+   */
+  listDeadLetters: {
+    methodKind: "unary";
+    input: typeof ListDeadLettersRequestSchema;
+    output: typeof ListDeadLettersResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_granary_online_v1_online_service, 0);

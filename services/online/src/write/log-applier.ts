@@ -1,0 +1,191 @@
+import { Code } from "@connectrpc/connect";
+import { eventTimeBounds } from "@granary/arrow";
+import type { CatalogueCache } from "@granary/catalogue-cache";
+import { GranaryError, UnavailableError } from "@granary/errors";
+import type { FeatureGroup } from "@granary/proto/metadata";
+import type { Logger } from "@granary/telemetry";
+import type { Follower, LogEntry, WriteLog } from "@granary/write-log";
+import type { OnlineStore } from "../store/online-store.js";
+import { keysOf, storedRowsOf } from "./stored-rows.js";
+
+/** What applying one batch did to this replica's store. */
+export interface Applied {
+  readonly written: number;
+  readonly ignored: number;
+  readonly deleted: number;
+  /** Why the batch went to the dead letters instead (then nothing was written). */
+  readonly deadReason?: string;
+}
+
+export interface LogApplierDeps {
+  readonly log: WriteLog;
+  readonly store: OnlineStore;
+  readonly catalogue: CatalogueCache;
+  readonly logger: Logger;
+  readonly maxFutureEventTimeS: number;
+  /** How long a batch of a group this replica's catalogue does not know yet waits for the catalogue before it is refused. */
+  readonly unknownGroupWaitMs?: number;
+  /** Called after every batch applied or refused, with the new position. */
+  readonly onApplied?: (sequence: bigint) => void;
+}
+
+const RESTART_DELAY_MS = 1000;
+const KEPT_RESULTS = 4096;
+
+/**
+ * Follows the write log into this replica's store (issue 16). Every batch is applied in one store
+ * transaction together with its log sequence, so a restart, a redelivery or a duplicate is applied
+ * exactly once; the newest event time per key wins as for direct writes. A batch the rules refuse
+ * (unknown or offline-only group, bad rows from a producer outside Granary) goes to the dead letters
+ * with the reason and the replica goes on. A store failure (disk full) stops applying; the applier
+ * starts again from the store's position after a pause, and the lag shows it meanwhile.
+ */
+export class LogApplier {
+  readonly #deps: LogApplierDeps;
+  #follower: Follower | undefined;
+  #position: bigint;
+  #stopped = false;
+  readonly #waiters: { sequence: bigint; resolve: () => void }[] = [];
+  readonly #results = new Map<bigint, Applied>();
+  /** Groups refused as unknown, with the catalogue revision then: refused again at once until the catalogue changes. */
+  readonly #unknown = new Map<string, bigint>();
+  #restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(deps: LogApplierDeps) {
+    this.#deps = deps;
+    this.#position = deps.store.appliedSequence();
+  }
+
+  /** The last log sequence applied to the store (or refused to the dead letters). */
+  get position(): bigint {
+    return this.#position;
+  }
+
+  start(): void {
+    if (this.#stopped || this.#follower) return;
+    const { log, store, logger } = this.#deps;
+    const from = store.appliedSequence();
+    this.#position = from;
+    const follower = log.follow(from, (entry) => this.#apply(entry), {
+      onDeadLetter: async (sequence, reason) => {
+        await store.recordApplied(sequence, "committed");
+        this.#advance(sequence, { written: 0, ignored: 0, deleted: 0, deadReason: reason });
+      },
+    });
+    this.#follower = follower;
+    follower.done.then(
+      () => {
+        this.#follower = undefined;
+      },
+      (err: unknown) => {
+        this.#follower = undefined;
+        if (this.#stopped) return;
+        logger.error({ err, position: this.#position }, "applying the write log stopped; starting again from the store's position");
+        this.#restartTimer = setTimeout(() => this.start(), RESTART_DELAY_MS);
+      },
+    );
+  }
+
+  /**
+   * Resolves once the store has applied the log up to `sequence`, with what that batch did when it
+   * is still remembered; rejects with UNAVAILABLE after `timeoutMs`.
+   */
+  async waitFor(sequence: bigint, timeoutMs: number, signal?: AbortSignal): Promise<Applied | undefined> {
+    if (this.#position < sequence) {
+      await new Promise<void>((resolve, reject) => {
+        const waiter = { sequence, resolve: () => settle(resolve) };
+        const timer = setTimeout(() => settle(() => reject(this.#behind(sequence, timeoutMs))), timeoutMs);
+        const onAbort = () => settle(() => reject(signal?.reason as Error));
+        signal?.addEventListener("abort", onAbort, { once: true });
+        const settle = (then: () => void) => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          const i = this.#waiters.indexOf(waiter);
+          if (i >= 0) this.#waiters.splice(i, 1);
+          then();
+        };
+        this.#waiters.push(waiter);
+      });
+    }
+    return this.#results.get(sequence);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#restartTimer);
+    await this.#follower?.stop();
+    this.#follower = undefined;
+  }
+
+  async #apply(entry: LogEntry): Promise<void> {
+    const { store } = this.#deps;
+    const group = await this.#groupOf(entry);
+    if (typeof group === "string") return this.#refuse(entry, group);
+    let applied: Applied;
+    try {
+      if (entry.kind === "delete") {
+        const deleted = await store.delete(keysOf(group, entry.rows), "committed", entry.sequence);
+        applied = { written: 0, ignored: 0, deleted };
+      } else {
+        const now = BigInt(Date.now()) * 1000n;
+        const rows = storedRowsOf(group, entry.rows, now, eventTimeBounds(now, this.#deps.maxFutureEventTimeS));
+        const { written, ignored } = await store.upsert(rows, "committed", entry.sequence);
+        applied = { written, ignored, deleted: 0 };
+      }
+    } catch (err) {
+      // The rows' fault (a producer outside Granary sent a wrong type, a null key, …): refused with
+      // the reason. Anything else (the store) stops the follow and is retried.
+      if (err instanceof GranaryError && isAboutTheRows(err)) return this.#refuse(entry, err.message);
+      throw err;
+    }
+    this.#advance(entry.sequence, applied);
+  }
+
+  async #refuse(entry: LogEntry, reason: string): Promise<void> {
+    const { log, store, logger } = this.#deps;
+    logger.warn({ sequence: entry.sequence, subject: entry.raw.subject, reason }, "write-log batch refused to the dead letters");
+    await log.deadLetter(entry.raw, reason);
+    await store.recordApplied(entry.sequence, "committed");
+    this.#advance(entry.sequence, { written: 0, ignored: 0, deleted: 0, deadReason: reason });
+  }
+
+  /** The group of a batch, or why it cannot be applied. */
+  async #groupOf(entry: LogEntry): Promise<FeatureGroup | string> {
+    const { catalogue } = this.#deps;
+    const address = `${entry.project}/${entry.group}/v${entry.version}`;
+    let group = catalogue.featureGroup(entry.project, entry.group, entry.version);
+    if (!group && this.#unknown.get(address) !== catalogue.revision) {
+      // A group created a moment ago may not have reached this replica's catalogue yet.
+      const deadline = Date.now() + (this.#deps.unknownGroupWaitMs ?? 5000);
+      while (!group && Date.now() < deadline && !this.#stopped) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        group = catalogue.featureGroup(entry.project, entry.group, entry.version);
+      }
+    }
+    if (!group) {
+      this.#unknown.set(address, catalogue.revision);
+      return `feature group "${entry.group}" version ${entry.version} does not exist in project "${entry.project}"`;
+    }
+    this.#unknown.delete(address);
+    if (!group.onlineEnabled) return `feature group "${group.name}" version ${group.version} is not online-enabled`;
+    return group;
+  }
+
+  #advance(sequence: bigint, applied: Applied): void {
+    this.#position = sequence;
+    this.#results.set(sequence, applied);
+    if (this.#results.size > KEPT_RESULTS) this.#results.delete(this.#results.keys().next().value!);
+    for (const waiter of this.#waiters.filter((w) => w.sequence <= sequence)) waiter.resolve();
+    this.#deps.onApplied?.(sequence);
+  }
+
+  #behind(sequence: bigint, timeoutMs: number): UnavailableError {
+    return new UnavailableError(
+      `this online replica has applied the write log up to sequence ${this.#position}, behind the ${sequence} asked for, after waiting ${timeoutMs} ms; retry, or ask another replica`,
+    );
+  }
+}
+
+function isAboutTheRows(err: GranaryError): boolean {
+  return err.code === Code.InvalidArgument || err.code === Code.OutOfRange;
+}
