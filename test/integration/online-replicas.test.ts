@@ -225,6 +225,61 @@ describeIfNats("online replicas fed by the write log on NATS JetStream", () => {
     expect(deadLetters.every((d) => d.subject === subject && d.originalSequence > 0n)).toBe(true);
   });
 
+  it("splits a write larger than a log message into several, in row order, every row applied on every replica", async () => {
+    await md.createFeatureGroup({
+      featureGroup: {
+        project: P,
+        name: "notes",
+        version: 1,
+        columns: [
+          { name: "customer_id", type: { scalar: ScalarType.INT64 } },
+          { name: "note", type: { scalar: ScalarType.STRING } },
+          { name: "event_time", type: { scalar: ScalarType.TIMESTAMP } },
+        ],
+        primaryKey: ["customer_id"],
+        eventTime: "event_time",
+        onlineEnabled: true,
+      },
+    });
+    await md.createFeatureView({ featureView: { project: P, name: "notes", version: 1, query: { featureGroup: { name: "notes", version: 1 } } } });
+    const n = 5000;
+    const ids = Array.from({ length: n }, (_, i) => BigInt(i));
+    const before = await on.a.getReplicaStatus({});
+    // 5,000 notes of 300 characters: about 1.5 MB, over the 1 MiB a message may hold.
+    const notes = ids.map((i) => `${i}:`.padEnd(300, "n"));
+    const res = await waitFor(
+      () =>
+        on.a.writeRows({
+          project: P,
+          featureGroup: { name: "notes", version: 1 },
+          rows: {
+            case: "columns",
+            value: {
+              rowCount: n,
+              columns: [
+                { name: "customer_id", data: i64(ids) },
+                { name: "note", data: { values: { case: "strings", value: { values: notes } } } },
+                { name: "event_time", data: ts(ids.map(() => nowMicros())) },
+              ],
+            } as unknown as ColumnarRows,
+          },
+        }),
+      { timeoutMs: 10_000 },
+    );
+    expect(res.writtenCount).toBe(BigInt(n));
+    expect(res.logSequence - before.logSequence).toBeGreaterThanOrEqual(2n);
+    for (const r of ["a", "b"] as const) {
+      const out = await on[r].getFeatureVectors({
+        project: P,
+        featureView: { name: "notes", version: 1 },
+        entities: { rowCount: 3, servingKeys: [{ name: "customer_id", data: i64([0n, 2500n, 4999n]) }] },
+        options: { minLogSequence: res.logSequence },
+      });
+      const column = (out.vectors as FeatureVectors).columns.find((c) => c.name === "note")!;
+      expect((column.values?.values.value as { values: string[] }).values).toEqual([notes[0], notes[2500], notes[4999]]);
+    }
+  });
+
   it("catches a restarted replica up from its own applied sequence, each batch applied once", async () => {
     await replicas.b!.stop();
     replicas.b = undefined;

@@ -21,3 +21,4 @@ export { LocalWriteLog, type LocalWriteLogOptions } from "./local-write-log.js";
 export type { LocalDurability } from "./local-stream.js";
 export { FORMAT, HEADER, encodeBatch } from "./log-message.js";
 export { LogSubjects, type GroupAddress } from "./subjects.js";
+export { splitRows, sliceRows } from "./split-rows.js";

@@ -110,6 +110,11 @@ export class LogApplier {
     return this.#results.get(sequence);
   }
 
+  /** What applying a recent batch did (the last few thousand are remembered). */
+  result(sequence: bigint): Applied | undefined {
+    return this.#results.get(sequence);
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#restartTimer);

@@ -4,7 +4,7 @@ import { FailedPreconditionError } from "@granary/errors";
 import type { FeatureGroup } from "@granary/proto/metadata";
 import type { ColumnarRows } from "@granary/proto/types";
 import type { Logger } from "@granary/telemetry";
-import type { BatchKind, DeadLetter, WriteLog } from "@granary/write-log";
+import { splitRows, type BatchKind, type DeadLetter, type WriteLog } from "@granary/write-log";
 import type { OnlineStore } from "../store/online-store.js";
 import { LogApplier } from "./log-applier.js";
 
@@ -27,6 +27,9 @@ export interface ReplicaStatus {
 }
 
 export const LAG_METRIC = "granary.online.log_lag";
+
+// A message of the log is capped at 1 MiB (NATS's default max_payload), headers included.
+const MAX_BATCH_BYTES = 1024 * 1024 - 8 * 1024;
 
 /**
  * This replica's side of the write log (issue 16): writes are appended to the log and acknowledged
@@ -90,21 +93,33 @@ export class ReplicaLog {
   }
 
   /**
-   * Appends a validated batch and waits, within GRANARY_ONLINE_APPLY_WAIT_MS, for this replica to
-   * apply it. Counts are exact when it did; past the wait the batch is durable in the log and the
-   * counts say what was sent.
+   * Appends a validated batch (as several messages when it is over the log's message size, in row
+   * order) and waits, within GRANARY_ONLINE_APPLY_WAIT_MS, for this replica to apply it. Counts are
+   * exact when it did; past the wait the batch is durable in the log and the counts say what was
+   * sent. The sequence is the last message's.
    */
   async write(group: FeatureGroup, project: string, kind: BatchKind, rows: ColumnarRows, signal: AbortSignal) {
-    const { sequence } = await this.log.append({ project, group: group.name, version: group.version, kind, origin: "write-rows", rows });
-    const applied = await this.#applier.waitFor(sequence, this.#options.applyWaitMs, signal).catch(() => undefined);
-    if (applied?.deadReason)
-      throw new FailedPreconditionError(`the write was stored in the write log as sequence ${sequence} but refused: ${applied.deadReason}`);
-    return {
-      sequence,
-      written: applied?.written ?? (kind === "upsert" ? rows.rowCount : 0),
-      ignored: applied?.ignored ?? 0,
-      deleted: applied?.deleted ?? (kind === "delete" ? rows.rowCount : 0),
-    };
+    const sequences: { sequence: bigint; rows: number }[] = [];
+    for (const part of splitRows(rows, MAX_BATCH_BYTES)) {
+      const { sequence } = await this.log.append({ project, group: group.name, version: group.version, kind, origin: "write-rows", rows: part });
+      sequences.push({ sequence, rows: part.rowCount });
+    }
+    const sequence = sequences[sequences.length - 1]!.sequence;
+    const caughtUp = await this.#applier.waitFor(sequence, this.#options.applyWaitMs, signal).then(
+      () => true,
+      () => false,
+    );
+    const totals = { written: 0, ignored: 0, deleted: 0 };
+    for (const part of sequences) {
+      const applied = caughtUp ? this.#applier.result(part.sequence) : undefined;
+      if (applied?.deadReason) {
+        throw new FailedPreconditionError(`the write was stored in the write log as sequence ${part.sequence} but refused: ${applied.deadReason}`);
+      }
+      totals.written += applied?.written ?? (kind === "upsert" ? part.rows : 0);
+      totals.ignored += applied?.ignored ?? 0;
+      totals.deleted += applied?.deleted ?? (kind === "delete" ? part.rows : 0);
+    }
+    return { sequence, ...totals };
   }
 
   /** Resolves once this replica has applied the log up to `sequence`; UNAVAILABLE past GRANARY_ONLINE_READ_WAIT_MS. */
