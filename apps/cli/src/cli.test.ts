@@ -73,11 +73,35 @@ describe("granary status", () => {
     expect(up).toMatchObject({ code: 0, stderr: "" });
     expect(up.stdout).toMatch(/metadata\s+127\.0\.0\.1:\d+\s+SERVING/);
     expect(up.stdout.match(/SERVING/g)).toHaveLength(4);
+    // The suite runs without NATS: no write log behind the online store.
+    expect(up.stdout).toMatch(/\n\nonline write log: none \(GRANARY_NATS_URL is not set on the online service: writes go to its store directly\)\n$/);
     expect(down.code).toBe(1);
     expect(down.stdout).toMatch(/metadata\s+127\.0\.0\.1:1\s+UNREACHABLE/);
+    expect(down.stdout).not.toContain("write log");
     expect(down.stderr.trim().split("\n")).toEqual([
       "granary: 4 of 4 services are not serving: metadata, online, offline, registry (is the suite running? npm start)",
     ]);
+  }, 60_000);
+
+  it("gives --json the online replica's write log under online.write_log", async () => {
+    const run = await granaryCli(["status", "--json"]);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    const report = JSON.parse(run.stdout) as Record<string, { status: string; write_log?: unknown }>;
+    expect(report["online"]).toMatchObject({ status: "SERVING", write_log: { log: "none" } });
+    expect(report["metadata"]!.write_log).toBeUndefined();
+  }, 60_000);
+});
+
+describe("granary dead-letters", () => {
+  it("without NATS, says in one line that there is no write log and exits 1", async () => {
+    const [table, json] = await Promise.all([granaryCli(["dead-letters", PROJECT]), granaryCli(["dead-letters", PROJECT, "--limit", "5", "--json"])]);
+    for (const run of [table, json]) {
+      expect(run).toMatchObject({
+        code: 1,
+        stdout: "",
+        stderr: "granary: this online service runs without a write log (GRANARY_NATS_URL is not set), so it has no dead letters\n",
+      });
+    }
   }, 60_000);
 });
 

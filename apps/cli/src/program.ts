@@ -50,6 +50,12 @@ const positiveInt = (name: string) => (value: string) => {
   return Number(value);
 };
 
+const boundedInt = (name: string, max: number) => (value: string) => {
+  const n = positiveInt(name)(value);
+  if (n > max) throw new InvalidArgumentError(`${name} must be at most ${max}`);
+  return n;
+};
+
 const nonNegativeInt = (name: string) => (value: string) => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
   return Number(value);
@@ -231,8 +237,15 @@ export function createProgram(hooks: ProgramHooks): Command {
     .action(act(async () => (await import("./commands/share.js")).unshareCommand));
 
   program
+    .command("dead-letters")
+    .description("write-log messages of a project that a consumer refused, with why (needs the online service on NATS)")
+    .argument("<project>", "the project whose dead letters to list")
+    .option("--limit <n>", "at most this many, the latest (default 100, at most 1000)", boundedInt("--limit", 1000))
+    .action(act(async () => (await import("./commands/dead-letters.js")).deadLettersCommand));
+
+  program
     .command("status")
-    .description("health of the four services; exits 1 unless all are SERVING")
+    .description("health of the four services and the online replica's write-log position; exits 1 unless all are SERVING")
     .action(act(async () => (await import("./commands/status.js")).statusCommand));
 
   oneLineErrors(program);
