@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
@@ -74,6 +75,9 @@ export function createServer(options: ServerOptions): GranaryServer {
   });
   const drain = new AbortController();
   const shutdownNow = new AbortController();
+  // Every call in flight listens for shutdown: thousands at once are normal (reads waiting for a
+  // replica to catch up, streams), not a leak.
+  setMaxListeners(0, shutdownNow.signal);
   const deps = {
     logger,
     access: options.access,

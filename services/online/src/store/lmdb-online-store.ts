@@ -4,7 +4,7 @@ import { eventMicrosOf } from "./row-codec.js";
 import { groupPrefix } from "./key-codec.js";
 import { translateLmdbError, translateLmdbFailure } from "./lmdb-errors.js";
 import { checkLmdbFiles } from "./lmdb-preflight.js";
-import type { Durability, OnlineStore, StoredRow } from "./online-store.js";
+import type { AppliedOp, Durability, OnlineStore, StoredRow, StoreOp } from "./online-store.js";
 
 // Keys of the store's own records sort before every row key (row keys begin with KEY_FORMAT, 0x01).
 const APPLIED_SEQUENCE_KEY = Buffer.from("\x00log-applied-sequence", "latin1");
@@ -82,6 +82,43 @@ export class LmdbOnlineStore implements OnlineStore {
     });
     if (durability === "flushed") await db.flushed;
     return deleted;
+  }
+
+  apply(ops: readonly StoreOp[], logSequence: bigint): Promise<AppliedOp[]> {
+    const db = this.#db;
+    return typed(
+      (async () => {
+        const applied: AppliedOp[] = [];
+        await db.transaction(() => {
+          this.#putApplied(logSequence);
+          for (const op of ops) {
+            let written = 0;
+            let ignored = 0;
+            let deleted = 0;
+            if (op.kind === "upsert") {
+              for (const row of op.rows) {
+                const current = db.getBinaryFast(row.key);
+                if (current !== undefined && eventMicrosOf(current) > row.eventMicros) {
+                  ignored++;
+                  continue;
+                }
+                void db.put(row.key, row.value);
+                written++;
+              }
+            } else {
+              for (const key of op.keys) {
+                if (db.getBinaryFast(key) !== undefined) {
+                  void db.remove(key);
+                  deleted++;
+                }
+              }
+            }
+            applied.push({ written, ignored, deleted });
+          }
+        });
+        return applied;
+      })(),
+    );
   }
 
   appliedSequence(): bigint {

@@ -62,6 +62,27 @@ export function describeOnlineStoreContract(name: string, make: () => Promise<{ 
       expect(store.appliedSequence()).toBe(43n);
     });
 
+    it("applies several batches in order as one transaction with the last one's log sequence", async () => {
+      await store.upsert([row(6n, 1n, 10n, 1)], "committed", 50n);
+      const applied = await store.apply(
+        [
+          { kind: "upsert", rows: [row(6n, 2n, 10n, 2), row(6n, 1n, 5n, 9)] },
+          { kind: "delete", keys: [key(6n, 2n), key(6n, 99n)] },
+          { kind: "upsert", rows: [row(6n, 2n, 20n, 3)] },
+        ],
+        53n,
+      );
+      expect(applied).toEqual([
+        { written: 1, ignored: 1, deleted: 0 },
+        { written: 0, ignored: 0, deleted: 1 },
+        { written: 1, ignored: 0, deleted: 0 },
+      ]);
+      expect(store.appliedSequence()).toBe(53n);
+      // The delete came before the last upsert: the key is back, with the newest row.
+      expect(eventMicrosOf(store.get(key(6n, 2n))!)).toBe(20n);
+      expect(eventMicrosOf(store.get(key(6n, 1n))!)).toBe(10n);
+    });
+
     it("purges rows older than a bound, only in the group asked", async () => {
       await store.upsert([row(3n, 1n, 10n, 1), row(3n, 2n, 20n, 1), row(3n, 3n, 30n, 1), row(4n, 1n, 10n, 1)], "committed");
       expect(await store.purgeExpired(3n, 25n, 100)).toBe(2);

@@ -8,6 +8,15 @@ export interface StoredRow {
   readonly eventMicros: bigint;
 }
 
+/** One write-log batch for the store: rows to upsert, or keys to delete. */
+export type StoreOp = { readonly kind: "upsert"; readonly rows: readonly StoredRow[] } | { readonly kind: "delete"; readonly keys: readonly Buffer[] };
+
+export interface AppliedOp {
+  readonly written: number;
+  readonly ignored: number;
+  readonly deleted: number;
+}
+
 /**
  * The online store's port: latest row per key, nothing more. Joins, TTL and transformations live
  * in the read path above it, so an adapter stays small (Feast's OnlineStore has two methods).
@@ -26,6 +35,12 @@ export interface OnlineStore {
    * the log agree: a replica replays from here and applies every batch exactly once.
    */
   appliedSequence(): bigint;
+  /**
+   * Applies write-log batches in order as ONE transaction, recording `logSequence` (the last
+   * batch's) with them: group commit, so a replica keeps up with a log of many small batches.
+   * Returns what each operation did.
+   */
+  apply(ops: readonly StoreOp[], logSequence: bigint): Promise<AppliedOp[]>;
   /** Records a log position with no rows (a batch refused to the dead letters), so it is not met again. */
   recordApplied(logSequence: bigint, durability: Durability): Promise<void>;
   /**

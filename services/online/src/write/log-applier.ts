@@ -5,7 +5,7 @@ import { GranaryError, UnavailableError } from "@granary/errors";
 import type { FeatureGroup } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";
 import type { Follower, LogEntry, WriteLog } from "@granary/write-log";
-import type { OnlineStore } from "../store/online-store.js";
+import type { OnlineStore, StoreOp } from "../store/online-store.js";
 import { keysOf, storedRowsOf } from "./stored-rows.js";
 
 /** What applying one batch did to this replica's store. */
@@ -31,11 +31,14 @@ export interface LogApplierDeps {
 
 const RESTART_DELAY_MS = 1000;
 const KEPT_RESULTS = 4096;
+/** Rows queued for the store before following the log waits for it (backpressure). */
+const MAX_QUEUED_ROWS = 50_000;
 
 /**
- * Follows the write log into this replica's store (issue 16). Every batch is applied in one store
- * transaction together with its log sequence, so a restart, a redelivery or a duplicate is applied
- * exactly once; the newest event time per key wins as for direct writes. A batch the rules refuse
+ * Follows the write log into this replica's store (issue 16). Batches are validated as they arrive
+ * and queued; the queue goes to the store as one transaction (group commit: a log of many small
+ * batches would otherwise wait on one commit each) recording the last batch's sequence with the
+ * rows, so a restart, a redelivery or a duplicate is applied exactly once; the newest event time per key wins as for direct writes. A batch the rules refuse
  * (unknown or offline-only group, bad rows from a producer outside Granary) goes to the dead letters
  * with the reason and the replica goes on. A store failure (disk full) stops applying; the applier
  * starts again from the store's position after a pause, and the lag shows it meanwhile.
@@ -50,6 +53,12 @@ export class LogApplier {
   /** Groups refused as unknown, with the catalogue revision then: refused again at once until the catalogue changes. */
   readonly #unknown = new Map<string, bigint>();
   #restartTimer: NodeJS.Timeout | undefined;
+  /** Validated batches waiting for the store, in log order. */
+  #queue: { sequence: bigint; op: StoreOp; rows: number }[] = [];
+  #queuedRows = 0;
+  #draining: Promise<void> | undefined;
+  /** A store failure while draining: the next batch stops the follow with it, and it starts again. */
+  #failure: unknown;
 
   constructor(deps: LogApplierDeps) {
     this.#deps = deps;
@@ -66,8 +75,10 @@ export class LogApplier {
     const { log, store, logger } = this.#deps;
     const from = store.appliedSequence();
     this.#position = from;
+    this.#failure = undefined;
     const follower = log.follow(from, (entry) => this.#apply(entry), {
       onDeadLetter: async (sequence, reason) => {
+        await this.#drain();
         await store.recordApplied(sequence, "committed");
         this.#advance(sequence, { written: 0, ignored: 0, deleted: 0, deadReason: reason });
       },
@@ -81,7 +92,12 @@ export class LogApplier {
         this.#follower = undefined;
         if (this.#stopped) return;
         logger.error({ err, position: this.#position }, "applying the write log stopped; starting again from the store's position");
-        this.#restartTimer = setTimeout(() => this.start(), RESTART_DELAY_MS);
+        // What was queued and not committed comes again from the log, from the store's position.
+        void (this.#draining ?? Promise.resolve()).finally(() => {
+          this.#queue = [];
+          this.#queuedRows = 0;
+          this.#restartTimer = setTimeout(() => this.start(), RESTART_DELAY_MS);
+        });
       },
     );
   }
@@ -120,35 +136,69 @@ export class LogApplier {
     clearTimeout(this.#restartTimer);
     await this.#follower?.stop();
     this.#follower = undefined;
+    await this.#draining?.catch(() => {});
   }
 
   async #apply(entry: LogEntry): Promise<void> {
-    const { store } = this.#deps;
+    if (this.#failure !== undefined) throw this.#failure;
     const group = await this.#groupOf(entry);
     if (typeof group === "string") return this.#refuse(entry, group);
-    let applied: Applied;
+    let op: StoreOp;
     try {
       if (entry.kind === "delete") {
-        const deleted = await store.delete(keysOf(group, entry.rows), "committed", entry.sequence);
-        applied = { written: 0, ignored: 0, deleted };
+        op = { kind: "delete", keys: keysOf(group, entry.rows) };
       } else {
         const now = BigInt(Date.now()) * 1000n;
-        const rows = storedRowsOf(group, entry.rows, now, eventTimeBounds(now, this.#deps.maxFutureEventTimeS));
-        const { written, ignored } = await store.upsert(rows, "committed", entry.sequence);
-        applied = { written, ignored, deleted: 0 };
+        op = { kind: "upsert", rows: storedRowsOf(group, entry.rows, now, eventTimeBounds(now, this.#deps.maxFutureEventTimeS)) };
       }
     } catch (err) {
       // The rows' fault (a producer outside Granary sent a wrong type, a null key, …): refused with
-      // the reason. Anything else (the store) stops the follow and is retried.
+      // the reason. Anything else stops the follow and is retried.
       if (err instanceof GranaryError && isAboutTheRows(err)) return this.#refuse(entry, err.message);
       throw err;
     }
-    this.#advance(entry.sequence, applied);
+    this.#queue.push({ sequence: entry.sequence, op, rows: entry.rows.rowCount });
+    this.#queuedRows += entry.rows.rowCount;
+    const draining = this.#startDrain();
+    if (this.#queuedRows >= MAX_QUEUED_ROWS) await draining;
+  }
+
+  /** Starts writing the queue to the store unless a drain is running (it picks up what is queued meanwhile). */
+  #startDrain(): Promise<void> {
+    this.#draining ??= (async () => {
+      try {
+        while (this.#queue.length > 0 && this.#failure === undefined) {
+          const batch = this.#queue;
+          this.#queue = [];
+          this.#queuedRows = 0;
+          const last = batch[batch.length - 1]!.sequence;
+          const applied = await this.#deps.store.apply(
+            batch.map((b) => b.op),
+            last,
+          );
+          batch.forEach((b, i) => this.#advance(b.sequence, { ...applied[i]!, deadReason: undefined }));
+        }
+      } catch (err) {
+        this.#failure = err;
+        this.#deps.logger.error({ err, position: this.#position }, "the online store refused a write-log batch; applying stops and starts again");
+      } finally {
+        this.#draining = undefined;
+      }
+    })();
+    return this.#draining;
+  }
+
+  /** Waits until everything queued is in the store; throws the store's failure. */
+  async #drain(): Promise<void> {
+    while (this.#draining || this.#queue.length > 0) await this.#startDrain();
+    if (this.#failure !== undefined) throw this.#failure;
   }
 
   async #refuse(entry: LogEntry, reason: string): Promise<void> {
     const { log, store, logger } = this.#deps;
     logger.warn({ sequence: entry.sequence, subject: entry.raw.subject, reason }, "write-log batch refused to the dead letters");
+    // Positions only move forward: what was queued before this batch goes to the store first.
+    await this.#drain();
     await log.deadLetter(entry.raw, reason);
     await store.recordApplied(entry.sequence, "committed");
     this.#advance(entry.sequence, { written: 0, ignored: 0, deleted: 0, deadReason: reason });
