@@ -7,8 +7,9 @@
 //       to visible in a lookup on every replica (GetFeatureVectors with min_log_sequence, which
 //       answers as soon as the replica has applied the batch); p50 / p99;
 //   (c) direct: WriteRows of the same batches into the replica without a log (16 in flight).
-// Needs NATS with JetStream (GRANARY_NATS_URL, default nats://127.0.0.1:4222) and PostgreSQL
-// (DATABASE_URL or 127.0.0.1:5432). The last line is one JSON object.
+// Needs NATS with JetStream (GRANARY_NATS_URL, default nats://127.0.0.1:4222) and a PostgreSQL
+// server (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres) where it creates and
+// drops its own database. The last line is one JSON object.
 //
 //   npm run bench:stream [-- --quick]
 import { fork, type ChildProcess } from "node:child_process";
@@ -31,6 +32,7 @@ import { createTestDatabase, testKeys, waitForServing } from "@granary/testing";
 import { JetStreamWriteLog } from "@granary/write-log";
 
 const QUICK = process.argv.includes("--quick");
+process.env["DATABASE_URL"] ||= "postgres://postgres@127.0.0.1:5432/postgres";
 const NATS_URL = process.env["GRANARY_NATS_URL"] ?? "nats://127.0.0.1:4222";
 const FEATURES = 20;
 const BATCH = 1000;
