@@ -28,3 +28,17 @@ describe("loadOfflineConfig: online push attempts", () => {
     expect(problems[0]).toMatch(/between 1 and 1000|must be an integer/);
   });
 });
+
+describe("loadOfflineConfig: micro-batches from the write log", () => {
+  it("defaults to 50,000 rows or 1,000 ms and reads GRANARY_OFFLINE_STREAM_MAX_ROWS / _MAX_MS", () => {
+    expect(loadOfflineConfig(BASE).stream).toEqual({ maxRows: 50_000, maxMs: 1000 });
+    expect(loadOfflineConfig({ ...BASE, GRANARY_OFFLINE_STREAM_MAX_ROWS: "10", GRANARY_OFFLINE_STREAM_MAX_MS: "200" }).stream).toEqual({
+      maxRows: 10,
+      maxMs: 200,
+    });
+  });
+
+  it("refuses a micro-batch of no rows", () => {
+    expect(problemsOf({ GRANARY_OFFLINE_STREAM_MAX_ROWS: "0" })[0]).toContain("GRANARY_OFFLINE_STREAM_MAX_ROWS");
+  });
+});

@@ -39,6 +39,12 @@ export interface OfflineConfig {
    * a refusal within it rejects the start; after it the check goes on in the background.
    */
   readonly startWaitMs: number;
+  /**
+   * With GRANARY_NATS_URL: rows pushed to the write log are committed to history in micro-batches
+   * of at most `maxRows` rows (GRANARY_OFFLINE_STREAM_MAX_ROWS) gathered for at most `maxMs`
+   * (GRANARY_OFFLINE_STREAM_MAX_MS), one commit per group per micro-batch.
+   */
+  readonly stream: { readonly maxRows: number; readonly maxMs: number };
   /** Testing only (GRANARY_OFFLINE_CRASH_AT): kill the process at this step of every insert. */
   readonly crashAt: CrashPoint | undefined;
 }
@@ -70,6 +76,10 @@ export function loadOfflineConfig(env: Env = process.env): Readonly<OfflineConfi
     onlinePushMaxAttempts: r.int("GRANARY_OFFLINE_ONLINE_PUSH_MAX_ATTEMPTS", 10, { min: 1, max: 1000 }),
     messageBytes: r.int("GRANARY_OFFLINE_MESSAGE_BYTES", 1024 * 1024, { min: 4096, max: 3 * 1024 * 1024 }),
     startWaitMs: r.int("GRANARY_OFFLINE_START_WAIT_MS", 5_000, { min: 0, max: 600_000 }),
+    stream: {
+      maxRows: r.int("GRANARY_OFFLINE_STREAM_MAX_ROWS", 50_000, { min: 1, max: 10_000_000 }),
+      maxMs: r.int("GRANARY_OFFLINE_STREAM_MAX_MS", 1000, { min: 0, max: 600_000 }),
+    },
     crashAt: crash === "" ? undefined : (crash as CrashPoint),
   };
   r.finish();

@@ -3,6 +3,7 @@ import { ChangeKind, type Change } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
 import { createRemoteAccess, createServer, defineService, serviceKeyOf, type RunningService } from "@granary/server";
 import type { Logger } from "@granary/telemetry";
+import type { WriteLog } from "@granary/write-log";
 import type { OfflineConfig } from "./config.js";
 import { DuckEngine } from "./duck/index.js";
 import { createOfflineHandlers } from "./offline-service.js";
@@ -19,13 +20,17 @@ import { logFailedCommits, reportFailedCommits } from "./write/failed-commits-he
 import { OnlinePusher } from "./write/online-pusher.js";
 import { onlineWriter } from "./upstream/online-writer.js";
 import { createUpstreamClients } from "./upstream/upstream-clients.js";
+import { logOnlineWriter } from "./upstream/online-log-writer.js";
+import { openWriteLog } from "./upstream/write-log.js";
+import { LogIngester } from "./write/log-ingester.js";
 
 /**
  * Opens DuckDB over the data root and follows the catalogue (definitions and the commit log) from
  * the metadata service. Once the catalogue is current: the data root is checked against it (a
  * catalogue that knows none of the groups on disk refuses the start; see checkDataRoot), commit
  * directories no commit records are moved to the quarantine (never deleted), PENDING online
- * pushes are queued again, and the service turns SERVING.
+ * pushes are queued again, the write-log consumer starts (with GRANARY_NATS_URL), and the service
+ * turns SERVING.
  *
  * The start waits for that up to `startWaitMs`, so a refusal rejects it; a metadata service that
  * answers later leaves the check running in the background, and a refusal then logs at fatal
@@ -51,18 +56,45 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
   });
   const remote = createRemoteAccess({ auth: config.common.auth, serviceKey, service: "offline", metadata: clients.metadata, lookups: catalogue, logger: log });
   const metadata = metadataWriter(clients.metadata);
+  let writeLog: WriteLog | undefined;
+  try {
+    writeLog = await openWriteLog(config.common, "granary-offline");
+  } catch (err) {
+    stopFailedCommits();
+    engine.close();
+    throw err;
+  }
+  const sequencer = new CommitSequencer();
   const pusher = new OnlinePusher({
     engine,
     layout,
     commits,
     groupOf: (p, n, v) => catalogue.featureGroup(p, n, v),
     metadata,
-    online: onlineWriter(clients.online),
+    // With the write log, an insert's online copy is appended to it; every replica applies it from there.
+    online: writeLog ? logOnlineWriter(writeLog) : onlineWriter(clients.online),
     requestBytes: config.messageBytes,
     maxAttempts: config.onlinePushMaxAttempts,
     logger: log,
   });
   const statistics = new StatisticsUpdater({ engine, layout, commits, metadata, logger: log, groupOf: (p, n, v) => catalogue.featureGroup(p, n, v) });
+  const ingester =
+    writeLog &&
+    new LogIngester({
+      log: writeLog,
+      engine,
+      layout,
+      commits,
+      sequencer,
+      metadata,
+      catalogue,
+      statistics,
+      crashAt: config.crashAt,
+      logger: log.child({ component: "write-log" }),
+      maxFutureEventTimeS: config.common.maxFutureEventTimeS,
+      maxRows: config.stream.maxRows,
+      maxMs: config.stream.maxMs,
+    });
   const handlers = createOfflineHandlers({
     catalogue,
     engine,
@@ -71,7 +103,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     metadata,
     online: onlineVectors(clients.online),
     statistics,
-    sequencer: new CommitSequencer(),
+    sequencer,
     pusher,
     streams: new ProjectStreams(config.maxStreamsPerProject),
     messageBytes: config.messageBytes,
@@ -90,6 +122,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
   try {
     await server.start();
   } catch (err) {
+    await writeLog?.close();
     stopFailedCommits();
     engine.close();
     throw err;
@@ -109,6 +142,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     logFailedCommits(commits, log);
     const queued = pusher.recover();
     if (queued > 0) log.info({ queued }, "pushing commits still pending online");
+    ingester?.start();
     void statistics.recover().then((n) => n > 0 && log.info({ groups: n }, "computed statistics of groups whose latest commit had none"));
     server.setServing(true);
   })();
@@ -137,6 +171,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
       await catalogue.close();
       await pusher.close();
       await statistics.close();
+      await writeLog?.close();
       await remote.close();
       stopFailedCommits();
       engine.close();
@@ -152,8 +187,10 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
       await server.shutdown();
       await catalogue.close();
       await settled;
+      await ingester?.stop();
       await pusher.close();
       await statistics.close();
+      await writeLog?.close();
       await remote.close();
       stopFailedCommits();
       engine.close();

@@ -1,7 +1,7 @@
-import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { CommitFiles } from "./commit-files.js";
-import { groupPath, PART_FILE, SEQUENCE_DIR, sequenceName } from "./commit-paths.js";
+import { groupPath, LOG_SEQUENCE_FILE, PART_FILE, SEQUENCE_DIR, sequenceName } from "./commit-paths.js";
 import { ConfinedRoot, ConfinementError } from "./confined-path.js";
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -53,6 +53,22 @@ export class CommitLayout {
     await fsyncPath(staged.tmpDir);
     await rename(staged.tmpDir, staged.finalDir);
     await fsyncPath(join(staged.finalDir, ".."));
+  }
+
+  /** Records in a staged commit the highest write-log sequence it includes (published, and fsynced, with its files). */
+  async writeLogSequence(staged: StagedCommit, logSequence: bigint): Promise<void> {
+    await writeFile(join(staged.tmpDir, LOG_SEQUENCE_FILE), logSequence.toString());
+  }
+
+  /** The write-log sequence a published commit recorded (see writeLogSequence); undefined for a commit not made from the log. */
+  async logSequenceOf(project: string, name: string, version: number, sequence: bigint): Promise<bigint | undefined> {
+    try {
+      const text = await readFile(this.absolute(`${groupPath(project, name, version)}/${sequenceName(sequence)}/${LOG_SEQUENCE_FILE}`), "utf8");
+      return /^\d+$/.test(text.trim()) ? BigInt(text.trim()) : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
   }
 
   /** Removes a commit's files, staged or published, whose recording was never attempted. */

@@ -13,6 +13,12 @@
  * grow with commit ids. A commit is written under `.tmp-<sequence>`, made durable, then renamed.
  */
 export const PART_FILE = "part-00000.parquet";
+/**
+ * Beside the part file of a commit made from the write log: the highest log sequence the commit
+ * includes (decimal text). It is made durable with the part file and counts only once the commit
+ * is recorded, so "rows of the log up to here are in history" and the rows become true together.
+ */
+export const LOG_SEQUENCE_FILE = "log-sequence";
 /** A published commit directory's name: the sequence number, zero-padded. */
 export const SEQUENCE_DIR = /^\d{20}$/;
 

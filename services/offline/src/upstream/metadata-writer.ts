@@ -1,5 +1,5 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
+import { FieldMaskSchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { create } from "@bufbuild/protobuf";
 import { callUpstream } from "@granary/service-clients";
 import type { Commit, MetadataService, Statistics, StatisticsSubject, TrainingDataset, ValidationReport } from "@granary/proto/metadata";
@@ -12,6 +12,8 @@ export interface MetadataWriter {
   putStatistics(statistics: Statistics): Promise<Statistics>;
   /** Whether statistics of the subject are stored (start-up looks for commits left without them). */
   hasStatistics(project: string, subject: StatisticsSubject): Promise<boolean>;
+  /** A group's commits ingested at or after `since` (the write-log consumer's check after a CreateCommit of unknown outcome). */
+  commitsSince(project: string, group: { name: string; version: number }, since: Date): Promise<Commit[]>;
   createTrainingDataset(dataset: TrainingDataset): Promise<TrainingDataset>;
   updateTrainingDataset(dataset: TrainingDataset, paths: readonly string[]): Promise<TrainingDataset>;
 }
@@ -39,6 +41,26 @@ export function metadataWriter(client: Client<typeof MetadataService>, timeoutMs
           },
         ),
       ),
+    commitsSince: (project, group, since) =>
+      call("list commits", async () => {
+        const out: Commit[] = [];
+        let pageToken = "";
+        do {
+          const page = await client.listCommits(
+            {
+              project,
+              featureGroup: { name: group.name, version: group.version },
+              pageSize: 1000,
+              pageToken,
+              ingestionTimeRange: { start: timestampFromDate(since) },
+            },
+            options,
+          );
+          out.push(...page.commits);
+          pageToken = page.nextPageToken;
+        } while (pageToken !== "");
+        return out;
+      }),
     createTrainingDataset: (trainingDataset) =>
       call("record the training dataset", async () => (await client.createTrainingDataset({ trainingDataset }, options)).trainingDataset!),
     updateTrainingDataset: (trainingDataset, paths) =>

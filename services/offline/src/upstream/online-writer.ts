@@ -9,11 +9,16 @@ export interface GroupRef {
   readonly version: number;
 }
 
-/** What the offline service asks of the online store. */
+/**
+ * What the offline service asks of the online store: the online service over gRPC, or the write log
+ * when there is one (logOnlineWriter). `msgId` names the batch for a retry: the log stores a batch
+ * once per id; the gRPC writes ignore it.
+ */
 export interface OnlineWriter {
-  writeArrow(project: string, group: GroupRef, ipc: Uint8Array): Promise<void>;
-  writeColumns(project: string, group: GroupRef, rows: ColumnarRows): Promise<void>;
-  deleteKeys(project: string, group: GroupRef, keys: ColumnarRows): Promise<void>;
+  /** Arrow IPC rows; absent when the writer takes ColumnarRows only (the write log's payload). */
+  writeArrow?(project: string, group: GroupRef, ipc: Uint8Array): Promise<void>;
+  writeColumns(project: string, group: GroupRef, rows: ColumnarRows, msgId: string): Promise<void>;
+  deleteKeys(project: string, group: GroupRef, keys: ColumnarRows, msgId: string): Promise<void>;
 }
 
 /** The online service over gRPC; every write is acknowledged only once flushed to disk. */

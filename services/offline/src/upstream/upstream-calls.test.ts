@@ -24,10 +24,10 @@ describe("calls to other services", () => {
   it("online writes: an outage is UNAVAILABLE naming the online service", async () => {
     const writer = onlineWriter(client<typeof OnlineService>({ writeRows: failing(Code.DeadlineExceeded), deleteRows: failing(Code.Unavailable) }));
     const group = { name: "g", version: 1 };
-    await expect(writer.writeArrow("p", group, new Uint8Array())).rejects.toThrow(
+    await expect(writer.writeArrow?.("p", group, new Uint8Array())).rejects.toThrow(
       "could not write rows online: the online service is unavailable; retry later",
     );
-    await expect(writer.deleteKeys("p", group, {} as never)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(writer.deleteKeys("p", group, {} as never, "id")).rejects.toBeInstanceOf(UnavailableError);
   });
 
   it("online vectors: an answer about the request keeps its code, named by the online service", async () => {

@@ -1,7 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import * as arrow from "apache-arrow";
-import { arrowTypeOf } from "@granary/arrow";
-import { ColumnarRowsSchema, ScalarType, type Column, type ColumnData, type ColumnarRows, type DataType } from "@granary/proto/types";
+import { arrowTypeOf, buildColumn, ipcBytes } from "@granary/arrow";
+import { ColumnarRowsSchema, DataTypeSchema, ScalarType, type Column, type ColumnData, type ColumnarRows, type DataType } from "@granary/proto/types";
+import { columnDataReader } from "../consistency/column-values.js";
 
 /**
  * Arrow columns as the online service's ColumnarRows (typed packed arrays, null indexes): used for
@@ -72,4 +73,53 @@ function arrowScalarOf(type: DataType): arrow.DataType {
   if (type.scalar === ScalarType.TIMESTAMP) return new arrow.Int64();
   if (type.scalar === ScalarType.DATE) return new arrow.Int32();
   return arrowTypeOf({ ...type, list: false });
+}
+
+/**
+ * The other way, for rows from the write log: ColumnarRows as one Arrow IPC stream, each column in
+ * the type its values travel as (int64s as Int64, timestamps as µs…), never the group's type, so
+ * the insert path's schema check and type conversion (stageRows) judge them as they judge an
+ * Insert's Arrow. Only a column without values (all null) takes the group's type.
+ */
+export function arrowOfColumnarRows(rows: ColumnarRows, groupColumns: readonly Column[]): Uint8Array {
+  const n = rows.rowCount;
+  const types = new Map(groupColumns.map((c) => [c.name, c.type!]));
+  const fields: arrow.Field[] = [];
+  const children: arrow.Data[] = [];
+  for (const column of rows.columns) {
+    const type = wireType(column.data, types.get(column.name));
+    const read = columnDataReader(column.data, type);
+    fields.push(new arrow.Field(column.name, arrowTypeOf(type), true));
+    children.push(
+      buildColumn(
+        type,
+        Array.from({ length: n }, (_, i) => read(i)),
+      ),
+    );
+  }
+  const schema = new arrow.Schema(fields);
+  const batch = new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(fields), length: n, nullCount: 0, children }));
+  return ipcBytes([batch], schema);
+}
+
+const WIRE_SCALARS: Record<string, ScalarType> = {
+  bools: ScalarType.BOOL,
+  int32s: ScalarType.INT32,
+  int64s: ScalarType.INT64,
+  floats: ScalarType.FLOAT,
+  doubles: ScalarType.DOUBLE,
+  strings: ScalarType.STRING,
+  bytes: ScalarType.BYTES,
+  timestamps: ScalarType.TIMESTAMP,
+  dates: ScalarType.DATE,
+};
+
+function wireType(data: ColumnData | undefined, declared: DataType | undefined): DataType {
+  const values = data?.values;
+  if (!values?.case) return declared ?? create(DataTypeSchema, { scalar: ScalarType.STRING });
+  if (values.case === "lists") {
+    const item = wireType(values.value.items, declared && ({ ...declared, list: false } as DataType));
+    return { ...item, list: true } as DataType;
+  }
+  return create(DataTypeSchema, { scalar: WIRE_SCALARS[values.case] ?? ScalarType.STRING });
 }

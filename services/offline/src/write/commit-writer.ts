@@ -31,6 +31,10 @@ export interface CommitContent {
   readonly minEventMicros: bigint | undefined;
   readonly maxEventMicros: bigint | undefined;
   readonly rowsDeleted?: bigint;
+  /** A commit made from the write log: the highest log sequence it includes, recorded with its files (see CommitLayout.writeLogSequence). */
+  readonly logSequence?: bigint;
+  /** The online copy's state; default PENDING for online-enabled groups (the outbox pushes it), else NOT_APPLICABLE. */
+  readonly onlineSyncState?: OnlineSyncState;
 }
 
 /**
@@ -62,6 +66,7 @@ export async function writeCommit(
       `COPY (SELECT ${columns}, ${ticket.sequence}::BIGINT AS ${SEQUENCE_COLUMN} FROM ${content.table}) TO ${quoteString(staged.tmpFile)} (FORMAT parquet)`,
       signal,
     );
+    if (content.logSequence !== undefined) await deps.layout.writeLogSequence(staged, content.logSequence);
     await deps.layout.publish(staged);
     crashIfAt(deps.crashAt, "after-files", deps.logger);
     await deps.sequencer.turn(ticket);
@@ -78,7 +83,7 @@ export async function writeCommit(
         files: [...staged.files],
         minEventTime: content.minEventMicros === undefined ? undefined : timestampFromMicros(content.minEventMicros),
         maxEventTime: content.maxEventMicros === undefined ? undefined : timestampFromMicros(content.maxEventMicros),
-        onlineSyncState: group.onlineEnabled ? OnlineSyncState.PENDING : OnlineSyncState.NOT_APPLICABLE,
+        onlineSyncState: content.onlineSyncState ?? (group.onlineEnabled ? OnlineSyncState.PENDING : OnlineSyncState.NOT_APPLICABLE),
       }),
     );
     const entry = deps.commits.apply(commit);

@@ -44,7 +44,7 @@ export async function insertRows(
     try {
       const staged = await stageRows(deps, connection, stg, group, chunks, signal);
       const facts = await insertFacts(connection, stg, group);
-      const table = await commitTable(connection, group, staged, facts, stg, ins, signal);
+      const table = await commitTable(connection, group, new Set(staged.columns.map((c) => c.name)), facts, stg, ins, signal);
       const checked = await validate(deps, connection, project, group, table, signal);
       const content = {
         kind: CommitKind.INSERT,
@@ -72,18 +72,19 @@ export async function insertRows(
 }
 
 /** The primary key and the event time: what identifies a row of the group. */
-function keyColumns(group: FeatureGroup): string[] {
+export function keyColumns(group: FeatureGroup): string[] {
   return [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])];
 }
 
 /** The Arrow stream into temporary table `table`, checked against the group's schema and event-time bounds. */
-async function stageRows(
-  deps: InsertDeps,
+export async function stageRows(
+  deps: Pick<InsertDeps, "maxFutureEventTimeS">,
   connection: DuckConnection,
   table: string,
   group: FeatureGroup,
   chunks: AsyncIterable<Uint8Array>,
   signal: AbortSignal | undefined,
+  what = `the insert into "${group.name}" version ${group.version}`,
 ): Promise<StagedInput> {
   const staged = await stageArrowInput(
     connection,
@@ -92,7 +93,7 @@ async function stageRows(
     {
       allowed: new Map(group.columns.map((c) => [c.name, c])),
       required: keyColumns(group),
-      what: `the insert into "${group.name}" version ${group.version}`,
+      what,
       eventTime: group.eventTime
         ? { column: group.eventTime, bounds: eventTimeBounds(BigInt(Date.now()) * 1000n, deps.maxFutureEventTimeS ?? DEFAULT_MAX_FUTURE_EVENT_TIME_S) }
         : undefined,
@@ -107,26 +108,31 @@ async function stageRows(
  * The table holding the commit's content: the staged one, unless columns are missing (filled with
  * their default or null) or a (key, event time) repeats (the last row wins), which `ins` resolves.
  */
-async function commitTable(
+export async function commitTable(
   connection: DuckConnection,
   group: FeatureGroup,
-  staged: StagedInput,
+  present: ReadonlySet<string>,
   facts: InsertFacts,
   stg: string,
   ins: string,
   signal: AbortSignal | undefined,
 ): Promise<string> {
-  const present = new Set(staged.columns.map((c) => c.name));
   const duplicates = facts.distinct < facts.rows;
   if (!duplicates && group.columns.every((c) => present.has(c.name))) return stg;
-  const select = group.columns.map((c) => {
-    if (present.has(c.name)) return quoteIdent(c.name);
-    const fill = c.defaultValue?.kind.case ? valueLiteral(c.defaultValue, c.type!, `default of ${c.name}`) : `NULL::${duckTypeSql(c.type!)}`;
-    return `${fill} AS ${quoteIdent(c.name)}`;
-  });
   const last = duplicates ? ` QUALIFY row_number() OVER (PARTITION BY ${keyColumns(group).map(quoteIdent).join(", ")} ORDER BY rowid DESC) = 1` : "";
-  await connection.run(`CREATE TEMP TABLE ${ins} AS SELECT ${select.join(", ")} FROM ${stg}${last}`, signal);
+  await connection.run(`CREATE TEMP TABLE ${ins} AS SELECT ${groupColumnsSql(group, present)} FROM ${stg}${last}`, signal);
   return ins;
+}
+
+/** Every column of the group, in order: the staged ones as they are, the missing ones filled with their default or null. */
+function groupColumnsSql(group: FeatureGroup, present: ReadonlySet<string>): string {
+  return group.columns
+    .map((c) => {
+      if (present.has(c.name)) return quoteIdent(c.name);
+      const fill = c.defaultValue?.kind.case ? valueLiteral(c.defaultValue, c.type!, `default of ${c.name}`) : `NULL::${duckTypeSql(c.type!)}`;
+      return `${fill} AS ${quoteIdent(c.name)}`;
+    })
+    .join(", ");
 }
 
 /** The group's validation rules over the rows; rows breaking a FAIL rule are refused, the report stored. */
@@ -155,7 +161,13 @@ async function validate(
 }
 
 /** Stores the report of an ingested insert with its commit, and links the commit to it. */
-async function recordReport(deps: InsertDeps, project: string, group: FeatureGroup, report: ValidationReport, commitId: bigint): Promise<ValidationReport> {
+export async function recordReport(
+  deps: Pick<CommitWriterDeps, "metadata" | "commits" | "logger">,
+  project: string,
+  group: FeatureGroup,
+  report: ValidationReport,
+  commitId: bigint,
+): Promise<ValidationReport> {
   report.commitId = commitId;
   const stored = await deps.metadata.createValidationReport(report);
   const link = create(CommitSchema, {
@@ -171,7 +183,7 @@ async function recordReport(deps: InsertDeps, project: string, group: FeatureGro
   return stored;
 }
 
-interface InsertFacts {
+export interface InsertFacts {
   readonly rows: bigint;
   /** Distinct (primary key, event time) values. */
   readonly distinct: bigint;
@@ -180,7 +192,7 @@ interface InsertFacts {
 }
 
 /** Counts and event-time bounds of the staged rows; a null in the key or event time refuses the insert. */
-async function insertFacts(connection: DuckConnection, table: string, group: FeatureGroup): Promise<InsertFacts> {
+export async function insertFacts(connection: DuckConnection, table: string, group: FeatureGroup): Promise<InsertFacts> {
   const keys = keyColumns(group).map(quoteIdent);
   const et = group.eventTime ? quoteIdent(group.eventTime) : undefined;
   const micros = (e: string) => `epoch_us(${e}::TIMESTAMP)`;

@@ -4,6 +4,7 @@ import { CommitKind, CommitSchema, OnlineSyncState, type FeatureGroup } from "@g
 import type { Logger } from "@granary/telemetry";
 import { type DuckEngine, queryBatches, rowsForBytes, fileList, quoteIdent } from "../duck/index.js";
 import { ipcBytes } from "@granary/arrow";
+import { ResourceExhaustedError } from "@granary/errors";
 import { groupKey, type CommitEntry, type CommitLog } from "../store/commit-log.js";
 import type { CommitLayout } from "../store/commit-layout.js";
 import type { MetadataWriter } from "../upstream/metadata-writer.js";
@@ -32,7 +33,8 @@ export interface OnlinePusherDeps {
 const MAX_REQUEST = 3.5 * 1024 * 1024;
 
 /**
- * Pushes committed rows of online-enabled groups to the online store. The outbox is the commit
+ * Pushes committed rows of online-enabled groups to the online store: over gRPC, or, with a write
+ * log, by appending them to it (logOnlineWriter), whence every replica applies them. The outbox is the commit
  * record itself: a commit is created PENDING, and only after its rows are written online (flushed)
  * is it marked SYNCED. At start, every PENDING commit is pushed again: at least once, which the
  * online store tolerates (a row never overwrites a newer one; an equal one replaces it).
@@ -133,11 +135,17 @@ export class OnlinePusher {
     const ref = { name: group.name, version: group.version };
     const files = fileList((await this.#deps.layout.files.filesOf({ project, name: group.name, version: group.version }, [commit], this.#deps.logger))(commit));
     const keys = group.primaryKey.map(quoteIdent).join(", ");
+    // Names each batch by its commit and rows: the same on every attempt, for the write log's duplicate window.
+    const batchId = `offline-${project}-${group.name}-v${group.version}-c${commit.id}`;
+    let offset = 0;
     await this.#deps.engine.withConnection(async (connection) => {
       if (commit.kind === CommitKind.DELETE) {
         const { batches } = await queryBatches(connection, `SELECT DISTINCT ${keys} FROM read_parquet(${files})`, 50_000, this.#stop.signal);
         const keyColumns = group.primaryKey.map((k) => group.columns.find((c) => c.name === k)!);
-        for await (const batch of batches) await this.#deps.online.deleteKeys(project, ref, columnarRowsOf(batch, keyColumns));
+        for await (const batch of batches) {
+          await this.#deps.online.deleteKeys(project, ref, columnarRowsOf(batch, keyColumns), `${batchId}-delete-r${offset}-${batch.numRows}`);
+          offset += batch.numRows;
+        }
         return;
       }
       // Only each key's newest row of the commit can matter online.
@@ -146,7 +154,10 @@ export class OnlinePusher {
       const sql = `SELECT ${columns} FROM read_parquet(${files}, union_by_name = true)${latest}`;
       const hasLists = group.columns.some((c) => c.type?.list);
       const { batches } = await queryBatches(connection, sql, (schema) => rowsForBytes(schema, this.#deps.requestBytes), this.#stop.signal);
-      for await (const batch of batches) await this.#send(project, group, batch, hasLists);
+      for await (const batch of batches) {
+        await this.#send(project, group, batch, hasLists, `${batchId}-r${offset}`);
+        offset += batch.numRows;
+      }
     });
     const updated = await this.#deps.metadata.updateCommit(
       create(CommitSchema, { project, featureGroup: ref, id: commit.id, onlineSyncState: OnlineSyncState.SYNCED }),
@@ -155,19 +166,26 @@ export class OnlinePusher {
     this.#deps.commits.apply(updated);
   }
 
-  async #send(project: string, group: FeatureGroup, batch: arrow.RecordBatch, hasLists: boolean): Promise<void> {
+  /** One batch of rows online, halved until each part fits (a request's, or the write log's 1 MiB per message). */
+  async #send(project: string, group: FeatureGroup, batch: arrow.RecordBatch, hasLists: boolean, msgId: string): Promise<void> {
     const ref = { name: group.name, version: group.version };
-    if (hasLists) {
-      await this.#deps.online.writeColumns(project, ref, columnarRowsOf(batch, group.columns));
+    const halves = async () => {
+      const half = Math.ceil(batch.numRows / 2);
+      await this.#send(project, group, batch.slice(0, half), hasLists, `${msgId}-a`);
+      await this.#send(project, group, batch.slice(half), hasLists, `${msgId}-b`);
+    };
+    const online = this.#deps.online;
+    if (hasLists || !online.writeArrow) {
+      try {
+        await online.writeColumns(project, ref, columnarRowsOf(batch, group.columns), `${msgId}-${batch.numRows}`);
+      } catch (err) {
+        if (!(err instanceof ResourceExhaustedError) || batch.numRows <= 1) throw err;
+        await halves();
+      }
       return;
     }
     const bytes = ipcBytes([batch], batch.schema);
-    if (bytes.byteLength > MAX_REQUEST && batch.numRows > 1) {
-      const half = Math.ceil(batch.numRows / 2);
-      await this.#send(project, group, batch.slice(0, half), hasLists);
-      await this.#send(project, group, batch.slice(half), hasLists);
-      return;
-    }
-    await this.#deps.online.writeArrow(project, ref, bytes);
+    if (bytes.byteLength > MAX_REQUEST && batch.numRows > 1) return halves();
+    await online.writeArrow(project, ref, bytes);
   }
 }
