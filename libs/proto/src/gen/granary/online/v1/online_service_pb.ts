@@ -475,7 +475,8 @@ export type GetReplicaStatusResponse = Message<"granary.online.v1.GetReplicaStat
   replica: string;
 
   /**
-   * The write log behind the store: "jetstream" (NATS) or "local" (one process, no NATS).
+   * The write log this replica follows: "jetstream" (NATS), or "none" (no GRANARY_NATS_URL: writes go
+   * to the store directly).
    *
    * @generated from field: string log = 2;
    */
