@@ -15,13 +15,22 @@ const addFormats: AddFormats = (formatsModule as unknown as { default?: AddForma
 export const GRANARY_SERVICES = ["metadata", "online", "offline", "registry"] as const;
 type GranaryService = (typeof GRANARY_SERVICES)[number];
 
-/** Who must be healthy before whom: metadata and registry use PostgreSQL, everything calls metadata, offline calls online. */
+/**
+ * Who must be healthy before whom: metadata and registry use PostgreSQL, everything calls metadata,
+ * offline calls online, and online and offline follow the write log on NATS.
+ */
 export const REQUIRED_DEPENDENCIES: Record<GranaryService, readonly string[]> = {
   metadata: ["postgres"],
-  online: ["metadata"],
-  offline: ["metadata", "online"],
+  online: ["metadata", "nats"],
+  offline: ["metadata", "online", "nats"],
   registry: ["postgres", "metadata"],
 };
+
+/** The services that follow the write log: GRANARY_NATS_URL must point them at the nats service. */
+export const WRITE_LOG_SERVICES: readonly GranaryService[] = ["online", "offline"];
+
+/** Infrastructure the Granary services wait for: each needs a healthcheck. */
+const INFRASTRUCTURE = ["postgres", "nats"] as const;
 
 /** Where each service writes (its environment variable) — it must be a named volume. */
 const STORE_VARIABLES: Partial<Record<GranaryService, string>> = {
@@ -284,8 +293,8 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
   checks.push(
     check(
       section,
-      "services: postgres, metadata, online, offline, registry, otel-collector",
-      ["postgres", ...GRANARY_SERVICES, "otel-collector"].filter((s) => services[s] === undefined).map((s) => `service ${s} is missing`),
+      "services: postgres, nats, metadata, online, offline, registry, otel-collector",
+      [...INFRASTRUCTURE, ...GRANARY_SERVICES, "otel-collector"].filter((s) => services[s] === undefined).map((s) => `service ${s} is missing`),
     ),
   );
 
@@ -298,7 +307,7 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
 
   // Healthchecks.
   const healthProblems: string[] = [];
-  for (const name of ["postgres", ...granary]) {
+  for (const name of [...INFRASTRUCTURE.filter((s) => services[s] !== undefined), ...granary]) {
     const hc = asRecord(get(services[name], "healthcheck"));
     if (!hc || hc.disable === true) {
       healthProblems.push(`${name}: no healthcheck (depends_on service_healthy needs one)`);
@@ -315,7 +324,7 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
       if (hc.start_period === undefined) healthProblems.push(`${name}: healthcheck.start_period is not set (first start compiles with tsx and migrates)`);
     }
   }
-  checks.push(check(section, "healthchecks (grpc health for the four services, pg_isready for postgres)", healthProblems));
+  checks.push(check(section, "healthchecks (grpc health for the four services, pg_isready for postgres, /healthz for nats)", healthProblems));
 
   // depends_on.
   const dependsProblems: string[] = [];
@@ -339,7 +348,7 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
       if (!depHasHealthcheck && condition === "service_healthy") {
         dependsProblems.push(`${name}: waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
       }
-      if (!depHasHealthcheck && (dep === "postgres" || (GRANARY_SERVICES as readonly string[]).includes(dep))) {
+      if (!depHasHealthcheck && ((INFRASTRUCTURE as readonly string[]).includes(dep) || (GRANARY_SERVICES as readonly string[]).includes(dep))) {
         dependsProblems.push(`${name}: depends on ${dep}, which needs a healthcheck so that the start waits for it to serve`);
       }
     }
@@ -368,6 +377,9 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
     else requireNamedVolume(name, path, variable);
   }
   checks.push(check(section, "named volumes for postgres and the online, offline and registry data", volumeProblems));
+
+  checks.push(check(section, "nats: the official image (2.9.x or 2.10.x) with JetStream on a named volume, /healthz on its monitoring port", checkNats(file)));
+  checks.push(check(section, "online and offline follow the write log: GRANARY_NATS_URL points at the nats service", checkWriteLogWiring(file)));
 
   // Memory limits.
   checks.push(
@@ -497,4 +509,89 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
   checks.push(check(section, "image tags; stop_grace_period longer than drain + grace", miscProblems));
 
   return checks;
+}
+
+/** A command as its list of arguments (the string form split on whitespace, as compose does without quotes). */
+function commandArgs(service: unknown): string[] {
+  const command = get(service, "command");
+  if (Array.isArray(command)) return command.map(String);
+  return typeof command === "string" ? command.trim().split(/\s+/) : [];
+}
+
+/** The value after the first of `flags` (`-sd /data`, `--store_dir=/data`); true when a flag has no value; undefined when absent. */
+function flagValue(args: readonly string[], flags: readonly string[]): string | true | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    for (const flag of flags) {
+      if (arg === flag) {
+        const next = args[i + 1];
+        return next !== undefined && !next.startsWith("-") ? next : true;
+      }
+      if (arg.startsWith(`${flag}=`)) return arg.slice(flag.length + 1);
+    }
+  }
+  return undefined;
+}
+
+/** nats-server's client port: `-p`/`--port`, 4222 by default. */
+function natsClientPort(args: readonly string[]): string {
+  const port = flagValue(args, ["-p", "--port"]);
+  return typeof port === "string" ? port : "4222";
+}
+
+/**
+ * The nats service: the official image pinned to a 2.9.x or 2.10.x release (the write log needs
+ * JetStream as 2.9 has it; decision 0005), JetStream on (`-js`) with its store directory (`-sd`) on a
+ * writable named volume, the monitoring port (`-m`) on, and a healthcheck asking its /healthz.
+ */
+export function checkNats(file: ComposeFile): string[] {
+  const services = asRecord(get(file.doc, "services")) ?? {};
+  const topVolumes = asRecord(get(file.doc, "volumes")) ?? {};
+  const nats = services.nats;
+  if (nats === undefined) return ["service nats is missing: online and offline follow the write log on NATS JetStream"];
+  const problems: string[] = [];
+  const image = String(get(nats, "image") ?? "");
+  if (!/^(docker\.io\/)?(library\/)?nats:2\.(9|10)\.\d+(-[a-z0-9.]+)?(@sha256:[0-9a-f]{64})?$/.test(image)) {
+    problems.push(`nats: image ${image || "(none)"} must be the official nats image pinned to a 2.9.x or 2.10.x release, such as nats:2.10.16-alpine3.19`);
+  }
+  const args = commandArgs(nats);
+  if (flagValue(args, ["-js", "--jetstream"]) === undefined)
+    problems.push("nats: the command must turn JetStream on (-js): the write log is a JetStream stream");
+  const storeDir = flagValue(args, ["-sd", "--store_dir"]);
+  if (typeof storeDir !== "string") {
+    problems.push("nats: the command must give JetStream a store directory (-sd /data) on a volume; the default is a temporary directory in the container");
+  } else {
+    const mount = mountsOf(nats).find((m) => storeDir === m.target || storeDir.startsWith(`${m.target.replace(/\/$/, "")}/`));
+    if (!mount) problems.push(`nats: the JetStream store ${storeDir} is not on a volume, so the log is lost with the container`);
+    else {
+      if (!mount.named) problems.push(`nats: the JetStream store ${storeDir} is on ${mount.source ?? "an anonymous volume"}, use a named volume`);
+      else if (!Object.prototype.hasOwnProperty.call(topVolumes, mount.source!))
+        problems.push(`nats: volume ${mount.source} is not declared under the top-level volumes`);
+      if (mount.readOnly) problems.push(`nats: ${mount.target} is mounted read-only, but JetStream writes ${storeDir}`);
+    }
+  }
+  const monitor = flagValue(args, ["-m", "--http_port"]);
+  const hc = asRecord(get(nats, "healthcheck"));
+  const test = Array.isArray(hc?.test) ? hc.test.map(String).join(" ") : String(hc?.test ?? "");
+  if (typeof monitor !== "string") {
+    problems.push("nats: the command must turn the monitoring port on (-m 8222): the healthcheck asks its /healthz");
+  } else if (hc && !new RegExp(`:${monitor}/healthz\\b`).test(test)) {
+    problems.push(`nats: the healthcheck must ask the monitoring port's /healthz (http://127.0.0.1:${monitor}/healthz), is ${test || "empty"}`);
+  }
+  return problems;
+}
+
+/** GRANARY_NATS_URL on online and offline: nats://nats:<client port>, so both follow the one log. */
+export function checkWriteLogWiring(file: ComposeFile): string[] {
+  const services = asRecord(get(file.doc, "services")) ?? {};
+  if (services.nats === undefined) return [];
+  const expected = `nats://nats:${natsClientPort(commandArgs(services.nats))}`;
+  const problems: string[] = [];
+  for (const name of WRITE_LOG_SERVICES) {
+    if (services[name] === undefined) continue;
+    const url = environmentOf(services[name]).GRANARY_NATS_URL ?? file.env.GRANARY_NATS_URL;
+    if (url === undefined || url === "") problems.push(`${name}: GRANARY_NATS_URL is not set; it must be ${expected} (the nats service)`);
+    else if (url.replace(/\/$/, "") !== expected) problems.push(`${name}: GRANARY_NATS_URL is ${url}, must be ${expected} (the nats service)`);
+  }
+  return problems;
 }

@@ -130,6 +130,16 @@ export interface ChartExpectations {
   readonly tlsSecret?: string;
   /** The Secret holding the service key and the bootstrap admin key (auth.existingSecret or the chart's). */
   readonly authSecret?: { readonly name?: string; readonly serviceKey: string; readonly bootstrapAdminKey: string };
+  /**
+   * The write log the values configure (nats.url or nats.existingSecret): what online and offline
+   * must be given. null: none configured (online must then run one replica); undefined: not checked.
+   */
+  readonly writeLog?: {
+    readonly url?: string;
+    readonly secret?: { readonly name: string; readonly key: string };
+    readonly streamReplicas: number;
+    readonly port: number;
+  } | null;
 }
 
 /** A Granary API key (grn_<id>_<secret>) written out: it belongs in a Secret. */
@@ -568,6 +578,8 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
     ),
   );
 
+  checks.push(...checkWriteLog(objects, workloads, configMaps, expect));
+
   // HorizontalPodAutoscalers point at a Deployment of the release, which then leaves replicas alone.
   checks.push(
     check(
@@ -654,10 +666,187 @@ export function expectationsFromValues(values: unknown): ChartExpectations {
     podDisruptionBudgets: v("podDisruptionBudget", "enabled") !== false,
     networkPolicies: v("networkPolicy", "enabled") === true,
     tlsSecret: v("tls", "enabled") === true ? String(v("tls", "secretName")) : undefined,
+    writeLog: writeLogFromValues(values),
     authSecret: {
       name: typeof v("auth", "existingSecret") === "string" && v("auth", "existingSecret") !== "" ? (v("auth", "existingSecret") as string) : undefined,
       serviceKey: String(v("auth", "serviceKeyKey") ?? "service-key"),
       bootstrapAdminKey: String(v("auth", "bootstrapAdminKeyKey") ?? "bootstrap-admin-key"),
     },
   };
+}
+
+function writeLogFromValues(values: unknown): ChartExpectations["writeLog"] {
+  const nats = (...path: string[]) => get(values, "nats", ...path);
+  const url = typeof nats("url") === "string" ? (nats("url") as string) : "";
+  const secret = typeof nats("existingSecret") === "string" ? (nats("existingSecret") as string) : "";
+  if (url === "" && secret === "") return null;
+  return {
+    ...(secret !== "" ? { secret: { name: secret, key: String(nats("secretKey") ?? "NATS_URL") } } : { url }),
+    streamReplicas: Number(nats("streamReplicas") ?? 1),
+    port: Number(nats("port") ?? 4222),
+  };
+}
+
+/** Whether a LabelSelector (matchLabels and matchExpressions) selects pods with these labels; an empty one selects none here. */
+function selects(selector: unknown, labels: Record<string, unknown>): boolean {
+  const match = asRecord(get(selector, "matchLabels")) ?? {};
+  const expressions = asArray(get(selector, "matchExpressions"));
+  if (Object.keys(match).length === 0 && expressions.length === 0) return false;
+  if (!Object.entries(match).every(([k, v]) => labels[k] === v)) return false;
+  return expressions.every((e) => {
+    const key = String(get(e, "key"));
+    const values = asArray(get(e, "values")).map(String);
+    const has = Object.prototype.hasOwnProperty.call(labels, key);
+    switch (get(e, "operator")) {
+      case "In":
+        return has && values.includes(String(labels[key]));
+      case "NotIn":
+        return !has || !values.includes(String(labels[key]));
+      case "Exists":
+        return has;
+      case "DoesNotExist":
+        return !has;
+      default:
+        return false;
+    }
+  });
+}
+
+/** The components that follow the write log. */
+const WRITE_LOG_COMPONENTS: readonly Component[] = ["online", "offline"];
+
+/**
+ * The write log and online replicas (issue 16): every online replica follows the log into its own
+ * LMDB, so more than one replica without it would split the writes between them.
+ */
+function checkWriteLog(
+  objects: readonly K8sObject[],
+  workloads: readonly Workload[],
+  configMaps: Map<string, Record<string, unknown>>,
+  expect: ChartExpectations,
+): Check[] {
+  const section = "kubernetes";
+  const checks: Check[] = [];
+  const containerOf = (w: Workload) => asRecord(asArray(get(w.pod, "spec", "containers"))[0]) ?? {};
+  /** GRANARY_NATS_URL's EnvVar (the last wins), or one standing for the value a ConfigMap gives; undefined when unset. */
+  const natsUrl = (w: Workload): Record<string, unknown> | undefined => {
+    const own = envOf(containerOf(w)).filter((e) => e.name === "GRANARY_NATS_URL");
+    if (own.length > 0) return own[own.length - 1];
+    const fromConfigMap = envValue(containerOf(w), "GRANARY_NATS_URL", configMaps);
+    return fromConfigMap === undefined ? undefined : { name: "GRANARY_NATS_URL", value: fromConfigMap };
+  };
+  const online = workloads.find((w) => w.component === "online");
+
+  // online: N replicas only with the log; each replica named after its pod; readiness and a headless Service of ready pods.
+  const replicaProblems: string[] = [];
+  if (online) {
+    const where = describe(online.object);
+    const c = containerOf(online);
+    const replicas = Number(get(online.object, "spec", "replicas") ?? 1);
+    const url = natsUrl(online);
+    if (replicas > 1 && url === undefined) {
+      replicaProblems.push(`${where}: ${replicas} replicas without GRANARY_NATS_URL: each replica would hold only the writes that reached it`);
+    }
+    const replicaName = envOf(c)
+      .filter((e) => e.name === "GRANARY_ONLINE_REPLICA")
+      .pop();
+    if (get(replicaName, "valueFrom", "fieldRef", "fieldPath") !== "metadata.name") {
+      replicaProblems.push(
+        `${where}: GRANARY_ONLINE_REPLICA must come from the pod's name (valueFrom.fieldRef.fieldPath: metadata.name), so status and metrics name each replica`,
+      );
+    }
+    if (get(c, "startupProbe", "grpc", "service") !== "liveness") {
+      replicaProblems.push(
+        `${where}: startupProbe.grpc.service must be "liveness": a replica replaying the log is unready (readiness follows its lag) and must not be restarted when that takes longer than the startup budget`,
+      );
+    }
+    const headless = objects.filter(
+      (o) => o.kind === "Service" && get(o, "spec", "clusterIP") === "None" && labelsMatch(get(o, "spec", "selector"), online.podLabels),
+    );
+    if (headless.length === 0) replicaProblems.push(`${where}: no headless Service selects its pods (clients balancing per call resolve it)`);
+    for (const svc of headless) {
+      if (get(svc, "spec", "publishNotReadyAddresses") === true)
+        replicaProblems.push(`${describe(svc)}: publishNotReadyAddresses must be false, or clients balancing over it reach replicas still catching up the log`);
+      if (!asArray(get(svc, "spec", "ports")).some((p) => get(p, "targetPort") === "grpc"))
+        replicaProblems.push(`${describe(svc)}: no port targets the container port named grpc`);
+    }
+    if (replicas > 1 && expect.podDisruptionBudgets !== false) {
+      const pdb = objects.find((o) => o.kind === "PodDisruptionBudget" && labelsMatch(get(o, "spec", "selector", "matchLabels"), online.podLabels));
+      const maxUnavailable = get(pdb, "spec", "maxUnavailable");
+      const minAvailable = get(pdb, "spec", "minAvailable");
+      if (!pdb) replicaProblems.push(`${where}: ${replicas} replicas without a PodDisruptionBudget: a node drain may evict them all at once`);
+      else if (typeof maxUnavailable === "number" && maxUnavailable >= replicas)
+        replicaProblems.push(`${describe(pdb)}: maxUnavailable ${maxUnavailable} lets a drain evict all ${replicas} replicas`);
+      else if (maxUnavailable === undefined && (minAvailable === undefined || minAvailable === 0 || minAvailable === "0%"))
+        replicaProblems.push(`${describe(pdb)}: keeps no replica available during a drain`);
+    }
+  }
+  checks.push(
+    check(
+      section,
+      "online replicas: more than one only with the write log; GRANARY_ONLINE_REPLICA from the pod name; a headless Service of ready pods; a PodDisruptionBudget that keeps one serving",
+      replicaProblems,
+    ),
+  );
+
+  // online and offline: the log the values name, nothing else; no credentials written into a URL.
+  const wiringProblems: string[] = [];
+  for (const w of workloads) {
+    const where = describe(w.object);
+    const url = natsUrl(w);
+    const literal = typeof get(url, "value") === "string" ? (get(url, "value") as string) : undefined;
+    if (literal !== undefined && /\/\/[^/@,]*@/.test(literal))
+      wiringProblems.push(`${where}: GRANARY_NATS_URL carries credentials as a literal; take it from a Secret (nats.existingSecret)`);
+    if (expect.writeLog === undefined) continue;
+    if (!WRITE_LOG_COMPONENTS.includes(w.component)) continue;
+    if (expect.writeLog === null) {
+      if (url !== undefined) wiringProblems.push(`${where}: GRANARY_NATS_URL is set although the values configure no write log`);
+      continue;
+    }
+    const log = expect.writeLog;
+    if (url === undefined) {
+      wiringProblems.push(`${where}: GRANARY_NATS_URL is not set, but the values configure the write log`);
+      continue;
+    }
+    if (log.secret) {
+      const ref = get(url, "valueFrom", "secretKeyRef");
+      if (get(ref, "name") !== log.secret.name || get(ref, "key") !== log.secret.key)
+        wiringProblems.push(`${where}: GRANARY_NATS_URL must come from Secret ${log.secret.name} key ${log.secret.key} (nats.existingSecret)`);
+    } else if (literal !== log.url) {
+      wiringProblems.push(`${where}: GRANARY_NATS_URL is ${String(literal ?? "from a reference")}, values say ${String(log.url)}`);
+    }
+    const streamReplicas = envValue(containerOf(w), "GRANARY_NATS_REPLICAS", configMaps);
+    if (streamReplicas !== String(log.streamReplicas))
+      wiringProblems.push(`${where}: GRANARY_NATS_REPLICAS is ${String(streamReplicas)}, values say ${log.streamReplicas} (nats.streamReplicas)`);
+  }
+  checks.push(
+    check(
+      section,
+      "online and offline follow the write log the values name (GRANARY_NATS_URL, stream replicas); no credentials in a literal URL",
+      wiringProblems,
+    ),
+  );
+
+  // NetworkPolicies: with the log, online and offline may reach NATS.
+  if (expect.networkPolicies && expect.writeLog) {
+    const port = expect.writeLog.port;
+    const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+    checks.push(
+      check(
+        section,
+        "NetworkPolicies let online and offline reach NATS on nats.port",
+        workloads
+          .filter((w) => WRITE_LOG_COMPONENTS.includes(w.component))
+          .flatMap((w) => {
+            const rules = policies.filter((p) => selects(get(p, "spec", "podSelector"), w.podLabels)).flatMap((p) => asArray(get(p, "spec", "egress")));
+            const allowed = rules.some((r) => {
+              const ports = asArray(get(r, "ports"));
+              return ports.length === 0 || ports.some((p) => get(p, "port") === port && (get(p, "protocol") ?? "TCP") === "TCP");
+            });
+            return allowed ? [] : [`${describe(w.object)}: no NetworkPolicy egress rule allows TCP ${port} (NATS)`];
+          }),
+      ),
+    );
+  }
+  return checks;
 }

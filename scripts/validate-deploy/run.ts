@@ -8,7 +8,7 @@ import { checkCompose, loadComposeFiles, validateComposeSchema } from "./compose
 import { checkDockerfile } from "./dockerfile.js";
 import { helmLint, helmTemplate, verifyHelm, type Helm, type HelmPin } from "./helm.js";
 import { checkChartObjects, expectationsFromValues, parseManifests, validateKubernetesSchemas, validateNames } from "./kubernetes.js";
-import { check, mergeValues, type Check } from "./report.js";
+import { asArray, asRecord, check, get, mergeValues, problemsOf, type Check } from "./report.js";
 
 export interface Paths {
   readonly root: string;
@@ -69,6 +69,16 @@ export const REFUSALS: readonly { readonly name: string; readonly set: readonly 
     expect: /auth: Additional property serviceKey is not allowed/,
   },
   {
+    name: "refuses online.replicas > 1 without the write log (values.schema.json: each replica would hold only the writes that reached it)",
+    set: ["postgres.existingSecret=db", "online.replicas=2"],
+    expect: /online\.replicas > 1 needs the write log: without it each replica would hold only the writes that reached it/,
+  },
+  {
+    name: "refuses credentials in nats.url (values.schema.json: they belong in nats.existingSecret)",
+    set: ["postgres.existingSecret=db", "nats.url=nats://granary:hunter2@nats.nats.svc:4222"],
+    expect: /nats\.url: Does not match pattern/,
+  },
+  {
     name: "refuses tls.enabled without tls.secretName",
     set: ["postgres.existingSecret=db", "tls.enabled=true"],
     expect: /tls\.secretName is required when tls\.enabled/,
@@ -119,6 +129,8 @@ export async function checkChart(helm: Helm, paths: Paths): Promise<Check[]> {
     ),
   );
 
+  checks.push(await checkOnlineReplicas(helm, paths, defaults));
+
   for (const refusal of REFUSALS) {
     const run = helmTemplate(helm, paths.chart, { set: refusal.set });
     const problems = run.ok
@@ -129,6 +141,47 @@ export async function checkChart(helm: Helm, paths: Paths): Promise<Check[]> {
     checks.push(check("helm", refusal.name, problems));
   }
   return checks;
+}
+
+/** The scale-out the write log allows: online.replicas N with nats.url. */
+export const ONLINE_REPLICAS = { replicas: 3, natsUrl: "nats://nats.nats.svc:4222" } as const;
+
+/**
+ * `online.replicas: 3` with `nats.url`: three replicas of the online StatefulSet, each with its own
+ * volume claim, following the log; the headless Service and the PodDisruptionBudget; the rules
+ * about replicas, the log and disruption budgets holding, and every object valid.
+ */
+export async function checkOnlineReplicas(helm: Helm, paths: Paths, defaults: unknown): Promise<Check> {
+  const { replicas, natsUrl } = ONLINE_REPLICAS;
+  const set = ["postgres.existingSecret=db", `online.replicas=${replicas}`, `nats.url=${natsUrl}`];
+  const name = `online.replicas=${replicas} with nats.url: ${replicas} replicas following the log, headless Service, PodDisruptionBudget`;
+  const run = helmTemplate(helm, paths.chart, { set });
+  if (!run.ok) return check("helm", name, [`helm template --set ${set.join(",")} failed: ${run.stderr.trim()}`]);
+  const objects = parseManifests(run.stdout);
+  const problems: string[] = [];
+  const online = objects.find((o) => o.kind === "StatefulSet" && get(o, "metadata", "labels", "app.kubernetes.io/component") === "online");
+  if (!online) return check("helm", name, ["no online StatefulSet rendered"]);
+  if (get(online, "spec", "replicas") !== replicas)
+    problems.push(`the online StatefulSet has replicas ${String(get(online, "spec", "replicas"))}, not ${replicas}`);
+  if (asArray(get(online, "spec", "volumeClaimTemplates")).length === 0)
+    problems.push("the online StatefulSet has no volumeClaimTemplates: the replicas would share one LMDB");
+  const podLabels = asRecord(get(online, "spec", "template", "metadata", "labels")) ?? {};
+  const selecting = (kind: string, path: string[]) =>
+    objects.filter((o) => {
+      const selector = asRecord(get(o, ...path)) ?? {};
+      return o.kind === kind && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => podLabels[k] === v);
+    });
+  const services = selecting("Service", ["spec", "selector"]);
+  if (!services.some((svc) => get(svc, "spec", "clusterIP") === "None")) problems.push("no headless Service selects the online pods");
+  if (!services.some((svc) => get(svc, "spec", "clusterIP") !== "None")) problems.push("no (ClusterIP) Service selects the online pods");
+  if (selecting("PodDisruptionBudget", ["spec", "selector", "matchLabels"]).length !== 1)
+    problems.push("expected one PodDisruptionBudget selecting the online pods");
+  const values = mergeValues(defaults, { postgres: { existingSecret: "db" }, online: { replicas }, nats: { url: natsUrl } });
+  // The rules about replicas and the log (the others run over the values matrix, which scales out too).
+  const rules = checkChartObjects(objects, expectationsFromValues(values)).filter((c) => /^online replicas|write log|NATS|PodDisruptionBudget/.test(c.name));
+  problems.push(...problemsOf(rules));
+  problems.push(...(await validateKubernetesSchemas(objects)));
+  return check("helm", name, problems);
 }
 
 export function checkComposeFile(paths: Paths): Check[] {

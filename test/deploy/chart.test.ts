@@ -73,7 +73,8 @@ describe("the repository's chart", () => {
     // The matrix really ran: four values files, each linted, rendered and checked.
     expect(checks.filter((c) => c.name.startsWith("helm lint --strict -f "))).toHaveLength(4);
     expect(checks.filter((c) => /every object valid against the Kubernetes schemas/.test(c.name))).toHaveLength(4);
-    expect(checks.filter((c) => c.name.startsWith("refuses "))).toHaveLength(6);
+    expect(checks.filter((c) => c.name.startsWith("refuses "))).toHaveLength(8);
+    expect(checks.filter((c) => c.name.startsWith("online.replicas=3 with nats.url"))).toHaveLength(1);
   });
 
   it("renders the four workloads as expected by default", () => {
@@ -383,5 +384,177 @@ describe("the trust boundary in the chart", () => {
     expect(problems).toMatch(/granary-online: GRANARY_BOOTSTRAP_ADMIN_KEY belongs to metadata only/);
     expect(problems).toMatch(/granary-registry: readinessProbe.grpc.port 50054 is not GRANARY_HEALTH_PORT 8086/);
     expect(problems).toMatch(/granary-metadata: no NetworkPolicy restricts its ingress/);
+  });
+});
+
+describe("online replicas on the write log", () => {
+  type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } } };
+  const env = (o: K8sObject) => podSpec(o).containers[0].env as EnvVar[];
+  const natsUrl = "nats://nats.nats.svc:4222";
+  const scaled = ["postgres.existingSecret=db", "online.replicas=3", `nats.url=${natsUrl}`];
+  const scaledExpectations = expectationsFromValues(
+    mergeValues(defaults, { postgres: { existingSecret: "db" }, online: { replicas: 3 }, nats: { url: natsUrl } }),
+  );
+  let objects: K8sObject[];
+
+  beforeAll(() => {
+    const run = helmTemplate(helm, chart, { set: scaled });
+    expect(run.stderr).toBe("");
+    objects = parseManifests(run.stdout);
+  });
+
+  const rule = (o: K8sObject[], name: RegExp, expectations = scaledExpectations) => {
+    const matching = checkChartObjects(o, expectations).filter((c) => name.test(c.name));
+    expect(matching).toHaveLength(1);
+    return matching[0]!.problems.join("\n");
+  };
+
+  it("renders N replicas, each with its own claim, named after its pod, following the log; a headless Service of ready pods; a PodDisruptionBudget", () => {
+    const online = find(objects, "StatefulSet", "online");
+    expect((online.spec as { replicas: number }).replicas).toBe(3);
+    expect((online.spec as { volumeClaimTemplates: unknown[] }).volumeClaimTemplates).toHaveLength(1);
+    const vars = env(online);
+    expect(vars.find((e) => e.name === "GRANARY_ONLINE_REPLICA")).toEqual({
+      name: "GRANARY_ONLINE_REPLICA",
+      valueFrom: { fieldRef: { fieldPath: "metadata.name" } },
+    });
+    expect(Object.fromEntries(vars.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]))).toMatchObject({
+      GRANARY_NATS_URL: natsUrl,
+      GRANARY_NATS_STREAM: "GRANARY",
+      GRANARY_NATS_SUBJECT_PREFIX: "granary",
+      GRANARY_NATS_REPLICAS: "3",
+      GRANARY_NATS_MAX_AGE_H: "168",
+      GRANARY_ONLINE_MAX_LAG: "1000",
+      GRANARY_ONLINE_APPLY_WAIT_MS: "5000",
+      GRANARY_ONLINE_READ_WAIT_MS: "500",
+    });
+    // offline consumes the same log; metadata and registry have nothing to do with it.
+    expect(env(find(objects, "StatefulSet", "offline")).find((e) => e.name === "GRANARY_NATS_URL")?.value).toBe(natsUrl);
+    expect(env(find(objects, "Deployment", "metadata")).some((e) => e.name.startsWith("GRANARY_NATS_"))).toBe(false);
+    // Readiness follows the lag; the startup probe only waits for the port, so a long replay is never restarted.
+    const c = podSpec(online).containers[0];
+    expect(c.readinessProbe.grpc).toEqual({ port: 50052 });
+    expect(c.startupProbe.grpc).toEqual({ port: 50052, service: "liveness" });
+    const services = objects.filter((o) => o.kind === "Service" && (o.metadata as { name: string }).name.startsWith("granary-online"));
+    expect(services.map((o) => [(o.metadata as { name: string }).name, (o.spec as { clusterIP?: string }).clusterIP ?? "(allocated)"]).sort()).toEqual([
+      ["granary-online", "(allocated)"],
+      ["granary-online-headless", "None"],
+    ]);
+    const [clusterIp, headless] = ["granary-online", "granary-online-headless"].map((n) => services.find((o) => (o.metadata as { name: string }).name === n)!);
+    expect((clusterIp!.spec as { publishNotReadyAddresses?: boolean }).publishNotReadyAddresses).toBeUndefined();
+    expect((headless!.spec as { publishNotReadyAddresses: boolean }).publishNotReadyAddresses).toBe(false);
+    expect((find(objects, "PodDisruptionBudget", "online").spec as Record<string, unknown>).maxUnavailable).toBe(1);
+    // With podDisruptionBudget.minAvailable 1, three replicas get minAvailable.
+    const minRun = helmTemplate(helm, chart, { set: [...scaled, "podDisruptionBudget.minAvailable=1"] });
+    expect((find(parseManifests(minRun.stdout), "PodDisruptionBudget", "online").spec as Record<string, unknown>).minAvailable).toBe(1);
+    // NetworkPolicies: online and offline may reach NATS.
+    const natsPolicy = objects.find((o) => o.kind === "NetworkPolicy" && (o.metadata as { name: string }).name === "granary-nats")!.spec as any;
+    expect(natsPolicy.podSelector.matchExpressions).toEqual([{ key: "app.kubernetes.io/component", operator: "In", values: ["online", "offline"] }]);
+    expect(natsPolicy.egress).toEqual([{ ports: [{ protocol: "TCP", port: 4222 }] }]);
+    expect(failing(checkChartObjects(objects, scaledExpectations))).toEqual([]);
+  });
+
+  it("takes the URL from nats.existingSecret when given", () => {
+    const run = helmTemplate(helm, chart, { set: ["postgres.existingSecret=db", "online.replicas=2", "nats.existingSecret=granary-nats"] });
+    expect(run.stderr).toBe("");
+    const rendered2 = parseManifests(run.stdout);
+    for (const [kind, component] of [
+      ["StatefulSet", "online"],
+      ["StatefulSet", "offline"],
+    ] as const) {
+      expect(env(find(rendered2, kind, component)).find((e) => e.name === "GRANARY_NATS_URL")).toEqual({
+        name: "GRANARY_NATS_URL",
+        valueFrom: { secretKeyRef: { name: "granary-nats", key: "NATS_URL" } },
+      });
+    }
+    const values = mergeValues(defaults, { postgres: { existingSecret: "db" }, online: { replicas: 2 }, nats: { existingSecret: "granary-nats" } });
+    expect(failing(checkChartObjects(rendered2, expectationsFromValues(values)))).toEqual([]);
+  });
+
+  it("without nats.url: no NATS settings, one replica, and the schema refuses more, saying why", () => {
+    expect(env(find(rendered, "StatefulSet", "online")).some((e) => e.name.startsWith("GRANARY_NATS_"))).toBe(false);
+    expect(rendered.some((o) => o.kind === "NetworkPolicy" && (o.metadata as { name: string }).name === "granary-nats")).toBe(false);
+    const run = helmTemplate(helm, chart, { set: ["postgres.existingSecret=db", "online.replicas=3"] });
+    expect(run.ok).toBe(false);
+    expect(run.stderr).toMatch(/online\.replicas > 1 needs the write log: without it each replica would hold only the writes that reached it/);
+  });
+
+  it("the rules catch replicas without the log, a literal replica name, a headless Service of unready pods, a restarting startup probe and a drain that takes all", () => {
+    const broken = structuredClone(objects);
+    const online = find(broken, "StatefulSet", "online");
+    const c = podSpec(online).containers[0];
+    c.env = c.env
+      .filter((e: EnvVar) => !e.name.startsWith("GRANARY_NATS_"))
+      .map((e: EnvVar) => (e.name === "GRANARY_ONLINE_REPLICA" ? { name: e.name, value: "online" } : e));
+    delete c.startupProbe.grpc.service;
+    const headless = broken.find((o) => o.kind === "Service" && (o.metadata as { name: string }).name === "granary-online-headless")!;
+    (headless.spec as Record<string, unknown>).publishNotReadyAddresses = true;
+    const pdb = find(broken, "PodDisruptionBudget", "online").spec as Record<string, unknown>;
+    pdb.maxUnavailable = 3;
+    const problems = rule(broken, /^online replicas:/);
+    expect(problems).toMatch(/StatefulSet\/granary-online: 3 replicas without GRANARY_NATS_URL: each replica would hold only the writes that reached it/);
+    expect(problems).toMatch(/GRANARY_ONLINE_REPLICA must come from the pod's name/);
+    expect(problems).toMatch(/startupProbe.grpc.service must be "liveness"/);
+    expect(problems).toMatch(/Service\/granary-online-headless: publishNotReadyAddresses must be false/);
+    expect(problems).toMatch(/PodDisruptionBudget\/granary-online: maxUnavailable 3 lets a drain evict all 3 replicas/);
+    // And the wiring rule: the values name a log the pods no longer follow.
+    expect(rule(broken, /follow the write log the values name/)).toMatch(
+      /StatefulSet\/granary-online: GRANARY_NATS_URL is not set, but the values configure the write log/,
+    );
+  });
+
+  it("the rules catch offline on another log, credentials in a literal URL, wrong stream replicas and a NetworkPolicy without NATS", () => {
+    const broken = structuredClone(objects);
+    const offline = podSpec(find(broken, "StatefulSet", "offline")).containers[0];
+    offline.env = offline.env.map((e: EnvVar) => (e.name === "GRANARY_NATS_URL" ? { name: e.name, value: "nats://granary:hunter2@elsewhere:4222" } : e));
+    const online = podSpec(find(broken, "StatefulSet", "online")).containers[0];
+    online.env = online.env.map((e: EnvVar) => (e.name === "GRANARY_NATS_REPLICAS" ? { name: e.name, value: "1" } : e));
+    const problems = rule(broken, /follow the write log the values name/);
+    expect(problems).toMatch(/StatefulSet\/granary-offline: GRANARY_NATS_URL carries credentials as a literal/);
+    expect(problems).toMatch(
+      /StatefulSet\/granary-offline: GRANARY_NATS_URL is nats:\/\/granary:hunter2@elsewhere:4222, values say nats:\/\/nats.nats.svc:4222/,
+    );
+    expect(problems).toMatch(/StatefulSet\/granary-online: GRANARY_NATS_REPLICAS is 1, values say 3/);
+    const withoutNats = broken.filter((o) => !(o.kind === "NetworkPolicy" && (o.metadata as { name: string }).name === "granary-nats"));
+    const policy = rule(withoutNats, /NetworkPolicies let online and offline reach NATS/);
+    expect(policy).toMatch(/StatefulSet\/granary-online: no NetworkPolicy egress rule allows TCP 4222/);
+    expect(policy).toMatch(/StatefulSet\/granary-offline: no NetworkPolicy egress rule allows TCP 4222/);
+    // Without a log in the values, a pod following one is a mistake too.
+    const none = expectationsFromValues(mergeValues(defaults, { postgres: { existingSecret: "db" } }));
+    expect(rule(objects, /follow the write log the values name/, none)).toMatch(/GRANARY_NATS_URL is set although the values configure no write log/);
+  });
+});
+
+describe("a copy of the chart that no longer refuses online replicas without the log", () => {
+  const stripSchemaRule = (copy: string) => {
+    const schemaFile = join(copy, "values.schema.json");
+    const schema = JSON.parse(readFileSync(schemaFile, "utf8")) as Record<string, unknown>;
+    expect(schema.allOf).toBeDefined();
+    delete schema.allOf;
+    writeFileSync(schemaFile, JSON.stringify(schema));
+  };
+
+  it("still refuses through the template when only the schema's rule is gone", async () => {
+    const copy = chartCopy();
+    stripSchemaRule(copy);
+    const run = helmTemplate(helm, copy, { set: ["postgres.existingSecret=db", "online.replicas=2"] });
+    expect(run.stderr).toMatch(
+      /online\.replicas > 1 needs the write log: without it each replica would hold only the writes that reached it \(online\.replicas is 2/,
+    );
+    const checks = await checkChart(helm, { ...defaultPaths(root), chart: copy, valuesFiles: [join(chart, "ci/default-values.yaml")] });
+    expect(failing(checks)).toEqual([]);
+  });
+
+  it("fails validation when neither the schema nor the template refuses", async () => {
+    const copy = chartCopy();
+    stripSchemaRule(copy);
+    const online = readFileSync(join(copy, "templates/online.yaml"), "utf8");
+    const broken = online.replace(/^\{\{- fail .*\n/m, "");
+    expect(broken).not.toEqual(online);
+    writeFileSync(join(copy, "templates/online.yaml"), broken);
+    const checks = await checkChart(helm, { ...defaultPaths(root), chart: copy, valuesFiles: [join(chart, "ci/default-values.yaml")] });
+    expect(failing(checks)).toEqual([
+      expect.stringMatching(/refuses online.replicas > 1 without the write log .*: helm template --set postgres.existingSecret=db,online.replicas=2 succeeded/),
+    ]);
   });
 });

@@ -180,6 +180,82 @@ describe("keys and TLS in compose", () => {
   });
 });
 
+describe("the write log in compose", () => {
+  type Service = {
+    image: string;
+    command: string[];
+    volumes: string[];
+    environment: Record<string, string>;
+    depends_on: Record<string, unknown>;
+    healthcheck: { test: string[] };
+  };
+  const services = (repo.doc as { services: Record<string, Service>; volumes: Record<string, unknown> }).services;
+
+  it("runs NATS with JetStream on a named volume, healthy by its /healthz, and points online and offline at it", () => {
+    const nats = services.nats!;
+    expect(nats.image).toMatch(/^nats:2\.10\.\d+-alpine/);
+    expect(nats.command).toEqual(expect.arrayContaining(["-js", "-sd", "/data", "-m", "8222"]));
+    expect(nats.volumes).toContain("nats-data:/data");
+    expect(Object.keys((repo.doc as { volumes: Record<string, unknown> }).volumes)).toContain("nats-data");
+    expect(nats.healthcheck.test).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8222/healthz"]);
+    for (const name of ["online", "offline"]) {
+      expect(services[name]!.environment.GRANARY_NATS_URL).toBe("nats://nats:4222");
+      expect(services[name]!.depends_on.nats).toEqual({ condition: "service_healthy" });
+    }
+    expect(services.metadata!.environment.GRANARY_NATS_URL).toBeUndefined();
+  });
+
+  it("fails without JetStream, with the store off the volume, a floating image or no monitoring port", () => {
+    const file = edited((s) => {
+      s.nats!.image = "nats:latest";
+      s.nats!.command = ["nats-server", "-sd", "/var/lib/nats"];
+    });
+    const problems = problemsOfRule(file, /^nats:/).join("\n");
+    expect(problems).toMatch(/nats: image nats:latest must be the official nats image pinned to a 2\.9\.x or 2\.10\.x release/);
+    expect(problems).toMatch(/nats: the command must turn JetStream on \(-js\)/);
+    expect(problems).toMatch(/nats: the JetStream store \/var\/lib\/nats is not on a volume/);
+    expect(problems).toMatch(/nats: the command must turn the monitoring port on \(-m 8222\)/);
+  });
+
+  it("fails with the store on a bind mount, or a healthcheck that does not ask /healthz", () => {
+    const file = edited((s) => {
+      s.nats!.volumes = ["./nats:/data"];
+      (s.nats!.healthcheck as Record<string, unknown>).test = ["CMD", "true"];
+    });
+    const problems = problemsOfRule(file, /^nats:/).join("\n");
+    expect(problems).toMatch(/nats: the JetStream store \/data is on \.\/nats, use a named volume/);
+    expect(problems).toMatch(/nats: the healthcheck must ask the monitoring port's \/healthz/);
+  });
+
+  it("fails when online or offline do not follow the log, or start before NATS is healthy", () => {
+    const file = edited((s) => {
+      delete (s.offline!.environment as Record<string, string>).GRANARY_NATS_URL;
+      (s.online!.environment as Record<string, string>).GRANARY_NATS_URL = "nats://127.0.0.1:4222";
+      delete (s.offline!.depends_on as Record<string, unknown>).nats;
+      (s.online!.depends_on as Record<string, unknown>).nats = { condition: "service_started" };
+    });
+    const wiring = problemsOfRule(file, /follow the write log/).join("\n");
+    expect(wiring).toMatch(/offline: GRANARY_NATS_URL is not set; it must be nats:\/\/nats:4222/);
+    expect(wiring).toMatch(/online: GRANARY_NATS_URL is nats:\/\/127\.0\.0\.1:4222, must be nats:\/\/nats:4222/);
+    const depends = problemsOfRule(file, /depends_on/).join("\n");
+    expect(depends).toMatch(/offline: must depend on nats/);
+    expect(depends).toMatch(/online: depends_on nats has condition service_started, must be service_healthy/);
+  });
+
+  it("fails without the nats service, or without its healthcheck", () => {
+    const noHealthcheck = edited((s) => {
+      delete s.nats!.healthcheck;
+    });
+    const problems = failing(checkCompose(noHealthcheck)).join("\n");
+    expect(problems).toMatch(/nats: no healthcheck/);
+    expect(problems).toMatch(/online: waits for nats to be healthy, but nats has no healthcheck/);
+    const missing = edited((s) => {
+      delete s.nats;
+    });
+    expect(failing(checkCompose(missing)).join("\n")).toMatch(/service nats is missing/);
+  });
+});
+
 describe("compose interpolation", () => {
   const env = { A: "a", EMPTY: "" };
   it.each([

@@ -91,6 +91,41 @@ valueFrom:
 {{- .Values.auth.existingSecret | default (printf "%s-auth" (include "granary.fullname" .)) }}
 {{- end }}
 
+{{/* "true" when the write log is configured (nats.url or nats.existingSecret), else "". */}}
+{{- define "granary.writeLog" -}}
+{{- if or .Values.nats.url .Values.nats.existingSecret }}true{{ end }}
+{{- end }}
+
+{{/*
+The write log's EnvVars for online and offline, a YAML list (use with fromYamlArray); empty without
+nats.url and nats.existingSecret. The URL comes from the Secret when one is named.
+*/}}
+{{- define "granary.natsEnv" -}}
+{{- $nats := .Values.nats }}
+{{- if include "granary.writeLog" . }}
+{{- if $nats.existingSecret }}
+- name: GRANARY_NATS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $nats.existingSecret }}
+      key: {{ $nats.secretKey }}
+{{- else }}
+- name: GRANARY_NATS_URL
+  value: {{ $nats.url | quote }}
+{{- end }}
+- name: GRANARY_NATS_STREAM
+  value: {{ $nats.stream | quote }}
+- name: GRANARY_NATS_SUBJECT_PREFIX
+  value: {{ $nats.subjectPrefix | quote }}
+- name: GRANARY_NATS_REPLICAS
+  value: {{ int $nats.streamReplicas | quote }}
+- name: GRANARY_NATS_MAX_AGE_H
+  value: {{ int $nats.maxAgeHours | quote }}
+{{- else }}
+[]
+{{- end }}
+{{- end }}
+
 {{/* Where the TLS Secret is mounted. */}}
 {{- define "granary.tlsDir" -}}
 /etc/granary/tls
@@ -99,7 +134,8 @@ valueFrom:
 {{/*
 The pod template every workload shares: security context, probes, config, /tmp, shutdown timing.
 Call with (dict "root" $ "component" "online" "env" (list ...) "volumeMounts" (list ...) "volumes" (list ...)):
-lists of EnvVar, VolumeMount and Volume added to the common ones.
+lists of EnvVar, VolumeMount and Volume added to the common ones. "startupService" (optional) is the
+health name the startup probe asks for: "" (the readiness status) by default.
 */}}
 {{- define "granary.podTemplate" -}}
 {{- $root := .root -}}
@@ -167,6 +203,9 @@ spec:
       startupProbe:
         grpc:
           port: {{ $probePort }}
+          {{- with .startupService }}
+          service: {{ . }}
+          {{- end }}
         periodSeconds: {{ $values.probes.startup.periodSeconds }}
         timeoutSeconds: {{ $values.probes.startup.timeoutSeconds }}
         failureThreshold: {{ $values.probes.startup.failureThreshold }}
