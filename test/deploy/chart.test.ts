@@ -429,7 +429,8 @@ describe("online replicas on the write log", () => {
       GRANARY_ONLINE_READ_WAIT_MS: "500",
     });
     // offline consumes the same log; metadata and registry have nothing to do with it.
-    expect(env(find(objects, "StatefulSet", "offline")).find((e) => e.name === "GRANARY_NATS_URL")?.value).toBe(natsUrl);
+    const offlineVars = Object.fromEntries(env(find(objects, "StatefulSet", "offline")).map((e) => [e.name, e.value]));
+    expect(offlineVars).toMatchObject({ GRANARY_NATS_URL: natsUrl, GRANARY_OFFLINE_STREAM_MAX_ROWS: "50000", GRANARY_OFFLINE_STREAM_MAX_MS: "1000" });
     expect(env(find(objects, "Deployment", "metadata")).some((e) => e.name.startsWith("GRANARY_NATS_"))).toBe(false);
     // Readiness follows the lag; the startup probe only waits for the port, so a long replay is never restarted.
     const c = podSpec(online).containers[0];
@@ -473,6 +474,7 @@ describe("online replicas on the write log", () => {
 
   it("without nats.url: no NATS settings, one replica, and the schema refuses more, saying why", () => {
     expect(env(find(rendered, "StatefulSet", "online")).some((e) => e.name.startsWith("GRANARY_NATS_"))).toBe(false);
+    expect(env(find(rendered, "StatefulSet", "offline")).some((e) => /^GRANARY_(NATS|OFFLINE_STREAM)_/.test(e.name))).toBe(false);
     expect(rendered.some((o) => o.kind === "NetworkPolicy" && (o.metadata as { name: string }).name === "granary-nats")).toBe(false);
     const run = helmTemplate(helm, chart, { set: ["postgres.existingSecret=db", "online.replicas=3"] });
     expect(run.ok).toBe(false);
