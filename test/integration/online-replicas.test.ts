@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { randomBytes } from "node:crypto";
+import { execFile } from "node:child_process";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -30,6 +33,7 @@ if (!probe.ok && required) {
   });
 }
 
+const execFileAsync = promisify(execFile);
 const keys = testKeys();
 const P = "shop";
 const id = randomBytes(4).toString("hex");
@@ -277,6 +281,48 @@ describeIfNats("online replicas fed by the write log on NATS JetStream", () => {
       });
       const column = (out.vectors as FeatureVectors).columns.find((c) => c.name === "note")!;
       expect((column.values?.values.value as { values: string[] }).values).toEqual([notes[0], notes[2500], notes[4999]]);
+    }
+  });
+
+  it("bootstraps a new replica from a peer's LMDB snapshot, then replays the log from the snapshot's sequence", async () => {
+    const first = await on.a.writeRows({ project: P, featureGroup: { name: "customers", version: 1 }, rows: { case: "columns", value: rows([700n], [7]) } });
+    const snapshot = join(dir.path, "snapshot-of-a");
+    // deploy/lmdb-backup.mjs: a consistent copy of a running replica's store, its applied sequence included.
+    await execFileAsync(process.execPath, [fileURLToPath(new URL("../../deploy/lmdb-backup.mjs", import.meta.url)), join(dir.path, "online-a"), snapshot]);
+    const after = await on.a.writeRows({ project: P, featureGroup: { name: "customers", version: 1 }, rows: { case: "columns", value: rows([701n], [8]) } });
+    // Retention has dropped everything up to the snapshot: only a replica starting from the
+    // snapshot's sequence can catch up (one replaying from the start would stop with DATA_LOSS).
+    const nc = await connect({ servers: TEST_NATS_URL });
+    await (await jetstreamManager(nc)).streams.purge(STREAM, { seq: Number(first.logSequence) + 1 });
+    await nc.close();
+    const c = await startOnlineService(
+      loadOnlineConfig({
+        ...keys.env,
+        GRANARY_ONLINE_PORT: "0",
+        GRANARY_DATA_DIR: dir.path,
+        GRANARY_ONLINE_LMDB_PATH: snapshot,
+        GRANARY_ONLINE_REPLICA: "c",
+        GRANARY_METADATA_ADDRESS: metadata!.address,
+        GRANARY_NATS_URL: TEST_NATS_URL,
+        GRANARY_NATS_STREAM: STREAM,
+        GRANARY_NATS_SUBJECT_PREFIX: PREFIX,
+      }),
+      logger,
+    );
+    try {
+      const client = createServiceClient(OnlineService, c.address, { apiKey: keys.adminKey });
+      await waitForServing(c.address, 15_000);
+      await waitFor(async () => (await client.getReplicaStatus({})).appliedSequence >= after.logSequence, { timeoutMs: 10_000 });
+      const res = await client.getFeatureVectors({
+        project: P,
+        featureView: { name: "spend", version: 1 },
+        entities: { rowCount: 3, servingKeys: [{ name: "customer_id", data: i64([1n, 700n, 701n]) }] },
+      });
+      const column = (res.vectors as FeatureVectors).columns.find((x) => x.name === "spend")!;
+      expect((column.values?.values.value as { values: number[] }).values).toEqual([10, 7, 8]);
+      expect(first.logSequence).toBeLessThan(after.logSequence);
+    } finally {
+      await c.stop();
     }
   });
 
