@@ -13,7 +13,7 @@ import { OnlineService } from "@granary/proto/online";
 import { ScalarType, ValueStatus, type ColumnData, type ColumnarRows } from "@granary/proto/types";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, startServiceProcess, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
+import { checkHealth, createTestDatabase, scratchDir, startServiceProcess, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
 import { TEST_NATS_URL, TcpProxy, probeNats } from "@granary/write-log/testing";
 
 // Online replicas on the machine's NATS (required under CI; 'not run' without NATS): a replica in
@@ -52,7 +52,7 @@ const batch = (ids: bigint[]) =>
     ],
   }) as unknown as ColumnarRows;
 
-function logEnv(name: string, natsUrl = TEST_NATS_URL): Record<string, string> {
+function logEnv(name: string, natsUrl = TEST_NATS_URL, stream = STREAM): Record<string, string> {
   return {
     ...keys.env,
     GRANARY_DATA_DIR: dir.path,
@@ -60,8 +60,8 @@ function logEnv(name: string, natsUrl = TEST_NATS_URL): Record<string, string> {
     GRANARY_ONLINE_REPLICA: name,
     GRANARY_METADATA_ADDRESS: metadata!.address,
     GRANARY_NATS_URL: natsUrl,
-    GRANARY_NATS_STREAM: STREAM,
-    GRANARY_NATS_SUBJECT_PREFIX: PREFIX,
+    GRANARY_NATS_STREAM: stream,
+    GRANARY_NATS_SUBJECT_PREFIX: stream === STREAM ? PREFIX : `${PREFIX}-other`,
     GRANARY_LOG_LEVEL: "warn",
   };
 }
@@ -160,6 +160,39 @@ describeIfNats("online replicas on the write log, through crashes and NATS outag
       await proc.stop();
     }
   }, 240_000);
+
+  it("a replica whose log was deleted and made again refuses to follow the new one and stays NOT_SERVING", async () => {
+    const other = `${STREAM}_OTHER`;
+    const env = { ...logEnv("d", TEST_NATS_URL, other), GRANARY_ONLINE_PORT: "0" };
+    let d = await startOnlineService(loadOnlineConfig(env), logger);
+    try {
+      let client = createServiceClient(OnlineService, d.address, { apiKey: keys.adminKey });
+      await waitForServing(d.address, 15_000);
+      const res = await client.writeRows({
+        project: "crash",
+        featureGroup: { name: "events", version: 1 },
+        rows: { case: "columns", value: batch([5_000_000n]) },
+      });
+      expect(res.logSequence).toBe(1n);
+      await d.stop();
+      // The operator deletes the stream (or NATS's volume) and keeps the replica's LMDB.
+      const nc = await connect({ servers: TEST_NATS_URL });
+      await (await jetstreamManager(nc)).streams.delete(other);
+      await nc.close();
+      d = await startOnlineService(loadOnlineConfig(env), logger);
+      client = createServiceClient(OnlineService, d.address, { apiKey: keys.adminKey });
+      await waitFor(async () => (await client.getReplicaStatus({})).replica === "d", { timeoutMs: 10_000 });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect((await client.getReplicaStatus({})).withinBound).toBe(false);
+      expect(await checkHealth(d.address, "", 2000)).toBe("NOT_SERVING");
+    } finally {
+      await d.stop();
+      const nc = await connect({ servers: TEST_NATS_URL });
+      const jsm = await jetstreamManager(nc);
+      for (const stream of [other, `${other}_DEAD`]) await jsm.streams.delete(stream).catch(() => false);
+      await nc.close();
+    }
+  }, 60_000);
 
   it("a replica cut off from NATS refuses writes fast with UNAVAILABLE, keeps serving, and catches up after", async () => {
     const [host, port] = new URL(TEST_NATS_URL.replace(/^nats:/, "http:")).host.split(":");

@@ -162,4 +162,20 @@ describeIfNats("JetStreamWriteLog retention", () => {
       await log.close();
     }
   });
+
+  it("has a new identity once its stream is deleted and made again", async () => {
+    const names = isolated();
+    const first = await JetStreamWriteLog.connect({ url: TEST_NATS_URL, ...names });
+    const before = await first.identity();
+    await first.destroy();
+    await first.close();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const again = await JetStreamWriteLog.connect({ url: TEST_NATS_URL, ...names });
+    try {
+      expect(await again.identity()).not.toBe(before);
+    } finally {
+      await again.destroy();
+      await again.close();
+    }
+  });
 });

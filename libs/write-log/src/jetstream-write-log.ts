@@ -245,6 +245,18 @@ export class JetStreamWriteLog implements WriteLog {
     }
   }
 
+  async identity(): Promise<string> {
+    const what = "reading the write log's identity";
+    this.#checkUsable(what);
+    try {
+      const info = await this.#jsm.streams.info(this.#stream);
+      // A stream's creation time changes only when it is deleted and made again.
+      return `jetstream:${this.#stream}@${info.created}`;
+    } catch (err) {
+      throw translateNatsError(err, this.#url, what);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#closing.signal.aborted) return;
     this.#closing.abort();

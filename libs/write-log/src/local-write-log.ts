@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { UnavailableError } from "@granary/errors";
@@ -127,6 +128,19 @@ export class LocalWriteLog implements WriteLog {
   async lastSequence(): Promise<bigint> {
     this.#checkOpen();
     return BigInt(this.#log.lastSequence());
+  }
+
+  async identity(): Promise<string> {
+    this.#checkOpen();
+    const meta = this.#root.openDB<string, string>({ name: "meta", encoding: "string" });
+    let id = meta.get("identity");
+    if (id === undefined) {
+      // Made once, with the file: a new file is a new log.
+      const made = `local:${randomUUID()}`;
+      await meta.ifNoExists("identity", () => void meta.put("identity", made));
+      id = meta.get("identity")!;
+    }
+    return id;
   }
 
   async close(): Promise<void> {

@@ -45,6 +45,13 @@ export function describeWriteLogContract(name: string, make: () => Promise<Contr
       await t.cleanup();
     });
 
+    it("has an identity every client of the log shares, the same across calls", async () => {
+      const id = await log.identity();
+      expect(id.length).toBeGreaterThan(0);
+      expect(await log.identity()).toBe(id);
+      expect(await (await t.peer()).identity()).toBe(id);
+    });
+
     it("appends in order and follows from the start, each batch decoded as appended", async () => {
       expect(await log.lastSequence()).toBe(0n);
       const a = await log.append(sampleBatch("shop", "orders", 3, { msgId: "a" }));

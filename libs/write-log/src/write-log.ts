@@ -143,6 +143,12 @@ export interface WriteLog {
   listDeadLetters(project: string, limit: number): Promise<DeadLetter[]>;
   /** The sequence of the last stored message; 0 when the log is empty. */
   lastSequence(): Promise<bigint>;
+  /**
+   * Which log this is: the same for every client of one log, different once it is recreated
+   * (a deleted and re-made stream starts its sequences again). A replica keeps it with its applied
+   * sequence, so it never takes a new log's sequence 1 for one it has already applied.
+   */
+  identity(): Promise<string>;
   /** Stops followers and consumers and releases the connection or file. */
   close(): Promise<void>;
 }

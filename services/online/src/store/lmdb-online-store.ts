@@ -8,6 +8,7 @@ import type { AppliedOp, Durability, OnlineStore, StoredRow, StoreOp } from "./o
 
 // Keys of the store's own records sort before every row key (row keys begin with KEY_FORMAT, 0x01).
 const APPLIED_SEQUENCE_KEY = Buffer.from("\x00log-applied-sequence", "latin1");
+const LOG_IDENTITY_KEY = Buffer.from("\x00log-identity", "latin1");
 
 export interface LmdbOnlineStoreOptions {
   path: string;
@@ -119,6 +120,14 @@ export class LmdbOnlineStore implements OnlineStore {
         return applied;
       })(),
     );
+  }
+
+  logIdentity(): string | undefined {
+    return this.#db.getBinaryFast(LOG_IDENTITY_KEY)?.toString("utf8");
+  }
+
+  setLogIdentity(identity: string): Promise<void> {
+    return typed(this.#db.put(LOG_IDENTITY_KEY, Buffer.from(identity, "utf8")).then(() => {}));
   }
 
   appliedSequence(): bigint {

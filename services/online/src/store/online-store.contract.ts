@@ -60,6 +60,10 @@ export function describeOnlineStoreContract(name: string, make: () => Promise<{ 
       expect(store.appliedSequence()).toBe(43n);
       expect(await store.purgeExpired(0n, 2n ** 62n, 100)).toBe(0);
       expect(store.appliedSequence()).toBe(43n);
+      expect(store.logIdentity()).toBeUndefined();
+      await store.setLogIdentity("jetstream:GRANARY@2026-12-07T00:00:00Z");
+      expect(store.logIdentity()).toBe("jetstream:GRANARY@2026-12-07T00:00:00Z");
+      expect(await store.purgeExpired(0n, 2n ** 62n, 100)).toBe(0);
     });
 
     it("applies several batches in order as one transaction with the last one's log sequence", async () => {

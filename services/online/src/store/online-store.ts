@@ -41,6 +41,9 @@ export interface OnlineStore {
    * Returns what each operation did.
    */
   apply(ops: readonly StoreOp[], logSequence: bigint): Promise<AppliedOp[]>;
+  /** The identity of the write log the applied sequence counts in (WriteLog.identity); undefined before the first. */
+  logIdentity(): string | undefined;
+  setLogIdentity(identity: string): Promise<void>;
   /** Records a log position with no rows (a batch refused to the dead letters), so it is not met again. */
   recordApplied(logSequence: bigint, durability: Durability): Promise<void>;
   /**

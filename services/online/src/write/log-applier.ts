@@ -53,6 +53,8 @@ export class LogApplier {
   /** Groups refused as unknown, with the catalogue revision then: refused again at once until the catalogue changes. */
   readonly #unknown = new Map<string, bigint>();
   #restartTimer: NodeJS.Timeout | undefined;
+  #starting = false;
+  #halted: string | undefined;
   /** Validated batches waiting for the store, in log order. */
   #queue: { sequence: bigint; op: StoreOp; rows: number }[] = [];
   #queuedRows = 0;
@@ -70,7 +72,49 @@ export class LogApplier {
     return this.#position;
   }
 
+  /** Why this replica cannot follow the log at all (its store was built from another log); it stays NOT_SERVING. */
+  get halted(): string | undefined {
+    return this.#halted;
+  }
+
   start(): void {
+    if (this.#stopped || this.#follower || this.#starting) return;
+    this.#starting = true;
+    void this.#checkIdentity().then(
+      (ok) => {
+        this.#starting = false;
+        if (ok) this.#follow();
+      },
+      (err: unknown) => {
+        this.#starting = false;
+        if (this.#stopped) return;
+        this.#deps.logger.warn({ err }, "cannot read the write log's identity yet; trying again");
+        this.#restartTimer = setTimeout(() => this.start(), RESTART_DELAY_MS);
+      },
+    );
+  }
+
+  /**
+   * The store's applied sequence counts in one log; a log deleted and made again starts its
+   * sequences at 1, and following it from the old position would skip its first batches silently.
+   */
+  async #checkIdentity(): Promise<boolean> {
+    const { log, store, logger } = this.#deps;
+    const identity = await log.identity();
+    const known = store.logIdentity();
+    if (known === undefined) {
+      await store.setLogIdentity(identity);
+      return true;
+    }
+    if (known === identity) return true;
+    this.#halted =
+      `this replica's store was built from write log ${known}, but the log is now ${identity} (recreated; its sequences start again). ` +
+      "Rebuild the replica: delete its LMDB directory, or restore a snapshot of a replica of the new log (deploy/lmdb-backup.mjs), and restart it";
+    logger.error({ known, identity }, this.#halted);
+    return false;
+  }
+
+  #follow(): void {
     if (this.#stopped || this.#follower) return;
     const { log, store, logger } = this.#deps;
     const from = store.appliedSequence();
@@ -96,7 +140,7 @@ export class LogApplier {
         void (this.#draining ?? Promise.resolve()).finally(() => {
           this.#queue = [];
           this.#queuedRows = 0;
-          this.#restartTimer = setTimeout(() => this.start(), RESTART_DELAY_MS);
+          this.#restartTimer = setTimeout(() => this.#follow(), RESTART_DELAY_MS);
         });
       },
     );

@@ -137,7 +137,13 @@ export class ReplicaLog {
     const applied = this.#applier.position;
     const logSequence = this.#logSequence > applied ? this.#logSequence : applied;
     const lag = logSequence - applied;
-    return { replica: this.#options.replica, appliedSequence: applied, logSequence, lag, withinBound: lag <= BigInt(this.#options.maxLag) };
+    return {
+      replica: this.#options.replica,
+      appliedSequence: applied,
+      logSequence,
+      lag,
+      withinBound: this.#applier.halted === undefined && lag <= BigInt(this.#options.maxLag),
+    };
   }
 
   listDeadLetters(project: string, limit: number): Promise<DeadLetter[]> {
