@@ -241,7 +241,7 @@ describeIfNats("offline history fed by the write log on NATS JetStream", () => {
     await waitForHistory([[1, 10], [2, 20], [3, 30], [4, 40], [51, 51], ...ids.map((n): [number, number] => [n, n])]);
   }, 60_000);
 
-  it("sends an offline Insert's online copy through the log, and does not take it back into history", async () => {
+  it("sends an offline Insert's and DeleteRows' online copies through the log, and does not take them back into history", async () => {
     const table = new arrow.Table({
       customer_id: arrow.vectorFromArray([7n, 8n], new arrow.Int64()),
       spend: arrow.vectorFromArray([70, 80], new arrow.Float64()),
@@ -276,6 +276,17 @@ describeIfNats("offline history fed by the write log on NATS JetStream", () => {
     const { commits } = await md.listCommits({ project: P, featureGroup: { name: "orders", version: 1 } });
     expect(commits).toHaveLength(1);
     expect(commits[0]!.onlineSyncState).toBe(OnlineSyncState.SYNCED);
+
+    // An offline delete reaches online as a tombstone through the log; history keeps the insert's commit and the delete's.
+    async function* keys() {
+      yield { message: { case: "header" as const, value: { project: P, featureGroup: { name: "orders", version: 1 } } } };
+      const ids = new arrow.Table({ customer_id: arrow.vectorFromArray([7n], new arrow.Int64()) });
+      for (const ipc of arrowPayloads(ids)) yield { message: { case: "chunk" as const, value: { ipc } } };
+    }
+    await off.deleteRows(keys());
+    await waitFor(async () => (await lookup())[0] === undefined, { timeoutMs: 15_000 });
+    expect(await lookup()).toEqual([undefined, 80]);
+    expect(await history("orders")).toEqual([[8, 80]]);
   }, 30_000);
 });
 
