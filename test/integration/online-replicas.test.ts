@@ -226,6 +226,32 @@ describeIfNats("online replicas fed by the write log on NATS JetStream", () => {
     expect(reasons).toMatch(/column "nope" is not in feature group "customers" version 1/);
     // Both replicas refused the same messages for the same reasons: filed once each.
     expect(deadLetters).toHaveLength(2);
+    // A batch of an offline-only group is the offline service's: the replicas pass over it without a dead letter.
+    await md.createFeatureGroup({
+      featureGroup: {
+        project: P,
+        name: "history_only",
+        version: 1,
+        columns: [
+          { name: "customer_id", type: { scalar: ScalarType.INT64 } },
+          { name: "spend", type: { scalar: ScalarType.DOUBLE } },
+          { name: "event_time", type: { scalar: ScalarType.TIMESTAMP } },
+        ],
+        primaryKey: ["customer_id"],
+        eventTime: "event_time",
+      },
+    });
+    await waitFor(async () => {
+      await publishRaw(`${PREFIX}.${P}.history_only.v1`, toBinary(ColumnarRowsSchema, create(ColumnarRowsSchema, rows([9n], [9]) as never)), {
+        [HEADER.format]: FORMAT,
+        [HEADER.kind]: "upsert",
+        [HEADER.groupVersion]: "1",
+      });
+      const next = await on.a.writeRows({ project: P, featureGroup: { name: "customers", version: 1 }, rows: { case: "columns", value: rows([10n], [10]) } });
+      for (const r of ["a", "b"] as const) await spendOf(r, [10n], next.logSequence);
+      return (await on.a.getReplicaStatus({})).appliedSequence >= next.logSequence;
+    });
+    expect((await on.a.listDeadLetters({ project: P, limit: 10 })).deadLetters).toHaveLength(2);
     expect(deadLetters.every((d) => d.subject === subject && d.originalSequence > 0n)).toBe(true);
   });
 

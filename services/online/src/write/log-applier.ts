@@ -38,9 +38,10 @@ const MAX_QUEUED_ROWS = 50_000;
  * Follows the write log into this replica's store (issue 16). Batches are validated as they arrive
  * and queued; the queue goes to the store as one transaction (group commit: a log of many small
  * batches would otherwise wait on one commit each) recording the last batch's sequence with the
- * rows, so a restart, a redelivery or a duplicate is applied exactly once; the newest event time per key wins as for direct writes. A batch the rules refuse
- * (unknown or offline-only group, bad rows from a producer outside Granary) goes to the dead letters
- * with the reason and the replica goes on. A store failure (disk full) stops applying; the applier
+ * rows, so a restart, a redelivery or a duplicate is applied exactly once; the newest event time
+ * per key wins as for direct writes. A batch the rules refuse (unknown group, bad rows from a
+ * producer outside Granary) goes to the dead letters with the reason and the replica goes on; one
+ * of an offline-only group is passed over (it is the offline service's). A store failure (disk full) stops applying; the applier
  * starts again from the store's position after a pause, and the lag shows it meanwhile.
  */
 export class LogApplier {
@@ -189,7 +190,11 @@ export class LogApplier {
     if (typeof group === "string") return this.#refuse(entry, group);
     let op: StoreOp;
     try {
-      if (entry.kind === "delete") {
+      if (!group.onlineEnabled) {
+        // The log feeds offline history too: a batch of an offline-only group is the offline
+        // service's, not a mistake. Nothing to store here; the position still moves past it.
+        op = { kind: "upsert", rows: [] };
+      } else if (entry.kind === "delete") {
         op = { kind: "delete", keys: keysOf(group, entry.rows) };
       } else {
         const now = BigInt(Date.now()) * 1000n;
@@ -266,7 +271,6 @@ export class LogApplier {
       return `feature group "${entry.group}" version ${entry.version} does not exist in project "${entry.project}"`;
     }
     this.#unknown.delete(address);
-    if (!group.onlineEnabled) return `feature group "${group.name}" version ${group.version} is not online-enabled`;
     return group;
   }
 
