@@ -19,26 +19,18 @@ import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
 import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
 import { JetStreamWriteLog } from "@granary/write-log";
-import { TEST_NATS_URL, probeNats } from "@granary/write-log/testing";
+import { TEST_NATS_URL, isolatedLog, natsDescribe } from "@granary/write-log/testing";
 
 // Offline history fed by the write log (issue 16) on the machine's NATS (JetStream on 127.0.0.1:4222):
 // CI requires it; elsewhere without NATS this file reports why it did not run. The streams are this
 // file's own and are deleted at the end; no test stops the server.
-const probe = await probeNats(TEST_NATS_URL);
-const required = Boolean(process.env["CI"]);
-if (!probe.ok && !required) console.warn(`not run: the offline write-log tests need NATS with JetStream at ${TEST_NATS_URL} (${probe.reason})`);
-const describeIfNats = !probe.ok && !required ? describe.skip : describe;
-if (!probe.ok && required) {
-  it("NATS with JetStream is reachable (CI=true requires it)", () => {
-    throw new Error(`CI=true needs NATS with JetStream at ${TEST_NATS_URL}: ${probe.reason}`);
-  });
-}
+const describeIfNats = await natsDescribe("the offline write-log tests");
 
 const keys = testKeys();
 const P = "shop";
-const id = randomBytes(4).toString("hex");
-const STREAM = `TEST_OFFLINE_${id}`;
-const PREFIX = `test-offline-${id}`;
+const LOG = isolatedLog("offline");
+const STREAM = LOG.stream;
+const PREFIX = LOG.subjectPrefix;
 const dir = scratchDir("offline-log");
 const logger = createLogger({ level: "warn", service: "test" });
 const natsEnv = { GRANARY_NATS_URL: TEST_NATS_URL, GRANARY_NATS_STREAM: STREAM, GRANARY_NATS_SUBJECT_PREFIX: PREFIX };
@@ -161,10 +153,7 @@ describeIfNats("offline history fed by the write log on NATS JetStream", () => {
     await online?.stop();
     await metadata?.stop();
     await db?.drop();
-    const nc = await connect({ servers: TEST_NATS_URL });
-    const jsm = await jetstreamManager(nc);
-    for (const stream of [STREAM, `${STREAM}_DEAD`]) await jsm.streams.delete(stream).catch(() => false);
-    await nc.close();
+    await LOG.remove();
     dir.remove();
   }, 30_000);
 
@@ -193,12 +182,12 @@ describeIfNats("offline history fed by the write log on NATS JetStream", () => {
       deadSubjectPrefix: `${PREFIX}-dead`,
     });
     try {
-      const batch = { project: P, group: "customers", version: 1, kind: "upsert", origin: "external", rows: rows([4n], [40]), msgId: `dup-${id}` } as const;
+      const batch = { project: P, group: "customers", version: 1, kind: "upsert", origin: "external", rows: rows([4n], [40]), msgId: `dup-${STREAM}` } as const;
       const first = await log.append(batch);
       const second = await log.append(batch);
       expect(second).toMatchObject({ duplicate: true, sequence: first.sequence });
       // A different message with the same (key, event time): history keeps one row.
-      await log.append({ ...batch, msgId: `dup-again-${id}` });
+      await log.append({ ...batch, msgId: `dup-again-${STREAM}` });
     } finally {
       await log.close();
     }

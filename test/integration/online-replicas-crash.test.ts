@@ -14,26 +14,18 @@ import { ScalarType, ValueStatus, type ColumnData, type ColumnarRows } from "@gr
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
 import { checkHealth, createTestDatabase, scratchDir, startServiceProcess, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
-import { TEST_NATS_URL, TcpProxy, probeNats } from "@granary/write-log/testing";
+import { TEST_NATS_URL, TcpProxy, deleteStreams, isolatedLog, natsDescribe } from "@granary/write-log/testing";
 
 // Online replicas on the machine's NATS (required under CI; 'not run' without NATS): a replica in
 // its own process killed with SIGKILL five times while another keeps taking writes, and a replica
 // whose line to NATS is cut by a TCP proxy this test starts (the machine's NATS is never stopped).
 // Every acknowledged row must be on every replica afterwards.
-const probe = await probeNats(TEST_NATS_URL);
-const required = Boolean(process.env["CI"]);
-if (!probe.ok && !required) console.warn(`not run: the online replica crash tests need NATS with JetStream at ${TEST_NATS_URL} (${probe.reason})`);
-const describeIfNats = !probe.ok && !required ? describe.skip : describe;
-if (!probe.ok && required) {
-  it("NATS with JetStream is reachable (CI=true requires it)", () => {
-    throw new Error(`CI=true needs NATS with JetStream at ${TEST_NATS_URL}: ${probe.reason}`);
-  });
-}
+const describeIfNats = await natsDescribe("the online replica crash tests");
 
 const keys = testKeys();
-const id = randomBytes(4).toString("hex");
-const STREAM = `TEST_CRASH_${id}`;
-const PREFIX = `test-crash-${id}`;
+const LOG = isolatedLog("crash");
+const STREAM = LOG.stream;
+const PREFIX = LOG.subjectPrefix;
 const dir = scratchDir("online-replicas-crash");
 const logger = createLogger({ level: "warn", service: "test" });
 let db: TestDatabase | undefined;
@@ -114,10 +106,7 @@ describeIfNats("online replicas on the write log, through crashes and NATS outag
     await writer?.stop();
     await metadata?.stop();
     await db?.drop();
-    const nc = await connect({ servers: TEST_NATS_URL });
-    const jsm = await jetstreamManager(nc);
-    for (const stream of [STREAM, `${STREAM}_DEAD`]) await jsm.streams.delete(stream).catch(() => false);
-    await nc.close();
+    await LOG.remove();
     dir.remove();
   }, 30_000);
 
@@ -176,9 +165,7 @@ describeIfNats("online replicas on the write log, through crashes and NATS outag
       expect(res.logSequence).toBe(1n);
       await d.stop();
       // The operator deletes the stream (or NATS's volume) and keeps the replica's LMDB.
-      const nc = await connect({ servers: TEST_NATS_URL });
-      await (await jetstreamManager(nc)).streams.delete(other);
-      await nc.close();
+      await deleteStreams(other);
       d = await startOnlineService(loadOnlineConfig(env), logger);
       client = createServiceClient(OnlineService, d.address, { apiKey: keys.adminKey });
       await waitFor(async () => (await client.getReplicaStatus({})).replica === "d", { timeoutMs: 10_000 });
@@ -187,10 +174,7 @@ describeIfNats("online replicas on the write log, through crashes and NATS outag
       expect(await checkHealth(d.address, "", 2000)).toBe("NOT_SERVING");
     } finally {
       await d.stop();
-      const nc = await connect({ servers: TEST_NATS_URL });
-      const jsm = await jetstreamManager(nc);
-      for (const stream of [other, `${other}_DEAD`]) await jsm.streams.delete(stream).catch(() => false);
-      await nc.close();
+      await deleteStreams(other, `${other}_DEAD`);
     }
   }, 60_000);
 

@@ -18,27 +18,19 @@ import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
 import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
 import { FORMAT, HEADER } from "@granary/write-log";
-import { TEST_NATS_URL, probeNats } from "@granary/write-log/testing";
+import { TEST_NATS_URL, isolatedLog, natsDescribe } from "@granary/write-log/testing";
 
 // Two online replicas following one write log on the machine's NATS (JetStream on 127.0.0.1:4222):
 // CI requires it; elsewhere without NATS this file reports why it did not run. The streams are this
 // file's own and are deleted at the end; no test stops the server.
-const probe = await probeNats(TEST_NATS_URL);
-const required = Boolean(process.env["CI"]);
-if (!probe.ok && !required) console.warn(`not run: the online replica tests need NATS with JetStream at ${TEST_NATS_URL} (${probe.reason})`);
-const describeIfNats = !probe.ok && !required ? describe.skip : describe;
-if (!probe.ok && required) {
-  it("NATS with JetStream is reachable (CI=true requires it)", () => {
-    throw new Error(`CI=true needs NATS with JetStream at ${TEST_NATS_URL}: ${probe.reason}`);
-  });
-}
+const describeIfNats = await natsDescribe("the online replica tests");
 
 const execFileAsync = promisify(execFile);
 const keys = testKeys();
 const P = "shop";
-const id = randomBytes(4).toString("hex");
-const STREAM = `TEST_ONLINE_${id}`;
-const PREFIX = `test-online-${id}`;
+const LOG = isolatedLog("online");
+const STREAM = LOG.stream;
+const PREFIX = LOG.subjectPrefix;
 const dir = scratchDir("online-replicas");
 const logger = createLogger({ level: "warn", service: "test" });
 let db: TestDatabase | undefined;
@@ -154,10 +146,7 @@ describeIfNats("online replicas fed by the write log on NATS JetStream", () => {
     await replicas.b?.stop();
     await metadata?.stop();
     await db?.drop();
-    const nc = await connect({ servers: TEST_NATS_URL });
-    const jsm = await jetstreamManager(nc);
-    for (const stream of [STREAM, `${STREAM}_DEAD`]) await jsm.streams.delete(stream).catch(() => false);
-    await nc.close();
+    await LOG.remove();
     dir.remove();
   }, 30_000);
 
