@@ -59,7 +59,13 @@ export interface GenView {
 }
 
 export type GenStep =
-  | { readonly kind: "insert"; readonly group: string; readonly rows: readonly Record<string, Cell>[] }
+  | {
+      readonly kind: "insert";
+      readonly group: string;
+      readonly rows: readonly Record<string, Cell>[];
+      /** Sent with online WriteRows to the write log instead of an offline Insert (zero-skew-pushed.test.ts). */
+      readonly pushed?: boolean;
+    }
   | { readonly kind: "delete"; readonly group: string; readonly keys: readonly Record<string, Cell>[] }
   | { readonly kind: "append"; readonly group: string; readonly column: GenColumn };
 

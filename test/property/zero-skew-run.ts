@@ -8,7 +8,17 @@ import { arrowPayloads, buildColumn, tableFromChunks, valueReader } from "@grana
 import type { PlainValue } from "@granary/cel";
 import { FilterOperator, JoinType, SelectionMode, type FeatureView, type Join, type Query } from "@granary/proto/metadata";
 import type { TrainingDataQuery } from "@granary/proto/offline";
-import { ColumnDataSchema, ScalarType, ValueSchema, ValueStatus, type ColumnData, type DataType, type Value } from "@granary/proto/types";
+import {
+  ColumnDataSchema,
+  ColumnarRowsSchema,
+  ScalarType,
+  ValueSchema,
+  ValueStatus,
+  type ColumnData,
+  type ColumnarRows,
+  type DataType,
+  type Value,
+} from "@granary/proto/types";
 import type { OfflineStack } from "../integration/support/offline-stack.js";
 import {
   keyText,
@@ -19,6 +29,7 @@ import {
   type GenGroup,
   type GenJoin,
   type GenSelection,
+  type GenStep,
   type GenType,
 } from "./zero-skew-generator.js";
 
@@ -48,22 +59,62 @@ export function normal(type: DataType, v: PlainValue | Cell | undefined): unknow
   }
 }
 
-function columnData(type: DataType, values: readonly Cell[]): ColumnData {
+/** Values of one column in the columnar wire form (ColumnData), nulls in `nullIndexes`. */
+export function columnData(type: DataType | GenType, values: readonly Cell[]): ColumnData {
   const nullIndexes = values.flatMap((v, i) => (v === null ? [i] : []));
+  if (type.list) {
+    // Lists hold values only: an item is never null.
+    const offsets = [0];
+    const items: Cell[] = [];
+    for (const v of values) {
+      if (v !== null) items.push(...(v as readonly Cell[]));
+      offsets.push(items.length);
+    }
+    return create(ColumnDataSchema, {
+      values: { case: "lists", value: { offsets, items: columnData({ scalar: type.scalar, list: false }, items) } },
+      nullIndexes,
+    });
+  }
   const filled = <T>(zero: T, map: (v: Cell) => T) => values.map((v) => (v === null ? zero : map(v)));
   const data = ((): ColumnData["values"] => {
     switch (type.scalar) {
+      case S.BOOL:
+        return { case: "bools", value: { values: filled(false, (v) => v as boolean) } } as ColumnData["values"];
       case S.INT32:
         return { case: "int32s", value: { values: filled(0, Number) } } as ColumnData["values"];
       case S.INT64:
         return { case: "int64s", value: { values: filled(0n, (v) => BigInt(v as bigint)) } } as ColumnData["values"];
+      case S.FLOAT:
+        return { case: "floats", value: { values: filled(0, Number) } } as ColumnData["values"];
+      case S.DOUBLE:
+        return { case: "doubles", value: { values: filled(0, Number) } } as ColumnData["values"];
       case S.STRING:
         return { case: "strings", value: { values: filled("", String) } } as ColumnData["values"];
+      case S.BYTES:
+        return { case: "bytes", value: { values: filled(new Uint8Array(), (v) => v as Uint8Array) } } as ColumnData["values"];
+      case S.TIMESTAMP:
+        return { case: "timestamps", value: { values: filled(0n, (v) => BigInt(v as bigint)) } } as ColumnData["values"];
+      case S.DATE:
+        return { case: "dates", value: { values: filled(0, Number) } } as ColumnData["values"];
       default:
-        throw new Error(`no key encoding for scalar ${type.scalar}`);
+        throw new Error(`no columnar encoding for scalar ${type.scalar}`);
     }
   })();
   return create(ColumnDataSchema, { values: data, nullIndexes });
+}
+
+/** Rows of a case in the columnar wire form of online WriteRows (and of the write log): every column given. */
+export function columnarRows(columns: readonly GenColumn[], rows: readonly Record<string, Cell>[]): ColumnarRows {
+  return create(ColumnarRowsSchema, {
+    rowCount: rows.length,
+    columns: columns.map((c) => ({
+      name: c.name,
+      data: columnData(
+        c.type,
+        rows.map((r) => r[c.name] ?? null),
+      ),
+    })),
+  });
 }
 
 function onlineReader(data: ColumnData | undefined, type: DataType): (row: number) => PlainValue | null {
@@ -143,7 +194,7 @@ function joinOf(j: GenJoin, groups: ReadonlyMap<string, GenGroup>): Partial<Join
 }
 
 /** Retries `call` while it fails, up to `ms`: offline learns of new groups and columns from metadata's change feed. */
-async function retrying<T>(call: () => Promise<T>, ms: number): Promise<T> {
+export async function retrying<T>(call: () => Promise<T>, ms: number): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     try {
@@ -176,8 +227,21 @@ async function* framed(project: string, group: string, table: arrow.Table) {
   for (const ipc of arrowPayloads(table)) yield { message: { case: "chunk" as const, value: { ipc } } };
 }
 
+/** Ways to play a case other than the default (every insert an offline Insert). */
+export interface PlayOptions {
+  /**
+   * Sends insert step `index` some other way (online WriteRows to the write log); resolves false
+   * to keep the offline Insert. `columns` are the group's columns at that step.
+   */
+  readonly insert?: (project: string, group: GenGroup, columns: readonly GenColumn[], step: GenStep & { kind: "insert" }, index: number) => Promise<boolean>;
+  /** Runs before every offline Insert and DeleteRows of the history. */
+  readonly beforeOfflineWrite?: (project: string, group: GenGroup) => Promise<void>;
+  /** Runs after the history is played, before the view is created (waits for what `insert` sent to reach offline). */
+  readonly afterHistory?: (project: string) => Promise<void>;
+}
+
 /** Creates the case's project, groups, history and view. */
-export async function playCase(stack: OfflineStack, project: string, c: GenCase): Promise<FeatureView> {
+export async function playCase(stack: OfflineStack, project: string, c: GenCase, play: PlayOptions = {}): Promise<FeatureView> {
   const { md, off } = stack;
   await md.createProject({ name: project });
   for (const g of c.groups) {
@@ -195,7 +259,7 @@ export async function playCase(stack: OfflineStack, project: string, c: GenCase)
     });
   }
   const live = new Map<string, GenColumn[]>(c.groups.map((g) => [g.name, [...g.columns]]));
-  for (const step of c.steps) {
+  for (const [index, step] of c.steps.entries()) {
     const cols = live.get(step.group)!;
     const group = c.groups.find((g) => g.name === step.group)!;
     if (step.kind === "append") {
@@ -210,9 +274,12 @@ export async function playCase(stack: OfflineStack, project: string, c: GenCase)
       });
       cols.push(col);
     } else if (step.kind === "insert") {
+      if (play.insert && (await play.insert(project, group, cols, step, index))) continue;
+      await play.beforeOfflineWrite?.(project, group);
       const table = tableOf(cols, step.rows);
       await retrying(() => off.insert(framed(project, step.group, table)), 15_000);
     } else {
+      await play.beforeOfflineWrite?.(project, group);
       const table = tableOf(
         cols.filter((x) => group.primaryKey.includes(x.name)),
         step.keys,
@@ -220,6 +287,7 @@ export async function playCase(stack: OfflineStack, project: string, c: GenCase)
       await retrying(() => off.deleteRows(framed(project, step.group, table)), 15_000);
     }
   }
+  await play.afterHistory?.(project);
   const groups = new Map(c.groups.map((g) => [g.name, g] as const));
   const { featureView } = await md.createFeatureView({
     featureView: {
@@ -444,8 +512,15 @@ async function consistencyReport(stack: OfflineStack, project: string, columns: 
  * Plays the case and compares until both sides agree or `settleMs` passes (Insert's online push
  * may complete after Insert returns). Returns the problems of the last comparison.
  */
-export async function checkCase(stack: OfflineStack, project: string, c: GenCase, settleMs: number, options: CompareOptions): Promise<string[]> {
-  const view = await playCase(stack, project, c);
+export async function checkCase(
+  stack: OfflineStack,
+  project: string,
+  c: GenCase,
+  settleMs: number,
+  options: CompareOptions,
+  play: PlayOptions = {},
+): Promise<string[]> {
+  const view = await playCase(stack, project, c, play);
   const entities = rootEntities(c);
   const until = Date.now() + settleMs;
   for (;;) {

@@ -24,8 +24,21 @@ export interface OfflineStack {
   stop(): Promise<void>;
 }
 
-export async function startOfflineStack(options: { name: string; dataDir: string; keys: TestKeys; logLevel?: LogLevel }): Promise<OfflineStack> {
+export interface OfflineStackOptions {
+  name: string;
+  dataDir: string;
+  keys: TestKeys;
+  logLevel?: LogLevel;
+  /**
+   * More environment for all three services (the stack's own ports, addresses and paths win) (for example the write log's
+   * GRANARY_NATS_URL, GRANARY_NATS_STREAM and GRANARY_NATS_SUBJECT_PREFIX); none by default.
+   */
+  env?: Readonly<Record<string, string>>;
+}
+
+export async function startOfflineStack(options: OfflineStackOptions): Promise<OfflineStack> {
   const { dataDir, keys } = options;
+  const env = options.env ?? {};
   const db = await createTestDatabase(options.name);
   const logger = createLogger({ level: options.logLevel ?? "warn", service: "test" });
   const services: RunningService[] = [];
@@ -35,18 +48,19 @@ export async function startOfflineStack(options: { name: string; dataDir: string
   };
   try {
     const metadata = await startMetadataService(
-      loadMetadataConfig({ ...keys.env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dataDir, DATABASE_URL: db.url }),
+      loadMetadataConfig({ ...keys.env, ...env, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dataDir, DATABASE_URL: db.url }),
       logger,
     );
     services.push(metadata);
     const online = await startOnlineService(
-      loadOnlineConfig({ ...keys.env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dataDir, GRANARY_METADATA_ADDRESS: metadata.address }),
+      loadOnlineConfig({ ...keys.env, ...env, GRANARY_ONLINE_PORT: "0", GRANARY_DATA_DIR: dataDir, GRANARY_METADATA_ADDRESS: metadata.address }),
       logger,
     );
     services.push(online);
     const offline = await startOfflineService(
       loadOfflineConfig({
         ...keys.env,
+        ...env,
         GRANARY_OFFLINE_PORT: "0",
         GRANARY_DATA_DIR: dataDir,
         GRANARY_METADATA_ADDRESS: metadata.address,
