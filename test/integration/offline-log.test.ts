@@ -277,6 +277,22 @@ describeIfNats("offline history fed by the write log on NATS JetStream", () => {
     expect(await lookup()).toEqual([undefined, 80]);
     expect(await history("orders")).toEqual([[8, 80]]);
   }, 30_000);
+
+  it("orders an offline DeleteRows after rows pushed just before it, in history as online", async () => {
+    // Pushed, then at once deleted offline: online applies the write and then the delete's
+    // tombstone; history must not commit the pushed row after the delete (it would come back).
+    await write([900n], [9]);
+    async function* keys() {
+      yield { message: { case: "header" as const, value: { project: P, featureGroup: customers } } };
+      const ids = new arrow.Table({ customer_id: arrow.vectorFromArray([900n], new arrow.Int64()) });
+      for (const ipc of arrowPayloads(ids)) yield { message: { case: "chunk" as const, value: { ipc } } };
+    }
+    await off.deleteRows(keys());
+    // Everything written since is in history before this marker is.
+    await write([901n], [1]);
+    await waitFor(async () => (await history()).some(([id]) => id === 901), { timeoutMs: 20_000 });
+    expect((await history()).filter(([id]) => id === 900)).toEqual([]);
+  }, 30_000);
 });
 
 async function* spineless(view: string) {

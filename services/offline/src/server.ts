@@ -36,6 +36,9 @@ import { LogIngester } from "./write/log-ingester.js";
  * answers later leaves the check running in the background, and a refusal then logs at fatal
  * level and shuts the server down (it never turns SERVING).
  */
+/** How long an offline write waits for history to catch up with the write log before UNAVAILABLE. */
+const LOG_BARRIER_TIMEOUT_MS = 15_000;
+
 export async function startOfflineService(config: OfflineConfig, logger: Logger): Promise<RunningService> {
   const log = logger.child({ component: "offline" });
   const engine = await DuckEngine.open({ dataRoot: config.dataRoot, ...config.duckdb });
@@ -110,6 +113,8 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
     crashAt: config.crashAt,
     logger: log,
     onlinePushWaitMs: config.onlinePushWaitMs,
+    // Writes through the offline service wait for history to hold the log's pushed rows first.
+    logBarrier: ingester ? (signal?: AbortSignal) => ingester.barrier(LOG_BARRIER_TIMEOUT_MS, signal) : undefined,
     maxFutureEventTimeS: config.common.maxFutureEventTimeS,
   });
   const server = createServer({

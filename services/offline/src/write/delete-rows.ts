@@ -22,6 +22,7 @@ export async function deleteRows(
   const stg = tempName("dstg");
   const del = tempName("del");
   const keyColumns = group.primaryKey.map((k) => group.columns.find((c) => c.name === k)!);
+  await deps.logBarrier?.(signal);
   const { commit, entry } = await deps.engine.withConnection(async (connection) => {
     try {
       const staged = await stageArrowInput(

@@ -22,6 +22,11 @@ export interface InsertDeps extends CommitWriterDeps {
   readonly statistics: StatisticsUpdater;
   /** GRANARY_MAX_FUTURE_EVENT_TIME_S; the common config's default when not given. */
   readonly maxFutureEventTimeS?: number | undefined;
+  /**
+   * With the write log: resolves once every batch the log holds is in history, so an Insert or
+   * DeleteRows is ordered after the rows pushed before it, in history as online (LogIngester.barrier).
+   */
+  readonly logBarrier?: ((signal?: AbortSignal) => Promise<void>) | undefined;
 }
 
 /**
@@ -40,6 +45,7 @@ export async function insertRows(
 ): Promise<InsertResponse> {
   const stg = tempName("stg");
   const ins = tempName("ins");
+  await deps.logBarrier?.(signal);
   const { commit, entry, report } = await deps.engine.withConnection(async (connection) => {
     try {
       const staged = await stageRows(deps, connection, stg, group, chunks, signal);

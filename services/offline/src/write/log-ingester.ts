@@ -1,4 +1,5 @@
 import { metrics, type Meter } from "@opentelemetry/api";
+import { UnavailableError } from "@granary/errors";
 import type { FeatureGroup } from "@granary/proto/metadata";
 import type { ConsumedBatch, LogConsumer, LogEntry, WriteLog } from "@granary/write-log";
 import { groupKey } from "../store/commit-log.js";
@@ -95,6 +96,29 @@ export class LogIngester {
     };
     void poll();
     this.#running = this.#run();
+  }
+
+  /**
+   * Resolves once every batch the log held when called is in history (committed, skipped or
+   * dead-lettered). An offline Insert or DeleteRows waits for it first: online applies a pushed
+   * batch and a later Insert's copy in log order, and without the wait history could commit the
+   * pushed rows after the Insert (a tie on (key, event time) resolved the other way, or deleted
+   * keys coming back). UNAVAILABLE past `timeoutMs` (the consumer is behind or the log is down).
+   */
+  async barrier(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const target = await this.#deps.log.lastSequence();
+    // The consumer counts a short fetch as reaching the end it knew: let it know this one now.
+    if (target > this.#logSequence) this.#logSequence = target;
+    const until = Date.now() + timeoutMs;
+    while (this.#position < target) {
+      if (Date.now() >= until) {
+        throw new UnavailableError(
+          `the offline service has committed the write log up to sequence ${this.#position}, behind its end ${target}, after waiting ${timeoutMs} ms; this write waits for it so history keeps the log's order; retry shortly`,
+        );
+      }
+      signal?.throwIfAborted();
+      await sleep(20, signal ?? this.#stop.signal);
+    }
   }
 
   /** Stops after the micro-batch in progress; what was fetched and not committed is delivered again later. */
