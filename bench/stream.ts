@@ -1,8 +1,9 @@
 // Streaming ingestion through the write log (issue 16). Metadata runs here; two online replicas
-// following the log, and one online service without it (the direct baseline), each run in a child
-// process. A 20-feature group (int64 key, 20 doubles, event time). In the same run:
+// following the log, the offline service consuming it, and one online service without it (the
+// direct baseline), each run in a child process. A 20-feature group (int64 key, 20 doubles, event time). In the same run:
 //   (a) replica apply: producers append batches of 1,000 rows to the log at full speed (16 in
-//       flight); rows/s until each replica has applied the last one;
+//       flight); rows/s until each replica has applied the last one, and until offline history
+//       has committed every row (its commits' rows_inserted);
 //   (b) freshness: batches of 100 rows published at 10,000 rows/s; each batch's time from publish
 //       to visible in a lookup on every replica (GetFeatureVectors with min_log_sequence, which
 //       answers as soon as the replica has applied the batch); p50 / p99;
@@ -23,6 +24,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { createServiceClient } from "@granary/service-clients";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
+import { loadOfflineConfig, startOfflineService } from "@granary/offline";
 import { loadOnlineConfig, startOnlineService } from "@granary/online";
 import { MetadataService } from "@granary/proto/metadata";
 import { OnlineService } from "@granary/proto/online";
@@ -45,7 +47,8 @@ const P = "bench";
 // ---------------------------------------------------------------- child: one online service
 if (process.argv.includes("--serve")) {
   const env = JSON.parse(process.env["BENCH_ONLINE_ENV"]!) as Record<string, string>;
-  const service = await startOnlineService(loadOnlineConfig(env), createLogger({ level: "warn", service: "bench" }));
+  const logger = createLogger({ level: "warn", service: "bench" });
+  const service = env["BENCH_OFFLINE"] ? await startOfflineService(loadOfflineConfig(env), logger) : await startOnlineService(loadOnlineConfig(env), logger);
   process.send!({ address: service.address });
   process.on("message", () => {
     void service.stop().then(() => process.exit(0));
@@ -129,6 +132,31 @@ async function main(): Promise<void> {
     startChild(logged("b")),
     startChild({ ...common, GRANARY_ONLINE_LMDB_PATH: join(dir, "online-direct") }),
   ]);
+  const offlineChild = await startChild({
+    ...keys.env,
+    BENCH_OFFLINE: "1",
+    GRANARY_OFFLINE_PORT: "0",
+    GRANARY_DATA_DIR: join(dir, "offline"),
+    GRANARY_METADATA_ADDRESS: metadata.address,
+    GRANARY_ONLINE_ADDRESS: children[0].address,
+    GRANARY_NATS_URL: NATS_URL,
+    GRANARY_NATS_STREAM: stream,
+    GRANARY_NATS_SUBJECT_PREFIX: prefix,
+    GRANARY_LOG_LEVEL: "warn",
+  });
+  children.push(offlineChild);
+  await waitForServing(offlineChild.address, 60_000);
+  /** Rows offline history holds from the log: the sum of the group's commits' rows_inserted. */
+  const offlineRows = async () => {
+    let total = 0n;
+    let pageToken = "";
+    do {
+      const page = await md.listCommits({ project: P, featureGroup: { name: "events", version: 1 }, pageSize: 1000, pageToken });
+      for (const c of page.commits) total += c.rowsInserted;
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return Number(total);
+  };
   const client = (c: { address: string }) => createServiceClient(OnlineService, c.address, { apiKey: keys.adminKey });
   const a = client(children[0]);
   const b = client(children[1]);
@@ -168,7 +196,11 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
-    const [aS, bS] = await Promise.all([appliedAt(a), appliedAt(b)]);
+    const committedAt = async () => {
+      while ((await offlineRows()) < appended) await new Promise((r) => setTimeout(r, 100));
+      return (performance.now() - started) / 1000;
+    };
+    const [aS, bS, offS] = await Promise.all([appliedAt(a), appliedAt(b), committedAt()]);
     const replicaRowsPerS = Math.round(appended / Math.max(aS, bS));
     load.push(loadavg()[0]!);
 
@@ -234,8 +266,8 @@ async function main(): Promise<void> {
       replica_a_caught_up_s: Number(aS.toFixed(2)),
       replica_b_caught_up_s: Number(bS.toFixed(2)),
       publish_rows_per_s: Math.round(appended / publishS),
-      offline_rows_per_s: null as number | null,
-      offline_note: "the offline consumer is measured once it runs (issue 16, next step)",
+      offline_rows_per_s: Math.round(appended / offS),
+      offline_caught_up_s: Number(offS.toFixed(2)),
       freshness_p50_ms: Number(percentile(freshness, 50).toFixed(1)),
       freshness_p99_ms: Number(percentile(freshness, 99).toFixed(1)),
       freshness_batches: freshness.length,
