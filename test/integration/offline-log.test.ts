@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type { Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import * as arrow from "apache-arrow";
@@ -19,7 +19,7 @@ import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
 import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
 import { JetStreamWriteLog } from "@granary/write-log";
-import { TEST_NATS_URL, isolatedLog, natsDescribe } from "@granary/write-log/testing";
+import { TEST_NATS_URL, TcpProxy, isolatedLog, natsDescribe } from "@granary/write-log/testing";
 
 // Offline history fed by the write log (issue 16) on the machine's NATS (JetStream on 127.0.0.1:4222):
 // CI requires it; elsewhere without NATS this file reports why it did not run. The streams are this
@@ -80,11 +80,12 @@ async function waitForHistory(expected: [number, number][], group?: string): Pro
   expect(await history(group)).toEqual(expected);
 }
 
-function startOffline(): Promise<RunningService> {
+function startOffline(natsUrl = TEST_NATS_URL): Promise<RunningService> {
   return startOfflineService(
     loadOfflineConfig({
       ...keys.env,
       ...natsEnv,
+      GRANARY_NATS_URL: natsUrl,
       GRANARY_OFFLINE_PORT: "0",
       GRANARY_DATA_DIR: dir.path,
       GRANARY_METADATA_ADDRESS: metadata!.address,
@@ -96,8 +97,8 @@ function startOffline(): Promise<RunningService> {
   );
 }
 
-async function restartOffline(): Promise<void> {
-  offline = await startOffline();
+async function restartOffline(natsUrl?: string): Promise<void> {
+  offline = await startOffline(natsUrl);
   off = createServiceClient(OfflineService, offline.address, { apiKey: keys.adminKey });
   await waitForServing(offline.address, 20_000);
 }
@@ -293,6 +294,45 @@ describeIfNats("offline history fed by the write log on NATS JetStream", () => {
     await waitFor(async () => (await history()).some(([id]) => id === 901), { timeoutMs: 20_000 });
     expect((await history()).filter(([id]) => id === 900)).toEqual([]);
   }, 30_000);
+
+  it("goes on from where it stopped after a NATS outage, every row committed once; offline writes meanwhile answer UNAVAILABLE", async () => {
+    const [host, port] = new URL(TEST_NATS_URL.replace(/^nats:/, "http:")).host.split(":");
+    const proxy = await TcpProxy.start({ host: host!, port: Number(port || 4222) });
+    await offline!.stop();
+    await restartOffline(proxy.url);
+    try {
+      await write([2000n], [2000]);
+      await waitFor(async () => (await history()).some(([id]) => id === 2000), { timeoutMs: 20_000 });
+      await proxy.cut();
+      // The log goes on without the offline service: online writes reach it directly.
+      const ids = Array.from({ length: 30 }, (_, i) => 2001 + i);
+      for (const n of ids) await write([BigInt(n)], [n]);
+      // An offline write waits for history to hold the log's end, which it cannot read now.
+      async function* requests() {
+        yield { message: { case: "header" as const, value: { project: P, featureGroup: customers } } };
+        const table = new arrow.Table({
+          customer_id: arrow.vectorFromArray([2100n], new arrow.Int64()),
+          spend: arrow.vectorFromArray([1], new arrow.Float64()),
+          event_time: arrow.vectorFromArray([Number(T0 / 1000n)], new arrow.TimestampMillisecond()),
+        });
+        for (const ipc of arrowPayloads(table)) yield { message: { case: "chunk" as const, value: { ipc } } };
+      }
+      const err = await off.insert(requests()).then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+      expect(err?.code).toBe(Code.Unavailable);
+      expect(err?.rawMessage).toMatch(/NATS/);
+      await proxy.restore();
+      await waitFor(async () => (await history()).filter(([id]) => id > 2000 && id < 2100).length >= ids.length, { timeoutMs: 30_000 });
+      const after = (await history()).filter(([id]) => id >= 2000 && id < 2100);
+      expect(after).toEqual([[2000, 2000], ...ids.map((n): [number, number] => [n, n])]);
+    } finally {
+      await offline!.stop();
+      await proxy.close();
+      await restartOffline();
+    }
+  }, 90_000);
 });
 
 async function* spineless(view: string) {
