@@ -6,7 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { CatalogueCache } from "@granary/catalogue-cache";
 import { resolveFeatureView } from "@granary/catalogue-rules";
-import { ChangeKind, ChangeSchema, FeatureGroupSchema, FeatureViewSchema, Role, SelectionMode, type FeatureGroup } from "@granary/proto/metadata";
+import { ChangeKind, ChangeSchema, FeatureViewSchema, Role, SelectionMode, type FeatureGroup } from "@granary/proto/metadata";
 import { OnlineService, type FeatureVectors } from "@granary/proto/online";
 import { RegistryService } from "@granary/proto/registry";
 import { ScalarType, ValueStatus, type ColumnData } from "@granary/proto/types";
@@ -14,13 +14,13 @@ import { createInProcessClient } from "@granary/server";
 import { createOnlineHandlers } from "./online-service.js";
 import { LmdbOnlineStore } from "./store/lmdb-online-store.js";
 import { ModelResolver } from "./upstream/model-resolver.js";
+import { cardGroups } from "./testing/card-groups.js";
 import { PlanCache } from "./vectors/plan-cache.js";
 
 // The online handlers in-process (no port): a real LMDB store in a temporary directory, a catalogue
 // built in memory, a fake registry behind its own in-process client, and the server's pipeline
 // (keys, permission table, protovalidate, error mapping) in front.
 const P = "fraud";
-const T = (scalar: ScalarType) => ({ scalar });
 const KEYS = {
   tok_admin: { user: "ada", admin: true },
   tok_owner: { user: "olga", scopes: [{ project: P, role: Role.DATA_OWNER }] },
@@ -30,41 +30,7 @@ const KEYS = {
 const NOW = BigInt(Date.now()) * 1000n;
 const HOUR = 3_600_000_000n;
 
-function group(id: bigint, name: string, columns: [string, ScalarType][], primaryKey: string[]): FeatureGroup {
-  return create(FeatureGroupSchema, {
-    id,
-    project: P,
-    name,
-    version: 1,
-    columns: columns.map(([n, s]) => ({ name: n, type: T(s) })),
-    primaryKey,
-    eventTime: "event_time",
-    onlineEnabled: true,
-    createdBy: "olga",
-  });
-}
-
-const cards = group(
-  1n,
-  "cards",
-  [
-    ["cc_num", ScalarType.INT64],
-    ["account_id", ScalarType.INT64],
-    ["avg_amount", ScalarType.DOUBLE],
-    ["event_time", ScalarType.TIMESTAMP],
-  ],
-  ["cc_num"],
-);
-const accounts = group(
-  2n,
-  "accounts",
-  [
-    ["account_id", ScalarType.INT64],
-    ["balance", ScalarType.DOUBLE],
-    ["event_time", ScalarType.TIMESTAMP],
-  ],
-  ["account_id"],
-);
+const { cards, accounts } = cardGroups(P, { createdBy: "olga" });
 
 function catalogueOf(...groups: FeatureGroup[]): CatalogueCache {
   const catalogue = new CatalogueCache({} as never, { logger: { info: () => {}, warn: () => {} } });

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { resolveFeatureView } from "@granary/catalogue-rules";
-import { FeatureGroupSchema, FeatureViewSchema, SelectionMode, type FeatureGroup, type FeatureView } from "@granary/proto/metadata";
+import { FeatureViewSchema, SelectionMode, type FeatureGroup, type FeatureView } from "@granary/proto/metadata";
 import { DataTypeSchema, ScalarType, ValueStatus } from "@granary/proto/types";
 import { KeyEncoder, type KeyValue } from "../store/key-codec.js";
 import { RowEncoder, type CellValue } from "../store/row-codec.js";
@@ -10,6 +9,7 @@ import type { ColumnReader } from "./column-reader.js";
 import type { LookupInput } from "./lookup.js";
 import { lookupVectors } from "./lookup.js";
 import { compileViewPlan } from "./view-plan.js";
+import { cardGroups } from "../testing/card-groups.js";
 
 // The core of online serving against an in-memory store: keys of nested joins read from the
 // parent's row, TTL, key columns filled from the request, passed features, on-demand features.
@@ -17,42 +17,7 @@ const T = (scalar: ScalarType) => create(DataTypeSchema, { scalar });
 const NOW = 1_700_000_000_000_000n;
 const HOUR = 3_600_000_000n;
 
-function group(id: bigint, name: string, columns: [string, ScalarType][], primaryKey: string[], ttlMs?: number): FeatureGroup {
-  return create(FeatureGroupSchema, {
-    id,
-    project: "p",
-    name,
-    version: 1,
-    columns: columns.map(([n, s]) => ({ name: n, type: T(s) })),
-    primaryKey,
-    eventTime: "event_time",
-    onlineEnabled: true,
-    onlineTtl: ttlMs === undefined ? undefined : durationFromMs(ttlMs),
-  });
-}
-
-const cards = group(
-  1n,
-  "cards",
-  [
-    ["cc_num", ScalarType.INT64],
-    ["account_id", ScalarType.INT64],
-    ["avg_amount", ScalarType.DOUBLE],
-    ["event_time", ScalarType.TIMESTAMP],
-  ],
-  ["cc_num"],
-);
-const accounts = group(
-  2n,
-  "accounts",
-  [
-    ["account_id", ScalarType.INT64],
-    ["balance", ScalarType.DOUBLE],
-    ["event_time", ScalarType.TIMESTAMP],
-  ],
-  ["account_id"],
-  60 * 60 * 1000,
-);
+const { cards, accounts } = cardGroups("p", { accountsTtlMs: 60 * 60 * 1000 });
 const GROUPS = [cards, accounts];
 
 function view(): FeatureView {
