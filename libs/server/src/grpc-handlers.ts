@@ -80,10 +80,7 @@ function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps:
           deps,
           guard,
           async (ctx, principal) => {
-            const request = decodedRequest(call.request);
-            const decision = admit(guard, principal, request, ctx.values);
-            if (decision) await decision;
-            validateRequest(method.input, request);
+            const request = await admittedRequest(guard, principal, method, call.request, ctx);
             const response = normalize(method.output, await fn(request, ctx));
             sendHeaders(call, ctx);
             callback(null, response, trailerOf(ctx));
@@ -100,10 +97,7 @@ function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps:
           deps,
           guard,
           async (ctx, principal) => {
-            const request = decodedRequest(call.request);
-            const decision = admit(guard, principal, request, ctx.values);
-            if (decision) await decision;
-            validateRequest(method.input, request);
+            const request = await admittedRequest(guard, principal, method, call.request, ctx);
             await writeAll(call, method, fn(request, ctx) as AsyncIterable<unknown>, ctx);
           },
           (err) => emitError(call, err),
@@ -140,6 +134,15 @@ function handlerFor(service: DescService, method: DescMethod, fn: AnyImpl, deps:
         );
       };
   }
+}
+
+/** A unary or server-streaming call's request, decoded, admitted by the permission table and validated. */
+async function admittedRequest(guard: Guard, principal: Principal, method: DescMethod, raw: unknown, ctx: CallContext): Promise<unknown> {
+  const request = decodedRequest(raw);
+  const decision = admit(guard, principal, request, ctx.values);
+  if (decision) await decision;
+  validateRequest(method.input, request);
+  return request;
 }
 
 /** The pipeline every call passes: span, context, authentication, handler, audit, error mapping, logging. */
