@@ -11,17 +11,18 @@ import {
   type TrainingDataset,
 } from "@granary/proto/metadata";
 import type { BatchDataQuery, TrainingDataQuery } from "@granary/proto/offline";
-import type { EntityRows, FeatureVectorOptions, FeatureVectors } from "@granary/proto/online";
-import { ValueStatus, type DataType, type NamedColumn } from "@granary/proto/types";
+import { OnlineService, type EntityRows, type FeatureVectorOptions, type FeatureVectors } from "@granary/proto/online";
+import type { DataType, NamedColumn } from "@granary/proto/types";
 import type { Services } from "./services.js";
 import { batchesOf, ipcPayloads, recordBatchesOf, tableOf } from "./arrow-stream.js";
 import { split } from "./builders.js";
 import { CatalogueSync } from "./catalogue-lag.js";
 import { retryStream } from "./call-policy.js";
 import type { FilterExpr } from "./query.js";
-import { columnDecoder, namedColumn, type FeatureValue, type Row } from "./values.js";
+import { namedColumn, type FeatureValue, type Row } from "./values.js";
 import { checkViewConsistency, type ConsistencyOptions, type ConsistencyResult } from "./consistency-check.js";
-import { statusName, type ValueStatusName } from "./value-status.js";
+import { vectorBatch, vectorBatchOfMessage, withStatuses, type FeatureVectorBatch, type VectorsWithStatus } from "./feature-vector-batch.js";
+import { callWithRawField } from "./raw-field-call.js";
 
 /** Which rows training or batch data is computed for: a time range of the label group, or given entity rows. */
 export interface SpineOptions {
@@ -81,12 +82,6 @@ export interface VectorOptions {
    */
   readonly minLogSequence?: bigint;
   readonly signal?: AbortSignal;
-}
-
-export interface VectorsWithStatus {
-  readonly rows: Row[];
-  /** Per row, per column: PRESENT, NULL, NOT_FOUND (no row for the key) or EXPIRED (older than the TTL). */
-  readonly statuses: Record<string, ValueStatusName>[];
 }
 
 /** A feature view version: training and batch data from the offline store, vectors from the online store. */
@@ -271,29 +266,39 @@ export class FeatureView {
 
   /** One feature vector from the online store, keyed by the view's serving keys; values in the view's column order. */
   async getFeatureVector(entry: Row, options: VectorOptions = {}): Promise<Row> {
-    const [row] = await this.getFeatureVectors([entry], {
+    const batch = await this.getFeatureVectorBatch([entry], {
       ...options,
       passedFeatures: one(options.passedFeatures),
       requestParameters: one(options.requestParameters),
     });
-    return row!;
+    return batch.row(0);
   }
 
   /** A batch of feature vectors in one call; a key with no row gives nulls, never an error. */
   async getFeatureVectors(entries: readonly Row[], options: VectorOptions = {}): Promise<Row[]> {
-    return (await this.getFeatureVectorsWithStatus(entries, options)).rows;
+    return (await this.getFeatureVectorBatch(entries, options)).rows as Row[];
   }
 
   /** As getFeatureVectors(), with each value's status. */
   async getFeatureVectorsWithStatus(entries: readonly Row[], options: VectorOptions = {}): Promise<VectorsWithStatus> {
+    return withStatuses(await this.getFeatureVectorBatch(entries, options));
+  }
+
+  /**
+   * As getFeatureVectors(), column by column: numeric columns are typed arrays read straight from
+   * the response, and row objects are built only when `rows` or `row(i)` is read.
+   */
+  async getFeatureVectorBatch(entries: readonly Row[], options: VectorOptions = {}): Promise<FeatureVectorBatch> {
     const req = {
       project: this.project,
       featureView: this.#ref(),
       entities: this.entityRows(entries, options),
       options: vectorOptions(options),
     };
-    const res = await this.#sync.call("online", () => this.#services.online.getFeatureVectors(req, this.#services.unary(options.signal)));
-    return decodeVectors(res.vectors);
+    // Field 1 of GetFeatureVectorsResponse is the FeatureVectors, read into typed arrays (vector-wire.ts).
+    const { onlineTransport, unary } = this.#services;
+    const res = await this.#sync.call("online", () => callWithRawField(onlineTransport, OnlineService.method.getFeatureVectors, req, unary(options.signal), 1));
+    return vectorBatch(res.raw, entries.length);
   }
 
   /** The request rows of an online lookup of this view (also what GetModelFeatureVectors takes). */
@@ -427,24 +432,9 @@ function vectorOptions(options: VectorOptions): FeatureVectorOptions {
   };
 }
 
-/** Response vectors as rows in the view's column order; a value that is not PRESENT is null. */
+/** A GetFeatureVectors response's vectors (from the generated client) as rows in the view's column order; a value that is not PRESENT is null. */
 export function decodeVectors(vectors: FeatureVectors | undefined): VectorsWithStatus {
-  const n = vectors?.rowCount ?? 0;
-  const columns = (vectors?.columns ?? []).map((c) => ({ name: c.name, statuses: c.statuses, read: columnDecoder(c.values, c.type!) }));
-  const rows: Row[] = new Array(n);
-  const statuses: Record<string, ValueStatusName>[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const row: Row = {};
-    const status: Record<string, ValueStatusName> = {};
-    for (const c of columns) {
-      const s = c.statuses[i] ?? ValueStatus.NOT_FOUND;
-      status[c.name] = statusName(s);
-      row[c.name] = s === ValueStatus.PRESENT ? c.read(i) : null;
-    }
-    rows[i] = row;
-    statuses[i] = status;
-  }
-  return { rows, statuses };
+  return withStatuses(vectorBatchOfMessage(vectors));
 }
 
 function one(v: Row | readonly Row[] | undefined): Row[] | undefined {
@@ -459,4 +449,4 @@ function many(v: Row | readonly Row[] | undefined, n: number): Row[] | undefined
   return v as Row[];
 }
 
-export type { FeatureValue };
+export type { FeatureValue, VectorsWithStatus };

@@ -91,6 +91,7 @@ export class Granary {
       online: client(OnlineService, "online"),
       offline: client(OfflineService, "offline"),
       registry: client(RegistryService, "registry"),
+      onlineTransport: transports.online,
       unary: (signal) => ({ timeoutMs, signal }),
       stream: (signal) => ({ timeoutMs: streamTimeoutMs, signal }),
       retry: options.retry ?? {},

@@ -14,8 +14,8 @@ export {
   type TimeSplitOptions,
   type TrainingDataOptions,
   type VectorOptions,
-  type VectorsWithStatus,
 } from "./feature-view.js";
+export { type FeatureVectorBatch, type VectorColumn, type VectorEventTimes, type VectorsWithStatus } from "./feature-vector-batch.js";
 export {
   consistencySummary,
   type ConsistencyExampleRow,

@@ -1,9 +1,12 @@
 import type { FeatureGroup as FeatureGroupMessage, FeatureView as FeatureViewMessage } from "@granary/proto/metadata";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { OnlineService } from "@granary/proto/online";
 import type { Services } from "./services.js";
 import { featureGroupMessage, type FeatureGroupSpec } from "./feature-group-spec.js";
 import { featureViewMessage, type FeatureViewSpec } from "./feature-view-spec.js";
-import { decodeVectors, FeatureView, type VectorOptions, type VectorsWithStatus } from "./feature-view.js";
+import { FeatureView, type VectorOptions } from "./feature-view.js";
+import { vectorBatch, withStatuses, type VectorsWithStatus } from "./feature-vector-batch.js";
+import { callWithRawField } from "./raw-field-call.js";
 import { FeatureGroup } from "./feature-group.js";
 import { ModelRegistry } from "./model-registry.js";
 import type { Row } from "./values.js";
@@ -69,8 +72,12 @@ export class Project {
     const key = `${model}@${"alias" in selector ? `alias:${selector.alias}` : `version:${selector.version}`}`;
     const cached = options.featureView ?? this.#modelViews.get(key);
     const view = cached ?? (await this.#viewOfModel(model, selector));
+    // Field 1 of GetModelFeatureVectorsResponse is the FeatureVectors, read into typed arrays
+    // (vector-wire.ts); the model version and view come through protobuf-es.
     const call = (v: FeatureView) =>
-      this.#services.online.getModelFeatureVectors(
+      callWithRawField(
+        this.#services.onlineTransport,
+        OnlineService.method.getModelFeatureVectors,
         {
           project: this.name,
           model,
@@ -79,6 +86,7 @@ export class Project {
           options: { untransformed: options.untransformed ?? false },
         },
         this.#services.unary(options.signal),
+        1,
       );
     let res;
     let used = view;
@@ -93,12 +101,17 @@ export class Project {
       used = await this.#viewOfModel(model, selector);
       res = await call(used);
     }
-    const served = { name: res.featureView?.name ?? "", version: res.featureView?.version ?? 0 };
+    const { message, raw } = res;
+    const served = { name: message.featureView?.name ?? "", version: message.featureView?.version ?? 0 };
     if (!options.featureView) {
       if (served.name === used.name && served.version === used.version) this.#modelViews.set(key, used);
       else this.#modelViews.delete(key);
     }
-    return { ...decodeVectors(res.vectors), modelVersion: res.modelVersion, featureView: served, trainingDatasetVersion: res.trainingDatasetVersion };
+    return withStatuses(vectorBatch(raw, entries.length), {
+      modelVersion: message.modelVersion,
+      featureView: served,
+      trainingDatasetVersion: message.trainingDatasetVersion,
+    });
   }
 
   async #viewOfModel(model: string, selector: { alias: string } | { version: number }): Promise<FeatureView> {

@@ -1,7 +1,7 @@
 // What every handle of the SDK (Project, FeatureGroup, FeatureView, ModelRegistry) is built on,
 // apart from Granary, which makes it: the handles import this, never granary.ts, so the SDK's
 // imports run one way (granary.ts → project.ts → feature-group.ts …).
-import type { CallOptions, Client } from "@connectrpc/connect";
+import type { CallOptions, Client, Transport } from "@connectrpc/connect";
 import type { MetadataService } from "@granary/proto/metadata";
 import type { OfflineService } from "@granary/proto/offline";
 import type { OnlineService } from "@granary/proto/online";
@@ -14,6 +14,8 @@ export interface Services {
   readonly online: Client<typeof OnlineService>;
   readonly offline: Client<typeof OfflineService>;
   readonly registry: Client<typeof RegistryService>;
+  /** The online client's transport, for the vector calls whose responses the SDK reads itself (raw-field-call.ts). */
+  readonly onlineTransport: Transport;
   /** Options of a unary call (its deadline), with an optional signal. */
   unary(signal?: AbortSignal): CallOptions;
   /** Options of a streaming call. */
