@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import type { Client } from "@connectrpc/connect";
+import { connect, decodeVectors, type Granary, type Project } from "@granary/client";
+import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
+import { loadOnlineConfig, startOnlineService } from "@granary/online";
+import { MetadataService, SelectionMode } from "@granary/proto/metadata";
+import { OnlineService } from "@granary/proto/online";
+import { RegistryService } from "@granary/proto/registry";
+import { ScalarType, type ColumnData } from "@granary/proto/types";
+import { loadRegistryConfig, startRegistryService } from "@granary/registry";
+import type { RunningService } from "@granary/server";
+import { createServiceClient } from "@granary/service-clients";
+import { createLogger } from "@granary/telemetry";
+import { createTestDatabase, scratchDir, testKeys, waitForServing, type TestDatabase } from "@granary/testing";
+
+// The SDK reads GetFeatureVectors responses into typed arrays itself (libs/client vector-wire.ts),
+// calling the method with google.protobuf.Empty as its output type over the online client's own
+// transport. Here against a real online service: the same values as the generated client's
+// protobuf-es messages, for every column type.
+const keys = testKeys();
+const dir = scratchDir("sdk-lean-vectors");
+const P = "lean";
+let db: TestDatabase;
+const running: RunningService[] = [];
+let on: Client<typeof OnlineService>;
+let granary: Granary;
+let project: Project;
+
+const data = (kind: Exclude<ColumnData["values"]["case"], "lists" | undefined>, values: readonly unknown[], nullIndexes: number[] = []): ColumnData =>
+  ({ values: { case: kind, value: { values } }, nullIndexes }) as ColumnData;
+const list = (offsets: number[], items: ColumnData, nullIndexes: number[] = []): ColumnData =>
+  ({ values: { case: "lists", value: { offsets, items } }, nullIndexes }) as ColumnData;
+
+const columns: [string, ScalarType, boolean?, number?][] = [
+  ["id", ScalarType.INT64],
+  ["b", ScalarType.BOOL],
+  ["i", ScalarType.INT32],
+  ["l", ScalarType.INT64],
+  ["f", ScalarType.FLOAT],
+  ["d", ScalarType.DOUBLE],
+  ["s", ScalarType.STRING],
+  ["y", ScalarType.BYTES],
+  ["t", ScalarType.TIMESTAMP],
+  ["dt", ScalarType.DATE],
+  ["li", ScalarType.INT64, true],
+  ["emb", ScalarType.FLOAT, true, 2],
+  ["ls", ScalarType.STRING, true],
+];
+const features = columns.slice(1).map(([name]) => name);
+
+beforeAll(async () => {
+  db = await createTestDatabase("sdk_lean_vectors");
+  const logger = createLogger({ level: "warn", service: "test" });
+  const env = { ...keys.env, GRANARY_DATA_DIR: dir.path, DATABASE_URL: db.url };
+  const metadata = await startMetadataService(loadMetadataConfig({ ...env, GRANARY_METADATA_PORT: "0" }), logger);
+  running.push(metadata);
+  const registry = await startRegistryService(loadRegistryConfig({ ...env, GRANARY_REGISTRY_PORT: "0", GRANARY_METADATA_ADDRESS: metadata.address }), logger);
+  running.push(registry);
+  const online = await startOnlineService(
+    loadOnlineConfig({ ...env, GRANARY_ONLINE_PORT: "0", GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_REGISTRY_ADDRESS: registry.address }),
+    logger,
+  );
+  running.push(online);
+  const md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey });
+  const reg = createServiceClient(RegistryService, registry.address, { apiKey: keys.adminKey });
+  on = createServiceClient(OnlineService, online.address, { apiKey: keys.adminKey });
+  await waitForServing(online.address, 10_000);
+
+  await md.createProject({ name: P });
+  await md.createFeatureGroup({
+    featureGroup: {
+      project: P,
+      name: "things",
+      version: 1,
+      columns: columns.map(([name, scalar, isList, dimension]) => ({ name, type: { scalar, list: isList ?? false, dimension: dimension ?? 0 } })),
+      primaryKey: ["id"],
+      onlineEnabled: true,
+    },
+  });
+  await md.createFeatureView({
+    featureView: {
+      project: P,
+      name: "things",
+      version: 1,
+      query: { featureGroup: { name: "things", version: 1 }, selection: { mode: SelectionMode.INCLUDE, columns: features } },
+    },
+  });
+  const { modelVersion } = await reg.createModelVersion({ modelVersion: { project: P, model: "m", featureView: { name: "things", version: 1 } } });
+  await reg.finalizeModelVersion({ project: P, model: "m", version: modelVersion!.version });
+  await reg.setAlias({ project: P, model: "m", alias: "production", version: modelVersion!.version });
+
+  // Three rows: typical values, extremes and nulls, and one more; id 9 is never written.
+  await on.writeRows({
+    project: P,
+    featureGroup: { name: "things", version: 1 },
+    rows: {
+      case: "columns",
+      value: {
+        rowCount: 3,
+        columns: [
+          { name: "id", data: data("int64s", [1n, 2n, 3n]) },
+          { name: "b", data: data("bools", [true, false, false], [2]) },
+          { name: "i", data: data("int32s", [7, -2147483648, 0], [2]) },
+          { name: "l", data: data("int64s", [42n, -(2n ** 63n), 2n ** 53n + 1n]) },
+          { name: "f", data: data("floats", [0.1, -3.5, 0], [2]) },
+          { name: "d", data: data("doubles", [0.1, -0, 1e308]) },
+          { name: "s", data: data("strings", ["ä ✓", "", ""], [2]) },
+          { name: "y", data: data("bytes", [new Uint8Array([1, 2]), new Uint8Array(), new Uint8Array([255])]) },
+          { name: "t", data: data("timestamps", [1_733_550_000_123_456n, -1_500n, 0n], [2]) },
+          { name: "dt", data: data("dates", [20_000, -1, 0]) },
+          { name: "li", data: list([0, 2, 2, 3], data("int64s", [1n, 2n ** 60n, -3n])) },
+          { name: "emb", data: list([0, 2, 4, 6], data("floats", [1, 2, 3, 4, 5, 6])) },
+          { name: "ls", data: list([0, 1, 1, 1], data("strings", ["x"]), [2]) },
+        ],
+      },
+    },
+  });
+  granary = connect({
+    addresses: { metadata: metadata.address, online: online.address, offline: "127.0.0.1:1", registry: registry.address },
+    apiKey: keys.adminKey,
+    timeoutMs: 20_000,
+    env: {},
+  });
+  project = await granary.project(P, { create: false });
+}, 60_000);
+
+afterAll(async () => {
+  for (const s of running.reverse()) await s.stop();
+  await db?.drop();
+  dir.remove();
+}, 30_000);
+
+const ids = [1, 2, 3, 9];
+const entities = { rowCount: ids.length, servingKeys: [{ name: "id", data: data("int64s", ids.map(BigInt)) }] };
+
+describe("lean feature vectors", () => {
+  it("getFeatureVectorBatch gives the generated client's values, as typed columns", async () => {
+    const view = await project.getFeatureView("things", 1);
+    const batch = await view.getFeatureVectorBatch(ids.map((id) => ({ id })));
+    const raw = await on.getFeatureVectors({ project: P, featureView: { name: "things", version: 1 }, entities });
+    const expected = decodeVectors(raw.vectors);
+
+    expect(batch.rowCount).toBe(4);
+    expect(batch.columns.map((c) => c.name)).toEqual(features);
+    expect(batch.rows).toEqual(expected.rows);
+    expect(batch.statuses).toEqual(expected.statuses);
+    expect(batch.rows[0]).toEqual({
+      b: true,
+      i: 7,
+      l: 42,
+      f: Math.fround(0.1),
+      d: 0.1,
+      s: "ä ✓",
+      y: new Uint8Array([1, 2]),
+      t: new Date(1_733_550_000_123),
+      dt: new Date(20_000 * 86_400_000),
+      li: [1, 2n ** 60n],
+      emb: [1, 2],
+      ls: ["x"],
+    });
+    expect(batch.rows[1]).toMatchObject({ l: -(2n ** 63n), t: new Date(-1), dt: new Date(-86_400_000), li: [], emb: [3, 4] });
+    expect(batch.rows[2]).toMatchObject({ b: null, i: null, f: null, s: null, t: null, l: 2n ** 53n + 1n, ls: null });
+    expect(batch.status(2, "b")).toBe("NULL");
+    expect(batch.status(3, "d")).toBe("NOT_FOUND");
+    expect(batch.rows[3]).toEqual(Object.fromEntries(features.map((f) => [f, null])));
+
+    // Each column's values are the wire arrays, typed.
+    for (const column of raw.vectors!.columns) {
+      const lean = batch.column(column.name)!;
+      expect(lean.statuses).toEqual(Uint8Array.from(column.statuses));
+      const v = column.values!.values;
+      const wire = ((v.case === "lists" ? v.value.items!.values.value : v.value) as { values: unknown[] }).values;
+      expect(Array.from(lean.values as ArrayLike<unknown>)).toEqual(v.case === "bools" ? wire.map((x) => (x ? 1 : 0)) : wire);
+    }
+    expect(batch.column("d")!.values).toBeInstanceOf(Float64Array);
+    expect(batch.column("l")!.values).toBeInstanceOf(BigInt64Array);
+    expect(batch.column("emb")!.values).toBeInstanceOf(Float32Array);
+    expect(batch.column("emb")!.offsets).toEqual(Uint32Array.from([0, 2, 4, 6, 6]));
+  });
+
+  it("getFeatureVectors, getFeatureVectorsWithStatus and getFeatureVector keep their results", async () => {
+    const view = await project.getFeatureView("things", 1);
+    const raw = await on.getFeatureVectors({ project: P, featureView: { name: "things", version: 1 }, entities });
+    const expected = decodeVectors(raw.vectors);
+    expect(await view.getFeatureVectors(ids.map((id) => ({ id })))).toEqual(expected.rows);
+    expect(await view.getFeatureVectorsWithStatus(ids.map((id) => ({ id })))).toEqual(expected);
+    expect(await view.getFeatureVector({ id: 2 })).toEqual(expected.rows[1]);
+  });
+
+  it("model vectors: the same values, and the model version and view through protobuf-es", async () => {
+    const served = await project.getModelFeatureVectors(
+      "m",
+      { alias: "production" },
+      ids.map((id) => ({ id })),
+    );
+    const raw = await on.getModelFeatureVectors({ project: P, model: "m", modelVersion: { case: "alias", value: "production" }, entities });
+    expect(served.modelVersion).toBe(raw.modelVersion);
+    expect(served.featureView).toEqual({ name: "things", version: 1 });
+    expect(served.trainingDatasetVersion).toBe(raw.trainingDatasetVersion);
+    expect(served.rows).toEqual(decodeVectors(raw.vectors).rows);
+    expect(served.statuses).toEqual(decodeVectors(raw.vectors).statuses);
+  });
+
+  it("keeps connect's error mapping", async () => {
+    const view = await project.getFeatureView("things", 1);
+    await expect(view.getFeatureVectorBatch([{ id: "not a number" }])).rejects.toThrow(TypeError);
+    await expect(project.getModelFeatureVectors("m", { alias: "staging" }, [{ id: 1 }])).rejects.toMatchObject({ code: 5 });
+  });
+});
