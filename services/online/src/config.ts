@@ -11,6 +11,12 @@ export interface OnlineConfig {
     /** Largest size the store may grow to; LMDB reserves it as address space, not memory. */
     readonly mapSizeBytes: number;
   };
+  /**
+   * GRANARY_ONLINE_WORKERS: processes serving gRPC on the shared port. 1 runs everything in this
+   * process, as before; N > 1 makes it a cluster primary that owns the only LMDB writer and forks N
+   * workers reading the same environment (docs/decisions/0007-online-workers.md).
+   */
+  readonly workers: number;
   /** Most rows (entities) in one request; more get RESOURCE_EXHAUSTED. */
   readonly maxRows: number;
   /** How often rows older than their group's TTL are purged. */
@@ -31,7 +37,18 @@ export interface OnlineConfig {
   };
 }
 
-export function loadOnlineConfig(env: Env = process.env): Readonly<OnlineConfig> {
+export interface OnlineConfigDefaults {
+  /**
+   * Workers when GRANARY_ONLINE_WORKERS is unset: 1 for the library (tests, benches and the
+   * one-process suite keep one process); main.ts, which containers run, passes the core count.
+   */
+  readonly workers?: number;
+}
+
+/** Most workers one online process forks; past this the primary's single writer is the limit anyway. */
+export const MAX_ONLINE_WORKERS = 64;
+
+export function loadOnlineConfig(env: Env = process.env, defaults: OnlineConfigDefaults = {}): Readonly<OnlineConfig> {
   const r = new EnvReader(env);
   const common = readCommonConfig(r, "granary-online");
   const config: OnlineConfig = {
@@ -41,6 +58,7 @@ export function loadOnlineConfig(env: Env = process.env): Readonly<OnlineConfig>
       path: r.string("GRANARY_ONLINE_LMDB_PATH", join(common.dataDir, "online")),
       mapSizeBytes: r.int("GRANARY_ONLINE_MAP_SIZE_MB", 64 * 1024, { min: 16, max: 64 * 1024 * 1024 }) * 1024 * 1024,
     },
+    workers: r.int("GRANARY_ONLINE_WORKERS", Math.min(Math.max(defaults.workers ?? 1, 1), MAX_ONLINE_WORKERS), { min: 1, max: MAX_ONLINE_WORKERS }),
     maxRows: r.int("GRANARY_ONLINE_MAX_ROWS", 10_000, { min: 1, max: 1_000_000 }),
     sweepIntervalMs: r.int("GRANARY_ONLINE_SWEEP_INTERVAL_S", 300, { min: 1, max: 86_400 }) * 1000,
     metadataAddress: readServiceAddress(r, "metadata"),

@@ -1,2 +1,2 @@
-export { loadOnlineConfig, type OnlineConfig } from "./config.js";
-export { startOnlineService } from "./server.js";
+export { loadOnlineConfig, type OnlineConfig, type OnlineConfigDefaults } from "./config.js";
+export { startOnlineService, type OnlineRunningService } from "./server.js";

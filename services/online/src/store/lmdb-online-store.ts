@@ -13,6 +13,11 @@ const LOG_IDENTITY_KEY = Buffer.from("\x00log-identity", "latin1");
 export interface LmdbOnlineStoreOptions {
   path: string;
   mapSizeBytes: number;
+  /**
+   * Open the environment read-only (an online worker process: lookups here, writes through the
+   * primary, LMDB's one writer). A write method then fails at once.
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -23,13 +28,16 @@ export interface LmdbOnlineStoreOptions {
  */
 export class LmdbOnlineStore implements OnlineStore {
   readonly #db: RootDatabase<Buffer, Buffer>;
+  readonly #readOnly: boolean;
 
   constructor(options: LmdbOnlineStoreOptions) {
+    this.#readOnly = options.readOnly ?? false;
     mkdirSync(options.path, { recursive: true });
     checkLmdbFiles(options.path);
     this.#db = open<Buffer, Buffer>({
       path: options.path,
       mapSize: options.mapSizeBytes,
+      readOnly: this.#readOnly,
       encoding: "binary",
       keyEncoding: "binary",
       // With event-turn batching, lmdb-js leaves the promise of a failed batch unhandled (one per
@@ -184,7 +192,17 @@ export class LmdbOnlineStore implements OnlineStore {
     return expired.length;
   }
 
+  /**
+   * Lets the next read see what other processes committed since this one's read snapshot began.
+   * lmdb-js keeps one read transaction per process and resets it only on a timer (setTimeout 0),
+   * which can fire after the next request arrives; a worker calls this as each event turn starts.
+   */
+  refreshSnapshot(): void {
+    this.#db.resetReadTxn();
+  }
+
   async close(): Promise<void> {
+    if (this.#readOnly) return this.#db.close();
     await this.#db.flushed;
     await this.#db.close();
   }

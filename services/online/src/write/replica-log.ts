@@ -31,13 +31,33 @@ export const LAG_METRIC = "granary.online.log_lag";
 // A message of the log is capped at 1 MiB (NATS's default max_payload), headers included.
 const MAX_BATCH_BYTES = 1024 * 1024 - 8 * 1024;
 
+/** What a write through the log did; counts are exact when this replica applied it within the wait. */
+export interface LogWriteResult {
+  readonly sequence: bigint;
+  readonly written: number;
+  readonly ignored: number;
+  readonly deleted: number;
+}
+
+/**
+ * The write log as the RPC handlers use it. FollowingReplicaLog is the real one; an online worker
+ * process (cluster/) forwards these calls to its primary, which follows the log for all workers.
+ */
+export interface ReplicaLog {
+  write(group: FeatureGroup, project: string, kind: BatchKind, rows: ColumnarRows, signal: AbortSignal): Promise<LogWriteResult>;
+  caughtUp(sequence: bigint, signal: AbortSignal): Promise<void>;
+  hasApplied(sequence: bigint): boolean;
+  status(): ReplicaStatus;
+  listDeadLetters(project: string, limit: number): Promise<DeadLetter[]>;
+}
+
 /**
  * This replica's side of the write log (issue 16): writes are appended to the log and acknowledged
  * once stored there (and, within a bound, applied here, so a client reading this replica sees its
  * own write); the applier follows the log into the store; reads with a minimum sequence wait for
  * it; the lag decides readiness.
  */
-export class ReplicaLog {
+export class FollowingReplicaLog implements ReplicaLog {
   readonly log: WriteLog;
   readonly #applier: LogApplier;
   readonly #options: ReplicaLogOptions;
@@ -98,7 +118,7 @@ export class ReplicaLog {
    * exact when it did; past the wait the batch is durable in the log and the counts say what was
    * sent. The sequence is the last message's.
    */
-  async write(group: FeatureGroup, project: string, kind: BatchKind, rows: ColumnarRows, signal: AbortSignal) {
+  async write(group: FeatureGroup, project: string, kind: BatchKind, rows: ColumnarRows, signal: AbortSignal): Promise<LogWriteResult> {
     const sequences: { sequence: bigint; rows: number }[] = [];
     for (const part of splitRows(rows, MAX_BATCH_BYTES)) {
       const { sequence } = await this.log.append({ project, group: group.name, version: group.version, kind, origin: "write-rows", rows: part });

@@ -1,0 +1,144 @@
+import type { Client } from "@connectrpc/connect";
+import { CatalogueCache } from "@granary/catalogue-cache";
+import { serviceClientTls } from "@granary/config";
+import { MetadataService, type Change } from "@granary/proto/metadata";
+import { OnlineService } from "@granary/proto/online";
+import { RegistryService } from "@granary/proto/registry";
+import { createRemoteAccess, createServer, defineService, serviceKeyOf, type GranaryServer } from "@granary/server";
+import { createServiceClient } from "@granary/service-clients";
+import type { Logger } from "@granary/telemetry";
+import type { OnlineConfig } from "../config.js";
+import { createOnlineHandlers } from "../online-service.js";
+import type { OnlineStore } from "../store/online-store.js";
+import { ModelResolver } from "../upstream/model-resolver.js";
+import { PlanCache } from "../vectors/plan-cache.js";
+import type { ReplicaLog } from "../write/replica-log.js";
+
+/** The catalogue cache of one process, with listeners added by the parts that depend on it. */
+export interface FollowedCatalogue {
+  readonly cache: CatalogueCache;
+  readonly metadata: Client<typeof MetadataService>;
+  onChange(listener: (change: Change) => void): void;
+  onCurrent(listener: (current: boolean) => void): void;
+}
+
+/** A catalogue cache following the metadata service; start it with `cache.start()` once its listeners are in place. */
+export function followCatalogue(config: OnlineConfig, log: Logger): FollowedCatalogue {
+  const changeListeners: ((change: Change) => void)[] = [];
+  const currentListeners: ((current: boolean) => void)[] = [];
+  const metadata = createServiceClient(MetadataService, config.metadataAddress, {
+    apiKey: serviceKeyOf(config.common.auth),
+    tls: serviceClientTls(config.server),
+  });
+  const cache = new CatalogueCache(metadata, {
+    logger: log,
+    onChange: (change) => changeListeners.forEach((listener) => listener(change)),
+    onCurrent: (current) => {
+      currentListeners.forEach((listener) => listener(current));
+      log.info({ current }, current ? "catalogue is current" : "catalogue watch interrupted; serving from the cache");
+    },
+  });
+  return {
+    cache,
+    metadata,
+    onChange: (listener) => changeListeners.push(listener),
+    onCurrent: (listener) => currentListeners.push(listener),
+  };
+}
+
+export interface OnlineFront {
+  readonly server: GranaryServer;
+  /** Whether the write log's lag is within GRANARY_ONLINE_MAX_LAG (always, without a log); readiness needs it. */
+  setLagWithin(within: boolean): void;
+  /** Resolves once health has reported SERVING. */
+  ready(): Promise<void>;
+  /** Drains and stops the gRPC server; the catalogue and store are the caller's. */
+  stop(): Promise<void>;
+}
+
+export interface OnlineFrontOptions {
+  readonly config: OnlineConfig;
+  readonly log: Logger;
+  readonly store: OnlineStore;
+  readonly catalogue: FollowedCatalogue;
+  readonly replicaLog: ReplicaLog | undefined;
+  /** Hears every change of this process's health (a worker tells its primary). */
+  readonly onServing?: (serving: boolean) => void;
+}
+
+/**
+ * The gRPC side of the online service, the same in the one process and in each worker: handlers
+ * over the given store, remote access control and plans on this process's catalogue, and health
+ * SERVING once the catalogue is current and the log's lag within bound. The port is bound on return.
+ */
+export async function serveOnline({ config, log, store, catalogue, replicaLog, onServing }: OnlineFrontOptions): Promise<OnlineFront> {
+  const serviceKey = serviceKeyOf(config.common.auth);
+  const remote = createRemoteAccess({
+    auth: config.common.auth,
+    serviceKey,
+    service: "online",
+    metadata: catalogue.metadata,
+    lookups: catalogue.cache,
+    logger: log,
+  });
+  const plans = new PlanCache(catalogue.cache);
+  // Readiness: the catalogue loaded and, with a write log, this replica within GRANARY_ONLINE_MAX_LAG of it.
+  const ready = { catalogue: false, lag: true, serving: false };
+  let reportReady: () => void = () => {};
+  const readyOnce = new Promise<void>((resolve) => (reportReady = resolve));
+  const updateServing = () => {
+    const serving = ready.catalogue && ready.lag;
+    server.setServing(serving);
+    if (serving) reportReady();
+    if (serving !== ready.serving) onServing?.(serving);
+    ready.serving = serving;
+  };
+  // Commits arrive with every insert; only definitions change what a plan compiles to.
+  catalogue.onChange((change) => {
+    remote.onChange(change);
+    if (change.resource.case !== "commit") plans.invalidate();
+  });
+  catalogue.onCurrent((current) => {
+    if (!current) return;
+    ready.catalogue = true;
+    updateServing();
+  });
+  const server = createServer({
+    name: "online",
+    config: config.server,
+    logger: log,
+    access: remote.access,
+    services: [
+      defineService(
+        OnlineService,
+        createOnlineHandlers({
+          store,
+          catalogue: catalogue.cache,
+          plans,
+          models: new ModelResolver(createServiceClient(RegistryService, config.registryAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) })),
+          maxRows: config.maxRows,
+          maxFutureEventTimeS: config.common.maxFutureEventTimeS,
+          replicaLog,
+        }),
+      ),
+    ],
+  });
+  try {
+    await server.start();
+  } catch (err) {
+    await remote.close();
+    throw err;
+  }
+  return {
+    server,
+    setLagWithin(within) {
+      ready.lag = within;
+      updateServing();
+    },
+    ready: () => readyOnce,
+    async stop() {
+      await server.shutdown();
+      await remote.close();
+    },
+  };
+}
