@@ -201,6 +201,24 @@ describe("lean feature vectors", () => {
     expect(served.statuses).toEqual(decodeVectors(raw.vectors).statuses);
   });
 
+  it("returns event times when asked, as the generated client does", async () => {
+    const view = await project.getFeatureView("things", 1);
+    const batch = await view.getFeatureVectorBatch(
+      ids.map((id) => ({ id })),
+      { includeEventTimes: true },
+    );
+    const raw = await on.getFeatureVectors({ project: P, featureView: { name: "things", version: 1 }, entities, options: { includeEventTimes: true } });
+    expect(raw.vectors!.eventTimes).toHaveLength(1);
+    expect(batch.eventTimes).toEqual(
+      raw.vectors!.eventTimes.map((t) => ({
+        featureGroup: { name: t.featureGroup!.name, version: t.featureGroup!.version },
+        micros: BigInt64Array.from(t.micros),
+      })),
+    );
+    expect(batch.eventTimes[0]!.micros[3]).toBe(0n);
+    expect((await view.getFeatureVectorBatch([{ id: 1 }])).eventTimes).toEqual([]);
+  });
+
   it("keeps connect's error mapping", async () => {
     const view = await project.getFeatureView("things", 1);
     await expect(view.getFeatureVectorBatch([{ id: "not a number" }])).rejects.toThrow(TypeError);

@@ -256,8 +256,10 @@ describe("the lean vector decoder", () => {
       c.join().join().join().join().join();
       statuses(c, [P, P, P]);
     });
-    // A field this SDK does not know is skipped.
+    // Fields this SDK does not know are skipped, groups too.
     w.tag(15, WireType.LengthDelimited).bytes(new Uint8Array([1, 2, 3]));
+    w.tag(14, WireType.StartGroup).tag(1, WireType.Varint).uint32(5).tag(2, WireType.StartGroup).tag(2, WireType.EndGroup).tag(14, WireType.EndGroup);
+    w.tag(13, WireType.Bit32).fixed32(1).tag(12, WireType.Bit64).fixed64(2n);
     const bytes = w.finish();
     const batch = expectSameAsOracle(bytes);
     expect(batch.rows).toEqual([

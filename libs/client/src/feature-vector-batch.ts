@@ -152,8 +152,9 @@ class Batch implements FeatureVectorBatch {
   get statuses(): readonly Record<string, ValueStatusName>[] {
     if (!this.#statuses) {
       const out: Record<string, ValueStatusName>[] = new Array(this.rowCount);
+      const template = this.#shape();
       for (let i = 0; i < this.rowCount; i++) {
-        const status: Record<string, ValueStatusName> = {};
+        const status = { ...template } as Record<string, ValueStatusName>;
         for (const c of this.columns) status[c.name] = c.status(i);
         out[i] = status;
       }
@@ -162,8 +163,15 @@ class Batch implements FeatureVectorBatch {
     return this.#statuses;
   }
 
+  #template: Row | undefined;
+
+  /** Every column name, in order: rows copied from it share one shape (a V8 hidden class), cheaper than adding keys one by one. */
+  #shape(): Row {
+    return (this.#template ??= Object.fromEntries(this.columns.map((c) => [c.name, null])));
+  }
+
   #build(i: number): Row {
-    const row: Row = {};
+    const row: Row = { ...this.#shape() };
     for (const c of this.columns) row[c.name] = c.value(i);
     return row;
   }

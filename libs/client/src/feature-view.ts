@@ -75,6 +75,8 @@ export interface VectorOptions {
   readonly trainingDatasetVersion?: number;
   readonly untransformed?: boolean;
   readonly includeInferenceHelpers?: boolean;
+  /** Also return when each entity's row of each feature group was written (FeatureVectorBatch.eventTimes). */
+  readonly includeEventTimes?: boolean;
   /**
    * Read your writes across replicas: the logSequence a write returned. A replica that has not
    * applied the write log that far yet answers UNAVAILABLE after a short wait, and the call is
@@ -425,7 +427,7 @@ function vectorOptions(options: VectorOptions): FeatureVectorOptions {
   return {
     $typeName: "granary.online.v1.FeatureVectorOptions",
     untransformed: options.untransformed ?? false,
-    includeEventTimes: false,
+    includeEventTimes: options.includeEventTimes ?? false,
     includeInferenceHelpers: options.includeInferenceHelpers ?? false,
     trainingDatasetVersion: options.trainingDatasetVersion ?? 0,
     minLogSequence: options.minLogSequence ?? 0n,

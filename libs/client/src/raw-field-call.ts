@@ -2,7 +2,6 @@ import { fromBinary, type DescMessage, type DescMethodUnary, type MessageInitSha
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type CallOptions, type Transport } from "@connectrpc/connect";
-import { concatBytes } from "./concat-bytes.js";
 
 /** A unary call's response: field `field` as bytes, every other field parsed by protobuf-es. */
 export interface RawFieldResponse<O extends DescMessage> {
@@ -45,7 +44,7 @@ export async function callWithRawField<I extends DescMessage, O extends DescMess
     throw parseError(method, err instanceof Error ? err.message : String(err));
   }
   // A message field sent more than once is the merge of its occurrences: their concatenation.
-  return { message, raw: parts.length === 0 ? undefined : concatBytes(parts) };
+  return { message, raw: parts.length === 0 ? undefined : concat(parts) };
 }
 
 const emptyOutputs = new WeakMap<object, DescMethodUnary<DescMessage, typeof EmptySchema>>();
@@ -60,4 +59,15 @@ function emptyOutput<I extends DescMessage>(method: DescMethodUnary<I, DescMessa
 function parseError(method: DescMethodUnary<DescMessage, DescMessage>, why: string): ConnectError {
   // INTERNAL, as connect reports a response it cannot parse.
   return new ConnectError(`parse binary: ${method.output.typeName}: ${why}`, Code.Internal);
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
