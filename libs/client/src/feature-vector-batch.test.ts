@@ -291,6 +291,11 @@ describe("the lean vector decoder", () => {
     const result = withStatuses(batch, { modelVersion: 3 });
     expect({ ...result }).toEqual({ modelVersion: 3, rows: [{ x: 1 }, { x: null }], statuses: [{ x: "PRESENT" }, { x: "NULL" }] });
     expect(JSON.parse(JSON.stringify(result))).toEqual({ modelVersion: 3, rows: [{ x: 1 }, { x: null }], statuses: [{ x: "PRESENT" }, { x: "NULL" }] });
+    const assigned = withStatuses(batch) as { rows: Row[] };
+    assigned.rows = [];
+    expect(assigned.rows).toEqual([]);
+    expect(Object.getOwnPropertyDescriptor(result, "rows")).toMatchObject({ writable: true, enumerable: true });
+    expect(Object.keys(result)).toEqual(["rows", "statuses", "modelVersion"]);
   });
 
   it("decodeVectors(message) gives what it always gave", () => {

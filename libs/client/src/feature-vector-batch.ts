@@ -99,14 +99,28 @@ function emptyData(): ColumnData {
 
 /** The batch as getFeatureVectorsWithStatus() returns it: rows and statuses are built when first read. */
 export function withStatuses<T extends object>(batch: FeatureVectorBatch, extra?: T): VectorsWithStatus & T {
-  // Enumerable own getters, so that spreading, JSON.stringify and deep equality see plain fields.
-  return Object.defineProperties(
-    { ...extra },
-    {
-      rows: { enumerable: true, get: () => batch.rows },
-      statuses: { enumerable: true, get: () => batch.statuses },
+  const out = {};
+  lazyField(out, "rows", () => batch.rows);
+  lazyField(out, "statuses", () => batch.statuses);
+  return Object.assign(out, extra) as VectorsWithStatus & T;
+}
+
+/**
+ * An enumerable field computed on first read, then a plain writable field: spreading,
+ * JSON.stringify, deep equality and assignment see what they saw when it was plain data.
+ */
+function lazyField(target: object, key: string, compute: () => unknown): void {
+  const settle = (value: unknown) => Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const value = compute();
+      settle(value);
+      return value;
     },
-  ) as VectorsWithStatus & T;
+    set: settle,
+  });
 }
 
 class Batch implements FeatureVectorBatch {

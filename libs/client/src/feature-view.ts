@@ -451,4 +451,4 @@ function many(v: Row | readonly Row[] | undefined, n: number): Row[] | undefined
   return v as Row[];
 }
 
-export type { FeatureValue, VectorsWithStatus };
+export type { FeatureValue };

@@ -257,8 +257,9 @@ export function readColumnValue(data: ColumnData | undefined, type: DataType, ro
 }
 
 /**
- * A reader of a response column's rows, built once per column: the null set, the value array and
- * the conversion are resolved up front, so decoding a batch costs one call per value.
+ * A reader of a ColumnData message's rows, built once per column: the null set, the value array and
+ * the conversion are resolved up front, so decoding a batch costs one call per value. Online vectors
+ * are read by feature-vector-batch.ts from typed arrays instead; its tests hold it to this reader.
  */
 export function columnDecoder(data: ColumnData | undefined, type: DataType): (row: number) => FeatureValue {
   const values = data?.values;

@@ -53,7 +53,8 @@ export function malformed(what: string, cause?: unknown): ConnectError {
 export function readFeatureVectors(bytes: Uint8Array): WireVectors {
   let vectors: WireVectors;
   try {
-    // Decoded, packed numbers take at most 8 times their wire bytes (a one-byte varint int64).
+    // Doubles and statuses take as many bytes decoded as on the wire: one chunk of twice that
+    // usually holds the batch (the slab adds chunks when not).
     vectors = readVectors(new WireReader(bytes), new Slab(bytes.length * 2));
   } catch (err) {
     throw err instanceof ConnectError ? err : malformed("unreadable bytes", err);
