@@ -31,7 +31,7 @@ export async function startOnlineService(config: OnlineConfig, logger: Logger): 
     throw err;
   }
   catalogue.cache.start();
-  const writing = startWriting(config, store, catalogue, replicaLog, log, (within) => front.setLagWithin(within));
+  const writing = startWriting(config, store, catalogue, replicaLog, log, (within) => front.setReady(within));
   log.info(
     { address: front.server.address, lmdb: config.lmdb.path, metadata: config.metadataAddress },
     "online service listening; SERVING once the catalogue is loaded",

@@ -13,6 +13,11 @@ export type ToWorker =
   | { readonly granary: "reply"; readonly id: number; readonly value?: unknown; readonly error?: WireError }
   /** The write log as the primary follows it: status for GetReplicaStatus, and whether the lag is within bound. */
   | { readonly granary: "replica"; readonly status: ReplicaStatus }
+  /**
+   * Every worker listens and the primary's start is complete: health may report SERVING. Before
+   * it, a SIGTERM would find the primary without its handlers (runMain adds them after start).
+   */
+  | { readonly granary: "serve" }
   /** NOT_SERVING now; stop follows. */
   | { readonly granary: "drain" }
   | { readonly granary: "stop" };

@@ -52,6 +52,9 @@ export async function startOnlinePrimary(config: OnlineConfig, log: Logger): Pro
     await release();
     throw err;
   }
+  // runMain adds its signal handlers once this returns; SERVING before would invite a SIGTERM
+  // that ends this process without draining. The returned promise resolves right after this.
+  setImmediate(() => pool.release());
   log.info(
     { address: pool.address, workers: config.workers, pids: pool.pids(), lmdb: config.lmdb.path, metadata: config.metadataAddress },
     "online service listening with workers; SERVING once each has loaded the catalogue",

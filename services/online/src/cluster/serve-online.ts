@@ -48,8 +48,11 @@ export function followCatalogue(config: OnlineConfig, log: Logger): FollowedCata
 
 export interface OnlineFront {
   readonly server: GranaryServer;
-  /** Whether the write log's lag is within GRANARY_ONLINE_MAX_LAG (always, without a log); readiness needs it. */
-  setLagWithin(within: boolean): void;
+  /**
+   * What readiness needs besides a current catalogue: the write log's lag within
+   * GRANARY_ONLINE_MAX_LAG (always true without a log) and, in a worker, the primary's go.
+   */
+  setReady(ready: boolean): void;
   /** Resolves once health has reported SERVING. */
   ready(): Promise<void>;
   /** Drains and stops the gRPC server; the catalogue and store are the caller's. */
@@ -82,12 +85,12 @@ export async function serveOnline({ config, log, store, catalogue, replicaLog, o
     logger: log,
   });
   const plans = new PlanCache(catalogue.cache);
-  // Readiness: the catalogue loaded and, with a write log, this replica within GRANARY_ONLINE_MAX_LAG of it.
-  const ready = { catalogue: false, lag: true, serving: false };
+  // Readiness: the catalogue loaded and the rest (setReady) true.
+  const ready = { catalogue: false, rest: true, serving: false };
   let reportReady: () => void = () => {};
   const readyOnce = new Promise<void>((resolve) => (reportReady = resolve));
   const updateServing = () => {
-    const serving = ready.catalogue && ready.lag;
+    const serving = ready.catalogue && ready.rest;
     server.setServing(serving);
     if (serving) reportReady();
     if (serving !== ready.serving) onServing?.(serving);
@@ -131,8 +134,8 @@ export async function serveOnline({ config, log, store, catalogue, replicaLog, o
   }
   return {
     server,
-    setLagWithin(within) {
-      ready.lag = within;
+    setReady(rest) {
+      ready.rest = rest;
       updateServing();
     },
     ready: () => readyOnce,

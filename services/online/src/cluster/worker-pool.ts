@@ -47,6 +47,8 @@ export class WorkerPool {
   #workerConfig: OnlineConfig;
   #address = "";
   #stopping = false;
+  /** Whether start() has completed: workers may report SERVING ("serve"). */
+  #released = false;
   #starting: { resolve: () => void; reject: (err: Error) => void; waiting: Set<number> } | undefined;
   #reportReady: () => void = () => {};
   readonly #ready = new Promise<void>((resolve) => (this.#reportReady = resolve));
@@ -90,6 +92,12 @@ export class WorkerPool {
     } finally {
       this.#starting = undefined;
     }
+  }
+
+  /** Lets workers report SERVING; call once the service's start is complete. */
+  release(): void {
+    this.#released = true;
+    this.#broadcast({ granary: "serve" });
   }
 
   /** Resolves once every worker has reported SERVING. */
@@ -170,6 +178,7 @@ export class WorkerPool {
         send(worker, { granary: "start", config: this.#workerConfig, slot, logLevel: log.level });
         const status = this.#options.status();
         if (status) send(worker, { granary: "replica", status });
+        if (this.#released) send(worker, { granary: "serve" });
         return;
       }
       case "call": {

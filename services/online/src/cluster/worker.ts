@@ -31,6 +31,9 @@ export function runOnlineWorker(channel: PrimaryChannel = processChannel()): voi
   let front: OnlineFront | undefined;
   let replicaLog: WorkerReplicaLog | undefined;
   let status: ReplicaStatus | undefined;
+  let released = false;
+  // SERVING needs the primary's go and, with a write log, its word that the lag is within bound.
+  const updateReady = () => front?.setReady(released && (replicaLog ? (status?.withinBound ?? false) : true));
   let stopping: Promise<void> | undefined;
   const stop = (timeoutMs?: number) => {
     stopping ??= (async () => {
@@ -58,7 +61,11 @@ export function runOnlineWorker(channel: PrimaryChannel = processChannel()): voi
       case "replica":
         status = message.status;
         replicaLog?.update(status);
-        front?.setLagWithin(status.withinBound);
+        updateReady();
+        return;
+      case "serve":
+        released = true;
+        updateReady();
         return;
       case "drain":
         front?.server.beginShutdown();
@@ -101,8 +108,7 @@ export function runOnlineWorker(channel: PrimaryChannel = processChannel()): voi
       await telemetry.shutdown().catch(() => {});
       throw err;
     }
-    // With a write log, SERVING waits for the primary's word that the lag is within bound.
-    if (replicaLog) front.setLagWithin(status?.withinBound ?? false);
+    updateReady();
     catalogue.cache.start();
     const started = front;
     return {
