@@ -3,7 +3,8 @@
 // inside protobuf-es messages. Field numbers are those of proto/granary/online/v1 and types/v1.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ValueStatus, type DataType, type FeatureGroupRef, type ScalarType } from "@granary/proto/types";
-import { RepeatedScalars, Slab, WireReader } from "./wire-reader.js";
+import { RepeatedScalars, Slab } from "./packed-arrays.js";
+import { WireReader } from "./wire-reader.js";
 
 /** The value arrays of ColumnData's oneof, by case name (field numbers 1 to 10). */
 export const COLUMN_KINDS = ["bools", "int32s", "int64s", "floats", "doubles", "strings", "bytes", "timestamps", "dates", "lists"] as const;
