@@ -54,7 +54,8 @@ export function runOnlineWorker(channel: PrimaryChannel = processChannel()): voi
           },
           (err: unknown) => {
             tell({ granary: "failed", message: err instanceof Error ? err.message : String(err) });
-            process.exit(1);
+            // IPC sends are asynchronous: give the reason a moment to leave before the exit.
+            setTimeout(() => process.exit(1), 200);
           },
         );
         return;
