@@ -31,6 +31,9 @@ export type CallContext = HandlerContext & {
   pending(which: "header" | "trailer"): Headers | undefined;
 };
 
+/** Why a call's signal is aborted once the call is over (what a handler still listening sees). */
+const CALL_ENDED = new ConnectError("the call has ended", Code.Canceled);
+
 /**
  * Builds the connect HandlerContext for a grpc-js call: deadline, cancellation and shutdown feed
  * one abort signal. Headers are built only when a handler reads them: connect's own
@@ -48,7 +51,10 @@ export function handlerContextFor(service: DescService, method: DescMethod, call
   const onShutdown = () => controller.abort(new ConnectError(SHUTTING_DOWN_MESSAGE, Code.Unavailable));
   if (shutdownSignal.aborted) onShutdown();
   else shutdownSignal.addEventListener("abort", onShutdown, { once: true });
-  call.once("cancelled", () => controller.abort(new ConnectError("the client cancelled the call", Code.Canceled)));
+  // grpc-js also emits "cancelled" when a finished call's stream closes: build the error only when it matters.
+  call.once("cancelled", () => {
+    if (!controller.signal.aborted) controller.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+  });
   let requestHeader: Headers | undefined;
   let responseHeader: Headers | undefined;
   let responseTrailer: Headers | undefined;
@@ -76,7 +82,8 @@ export function handlerContextFor(service: DescService, method: DescMethod, call
     abort(reason) {
       clearTimeout(timer);
       shutdownSignal.removeEventListener("abort", onShutdown);
-      if (!controller.signal.aborted) controller.abort(reason);
+      // Without a reason AbortController makes a DOMException, stack trace and all: ~40 µs a call.
+      if (!controller.signal.aborted) controller.abort(reason ?? CALL_ENDED);
     },
   };
 }

@@ -9,7 +9,7 @@ import type { OnlineStore, Durability as StoreDurability } from "./store/online-
 import { arrowToColumnarRows } from "./vectors/arrow-rows.js";
 import { columnReader, type ColumnReader } from "./vectors/column-reader.js";
 import { featureVectorsResponse, modelFeatureVectorsResponse } from "./vectors/encode-vectors.js";
-import { lookupVectors } from "./vectors/lookup.js";
+import { withLookup, type LookupInput } from "./vectors/lookup.js";
 import type { ModelResolver } from "./upstream/model-resolver.js";
 import type { PlanCache } from "./vectors/plan-cache.js";
 import type { ViewPlan } from "./vectors/view-plan.js";
@@ -90,7 +90,7 @@ export function createOnlineHandlers({
       checkRows(entities.rowCount);
       const answer = () => {
         const plan = plans.plan(req.project, req.featureView!.name, req.featureView!.version);
-        return featureVectorsResponse(lookup(plan, entities, req.options));
+        return withLookup(plan, store, lookupInput(plan, entities, req.options), featureVectorsResponse);
       };
       const minSequence = req.options?.minLogSequence ?? 0n;
       // The hot path stays synchronous: only a read ahead of this replica waits.
@@ -109,7 +109,7 @@ export function createOnlineHandlers({
       const plan = plans.plan(req.project, model.featureView.name, model.featureView.version);
       // The model's own training dataset parameterises its transformations, unless the caller asks otherwise.
       const options = { ...req.options, trainingDatasetVersion: req.options?.trainingDatasetVersion || model.trainingDatasetVersion } as FeatureVectorOptions;
-      return modelFeatureVectorsResponse(lookup(plan, entities, options), model);
+      return withLookup(plan, store, lookupInput(plan, entities, options), (result) => modelFeatureVectorsResponse(result, model));
     },
 
     getReplicaStatus() {
@@ -145,7 +145,8 @@ export function createOnlineHandlers({
     return replicaLog.hasApplied(minSequence);
   }
 
-  function lookup(plan: ViewPlan, entities: EntityRows, options: FeatureVectorOptions | undefined) {
+  /** What a lookup of the plan reads from a request: its keys, checked against the view, and options. */
+  function lookupInput(plan: ViewPlan, entities: EntityRows, options: FeatureVectorOptions | undefined): LookupInput {
     const n = entities.rowCount;
     const servingKeys = readers(entities.servingKeys, (name) => plan.servingKeyTypes.get(name), n, "serving key");
     for (const name of plan.requiredServingKeys) {
@@ -155,7 +156,7 @@ export function createOnlineHandlers({
     }
     const outputTypes = new Map(plan.outputs.map((o) => [o.column.name, o.column.type!]));
     const parameterTypes = new Map(plan.onDemand.flatMap((o) => [...o.parameters]));
-    return lookupVectors(plan, store, {
+    return {
       rowCount: n,
       servingKeys,
       passedFeatures: readers(entities.passedFeatures, (name) => outputTypes.get(name), n, "passed feature"),
@@ -164,7 +165,7 @@ export function createOnlineHandlers({
       includeInferenceHelpers: options?.includeInferenceHelpers ?? false,
       transformations: options?.untransformed ? undefined : plans.transformations(plan, options?.trainingDatasetVersion ?? 0),
       nowMicros: BigInt(Date.now()) * 1000n,
-    });
+    };
   }
 }
 

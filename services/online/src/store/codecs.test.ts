@@ -19,6 +19,27 @@ describe("key codec", () => {
     expect(sorted(t(ScalarType.STRING), ["b", "a\u0000z", "a", "ab"])).toEqual([2, 1, 3, 0]);
   });
 
+  it("writes int64 keys the same by the arithmetic path (safe integers) as by BigInt (the rest)", () => {
+    const enc = new KeyEncoder();
+    const reference = (v: bigint) => {
+      const b = Buffer.alloc(17);
+      b[0] = 1;
+      b.writeBigUInt64BE(9n, 1);
+      b.writeBigUInt64BE(BigInt.asUintN(64, v) ^ 0x8000000000000000n, 9);
+      return b;
+    };
+    const edges = [0n, 1n, -1n, 2n ** 31n, -(2n ** 31n), 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), -(2n ** 32n) - 1n, 2n ** 53n - 1n, -(2n ** 53n) + 1n];
+    const beyond = [2n ** 53n, 2n ** 63n - 1n, -(2n ** 63n), -(2n ** 53n) - 7n];
+    for (const v of [...edges, ...beyond]) {
+      expect(enc.begin(9n).add(t(ScalarType.INT64), v).finish()).toEqual(reference(v));
+      // A number key (a JSON client's) encodes as the same bigint does.
+      if (edges.includes(v)) expect(enc.begin(9n).add(t(ScalarType.INT64), Number(v)).finish()).toEqual(reference(v));
+    }
+    // The cached prefix starts the same key as the group id does.
+    const prefix = Buffer.from(enc.begin(9n).finish());
+    expect(enc.beginWith(prefix).add(t(ScalarType.INT64), 42n).view()).toEqual(reference(42n));
+  });
+
   it("keeps composite keys unambiguous", () => {
     const enc = new KeyEncoder();
     const s = t(ScalarType.STRING);
@@ -53,6 +74,20 @@ describe("row codec", () => {
     expect(event).toBe(1_700_000_000_000_000n);
     expect(got).toEqual(values);
     expect(missing).toEqual([8]);
+  });
+
+  it("encodes a row larger than its first buffer, fixed-width cells after a long string included", () => {
+    const types = [t(ScalarType.STRING), t(ScalarType.DOUBLE), t(ScalarType.INT64)];
+    const long = "x".repeat(4000);
+    const raw = new RowEncoder(types).encode(7n, [long, 2.5, 9n]);
+    const got: CellValue[] = [];
+    decodeRowInto(
+      raw,
+      types,
+      types.map((type, i) => ({ value: (_r, buf, offset) => (got[i] = decodeCell(type, buf, offset)), missing: () => (got[i] = null) })),
+      0,
+    );
+    expect(got).toEqual([long, 2.5, 9n]);
   });
 
   it("marks nulls", () => {

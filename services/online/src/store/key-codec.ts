@@ -20,9 +20,18 @@ export const MAX_KEY_BYTES = 1978;
 
 export type KeyValue = number | bigint | boolean | string | Uint8Array;
 
+const TWO_32 = 2 ** 32;
+
+/**
+ * Builds keys in one reused buffer. The online read path builds a key per entity and group: it
+ * starts from the group's cached prefix (`beginWith`) and hands `view()` to LMDB, allocating
+ * nothing per key once warm (int64 keys within ±2^53 are written without BigInt arithmetic).
+ */
 export class KeyEncoder {
   #buf = Buffer.allocUnsafe(256);
   #len = 0;
+  /** Views of #buf by length, so view() allocates no Buffer object per key. */
+  #views: Buffer[] = [];
 
   begin(groupId: bigint): this {
     this.#len = 0;
@@ -30,6 +39,15 @@ export class KeyEncoder {
     this.#buf[0] = KEY_FORMAT;
     this.#buf.writeBigUInt64BE(groupId, 1);
     this.#len = 9;
+    return this;
+  }
+
+  /** Starts a key with a group's prefix (`groupPrefix(id)`, cached by the caller). */
+  beginWith(prefix: Buffer): this {
+    this.#len = 0;
+    this.#ensure(prefix.length);
+    prefix.copy(this.#buf, 0);
+    this.#len = prefix.length;
     return this;
   }
 
@@ -42,11 +60,20 @@ export class KeyEncoder {
         this.#len += 4;
         break;
       case ScalarType.INT64:
-      case ScalarType.TIMESTAMP:
+      case ScalarType.TIMESTAMP: {
         this.#ensure(8);
-        this.#buf.writeBigUInt64BE(BigInt.asUintN(64, BigInt(value as bigint | number)) ^ 0x8000000000000000n, this.#len);
+        const n = Number(value);
+        if (Number.isSafeInteger(n)) {
+          // Two's complement halves of a safe integer, sign bit flipped: no BigInt per key.
+          const high = Math.floor(n / TWO_32);
+          this.#buf.writeUInt32BE((high ^ 0x80000000) >>> 0, this.#len);
+          this.#buf.writeUInt32BE(n - high * TWO_32, this.#len + 4);
+        } else {
+          this.#buf.writeBigUInt64BE(BigInt.asUintN(64, BigInt(value as bigint | number)) ^ 0x8000000000000000n, this.#len);
+        }
         this.#len += 8;
         break;
+      }
       case ScalarType.BOOL:
         this.#ensure(1);
         this.#buf[this.#len++] = value ? 1 : 0;
@@ -71,7 +98,7 @@ export class KeyEncoder {
 
   /** The key built so far, without copying: valid until the encoder is used again. */
   view(): Buffer {
-    return this.#buf.subarray(0, this.#len);
+    return (this.#views[this.#len] ??= this.#buf.subarray(0, this.#len));
   }
 
   /** A copy of the key built so far (the encoder's buffer is reused). */
@@ -84,6 +111,7 @@ export class KeyEncoder {
     const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + extra));
     this.#buf.copy(next, 0, 0, this.#len);
     this.#buf = next;
+    this.#views = [];
   }
 }
 

@@ -70,9 +70,10 @@ export class RowEncoder {
   }
 
   #scalar(scalar: ScalarType, v: Scalar): void {
-    const b = this.#buf;
     const fixed = FIXED[scalar];
     if (fixed !== undefined) this.#ensure(fixed);
+    // After #ensure, which may have moved the row to a larger buffer.
+    const b = this.#buf;
     switch (scalar) {
       case ScalarType.BOOL:
         b[this.#len] = v ? 1 : 0;

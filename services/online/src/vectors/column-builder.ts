@@ -2,6 +2,8 @@ import { create } from "@bufbuild/protobuf";
 import { ColumnDataSchema, ScalarType, ValueStatus, type ColumnData, type DataType } from "@granary/proto/types";
 import { decodeCell, type CellSink, type CellValue } from "../store/row-codec.js";
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /**
  * One output column of a lookup: typed storage (a Float64Array for doubles, …) plus a status per
  * row. It is the decode sink of the stored rows, so numeric values go from LMDB's bytes into the
@@ -16,6 +18,8 @@ export class ColumnBuilder implements CellSink {
   readonly i64: BigInt64Array | undefined;
   readonly bool: Uint8Array | undefined;
   readonly objects: CellValue[] | undefined;
+  /** The int64 column's memory as 32-bit words (little-endian halves): filled from stored bytes without a BigInt. */
+  readonly i64words: Int32Array | undefined;
 
   constructor(type: DataType, rows: number) {
     this.type = type;
@@ -28,6 +32,18 @@ export class ColumnBuilder implements CellSink {
     this.i64 = fixed && (scalar === ScalarType.INT64 || scalar === ScalarType.TIMESTAMP) ? new BigInt64Array(rows) : undefined;
     this.bool = fixed && scalar === ScalarType.BOOL ? new Uint8Array(rows) : undefined;
     this.objects = this.f64 || this.f32 || this.i32 || this.i64 || this.bool ? undefined : new Array<CellValue>(rows).fill(null);
+    this.i64words = this.i64 && LITTLE_ENDIAN ? new Int32Array(this.i64.buffer, this.i64.byteOffset, rows * 2) : undefined;
+  }
+
+  /** Back to a fresh column (every row NOT_FOUND, values zero) for the next lookup of a pooled scratch. */
+  reset(): void {
+    this.statuses.fill(ValueStatus.NOT_FOUND);
+    this.f64?.fill(0);
+    this.f32?.fill(0);
+    this.i32?.fill(0);
+    this.i64?.fill(0n);
+    this.bool?.fill(0);
+    this.objects?.fill(null);
   }
 
   value(row: number, buf: Buffer, offset: number): void {
@@ -35,7 +51,10 @@ export class ColumnBuilder implements CellSink {
     if (this.f64) this.f64[row] = buf.readDoubleLE(offset);
     else if (this.f32) this.f32[row] = buf.readFloatLE(offset);
     else if (this.i32) this.i32[row] = buf.readInt32LE(offset);
-    else if (this.i64) this.i64[row] = buf.readBigInt64LE(offset);
+    else if (this.i64words) {
+      this.i64words[row * 2] = buf.readInt32LE(offset);
+      this.i64words[row * 2 + 1] = buf.readInt32LE(offset + 4);
+    } else if (this.i64) this.i64[row] = buf.readBigInt64LE(offset);
     else if (this.bool) this.bool[row] = buf[offset] ?? 0;
     else this.objects![row] = decodeCell(this.type, buf, offset);
   }

@@ -4,13 +4,13 @@ import { fromCel, toCel, type PlainValue } from "@granary/cel";
 import type { FittedTransformation } from "@granary/transformations";
 import { ColumnRole } from "@granary/proto/metadata";
 import { DataTypeSchema, ScalarType, ValueStatus, type DataType } from "@granary/proto/types";
-import { KeyEncoder, type KeyValue } from "../store/key-codec.js";
+import { groupPrefix, KeyEncoder, type KeyValue } from "../store/key-codec.js";
 import type { OnlineStore } from "../store/online-store.js";
 import { decodeCell, decodeRowInto, type CellSink, type CellValue } from "../store/row-codec.js";
 import { ColumnBuilder } from "./column-builder.js";
 import type { ColumnReader } from "./column-reader.js";
 import type { LookupResult } from "./encode-vectors.js";
-import type { ViewPlan } from "./view-plan.js";
+import type { GroupStep, ViewPlan } from "./view-plan.js";
 
 export interface LookupInput {
   readonly rowCount: number;
@@ -27,15 +27,10 @@ export interface LookupInput {
 /** Remembers the current row's values of columns later steps take their keys from. */
 class CaptureSink {
   value: CellValue = null;
-  constructor(
-    readonly type: DataType,
-    readonly forward: CellSink | undefined,
-  ) {}
-  reset(): void {
-    this.value = null;
-  }
-  get sink(): CellSink {
-    return {
+  forward: CellSink | undefined = undefined;
+  readonly sink: CellSink;
+  constructor(readonly type: DataType) {
+    this.sink = {
       value: (row, buf, offset, length) => {
         this.value = decodeCell(this.type, buf, offset);
         this.forward?.value(row, buf, offset, length);
@@ -46,64 +41,202 @@ class CaptureSink {
       },
     };
   }
+  reset(): void {
+    this.value = null;
+  }
+}
+
+/**
+ * What reading a group's rows needs beyond its plan step, derived once per step: the key prefix,
+ * and where each column sits in a row that holds every column and no null (the usual row), so such
+ * a row is decoded without walking its cells.
+ */
+interface StepLayout {
+  readonly prefix: Buffer;
+  readonly bitmapBytes: number;
+  /** Byte offset of each column in a full row without nulls; undefined when a column is not fixed-width. */
+  readonly fixedOffsets: Int32Array | undefined;
+  readonly ttlMicros: number | undefined;
+}
+
+const FIXED_WIDTH: Partial<Record<ScalarType, number>> = {
+  [ScalarType.BOOL]: 1,
+  [ScalarType.INT32]: 4,
+  [ScalarType.DATE]: 4,
+  [ScalarType.INT64]: 8,
+  [ScalarType.TIMESTAMP]: 8,
+  [ScalarType.FLOAT]: 4,
+  [ScalarType.DOUBLE]: 8,
+};
+
+const layouts = new WeakMap<GroupStep, StepLayout>();
+
+function layoutOf(step: GroupStep): StepLayout {
+  let layout = layouts.get(step);
+  if (layout) return layout;
+  const n = step.types.length;
+  const bitmapBytes = (n + 7) >> 3;
+  let fixedOffsets: Int32Array | undefined = new Int32Array(n);
+  let offset = 11 + bitmapBytes;
+  for (let i = 0; i < n; i++) {
+    const width = step.types[i]!.list ? undefined : FIXED_WIDTH[step.types[i]!.scalar];
+    if (width === undefined) {
+      fixedOffsets = undefined;
+      break;
+    }
+    fixedOffsets[i] = offset;
+    offset += width;
+  }
+  layout = { prefix: groupPrefix(step.group.id), bitmapBytes, fixedOffsets, ttlMicros: step.ttlMicros === undefined ? undefined : Number(step.ttlMicros) };
+  layouts.set(step, layout);
+  return layout;
+}
+
+/** A stored row's event time in microseconds, as a number (exact until the year 2255). */
+function eventMicrosOfRow(raw: Buffer): number {
+  return raw.readInt32LE(5) * 4294967296 + raw.readUInt32LE(1);
+}
+
+/**
+ * Everything a lookup of a plan writes into, for a batch size: the output columns, the decode sinks
+ * and the per-step state. Built once and reused (pooled per plan and batch size, see withLookup), so
+ * a lookup allocates next to nothing: the columns' memory is the response's.
+ */
+export class LookupScratch {
+  readonly rows: number;
+  readonly builders: ColumnBuilder[];
+  readonly captures: ReadonlyMap<number, CaptureSink>[];
+  readonly sinks: (CellSink | undefined)[][];
+  readonly stepSlots: number[][];
+  readonly keyValues: (KeyValue | null)[][];
+  readonly found: boolean[];
+  readonly encoder = new KeyEncoder();
+  #eventTimes: BigInt64Array[] | undefined;
+  #dirty = false;
+
+  constructor(plan: ViewPlan, rows: number) {
+    this.rows = rows;
+    this.builders = plan.outputs.map((o) => new ColumnBuilder(o.column.type!, rows));
+    this.captures = plan.steps.map((step) => new Map(step.capturedColumns.map((c) => [c, new CaptureSink(step.types[c]!)])));
+    this.sinks = plan.steps.map((step, s) =>
+      step.types.map((_, c) => {
+        const slot = step.outputSlots[c]!;
+        const builder = slot >= 0 ? this.builders[slot] : undefined;
+        const capture = this.captures[s]!.get(c);
+        if (!capture) return builder;
+        capture.forward = builder;
+        return capture.sink;
+      }),
+    );
+    this.stepSlots = plan.steps.map((step) => [...step.outputSlots].filter((slot) => slot >= 0));
+    this.keyValues = plan.steps.map((step) => new Array<KeyValue | null>(step.keySources.length).fill(null));
+    this.found = new Array<boolean>(plan.steps.length).fill(false);
+  }
+
+  /** Per step, the event time of each row (allocated on first use). */
+  eventTimes(steps: number): BigInt64Array[] {
+    return (this.#eventTimes ??= Array.from({ length: steps }, () => new BigInt64Array(this.rows)));
+  }
+
+  /** Clean for a lookup: columns fresh, event times zero. */
+  prepare(): void {
+    if (this.#dirty) {
+      for (const b of this.builders) b.reset();
+      if (this.#eventTimes) for (const t of this.#eventTimes) t.fill(0n);
+    }
+    this.#dirty = true;
+  }
+}
+
+/** Scratches kept per plan and batch size; batches above this size are not pooled. */
+const POOLED_MAX_ROWS = 1024;
+const POOLED_SIZES_PER_PLAN = 16;
+const pools = new WeakMap<ViewPlan, Map<number, LookupScratch[]>>();
+
+/**
+ * Runs a lookup in a pooled scratch and hands its result to `use`, which must be done with it when
+ * it returns (encode the response there): the scratch serves the next lookup of the same size.
+ */
+export function withLookup<T>(plan: ViewPlan, store: Pick<OnlineStore, "get">, input: LookupInput, use: (result: LookupResult) => T): T {
+  const n = input.rowCount;
+  let sizes = pools.get(plan);
+  if (!sizes) pools.set(plan, (sizes = new Map()));
+  const free = sizes.get(n);
+  const scratch = free?.pop() ?? new LookupScratch(plan, n);
+  try {
+    return use(lookupVectors(plan, store, input, scratch));
+  } finally {
+    if (n <= POOLED_MAX_ROWS) {
+      if (free) free.push(scratch);
+      else if (sizes.size < POOLED_SIZES_PER_PLAN) sizes.set(n, [scratch]);
+    }
+  }
 }
 
 /**
  * Feature vectors for a batch of entities: per entity, each group of the view is read by key
  * (keys of nested joins come from rows read before), values land in typed columns with a status
- * each, then passed features, on-demand features and transformations are applied.
+ * each, then passed features, on-demand features and transformations are applied. The result lives
+ * in `scratch` (a fresh one when not given) until the scratch is used again.
  */
-export function lookupVectors(plan: ViewPlan, store: Pick<OnlineStore, "get">, input: LookupInput): LookupResult {
+export function lookupVectors(plan: ViewPlan, store: Pick<OnlineStore, "get">, input: LookupInput, scratch?: LookupScratch): LookupResult {
   const n = input.rowCount;
-  const builders = plan.outputs.map((o) => new ColumnBuilder(o.column.type!, n));
-  const captures = plan.steps.map((step) => new Map(step.capturedColumns.map((c) => [c, new CaptureSink(step.types[c]!, undefined)])));
-  const sinks: (CellSink | undefined)[][] = plan.steps.map((step, s) =>
-    step.types.map((_, c) => {
-      const slot = step.outputSlots[c]!;
-      const builder = slot >= 0 ? builders[slot] : undefined;
-      const capture = captures[s]!.get(c);
-      if (!capture) return builder;
-      (capture as { forward: CellSink | undefined }).forward = builder;
-      return capture.sink;
-    }),
+  const work = scratch ?? new LookupScratch(plan, n);
+  if (work.rows !== n) throw new Error(`a lookup scratch for ${work.rows} rows cannot serve ${n}`);
+  work.prepare();
+  const { builders, captures, sinks, stepSlots, keyValues, found, encoder } = work;
+  const steps = plan.steps;
+  const eventTimes = input.includeEventTimes ? work.eventTimes(steps.length) : undefined;
+  const nowMicros = Number(input.nowMicros);
+  // The readers of serving keys each step's key parts name, resolved once per request instead of per row.
+  const servingReaders = steps.map((step) =>
+    step.keySources.map((src) =>
+      src.kind === "serving" ? input.servingKeys.get(src.name) : src.kind === "row" ? input.servingKeys.get(src.servingName) : undefined,
+    ),
   );
-  const stepSlots = plan.steps.map((step) => [...step.outputSlots].filter((slot) => slot >= 0));
-  const eventTimes = plan.steps.map(() => (input.includeEventTimes ? new BigInt64Array(n) : undefined));
-  const keyValues: (KeyValue | null)[][] = plan.steps.map((step) => new Array(step.keySources.length).fill(null));
-  const found: boolean[] = new Array(plan.steps.length).fill(false);
-  const encoder = new KeyEncoder();
+  const stepLayouts = steps.map(layoutOf);
 
   for (let r = 0; r < n; r++) {
-    for (let s = 0; s < plan.steps.length; s++) {
-      const step = plan.steps[s]!;
+    for (let s = 0; s < steps.length; s++) {
+      const step = steps[s]!;
       const parts = keyValues[s]!;
+      const readers = servingReaders[s]!;
       let complete = true;
       for (let p = 0; p < step.keySources.length; p++) {
         const src = step.keySources[p]!;
         let v: CellValue = null;
-        if (src.kind === "serving") v = input.servingKeys.get(src.name)?.(r) ?? null;
-        else if (src.kind === "key") v = found[src.step] || !plan.steps[src.step]!.group.onlineEnabled ? (keyValues[src.step]![src.part] ?? null) : null;
-        else v = input.servingKeys.get(src.servingName)?.(r) ?? (found[src.step] ? captures[src.step]!.get(src.column)!.value : null);
+        if (src.kind === "serving") v = readers[p]?.(r) ?? null;
+        else if (src.kind === "key") v = found[src.step] || !steps[src.step]!.group.onlineEnabled ? (keyValues[src.step]![src.part] ?? null) : null;
+        else v = readers[p]?.(r) ?? (found[src.step] ? captures[src.step]!.get(src.column)!.value : null);
         parts[p] = v as KeyValue | null;
         if (v === null) complete = false;
       }
       for (const { part, slot } of step.keySlots) if (parts[part] !== null) builders[slot]!.set(r, parts[part]!);
       found[s] = false;
-      for (const capture of captures[s]!.values()) capture.reset();
+      const stepCaptures = captures[s]!;
+      if (stepCaptures.size > 0) for (const capture of stepCaptures.values()) capture.reset();
       if (!complete || !step.group.onlineEnabled) continue;
-      encoder.begin(step.group.id);
+      const layout = stepLayouts[s]!;
+      encoder.beginWith(layout.prefix);
       for (let p = 0; p < parts.length; p++) encoder.add(step.keyTypes[p]!, parts[p]!);
       const raw = store.get(encoder.view());
       if (raw === undefined) continue;
-      const eventMicros = decodeRowInto(raw, step.types, sinks[s]!, r, step.defaults);
-      if (step.ttlMicros !== undefined && eventMicros < input.nowMicros - step.ttlMicros) {
+      // An expired row is not decoded: its values stay zero beside the EXPIRED status.
+      const eventMicros = eventMicrosOfRow(raw);
+      if (layout.ttlMicros !== undefined && eventMicros < nowMicros - layout.ttlMicros) {
         for (const slot of stepSlots[s]!) builders[slot]!.mark(r, ValueStatus.EXPIRED);
-        for (const capture of captures[s]!.values()) capture.reset();
         continue;
       }
+      const stepSinks = sinks[s]!;
+      if (layout.fixedOffsets !== undefined && stepCaptures.size === 0 && isFullWithoutNulls(raw, step.types.length, layout.bitmapBytes)) {
+        const offsets = layout.fixedOffsets;
+        for (let c = 0; c < stepSinks.length; c++) stepSinks[c]?.value(r, raw, offsets[c]!, 0);
+      } else {
+        decodeRowInto(raw, step.types, stepSinks, r, step.defaults);
+      }
       found[s] = true;
-      const times = eventTimes[s];
-      if (times) times[r] = eventMicros;
+      // Copied as the stored 8 bytes: exact for every int64.
+      if (eventTimes) eventTimes[s]![r] = raw.readBigInt64LE(1);
     }
   }
 
@@ -120,10 +253,15 @@ export function lookupVectors(plan: ViewPlan, store: Pick<OnlineStore, "get">, i
     const fitted = input.transformations?.get(column.name);
     columns.push({ name: column.name, builder: fitted ? transform(fitted, builders[slot]!, n) : builders[slot]! });
   }
-  const eventTimeColumns = input.includeEventTimes
-    ? plan.steps.map((step, s) => ({ name: step.group.name, version: step.group.version, micros: eventTimes[s]! }))
-    : [];
+  const eventTimeColumns = eventTimes ? steps.map((step, s) => ({ name: step.group.name, version: step.group.version, micros: eventTimes[s]! })) : [];
   return { rowCount: n, columns, eventTimes: eventTimeColumns };
+}
+
+/** Whether a stored row holds every column of its group (none appended since) and no null. */
+function isFullWithoutNulls(raw: Buffer, columns: number, bitmapBytes: number): boolean {
+  if (raw.readUInt16LE(9) !== columns) return false;
+  for (let i = 0; i < bitmapBytes; i++) if (raw[11 + i] !== 0) return false;
+  return true;
 }
 
 function evaluateOnDemand(odf: ViewPlan["onDemand"][number], builders: ColumnBuilder[], input: LookupInput, n: number): void {
