@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { create, equals, fromBinary } from "@bufbuild/protobuf";
+import { create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { GetFeatureVectorsResponseSchema } from "@granary/proto/online";
 import { DataTypeSchema, ScalarType, ValueStatus } from "@granary/proto/types";
 import { ColumnBuilder } from "./column-builder.js";
@@ -36,7 +36,48 @@ describe("encodeVectorsResponse", () => {
     const decoded = fromBinary(GetFeatureVectorsResponseSchema, encodeVectorsResponse(result));
     const expected = create(GetFeatureVectorsResponseSchema, { vectors: toFeatureVectors(result) });
     expect(equals(GetFeatureVectorsResponseSchema, decoded, expected)).toBe(true);
+    // Byte for byte what protobuf-es writes: sizes of nested messages computed up front must agree with it.
+    expect(Buffer.from(encodeVectorsResponse(result))).toEqual(Buffer.from(toBinary(GetFeatureVectorsResponseSchema, expected)));
     expect(decoded.vectors?.columns[0]?.statuses).toEqual([ValueStatus.PRESENT, ValueStatus.PRESENT, ValueStatus.NULL, ValueStatus.EXPIRED]);
+  });
+
+  it("writes varints of every length as protobuf-es does (int64 halves, negative int32s, long columns)", () => {
+    const int64s = [
+      0n,
+      127n,
+      128n,
+      2n ** 31n,
+      2n ** 32n - 1n,
+      2n ** 32n,
+      2n ** 35n,
+      2n ** 49n + 3n,
+      2n ** 56n,
+      2n ** 63n - 1n,
+      -1n,
+      -(2n ** 63n),
+      -(2n ** 32n),
+    ];
+    const int32s = [0, 1, 127, 128, 16384, 2 ** 31 - 1, -1, -(2 ** 31)];
+    const rows = 300;
+    const i64 = new ColumnBuilder(type(ScalarType.INT64), rows);
+    const i32 = new ColumnBuilder(type(ScalarType.INT32), rows);
+    const f64 = new ColumnBuilder(type(ScalarType.DOUBLE), rows);
+    for (let r = 0; r < rows; r++) {
+      i64.set(r, int64s[r % int64s.length]!);
+      i32.set(r, int32s[r % int32s.length]!);
+      f64.set(r, r / 7);
+    }
+    const result: LookupResult = {
+      rowCount: rows,
+      columns: [
+        { name: "long_name_".repeat(20), builder: i64 },
+        { name: "i32", builder: i32 },
+        { name: "f", builder: f64 },
+      ],
+      eventTimes: [{ name: "g", version: 300, micros: i64.i64! }],
+    };
+    const expected = create(GetFeatureVectorsResponseSchema, { vectors: toFeatureVectors(result) });
+    expect(Buffer.from(encodeVectorsResponse(result))).toEqual(Buffer.from(toBinary(GetFeatureVectorsResponseSchema, expected)));
   });
 
   it("encodes an empty batch", () => {

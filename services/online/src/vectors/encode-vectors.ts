@@ -20,10 +20,6 @@ export interface LookupResult {
   readonly eventTimes: readonly { readonly name: string; readonly version: number; readonly micros: BigInt64Array }[];
 }
 
-// Packed doubles and floats are little-endian IEEE 754 on the wire; so is typed-array memory on
-// every platform Node runs on in practice. Checked once, with a per-value fallback just in case.
-const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
-
 /**
  * A lookup's GetFeatureVectorsResponse: the grpc-js server sends the bytes written here once from
  * the typed columns; any other transport (connect's in-process router) reads its fields, decoded
@@ -52,85 +48,285 @@ export function modelFeatureVectorsResponse(result: LookupResult, model: Resolve
 
 /**
  * Encodes GetFeatureVectorsResponse (and GetModelFeatureVectorsResponse, whose field 1 is the same
- * FeatureVectors) straight from the typed columns: packed doubles are the Float64Array's bytes,
- * statuses the Uint8Array itself. Protobuf-es would box 5,000 numbers for a batch of 100 × 50.
- * Fields after `vectors` (model version, …) are appended by the caller's `tail`.
+ * FeatureVectors) straight from the typed columns into one buffer of the exact size: the sizes of
+ * every nested message are known from the columns, so nothing is written twice and the only
+ * allocation is the response itself (protobuf-es would box 5,000 numbers for a batch of 100 × 50,
+ * and its writer copies each nested message again). Packed doubles are the Float64Array's bytes,
+ * statuses the Uint8Array itself. Fields after `vectors` (model version, …) are appended by `tail`.
  */
 export function encodeVectorsResponse(result: LookupResult, tail?: (w: BinaryWriter) => void): Uint8Array {
+  const plan = planVectors(result);
+  const tailBytes = tail ? tailOf(tail) : undefined;
+  const size = 1 + varintSize(plan.size) + plan.size + (tailBytes?.length ?? 0);
+  const out = new Out(Buffer.allocUnsafe(size));
+  out.tag(1, LEN);
+  out.varint(plan.size);
+  writeFeatureVectors(out, result, plan);
+  if (tailBytes) out.bytes(tailBytes);
+  if (out.pos !== size) throw new Error(`encoded ${out.pos} bytes of a response sized ${size}`);
+  return out.buf;
+}
+
+const LEN = WireType.LengthDelimited;
+const VARINT = WireType.Varint;
+
+/** The sizes of a FeatureVectors message's parts, computed before writing it. */
+interface VectorsPlan {
+  readonly size: number;
+  /** Per column: [FeatureColumn size, its DataType size, its ColumnData size, the packed array size]. */
+  readonly columns: Int32Array;
+  /** Columns encoded by protobuf-es beforehand (strings, bytes, lists): their ColumnData bytes. */
+  readonly encoded: (Uint8Array | undefined)[];
+  /** Per event-time column: [EventTimeColumn size, its FeatureGroupRef size, the packed micros size]. */
+  readonly eventTimes: Int32Array;
+}
+
+function planVectors(result: LookupResult): VectorsPlan {
+  let size = result.rowCount !== 0 ? 1 + varintSize(result.rowCount) : 0;
+  const columns = new Int32Array(result.columns.length * 4);
+  const encoded: (Uint8Array | undefined)[] = [];
+  result.columns.forEach(({ name, builder }, c) => {
+    const typeSize = dataTypeSize(builder.type);
+    let arraySize = 0;
+    let dataSize: number;
+    const packed = packedSize(builder);
+    if (packed !== undefined) {
+      arraySize = packed > 0 ? 1 + varintSize(packed) + packed : 0;
+      dataSize = 1 + varintSize(arraySize) + arraySize;
+    } else {
+      const bytes = toBinary(ColumnDataSchema, builder.toColumnData());
+      encoded[c] = bytes;
+      dataSize = bytes.length;
+    }
+    const nameSize = Buffer.byteLength(name, "utf8");
+    const statuses = builder.statuses.length;
+    const columnSize =
+      (nameSize > 0 ? 1 + varintSize(nameSize) + nameSize : 0) +
+      (1 + varintSize(typeSize) + typeSize) +
+      (1 + varintSize(dataSize) + dataSize) +
+      (statuses > 0 ? 1 + varintSize(statuses) + statuses : 0);
+    columns.set([columnSize, typeSize, dataSize, arraySize], c * 4);
+    size += 1 + varintSize(columnSize) + columnSize;
+  });
+  const eventTimes = new Int32Array(result.eventTimes.length * 3);
+  result.eventTimes.forEach((t, i) => {
+    const nameSize = Buffer.byteLength(t.name, "utf8");
+    const refSize = (nameSize > 0 ? 1 + varintSize(nameSize) + nameSize : 0) + (t.version !== 0 ? 1 + varintSize(t.version) : 0);
+    let micros = 0;
+    const words = wordsOf(t.micros);
+    for (let r = 0; r < t.micros.length; r++) micros += varint64Size(words[r * 2]!, words[r * 2 + 1]!);
+    const columnSize = 1 + varintSize(refSize) + refSize + (1 + varintSize(micros) + micros);
+    eventTimes.set([columnSize, refSize, micros], i * 3);
+    size += 1 + varintSize(columnSize) + columnSize;
+  });
+  return { size, columns, encoded, eventTimes };
+}
+
+function writeFeatureVectors(out: Out, result: LookupResult, plan: VectorsPlan): void {
+  if (result.rowCount !== 0) {
+    out.tag(1, VARINT);
+    out.varint(result.rowCount);
+  }
+  result.columns.forEach(({ name, builder }, c) => {
+    const at = c * 4;
+    out.tag(2, LEN);
+    out.varint(plan.columns[at]!);
+    out.string(1, name);
+    out.tag(2, LEN);
+    out.varint(plan.columns[at + 1]!);
+    writeDataType(out, builder.type);
+    out.tag(3, LEN);
+    out.varint(plan.columns[at + 2]!);
+    const encoded = plan.encoded[c];
+    if (encoded) out.bytes(encoded);
+    else writePacked(out, builder, plan.columns[at + 3]!);
+    if (builder.statuses.length > 0) {
+      out.tag(4, LEN);
+      out.varint(builder.statuses.length);
+      out.bytes(builder.statuses);
+    }
+  });
+  result.eventTimes.forEach((t, i) => {
+    const at = i * 3;
+    out.tag(3, LEN);
+    out.varint(plan.eventTimes[at]!);
+    out.tag(1, LEN);
+    out.varint(plan.eventTimes[at + 1]!);
+    out.string(1, t.name);
+    if (t.version !== 0) {
+      out.tag(2, VARINT);
+      out.varint(t.version);
+    }
+    out.tag(2, LEN);
+    out.varint(plan.eventTimes[at + 2]!);
+    const words = wordsOf(t.micros);
+    for (let r = 0; r < t.micros.length; r++) out.varint64(words[r * 2]!, words[r * 2 + 1]!);
+  });
+}
+
+function dataTypeSize(type: DataType): number {
+  return (type.scalar !== 0 ? 1 + varint32Size(type.scalar) : 0) + (type.list ? 2 : 0) + (type.dimension !== 0 ? 1 + varintSize(type.dimension) : 0);
+}
+
+function writeDataType(out: Out, type: DataType): void {
+  if (type.scalar !== 0) {
+    out.tag(1, VARINT);
+    out.varint32(type.scalar);
+  }
+  if (type.list) {
+    out.tag(2, VARINT);
+    out.varint(1);
+  }
+  if (type.dimension !== 0) {
+    out.tag(3, VARINT);
+    out.varint(type.dimension);
+  }
+}
+
+/** ColumnData's field for a typed column: bools 1, int32s 2, int64s 3, floats 4, doubles 5, timestamps 8, dates 9. */
+function packedField(b: ColumnBuilder): number {
+  if (b.f64) return 5;
+  if (b.f32) return 4;
+  if (b.i32) return b.type.scalar === ScalarType.DATE ? 9 : 2;
+  if (b.i64) return b.type.scalar === ScalarType.TIMESTAMP ? 8 : 3;
+  return 1;
+}
+
+/** The bytes of a typed column's packed values; undefined for columns protobuf-es encodes. */
+function packedSize(b: ColumnBuilder): number | undefined {
+  if (b.f64) return b.f64.byteLength;
+  if (b.f32) return b.f32.byteLength;
+  if (b.bool) return b.bool.byteLength;
+  if (b.i32) {
+    let n = 0;
+    for (let r = 0; r < b.i32.length; r++) n += varint32Size(b.i32[r]!);
+    return n;
+  }
+  if (b.i64) {
+    const words = wordsOf(b.i64);
+    let n = 0;
+    for (let r = 0; r < b.i64.length; r++) n += varint64Size(words[r * 2]!, words[r * 2 + 1]!);
+    return n;
+  }
+  return undefined;
+}
+
+/** ColumnData { <field>: XArray { 1: packed values } } of a typed column. */
+function writePacked(out: Out, b: ColumnBuilder, arraySize: number): void {
+  out.tag(packedField(b), LEN);
+  out.varint(arraySize);
+  if (arraySize === 0) return;
+  const packed = packedSize(b)!;
+  out.tag(1, LEN);
+  out.varint(packed);
+  if (b.f64) out.floats(b.f64, (v) => out.buf.writeDoubleLE(v, out.advance(8)));
+  else if (b.f32) out.floats(b.f32, (v) => out.buf.writeFloatLE(v, out.advance(4)));
+  else if (b.bool) out.bytes(b.bool);
+  else if (b.i32) for (let r = 0; r < b.i32.length; r++) out.varint32(b.i32[r]!);
+  else if (b.i64) {
+    const words = wordsOf(b.i64);
+    for (let r = 0; r < b.i64.length; r++) out.varint64(words[r * 2]!, words[r * 2 + 1]!);
+  }
+}
+
+// Packed doubles and floats are little-endian IEEE 754 on the wire; so is typed-array memory on
+// every platform Node runs on in practice. Checked once, with a per-value fallback just in case.
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
+/** A BigInt64Array's values as [low, high] 32-bit words each (little-endian memory), read without BigInts. */
+function wordsOf(values: BigInt64Array): Int32Array | BigWords {
+  return LITTLE_ENDIAN ? new Int32Array(values.buffer, values.byteOffset, values.length * 2) : new BigWords(values);
+}
+
+/** wordsOf on a big-endian machine: the words computed from each BigInt. */
+class BigWords {
+  [index: number]: number;
+  constructor(values: BigInt64Array) {
+    values.forEach((v, r) => {
+      this[r * 2] = Number(BigInt.asIntN(32, v));
+      this[r * 2 + 1] = Number(BigInt.asIntN(32, v >> 32n));
+    });
+  }
+}
+
+function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+/** An int32 (or enum) as protobuf writes it: negatives take 10 bytes (sign-extended to 64 bits). */
+function varint32Size(v: number): number {
+  return v < 0 ? 10 : varintSize(v);
+}
+
+function varint64Size(low: number, high: number): number {
+  if (high === 0) return varintSize(low >>> 0);
+  if (high < 0) return 10;
+  // Bits beyond the low 32: 5 bytes carry 35 bits, then 7 per byte.
+  const bits = 32 + (32 - Math.clz32(high));
+  return Math.ceil(bits / 7);
+}
+
+/** A cursor over the response buffer. */
+class Out {
+  pos = 0;
+  constructor(readonly buf: Buffer) {}
+
+  advance(n: number): number {
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+  tag(field: number, wireType: WireType): void {
+    this.varint((field << 3) | wireType);
+  }
+  varint(v: number): void {
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    this.buf[this.pos++] = v;
+  }
+  varint32(v: number): void {
+    if (v >= 0) this.varint(v);
+    else this.varint64(v, -1);
+  }
+  /** A 64-bit varint from its two's complement 32-bit halves. */
+  varint64(low: number, high: number): void {
+    let lo = low >>> 0;
+    let hi = high >>> 0;
+    while (hi !== 0 || lo >= 0x80) {
+      this.buf[this.pos++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    this.buf[this.pos++] = lo;
+  }
+  string(field: number, value: string): void {
+    const size = Buffer.byteLength(value, "utf8");
+    if (size === 0) return;
+    this.tag(field, LEN);
+    this.varint(size);
+    this.pos += this.buf.write(value, this.pos, "utf8");
+  }
+  bytes(value: Uint8Array): void {
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
+  }
+  floats(values: Float64Array | Float32Array, each: (v: number) => void): void {
+    if (LITTLE_ENDIAN) this.bytes(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    else values.forEach(each);
+  }
+}
+
+function tailOf(tail: (w: BinaryWriter) => void): Uint8Array {
   const w = new BinaryWriter();
-  w.tag(1, WireType.LengthDelimited).fork();
-  writeFeatureVectors(w, result);
-  w.join();
-  tail?.(w);
+  tail(w);
   return w.finish();
-}
-
-function writeFeatureVectors(w: BinaryWriter, result: LookupResult): void {
-  if (result.rowCount !== 0) w.tag(1, WireType.Varint).uint32(result.rowCount);
-  for (const { name, builder } of result.columns) {
-    w.tag(2, WireType.LengthDelimited).fork();
-    w.tag(1, WireType.LengthDelimited).string(name);
-    writeDataType(w, builder.type);
-    w.tag(3, WireType.LengthDelimited).fork();
-    writeColumnData(w, builder);
-    w.join();
-    if (builder.statuses.length > 0) w.tag(4, WireType.LengthDelimited).bytes(builder.statuses);
-    w.join();
-  }
-  for (const t of result.eventTimes) {
-    w.tag(3, WireType.LengthDelimited).fork();
-    w.tag(1, WireType.LengthDelimited).fork();
-    w.tag(1, WireType.LengthDelimited).string(t.name);
-    if (t.version !== 0) w.tag(2, WireType.Varint).int32(t.version);
-    w.join();
-    w.tag(2, WireType.LengthDelimited).fork();
-    for (const m of t.micros) w.int64(m);
-    w.join();
-    w.join();
-  }
-}
-
-function writeDataType(w: BinaryWriter, type: DataType): void {
-  w.tag(2, WireType.LengthDelimited).fork();
-  if (type.scalar !== 0) w.tag(1, WireType.Varint).int32(type.scalar);
-  if (type.list) w.tag(2, WireType.Varint).bool(true);
-  if (type.dimension !== 0) w.tag(3, WireType.Varint).uint32(type.dimension);
-  w.join();
-}
-
-/** ColumnData's fields: bools 1, int32s 2, int64s 3, floats 4, doubles 5, …, timestamps 8, dates 9. */
-function writeColumnData(w: BinaryWriter, b: ColumnBuilder): void {
-  const packed = (field: number, write: () => void) => {
-    w.tag(field, WireType.LengthDelimited).fork();
-    w.tag(1, WireType.LengthDelimited).fork();
-    write();
-    w.join();
-    w.join();
-  };
-  if (b.f64) {
-    if (LITTLE_ENDIAN) packedRaw(w, 5, new Uint8Array(b.f64.buffer, b.f64.byteOffset, b.f64.byteLength));
-    else packed(5, () => b.f64!.forEach((v) => w.double(v)));
-  } else if (b.f32) {
-    if (LITTLE_ENDIAN) packedRaw(w, 4, new Uint8Array(b.f32.buffer, b.f32.byteOffset, b.f32.byteLength));
-    else packed(4, () => b.f32!.forEach((v) => w.float(v)));
-  } else if (b.i32) {
-    packed(b.type.scalar === ScalarType.DATE ? 9 : 2, () => b.i32!.forEach((v) => w.int32(v)));
-  } else if (b.i64) {
-    packed(b.type.scalar === ScalarType.TIMESTAMP ? 8 : 3, () => b.i64!.forEach((v) => w.int64(v)));
-  } else if (b.bool) {
-    packedRaw(w, 1, b.bool);
-  } else {
-    // Strings, bytes and lists: rare on the hot path; let protobuf-es encode them.
-    const bytes = toBinary(ColumnDataSchema, b.toColumnData());
-    w.raw(bytes);
-  }
-}
-
-/** A packed repeated field (field 1 of the array message `field`) whose bytes are `raw`. */
-function packedRaw(w: BinaryWriter, field: number, raw: Uint8Array): void {
-  w.tag(field, WireType.LengthDelimited).fork();
-  if (raw.byteLength > 0) w.tag(1, WireType.LengthDelimited).bytes(raw);
-  w.join();
 }
 
 /** The same result as a protobuf-es message (tests, and callers that want objects). */
