@@ -173,7 +173,9 @@ async function serve(): Promise<void> {
         freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
         freed += s.beforeGC.heapStatistics.externalMemory - s.afterGC.heapStatistics.externalMemory;
       }
-      process.send?.({ gc: { pausesMs: statistics.map((s) => s.cost / 1000), allocatedBytes: heap() - heapAtStart + freed } });
+      const types: Record<string, number> = {};
+      for (const s of statistics) types[s.gcType] = (types[s.gcType] ?? 0) + 1;
+      process.send?.({ gc: { pausesMs: statistics.map((s) => s.cost / 1000), allocatedBytes: heap() - heapAtStart + freed, types } });
       profiler = undefined;
     }
   }
@@ -427,7 +429,8 @@ async function main(): Promise<void> {
         for (const [k, v] of Object.entries(stats(samples, elapsedS, batch))) result[`batch${batch}_c${c}_${k}`] = v;
         if (measured && c === 1) {
           gcObserver.disconnect();
-          const gc = await ask<{ pausesMs: number[]; allocatedBytes: number }>(child, "gc-stop", "gc");
+          const gc = await ask<{ pausesMs: number[]; allocatedBytes: number; types: Record<string, number> }>(child, "gc-stop", "gc");
+          result.gc_types = gc.types;
           const requests = samples.length;
           result.gc_pause_p99_ms = percentile(gc.pausesMs, 0.99);
           result.gc_pause_max_ms = percentile(gc.pausesMs, 1);

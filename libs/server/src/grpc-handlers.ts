@@ -9,7 +9,7 @@ import { runWithCallDeadline } from "./call-deadline.js";
 import { admit, admitted, auditCall, errorToSend, guardFor, logFailure, type Guard } from "./call-guard.js";
 import { principalKey, handlerContextFor, SHUTTING_DOWN_MESSAGE, type CallContext, type SurfaceCall } from "./rpc-context.js";
 import { runInContext, type StartRpcSpan } from "./rpc-telemetry.js";
-import { preEncodedBytes } from "./pre-encoded.js";
+import { preEncodedBytes, takePreEncodedBytes } from "./pre-encoded.js";
 import { decodedRequest, requestDecoder } from "./request-decoder.js";
 import { validateRequest } from "./request-validator.js";
 import type { ServiceRegistration } from "./service-registration.js";
@@ -53,7 +53,8 @@ export function toGrpcService(
       requestSerialize: (m: unknown) => toBuffer(method.input, m as MessageShape<DescMessage>),
       requestDeserialize: requestDecoder(method.input),
       responseSerialize: (m: unknown) => {
-        const bytes = preEncodedBytes(m);
+        // grpc-js copies what this returns into its frame at once (serializeMessage).
+        const bytes = takePreEncodedBytes(m);
         return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : toBuffer(method.output, m as MessageShape<DescMessage>);
       },
       responseDeserialize: (b: Buffer) => fromBinary(method.output, b),

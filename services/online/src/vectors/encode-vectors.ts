@@ -26,13 +26,16 @@ export interface LookupResult {
  * from those bytes on first use (libs/server `preEncoded`).
  */
 export function featureVectorsResponse(result: LookupResult): MessageInitShape<typeof GetFeatureVectorsResponseSchema> {
-  return preEncoded(GetFeatureVectorsResponseSchema, encodeVectorsResponse(result));
+  let buffer: Buffer | undefined;
+  const bytes = encodeVectorsResponse(result, undefined, (size) => (buffer = responseBuffers.take(size)));
+  return preEncoded(GetFeatureVectorsResponseSchema, bytes, () => responseBuffers.give(buffer!));
 }
 
 /** A lookup's GetModelFeatureVectorsResponse, naming the model version it was made for; as featureVectorsResponse. */
 export function modelFeatureVectorsResponse(result: LookupResult, model: ResolvedModel): MessageInitShape<typeof GetModelFeatureVectorsResponseSchema> {
   // GetModelFeatureVectorsResponse: 1 vectors, 2 model_version, 3 feature_view, 4 training_dataset_version.
-  const bytes = encodeVectorsResponse(result, (w) => {
+  let buffer: Buffer | undefined;
+  const tail = (w: BinaryWriter) => {
     w.tag(2, WireType.Varint).int32(model.version);
     w.tag(3, WireType.LengthDelimited)
       .fork()
@@ -42,8 +45,9 @@ export function modelFeatureVectorsResponse(result: LookupResult, model: Resolve
       .int32(model.featureView.version)
       .join();
     if (model.trainingDatasetVersion) w.tag(4, WireType.Varint).int32(model.trainingDatasetVersion);
-  });
-  return preEncoded(GetModelFeatureVectorsResponseSchema, bytes);
+  };
+  const bytes = encodeVectorsResponse(result, tail, (size) => (buffer = responseBuffers.take(size)));
+  return preEncoded(GetModelFeatureVectorsResponseSchema, bytes, () => responseBuffers.give(buffer!));
 }
 
 /**
@@ -54,11 +58,12 @@ export function modelFeatureVectorsResponse(result: LookupResult, model: Resolve
  * and its writer copies each nested message again). Packed doubles are the Float64Array's bytes,
  * statuses the Uint8Array itself. Fields after `vectors` (model version, …) are appended by `tail`.
  */
-export function encodeVectorsResponse(result: LookupResult, tail?: (w: BinaryWriter) => void): Uint8Array {
+export function encodeVectorsResponse(result: LookupResult, tail?: (w: BinaryWriter) => void, allocate?: (size: number) => Buffer): Uint8Array {
   const plan = planVectors(result);
   const tailBytes = tail ? tailOf(tail) : undefined;
   const size = 1 + varintSize(plan.size) + plan.size + (tailBytes?.length ?? 0);
-  const out = new Out(Buffer.allocUnsafe(size));
+  const target = allocate ? allocate(size) : Buffer.allocUnsafe(size);
+  const out = new Out(target.length === size ? target : target.subarray(0, size));
   out.tag(1, LEN);
   out.varint(plan.size);
   writeFeatureVectors(out, result, plan);
@@ -66,6 +71,27 @@ export function encodeVectorsResponse(result: LookupResult, tail?: (w: BinaryWri
   if (out.pos !== size) throw new Error(`encoded ${out.pos} bytes of a response sized ${size}`);
   return out.buf;
 }
+
+/**
+ * Buffers responses are encoded into, handed back once grpc-js has copied a response into its
+ * frame (preEncoded's `sent`). A batch of 100 × 50 doubles is 42 KB: allocated per request, it is
+ * off-heap memory that makes V8 collect the whole heap every few hundred requests.
+ */
+class BufferPool {
+  readonly #free: Buffer[] = [];
+  /** A buffer of at least `size` bytes (a free one, else a new one rounded up to a power of two). */
+  take(size: number): Buffer {
+    const buffer = this.#free.pop();
+    if (buffer && buffer.length >= size) return buffer;
+    return Buffer.allocUnsafeSlow(Math.max(4096, 2 ** Math.ceil(Math.log2(size))));
+  }
+  give(buffer: Buffer): void {
+    // Only buffers of the usual sizes are kept: one huge response does not pin its memory.
+    if (this.#free.length < 8 && buffer.length <= 1 << 20) this.#free.push(buffer);
+  }
+}
+
+const responseBuffers = new BufferPool();
 
 const LEN = WireType.LengthDelimited;
 const VARINT = WireType.Varint;
