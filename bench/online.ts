@@ -471,6 +471,30 @@ async function main(): Promise<void> {
     result.auth_overhead_p50_ms = round(authOn.p50_ms - authOff.p50_ms);
     result.auth_overhead_p99_ms = round(authOn.p99_ms - authOff.p99_ms);
 
+    // HTTP/2 flow control: a batch-100 response is 42 KB against the default 64 KiB receive window,
+    // so the server may wait for the client's WINDOW_UPDATE mid-response. The same lookups through a
+    // client with a 16 MiB window, alternated in rounds with the default one.
+    {
+      const wide = new grpc.Client(addresses.online, grpc.credentials.createInsecure(), {
+        "grpc.max_receive_message_length": 64 << 20,
+        "grpc-node.flow_control_window": 16 << 20,
+      });
+      const windows = { wide: rpcOn(wide, auth), narrow: single };
+      const got = { wide: [] as number[], narrow: [] as number[] };
+      const took = { wide: 0, narrow: 0 };
+      for (let r = 0; r < 8; r++) {
+        for (const which of r % 2 === 0 ? (["wide", "narrow"] as const) : (["narrow", "wide"] as const)) {
+          let i = 0;
+          const run = await drive(1, SECONDS / 3, () => windows[which](bodies100[i++ % bodies100.length]!, 100));
+          got[which].push(...run.samples);
+          took[which] += run.elapsedS;
+        }
+      }
+      wide.close();
+      for (const which of ["wide", "narrow"] as const)
+        for (const [k, v] of Object.entries(stats(got[which], took[which], 100))) result[`window_${which}_batch100_c1_${k}`] = v;
+    }
+
     // (c) What a user calls: the SDK, and the generated connect client (protobuf-es messages).
     const sdk = connectSdk({ addresses: { metadata: addresses.metadata, online: addresses.online }, apiKey: keys.adminKey, maxMessageBytes: 64 << 20 });
     const view = await (await sdk.project("bench")).getFeatureView("all", 1);

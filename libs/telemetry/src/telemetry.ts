@@ -1,7 +1,7 @@
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { ConsoleMetricExporter, PeriodicExportingMetricReader, type IMetricReader } from "@opentelemetry/sdk-metrics";
-import { NodeSDK } from "@opentelemetry/sdk-node";
+import { NodeSDK, resources } from "@opentelemetry/sdk-node";
 import { BatchSpanProcessor, ConsoleSpanExporter, NoopSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { TelemetryConfig } from "@granary/config";
 
@@ -10,6 +10,11 @@ export interface TelemetryOptions {
   spanProcessors?: SpanProcessor[];
   /** Replace the configured metric readers. */
   metricReaders?: IMetricReader[];
+  /**
+   * Resource attributes besides service.name, e.g. a distinct `service.instance.id` for each worker
+   * process of one service, so a collector keeps their metrics apart and sums them.
+   */
+  resourceAttributes?: Readonly<Record<string, string>>;
 }
 
 export interface Telemetry {
@@ -26,6 +31,7 @@ export function startTelemetry(config: TelemetryConfig, options: TelemetryOption
   const sdk = new NodeSDK({
     serviceName: config.serviceName,
     autoDetectResources: false,
+    ...(options.resourceAttributes ? { resource: resources.resourceFromAttributes({ ...options.resourceAttributes }) } : {}),
     instrumentations: [],
     spanProcessors: options.spanProcessors ?? spanProcessorsFor(config),
     metricReaders: options.metricReaders ?? metricReadersFor(config),

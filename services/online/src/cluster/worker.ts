@@ -88,14 +88,14 @@ export function runOnlineWorker(channel: PrimaryChannel = processChannel()): voi
   tell({ granary: "hello" });
 
   async function start(config: OnlineConfig, slot: number, logLevel: string): Promise<{ stop(): Promise<void> }> {
-    // Telemetry as runMain starts it, once per process. TODO(telemetry): a distinct resource
-    // service.instance.id per worker (`<replica>-worker-<slot>`) needs startTelemetry to accept
-    // resource attributes (libs/telemetry); until then the collector sees the workers as one instance.
-    const telemetry: Telemetry = startTelemetry(config.common.telemetry);
+    // Telemetry as runMain starts it, once per process, each worker its own service.instance.id
+    // (`<replica>-worker-<slot>`): a collector keeps the workers' metrics apart and can sum them.
+    const instance = `${config.writeLog.replica}-worker-${slot}`;
+    const telemetry: Telemetry = startTelemetry(config.common.telemetry, { resourceAttributes: { "service.instance.id": instance } });
     const log: Logger = createLogger({ level: logLevel, service: "online" }).child({
       component: "online",
       worker: slot,
-      instance: `${config.writeLog.replica}-worker-${slot}`,
+      instance,
     });
     const reader = new LmdbOnlineStore({ ...config.lmdb, readOnly: true });
     const store = new WorkerOnlineStore(reader, primary);
