@@ -43,7 +43,9 @@ import { ScalarType, type ColumnData } from "@granary/proto/types";
 import { createLogger } from "@granary/telemetry";
 import { testKeys, type TestKeys } from "@granary/testing";
 import { columnReader } from "../services/online/src/vectors/column-reader.js";
-import { encodeVectorsResponse } from "../services/online/src/vectors/encode-vectors.js";
+import { encodeVectorsResponse, featureVectorsResponse } from "../services/online/src/vectors/encode-vectors.js";
+import { takePreEncodedBytes } from "../libs/server/src/pre-encoded.js";
+import { validateRequest } from "../libs/server/src/request-validator.js";
 import { withLookup } from "../services/online/src/vectors/lookup.js";
 import { vectorBatch } from "../libs/client/src/feature-vector-batch.js";
 import { compileViewPlan } from "../services/online/src/vectors/view-plan.js";
@@ -212,6 +214,33 @@ function cpuMsOf(pids: readonly number[]): number {
     }
   }
   return ticks * 10;
+}
+
+/** Bytes (heap and off-heap) allocated per call of `fn`, over `calls` calls after a warm-up; collections included. */
+async function allocatedPerCall(calls: number, fn: () => void): Promise<number> {
+  const used = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+  };
+  // Each call is followed by a microtask turn, as a served request is (pooled buffers come back then).
+  for (let i = 0; i < 500; i++) {
+    fn();
+    await null;
+  }
+  const profiler = new GCProfiler();
+  const start = used();
+  profiler.start();
+  for (let i = 0; i < calls; i++) {
+    fn();
+    await null;
+  }
+  const { statistics } = profiler.stop() as unknown as { statistics: GcStatistic[] };
+  let freed = 0;
+  for (const s of statistics) {
+    freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
+    freed += s.beforeGC.heapStatistics.externalMemory - s.afterGC.heapStatistics.externalMemory;
+  }
+  return Math.round((used() - start + freed) / calls);
 }
 
 /** The p-th percentile of samples (sorted in place). */
@@ -576,6 +605,37 @@ async function main(): Promise<void> {
       const { samples, elapsedS } = await drive(1, SECONDS, async () => floorOnce(idSets[i++ % idSets.length]!));
       for (const [k, v] of Object.entries(stats(samples, elapsedS, batch))) result[`floor_batch${batch}_${k}`] = v;
     }
+    // The allocation budget, part by part: the lookup and its response as the service makes them
+    // (pooled scratch, response bytes handed back once "sent"), and the request's decoding and
+    // validation; the rest of allocated_bytes_per_request is grpc-js, HTTP/2 and the call pipeline.
+    {
+      const idSets = Array.from({ length: 64 }, () => randomIds(100));
+      const bodies = requestsFor(100);
+      let i = 0;
+      result.lookup_allocated_bytes_per_request = await allocatedPerCall(10_000, () => {
+        const ids = idSets[i++ % idSets.length]!;
+        const data = i64(ids);
+        const response = withLookup(
+          plan,
+          store,
+          {
+            rowCount: ids.length,
+            servingKeys: new Map([["id", columnReader("id", data, plan.servingKeyTypes.get("id")!, ids.length)]]),
+            passedFeatures: new Map(),
+            requestParameters: new Map(),
+            includeEventTimes: false,
+            includeInferenceHelpers: false,
+            transformations: undefined,
+            nowMicros: BigInt(Date.now()) * 1000n,
+          },
+          featureVectorsResponse,
+        );
+        takePreEncodedBytes(response);
+      });
+      result.request_decode_allocated_bytes_per_request = await allocatedPerCall(10_000, () => {
+        validateRequest(GetFeatureVectorsRequestSchema, fromBinary(GetFeatureVectorsRequestSchema, bodies[i++ % bodies.length]!));
+      });
+    }
     await env.close();
 
     // (b) Redis, as Feast stores rows: a hash per entity and group, pipelined HMGET.
@@ -599,6 +659,8 @@ async function main(): Promise<void> {
     workers2_server_cpu_ms_per_1k_vectors: result.workers2_server_cpu_ms_per_1k_vectors,
     gc_pause_p99_ms: result.gc_pause_p99_ms,
     allocated_bytes_per_request: result.allocated_bytes_per_request,
+    lookup_allocated_bytes_per_request: result.lookup_allocated_bytes_per_request,
+    request_decode_allocated_bytes_per_request: result.request_decode_allocated_bytes_per_request,
     sdk_batch100_c1_p99_ms: result.sdk_batch100_c1_p99_ms,
     protobuf_es_client_batch100_c1_p99_ms: result.protobuf_es_client_batch100_c1_p99_ms,
     floor_batch100_p50_ms: result.floor_batch100_p50_ms,
