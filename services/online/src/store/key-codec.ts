@@ -29,6 +29,7 @@ const TWO_32 = 2 ** 32;
  */
 export class KeyEncoder {
   #buf = Buffer.allocUnsafe(256);
+  #data = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
   #len = 0;
   /** Views of #buf by length, so view() allocates no Buffer object per key. */
   #views: Buffer[] = [];
@@ -62,6 +63,13 @@ export class KeyEncoder {
       case ScalarType.INT64:
       case ScalarType.TIMESTAMP: {
         this.#ensure(8);
+        if (typeof value === "bigint") {
+          // Written from the BigInt's digits (no BigInt arithmetic, no boxed number), sign bit flipped.
+          this.#data.setBigInt64(this.#len, value);
+          this.#buf[this.#len] = this.#buf[this.#len]! ^ 0x80;
+          this.#len += 8;
+          break;
+        }
         const n = Number(value);
         if (Number.isSafeInteger(n)) {
           // Two's complement halves of a safe integer, sign bit flipped: no BigInt per key.
@@ -111,6 +119,7 @@ export class KeyEncoder {
     const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + extra));
     this.#buf.copy(next, 0, 0, this.#len);
     this.#buf = next;
+    this.#data = new DataView(next.buffer, next.byteOffset, next.byteLength);
     this.#views = [];
   }
 }

@@ -20,6 +20,8 @@ export class ColumnBuilder implements CellSink {
   readonly objects: CellValue[] | undefined;
   /** The int64 column's memory as 32-bit words (little-endian halves): filled from stored bytes without a BigInt. */
   readonly i64words: Int32Array | undefined;
+  /** A floating-point column's memory as bytes (what the response's packed field carries). */
+  readonly valueBytes: Uint8Array | undefined;
 
   constructor(type: DataType, rows: number) {
     this.type = type;
@@ -33,6 +35,8 @@ export class ColumnBuilder implements CellSink {
     this.bool = fixed && scalar === ScalarType.BOOL ? new Uint8Array(rows) : undefined;
     this.objects = this.f64 || this.f32 || this.i32 || this.i64 || this.bool ? undefined : new Array<CellValue>(rows).fill(null);
     this.i64words = this.i64 && LITTLE_ENDIAN ? new Int32Array(this.i64.buffer, this.i64.byteOffset, rows * 2) : undefined;
+    const floats = this.f64 ?? this.f32;
+    this.valueBytes = floats ? new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength) : undefined;
   }
 
   /** Back to a fresh column (every row NOT_FOUND, values zero) for the next lookup of a pooled scratch. */

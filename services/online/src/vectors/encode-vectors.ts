@@ -131,7 +131,10 @@ function planVectors(result: LookupResult): VectorsPlan {
       (1 + varintSize(typeSize) + typeSize) +
       (1 + varintSize(dataSize) + dataSize) +
       (statuses > 0 ? 1 + varintSize(statuses) + statuses : 0);
-    columns.set([columnSize, typeSize, dataSize, arraySize], c * 4);
+    columns[c * 4] = columnSize;
+    columns[c * 4 + 1] = typeSize;
+    columns[c * 4 + 2] = dataSize;
+    columns[c * 4 + 3] = arraySize;
     size += 1 + varintSize(columnSize) + columnSize;
   });
   const eventTimes = new Int32Array(result.eventTimes.length * 3);
@@ -142,7 +145,9 @@ function planVectors(result: LookupResult): VectorsPlan {
     const words = wordsOf(t.micros);
     for (let r = 0; r < t.micros.length; r++) micros += varint64Size(words[r * 2]!, words[r * 2 + 1]!);
     const columnSize = 1 + varintSize(refSize) + refSize + (1 + varintSize(micros) + micros);
-    eventTimes.set([columnSize, refSize, micros], i * 3);
+    eventTimes[i * 3] = columnSize;
+    eventTimes[i * 3 + 1] = refSize;
+    eventTimes[i * 3 + 2] = micros;
     size += 1 + varintSize(columnSize) + columnSize;
   });
   return { size, columns, encoded, eventTimes };
@@ -245,9 +250,13 @@ function writePacked(out: Out, b: ColumnBuilder, arraySize: number): void {
   const packed = packedSize(b)!;
   out.tag(1, LEN);
   out.varint(packed);
-  if (b.f64) out.floats(b.f64, (v) => out.buf.writeDoubleLE(v, out.advance(8)));
-  else if (b.f32) out.floats(b.f32, (v) => out.buf.writeFloatLE(v, out.advance(4)));
-  else if (b.bool) out.bytes(b.bool);
+  if (b.f64) {
+    if (LITTLE_ENDIAN) out.bytes(b.valueBytes!);
+    else for (let r = 0; r < b.f64.length; r++) out.buf.writeDoubleLE(b.f64[r]!, out.advance(8));
+  } else if (b.f32) {
+    if (LITTLE_ENDIAN) out.bytes(b.valueBytes!);
+    else for (let r = 0; r < b.f32.length; r++) out.buf.writeFloatLE(b.f32[r]!, out.advance(4));
+  } else if (b.bool) out.bytes(b.bool);
   else if (b.i32) for (let r = 0; r < b.i32.length; r++) out.varint32(b.i32[r]!);
   else if (b.i64) {
     const words = wordsOf(b.i64);
@@ -342,10 +351,6 @@ class Out {
   bytes(value: Uint8Array): void {
     this.buf.set(value, this.pos);
     this.pos += value.length;
-  }
-  floats(values: Float64Array | Float32Array, each: (v: number) => void): void {
-    if (LITTLE_ENDIAN) this.bytes(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    else values.forEach(each);
   }
 }
 

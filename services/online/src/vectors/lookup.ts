@@ -92,9 +92,16 @@ function layoutOf(step: GroupStep): StepLayout {
   return layout;
 }
 
-/** A stored row's event time in microseconds, as a number (exact until the year 2255). */
-function eventMicrosOfRow(raw: Buffer): number {
-  return raw.readInt32LE(5) * 4294967296 + raw.readUInt32LE(1);
+const TWO_32 = 4294967296;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Whether a stored row's event time (int64 little-endian at byte 1) is before a time given as its
+ * high word and low word (unsigned): compared word by word, so no number is boxed per row.
+ */
+function eventBefore(raw: Buffer, high: number, low: number): boolean {
+  const rowHigh = raw.readInt32LE(5);
+  return rowHigh < high || (rowHigh === high && raw.readUInt32LE(1) < low);
 }
 
 /**
@@ -112,6 +119,9 @@ export class LookupScratch {
   readonly found: boolean[];
   readonly encoder = new KeyEncoder();
   #eventTimes: BigInt64Array[] | undefined;
+  #eventTimeBytes: Uint8Array[] | undefined;
+  #columns: { name: string; builder: ColumnBuilder }[] | undefined;
+  #columnsWithHelpers: boolean | undefined;
   #dirty = false;
 
   constructor(plan: ViewPlan, rows: number) {
@@ -136,6 +146,20 @@ export class LookupScratch {
   /** Per step, the event time of each row (allocated on first use). */
   eventTimes(steps: number): BigInt64Array[] {
     return (this.#eventTimes ??= Array.from({ length: steps }, () => new BigInt64Array(this.rows)));
+  }
+
+  /** The same memory as eventTimes, as bytes: a stored event time is copied in without a BigInt. */
+  eventTimeBytes(steps: number): Uint8Array[] {
+    return (this.#eventTimeBytes ??= this.eventTimes(steps).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength)));
+  }
+
+  /** The output columns of an untransformed lookup, built once per scratch. */
+  columns(plan: ViewPlan, includeInferenceHelpers: boolean): { name: string; builder: ColumnBuilder }[] {
+    if (this.#columns && this.#columnsWithHelpers === includeInferenceHelpers) return this.#columns;
+    this.#columnsWithHelpers = includeInferenceHelpers;
+    return (this.#columns = plan.outputs.flatMap((o, slot) =>
+      o.column.role === ColumnRole.INFERENCE_HELPER && !includeInferenceHelpers ? [] : [{ name: o.column.name, builder: this.builders[slot]! }],
+    ));
   }
 
   /** Clean for a lookup: columns fresh, event times zero. */
@@ -187,14 +211,23 @@ export function lookupVectors(plan: ViewPlan, store: Pick<OnlineStore, "get">, i
   const { builders, captures, sinks, stepSlots, keyValues, found, encoder } = work;
   const steps = plan.steps;
   const eventTimes = input.includeEventTimes ? work.eventTimes(steps.length) : undefined;
+  const eventTimeBytes = input.includeEventTimes ? work.eventTimeBytes(steps.length) : undefined;
   const nowMicros = Number(input.nowMicros);
+  const stepLayouts = steps.map(layoutOf);
+  // Per step with a TTL, the oldest event time still served, as high and low words (see eventBefore).
+  const expiry = steps.map((step, s) => {
+    const ttl = stepLayouts[s]!.ttlMicros;
+    if (ttl === undefined) return undefined;
+    const oldest = nowMicros - ttl;
+    const high = Math.floor(oldest / TWO_32);
+    return { high, low: oldest - high * TWO_32 };
+  });
   // The readers of serving keys each step's key parts name, resolved once per request instead of per row.
   const servingReaders = steps.map((step) =>
     step.keySources.map((src) =>
       src.kind === "serving" ? input.servingKeys.get(src.name) : src.kind === "row" ? input.servingKeys.get(src.servingName) : undefined,
     ),
   );
-  const stepLayouts = steps.map(layoutOf);
 
   for (let r = 0; r < n; r++) {
     for (let s = 0; s < steps.length; s++) {
@@ -222,8 +255,8 @@ export function lookupVectors(plan: ViewPlan, store: Pick<OnlineStore, "get">, i
       const raw = store.get(encoder.view());
       if (raw === undefined) continue;
       // An expired row is not decoded: its values stay zero beside the EXPIRED status.
-      const eventMicros = eventMicrosOfRow(raw);
-      if (layout.ttlMicros !== undefined && eventMicros < nowMicros - layout.ttlMicros) {
+      const oldest = expiry[s];
+      if (oldest !== undefined && eventBefore(raw, oldest.high, oldest.low)) {
         for (const slot of stepSlots[s]!) builders[slot]!.mark(r, ValueStatus.EXPIRED);
         continue;
       }
@@ -235,8 +268,13 @@ export function lookupVectors(plan: ViewPlan, store: Pick<OnlineStore, "get">, i
         decodeRowInto(raw, step.types, stepSinks, r, step.defaults);
       }
       found[s] = true;
-      // Copied as the stored 8 bytes: exact for every int64.
-      if (eventTimes) eventTimes[s]![r] = raw.readBigInt64LE(1);
+      // Copied as the stored 8 bytes (little-endian, as BigInt64Array memory here): exact, no BigInt.
+      if (eventTimeBytes) {
+        if (LITTLE_ENDIAN) {
+          const times = eventTimeBytes[s]!;
+          for (let b = 0; b < 8; b++) times[r * 8 + b] = raw[1 + b]!;
+        } else eventTimes![s]![r] = raw.readBigInt64LE(1);
+      }
     }
   }
 
@@ -246,12 +284,16 @@ export function lookupVectors(plan: ViewPlan, store: Pick<OnlineStore, "get">, i
   });
   for (const odf of plan.onDemand) evaluateOnDemand(odf, builders, input, n);
 
-  const columns: { name: string; builder: ColumnBuilder }[] = [];
-  for (let slot = 0; slot < plan.outputs.length; slot++) {
-    const column = plan.outputs[slot]!.column;
-    if (column.role === ColumnRole.INFERENCE_HELPER && !input.includeInferenceHelpers) continue;
-    const fitted = input.transformations?.get(column.name);
-    columns.push({ name: column.name, builder: fitted ? transform(fitted, builders[slot]!, n) : builders[slot]! });
+  let columns: { name: string; builder: ColumnBuilder }[];
+  if (!input.transformations) columns = work.columns(plan, input.includeInferenceHelpers);
+  else {
+    columns = [];
+    for (let slot = 0; slot < plan.outputs.length; slot++) {
+      const column = plan.outputs[slot]!.column;
+      if (column.role === ColumnRole.INFERENCE_HELPER && !input.includeInferenceHelpers) continue;
+      const fitted = input.transformations.get(column.name);
+      columns.push({ name: column.name, builder: fitted ? transform(fitted, builders[slot]!, n) : builders[slot]! });
+    }
   }
   const eventTimeColumns = eventTimes ? steps.map((step, s) => ({ name: step.group.name, version: step.group.version, micros: eventTimes[s]! })) : [];
   return { rowCount: n, columns, eventTimes: eventTimeColumns };
