@@ -467,7 +467,7 @@ async function main(): Promise<void> {
           result.allocated_bytes_per_request = Math.round(gc.allocatedBytes / requests);
           result.client_gc_pause_p99_ms = percentile(clientPauses, 0.99);
         }
-        if (measured && c === 16) result.workers1_server_cpu_ms_per_1k_vectors = round((cpuMs / (samples.length * batch)) * 1000);
+        if (measured) result[`workers1_c${c}_server_cpu_ms_per_1k_vectors`] = round((cpuMs / (samples.length * batch)) * 1000);
       }
     }
     const rpc = single;
@@ -570,7 +570,15 @@ async function main(): Promise<void> {
       result.workers2_primary_cpu_ms_per_1k_vectors = per1k(after.primary - before.primary);
       result.workers2_client_cpu_ms_per_1k_vectors = per1k(after.client - before.client);
       i = 0;
-      const run1 = await drive(1, SECONDS, () => wspread[0]!(bodies[i++ % bodies.length]!, 100));
+      let before1 = 0;
+      const run1 = await drive(
+        1,
+        SECONDS,
+        () => wspread[0]!(bodies[i++ % bodies.length]!, 100),
+        () => void (before1 = cpuMsOf([child.pid!, ...workerPids])),
+      );
+      // At c=1 nothing competes with the worker but the client: its CPU per lookup without contention.
+      result.workers2_c1_server_cpu_ms_per_1k_vectors = round(((cpuMsOf([child.pid!, ...workerPids]) - before1) / (run1.samples.length * 100)) * 1000);
       for (const [k, v] of Object.entries(stats(run1.samples, run1.elapsedS, 100))) result[`workers2_batch100_c1_${k}`] = v;
     }
     client.close();
@@ -655,7 +663,9 @@ async function main(): Promise<void> {
     vectors_per_s_c16_batch100: result.batch100_c16_vectors_per_s,
     workers: result.workers,
     workers2_vectors_per_s_c16_batch100: result.workers2_batch100_c16_vectors_per_s,
-    server_cpu_ms_per_1k_vectors: result.workers1_server_cpu_ms_per_1k_vectors,
+    server_cpu_ms_per_1k_vectors: result.workers1_c16_server_cpu_ms_per_1k_vectors,
+    server_c1_cpu_ms_per_1k_vectors: result.workers1_c1_server_cpu_ms_per_1k_vectors,
+    workers2_c1_server_cpu_ms_per_1k_vectors: result.workers2_c1_server_cpu_ms_per_1k_vectors,
     workers2_server_cpu_ms_per_1k_vectors: result.workers2_server_cpu_ms_per_1k_vectors,
     gc_pause_p99_ms: result.gc_pause_p99_ms,
     allocated_bytes_per_request: result.allocated_bytes_per_request,
