@@ -12,7 +12,7 @@
 //       process, batch 100 at c=1) and its CPU per 1,000 vectors (/proc, batch 100 at c=16).
 // The last line is one JSON object.
 //
-//   npm run bench:online [-- --quick]
+//   npm run bench:online [-- --quick] [-- --no-telemetry]
 import { fork } from "node:child_process";
 import { once } from "node:events";
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -40,7 +40,7 @@ import {
   type GetFeatureVectorsResponse,
 } from "@granary/proto/online";
 import { ScalarType, type ColumnData } from "@granary/proto/types";
-import { createLogger } from "@granary/telemetry";
+import { createLogger, startTelemetry } from "@granary/telemetry";
 import { testKeys, type TestKeys } from "@granary/testing";
 import { columnReader } from "../services/online/src/vectors/column-reader.js";
 import { encodeVectorsResponse, featureVectorsResponse } from "../services/online/src/vectors/encode-vectors.js";
@@ -72,6 +72,11 @@ async function serve(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "granary-bench-online-"));
   chmodSync(dir, 0o755);
   const logger = createLogger({ level: "warn", service: "bench" });
+  // OpenTelemetry as a service process runs it (runMain): spans recorded, no exporter here. Its
+  // context propagation has a cost on every call, which the worker processes pay too.
+  const telemetry = process.argv.includes("--no-telemetry")
+    ? undefined
+    : startTelemetry(loadOnlineConfig({ ...keyEnv, GRANARY_DATA_DIR: dir }).common.telemetry);
   let databaseUrl = process.env.DATABASE_URL;
   let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
   let dropDb: (() => Promise<void>) | undefined;
@@ -188,6 +193,7 @@ async function serve(): Promise<void> {
   await metadata.stop();
   await embedded?.stop();
   await dropDb?.();
+  await telemetry?.shutdown();
   rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
@@ -570,6 +576,8 @@ async function main(): Promise<void> {
       result.workers2_primary_cpu_ms_per_1k_vectors = per1k(after.primary - before.primary);
       result.workers2_client_cpu_ms_per_1k_vectors = per1k(after.client - before.client);
       i = 0;
+      // The workers saw only the c=16 run so far: warm the one c=1 goes to as the single process was.
+      await drive(1, 2, () => wspread[0]!(bodies[i++ % bodies.length]!, 100));
       let before1 = 0;
       const run1 = await drive(
         1,
