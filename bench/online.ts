@@ -448,6 +448,7 @@ async function main(): Promise<void> {
         let i = 0;
         const measured = batch === 100;
         let cpuBefore = 0;
+        let clientBefore = 0;
         const { samples, elapsedS } = await drive(
           c,
           SECONDS,
@@ -458,9 +459,11 @@ async function main(): Promise<void> {
               gcObserver.observe({ entryTypes: ["gc"] });
             }
             cpuBefore = cpuMsOf([child.pid!]);
+            clientBefore = cpuMsOf([process.pid]);
           },
         );
         const cpuMs = cpuMsOf([child.pid!]) - cpuBefore;
+        const clientMs = cpuMsOf([process.pid]) - clientBefore;
         for (const [k, v] of Object.entries(stats(samples, elapsedS, batch))) result[`batch${batch}_c${c}_${k}`] = v;
         if (measured && c === 1) {
           gcObserver.disconnect();
@@ -473,7 +476,10 @@ async function main(): Promise<void> {
           result.allocated_bytes_per_request = Math.round(gc.allocatedBytes / requests);
           result.client_gc_pause_p99_ms = percentile(clientPauses, 0.99);
         }
-        if (measured) result[`workers1_c${c}_server_cpu_ms_per_1k_vectors`] = round((cpuMs / (samples.length * batch)) * 1000);
+        if (measured) {
+          result[`workers1_c${c}_server_cpu_ms_per_1k_vectors`] = round((cpuMs / (samples.length * batch)) * 1000);
+          result[`workers1_c${c}_client_cpu_ms_per_1k_vectors`] = round((clientMs / (samples.length * batch)) * 1000);
+        }
       }
     }
     const rpc = single;
