@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import type { Client } from "@connectrpc/connect";
-import { connect, decodeVectors, type Granary, type Project } from "@granary/client";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { clone } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { connect, decodeVectors, FeatureView, Project, type ConnectOptions, type Granary } from "@granary/client";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { loadOnlineConfig, startOnlineService } from "@granary/online";
-import { MetadataService, SelectionMode } from "@granary/proto/metadata";
+import { FeatureViewSchema, MetadataService, SelectionMode } from "@granary/proto/metadata";
 import { OnlineService } from "@granary/proto/online";
 import { RegistryService } from "@granary/proto/registry";
 import { ScalarType, type ColumnData } from "@granary/proto/types";
@@ -14,9 +18,10 @@ import { createLogger } from "@granary/telemetry";
 import { createTestDatabase, scratchDir, testKeys, waitForServing, type TestDatabase } from "@granary/testing";
 
 // The SDK reads GetFeatureVectors responses into typed arrays itself (libs/client vector-wire.ts),
-// calling the method with google.protobuf.Empty as its output type over the online client's own
-// transport. Here against a real online service: the same values as the generated client's
-// protobuf-es messages, for every column type.
+// calling the method with google.protobuf.Empty as its output type over a grpc-js channel with the
+// interceptors of every other call (grpc-js-transport.ts). Here against a real online service: the
+// same values as the generated client's protobuf-es messages, for every column type, and the same
+// errors, deadlines, API key and TLS as the connect clients.
 const keys = testKeys();
 const dir = scratchDir("sdk-lean-vectors");
 const P = "lean";
@@ -24,6 +29,7 @@ let db: TestDatabase;
 const running: RunningService[] = [];
 let on: Client<typeof OnlineService>;
 let granary: Granary;
+let options: ConnectOptions;
 let project: Project;
 
 const data = (kind: Exclude<ColumnData["values"]["case"], "lists" | undefined>, values: readonly unknown[], nullIndexes: number[] = []): ColumnData =>
@@ -115,16 +121,18 @@ beforeAll(async () => {
       },
     },
   });
-  granary = connect({
+  options = {
     addresses: { metadata: metadata.address, online: online.address, offline: "127.0.0.1:1", registry: registry.address },
     apiKey: keys.adminKey,
     timeoutMs: 20_000,
     env: {},
-  });
+  };
+  granary = connect(options);
   project = await granary.project(P, { create: false });
 }, 60_000);
 
 afterAll(async () => {
+  granary?.close();
   for (const s of running.reverse()) await s.stop();
   await db?.drop();
   dir.remove();
@@ -224,4 +232,195 @@ describe("lean feature vectors", () => {
     await expect(view.getFeatureVectorBatch([{ id: "not a number" }])).rejects.toThrow(TypeError);
     await expect(project.getModelFeatureVectors("m", { alias: "staging" }, [{ id: 1 }])).rejects.toMatchObject({ code: 5 });
   });
+
+  it("gives the online service's error as the generated client gives it", async () => {
+    // A handle that thinks the serving key optional sends none; the service refuses the request.
+    const definition = clone(FeatureViewSchema, (await project.getFeatureView("things", 1)).definition);
+    for (const key of definition.servingKeys) key.required = false;
+    const lax = new FeatureView(granary.services, definition);
+    const sdk = await failure(lax.getFeatureVectorBatch([{}]));
+    const raw = await failure(on.getFeatureVectors({ project: P, featureView: { name: "things", version: 1 }, entities: { rowCount: 1, servingKeys: [] } }));
+    expect(sdk.code).toBe(Code.InvalidArgument);
+    expect({ code: sdk.code, rawMessage: sdk.rawMessage, details: sdk.details }).toEqual({ code: raw.code, rawMessage: raw.rawMessage, details: raw.details });
+    expect(sdk.rawMessage).toMatch(/serving key "id" is missing/);
+  });
+
+  it("ends a lookup at the deadline, and when its signal aborts", async () => {
+    const { definition } = await project.getFeatureView("things", 1);
+    const hurried = connect({ ...options, timeoutMs: 1 });
+    const late = await failure(new FeatureView(hurried.services, definition).getFeatureVectors([{ id: 1 }]));
+    expect(late.code).toBe(Code.DeadlineExceeded);
+    hurried.close();
+
+    const view = await project.getFeatureView("things", 1);
+    const aborted = await failure(view.getFeatureVectors([{ id: 1 }], { signal: AbortSignal.abort() }));
+    expect(aborted.code).toBe(Code.Canceled);
+    const controller = new AbortController();
+    const pending = view.getFeatureVectors(
+      ids.map((id) => ({ id })),
+      { signal: controller.signal },
+    );
+    controller.abort();
+    expect((await failure(pending)).code).toBe(Code.Canceled);
+    // The channel is still good after a cancelled call.
+    expect(await view.getFeatureVectors([{ id: 1 }])).toHaveLength(1);
+  });
+
+  it("sends the API key: without one, UNAUTHENTICATED with the SDK's hint", async () => {
+    const { definition } = await project.getFeatureView("things", 1);
+    const keyless = connect({ ...options, apiKey: undefined, env: { GRANARY_DATA_DIR: join(dir.path, "no-key") } });
+    expect(keyless.apiKeySource).toBeUndefined();
+    const err = await failure(new FeatureView(keyless.services, definition).getFeatureVectors([{ id: 1 }]));
+    const raw = await failure(
+      createServiceClient(OnlineService, options.addresses!.online!).getFeatureVectors({ project: P, featureView: { name: "things", version: 1 }, entities }),
+    );
+    expect(err.code).toBe(Code.Unauthenticated);
+    expect(raw.code).toBe(Code.Unauthenticated);
+    expect(err.rawMessage).toBe(
+      `${raw.rawMessage} (no API key was found: it is read from the apiKey option, GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or ${join(dir.path, "no-key", "admin.key")} (written by \`npm start\` on first start; GRANARY_DATA_DIR moves it))`,
+    );
+    const model = await failure(
+      new Project(keyless.services, P).getModelFeatureVectors("m", { alias: "production" }, [{ id: 1 }], {
+        featureView: new FeatureView(keyless.services, definition),
+      }),
+    );
+    expect(model.code).toBe(Code.Unauthenticated);
+    keyless.close();
+  });
+
+  it("spreads lookups over onlineConnections", async () => {
+    const pooled = connect({ ...options, onlineConnections: 3 });
+    const view = new FeatureView(pooled.services, (await project.getFeatureView("things", 1)).definition);
+    const raw = await on.getFeatureVectors({ project: P, featureView: { name: "things", version: 1 }, entities });
+    const results = await Promise.all(Array.from({ length: 6 }, () => view.getFeatureVectors(ids.map((id) => ({ id })))));
+    for (const rows of results) expect(rows).toEqual(decodeVectors(raw.vectors).rows);
+    pooled.close();
+  });
 });
+
+describe("lean feature vectors over TLS (client certificates required)", () => {
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  const certs = join(dir.path, "certs");
+  const tlsRunning: RunningService[] = [];
+  let tlsDb: TestDatabase;
+  let tlsOptions: ConnectOptions;
+
+  beforeAll(async () => {
+    execFileSync("sh", [join(root, "scripts/dev-certs.sh"), certs], { stdio: "pipe" });
+    tlsDb = await createTestDatabase("sdk_lean_vectors_tls");
+    const logger = createLogger({ level: "error", service: "test" });
+    const env = {
+      ...keys.env,
+      GRANARY_DATA_DIR: join(dir.path, "tls"),
+      DATABASE_URL: tlsDb.url,
+      GRANARY_TLS_CERT: join(certs, "server.crt"),
+      GRANARY_TLS_KEY: join(certs, "server.key"),
+      GRANARY_TLS_CA: join(certs, "ca.crt"),
+    };
+    const metadata = await startMetadataService(loadMetadataConfig({ ...env, GRANARY_METADATA_PORT: "0" }), logger);
+    tlsRunning.push(metadata);
+    const registry = await startRegistryService(loadRegistryConfig({ ...env, GRANARY_REGISTRY_PORT: "0", GRANARY_METADATA_ADDRESS: metadata.address }), logger);
+    tlsRunning.push(registry);
+    const online = await startOnlineService(
+      loadOnlineConfig({ ...env, GRANARY_ONLINE_PORT: "0", GRANARY_METADATA_ADDRESS: metadata.address, GRANARY_REGISTRY_ADDRESS: registry.address }),
+      logger,
+    );
+    tlsRunning.push(online);
+    const tls = { caFile: join(certs, "ca.crt"), certFile: join(certs, "client.crt"), keyFile: join(certs, "client.key") };
+    const md = createServiceClient(MetadataService, metadata.address, { apiKey: keys.adminKey, tls });
+    const onTls = createServiceClient(OnlineService, online.address, { apiKey: keys.adminKey, tls });
+    await md.createProject({ name: P });
+    await md.createFeatureGroup({
+      featureGroup: {
+        project: P,
+        name: "pairs",
+        version: 1,
+        columns: [
+          { name: "id", type: { scalar: ScalarType.INT64 } },
+          { name: "d", type: { scalar: ScalarType.DOUBLE } },
+        ],
+        primaryKey: ["id"],
+        onlineEnabled: true,
+      },
+    });
+    await md.createFeatureView({
+      featureView: { project: P, name: "pairs", version: 1, query: { featureGroup: { name: "pairs", version: 1 }, selection: { mode: SelectionMode.ALL } } },
+    });
+    // The online service learns the group from metadata's change stream: retry until it knows it.
+    const write = () =>
+      onTls.writeRows({
+        project: P,
+        featureGroup: { name: "pairs", version: 1 },
+        rows: {
+          case: "columns",
+          value: {
+            rowCount: 2,
+            columns: [
+              { name: "id", data: data("int64s", [1n, 2n]) },
+              { name: "d", data: data("doubles", [0.5, -2]) },
+            ],
+          },
+        },
+      });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await write();
+        break;
+      } catch (err) {
+        if (attempt > 100 || ![Code.NotFound, Code.Unavailable].includes(ConnectError.from(err).code)) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    tlsOptions = {
+      addresses: { metadata: metadata.address, online: online.address, offline: "127.0.0.1:1", registry: registry.address },
+      apiKey: keys.adminKey,
+      ...tls,
+      env: {},
+    };
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const s of tlsRunning.reverse()) await s.stop();
+    await tlsDb?.drop();
+  }, 30_000);
+
+  it("reads vectors over TLS with the SDK's CA and client certificate", async () => {
+    const secure = connect(tlsOptions);
+    const view = await (await secure.project(P, { create: false })).getFeatureView("pairs", 1);
+    expect(await view.getFeatureVectors([{ id: 2 }, { id: 1 }, { id: 3 }])).toEqual([
+      { id: 2, d: -2 },
+      { id: 1, d: 0.5 },
+      { id: 3, d: null },
+    ]);
+    secure.close();
+  });
+
+  it("refuses a lookup without the client certificate, or in cleartext: UNAVAILABLE", async () => {
+    // Straight on the transport: a handle's first lookup would retry UNAVAILABLE for 10 s (catalogue-lag.ts).
+    // (connect-node says INTERNAL and CANCELED for these two; grpc-js reports a connection it could not establish.)
+    const req = {
+      project: P,
+      featureView: { name: "pairs", version: 1 },
+      entities: { rowCount: 1, servingKeys: [{ name: "id", data: data("int64s", [1n]) }] },
+    };
+    const noCert = connect({ ...tlsOptions, certFile: undefined, keyFile: undefined });
+    const refused = await failure(noCert.services.onlineTransport.unary(OnlineService.method.getFeatureVectors, undefined, 5_000, undefined, req));
+    expect(refused.code).toBe(Code.Unavailable);
+    expect(refused.rawMessage).toMatch(/certificate required/);
+    noCert.close();
+    const cleartext = connect({ ...tlsOptions, caFile: undefined, certFile: undefined, keyFile: undefined });
+    const failed = await failure(cleartext.services.onlineTransport.unary(OnlineService.method.getFeatureVectors, undefined, 5_000, undefined, req));
+    expect(failed.code).toBe(Code.Unavailable);
+    cleartext.close();
+  });
+});
+
+async function failure(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConnectError);
+    return err as ConnectError;
+  }
+  throw new Error("the call succeeded");
+}

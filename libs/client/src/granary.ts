@@ -1,6 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { createServiceTransport } from "@granary/service-clients";
+import { createServiceTransport, traceInterceptor } from "@granary/service-clients";
 import { Health, HealthCheckResponse_ServingStatus } from "@granary/proto/health";
 import { MetadataService } from "@granary/proto/metadata";
 import { OfflineService } from "@granary/proto/offline";
@@ -8,6 +8,7 @@ import { OnlineService } from "@granary/proto/online";
 import { RegistryService } from "@granary/proto/registry";
 import { apiKeyInterceptor, backoffDelay, retryInterceptor, unauthenticatedHintInterceptor, type RetryOptions } from "./call-policy.js";
 import { adminKeyFile, apiKeyHint, locateApiKey, resolveTls } from "./credentials.js";
+import { createGrpcJsTransport } from "./grpc-js-transport.js";
 import { Project } from "./project.js";
 import type { Services } from "./services.js";
 
@@ -42,6 +43,12 @@ export interface ConnectOptions {
   readonly retry?: RetryOptions;
   /** Largest message sent or received (default 16 MiB, the servers' default). */
   readonly maxMessageBytes?: number;
+  /**
+   * HTTP/2 connections the online lookups (getFeatureVectors…, getModelFeatureVectors) spread their
+   * calls over, round-robin (default 1). A connection stays on one worker process of the online
+   * service: with GRANARY_ONLINE_WORKERS > 1, give as many to use them all from one client.
+   */
+  readonly onlineConnections?: number;
   /** Environment the defaults are read from (default process.env). */
   readonly env?: Record<string, string | undefined>;
 }
@@ -62,13 +69,17 @@ export function resolveAddresses(options: ConnectOptions = {}): Record<ServiceNa
 
 export type HealthReport = Record<ServiceName, { address: string; status: "SERVING" | "NOT_SERVING" | "UNKNOWN" | "UNREACHABLE"; error?: string }>;
 
-/** A connection to a Granary suite: one HTTP/2 session per service, opened on first use and closed when idle; keep one per process. */
+/**
+ * A connection to a Granary suite: one HTTP/2 session per service, opened on first use and closed
+ * when idle, and the grpc-js channels of the online lookups (see close()); keep one per process.
+ */
 export class Granary {
   readonly addresses: Record<ServiceName, string>;
   /** Where the API key came from ("the apiKey option", "GRANARY_API_KEY", a file), or undefined when none is sent. */
   readonly apiKeySource: string | undefined;
   readonly services: Services;
   readonly #health: Record<ServiceName, Client<typeof Health>>;
+  readonly #lookups: ReturnType<typeof createGrpcJsTransport>;
 
   constructor(options: ConnectOptions = {}) {
     const env = options.env ?? process.env;
@@ -83,6 +94,14 @@ export class Granary {
     const tls = resolveTls(options, env);
     const transport = (name: ServiceName) => createServiceTransport(this.addresses[name], { interceptors, maxMessageBytes: options.maxMessageBytes, tls });
     const transports = Object.fromEntries(SERVICE_NAMES.map((n) => [n, transport(n)])) as Record<ServiceName, ReturnType<typeof transport>>;
+    // The online lookups go over grpc-js (grpc-js-transport.ts), with the same interceptors as
+    // every other call: on this path connect-node's client is the slower one (see there).
+    this.#lookups = createGrpcJsTransport(this.addresses.online, {
+      interceptors: [traceInterceptor, ...interceptors],
+      tls,
+      maxMessageBytes: options.maxMessageBytes,
+      connections: options.onlineConnections,
+    });
     const client = <T extends DescService>(service: T, name: ServiceName) => createClient(service, transports[name]);
     const timeoutMs = options.timeoutMs ?? 30_000;
     const streamTimeoutMs = options.streamTimeoutMs ?? 600_000;
@@ -91,12 +110,20 @@ export class Granary {
       online: client(OnlineService, "online"),
       offline: client(OfflineService, "offline"),
       registry: client(RegistryService, "registry"),
-      onlineTransport: transports.online,
+      onlineTransport: this.#lookups,
       unary: (signal) => ({ timeoutMs, signal }),
       stream: (signal) => ({ timeoutMs: streamTimeoutMs, signal }),
       retry: options.retry ?? {},
     };
     this.#health = Object.fromEntries(SERVICE_NAMES.map((n) => [n, client(Health, n)])) as Record<ServiceName, Client<typeof Health>>;
+  }
+
+  /**
+   * Closes the online lookups' connections (the other services' close by themselves when idle).
+   * Optional: idle, no connection keeps the process alive. A later lookup connects again.
+   */
+  close(): void {
+    this.#lookups.close();
   }
 
   /** A project; `create` (default true) creates it when missing. */

@@ -14,7 +14,10 @@ export interface Services {
   readonly online: Client<typeof OnlineService>;
   readonly offline: Client<typeof OfflineService>;
   readonly registry: Client<typeof RegistryService>;
-  /** The online client's transport, for the vector calls whose responses the SDK reads itself (raw-field-call.ts). */
+  /**
+   * The transport of the vector lookups, whose responses the SDK reads itself (raw-field-call.ts):
+   * grpc-js channels to the online service, with the interceptors of every other call (grpc-js-transport.ts).
+   */
   readonly onlineTransport: Transport;
   /** Options of a unary call (its deadline), with an optional signal. */
   unary(signal?: AbortSignal): CallOptions;
