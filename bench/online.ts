@@ -537,7 +537,12 @@ async function main(): Promise<void> {
     }
 
     // (c) What a user calls: the SDK, and the generated connect client (protobuf-es messages).
-    const sdk = connectSdk({ addresses: { metadata: addresses.metadata, online: addresses.online }, apiKey: keys.adminKey, maxMessageBytes: 64 << 20 });
+    const sdk = connectSdk({
+      addresses: { metadata: addresses.metadata, online: addresses.online },
+      apiKey: keys.adminKey,
+      maxMessageBytes: 64 << 20,
+      onlineConnections: 4,
+    });
     const view = await (await sdk.project("bench")).getFeatureView("all", 1);
     const entrySets = Array.from({ length: 64 }, () => randomIds(100).map((id) => ({ id })));
     {
@@ -558,7 +563,14 @@ async function main(): Promise<void> {
       const generated = rpcOn(client, auth, true);
       const genRun = await drive(1, SECONDS, () => generated(generatedBodies[i++ % generatedBodies.length]!, 100));
       for (const [k, v] of Object.entries(stats(genRun.samples, genRun.elapsedS, 100))) result[`protobuf_es_client_batch100_c1_${k}`] = v;
+      i = 0;
+      const sdk16 = await drive(16, SECONDS, async () => {
+        const batch = await view.getFeatureVectorBatch(entrySets[i++ % entrySets.length]!);
+        if (batch.columns.length !== GROUPS * FEATURES) throw new Error("short response");
+      });
+      for (const [k, v] of Object.entries(stats(sdk16.samples, sdk16.elapsedS, 100))) result[`sdk_batch100_c16_${k}`] = v;
     }
+    sdk.close();
 
     // (d) Two worker processes: c=16 over 4 connections, and c=1, against the same LMDB.
     const workerPids = await ask<number[]>(child, "pids", "pids");
@@ -685,7 +697,9 @@ async function main(): Promise<void> {
     allocated_bytes_per_request: result.allocated_bytes_per_request,
     lookup_allocated_bytes_per_request: result.lookup_allocated_bytes_per_request,
     request_decode_allocated_bytes_per_request: result.request_decode_allocated_bytes_per_request,
+    sdk_batch100_c1_p50_ms: result.sdk_batch100_c1_p50_ms,
     sdk_batch100_c1_p99_ms: result.sdk_batch100_c1_p99_ms,
+    sdk_vectors_per_s_c16_batch100: result.sdk_batch100_c16_vectors_per_s,
     protobuf_es_client_batch100_c1_p99_ms: result.protobuf_es_client_batch100_c1_p99_ms,
     floor_batch100_p50_ms: result.floor_batch100_p50_ms,
     load_rows_per_s: result.load_rows_per_s,
