@@ -433,8 +433,14 @@ async function main(): Promise<void> {
     const single = rpcOn(client, auth);
     const spread = channelsTo(addresses.online).map((ch) => rpcOn(ch, auth));
     const clientPauses: number[] = [];
+    const clientKinds: Record<string, number> = {};
     const gcObserver = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) clientPauses.push(e.duration);
+      for (const e of list.getEntries()) {
+        clientPauses.push(e.duration);
+        // perf_hooks' NODE_PERFORMANCE_GC_* kinds: 1 minor (scavenge), 2 major, 4 incremental, 8 weak callbacks.
+        const kind = String((e as { detail?: { kind?: number } }).detail?.kind ?? "?");
+        clientKinds[kind] = (clientKinds[kind] ?? 0) + 1;
+      }
     });
     // The service has just taken the load: warm it (JIT, the load's garbage collected) before measuring.
     {
@@ -475,6 +481,8 @@ async function main(): Promise<void> {
           result.gc_collections = gc.pausesMs.length;
           result.allocated_bytes_per_request = Math.round(gc.allocatedBytes / requests);
           result.client_gc_pause_p99_ms = percentile(clientPauses, 0.99);
+          result.client_gc_collections = clientPauses.length;
+          result.client_gc_kinds = clientKinds;
         }
         if (measured) {
           result[`workers1_c${c}_server_cpu_ms_per_1k_vectors`] = round((cpuMs / (samples.length * batch)) * 1000);
