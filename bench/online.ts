@@ -498,23 +498,26 @@ async function main(): Promise<void> {
     const offClient = new grpc.Client(addresses.onlineAuthOff, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 64 << 20 });
     const variants = { on: rpcOn(onClient, auth), off: rpcOn(offClient, new grpc.Metadata()) };
     const bodies100 = requestsFor(100);
-    const rounds = { on: [] as number[], off: [] as number[] };
-    const elapsed = { on: 0, off: 0 };
-    for (let r = 0; r < 8; r++) {
-      for (const which of r % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
-        let i = 0;
-        const run = await drive(1, SECONDS / 3, () => variants[which](bodies100[i++ % bodies100.length]!, 100));
-        rounds[which].push(...run.samples);
-        elapsed[which] += run.elapsedS;
+    /** Batch-100 lookups at c=1 through two variants, alternated in 8 short rounds (A B B A …): stats of each. */
+    const alternated = async <K extends string>(pair: Record<K, (body: Buffer, rows: number) => Promise<void>>, [a, b]: readonly [K, K]) => {
+      const got = { [a]: [] as number[], [b]: [] as number[] } as Record<K, number[]>;
+      const took = { [a]: 0, [b]: 0 } as Record<K, number>;
+      for (let r = 0; r < 8; r++) {
+        for (const which of r % 2 === 0 ? [a, b] : [b, a]) {
+          let i = 0;
+          const run = await drive(1, SECONDS / 3, () => pair[which](bodies100[i++ % bodies100.length]!, 100));
+          got[which].push(...run.samples);
+          took[which] += run.elapsedS;
+        }
       }
-    }
+      return { [a]: stats(got[a], took[a], 100), [b]: stats(got[b], took[b], 100) } as Record<K, ReturnType<typeof stats>>;
+    };
+    const auths = await alternated(variants, ["on", "off"]);
     onClient.close();
     offClient.close();
-    const onS = elapsed.on;
-    const offS = elapsed.off;
     result.auth_check_us = await authCheckMicros(keys.adminKey);
-    const authOn = stats(rounds.on, onS, 100);
-    const authOff = stats(rounds.off, offS, 100);
+    const authOn = auths.on;
+    const authOff = auths.off;
     for (const [k, v] of Object.entries(authOn)) result[`auth_on_batch100_c1_${k}`] = v;
     for (const [k, v] of Object.entries(authOff)) result[`auth_off_batch100_c1_${k}`] = v;
     result.auth_overhead_p50_ms = round(authOn.p50_ms - authOff.p50_ms);
@@ -528,20 +531,9 @@ async function main(): Promise<void> {
         "grpc.max_receive_message_length": 64 << 20,
         "grpc-node.flow_control_window": 16 << 20,
       });
-      const windows = { wide: rpcOn(wide, auth), narrow: single };
-      const got = { wide: [] as number[], narrow: [] as number[] };
-      const took = { wide: 0, narrow: 0 };
-      for (let r = 0; r < 8; r++) {
-        for (const which of r % 2 === 0 ? (["wide", "narrow"] as const) : (["narrow", "wide"] as const)) {
-          let i = 0;
-          const run = await drive(1, SECONDS / 3, () => windows[which](bodies100[i++ % bodies100.length]!, 100));
-          got[which].push(...run.samples);
-          took[which] += run.elapsedS;
-        }
-      }
+      const windows = await alternated({ wide: rpcOn(wide, auth), narrow: single }, ["wide", "narrow"]);
       wide.close();
-      for (const which of ["wide", "narrow"] as const)
-        for (const [k, v] of Object.entries(stats(got[which], took[which], 100))) result[`window_${which}_batch100_c1_${k}`] = v;
+      for (const which of ["wide", "narrow"] as const) for (const [k, v] of Object.entries(windows[which])) result[`window_${which}_batch100_c1_${k}`] = v;
     }
 
     // (c) What a user calls: the SDK, and the generated connect client (protobuf-es messages).
