@@ -1,7 +1,9 @@
 // Offline service: point-in-time training data streamed to a @grpc/grpc-js client that decodes
 // every batch with apache-arrow, against the floor (DuckDB running the same SQL over the same files,
-// every column produced, no Arrow, no gRPC) and against PostgreSQL LATERAL joins on a subset of the
-// spine; the service's peak RSS; Insert throughput of 20-column rows into an online-enabled group.
+// every column produced, no Arrow, no gRPC), against the reference (a hand-written DuckDB ASOF LEFT
+// JOIN over the same files: what the SQL shape could cost) and against PostgreSQL LATERAL joins on a
+// subset of the spine; the service's peak RSS; Insert throughput of 20-column rows into an
+// online-enabled group.
 // Uses DATABASE_URL's server (a fresh database on it) when set, else an embedded PostgreSQL.
 //
 //   npm run bench:offline             # spine and three feature groups of 10,000,000 rows
@@ -245,12 +247,25 @@ try {
 
   // Point-in-time training data over gRPC, decoded batch by batch by a plain grpc-js client.
   log("GetTrainingData through the service");
-  const pit = await pitOverGrpc(address, view.name);
+  const pit = await pitOverGrpc(address, view.name, keys.adminKey);
 
   // The floor: the same SQL in DuckDB, every chunk of the result produced and fetched.
   log("the same SQL in DuckDB alone");
   const sql = pointInTimeSql({ view, groups, commits, dataRoot });
   const floor = await duckdbFloor(sql, dir);
+
+  // The reference (issue 18): what DuckDB does with a hand-written point-in-time join over the same
+  // files — ASOF LEFT JOIN of the spine to each group, ordered by spine time and key, no dedup
+  // window (this data has no ties on (key, event time)), chunks fetched without conversion to JS.
+  log("the reference query (hand-written ASOF join) in DuckDB");
+  const fileOf = (name: string) => `'${join(dataRoot, P, name, "v1", "1".padStart(20, "0"), "part-00000.parquet")}'`;
+  const referenceSql = [
+    `SELECT s.id, s.et, s.label, ${GROUPS.map((g) => `${g}.* EXCLUDE (k, et, _seq)`).join(", ")}`,
+    `FROM read_parquet(${fileOf("labels")}) s`,
+    ...GROUPS.map((g, i) => `ASOF LEFT JOIN read_parquet(${fileOf(g)}) ${g} ON s.k${i + 1} = ${g}.k AND s.et >= ${g}.et`),
+    "ORDER BY s.et, s.id",
+  ].join("\n");
+  const reference = await duckdbFloor(referenceSql, dir);
 
   const rss = peakRssMb(offlineProc.child.pid!);
 
@@ -273,6 +288,9 @@ try {
     duckdb_rows_per_s: Math.round(floor.rows / floor.seconds),
     duckdb_seconds: round(floor.seconds),
     vs_floor: round(floor.seconds / pit.seconds),
+    reference_rows_per_s: Math.round(reference.rows / reference.seconds),
+    reference_seconds: round(reference.seconds),
+    vs_reference: round(reference.seconds / pit.seconds),
     postgres_rows_per_s: postgres ? Math.round(postgres.rows / postgres.seconds) : null,
     postgres_spine_rows: postgres?.rows ?? null,
     service_peak_rss_mb: rss,
@@ -283,6 +301,7 @@ try {
     total_seconds: round((performance.now() - started) / 1000),
   };
   if (pit.rows !== SPINE) log(`WARNING: ${pit.rows} rows came back for a spine of ${SPINE}`);
+  if (reference.rows !== SPINE) log(`WARNING: the reference query gave ${reference.rows} rows for a spine of ${SPINE}`);
   console.log(JSON.stringify(result));
 } finally {
   await offlineProc?.stop();
@@ -307,16 +326,19 @@ async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise
   }
 }
 
-async function pitOverGrpc(address: string, viewName: string): Promise<{ rows: number; seconds: number; bytes: number; columns: number }> {
+async function pitOverGrpc(address: string, viewName: string, apiKey: string): Promise<{ rows: number; seconds: number; bytes: number; columns: number }> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
     "grpc-node.flow_control_window": 4 * 1024 * 1024,
     "grpc.max_receive_message_length": 8 * 1024 * 1024,
   });
   const start = performance.now();
+  const auth = new grpc.Metadata();
+  auth.set("authorization", `Bearer ${apiKey}`);
   const call = client.makeBidiStreamRequest(
     "/granary.offline.v1.OfflineService/GetTrainingData",
     (m: Uint8Array) => Buffer.from(m.buffer, m.byteOffset, m.byteLength),
     (b: Buffer) => b,
+    auth,
   );
   call.write(
     toBinary(
