@@ -2,7 +2,12 @@ import { create } from "@bufbuild/protobuf";
 import { ColumnDataSchema, ScalarType, ValueStatus, type ColumnData, type DataType } from "@granary/proto/types";
 import { decodeCell, type CellSink, type CellValue } from "../store/row-codec.js";
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/**
+ * Whether typed-array memory is little-endian, as protobuf's packed fixed-width values and the
+ * stored rows are: then columns are read and written as raw bytes (true on every platform Node
+ * runs on in practice; the other paths exist just in case).
+ */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * One output column of a lookup: typed storage (a Float64Array for doubles, …) plus a status per

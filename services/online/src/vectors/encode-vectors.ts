@@ -11,7 +11,7 @@ import {
 import { ColumnDataSchema, ScalarType, type DataType } from "@granary/proto/types";
 import { preEncoded } from "@granary/server";
 import type { ResolvedModel } from "../upstream/model-resolver.js";
-import type { ColumnBuilder } from "./column-builder.js";
+import { LITTLE_ENDIAN, type ColumnBuilder } from "./column-builder.js";
 
 /** A lookup's result before it becomes a message: typed columns and event times. */
 export interface LookupResult {
@@ -99,7 +99,7 @@ const VARINT = WireType.Varint;
 /** The sizes of a FeatureVectors message's parts, computed before writing it. */
 interface VectorsPlan {
   readonly size: number;
-  /** Per column: [FeatureColumn size, its DataType size, its ColumnData size, the packed array size]. */
+  /** Per column (COLUMN_SLOTS each): FeatureColumn size, its DataType size, its ColumnData size, the packed array message's size, the packed values' size. */
   readonly columns: Int32Array;
   /** Columns encoded by protobuf-es beforehand (strings, bytes, lists): their ColumnData bytes. */
   readonly encoded: (Uint8Array | undefined)[];
@@ -107,9 +107,11 @@ interface VectorsPlan {
   readonly eventTimes: Int32Array;
 }
 
+const COLUMN_SLOTS = 5;
+
 function planVectors(result: LookupResult): VectorsPlan {
   let size = result.rowCount !== 0 ? 1 + varintSize(result.rowCount) : 0;
-  const columns = new Int32Array(result.columns.length * 4);
+  const columns = new Int32Array(result.columns.length * COLUMN_SLOTS);
   const encoded: (Uint8Array | undefined)[] = [];
   result.columns.forEach(({ name, builder }, c) => {
     const typeSize = dataTypeSize(builder.type);
@@ -131,10 +133,12 @@ function planVectors(result: LookupResult): VectorsPlan {
       (1 + varintSize(typeSize) + typeSize) +
       (1 + varintSize(dataSize) + dataSize) +
       (statuses > 0 ? 1 + varintSize(statuses) + statuses : 0);
-    columns[c * 4] = columnSize;
-    columns[c * 4 + 1] = typeSize;
-    columns[c * 4 + 2] = dataSize;
-    columns[c * 4 + 3] = arraySize;
+    const at = c * COLUMN_SLOTS;
+    columns[at] = columnSize;
+    columns[at + 1] = typeSize;
+    columns[at + 2] = dataSize;
+    columns[at + 3] = arraySize;
+    columns[at + 4] = packed ?? 0;
     size += 1 + varintSize(columnSize) + columnSize;
   });
   const eventTimes = new Int32Array(result.eventTimes.length * 3);
@@ -159,7 +163,7 @@ function writeFeatureVectors(out: Out, result: LookupResult, plan: VectorsPlan):
     out.varint(result.rowCount);
   }
   result.columns.forEach(({ name, builder }, c) => {
-    const at = c * 4;
+    const at = c * COLUMN_SLOTS;
     out.tag(2, LEN);
     out.varint(plan.columns[at]!);
     out.string(1, name);
@@ -170,7 +174,7 @@ function writeFeatureVectors(out: Out, result: LookupResult, plan: VectorsPlan):
     out.varint(plan.columns[at + 2]!);
     const encoded = plan.encoded[c];
     if (encoded) out.bytes(encoded);
-    else writePacked(out, builder, plan.columns[at + 3]!);
+    else writePacked(out, builder, plan.columns[at + 3]!, plan.columns[at + 4]!);
     if (builder.statuses.length > 0) {
       out.tag(4, LEN);
       out.varint(builder.statuses.length);
@@ -234,7 +238,7 @@ function packedSize(b: ColumnBuilder): number | undefined {
     return n;
   }
   if (b.i64) {
-    const words = wordsOf(b.i64);
+    const words = b.i64words ?? wordsOf(b.i64);
     let n = 0;
     for (let r = 0; r < b.i64.length; r++) n += varint64Size(words[r * 2]!, words[r * 2 + 1]!);
     return n;
@@ -243,11 +247,10 @@ function packedSize(b: ColumnBuilder): number | undefined {
 }
 
 /** ColumnData { <field>: XArray { 1: packed values } } of a typed column. */
-function writePacked(out: Out, b: ColumnBuilder, arraySize: number): void {
+function writePacked(out: Out, b: ColumnBuilder, arraySize: number, packed: number): void {
   out.tag(packedField(b), LEN);
   out.varint(arraySize);
   if (arraySize === 0) return;
-  const packed = packedSize(b)!;
   out.tag(1, LEN);
   out.varint(packed);
   if (b.f64) {
@@ -259,14 +262,10 @@ function writePacked(out: Out, b: ColumnBuilder, arraySize: number): void {
   } else if (b.bool) out.bytes(b.bool);
   else if (b.i32) for (let r = 0; r < b.i32.length; r++) out.varint32(b.i32[r]!);
   else if (b.i64) {
-    const words = wordsOf(b.i64);
+    const words = b.i64words ?? wordsOf(b.i64);
     for (let r = 0; r < b.i64.length; r++) out.varint64(words[r * 2]!, words[r * 2 + 1]!);
   }
 }
-
-// Packed doubles and floats are little-endian IEEE 754 on the wire; so is typed-array memory on
-// every platform Node runs on in practice. Checked once, with a per-value fallback just in case.
-const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
 /** A BigInt64Array's values as [low, high] 32-bit words each (little-endian memory), read without BigInts. */
 function wordsOf(values: BigInt64Array): Int32Array | BigWords {

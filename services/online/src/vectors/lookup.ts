@@ -7,7 +7,7 @@ import { DataTypeSchema, ScalarType, ValueStatus, type DataType } from "@granary
 import { groupPrefix, KeyEncoder, type KeyValue } from "../store/key-codec.js";
 import type { OnlineStore } from "../store/online-store.js";
 import { decodeCell, decodeRowInto, type CellSink, type CellValue } from "../store/row-codec.js";
-import { ColumnBuilder } from "./column-builder.js";
+import { ColumnBuilder, LITTLE_ENDIAN } from "./column-builder.js";
 import type { ColumnReader } from "./column-reader.js";
 import type { LookupResult } from "./encode-vectors.js";
 import type { GroupStep, ViewPlan } from "./view-plan.js";
@@ -93,7 +93,6 @@ function layoutOf(step: GroupStep): StepLayout {
 }
 
 const TWO_32 = 4294967296;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Whether a stored row's event time (int64 little-endian at byte 1) is before a time given as its
