@@ -14,7 +14,7 @@ import { OfflineService } from "@granary/proto/offline";
 import { ScalarType } from "@granary/proto/types";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { captureLogs, createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
+import { captureLogs, createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase, failure } from "@granary/testing";
 
 const keys = testKeys();
 const dir = scratchDir("offline-confinement");
@@ -65,15 +65,6 @@ async function group(project: string, name: string) {
 const read = (client: Client<typeof OfflineService>, project: string, name: string, extra: object = {}) =>
   tableFromChunks(client.read({ project, featureGroup: ref(name), ...extra }));
 const payloads = (t: arrow.Table) => t.toArray().map((r) => String(r.toJSON().payload));
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ConnectError)) throw new Error(`expected a failure, got ${String(err)}`);
-  return err;
-}
 
 async function startOffline() {
   return startOfflineService(loadOfflineConfig(offlineEnv), createLogger({ level: "warn", service: "offline", destination: logs.destination }));

@@ -20,6 +20,7 @@ import { createLogger } from "@granary/telemetry";
 import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
 import { JetStreamWriteLog } from "@granary/write-log";
 import { TEST_NATS_URL, TcpProxy, isolatedLog, natsDescribe } from "@granary/write-log/testing";
+import { f64, i64, ts } from "./support/customer-spend.js";
 
 // Offline history fed by the write log (issue 16) on the machine's NATS (JetStream on 127.0.0.1:4222):
 // CI requires it; elsewhere without NATS this file reports why it did not run. The streams are this
@@ -43,9 +44,6 @@ let on: Client<typeof OnlineService>;
 let off: Client<typeof OfflineService>;
 
 const customers = { name: "customers", version: 1 };
-const i64 = (values: bigint[]): ColumnData => ({ values: { case: "int64s", value: { values } } }) as ColumnData;
-const f64 = (values: number[]): ColumnData => ({ values: { case: "doubles", value: { values } } }) as ColumnData;
-const ts = (micros: bigint[]): ColumnData => ({ values: { case: "timestamps", value: { values: micros } } }) as ColumnData;
 /** A fixed past instant, so training data and reads see every row. */
 const T0 = BigInt(Date.UTC(2026, 0, 1)) * 1000n;
 

@@ -9,7 +9,7 @@ import { CommitKind, FilterOperator, type MetadataService, OnlineSyncState, Vali
 import { type OfflineService } from "@granary/proto/offline";
 import { type OnlineService } from "@granary/proto/online";
 import { ScalarType, ValueStatus } from "@granary/proto/types";
-import { scratchDir, testKeys, waitFor, waitForServing } from "@granary/testing";
+import { scratchDir, testKeys, waitFor, waitForServing, failure } from "@granary/testing";
 import { startOfflineStack, type OfflineStack } from "./support/offline-stack.js";
 
 const keys = testKeys();
@@ -55,15 +55,6 @@ function profiles(ids: number[], times: Date[], ages: (number | null)[], cities:
     age: arrow.vectorFromArray(ages, new arrow.Int32()),
     city: arrow.vectorFromArray(cities, new arrow.Utf8()),
   });
-}
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ConnectError)) throw new Error(`expected a failure, got ${String(err)}`);
-  return err;
 }
 
 beforeAll(async () => {

@@ -16,9 +16,10 @@ import { OnlineService, type FeatureVectors } from "@granary/proto/online";
 import { ColumnarRowsSchema, ScalarType, ValueStatus, type ColumnData, type ColumnarRows } from "@granary/proto/types";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
+import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase, failure } from "@granary/testing";
 import { FORMAT, HEADER } from "@granary/write-log";
 import { TEST_NATS_URL, isolatedLog, natsDescribe } from "@granary/write-log/testing";
+import { f64, i64, nowMicros, spendOf as customerSpend, spendRows, ts } from "./support/customer-spend.js";
 
 // Two online replicas following one write log on the machine's NATS (JetStream on 127.0.0.1:4222):
 // CI requires it; elsewhere without NATS this file reports why it did not run. The streams are this
@@ -39,42 +40,9 @@ const replicas: Record<"a" | "b", RunningService | undefined> = { a: undefined, 
 let md: Client<typeof MetadataService>;
 const on = {} as Record<"a" | "b", Client<typeof OnlineService>>;
 
-const i64 = (values: bigint[]): ColumnData => ({ values: { case: "int64s", value: { values } } }) as ColumnData;
-const f64 = (values: number[]): ColumnData => ({ values: { case: "doubles", value: { values } } }) as ColumnData;
-const ts = (micros: bigint[]): ColumnData => ({ values: { case: "timestamps", value: { values: micros } } }) as ColumnData;
-const nowMicros = () => BigInt(Date.now()) * 1000n;
+const rows = spendRows;
 
-function rows(ids: bigint[], amounts: number[], at = nowMicros()) {
-  return {
-    rowCount: ids.length,
-    columns: [
-      { name: "customer_id", data: i64(ids) },
-      { name: "spend", data: f64(amounts) },
-      { name: "event_time", data: ts(ids.map(() => at)) },
-    ],
-  } as unknown as ColumnarRows;
-}
-
-async function spendOf(replica: "a" | "b", ids: bigint[], minLogSequence = 0n) {
-  const res = await on[replica].getFeatureVectors({
-    project: P,
-    featureView: { name: "spend", version: 1 },
-    entities: { rowCount: ids.length, servingKeys: [{ name: "customer_id", data: i64(ids) }] },
-    options: { minLogSequence },
-  });
-  const column = (res.vectors as FeatureVectors).columns.find((c) => c.name === "spend")!;
-  const values = (column.values?.values.value as { values: number[] }).values;
-  return ids.map((_, i) => (column.statuses[i] === ValueStatus.PRESENT ? values[i] : undefined));
-}
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ConnectError)) throw new Error(`expected a failure, got ${String(err)}`);
-  return err;
-}
+const spendOf = (replica: "a" | "b", ids: bigint[], minLogSequence = 0n) => customerSpend(on[replica], P, ids, minLogSequence);
 
 function startReplica(name: "a" | "b", metadataAddress: string): Promise<RunningService> {
   return startOnlineService(

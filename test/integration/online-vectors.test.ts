@@ -11,7 +11,7 @@ import { ColumnStatisticsSchema } from "@granary/proto/metadata";
 import { ScalarType, ValueStatus, type ColumnData } from "@granary/proto/types";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
+import { createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase, failure } from "@granary/testing";
 import { fitTransformation } from "@granary/transformations";
 
 const keys = testKeys();
@@ -33,15 +33,6 @@ function column(vectors: FeatureVectors | undefined, name: string) {
   const c = vectors?.columns.find((x) => x.name === name);
   if (!c) throw new Error(`no column ${name} in ${vectors?.columns.map((x) => x.name).join(",")}`);
   return { values: (c.values?.values.value as { values: unknown[] }).values, statuses: c.statuses.map((s) => ValueStatus[s]) };
-}
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ConnectError)) throw new Error(`expected failure, got ${String(err)}`);
-  return err;
 }
 
 beforeAll(async () => {

@@ -9,8 +9,9 @@ import { OnlineService, type FeatureVectors } from "@granary/proto/online";
 import { ScalarType, ValueStatus, type ColumnData, type ColumnarRows } from "@granary/proto/types";
 import type { RunningService } from "@granary/server";
 import { createLogger } from "@granary/telemetry";
-import { checkHealth, createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase } from "@granary/testing";
+import { checkHealth, createTestDatabase, scratchDir, testKeys, waitFor, waitForServing, type TestDatabase, failure } from "@granary/testing";
 import { TEST_NATS_URL, isolatedLog, natsDescribe } from "@granary/write-log/testing";
+import { nowMicros, spendOf as customerSpend, spendRows } from "./support/customer-spend.js";
 
 // The online service with GRANARY_ONLINE_WORKERS=2 (issue 17): a cluster primary owning the one
 // LMDB writer, two worker processes serving gRPC on the shared port. Real PostgreSQL, real LMDB
@@ -27,10 +28,6 @@ let metadata: RunningService;
 let online: OnlineRunningService | undefined;
 let md: Client<typeof MetadataService>;
 
-const i64 = (values: bigint[]): ColumnData => ({ values: { case: "int64s", value: { values } } }) as ColumnData;
-const f64 = (values: number[]): ColumnData => ({ values: { case: "doubles", value: { values } } }) as ColumnData;
-const ts = (micros: bigint[]): ColumnData => ({ values: { case: "timestamps", value: { values: micros } } }) as ColumnData;
-const nowMicros = () => BigInt(Date.now()) * 1000n;
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -40,17 +37,6 @@ const alive = (pid: number) => {
   }
 };
 
-function spendRows(ids: bigint[], amounts: number[], at = nowMicros()): ColumnarRows {
-  return {
-    rowCount: ids.length,
-    columns: [
-      { name: "customer_id", data: i64(ids) },
-      { name: "spend", data: f64(amounts) },
-      { name: "event_time", data: ts(ids.map(() => at)) },
-    ],
-  } as unknown as ColumnarRows;
-}
-
 /** A client on a connection of its own. */
 const connect = (address: string) => createServiceClient(OnlineService, address, { apiKey: keys.adminKey });
 
@@ -58,29 +44,8 @@ async function write(client: Client<typeof OnlineService>, ids: bigint[], amount
   return client.writeRows({ project: P, featureGroup: { name: "customers", version: 1 }, rows: { case: "columns", value: spendRows(ids, amounts, at) } });
 }
 
-async function spendOf(client: Client<typeof OnlineService>, ids: bigint[], minLogSequence = 0n) {
-  const res = await client.getFeatureVectors(
-    {
-      project: P,
-      featureView: { name: "spend", version: 1 },
-      entities: { rowCount: ids.length, servingKeys: [{ name: "customer_id", data: i64(ids) }] },
-      options: { minLogSequence },
-    },
-    { timeoutMs: 5000 },
-  );
-  const column = (res.vectors as FeatureVectors).columns.find((c) => c.name === "spend")!;
-  const values = (column.values?.values.value as { values: number[] }).values;
-  return ids.map((_, i) => (column.statuses[i] === ValueStatus.PRESENT ? values[i] : undefined));
-}
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ConnectError)) throw new Error(`expected a failure, got ${String(err)}`);
-  return err;
-}
+const spendOf = (client: Client<typeof OnlineService>, ids: bigint[], minLogSequence = 0n) =>
+  customerSpend(client, P, ids, minLogSequence, { timeoutMs: 5000 });
 
 function startWithWorkers(name: string, env: Record<string, string> = {}): Promise<OnlineRunningService> {
   return startOnlineService(

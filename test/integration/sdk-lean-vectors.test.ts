@@ -15,7 +15,7 @@ import { loadRegistryConfig, startRegistryService } from "@granary/registry";
 import type { RunningService } from "@granary/server";
 import { createServiceClient } from "@granary/service-clients";
 import { createLogger } from "@granary/telemetry";
-import { createTestDatabase, scratchDir, testKeys, waitForServing, type TestDatabase } from "@granary/testing";
+import { createTestDatabase, scratchDir, testKeys, waitForServing, type TestDatabase, failure } from "@granary/testing";
 
 // The SDK reads GetFeatureVectors responses into typed arrays itself (libs/client vector-wire.ts),
 // calling the method with google.protobuf.Empty as its output type over a grpc-js channel with the
@@ -414,13 +414,3 @@ describe("lean feature vectors over TLS (client certificates required)", () => {
     cleartext.close();
   });
 });
-
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConnectError);
-    return err as ConnectError;
-  }
-  throw new Error("the call succeeded");
-}

@@ -6,7 +6,7 @@ import { type MetadataService } from "@granary/proto/metadata";
 import { type OfflineService } from "@granary/proto/offline";
 import { type OnlineService } from "@granary/proto/online";
 import { ScalarType, ValueStatus, type ColumnData } from "@granary/proto/types";
-import { scratchDir, testKeys, waitForServing } from "@granary/testing";
+import { scratchDir, testKeys, waitForServing, failure } from "@granary/testing";
 import { startOfflineStack, type OfflineStack } from "./support/offline-stack.js";
 
 // "No silent corruption": every write path (online WriteRows as Arrow or columns, offline Insert)
@@ -64,15 +64,6 @@ function insert(table: arrow.Table) {
     for (const ipc of arrowPayloads(table)) yield { message: { case: "chunk" as const, value: { ipc } } };
   }
   return off.insert(requests());
-}
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ConnectError)) throw new Error(`expected a failure, got ${String(err)}`);
-  return err;
 }
 
 async function invalid(call: Promise<unknown>, ...mentions: string[]): Promise<void> {

@@ -6,7 +6,7 @@ import { type MetadataService, TrainingDatasetStatus, TransformationFunction, Va
 import { type OfflineService, type TrainingDataQuery } from "@granary/proto/offline";
 import { type OnlineService } from "@granary/proto/online";
 import { ScalarType, type ColumnData } from "@granary/proto/types";
-import { scratchDir, testKeys, waitForServing } from "@granary/testing";
+import { scratchDir, testKeys, waitForServing, failure } from "@granary/testing";
 import { startOfflineStack, type OfflineStack } from "./support/offline-stack.js";
 
 // "No silent corruption": ±Infinity and NaN are stored on every write path and kept out of
@@ -54,15 +54,6 @@ function insertChunks(chunks: Uint8Array[]) {
 
 async function* query(q: object) {
   yield { message: { case: "query" as const, value: { project: P, featureView: VIEW, ...q } as TrainingDataQuery } };
-}
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ConnectError)) throw new Error(`expected a failure, got ${String(err)}`);
-  return err;
 }
 
 async function lookup(id: bigint) {

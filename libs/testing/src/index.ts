@@ -6,3 +6,4 @@ export { startServiceProcess, type ServiceProcess } from "./service-process.js";
 export { clientOf, scratchDir, type StartedService } from "./suite-under-test.js";
 export { seededRandom } from "./seeded-random.js";
 export { testKeys, type TestKeys } from "./test-keys.js";
+export { failure } from "./call-failure.js";
