@@ -126,6 +126,8 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze({
   [`${OFF}/ReadTrainingDataset`]: read(),
   [`${OFF}/GetBatchData`]: read("message.query.project"),
   [`${OFF}/ComputeStatistics`]: scientist(),
+  // Rewrites the group's files (same rows), removing what its retention lets go.
+  [`${OFF}/Compact`]: groupWrite("project", "featureGroup"),
   // The online reads behind it are made with the offline service's own key, after this check.
   [`${OFF}/CheckConsistency`]: read(),
 

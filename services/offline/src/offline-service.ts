@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { NotFoundError } from "@granary/errors";
+import { NotFoundError, UnimplementedError } from "@granary/errors";
 import { ColumnRole, type FeatureGroup, type FeatureView } from "@granary/proto/metadata";
 import type { BatchDataQuery, InsertHeader, OfflineService, ReadRequest, Spine, TrainingDataQuery } from "@granary/proto/offline";
 import type { FeatureGroupRef, FeatureViewRef } from "@granary/proto/types";
@@ -106,6 +106,12 @@ export function createOfflineHandlers(deps: OfflineHandlerDeps): ServiceImpl<typ
     async computeStatistics(req, ctx) {
       const group = groupFor(req.project, req.featureGroup);
       return { statistics: await storeGroupStatistics(deps, req.project, group, deps.commits.commits(req.project, group.name, group.version), ctx.signal) };
+    },
+
+    async compact(req) {
+      groupFor(req.project, req.featureGroup);
+      // Replaced by the compaction job (issue 18) before this lands.
+      throw new UnimplementedError("Compact is not available yet");
     },
 
     async *checkConsistency(req, ctx) {

@@ -15,19 +15,21 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from granary.types.v1 import types_pb2 as granary_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n granary/metadata/v1/commit.proto\x12\x13granary.metadata.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cgranary/types/v1/types.proto\"\xa4\x04\n\x06\x43ommit\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x38\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRef\x12\n\n\x02id\x18\x03 \x01(\x03\x12-\n\x04kind\x18\x04 \x01(\x0e\x32\x1f.granary.metadata.v1.CommitKind\x12\x32\n\x0eingestion_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrows_inserted\x18\x06 \x01(\x03\x12\x14\n\x0crows_updated\x18\x07 \x01(\x03\x12\x14\n\x0crows_deleted\x18\x08 \x01(\x03\x12\r\n\x05\x66iles\x18\t \x03(\t\x12\x32\n\x0emin_event_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0emax_event_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\x11online_sync_state\x18\x0c \x01(\x0e\x32$.granary.metadata.v1.OnlineSyncState\x12\x1c\n\x14validation_report_id\x18\r \x01(\t\x12/\n\x05state\x18\x0e \x01(\x0e\x32 .granary.metadata.v1.CommitState\x12\x16\n\x0e\x66\x61ilure_reason\x18\x0f \x01(\t*`\n\x0b\x43ommitState\x12\x1c\n\x18\x43OMMIT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43OMMIT_STATE_COMMITTED\x10\x01\x12\x17\n\x13\x43OMMIT_STATE_FAILED\x10\x02*Y\n\nCommitKind\x12\x1b\n\x17\x43OMMIT_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43OMMIT_KIND_INSERT\x10\x01\x12\x16\n\x12\x43OMMIT_KIND_DELETE\x10\x02*\xb5\x01\n\x0fOnlineSyncState\x12!\n\x1dONLINE_SYNC_STATE_UNSPECIFIED\x10\x00\x12$\n ONLINE_SYNC_STATE_NOT_APPLICABLE\x10\x01\x12\x1d\n\x19ONLINE_SYNC_STATE_PENDING\x10\x02\x12\x1c\n\x18ONLINE_SYNC_STATE_SYNCED\x10\x03\x12\x1c\n\x18ONLINE_SYNC_STATE_PARKED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n granary/metadata/v1/commit.proto\x12\x13granary.metadata.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cgranary/types/v1/types.proto\"\xd4\x05\n\x06\x43ommit\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x38\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRef\x12\n\n\x02id\x18\x03 \x01(\x03\x12-\n\x04kind\x18\x04 \x01(\x0e\x32\x1f.granary.metadata.v1.CommitKind\x12\x32\n\x0eingestion_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrows_inserted\x18\x06 \x01(\x03\x12\x14\n\x0crows_updated\x18\x07 \x01(\x03\x12\x14\n\x0crows_deleted\x18\x08 \x01(\x03\x12\r\n\x05\x66iles\x18\t \x03(\t\x12\x32\n\x0emin_event_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0emax_event_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\x11online_sync_state\x18\x0c \x01(\x0e\x32$.granary.metadata.v1.OnlineSyncState\x12\x1c\n\x14validation_report_id\x18\r \x01(\t\x12/\n\x05state\x18\x0e \x01(\x0e\x32 .granary.metadata.v1.CommitState\x12\x16\n\x0e\x66\x61ilure_reason\x18\x0f \x01(\t\x12\x19\n\x11\x63ompacted_through\x18\x10 \x01(\x03\x12\x31\n\rretained_from\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0ftombstone_files\x18\x12 \x03(\t\x12\r\n\x05\x65rase\x18\x13 \x01(\x08\x12\x38\n\ncompaction\x18\x14 \x01(\x0b\x32$.granary.metadata.v1.CompactionStats\"\xd3\x01\n\x0f\x43ompactionStats\x12\x14\n\x0c\x66iles_before\x18\x01 \x01(\x03\x12\x13\n\x0b\x66iles_after\x18\x02 \x01(\x03\x12\x13\n\x0brows_before\x18\x03 \x01(\x03\x12\x12\n\nrows_after\x18\x04 \x01(\x03\x12\x14\n\x0c\x62ytes_before\x18\x05 \x01(\x03\x12\x13\n\x0b\x62ytes_after\x18\x06 \x01(\x03\x12\x13\n\x0brows_erased\x18\x07 \x01(\x03\x12\x14\n\x0crows_expired\x18\x08 \x01(\x03\x12\x16\n\x0e\x65rased_commits\x18\t \x03(\x03*`\n\x0b\x43ommitState\x12\x1c\n\x18\x43OMMIT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43OMMIT_STATE_COMMITTED\x10\x01\x12\x17\n\x13\x43OMMIT_STATE_FAILED\x10\x02*u\n\nCommitKind\x12\x1b\n\x17\x43OMMIT_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43OMMIT_KIND_INSERT\x10\x01\x12\x16\n\x12\x43OMMIT_KIND_DELETE\x10\x02\x12\x1a\n\x16\x43OMMIT_KIND_COMPACTION\x10\x03*\xb5\x01\n\x0fOnlineSyncState\x12!\n\x1dONLINE_SYNC_STATE_UNSPECIFIED\x10\x00\x12$\n ONLINE_SYNC_STATE_NOT_APPLICABLE\x10\x01\x12\x1d\n\x19ONLINE_SYNC_STATE_PENDING\x10\x02\x12\x1c\n\x18ONLINE_SYNC_STATE_SYNCED\x10\x03\x12\x1c\n\x18ONLINE_SYNC_STATE_PARKED\x10\x04\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'granary.metadata.v1.commit_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _COMMITSTATE._serialized_start=671
-  _COMMITSTATE._serialized_end=767
-  _COMMITKIND._serialized_start=769
-  _COMMITKIND._serialized_end=858
-  _ONLINESYNCSTATE._serialized_start=861
-  _ONLINESYNCSTATE._serialized_end=1042
+  _COMMITSTATE._serialized_start=1061
+  _COMMITSTATE._serialized_end=1157
+  _COMMITKIND._serialized_start=1159
+  _COMMITKIND._serialized_end=1276
+  _ONLINESYNCSTATE._serialized_start=1279
+  _ONLINESYNCSTATE._serialized_end=1460
   _COMMIT._serialized_start=121
-  _COMMIT._serialized_end=669
+  _COMMIT._serialized_end=845
+  _COMPACTIONSTATS._serialized_start=848
+  _COMPACTIONSTATS._serialized_end=1059
 # @@protoc_insertion_point(module_scope)

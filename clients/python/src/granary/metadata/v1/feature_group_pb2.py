@@ -16,7 +16,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from granary.types.v1 import types_pb2 as granary_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'granary/metadata/v1/feature_group.proto\x12\x13granary.metadata.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cgranary/types/v1/types.proto\"\xab\x05\n\x0c\x46\x65\x61tureGroup\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12)\n\x07\x63olumns\x18\x05 \x03(\x0b\x32\x18.granary.types.v1.Column\x12\x13\n\x0bprimary_key\x18\x06 \x03(\t\x12\x12\n\nevent_time\x18\x07 \x01(\t\x12\x15\n\rpartition_key\x18\x08 \x03(\t\x12\x16\n\x0eonline_enabled\x18\t \x01(\x08\x12-\n\nonline_ttl\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04tags\x18\x0b \x03(\t\x12N\n\x0f\x63ustom_metadata\x18\x0c \x03(\x0b\x32\x35.granary.metadata.v1.FeatureGroup.CustomMetadataEntry\x12@\n\x11statistics_config\x18\r \x01(\x0b\x32%.granary.metadata.v1.StatisticsConfig\x12=\n\x10validation_rules\x18\x0e \x03(\x0b\x32#.granary.metadata.v1.ValidationRule\x12\n\n\x02id\x18\x0f \x01(\x03\x12/\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x12 \x01(\t\x12\x12\n\ncreated_by\x18\x13 \x01(\t\x1a\x35\n\x13\x43ustomMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"^\n\x10StatisticsConfig\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x12\n\nhistograms\x18\x02 \x01(\x08\x12\x14\n\x0c\x63orrelations\x18\x03 \x01(\x08\x12\x0f\n\x07\x63olumns\x18\x04 \x03(\t\"\x86\x03\n\x0eValidationRule\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\t\x12\x35\n\x06policy\x18\x03 \x01(\x0e\x32%.granary.metadata.v1.ValidationPolicy\x12\x33\n\x07\x62\x65tween\x18\x04 \x01(\x0b\x32 .granary.metadata.v1.BetweenRuleH\x00\x12\x34\n\x08not_null\x18\x05 \x01(\x0b\x32 .granary.metadata.v1.NotNullRuleH\x00\x12\x31\n\x06unique\x18\x06 \x01(\x0b\x32\x1f.granary.metadata.v1.UniqueRuleH\x00\x12=\n\rvalues_in_set\x18\x07 \x01(\x0b\x32$.granary.metadata.v1.ValuesInSetRuleH\x00\x12:\n\x0bregex_match\x18\x08 \x01(\x0b\x32#.granary.metadata.v1.RegexMatchRuleH\x00\x42\x06\n\x04rule\"A\n\x0b\x42\x65tweenRule\x12\x10\n\x03min\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x02 \x01(\x01H\x01\x88\x01\x01\x42\x06\n\x04_minB\x06\n\x04_max\"\r\n\x0bNotNullRule\"\x0c\n\nUniqueRule\":\n\x0fValuesInSetRule\x12\'\n\x06values\x18\x01 \x03(\x0b\x32\x17.granary.types.v1.Value\"!\n\x0eRegexMatchRule\x12\x0f\n\x07pattern\x18\x01 \x01(\t*m\n\x10ValidationPolicy\x12!\n\x1dVALIDATION_POLICY_UNSPECIFIED\x10\x00\x12\x1a\n\x16VALIDATION_POLICY_FAIL\x10\x01\x12\x1a\n\x16VALIDATION_POLICY_WARN\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'granary/metadata/v1/feature_group.proto\x12\x13granary.metadata.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cgranary/types/v1/types.proto\"\xe1\x05\n\x0c\x46\x65\x61tureGroup\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12)\n\x07\x63olumns\x18\x05 \x03(\x0b\x32\x18.granary.types.v1.Column\x12\x13\n\x0bprimary_key\x18\x06 \x03(\t\x12\x12\n\nevent_time\x18\x07 \x01(\t\x12\x15\n\rpartition_key\x18\x08 \x03(\t\x12\x16\n\x0eonline_enabled\x18\t \x01(\x08\x12-\n\nonline_ttl\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04tags\x18\x0b \x03(\t\x12N\n\x0f\x63ustom_metadata\x18\x0c \x03(\x0b\x32\x35.granary.metadata.v1.FeatureGroup.CustomMetadataEntry\x12@\n\x11statistics_config\x18\r \x01(\x0b\x32%.granary.metadata.v1.StatisticsConfig\x12=\n\x10validation_rules\x18\x0e \x03(\x0b\x32#.granary.metadata.v1.ValidationRule\x12\n\n\x02id\x18\x0f \x01(\x03\x12/\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x12 \x01(\t\x12\x12\n\ncreated_by\x18\x13 \x01(\t\x12\x34\n\x11offline_retention\x18\x14 \x01(\x0b\x32\x19.google.protobuf.Duration\x1a\x35\n\x13\x43ustomMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"^\n\x10StatisticsConfig\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x12\n\nhistograms\x18\x02 \x01(\x08\x12\x14\n\x0c\x63orrelations\x18\x03 \x01(\x08\x12\x0f\n\x07\x63olumns\x18\x04 \x03(\t\"\x86\x03\n\x0eValidationRule\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\t\x12\x35\n\x06policy\x18\x03 \x01(\x0e\x32%.granary.metadata.v1.ValidationPolicy\x12\x33\n\x07\x62\x65tween\x18\x04 \x01(\x0b\x32 .granary.metadata.v1.BetweenRuleH\x00\x12\x34\n\x08not_null\x18\x05 \x01(\x0b\x32 .granary.metadata.v1.NotNullRuleH\x00\x12\x31\n\x06unique\x18\x06 \x01(\x0b\x32\x1f.granary.metadata.v1.UniqueRuleH\x00\x12=\n\rvalues_in_set\x18\x07 \x01(\x0b\x32$.granary.metadata.v1.ValuesInSetRuleH\x00\x12:\n\x0bregex_match\x18\x08 \x01(\x0b\x32#.granary.metadata.v1.RegexMatchRuleH\x00\x42\x06\n\x04rule\"A\n\x0b\x42\x65tweenRule\x12\x10\n\x03min\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x02 \x01(\x01H\x01\x88\x01\x01\x42\x06\n\x04_minB\x06\n\x04_max\"\r\n\x0bNotNullRule\"\x0c\n\nUniqueRule\":\n\x0fValuesInSetRule\x12\'\n\x06values\x18\x01 \x03(\x0b\x32\x17.granary.types.v1.Value\"!\n\x0eRegexMatchRule\x12\x0f\n\x07pattern\x18\x01 \x01(\t*m\n\x10ValidationPolicy\x12!\n\x1dVALIDATION_POLICY_UNSPECIFIED\x10\x00\x12\x1a\n\x16VALIDATION_POLICY_FAIL\x10\x01\x12\x1a\n\x16VALIDATION_POLICY_WARN\x10\x02\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'granary.metadata.v1.feature_group_pb2', globals())
@@ -25,24 +25,24 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _FEATUREGROUP_CUSTOMMETADATAENTRY._options = None
   _FEATUREGROUP_CUSTOMMETADATAENTRY._serialized_options = b'8\001'
-  _VALIDATIONPOLICY._serialized_start=1525
-  _VALIDATIONPOLICY._serialized_end=1634
+  _VALIDATIONPOLICY._serialized_start=1579
+  _VALIDATIONPOLICY._serialized_end=1688
   _FEATUREGROUP._serialized_start=160
-  _FEATUREGROUP._serialized_end=843
-  _FEATUREGROUP_CUSTOMMETADATAENTRY._serialized_start=790
-  _FEATUREGROUP_CUSTOMMETADATAENTRY._serialized_end=843
-  _STATISTICSCONFIG._serialized_start=845
-  _STATISTICSCONFIG._serialized_end=939
-  _VALIDATIONRULE._serialized_start=942
-  _VALIDATIONRULE._serialized_end=1332
-  _BETWEENRULE._serialized_start=1334
-  _BETWEENRULE._serialized_end=1399
-  _NOTNULLRULE._serialized_start=1401
-  _NOTNULLRULE._serialized_end=1414
-  _UNIQUERULE._serialized_start=1416
-  _UNIQUERULE._serialized_end=1428
-  _VALUESINSETRULE._serialized_start=1430
-  _VALUESINSETRULE._serialized_end=1488
-  _REGEXMATCHRULE._serialized_start=1490
-  _REGEXMATCHRULE._serialized_end=1523
+  _FEATUREGROUP._serialized_end=897
+  _FEATUREGROUP_CUSTOMMETADATAENTRY._serialized_start=844
+  _FEATUREGROUP_CUSTOMMETADATAENTRY._serialized_end=897
+  _STATISTICSCONFIG._serialized_start=899
+  _STATISTICSCONFIG._serialized_end=993
+  _VALIDATIONRULE._serialized_start=996
+  _VALIDATIONRULE._serialized_end=1386
+  _BETWEENRULE._serialized_start=1388
+  _BETWEENRULE._serialized_end=1453
+  _NOTNULLRULE._serialized_start=1455
+  _NOTNULLRULE._serialized_end=1468
+  _UNIQUERULE._serialized_start=1470
+  _UNIQUERULE._serialized_end=1482
+  _VALUESINSETRULE._serialized_start=1484
+  _VALUESINSETRULE._serialized_end=1542
+  _REGEXMATCHRULE._serialized_start=1544
+  _REGEXMATCHRULE._serialized_end=1577
 # @@protoc_insertion_point(module_scope)

@@ -21,7 +21,7 @@ class BetweenRule(_message.Message):
     def __init__(self, min: _Optional[float] = ..., max: _Optional[float] = ...) -> None: ...
 
 class FeatureGroup(_message.Message):
-    __slots__ = ["columns", "create_time", "created_by", "custom_metadata", "description", "etag", "event_time", "id", "name", "online_enabled", "online_ttl", "partition_key", "primary_key", "project", "statistics_config", "tags", "update_time", "validation_rules", "version"]
+    __slots__ = ["columns", "create_time", "created_by", "custom_metadata", "description", "etag", "event_time", "id", "name", "offline_retention", "online_enabled", "online_ttl", "partition_key", "primary_key", "project", "statistics_config", "tags", "update_time", "validation_rules", "version"]
     class CustomMetadataEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,7 @@ class FeatureGroup(_message.Message):
     EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_RETENTION_FIELD_NUMBER: _ClassVar[int]
     ONLINE_ENABLED_FIELD_NUMBER: _ClassVar[int]
     ONLINE_TTL_FIELD_NUMBER: _ClassVar[int]
     PARTITION_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -57,6 +58,7 @@ class FeatureGroup(_message.Message):
     event_time: str
     id: int
     name: str
+    offline_retention: _duration_pb2.Duration
     online_enabled: bool
     online_ttl: _duration_pb2.Duration
     partition_key: _containers.RepeatedScalarFieldContainer[str]
@@ -67,7 +69,7 @@ class FeatureGroup(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     validation_rules: _containers.RepeatedCompositeFieldContainer[ValidationRule]
     version: int
-    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., description: _Optional[str] = ..., columns: _Optional[_Iterable[_Union[_types_pb2.Column, _Mapping]]] = ..., primary_key: _Optional[_Iterable[str]] = ..., event_time: _Optional[str] = ..., partition_key: _Optional[_Iterable[str]] = ..., online_enabled: bool = ..., online_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., custom_metadata: _Optional[_Mapping[str, str]] = ..., statistics_config: _Optional[_Union[StatisticsConfig, _Mapping]] = ..., validation_rules: _Optional[_Iterable[_Union[ValidationRule, _Mapping]]] = ..., id: _Optional[int] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., created_by: _Optional[str] = ...) -> None: ...
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., description: _Optional[str] = ..., columns: _Optional[_Iterable[_Union[_types_pb2.Column, _Mapping]]] = ..., primary_key: _Optional[_Iterable[str]] = ..., event_time: _Optional[str] = ..., partition_key: _Optional[_Iterable[str]] = ..., online_enabled: bool = ..., online_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., custom_metadata: _Optional[_Mapping[str, str]] = ..., statistics_config: _Optional[_Union[StatisticsConfig, _Mapping]] = ..., validation_rules: _Optional[_Iterable[_Union[ValidationRule, _Mapping]]] = ..., id: _Optional[int] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., created_by: _Optional[str] = ..., offline_retention: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class NotNullRule(_message.Message):
     __slots__ = []

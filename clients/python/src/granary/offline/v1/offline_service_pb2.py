@@ -13,6 +13,7 @@ _sym_db = _symbol_database.Default()
 
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from granary.metadata.v1 import commit_pb2 as granary_dot_metadata_dot_v1_dot_commit__pb2
 from granary.metadata.v1 import feature_view_pb2 as granary_dot_metadata_dot_v1_dot_feature__view__pb2
 from granary.metadata.v1 import statistics_pb2 as granary_dot_metadata_dot_v1_dot_statistics__pb2
 from granary.metadata.v1 import training_dataset_pb2 as granary_dot_metadata_dot_v1_dot_training__dataset__pb2
@@ -20,13 +21,17 @@ from granary.metadata.v1 import validation_pb2 as granary_dot_metadata_dot_v1_do
 from granary.types.v1 import types_pb2 as granary_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(granary/offline/v1/offline_service.proto\x12\x12granary.offline.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a&granary/metadata/v1/feature_view.proto\x1a$granary/metadata/v1/statistics.proto\x1a*granary/metadata/v1/training_dataset.proto\x1a$granary/metadata/v1/validation.proto\x1a\x1cgranary/types/v1/types.proto\"\x80\x01\n\x0cInsertHeader\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12@\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefB\x06\xbaH\x03\xc8\x01\x01\"\x84\x01\n\rInsertRequest\x12\x32\n\x06header\x18\x01 \x01(\x0b\x32 .granary.offline.v1.InsertHeaderH\x00\x12-\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunkH\x00\x42\x10\n\x07message\x12\x05\xbaH\x02\x08\x01\"\x92\x01\n\x0eInsertResponse\x12\x11\n\tcommit_id\x18\x01 \x01(\x03\x12\x15\n\rrows_inserted\x18\x02 \x01(\x03\x12\x14\n\x0crows_updated\x18\x03 \x01(\x03\x12@\n\x11validation_report\x18\x04 \x01(\x0b\x32%.granary.metadata.v1.ValidationReport\"\x88\x01\n\x11\x44\x65leteRowsRequest\x12\x32\n\x06header\x18\x01 \x01(\x0b\x32 .granary.offline.v1.InsertHeaderH\x00\x12-\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunkH\x00\x42\x10\n\x07message\x12\x05\xbaH\x02\x08\x01\"=\n\x12\x44\x65leteRowsResponse\x12\x11\n\tcommit_id\x18\x01 \x01(\x03\x12\x14\n\x0crows_deleted\x18\x02 \x01(\x03\"\xa8\x02\n\x0bReadRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12@\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefB\x06\xbaH\x03\xc8\x01\x01\x12\x0f\n\x07\x63olumns\x18\x03 \x03(\t\x12+\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x1b.granary.metadata.v1.Filter\x12\x30\n\nas_of_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00\x12\x16\n\x0c\x61s_of_commit\x18\x06 \x01(\x03H\x00\x12\x16\n\x05limit\x18\x07 \x01(\x03\x42\x07\xbaH\x04\"\x02(\x00\x42\x07\n\x05\x61s_of\";\n\x0cReadResponse\x12+\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunk\"\xcc\x01\n\x12ReadChangesRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12@\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefB\x06\xbaH\x03\xc8\x01\x01\x12\x33\n\x06window\x18\x03 \x01(\x0b\x32\x1b.granary.types.v1.TimeRangeB\x06\xbaH\x03\xc8\x01\x01\x12\x0f\n\x07\x63olumns\x18\x04 \x03(\t\"B\n\x13ReadChangesResponse\x12+\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunk\"\\\n\x05Spine\x12\x37\n\x10\x65vent_time_range\x18\x01 \x01(\x0b\x32\x1b.granary.types.v1.TimeRangeH\x00\x12\x12\n\x08streamed\x18\x02 \x01(\x08H\x00\x42\x06\n\x04kind\"\xe5\x02\n\x11TrainingDataQuery\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12>\n\x0c\x66\x65\x61ture_view\x18\x02 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefB\x06\xbaH\x03\xc8\x01\x01\x12(\n\x05spine\x18\x03 \x01(\x0b\x32\x19.granary.offline.v1.Spine\x12\x31\n\x0c\x65xtra_filter\x18\x04 \x01(\x0b\x32\x1b.granary.metadata.v1.Filter\x12-\n\x05split\x18\x05 \x01(\x0b\x32\x1e.granary.metadata.v1.SplitSpec\x12\x15\n\runtransformed\x18\x06 \x01(\x08\x12\x1b\n\x13include_event_times\x18\x07 \x01(\x08\x12 \n\x18include_training_helpers\x18\x08 \x01(\x08\"\x97\x01\n\x16GetTrainingDataRequest\x12\x36\n\x05query\x18\x01 \x01(\x0b\x32%.granary.offline.v1.TrainingDataQueryH\x00\x12\x33\n\x0bspine_chunk\x18\x02 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunkH\x00\x42\x10\n\x07message\x12\x05\xbaH\x02\x08\x01\"F\n\x17GetTrainingDataResponse\x12+\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunk\"\x9d\x01\n\x1c\x43reateTrainingDatasetRequest\x12\x36\n\x05query\x18\x01 \x01(\x0b\x32%.granary.offline.v1.TrainingDataQueryH\x00\x12\x33\n\x0bspine_chunk\x18\x02 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunkH\x00\x42\x10\n\x07message\x12\x05\xbaH\x02\x08\x01\"_\n\x1d\x43reateTrainingDatasetResponse\x12>\n\x10training_dataset\x18\x01 \x01(\x0b\x32$.granary.metadata.v1.TrainingDataset\"\xef\x01\n\x1aReadTrainingDatasetRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12>\n\x0c\x66\x65\x61ture_view\x18\x02 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefB\x06\xbaH\x03\xc8\x01\x01\x12\x18\n\x07version\x18\x03 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x30\n\x05split\x18\x04 \x01(\x0e\x32!.granary.metadata.v1.DatasetSplit\x12\x15\n\runtransformed\x18\x05 \x01(\x08\"J\n\x1bReadTrainingDatasetResponse\x12+\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunk\"\xa7\x02\n\x0e\x42\x61tchDataQuery\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12>\n\x0c\x66\x65\x61ture_view\x18\x02 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefB\x06\xbaH\x03\xc8\x01\x01\x12*\n\x05spine\x18\x03 \x01(\x0b\x32\x19.granary.offline.v1.SpineH\x00\x12\x10\n\x06latest\x18\x04 \x01(\x08H\x00\x12 \n\x18training_dataset_version\x18\x05 \x01(\x05\x12\x15\n\runtransformed\x18\x06 \x01(\x08\x12!\n\x19include_inference_helpers\x18\x07 \x01(\x08\x42\x0b\n\tselection\"\x91\x01\n\x13GetBatchDataRequest\x12\x33\n\x05query\x18\x01 \x01(\x0b\x32\".granary.offline.v1.BatchDataQueryH\x00\x12\x33\n\x0bspine_chunk\x18\x02 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunkH\x00\x42\x10\n\x07message\x12\x05\xbaH\x02\x08\x01\"C\n\x14GetBatchDataResponse\x12+\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunk\"\x8c\x01\n\x18\x43omputeStatisticsRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12@\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefB\x06\xbaH\x03\xc8\x01\x01\"P\n\x19\x43omputeStatisticsResponse\x12\x33\n\nstatistics\x18\x01 \x01(\x0b\x32\x1f.granary.metadata.v1.Statistics\"\x82\x01\n\x14\x43onsistencyTolerance\x12\'\n\x08relative\x18\x01 \x01(\x01\x42\x10\xbaH\r\x12\x0b)\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x00\x88\x01\x01\x12\'\n\x08\x61\x62solute\x18\x02 \x01(\x01\x42\x10\xbaH\r\x12\x0b)\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x01\x88\x01\x01\x42\x0b\n\t_relativeB\x0b\n\t_absolute\"\xd6\x04\n\x17\x43heckConsistencyRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12>\n\x0c\x66\x65\x61ture_view\x18\x02 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefB\x06\xbaH\x03\xc8\x01\x01\x12\"\n\x0bsample_size\x18\x03 \x01(\rB\x0b\xbaH\x08*\x06\x18\xa0\x8d\x06(\x01H\x00\x12\x35\n\x0b\x65ntity_rows\x18\x04 \x01(\x0b\x32\x1e.granary.types.v1.ColumnarRowsH\x00\x12\x0c\n\x04seed\x18\x05 \x01(\x04\x12.\n\nas_of_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\ttolerance\x18\x07 \x01(\x0b\x32(.granary.offline.v1.ConsistencyTolerance\x12:\n\x12request_parameters\x18\x08 \x01(\x0b\x32\x1e.granary.types.v1.ColumnarRows\x12/\n\x05model\x18\t \x01(\tB \xbaH\x1dr\x1b\x32\x19^([a-z][a-z0-9_]{0,62})?$\x12\x1e\n\rmodel_version\x18\n \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00\x12\x1e\n\x0cmax_examples\x18\x0b \x01(\rB\x08\xbaH\x05*\x03\x18\xe8\x07\x12\x35\n\x0bmodel_alias\x18\x0c \x01(\tB \xbaH\x1dr\x1b\x32\x19^([a-z][a-z0-9_]{0,62})?$B\x11\n\x08\x65ntities\x12\x05\xbaH\x02\x08\x01\"\x9b\x01\n\x18\x43heckConsistencyResponse\x12;\n\x08progress\x18\x01 \x01(\x0b\x32\'.granary.offline.v1.ConsistencyProgressH\x00\x12\x37\n\x06report\x18\x02 \x01(\x0b\x32%.granary.offline.v1.ConsistencyReportH\x00\x42\t\n\x07message\"G\n\x13\x43onsistencyProgress\x12\x18\n\x10\x65ntities_checked\x18\x01 \x01(\x03\x12\x16\n\x0e\x65ntities_total\x18\x02 \x01(\x03\"E\n\rEntityKeyPart\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.granary.types.v1.Value\"\x93\x02\n\x12\x43onsistencyExample\x12\x31\n\x06\x65ntity\x18\x01 \x03(\x0b\x32!.granary.offline.v1.EntityKeyPart\x12-\n\x0conline_value\x18\x02 \x01(\x0b\x32\x17.granary.types.v1.Value\x12.\n\roffline_value\x18\x03 \x01(\x0b\x32\x17.granary.types.v1.Value\x12\x34\n\ronline_status\x18\x04 \x01(\x0e\x32\x1d.granary.types.v1.ValueStatus\x12\x35\n\x0eoffline_status\x18\x05 \x01(\x0e\x32\x1d.granary.types.v1.ValueStatus\"\xc9\x01\n\x12\x46\x65\x61tureConsistency\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataType\x12\x10\n\x08\x63ompared\x18\x03 \x01(\x03\x12\x12\n\nmismatches\x18\x04 \x01(\x03\x12\x38\n\x08\x65xamples\x18\x05 \x03(\x0b\x32&.granary.offline.v1.ConsistencyExample\x12\x1b\n\x13not_compared_reason\x18\x06 \x01(\t\"Z\n\x0fMissingEntities\x12\r\n\x05\x63ount\x18\x01 \x01(\x03\x12\x38\n\x08\x65xamples\x18\x02 \x03(\x0b\x32&.granary.offline.v1.ConsistencyExample\"\x80\x04\n\x11\x43onsistencyReport\x12\x36\n\x0c\x66\x65\x61ture_view\x18\x01 \x01(\x0b\x32 .granary.types.v1.FeatureViewRef\x12.\n\nas_of_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rmodel_version\x18\x03 \x01(\x05\x12 \n\x18training_dataset_version\x18\x04 \x01(\x05\x12\x18\n\x10\x65ntities_checked\x18\x05 \x01(\x03\x12\x19\n\x11\x65ntities_compared\x18\x06 \x01(\x03\x12\x1b\n\x13\x65ntities_mismatched\x18\x07 \x01(\x03\x12\x12\n\nmismatches\x18\x08 \x01(\x03\x12;\n\x0emissing_online\x18\t \x01(\x0b\x32#.granary.offline.v1.MissingEntities\x12<\n\x0fmissing_offline\x18\n \x01(\x0b\x32#.granary.offline.v1.MissingEntities\x12\x14\n\x0cmissing_both\x18\x0b \x01(\x03\x12\x19\n\x11online_rows_ahead\x18\x0c \x01(\x03\x12\x38\n\x08\x66\x65\x61tures\x18\r \x03(\x0b\x32&.granary.offline.v1.FeatureConsistency2\xa5\x08\n\x0eOfflineService\x12Q\n\x06Insert\x12!.granary.offline.v1.InsertRequest\x1a\".granary.offline.v1.InsertResponse(\x01\x12]\n\nDeleteRows\x12%.granary.offline.v1.DeleteRowsRequest\x1a&.granary.offline.v1.DeleteRowsResponse(\x01\x12K\n\x04Read\x12\x1f.granary.offline.v1.ReadRequest\x1a .granary.offline.v1.ReadResponse0\x01\x12`\n\x0bReadChanges\x12&.granary.offline.v1.ReadChangesRequest\x1a\'.granary.offline.v1.ReadChangesResponse0\x01\x12n\n\x0fGetTrainingData\x12*.granary.offline.v1.GetTrainingDataRequest\x1a+.granary.offline.v1.GetTrainingDataResponse(\x01\x30\x01\x12~\n\x15\x43reateTrainingDataset\x12\x30.granary.offline.v1.CreateTrainingDatasetRequest\x1a\x31.granary.offline.v1.CreateTrainingDatasetResponse(\x01\x12x\n\x13ReadTrainingDataset\x12..granary.offline.v1.ReadTrainingDatasetRequest\x1a/.granary.offline.v1.ReadTrainingDatasetResponse0\x01\x12\x65\n\x0cGetBatchData\x12\'.granary.offline.v1.GetBatchDataRequest\x1a(.granary.offline.v1.GetBatchDataResponse(\x01\x30\x01\x12p\n\x11\x43omputeStatistics\x12,.granary.offline.v1.ComputeStatisticsRequest\x1a-.granary.offline.v1.ComputeStatisticsResponse\x12o\n\x10\x43heckConsistency\x12+.granary.offline.v1.CheckConsistencyRequest\x1a,.granary.offline.v1.CheckConsistencyResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(granary/offline/v1/offline_service.proto\x12\x12granary.offline.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a granary/metadata/v1/commit.proto\x1a&granary/metadata/v1/feature_view.proto\x1a$granary/metadata/v1/statistics.proto\x1a*granary/metadata/v1/training_dataset.proto\x1a$granary/metadata/v1/validation.proto\x1a\x1cgranary/types/v1/types.proto\"\x82\x01\n\x0e\x43ompactRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12@\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefB\x06\xbaH\x03\xc8\x01\x01\"j\n\x0f\x43ompactResponse\x12\x11\n\tcommit_id\x18\x01 \x01(\x03\x12\x33\n\x05stats\x18\x02 \x01(\x0b\x32$.granary.metadata.v1.CompactionStats\x12\x0f\n\x07seconds\x18\x03 \x01(\x01\"\x8f\x01\n\x0cInsertHeader\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12@\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefB\x06\xbaH\x03\xc8\x01\x01\x12\r\n\x05\x65rase\x18\x03 \x01(\x08\"\x84\x01\n\rInsertRequest\x12\x32\n\x06header\x18\x01 \x01(\x0b\x32 .granary.offline.v1.InsertHeaderH\x00\x12-\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunkH\x00\x42\x10\n\x07message\x12\x05\xbaH\x02\x08\x01\"\x92\x01\n\x0eInsertResponse\x12\x11\n\tcommit_id\x18\x01 \x01(\x03\x12\x15\n\rrows_inserted\x18\x02 \x01(\x03\x12\x14\n\x0crows_updated\x18\x03 \x01(\x03\x12@\n\x11validation_report\x18\x04 \x01(\x0b\x32%.granary.metadata.v1.ValidationReport\"\x88\x01\n\x11\x44\x65leteRowsRequest\x12\x32\n\x06header\x18\x01 \x01(\x0b\x32 .granary.offline.v1.InsertHeaderH\x00\x12-\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunkH\x00\x42\x10\n\x07message\x12\x05\xbaH\x02\x08\x01\"=\n\x12\x44\x65leteRowsResponse\x12\x11\n\tcommit_id\x18\x01 \x01(\x03\x12\x14\n\x0crows_deleted\x18\x02 \x01(\x03\"\xa8\x02\n\x0bReadRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12@\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefB\x06\xbaH\x03\xc8\x01\x01\x12\x0f\n\x07\x63olumns\x18\x03 \x03(\t\x12+\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x1b.granary.metadata.v1.Filter\x12\x30\n\nas_of_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00\x12\x16\n\x0c\x61s_of_commit\x18\x06 \x01(\x03H\x00\x12\x16\n\x05limit\x18\x07 \x01(\x03\x42\x07\xbaH\x04\"\x02(\x00\x42\x07\n\x05\x61s_of\";\n\x0cReadResponse\x12+\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunk\"\xcc\x01\n\x12ReadChangesRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12@\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefB\x06\xbaH\x03\xc8\x01\x01\x12\x33\n\x06window\x18\x03 \x01(\x0b\x32\x1b.granary.types.v1.TimeRangeB\x06\xbaH\x03\xc8\x01\x01\x12\x0f\n\x07\x63olumns\x18\x04 \x03(\t\"B\n\x13ReadChangesResponse\x12+\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunk\"\\\n\x05Spine\x12\x37\n\x10\x65vent_time_range\x18\x01 \x01(\x0b\x32\x1b.granary.types.v1.TimeRangeH\x00\x12\x12\n\x08streamed\x18\x02 \x01(\x08H\x00\x42\x06\n\x04kind\"\xe5\x02\n\x11TrainingDataQuery\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12>\n\x0c\x66\x65\x61ture_view\x18\x02 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefB\x06\xbaH\x03\xc8\x01\x01\x12(\n\x05spine\x18\x03 \x01(\x0b\x32\x19.granary.offline.v1.Spine\x12\x31\n\x0c\x65xtra_filter\x18\x04 \x01(\x0b\x32\x1b.granary.metadata.v1.Filter\x12-\n\x05split\x18\x05 \x01(\x0b\x32\x1e.granary.metadata.v1.SplitSpec\x12\x15\n\runtransformed\x18\x06 \x01(\x08\x12\x1b\n\x13include_event_times\x18\x07 \x01(\x08\x12 \n\x18include_training_helpers\x18\x08 \x01(\x08\"\x97\x01\n\x16GetTrainingDataRequest\x12\x36\n\x05query\x18\x01 \x01(\x0b\x32%.granary.offline.v1.TrainingDataQueryH\x00\x12\x33\n\x0bspine_chunk\x18\x02 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunkH\x00\x42\x10\n\x07message\x12\x05\xbaH\x02\x08\x01\"F\n\x17GetTrainingDataResponse\x12+\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunk\"\x9d\x01\n\x1c\x43reateTrainingDatasetRequest\x12\x36\n\x05query\x18\x01 \x01(\x0b\x32%.granary.offline.v1.TrainingDataQueryH\x00\x12\x33\n\x0bspine_chunk\x18\x02 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunkH\x00\x42\x10\n\x07message\x12\x05\xbaH\x02\x08\x01\"_\n\x1d\x43reateTrainingDatasetResponse\x12>\n\x10training_dataset\x18\x01 \x01(\x0b\x32$.granary.metadata.v1.TrainingDataset\"\xef\x01\n\x1aReadTrainingDatasetRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12>\n\x0c\x66\x65\x61ture_view\x18\x02 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefB\x06\xbaH\x03\xc8\x01\x01\x12\x18\n\x07version\x18\x03 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x30\n\x05split\x18\x04 \x01(\x0e\x32!.granary.metadata.v1.DatasetSplit\x12\x15\n\runtransformed\x18\x05 \x01(\x08\"J\n\x1bReadTrainingDatasetResponse\x12+\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunk\"\xa7\x02\n\x0e\x42\x61tchDataQuery\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12>\n\x0c\x66\x65\x61ture_view\x18\x02 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefB\x06\xbaH\x03\xc8\x01\x01\x12*\n\x05spine\x18\x03 \x01(\x0b\x32\x19.granary.offline.v1.SpineH\x00\x12\x10\n\x06latest\x18\x04 \x01(\x08H\x00\x12 \n\x18training_dataset_version\x18\x05 \x01(\x05\x12\x15\n\runtransformed\x18\x06 \x01(\x08\x12!\n\x19include_inference_helpers\x18\x07 \x01(\x08\x42\x0b\n\tselection\"\x91\x01\n\x13GetBatchDataRequest\x12\x33\n\x05query\x18\x01 \x01(\x0b\x32\".granary.offline.v1.BatchDataQueryH\x00\x12\x33\n\x0bspine_chunk\x18\x02 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunkH\x00\x42\x10\n\x07message\x12\x05\xbaH\x02\x08\x01\"C\n\x14GetBatchDataResponse\x12+\n\x05\x63hunk\x18\x01 \x01(\x0b\x32\x1c.granary.types.v1.ArrowChunk\"\x8c\x01\n\x18\x43omputeStatisticsRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12@\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefB\x06\xbaH\x03\xc8\x01\x01\"P\n\x19\x43omputeStatisticsResponse\x12\x33\n\nstatistics\x18\x01 \x01(\x0b\x32\x1f.granary.metadata.v1.Statistics\"\x82\x01\n\x14\x43onsistencyTolerance\x12\'\n\x08relative\x18\x01 \x01(\x01\x42\x10\xbaH\r\x12\x0b)\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x00\x88\x01\x01\x12\'\n\x08\x61\x62solute\x18\x02 \x01(\x01\x42\x10\xbaH\r\x12\x0b)\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x01\x88\x01\x01\x42\x0b\n\t_relativeB\x0b\n\t_absolute\"\xd6\x04\n\x17\x43heckConsistencyRequest\x12.\n\x07project\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9_]{0,62}$\x12>\n\x0c\x66\x65\x61ture_view\x18\x02 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefB\x06\xbaH\x03\xc8\x01\x01\x12\"\n\x0bsample_size\x18\x03 \x01(\rB\x0b\xbaH\x08*\x06\x18\xa0\x8d\x06(\x01H\x00\x12\x35\n\x0b\x65ntity_rows\x18\x04 \x01(\x0b\x32\x1e.granary.types.v1.ColumnarRowsH\x00\x12\x0c\n\x04seed\x18\x05 \x01(\x04\x12.\n\nas_of_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\ttolerance\x18\x07 \x01(\x0b\x32(.granary.offline.v1.ConsistencyTolerance\x12:\n\x12request_parameters\x18\x08 \x01(\x0b\x32\x1e.granary.types.v1.ColumnarRows\x12/\n\x05model\x18\t \x01(\tB \xbaH\x1dr\x1b\x32\x19^([a-z][a-z0-9_]{0,62})?$\x12\x1e\n\rmodel_version\x18\n \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00\x12\x1e\n\x0cmax_examples\x18\x0b \x01(\rB\x08\xbaH\x05*\x03\x18\xe8\x07\x12\x35\n\x0bmodel_alias\x18\x0c \x01(\tB \xbaH\x1dr\x1b\x32\x19^([a-z][a-z0-9_]{0,62})?$B\x11\n\x08\x65ntities\x12\x05\xbaH\x02\x08\x01\"\x9b\x01\n\x18\x43heckConsistencyResponse\x12;\n\x08progress\x18\x01 \x01(\x0b\x32\'.granary.offline.v1.ConsistencyProgressH\x00\x12\x37\n\x06report\x18\x02 \x01(\x0b\x32%.granary.offline.v1.ConsistencyReportH\x00\x42\t\n\x07message\"G\n\x13\x43onsistencyProgress\x12\x18\n\x10\x65ntities_checked\x18\x01 \x01(\x03\x12\x16\n\x0e\x65ntities_total\x18\x02 \x01(\x03\"E\n\rEntityKeyPart\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.granary.types.v1.Value\"\x93\x02\n\x12\x43onsistencyExample\x12\x31\n\x06\x65ntity\x18\x01 \x03(\x0b\x32!.granary.offline.v1.EntityKeyPart\x12-\n\x0conline_value\x18\x02 \x01(\x0b\x32\x17.granary.types.v1.Value\x12.\n\roffline_value\x18\x03 \x01(\x0b\x32\x17.granary.types.v1.Value\x12\x34\n\ronline_status\x18\x04 \x01(\x0e\x32\x1d.granary.types.v1.ValueStatus\x12\x35\n\x0eoffline_status\x18\x05 \x01(\x0e\x32\x1d.granary.types.v1.ValueStatus\"\xc9\x01\n\x12\x46\x65\x61tureConsistency\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataType\x12\x10\n\x08\x63ompared\x18\x03 \x01(\x03\x12\x12\n\nmismatches\x18\x04 \x01(\x03\x12\x38\n\x08\x65xamples\x18\x05 \x03(\x0b\x32&.granary.offline.v1.ConsistencyExample\x12\x1b\n\x13not_compared_reason\x18\x06 \x01(\t\"Z\n\x0fMissingEntities\x12\r\n\x05\x63ount\x18\x01 \x01(\x03\x12\x38\n\x08\x65xamples\x18\x02 \x03(\x0b\x32&.granary.offline.v1.ConsistencyExample\"\x80\x04\n\x11\x43onsistencyReport\x12\x36\n\x0c\x66\x65\x61ture_view\x18\x01 \x01(\x0b\x32 .granary.types.v1.FeatureViewRef\x12.\n\nas_of_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rmodel_version\x18\x03 \x01(\x05\x12 \n\x18training_dataset_version\x18\x04 \x01(\x05\x12\x18\n\x10\x65ntities_checked\x18\x05 \x01(\x03\x12\x19\n\x11\x65ntities_compared\x18\x06 \x01(\x03\x12\x1b\n\x13\x65ntities_mismatched\x18\x07 \x01(\x03\x12\x12\n\nmismatches\x18\x08 \x01(\x03\x12;\n\x0emissing_online\x18\t \x01(\x0b\x32#.granary.offline.v1.MissingEntities\x12<\n\x0fmissing_offline\x18\n \x01(\x0b\x32#.granary.offline.v1.MissingEntities\x12\x14\n\x0cmissing_both\x18\x0b \x01(\x03\x12\x19\n\x11online_rows_ahead\x18\x0c \x01(\x03\x12\x38\n\x08\x66\x65\x61tures\x18\r \x03(\x0b\x32&.granary.offline.v1.FeatureConsistency2\xf9\x08\n\x0eOfflineService\x12Q\n\x06Insert\x12!.granary.offline.v1.InsertRequest\x1a\".granary.offline.v1.InsertResponse(\x01\x12]\n\nDeleteRows\x12%.granary.offline.v1.DeleteRowsRequest\x1a&.granary.offline.v1.DeleteRowsResponse(\x01\x12K\n\x04Read\x12\x1f.granary.offline.v1.ReadRequest\x1a .granary.offline.v1.ReadResponse0\x01\x12`\n\x0bReadChanges\x12&.granary.offline.v1.ReadChangesRequest\x1a\'.granary.offline.v1.ReadChangesResponse0\x01\x12n\n\x0fGetTrainingData\x12*.granary.offline.v1.GetTrainingDataRequest\x1a+.granary.offline.v1.GetTrainingDataResponse(\x01\x30\x01\x12~\n\x15\x43reateTrainingDataset\x12\x30.granary.offline.v1.CreateTrainingDatasetRequest\x1a\x31.granary.offline.v1.CreateTrainingDatasetResponse(\x01\x12x\n\x13ReadTrainingDataset\x12..granary.offline.v1.ReadTrainingDatasetRequest\x1a/.granary.offline.v1.ReadTrainingDatasetResponse0\x01\x12\x65\n\x0cGetBatchData\x12\'.granary.offline.v1.GetBatchDataRequest\x1a(.granary.offline.v1.GetBatchDataResponse(\x01\x30\x01\x12p\n\x11\x43omputeStatistics\x12,.granary.offline.v1.ComputeStatisticsRequest\x1a-.granary.offline.v1.ComputeStatisticsResponse\x12o\n\x10\x43heckConsistency\x12+.granary.offline.v1.CheckConsistencyRequest\x1a,.granary.offline.v1.CheckConsistencyResponse0\x01\x12R\n\x07\x43ompact\x12\".granary.offline.v1.CompactRequest\x1a#.granary.offline.v1.CompactResponseb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'granary.offline.v1.offline_service_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
+  _COMPACTREQUEST.fields_by_name['project']._options = None
+  _COMPACTREQUEST.fields_by_name['project']._serialized_options = b'\272H\032r\0302\026^[a-z][a-z0-9_]{0,62}$'
+  _COMPACTREQUEST.fields_by_name['feature_group']._options = None
+  _COMPACTREQUEST.fields_by_name['feature_group']._serialized_options = b'\272H\003\310\001\001'
   _INSERTHEADER.fields_by_name['project']._options = None
   _INSERTHEADER.fields_by_name['project']._serialized_options = b'\272H\032r\0302\026^[a-z][a-z0-9_]{0,62}$'
   _INSERTHEADER.fields_by_name['feature_group']._options = None
@@ -91,68 +96,72 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _CHECKCONSISTENCYREQUEST.fields_by_name['max_examples']._serialized_options = b'\272H\005*\003\030\350\007'
   _CHECKCONSISTENCYREQUEST.fields_by_name['model_alias']._options = None
   _CHECKCONSISTENCYREQUEST.fields_by_name['model_alias']._serialized_options = b'\272H\035r\0332\031^([a-z][a-z0-9_]{0,62})?$'
-  _INSERTHEADER._serialized_start=317
-  _INSERTHEADER._serialized_end=445
-  _INSERTREQUEST._serialized_start=448
-  _INSERTREQUEST._serialized_end=580
-  _INSERTRESPONSE._serialized_start=583
-  _INSERTRESPONSE._serialized_end=729
-  _DELETEROWSREQUEST._serialized_start=732
-  _DELETEROWSREQUEST._serialized_end=868
-  _DELETEROWSRESPONSE._serialized_start=870
-  _DELETEROWSRESPONSE._serialized_end=931
-  _READREQUEST._serialized_start=934
-  _READREQUEST._serialized_end=1230
-  _READRESPONSE._serialized_start=1232
-  _READRESPONSE._serialized_end=1291
-  _READCHANGESREQUEST._serialized_start=1294
-  _READCHANGESREQUEST._serialized_end=1498
-  _READCHANGESRESPONSE._serialized_start=1500
-  _READCHANGESRESPONSE._serialized_end=1566
-  _SPINE._serialized_start=1568
-  _SPINE._serialized_end=1660
-  _TRAININGDATAQUERY._serialized_start=1663
-  _TRAININGDATAQUERY._serialized_end=2020
-  _GETTRAININGDATAREQUEST._serialized_start=2023
-  _GETTRAININGDATAREQUEST._serialized_end=2174
-  _GETTRAININGDATARESPONSE._serialized_start=2176
-  _GETTRAININGDATARESPONSE._serialized_end=2246
-  _CREATETRAININGDATASETREQUEST._serialized_start=2249
-  _CREATETRAININGDATASETREQUEST._serialized_end=2406
-  _CREATETRAININGDATASETRESPONSE._serialized_start=2408
-  _CREATETRAININGDATASETRESPONSE._serialized_end=2503
-  _READTRAININGDATASETREQUEST._serialized_start=2506
-  _READTRAININGDATASETREQUEST._serialized_end=2745
-  _READTRAININGDATASETRESPONSE._serialized_start=2747
-  _READTRAININGDATASETRESPONSE._serialized_end=2821
-  _BATCHDATAQUERY._serialized_start=2824
-  _BATCHDATAQUERY._serialized_end=3119
-  _GETBATCHDATAREQUEST._serialized_start=3122
-  _GETBATCHDATAREQUEST._serialized_end=3267
-  _GETBATCHDATARESPONSE._serialized_start=3269
-  _GETBATCHDATARESPONSE._serialized_end=3336
-  _COMPUTESTATISTICSREQUEST._serialized_start=3339
-  _COMPUTESTATISTICSREQUEST._serialized_end=3479
-  _COMPUTESTATISTICSRESPONSE._serialized_start=3481
-  _COMPUTESTATISTICSRESPONSE._serialized_end=3561
-  _CONSISTENCYTOLERANCE._serialized_start=3564
-  _CONSISTENCYTOLERANCE._serialized_end=3694
-  _CHECKCONSISTENCYREQUEST._serialized_start=3697
-  _CHECKCONSISTENCYREQUEST._serialized_end=4295
-  _CHECKCONSISTENCYRESPONSE._serialized_start=4298
-  _CHECKCONSISTENCYRESPONSE._serialized_end=4453
-  _CONSISTENCYPROGRESS._serialized_start=4455
-  _CONSISTENCYPROGRESS._serialized_end=4526
-  _ENTITYKEYPART._serialized_start=4528
-  _ENTITYKEYPART._serialized_end=4597
-  _CONSISTENCYEXAMPLE._serialized_start=4600
-  _CONSISTENCYEXAMPLE._serialized_end=4875
-  _FEATURECONSISTENCY._serialized_start=4878
-  _FEATURECONSISTENCY._serialized_end=5079
-  _MISSINGENTITIES._serialized_start=5081
-  _MISSINGENTITIES._serialized_end=5171
-  _CONSISTENCYREPORT._serialized_start=5174
-  _CONSISTENCYREPORT._serialized_end=5686
-  _OFFLINESERVICE._serialized_start=5689
-  _OFFLINESERVICE._serialized_end=6750
+  _COMPACTREQUEST._serialized_start=351
+  _COMPACTREQUEST._serialized_end=481
+  _COMPACTRESPONSE._serialized_start=483
+  _COMPACTRESPONSE._serialized_end=589
+  _INSERTHEADER._serialized_start=592
+  _INSERTHEADER._serialized_end=735
+  _INSERTREQUEST._serialized_start=738
+  _INSERTREQUEST._serialized_end=870
+  _INSERTRESPONSE._serialized_start=873
+  _INSERTRESPONSE._serialized_end=1019
+  _DELETEROWSREQUEST._serialized_start=1022
+  _DELETEROWSREQUEST._serialized_end=1158
+  _DELETEROWSRESPONSE._serialized_start=1160
+  _DELETEROWSRESPONSE._serialized_end=1221
+  _READREQUEST._serialized_start=1224
+  _READREQUEST._serialized_end=1520
+  _READRESPONSE._serialized_start=1522
+  _READRESPONSE._serialized_end=1581
+  _READCHANGESREQUEST._serialized_start=1584
+  _READCHANGESREQUEST._serialized_end=1788
+  _READCHANGESRESPONSE._serialized_start=1790
+  _READCHANGESRESPONSE._serialized_end=1856
+  _SPINE._serialized_start=1858
+  _SPINE._serialized_end=1950
+  _TRAININGDATAQUERY._serialized_start=1953
+  _TRAININGDATAQUERY._serialized_end=2310
+  _GETTRAININGDATAREQUEST._serialized_start=2313
+  _GETTRAININGDATAREQUEST._serialized_end=2464
+  _GETTRAININGDATARESPONSE._serialized_start=2466
+  _GETTRAININGDATARESPONSE._serialized_end=2536
+  _CREATETRAININGDATASETREQUEST._serialized_start=2539
+  _CREATETRAININGDATASETREQUEST._serialized_end=2696
+  _CREATETRAININGDATASETRESPONSE._serialized_start=2698
+  _CREATETRAININGDATASETRESPONSE._serialized_end=2793
+  _READTRAININGDATASETREQUEST._serialized_start=2796
+  _READTRAININGDATASETREQUEST._serialized_end=3035
+  _READTRAININGDATASETRESPONSE._serialized_start=3037
+  _READTRAININGDATASETRESPONSE._serialized_end=3111
+  _BATCHDATAQUERY._serialized_start=3114
+  _BATCHDATAQUERY._serialized_end=3409
+  _GETBATCHDATAREQUEST._serialized_start=3412
+  _GETBATCHDATAREQUEST._serialized_end=3557
+  _GETBATCHDATARESPONSE._serialized_start=3559
+  _GETBATCHDATARESPONSE._serialized_end=3626
+  _COMPUTESTATISTICSREQUEST._serialized_start=3629
+  _COMPUTESTATISTICSREQUEST._serialized_end=3769
+  _COMPUTESTATISTICSRESPONSE._serialized_start=3771
+  _COMPUTESTATISTICSRESPONSE._serialized_end=3851
+  _CONSISTENCYTOLERANCE._serialized_start=3854
+  _CONSISTENCYTOLERANCE._serialized_end=3984
+  _CHECKCONSISTENCYREQUEST._serialized_start=3987
+  _CHECKCONSISTENCYREQUEST._serialized_end=4585
+  _CHECKCONSISTENCYRESPONSE._serialized_start=4588
+  _CHECKCONSISTENCYRESPONSE._serialized_end=4743
+  _CONSISTENCYPROGRESS._serialized_start=4745
+  _CONSISTENCYPROGRESS._serialized_end=4816
+  _ENTITYKEYPART._serialized_start=4818
+  _ENTITYKEYPART._serialized_end=4887
+  _CONSISTENCYEXAMPLE._serialized_start=4890
+  _CONSISTENCYEXAMPLE._serialized_end=5165
+  _FEATURECONSISTENCY._serialized_start=5168
+  _FEATURECONSISTENCY._serialized_end=5369
+  _MISSINGENTITIES._serialized_start=5371
+  _MISSINGENTITIES._serialized_end=5461
+  _CONSISTENCYREPORT._serialized_start=5464
+  _CONSISTENCYREPORT._serialized_end=5976
+  _OFFLINESERVICE._serialized_start=5979
+  _OFFLINESERVICE._serialized_end=7124
 # @@protoc_insertion_point(module_scope)

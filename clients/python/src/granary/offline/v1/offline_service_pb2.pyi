@@ -1,5 +1,6 @@
 from buf.validate import validate_pb2 as _validate_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from granary.metadata.v1 import commit_pb2 as _commit_pb2
 from granary.metadata.v1 import feature_view_pb2 as _feature_view_pb2
 from granary.metadata.v1 import statistics_pb2 as _statistics_pb2
 from granary.metadata.v1 import training_dataset_pb2 as _training_dataset_pb2
@@ -65,6 +66,24 @@ class CheckConsistencyResponse(_message.Message):
     progress: ConsistencyProgress
     report: ConsistencyReport
     def __init__(self, progress: _Optional[_Union[ConsistencyProgress, _Mapping]] = ..., report: _Optional[_Union[ConsistencyReport, _Mapping]] = ...) -> None: ...
+
+class CompactRequest(_message.Message):
+    __slots__ = ["feature_group", "project"]
+    FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    feature_group: _types_pb2.FeatureGroupRef
+    project: str
+    def __init__(self, project: _Optional[str] = ..., feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ...) -> None: ...
+
+class CompactResponse(_message.Message):
+    __slots__ = ["commit_id", "seconds", "stats"]
+    COMMIT_ID_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    commit_id: int
+    seconds: float
+    stats: _commit_pb2.CompactionStats
+    def __init__(self, commit_id: _Optional[int] = ..., stats: _Optional[_Union[_commit_pb2.CompactionStats, _Mapping]] = ..., seconds: _Optional[float] = ...) -> None: ...
 
 class ComputeStatisticsRequest(_message.Message):
     __slots__ = ["feature_group", "project"]
@@ -223,12 +242,14 @@ class GetTrainingDataResponse(_message.Message):
     def __init__(self, chunk: _Optional[_Union[_types_pb2.ArrowChunk, _Mapping]] = ...) -> None: ...
 
 class InsertHeader(_message.Message):
-    __slots__ = ["feature_group", "project"]
+    __slots__ = ["erase", "feature_group", "project"]
+    ERASE_FIELD_NUMBER: _ClassVar[int]
     FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
+    erase: bool
     feature_group: _types_pb2.FeatureGroupRef
     project: str
-    def __init__(self, project: _Optional[str] = ..., feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ...) -> None: ...
+    def __init__(self, project: _Optional[str] = ..., feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ..., erase: bool = ...) -> None: ...
 
 class InsertRequest(_message.Message):
     __slots__ = ["chunk", "header"]

@@ -66,6 +66,11 @@ class OfflineServiceStub(object):
                 request_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CheckConsistencyRequest.SerializeToString,
                 response_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CheckConsistencyResponse.FromString,
                 )
+        self.Compact = channel.unary_unary(
+                '/granary.offline.v1.OfflineService/Compact',
+                request_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CompactRequest.SerializeToString,
+                response_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CompactResponse.FromString,
+                )
 
 
 class OfflineServiceServicer(object):
@@ -146,6 +151,15 @@ class OfflineServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Compact(self, request, context):
+        """Compacts a feature group version now (the service also does it in the background): merges its
+        files, removes rows older than its offline_retention that a later commit replaced or deleted,
+        and records a COMPACTION commit. Reads see the same rows before and after.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OfflineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -198,6 +212,11 @@ def add_OfflineServiceServicer_to_server(servicer, server):
                     servicer.CheckConsistency,
                     request_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CheckConsistencyRequest.FromString,
                     response_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CheckConsistencyResponse.SerializeToString,
+            ),
+            'Compact': grpc.unary_unary_rpc_method_handler(
+                    servicer.Compact,
+                    request_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CompactRequest.FromString,
+                    response_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CompactResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -378,5 +397,22 @@ class OfflineService(object):
         return grpc.experimental.unary_stream(request, target, '/granary.offline.v1.OfflineService/CheckConsistency',
             granary_dot_offline_dot_v1_dot_offline__service__pb2.CheckConsistencyRequest.SerializeToString,
             granary_dot_offline_dot_v1_dot_offline__service__pb2.CheckConsistencyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Compact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.offline.v1.OfflineService/Compact',
+            granary_dot_offline_dot_v1_dot_offline__service__pb2.CompactRequest.SerializeToString,
+            granary_dot_offline_dot_v1_dot_offline__service__pb2.CompactResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -14,10 +14,10 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file granary/metadata/v1/commit.proto.
  */
 export const file_granary_metadata_v1_commit: GenFile = /*@__PURE__*/
-  fileDesc("CiBncmFuYXJ5L21ldGFkYXRhL3YxL2NvbW1pdC5wcm90bxITZ3JhbmFyeS5tZXRhZGF0YS52MSKkBAoGQ29tbWl0Eg8KB3Byb2plY3QYASABKAkSOAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmEgoKAmlkGAMgASgDEi0KBGtpbmQYBCABKA4yHy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbW1pdEtpbmQSMgoOaW5nZXN0aW9uX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJvd3NfaW5zZXJ0ZWQYBiABKAMSFAoMcm93c191cGRhdGVkGAcgASgDEhQKDHJvd3NfZGVsZXRlZBgIIAEoAxINCgVmaWxlcxgJIAMoCRIyCg5taW5fZXZlbnRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoObWF4X2V2ZW50X3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEj8KEW9ubGluZV9zeW5jX3N0YXRlGAwgASgOMiQuZ3JhbmFyeS5tZXRhZGF0YS52MS5PbmxpbmVTeW5jU3RhdGUSHAoUdmFsaWRhdGlvbl9yZXBvcnRfaWQYDSABKAkSLwoFc3RhdGUYDiABKA4yIC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbW1pdFN0YXRlEhYKDmZhaWx1cmVfcmVhc29uGA8gASgJKmAKC0NvbW1pdFN0YXRlEhwKGENPTU1JVF9TVEFURV9VTlNQRUNJRklFRBAAEhoKFkNPTU1JVF9TVEFURV9DT01NSVRURUQQARIXChNDT01NSVRfU1RBVEVfRkFJTEVEEAIqWQoKQ29tbWl0S2luZBIbChdDT01NSVRfS0lORF9VTlNQRUNJRklFRBAAEhYKEkNPTU1JVF9LSU5EX0lOU0VSVBABEhYKEkNPTU1JVF9LSU5EX0RFTEVURRACKrUBCg9PbmxpbmVTeW5jU3RhdGUSIQodT05MSU5FX1NZTkNfU1RBVEVfVU5TUEVDSUZJRUQQABIkCiBPTkxJTkVfU1lOQ19TVEFURV9OT1RfQVBQTElDQUJMRRABEh0KGU9OTElORV9TWU5DX1NUQVRFX1BFTkRJTkcQAhIcChhPTkxJTkVfU1lOQ19TVEFURV9TWU5DRUQQAxIcChhPTkxJTkVfU1lOQ19TVEFURV9QQVJLRUQQBGIGcHJvdG8z", [file_google_protobuf_timestamp, file_granary_types_v1_types]);
+  fileDesc("CiBncmFuYXJ5L21ldGFkYXRhL3YxL2NvbW1pdC5wcm90bxITZ3JhbmFyeS5tZXRhZGF0YS52MSLUBQoGQ29tbWl0Eg8KB3Byb2plY3QYASABKAkSOAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmEgoKAmlkGAMgASgDEi0KBGtpbmQYBCABKA4yHy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbW1pdEtpbmQSMgoOaW5nZXN0aW9uX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJvd3NfaW5zZXJ0ZWQYBiABKAMSFAoMcm93c191cGRhdGVkGAcgASgDEhQKDHJvd3NfZGVsZXRlZBgIIAEoAxINCgVmaWxlcxgJIAMoCRIyCg5taW5fZXZlbnRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoObWF4X2V2ZW50X3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEj8KEW9ubGluZV9zeW5jX3N0YXRlGAwgASgOMiQuZ3JhbmFyeS5tZXRhZGF0YS52MS5PbmxpbmVTeW5jU3RhdGUSHAoUdmFsaWRhdGlvbl9yZXBvcnRfaWQYDSABKAkSLwoFc3RhdGUYDiABKA4yIC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbW1pdFN0YXRlEhYKDmZhaWx1cmVfcmVhc29uGA8gASgJEhkKEWNvbXBhY3RlZF90aHJvdWdoGBAgASgDEjEKDXJldGFpbmVkX2Zyb20YESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD3RvbWJzdG9uZV9maWxlcxgSIAMoCRINCgVlcmFzZRgTIAEoCBI4Cgpjb21wYWN0aW9uGBQgASgLMiQuZ3JhbmFyeS5tZXRhZGF0YS52MS5Db21wYWN0aW9uU3RhdHMi0wEKD0NvbXBhY3Rpb25TdGF0cxIUCgxmaWxlc19iZWZvcmUYASABKAMSEwoLZmlsZXNfYWZ0ZXIYAiABKAMSEwoLcm93c19iZWZvcmUYAyABKAMSEgoKcm93c19hZnRlchgEIAEoAxIUCgxieXRlc19iZWZvcmUYBSABKAMSEwoLYnl0ZXNfYWZ0ZXIYBiABKAMSEwoLcm93c19lcmFzZWQYByABKAMSFAoMcm93c19leHBpcmVkGAggASgDEhYKDmVyYXNlZF9jb21taXRzGAkgAygDKmAKC0NvbW1pdFN0YXRlEhwKGENPTU1JVF9TVEFURV9VTlNQRUNJRklFRBAAEhoKFkNPTU1JVF9TVEFURV9DT01NSVRURUQQARIXChNDT01NSVRfU1RBVEVfRkFJTEVEEAIqdQoKQ29tbWl0S2luZBIbChdDT01NSVRfS0lORF9VTlNQRUNJRklFRBAAEhYKEkNPTU1JVF9LSU5EX0lOU0VSVBABEhYKEkNPTU1JVF9LSU5EX0RFTEVURRACEhoKFkNPTU1JVF9LSU5EX0NPTVBBQ1RJT04QAyq1AQoPT25saW5lU3luY1N0YXRlEiEKHU9OTElORV9TWU5DX1NUQVRFX1VOU1BFQ0lGSUVEEAASJAogT05MSU5FX1NZTkNfU1RBVEVfTk9UX0FQUExJQ0FCTEUQARIdChlPTkxJTkVfU1lOQ19TVEFURV9QRU5ESU5HEAISHAoYT05MSU5FX1NZTkNfU1RBVEVfU1lOQ0VEEAMSHAoYT05MSU5FX1NZTkNfU1RBVEVfUEFSS0VEEARiBnByb3RvMw", [file_google_protobuf_timestamp, file_granary_types_v1_types]);
 
 /**
- * One insert or delete into a feature group version.
+ * One insert, delete or compaction of a feature group version.
  *
  * @generated from message granary.metadata.v1.Commit
  */
@@ -106,6 +106,46 @@ export type Commit = Message<"granary.metadata.v1.Commit"> & {
    * @generated from field: string failure_reason = 15;
    */
   failureReason: string;
+
+  /**
+   * COMPACTION: `files` (rows) and `tombstone_files` (deletes) replace the files of every commit of
+   * the group version with id <= compacted_through, and of every earlier compaction. Each row keeps
+   * its commit's sequence number, so reads as of any retained commit stay exact.
+   *
+   * @generated from field: int64 compacted_through = 16;
+   */
+  compactedThrough: bigint;
+
+  /**
+   * COMPACTION: reads as of a commit ingested before this instant (Read with as_of, ReadChanges,
+   * training data at a watermark) are refused with OUT_OF_RANGE: the rows they would need may have
+   * been removed by the group's offline_retention. Unset: every version is kept.
+   *
+   * @generated from field: google.protobuf.Timestamp retained_from = 17;
+   */
+  retainedFrom?: Timestamp | undefined;
+
+  /**
+   * COMPACTION: the delete files of the compacted commits, merged.
+   *
+   * @generated from field: repeated string tombstone_files = 18;
+   */
+  tombstoneFiles: string[];
+
+  /**
+   * DELETE: the deleted keys' rows are erased from the files of every version (GDPR), not only
+   * hidden from reads; set by DeleteRows with erase.
+   *
+   * @generated from field: bool erase = 19;
+   */
+  erase: boolean;
+
+  /**
+   * COMPACTION: rows and files it replaced and wrote, and erased rows it removed.
+   *
+   * @generated from field: granary.metadata.v1.CompactionStats compaction = 20;
+   */
+  compaction?: CompactionStats | undefined;
 };
 
 /**
@@ -114,6 +154,69 @@ export type Commit = Message<"granary.metadata.v1.Commit"> & {
  */
 export const CommitSchema: GenMessage<Commit> = /*@__PURE__*/
   messageDesc(file_granary_metadata_v1_commit, 0);
+
+/**
+ * @generated from message granary.metadata.v1.CompactionStats
+ */
+export type CompactionStats = Message<"granary.metadata.v1.CompactionStats"> & {
+  /**
+   * @generated from field: int64 files_before = 1;
+   */
+  filesBefore: bigint;
+
+  /**
+   * @generated from field: int64 files_after = 2;
+   */
+  filesAfter: bigint;
+
+  /**
+   * @generated from field: int64 rows_before = 3;
+   */
+  rowsBefore: bigint;
+
+  /**
+   * @generated from field: int64 rows_after = 4;
+   */
+  rowsAfter: bigint;
+
+  /**
+   * @generated from field: int64 bytes_before = 5;
+   */
+  bytesBefore: bigint;
+
+  /**
+   * @generated from field: int64 bytes_after = 6;
+   */
+  bytesAfter: bigint;
+
+  /**
+   * Rows removed because a delete with erase covers their key.
+   *
+   * @generated from field: int64 rows_erased = 7;
+   */
+  rowsErased: bigint;
+
+  /**
+   * Superseded or deleted rows removed because they are older than the retention.
+   *
+   * @generated from field: int64 rows_expired = 8;
+   */
+  rowsExpired: bigint;
+
+  /**
+   * Commits whose erase this compaction carried out.
+   *
+   * @generated from field: repeated int64 erased_commits = 9;
+   */
+  erasedCommits: bigint[];
+};
+
+/**
+ * Describes the message granary.metadata.v1.CompactionStats.
+ * Use `create(CompactionStatsSchema)` to create a new message.
+ */
+export const CompactionStatsSchema: GenMessage<CompactionStats> = /*@__PURE__*/
+  messageDesc(file_granary_metadata_v1_commit, 1);
 
 /**
  * @generated from enum granary.metadata.v1.CommitState
@@ -164,6 +267,14 @@ export enum CommitKind {
    * @generated from enum value: COMMIT_KIND_DELETE = 2;
    */
   DELETE = 2,
+
+  /**
+   * Rewrites the group's files (merges small ones, drops what retention and erasure remove); the
+   * rows a read sees do not change.
+   *
+   * @generated from enum value: COMMIT_KIND_COMPACTION = 3;
+   */
+  COMPACTION = 3,
 }
 
 /**
