@@ -107,7 +107,10 @@ function resourceOf(permission: Permission | undefined, request: unknown): strin
   if (permission?.kind === "group-write") {
     const group = fieldAt(request, permission.group);
     const version = fieldAt(request, permission.version);
-    return typeof group === "string" && group !== "" ? `feature_group/${group}${version ? `/v${String(version)}` : ""}` : "";
+    if (typeof group !== "string" || group === "") return "";
+    // A delete that erases (GDPR) says so in its audit entry: the rows leave every version.
+    const erase = fieldAt(request, permission.group.replace(/featureGroup(\.name)?$/, "erase")) === true;
+    return `feature_group/${group}${version ? `/v${String(version)}` : ""}${erase ? " (erase)" : ""}`;
   }
   const name = fieldAt(request, "name") ?? fieldAt(request, "model");
   return typeof name === "string" ? name : "";

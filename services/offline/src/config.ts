@@ -45,6 +45,17 @@ export interface OfflineConfig {
    * (GRANARY_OFFLINE_STREAM_MAX_MS), one commit per group per micro-batch.
    */
   readonly stream: { readonly maxRows: number; readonly maxMs: number };
+  /** Background compaction (see docs/offline.md, Lifecycle). */
+  readonly compaction: {
+    /** How often groups are checked (GRANARY_OFFLINE_COMPACTION_INTERVAL_S, 300; 0: never in the background). */
+    readonly intervalMs: number;
+    /** A group is compacted once this many files were written since its last compaction (GRANARY_OFFLINE_COMPACTION_MIN_FILES, 16). */
+    readonly minFiles: number;
+    /** Size of the files a compaction writes (GRANARY_OFFLINE_COMPACTION_FILE_MB, 256). */
+    readonly fileBytes: number;
+    /** How long replaced files stay for reads that started before (GRANARY_OFFLINE_COMPACTION_GRACE_S, 300); an erase waits 1 s. */
+    readonly graceMs: number;
+  };
   /** Testing only (GRANARY_OFFLINE_CRASH_AT): kill the process at this step of every insert. */
   readonly crashAt: CrashPoint | undefined;
 }
@@ -79,6 +90,12 @@ export function loadOfflineConfig(env: Env = process.env): Readonly<OfflineConfi
     stream: {
       maxRows: r.int("GRANARY_OFFLINE_STREAM_MAX_ROWS", 50_000, { min: 1, max: 10_000_000 }),
       maxMs: r.int("GRANARY_OFFLINE_STREAM_MAX_MS", 1000, { min: 0, max: 600_000 }),
+    },
+    compaction: {
+      intervalMs: r.int("GRANARY_OFFLINE_COMPACTION_INTERVAL_S", 300, { min: 0, max: 86_400 }) * 1000,
+      minFiles: r.int("GRANARY_OFFLINE_COMPACTION_MIN_FILES", 16, { min: 2, max: 100_000 }),
+      fileBytes: r.int("GRANARY_OFFLINE_COMPACTION_FILE_MB", 256, { min: 1, max: 16_384 }) * 1024 * 1024,
+      graceMs: r.int("GRANARY_OFFLINE_COMPACTION_GRACE_S", 300, { min: 0, max: 86_400 }) * 1000,
     },
     crashAt: crash === "" ? undefined : (crash as CrashPoint),
   };

@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { NotFoundError, UnimplementedError } from "@granary/errors";
+import { InvalidArgumentError, NotFoundError } from "@granary/errors";
 import { ColumnRole, type FeatureGroup, type FeatureView } from "@granary/proto/metadata";
 import type { BatchDataQuery, InsertHeader, OfflineService, ReadRequest, Spine, TrainingDataQuery } from "@granary/proto/offline";
 import type { FeatureGroupRef, FeatureViewRef } from "@granary/proto/types";
@@ -14,10 +14,10 @@ import { timestampMicros } from "./timestamps.js";
 import { requireView, streamTrainingData, type TransformSource } from "./training/training-data.js";
 import { batchTransformSource, createTrainingDataset, readTrainingDataset } from "./training/training-datasets.js";
 import type { SpineInput, TrainingQuery } from "./training/training-query.js";
-import { deleteRows } from "./write/delete-rows.js";
+import { deleteRows, type DeleteDeps } from "./write/delete-rows.js";
 import { insertRows, type InsertDeps } from "./write/insert-rows.js";
 
-export interface OfflineHandlerDeps extends InsertDeps, ConsistencyDeps {
+export interface OfflineHandlerDeps extends DeleteDeps, ConsistencyDeps {
   /** One count per project across every kind of stream (reads, training and batch data, datasets, checks). */
   readonly streams: ProjectStreams;
 }
@@ -53,12 +53,13 @@ export function createOfflineHandlers(deps: OfflineHandlerDeps): ServiceImpl<typ
   return {
     async insert(requests, ctx) {
       const { header, chunks } = await headedStream<InsertHeader>(requests, "header", "chunk", "Insert");
+      if (header.erase) throw new InvalidArgumentError("header.erase: only DeleteRows erases; an insert never does", { field: "header.erase" });
       return insertRows(deps, header.project, groupFor(header.project, header.featureGroup), chunks, ctx.signal);
     },
 
     async deleteRows(requests, ctx) {
       const { header, chunks } = await headedStream<InsertHeader>(requests, "header", "chunk", "DeleteRows");
-      return deleteRows(deps, header.project, groupFor(header.project, header.featureGroup), chunks, ctx.signal);
+      return deleteRows(deps, header.project, groupFor(header.project, header.featureGroup), chunks, { erase: header.erase }, ctx.signal);
     },
 
     async *read(req, ctx) {
@@ -108,10 +109,10 @@ export function createOfflineHandlers(deps: OfflineHandlerDeps): ServiceImpl<typ
       return { statistics: await storeGroupStatistics(deps, req.project, group, deps.commits.commits(req.project, group.name, group.version), ctx.signal) };
     },
 
-    async compact(req) {
-      groupFor(req.project, req.featureGroup);
-      // Replaced by the compaction job (issue 18) before this lands.
-      throw new UnimplementedError("Compact is not available yet");
+    async compact(req, ctx) {
+      const group = groupFor(req.project, req.featureGroup);
+      const result = await deps.compactor.compact(req.project, group, ctx.signal);
+      return { commitId: result.commit?.id ?? 0n, stats: result.stats, seconds: result.seconds };
     },
 
     async *checkConsistency(req, ctx) {

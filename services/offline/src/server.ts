@@ -23,6 +23,7 @@ import { createUpstreamClients } from "./upstream/upstream-clients.js";
 import { logOnlineWriter } from "./upstream/online-log-writer.js";
 import { openWriteLog } from "./upstream/write-log.js";
 import { LogIngester } from "./write/log-ingester.js";
+import { Compactor } from "./lifecycle/compactor.js";
 
 /**
  * Opens DuckDB over the data root and follows the catalogue (definitions and the commit log) from
@@ -98,7 +99,28 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
       maxRows: config.stream.maxRows,
       maxMs: config.stream.maxMs,
     });
+  const compactor = new Compactor({
+    engine,
+    layout,
+    commits,
+    sequencer,
+    metadata,
+    crashAt: config.crashAt,
+    logger: log.child({ component: "compaction" }),
+    fileBytes: config.compaction.fileBytes,
+    intervalMs: config.compaction.intervalMs,
+    minFiles: config.compaction.minFiles,
+    graceMs: config.compaction.graceMs,
+    groups: function* () {
+      for (const { key } of commits.groups()) {
+        const [project, name, version] = key.split("/") as [string, string, string];
+        const group = catalogue.featureGroup(project, name, Number(version));
+        if (group) yield group;
+      }
+    },
+  });
   const handlers = createOfflineHandlers({
+    compactor,
     catalogue,
     engine,
     layout,
@@ -136,7 +158,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
   const recovery = (async () => {
     await catalogue.ready();
     checkDataRoot({ dataRoot: config.dataRoot, metadataAddress: config.metadataAddress, onDisk: await layout.groupsWithCommits(), known });
-    const recorded = recordedDirs([...commits.groups()].flatMap((g) => g.commits.flatMap((c) => c.files)));
+    const recorded = recordedDirs([...commits.groups()].flatMap((g) => g.commits.flatMap((c) => [...c.files, ...(c.compaction?.tombstoneFiles ?? [])])));
     const { batch, moved } = await quarantine(config.dataRoot, await layout.findUnrecorded(recorded));
     if (moved.length > 0) {
       log.warn(
@@ -144,12 +166,15 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
         `moved ${moved.length} commit director${moved.length === 1 ? "y" : "ies"} no recorded commit lists to ${batch} (an insert died before recording them, or the catalogue does not know them); delete them with npm run offline:purge-quarantine`,
       );
     }
+    const leftovers = await compactor.removeLeftovers();
+    if (leftovers > 0) log.info({ count: leftovers }, "deleted commit directories a recorded compaction had replaced (the last run stopped before deleting them)");
     logFailedCommits(commits, log);
     const queued = pusher.recover();
     if (queued > 0) log.info({ queued }, "pushing commits still pending online");
     ingester?.start();
     void statistics.recover().then((n) => n > 0 && log.info({ groups: n }, "computed statistics of groups whose latest commit had none"));
     server.setServing(true);
+    compactor.start();
   })();
   log.info(
     { address: server.address, dataRoot: config.dataRoot, metadata: config.metadataAddress },
@@ -193,6 +218,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
       await catalogue.close();
       await settled;
       await ingester?.stop();
+      await compactor.close();
       await pusher.close();
       await statistics.close();
       await writeLog?.close();

@@ -52,17 +52,23 @@ export function groupSourceSql(filesOf: FilesOf, group: FeatureGroup, commits: r
 
   const keys = group.primaryKey;
   const conditions: string[] = [];
+  // Read as of a commit a compaction covers: only the rows (and tombstones) of commits up to it.
+  const bound = commits.find((c) => c.readBound !== undefined)?.readBound;
+  const upToBound = (alias: string) => (bound === undefined ? "" : ` AND ${alias}.${SEQUENCE_COLUMN} <= ${bound}`);
+  if (bound !== undefined) conditions.push(`r.${SEQUENCE_COLUMN} <= ${bound}`);
   const updating = inserts.filter((c) => c.rowsUpdated > 0n);
   if (updating.length > 0) {
     const same = [...keys, ...(group.eventTime ? [group.eventTime] : [])].map((k) => `u.${quoteIdent(k)} = r.${quoteIdent(k)}`);
     conditions.push(
-      `NOT EXISTS (SELECT 1 FROM read_parquet(${files(updating)}) u WHERE ${same.join(" AND ")} AND u.${SEQUENCE_COLUMN} > r.${SEQUENCE_COLUMN})`,
+      `NOT EXISTS (SELECT 1 FROM read_parquet(${files(updating)}) u WHERE ${same.join(" AND ")} AND u.${SEQUENCE_COLUMN} > r.${SEQUENCE_COLUMN}${upToBound("u")})`,
     );
   }
   const deletes = commits.filter((c) => !isInsert(c) && c.files.length > 0);
   if (deletes.length > 0) {
     const same = keys.map((k) => `d.${quoteIdent(k)} = r.${quoteIdent(k)}`);
-    conditions.push(`NOT EXISTS (SELECT 1 FROM read_parquet(${files(deletes)}) d WHERE ${same.join(" AND ")} AND d.${SEQUENCE_COLUMN} > r.${SEQUENCE_COLUMN})`);
+    conditions.push(
+      `NOT EXISTS (SELECT 1 FROM read_parquet(${files(deletes)}) d WHERE ${same.join(" AND ")} AND d.${SEQUENCE_COLUMN} > r.${SEQUENCE_COLUMN}${upToBound("d")})`,
+    );
   }
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : "";
   return `(SELECT ${select.join(", ")} FROM ${from} r${where})`;

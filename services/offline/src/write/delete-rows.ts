@@ -5,18 +5,35 @@ import { groupSourceSql } from "../read/group-source.js";
 import { quoteIdent, stageArrowInput, tempName } from "../duck/index.js";
 import { writeCommit } from "./commit-writer.js";
 import { waitBounded } from "./bounded-wait.js";
+import type { Compactor } from "../lifecycle/compactor.js";
 import { afterCommit, type InsertDeps } from "./insert-rows.js";
+
+export interface DeleteDeps extends InsertDeps {
+  readonly compactor: Compactor;
+}
+
+export interface DeleteOptions {
+  /** Erase the keys' rows from the files of every version (GDPR), not only hide them. */
+  readonly erase: boolean;
+}
 
 /**
  * Deletes every row of the given primary keys (all event times) with a commit of tombstones:
  * reads and point-in-time joins at or after that commit no longer see the keys; time travel to
- * before it still does, until the files are compacted. Online, the keys go too.
+ * before it still does, until compaction removes the rows past the group's retention. Online,
+ * the keys go too.
+ *
+ * With erase, the delete is recorded as such (so it is carried out even if this call ends first),
+ * its online push is awaited (the tombstones are read from its file until then), and the group is
+ * compacted through it: every file holding the keys' earlier rows is rewritten without them, their
+ * tombstones are dropped, and the replaced files are deleted before the call answers.
  */
 export async function deleteRows(
-  deps: InsertDeps,
+  deps: DeleteDeps,
   project: string,
   group: FeatureGroup,
   chunks: AsyncIterable<Uint8Array>,
+  options: DeleteOptions,
   signal?: AbortSignal,
 ): Promise<DeleteRowsResponse> {
   const stg = tempName("dstg");
@@ -59,6 +76,7 @@ export async function deleteRows(
           rowsDeleted: BigInt(existing!.n as bigint),
           minEventMicros: undefined,
           maxEventMicros: undefined,
+          erase: options.erase,
         },
         signal,
       );
@@ -66,6 +84,12 @@ export async function deleteRows(
       await connection.run(`DROP TABLE IF EXISTS ${stg}; DROP TABLE IF EXISTS ${del}`).catch(() => undefined);
     }
   }, signal);
-  await waitBounded(afterCommit(deps, project, group, entry), deps.onlinePushWaitMs);
+  if (options.erase) {
+    // The erasure needs the delete online first; the caller's deadline bounds the wait.
+    await Promise.all(afterCommit(deps, project, group, entry));
+    await deps.compactor.erase(project, group, entry, signal);
+  } else {
+    await waitBounded(afterCommit(deps, project, group, entry), deps.onlinePushWaitMs);
+  }
   return { $typeName: "granary.offline.v1.DeleteRowsResponse", commitId: commit.id, rowsDeleted: commit.rowsDeleted };
 }
