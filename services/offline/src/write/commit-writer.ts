@@ -33,6 +33,8 @@ export interface CommitContent {
   readonly rowsDeleted?: bigint;
   /** A commit made from the write log: the highest log sequence it includes, recorded with its files (see CommitLayout.writeLogSequence). */
   readonly logSequence?: bigint;
+  /** A delete whose keys' rows compaction erases from every file (DeleteRows with erase). */
+  readonly erase?: boolean;
   /** The online copy's state; default PENDING for online-enabled groups (the outbox pushes it), else NOT_APPLICABLE. */
   readonly onlineSyncState?: OnlineSyncState;
 }
@@ -84,6 +86,7 @@ export async function writeCommit(
         minEventTime: content.minEventMicros === undefined ? undefined : timestampFromMicros(content.minEventMicros),
         maxEventTime: content.maxEventMicros === undefined ? undefined : timestampFromMicros(content.maxEventMicros),
         onlineSyncState: content.onlineSyncState ?? (group.onlineEnabled ? OnlineSyncState.PENDING : OnlineSyncState.NOT_APPLICABLE),
+        erase: content.erase ?? false,
       }),
     );
     const entry = deps.commits.apply(commit);
