@@ -9,6 +9,14 @@ import { checkIdentifier } from "./names.js";
 /** Types a primary-key column may have: exact, comparable values. */
 const KEY_TYPES = new Set([ScalarType.BOOL, ScalarType.INT32, ScalarType.INT64, ScalarType.STRING, ScalarType.BYTES, ScalarType.DATE, ScalarType.TIMESTAMP]);
 const NUMERIC_TYPES = new Set([ScalarType.INT32, ScalarType.INT64, ScalarType.FLOAT, ScalarType.DOUBLE]);
+/**
+ * Types a partition column may have: each value is a directory of every commit, so exact values
+ * with few distinct ones (a timestamp would make one directory per instant; floats compare
+ * inexactly; bytes and lists have no readable name).
+ */
+const PARTITION_TYPES = new Set([ScalarType.BOOL, ScalarType.INT32, ScalarType.INT64, ScalarType.STRING, ScalarType.DATE]);
+/** Partition columns a group may have: one directory level each. */
+export const MAX_PARTITION_COLUMNS = 4;
 const MAX_COLUMNS = 4096;
 const MAX_TAG_LENGTH = 128;
 
@@ -45,14 +53,13 @@ export function validateFeatureGroup(fg: FeatureGroup, field = "feature_group"):
       });
     }
   }
-  checkKeyList(fg.partitionKey, columns, `${field}.partition_key`, "partition key", false);
-  fg.partitionKey.forEach((name, i) => {
-    if (fg.primaryKey.includes(name)) {
-      throw new InvalidArgumentError(`${field}.partition_key[${i}]: "${name}" is in the primary key; partition by a column outside it`, {
-        field: `${field}.partition_key[${i}]`,
-      });
-    }
-  });
+  checkPartitionKey(fg, columns, `${field}.partition_key`);
+  const retention = fg.offlineRetention;
+  if (retention && (retention.seconds < 0n || retention.nanos < 0 || (retention.seconds === 0n && retention.nanos === 0))) {
+    throw new InvalidArgumentError(`${field}.offline_retention must be positive (leave it unset to keep every version)`, {
+      field: `${field}.offline_retention`,
+    });
+  }
   if (fg.onlineTtl && (fg.onlineTtl.seconds < 0n || fg.onlineTtl.nanos < 0 || (fg.onlineTtl.seconds === 0n && fg.onlineTtl.nanos === 0))) {
     throw new InvalidArgumentError(`${field}.online_ttl must be positive (leave it unset for no expiry)`, { field: `${field}.online_ttl` });
   }
@@ -104,6 +111,35 @@ function validateColumns(columns: readonly Column[], field: string, taken: Reado
     byName.set(column.name, column);
   });
   return byName;
+}
+
+/** The partition key: at most MAX_PARTITION_COLUMNS columns of the group, outside the primary key, of a partition type. */
+function checkPartitionKey(fg: FeatureGroup, columns: ReadonlyMap<string, Column>, field: string): void {
+  if (fg.partitionKey.length > MAX_PARTITION_COLUMNS) {
+    throw new InvalidArgumentError(`${field}: at most ${MAX_PARTITION_COLUMNS} partition columns, got ${fg.partitionKey.length}`, { field });
+  }
+  checkKeyList(fg.partitionKey, columns, field, "partition key", false);
+  fg.partitionKey.forEach((name, i) => {
+    const f = `${field}[${i}]`;
+    if (fg.primaryKey.includes(name)) {
+      throw new InvalidArgumentError(`${f}: "${name}" is in the primary key; partition by a column outside it`, { field: f });
+    }
+    const type = columns.get(name)!.type;
+    if (type && !type.list && type.scalar === ScalarType.TIMESTAMP) {
+      throw new InvalidArgumentError(
+        `${f}: column "${name}" is a timestamp, which would make one partition per instant; partition by a date column (for example the event day) instead`,
+        { field: f },
+      );
+    }
+    if (!type || type.list || !PARTITION_TYPES.has(type.scalar)) {
+      throw new InvalidArgumentError(
+        `${f}: column "${name}" of type ${describeType(type)} cannot be a partition column (use a date, string, integer or bool column)`,
+        {
+          field: f,
+        },
+      );
+    }
+  });
 }
 
 function checkKeyList(names: readonly string[], columns: ReadonlyMap<string, Column>, field: string, what: string, required: boolean): void {
@@ -250,7 +286,15 @@ export function sameDefinition(a: FeatureGroup, b: FeatureGroup): boolean {
 }
 
 /** Fields UpdateFeatureGroup may change on an existing version; anything else needs a new version. */
-export const MUTABLE_GROUP_FIELDS = ["description", "tags", "custom_metadata", "statistics_config", "validation_rules", "online_ttl"] as const;
+export const MUTABLE_GROUP_FIELDS = [
+  "description",
+  "tags",
+  "custom_metadata",
+  "statistics_config",
+  "validation_rules",
+  "online_ttl",
+  "offline_retention",
+] as const;
 
 /** Applies the mutable fields of `patch` (those in `paths`) onto a copy of `current`. */
 export function patchFeatureGroup(current: FeatureGroup, patch: FeatureGroup, paths: readonly string[]): FeatureGroup {
@@ -274,6 +318,9 @@ export function patchFeatureGroup(current: FeatureGroup, patch: FeatureGroup, pa
         break;
       case "online_ttl":
         next.onlineTtl = patch.onlineTtl;
+        break;
+      case "offline_retention":
+        next.offlineRetention = patch.offlineRetention;
         break;
     }
   }

@@ -58,6 +58,40 @@ const badDefinitions: { what: string; change: GroupInit; code: Code; field: RegE
   { what: "partition column in key", change: { partitionKey: ["tid"] }, code: Code.InvalidArgument, field: /partition_key\[0\].*primary key/ },
   { what: "unknown partition column", change: { partitionKey: ["day"] }, code: Code.InvalidArgument, field: /partition_key\[0\]/ },
   {
+    what: "float partition column",
+    change: { partitionKey: ["amount"] },
+    code: Code.InvalidArgument,
+    field: /partition_key\[0\]: column "amount" of type double cannot be a partition column/,
+  },
+  {
+    what: "timestamp partition column",
+    change: { partitionKey: ["category", "datetime"] },
+    code: Code.InvalidArgument,
+    field: /partition_key\[1\]: column "datetime" is a timestamp.*one partition per instant.*date column/,
+  },
+  {
+    what: "list partition column",
+    change: { columns: [...cols, create(ColumnSchema, { name: "tags", type: { scalar: ScalarType.STRING, list: true } })], partitionKey: ["tags"] },
+    code: Code.InvalidArgument,
+    field: /partition_key\[0\]: column "tags" of type .* cannot be a partition column/,
+  },
+  {
+    what: "bytes partition column",
+    change: { columns: [...cols, create(ColumnSchema, { name: "blob", type: { scalar: ScalarType.BYTES } })], partitionKey: ["blob"] },
+    code: Code.InvalidArgument,
+    field: /partition_key\[0\]: column "blob" .* cannot be a partition column/,
+  },
+  {
+    what: "five partition columns",
+    change: {
+      columns: [...cols, ...["p1", "p2", "p3"].map((name) => create(ColumnSchema, { name, type: { scalar: ScalarType.INT32 } }))],
+      partitionKey: ["category", "is_fraud", "p1", "p2", "p3"],
+    },
+    code: Code.InvalidArgument,
+    field: /partition_key: at most 4 partition columns, got 5/,
+  },
+  { what: "repeated partition column", change: { partitionKey: ["category", "category"] }, code: Code.InvalidArgument, field: /partition_key\[1\].*twice/ },
+  {
     what: "default of the wrong type",
     change: {
       columns: [
@@ -252,5 +286,17 @@ describe("listing", () => {
       expect(Code[err.code]).toBe("InvalidArgument");
       expect(err.rawMessage).toBe("invalid page token");
     }
+  });
+});
+
+describe("partition keys", () => {
+  it("accepts up to four partition columns of date, string, integer and bool types, and keeps them", async () => {
+    const columns = [...cols, create(ColumnSchema, { name: "day", type: { scalar: ScalarType.DATE } })];
+    const created = await md.client.createFeatureGroup({
+      featureGroup: transactionsGroup(P, { name: "partitioned", columns, partitionKey: ["day", "category", "merchant_id", "is_fraud"] }),
+    });
+    expect(created.featureGroup?.partitionKey).toEqual(["day", "category", "merchant_id", "is_fraud"]);
+    const got = await md.client.getFeatureGroup({ project: P, name: "partitioned", version: 1 });
+    expect(got.featureGroup?.partitionKey).toEqual(["day", "category", "merchant_id", "is_fraud"]);
   });
 });
