@@ -16,6 +16,8 @@ export interface FeatureGroupSpec {
   readonly onlineEnabled?: boolean;
   /** Online values older than this read as EXPIRED (milliseconds). */
   readonly onlineTtlMs?: number;
+  /** How far back offline time travel reaches (milliseconds); compaction removes what is older. Unset: forever. */
+  readonly offlineRetentionMs?: number;
   readonly description?: string;
   readonly tags?: readonly string[];
   readonly customMetadata?: Record<string, string>;
@@ -35,6 +37,7 @@ export function featureGroupMessage(project: string, spec: FeatureGroupSpec): Fe
     partitionKey: [...(spec.partitionKey ?? [])],
     onlineEnabled: spec.onlineEnabled ?? false,
     onlineTtl: spec.onlineTtlMs ? durationFromMs(spec.onlineTtlMs) : undefined,
+    offlineRetention: spec.offlineRetentionMs ? durationFromMs(spec.offlineRetentionMs) : undefined,
     tags: [...(spec.tags ?? [])],
     customMetadata: { ...(spec.customMetadata ?? {}) },
     statisticsConfig: spec.statistics ? { enabled: true, ...spec.statistics } : undefined,

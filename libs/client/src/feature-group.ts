@@ -6,6 +6,7 @@ import {
   FeatureGroupSchema,
   SelectionMode,
   StatisticsConfigSchema,
+  type CompactionStats,
   type FeatureGroup as FeatureGroupMessage,
   type Statistics,
   type ValidationReport,
@@ -108,8 +109,16 @@ export class FeatureGroup {
     return { commitId: res.commitId, rowsInserted: Number(res.rowsInserted), rowsUpdated: Number(res.rowsUpdated), validationReport: res.validationReport };
   }
 
-  /** Deletes rows by primary key from both stores (a tombstone commit: later reads and joins no longer see them). */
-  async deleteRows(keys: readonly Row[] | arrow.Table, options: { signal?: AbortSignal } = {}): Promise<{ commitId: bigint; rowsDeleted: number }> {
+  /**
+   * Deletes rows by primary key from both stores (a tombstone commit: later reads and joins no
+   * longer see them; time travel to before it still does). With `erase` (GDPR), the keys' rows are
+   * also removed from the files of every version before this answers: no read, at any time, sees
+   * them again.
+   */
+  async deleteRows(
+    keys: readonly Row[] | arrow.Table,
+    options: { signal?: AbortSignal; erase?: boolean } = {},
+  ): Promise<{ commitId: bigint; rowsDeleted: number }> {
     const keyColumns = this.columns.filter((c) => this.primaryKey.includes(c.name));
     const table =
       keys instanceof arrow.Table
@@ -119,7 +128,7 @@ export class FeatureGroup {
             keys.map((r) => Object.fromEntries(this.primaryKey.map((k) => [k, r[k]]))),
           );
     await this.#sync.call("offline", () => this.#probeOffline(options.signal));
-    const header = { project: this.project, featureGroup: this.#ref() };
+    const header = { project: this.project, featureGroup: this.#ref(), erase: options.erase ?? false };
     const payloads = ipcPayloads(batchesOf(table));
     async function* requests() {
       yield { message: { case: "header" as const, value: header } };
@@ -181,7 +190,7 @@ export class FeatureGroup {
    * statistics config, validation rules, online TTL (anything else needs a new version). Guarded by
    * the version's etag: a concurrent change in between fails with ABORTED instead of being lost.
    */
-  async update(changes: Pick<FeatureGroupSpec, "description" | "tags" | "customMetadata" | "statistics" | "validationRules" | "onlineTtlMs">): Promise<this> {
+  async update(changes: Pick<FeatureGroupSpec, "description" | "tags" | "customMetadata" | "statistics" | "validationRules" | "onlineTtlMs" | "offlineRetentionMs">): Promise<this> {
     const next = clone(FeatureGroupSchema, this.#message);
     const paths: string[] = [];
     if (changes.description !== undefined) ((next.description = changes.description), paths.push("description"));
@@ -192,6 +201,8 @@ export class FeatureGroup {
     if (changes.validationRules !== undefined) ((next.validationRules = [...changes.validationRules]), paths.push("validation_rules"));
     if (changes.onlineTtlMs !== undefined)
       ((next.onlineTtl = changes.onlineTtlMs > 0 ? durationFromMs(changes.onlineTtlMs) : undefined), paths.push("online_ttl"));
+    if (changes.offlineRetentionMs !== undefined)
+      ((next.offlineRetention = changes.offlineRetentionMs > 0 ? durationFromMs(changes.offlineRetentionMs) : undefined), paths.push("offline_retention"));
     if (paths.length === 0) return this;
     const res = await this.#services.metadata.updateFeatureGroup({ featureGroup: next, updateMask: { paths } }, this.#services.unary());
     this.#message = res.featureGroup!;
@@ -213,6 +224,18 @@ export class FeatureGroup {
       this.#services.offline.computeStatistics({ project: this.project, featureGroup: this.#ref() }, this.#services.unary()),
     );
     return res.statistics;
+  }
+
+  /**
+   * Compacts the group's offline files now (the service also does it in the background): small
+   * files merged, rows past the group's offline retention removed; reads see the same rows.
+   */
+  async compact(options: { signal?: AbortSignal } = {}): Promise<{ commitId: bigint; stats: CompactionStats | undefined; seconds: number }> {
+    const res = await this.#sync.call("offline", () =>
+      // A compaction rewrites the group's files: the long deadline of streams, not a unary call's.
+      this.#services.offline.compact({ project: this.project, featureGroup: this.#ref() }, this.#services.stream(options.signal)),
+    );
+    return { commitId: res.commitId, stats: res.stats, seconds: res.seconds };
   }
 
   /** Every column: the start of a feature-view query. */
