@@ -1,10 +1,16 @@
+import { metrics } from "@opentelemetry/api";
 import type { FeatureGroup, Filter } from "@granary/proto/metadata";
 import type { TimeRange } from "@granary/proto/types";
 import type { Logger } from "@granary/telemetry";
 import { streamQuery, type DuckEngine } from "../duck/index.js";
 import type { CommitLayout } from "../store/commit-layout.js";
 import type { CommitEntry, CommitLog } from "../store/commit-log.js";
+import { filterPredicate, pruneRead } from "../store/partitions.js";
 import { changesSql, commitsAsOf, readSql, type AsOf } from "./read-group.js";
+
+/** Data files a Read scans, and those its filter let it skip by their partition values. */
+export const READ_FILES_METRIC = "granary.offline.read_files";
+export const READ_FILES_PRUNED_METRIC = "granary.offline.read_files_pruned";
 
 export interface ReadDeps {
   readonly commits: CommitLog;
@@ -14,7 +20,11 @@ export interface ReadDeps {
   readonly logger: Logger;
 }
 
-/** Read: a group's rows as the commits made by `asOf` left them, as Arrow IPC messages. */
+/**
+ * Read: a group's rows as the commits made by `asOf` left them, as Arrow IPC messages. With a
+ * filter on partition columns, files whose partition values cannot match are not scanned (see
+ * pruneRead); the counts go to READ_FILES_METRIC and READ_FILES_PRUNED_METRIC.
+ */
 export async function* streamRows(
   deps: ReadDeps,
   project: string,
@@ -26,7 +36,17 @@ export async function* streamRows(
   signal: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
   const visible = commitsAsOf(deps.commits.commits(project, group.name, group.version), asOf);
-  const sql = readSql(await filesOf(deps, project, group, visible), group, visible, columns, filter, limit);
+  const read = pruneRead(visible, await filesOf(deps, project, group, visible), group, filterPredicate(group, filter));
+  const attributes = { project, feature_group: group.name };
+  const meter = metrics.getMeter("granary.offline");
+  meter.createCounter(READ_FILES_METRIC, { description: "Data files Read scans", unit: "{file}" }).add(read.scannedFiles, attributes);
+  meter
+    .createCounter(READ_FILES_PRUNED_METRIC, { description: "Data files a Read skipped by their partition values", unit: "{file}" })
+    .add(read.insertFiles - read.scannedFiles, attributes);
+  if (read.scannedFiles < read.insertFiles) {
+    deps.logger.debug({ project, group: group.name, version: group.version, files: read.insertFiles, scanned: read.scannedFiles }, "read: partitions pruned");
+  }
+  const sql = readSql(read.filesOf, group, read.commits, columns, filter, limit);
   yield* streamQuery(deps.engine, sql, deps.messageBytes, signal);
 }
 

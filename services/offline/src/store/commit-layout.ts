@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { CommitFiles } from "./commit-files.js";
-import { groupPath, LOG_SEQUENCE_FILE, PART_FILE, SEQUENCE_DIR, sequenceName } from "./commit-paths.js";
+import { commitDirOfFile, groupPath, LOG_SEQUENCE_FILE, SEQUENCE_DIR, sequenceName } from "./commit-paths.js";
 import { ConfinedRoot, ConfinementError } from "./confined-path.js";
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -10,10 +10,8 @@ const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 export interface StagedCommit {
   readonly tmpDir: string;
   readonly finalDir: string;
-  /** The files' paths relative to the root, as the commit records them. */
-  readonly files: readonly string[];
-  /** Absolute path of the single part file inside the temporary directory. */
-  readonly tmpFile: string;
+  /** The commit directory relative to the root (`<project>/<group>/v<version>/<sequence>`): its files are recorded as `${dir}/${file}`. */
+  readonly dir: string;
 }
 
 export class CommitLayout {
@@ -44,13 +42,16 @@ export class CommitLayout {
     const tmpDir = join(this.root, group, `.tmp-${dir}`);
     await rm(tmpDir, { recursive: true, force: true });
     await mkdir(tmpDir, { recursive: true });
-    return { tmpDir, finalDir: join(this.root, group, dir), files: [`${group}/${dir}/${PART_FILE}`], tmpFile: join(tmpDir, PART_FILE) };
+    return { tmpDir, finalDir: join(this.root, group, dir), dir: `${group}/${dir}` };
   }
 
-  /** Makes a staged commit durable: fsync its files and directory, rename it into place, fsync the parent. */
+  /**
+   * Makes a staged commit durable: fsync every file and every directory under it (a partitioned
+   * commit nests `<col>=<value>/` directories; each directory is synced after its entries), rename
+   * it into place, fsync the parent.
+   */
   async publish(staged: StagedCommit): Promise<void> {
-    for (const name of await readdir(staged.tmpDir)) await fsyncPath(join(staged.tmpDir, name));
-    await fsyncPath(staged.tmpDir);
+    await fsyncTree(staged.tmpDir);
     await rename(staged.tmpDir, staged.finalDir);
     await fsyncPath(join(staged.finalDir, ".."));
   }
@@ -133,11 +134,23 @@ export class CommitLayout {
   }
 }
 
-/** The commit directories (relative to the root) that recorded commits list. */
+/**
+ * The commit directories (relative to the root) that recorded commits list: the
+ * `<project>/<group>/v<version>/<sequence>` a file lies in, however deep (partition directories).
+ */
 export function recordedDirs(files: Iterable<string>): Set<string> {
   const out = new Set<string>();
-  for (const f of files) out.add(f.slice(0, f.lastIndexOf("/")));
+  for (const f of files) out.add(commitDirOfFile(f) ?? f.slice(0, f.lastIndexOf("/")));
   return out;
+}
+
+/** fsync of a directory's files and subdirectories (no symlink followed), then of the directory itself. */
+async function fsyncTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) await fsyncTree(join(dir, entry.name));
+    else if (entry.isFile()) await fsyncPath(join(dir, entry.name));
+  }
+  await fsyncPath(dir);
 }
 
 export async function fsyncPath(path: string): Promise<void> {

@@ -6,6 +6,10 @@
  * Where commits live under the data root:
  *
  *   <root>/<project>/<group>/v<version>/<sequence>/part-00000.parquet
+ *   <root>/<project>/<group>/v<version>/<sequence>/<col>=<value>/…/part-NNNNN.parquet   a partitioned group's insert,
+ *   <root>/<project>/<group>/v<version>/<sequence>/schema.parquet                       with its schema file (no rows)
+ *
+ * (see partition-paths.ts and partitioned-copy.ts).
  *
  * `<sequence>` is the commit's sequence number, zero-padded to 20 digits. It is chosen before the
  * commit is recorded (the record lists the files, and its id is assigned by the metadata service
@@ -30,9 +34,18 @@ export function sequenceName(sequence: bigint): string {
   return sequence.toString().padStart(20, "0");
 }
 
-/** The sequence number of a commit file path (relative to the root), if it follows the layout. */
+/**
+ * The sequence number of a commit file path (relative to the root), if it follows the layout: the
+ * fourth segment, `<project>/<group>/v<version>/<sequence>/`, whatever partition directories follow.
+ */
 export function sequenceOfFile(path: string): bigint | undefined {
   const parts = path.split("/");
-  const dir = parts[parts.length - 2];
-  return dir && SEQUENCE_DIR.test(dir) ? BigInt(dir) : undefined;
+  const dir = parts.length > 4 && SEQUENCE_DIR.test(parts[3]!) ? parts[3] : parts[parts.length - 2];
+  return dir !== undefined && SEQUENCE_DIR.test(dir) ? BigInt(dir) : undefined;
+}
+
+/** The commit directory (`<project>/<group>/v<version>/<sequence>`) of a commit file path relative to the root, if it follows the layout. */
+export function commitDirOfFile(path: string): string | undefined {
+  const parts = path.split("/");
+  return parts.length > 4 && SEQUENCE_DIR.test(parts[3]!) ? parts.slice(0, 4).join("/") : undefined;
 }

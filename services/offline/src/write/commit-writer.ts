@@ -3,7 +3,7 @@ import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { CommitKind, CommitSchema, OnlineSyncState, type Commit, type FeatureGroup } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";
 import type { CrashPoint } from "../config.js";
-import { type DuckConnection, fileList, quoteIdent, quoteString } from "../duck/index.js";
+import { type DuckConnection, fileList, quoteIdent } from "../duck/index.js";
 import { groupKey, isInsert, type CommitEntry, type CommitLog } from "../store/commit-log.js";
 import type { CommitLayout } from "../store/commit-layout.js";
 import type { MetadataWriter } from "../upstream/metadata-writer.js";
@@ -11,6 +11,7 @@ import { SEQUENCE_COLUMN } from "../read/group-source.js";
 import type { CommitSequencer } from "./commit-sequencer.js";
 import { CorruptCommitError } from "../store/commit-files.js";
 import { markCommitFailed } from "./commit-failures.js";
+import { writeGroupFiles } from "../store/partitions.js";
 
 export interface CommitWriterDeps {
   readonly layout: CommitLayout;
@@ -43,8 +44,10 @@ export interface CommitContent {
  * Writes one commit with the crash-safe protocol:
  *
  * 1. take the group's next sequence number;
- * 2. write the Parquet file into `.tmp-<sequence>/`, fsync it and the directory, rename the
- *    directory into place, fsync the parent: the files are durable but belong to no commit yet;
+ * 2. write the Parquet files into `.tmp-<sequence>/` (one file, or for an insert into a partitioned
+ *    group one directory level per partition column: see writeGroupFiles), fsync every file and
+ *    directory, rename the directory into place, fsync the parent: the files are durable but
+ *    belong to no commit yet;
  * 3. in sequence order, record the commit in the metadata service (the id comes back);
  * 4. add it to the commit log, where reads find it.
  *
@@ -64,10 +67,11 @@ export async function writeCommit(
   const staged = await deps.layout.stage(project, group.name, group.version, ticket.sequence);
   try {
     const columns = content.columns.map(quoteIdent).join(", ");
-    await connection.run(
-      `COPY (SELECT ${columns}, ${ticket.sequence}::BIGINT AS ${SEQUENCE_COLUMN} FROM ${content.table}) TO ${quoteString(staged.tmpFile)} (FORMAT parquet)`,
-      signal,
-    );
+    // Tombstones hold only the key, and partition columns are never key columns (the catalogue
+    // refuses it), so delete files stay unpartitioned: one file per delete commit.
+    const layoutOf = content.kind === CommitKind.INSERT ? group : { ...group, partitionKey: [] };
+    const select = `SELECT ${columns}, ${ticket.sequence}::BIGINT AS ${SEQUENCE_COLUMN} FROM ${content.table}`;
+    const written = await writeGroupFiles(connection, layoutOf, select, staged.tmpDir, signal);
     if (content.logSequence !== undefined) await deps.layout.writeLogSequence(staged, content.logSequence);
     await deps.layout.publish(staged);
     crashIfAt(deps.crashAt, "after-files", deps.logger);
@@ -82,7 +86,7 @@ export async function writeCommit(
         rowsInserted: content.kind === CommitKind.INSERT ? content.rows - rowsUpdated : 0n,
         rowsUpdated,
         rowsDeleted: content.rowsDeleted ?? 0n,
-        files: [...staged.files],
+        files: written.map((f) => `${staged.dir}/${f}`),
         minEventTime: content.minEventMicros === undefined ? undefined : timestampFromMicros(content.minEventMicros),
         maxEventTime: content.maxEventMicros === undefined ? undefined : timestampFromMicros(content.maxEventMicros),
         onlineSyncState: content.onlineSyncState ?? (group.onlineEnabled ? OnlineSyncState.PENDING : OnlineSyncState.NOT_APPLICABLE),
