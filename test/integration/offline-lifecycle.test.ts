@@ -69,6 +69,24 @@ async function readsAt(group: string, ids: readonly (bigint | undefined)[]): Pro
 }
 const changes = async (group: string) => plain(await tableFromChunks(off.readChanges({ project: P, featureGroup: ref(group), window: {} })));
 
+/** Training data of visits_view for a spine of every user at several instants, in spine order. */
+async function pointInTime(): Promise<string[]> {
+  const users = ["a", "b", "c", "d", "e"].flatMap((u) => [u, u, u, u]);
+  const spine = new arrow.Table({
+    user: arrow.vectorFromArray(users, new arrow.Utf8()),
+    event_time: arrow.vectorFromArray(
+      users.map((_, i) => day(1 + (i % 4)) + 3_600_000),
+      new arrow.TimestampMillisecond(),
+    ),
+  });
+  async function* requests() {
+    yield { message: { case: "query" as const, value: { project: P, featureView: ref("visits_view"), spine: { kind: { case: "streamed" as const, value: true } } } } };
+    for (const ipc of arrowPayloads(spine)) yield { message: { case: "spineChunk" as const, value: { ipc } } };
+  }
+  const t = await tableFromChunks(off.getTrainingData(requests()));
+  return t.toArray().map((r) => JSON.stringify(r.toJSON(), (_, v) => (typeof v === "bigint" ? v.toString() : v)));
+}
+
 /** Commit directories of a group on disk. */
 const commitDirs = (group: string) => {
   const root = join(dataRoot, P, group, "v1");
@@ -106,6 +124,18 @@ async function createGroup(name: string, extra: object = {}) {
       ...extra,
     },
   });
+  // The offline service learns of the group from the metadata change stream.
+  await waitFor(
+    async () => {
+      try {
+        await readAt(name);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { what: `feature group ${name} known to the offline service` },
+  );
 }
 
 beforeAll(async () => {
@@ -137,6 +167,9 @@ describe("compaction", () => {
     ids.push((await insert("visits", events(["c", "d"], [3, 3], ["c3@x", "d@x"], [6, 7]))).commitId);
     const before = await readsAt("visits", [undefined, ...ids]);
     const changesBefore = await changes("visits");
+    await md.createFeatureView({ featureView: { project: P, name: "visits_view", version: 1, query: { featureGroup: ref("visits") } } });
+    await waitFor(() => pointInTime().then(() => true, () => false), { what: "visits_view known to the offline service" });
+    const pitBefore = await pointInTime();
     expect(commitDirs("visits")).toHaveLength(5);
 
     const compacted = await off.compact({ project: P, featureGroup: ref("visits") });
@@ -147,6 +180,7 @@ describe("compaction", () => {
     const after = await readsAt("visits", [undefined, ...ids]);
     expect(after).toEqual(before);
     expect(await changes("visits")).toEqual(changesBefore);
+    expect(await pointInTime()).toEqual(pitBefore);
     // The state as of each commit differs (the test can fail): the update, the delete and the re-insert show.
     expect(new Set(before.map((b) => b.join())).size).toBe(before.length - 1);
 
