@@ -14,6 +14,7 @@ import { type DuckConnection, stageArrowInput, tempName } from "../duck/index.js
 import type { Logger } from "@granary/telemetry";
 import { filesOf, type CheckedFiles, type FilesOf } from "../store/commit-files.js";
 import type { CommitLayout } from "../store/commit-layout.js";
+import { pruneSpineRange } from "../store/partitions.js";
 import { groupKey, type CommitEntry, type CommitLog } from "../store/commit-log.js";
 import { requestParameters } from "./on-demand.js";
 import { pitSql, type PitQuery, type SpineSource } from "./pit-sql.js";
@@ -106,7 +107,14 @@ export async function buildPitQuery(
   } else {
     spine = { kind: "latest", nowMicros: now };
   }
-  const pit = pitSql(plan, spine, snapshot.commitsOf, files, {
+  // A time-range spine reads only the root group's commits and partitions that can hold its rows.
+  const read = pruneSpineRange(
+    plan.nodes.map((n) => n.group),
+    snapshot.commitsOf,
+    files,
+    spine,
+  );
+  const pit = pitSql(plan, spine, read.commitsOf, read.filesOf, {
     roles: query.roles,
     includeEventTimes: query.includeEventTimes,
     requestParameters: requestParameters(view),
