@@ -35,6 +35,9 @@ beforeAll(() => {
   // A symlink that stays inside the group is fine; one into another group is not.
   symlinkSync(join(root, "shop", "orders", "v1", SEQ, "part-00000.parquet"), join(root, "shop", "orders", "v1", "alias.parquet"));
   symlinkSync(join(root, "rival", "orders", "v1", SEQ), join(root, "shop", "orders", "v1", "00000000000000000003"));
+  // A partitioned commit: nested `<col>=<value>` directories, one of them a symlink leading out.
+  file(join(root, "shop", "orders", "v1", SEQ, "day=2025-01-01", "region=eu%2Fwest", "part-00000.parquet"));
+  symlinkSync(join(outside, "grp", "v1", SEQ), join(root, "shop", "orders", "v1", SEQ, "day=2025-01-01", "region=us"));
 });
 
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -59,6 +62,17 @@ describe("pathProblem", () => {
     ["shop/orders/v1/", "a path with an empty, '.' or '..' segment"],
     ["rival/orders/v1/x.parquet", "a path outside its directory"],
     ["", "an empty path"],
+    // Partitioned commits: nested `<col>=<value>` levels are fine, their values percent-encoded.
+    [`shop/orders/v1/${SEQ}/day=2025-01-01/region=eu%2Fwest/part-00000.parquet`, undefined],
+    [`shop/orders/v1/${SEQ}/tag=%2E%2E/part-00000.parquet`, undefined],
+    [`shop/orders/v1/${SEQ}/tag=NULL/part-00000.parquet`, undefined],
+    [`shop/orders/v1/${SEQ}/tag=../../../../rival/orders/v1/x.parquet`, "a path with an empty, '.' or '..' segment"],
+    [`shop/orders/v1/${SEQ}/tag=x/../../../../../rival/orders/v1/x.parquet`, "a path with an empty, '.' or '..' segment"],
+    [`shop/orders/v1/${SEQ}/tag=*/part-00000.parquet`, "a path with a backslash, glob character or NUL"],
+    [`shop/orders/v1/${SEQ}/tag=[ab]/part-00000.parquet`, "a path with a backslash, glob character or NUL"],
+    [`shop/orders/v1/${SEQ}/tag=a\\b/part-00000.parquet`, "a path with a backslash, glob character or NUL"],
+    [`shop/orders/v1/${SEQ}/tag=\0/part-00000.parquet`, "a path with a backslash, glob character or NUL"],
+    [`shop/orders/v1/${SEQ}/tag=a//part-00000.parquet`, "a path with an empty, '.' or '..' segment"],
   ])("%j → %s", (path, problem) => {
     expect(pathProblem(path, prefix)).toBe(problem);
   });
@@ -86,6 +100,15 @@ describe("ConfinedRoot", () => {
     );
     expect(await refusal(r.resolve(`shop/linked/v1/${SEQ}/part-00000.parquet`, "shop/linked/v1/"))).toBe("a symbolic link that leads outside its directory");
     expect(await refusal(r.resolve("shop/orders/v1/00000000000000000003/part-00000.parquet", "shop/orders/v1/"))).toBe(
+      "a symbolic link that leads outside its directory",
+    );
+  });
+
+  it("resolves a nested partition file, and refuses a partition directory that is a symlink leading out", async () => {
+    const r = confined();
+    const nested = `shop/orders/v1/${SEQ}/day=2025-01-01/region=eu%2Fwest/part-00000.parquet`;
+    expect(await r.resolve(nested, "shop/orders/v1/")).toBe(realpathSync(join(root, nested)));
+    expect(await refusal(r.resolve(`shop/orders/v1/${SEQ}/day=2025-01-01/region=us/part-00000.parquet`, "shop/orders/v1/"))).toBe(
       "a symbolic link that leads outside its directory",
     );
   });
@@ -120,6 +143,7 @@ describe("CommitFiles", () => {
     minEventMicros: undefined,
     maxEventMicros: undefined,
     onlineSyncState: OnlineSyncState.NOT_APPLICABLE,
+    erase: false,
   });
   const group = { project: "shop", name: "orders", version: 1 };
 
@@ -129,6 +153,15 @@ describe("CommitFiles", () => {
     const files = await layout.files.filesOf(group, [good], logger);
     expect(files(good)).toEqual([realpathSync(join(root, "shop/orders/v1", SEQ, "part-00000.parquet"))]);
     expect(() => files(entry(2n, good.files as string[]))).toThrow("without its files being checked");
+  });
+
+  it("checks every file of a partitioned commit, nested directories included", async () => {
+    const layout = new CommitLayout(root);
+    const nested = `shop/orders/v1/${SEQ}/day=2025-01-01/region=eu%2Fwest/part-00000.parquet`;
+    const files = await layout.files.filesOf(group, [entry(3n, [nested])], logger);
+    expect(files).toBeDefined();
+    const escaping = entry(4n, [nested, `shop/orders/v1/${SEQ}/day=2025-01-01/region=us/part-00000.parquet`]);
+    await expect(layout.files.check(group, [escaping], logger)).rejects.toBeInstanceOf(DataLossError);
   });
 
   it.each([

@@ -66,6 +66,23 @@ describe("findUnrecorded + quarantine", () => {
     expect(again.batch).toBe(`${batch}-1`);
   });
 
+  it("spares a recorded partitioned commit and moves unrecorded ones whole, nested directories and all", async () => {
+    const nested = (seq: string, day: string, region: string) => `shop/orders/v1/${seq}/day=${day}/region=${region}/part-00000.parquet`;
+    const recordedFiles = [`shop/orders/v1/${SEQ}/schema.parquet`, nested(SEQ, "2025-01-01", "eu"), nested(SEQ, "2025-01-02", "us%2Fwest")];
+    for (const f of recordedFiles) file(join(root, f));
+    file(join(root, nested("00000000000000000002", "2025-01-01", "eu")), "orphan");
+    file(join(root, "shop", "orders", "v1", ".tmp-00000000000000000003", "day=2025-01-01", "region=eu", "part-0.parquet"));
+    const layout = new CommitLayout(root);
+    const recorded = recordedDirs(recordedFiles);
+    expect([...recorded]).toEqual([`shop/orders/v1/${SEQ}`]);
+    const found = await layout.findUnrecorded(recorded);
+    expect(found.sort()).toEqual(["shop/orders/v1/.tmp-00000000000000000003", "shop/orders/v1/00000000000000000002"]);
+    const { batch } = await quarantine(root, found);
+    expect(readFileSync(join(batch, nested("00000000000000000002", "2025-01-01", "eu")), "utf8")).toBe("orphan");
+    for (const f of recordedFiles) expect(existsSync(join(root, f))).toBe(true);
+    expect(await layout.groupsWithCommits()).toEqual(["shop/orders/v1"]);
+  });
+
   it("moves nothing when the quarantine is a symlink (it could lead out of the root)", async () => {
     file(join(root, "shop", "orders", "v1", SEQ, "part-00000.parquet"));
     mkdirSync(victim);
