@@ -68,7 +68,8 @@ export class StatisticsUpdater {
   async recover(): Promise<number> {
     let refreshed = 0;
     for (const { key, commits } of [...this.#deps.commits.groups()]) {
-      const last = commits[commits.length - 1];
+      // A compaction changes no row: the statistics belong to the last insert or delete.
+      const last = commits.findLast((c) => !c.compaction);
       const [project, name, version] = key.split("/");
       const group = this.#deps.groupOf(project!, name!, Number(version));
       if (this.#closed || !last || !group?.statisticsConfig?.enabled) continue;
