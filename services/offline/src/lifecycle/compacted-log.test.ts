@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { OutOfRangeError } from "@granary/errors";
 import { CommitKind, CommitSchema, OnlineSyncState } from "@granary/proto/metadata";
@@ -9,7 +9,7 @@ import { replacedDirs } from "./compaction.js";
 
 const dir = (seq: number) => `shop/orders/v1/${String(seq).padStart(20, "0")}`;
 
-function commit(id: number, kind: CommitKind, atMs: number, extra: Partial<Parameters<typeof create<typeof CommitSchema>>[1]> = {}) {
+function commit(id: number, kind: CommitKind, atMs: number, extra: MessageInitShape<typeof CommitSchema> = {}) {
   return create(CommitSchema, {
     project: "shop",
     featureGroup: { name: "orders", version: 1 },
