@@ -1,16 +1,16 @@
 import { describe, expect, it } from "@jest/globals";
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { OutOfRangeError } from "@granary/errors";
-import { CommitKind, CommitSchema, OnlineSyncState } from "@granary/proto/metadata";
+import { CommitKind, CommitSchema, OnlineSyncState, type Commit } from "@granary/proto/metadata";
 import { commitsAsOf } from "../read/read-group.js";
 import { CommitLog, upTo, type CommitEntry } from "../store/commit-log.js";
 import { replacedDirs } from "./compaction.js";
 
 const dir = (seq: number) => `shop/orders/v1/${String(seq).padStart(20, "0")}`;
 
-function commit(id: number, kind: CommitKind, atMs: number, extra: MessageInitShape<typeof CommitSchema> = {}) {
-  return create(CommitSchema, {
+function commit(id: number, kind: CommitKind, atMs: number, extra: Partial<Commit> = {}) {
+  const c = create(CommitSchema, {
     project: "shop",
     featureGroup: { name: "orders", version: 1 },
     id: BigInt(id),
@@ -18,8 +18,8 @@ function commit(id: number, kind: CommitKind, atMs: number, extra: MessageInitSh
     ingestionTime: timestampFromMs(atMs),
     files: [`${dir(id * 10)}/part-00000.parquet`],
     onlineSyncState: OnlineSyncState.NOT_APPLICABLE,
-    ...extra,
   });
+  return Object.assign(c, extra);
 }
 
 /** Commits 1–4 (an insert, an insert with updated rows, a delete, an insert), then a compaction of 1–3 as commit 5, then 6. */
@@ -35,7 +35,7 @@ function compactedLog(retainedFromMs?: number): CommitLog {
       tombstoneFiles: [`${dir(50)}/tombstones.parquet`],
       compactedThrough: 3n,
       rowsUpdated: 1n,
-      ...(retainedFromMs === undefined ? {} : { retainedFrom: timestampFromMs(retainedFromMs) }),
+      retainedFrom: retainedFromMs === undefined ? undefined : timestampFromMs(retainedFromMs),
     }),
   );
   log.apply(commit(6, CommitKind.INSERT, 6000));
