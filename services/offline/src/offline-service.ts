@@ -5,6 +5,7 @@ import type { BatchDataQuery, InsertHeader, OfflineService, ReadRequest, Spine, 
 import type { FeatureGroupRef, FeatureViewRef } from "@granary/proto/types";
 import { requireCatalogue } from "./catalogue-ready.js";
 import { checkConsistency, type ConsistencyDeps } from "./consistency/check-consistency.js";
+import { chunkResponse } from "./duck/index.js";
 import type { ProjectStreams } from "./project-streams.js";
 import { checkColumns, type AsOf } from "./read/read-group.js";
 import { streamChanges, streamRows } from "./read/read-rows.js";
@@ -15,9 +16,12 @@ import { requireView, streamTrainingData, type TransformSource } from "./trainin
 import { batchTransformSource, createTrainingDataset, readTrainingDataset } from "./training/training-datasets.js";
 import type { SpineInput, TrainingQuery } from "./training/training-query.js";
 import { deleteRows, type DeleteDeps } from "./write/delete-rows.js";
+import type { Compactor } from "./lifecycle/compactor.js";
 import { insertRows, type InsertDeps } from "./write/insert-rows.js";
 
 export interface OfflineHandlerDeps extends DeleteDeps, ConsistencyDeps {
+  /** Compactions: Compact calls, erasures, the background pass (see lifecycle/). */
+  readonly compactor: Compactor;
   /** One count per project across every kind of stream (reads, training and batch data, datasets, checks). */
   readonly streams: ProjectStreams;
 }
@@ -123,7 +127,7 @@ export function createOfflineHandlers(deps: OfflineHandlerDeps): ServiceImpl<typ
 }
 
 async function* arrowChunks(ipc: AsyncIterable<Uint8Array>): AsyncGenerator<{ chunk: { ipc: Uint8Array } }> {
-  for await (const bytes of ipc) yield { chunk: { ipc: bytes } };
+  for await (const bytes of ipc) yield chunkResponse(bytes);
 }
 
 function asOfOf(req: ReadRequest): AsOf {

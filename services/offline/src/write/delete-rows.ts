@@ -5,11 +5,12 @@ import { groupSourceSql } from "../read/group-source.js";
 import { quoteIdent, stageArrowInput, tempName } from "../duck/index.js";
 import { writeCommit } from "./commit-writer.js";
 import { waitBounded } from "./bounded-wait.js";
-import type { Compactor } from "../lifecycle/compactor.js";
+import type { CommitEntry } from "../store/commit-log.js";
 import { afterCommit, type InsertDeps } from "./insert-rows.js";
 
 export interface DeleteDeps extends InsertDeps {
-  readonly compactor: Compactor;
+  /** Carries out a delete with erase (lifecycle/Compactor): compacts the group through it. */
+  readonly compactor: { erase(project: string, group: FeatureGroup, erase: CommitEntry, signal?: AbortSignal): Promise<unknown> };
 }
 
 export interface DeleteOptions {
