@@ -27,7 +27,7 @@ import { arrowPayloads, pointInTimeSql } from "@granary/offline";
 import { loadOnlineConfig, startOnlineService } from "@granary/online";
 import { findFreePort, startEmbeddedPostgres } from "@granary/postgres";
 import { CommitKind, MetadataService, SelectionMode, type Commit, type FeatureGroup } from "@granary/proto/metadata";
-import { GetTrainingDataRequestSchema, GetTrainingDataResponseSchema, OfflineService } from "@granary/proto/offline";
+import { GetTrainingDataRequestSchema, GetTrainingDataResponseSchema, OfflineService, ReadRequestSchema, ReadResponseSchema } from "@granary/proto/offline";
 import { ScalarType } from "@granary/proto/types";
 import { createLogger } from "@granary/telemetry";
 import { startServiceProcess, testKeys, waitFor, waitForServing } from "@granary/testing";
@@ -199,6 +199,8 @@ try {
     GRANARY_OFFLINE_DUCKDB_MEMORY: MEMORY,
     GRANARY_LOG_LEVEL: "warn",
     OTEL_SDK_DISABLED: "true",
+    // The bench compacts by calling Compact; no background pass in between.
+    GRANARY_OFFLINE_COMPACTION_INTERVAL_S: "0",
   });
   await waitForServing(address, 60_000);
   const off = createServiceClient(OfflineService, address, { apiKey: keys.adminKey });
@@ -245,6 +247,57 @@ try {
   const offlineOnlySeconds = await ingest("ingest_offline");
   const ingestSeconds = await ingest("ingest");
 
+  // Compaction: a group of many small commits (as a stream's micro-batches leave them), each a
+  // hundredth of the rows, bulk-loaded like the others; a full Read before and after Compact.
+  const SMALL = 100;
+  log(`compaction: ${SMALL} commits of ${(ROWS / SMALL).toLocaleString()} rows`);
+  await md.createFeatureGroup({
+    featureGroup: {
+      project: P,
+      name: "history",
+      version: 1,
+      columns: [i64("k"), ts("et"), ...Array.from({ length: 10 }, (_, i) => dbl(`h${i}`))],
+      primaryKey: ["k"],
+      eventTime: "et",
+    },
+  });
+  const loader = await (await DuckDBInstance.create(":memory:", { threads: String(THREADS) })).connect();
+  for (let c = 0; c < SMALL; c++) {
+    const seq = BigInt(c + 1);
+    const rel = `${P}/history/v1/${seq.toString().padStart(20, "0")}/part-00000.parquet`;
+    mkdirSync(join(dataRoot, rel, ".."), { recursive: true });
+    const n = ROWS / SMALL;
+    const features = Array.from({ length: 10 }, (_, f) => `random() AS h${f}`).join(", ");
+    await loader.run(
+      `COPY (SELECT (i % ${KEYS})::BIGINT AS k, make_timestamp(${T0}::BIGINT + ${c} * ${YEAR_US / SMALL} + (hash(i) % ${YEAR_US / SMALL})::BIGINT) AS et, ${features}, ${seq}::BIGINT AS _seq FROM range(${c * n}, ${(c + 1) * n}) t(i)) TO '${join(dataRoot, rel)}' (FORMAT parquet)`,
+    );
+    await mdService.createCommit({
+      commit: {
+        project: P,
+        featureGroup: { name: "history", version: 1 },
+        kind: CommitKind.INSERT,
+        rowsInserted: BigInt(n),
+        files: [rel],
+        minEventTime: timestampFromMs((T0 + (c * YEAR_US) / SMALL) / 1000),
+        maxEventTime: timestampFromMs((T0 + ((c + 1) * YEAR_US) / SMALL) / 1000),
+      },
+    });
+  }
+  loader.closeSync();
+  await waitFor(
+    async () => {
+      for await (const r of off.read({ project: P, featureGroup: { name: "history", version: 1 }, limit: 1n })) if (r.chunk) return true;
+      return false;
+    },
+    { timeoutMs: 30_000, what: "the small commits visible to the offline service" },
+  );
+  const readBefore = await readOverGrpc(address, "history", keys.adminKey);
+  const compactStart = performance.now();
+  const compacted = await off.compact({ project: P, featureGroup: { name: "history", version: 1 } }, { timeoutMs: 3_600_000 });
+  const compactionSeconds = (performance.now() - compactStart) / 1000;
+  const readAfter = await readOverGrpc(address, "history", keys.adminKey);
+  if (readBefore.rows !== ROWS || readAfter.rows !== ROWS) log(`WARNING: Read gave ${readBefore.rows} rows before compaction and ${readAfter.rows} after, for ${ROWS}`);
+
   // Point-in-time training data over gRPC, decoded batch by batch by a plain grpc-js client.
   log("GetTrainingData through the service");
   const pit = await pitOverGrpc(address, view.name, keys.adminKey);
@@ -268,6 +321,7 @@ try {
   const reference = await duckdbFloor(referenceSql, dir);
 
   const rss = peakRssMb(offlineProc.child.pid!);
+  const rssNow = currentRssMb(offlineProc.child.pid!);
 
   // PostgreSQL: the same join with LATERAL subqueries, on a spine subset, with the rows it needs.
   log(`PostgreSQL LATERAL on ${PG_SPINE.toLocaleString()} spine rows`);
@@ -294,8 +348,16 @@ try {
     postgres_rows_per_s: postgres ? Math.round(postgres.rows / postgres.seconds) : null,
     postgres_spine_rows: postgres?.rows ?? null,
     service_peak_rss_mb: rss,
+    service_rss_after_mb: rssNow,
     ingest_rows_per_s: Math.round(INGEST / ingestSeconds),
     ingest_offline_only_rows_per_s: Math.round(INGEST / offlineOnlySeconds),
+    ingest_vs_offline_only: round(offlineOnlySeconds / ingestSeconds),
+    compaction_seconds: round(compactionSeconds),
+    compaction_rows: Number(compacted.stats?.rowsAfter ?? 0n),
+    compaction_files: `${compacted.stats?.filesBefore ?? 0n} -> ${compacted.stats?.filesAfter ?? 0n}`,
+    compaction_rows_per_s: Math.round(ROWS / compactionSeconds),
+    read_rows_per_s_before_compaction: Math.round(readBefore.rows / readBefore.seconds),
+    read_rows_per_s_after_compaction: Math.round(readAfter.rows / readAfter.seconds),
     duckdb_threads: THREADS,
     duckdb_memory_limit: MEMORY,
     total_seconds: round((performance.now() - started) / 1000),
@@ -396,6 +458,37 @@ async function duckdbFloor(sql: string, tmp: string): Promise<{ rows: number; se
   duckdb.destroy_prepare_sync(statement);
   duckdb.disconnect_sync(conn);
   duckdb.close_sync(db);
+  return { rows, seconds };
+}
+
+function currentRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+/** A full Read of a group over gRPC, decoded batch by batch. */
+async function readOverGrpc(address: string, group: string, apiKey: string): Promise<{ rows: number; seconds: number }> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+    "grpc-node.flow_control_window": 4 * 1024 * 1024,
+    "grpc.max_receive_message_length": 8 * 1024 * 1024,
+  });
+  const auth = new grpc.Metadata();
+  auth.set("authorization", `Bearer ${apiKey}`);
+  const start = performance.now();
+  const call = client.makeServerStreamRequest(
+    "/granary.offline.v1.OfflineService/Read",
+    (m: Uint8Array) => Buffer.from(m.buffer, m.byteOffset, m.byteLength),
+    (b: Buffer) => b,
+    toBinary(ReadRequestSchema, create(ReadRequestSchema, { project: P, featureGroup: { name: group, version: 1 } })),
+    auth,
+  );
+  async function* ipc(): AsyncGenerator<Uint8Array> {
+    for await (const raw of call as AsyncIterable<Buffer>) yield fromBinary(ReadResponseSchema, raw).chunk!.ipc;
+  }
+  let rows = 0;
+  for await (const batch of await arrow.RecordBatchReader.from(ipc())) rows += batch.numRows;
+  const seconds = (performance.now() - start) / 1000;
+  client.close();
   return { rows, seconds };
 }
 
