@@ -198,6 +198,19 @@ describe("compaction", () => {
     expect((await off.compact({ project: P, featureGroup: ref("visits") })).commitId).toBe(0n);
   }, 60_000);
 
+  it("keeps a partitioned group's Hive layout: one directory per partition value in the compaction", async () => {
+    await createGroup("regional", { partitionKey: ["email"] });
+    await insert("regional", events(["a", "b"], [1, 1], ["eu", "us"], [1, 2]));
+    await insert("regional", events(["c", "d"], [2, 2], ["eu", "ap"], [3, 4]));
+    const before = await readAt("regional");
+    const compacted = await off.compact({ project: P, featureGroup: ref("regional") });
+    await waitFor(() => commitDirs("regional").length === 1, { what: "the replaced commit directories deleted" });
+    const { commit } = await md.getCommit({ project: P, featureGroup: ref("regional"), id: compacted.commitId });
+    const partitions = commit!.files.map((f) => f.split("/")[4]).filter((d) => d!.includes("="));
+    expect(new Set(partitions)).toEqual(new Set(["email=eu", "email=us", "email=ap"]));
+    expect(await readAt("regional")).toEqual(before);
+  }, 60_000);
+
   it("with a retention, removes rows replaced or deleted before it and refuses time travel past it", async () => {
     await createGroup("sessions", { offlineRetention: { seconds: 1n } });
     const first = (await insert("sessions", events(["a", "b"], [1, 1], ["a@x", "b@x"], [1, 2]))).commitId;

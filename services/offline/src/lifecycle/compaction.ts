@@ -9,6 +9,7 @@ import type { FilesOf } from "../store/commit-files.js";
 import { groupKey, isInsert, type CommitEntry, type CommitLog } from "../store/commit-log.js";
 import type { CommitLayout } from "../store/commit-layout.js";
 import { groupPath, sequenceName } from "../store/commit-paths.js";
+import { writeGroupFiles } from "../store/partitions.js";
 import { durationMicros, timestampFromMicros } from "../timestamps.js";
 import type { CommitWriterDeps } from "../write/commit-writer.js";
 
@@ -204,11 +205,17 @@ async function writeCompaction(
     );
     rowsErased = BigInt(n!.n as bigint);
   }
-  await connection.run(
-    `COPY (${kept}) TO ${quoteString(o.dir)} (FORMAT parquet, FILE_SIZE_BYTES ${o.fileBytes}, FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)`,
-    signal,
-  );
-  let rowFiles = (await readdir(o.dir)).filter((f) => /^part-\d+\.parquet$/.test(f)).sort((a, b) => Number(a.slice(5, -8)) - Number(b.slice(5, -8)));
+  let rowFiles: string[];
+  if (group.partitionKey.length > 0) {
+    // Partitioned groups keep their Hive layout (one file per partition), so reads still prune.
+    rowFiles = await writeGroupFiles(connection, group, kept, o.dir, { signal });
+  } else {
+    await connection.run(
+      `COPY (${kept}) TO ${quoteString(o.dir)} (FORMAT parquet, FILE_SIZE_BYTES ${o.fileBytes}, FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)`,
+      signal,
+    );
+    rowFiles = (await readdir(o.dir)).filter((f) => /^part-\d+\.parquet$/.test(f)).sort((a, b) => Number(a.slice(5, -8)) - Number(b.slice(5, -8)));
+  }
   if (rowFiles.length === 0) {
     // Nothing left (everything erased): one empty file keeps the group's schema.
     await connection.run(`COPY (${kept} LIMIT 0) TO ${quoteString(join(o.dir, "part-0.parquet"))} (FORMAT parquet)`, signal);
