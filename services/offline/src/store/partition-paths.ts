@@ -17,6 +17,7 @@
 //   these paths it reads the values the files hold. Readers here do not depend on that: every
 //   partitioned commit lists a schema file (SCHEMA_FILE) that turns DuckDB's Hive detection off,
 //   and the values come from the files' own typed columns.
+import { createHash } from "node:crypto";
 import { SEQUENCE_DIR } from "./commit-paths.js";
 
 /**
@@ -78,9 +79,19 @@ export function decodePartitionValue(raw: string): string | null | undefined {
   }
 }
 
-/** `<column>=<encoded value>`: one directory level of a partitioned commit. */
+/**
+ * `<column>=<encoded value>`: one directory level of a partitioned commit. A value whose name would
+ * exceed MAX_SEGMENT_BYTES (long text, mostly non-ASCII: each such byte takes three) is named by
+ * its SHA-256 instead, `<column>=~<64 hex digits>`: distinct values keep distinct directories,
+ * and as `~` is no character of the encoding, such a name reads as "unknown" and its files are
+ * never pruned (see partitionTextsOfFile).
+ */
 export function partitionSegment(column: string, text: string | null): string {
-  return `${column}=${encodePartitionValue(text)}`;
+  const segment = `${column}=${encodePartitionValue(text)}`;
+  if (Buffer.byteLength(segment) <= MAX_SEGMENT_BYTES) return segment;
+  return `${column}=~${createHash("sha256")
+    .update(text ?? "", "utf8")
+    .digest("hex")}`;
 }
 
 /**

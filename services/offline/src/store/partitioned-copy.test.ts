@@ -183,23 +183,35 @@ describe("writeGroupFiles", () => {
     expect(rows[0]!.n).toBe(50000n);
   });
 
-  it("refuses too many partitions or a value too long for a directory name, writing nothing", async () => {
+  it("refuses more partitions than maxPartitions, writing nothing; without it writes them all", async () => {
     const many = commitDir();
+    const select = `SELECT i::BIGINT AS id, i::VARCHAR AS s FROM range(${MAX_PARTITIONS_PER_COMMIT + 1}) t(i)`;
     const err = await engine
-      .withConnection((c) =>
-        writeGroupFiles(c, group(["s"]), `SELECT i::BIGINT AS id, i::VARCHAR AS s FROM range(${MAX_PARTITIONS_PER_COMMIT + 1}) t(i)`, many.dir),
-      )
+      .withConnection((c) => writeGroupFiles(c, group(["s"]), select, many.dir, { maxPartitions: MAX_PARTITIONS_PER_COMMIT }))
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect((err as Error).message).toMatch(/more than 1024 partitions/);
     expect(readdirSync(many.dir)).toEqual([]);
+    const files = await engine.withConnection((c) => writeGroupFiles(c, group(["s"]), select, many.dir));
+    expect(data(files)).toHaveLength(MAX_PARTITIONS_PER_COMMIT + 1);
+  });
 
-    const long = commitDir();
-    const err2 = await engine
-      .withConnection((c) => writeGroupFiles(c, group(["s"]), `SELECT 1::BIGINT AS id, repeat('é', 60) AS s`, long.dir))
-      .catch((e: unknown) => e);
-    expect(err2).toBeInstanceOf(InvalidArgumentError);
-    expect((err2 as Error).message).toMatch(/too long for a directory name \(362 bytes/);
-    expect(readdirSync(long.dir)).toEqual([]);
+  it("names a value too long for a directory by its hash, reads it back, and never prunes it", async () => {
+    const { dir, rel } = commitDir();
+    const select = "SELECT * FROM (VALUES (1::BIGINT, repeat('é', 60)), (2::BIGINT, repeat('é', 61)), (3::BIGINT, repeat('a', 200))) v(id, s)";
+    const files = data(await engine.withConnection((c) => writeGroupFiles(c, group(["s"]), select, dir)));
+    expect(files).toHaveLength(3);
+    const hashed = files.filter((f) => /^s=~[0-9a-f]{64}\/part-00000\.parquet$/.test(f));
+    expect(hashed).toHaveLength(2);
+    for (const f of hashed) expect(partitionTextsOfFile(["s"], `${rel}/${f}`)).toBeUndefined();
+    expect(files).toContain(`s=${"a".repeat(200)}/part-00000.parquet`);
+    const rows = await engine.withConnection((c) =>
+      c.rows(`SELECT id, strlen(s) AS n FROM read_parquet([${[SCHEMA_FILE, ...files].map((f) => lit(join(dir, f))).join(", ")}]) ORDER BY id`),
+    );
+    expect(rows).toEqual([
+      { id: 1n, n: 120n },
+      { id: 2n, n: 122n },
+      { id: 3n, n: 200n },
+    ]);
   });
 });

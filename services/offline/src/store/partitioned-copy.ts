@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { InvalidArgumentError } from "@granary/errors";
 import type { FeatureGroup } from "@granary/proto/metadata";
 import { PART_FILE } from "./commit-paths.js";
-import { MAX_SEGMENT_BYTES, partitionSegment, SCHEMA_FILE } from "./partition-paths.js";
+import { partitionSegment, SCHEMA_FILE } from "./partition-paths.js";
 
 /** What writeGroupFiles needs of a DuckDB connection (DuckConnection is one). */
 export interface SqlRunner {
@@ -12,8 +12,18 @@ export interface SqlRunner {
   rows(sql: string, signal?: AbortSignal): Promise<Record<string, unknown>[]>;
 }
 
-/** Partition directories one commit may create: more is refused (split the insert). */
+/** Partition directories an Insert may create (its `maxPartitions`): more is refused (split the insert). */
 export const MAX_PARTITIONS_PER_COMMIT = 1024;
+
+export interface WriteGroupFilesOptions {
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * More distinct partitions than this is INVALID_ARGUMENT, before anything is written. Unset: no
+   * limit (a compaction rewrites every partition of a group; a write-log micro-batch is bounded
+   * by its row count and must not fail for good).
+   */
+  readonly maxPartitions?: number | undefined;
+}
 
 /** DuckDB's partition number while writing; never a column name (those start with a letter). */
 const PART_COLUMN = "__granary_partition";
@@ -31,16 +41,23 @@ const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
  *   its order (see partition-paths.ts for the names), the partition columns kept in the files too,
  *   and `schema.parquet` (no rows; see SCHEMA_FILE) first in the list.
  *   The distinct partition values are computed first (INVALID_ARGUMENT, nothing written, when
- *   there are more than MAX_PARTITIONS_PER_COMMIT or a value's directory name would exceed 255
- *   bytes), then DuckDB writes every row once, split by partition number, and the directories are
- *   renamed to their names. `selectSql` runs twice, so it must be deterministic (materialise an
- *   expensive one first).
+ *   there are more than `maxPartitions`), then DuckDB writes every row once, split by partition
+ *   number, and the directories are renamed to their names. `selectSql` runs twice (three times
+ *   counting the schema file's LIMIT 0), so it must be deterministic (materialise an expensive
+ *   one first).
  *
  * Nothing is made durable here: CommitLayout.publish fsyncs every file and directory under the
  * commit directory before renaming it into place. This is the one way group files are written
  * (inserts and compaction alike), so every reader finds the same layout.
  */
-export async function writeGroupFiles(sql: SqlRunner, group: FeatureGroup, selectSql: string, targetDir: string, signal?: AbortSignal): Promise<string[]> {
+export async function writeGroupFiles(
+  sql: SqlRunner,
+  group: FeatureGroup,
+  selectSql: string,
+  targetDir: string,
+  options: WriteGroupFilesOptions = {},
+): Promise<string[]> {
+  const { signal, maxPartitions } = options;
   if (group.partitionKey.length === 0) {
     await sql.run(`COPY (${selectSql}) TO ${literal(join(targetDir, PART_FILE))} (FORMAT parquet)`, signal);
     return [PART_FILE];
@@ -48,25 +65,19 @@ export async function writeGroupFiles(sql: SqlRunner, group: FeatureGroup, selec
   const keys = group.partitionKey.map(ident);
   const parts = `__granary_parts_${randomUUID().replace(/-/g, "")}`;
   await sql.run(
-    `CREATE TEMP TABLE ${parts} AS SELECT (row_number() OVER ()) - 1 AS ${PART_COLUMN}, * FROM (SELECT DISTINCT ${keys.join(", ")} FROM (${selectSql}) LIMIT ${MAX_PARTITIONS_PER_COMMIT + 1})`,
+    `CREATE TEMP TABLE ${parts} AS SELECT (row_number() OVER ()) - 1 AS ${PART_COLUMN}, * FROM (SELECT DISTINCT ${keys.join(", ")} FROM (${selectSql})${maxPartitions === undefined ? "" : ` LIMIT ${maxPartitions + 1}`})`,
     signal,
   );
   try {
     const texts = await sql.rows(`SELECT ${PART_COLUMN} AS n, ${keys.map((k, i) => `${k}::VARCHAR AS v${i}`).join(", ")} FROM ${parts}`, signal);
-    if (texts.length > MAX_PARTITIONS_PER_COMMIT) {
+    if (maxPartitions !== undefined && texts.length > maxPartitions) {
       throw new InvalidArgumentError(
-        `the rows span more than ${MAX_PARTITIONS_PER_COMMIT} partitions of feature group "${group.name}" (partition key ${group.partitionKey.join(", ")}); split them into several inserts`,
+        `the rows span more than ${maxPartitions} partitions of feature group "${group.name}" (partition key ${group.partitionKey.join(", ")}); split them into several inserts`,
       );
     }
     const dirs = new Map<number, string[]>();
     for (const row of texts) {
       const segments = group.partitionKey.map((name, i) => partitionSegment(name, (row[`v${i}`] as string | null) ?? null));
-      const long = segments.findIndex((s) => Buffer.byteLength(s) > MAX_SEGMENT_BYTES);
-      if (long >= 0) {
-        throw new InvalidArgumentError(
-          `a value of partition column "${group.partitionKey[long]}" of feature group "${group.name}" is too long for a directory name (${Buffer.byteLength(segments[long]!)} bytes once encoded, at most ${MAX_SEGMENT_BYTES}: letters, digits, _ and - take one byte, any other byte three)`,
-        );
-      }
       dirs.set(Number(row.n as bigint | number), segments);
     }
     const on = keys.map((k) => `s.${k} IS NOT DISTINCT FROM p.${k}`).join(" AND ");

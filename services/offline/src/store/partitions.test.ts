@@ -90,6 +90,16 @@ describe("partition directory names", () => {
     }
   });
 
+  it("names a value too long for a directory (255 bytes) by its SHA-256, which reads as unknown", () => {
+    const fits = "a".repeat(253);
+    expect(partitionSegment("c", fits)).toBe(`c=${fits}`);
+    const long = "é".repeat(43);
+    const segment = partitionSegment("c", long);
+    expect(segment).toMatch(/^c=~[0-9a-f]{64}$/);
+    expect(partitionSegment("c", `${long}x`)).not.toBe(segment);
+    expect(partitionTextsOfFile(["c"], `p/g/v1/${SEQ}/${segment}/part-00000.parquet`)).toBeUndefined();
+  });
+
   it("leaves names it did not write unread", () => {
     for (const raw of ["a b", "a%2", "%zz", "a.b", "%FF", "__HIVE_DEFAULT_PARTITION__"]) expect(decodePartitionValue(raw)).toBeUndefined();
   });

@@ -4,7 +4,7 @@ import type { FilesOf } from "./commit-files.js";
 import { isInsert, type CommitEntry } from "./commit-log.js";
 import { isSchemaFile, partitionTextsOfFile } from "./partition-paths.js";
 
-export { writeGroupFiles, MAX_PARTITIONS_PER_COMMIT, type SqlRunner } from "./partitioned-copy.js";
+export { writeGroupFiles, MAX_PARTITIONS_PER_COMMIT, type SqlRunner, type WriteGroupFilesOptions } from "./partitioned-copy.js";
 export { SCHEMA_FILE, isSchemaFile } from "./partition-paths.js";
 
 /**

@@ -11,7 +11,7 @@ import { SEQUENCE_COLUMN } from "../read/group-source.js";
 import type { CommitSequencer } from "./commit-sequencer.js";
 import { CorruptCommitError } from "../store/commit-files.js";
 import { markCommitFailed } from "./commit-failures.js";
-import { writeGroupFiles } from "../store/partitions.js";
+import { MAX_PARTITIONS_PER_COMMIT, writeGroupFiles } from "../store/partitions.js";
 
 export interface CommitWriterDeps {
   readonly layout: CommitLayout;
@@ -71,7 +71,10 @@ export async function writeCommit(
     // refuses it), so delete files stay unpartitioned: one file per delete commit.
     const layoutOf = content.kind === CommitKind.INSERT ? group : { ...group, partitionKey: [] };
     const select = `SELECT ${columns}, ${ticket.sequence}::BIGINT AS ${SEQUENCE_COLUMN} FROM ${content.table}`;
-    const written = await writeGroupFiles(connection, layoutOf, select, staged.tmpDir, signal);
+    // An Insert spanning too many partitions is refused; a write-log micro-batch is bounded by its
+    // row count and must not fail for good (its rows would be retried forever).
+    const maxPartitions = content.logSequence === undefined ? MAX_PARTITIONS_PER_COMMIT : undefined;
+    const written = await writeGroupFiles(connection, layoutOf, select, staged.tmpDir, { signal, maxPartitions });
     if (content.logSequence !== undefined) await deps.layout.writeLogSequence(staged, content.logSequence);
     await deps.layout.publish(staged);
     crashIfAt(deps.crashAt, "after-files", deps.logger);
