@@ -29,6 +29,32 @@ describe("streamQuery", () => {
     expect(table.get(199_999)?.toJSON()).toEqual({ i: 199_999n, x: 99_999.5, s: "row 199999" });
   });
 
+  it("sizes batches to messages, so each message starts a batch; every value and null intact", async () => {
+    const parts: Uint8Array[] = [];
+    const sql = `SELECT i, CASE WHEN i % 3 = 0 THEN NULL ELSE i * 0.5::DOUBLE END AS x, i % 2 = 0 AS b,
+      CASE WHEN i % 7 = 0 THEN NULL ELSE 'v' || i END AS s, CASE WHEN i % 5 = 0 THEN NULL ELSE [i, i + 1] END AS l
+      FROM range(50000) t(i) ORDER BY i`;
+    for await (const m of streamQuery(engine, sql, 64 * 1024, new AbortController().signal)) parts.push(m.slice());
+    // Widths of strings and lists are learnt from the first batches; after them no batch is cut.
+    for (const p of parts.slice(4)) expect(Array.from(p.subarray(0, 4))).toEqual([0xff, 0xff, 0xff, 0xff]);
+    const table = arrow.tableFromIPC(parts);
+    expect(table.batches.length).toBeGreaterThan(10);
+    expect(table.numRows).toBe(50_000);
+    const wrong: number[] = [];
+    const [i, x, b, str, l] = ["i", "x", "b", "s", "l"].map((c) => table.getChild(c)!);
+    for (let k = 0; k < 50_000; k++) {
+      const list = l!.get(k) as arrow.Vector | null;
+      const ok =
+        i!.get(k) === BigInt(k) &&
+        x!.get(k) === (k % 3 === 0 ? null : k * 0.5) &&
+        b!.get(k) === (k % 2 === 0) &&
+        str!.get(k) === (k % 7 === 0 ? null : `v${k}`) &&
+        (k % 5 === 0 ? list === null : list !== null && list.get(0) === BigInt(k) && list.get(1) === BigInt(k + 1) && list.length === 2);
+      if (!ok) wrong.push(k);
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it("sends the schema even for an empty result", async () => {
     const parts: Uint8Array[] = [];
     for await (const m of streamQuery(engine, "SELECT 1::INTEGER AS a WHERE false", 1024, new AbortController().signal)) parts.push(m);

@@ -1,8 +1,10 @@
-import type * as arrow from "apache-arrow";
+import duckdb from "@duckdb/node-bindings";
+import * as arrow from "apache-arrow";
 import type { DuckEngine } from "./duckdb-engine.js";
 import type { DuckConnection } from "./duck-connection.js";
-import { IpcMessageWriter } from "@granary/arrow";
-import { queryBatches, rowsForBytes } from "./query-batches.js";
+import { ArrowBatchBuilder } from "./duck-to-arrow.js";
+import { IpcFrameWriter } from "./ipc-frames.js";
+import { rowsForBytes } from "./query-batches.js";
 
 /** Changes record batches on their way out (on-demand features, transformations). */
 export interface BatchTransform {
@@ -10,8 +12,10 @@ export interface BatchTransform {
   apply(batch: arrow.RecordBatch): arrow.RecordBatch;
 }
 
-/** Bytes an Arrow batch aims at: big enough to amortise per-batch costs, small enough for memory. */
-const BATCH_BYTES = 8 * 1024 * 1024;
+/** Rows a batch holds at most, however narrow its rows. */
+const MAX_BATCH_ROWS = 65_536;
+/** Rows a batch holds at least, however wide its rows (a wider batch is cut across messages). */
+const MIN_BATCH_ROWS = 64;
 
 /**
  * A query's result as an Arrow IPC stream cut into messages of `messageBytes`: the schema goes
@@ -33,7 +37,15 @@ export async function* streamQuery(
   }
 }
 
-/** streamQuery on a connection the caller holds (after preparing temporary tables on it). */
+/**
+ * streamQuery on a connection the caller holds (after preparing temporary tables on it).
+ *
+ * Each record batch is sized to fill one message, so it reaches the client whole (see
+ * IpcFrameWriter): the rows per batch follow from the output schema's widths, corrected by the
+ * size of each batch written when the rows' widths vary (strings, lists). DuckDB computes the next
+ * chunk while this one is converted and sent; the batch builder's buffers are reused, since a
+ * batch is written out before the next chunk is appended.
+ */
 export async function* streamOn(
   connection: DuckConnection,
   sql: string,
@@ -41,10 +53,45 @@ export async function* streamOn(
   signal: AbortSignal,
   transform?: BatchTransform,
 ): AsyncGenerator<Uint8Array> {
-  const { schema, batches } = await queryBatches(connection, sql, (s) => rowsForBytes(s, BATCH_BYTES), signal);
-  const writer = new IpcMessageWriter(transform ? transform.schema(schema) : schema, messageBytes);
-  for await (const batch of batches) {
-    for (const message of writer.write(transform ? transform.apply(batch) : batch)) yield message;
+  const stream = await connection.stream(sql, signal);
+  const probe = new ArrowBatchBuilder(stream.names, stream.types, 0);
+  const schema = transform ? transform.schema(probe.schema) : probe.schema;
+  const writer = new IpcFrameWriter(schema, messageBytes);
+  const bounded = (n: number) => Math.max(MIN_BATCH_ROWS, Math.min(MAX_BATCH_ROWS, Math.floor(n / 8) * 8));
+  // A batch's metadata takes 16 bytes a node and a buffer, and about 200 more.
+  let rows = bounded(rowsForBytes(schema, messageBytes - 256 - 48 * countFields(schema.fields), MAX_BATCH_ROWS, 0));
+  // Rows of varying width (strings, lists) are estimated from the last batch, with room to vary.
+  const fill = fixedWidth(schema.fields) ? 1 : 0.9;
+  const builder = new ArrowBatchBuilder(stream.names, stream.types, rows, { reuse: true });
+  const write = (): Uint8Array[] => {
+    const n = builder.length;
+    const messages = writer.write(transform ? transform.apply(builder.flush()) : builder.flush());
+    // A full batch that overflowed its message or filled less than half of it sizes the next one.
+    const { metadata, body } = writer.lastBatch;
+    if (n === rows && (metadata + body > messageBytes || metadata + body < messageBytes / 2)) {
+      rows = bounded((n * (messageBytes - metadata) * fill) / Math.max(1, body));
+    }
+    return messages;
+  };
+  for await (const chunk of stream.chunks) {
+    const size = duckdb.data_chunk_get_size(chunk);
+    for (let from = 0; from < size;) {
+      const n = Math.min(size - from, rows - builder.length);
+      builder.appendRows(chunk, from, n);
+      from += n;
+      if (builder.length >= rows) yield* write();
+    }
   }
+  if (builder.length > 0) yield* write();
   yield* writer.finish();
+}
+
+function fixedWidth(fields: readonly arrow.Field[]): boolean {
+  return fields.every((f) => !arrow.DataType.isUtf8(f.type) && !arrow.DataType.isBinary(f.type) && !arrow.DataType.isList(f.type));
+}
+
+function countFields(fields: readonly arrow.Field[]): number {
+  let n = 0;
+  for (const f of fields) n += 1 + countFields(f.type.children ?? []);
+  return n;
 }

@@ -7,23 +7,31 @@ const POPCOUNT = new Uint8Array(256).map((_, i) => {
 /**
  * An Arrow bitmap (least significant bit first) built by appending bit ranges. As a validity
  * bitmap it stays unallocated while every bit is set, so columns without nulls cost nothing.
+ * With `reuse`, take() hands out a view of the builder's storage, valid until the next append,
+ * and no batch allocates anew.
  */
 export class BitmapBuilder {
+  /** Storage; with `reuse` it outlives take(). */
   #bits: Uint8Array | undefined;
+  /** Whether #bits holds the bits of this batch (a validity bitmap is materialised on its first clear bit). */
+  #live: boolean;
   #length = 0;
   #zeros = 0;
   readonly #eager: boolean;
+  readonly #reuse: boolean;
 
   /** `eager`: always materialise (a bool column's values), not only once a bit is clear. */
-  constructor(capacity: number, eager = false) {
+  constructor(capacity: number, eager = false, reuse = false) {
     this.#eager = eager;
+    this.#reuse = reuse;
+    this.#live = eager;
     if (eager) this.#bits = new Uint8Array(Math.ceil(capacity / 8) + 8);
   }
 
   /** Appends bits [from, from+n) of `src`; `null` means n set bits. */
   appendFrom(src: Uint8Array | null, from: number, n: number): void {
     if (src === null) {
-      if (this.#bits) this.#setRange(this.#length, n);
+      if (this.#live) this.#setRange(this.#length, n);
       this.#length += n;
       return;
     }
@@ -72,27 +80,33 @@ export class BitmapBuilder {
 
   /** The bitmap of `length` bits and its count of clear bits; the builder starts over. */
   take(length: number): { bitmap: Uint8Array; nullCount: number } {
-    const bits = this.#bits;
+    const bits = this.#live ? this.#bits : undefined;
     const zeros = this.#zeros;
-    const capacity = bits?.length ?? 0;
-    this.#bits = this.#eager ? new Uint8Array(capacity) : undefined;
     this.#length = 0;
     this.#zeros = 0;
+    this.#live = this.#eager;
     if (!bits) return { bitmap: new Uint8Array(0), nullCount: 0 };
-    return { bitmap: bits.slice(0, Math.ceil(length / 8)), nullCount: zeros };
+    const bytes = Math.ceil(length / 8);
+    // The bits past the end are left as they were: clear them, as writers do.
+    if (length & 7) bits[bytes - 1]! &= (1 << (length & 7)) - 1;
+    if (this.#reuse) return { bitmap: bits.subarray(0, bytes), nullCount: zeros };
+    if (!this.#eager) this.#bits = undefined;
+    else this.#bits = new Uint8Array(bits.length);
+    return { bitmap: bits.slice(0, bytes), nullCount: zeros };
   }
 
   #materialise(bitsNeeded: number): Uint8Array {
     const bytes = Math.ceil(bitsNeeded / 8) + 8;
-    if (!this.#bits) {
-      this.#bits = new Uint8Array(Math.max(bytes, 256));
+    if (!this.#live) {
+      if (!this.#bits || this.#bits.length < bytes) this.#bits = new Uint8Array(Math.max(bytes, 256, this.#bits?.length ?? 0));
+      this.#live = true;
       this.#setRange(0, this.#length);
-    } else if (this.#bits.length < bytes) {
-      const grown = new Uint8Array(Math.max(bytes, this.#bits.length * 2));
-      grown.set(this.#bits);
+    } else if (this.#bits!.length < bytes) {
+      const grown = new Uint8Array(Math.max(bytes, this.#bits!.length * 2));
+      grown.set(this.#bits!);
       this.#bits = grown;
     }
-    return this.#bits;
+    return this.#bits!;
   }
 
   #setRange(start: number, n: number): void {

@@ -2,20 +2,29 @@ import duckdb from "@duckdb/node-bindings";
 import * as arrow from "apache-arrow";
 import { BitmapBuilder } from "./bitmap-builder.js";
 
+export interface ArrowBatchBuilderOptions {
+  /**
+   * The batches flush() returns share the builder's buffers, valid until the next append: for a
+   * consumer that has written a batch out before asking for the next (an IPC stream), no batch
+   * allocates. Default false: every batch owns its memory.
+   */
+  readonly reuse?: boolean;
+}
+
 /**
  * Turns DuckDB result chunks into Arrow record batches without a JavaScript value per cell:
  * fixed-width vectors are copied as bytes, validity masks bit for bit (DuckDB's and Arrow's share
- * a layout), strings byte for byte. A batch is cut once it reaches `targetRows`.
+ * a layout), strings byte for byte.
  */
 export class ArrowBatchBuilder {
   readonly schema: arrow.Schema;
   readonly #columns: ColumnBuilder[];
   #length = 0;
 
-  constructor(names: readonly string[], types: readonly duckdb.LogicalType[], capacity: number) {
+  constructor(names: readonly string[], types: readonly duckdb.LogicalType[], capacity: number, options: ArrowBatchBuilderOptions = {}) {
     const fields = names.map((name, i) => new arrow.Field(name, arrowTypeOfLogical(types[i]!, name), true));
     this.schema = new arrow.Schema(fields);
-    this.#columns = fields.map((f) => builderFor(f.type, capacity));
+    this.#columns = fields.map((f) => builderFor(f.type, capacity, options.reuse ?? false));
   }
 
   get length(): number {
@@ -23,9 +32,14 @@ export class ArrowBatchBuilder {
   }
 
   append(chunk: duckdb.DataChunk): void {
-    const n = duckdb.data_chunk_get_size(chunk);
+    this.appendRows(chunk, 0, duckdb.data_chunk_get_size(chunk));
+  }
+
+  /** Appends rows [from, from+n) of a chunk (a multiple of eight for `from` keeps bitmaps fast). */
+  appendRows(chunk: duckdb.DataChunk, from: number, n: number): void {
+    const size = duckdb.data_chunk_get_size(chunk);
     for (let c = 0; c < this.#columns.length; c++) {
-      this.#columns[c]!.appendRange(duckdb.data_chunk_get_vector(chunk, c), 0, n, n);
+      this.#columns[c]!.appendRange(duckdb.data_chunk_get_vector(chunk, c), from, n, size);
     }
     this.#length += n;
   }
@@ -88,11 +102,11 @@ interface ColumnBuilder {
   finish(): arrow.Data;
 }
 
-function builderFor(type: arrow.DataType, capacity: number): ColumnBuilder {
-  if (arrow.DataType.isBool(type)) return new BoolBuilder(capacity);
-  if (arrow.DataType.isUtf8(type) || arrow.DataType.isBinary(type)) return new BytesBuilder(type, capacity);
-  if (arrow.DataType.isList(type)) return new ListBuilder(type, capacity);
-  return new FixedBuilder(type, capacity);
+function builderFor(type: arrow.DataType, capacity: number, reuse: boolean): ColumnBuilder {
+  if (arrow.DataType.isBool(type)) return new BoolBuilder(capacity, reuse);
+  if (arrow.DataType.isUtf8(type) || arrow.DataType.isBinary(type)) return new BytesBuilder(type, capacity, reuse);
+  if (arrow.DataType.isList(type)) return new ListBuilder(type, capacity, reuse);
+  return new FixedBuilder(type, capacity, reuse);
 }
 
 function validityOf(vector: duckdb.Vector, size: number): Uint8Array | null {
@@ -103,15 +117,17 @@ function validityOf(vector: duckdb.Vector, size: number): Uint8Array | null {
 class FixedBuilder implements ColumnBuilder {
   readonly #type: arrow.DataType;
   readonly #width: number;
+  readonly #reuse: boolean;
   #bytes: Uint8Array;
   #length = 0;
   readonly #validity: BitmapBuilder;
 
-  constructor(type: arrow.DataType, capacity: number) {
+  constructor(type: arrow.DataType, capacity: number, reuse: boolean) {
     this.#type = type;
     this.#width = (type.ArrayType as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+    this.#reuse = reuse;
     this.#bytes = new Uint8Array(capacity * this.#width);
-    this.#validity = new BitmapBuilder(capacity);
+    this.#validity = new BitmapBuilder(capacity, false, reuse);
   }
 
   appendRange(vector: duckdb.Vector, from: number, n: number, size: number): void {
@@ -133,7 +149,7 @@ class FixedBuilder implements ColumnBuilder {
     const values = new Ctor(this.#bytes.buffer as ArrayBuffer, 0, this.#length);
     const { bitmap, nullCount } = this.#validity.take(this.#length);
     const data = arrow.makeData({ type: this.#type, length: this.#length, nullCount, nullBitmap: bitmap, data: values } as never) as arrow.Data;
-    this.#bytes = new Uint8Array(this.#bytes.byteLength);
+    if (!this.#reuse) this.#bytes = new Uint8Array(this.#bytes.byteLength);
     this.#length = 0;
     return data;
   }
@@ -144,9 +160,9 @@ class BoolBuilder implements ColumnBuilder {
   readonly #validity: BitmapBuilder;
   #length = 0;
 
-  constructor(capacity: number) {
-    this.#values = new BitmapBuilder(capacity, true);
-    this.#validity = new BitmapBuilder(capacity);
+  constructor(capacity: number, reuse: boolean) {
+    this.#values = new BitmapBuilder(capacity, true, reuse);
+    this.#validity = new BitmapBuilder(capacity, false, reuse);
   }
 
   appendRange(vector: duckdb.Vector, from: number, n: number, size: number): void {
@@ -167,17 +183,19 @@ class BoolBuilder implements ColumnBuilder {
 
 class BytesBuilder implements ColumnBuilder {
   readonly #type: arrow.Utf8 | arrow.Binary;
+  readonly #reuse: boolean;
   #offsets: Int32Array;
   #data: Uint8Array;
   #used = 0;
   #length = 0;
   readonly #validity: BitmapBuilder;
 
-  constructor(type: arrow.DataType, capacity: number) {
+  constructor(type: arrow.DataType, capacity: number, reuse: boolean) {
     this.#type = type as arrow.Utf8 | arrow.Binary;
+    this.#reuse = reuse;
     this.#offsets = new Int32Array(capacity + 1);
     this.#data = new Uint8Array(capacity * 16);
-    this.#validity = new BitmapBuilder(capacity);
+    this.#validity = new BitmapBuilder(capacity, false, reuse);
   }
 
   appendRange(vector: duckdb.Vector, from: number, n: number, size: number): void {
@@ -220,8 +238,8 @@ class BytesBuilder implements ColumnBuilder {
       length: this.#length,
       nullCount,
       nullBitmap: bitmap,
-      valueOffsets: this.#offsets.slice(0, this.#length + 1),
-      data: this.#data.slice(0, this.#used),
+      valueOffsets: this.#reuse ? this.#offsets.subarray(0, this.#length + 1) : this.#offsets.slice(0, this.#length + 1),
+      data: this.#reuse ? this.#data.subarray(0, this.#used) : this.#data.slice(0, this.#used),
     } as never) as arrow.Data;
     this.#length = 0;
     this.#used = 0;
@@ -232,17 +250,19 @@ class BytesBuilder implements ColumnBuilder {
 
 class ListBuilder implements ColumnBuilder {
   readonly #type: arrow.List;
+  readonly #reuse: boolean;
   readonly #child: ColumnBuilder;
   #offsets: Int32Array;
   #childLength = 0;
   #length = 0;
   readonly #validity: BitmapBuilder;
 
-  constructor(type: arrow.DataType, capacity: number) {
+  constructor(type: arrow.DataType, capacity: number, reuse: boolean) {
     this.#type = type as arrow.List;
-    this.#child = builderFor(this.#type.children[0]!.type, capacity * 4);
+    this.#reuse = reuse;
+    this.#child = builderFor(this.#type.children[0]!.type, capacity * 4, reuse);
     this.#offsets = new Int32Array(capacity + 1);
-    this.#validity = new BitmapBuilder(capacity);
+    this.#validity = new BitmapBuilder(capacity, false, reuse);
   }
 
   appendRange(vector: duckdb.Vector, from: number, n: number, size: number): void {
@@ -285,7 +305,7 @@ class ListBuilder implements ColumnBuilder {
       length: this.#length,
       nullCount,
       nullBitmap: bitmap,
-      valueOffsets: this.#offsets.slice(0, this.#length + 1),
+      valueOffsets: this.#reuse ? this.#offsets.subarray(0, this.#length + 1) : this.#offsets.slice(0, this.#length + 1),
       child: this.#child.finish(),
     });
     this.#length = 0;

@@ -31,11 +31,12 @@ export async function queryBatches(
   return { schema: builder.schema, batches: batches() };
 }
 
-/** Rows per batch so a batch of this schema stays near `bytes`. */
-export function rowsForBytes(schema: arrow.Schema, bytes: number, max = 65_536): number {
-  let width = 1;
-  for (const f of schema.fields) width += estimatedWidth(f.type);
-  return Math.max(256, Math.min(max, Math.floor(bytes / width)));
+/** Rows per batch so a batch of this schema stays near `bytes` (exactly within it when every column is fixed-width). */
+export function rowsForBytes(schema: arrow.Schema, bytes: number, max = 65_536, min = 256): number {
+  let width = 0;
+  // Each column's values and its validity bitmap (an eighth of a byte a row).
+  for (const f of schema.fields) width += estimatedWidth(f.type) + 0.125;
+  return Math.max(min, Math.min(max, Math.floor(bytes / width)));
 }
 
 function estimatedWidth(type: arrow.DataType): number {
