@@ -260,6 +260,18 @@ describe("granary ingest", () => {
   }, 60_000);
 });
 
+describe("granary compact", () => {
+  it("merges the files of a group's commits into one compaction, and says when there is nothing to do", async () => {
+    const before = (await (await project.getFeatureGroup("transactions")).read()).numRows;
+    const run = await granaryCli(["compact", "transactions"]);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.stdout.trim()).toMatch(/^transactions v1: compaction commit \d+: [2-9]\d* → 1 files, \d+ → \d+ rows, .+ → .+, [\d.]+ s$/);
+    expect((await (await project.getFeatureGroup("transactions")).read()).numRows).toBe(before);
+    const again = await granaryCli(["compact", "transactions", "--json"]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ commit_id: 0 });
+  }, 60_000);
+});
+
 describe("granary training-data and get-vector", () => {
   it("writes training data to Parquet and prints a feature vector with each value's status", async () => {
     const out = join(dir, "training.parquet");

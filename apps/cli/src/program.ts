@@ -237,6 +237,12 @@ export function createProgram(hooks: ProgramHooks): Command {
     .action(act(async () => (await import("./commands/share.js")).unshareCommand));
 
   program
+    .command("compact")
+    .description("compact a feature group's offline files now: small files merged, rows past its retention removed (reads unchanged)")
+    .argument("<group>", "feature group: name or name:version (default: the latest)")
+    .action(act(async () => (await import("./commands/compact.js")).compactCommand));
+
+  program
     .command("dead-letters")
     .description("write-log messages of a project that a consumer refused, with why (needs the online service on NATS)")
     .argument("<project>", "the project whose dead letters to list")
