@@ -37,6 +37,7 @@ export async function* streamRows(
 ): AsyncGenerator<Uint8Array> {
   const visible = commitsAsOf(deps.commits.commits(project, group.name, group.version), asOf);
   const read = pruneRead(visible, await filesOf(deps, project, group, visible), group, filterPredicate(group, filter));
+  const sql = readSql(read.filesOf, group, read.commits, columns, filter, limit);
   const attributes = { project, feature_group: group.name };
   const meter = metrics.getMeter("granary.offline");
   meter.createCounter(READ_FILES_METRIC, { description: "Data files Read scans", unit: "{file}" }).add(read.scannedFiles, attributes);
@@ -46,7 +47,6 @@ export async function* streamRows(
   if (read.scannedFiles < read.insertFiles) {
     deps.logger.debug({ project, group: group.name, version: group.version, files: read.insertFiles, scanned: read.scannedFiles }, "read: partitions pruned");
   }
-  const sql = readSql(read.filesOf, group, read.commits, columns, filter, limit);
   yield* streamQuery(deps.engine, sql, deps.messageBytes, signal);
 }
 
