@@ -6,7 +6,7 @@ import { eventTimeBounds } from "@granary/arrow";
 import { Durability, type EntityRows, type FeatureVectorOptions, type OnlineService } from "@granary/proto/online";
 import type { DataType, FeatureGroupRef } from "@granary/proto/types";
 import type { OnlineStore, Durability as StoreDurability } from "./store/online-store.js";
-import { arrowToColumnarRows } from "./vectors/arrow-rows.js";
+import { arrowToColumnarRows, readArrowRows } from "./vectors/arrow-rows.js";
 import { columnReader, type ColumnReader } from "./vectors/column-reader.js";
 import { featureVectorsResponse, modelFeatureVectorsResponse } from "./vectors/encode-vectors.js";
 import { withLookup, type LookupInput } from "./vectors/lookup.js";
@@ -14,6 +14,7 @@ import type { ModelResolver } from "./upstream/model-resolver.js";
 import type { PlanCache } from "./vectors/plan-cache.js";
 import type { ViewPlan } from "./vectors/view-plan.js";
 import { keysOf, storedRowsOf } from "./write/stored-rows.js";
+import { storedRowsOfArrow } from "./write/arrow-stored-rows.js";
 import type { ReplicaLog } from "./write/replica-log.js";
 
 export interface OnlineHandlerDeps {
@@ -59,6 +60,15 @@ export function createOnlineHandlers({
   return {
     async writeRows(req, ctx) {
       const group = groupFor(req.project, req.featureGroup);
+      if (req.rows.case === "arrowIpc" && !replicaLog) {
+        // Straight from Arrow's buffers to stored rows: the offline outbox's pushes come this way.
+        const arrowRows = readArrowRows(req.rows.value, group);
+        checkRows(arrowRows.rowCount);
+        const now = BigInt(Date.now()) * 1000n;
+        const stored = storedRowsOfArrow(group, arrowRows, now, eventTimeBounds(now, maxFutureEventTimeS));
+        const { written, ignored } = await store.upsert(stored, durabilityOf(req.durability));
+        return { writtenCount: BigInt(written), ignoredCount: BigInt(ignored) };
+      }
       const rows = req.rows.case === "arrowIpc" ? arrowToColumnarRows(req.rows.value, group) : req.rows.value!;
       checkRows(rows.rowCount);
       const now = BigInt(Date.now()) * 1000n;

@@ -1,19 +1,25 @@
 import { create } from "@bufbuild/protobuf";
 import * as arrow from "apache-arrow";
-import { checkArrowSchema, timeMicrosReader } from "@granary/arrow";
+import { checkArrowSchema, timeMicrosReader, type CheckedField } from "@granary/arrow";
 import { InvalidArgumentError } from "@granary/errors";
 import type { FeatureGroup } from "@granary/proto/metadata";
 import { ColumnarRowsSchema, ScalarType, type ColumnData, type ColumnarRows, type DataType } from "@granary/proto/types";
 
 const MICROS_PER_DAY = 86_400_000_000n;
 
+/** An Arrow IPC stream of a group's columns, parsed and checked, not yet converted. */
+export interface ArrowRows {
+  readonly table: arrow.Table;
+  /** The stream's fields matched to the group's columns (lists refused). */
+  readonly fields: readonly CheckedField[];
+  readonly rowCount: number;
+}
+
 /**
- * An Arrow IPC stream of a group's columns, as columnar rows, after the schema check every write
- * path shares (checkArrowSchema): a column whose Arrow type does not fit its declared type is
- * refused, never converted. Widening is exact: timestamps of any unit become microseconds, dates
- * days, small ints int64.
+ * Parses an Arrow IPC stream and runs the schema check every write path shares (checkArrowSchema):
+ * a column whose Arrow type does not fit its declared type is refused, never converted.
  */
-export function arrowToColumnarRows(bytes: Uint8Array, group: FeatureGroup): ColumnarRows {
+export function readArrowRows(bytes: Uint8Array, group: FeatureGroup): ArrowRows {
   let table;
   try {
     table = arrow.tableFromIPC(bytes);
@@ -25,7 +31,20 @@ export function arrowToColumnarRows(bytes: Uint8Array, group: FeatureGroup): Col
     required: [...group.primaryKey, ...(group.eventTime ? [group.eventTime] : [])],
     what: `arrow_ipc for "${group.name}" version ${group.version}`,
   });
-  const columns = fields.map((f) => ({ name: f.name, data: columnData(table.getChildAt(f.field)!, f.column.type!, table.numRows, f.name) }));
+  for (const f of fields) {
+    if (f.column.type!.list) throw new InvalidArgumentError(`column "${f.name}": list columns are not accepted as Arrow yet; send them as columnar rows`);
+  }
+  return { table, fields, rowCount: table.numRows };
+}
+
+/**
+ * An Arrow IPC stream of a group's columns, as columnar rows (the write log's payload), after
+ * readArrowRows' checks. Widening is exact: timestamps of any unit become microseconds, dates
+ * days, small ints int64.
+ */
+export function arrowToColumnarRows(bytes: Uint8Array, group: FeatureGroup): ColumnarRows {
+  const { table, fields } = readArrowRows(bytes, group);
+  const columns = fields.map((f) => ({ name: f.name, data: columnData(table.getChildAt(f.field)!, f.column.type!, table.numRows) }));
   return create(ColumnarRowsSchema, { rowCount: table.numRows, columns });
 }
 
@@ -42,13 +61,12 @@ const CASES: Record<ScalarType, string> = {
   [ScalarType.DATE]: "dates",
 };
 
-function columnData(vector: arrow.Vector, type: DataType, rows: number, name: string): ColumnData {
-  if (type.list) throw new InvalidArgumentError(`column "${name}": list columns are not accepted as Arrow yet; send them as columnar rows`);
+function columnData(vector: arrow.Vector, type: DataType, rows: number): ColumnData {
   const nullIndexes: number[] = [];
   const values: unknown[] = new Array(rows);
   let row = 0;
   for (const data of vector.data) {
-    const read = readerOf(data, type);
+    const read = arrowCellReader(data, type);
     for (let i = 0; i < data.length; i++, row++) {
       const v = read(i);
       if (v === null) {
@@ -62,8 +80,11 @@ function columnData(vector: arrow.Vector, type: DataType, rows: number, name: st
   return { $typeName: "granary.types.v1.ColumnData", values: { case: CASES[type.scalar], value: { values } }, nullIndexes } as unknown as ColumnData;
 }
 
-/** Row i of one chunk as the columnar value of `type`; the schema check has vouched for the Arrow type. */
-function readerOf(data: arrow.Data, type: DataType): (i: number) => unknown {
+/**
+ * Row i of one chunk as the columnar value of `type` (int64 and timestamps as bigint, dates as
+ * days, null for null); the schema check has vouched for the Arrow type.
+ */
+export function arrowCellReader(data: arrow.Data, type: DataType): (i: number) => unknown {
   const vector = arrow.makeVector(data);
   switch (type.scalar) {
     case ScalarType.TIMESTAMP:

@@ -88,10 +88,15 @@ export function keysOf(group: FeatureGroup, rows: ColumnarRows): Buffer[] {
  */
 function checkedKey(keys: KeyEncoder, row: number, columns: readonly string[]): Buffer {
   const key = keys.finish();
-  if (key.length > MAX_KEY_BYTES) {
+  checkKeyLength(key.length, row, columns);
+  return key;
+}
+
+/** Refuses a key longer than the store takes (see checkedKey). */
+export function checkKeyLength(length: number, row: number, columns: readonly string[]): void {
+  if (length > MAX_KEY_BYTES) {
     throw new InvalidArgumentError(
-      `row ${row}: the primary key (${columns.map((c) => `"${c}"`).join(", ")}) is ${key.length} bytes once encoded; the online store takes at most ${MAX_KEY_BYTES}`,
+      `row ${row}: the primary key (${columns.map((c) => `"${c}"`).join(", ")}) is ${length} bytes once encoded; the online store takes at most ${MAX_KEY_BYTES}`,
     );
   }
-  return key;
 }
