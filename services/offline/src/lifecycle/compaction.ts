@@ -124,7 +124,7 @@ export async function compactGroup(deps: CompactionDeps, project: string, group:
       }),
     );
     deps.commits.apply(commit);
-    const replaced = [...new Set([...(previous ? [previous.compaction] : []), ...fresh].map((c) => `${groupPath(project, group.name, group.version)}/${sequenceName(c.sequence)}`))];
+    const replaced = replacedDirs(deps.commits).filter((d) => d.startsWith(`${groupPath(project, group.name, group.version)}/`));
     deps.logger.info(
       { project, group: group.name, version: group.version, commit: commit.id.toString(), through: through.toString(), files: `${stats.filesBefore} → ${stats.filesAfter}`, rows: `${stats.rowsBefore} → ${stats.rowsAfter}`, erased: stats.rowsErased.toString(), expired: stats.rowsExpired.toString() },
       "compacted a feature group",
@@ -278,9 +278,12 @@ export function replacedDirs(commits: CommitLog): string[] {
     if (!newest) continue;
     const [project, name, version] = key.split("/") as [string, string, string];
     const base = groupPath(project, name, Number(version));
+    const through = newest.compaction!.through;
+    // Never a directory a live commit (or the compaction itself) is read from, whatever a record claims.
+    const live = new Set(history.filter((c) => c === newest || (!c.compaction && c.id > through)).map((c) => c.sequence));
     for (const c of history) {
-      if (c === newest) continue;
-      if (c.compaction || c.id <= newest.compaction!.through) dirs.push(`${base}/${sequenceName(c.sequence)}`);
+      if (live.has(c.sequence)) continue;
+      if (c.compaction || c.id <= through) dirs.push(`${base}/${sequenceName(c.sequence)}`);
     }
   }
   return dirs;
