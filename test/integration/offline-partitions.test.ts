@@ -298,6 +298,10 @@ describe("a partitioned group", () => {
     expect({ scanned: one.scanned, pruned: one.pruned }).toEqual({ scanned: 4, pruned: HOSTILE.length - 4 });
     const long = await read("tagged", { filter: cond("tag", FilterOperator.EQ, str(LONG)) });
     expect(rows(long).map((r) => r["tag"])).toEqual([LONG]);
+    // ReadChanges reads every file of each commit, typed columns from the files too.
+    const changes = await tableFromChunks(off.readChanges({ project: P, featureGroup: ref("tagged"), window: {} }));
+    expect(changes.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(["id:Int64", "tag:Utf8", "flag:Bool", "_commit_id:Int64", "_deleted:Bool"]);
+    expect(byId(changes, "id").map((r) => r["tag"])).toEqual(HOSTILE);
   });
 
   it("never opens a pruned file: a damaged file of another partition fails only the reads that need it", async () => {
