@@ -1,4 +1,5 @@
-import type { Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { ResourceExhaustedError } from "@granary/errors";
 import { Durability, type OnlineService } from "@granary/proto/online";
 import type { ColumnarRows } from "@granary/proto/types";
 import { callUpstream } from "@granary/service-clients";
@@ -21,10 +22,23 @@ export interface OnlineWriter {
   deleteKeys(project: string, group: GroupRef, keys: ColumnarRows, msgId: string): Promise<void>;
 }
 
-/** The online service over gRPC; every write is acknowledged only once flushed to disk. */
+/**
+ * The online service over gRPC; every write is acknowledged only once flushed to disk. A request
+ * refused for its size (RESOURCE_EXHAUSTED: more rows than GRANARY_ONLINE_MAX_ROWS) fails with
+ * ResourceExhaustedError, so the pusher halves it; other failures are mapped by callUpstream.
+ */
 export function onlineWriter(client: Client<typeof OnlineService>, timeoutMs = 30_000): OnlineWriter {
   const featureGroup = (g: GroupRef) => ({ name: g.name, version: g.version });
-  const call = (what: string, run: () => Promise<unknown>): Promise<void> => callUpstream(run, { service: "the online service", what }).then(() => undefined);
+  const call = (what: string, run: () => Promise<unknown>): Promise<void> =>
+    callUpstream(
+      () =>
+        run().catch((err: unknown) => {
+          if (err instanceof ConnectError && err.code === Code.ResourceExhausted)
+            throw new ResourceExhaustedError(`the online service: ${err.rawMessage}`, { cause: err });
+          throw err;
+        }),
+      { service: "the online service", what },
+    ).then(() => undefined);
   return {
     writeArrow: (project, group, ipc) =>
       call("write rows online", () =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { create, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { NotFoundError, UnavailableError } from "@granary/errors";
+import { NotFoundError, ResourceExhaustedError, UnavailableError } from "@granary/errors";
 import { StatisticsSubjectSchema, type MetadataService } from "@granary/proto/metadata";
 import type { OnlineService } from "@granary/proto/online";
 import { metadataWriter } from "./metadata-writer.js";
@@ -28,6 +28,14 @@ describe("calls to other services", () => {
       "could not write rows online: the online service is unavailable; retry later",
     );
     await expect(writer.deleteKeys("p", group, {} as never, "id")).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it("online writes: a request refused for its size is ResourceExhaustedError (the pusher halves it)", async () => {
+    const writer = onlineWriter(client<typeof OnlineService>({ writeRows: failing(Code.ResourceExhausted), deleteRows: failing(Code.ResourceExhausted) }));
+    const group = { name: "g", version: 1 };
+    await expect(writer.writeArrow?.("p", group, new Uint8Array())).rejects.toBeInstanceOf(ResourceExhaustedError);
+    await expect(writer.writeColumns("p", group, {} as never, "id")).rejects.toThrow("the online service: upstream says no");
+    await expect(writer.deleteKeys("p", group, {} as never, "id")).rejects.toBeInstanceOf(ResourceExhaustedError);
   });
 
   it("online vectors: an answer about the request keeps its code, named by the online service", async () => {

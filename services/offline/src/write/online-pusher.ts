@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type * as arrow from "apache-arrow";
 import { CommitKind, CommitSchema, OnlineSyncState, type FeatureGroup } from "@granary/proto/metadata";
+import type { Column } from "@granary/proto/types";
 import type { Logger } from "@granary/telemetry";
 import { type DuckEngine, queryBatches, rowsForBytes, fileList, quoteIdent } from "../duck/index.js";
 import { ipcBytes } from "@granary/arrow";
@@ -27,10 +28,18 @@ export interface OnlinePusherDeps {
   readonly maxAttempts?: number;
   /** First delay between attempts, doubling up to 5 s; default 100 ms. */
   readonly retryDelayMs?: number;
+  /** Requests of one commit's push in flight at once; default 4 (see OnlinePusher). */
+  readonly requestsInFlight?: number;
 }
 
 /** Hard ceiling of one request: under the 4 MiB default receive limit of gRPC servers. */
 const MAX_REQUEST = 3.5 * 1024 * 1024;
+
+/**
+ * Rows of one request at most: the online service's default GRANARY_ONLINE_MAX_ROWS. A request
+ * refused for its size anyway (a lower limit there) is halved until it fits.
+ */
+const MAX_REQUEST_ROWS = 10_000;
 
 /**
  * Pushes committed rows of online-enabled groups to the online store: over gRPC, or, with a write
@@ -45,6 +54,13 @@ const MAX_REQUEST = 3.5 * 1024 * 1024;
  * entry is then parked (ONLINE_SYNC_STATE_PARKED, visible in ListCommits, logged as an error) and
  * the group's later commits go on; a parked commit is not pushed again at start. A commit whose
  * record is corrupt (CorruptCommitError) is marked FAILED at once: retrying cannot help.
+ *
+ * Within one commit's push, up to `requestsInFlight` requests run at once, so DuckDB reads and
+ * encodes the next rows while the online store applies the previous ones. Their order does not
+ * matter: a commit holds one row per key (its newest; deletes, distinct keys), so no two requests
+ * of a commit touch the same key. The commit is SYNCED only once every request has succeeded; if
+ * one fails, no further request starts, the ones in flight are let finish, and the whole commit is
+ * pushed again (the retry never overlaps the failed attempt).
  */
 export class OnlinePusher {
   readonly #deps: OnlinePusherDeps;
@@ -138,32 +154,62 @@ export class OnlinePusher {
     // Names each batch by its commit and rows: the same on every attempt, for the write log's duplicate window.
     const batchId = `offline-${project}-${group.name}-v${group.version}-c${commit.id}`;
     let offset = 0;
+    const window = new RequestWindow(this.#deps.requestsInFlight ?? 4);
     await this.#deps.engine.withConnection(async (connection) => {
-      if (commit.kind === CommitKind.DELETE) {
-        const { batches } = await queryBatches(connection, `SELECT DISTINCT ${keys} FROM read_parquet(${files})`, 50_000, this.#stop.signal);
-        const keyColumns = group.primaryKey.map((k) => group.columns.find((c) => c.name === k)!);
+      try {
+        if (commit.kind === CommitKind.DELETE) {
+          const sql = `SELECT DISTINCT ${keys} FROM read_parquet(${files})`;
+          const { batches } = await queryBatches(connection, sql, MAX_REQUEST_ROWS, this.#stop.signal);
+          const keyColumns = group.primaryKey.map((k) => group.columns.find((c) => c.name === k)!);
+          for await (const batch of batches) {
+            const msgId = `${batchId}-delete-r${offset}`;
+            await window.add(() => this.#delete(project, group, batch, keyColumns, msgId));
+            offset += batch.numRows;
+          }
+          return;
+        }
+        // Only each key's newest row of the commit can matter online. Picking it is a window over
+        // the whole commit, whose first row comes only once every row is read: a commit with one
+        // row per key (the usual insert; a hash count says so) is streamed as it is instead.
+        const source = `read_parquet(${files}, union_by_name = true)`;
+        const distinct = group.primaryKey.length === 1 ? `count(DISTINCT ${keys})` : `count(DISTINCT (${keys}))`;
+        const repeated =
+          group.eventTime !== "" &&
+          (await connection.rows(`SELECT count(*) > ${distinct} AS repeated FROM ${source}`, this.#stop.signal))[0]?.repeated !== false;
+        const latest = repeated ? ` QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY ${quoteIdent(group.eventTime)} DESC) = 1` : "";
+        const columns = group.columns.map((c) => quoteIdent(c.name)).join(", ");
+        const sql = `SELECT ${columns} FROM ${source}${latest}`;
+        const hasLists = group.columns.some((c) => c.type?.list);
+        const rows = (schema: arrow.Schema) => rowsForBytes(schema, this.#deps.requestBytes, MAX_REQUEST_ROWS);
+        const { batches } = await queryBatches(connection, sql, rows, this.#stop.signal);
         for await (const batch of batches) {
-          await this.#deps.online.deleteKeys(project, ref, columnarRowsOf(batch, keyColumns), `${batchId}-delete-r${offset}-${batch.numRows}`);
+          const msgId = `${batchId}-r${offset}`;
+          await window.add(() => this.#send(project, group, batch, hasLists, msgId));
           offset += batch.numRows;
         }
-        return;
+      } finally {
+        // Every request of this attempt has ended before it does: a retry never runs beside it.
+        await window.settled();
       }
-      // Only each key's newest row of the commit can matter online.
-      const latest = group.eventTime ? ` QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY ${quoteIdent(group.eventTime)} DESC) = 1` : "";
-      const columns = group.columns.map((c) => quoteIdent(c.name)).join(", ");
-      const sql = `SELECT ${columns} FROM read_parquet(${files}, union_by_name = true)${latest}`;
-      const hasLists = group.columns.some((c) => c.type?.list);
-      const { batches } = await queryBatches(connection, sql, (schema) => rowsForBytes(schema, this.#deps.requestBytes), this.#stop.signal);
-      for await (const batch of batches) {
-        await this.#send(project, group, batch, hasLists, `${batchId}-r${offset}`);
-        offset += batch.numRows;
-      }
+      window.check();
     });
     const updated = await this.#deps.metadata.updateCommit(
       create(CommitSchema, { project, featureGroup: ref, id: commit.id, onlineSyncState: OnlineSyncState.SYNCED }),
       ["online_sync_state"],
     );
     this.#deps.commits.apply(updated);
+  }
+
+  /** One batch of keys deleted online, halved until each part fits. */
+  async #delete(project: string, group: FeatureGroup, batch: arrow.RecordBatch, keyColumns: readonly Column[], msgId: string): Promise<void> {
+    try {
+      await this.#deps.online.deleteKeys(project, { name: group.name, version: group.version }, columnarRowsOf(batch, keyColumns), `${msgId}-${batch.numRows}`);
+    } catch (err) {
+      if (!(err instanceof ResourceExhaustedError) || batch.numRows <= 1) throw err;
+      const half = Math.ceil(batch.numRows / 2);
+      await this.#delete(project, group, batch.slice(0, half), keyColumns, `${msgId}-a`);
+      await this.#delete(project, group, batch.slice(half), keyColumns, `${msgId}-b`);
+    }
   }
 
   /** One batch of rows online, halved until each part fits (a request's, or the write log's 1 MiB per message). */
@@ -186,6 +232,46 @@ export class OnlinePusher {
     }
     const bytes = ipcBytes([batch], batch.schema);
     if (bytes.byteLength > MAX_REQUEST && batch.numRows > 1) return halves();
-    await online.writeArrow(project, ref, bytes);
+    try {
+      await online.writeArrow(project, ref, bytes);
+    } catch (err) {
+      if (!(err instanceof ResourceExhaustedError) || batch.numRows <= 1) throw err;
+      await halves();
+    }
+  }
+}
+
+/**
+ * At most `limit` requests in flight. `add` waits for room; after a failure it starts nothing more
+ * and throws, and `check` throws the first failure once `settled` has waited for the rest.
+ */
+class RequestWindow {
+  readonly #limit: number;
+  readonly #running = new Set<Promise<void>>();
+  #failure: { readonly err: unknown } | undefined;
+
+  constructor(limit: number) {
+    this.#limit = Math.max(1, limit);
+  }
+
+  async add(request: () => Promise<void>): Promise<void> {
+    while (this.#running.size >= this.#limit && !this.#failure) await Promise.race(this.#running);
+    this.check();
+    const running: Promise<void> = request().then(
+      () => void this.#running.delete(running),
+      (err: unknown) => {
+        this.#failure ??= { err };
+        this.#running.delete(running);
+      },
+    );
+    this.#running.add(running);
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all(this.#running);
+  }
+
+  check(): void {
+    if (this.#failure) throw this.#failure.err;
   }
 }
