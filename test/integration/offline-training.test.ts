@@ -218,6 +218,23 @@ describe("GetTrainingData", () => {
     expect(rows[0]!.banks_event_time).toBe(day(1));
   });
 
+  it("fits transformations on the training rows only when the data is split", async () => {
+    const split = { kind: { case: "random", value: { seed: 7n, train: 0.5, validation: 0.5, test: 0 } } };
+    const rows = plain(await trainingData(queryOf({ untransformed: true, split })));
+    const train = rows.filter((r) => r.split === "train").map((r) => r.amount as number);
+    expect(train.length).toBeGreaterThan(1);
+    // This seed leaves some amount's extreme (5 or 100) out of the training rows.
+    expect([Math.min(...train), Math.max(...train)]).not.toEqual([5, 100]);
+    const scaler = fitTransformation(
+      TransformationFunction.MIN_MAX_SCALER,
+      { column: "amount", min: Math.min(...train), max: Math.max(...train) } as never,
+      "amount",
+    );
+    const transformed = plain(await trainingData(queryOf({ split })));
+    expect(transformed.map((r) => r.split)).toEqual(rows.map((r) => r.split));
+    expect(transformed.map((r) => r.amount)).toEqual(rows.map((r) => (scaler.outputKind === "double" ? scaler.applyNumber(r.amount as number) : NaN)));
+  });
+
   it("tags rows train / validation / test: the same seed gives the same split; time ranges split by event time", async () => {
     const split = (seed: bigint) =>
       trainingData(queryOf({ untransformed: true, split: { kind: { case: "random", value: { seed, train: 0.5, validation: 0.25, test: 0.25 } } } }));

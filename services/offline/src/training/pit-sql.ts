@@ -48,7 +48,10 @@ export type PitColumn =
   | { readonly kind: "split"; readonly name: string };
 
 export interface PitQuery {
+  /** The rows in spine order. */
   readonly sql: string;
+  /** The same rows in no particular order (for aggregates over them). */
+  readonly unordered: string;
   readonly columns: readonly PitColumn[];
 }
 
@@ -89,7 +92,8 @@ export function pitSql(
   const body = `WITH ${ctes.join(",\n")}\nSELECT ${select.join(", ")} FROM ${last}${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""}`;
   const splitFilter = options.split?.kind.case === "time" ? ` WHERE ${SPLIT_COLUMN} IS NOT NULL` : "";
   const names = columns.map((c) => quoteIdent(c.name)).join(", ");
-  return { sql: `SELECT ${names} FROM (${body})${splitFilter} ORDER BY ${orderColumns.map((_, i) => `_o${i}`).join(", ")}`, columns };
+  const unordered = `SELECT ${names} FROM (${body})${splitFilter}`;
+  return { sql: `${unordered} ORDER BY ${orderColumns.map((_, i) => `_o${i}`).join(", ")}`, unordered, columns };
 }
 
 /** What every phase of the query reads. */

@@ -37,9 +37,11 @@ export interface Materialised {
 /**
  * Point-in-time training or batch data as an Arrow IPC stream. Without transformations (or with
  * given statistics) the join streams straight out, on-demand features and transformations applied
- * batch by batch. When the transformations take this data's training split, the rows are first
- * materialised in DuckDB (spilling to disk beyond its memory limit), the split's statistics
- * computed there, and the table streamed out transformed.
+ * batch by batch. When the transformations take this data's training split, a first pass keeps
+ * only the transformed columns of the training rows (a small table), their statistics fit the
+ * transformations, and a second pass streams the join out transformed: the same query, so the
+ * same rows and split. Only a transformation of an on-demand feature (computed here, not in
+ * DuckDB) needs the whole result materialised first.
  */
 export async function* streamTrainingData(
   deps: TrainingDeps,
@@ -58,6 +60,11 @@ export async function* streamTrainingData(
   try {
     const pit = await buildPitQuery(connection, plan, snapshot, files, query, tables, signal);
     const transforms = view.transformations.length > 0 && source.kind !== "none";
+    if (transforms && source.kind === "training-split" && !view.transformations.some((t) => onDemand.some((o) => o.name === t.column))) {
+      const fitted = fit(view, await trainingSplitStatistics(connection, pit, view, tables, signal));
+      yield* streamOn(connection, pit.sql, deps.messageBytes, signal, outputOf(pit, onDemand, fitted));
+      return;
+    }
     if (transforms && source.kind === "training-split") {
       const m = await materialise(deps.engine, connection, pit, onDemand, tables, signal);
       const stats = await valueStatistics(connection, m, view, signal, true);
@@ -155,6 +162,28 @@ async function materialise(
     writer.close();
   }
   return { table, values, trailing };
+}
+
+/**
+ * The statistics transformations are fitted on, over the training split, from a pass of the
+ * query that keeps only the transformed columns of the training rows.
+ */
+async function trainingSplitStatistics(
+  connection: DuckConnection,
+  pit: PitQuery,
+  view: FeatureView,
+  tables: string[],
+  signal: AbortSignal,
+): Promise<{ rowCount: bigint; columns: ColumnStatistics[] }> {
+  const transformed = new Set(view.transformations.map((t) => t.column));
+  const values = pit.columns.flatMap((c) => (c.kind === "output" && transformed.has(c.name) ? [{ name: c.name, type: c.output.type! }] : []));
+  const hasSplit = pit.columns.some((c) => c.kind === "split");
+  const table = tempName("fit");
+  tables.push(table);
+  const select = values.length > 0 ? values.map((v) => quoteIdent(v.name)).join(", ") : "1 AS _row";
+  const where = hasSplit ? ` WHERE ${SPLIT_COLUMN} = 'train'` : "";
+  await connection.run(`CREATE TEMP TABLE ${table} AS SELECT ${select} FROM (${pit.unordered})${where}`, signal);
+  return valueStatistics(connection, { table, values, trailing: [] }, view, signal, true);
 }
 
 /**
