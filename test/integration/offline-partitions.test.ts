@@ -149,6 +149,24 @@ beforeAll(async () => {
       ],
     },
   });
+  // The same as sales, for compaction (the last test of sales damages a file).
+  await md.createFeatureGroup({
+    featureGroup: {
+      project: P,
+      name: "sales_compacted",
+      version: 1,
+      primaryKey: ["sale_id"],
+      eventTime: "day",
+      partitionKey: ["day", "region"],
+      columns: [
+        { name: "sale_id", type: T(ScalarType.INT64) },
+        { name: "day", type: T(ScalarType.DATE) },
+        { name: "region", type: T(ScalarType.STRING) },
+        { name: "amount", type: T(ScalarType.DOUBLE) },
+        { name: "label", type: T(ScalarType.BOOL) },
+      ],
+    },
+  });
   await md.createFeatureGroup({
     featureGroup: {
       project: P,
@@ -230,6 +248,21 @@ describe("a partitioned group", () => {
     expect({ scanned: amounts.scanned, pruned: amounts.pruned }).toEqual({ scanned: 12, pruned: 0 });
   });
 
+  it("still prunes once compacted: the compaction keeps one file per partition and holds no replaced row", async () => {
+    await insert("sales_compacted", first);
+    await insert("sales_compacted", second);
+    const filter = and(cond("region", FilterOperator.EQ, str("eu")), cond("day", FilterOperator.GE, date(day(2))));
+    const before = await counted("sales_compacted", () => read("sales_compacted", { filter }));
+    const compacted = await off.compact({ project: P, featureGroup: ref("sales_compacted") });
+    expect(compacted.stats).toMatchObject({ rowsBefore: 12n, rowsAfter: 12n });
+    const after = await counted("sales_compacted", () => read("sales_compacted", { filter }));
+    expect(byId(after.result, "sale_id")).toEqual(byId(before.result, "sale_id"));
+    expect(byId(after.result, "sale_id").map((r) => r["sale_id"])).toEqual([4, 7, 10]);
+    // Three partitions hold the rows, one file each; every other partition's file is left out.
+    expect(after.scanned).toBe(3);
+    expect(after.pruned).toBeGreaterThanOrEqual(8);
+  });
+
   it("serves a time-range training spine with the same rows as the unpartitioned reading", async () => {
     const range = {
       spine: { kind: { case: "eventTimeRange", value: { start: { seconds: BigInt(day(2) / 1000) }, end: { seconds: BigInt(day(4) / 1000) } } } },
@@ -283,7 +316,7 @@ describe("a partitioned group", () => {
     // A value too long for a directory name is named by its hash.
     expect(recorded.filter((f) => f.includes("/tag=~"))).toHaveLength(1);
     // Nothing was created outside the group's directory.
-    expect(filesOnDisk().filter((f) => !f.startsWith("shop/sales/") && !f.startsWith("shop/tagged/v1/"))).toEqual([]);
+    expect(filesOnDisk().filter((f) => !f.startsWith("shop/sales/") && !f.startsWith("shop/sales_compacted/") && !f.startsWith("shop/tagged/v1/"))).toEqual([]);
     expect(existsSync(join(root, "shop", "escape"))).toBe(false);
 
     const t = await read("tagged");

@@ -174,9 +174,9 @@ async function writeCompaction(
   const withFile = needsFileColumn(group, columns);
   // Every row with its values as reads see them (defaults of appended columns filled in), and its sequence number.
   const values = group.columns.map((c) => `${columnSql(c, "r", insertFiles)} AS ${quoteIdent(c.name)}`);
-  const rows = `(SELECT ${values.join(", ")}, r.${SEQUENCE_COLUMN} FROM read_parquet(${insertFiles}, union_by_name = true${withFile ? `, filename = '${FILE_COLUMN}'` : ""}) r)`;
-  const tombstones = deletes.length > 0 ? `read_parquet(${fileList(deletes.flatMap(filesOf))}, union_by_name = true)` : undefined;
-  const erased = o.erasing.length > 0 ? `read_parquet(${fileList(o.erasing.flatMap(filesOf))})` : undefined;
+  const rows = `(SELECT ${values.join(", ")}, r.${SEQUENCE_COLUMN} FROM read_parquet(${insertFiles}, union_by_name = true, hive_partitioning = false${withFile ? `, filename = '${FILE_COLUMN}'` : ""}) r)`;
+  const tombstones = deletes.length > 0 ? `read_parquet(${fileList(deletes.flatMap(filesOf))}, union_by_name = true, hive_partitioning = false)` : undefined;
+  const erased = o.erasing.length > 0 ? `read_parquet(${fileList(o.erasing.flatMap(filesOf))}, hive_partitioning = false)` : undefined;
 
   const gone: string[] = [];
   if (erased) gone.push(`EXISTS (SELECT 1 FROM ${erased} e WHERE ${same("e", "r", keys)} AND e.${SEQUENCE_COLUMN} > r.${SEQUENCE_COLUMN})`);
@@ -185,7 +185,7 @@ async function writeCompaction(
     const updating = inserts.filter((c) => c.rowsUpdated > 0n);
     if (updating.length > 0) {
       gone.push(
-        `EXISTS (SELECT 1 FROM read_parquet(${fileList(updating.flatMap(filesOf))}, union_by_name = true) u WHERE ${same("u", "r", sameRow)} AND u.${SEQUENCE_COLUMN} > r.${SEQUENCE_COLUMN} AND u.${SEQUENCE_COLUMN} <= ${o.expiry})`,
+        `EXISTS (SELECT 1 FROM read_parquet(${fileList(updating.flatMap(filesOf))}, union_by_name = true, hive_partitioning = false) u WHERE ${same("u", "r", sameRow)} AND u.${SEQUENCE_COLUMN} > r.${SEQUENCE_COLUMN} AND u.${SEQUENCE_COLUMN} <= ${o.expiry})`,
       );
     }
     if (tombstones) {
@@ -195,7 +195,7 @@ async function writeCompaction(
     }
   }
   const kept = `SELECT ${columns.map(quoteIdent).join(", ")}, ${SEQUENCE_COLUMN} FROM ${rows} r${gone.length > 0 ? ` WHERE NOT (${gone.join(" OR ")})` : ""}`;
-  const [before] = await connection.rows(`SELECT count(*) AS n FROM read_parquet(${insertFiles})`, signal);
+  const [before] = await connection.rows(`SELECT count(*) AS n FROM read_parquet(${insertFiles}, hive_partitioning = false)`, signal);
   const rowsBefore = BigInt(before!.n as bigint);
   let rowsErased = 0n;
   if (erased) {
@@ -222,12 +222,12 @@ async function writeCompaction(
     rowFiles = ["part-0.parquet"];
   }
   const written = fileList(rowFiles.map((f) => join(o.dir, f)));
-  const [after] = await connection.rows(`SELECT count(*) AS n FROM read_parquet(${written})`, signal);
+  const [after] = await connection.rows(`SELECT count(*) AS n FROM read_parquet(${written}, hive_partitioning = false)`, signal);
   const rowsAfter = BigInt(after!.n as bigint);
   let superseded = 0n;
   if (inserts.some((c) => c.rowsUpdated > 0n)) {
     const sameRow = [...keys, ...(group.eventTime ? [quoteIdent(group.eventTime)] : [])].join(", ");
-    const [dup] = await connection.rows(`SELECT count(*) - count(DISTINCT (${sameRow})) AS n FROM read_parquet(${written})`, signal);
+    const [dup] = await connection.rows(`SELECT count(*) - count(DISTINCT (${sameRow})) AS n FROM read_parquet(${written}, hive_partitioning = false)`, signal);
     superseded = BigInt(dup!.n as bigint);
   }
   let tombstoneRows = 0n;

@@ -47,7 +47,7 @@ export function groupSourceSql(filesOf: FilesOf, group: FeatureGroup, commits: r
     `NULL::BIGINT AS ${SEQUENCE_COLUMN}`,
     ...(withFile ? [`NULL::VARCHAR AS ${FILE_COLUMN}`] : []),
   ];
-  const scan = `read_parquet(${files(inserts)}, union_by_name = true${withFile ? `, filename = '${FILE_COLUMN}'` : ""})`;
+  const scan = `read_parquet(${files(inserts)}, union_by_name = true, hive_partitioning = false${withFile ? `, filename = '${FILE_COLUMN}'` : ""})`;
   const from = changedSince ? `(SELECT * FROM ${scan} UNION ALL BY NAME SELECT ${typed.join(", ")} WHERE false)` : scan;
 
   const keys = group.primaryKey;
@@ -60,14 +60,14 @@ export function groupSourceSql(filesOf: FilesOf, group: FeatureGroup, commits: r
   if (updating.length > 0) {
     const same = [...keys, ...(group.eventTime ? [group.eventTime] : [])].map((k) => `u.${quoteIdent(k)} = r.${quoteIdent(k)}`);
     conditions.push(
-      `NOT EXISTS (SELECT 1 FROM read_parquet(${files(updating)}) u WHERE ${same.join(" AND ")} AND u.${SEQUENCE_COLUMN} > r.${SEQUENCE_COLUMN}${upToBound("u")})`,
+      `NOT EXISTS (SELECT 1 FROM read_parquet(${files(updating)}, hive_partitioning = false) u WHERE ${same.join(" AND ")} AND u.${SEQUENCE_COLUMN} > r.${SEQUENCE_COLUMN}${upToBound("u")})`,
     );
   }
   const deletes = commits.filter((c) => !isInsert(c) && c.files.length > 0);
   if (deletes.length > 0) {
     const same = keys.map((k) => `d.${quoteIdent(k)} = r.${quoteIdent(k)}`);
     conditions.push(
-      `NOT EXISTS (SELECT 1 FROM read_parquet(${files(deletes)}) d WHERE ${same.join(" AND ")} AND d.${SEQUENCE_COLUMN} > r.${SEQUENCE_COLUMN}${upToBound("d")})`,
+      `NOT EXISTS (SELECT 1 FROM read_parquet(${files(deletes)}, hive_partitioning = false) d WHERE ${same.join(" AND ")} AND d.${SEQUENCE_COLUMN} > r.${SEQUENCE_COLUMN}${upToBound("d")})`,
     );
   }
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : "";

@@ -79,7 +79,7 @@ export function changesSql(filesOf: FilesOf, group: FeatureGroup, commits: reado
   const typed = columns.map((c) => `NULL::${duckTypeSql(byName.get(c)!.type!)} AS ${quoteIdent(c)}`);
   const empty = `SELECT ${[...typed, "NULL::BIGINT AS _commit_id", "NULL::BOOLEAN AS _deleted", ...(withFile ? [`NULL::VARCHAR AS ${FILE_COLUMN}`] : [])].join(", ")} WHERE false`;
   if (inWindow.length === 0 && parts.length === 0) return `SELECT ${[...columns.map(quoteIdent), "_commit_id", "_deleted"].join(", ")} FROM (${empty})`;
-  const scan = (files: string) => `read_parquet(${files}, union_by_name = true${withFile ? `, filename = '${FILE_COLUMN}'` : ""})`;
+  const scan = (files: string) => `read_parquet(${files}, union_by_name = true, hive_partitioning = false${withFile ? `, filename = '${FILE_COLUMN}'` : ""})`;
   const selects = inWindow.map(
     (c) => `SELECT * EXCLUDE (${SEQUENCE_COLUMN}), ${c.id}::BIGINT AS _commit_id, ${isInsert(c) ? "false" : "true"} AS _deleted FROM ${scan(fileList(filesOf(c)))}`,
   );

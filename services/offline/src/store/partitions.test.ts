@@ -181,17 +181,20 @@ describe("prunedFilesOf and pruneRead", () => {
   const eu = filterPredicate(group, cond("region", FilterOperator.EQ, str("eu")))!;
   const schema = `p/g/v1/${SEQ}/schema.parquet`;
 
-  it("drops only files of plain inserts; tombstones, replacing commits and compaction parts stay whole", () => {
+  it("drops only files of inserts that replaced nothing; tombstones, replacing commits and compaction parts holding replaced rows stay whole", () => {
     const plain = commit([schema, file("2025-01-01", "eu"), file("2025-01-01", "us")]);
     const replacing = commit([file("2025-01-01", "us")], { rowsUpdated: 3n });
     const tombstones = commit([`p/g/v1/${SEQ}/part-00000.parquet`], { kind: CommitKind.DELETE });
+    // A compaction's rows part prunes like an insert when none of its rows is replaced by another of them.
     const part = commit([file("2025-01-01", "us")], { part: { compaction: plain, covered: [] } });
+    const partWithReplaced = commit([file("2025-01-01", "us")], { rowsUpdated: 2n, part: { compaction: plain, covered: [] } });
     const legacy = commit([`p/g/v1/${SEQ}/part-00000.parquet`]);
     const filesOf = prunedFilesOf((c) => c.files, group, eu);
     expect(filesOf(plain)).toEqual([schema, file("2025-01-01", "eu")]);
     expect(filesOf(replacing)).toEqual(replacing.files);
     expect(filesOf(tombstones)).toEqual(tombstones.files);
-    expect(filesOf(part)).toEqual(part.files);
+    expect(filesOf(part)).toEqual([]);
+    expect(filesOf(partWithReplaced)).toEqual(partWithReplaced.files);
     expect(filesOf(legacy)).toEqual(legacy.files);
   });
 

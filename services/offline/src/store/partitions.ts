@@ -76,13 +76,14 @@ export function fileMayMatch(group: FeatureGroup, file: string, predicate: Parti
 
 /**
  * Whether a commit's files may be left out of a read by their partition values: only the files of
- * an ordinary insert that replaced no row. Tombstones and the files of commits that replaced rows
- * are the sources of the read's anti-joins (a replaced row's successor may sit in another
- * partition: leaving it out would bring the old row back), and a compaction's parts hold rows of
- * many commits with their successors: those are always read whole.
+ * an insert that replaced no row. Tombstones and the files of commits that replaced rows are the
+ * sources of the read's anti-joins (a replaced row's successor may sit in another partition:
+ * leaving it out would bring the old row back). A compaction's rows part counts as one insert: its
+ * `rowsUpdated` is the number of its rows a later row of the same part replaces (rows kept for
+ * time travel), so with none it holds no successor and prunes like an append-only insert.
  */
 export function prunable(commit: CommitEntry): boolean {
-  return isInsert(commit) && commit.rowsUpdated === 0n && commit.part === undefined;
+  return isInsert(commit) && commit.rowsUpdated === 0n;
 }
 
 /** `filesOf` without the files of prunable commits whose partition values `predicate` refuses. */
