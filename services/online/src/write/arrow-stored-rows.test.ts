@@ -190,6 +190,45 @@ describe("storedRowsOfArrow", () => {
     expect(arrowColumnPaths(g, readArrowRows(bytes, g))).toEqual({ k: "direct", v: "cells" });
   });
 
+  it("encodes fixed-width composite keys (negative values too) as the key encoder does", () => {
+    const g = create(FeatureGroupSchema, {
+      id: 9n,
+      name: "composite",
+      version: 2,
+      columns: [
+        { name: "a", type: t(ScalarType.INT32) },
+        { name: "b", type: t(ScalarType.DATE) },
+        { name: "c", type: t(ScalarType.TIMESTAMP) },
+        { name: "d", type: t(ScalarType.INT64) },
+        { name: "et", type: t(ScalarType.TIMESTAMP) },
+      ],
+      primaryKey: ["a", "b", "c", "d"],
+      eventTime: "et",
+    });
+    const random = seededRandom(11);
+    const n = 300;
+    const signed = (scale: number) => Math.floor((random() - 0.5) * scale);
+    const batch = new arrow.RecordBatch({
+      a: arrow.makeData({ type: new arrow.Int32(), length: n, nullCount: 0, data: Int32Array.from({ length: n }, () => signed(4e9)) }),
+      b: arrow.makeData({ type: new arrow.DateDay(), length: n, nullCount: 0, data: Int32Array.from({ length: n }, () => signed(80000)) }),
+      c: arrow.makeData({
+        type: new arrow.TimestampMicrosecond(),
+        length: n,
+        nullCount: 0,
+        data: BigInt64Array.from({ length: n }, () => BigInt(signed(1e15)) * 7n),
+      }),
+      d: arrow.makeData({ type: new arrow.Int64(), length: n, nullCount: 0, data: BigInt64Array.from({ length: n }, () => BigInt(signed(1e15)) * 9000n) }),
+      et: arrow.makeData({
+        type: new arrow.TimestampNanosecond(),
+        length: n,
+        nullCount: 0,
+        data: BigInt64Array.from({ length: n }, () => BigInt(signed(1e15)) * 1000n),
+      }),
+    });
+    const bytes = ipcOf(batch);
+    expect(hex(fast(bytes, g))).toEqual(hex(reference(bytes, g)));
+  });
+
   it("refuses the first bad row with the general path's message", () => {
     const random = seededRandom(3);
     const good = batchOf(0, 50, random, false);

@@ -4,7 +4,7 @@ import { checkEventTime, type EventTimeBounds } from "@granary/arrow";
 import { InvalidArgumentError } from "@granary/errors";
 import type { FeatureGroup } from "@granary/proto/metadata";
 import { ScalarType, type DataType } from "@granary/proto/types";
-import { KeyEncoder, groupPrefix, type KeyValue } from "../store/key-codec.js";
+import { KeyEncoder, MAX_KEY_BYTES, groupPrefix, type KeyValue } from "../store/key-codec.js";
 import type { StoredRow } from "../store/online-store.js";
 import { ROW_FORMAT, RowEncoder, cellOf, encodeRowDefaults, type CellValue, type RowDefaults } from "../store/row-codec.js";
 import { arrowCellReader, type ArrowRows } from "../vectors/arrow-rows.js";
@@ -44,30 +44,47 @@ export function storedRowsOfArrow(group: FeatureGroup, rows: ArrowRows, nowMicro
     const m = batch.numRows;
     const dataOf = (c: number) => batch.data.children[fieldOf[c]!]!;
     // Row by row first, as storedRowsOf checks them: the key, then the event time, then the key's length.
-    const keyReaders = keyColumns.map((k) => arrowCellReader(dataOf(k), types[k]!));
-    const eventReader = eventIndex === undefined ? undefined : arrowCellReader(dataOf(eventIndex), types[eventIndex]!);
+    // Fixed-width keys without nulls and µs event times without nulls are read from their arrays.
+    const direct = directKey(
+      keyColumns.map((k) => [types[k]!, dataOf(k)]),
+      prefix.length,
+    );
+    const keyReaders = direct ? [] : keyColumns.map((k) => arrowCellReader(dataOf(k), types[k]!));
+    const eventData = eventIndex === undefined ? undefined : dataOf(eventIndex);
+    const eventMicrosArray = eventData && directMicros(types[eventIndex!]!, eventData);
+    const eventReader = eventData && !eventMicrosArray ? arrowCellReader(eventData, types[eventIndex!]!) : undefined;
     const eventIsDate = eventIndex !== undefined && types[eventIndex]!.scalar === ScalarType.DATE;
     // Every key of the batch in one buffer; each row's key is a view of it.
-    let keyBuf = Buffer.allocUnsafe(m * (prefix.length + 8 * keyColumns.length) + 64);
+    let keyBuf = direct ? directKeys(direct, prefix, m) : Buffer.allocUnsafe(m * (prefix.length + 8 * keyColumns.length) + 64);
     const keyEnds = new Int32Array(m);
     let keyLength = 0;
     const events: bigint[] = new Array(m);
     for (let i = 0; i < m; i++) {
       const r = base + i;
-      keys.beginWith(prefix);
-      for (let k = 0; k < keyColumns.length; k++) {
-        const v = keyReaders[k]!(i);
-        if (v === null) throw new InvalidArgumentError(`row ${r}: primary-key column "${group.columns[keyColumns[k]!]!.name}" is null`);
-        keys.add(types[keyColumns[k]!]!, v as KeyValue);
+      if (!direct) {
+        keys.beginWith(prefix);
+        for (let k = 0; k < keyColumns.length; k++) {
+          const v = keyReaders[k]!(i);
+          if (v === null) throw new InvalidArgumentError(`row ${r}: primary-key column "${group.columns[keyColumns[k]!]!.name}" is null`);
+          keys.add(types[keyColumns[k]!]!, v as KeyValue);
+        }
       }
       let eventMicros = nowMicros;
-      if (eventReader) {
+      if (eventMicrosArray) {
+        eventMicros = eventMicrosArray[i]!;
+        checkEventTime(group.eventTime, r, eventMicros, bounds);
+      } else if (eventReader) {
         const t = eventReader(i);
         if (t === null) throw new InvalidArgumentError(`row ${r}: event-time column "${group.eventTime}" is null`);
         eventMicros = eventIsDate ? BigInt(t as number) * MICROS_PER_DAY : (t as bigint);
         checkEventTime(group.eventTime, r, eventMicros, bounds);
       }
       events[i] = eventMicros;
+      if (direct) {
+        keyLength += direct.length;
+        keyEnds[i] = keyLength;
+        continue;
+      }
       const key = keys.view();
       checkKeyLength(key.length, r, group.primaryKey);
       if (keyLength + key.length > keyBuf.length) {
@@ -86,6 +103,64 @@ export function storedRowsOfArrow(group: FeatureGroup, rows: ArrowRows, nowMicro
     base += m;
   }
   return out;
+}
+
+/** Key columns read from their arrays: each column's 32-bit words and width, and the key's length. */
+interface DirectKey {
+  readonly columns: readonly { readonly words: Uint32Array; readonly width: 4 | 8 }[];
+  readonly length: number;
+}
+
+/**
+ * The key columns as words when every one is fixed-width (int64, µs timestamp, int32, day date),
+ * without nulls, and the key fits the store; else undefined (the KeyEncoder path).
+ */
+function directKey(columns: readonly [DataType, arrow.Data][], prefixLength: number): DirectKey | undefined {
+  const out: { words: Uint32Array; width: 4 | 8 }[] = [];
+  let length = prefixLength;
+  for (const [type, data] of columns) {
+    if (data.offset !== 0 || data.nullCount !== 0) return undefined;
+    const values = data.values as unknown;
+    const input = data.type as arrow.DataType;
+    let width: 4 | 8;
+    if (type.scalar === ScalarType.INT64 && values instanceof BigInt64Array) width = 8;
+    else if (type.scalar === ScalarType.TIMESTAMP && directMicros(type, data)) width = 8;
+    else if (type.scalar === ScalarType.INT32 && values instanceof Int32Array) width = 4;
+    else if (type.scalar === ScalarType.DATE && arrow.DataType.isDate(input) && input.unit === arrow.DateUnit.DAY && values instanceof Int32Array) width = 4;
+    else return undefined;
+    const array = values as BigInt64Array | Int32Array;
+    out.push({ words: new Uint32Array(array.buffer, array.byteOffset, (array.length * width) >> 2), width });
+    length += width;
+  }
+  return length > MAX_KEY_BYTES ? undefined : { columns: out, length };
+}
+
+/** The keys of `m` rows, `key.length` bytes apart, as KeyEncoder writes them (big-endian, sign bit flipped). */
+function directKeys(key: DirectKey, prefix: Buffer, m: number): Buffer {
+  const buf = Buffer.allocUnsafe(m * key.length);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let i = 0; i < m; i++) prefix.copy(buf, i * key.length);
+  let at = prefix.length;
+  for (const { words, width } of key.columns) {
+    for (let i = 0, p = at; i < m; i++, p += key.length) {
+      if (width === 8) {
+        view.setUint32(p, (words[2 * i + 1]! ^ 0x80000000) >>> 0);
+        view.setUint32(p + 4, words[2 * i]!);
+      } else {
+        view.setUint32(p, (words[i]! ^ 0x80000000) >>> 0);
+      }
+    }
+    at += width;
+  }
+  return buf;
+}
+
+/** A µs timestamp column without nulls as its array of microseconds; else undefined. */
+function directMicros(type: DataType, data: arrow.Data): BigInt64Array | undefined {
+  const input = data.type as arrow.DataType;
+  if (type.scalar !== ScalarType.TIMESTAMP || data.offset !== 0 || data.nullCount !== 0) return undefined;
+  if (!arrow.DataType.isTimestamp(input) || input.unit !== arrow.TimeUnit.MICROSECOND) return undefined;
+  return data.values instanceof BigInt64Array ? data.values : undefined;
 }
 
 /** Per present column of the first batch, whether it is written straight from Arrow's buffers or cell by cell (tests). */
