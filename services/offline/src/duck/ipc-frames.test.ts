@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { fromBinary } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { GetTrainingDataResponseSchema, ReadResponseSchema } from "@granary/proto/offline";
 import * as arrow from "apache-arrow";
 import { chunkResponse, IpcFrameWriter } from "./ipc-frames.js";
@@ -58,6 +58,14 @@ describe("IpcFrameWriter", () => {
     const wire = send(message!);
     expect(wire.byteLength - message!.byteLength).toBe(11);
     expect(fromBinary(ReadResponseSchema, wire).chunk!.ipc.byteOffset).toBe(11);
+  });
+
+  it("gives a client in the same process (which reads fields, never sends) the same chunk", () => {
+    const writer = new IpcFrameWriter(table(10).schema, 4096);
+    const [message] = [...writer.write(table(10).batches[0]!), ...writer.finish()];
+    const expected = message!.slice();
+    const response = create(GetTrainingDataResponseSchema, chunkResponse(message!));
+    expect(Array.from(response.chunk!.ipc)).toEqual(Array.from(expected));
   });
 
   it("cuts a batch larger than a message across messages of at most that size", () => {
