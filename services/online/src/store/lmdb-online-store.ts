@@ -57,8 +57,9 @@ export class LmdbOnlineStore implements OnlineStore {
     let ignored = 0;
     await db.transaction(() => {
       if (logSequence !== undefined) this.#putApplied(logSequence);
+      const fresh = this.#allNew(rows);
       for (const row of rows) {
-        const current = db.getBinaryFast(row.key);
+        const current = fresh ? undefined : db.getBinaryFast(row.key);
         if (current !== undefined && eventMicrosOf(current) > row.eventMicros) {
           ignored++;
           continue;
@@ -71,6 +72,23 @@ export class LmdbOnlineStore implements OnlineStore {
     });
     if (durability === "flushed") await db.flushed;
     return { written, ignored };
+  }
+
+  /**
+   * Inside a write transaction: whether the rows' keys are strictly increasing (so none repeats)
+   * and the store holds no key between the first and the last, so no row can meet a stored one
+   * and the per-row read can be skipped (a bulk load of new keys in key order). One range seek
+   * and a comparison per row; any doubt answers false.
+   */
+  #allNew(rows: readonly StoredRow[]): boolean {
+    if (rows.length < 2) return false;
+    for (let i = 1; i < rows.length; i++) if (Buffer.compare(rows[i - 1]!.key, rows[i]!.key) >= 0) return false;
+    const last = rows[rows.length - 1]!.key;
+    // The key right after `last` in LMDB's order (`last` followed by a zero byte): the range's end, exclusive.
+    const end = Buffer.alloc(last.length + 1);
+    end.set(last);
+    for (const _ of this.#db.getRange({ start: rows[0]!.key, end, limit: 1 })) return false;
+    return true;
   }
 
   delete(keys: readonly Buffer[], durability: Durability, logSequence?: bigint): Promise<number> {

@@ -37,6 +37,21 @@ export function describeOnlineStoreContract(name: string, make: () => Promise<{ 
       expect(store.get(key(1n, 7n))!.readDoubleLE(11 + 1 + 8)).toBe(3.0);
     });
 
+    it("keeps the newest row per key in batches of many rows in key order, new keys or not", async () => {
+      expect(await store.upsert([row(1n, 10n, 100n, 1), row(1n, 12n, 100n, 1)], "committed")).toEqual({ written: 2, ignored: 0 });
+      // A stored key inside the batch's range, at its first or its last key.
+      expect(await store.upsert([row(1n, 9n, 1n, 2), row(1n, 11n, 50n, 2), row(1n, 12n, 50n, 2)], "committed")).toEqual({ written: 2, ignored: 1 });
+      expect(await store.upsert([row(1n, 10n, 5n, 3), row(1n, 13n, 5n, 3)], "committed")).toEqual({ written: 1, ignored: 1 });
+      expect(await store.upsert([row(1n, 1n, 5n, 3), row(1n, 9n, 0n, 3)], "committed")).toEqual({ written: 1, ignored: 1 });
+      // A key twice in one batch: the older one never replaces the newer.
+      expect(await store.upsert([row(1n, 20n, 5n, 4), row(1n, 20n, 3n, 5)], "committed")).toEqual({ written: 1, ignored: 1 });
+      expect(eventMicrosOf(store.get(key(1n, 10n))!)).toBe(100n);
+      expect(eventMicrosOf(store.get(key(1n, 12n))!)).toBe(100n);
+      expect(eventMicrosOf(store.get(key(1n, 9n))!)).toBe(1n);
+      expect(eventMicrosOf(store.get(key(1n, 20n))!)).toBe(5n);
+      expect(store.get(key(1n, 20n))!.readDoubleLE(11 + 1 + 8)).toBe(4);
+    });
+
     it("keeps groups apart and deletes by key", async () => {
       await store.upsert([row(1n, 7n, 1n, 1), row(2n, 7n, 1n, 2)], "committed");
       expect(await store.delete([key(1n, 7n), key(1n, 99n)], "committed")).toBe(1);
