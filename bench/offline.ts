@@ -26,7 +26,7 @@ import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { arrowPayloads, pointInTimeSql } from "@granary/offline";
 import { loadOnlineConfig, startOnlineService } from "@granary/online";
 import { findFreePort, startEmbeddedPostgres } from "@granary/postgres";
-import { CommitKind, MetadataService, SelectionMode, type Commit, type FeatureGroup } from "@granary/proto/metadata";
+import { CommitKind, FilterOperator, MetadataService, SelectionMode, type Commit, type FeatureGroup } from "@granary/proto/metadata";
 import { GetTrainingDataRequestSchema, GetTrainingDataResponseSchema, OfflineService, ReadRequestSchema, ReadResponseSchema } from "@granary/proto/offline";
 import { ScalarType } from "@granary/proto/types";
 import { createLogger } from "@granary/telemetry";
@@ -296,6 +296,70 @@ try {
   const compacted = await off.compact({ project: P, featureGroup: { name: "history", version: 1 } }, { timeoutMs: 3_600_000 });
   const compactionSeconds = (performance.now() - compactStart) / 1000;
   const readAfter = await readOverGrpc(address, "history", keys.adminKey);
+
+  // Partitions: a group partitioned by a DATE column, inserted through the service (so its files
+  // are laid out Hive-style), read whole, read for one day (its partition only), and read for a
+  // similar share of rows by a feature column (every file and row group scanned).
+  const DAYS = 30;
+  const PART_ROWS = quick ? 1_200_000 : 6_000_000;
+  log(`partitions: ${PART_ROWS.toLocaleString()} rows over ${DAYS} days`);
+  await md.createFeatureGroup({
+    featureGroup: {
+      project: P,
+      name: "by_day",
+      version: 1,
+      columns: [i64("id"), { name: "day", type: { scalar: ScalarType.DATE } }, ...Array.from({ length: 10 }, (_, i) => dbl(`d${i}`))],
+      primaryKey: ["id"],
+      eventTime: "day",
+      partitionKey: ["day"],
+    },
+  });
+  const dayOf = (i: number) => i % DAYS;
+  const partBatches = [];
+  for (let start = 0; start < PART_ROWS; start += 65_536) {
+    const n = Math.min(65_536, PART_ROWS - start);
+    partBatches.push(
+      ...new arrow.Table({
+        id: arrow.makeVector(BigInt64Array.from({ length: n }, (_, i) => BigInt(start + i))),
+        day: arrow.makeVector(
+          arrow.makeData({ type: new arrow.DateDay(), length: n, nullCount: 0, data: Int32Array.from({ length: n }, (_, i) => 20_000 + dayOf(start + i)) }),
+        ),
+        ...Object.fromEntries(Array.from({ length: 10 }, (_, c) => [`d${c}`, arrow.makeVector(Float64Array.from({ length: n }, () => Math.random()))])),
+      }).batches,
+    );
+  }
+  const partTable = new arrow.Table(partBatches);
+  await waitFor(
+    async () => {
+      try {
+        for await (const _ of off.read({ project: P, featureGroup: { name: "by_day", version: 1 }, limit: 1n })) void _;
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { timeoutMs: 30_000, what: "the partitioned group known to the offline service" },
+  );
+  await off.insert(
+    (async function* () {
+      yield { message: { case: "header" as const, value: { project: P, featureGroup: { name: "by_day", version: 1 } } } };
+      for (const ipc of arrowPayloads(partTable, 1024 * 1024)) yield { message: { case: "chunk" as const, value: { ipc } } };
+    })(),
+  );
+  const condition = (column: string, operator: FilterOperator, value: object) => ({ kind: { case: "condition" as const, value: { column, operator, value } } });
+  // Bytes the service process reads (read/pread calls, page cache included) during each read.
+  const pid = offlineProc.child.pid!;
+  const measured = async (filter?: object) => {
+    const before = readBytes(pid);
+    const r = await readOverGrpc(address, "by_day", keys.adminKey, filter);
+    return { ...r, bytes: readBytes(pid) - before };
+  };
+  const partAll = await measured();
+  const partOneDay = await measured(condition("day", FilterOperator.EQ, { kind: { case: "dateValue", value: 20_007 } }));
+  // A random feature below 1/30: about as many rows, spread over every file and row group.
+  const partUnpruned = await measured(condition("d0", FilterOperator.LT, { kind: { case: "doubleValue", value: 1 / DAYS } }));
+  if (partOneDay.rows !== PART_ROWS / DAYS || Math.abs(partUnpruned.rows - PART_ROWS / DAYS) > PART_ROWS / DAYS / 5 || partAll.rows !== PART_ROWS)
+    log(`WARNING: partition reads gave ${partAll.rows}, ${partOneDay.rows} and ${partUnpruned.rows} rows`);
   if (readBefore.rows !== ROWS || readAfter.rows !== ROWS) log(`WARNING: Read gave ${readBefore.rows} rows before compaction and ${readAfter.rows} after, for ${ROWS}`);
 
   // Point-in-time training data over gRPC, decoded batch by batch by a plain grpc-js client.
@@ -358,6 +422,14 @@ try {
     compaction_rows_per_s: Math.round(ROWS / compactionSeconds),
     read_rows_per_s_before_compaction: Math.round(readBefore.rows / readBefore.seconds),
     read_rows_per_s_after_compaction: Math.round(readAfter.rows / readAfter.seconds),
+    partition_days: DAYS,
+    partition_read_all_seconds: round(partAll.seconds),
+    partition_read_one_day_seconds: round(partOneDay.seconds),
+    partition_read_same_share_by_feature_seconds: round(partUnpruned.seconds),
+    partition_pruning_speedup: round(partUnpruned.seconds / partOneDay.seconds),
+    partition_read_all_mb: round(partAll.bytes / 1e6),
+    partition_read_one_day_mb: round(partOneDay.bytes / 1e6),
+    partition_read_same_share_by_feature_mb: round(partUnpruned.bytes / 1e6),
     duckdb_threads: THREADS,
     duckdb_memory_limit: MEMORY,
     total_seconds: round((performance.now() - started) / 1000),
@@ -461,13 +533,18 @@ async function duckdbFloor(sql: string, tmp: string): Promise<{ rows: number; se
   return { rows, seconds };
 }
 
+/** Bytes a process has read through read(2)-like calls so far (/proc/<pid>/io rchar). */
+function readBytes(pid: number): number {
+  return Number(/rchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1] ?? 0);
+}
+
 function currentRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
 /** A full Read of a group over gRPC, decoded batch by batch. */
-async function readOverGrpc(address: string, group: string, apiKey: string): Promise<{ rows: number; seconds: number }> {
+async function readOverGrpc(address: string, group: string, apiKey: string, filter?: object): Promise<{ rows: number; seconds: number }> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
     "grpc-node.flow_control_window": 4 * 1024 * 1024,
     "grpc.max_receive_message_length": 8 * 1024 * 1024,
@@ -479,7 +556,7 @@ async function readOverGrpc(address: string, group: string, apiKey: string): Pro
     "/granary.offline.v1.OfflineService/Read",
     (m: Uint8Array) => Buffer.from(m.buffer, m.byteOffset, m.byteLength),
     (b: Buffer) => b,
-    toBinary(ReadRequestSchema, create(ReadRequestSchema, { project: P, featureGroup: { name: group, version: 1 } })),
+    toBinary(ReadRequestSchema, create(ReadRequestSchema, { project: P, featureGroup: { name: group, version: 1 }, ...(filter ? { filter } : {}) } as never)),
     auth,
   );
   async function* ipc(): AsyncGenerator<Uint8Array> {
