@@ -360,7 +360,8 @@ try {
   const partUnpruned = await measured(condition("d0", FilterOperator.LT, { kind: { case: "doubleValue", value: 1 / DAYS } }));
   if (partOneDay.rows !== PART_ROWS / DAYS || Math.abs(partUnpruned.rows - PART_ROWS / DAYS) > PART_ROWS / DAYS / 5 || partAll.rows !== PART_ROWS)
     log(`WARNING: partition reads gave ${partAll.rows}, ${partOneDay.rows} and ${partUnpruned.rows} rows`);
-  if (readBefore.rows !== ROWS || readAfter.rows !== ROWS) log(`WARNING: Read gave ${readBefore.rows} rows before compaction and ${readAfter.rows} after, for ${ROWS}`);
+  if (readBefore.rows !== ROWS || readAfter.rows !== ROWS)
+    log(`WARNING: Read gave ${readBefore.rows} rows before compaction and ${readAfter.rows} after, for ${ROWS}`);
 
   // Point-in-time training data over gRPC, decoded batch by batch by a plain grpc-js client.
   log("GetTrainingData through the service");

@@ -107,8 +107,19 @@ afterAll(async () => {
 describe("background compaction and restart", () => {
   it("compacts a group once it has enough files; a start deletes what a recorded compaction replaced, and nothing else", async () => {
     // Every second, groups with 3 files since their last compaction; replaced files kept an hour.
-    const first = await startOffline({ GRANARY_OFFLINE_COMPACTION_INTERVAL_S: "1", GRANARY_OFFLINE_COMPACTION_MIN_FILES: "3", GRANARY_OFFLINE_COMPACTION_GRACE_S: "3600" });
-    await waitFor(() => readAll(first.off).then(() => true, () => false), { what: "the group known to the offline service" });
+    const first = await startOffline({
+      GRANARY_OFFLINE_COMPACTION_INTERVAL_S: "1",
+      GRANARY_OFFLINE_COMPACTION_MIN_FILES: "3",
+      GRANARY_OFFLINE_COMPACTION_GRACE_S: "3600",
+    });
+    await waitFor(
+      () =>
+        readAll(first.off).then(
+          () => true,
+          () => false,
+        ),
+      { what: "the group known to the offline service" },
+    );
     const ids: bigint[] = [];
     ids.push((await insert(first.off, [1, 2], 10)).commitId);
     ids.push((await insert(first.off, [2, 3], 20)).commitId);

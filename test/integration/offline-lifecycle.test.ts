@@ -60,7 +60,8 @@ const plain = (t: arrow.Table) =>
     .map((r) => JSON.stringify(r.toJSON(), (_, v) => (typeof v === "bigint" ? v.toString() : v)))
     .sort();
 
-const readAt = async (group: string, asOf?: bigint) => plain(await tableFromChunks(off.read({ project: P, featureGroup: ref(group), ...(asOf ? { asOf: { case: "asOfCommit" as const, value: asOf } } : {}) })));
+const readAt = async (group: string, asOf?: bigint) =>
+  plain(await tableFromChunks(off.read({ project: P, featureGroup: ref(group), ...(asOf ? { asOf: { case: "asOfCommit" as const, value: asOf } } : {}) })));
 /** Read as of each commit (undefined: now), one at a time (a project has four streams). */
 async function readsAt(group: string, ids: readonly (bigint | undefined)[]): Promise<string[][]> {
   const out: string[][] = [];
@@ -80,7 +81,9 @@ async function pointInTime(): Promise<string[]> {
     ),
   });
   async function* requests() {
-    yield { message: { case: "query" as const, value: { project: P, featureView: ref("visits_view"), spine: { kind: { case: "streamed" as const, value: true } } } } };
+    yield {
+      message: { case: "query" as const, value: { project: P, featureView: ref("visits_view"), spine: { kind: { case: "streamed" as const, value: true } } } },
+    };
     for (const ipc of arrowPayloads(spine)) yield { message: { case: "spineChunk" as const, value: { ipc } } };
   }
   const t = await tableFromChunks(off.getTrainingData(requests()));
@@ -168,7 +171,14 @@ describe("compaction", () => {
     const before = await readsAt("visits", [undefined, ...ids]);
     const changesBefore = await changes("visits");
     await md.createFeatureView({ featureView: { project: P, name: "visits_view", version: 1, query: { featureGroup: ref("visits") } } });
-    await waitFor(() => pointInTime().then(() => true, () => false), { what: "visits_view known to the offline service" });
+    await waitFor(
+      () =>
+        pointInTime().then(
+          () => true,
+          () => false,
+        ),
+      { what: "visits_view known to the offline service" },
+    );
     const pitBefore = await pointInTime();
     expect(commitDirs("visits")).toHaveLength(5);
 
@@ -268,7 +278,8 @@ describe("DeleteRows with erase", () => {
     const { commit } = await md.getCommit({ project: P, featureGroup: ref("contacts"), id: deleted.commitId });
     expect(commit).toMatchObject({ kind: CommitKind.DELETE, erase: true });
     await waitFor(
-      async () => (await md.listAuditEvents({ project: P })).events.some((e) => e.method.endsWith("/DeleteRows") && e.resource === "feature_group/contacts/v1 (erase)"),
+      async () =>
+        (await md.listAuditEvents({ project: P })).events.some((e) => e.method.endsWith("/DeleteRows") && e.resource === "feature_group/contacts/v1 (erase)"),
       { what: "the erase in the audit log" },
     );
   }, 60_000);

@@ -172,7 +172,11 @@ describe("feature groups", () => {
     const left = await g.read();
     expect(left.toArray().map((r) => Number(r.id))).toEqual([2]);
     // Time travel before the delete still sees the row; an erase removes it from that version too.
-    const ids = async (asOf: bigint) => (await g.read({ asOf })).toArray().map((r) => Number(r.id)).sort();
+    const ids = async (asOf: bigint) =>
+      (await g.read({ asOf }))
+        .toArray()
+        .map((r) => Number(r.id))
+        .sort();
     expect(await ids(res.commitId - 1n)).toEqual([1, 2]);
     await g.deleteRows([{ id: 1 }], { erase: true });
     expect(await ids(res.commitId - 1n)).toEqual([2]);

@@ -190,7 +190,9 @@ export class FeatureGroup {
    * statistics config, validation rules, online TTL (anything else needs a new version). Guarded by
    * the version's etag: a concurrent change in between fails with ABORTED instead of being lost.
    */
-  async update(changes: Pick<FeatureGroupSpec, "description" | "tags" | "customMetadata" | "statistics" | "validationRules" | "onlineTtlMs" | "offlineRetentionMs">): Promise<this> {
+  async update(
+    changes: Pick<FeatureGroupSpec, "description" | "tags" | "customMetadata" | "statistics" | "validationRules" | "onlineTtlMs" | "offlineRetentionMs">,
+  ): Promise<this> {
     const next = clone(FeatureGroupSchema, this.#message);
     const paths: string[] = [];
     if (changes.description !== undefined) ((next.description = changes.description), paths.push("description"));

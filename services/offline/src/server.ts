@@ -167,7 +167,8 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
       );
     }
     const leftovers = await compactor.removeLeftovers();
-    if (leftovers > 0) log.info({ count: leftovers }, "deleted commit directories a recorded compaction had replaced (the last run stopped before deleting them)");
+    if (leftovers > 0)
+      log.info({ count: leftovers }, "deleted commit directories a recorded compaction had replaced (the last run stopped before deleting them)");
     logFailedCommits(commits, log);
     const queued = pusher.recover();
     if (queued > 0) log.info({ queued }, "pushing commits still pending online");

@@ -42,7 +42,8 @@ function compactedLog(retainedFromMs?: number): CommitLog {
   return log;
 }
 
-const shape = (list: readonly CommitEntry[]) => list.map((c) => `${c.part ? "part" : "commit"}:${c.id}:${CommitKind[c.kind]}${c.readBound === undefined ? "" : `<=${c.readBound}`}`);
+const shape = (list: readonly CommitEntry[]) =>
+  list.map((c) => `${c.part ? "part" : "commit"}:${c.id}:${CommitKind[c.kind]}${c.readBound === undefined ? "" : `<=${c.readBound}`}`);
 
 describe("reads over a compacted commit log", () => {
   it("reads the compaction's rows and tombstones in place of the commits it covers, then the later ones", () => {

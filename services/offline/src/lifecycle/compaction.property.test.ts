@@ -131,7 +131,9 @@ describe("compaction keeps every retained read exact (random histories)", () => 
             seen.add(`${row.k}/${row.et}`);
             step.rows.push(row);
           }
-          const values = step.rows.map((x) => `(${x.k}::BIGINT, make_timestamp(${x.et}::BIGINT * 86400000000), ${x.v}::DOUBLE, ${sequence}::BIGINT)`).join(", ");
+          const values = step.rows
+            .map((x) => `(${x.k}::BIGINT, make_timestamp(${x.et}::BIGINT * 86400000000), ${x.v}::DOUBLE, ${sequence}::BIGINT)`)
+            .join(", ");
           await engine.rows(`COPY (SELECT * FROM (VALUES ${values}) t(k, et, v, _seq)) TO '${join(root, dir, "part-00000.parquet")}' (FORMAT parquet)`);
         } else {
           step.keys = [...new Set([pick(5), pick(5)])];
@@ -180,7 +182,9 @@ describe("compaction keeps every retained read exact (random histories)", () => 
             continue;
           }
           const filesOf = await layout.files.filesOf({ project: "p", name: group.name, version: 1 }, visible, deps.logger);
-          const rows = await engine.rows(`SELECT k, epoch_us(et) // 86400000000 AS day, v FROM (${readSql(filesOf, group, visible, ["k", "et", "v"], undefined, 0n)})`);
+          const rows = await engine.rows(
+            `SELECT k, epoch_us(et) // 86400000000 AS day, v FROM (${readSql(filesOf, group, visible, ["k", "et", "v"], undefined, 0n)})`,
+          );
           const got = rows.map((x) => `${Number(x.k)}/${Number(x.day)}/${Number(x.v)}`).sort();
           expect({ seed, step: i, cut: cut ?? "now", rows: got }).toEqual({ seed, step: i, cut: cut ?? "now", rows: expect_ });
         }

@@ -1,7 +1,15 @@
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { CommitKind, CommitSchema, CompactionStatsSchema, OnlineSyncState, type Commit, type CompactionStats, type FeatureGroup } from "@granary/proto/metadata";
+import {
+  CommitKind,
+  CommitSchema,
+  CompactionStatsSchema,
+  OnlineSyncState,
+  type Commit,
+  type CompactionStats,
+  type FeatureGroup,
+} from "@granary/proto/metadata";
 import type { DuckConnection, DuckEngine } from "../duck/index.js";
 import { fileList, quoteIdent, quoteString } from "../duck/index.js";
 import { columnSql, FILE_COLUMN, needsFileColumn, SEQUENCE_COLUMN } from "../read/group-source.js";
@@ -126,7 +134,17 @@ export async function compactGroup(deps: CompactionDeps, project: string, group:
     deps.commits.apply(commit);
     const replaced = replacedDirs(deps.commits).filter((d) => d.startsWith(`${groupPath(project, group.name, group.version)}/`));
     deps.logger.info(
-      { project, group: group.name, version: group.version, commit: commit.id.toString(), through: through.toString(), files: `${stats.filesBefore} → ${stats.filesAfter}`, rows: `${stats.rowsBefore} → ${stats.rowsAfter}`, erased: stats.rowsErased.toString(), expired: stats.rowsExpired.toString() },
+      {
+        project,
+        group: group.name,
+        version: group.version,
+        commit: commit.id.toString(),
+        through: through.toString(),
+        files: `${stats.filesBefore} → ${stats.filesAfter}`,
+        rows: `${stats.rowsBefore} → ${stats.rowsAfter}`,
+        erased: stats.rowsErased.toString(),
+        expired: stats.rowsExpired.toString(),
+      },
       "compacted a feature group",
     );
     return { commit, stats, seconds: (performance.now() - started) / 1000, replaced };

@@ -69,7 +69,8 @@ export class Compactor {
   erase(project: string, group: FeatureGroup, erase: CommitEntry, signal?: AbortSignal): Promise<CompactionResult> {
     return this.#inTurn(project, group, async () => {
       const done = this.#deps.commits.commits(project, group.name, group.version).find((c) => c.part)?.part;
-      if (done && done.compaction.compaction!.through >= erase.id) return { commit: undefined, stats: create(CompactionStatsSchema, {}), seconds: 0, replaced: [] };
+      if (done && done.compaction.compaction!.through >= erase.id)
+        return { commit: undefined, stats: create(CompactionStatsSchema, {}), seconds: 0, replaced: [] };
       const result = await compactGroup(this.#deps, project, group, signal);
       if (!result.commit || result.commit.compactedThrough < erase.id) {
         this.#removeLater(result.replaced, this.#deps.graceMs);

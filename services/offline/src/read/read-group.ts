@@ -81,7 +81,8 @@ export function changesSql(filesOf: FilesOf, group: FeatureGroup, commits: reado
   if (inWindow.length === 0 && parts.length === 0) return `SELECT ${[...columns.map(quoteIdent), "_commit_id", "_deleted"].join(", ")} FROM (${empty})`;
   const scan = (files: string) => `read_parquet(${files}, union_by_name = true, hive_partitioning = false${withFile ? `, filename = '${FILE_COLUMN}'` : ""})`;
   const selects = inWindow.map(
-    (c) => `SELECT * EXCLUDE (${SEQUENCE_COLUMN}), ${c.id}::BIGINT AS _commit_id, ${isInsert(c) ? "false" : "true"} AS _deleted FROM ${scan(fileList(filesOf(c)))}`,
+    (c) =>
+      `SELECT * EXCLUDE (${SEQUENCE_COLUMN}), ${c.id}::BIGINT AS _commit_id, ${isInsert(c) ? "false" : "true"} AS _deleted FROM ${scan(fileList(filesOf(c)))}`,
   );
   if (parts.length > 0) {
     const ids = `(VALUES ${covered.map((c) => `(${c.sequence}::BIGINT, ${c.id}::BIGINT)`).join(", ")}) m(seq, id)`;
