@@ -5,7 +5,7 @@ import type { PlainValue } from "@granary/cel";
 import { CheckConsistencyResponseSchema, type CheckConsistencyRequest, type CheckConsistencyResponse } from "@granary/proto/offline";
 import { ValueStatus, type FeatureViewRef } from "@granary/proto/types";
 import { requireCatalogue } from "../catalogue-ready.js";
-import { timestampMicros } from "../timestamps.js";
+import { timestampFromMicros, timestampMicros } from "../timestamps.js";
 import { planOf, requireView, type TransformSource } from "../training/training-data.js";
 import type { TrainingDeps } from "../training/training-deps.js";
 import { datasetOf } from "../training/training-datasets.js";
@@ -149,8 +149,3 @@ function compareBatch(tally: ConsistencyTally, batch: Entities, online: OnlineVe
   }
 }
 
-function timestampFromMicros(micros: bigint) {
-  const ts = timestampFromMs(Number(micros / 1000n));
-  ts.nanos = Number(micros % 1_000_000n) * 1000;
-  return ts;
-}

@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
-import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { CommitKind, CommitSchema, OnlineSyncState, type Commit, type FeatureGroup } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";
 import type { CrashPoint } from "../config.js";
+import { timestampFromMicros } from "../timestamps.js";
 import { type DuckConnection, fileList, quoteIdent } from "../duck/index.js";
 import { groupKey, isInsert, type CommitEntry, type CommitLog } from "../store/commit-log.js";
 import type { CommitLayout } from "../store/commit-layout.js";
@@ -147,12 +147,6 @@ async function updatedRows(deps: CommitWriterDeps, connection: DuckConnection, p
     `SELECT count(*) AS n FROM ${content.table} i WHERE EXISTS (SELECT 1 FROM read_parquet(${files}, union_by_name = true) o WHERE ${same})`,
   );
   return BigInt(row!.n as bigint);
-}
-
-function timestampFromMicros(micros: bigint) {
-  let seconds = micros / 1_000_000n;
-  if (micros % 1_000_000n < 0n) seconds -= 1n;
-  return create(TimestampSchema, { seconds, nanos: Number(micros - seconds * 1_000_000n) * 1000 });
 }
 
 /** Testing only: dies like a killed process at a step of the commit protocol. */
