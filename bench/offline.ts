@@ -28,7 +28,9 @@ import { loadOnlineConfig, startOnlineService } from "@granary/online";
 import { findFreePort, startEmbeddedPostgres } from "@granary/postgres";
 import { CommitKind, FilterOperator, MetadataService, SelectionMode, type Commit, type FeatureGroup } from "@granary/proto/metadata";
 import { GetTrainingDataRequestSchema, GetTrainingDataResponseSchema, OfflineService, ReadRequestSchema, ReadResponseSchema } from "@granary/proto/offline";
-import { ScalarType } from "@granary/proto/types";
+import { ScalarType, ValueStatus } from "@granary/proto/types";
+import { OnlineService } from "@granary/proto/online";
+import { TEST_NATS_URL, isolatedLog, probeNats } from "@granary/write-log/testing/nats";
 import { createLogger } from "@granary/telemetry";
 import { startServiceProcess, testKeys, waitFor, waitForServing } from "@granary/testing";
 
@@ -70,6 +72,10 @@ const md = createServiceClient(MetadataService, metadata.address, { apiKey: keys
 // The bulk load records commits itself, as only the offline service may: with the service key.
 const mdService = createServiceClient(MetadataService, metadata.address, { apiKey: keys.serviceKey });
 let offlineProc: ReturnType<typeof startServiceProcess> | undefined;
+// The write-log measurement's services and stream.
+let offlineLogProc: ReturnType<typeof startServiceProcess> | undefined;
+let onlineLog: Awaited<ReturnType<typeof startOnlineService>> | undefined;
+let writeLog: ReturnType<typeof isolatedLog> | undefined;
 
 try {
   await md.createProject({ name: P });
@@ -247,6 +253,89 @@ try {
   const offlineOnlySeconds = await ingest("ingest_offline");
   const ingestSeconds = await ingest("ingest");
 
+  // The same insert through the write log (issue 16), when NATS is here: the outbox appends the
+  // online copy to JetStream and answers once the log holds it; an online replica applies it.
+  const nats = await probeNats(TEST_NATS_URL);
+  let viaLog: { answered: number; applied: number } | undefined;
+  if (!nats.ok) log(`no NATS at ${TEST_NATS_URL} (${nats.reason}): ingest through the write log not measured`);
+  else {
+    log("ingest through the write log");
+    writeLog = isolatedLog("bench");
+    onlineLog = await startOnlineService(
+      loadOnlineConfig({
+        ...keys.env,
+        ...writeLog.env,
+        GRANARY_ONLINE_PORT: "0",
+        GRANARY_DATA_DIR: join(dir, "on-log"),
+        GRANARY_METADATA_ADDRESS: metadata.address,
+      }),
+      logger,
+    );
+    const logPort = await findFreePort();
+    offlineLogProc = startServiceProcess("services/offline/src/main.ts", {
+      ...keys.env,
+      ...writeLog.env,
+      GRANARY_OFFLINE_PORT: String(logPort),
+      GRANARY_DATA_DIR: join(dir, "with-log"),
+      GRANARY_METADATA_ADDRESS: metadata.address,
+      GRANARY_ONLINE_ADDRESS: onlineLog.address,
+      GRANARY_OFFLINE_DUCKDB_THREADS: String(THREADS),
+      GRANARY_OFFLINE_DUCKDB_MEMORY: MEMORY,
+      GRANARY_LOG_LEVEL: "warn",
+      OTEL_SDK_DISABLED: "true",
+      GRANARY_OFFLINE_COMPACTION_INTERVAL_S: "0",
+    });
+    await waitForServing(`127.0.0.1:${logPort}`, 60_000);
+    const offLog = createServiceClient(OfflineService, `127.0.0.1:${logPort}`, { apiKey: keys.adminKey });
+    await md.createFeatureGroup({
+      featureGroup: {
+        project: P,
+        name: "ingest_log",
+        version: 1,
+        onlineEnabled: true,
+        columns: [i64("id"), ts("et"), ...Array.from({ length: 18 }, (_, i) => dbl(`c${i}`))],
+        primaryKey: ["id"],
+        eventTime: "et",
+      },
+    });
+    await md.createFeatureView({
+      featureView: { project: P, name: "ingest_log_view", version: 1, query: { featureGroup: { name: "ingest_log", version: 1 } } },
+    });
+    const onLog = createServiceClient(OnlineService, onlineLog.address, { apiKey: keys.adminKey });
+    const last = async () =>
+      (
+        await onLog.getFeatureVectors({
+          project: P,
+          featureView: { name: "ingest_log_view", version: 1 },
+          entities: { rowCount: 1, servingKeys: [{ name: "id", data: { values: { case: "int64s", value: { values: [BigInt(INGEST - 1)] } } } }] },
+        })
+      ).vectors!.columns[0]!.statuses[0];
+    await waitFor(
+      async () => {
+        try {
+          await last();
+          for await (const _ of offLog.read({ project: P, featureGroup: { name: "ingest_log", version: 1 }, limit: 1n })) void _;
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 30_000, what: "ingest_log known to both services" },
+    );
+    const start = performance.now();
+    await offLog.insert(
+      (async function* () {
+        yield { message: { case: "header" as const, value: { project: P, featureGroup: { name: "ingest_log", version: 1 } } } };
+        for (const ipc of arrowPayloads(ingestTable, 1024 * 1024)) yield { message: { case: "chunk" as const, value: { ipc } } };
+      })(),
+    );
+    const answered = (performance.now() - start) / 1000;
+    await waitFor(async () => (await last()) === ValueStatus.PRESENT, { timeoutMs: 300_000, intervalMs: 20, what: "the online replica applying the log" });
+    viaLog = { answered, applied: (performance.now() - start) / 1000 };
+    await offlineLogProc.stop();
+    offlineLogProc = undefined;
+  }
+
   // Compaction: a group of many small commits (as a stream's micro-batches leave them), each a
   // hundredth of the rows, bulk-loaded like the others; a full Read before and after Compact.
   const SMALL = 100;
@@ -291,11 +380,17 @@ try {
     },
     { timeoutMs: 30_000, what: "the small commits visible to the offline service" },
   );
-  const readBefore = await readOverGrpc(address, "history", keys.adminKey);
+  // Best of two full Reads, before and after (one run is noisy on two cores).
+  const bestRead = async () => {
+    const a = await readOverGrpc(address, "history", keys.adminKey);
+    const b = await readOverGrpc(address, "history", keys.adminKey);
+    return a.seconds <= b.seconds ? a : b;
+  };
+  const readBefore = await bestRead();
   const compactStart = performance.now();
   const compacted = await off.compact({ project: P, featureGroup: { name: "history", version: 1 } }, { timeoutMs: 3_600_000 });
   const compactionSeconds = (performance.now() - compactStart) / 1000;
-  const readAfter = await readOverGrpc(address, "history", keys.adminKey);
+  const readAfter = await bestRead();
 
   // Partitions: a group partitioned by a DATE column, inserted through the service (so its files
   // are laid out Hive-style), read whole, read for one day (its partition only), and read for a
@@ -417,6 +512,9 @@ try {
     ingest_rows_per_s: Math.round(INGEST / ingestSeconds),
     ingest_offline_only_rows_per_s: Math.round(INGEST / offlineOnlySeconds),
     ingest_vs_offline_only: round(offlineOnlySeconds / ingestSeconds),
+    ingest_via_write_log_rows_per_s: viaLog ? Math.round(INGEST / viaLog.answered) : null,
+    ingest_via_write_log_vs_offline_only: viaLog ? round(offlineOnlySeconds / viaLog.answered) : null,
+    ingest_via_write_log_applied_online_rows_per_s: viaLog ? Math.round(INGEST / viaLog.applied) : null,
     compaction_seconds: round(compactionSeconds),
     compaction_rows: Number(compacted.stats?.rowsAfter ?? 0n),
     compaction_files: `${compacted.stats?.filesBefore ?? 0n} -> ${compacted.stats?.filesAfter ?? 0n}`,
@@ -440,6 +538,9 @@ try {
   console.log(JSON.stringify(result));
 } finally {
   await offlineProc?.stop();
+  await offlineLogProc?.stop();
+  await onlineLog?.stop();
+  await writeLog?.remove().catch(() => undefined);
   await online.stop();
   await metadata.stop();
   await withPg(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)).catch(() => undefined);
