@@ -19,4 +19,3 @@ export async function natsDescribe(what: string): Promise<typeof describe | type
   });
   return describe;
 }
-

@@ -148,4 +148,3 @@ function compareBatch(tally: ConsistencyTally, batch: Entities, online: OnlineVe
     );
   }
 }
-
