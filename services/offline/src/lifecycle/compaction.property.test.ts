@@ -70,7 +70,7 @@ function expected(steps: readonly Step[], cut: bigint, erasedThrough: bigint): s
 }
 
 describe("compaction keeps every retained read exact (random histories)", () => {
-  for (const seed of Array.from({ length: 12 }, (_, i) => i + 1)) {
+  for (const seed of Array.from({ length: 6 }, (_, i) => i + 1)) {
     it(`seed ${seed}`, async () => {
       const random = seededRandom(seed);
       const pick = (n: number) => Math.floor(random() * n);
