@@ -1,0 +1,31 @@
+// Screenshots of each page at a desktop size and a narrow window, under test-output/browser/
+// (git-ignored): what a reviewer looks at, and what CI keeps when a browser test fails.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Page } from "playwright-core";
+
+export const SCREENSHOT_DIR = fileURLToPath(new URL("../../test-output/browser/", import.meta.url));
+
+export const WIDE = { width: 1280, height: 800 } as const;
+export const NARROW = { width: 420, height: 800 } as const;
+
+/**
+ * Saves `<name>.png` (1280×800) and `<name>-narrow.png` (420×800) of the page as it is, then gives
+ * the page its wide viewport back. Returns the files written.
+ */
+export async function screenshots(page: Page, name: string): Promise<string[]> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const files: string[] = [];
+  for (const [viewport, suffix] of [
+    [WIDE, ""],
+    [NARROW, "-narrow"],
+  ] as const) {
+    await page.setViewportSize(viewport);
+    const path = join(SCREENSHOT_DIR, `${name}${suffix}.png`);
+    await page.screenshot({ path });
+    files.push(path);
+  }
+  await page.setViewportSize(WIDE);
+  return files;
+}
