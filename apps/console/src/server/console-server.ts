@@ -1,0 +1,71 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { apiServiceOf, proxyApiCall, type ProxyLogger, type Upstreams } from "./api-proxy.js";
+import { serveStatic } from "./static-files.js";
+
+export interface ConsoleServerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Base URL of each service's HTTP (Connect) port, e.g. http://127.0.0.1:51051. */
+  readonly upstreams: Upstreams;
+  readonly logger?: ProxyLogger;
+  /** The built app (default apps/console/dist). */
+  readonly distDir?: string;
+}
+
+export interface ConsoleServer {
+  readonly port: number;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DIST_DIR = fileURLToPath(new URL("../../dist", import.meta.url));
+
+/** The console: the built single-page app, and a reverse proxy to the four services' Connect APIs. */
+export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
+  for (const [service, url] of Object.entries(options.upstreams)) {
+    if (!/^https?:\/\//.test(url)) throw new TypeError(`upstream for ${service} must be an http(s) URL, got "${url}"`);
+  }
+  const dist = options.distDir ?? DEFAULT_DIST_DIR;
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const pathname = (req.url ?? "/").split("?")[0] ?? "/";
+    const service = apiServiceOf(pathname);
+    if (service !== undefined) {
+      proxyApiCall(service, options.upstreams, req, res, options.logger);
+      return;
+    }
+    if (pathname === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" }).end("ok\n");
+      return;
+    }
+    serveStatic(dist, req, res, pathname).catch((err: unknown) => {
+      options.logger?.warn({ err: String(err), path: pathname }, "console: static file failed");
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end("internal error\n");
+      else res.destroy();
+    });
+  };
+  const server = createServer(handle);
+  // Streams (a long Read, WatchChanges) may stay open for long; the services set their own deadlines.
+  server.requestTimeout = 0;
+  await new Promise<void>((ready, fail) => {
+    server.once("error", fail);
+    server.listen(options.port, options.host, () => {
+      server.off("error", fail);
+      ready();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const url = `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${port}`;
+  options.logger?.info({ url, upstreams: options.upstreams }, "console listening");
+  return {
+    port,
+    url,
+    close: () =>
+      new Promise<void>((done, fail) => {
+        server.close((err) => (err ? fail(err) : done()));
+        server.closeAllConnections();
+      }),
+  };
+}
