@@ -11,7 +11,9 @@ await runMain({
     const suite = await startSuite(config, logger);
     const services = suite.services;
     const width = Math.max(...services.map((s) => s.name.length));
-    const lines = services.filter((s) => s.name !== "postgres").map((s) => `  ${s.name.padEnd(width)}  ${s.address}`);
+    const lines = services
+      .filter((s) => s.name !== "postgres")
+      .map((s) => `  ${s.name.padEnd(width)}  ${s.address}${s.httpAddress ? `   http://${s.httpAddress} (Connect, gRPC-Web, JSON)` : ""}`);
     const access = !config.common.auth.enabled
       ? "Authentication is OFF (GRANARY_AUTH=off): anyone on this machine acts as an admin."
       : suite.adminKeyFile

@@ -13,6 +13,9 @@ import type { Logger } from "@granary/telemetry";
 
 export function loadSuiteConfig(env: Env) {
   const problems = new Set<string>();
+  // One process, four services: one shared HTTP port setting would have all four bind it.
+  if (env.GRANARY_HTTP_PORT !== undefined)
+    problems.add("GRANARY_HTTP_PORT names one service's HTTP port; the suite runs four: set GRANARY_METADATA_HTTP_PORT, GRANARY_ONLINE_HTTP_PORT, … instead");
   const load = <T>(loader: (env: Env) => T): T | undefined => {
     try {
       return loader(env);
@@ -26,7 +29,7 @@ export function loadSuiteConfig(env: Env) {
   const online = load(loadOnlineConfig);
   const offline = load(loadOfflineConfig);
   const registry = load(loadRegistryConfig);
-  if (!metadata || !online || !offline || !registry) throw new ConfigError([...problems]);
+  if (problems.size > 0 || !metadata || !online || !offline || !registry) throw new ConfigError([...problems]);
   return { common: { ...metadata.common, telemetry: { ...metadata.common.telemetry, serviceName: "granary" } }, metadata, online, offline, registry };
 }
 
@@ -36,6 +39,8 @@ export type SuiteConfig = ReturnType<typeof loadSuiteConfig>;
 export interface RunningSuite {
   readonly services: RunningService[];
   readonly addresses: Record<ServiceName, string>;
+  /** host:port of each service's HTTP port (Connect, gRPC-Web, JSON); absent when turned off. */
+  readonly httpAddresses: Partial<Record<ServiceName, string>>;
   readonly embeddedPostgres: boolean;
   /**
    * Where the admin API key is: the file the metadata service wrote on first start, or undefined
@@ -77,8 +82,13 @@ export async function startSuite(config: SuiteConfig, logger: Logger, readyTimeo
     ServiceName,
     string
   >;
+  const httpAddresses: Partial<Record<ServiceName, string>> = {};
+  for (const name of SERVICE_NAMES) {
+    const http = services.find((s) => s.name === name)?.httpAddress;
+    if (http) httpAddresses[name] = http;
+  }
   const adminKeyFile = config.common.auth.enabled && !config.metadata.admin.bootstrapKey ? config.metadata.admin.keyFile : undefined;
-  return { services, addresses, embeddedPostgres: database.embedded !== undefined, adminKeyFile, stop };
+  return { services, addresses, httpAddresses, embeddedPostgres: database.embedded !== undefined, adminKeyFile, stop };
 }
 
 /** A started service that can also leave SERVING before it stops, so the suite drains all four together. */
@@ -87,6 +97,7 @@ async function drainable(start: () => Promise<RunningService>): Promise<RunningS
   return {
     name: started.name,
     address: started.address,
+    httpAddress: started.httpAddress,
     stop: () => started.stop(),
     ...(started.ready ? { ready: () => started.ready!() } : {}),
     beginShutdown: () => {
@@ -105,6 +116,8 @@ export async function startSuiteOnFreePorts(env: Env, logger: Logger): Promise<R
   const portEnv: Record<string, string> = {};
   SERVICE_NAMES.forEach((name, i) => {
     portEnv[`GRANARY_${name.toUpperCase()}_PORT`] = String(ports[i]);
+    // The HTTP ports too: any free one each (0), unless the caller chose.
+    portEnv[`GRANARY_${name.toUpperCase()}_HTTP_PORT`] = env[`GRANARY_${name.toUpperCase()}_HTTP_PORT`] ?? "0";
     portEnv[`GRANARY_${name.toUpperCase()}_ADDRESS`] = `127.0.0.1:${ports[i]}`;
   });
   return startSuite(loadSuiteConfig({ ...env, ...portEnv }), logger);

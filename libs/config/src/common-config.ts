@@ -9,6 +9,14 @@ export const DEFAULT_PORTS = {
   registry: 50054,
 } as const;
 
+/** The services' HTTP ports (Connect, gRPC-Web, JSON) when their gRPC ports are the defaults: each + 1000. */
+export const DEFAULT_HTTP_PORTS = {
+  metadata: 51051,
+  online: 51052,
+  offline: 51053,
+  registry: 51054,
+} as const;
+
 /** How far past the server's clock an event time may be by default: a day of clock skew and time zones. */
 export const DEFAULT_MAX_FUTURE_EVENT_TIME_S = 86_400;
 
@@ -38,6 +46,13 @@ export interface ServerConfig {
    * native gRPC probes cannot speak TLS; with TLS on, Kubernetes probes this port instead.
    */
   readonly healthPort?: number | undefined;
+  /**
+   * GRANARY_<SERVICE>_HTTP_PORT (or GRANARY_HTTP_PORT for a service in its own process): the port
+   * serving the same API over the Connect protocol, gRPC-Web and JSON, HTTP/1.1 and h2. Default:
+   * the gRPC port + 1000 when that is the default (51051–51054), else 0 (any free port, logged);
+   * "off": none.
+   */
+  readonly httpPort?: number | undefined;
 }
 
 /** Certificate files of a server. With caFile, clients must present a certificate it signed (mTLS). */
@@ -137,7 +152,17 @@ export function readServerConfig(r: EnvReader, service: ServiceName): ServerConf
     tls: readServerTls(r),
     reflection,
     healthPort,
+    httpPort: readHttpPort(r, service),
   };
+}
+
+/** The HTTP (Connect, gRPC-Web, JSON) port: see ServerConfig.httpPort. */
+function readHttpPort(r: EnvReader, service: ServiceName): number | undefined {
+  const key = `GRANARY_${service.toUpperCase()}_HTTP_PORT`;
+  const name = r.optionalString(key) !== undefined ? key : r.optionalString("GRANARY_HTTP_PORT") !== undefined ? "GRANARY_HTTP_PORT" : undefined;
+  if (name !== undefined && r.optionalString(name) === "off") return undefined;
+  const grpcDefault = r.optionalString(`GRANARY_${service.toUpperCase()}_PORT`) === undefined;
+  return r.port(name ?? key, grpcDefault ? DEFAULT_HTTP_PORTS[service] : 0);
 }
 
 /** GRANARY_TLS_CERT and GRANARY_TLS_KEY together or not at all; GRANARY_TLS_CA only with them. */

@@ -2,6 +2,7 @@ export { ConfigError, EnvReader, type Env } from "./env-reader.js";
 export {
   DEFAULT_MAX_FUTURE_EVENT_TIME_S,
   DEFAULT_PORTS,
+  DEFAULT_HTTP_PORTS,
   SERVICE_NAMES,
   readClientTls,
   readCommonConfig,

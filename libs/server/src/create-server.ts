@@ -9,6 +9,7 @@ import type { AccessControl } from "@granary/auth";
 import { addReflection } from "./reflection.js";
 import { createRpcTelemetry } from "./rpc-telemetry.js";
 import { toGrpcService } from "./grpc-handlers.js";
+import { createHttpPort } from "./http-port.js";
 import { joinServerGroup } from "./server-group.js";
 import type { ServiceRegistration } from "./service-registration.js";
 
@@ -29,6 +30,10 @@ export interface GranaryServer {
   readonly address: string;
   /** Whether the port speaks TLS ("mtls": and requires client certificates). */
   readonly transport: "cleartext" | "tls" | "mtls";
+  /** The bound HTTP port (Connect, gRPC-Web, JSON over HTTP/1.1 and h2), if configured. */
+  readonly httpPort: number | undefined;
+  /** host:port of the HTTP port, if any. */
+  readonly httpAddress: string | undefined;
   /** The bound cleartext health-only port (GRANARY_HEALTH_PORT), if any. */
   readonly healthPort: number | undefined;
   /** Aborted when shutdown starts: long-lived streams (watches) end so the drain can finish. */
@@ -90,6 +95,19 @@ export function createServer(options: ServerOptions): GranaryServer {
     // grpc-js refuses a service with no methods; without it every call is UNIMPLEMENTED anyway.
     if (Object.keys(definition).length > 0) grpcServer.addService(definition, implementation);
   }
+  const httpPort =
+    config.httpPort === undefined
+      ? undefined
+      : createHttpPort({
+          name: options.name,
+          services: options.services,
+          config,
+          logger,
+          access: options.access,
+          startSpan: deps.startSpan,
+          inFlight: deps.inFlight,
+          shutdownSignal: shutdownNow.signal,
+        });
   const serviceNames = options.services.map((r) => r.service.typeName);
   const health = new HealthImplementation({
     ...Object.fromEntries(["", ...serviceNames].map((n) => [n, "NOT_SERVING"])),
@@ -136,6 +154,12 @@ export function createServer(options: ServerOptions): GranaryServer {
     get healthPort() {
       return healthPort;
     },
+    get httpPort() {
+      return httpPort?.port;
+    },
+    get httpAddress() {
+      return httpPort ? `${config.host.includes(":") ? `[${config.host}]` : config.host}:${httpPort.port}` : undefined;
+    },
     drainSignal: drain.signal,
     async start() {
       if (!options.access.enabled) {
@@ -151,6 +175,14 @@ export function createServer(options: ServerOptions): GranaryServer {
       }
       const credentials = config.tls ? serverCredentials(options.name, config.tls) : grpc.ServerCredentials.createInsecure();
       port = await bind(options.name, grpcServer, config.host, config.port, credentials);
+      if (httpPort) {
+        try {
+          await httpPort.start();
+        } catch (err) {
+          grpcServer.forceShutdown();
+          throw err;
+        }
+      }
       if (healthServer) {
         try {
           healthPort = await bind(`${options.name} (health)`, healthServer, config.host, config.healthPort!, grpc.ServerCredentials.createInsecure());
@@ -179,26 +211,24 @@ export function createServer(options: ServerOptions): GranaryServer {
         // servers that began together wait it once between them.
         const drainLeft = config.drainDelayMs - (performance.now() - (drainStarted ?? 0));
         if (drainLeft > 0) await delay(drainLeft);
-        await new Promise<void>((resolve) => {
-          let forced: NodeJS.Timeout | undefined;
-          const force = setTimeout(() => {
-            logger.warn({ server: options.name, calls: deps.inFlight.size }, "calls still running after the grace period; ending them with UNAVAILABLE");
-            // Each call gets its status first; killing the connections at once would leave clients
-            // with a bare "session closed" INTERNAL instead of a status telling them to retry.
-            for (const end of [...deps.inFlight]) end();
-            shutdownNow.abort();
-            // tryShutdown's callback normally comes first, once the ended calls have flushed.
-            forced = setTimeout(() => {
-              grpcServer.forceShutdown();
-              resolve();
-            }, FLUSH_MS);
-          }, config.shutdownGraceMs);
-          grpcServer.tryShutdown(() => {
-            clearTimeout(force);
-            clearTimeout(forced);
-            resolve();
-          });
-        });
+        // Both ports drain together; at the grace period every call still running is ended.
+        let forced: NodeJS.Timeout | undefined;
+        const force = setTimeout(() => {
+          logger.warn({ server: options.name, calls: deps.inFlight.size }, "calls still running after the grace period; ending them with UNAVAILABLE");
+          // Each call gets its status first; killing the connections at once would leave clients
+          // with a bare "session closed" INTERNAL instead of a status telling them to retry.
+          for (const end of [...deps.inFlight]) end();
+          shutdownNow.abort();
+          // tryShutdown's callback normally comes first, once the ended calls have flushed.
+          forced = setTimeout(() => grpcServer.forceShutdown(), FLUSH_MS);
+        }, config.shutdownGraceMs);
+        await Promise.all([
+          new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),
+          // The HTTP port closes its sockets FLUSH_MS after shutdownNow at the latest.
+          httpPort?.close(shutdownNow.signal),
+        ]);
+        clearTimeout(force);
+        clearTimeout(forced);
         healthServer?.forceShutdown();
         shutdownNow.abort();
       })();

@@ -14,10 +14,7 @@ import { Authenticator, createAccessControl, NO_LOOKUPS, type AccessControl, typ
 import { UnauthenticatedError } from "@granary/errors";
 import { ApiKeySchema, type AuditEvent } from "@granary/proto/metadata";
 import { createLogger, type Logger } from "@granary/telemetry";
-import { runWithCallDeadline, type CallDeadline } from "./call-deadline.js";
-import { admit, admitted, auditCall, errorToSend, guardFor, logFailure, type Guard } from "./call-guard.js";
-import { validateRequest } from "./request-validator.js";
-import { principalKey } from "./rpc-context.js";
+import { connectPipeline } from "./connect-pipeline.js";
 import { defineService, type ServiceRegistration } from "./service-registration.js";
 
 export interface InProcessOptions {
@@ -74,73 +71,8 @@ export function createInProcessTransport(services: readonly ServiceRegistration[
     (router) => {
       for (const { service, impl } of services) router.service(service, impl as Partial<ServiceImpl<DescService>>);
     },
-    { router: { interceptors: [callPipeline(access, logger)] }, transport: { interceptors: [bearer] } },
+    { router: { interceptors: [connectPipeline({ access, logger })] }, transport: { interceptors: [bearer] } },
   );
-}
-
-function callPipeline(access: AccessControl, logger: Logger): Interceptor {
-  const guards = new Map<string, Guard>();
-  return (next) => async (req) => {
-    const path = `${req.service.typeName}/${req.method.name}`;
-    let guard = guards.get(path);
-    if (!guard) guards.set(path, (guard = guardFor(access, req.service, req.method)));
-    const deadline: CallDeadline = { deadlineMs: deadlineOf(req.header), signal: req.signal };
-    const values = req.contextValues;
-    let principal: Principal | undefined;
-    const fail = (err: unknown) => {
-      const sent = errorToSend(err, req.signal);
-      logFailure(logger, path, sent, err);
-      if (principal && sent.code !== Code.Unauthenticated) auditCall(guard, principal, values, sent.code);
-      return sent;
-    };
-    try {
-      const res = await runWithCallDeadline(deadline, async () => {
-        const found = access.authenticate(req.header.get("authorization") ?? undefined);
-        principal = found instanceof Promise ? await found : found;
-        values.set(principalKey, principal);
-        if (req.stream) {
-          // Every streaming kind: the handler (or connect, for a server stream's one request) reads this.
-          return next({ ...req, message: admitted(guard, principal, req.method, req.message, values, asMessage) });
-        }
-        await admit(guard, principal, req.message, values);
-        validateRequest(req.method.input, req.message);
-        return next(req);
-      });
-      if (!res.stream) {
-        auditCall(guard, principal!, values, 0);
-        return res;
-      }
-      return { ...res, message: responses(res, deadline, () => auditCall(guard, principal!, values, 0), fail) };
-    } catch (err) {
-      throw fail(err);
-    }
-  };
-}
-
-/** A stream's responses, read within the call's deadline, its failure mapped as a unary call's is. */
-async function* responses(
-  res: StreamResponse,
-  deadline: CallDeadline,
-  succeeded: () => void,
-  fail: (err: unknown) => Error,
-): AsyncGenerator<MessageShape<DescMessage>> {
-  const it = res.message[Symbol.asyncIterator]();
-  let done = false;
-  try {
-    for (;;) {
-      const next = await runWithCallDeadline(deadline, () => it.next());
-      if (next.done) break;
-      yield next.value;
-    }
-    done = true;
-  } catch (err) {
-    done = true;
-    throw fail(err);
-  } finally {
-    // The caller stopped reading early: let the handler's generator clean up.
-    if (!done) await it.return?.();
-  }
-  succeeded();
 }
 
 function accessOf(options: InProcessOptions): AccessControl {
@@ -166,12 +98,6 @@ function accessOf(options: InProcessOptions): AccessControl {
 
 function asMessage(message: unknown): MessageShape<DescMessage> {
   return message as MessageShape<DescMessage>;
-}
-
-/** When the caller stops waiting: connect sends the call's timeout as `connect-timeout-ms`. */
-function deadlineOf(header: Headers): number | undefined {
-  const timeout = header.get("connect-timeout-ms");
-  return timeout === null ? undefined : Date.now() + Number(timeout);
 }
 
 function silent(): Logger {

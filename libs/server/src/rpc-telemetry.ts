@@ -32,7 +32,13 @@ export interface RpcSpan {
   end(code: number, error?: unknown): void;
 }
 
-export type StartRpcSpan = (service: DescService, method: DescMethod, metadata: grpc.Metadata) => RpcSpan;
+/** grpc-js calls carry their headers as Metadata; calls on the HTTP port (connect's router) as Headers. */
+export type StartRpcSpan = (service: DescService, method: DescMethod, metadata: grpc.Metadata | Headers) => RpcSpan;
+
+const headersGetter: TextMapGetter<Headers> = {
+  keys: (h) => [...h.keys()],
+  get: (h, key) => h.get(key) ?? undefined,
+};
 
 /**
  * Creates the per-server RPC instrumentation. Call after the telemetry SDK has started: the metrics
@@ -47,8 +53,9 @@ export function createRpcTelemetry(): StartRpcSpan {
   return (service, method, metadata) => startRpcSpan(service, method, metadata, duration);
 }
 
-function startRpcSpan(service: DescService, method: DescMethod, metadata: grpc.Metadata, duration: Histogram): RpcSpan {
-  const parent = propagation.extract(ROOT_CONTEXT, metadata, metadataGetter);
+function startRpcSpan(service: DescService, method: DescMethod, metadata: grpc.Metadata | Headers, duration: Histogram): RpcSpan {
+  const parent =
+    metadata instanceof Headers ? propagation.extract(ROOT_CONTEXT, metadata, headersGetter) : propagation.extract(ROOT_CONTEXT, metadata, metadataGetter);
   const attributes = { "rpc.system": "grpc", "rpc.service": service.typeName, "rpc.method": method.name };
   const span = tracer.startSpan(`${service.typeName}/${method.name}`, { kind: SpanKind.SERVER, attributes }, parent);
   const started = performance.now();

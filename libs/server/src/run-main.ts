@@ -6,6 +6,8 @@ export interface RunningService {
   readonly name: string;
   /** host:port it listens on. */
   readonly address: string;
+  /** host:port of its HTTP port (Connect, gRPC-Web, JSON), when it has one. */
+  readonly httpAddress?: string | undefined;
   /** Drain and stop; resolves when every resource (ports, pools, files) is released. */
   stop(): Promise<void>;
   /** Resolves once the service reports SERVING (a service waiting on another may take a moment). */

@@ -73,6 +73,7 @@ export async function startMetadataService(config: MetadataConfig, logger: Logge
   return {
     name: "metadata",
     address: server.address,
+    httpAddress: server.httpAddress,
     async stop() {
       draining.abort();
       await server.shutdown();

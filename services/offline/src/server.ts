@@ -214,6 +214,7 @@ export async function startOfflineService(config: OfflineConfig, logger: Logger)
   return {
     name: "offline",
     address: server.address,
+    httpAddress: server.httpAddress,
     async stop() {
       await server.shutdown();
       await catalogue.close();

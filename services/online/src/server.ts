@@ -39,6 +39,7 @@ export async function startOnlineService(config: OnlineConfig, logger: Logger): 
   return {
     name: "online",
     address: front.server.address,
+    httpAddress: front.server.httpAddress,
     ready: () => catalogue.cache.ready(),
     workerPids: () => [process.pid],
     async stop() {

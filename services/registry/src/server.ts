@@ -120,6 +120,7 @@ export async function startRegistryService(config: RegistryConfig, logger: Logge
   return {
     name: "registry",
     address: server.address,
+    httpAddress: server.httpAddress,
     async stop() {
       await server.shutdown();
       await close();

@@ -1,0 +1,203 @@
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import { readFileSync } from "node:fs";
+import { Duplex } from "node:stream";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import type { DescService } from "@bufbuild/protobuf";
+import type { ServerConfig } from "@granary/config";
+import type { Logger } from "@granary/telemetry";
+import type { AccessControl } from "@granary/auth";
+import { connectPipeline } from "./connect-pipeline.js";
+import type { StartRpcSpan } from "./rpc-telemetry.js";
+import type { ServiceRegistration } from "./service-registration.js";
+
+export interface HttpPortOptions {
+  readonly name: string;
+  readonly services: readonly ServiceRegistration[];
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  readonly access: AccessControl;
+  readonly startSpan: StartRpcSpan;
+  /** The server's calls in flight (shared with the gRPC port): shutdown ends them at the grace period. */
+  readonly inFlight: Set<() => void>;
+  /** Aborted when the grace period is over: connect aborts every handler still running with it. */
+  readonly shutdownSignal: AbortSignal;
+}
+
+export interface HttpPort {
+  readonly port: number;
+  start(): Promise<void>;
+  /** Stops accepting, lets calls in flight finish, then closes; `force` cuts what is left. */
+  close(force: AbortSignal): Promise<void>;
+}
+
+// How long the statuses of calls ended by shutdown get to reach their clients before the sockets go.
+const FLUSH_MS = 500;
+
+/**
+ * The same services on a second port, for browsers and plain HTTP tools: connect-node serves the
+ * Connect protocol (JSON and binary, unary and streaming), gRPC-Web and gRPC, over HTTP/1.1 and
+ * HTTP/2 (h2c with prior knowledge in cleartext; ALPN with TLS, which uses the gRPC port's
+ * certificates and client-certificate rule). Every call passes the same pipeline as the gRPC port
+ * (connect-pipeline.ts): span, authentication, permissions, protovalidate, deadline, audit, error
+ * mapping; the same message-size limit applies. A pre-encoded response (the online lookup path)
+ * is decoded into its fields here and serialised by connect, in JSON or binary as asked.
+ */
+export function createHttpPort(options: HttpPortOptions): HttpPort {
+  const { config, logger } = options;
+  const handler = connectNodeAdapter({
+    routes(router) {
+      for (const { service, impl } of options.services) router.service(service, impl as Partial<ServiceImpl<DescService>>);
+    },
+    interceptors: [connectPipeline({ access: options.access, logger, startSpan: options.startSpan, inFlight: options.inFlight })],
+    readMaxBytes: config.maxMessageBytes,
+    writeMaxBytes: config.maxMessageBytes,
+    // Plain `curl -H 'Content-Type: application/json'` must work: no Connect-Protocol-Version required.
+    requireConnectProtocolHeader: false,
+    shutdownSignal: unavailableWhenAborted(options.shutdownSignal),
+    // A field the server does not know is a caller's mistake worth naming, not something to drop.
+    jsonOptions: { ignoreUnknownFields: false },
+    fallback: notFound,
+  });
+  const sockets = new Set<Duplex>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const track = (socket: Duplex): void => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  };
+  let listener: net.Server;
+  let h1: http.Server | undefined;
+  if (config.tls) {
+    const tls = config.tls;
+    const secure = http2.createSecureServer(
+      {
+        allowHTTP1: true,
+        cert: readFileSync(tls.certFile),
+        key: readFileSync(tls.keyFile),
+        ...(tls.caFile === undefined ? {} : { ca: readFileSync(tls.caFile) }),
+        requestCert: tls.caFile !== undefined && tls.requireClientCerts !== false,
+        rejectUnauthorized: tls.caFile !== undefined && tls.requireClientCerts !== false,
+        maxSessionMemory: 64,
+      },
+      handler,
+    );
+    secure.on("secureConnection", track);
+    secure.on("session", (s) => trackSession(sessions, s));
+    listener = secure;
+  } else {
+    // Cleartext: HTTP/2 with prior knowledge starts with the connection preface "PRI * HTTP/2.0";
+    // anything else is HTTP/1.1. One port serves both by peeking at the first bytes.
+    const h2 = http2.createServer({ maxSessionMemory: 64 }, handler);
+    h2.on("session", (s) => trackSession(sessions, s));
+    h1 = http.createServer(handler);
+    h1.keepAliveTimeout = 5_000;
+    const h1Server = h1;
+    listener = net.createServer((socket) => {
+      track(socket);
+      socket.once("error", () => socket.destroy());
+      socket.once("data", (chunk: Buffer) => {
+        socket.pause();
+        if (chunk.subarray(0, 3).toString("latin1") === "PRI") {
+          // HTTP/2 reads a net.Socket through its native handle, past bytes already read in
+          // JavaScript: hand it a stream that replays the first chunk, then relays the socket.
+          h2.emit("connection", replaying(socket, chunk));
+        } else {
+          socket.unshift(chunk);
+          h1Server.emit("connection", socket);
+          socket.resume();
+        }
+      });
+    });
+  }
+  let port = config.httpPort ?? 0;
+  return {
+    get port() {
+      return port;
+    },
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        listener.once("error", (err) => reject(new Error(`${options.name}: cannot listen for HTTP on ${config.host}:${port}: ${err.message}`, { cause: err })));
+        listener.listen(port, config.host, () => resolve());
+      });
+      port = (listener.address() as net.AddressInfo).port;
+      logger.info({ server: options.name, httpPort: port }, "Connect, gRPC-Web and JSON over HTTP/1.1 and HTTP/2");
+    },
+    async close(force) {
+      listener.close();
+      for (const s of sessions) if (!s.closed) s.close();
+      const idle = setInterval(() => h1?.closeIdleConnections(), 100);
+      h1?.closeIdleConnections();
+      try {
+        await new Promise<void>((resolve) => {
+          const check = setInterval(() => {
+            if (sockets.size === 0) done();
+          }, 50);
+          const cut = () => setTimeout(() => done(true), FLUSH_MS);
+          const done = (destroy = false) => {
+            clearInterval(check);
+            force.removeEventListener("abort", cut);
+            if (destroy) for (const s of sockets) s.destroy();
+            resolve();
+          };
+          if (force.aborted) cut();
+          else force.addEventListener("abort", cut, { once: true });
+        });
+      } finally {
+        clearInterval(idle);
+      }
+    },
+  };
+}
+
+/** A duplex over `socket` that first yields `first` (bytes already read from it). */
+function replaying(socket: net.Socket, first: Buffer): Duplex {
+  const stream = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      socket.write(chunk, callback);
+    },
+    final(callback) {
+      socket.end(callback);
+    },
+    destroy(err, callback) {
+      socket.destroy(err ?? undefined);
+      callback(err);
+    },
+  });
+  stream.push(first);
+  socket.on("data", (data: Buffer) => {
+    if (!stream.push(data)) socket.pause();
+  });
+  socket.once("end", () => stream.push(null));
+  socket.once("close", () => stream.destroy());
+  socket.once("error", (err) => stream.destroy(err));
+  return stream;
+}
+
+function trackSession(sessions: Set<http2.ServerHttp2Session>, session: http2.ServerHttp2Session): void {
+  sessions.add(session);
+  session.once("close", () => sessions.delete(session));
+  session.on("error", () => session.destroy());
+}
+
+function unavailableWhenAborted(signal: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  const abort = () => controller.abort(new ConnectError("server is shutting down; retry", Code.Unavailable));
+  if (signal.aborted) abort();
+  else signal.addEventListener("abort", abort, { once: true });
+  return controller.signal;
+}
+
+/** Paths that name no method: a JSON body in the Connect error shape, so a caller sees what went wrong. */
+const notFound: NonNullable<ConnectNodeAdapterOptions["fallback"]> = (req, res) => {
+  const body = JSON.stringify({
+    code: "unimplemented",
+    message: `no such method: ${String(req.url).slice(0, 200)} (POST /<package.Service>/<Method>, e.g. /granary.metadata.v1.MetadataService/ListProjects)`,
+  });
+  res.writeHead(404, { "content-type": "application/json" });
+  res.end(body);
+};
