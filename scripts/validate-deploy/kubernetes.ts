@@ -152,31 +152,31 @@ interface Workload {
   readonly podLabels: Record<string, unknown>;
 }
 
-function labelsMatch(selector: unknown, labels: Record<string, unknown>): boolean {
+export function labelsMatch(selector: unknown, labels: Record<string, unknown>): boolean {
   const match = asRecord(selector);
   if (!match || Object.keys(match).length === 0) return false;
   return Object.entries(match).every(([k, v]) => labels[k] === v);
 }
 
-function componentOf(o: K8sObject): Component | undefined {
+export function componentOf(o: K8sObject): Component | undefined {
   const c = get(o, "metadata", "labels", "app.kubernetes.io/component");
   return COMPONENTS.find((x) => x === c);
 }
 
-function containersOf(pod: Record<string, unknown>): Record<string, unknown>[] {
+export function containersOf(pod: Record<string, unknown>): Record<string, unknown>[] {
   return [...asArray(get(pod, "spec", "initContainers")), ...asArray(get(pod, "spec", "containers"))]
     .map(asRecord)
     .filter((c): c is Record<string, unknown> => c !== undefined);
 }
 
-function envOf(container: Record<string, unknown>): Record<string, unknown>[] {
+export function envOf(container: Record<string, unknown>): Record<string, unknown>[] {
   return asArray(container.env)
     .map(asRecord)
     .filter((e): e is Record<string, unknown> => e !== undefined);
 }
 
 /** The value a container sees for a variable: its own env (last wins) over its ConfigMaps. */
-function envValue(container: Record<string, unknown>, name: string, configMaps: Map<string, Record<string, unknown>>): string | undefined {
+export function envValue(container: Record<string, unknown>, name: string, configMaps: Map<string, Record<string, unknown>>): string | undefined {
   const own = envOf(container).filter((e) => e.name === name);
   if (own.length > 0) {
     const last = own[own.length - 1]!;
@@ -194,7 +194,7 @@ function isPostgresUrlWithPassword(value: string): boolean {
   return /postgres(ql)?:\/\/[^/\s:@]+:[^@\s]+@/i.test(value);
 }
 
-function probePort(probe: unknown, container: Record<string, unknown>): number | undefined {
+export function probePort(probe: unknown, container: Record<string, unknown>): number | undefined {
   const port = get(probe, "grpc", "port") ?? get(probe, "tcpSocket", "port") ?? get(probe, "httpGet", "port");
   if (typeof port === "number") return port;
   if (typeof port === "string") {
@@ -203,6 +203,36 @@ function probePort(probe: unknown, container: Record<string, unknown>): number |
     return typeof n === "number" ? n : undefined;
   }
   return undefined;
+}
+
+/** The restricted Pod Security Standard, as Granary's pods keep it: what a pod template breaks. */
+export function restrictedPodProblems(pod: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const podSc = asRecord(get(pod, "spec", "securityContext")) ?? {};
+  for (const hostField of ["hostNetwork", "hostPID", "hostIPC"]) {
+    if (get(pod, "spec", hostField) === true) problems.push(`spec.${hostField} must not be true`);
+  }
+  for (const v of asArray(get(pod, "spec", "volumes"))) {
+    if (get(v, "hostPath") !== undefined) problems.push(`volume ${String(get(v, "name"))} is a hostPath`);
+  }
+  const containers = containersOf(pod);
+  if (containers.length === 0) problems.push("no containers");
+  for (const c of containers) {
+    const sc = asRecord(c.securityContext) ?? {};
+    const where = `container ${String(c.name)}`;
+    if ((sc.runAsNonRoot ?? podSc.runAsNonRoot) !== true) problems.push(`${where}: runAsNonRoot must be true (pod or container securityContext)`);
+    if ((sc.runAsUser ?? podSc.runAsUser) === 0) problems.push(`${where}: runAsUser must not be 0`);
+    const seccomp = get(sc, "seccompProfile", "type") ?? get(podSc, "seccompProfile", "type");
+    if (seccomp !== "RuntimeDefault") problems.push(`${where}: seccompProfile.type must be RuntimeDefault, is ${String(seccomp)}`);
+    if (sc.readOnlyRootFilesystem !== true) problems.push(`${where}: securityContext.readOnlyRootFilesystem must be true`);
+    if (sc.allowPrivilegeEscalation !== false) problems.push(`${where}: securityContext.allowPrivilegeEscalation must be false`);
+    if (sc.privileged === true) problems.push(`${where}: securityContext.privileged must not be true`);
+    const drop = asArray(get(sc, "capabilities", "drop"));
+    if (!drop.includes("ALL")) problems.push(`${where}: securityContext.capabilities.drop must include ALL`);
+    const add = asArray(get(sc, "capabilities", "add"));
+    if (add.length > 0) problems.push(`${where}: securityContext.capabilities.add must be empty, has ${add.join(", ")}`);
+  }
+  return problems;
 }
 
 /** Granary's rules for a rendered chart. One Check per rule, each listing what breaks it. */
@@ -243,34 +273,9 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
       ),
     );
 
-  perPod("restricted security context (runAsNonRoot, seccomp RuntimeDefault, read-only root, no privilege escalation, drop ALL)", (w) => {
-    const problems: string[] = [];
-    const podSc = asRecord(get(w.pod, "spec", "securityContext")) ?? {};
-    for (const hostField of ["hostNetwork", "hostPID", "hostIPC"]) {
-      if (get(w.pod, "spec", hostField) === true) problems.push(`spec.${hostField} must not be true`);
-    }
-    for (const v of asArray(get(w.pod, "spec", "volumes"))) {
-      if (get(v, "hostPath") !== undefined) problems.push(`volume ${String(get(v, "name"))} is a hostPath`);
-    }
-    const containers = containersOf(w.pod);
-    if (containers.length === 0) problems.push("no containers");
-    for (const c of containers) {
-      const sc = asRecord(c.securityContext) ?? {};
-      const where = `container ${String(c.name)}`;
-      if ((sc.runAsNonRoot ?? podSc.runAsNonRoot) !== true) problems.push(`${where}: runAsNonRoot must be true (pod or container securityContext)`);
-      if ((sc.runAsUser ?? podSc.runAsUser) === 0) problems.push(`${where}: runAsUser must not be 0`);
-      const seccomp = get(sc, "seccompProfile", "type") ?? get(podSc, "seccompProfile", "type");
-      if (seccomp !== "RuntimeDefault") problems.push(`${where}: seccompProfile.type must be RuntimeDefault, is ${String(seccomp)}`);
-      if (sc.readOnlyRootFilesystem !== true) problems.push(`${where}: securityContext.readOnlyRootFilesystem must be true`);
-      if (sc.allowPrivilegeEscalation !== false) problems.push(`${where}: securityContext.allowPrivilegeEscalation must be false`);
-      if (sc.privileged === true) problems.push(`${where}: securityContext.privileged must not be true`);
-      const drop = asArray(get(sc, "capabilities", "drop"));
-      if (!drop.includes("ALL")) problems.push(`${where}: securityContext.capabilities.drop must include ALL`);
-      const add = asArray(get(sc, "capabilities", "add"));
-      if (add.length > 0) problems.push(`${where}: securityContext.capabilities.add must be empty, has ${add.join(", ")}`);
-    }
-    return problems;
-  });
+  perPod("restricted security context (runAsNonRoot, seccomp RuntimeDefault, read-only root, no privilege escalation, drop ALL)", (w) =>
+    restrictedPodProblems(w.pod),
+  );
 
   perPod(
     "readiness is a native gRPC probe on the service port (the cleartext health port with TLS); liveness a gRPC probe that does not follow PostgreSQL",
@@ -530,6 +535,29 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
     return problems;
   });
 
+  perPod("the HTTP port (Connect, gRPC-Web, JSON): a container port named http, GRANARY_HTTP_PORT set to it, exposed by the Service", (w) => {
+    const problems: string[] = [];
+    const c = asRecord(asArray(get(w.pod, "spec", "containers"))[0]) ?? {};
+    const portOf = (name: string) =>
+      get(
+        asArray(c.ports).find((p) => get(p, "name") === name),
+        "containerPort",
+      );
+    const http = portOf("http");
+    if (typeof http !== "number") return ["the container has no port named http"];
+    if (http === portOf("grpc") || http === portOf("health")) problems.push(`the http port ${http} is also the grpc or health port`);
+    // A service in its own process reads GRANARY_HTTP_PORT; without it, a non-default gRPC port gives a random HTTP port.
+    const configured = envValue(c, `GRANARY_${w.component.toUpperCase()}_HTTP_PORT`, configMaps) ?? envValue(c, "GRANARY_HTTP_PORT", configMaps);
+    if (configured !== String(http)) problems.push(`GRANARY_HTTP_PORT is ${String(configured ?? "unset")}, the container port named http is ${http}`);
+    const services = byKind("Service").filter((s) => get(s, "spec", "clusterIP") !== "None" && labelsMatch(get(s, "spec", "selector"), w.podLabels));
+    for (const s of services) {
+      const port = asArray(get(s, "spec", "ports")).find((p) => get(p, "targetPort") === "http" || get(p, "targetPort") === http);
+      if (!port) problems.push(`${describe(s)}: no port targets the container port named http`);
+      else if (get(port, "name") !== "http") problems.push(`${describe(s)}: the port to http is named ${String(get(port, "name"))}, not http`);
+    }
+    return problems;
+  });
+
   // Services select the pods and target the grpc port.
   checks.push(
     check(
@@ -688,7 +716,7 @@ function writeLogFromValues(values: unknown): ChartExpectations["writeLog"] {
 }
 
 /** Whether a LabelSelector (matchLabels and matchExpressions) selects pods with these labels; an empty one selects none here. */
-function selects(selector: unknown, labels: Record<string, unknown>): boolean {
+export function selects(selector: unknown, labels: Record<string, unknown>): boolean {
   const match = asRecord(get(selector, "matchLabels")) ?? {};
   const expressions = asArray(get(selector, "matchExpressions"));
   if (Object.keys(match).length === 0 && expressions.length === 0) return false;

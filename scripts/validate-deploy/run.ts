@@ -8,6 +8,7 @@ import { checkCompose, loadComposeFiles, validateComposeSchema } from "./compose
 import { checkDockerfile } from "./dockerfile.js";
 import { helmLint, helmTemplate, verifyHelm, type Helm, type HelmPin } from "./helm.js";
 import { checkChartObjects, expectationsFromValues, parseManifests, validateKubernetesSchemas, validateNames } from "./kubernetes.js";
+import { checkConsole, consoleFromValues } from "./kubernetes-console.js";
 import { asArray, asRecord, check, get, mergeValues, problemsOf, type Check } from "./report.js";
 
 export interface Paths {
@@ -79,6 +80,11 @@ export const REFUSALS: readonly { readonly name: string; readonly set: readonly 
     expect: /nats\.url: Does not match pattern/,
   },
   {
+    name: "refuses the console with tls.clientCertificates (it presents no client certificate)",
+    set: ["postgres.existingSecret=db", "tls.enabled=true", "tls.secretName=tls", "tls.clientCertificates=true"],
+    expect: /console\.enabled with tls\.clientCertificates: the console presents no client certificate/,
+  },
+  {
     name: "refuses tls.enabled without tls.secretName",
     set: ["postgres.existingSecret=db", "tls.enabled=true"],
     expect: /tls\.secretName is required when tls\.enabled/,
@@ -114,7 +120,7 @@ export async function checkChart(helm: Helm, paths: Paths): Promise<Check[]> {
     checks.push(check("kubernetes", `[${label}] every object valid against the Kubernetes schemas`, await validateKubernetesSchemas(objects)));
     checks.push(check("kubernetes", `[${label}] object names and label values acceptable to the API server`, validateNames(objects)));
     const values = mergeValues(defaults, parse(readFileSync(valuesFile, "utf8")) as unknown);
-    for (const c of checkChartObjects(objects, expectationsFromValues(values))) {
+    for (const c of [...checkChartObjects(objects, expectationsFromValues(values)), ...checkConsole(objects, consoleFromValues(values))]) {
       checks.push(check(c.section, `[${label}] ${c.name}`, c.problems));
     }
   }

@@ -13,6 +13,7 @@ import {
   validateNames,
   type K8sObject,
 } from "../../scripts/validate-deploy/kubernetes.js";
+import { checkConsole, consoleFromValues } from "../../scripts/validate-deploy/kubernetes-console.js";
 import { checkChart, defaultPaths } from "../../scripts/validate-deploy/run.js";
 import { mergeValues, problemsOf, type Check } from "../../scripts/validate-deploy/report.js";
 
@@ -20,6 +21,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const chart = join(root, "helm/granary");
 const defaults = parse(readFileSync(join(chart, "values.yaml"), "utf8")) as unknown;
 const expectations = expectationsFromValues(mergeValues(defaults, { postgres: { existingSecret: "granary-db" } }));
+const consoleExpectations = consoleFromValues(defaults);
 
 let helm: Helm;
 let rendered: K8sObject[];
@@ -73,17 +75,19 @@ describe("the repository's chart", () => {
     // The matrix really ran: four values files, each linted, rendered and checked.
     expect(checks.filter((c) => c.name.startsWith("helm lint --strict -f "))).toHaveLength(4);
     expect(checks.filter((c) => /every object valid against the Kubernetes schemas/.test(c.name))).toHaveLength(4);
-    expect(checks.filter((c) => c.name.startsWith("refuses "))).toHaveLength(8);
+    expect(checks.filter((c) => c.name.startsWith("refuses "))).toHaveLength(9);
     expect(checks.filter((c) => c.name.startsWith("online.replicas=3 with nats.url"))).toHaveLength(1);
   });
 
-  it("renders the four workloads as expected by default", () => {
+  it("renders the four workloads and the console as expected by default", () => {
     expect(find(rendered, "Deployment", "metadata")).toBeDefined();
     expect(find(rendered, "Deployment", "registry")).toBeDefined();
     expect(find(rendered, "StatefulSet", "online")).toBeDefined();
     expect(find(rendered, "StatefulSet", "offline")).toBeDefined();
-    expect(rendered.filter((o) => o.kind === "PodDisruptionBudget")).toHaveLength(4);
+    expect(find(rendered, "Deployment", "console")).toBeDefined();
+    expect(rendered.filter((o) => o.kind === "PodDisruptionBudget")).toHaveLength(5);
     expect(failing(checkChartObjects(rendered, expectations))).toEqual([]);
+    expect(failing(checkConsole(rendered, consoleExpectations))).toEqual([]);
   });
 });
 
@@ -251,9 +255,11 @@ describe("a broken copy of the chart", () => {
     const checks = await checkChart(helm, { ...defaultPaths(root), chart: copy, valuesFiles: [join(chart, "ci/default-values.yaml")] });
     const problems = failing(checks);
     expect(problems.length).toBeGreaterThan(0);
-    // Each of the four pods, and nothing else.
-    expect(problems.every((p) => /restricted security context.*runAsNonRoot must be true/.test(p))).toBe(true);
-    expect(problems).toHaveLength(4);
+    // Each of the four pods and the console's, and nothing else.
+    expect(problems.filter((p) => !/restricted security context.*runAsNonRoot must be true/.test(p))).toEqual([
+      expect.stringMatching(/the console: .*Deployment\/granary-console: container console: runAsNonRoot must be true/),
+    ]);
+    expect(problems).toHaveLength(5);
   });
 
   it("fails when the chart no longer refuses several registry replicas on ReadWriteOnce storage", async () => {
@@ -295,7 +301,8 @@ describe("the trust boundary in the chart", () => {
     const main = policies.find((p) => (p.metadata as { name: string }).name === "granary")!.spec as any;
     expect(main.policyTypes).toEqual(["Ingress", "Egress"]);
     expect(main.ingress).toHaveLength(1);
-    expect(main.ingress[0].ports.map((p: { port: number }) => p.port)).toEqual([50051, 50052, 50053, 50054]);
+    // gRPC and HTTP (Connect, gRPC-Web, JSON) of each service, then the console.
+    expect(main.ingress[0].ports.map((p: { port: number }) => p.port)).toEqual([50051, 51051, 50052, 51052, 50053, 51053, 50054, 51054, 51050]);
     expect(main.ingress[0].from).toEqual([
       { podSelector: { matchLabels: { "app.kubernetes.io/name": "granary", "app.kubernetes.io/instance": "granary" } } },
       { podSelector: { matchLabels: { "granary.io/client": "true" } } },
@@ -339,7 +346,7 @@ describe("the trust boundary in the chart", () => {
 
   it("with tls.enabled: mounts the Secret, sets GRANARY_TLS_* and probes the cleartext health port", () => {
     const run = helmTemplate(helm, chart, {
-      set: ["postgres.existingSecret=db", "tls.enabled=true", "tls.secretName=granary-tls", "tls.clientCertificates=true"],
+      set: ["postgres.existingSecret=db", "tls.enabled=true", "tls.secretName=granary-tls", "tls.clientCertificates=true", "console.enabled=false"],
     });
     expect(run.stderr).toBe("");
     const objects = parseManifests(run.stdout);
@@ -558,5 +565,85 @@ describe("a copy of the chart that no longer refuses online replicas without the
     expect(failing(checks)).toEqual([
       expect.stringMatching(/refuses online.replicas > 1 without the write log .*: helm template --set postgres.existingSecret=db,online.replicas=2 succeeded/),
     ]);
+  });
+});
+
+describe("the HTTP ports and the console in the chart", () => {
+  type EnvVar = { name: string; value?: string };
+  const env = (o: K8sObject) => podSpec(o).containers[0].env as EnvVar[];
+  const value = (o: K8sObject, name: string) => env(o).find((e) => e.name === name)?.value;
+  const consoleChecks = (objects: K8sObject[], values: unknown = {}) => checkConsole(objects, consoleFromValues(mergeValues(defaults, values)));
+
+  it("each service's pod sets GRANARY_HTTP_PORT and its Service exposes it as http; the console runs its server against those Services", () => {
+    const http = { metadata: 51051, online: 51052, offline: 51053, registry: 51054 };
+    for (const [component, port] of Object.entries(http)) {
+      const kind = component === "metadata" || component === "registry" ? "Deployment" : "StatefulSet";
+      const workload = find(rendered, kind, component);
+      expect(value(workload, "GRANARY_HTTP_PORT")).toBe(String(port));
+      expect(podSpec(workload).containers[0].ports).toContainEqual({ name: "http", containerPort: port, protocol: "TCP" });
+      const service = rendered.find((o) => o.kind === "Service" && (o.metadata as { name: string }).name === `granary-${component}`)!;
+      expect((service.spec as any).ports).toContainEqual({ name: "http", port, targetPort: "http", protocol: "TCP" });
+    }
+    const console = find(rendered, "Deployment", "console");
+    const container = podSpec(console).containers[0];
+    expect(container.command).toEqual(["node", "--import", "tsx", "apps/console/src/server/main.ts"]);
+    expect(Object.fromEntries(env(console).map((e) => [e.name, e.value]))).toEqual({
+      GRANARY_CONSOLE_HOST: "0.0.0.0",
+      GRANARY_CONSOLE_PORT: "51050",
+      GRANARY_METADATA_HTTP_URL: "http://granary-metadata.granary.svc:51051",
+      GRANARY_ONLINE_HTTP_URL: "http://granary-online.granary.svc:51052",
+      GRANARY_OFFLINE_HTTP_URL: "http://granary-offline.granary.svc:51053",
+      GRANARY_REGISTRY_HTTP_URL: "http://granary-registry.granary.svc:51054",
+    });
+    expect(container.readinessProbe.httpGet).toEqual({ path: "/healthz", port: "http" });
+    expect((find(rendered, "Service", "console").spec as any).ports).toEqual([
+      { name: "http", port: 51050, targetPort: "http", protocol: "TCP", appProtocol: "http" },
+    ]);
+  });
+
+  it("with tls.enabled: the console dials https and trusts the CA, the only key of the TLS Secret it mounts", () => {
+    const objects = parseManifests(helmTemplate(helm, chart, { set: ["postgres.existingSecret=db", "tls.enabled=true", "tls.secretName=granary-tls"] }).stdout);
+    const console = find(objects, "Deployment", "console");
+    expect(value(console, "GRANARY_REGISTRY_HTTP_URL")).toBe("https://granary-registry.granary.svc:51054");
+    expect(value(console, "NODE_EXTRA_CA_CERTS")).toBe("/etc/granary/tls/ca.crt");
+    expect(podSpec(console).volumes).toContainEqual({
+      name: "tls-ca",
+      secret: { secretName: "granary-tls", items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o440 },
+    });
+    expect(failing(consoleChecks(objects, { tls: { enabled: true, secretName: "granary-tls" } }))).toEqual([]);
+    // The rule knows the services serve TLS: a plain http URL fails it.
+    expect(failing(consoleChecks(rendered, { tls: { enabled: true, secretName: "granary-tls" } })).join("\n")).toMatch(
+      /GRANARY_METADATA_HTTP_URL http:\/\/granary-metadata.granary.svc:51051 must use https/,
+    );
+  });
+
+  it("console.enabled=false renders no console, and the rule then refuses a stray one", () => {
+    const objects = parseManifests(helmTemplate(helm, chart, { set: ["postgres.existingSecret=db", "console.enabled=false"] }).stdout);
+    expect(objects.filter((o) => (o.metadata as { labels?: Record<string, string> }).labels?.["app.kubernetes.io/component"] === "console")).toEqual([]);
+    expect(objects.filter((o) => o.kind === "PodDisruptionBudget")).toHaveLength(4);
+    expect(failing(consoleChecks(objects, { console: { enabled: false } }))).toEqual([]);
+    expect(failing(consoleChecks(rendered, { console: { enabled: false } }))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/Deployment\/granary-console rendered although console.enabled is false/)]),
+    );
+  });
+
+  it("the rules catch a console aimed at the wrong port or holding a key, probes that are not /healthz, and a service without its HTTP port", () => {
+    const objects = mutated((o) => {
+      const console = podSpec(find(o, "Deployment", "console")).containers[0];
+      console.env = console.env.map((e: EnvVar) => (e.name === "GRANARY_ONLINE_HTTP_URL" ? { ...e, value: "http://granary-online.granary.svc:50052" } : e));
+      console.env.push({ name: "GRANARY_SERVICE_KEY", valueFrom: { secretKeyRef: { name: "granary-auth", key: "service-key" } } });
+      console.livenessProbe = { tcpSocket: { port: "http" } };
+      const registry = find(o, "Service", "registry").spec as { ports: { name: string }[] };
+      registry.ports = registry.ports.filter((p) => p.name !== "http");
+      const online = podSpec(find(o, "StatefulSet", "online")).containers[0];
+      online.env = online.env.filter((e: EnvVar) => e.name !== "GRANARY_HTTP_PORT");
+    });
+    const problems = [...failing(checkChartObjects(objects, expectations)), ...failing(consoleChecks(objects))].join("\n");
+    expect(problems).toMatch(/granary-console: GRANARY_ONLINE_HTTP_URL http:\/\/granary-online.granary.svc:50052 is not on port 51052/);
+    expect(problems).toMatch(/granary-console: GRANARY_SERVICE_KEY is set, but the console holds no key/);
+    expect(problems).toMatch(/granary-console: livenessProbe must be an httpGet of \/healthz/);
+    expect(problems).toMatch(/granary-console: GRANARY_REGISTRY_HTTP_URL: no Service of the release exposes registry's http port/);
+    expect(problems).toMatch(/Service\/granary-registry: no port targets the container port named http/);
+    expect(problems).toMatch(/StatefulSet\/granary-online: GRANARY_HTTP_PORT is unset, the container port named http is 51052/);
   });
 });

@@ -73,6 +73,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s.%s.svc:%d" (include "granary.componentName" .) .root.Release.Namespace (int $svc.port) }}
 {{- end }}
 
+{{/* The base URL of a service's HTTP port, as the console reaches it (https with tls.enabled). */}}
+{{- define "granary.httpUrl" -}}
+{{- $svc := index .root.Values .component -}}
+{{- printf "%s://%s.%s.svc:%d" (ternary "https" "http" (and .root.Values.tls.enabled true)) (include "granary.componentName" .) .root.Release.Namespace (int $svc.httpPort) }}
+{{- end }}
+
 {{- define "granary.terminationGracePeriodSeconds" -}}
 {{- add .Values.drainDelaySeconds .Values.shutdownGraceSeconds .Values.terminationGraceExtraSeconds }}
 {{- end }}
@@ -177,6 +183,9 @@ spec:
         - name: grpc
           containerPort: {{ $port }}
           protocol: TCP
+        - name: http
+          containerPort: {{ int $svc.httpPort }}
+          protocol: TCP
         {{- if $values.tls.enabled }}
         - name: health
           containerPort: {{ $probePort }}
@@ -188,6 +197,9 @@ spec:
       env:
         - name: OTEL_SERVICE_NAME
           value: granary-{{ .component }}
+        # Connect, gRPC-Web and JSON over HTTP/1.1 and h2c (TLS as the grpc port), for browsers and curl.
+        - name: GRANARY_HTTP_PORT
+          value: {{ int $svc.httpPort | quote }}
         # The key the services call each other with; never a literal (auth.existingSecret or the chart's Secret).
         - name: GRANARY_SERVICE_KEY
           valueFrom:
@@ -299,4 +311,9 @@ spec:
       targetPort: grpc
       protocol: TCP
       appProtocol: grpc
+    # No appProtocol: one port speaks HTTP/1.1 and h2c (HTTP/2 with TLS), Connect, gRPC-Web and gRPC.
+    - name: http
+      port: {{ int $svc.httpPort }}
+      targetPort: http
+      protocol: TCP
 {{- end }}
