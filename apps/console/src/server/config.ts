@@ -9,7 +9,7 @@ export interface ConsoleConfig {
 
 /**
  * The standalone console's settings; every bad key is reported at once. The upstream defaults are
- * the services' default HTTP (Connect) ports: each gRPC port + 1000 (@granary/config).
+ * the services' default HTTP (Connect) ports: DEFAULT_HTTP_PORTS in @granary/config.
  */
 export function loadConsoleConfig(env: Env = process.env): ConsoleConfig {
   const r = new EnvReader(env);
@@ -18,10 +18,10 @@ export function loadConsoleConfig(env: Env = process.env): ConsoleConfig {
     host: r.string("GRANARY_CONSOLE_HOST", "127.0.0.1"),
     port: r.port("GRANARY_CONSOLE_PORT", 51050),
     upstreams: {
-      metadata: url("GRANARY_METADATA_HTTP_URL", "http://127.0.0.1:52051"),
-      online: url("GRANARY_ONLINE_HTTP_URL", "http://127.0.0.1:52052"),
-      offline: url("GRANARY_OFFLINE_HTTP_URL", "http://127.0.0.1:52053"),
-      registry: url("GRANARY_REGISTRY_HTTP_URL", "http://127.0.0.1:52054"),
+      metadata: url("GRANARY_METADATA_HTTP_URL", "http://127.0.0.1:51051"),
+      online: url("GRANARY_ONLINE_HTTP_URL", "http://127.0.0.1:51052"),
+      offline: url("GRANARY_OFFLINE_HTTP_URL", "http://127.0.0.1:51053"),
+      registry: url("GRANARY_REGISTRY_HTTP_URL", "http://127.0.0.1:51054"),
     },
   };
   r.finish();

@@ -1,0 +1,125 @@
+import type { JSX } from "preact";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import type { HistogramBin } from "@granary/proto/metadata";
+import { formatNumber } from "./format";
+
+type PlotModule = typeof import("@observablehq/plot");
+
+/**
+ * A chart drawn by Observable Plot into a div. Plot (and d3 under it) is loaded on first use, so
+ * pages without charts never download it.
+ */
+function PlotChart({ draw, label, ...rest }: { draw: (plot: PlotModule) => Element; label: string } & Record<string, unknown>): JSX.Element {
+  const ref = useRef<HTMLDivElement>(null);
+  const [failed, setFailed] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    import("@observablehq/plot").then(
+      (plot) => {
+        if (live && ref.current) ref.current.replaceChildren(draw(plot));
+      },
+      (err: unknown) => setFailed(String(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [draw]);
+  return (
+    <div ref={ref} class="chart" role="img" aria-label={label} {...rest}>
+      {failed && <span class="error">chart unavailable: {failed}</span>}
+    </div>
+  );
+}
+
+/** One bar (a Plot rectY, so one <rect>) per histogram bin, nothing else rectangular in the SVG. */
+export function Histogram({ feature, bins }: { feature: string; bins: readonly HistogramBin[] }): JSX.Element {
+  const data = bins.map((b) => ({ lower: b.lower, upper: b.upper, count: Number(b.count) }));
+  const draw = useCallback(
+    (Plot: PlotModule) =>
+      Plot.plot({
+        width: 300,
+        height: 140,
+        marginLeft: 44,
+        marginBottom: 28,
+        style: { fontSize: "10px", background: "transparent" },
+        x: { label: null, ticks: 4, tickFormat: (d: number) => formatNumber(d) },
+        y: { label: null, grid: true, ticks: 3 },
+        marks: [
+          Plot.rectY(data, {
+            x1: "lower",
+            x2: "upper",
+            y: "count",
+            fill: "var(--accent)",
+            insetLeft: 0.5,
+            insetRight: 0.5,
+            title: (d: (typeof data)[number]) => `${formatNumber(d.lower)} – ${formatNumber(d.upper)}: ${d.count}`,
+          }),
+          Plot.ruleY([0]),
+        ],
+      }),
+    [feature, bins],
+  );
+  return <PlotChart draw={draw} label={`histogram of ${feature}`} data-testid="feature-histogram" data-feature={feature} />;
+}
+
+/** The most frequent values of a categorical column (also how a label's balance is shown). */
+export function TopValues({
+  feature,
+  values,
+  total,
+  testid = "feature-top-values",
+}: {
+  feature: string;
+  values: readonly { readonly value: string; readonly count: bigint }[];
+  total: bigint;
+  testid?: string;
+}): JSX.Element {
+  const all = Number(total) || values.reduce((s, v) => s + Number(v.count), 0) || 1;
+  return (
+    <table class="bars" data-testid={testid} data-feature={feature}>
+      <tbody>
+        {values.map((v) => {
+          const share = Number(v.count) / all;
+          return (
+            <tr key={v.value}>
+              <th class="mono">{v.value === "" ? "(empty)" : v.value}</th>
+              <td class="bar-cell">
+                <span class="bar" style={{ width: `${Math.max(1, share * 100)}%` }} />
+              </td>
+              <td class="num">
+                {formatNumber(v.count)} <span class="muted">({(share * 100).toFixed(1)}%)</span>
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+export interface MetricPoint {
+  readonly version: number;
+  readonly metric: string;
+  readonly value: number;
+}
+
+/** A metric across model versions: one small line-and-dot chart per metric (their scales differ). */
+export function MetricChart({ metric, points }: { metric: string; points: readonly MetricPoint[] }): JSX.Element {
+  const draw = useCallback(
+    (Plot: PlotModule) =>
+      Plot.plot({
+        width: 320,
+        height: 160,
+        marginLeft: 48,
+        style: { fontSize: "10px", background: "transparent" },
+        x: { label: "version", ticks: Math.min(points.length, 8), tickFormat: "d" },
+        y: { label: metric, grid: true, nice: true },
+        marks: [
+          Plot.lineY(points, { x: "version", y: "value", stroke: "var(--accent)" }),
+          Plot.dot(points, { x: "version", y: "value", fill: "var(--accent)", r: 3.5, title: (d: MetricPoint) => `v${d.version}: ${d.value}` }),
+        ],
+      }),
+    [metric, points],
+  );
+  return <PlotChart draw={draw} label={`${metric} across versions`} data-metric={metric} />;
+}
