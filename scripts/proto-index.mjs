@@ -8,6 +8,8 @@ const packages = [
   ...readdirSync(join(genRoot, "granary")).map((domain) => ({ entry: domain, dir: `granary/${domain}/v1` })),
   // Vendored grpc.health.v1, so reflection can describe the health service like any other.
   { entry: "health", dir: "grpc/health/v1" },
+  // Vendored google.rpc error details (ErrorInfo, BadRequest, ...), sent on every error.
+  { entry: "rpc", dir: "google/rpc" },
 ];
 for (const { entry, dir } of packages.sort((a, b) => a.entry.localeCompare(b.entry))) {
   const files = readdirSync(join(genRoot, dir))

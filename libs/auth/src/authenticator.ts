@@ -104,6 +104,7 @@ export class Authenticator {
     if (principal.expiresAtMs !== undefined && principal.expiresAtMs <= this.#now()) {
       throw new UnauthenticatedError(
         `API key ${principal.keyId ?? ""} of ${principal.name} expired at ${new Date(principal.expiresAtMs).toISOString()}; ask for a new one`,
+        { reason: "API_KEY_EXPIRED" },
       );
     }
     return principal;
@@ -112,9 +113,10 @@ export class Authenticator {
 
 /** The token of an `authorization: Bearer <token>` header; throws UnauthenticatedError when absent. */
 export function bearerToken(authorization: string | undefined): string {
-  if (!authorization) throw new UnauthenticatedError("no API key: send 'authorization: Bearer <key>' (the SDK and CLI read GRANARY_API_KEY)");
+  if (!authorization)
+    throw new UnauthenticatedError("no API key: send 'authorization: Bearer <key>' (the SDK and CLI read GRANARY_API_KEY)", { reason: "API_KEY_MISSING" });
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  if (!match?.[1]) throw new UnauthenticatedError("the authorization header must be 'Bearer <key>'");
+  if (!match?.[1]) throw new UnauthenticatedError("the authorization header must be 'Bearer <key>'", { reason: "AUTHORIZATION_MALFORMED" });
   return match[1];
 }
 

@@ -1,5 +1,5 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { UnauthenticatedError, UnavailableError } from "@granary/errors";
+import { errorInfoOf, UnauthenticatedError, UnavailableError } from "@granary/errors";
 import type { MetadataService } from "@granary/proto/metadata";
 import type { KeyResolver } from "./key-resolver.js";
 
@@ -11,10 +11,13 @@ export function remoteKeyResolver(metadata: Client<typeof MetadataService>, time
   return async (token) => {
     try {
       const { apiKey } = await metadata.authenticateApiKey({ secret: token }, { timeoutMs });
-      if (!apiKey) throw new UnauthenticatedError("unknown API key");
+      if (!apiKey) throw new UnauthenticatedError("unknown API key", { reason: "API_KEY_UNKNOWN" });
       return apiKey;
     } catch (err) {
-      if (err instanceof ConnectError && err.code === Code.Unauthenticated) throw new UnauthenticatedError(err.rawMessage);
+      if (err instanceof ConnectError && err.code === Code.Unauthenticated) {
+        const reason = errorInfoOf(err)?.reason;
+        throw new UnauthenticatedError(err.rawMessage, reason ? { reason } : undefined);
+      }
       if (err instanceof UnauthenticatedError) throw err;
       throw new UnavailableError("cannot check the API key now: the metadata service is unreachable; retry shortly", { cause: err });
     }

@@ -4,6 +4,8 @@ export {
   DataLossError,
   FailedPreconditionError,
   GranaryError,
+  type FieldViolation,
+  type GranaryErrorOptions,
   InvalidArgumentError,
   NotFoundError,
   OutOfRangeError,
@@ -13,4 +15,4 @@ export {
   UnavailableError,
   UnimplementedError,
 } from "./granary-error.js";
-export { INTERNAL_MESSAGE, isExpectedError, toConnectError } from "./to-connect-error.js";
+export { ERROR_DOMAIN, INTERNAL_MESSAGE, errorInfoOf, isExpectedError, toConnectError } from "./to-connect-error.js";

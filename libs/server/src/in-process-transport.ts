@@ -82,7 +82,7 @@ function accessOf(options: InProcessOptions): AccessControl {
     serviceKey: options.serviceKey ?? randomBytes(24).toString("base64url"),
     resolveKey: async (token) => {
       const key = keys[token];
-      if (!key) throw new UnauthenticatedError("unknown API key");
+      if (!key) throw new UnauthenticatedError("unknown API key", { reason: "API_KEY_UNKNOWN" });
       return create(ApiKeySchema, { id: `key-of-${key.user ?? "nobody"}`, ...key });
     },
   });

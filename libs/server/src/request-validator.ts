@@ -24,10 +24,9 @@ export function validateRequest<T extends DescMessage>(schema: T, message: Messa
   if (result.kind === "error") {
     throw new InvalidArgumentError(`request could not be validated: ${result.error.message}`, { cause: result.error });
   }
-  const [first] = result.violations;
-  const field = first ? fieldPathOf(first) : undefined;
-  const message_ = result.violations.map(describeViolation).join("; ");
-  throw new InvalidArgumentError(`invalid request: ${message_}`, { field });
+  const violations = result.violations.map((v) => ({ field: fieldPathOf(v), description: describeViolation(v), reason: v.ruleId }));
+  const message_ = violations.map((v) => v.description).join("; ");
+  throw new InvalidArgumentError(`invalid request: ${message_}`, { violations, reason: "REQUEST_VALIDATION_FAILED" });
 }
 
 function fieldPathOf(v: Violation): string {

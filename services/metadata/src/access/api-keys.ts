@@ -77,7 +77,7 @@ export async function authenticateApiKey(pool: Pool, principal: Principal, secre
   }
   if (principal.kind === "user" && principal.keyId) {
     const stored = await keys.findApiKey(pool, principal.keyId);
-    if (!stored) throw new UnauthenticatedError("unknown API key");
+    if (!stored) throw new UnauthenticatedError("unknown API key", { reason: "API_KEY_UNKNOWN" });
     return stored.key;
   }
   return create(ApiKeySchema, {

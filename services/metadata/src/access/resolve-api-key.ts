@@ -11,9 +11,9 @@ import { findApiKey } from "../store/api-keys-store.js";
  */
 export async function resolveApiKey(pool: Pool, token: string, now = Date.now()): Promise<ApiKey> {
   const parts = parseApiKey(token);
-  if (!parts) throw new UnauthenticatedError("unknown API key");
+  if (!parts) throw new UnauthenticatedError("unknown API key", { reason: "API_KEY_UNKNOWN" });
   const stored = await findApiKey(pool, parts.id);
-  if (!stored || !(await verifyApiKeySecret(parts.secret, stored.secretHash))) throw new UnauthenticatedError("unknown API key");
+  if (!stored || !(await verifyApiKeySecret(parts.secret, stored.secretHash))) throw new UnauthenticatedError("unknown API key", { reason: "API_KEY_UNKNOWN" });
   const { key } = stored;
   if (key.revokeTime) throw new UnauthenticatedError(`API key ${key.id} was revoked at ${timestampDate(key.revokeTime).toISOString()}; ask for a new one`);
   if (key.expireTime && timestampMs(key.expireTime) <= now) {
