@@ -1,13 +1,15 @@
 # syntax=docker/dockerfile:1
 #
-# Granary: one image for all four services. The command picks the service:
+# Granary: one image for all four services and the web console. The command picks which:
 #
-#   docker run IMAGE                                                  # metadata (the default)
-#   docker run IMAGE node --import tsx services/online/src/main.ts    # online
-#   docker run IMAGE node --import tsx services/offline/src/main.ts   # offline
-#   docker run IMAGE node --import tsx services/registry/src/main.ts  # registry
+#   docker run IMAGE                                                      # metadata (the default)
+#   docker run IMAGE node --import tsx services/online/src/main.ts        # online
+#   docker run IMAGE node --import tsx services/offline/src/main.ts       # offline
+#   docker run IMAGE node --import tsx services/registry/src/main.ts      # registry
+#   docker run IMAGE node --import tsx apps/console/src/server/main.ts    # the console
 #
-# The TypeScript sources run directly under tsx, a runtime dependency: there is no build step.
+# The TypeScript sources run directly under tsx, a runtime dependency: the only build step is the
+# console's browser bundle (Vite, a dev dependency), made in a stage of its own.
 # Debian (glibc), not Alpine: lmdb, @duckdb/node-api and embedded-postgres ship prebuilt
 # linux glibc binaries through npm. Configuration is environment only (docs/operations.md);
 # nothing secret is baked in. See docs/deploy.md.
@@ -40,6 +42,14 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund \
  || { echo "npm ci failed; falling back to npm install" >&2; npm install --no-audit --no-fund; }
 
+# --- console: the console's static files (apps/console/dist), built by Vite from apps/console and
+# the generated protocol code in libs/; only dist reaches the runtime image.
+FROM deps AS console
+COPY tsconfig.json tsconfig.base.json ./
+COPY libs/ ./libs/
+COPY apps/ ./apps/
+RUN npm run build:console
+
 # --- prod-deps: what runs. tsx, lmdb, DuckDB, pg, grpc-js ... are all "dependencies".
 FROM deps AS prod-deps
 RUN npm prune --omit=dev --no-audit --no-fund
@@ -70,12 +80,15 @@ COPY tsconfig.json tsconfig.base.json ./
 COPY libs/ ./libs/
 COPY services/ ./services/
 COPY apps/ ./apps/
+COPY --from=console /app/apps/console/dist/ ./apps/console/dist/
 COPY scripts/ ./scripts/
 # Operational scripts (plain JavaScript): the compose healthcheck and an online-store backup.
 COPY deploy/healthcheck.mjs deploy/lmdb-backup.mjs ./deploy/
 USER 10001:10001
-EXPOSE 50051 50052 50053 50054
+# gRPC, then HTTP (Connect, gRPC-Web, JSON) of the four services, then the console.
+EXPOSE 50051 50052 50053 50054 51051 51052 51053 51054 51050
 # No HEALTHCHECK here: the port depends on which service the command starts. Compose runs
-#   node deploy/healthcheck.mjs 127.0.0.1:<port>
-# and Kubernetes uses its native gRPC probes.
+#   node deploy/healthcheck.mjs 127.0.0.1:<port>              (a service: grpc.health.v1)
+#   node deploy/healthcheck.mjs http://127.0.0.1:51050/healthz (the console)
+# and Kubernetes uses its native gRPC probes (an HTTP GET of /healthz for the console).
 CMD ["node", "--import", "tsx", "services/metadata/src/main.ts"]

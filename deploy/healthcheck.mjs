@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// grpc.health.v1.Health/Check for container healthchecks, where no grpc_health_probe binary exists.
+// grpc.health.v1.Health/Check for container healthchecks, where no grpc_health_probe binary exists;
+// or, given an http:// URL with a path (the console's /healthz), an HTTP GET that must answer 200.
 //
 //   node deploy/healthcheck.mjs [https://]HOST:PORT [SERVICE] [--timeout-ms N]
+//   node deploy/healthcheck.mjs http://HOST:PORT/PATH [--timeout-ms N]
 //
 // SERVICE defaults to "" (the whole server). Exit 0 when the answer is SERVING, 1 otherwise
 // (NOT_SERVING, an error, a timeout or bad arguments), as Docker's HEALTHCHECK expects.
@@ -14,7 +16,10 @@ import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 
 function usage(message) {
-  process.stderr.write(`healthcheck: ${message}\nusage: node deploy/healthcheck.mjs [https://]HOST:PORT [SERVICE] [--timeout-ms N]\n`);
+  process.stderr.write(
+    `healthcheck: ${message}\nusage: node deploy/healthcheck.mjs [https://]HOST:PORT [SERVICE] [--timeout-ms N]\n` +
+      `       node deploy/healthcheck.mjs http://HOST:PORT/PATH [--timeout-ms N]\n`,
+  );
   process.exit(1);
 }
 
@@ -30,6 +35,18 @@ for (let i = 0; i < args.length; i++) {
   }
 }
 const [target = "", serviceName = ""] = positional;
+if (/^http:\/\/[^/]+\/./.test(target)) await httpCheck(target);
+
+async function httpCheck(url) {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    process.stdout.write(`${url}: ${res.status}\n`);
+    process.exit(res.status === 200 ? 0 : 1);
+  } catch (err) {
+    process.stderr.write(`healthcheck: ${url}: ${err.cause?.code ?? err.message}\n`);
+    process.exit(1);
+  }
+}
 const https = target.startsWith("https://");
 const address = target.replace(/^https:\/\//, "");
 if (!address || !/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(address)) usage("HOST:PORT is required");

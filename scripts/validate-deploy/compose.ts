@@ -231,7 +231,7 @@ export function validateComposeSchema(doc: unknown, schemaPath: string): string[
   return [...new Set(lines)];
 }
 
-function environmentOf(service: unknown): Record<string, string> {
+export function environmentOf(service: unknown): Record<string, string> {
   const env = get(service, "environment");
   const out: Record<string, string> = {};
   if (Array.isArray(env)) {
@@ -246,14 +246,14 @@ function environmentOf(service: unknown): Record<string, string> {
   return out;
 }
 
-interface Mount {
+export interface Mount {
   readonly source: string | undefined;
   readonly target: string;
   readonly readOnly: boolean;
   readonly named: boolean;
 }
 
-function mountsOf(service: unknown): Mount[] {
+export function mountsOf(service: unknown): Mount[] {
   return asArray(get(service, "volumes")).flatMap((v): Mount[] => {
     if (typeof v === "string") {
       const parts = v.split(":");
@@ -512,7 +512,7 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
 }
 
 /** A command as its list of arguments (the string form split on whitespace, as compose does without quotes). */
-function commandArgs(service: unknown): string[] {
+export function commandArgs(service: unknown): string[] {
   const command = get(service, "command");
   if (Array.isArray(command)) return command.map(String);
   return typeof command === "string" ? command.trim().split(/\s+/) : [];

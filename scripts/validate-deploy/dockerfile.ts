@@ -151,3 +151,32 @@ export function checkDockerfile(text: string, dockerignore: string | undefined):
 
   return checks;
 }
+
+/**
+ * The console's browser bundle is built in the image (npm run build:console, in a stage that has the
+ * dev dependencies) and its apps/console/dist copied into the final stage, which prunes Vite away.
+ */
+export function checkConsoleBuild(text: string): Check[] {
+  const df = DockerfileParser.parse(text);
+  const lines = text.split("\n");
+  const froms = df.getFROMs();
+  const finalLine = froms[froms.length - 1]?.getRange().start.line ?? 0;
+  const stageAt = (line: number) => [...froms].reverse().find((f) => f.getRange().start.line <= line);
+  const builds = df
+    .getInstructions()
+    .filter((i) => i.getKeyword() === "RUN" && /\bnpm run build:console\b/.test(i.getArgumentsContent() ?? ""))
+    .map((i) => stageAt(i.getRange().start.line));
+  const problems: string[] = [];
+  const buildStage = builds.find((f) => f && f.getRange().start.line < finalLine)?.getBuildStage();
+  if (!buildStage) problems.push("no stage before the final one runs npm run build:console: the image would serve the console without its files");
+  const copied = df
+    .getInstructions()
+    .filter((i) => i.getRange().start.line >= finalLine && i.getKeyword() === "COPY")
+    .some((i) => {
+      // The whole instruction: getArgumentsContent() leaves out flags such as --from.
+      const line = lines.slice(i.getRange().start.line, i.getRange().end.line + 1).join(" ");
+      return buildStage !== null && buildStage !== undefined && line.includes(`--from=${buildStage}`) && /apps\/console\/dist/.test(line);
+    });
+  if (buildStage && !copied) problems.push(`the final stage does not COPY --from=${buildStage} apps/console/dist`);
+  return [check("dockerfile", "the console's files built (npm run build:console) in a stage of their own and copied into the final stage", problems)];
+}

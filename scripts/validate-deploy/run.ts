@@ -5,7 +5,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { parse } from "yaml";
 import { checkCompose, loadComposeFiles, validateComposeSchema } from "./compose.js";
-import { checkDockerfile } from "./dockerfile.js";
+import { checkComposeConsole } from "./compose-console.js";
+import { checkConsoleBuild, checkDockerfile } from "./dockerfile.js";
 import { helmLint, helmTemplate, verifyHelm, type Helm, type HelmPin } from "./helm.js";
 import { checkChartObjects, expectationsFromValues, parseManifests, validateKubernetesSchemas, validateNames } from "./kubernetes.js";
 import { checkConsole, consoleFromValues } from "./kubernetes-console.js";
@@ -195,11 +196,13 @@ export function checkComposeFile(paths: Paths): Check[] {
   return [
     check("compose", "docker-compose.yml valid against the Compose Specification schema", validateComposeSchema(file.doc, paths.composeSchema)),
     ...checkCompose(file, { envFileExists: (name) => existsSync(join(paths.root, name)) }),
+    ...checkComposeConsole(file),
   ];
 }
 
 export function checkDockerfileAt(paths: Paths): Check[] {
-  return checkDockerfile(readFileSync(paths.dockerfile, "utf8"), existsSync(paths.dockerignore) ? readFileSync(paths.dockerignore, "utf8") : undefined);
+  const text = readFileSync(paths.dockerfile, "utf8");
+  return [...checkDockerfile(text, existsSync(paths.dockerignore) ? readFileSync(paths.dockerignore, "utf8") : undefined), ...checkConsoleBuild(text)];
 }
 
 export interface RunResult {

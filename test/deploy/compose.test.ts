@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkCompose, interpolate, loadCompose, parseEnvFile, validateComposeSchema, type ComposeFile } from "../../scripts/validate-deploy/compose.js";
+import { checkComposeConsole } from "../../scripts/validate-deploy/compose-console.js";
 import { problemsOf, type Check } from "../../scripts/validate-deploy/report.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -35,6 +36,7 @@ describe("the repository's docker-compose.yml", () => {
 
   it("passes every rule", () => {
     expect(failing(checkCompose(repo))).toEqual([]);
+    expect(failing(checkComposeConsole(repo))).toEqual([]);
   });
 
   it("resolves the YAML anchors and interpolates from .env.example", () => {
@@ -280,5 +282,75 @@ describe("compose interpolation", () => {
 
   it("parses .env files", () => {
     expect(parseEnvFile("# c\nA=1\nB = \"two words\"\n\nC='x=y'\n")).toEqual({ A: "1", B: "two words", C: "x=y" });
+  });
+});
+
+describe("the HTTP ports and the console in compose", () => {
+  type Service = {
+    command: string[];
+    image: string;
+    env_file?: unknown;
+    ports: string[];
+    volumes: string[];
+    environment: Record<string, string>;
+    healthcheck: { test: string[] };
+    depends_on: Record<string, unknown>;
+  };
+  const services = (repo.doc as { services: Record<string, Service> }).services;
+  const consoleProblems = (file: ComposeFile) => failing(checkComposeConsole(file)).join("\n");
+
+  it("publishes each service's HTTP port and runs the console against them over TLS, with no key, healthy by /healthz", () => {
+    for (const [name, port] of Object.entries({ metadata: 51051, online: 51052, offline: 51053, registry: 51054 })) {
+      expect(services[name]!.environment.GRANARY_HTTP_PORT).toBe(String(port));
+      expect(services[name]!.ports).toContain(`127.0.0.1:${port}:${port}`);
+    }
+    const console = services.console!;
+    expect(console.command).toEqual(["node", "--import", "tsx", "apps/console/src/server/main.ts"]);
+    expect(console.image).toBe(services.metadata!.image);
+    expect(console.ports).toEqual(["127.0.0.1:51050:51050"]);
+    expect(console.environment).toEqual({
+      GRANARY_CONSOLE_HOST: "0.0.0.0",
+      GRANARY_CONSOLE_PORT: "51050",
+      GRANARY_METADATA_HTTP_URL: "https://metadata:51051",
+      GRANARY_ONLINE_HTTP_URL: "https://online:51052",
+      GRANARY_OFFLINE_HTTP_URL: "https://offline:51053",
+      GRANARY_REGISTRY_HTTP_URL: "https://registry:51054",
+      NODE_EXTRA_CA_CERTS: "/certs/ca.crt",
+    });
+    expect(console.env_file).toBeUndefined();
+    expect(console.volumes).toEqual(["certs:/certs:ro"]);
+    expect(console.healthcheck.test).toEqual(["CMD", "node", "deploy/healthcheck.mjs", "http://127.0.0.1:51050/healthz"]);
+    expect(console.depends_on).toEqual({ metadata: { condition: "service_healthy" } });
+  });
+
+  it("fails on a console aimed at a gRPC port, over http, or given .env; and on an HTTP port unset or unpublished", () => {
+    const file = edited((s) => {
+      s.console!.environment = { ...(s.console!.environment as Record<string, string>), GRANARY_ONLINE_HTTP_URL: "https://online:50052" };
+      (s.console!.environment as Record<string, string>).GRANARY_OFFLINE_HTTP_URL = "http://offline:51053";
+      s.console!.env_file = ".env";
+      delete (s.registry!.environment as Record<string, string>).GRANARY_HTTP_PORT;
+      s.metadata!.ports = (s.metadata!.ports as string[]).filter((p) => !p.endsWith(":51051"));
+    });
+    const problems = consoleProblems(file);
+    expect(problems).toMatch(/console: GRANARY_ONLINE_HTTP_URL https:\/\/online:50052 is not online's HTTP port 51052/);
+    expect(problems).toMatch(/console: GRANARY_OFFLINE_HTTP_URL http:\/\/offline:51053 must use https \(offline serves TLS\)/);
+    expect(problems).toMatch(/console: no env_file: .env holds the service key/);
+    expect(problems).toMatch(/registry: GRANARY_HTTP_PORT is not set/);
+    expect(problems).toMatch(/metadata: its HTTP port 51051 is not published on 127.0.0.1/);
+  });
+
+  it("fails on a console without its healthcheck, its lockdown or the CA, and without the console at all", () => {
+    const file = edited((s) => {
+      (s.console!.healthcheck as { test: string[] }).test = ["CMD", "node", "deploy/healthcheck.mjs", "127.0.0.1:51050"];
+      s.console!.read_only = false;
+      delete (s.console!.environment as Record<string, string>).NODE_EXTRA_CA_CERTS;
+      (s.console!.environment as Record<string, string>).GRANARY_SERVICE_KEY = "${GRANARY_SERVICE_KEY}";
+    });
+    const problems = consoleProblems(file);
+    expect(problems).toMatch(/console: the healthcheck must ask http:\/\/127.0.0.1:51050\/healthz/);
+    expect(problems).toMatch(/console: read_only must be true/);
+    expect(problems).toMatch(/console: NODE_EXTRA_CA_CERTS is not set/);
+    expect(problems).toMatch(/console: GRANARY_SERVICE_KEY is set, but the console holds no key/);
+    expect(consoleProblems(edited((s) => delete s.console))).toMatch(/service console is missing/);
   });
 });

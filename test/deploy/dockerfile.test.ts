@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkDockerfile, isPinnedImage } from "../../scripts/validate-deploy/dockerfile.js";
+import { checkConsoleBuild, checkDockerfile, isPinnedImage } from "../../scripts/validate-deploy/dockerfile.js";
 import { problemsOf, type Check } from "../../scripts/validate-deploy/report.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -28,6 +28,18 @@ CMD ["node", "main.js"]
 describe("the repository's Dockerfile", () => {
   it("passes every check", () => {
     expect(failing(checkDockerfile(dockerfile, dockerignore))).toEqual([]);
+    expect(failing(checkConsoleBuild(dockerfile))).toEqual([]);
+  });
+
+  it("builds the console in its own stage and copies only its dist into the final stage; the check fails otherwise", () => {
+    expect(dockerfile).toMatch(/^FROM deps AS console\n(?:.*\n)*?RUN npm run build:console$/m);
+    expect(dockerfile).toMatch(/^COPY --from=console \/app\/apps\/console\/dist\/ \.\/apps\/console\/dist\/$/m);
+    expect(failing(checkConsoleBuild(dockerfile.replace(/^COPY --from=console .*\n/m, "")))).toEqual([
+      expect.stringMatching(/the final stage does not COPY --from=console apps\/console\/dist/),
+    ]);
+    expect(failing(checkConsoleBuild(dockerfile.replace("RUN npm run build:console", "RUN true")))).toEqual([
+      expect.stringMatching(/no stage before the final one runs npm run build:console/),
+    ]);
   });
 });
 
