@@ -79,3 +79,13 @@ export function describeError(err: unknown): { title: string; detail: string } {
       return { title: `Something went wrong (${Code[e.code]})`, detail: e.rawMessage };
   }
 }
+
+/** The call's answer, or undefined when the thing does not exist (yet). */
+export async function orNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (err) {
+    if (ConnectError.from(err).code === Code.NotFound) return undefined;
+    throw err;
+  }
+}

@@ -108,12 +108,13 @@ export function MetricChart({ metric, points }: { metric: string; points: readon
   const draw = useCallback(
     (Plot: PlotModule) =>
       Plot.plot({
-        width: 320,
-        height: 160,
-        marginLeft: 48,
+        width: 280,
+        height: 150,
+        marginLeft: 52,
+        marginTop: 22,
         style: { fontSize: "10px", background: "transparent" },
-        x: { label: "version", ticks: Math.min(points.length, 8), tickFormat: "d" },
-        y: { label: metric, grid: true, nice: true },
+        x: { type: "point", label: "version", domain: points.map((p) => p.version), tickFormat: (v: number) => `v${v}` },
+        y: { label: metric, grid: true, nice: true, ticks: 4, tickFormat: (v: number) => formatNumber(v) },
         marks: [
           Plot.lineY(points, { x: "version", y: "value", stroke: "var(--accent)" }),
           Plot.dot(points, { x: "version", y: "value", fill: "var(--accent)", r: 3.5, title: (d: MetricPoint) => `v${d.version}: ${d.value}` }),

@@ -14,7 +14,7 @@ export function ReplicaStatus(): JSX.Element {
     <div data-testid="replica-status" class="replica">
       <Async state={state} retry={retry} what="replica status">
         {(s) =>
-          s.log === "" ? (
+          s.log === "" || s.log === "none" ? (
             <p class="muted small">Online replica: writes go straight to the online store (no write log), so there is no replica lag.</p>
           ) : (
             <p class="small">

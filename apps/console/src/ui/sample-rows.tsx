@@ -11,11 +11,15 @@ interface Sample {
   readonly rows: string[][];
 }
 
-function cellText(v: unknown): string {
+function cellText(v: unknown, kind?: "timestamp" | "date"): string {
   if (v === null || v === undefined) return "null";
+  if (kind !== undefined && (typeof v === "number" || typeof v === "bigint")) {
+    const iso = new Date(Number(v)).toISOString();
+    return kind === "date" ? iso.slice(0, 10) : iso.replace("T", " ");
+  }
   if (v instanceof Date) return v.toISOString().replace("T", " ");
   if (typeof v === "object" && v !== null && "toArray" in v && typeof (v as { toArray: unknown }).toArray === "function")
-    return `[${Array.from((v as { toArray(): ArrayLike<unknown> }).toArray(), cellText).join(", ")}]`;
+    return `[${Array.from((v as { toArray(): ArrayLike<unknown> }).toArray(), (x) => cellText(x)).join(", ")}]`;
   if (v instanceof Uint8Array) return `${v.byteLength} bytes`;
   return String(v);
 }
@@ -29,9 +33,14 @@ async function readSample(project: string, group: FeatureGroup, signal: AbortSig
   if (parts.length === 0) return { columns: group.columns.map((c) => c.name), rows: [] };
   const arrow = await import("apache-arrow");
   const table = arrow.tableFromIPC(parts);
-  const columns = table.schema.fields.map((f) => f.name);
+  const fields = table.schema.fields.map((f) => ({
+    name: f.name,
+    kind: arrow.DataType.isTimestamp(f.type) ? ("timestamp" as const) : arrow.DataType.isDate(f.type) ? ("date" as const) : undefined,
+    vector: table.getChild(f.name),
+  }));
+  const columns = fields.map((f) => f.name);
   const rows: string[][] = [];
-  for (let i = 0; i < table.numRows; i++) rows.push(columns.map((c) => cellText(table.getChild(c)?.get(i))));
+  for (let i = 0; i < table.numRows; i++) rows.push(fields.map((f) => cellText(f.vector?.get(i), f.kind)));
   return { columns, rows };
 }
 

@@ -1,6 +1,6 @@
 import type { JSX } from "preact";
 import { CommitKind, CommitState, OnlineSyncState, ValidationPolicy, type Commit, type FeatureGroup } from "@granary/proto/metadata";
-import { api } from "../api";
+import { api, orNotFound } from "../api";
 import { Async, Badge, EmptyState, Section, Tags } from "../components";
 import { enumLabel, formatDuration, formatNumber, formatTime, formatValue, typeName } from "../format";
 import { href, Link } from "../router";
@@ -116,7 +116,7 @@ function columnRoles(group: FeatureGroup, column: string): string[] {
 }
 
 function Freshness({ group, commits }: { group: FeatureGroup; commits: readonly Commit[] | undefined }): JSX.Element {
-  const committed = (commits ?? []).filter((c) => c.state === CommitState.COMMITTED);
+  const committed = (commits ?? []).filter((c) => c.state !== CommitState.FAILED);
   const latest = committed.reduce<Commit | undefined>((a, c) => (a === undefined || c.id > a.id ? c : a), undefined);
   const maxEvent = committed.reduce<Date | undefined>((a, c) => {
     if (!c.maxEventTime) return a;

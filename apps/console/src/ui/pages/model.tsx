@@ -65,35 +65,33 @@ function ModelDetail({
           </div>
         )}
       </div>
-      <div class="two-col">
-        <Section title="Aliases">
-          <div data-testid="model-aliases">
-            {Object.keys(model.aliases).length === 0 ? (
-              <EmptyState>No aliases. Set one (for example “production”) with the SDK to serve a version by name.</EmptyState>
-            ) : (
-              <table class="table compact">
-                <tbody>
-                  {Object.entries(model.aliases).map(([alias, v]) => (
-                    <tr key={alias} data-testid="model-alias" data-alias={alias}>
-                      <td>
-                        <Badge tone="info">{alias}</Badge>
-                      </td>
-                      <td>
-                        <Link href={`${base}?version=${v}`}>version {v}</Link>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </div>
-        </Section>
-        <Section title="Metrics across versions">
-          <div data-testid="model-metrics-chart" class="metric-charts">
-            {metrics.length === 0 ? <EmptyState>No metrics logged.</EmptyState> : metrics.map((m) => <MetricChart key={m} metric={m} points={points(m)} />)}
-          </div>
-        </Section>
-      </div>
+      <Section title="Aliases">
+        <div data-testid="model-aliases">
+          {Object.keys(model.aliases).length === 0 ? (
+            <EmptyState>No aliases. Set one (for example “production”) with the SDK to serve a version by name.</EmptyState>
+          ) : (
+            <table class="table compact fit">
+              <tbody>
+                {Object.entries(model.aliases).map(([alias, v]) => (
+                  <tr key={alias} data-testid="model-alias" data-alias={alias}>
+                    <td>
+                      <Badge tone="info">{alias}</Badge>
+                    </td>
+                    <td>
+                      <Link href={`${base}?version=${v}`}>version {v}</Link>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      </Section>
+      <Section title="Metrics across versions">
+        <div data-testid="model-metrics-chart" class="metric-charts">
+          {metrics.length === 0 ? <EmptyState>No metrics logged.</EmptyState> : metrics.map((m) => <MetricChart key={m} metric={m} points={points(m)} />)}
+        </div>
+      </Section>
       <Section title="Versions">
         {versions.length === 0 ? (
           <EmptyState>No versions yet.</EmptyState>
