@@ -2,7 +2,8 @@
 // and what the demos and end-to-end tests start when no suite answers.
 // One PostgreSQL for metadata and registry: DATABASE_URL when set, else an embedded server under
 // <GRANARY_DATA_DIR>/postgres. Each service keeps its own port, as it would in its own process.
-import { ConfigError, SERVICE_NAMES, type Env, type ServiceName } from "@granary/config";
+import { startConsoleServer } from "@granary/console";
+import { ConfigError, EnvReader, SERVICE_NAMES, type Env, type ServiceName } from "@granary/config";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { loadOfflineConfig, startOfflineService } from "@granary/offline";
 import { loadOnlineConfig, startOnlineService } from "@granary/online";
@@ -25,13 +26,32 @@ export function loadSuiteConfig(env: Env) {
       return undefined;
     }
   };
+  const console_ = load(readSuiteConsole);
   const metadata = load(loadMetadataConfig);
   const online = load(loadOnlineConfig);
   const offline = load(loadOfflineConfig);
   const registry = load(loadRegistryConfig);
-  if (problems.size > 0 || !metadata || !online || !offline || !registry) throw new ConfigError([...problems]);
-  return { common: { ...metadata.common, telemetry: { ...metadata.common.telemetry, serviceName: "granary" } }, metadata, online, offline, registry };
+  if (problems.size > 0 || !metadata || !online || !offline || !registry || !console_) throw new ConfigError([...problems]);
+  return {
+    common: { ...metadata.common, telemetry: { ...metadata.common.telemetry, serviceName: "granary" } },
+    metadata,
+    online,
+    offline,
+    registry,
+    console: console_.port === undefined ? undefined : { host: metadata.server.host, port: console_.port },
+  };
 }
+
+/** GRANARY_CONSOLE_PORT: where the suite serves the web console (default 51050; "off": not at all). */
+function readSuiteConsole(env: Env): { port: number | undefined } {
+  const r = new EnvReader(env);
+  const port = r.optionalString("GRANARY_CONSOLE_PORT") === "off" ? undefined : r.port("GRANARY_CONSOLE_PORT", DEFAULT_CONSOLE_PORT);
+  r.finish();
+  return { port };
+}
+
+/** The web console's port in the suite and in its own container. */
+export const DEFAULT_CONSOLE_PORT = 51050;
 
 export type SuiteConfig = ReturnType<typeof loadSuiteConfig>;
 
@@ -42,6 +62,8 @@ export interface RunningSuite {
   /** host:port of each service's HTTP port (Connect, gRPC-Web, JSON); absent when turned off. */
   readonly httpAddresses: Partial<Record<ServiceName, string>>;
   readonly embeddedPostgres: boolean;
+  /** The web console (the built single-page app and its proxy to the HTTP ports), unless turned off. */
+  readonly console: { readonly url: string } | undefined;
   /**
    * Where the admin API key is: the file the metadata service wrote on first start, or undefined
    * when it came from GRANARY_BOOTSTRAP_ADMIN_KEY (or authentication is off).
@@ -87,8 +109,39 @@ export async function startSuite(config: SuiteConfig, logger: Logger, readyTimeo
     const http = services.find((s) => s.name === name)?.httpAddress;
     if (http) httpAddresses[name] = http;
   }
+  let consoleUrl: string | undefined;
+  if (config.console) {
+    const missing = SERVICE_NAMES.filter((n) => !httpAddresses[n]);
+    if (missing.length > 0) {
+      logger.warn({ missing }, "no web console: it needs every service's HTTP port, and these have none");
+    } else {
+      const scheme = config.metadata.server.tls ? "https" : "http";
+      try {
+        const server = await startConsoleServer({
+          host: config.console.host,
+          port: config.console.port,
+          upstreams: Object.fromEntries(SERVICE_NAMES.map((n) => [n, `${scheme}://${httpAddresses[n]!}`])) as Record<ServiceName, string>,
+          logger,
+        });
+        consoleUrl = server.url;
+        // Stopped first: it is a client of the four.
+        services.push({ name: "console", address: server.url, stop: () => server.close() });
+      } catch (err) {
+        await stop();
+        throw err;
+      }
+    }
+  }
   const adminKeyFile = config.common.auth.enabled && !config.metadata.admin.bootstrapKey ? config.metadata.admin.keyFile : undefined;
-  return { services, addresses, httpAddresses, embeddedPostgres: database.embedded !== undefined, adminKeyFile, stop };
+  return {
+    services,
+    addresses,
+    httpAddresses,
+    console: consoleUrl === undefined ? undefined : { url: consoleUrl },
+    embeddedPostgres: database.embedded !== undefined,
+    adminKeyFile,
+    stop,
+  };
 }
 
 /** A started service that can also leave SERVING before it stops, so the suite drains all four together. */
@@ -118,6 +171,7 @@ export async function startSuiteOnFreePorts(env: Env, logger: Logger): Promise<R
     portEnv[`GRANARY_${name.toUpperCase()}_PORT`] = String(ports[i]);
     // The HTTP ports too: any free one each (0), unless the caller chose.
     portEnv[`GRANARY_${name.toUpperCase()}_HTTP_PORT`] = env[`GRANARY_${name.toUpperCase()}_HTTP_PORT`] ?? "0";
+    portEnv["GRANARY_CONSOLE_PORT"] = env["GRANARY_CONSOLE_PORT"] ?? "0";
     portEnv[`GRANARY_${name.toUpperCase()}_ADDRESS`] = `127.0.0.1:${ports[i]}`;
   });
   return startSuite(loadSuiteConfig({ ...env, ...portEnv }), logger);
