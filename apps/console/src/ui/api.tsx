@@ -58,25 +58,26 @@ export const api: Api = {
 /** What a person can do about an error, in words. */
 export function describeError(err: unknown): { title: string; detail: string } {
   const e = ConnectError.from(err);
+  const said = /[.!?)]$/.test(e.rawMessage) || e.rawMessage === "" ? e.rawMessage : `${e.rawMessage}.`;
   switch (e.code) {
     case Code.PermissionDenied:
       return {
         title: "Your API key may not see this",
-        detail: `${e.rawMessage} Ask an admin for a key with read access to this project, or sign out and sign in with another key.`,
+        detail: `${said} Ask an admin for a key with read access to this project, or sign out and sign in with another key.`,
       };
     case Code.Unauthenticated:
-      return { title: "Sign in again", detail: e.rawMessage };
+      return { title: "Sign in again", detail: said };
     case Code.NotFound:
-      return { title: "Not found", detail: `${e.rawMessage} It may have been deleted, or the link has a typo.` };
+      return { title: "Not found", detail: `${said} It may have been deleted, or the link has a typo.` };
     case Code.Unavailable:
-      return { title: "A service is unavailable", detail: `${e.rawMessage} Check that Granary is running (npm start), then retry.` };
+      return { title: "A service is unavailable", detail: `${said} Check that Granary is running (npm start), then retry.` };
     case Code.DeadlineExceeded:
-      return { title: "The call took too long", detail: `${e.rawMessage} Retry; if it keeps happening the service may be overloaded.` };
+      return { title: "The call took too long", detail: `${said} Retry; if it keeps happening the service may be overloaded.` };
     case Code.InvalidArgument:
     case Code.FailedPrecondition:
-      return { title: "The request was refused", detail: e.rawMessage };
+      return { title: "The request was refused", detail: said };
     default:
-      return { title: `Something went wrong (${Code[e.code]})`, detail: e.rawMessage };
+      return { title: `Something went wrong (${Code[e.code]})`, detail: said };
   }
 }
 

@@ -197,13 +197,17 @@ function CommitTimeline({ commits }: { commits: readonly Commit[] }): JSX.Elemen
 
 function GroupStatistics({ project, group }: { project: string; group: FeatureGroup }): JSX.Element {
   const [state, retry] = useCall(
-    async (signal) =>
-      (
-        await api.metadata.getStatistics(
-          { project, subject: { kind: { case: "featureGroup", value: { name: group.name, version: group.version } } } },
-          { signal },
-        )
-      ).statistics,
+    // A group without statistics yet answers NOT_FOUND: an empty state here, not an error.
+    (signal) =>
+      orNotFound(
+        async () =>
+          (
+            await api.metadata.getStatistics(
+              { project, subject: { kind: { case: "featureGroup", value: { name: group.name, version: group.version } } } },
+              { signal },
+            )
+          ).statistics,
+      ),
     [project, group.name, group.version],
   );
   return (
