@@ -40,6 +40,9 @@ export function connectPipeline(options: ConnectPipelineOptions): Interceptor {
     const signal = AbortSignal.any([req.signal, abortable.signal]);
     const endForShutdown = () => abortable.abort(new ConnectError("server is shutting down; retry", Code.Unavailable));
     inFlight?.add(endForShutdown);
+    // A handler that ignores its signal must not hold the call past shutdown: its status is sent
+    // when the call is ended, whatever the handler does afterwards (as on the gRPC port).
+    const ended = inFlight ? endedBy(abortable.signal) : undefined;
     const deadline: CallDeadline = { deadlineMs: deadlineOf(req.header), signal };
     const values = req.contextValues;
     let principal: Principal | undefined;
@@ -62,11 +65,11 @@ export function connectPipeline(options: ConnectPipelineOptions): Interceptor {
           values.set(principalKey, principal);
           if (req.stream) {
             // Every streaming kind: the handler (or connect, for a server stream's one request) reads this.
-            return next({ ...req, signal, message: admitted(guard, principal, req.method, req.message, values, asMessage) });
+            return raced(next({ ...req, signal, message: admitted(guard, principal, req.method, req.message, values, asMessage) }), ended);
           }
           await admit(guard, principal, req.message, values);
           validateRequest(req.method.input, req.message);
-          return next({ ...req, signal });
+          return raced(next({ ...req, signal }), ended);
         }),
       );
       if (!res.stream) {
@@ -74,7 +77,7 @@ export function connectPipeline(options: ConnectPipelineOptions): Interceptor {
         succeeded();
         return res;
       }
-      return { ...res, message: responses(res, deadline, rpc, succeeded, fail, () => inFlight?.delete(endForShutdown)) };
+      return { ...res, message: responses(res, deadline, rpc, ended, succeeded, fail, () => inFlight?.delete(endForShutdown)) };
     } catch (err) {
       inFlight?.delete(endForShutdown);
       throw fail(err);
@@ -91,6 +94,7 @@ async function* responses(
   res: StreamResponse,
   deadline: CallDeadline,
   rpc: RpcSpan | undefined,
+  ended: Promise<never> | undefined,
   succeeded: () => void,
   fail: (err: unknown) => Error,
   finished: () => void,
@@ -99,7 +103,10 @@ async function* responses(
   let done = false;
   try {
     for (;;) {
-      const next = await withSpan(rpc, () => runWithCallDeadline(deadline, () => it.next()));
+      const next = await raced(
+        withSpan(rpc, () => runWithCallDeadline(deadline, () => it.next())),
+        ended,
+      );
       if (next.done) break;
       deadline.signal.throwIfAborted();
       yield next.value;
@@ -114,6 +121,17 @@ async function* responses(
     if (!done) await it.return?.();
   }
   succeeded();
+}
+
+/** Rejects with the signal's reason once it aborts; never settles otherwise. */
+function endedBy(signal: AbortSignal): Promise<never> {
+  const ended = new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true }));
+  ended.catch(() => {});
+  return ended;
+}
+
+function raced<T>(work: Promise<T>, ended: Promise<never> | undefined): Promise<T> {
+  return ended ? Promise.race([work, ended]) : work;
 }
 
 function asMessage(message: unknown): MessageShape<DescMessage> {

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -126,6 +128,38 @@ describe("mTLS (GRANARY_TLS_CA set)", () => {
     await expect(call(`https://${server.address}`, { tls: { caFile: file(certs, "ca.crt") } })).rejects.toThrow(/certificate required/);
     const stranger = { caFile: file(certs, "ca.crt"), certFile: file(rogue, "client.crt"), keyFile: file(rogue, "client.key") };
     await expect(call(`https://${server.address}`, { tls: stranger })).rejects.toThrow();
+  });
+});
+
+describe("the HTTP port under TLS (Connect over https, HTTP/1.1 and h2 by ALPN)", () => {
+  const connectCall = (server: GranaryServer, httpVersion: "1.1" | "2", tlsFiles: { ca: string; cert?: string; key?: string }) => {
+    const ca = readFileSync(tlsFiles.ca);
+    const cert = tlsFiles.cert ? readFileSync(tlsFiles.cert) : undefined;
+    const key = tlsFiles.key ? readFileSync(tlsFiles.key) : undefined;
+    const transport = createConnectTransport({
+      baseUrl: `https://localhost:${server.httpPort!}`,
+      httpVersion,
+      nodeOptions: { ca, cert, key },
+    });
+    return createClient(MetadataService, transport)
+      .getProject({ name: "p" }, { timeoutMs: 3000 })
+      .then((r) => r.project?.description ?? "");
+  };
+
+  it("serves https with the gRPC port's certificate, and refuses cleartext", async () => {
+    const server = await start({ tls, httpPort: 0 });
+    for (const v of ["1.1", "2"] as const) expect(await connectCall(server, v, { ca: file(certs, "ca.crt") })).toBe("over tls");
+    await expect(connectCall(server, "1.1", { ca: file(rogue, "ca.crt") })).rejects.toThrow(/certificate/i);
+    const cleartext = createClient(MetadataService, createConnectTransport({ baseUrl: `http://127.0.0.1:${server.httpPort!}`, httpVersion: "1.1" }));
+    await expect(cleartext.getProject({ name: "p" }, { timeoutMs: 3000 })).rejects.toThrow();
+  });
+
+  it("requires a client certificate the CA signed when the gRPC port does (mTLS)", async () => {
+    const server = await start({ tls: { ...tls, caFile: file(certs, "ca.crt") }, httpPort: 0 });
+    const client = { ca: file(certs, "ca.crt"), cert: file(certs, "client.crt"), key: file(certs, "client.key") };
+    for (const v of ["1.1", "2"] as const) expect(await connectCall(server, v, client)).toBe("over tls");
+    await expect(connectCall(server, "1.1", { ca: file(certs, "ca.crt") })).rejects.toThrow();
+    await expect(connectCall(server, "2", { ca: file(certs, "ca.crt"), cert: file(rogue, "client.crt"), key: file(rogue, "client.key") })).rejects.toThrow();
   });
 });
 
