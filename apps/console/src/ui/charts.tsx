@@ -32,7 +32,15 @@ function PlotChart({ draw, label, ...rest }: { draw: (plot: PlotModule) => Eleme
 }
 
 /** One bar (a Plot rectY, so one <rect>) per histogram bin, nothing else rectangular in the SVG. */
-export function Histogram({ feature, bins }: { feature: string; bins: readonly HistogramBin[] }): JSX.Element {
+export function Histogram({
+  feature,
+  bins,
+  format = formatNumber,
+}: {
+  feature: string;
+  bins: readonly HistogramBin[];
+  format?: (n: number) => string;
+}): JSX.Element {
   const data = bins.map((b) => ({ lower: b.lower, upper: b.upper, count: Number(b.count) }));
   const draw = useCallback(
     (Plot: PlotModule) =>
@@ -42,7 +50,7 @@ export function Histogram({ feature, bins }: { feature: string; bins: readonly H
         marginLeft: 44,
         marginBottom: 28,
         style: { fontSize: "10px", background: "transparent" },
-        x: { label: null, ticks: 4, tickFormat: (d: number) => formatNumber(d) },
+        x: { label: null, ticks: format === formatNumber ? 4 : 2, tickFormat: (d: number) => format(d) },
         y: { label: null, grid: true, ticks: 3 },
         marks: [
           Plot.rectY(data, {
@@ -57,7 +65,7 @@ export function Histogram({ feature, bins }: { feature: string; bins: readonly H
           Plot.ruleY([0]),
         ],
       }),
-    [feature, bins],
+    [feature, bins, format],
   );
   return <PlotChart draw={draw} label={`histogram of ${feature}`} data-testid="feature-histogram" data-feature={feature} />;
 }
@@ -123,4 +131,50 @@ export function MetricChart({ metric, points }: { metric: string; points: readon
     [metric, points],
   );
   return <PlotChart draw={draw} label={`${metric} across versions`} data-metric={metric} />;
+}
+
+export interface CommitRows {
+  readonly id: string;
+  readonly inserted: number;
+  readonly updated: number;
+  readonly deleted: number;
+}
+
+/** Rows inserted, updated and deleted per commit (the latest 60), stacked bars in commit order. */
+export function CommitChart({ commits }: { commits: readonly CommitRows[] }): JSX.Element {
+  const draw = useCallback(
+    (Plot: PlotModule) => {
+      const data = commits.flatMap((c) => [
+        { id: c.id, change: "inserted", rows: c.inserted },
+        { id: c.id, change: "updated", rows: c.updated },
+        { id: c.id, change: "deleted", rows: c.deleted },
+      ]);
+      return Plot.plot({
+        width: 900,
+        height: 150,
+        marginLeft: 48,
+        style: { fontSize: "10px", background: "transparent" },
+        x: {
+          label: "commit",
+          type: "band",
+          domain: commits.map((c) => c.id),
+          tickFormat: (id: string) => `#${id}`,
+          ticks: commits.length > 30 ? [] : undefined,
+        },
+        y: { label: "rows", grid: true, ticks: 4 },
+        color: { domain: ["inserted", "updated", "deleted"], range: ["#1c7c4a", "#d08a1a", "#b42323"], legend: true },
+        marks: [
+          Plot.barY(data, {
+            x: "id",
+            y: "rows",
+            fill: "change",
+            title: (d: { id: string; change: string; rows: number }) => `#${d.id}: ${d.rows} ${d.change}`,
+          }),
+          Plot.ruleY([0]),
+        ],
+      });
+    },
+    [commits],
+  );
+  return <PlotChart draw={draw} label="rows changed per commit" data-testid="commit-chart" />;
 }

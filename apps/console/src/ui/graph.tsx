@@ -60,6 +60,22 @@ function layout(nodes: readonly GraphNode[], edges: readonly GraphEdge[], rankdi
   };
 }
 
+/** dagre's bend points as one smooth curve: quadratic segments through the midpoints between them. */
+function smoothPath(points: readonly { x: number; y: number }[]): string {
+  const f = (n: number): string => n.toFixed(1);
+  const [first, ...rest] = points;
+  if (!first) return "";
+  let d = `M${f(first.x)},${f(first.y)}`;
+  for (let i = 0; i < rest.length - 1; i++) {
+    const p = rest[i]!;
+    const q = rest[i + 1]!;
+    d += ` Q${f(p.x)},${f(p.y)} ${f((p.x + q.x) / 2)},${f((p.y + q.y) / 2)}`;
+  }
+  const last = rest[rest.length - 1];
+  if (last) d += ` L${f(last.x)},${f(last.y)}`;
+  return d;
+}
+
 /** A directed graph laid out by dagre and drawn as plain SVG; nodes with an href navigate in the app. */
 export function Graph({
   nodes,
@@ -94,7 +110,7 @@ export function Graph({
         </defs>
         {laid.edges.map((e) => (
           <g key={`${e.from}->${e.to}`} class="edge">
-            <path d={e.points.map((p, i) => `${i === 0 ? "M" : "L"}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(" ")} marker-end={`url(#${markerId})`} />
+            <path d={smoothPath(e.points)} marker-end={`url(#${markerId})`} />
             {e.label && e.lx !== undefined && e.ly !== undefined && (
               <text x={e.lx} y={e.ly + 4} text-anchor="middle" class="edge-label">
                 {e.label}

@@ -54,7 +54,7 @@ export function SampleRows({ project, group }: { project: string; group: Feature
             <EmptyState>No rows yet.</EmptyState>
           ) : (
             <div class="scroll-x">
-              <table class="table compact">
+              <table class="table compact nowrap">
                 <thead>
                   <tr>
                     {sample.columns.map((c) => (

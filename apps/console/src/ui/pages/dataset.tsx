@@ -1,5 +1,6 @@
 import type { JSX } from "preact";
 import { DatasetSplit, type ColumnStatistics, type TrainingDataset } from "@granary/proto/metadata";
+import type { DataType } from "@granary/proto/types";
 import { api } from "../api";
 import { Async, EmptyState, Section, Tags } from "../components";
 import { TopValues } from "../charts";
@@ -16,22 +17,33 @@ export function DatasetPage({ project, view, viewVersion, version }: { project: 
         api.metadata.getTrainingDataset({ project, featureView: { name: view, version: viewVersion }, version }, { signal }),
         api.metadata.getFeatureView({ project, name: view, version: viewVersion }, { signal }),
       ]);
-      return { dataset: d.trainingDataset, labels: v.featureView?.labels ?? [] };
+      const types = new Map((v.featureView?.outputColumns ?? []).map((c) => [c.name, c.type] as const));
+      return { dataset: d.trainingDataset, labels: v.featureView?.labels ?? [], types };
     },
     [project, view, viewVersion, version],
   );
   return (
     <div class="page">
       <Async state={state} retry={retry} what="the training dataset">
-        {({ dataset, labels }) =>
-          dataset ? <DatasetDetail project={project} d={dataset} labels={labels} /> : <EmptyState>No such training dataset.</EmptyState>
+        {({ dataset, labels, types }) =>
+          dataset ? <DatasetDetail project={project} d={dataset} labels={labels} types={types} /> : <EmptyState>No such training dataset.</EmptyState>
         }
       </Async>
     </div>
   );
 }
 
-function DatasetDetail({ project, d, labels }: { project: string; d: TrainingDataset; labels: readonly string[] }): JSX.Element {
+function DatasetDetail({
+  project,
+  d,
+  labels,
+  types,
+}: {
+  project: string;
+  d: TrainingDataset;
+  labels: readonly string[];
+  types: ReadonlyMap<string, DataType | undefined>;
+}): JSX.Element {
   const view = d.featureView!;
   const splits = new Map<DatasetSplit, { rows: bigint; bytes: bigint; files: number }>();
   for (const f of d.files) {
@@ -112,7 +124,11 @@ function DatasetDetail({ project, d, labels }: { project: string; d: TrainingDat
         </div>
       </Section>
       <Section title="Statistics">
-        {d.statistics.length === 0 ? <EmptyState>No statistics were computed for this dataset.</EmptyState> : <StatisticsView columns={d.statistics} />}
+        {d.statistics.length === 0 ? (
+          <EmptyState>No statistics were computed for this dataset.</EmptyState>
+        ) : (
+          <StatisticsView columns={d.statistics} types={types} />
+        )}
       </Section>
     </>
   );

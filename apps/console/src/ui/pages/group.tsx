@@ -1,4 +1,6 @@
 import type { JSX } from "preact";
+import { useMemo } from "preact/hooks";
+import { CommitChart } from "../charts";
 import { CommitKind, CommitState, OnlineSyncState, ValidationPolicy, type Commit, type FeatureGroup } from "@granary/proto/metadata";
 import { api, orNotFound } from "../api";
 import { Async, Badge, EmptyState, Section, Tags } from "../components";
@@ -162,36 +164,48 @@ function Freshness({ group, commits }: { group: FeatureGroup; commits: readonly 
 function CommitTimeline({ commits }: { commits: readonly Commit[] }): JSX.Element {
   if (commits.length === 0) return <EmptyState>No commits yet: rows inserted into this group appear here, one commit per insert.</EmptyState>;
   const newestFirst = [...commits].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const chart = useMemo(
+    () =>
+      newestFirst
+        .slice(0, 60)
+        .reverse()
+        .map((c) => ({ id: String(c.id), inserted: Number(c.rowsInserted), updated: Number(c.rowsUpdated), deleted: Number(c.rowsDeleted) })),
+    [commits],
+  );
   return (
-    <ol class="timeline" data-testid="group-commits">
-      {newestFirst.map((c) => (
-        <li key={String(c.id)} data-testid="commit-item" data-commit={String(c.id)} class={c.state === CommitState.FAILED ? "failed" : undefined}>
-          <span class="dot" aria-hidden="true" />
-          <div>
-            <strong>#{String(c.id)}</strong> <span class="kind">{enumLabel(CommitKind[c.kind])}</span> <span class="muted">{formatTime(c.ingestionTime)}</span>
-            {c.state === CommitState.FAILED && <Badge tone="bad">failed</Badge>}
-            {c.erase && <Badge tone="warn">erase</Badge>}
-          </div>
-          <div class="small">
-            <span class="ins">+{formatNumber(c.rowsInserted)} inserted</span> · <span class="upd">{formatNumber(c.rowsUpdated)} updated</span> ·{" "}
-            <span class="del">−{formatNumber(c.rowsDeleted)} deleted</span>
-            {c.minEventTime && (
-              <span class="muted">
-                {" "}
-                · events {formatTime(c.minEventTime)} → {formatTime(c.maxEventTime)}
-              </span>
-            )}
-            {c.compaction && (
-              <span class="muted">
-                {" "}
-                · files {String(c.compaction.filesBefore)} → {String(c.compaction.filesAfter)}
-              </span>
-            )}
-          </div>
-          {c.failureReason && <div class="small error-text">{c.failureReason}</div>}
-        </li>
-      ))}
-    </ol>
+    <>
+      <CommitChart commits={chart} />
+      <ol class="timeline" data-testid="group-commits">
+        {newestFirst.map((c) => (
+          <li key={String(c.id)} data-testid="commit-item" data-commit={String(c.id)} class={c.state === CommitState.FAILED ? "failed" : undefined}>
+            <span class="dot" aria-hidden="true" />
+            <div>
+              <strong>#{String(c.id)}</strong> <span class="kind">{enumLabel(CommitKind[c.kind])}</span>{" "}
+              <span class="muted">{formatTime(c.ingestionTime)}</span>
+              {c.state === CommitState.FAILED && <Badge tone="bad">failed</Badge>}
+              {c.erase && <Badge tone="warn">erase</Badge>}
+            </div>
+            <div class="small">
+              <span class="ins">+{formatNumber(c.rowsInserted)} inserted</span> · <span class="upd">{formatNumber(c.rowsUpdated)} updated</span> ·{" "}
+              <span class="del">−{formatNumber(c.rowsDeleted)} deleted</span>
+              {c.minEventTime && (
+                <span class="muted">
+                  {" "}
+                  · events {formatTime(c.minEventTime)} → {formatTime(c.maxEventTime)}
+                </span>
+              )}
+              {c.compaction && (
+                <span class="muted">
+                  {" "}
+                  · files {String(c.compaction.filesBefore)} → {String(c.compaction.filesAfter)}
+                </span>
+              )}
+            </div>
+            {c.failureReason && <div class="small error-text">{c.failureReason}</div>}
+          </li>
+        ))}
+      </ol>
+    </>
   );
 }
 
@@ -218,7 +232,7 @@ function GroupStatistics({ project, group }: { project: string; group: FeatureGr
             <p class="muted small">
               {formatNumber(stats.rowCount)} rows, computed {formatTime(stats.computeTime)}
             </p>
-            <StatisticsView columns={stats.columns} />
+            <StatisticsView columns={stats.columns} types={new Map(group.columns.map((c) => [c.name, c.type]))} />
           </>
         ) : (
           <EmptyState>No statistics yet. They are computed after inserts when the group's statistics are enabled.</EmptyState>
