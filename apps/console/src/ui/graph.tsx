@@ -112,7 +112,7 @@ export function Graph({
           <g key={`${e.from}->${e.to}`} class="edge">
             <path d={smoothPath(e.points)} marker-end={`url(#${markerId})`} />
             {e.label && e.lx !== undefined && e.ly !== undefined && (
-              <text x={e.lx} y={e.ly + 4} text-anchor="middle" class="edge-label">
+              <text x={e.lx} y={e.ly - 5} text-anchor="middle" class="edge-label">
                 {e.label}
               </text>
             )}
