@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -94,7 +95,9 @@ export function createHttpPort(options: HttpPortOptions): HttpPort {
     h1 = http.createServer(handler);
     h1.keepAliveTimeout = 5_000;
     const h1Server = h1;
-    listener = net.createServer((socket) => {
+    // noDelay: HTTP/2 writes HEADERS, DATA and trailers apart; with Nagle's algorithm each small
+    // response waited ~40 ms for the client's delayed ACK (measured: p50 48 ms against 3 ms).
+    listener = net.createServer({ noDelay: true }, (socket) => {
       track(socket);
       socket.once("error", () => socket.destroy());
       socket.once("data", (chunk: Buffer) => {
@@ -186,6 +189,8 @@ function trackSession(sessions: Set<http2.ServerHttp2Session>, session: http2.Se
 
 function unavailableWhenAborted(signal: AbortSignal): AbortSignal {
   const controller = new AbortController();
+  // Every call in flight listens on it (connect links each handler's signal to it).
+  setMaxListeners(0, controller.signal);
   const abort = () => controller.abort(new ConnectError("server is shutting down; retry", Code.Unavailable));
   if (signal.aborted) abort();
   else signal.addEventListener("abort", abort, { once: true });
