@@ -153,7 +153,7 @@ export function columnFromText(type: DataType | undefined, text: string): Column
 /** Checks typed text before a call, so a typo gets a message instead of an exception. */
 export function textProblem(type: DataType | undefined, text: string): string | undefined {
   const t = text.trim();
-  if (t === "") return "required";
+  if (t === "") return "given";
   switch (type?.scalar) {
     case ScalarType.INT32:
     case ScalarType.INT64:

@@ -39,7 +39,7 @@ export function LookupForm({ project, view }: { project: string; view: FeatureVi
       const text = values[`${f.kind}:${f.name}`] ?? "";
       if (!f.required && text.trim() === "") continue;
       const p = textProblem(f.type, text);
-      if (p) found[`${f.kind}:${f.name}`] = p;
+      if (p) found[`${f.kind}:${f.name}`] = f.required ? `must be ${p}` : `must be ${p}, or left empty`;
     }
     setProblems(found);
     if (Object.keys(found).length > 0) return;

@@ -2,9 +2,10 @@ import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 /** History routing: real paths (/projects/p/groups/g/1) that the console server answers with index.html. */
-export function navigate(path: string): void {
+export function navigate(path: string, replace = false): void {
   if (path === window.location.pathname + window.location.search) return;
-  window.history.pushState(null, "", path);
+  if (replace) window.history.replaceState(null, "", path);
+  else window.history.pushState(null, "", path);
   window.dispatchEvent(new PopStateEvent("popstate"));
   window.scrollTo(0, 0);
 }
@@ -35,6 +36,9 @@ export function useLocation(): Location {
   useEffect(() => {
     const update = (): void => setLocation(current());
     window.addEventListener("popstate", update);
+    // A child's effect runs before this one and may already have navigated (a redirect on first
+    // render): pick that up.
+    update();
     return () => window.removeEventListener("popstate", update);
   }, []);
   return location;

@@ -22,10 +22,9 @@ function version(s: string | undefined): number | undefined {
 export function Routes({ location }: { location: Location }): JSX.Element {
   const [root, project, section, a, b, c, d] = location.segments;
   useEffect(() => {
-    if (root === undefined) navigate("/projects");
+    if (root === undefined) navigate("/projects", true);
   }, [root]);
-  if (root === undefined) return <></>;
-  if (root === "projects" && project === undefined) return <ProjectsPage />;
+  if ((root === undefined || root === "projects") && project === undefined) return <ProjectsPage />;
   if (root === "projects" && project !== undefined) {
     const p = project;
     if (section === undefined) return <ProjectHome project={p} query={location.query.get("q") ?? ""} />;
