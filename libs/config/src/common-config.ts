@@ -53,6 +53,12 @@ export interface ServerConfig {
    * "off": none.
    */
   readonly httpPort?: number | undefined;
+  /**
+   * GRANARY_HTTP_CORS_ORIGINS: browser origins (https://app.example.com, comma-separated) allowed
+   * to call the HTTP port from their pages. Unset: none (the console is same-origin through its
+   * own proxy and needs none).
+   */
+  readonly httpCorsOrigins?: readonly string[] | undefined;
 }
 
 /** Certificate files of a server. With caFile, clients must present a certificate it signed (mTLS). */
@@ -153,7 +159,18 @@ export function readServerConfig(r: EnvReader, service: ServiceName): ServerConf
     reflection,
     healthPort,
     httpPort: readHttpPort(r, service),
+    httpCorsOrigins: readCorsOrigins(r),
   };
+}
+
+function readCorsOrigins(r: EnvReader): string[] | undefined {
+  const raw = r.optionalString("GRANARY_HTTP_CORS_ORIGINS");
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const origins = raw.split(",").map((o) => o.trim());
+  const bad = origins.filter((o) => !/^https?:\/\/[^/\s*]+$/.test(o));
+  if (bad.length > 0)
+    r.problem(`GRANARY_HTTP_CORS_ORIGINS must list origins such as https://app.example.com (scheme and host, no path, no wildcard); not ${bad.join(", ")}`);
+  return origins;
 }
 
 /** The HTTP (Connect, gRPC-Web, JSON) port: see ServerConfig.httpPort. */

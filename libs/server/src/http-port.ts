@@ -62,6 +62,7 @@ export function createHttpPort(options: HttpPortOptions): HttpPort {
     jsonOptions: { ignoreUnknownFields: false },
     fallback: notFound,
   });
+  const cors = config.httpCorsOrigins ? corsFor(new Set(config.httpCorsOrigins), handler) : handler;
   const sockets = new Set<Duplex>();
   const sessions = new Set<http2.ServerHttp2Session>();
   const track = (socket: Duplex): void => {
@@ -82,7 +83,7 @@ export function createHttpPort(options: HttpPortOptions): HttpPort {
         rejectUnauthorized: tls.caFile !== undefined && tls.requireClientCerts !== false,
         maxSessionMemory: 64,
       },
-      handler,
+      cors,
     );
     secure.on("secureConnection", track);
     secure.on("session", (s) => trackSession(sessions, s));
@@ -90,9 +91,9 @@ export function createHttpPort(options: HttpPortOptions): HttpPort {
   } else {
     // Cleartext: HTTP/2 with prior knowledge starts with the connection preface "PRI * HTTP/2.0";
     // anything else is HTTP/1.1. One port serves both by peeking at the first bytes.
-    const h2 = http2.createServer({ maxSessionMemory: 64 }, handler);
+    const h2 = http2.createServer({ maxSessionMemory: 64 }, cors);
     h2.on("session", (s) => trackSession(sessions, s));
-    h1 = http.createServer(handler);
+    h1 = http.createServer(cors);
     h1.keepAliveTimeout = 5_000;
     const h1Server = h1;
     // noDelay: HTTP/2 writes HEADERS, DATA and trailers apart; with Nagle's algorithm each small
@@ -196,6 +197,39 @@ function unavailableWhenAborted(signal: AbortSignal): AbortSignal {
   else signal.addEventListener("abort", abort, { once: true });
   return controller.signal;
 }
+
+// What a browser on an allowed origin may send and read: the Connect, gRPC-Web and auth headers.
+const CORS_ALLOW_HEADERS = "authorization, content-type, connect-protocol-version, connect-timeout-ms, grpc-timeout, x-grpc-web, x-user-agent";
+const CORS_EXPOSE_HEADERS = "grpc-status, grpc-message, grpc-status-details-bin";
+
+/**
+ * CORS for the origins listed in GRANARY_HTTP_CORS_ORIGINS, and for no other: a preflight from an
+ * origin not listed gets no allow headers, so the browser refuses the call before it is made.
+ */
+function corsFor(origins: ReadonlySet<string>, next: NodeHandler): NodeHandler {
+  return (req, res) => {
+    const origin = req.headers.origin;
+    const allowed = typeof origin === "string" && origins.has(origin);
+    if (allowed) {
+      res.setHeader("access-control-allow-origin", origin);
+      res.setHeader("vary", "Origin");
+      res.setHeader("access-control-expose-headers", CORS_EXPOSE_HEADERS);
+    }
+    if (req.method === "OPTIONS") {
+      if (allowed) {
+        res.setHeader("access-control-allow-methods", "POST, GET");
+        res.setHeader("access-control-allow-headers", CORS_ALLOW_HEADERS);
+        res.setHeader("access-control-max-age", "7200");
+      }
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    next(req, res);
+  };
+}
+
+type NodeHandler = ReturnType<typeof connectNodeAdapter>;
 
 /** Paths that name no method: a JSON body in the Connect error shape, so a caller sees what went wrong. */
 const notFound: NonNullable<ConnectNodeAdapterOptions["fallback"]> = (req, res) => {
