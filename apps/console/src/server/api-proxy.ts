@@ -60,7 +60,7 @@ export function proxyApiCall(service: ServiceName, upstreams: Upstreams, req: In
   const base = new URL(upstreams[service]);
   const target = new URL(req.url ?? "/", base);
   const send = base.protocol === "https:" ? httpsRequest : httpRequest;
-  const upstream = send(target, { method: req.method, headers: { ...forwardable(req.headers), "x-forwarded-proto": "http" } }, (answer) => {
+  const upstream = send(target, { method: req.method, headers: forwardable(req.headers) }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardable(answer.headers));
     // Connect and gRPC-Web carry their status in the body; real HTTP trailers (gRPC) pass as trailers.
     answer.on("end", () => {

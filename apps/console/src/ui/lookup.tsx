@@ -55,7 +55,6 @@ export function LookupForm({ project, view }: { project: string; view: FeatureVi
           servingKeys: fields.filter((f) => f.kind === "key" && given(f)).map(column),
           requestParameters: fields.filter((f) => f.kind === "param").map(column),
         },
-        options: { includeEventTimes: true },
       })
       .then(
         (r) => setResult(r.vectors ? { status: "done", vectors: r.vectors } : { status: "error", error: new Error("the online service sent no vectors") }),
