@@ -1,6 +1,6 @@
 // Screenshots of each page at a desktop size and a narrow window, under test-output/browser/
 // (git-ignored): what a reviewer looks at, and what CI keeps when a browser test fails.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
@@ -9,6 +9,12 @@ export const SCREENSHOT_DIR = fileURLToPath(new URL("../../test-output/browser/"
 
 export const WIDE = { width: 1280, height: 800 } as const;
 export const NARROW = { width: 420, height: 800 } as const;
+
+/** Empties the folder, so that it holds this run's screenshots only (no stale failed-*.png). */
+export function clearScreenshots(): void {
+  rmSync(SCREENSHOT_DIR, { recursive: true, force: true });
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+}
 
 /**
  * Saves `<name>.png` (1280×800) and `<name>-narrow.png` (420×800) of the page as it is, then gives
