@@ -32,6 +32,10 @@ function PlotChart({ draw, label, ...rest }: { draw: (plot: PlotModule) => Eleme
 }
 
 /** One bar (a Plot rectY, so one <rect>) per histogram bin, nothing else rectangular in the SVG. */
+function widestLabel(data: readonly { lower: number; upper: number }[], format: (n: number) => string): number {
+  return Math.max(0, ...data.flatMap((d) => [format(d.lower).length, format(d.upper).length]));
+}
+
 export function Histogram({
   feature,
   bins,
@@ -50,7 +54,8 @@ export function Histogram({
         marginLeft: 44,
         marginBottom: 28,
         style: { fontSize: "10px", background: "transparent" },
-        x: { label: null, ticks: format === formatNumber ? 4 : 2, tickFormat: (d: number) => format(d) },
+        // Long labels (16-digit keys, dates) get two ticks, so they never overlap.
+        x: { label: null, ticks: format === formatNumber && widestLabel(data, format) <= 8 ? 4 : 2, tickFormat: (d: number) => format(d) },
         y: { label: null, grid: true, ticks: 3 },
         marks: [
           Plot.rectY(data, {
