@@ -171,19 +171,24 @@ describeIfChromium("the web console in chromium", () => {
     // The last transaction of the history: its card and merchant have rows online.
     const known = fraud!.data.transactions.at(-1)!;
     const form = byTestId("lookup-form");
+    const at = new Date(fraud!.data.stream.at(-1)!.datetime.getTime() + 3_600_000);
     // The required keys (cc_num, merchant_id) from the transaction; the optional ones (deeper joins' keys) are left empty.
-    for (const key of view.servingKeys.filter((k) => k.required)) {
-      await byTestId(`lookup-key-${key.name}`, form).fill(String(known[key.name as keyof typeof known]));
-    }
-    for (const param of await byTestId("lookup-form").locator('[data-testid^="lookup-param-"]').all()) {
-      await param.fill(new Date(fraud!.data.stream.at(-1)!.datetime.getTime() + 3_600_000).toISOString());
-    }
+    const keys = Object.fromEntries(view.servingKeys.filter((k) => k.required).map((k) => [k.name, known[k.name as keyof typeof known]]));
+    for (const [name, key] of Object.entries(keys)) await byTestId(`lookup-key-${name}`, form).fill(String(key));
+    const params = await byTestId("lookup-form").locator('[data-testid^="lookup-param-"]').all();
+    for (const param of params) await param.fill(at.toISOString());
     await byTestId("lookup-submit").click();
     await page.locator('[data-testid="lookup-result"], .lookup [data-testid="error-message"]').first().waitFor();
     expect(await page.locator('.lookup [data-testid="error-message"]').allInnerTexts()).toEqual([]);
     const value = page.locator('[data-testid="lookup-value"][data-column="count_7d"]');
     expect(await value.getAttribute("data-status")).toBe("present");
-    expect(Number(await value.textContent())).toBeGreaterThan(0);
+    // The value the SDK reads for the same key over gRPC.
+    const [expected] = await view.getFeatureVectors([keys], { requestParameters: [{ datetime: at }] });
+    expect(expected!["count_7d"]).toBeGreaterThan(0);
+    expect(Number(await value.textContent())).toBe(expected!["count_7d"]);
+    await byTestId("lookup-result").scrollIntoViewIfNeeded();
+    await screenshots(page, "view-lookup");
+    await byTestId("join-tree").scrollIntoViewIfNeeded();
     await screenshots(page, "view");
   });
 
