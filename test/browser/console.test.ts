@@ -198,7 +198,11 @@ describeIfChromium("the web console in chromium", () => {
     await byTestId("dataset-list").waitFor();
     await byTestId("dataset-item").first().locator("a").first().click();
     await byTestId("dataset-splits").waitFor();
-    expect(await byTestId("split-row").count()).toBeGreaterThanOrEqual(2);
+    // The rows of each split, as the training pipeline counted them.
+    const rows = async (split: string) =>
+      (await page.locator(`[data-testid="split-row"][data-split="${split}"] td.num`).first().textContent())?.replace(/,/g, "");
+    expect(await rows("train")).toBe(String(fraud!.summary.training.trainRows));
+    expect(await rows("test")).toBe(String(fraud!.summary.training.testRows));
     await screenshots(page, "dataset");
   });
 
