@@ -48,6 +48,8 @@ beforeAll(async () => {
   const url = fraud!.suite.console?.url;
   if (url === undefined) throw new Error("the suite started no console (GRANARY_CONSOLE_PORT=off, or a service without its HTTP port)");
   consoleUrl = url;
+  const home = await fetch(consoleUrl);
+  if (home.status !== 200) throw new Error(`the console answers ${home.status} (is it built? npm run build:console): ${(await home.text()).slice(0, 300)}`);
   context = await browser!.newContext({ viewport: WIDE });
   page = await context.newPage();
   page.setDefaultTimeout(15_000);
