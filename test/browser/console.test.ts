@@ -225,8 +225,8 @@ describeIfChromium("the web console in chromium", () => {
     await projectHome();
     await nav("lineage");
     await byTestId("lineage-graph").waitFor();
-    await page.locator(`[data-testid="lineage-node"][data-kind="model"][data-name="${MODEL_NAME}"]`).waitFor();
-    await page.locator(`[data-testid="lineage-node"][data-kind="group"][data-name="${GROUP}"]`).waitFor();
+    await page.locator(`[data-testid="lineage-node"][data-kind="model"][data-name="${MODEL_NAME}"]`).first().waitFor();
+    await page.locator(`[data-testid="lineage-node"][data-kind="group"][data-name="${GROUP}"]`).first().waitFor();
     await screenshots(page, "lineage");
   });
 
@@ -235,12 +235,12 @@ describeIfChromium("the web console in chromium", () => {
     await nav("groups");
     await open("group-item", GROUP);
     await byTestId("lineage-link").click();
-    await page.locator(`[data-testid="lineage-node"][data-kind="model"][data-name="${MODEL_NAME}"]`).click();
+    await page.locator(`[data-testid="lineage-node"][data-kind="model"][data-name="${MODEL_NAME}"]`).first().click();
     await byTestId("model-versions").waitFor();
     expect(page.url()).toContain(`/models/${MODEL_NAME}`);
 
     await byTestId("lineage-link").click();
-    await page.locator(`[data-testid="lineage-node"][data-kind="group"][data-name="${GROUP}"]`).click();
+    await page.locator(`[data-testid="lineage-node"][data-kind="group"][data-name="${GROUP}"]`).first().click();
     await byTestId("group-schema").waitFor();
     expect(page.url()).toContain(`/groups/${GROUP}/`);
     expect(pageErrors).toEqual([]);
