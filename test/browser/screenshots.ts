@@ -18,7 +18,8 @@ export function clearScreenshots(): void {
 
 /**
  * Saves `<name>.png` (1280×800) and `<name>-narrow.png` (420×800) of the page as it is, then gives
- * the page its wide viewport back. Returns the files written.
+ * the page its wide viewport back. Returns the files written. Throws when the page is wider than
+ * either window (a sideways scroll bar).
  */
 export async function screenshots(page: Page, name: string): Promise<string[]> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -31,6 +32,9 @@ export async function screenshots(page: Page, name: string): Promise<string[]> {
     const path = join(SCREENSHOT_DIR, `${name}${suffix}.png`);
     await page.screenshot({ path });
     files.push(path);
+    // Wide tables may scroll inside their card; the page itself must fit the window.
+    const width = await page.evaluate<number>("document.documentElement.scrollWidth");
+    if (width > viewport.width) throw new Error(`${name}${suffix}.png: the page is ${width} px wide in a ${viewport.width} px window (it scrolls sideways)`);
   }
   await page.setViewportSize(WIDE);
   return files;
