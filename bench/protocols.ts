@@ -1,7 +1,8 @@
 // The same online lookup over every protocol the services speak, against a suite in a child
 // process: GetFeatureVectors (100 keys × 20 doubles, and 1 key) on the gRPC port (the baseline:
 // grpc-js with the pre-encoded response) and on the HTTP port over Connect binary (HTTP/1.1 and
-// h2), Connect JSON (HTTP/1.1), gRPC-Web (HTTP/1.1) and gRPC over h2c, at concurrency 1 and 16.
+// h2; with and without gzip), Connect JSON (HTTP/1.1), gRPC-Web (HTTP/1.1) and gRPC over h2c, at
+// concurrency 1 and 16.
 // Each protocol's p50/p99 and calls/s, and its ratio to the gRPC port in the same run. The last
 // line is one JSON object.
 //
@@ -87,6 +88,10 @@ async function run(addresses: Addresses, httpAddresses: Addresses, apiKey: strin
   const transports: Record<string, () => Transport> = {
     "grpc port (grpc-js)": () => createGrpcTransport({ baseUrl: grpcUrl, interceptors: [bearer] }),
     "connect binary, HTTP/1.1": () => createConnectTransport({ baseUrl: httpUrl, httpVersion: "1.1", useBinaryFormat: true, interceptors: [bearer] }),
+    // connect-node clients (and browsers) accept gzip, so the rows above get responses over 1 KiB
+    // compressed; this one asks for none, as the gRPC port sends none.
+    "connect binary, HTTP/1.1, no gzip": () =>
+      createConnectTransport({ baseUrl: httpUrl, httpVersion: "1.1", useBinaryFormat: true, acceptCompression: [], interceptors: [bearer] }),
     "connect binary, h2": () => createConnectTransport({ baseUrl: httpUrl, httpVersion: "2", useBinaryFormat: true, interceptors: [bearer] }),
     "connect JSON, HTTP/1.1": () => createConnectTransport({ baseUrl: httpUrl, httpVersion: "1.1", useBinaryFormat: false, interceptors: [bearer] }),
     "grpc-web, HTTP/1.1": () => createGrpcWebTransport({ baseUrl: httpUrl, httpVersion: "1.1", interceptors: [bearer] }),

@@ -3,7 +3,7 @@
 // One PostgreSQL for metadata and registry: DATABASE_URL when set, else an embedded server under
 // <GRANARY_DATA_DIR>/postgres. Each service keeps its own port, as it would in its own process.
 import { startConsoleServer } from "@granary/console";
-import { ConfigError, EnvReader, SERVICE_NAMES, type Env, type ServiceName } from "@granary/config";
+import { ConfigError, EnvReader, SERVICE_NAMES, serviceClientTls, type Env, type ServiceName } from "@granary/config";
 import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
 import { loadOfflineConfig, startOfflineService } from "@granary/offline";
 import { loadOnlineConfig, startOnlineService } from "@granary/online";
@@ -122,6 +122,8 @@ export async function startSuite(config: SuiteConfig, logger: Logger, readyTimeo
           port: config.console.port,
           upstreams: Object.fromEntries(SERVICE_NAMES.map((n) => [n, `${scheme}://${httpAddresses[n]!}`])) as Record<ServiceName, string>,
           logger,
+          // As the services dial each other: trust their CA, present their certificate (mTLS).
+          tls: serviceClientTls(config.metadata.server),
         });
         consoleUrl = server.url;
         // Stopped first: it is a client of the four.

@@ -4,6 +4,13 @@ import { request as httpsRequest } from "node:https";
 export type ServiceName = "metadata" | "online" | "offline" | "registry";
 export type Upstreams = Readonly<Record<ServiceName, string>>;
 
+/** What the proxy presents and trusts when a service's HTTP port speaks TLS (PEM contents). */
+export interface UpstreamTls {
+  readonly ca?: Buffer | undefined;
+  readonly cert?: Buffer | undefined;
+  readonly key?: Buffer | undefined;
+}
+
 export interface ProxyLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -50,7 +57,14 @@ function connectError(res: ServerResponse, status: number, code: string, message
  * server-streaming Read answers batch by batch through here). Headers, Authorization included,
  * pass through; the service does the authentication.
  */
-export function proxyApiCall(service: ServiceName, upstreams: Upstreams, req: IncomingMessage, res: ServerResponse, logger?: ProxyLogger): void {
+export function proxyApiCall(
+  service: ServiceName,
+  upstreams: Upstreams,
+  req: IncomingMessage,
+  res: ServerResponse,
+  logger?: ProxyLogger,
+  tls?: UpstreamTls,
+): void {
   if (req.method !== "POST" && req.method !== "GET") {
     connectError(res, 405, "unimplemented", `${req.method ?? "this method"} is not an API method: use POST (or GET for Connect GET requests)`, {
       allow: "GET, POST",
@@ -59,8 +73,10 @@ export function proxyApiCall(service: ServiceName, upstreams: Upstreams, req: In
   }
   const base = new URL(upstreams[service]);
   const target = new URL(req.url ?? "/", base);
-  const send = base.protocol === "https:" ? httpsRequest : httpRequest;
-  const upstream = send(target, { method: req.method, headers: forwardable(req.headers) }, (answer) => {
+  const https = base.protocol === "https:";
+  const send = https ? httpsRequest : httpRequest;
+  const options = { method: req.method, headers: forwardable(req.headers), ...(https && tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}) };
+  const upstream = send(target, options, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardable(answer.headers));
     // Connect and gRPC-Web carry their status in the body; real HTTP trailers (gRPC) pass as trailers.
     answer.on("end", () => {

@@ -1,10 +1,12 @@
-import { EnvReader, type Env } from "@granary/config";
+import { EnvReader, readClientTls, type ClientTlsConfig, type Env } from "@granary/config";
 import type { Upstreams } from "./api-proxy.js";
 
 export interface ConsoleConfig {
   readonly host: string;
   readonly port: number;
   readonly upstreams: Upstreams;
+  /** GRANARY_TLS_CA (trust), GRANARY_TLS_CERT + GRANARY_TLS_KEY (client certificate, for mTLS services). */
+  readonly tls: ClientTlsConfig | undefined;
 }
 
 /**
@@ -23,6 +25,7 @@ export function loadConsoleConfig(env: Env = process.env): ConsoleConfig {
       offline: url("GRANARY_OFFLINE_HTTP_URL", "http://127.0.0.1:51053"),
       registry: url("GRANARY_REGISTRY_HTTP_URL", "http://127.0.0.1:51054"),
     },
+    tls: readClientTls(r),
   };
   r.finish();
   return config;

@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startConsoleServer, type ConsoleServer } from "./console-server.js";
 
 interface Answer {
@@ -210,5 +214,67 @@ describe("console server: the API proxy", () => {
     expect(a.status).toBe(405);
     expect(a.headers.allow).toBe("GET, POST");
     expect(seen.method).not.toBe("DELETE");
+  });
+});
+
+describe("console server: services over TLS that require client certificates (mTLS)", () => {
+  const root = join(fileURLToPath(new URL(".", import.meta.url)), "../../../..");
+  let certs: string;
+  let mtls: HttpsServer;
+  let mtlsUrl: string;
+
+  beforeAll(async () => {
+    certs = await mkdtemp(join(tmpdir(), "granary-console-certs-"));
+    execFileSync("sh", [join(root, "scripts/dev-certs.sh"), certs], { stdio: "pipe" });
+    const file = (name: string) => readFileSync(join(certs, name));
+    mtls = createHttpsServer(
+      { cert: file("server.crt"), key: file("server.key"), ca: file("ca.crt"), requestCert: true, rejectUnauthorized: true },
+      (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" }).end('{"projects":[]}');
+      },
+    );
+    await new Promise<void>((ready) => mtls.listen(0, "127.0.0.1", ready));
+    mtlsUrl = `https://localhost:${(mtls.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((done) => mtls.close(done));
+    await rm(certs, { recursive: true, force: true });
+  });
+
+  async function consoleWith(tls: { caFile?: string; certFile?: string; keyFile?: string }): Promise<ConsoleServer> {
+    return startConsoleServer({
+      host: "127.0.0.1",
+      port: 0,
+      distDir: dist,
+      upstreams: { metadata: mtlsUrl, online: mtlsUrl, offline: mtlsUrl, registry: mtlsUrl },
+      tls,
+    });
+  }
+
+  it("presents its client certificate and trusts the services' CA", async () => {
+    const server = await consoleWith({ caFile: join(certs, "ca.crt"), certFile: join(certs, "client.crt"), keyFile: join(certs, "client.key") });
+    try {
+      const answer = await send(server.port, "POST", "/granary.metadata.v1.MetadataService/ListProjects", { "content-type": "application/json" }, "{}");
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body)).toEqual({ projects: [] });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("without a client certificate the service refuses it, and the browser sees 502 unavailable", async () => {
+    const server = await consoleWith({ caFile: join(certs, "ca.crt") });
+    try {
+      const answer = await send(server.port, "POST", "/granary.metadata.v1.MetadataService/ListProjects", { "content-type": "application/json" }, "{}");
+      expect(answer.status).toBe(502);
+      expect(JSON.parse(answer.body)).toMatchObject({ code: "unavailable" });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("names a certificate file it cannot read at start", async () => {
+    await expect(consoleWith({ caFile: join(certs, "nope.crt") })).rejects.toThrow(/GRANARY_TLS_CA file .*nope\.crt/);
   });
 });

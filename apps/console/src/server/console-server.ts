@@ -1,7 +1,9 @@
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { apiServiceOf, proxyApiCall, type ProxyLogger, type Upstreams } from "./api-proxy.js";
+import type { ClientTlsConfig } from "@granary/config";
+import { apiServiceOf, proxyApiCall, type ProxyLogger, type Upstreams, type UpstreamTls } from "./api-proxy.js";
 import { serveStatic } from "./static-files.js";
 
 export interface ConsoleServerOptions {
@@ -10,6 +12,11 @@ export interface ConsoleServerOptions {
   /** Base URL of each service's HTTP (Connect) port, e.g. http://127.0.0.1:51051. */
   readonly upstreams: Upstreams;
   readonly logger?: ProxyLogger;
+  /**
+   * For https upstreams: the CA to trust (else the system's and NODE_EXTRA_CA_CERTS), and a client
+   * certificate for services that require one (mTLS). Files, read once at start.
+   */
+  readonly tls?: ClientTlsConfig | undefined;
   /** The built app (default apps/console/dist). */
   readonly distDir?: string;
 }
@@ -28,11 +35,12 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     if (!/^https?:\/\//.test(url)) throw new TypeError(`upstream for ${service} must be an http(s) URL, got "${url}"`);
   }
   const dist = options.distDir ?? DEFAULT_DIST_DIR;
+  const tls = upstreamTls(options.tls);
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const pathname = (req.url ?? "/").split("?")[0] ?? "/";
     const service = apiServiceOf(pathname);
     if (service !== undefined) {
-      proxyApiCall(service, options.upstreams, req, res, options.logger);
+      proxyApiCall(service, options.upstreams, req, res, options.logger, tls);
       return;
     }
     if (pathname === "/healthz") {
@@ -68,4 +76,17 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
         server.closeAllConnections();
       }),
   };
+}
+
+function upstreamTls(tls: ClientTlsConfig | undefined): UpstreamTls | undefined {
+  if (!tls) return undefined;
+  const read = (setting: string, file: string | undefined): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`console: cannot read ${setting} file ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return { ca: read("GRANARY_TLS_CA", tls.caFile), cert: read("GRANARY_TLS_CERT", tls.certFile), key: read("GRANARY_TLS_KEY", tls.keyFile) };
 }
