@@ -213,6 +213,8 @@ export function createServer(options: ServerOptions): GranaryServer {
         if (drainLeft > 0) await delay(drainLeft);
         // Both ports drain together; at the grace period every call still running is ended.
         let forced: NodeJS.Timeout | undefined;
+        let grpcStopped!: () => void;
+        const grpcDone = new Promise<void>((resolve) => (grpcStopped = resolve));
         const force = setTimeout(() => {
           logger.warn({ server: options.name, calls: deps.inFlight.size }, "calls still running after the grace period; ending them with UNAVAILABLE");
           // Each call gets its status first; killing the connections at once would leave clients
@@ -220,10 +222,15 @@ export function createServer(options: ServerOptions): GranaryServer {
           for (const end of [...deps.inFlight]) end();
           shutdownNow.abort();
           // tryShutdown's callback normally comes first, once the ended calls have flushed.
-          forced = setTimeout(() => grpcServer.forceShutdown(), FLUSH_MS);
+          // (grpc-js does not call tryShutdown's callback once forced: resolve here.)
+          forced = setTimeout(() => {
+            grpcServer.forceShutdown();
+            grpcStopped();
+          }, FLUSH_MS);
         }, config.shutdownGraceMs);
+        grpcServer.tryShutdown(() => grpcStopped());
         await Promise.all([
-          new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),
+          grpcDone,
           // The HTTP port closes its sockets FLUSH_MS after shutdownNow at the latest.
           httpPort?.close(shutdownNow.signal),
         ]);

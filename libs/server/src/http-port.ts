@@ -36,6 +36,8 @@ export interface HttpPort {
 
 // How long the statuses of calls ended by shutdown get to reach their clients before the sockets go.
 const FLUSH_MS = 500;
+// How long a draining port with no call running waits before closing connections still open.
+const SETTLE_MS = 1_000;
 
 /**
  * The same services on a second port, for browsers and plain HTTP tools: connect-node serves the
@@ -70,7 +72,32 @@ export function createHttpPort(options: HttpPortOptions): HttpPort {
     socket.once("close", () => sockets.delete(socket));
   };
   let listener: net.Server;
-  let h1: http.Server | undefined;
+  // HTTP/1.1 connections handed to the http.Server, and how many requests each has running: the
+  // server never listens itself, so its own idle-connection tracking does not see them.
+  const h1Sockets = new Set<Duplex>();
+  const h1Busy = new Map<Duplex, number>();
+  let closing = false;
+  // Cleartext connections that have sent nothing yet (neither HTTP version known).
+  const undecided = new Set<net.Socket>();
+  const countH1Request = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
+    if (req.httpVersionMajor !== 1) return;
+    const socket = req.socket as Duplex;
+    if (!h1Sockets.has(socket)) {
+      h1Sockets.add(socket);
+      socket.once("close", () => h1Sockets.delete(socket));
+    }
+    h1Busy.set(socket, (h1Busy.get(socket) ?? 0) + 1);
+    if (closing) res.setHeader("connection", "close");
+    res.once("close", () => {
+      const left = (h1Busy.get(socket) ?? 1) - 1;
+      if (left > 0) h1Busy.set(socket, left);
+      else {
+        h1Busy.delete(socket);
+        // Draining: a keep-alive connection goes once its last call has answered.
+        if (closing) socket.end();
+      }
+    });
+  };
   if (config.tls) {
     const tls = config.tls;
     const secure = http2.createSecureServer(
@@ -86,6 +113,7 @@ export function createHttpPort(options: HttpPortOptions): HttpPort {
       cors,
     );
     secure.on("secureConnection", track);
+    secure.prependListener("request", countH1Request);
     secure.on("session", (s) => trackSession(sessions, s));
     listener = secure;
   } else {
@@ -93,15 +121,18 @@ export function createHttpPort(options: HttpPortOptions): HttpPort {
     // anything else is HTTP/1.1. One port serves both by peeking at the first bytes.
     const h2 = http2.createServer({ maxSessionMemory: 64 }, cors);
     h2.on("session", (s) => trackSession(sessions, s));
-    h1 = http.createServer(cors);
-    h1.keepAliveTimeout = 5_000;
-    const h1Server = h1;
+    const h1Server = http.createServer(cors);
+    h1Server.keepAliveTimeout = 5_000;
+    h1Server.prependListener("request", countH1Request);
     // noDelay: HTTP/2 writes HEADERS, DATA and trailers apart; with Nagle's algorithm each small
     // response waited ~40 ms for the client's delayed ACK (measured: p50 48 ms against 3 ms).
     listener = net.createServer({ noDelay: true }, (socket) => {
       track(socket);
+      undecided.add(socket);
+      socket.once("close", () => undecided.delete(socket));
       socket.once("error", () => socket.destroy());
       socket.once("data", (chunk: Buffer) => {
+        undecided.delete(socket);
         socket.pause();
         if (chunk.subarray(0, 3).toString("latin1") === "PRI") {
           // HTTP/2 reads a net.Socket through its native handle, past bytes already read in
@@ -109,6 +140,8 @@ export function createHttpPort(options: HttpPortOptions): HttpPort {
           h2.emit("connection", replaying(socket, chunk));
         } else {
           socket.unshift(chunk);
+          h1Sockets.add(socket);
+          socket.once("close", () => h1Sockets.delete(socket));
           h1Server.emit("connection", socket);
           socket.resume();
         }
@@ -130,27 +163,36 @@ export function createHttpPort(options: HttpPortOptions): HttpPort {
     },
     async close(force) {
       listener.close();
+      closing = true;
       for (const s of sessions) if (!s.closed) s.close();
-      const idle = setInterval(() => h1?.closeIdleConnections(), 100);
-      h1?.closeIdleConnections();
-      try {
-        await new Promise<void>((resolve) => {
-          const check = setInterval(() => {
-            if (sockets.size === 0) done();
-          }, 50);
-          const cut = () => setTimeout(() => done(true), FLUSH_MS);
-          const done = (destroy = false) => {
-            clearInterval(check);
-            force.removeEventListener("abort", cut);
-            if (destroy) for (const s of sockets) s.destroy();
-            resolve();
-          };
-          if (force.aborted) cut();
-          else force.addEventListener("abort", cut, { once: true });
-        });
-      } finally {
-        clearInterval(idle);
-      }
+      // Idle keep-alive connections now; busy ones when their call has answered (above).
+      for (const socket of h1Sockets) if (!h1Busy.has(socket)) socket.end();
+      for (const socket of undecided) socket.destroy();
+      await new Promise<void>((resolve) => {
+        // Calls are waited for, connections are not: once no call of this server has run for
+        // SETTLE_MS, what is still open (a client that keeps an HTTP/2 session or a half-sent
+        // request after its answer) is closed rather than held to the grace period.
+        let idleSince: number | undefined;
+        const check = setInterval(() => {
+          if (sockets.size === 0) return done();
+          if (options.inFlight.size > 0) idleSince = undefined;
+          else if ((idleSince ??= performance.now()) + SETTLE_MS <= performance.now()) {
+            for (const session of sessions) session.destroy();
+            for (const socket of sockets) socket.destroy();
+          }
+        }, 50);
+        let cutTimer: NodeJS.Timeout | undefined;
+        const cut = () => (cutTimer = setTimeout(() => done(true), FLUSH_MS));
+        const done = (destroy = false) => {
+          clearInterval(check);
+          clearTimeout(cutTimer);
+          force.removeEventListener("abort", cut);
+          if (destroy) for (const s of sockets) s.destroy();
+          resolve();
+        };
+        if (force.aborted) cut();
+        else force.addEventListener("abort", cut, { once: true });
+      });
     },
   };
 }
