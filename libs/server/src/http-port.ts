@@ -77,8 +77,6 @@ export function createHttpPort(options: HttpPortOptions): HttpPort {
   const h1Sockets = new Set<Duplex>();
   const h1Busy = new Map<Duplex, number>();
   let closing = false;
-  // Cleartext connections that have sent nothing yet (neither HTTP version known).
-  const undecided = new Set<net.Socket>();
   const countH1Request = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
     if (req.httpVersionMajor !== 1) return;
     const socket = req.socket as Duplex;
@@ -128,11 +126,8 @@ export function createHttpPort(options: HttpPortOptions): HttpPort {
     // response waited ~40 ms for the client's delayed ACK (measured: p50 48 ms against 3 ms).
     listener = net.createServer({ noDelay: true }, (socket) => {
       track(socket);
-      undecided.add(socket);
-      socket.once("close", () => undecided.delete(socket));
       socket.once("error", () => socket.destroy());
       socket.once("data", (chunk: Buffer) => {
-        undecided.delete(socket);
         socket.pause();
         if (chunk.subarray(0, 3).toString("latin1") === "PRI") {
           // HTTP/2 reads a net.Socket through its native handle, past bytes already read in
@@ -165,9 +160,8 @@ export function createHttpPort(options: HttpPortOptions): HttpPort {
       listener.close();
       closing = true;
       for (const s of sessions) if (!s.closed) s.close();
-      // Idle keep-alive connections now; busy ones when their call has answered (above).
-      for (const socket of h1Sockets) if (!h1Busy.has(socket)) socket.end();
-      for (const socket of undecided) socket.destroy();
+      // An HTTP/1.1 connection with a call running closes once it has answered (above). One that
+      // looks idle may hold a request not parsed yet: it is left to the settle rule below.
       await new Promise<void>((resolve) => {
         // Calls are waited for, connections are not: once no call of this server has run for
         // SETTLE_MS, what is still open (a client that keeps an HTTP/2 session or a half-sent
