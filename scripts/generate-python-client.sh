@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# Generates the Python client's protobuf messages and gRPC stubs under clients/python/src from
-# proto/, with Debian's protoc (protobuf-compiler) and gRPC Python plugin (protobuf-compiler-grpc).
-# The output is committed; `--check` regenerates into a scratch directory and fails when the
-# committed tree differs, touching nothing.
+# Generates the Python client's protobuf messages and gRPC stubs under
+# clients/python/src/granary_feature_store/proto from proto/, with Debian's protoc
+# (protobuf-compiler) and gRPC Python plugin (protobuf-compiler-grpc). The output is committed;
+# `--check` regenerates into a scratch directory and fails when the committed tree differs,
+# touching nothing.
 #
-# Layout (clients/python/src is the import root; protoc's Python output imports absolutely from
-# the proto root, e.g. `from granary.types.v1 import types_pb2`):
-#   granary/...            generated from proto/granary (messages; stubs for the four services)
-#   buf/validate/...       generated from proto/buf (messages only: the validation options)
-#   granary_client/health/v1/
-#                          generated from proto/grpc/health/v1/health.proto, compiled as
-#                          granary_client/health/v1/health.proto: a top-level `grpc` package would
-#                          collide with grpcio's. Service and message names stay grpc.health.v1.
-#   granary_client/*.py    hand-written (connect(), column helpers): never touched here
+# Layout (clients/python/src is the import root; one top-level package, granary_feature_store):
+#   granary_feature_store/proto/granary/...      from proto/granary (messages; stubs of the four services)
+#   granary_feature_store/proto/grpc/health/v1/  from proto/grpc/health/v1/health.proto
+#   granary_feature_store/*.py                   hand-written (connect(), values, errors): never touched here
+# protoc's Python output imports by proto path (`from granary.types.v1 import types_pb2`); every such
+# import, and the module name each file registers its classes under (what pickle uses), is rewritten
+# to the nested path by one sed expression below, so the output stays a pure function of proto/.
+# Descriptors keep their proto file names and packages: the wire names (granary.online.v1.OnlineService,
+# grpc.health.v1.Health) and the descriptor pool entries are what the servers and other clients use.
+#
+# The buf.validate field options (rules the services enforce) are stripped from the descriptors
+# before the Python code is generated: a client never reads them, and keeping them would mean
+# shipping our vendored, structure-only buf/validate/validate.proto, which would clash in protobuf's
+# descriptor pool with protovalidate's own copy in any process that imports both.
 # google/protobuf/* (well-known types) come with the protobuf runtime and are not generated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +47,8 @@ wkt_include="${PROTOC_INCLUDE:-/usr/include}"
 # The committed code was generated with this protoc; another version may generate different code.
 expected_protoc="libprotoc 3.21.12"
 target=clients/python/src
-generated_dirs=(granary buf granary_client/health)
+package=granary_feature_store
+generated=$package/proto
 
 # Prove every prerequisite before using any, so a missing one fails with the line that installs it
 # rather than with protoc's or Python's own errors.
@@ -70,45 +77,94 @@ trap 'rm -rf "$work"' EXIT
 out="$work/src"
 mkdir -p "$out"
 
-# Every granary proto and what it imports from proto/ (buf/validate); sorted for stable output.
-mapfile -t protos < <(cd proto && find granary buf -name '*.proto' | LC_ALL=C sort)
+# Every granary proto and the health service; sorted for stable output.
+mapfile -t protos < <(cd proto && find granary grpc -name '*.proto' | LC_ALL=C sort)
 mapfile -t services < <(cd proto && grep -l '^service ' "${protos[@]}" | LC_ALL=C sort)
-"$protoc" -I proto -I "$wkt_include" --python_out="$out" --pyi_out="$out" "${protos[@]}"
-"$protoc" -I proto -I "$wkt_include" --plugin=protoc-gen-grpc_python="$plugin" --grpc_python_out="$out" "${services[@]}"
 
-health="$work/health"
-mkdir -p "$health/granary_client/health/v1"
-cp proto/grpc/health/v1/health.proto "$health/granary_client/health/v1/health.proto"
-"$protoc" -I "$health" -I "$wkt_include" --python_out="$out" --pyi_out="$out" \
-  --plugin=protoc-gen-grpc_python="$plugin" --grpc_python_out="$out" granary_client/health/v1/health.proto
+# 1. One descriptor set of them all, with what they import; 2. the buf.validate options and the
+# import of buf/validate/validate.proto taken out (descriptor_pb2 parses the options' extensions as
+# unknown fields, since validate_pb2 is not loaded here); 3. Python generated from that set.
+"$protoc" -I proto -I "$wkt_include" --include_imports --descriptor_set_out="$work/full.pb" "${protos[@]}"
+PYTHONDONTWRITEBYTECODE=1 "$python" - "$work/full.pb" "$work/client.pb" <<'EOF'
+import sys
+from google.protobuf import descriptor_pb2
 
-# Regular packages: an __init__.py in every generated directory.
-for d in "${generated_dirs[@]}"; do
-  find "$out/$d" -type d | while read -r dir; do
-    printf '# Generated by scripts/generate-python-client.sh. DO NOT EDIT.\n' >"$dir/__init__.py"
-  done
+full = descriptor_pb2.FileDescriptorSet.FromString(open(sys.argv[1], "rb").read())
+kept = descriptor_pb2.FileDescriptorSet()
+for f in full.file:
+    if f.name.startswith("buf/"):
+        continue
+    assert not f.public_dependency and not f.weak_dependency, f.name
+    deps = [d for d in f.dependency if not d.startswith("buf/")]
+    del f.dependency[:]
+    f.dependency.extend(deps)
+    f.DiscardUnknownFields()
+    kept.file.add().CopyFrom(f)
+
+def prune(message):
+    """Clears every *Options message the stripping left empty, so none is emitted."""
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        items = value if field.label == field.LABEL_REPEATED else [value]
+        for item in items:
+            if field.message_type.name.endswith("Options") and item.ByteSize() == 0:
+                message.ClearField(field.name)
+                break
+            prune(item)
+
+for f in kept.file:
+    prune(f)
+open(sys.argv[2], "wb").write(kept.SerializeToString(deterministic=True))
+EOF
+"$protoc" --descriptor_set_in="$work/client.pb" --python_out="$out" --pyi_out="$out" "${protos[@]}"
+"$protoc" --descriptor_set_in="$work/client.pb" --plugin=protoc-gen-grpc_python="$plugin" --grpc_python_out="$out" "${services[@]}"
+
+# Nest the output under $generated, rewriting the imports by proto path and the module names the
+# classes are registered under. Anchored at the start of a line (or after "globals(), '" style
+# quotes) so grpcio's own `import grpc` is never touched.
+mkdir -p "$out/$generated"
+mv "$out/granary" "$out/grpc" "$out/$generated/"
+prefix="${generated//\//.}"
+find "$out/$generated" -name '*.py' -o -name '*.pyi' | LC_ALL=C sort | while read -r file; do
+  sed -E -i \
+    -e "s/^from (granary|grpc\.health)(\.[A-Za-z0-9_.]+)? import /from $prefix.\1\2 import /" \
+    -e "s/(BuildTopDescriptorsAndMessages\(DESCRIPTOR, ')(granary|grpc\.health)\./\1$prefix.\2./" \
+    "$file"
 done
 
-# Imports every generated module (and the hand-written package) with the Python that runs them.
+# Regular packages: an __init__.py in every generated directory.
+find "$out/$generated" -type d | while read -r dir; do
+  printf '# Generated by scripts/generate-python-client.sh. DO NOT EDIT.\n' >"$dir/__init__.py"
+done
+
+# Imports every generated module (and the hand-written package) with the Python that runs them, and
+# proves no generated module still imports by a bare proto path.
 import_check() {
   local root="$1"
-  (cd "$root" && find "${generated_dirs[@]}" -name '*.py' ! -name '__init__.py' | LC_ALL=C sort | sed 's|\.py$||; s|/|.|g') >"$work/modules"
-  PYTHONPATH="$root" PYTHONDONTWRITEBYTECODE=1 "$python" - "$work/modules" <<'EOF'
+  if grep -rEn '^(from|import) (granary|grpc\.health|buf)[. ]' "$root/$generated" --include='*.py' --include='*.pyi' >&2; then
+    echo "$0: a generated module above still imports by proto path" >&2
+    return 1
+  fi
+  (cd "$root" && find "$generated" -name '*.py' ! -name '__init__.py' | LC_ALL=C sort | sed 's|\.py$||; s|/|.|g') >"$work/modules"
+  PYTHONPATH="$root" PYTHONDONTWRITEBYTECODE=1 "$python" - "$work/modules" "$package" <<'EOF'
 import importlib, sys
 names = open(sys.argv[1]).read().split()
-for name in names + ["granary_client"]:
-    importlib.import_module(name)
-print(f"imported {len(names)} generated modules and granary_client")
+for name in names + [sys.argv[2]]:
+    module = importlib.import_module(name)
+    for value in vars(module).values():
+        # Message classes name the module they live in (pickle finds them by it).
+        if isinstance(value, type) and hasattr(value, "DESCRIPTOR") and value.__module__.endswith("_pb2"):
+            assert value.__module__ == name, (value, value.__module__, name)
+bad = sorted(m for m in sys.modules if m.split(".")[0] in ("granary", "buf") or m.startswith("grpc.health"))
+assert not bad, f"imported outside {sys.argv[2]}: {bad}"
+print(f"imported {len(names)} generated modules and {sys.argv[2]}")
 EOF
 }
 
 if [ "$mode" = check ]; then
-  stale=0
-  for d in "${generated_dirs[@]}"; do
-    if ! diff -r -q "$out/$d" "$target/$d" -x __pycache__ >&2; then stale=1; fi
-  done
-  if [ "$stale" -ne 0 ]; then
-    echo "$target is out of date with proto/: run 'npm run generate:clients' and commit the result." >&2
+  if ! diff -r -q "$out/$generated" "$target/$generated" -x __pycache__ >&2; then
+    echo "$target/$generated is out of date with proto/ or with $0: run 'npm run generate:clients' and commit the result." >&2
     exit 1
   fi
   import_check "$target"
@@ -116,10 +172,8 @@ if [ "$mode" = check ]; then
   exit 0
 fi
 
-for d in "${generated_dirs[@]}"; do
-  rm -rf "${target:?}/$d"
-  mkdir -p "$(dirname "$target/$d")"
-  cp -R "$out/$d" "$target/$d"
-done
+rm -rf "${target:?}/$generated"
+mkdir -p "$target/$package"
+cp -R "$out/$generated" "$target/$generated"
 import_check "$target"
-echo "generated $target from proto/ ($actual_protoc, $(dpkg-query -W -f '${Package} ${Version}' protobuf-compiler-grpc 2>/dev/null || echo grpc_python_plugin))"
+echo "generated $target/$generated from proto/ ($actual_protoc, $(dpkg-query -W -f '${Package} ${Version}' protobuf-compiler-grpc 2>/dev/null || echo grpc_python_plugin))"
