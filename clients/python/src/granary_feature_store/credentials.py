@@ -1,4 +1,4 @@
-"""Where the Python helper finds its API key and CA, the same way the TypeScript SDK and the CLI do.
+"""Where the Python client finds its API key and CA, the same way the TypeScript SDK and the CLI do.
 
 The key: GRANARY_API_KEY; else the file GRANARY_API_KEY_FILE names (which must exist); else
 `<GRANARY_DATA_DIR or .granary>/admin.key`, the admin key `npm start` writes on first start, when it
