@@ -125,9 +125,11 @@ export function createProgram(hooks: ProgramHooks): Command {
 
   program
     .command("training-data")
-    .description("write point-in-time correct training data of a feature view to a Parquet or CSV file")
+    .description("point-in-time correct training data of a feature view: written to a Parquet or CSV file, or saved as a training dataset version")
     .argument("<view>", "feature view: name or name:version (default: the latest)")
-    .requiredOption("--out <file>", "output file: .parquet or .csv")
+    .option("--out <file>", "output file: .parquet or .csv")
+    .option("--save", "store the rows as a new training dataset version of the view (what its transformations are fitted on) and print its version")
+    .option("--spine <file>", "CSV or Parquet file of entities (serving keys) and event times: one point-in-time row per line")
     .addOption(new Option("--format <format>", "output format when the extension does not tell").choices(["parquet", "csv"]))
     .option("--start <time>", "label rows with event time at or after this (ISO-8601)")
     .option("--end <time>", "… and before this (ISO-8601)")

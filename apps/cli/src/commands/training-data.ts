@@ -12,7 +12,9 @@ import { parseRef } from "../refs.js";
 import { parseTimestampMicros } from "../value-parsing.js";
 
 export interface TrainingDataOptions {
-  readonly out: string;
+  readonly out?: string;
+  readonly save?: boolean;
+  readonly spine?: string;
   readonly format?: string;
   readonly start?: string;
   readonly end?: string;
@@ -23,27 +25,38 @@ export interface TrainingDataOptions {
 
 /**
  * `granary training-data <view[:version]> --out file.parquet`: point-in-time correct training data
- * streamed from the offline service into a Parquet (or CSV) file.
+ * streamed from the offline service into a Parquet (or CSV) file. `--save` stores it instead as a
+ * new training dataset version of the catalogue (what the view's transformations are fitted on).
  */
 export async function trainingDataCommand(ctx: CommandContext, viewText: string, options: TrainingDataOptions): Promise<void> {
   const ref = parseRef(viewText, "feature view");
-  const format = outputFormat(options.out, options.format);
+  if (!options.out && !options.save) throw new UsageError("give --out <file> to write the rows, or --save to store them as a training dataset");
+  const format = options.out ? outputFormat(options.out, options.format) : undefined;
   const start = timeOption(options.start, "--start");
   const end = timeOption(options.end, "--end");
   if (start && end && start >= end) throw new UsageError("--start must be before --end");
-  const out = resolve(options.out);
-  await stat(dirname(out));
+  if (options.spine && (start || end)) throw new UsageError("give either --spine or --start/--end: the spine names the rows itself");
+  if (options.save && (options.eventTimes || options.trainingHelpers || options.untransformed))
+    throw new UsageError("--save stores the view's columns as they are defined: leave out --untransformed, --event-times and --training-helpers");
+  const out = options.out ? resolve(options.out) : undefined;
+  if (out) await stat(dirname(out));
 
   const project = await ctx.project();
   const view = await project.getFeatureView(ref.name, ref.version);
+  const spine = options.spine ? await (await import("../data/spine.js")).readSpine(options.spine, project, view) : undefined;
+  if (options.save) {
+    await saveDataset(ctx, view, { start, end, spine });
+    return;
+  }
   const { TableWriter } = await import("../data/table-writer.js");
-  const writer = await TableWriter.open(out, format);
+  const writer = await TableWriter.open(out!, format!);
   const progress = createProgress(ctx.output, { label: `${view.name} v${view.version}` });
   const started = performance.now();
   try {
     const batches = view.trainingDataBatches({
       start,
       end,
+      spine,
       untransformed: options.untransformed,
       includeEventTimes: options.eventTimes,
       includeTrainingHelpers: options.trainingHelpers,
@@ -67,6 +80,31 @@ export async function trainingDataCommand(ctx: CommandContext, viewText: string,
   } else {
     ctx.output.out(`${formatThroughput(writer.rows, ms)}, ${writer.columnCount} columns written to ${options.out}`);
   }
+}
+
+/** Creates (materialises) a training dataset version and prints it. */
+async function saveDataset(ctx: CommandContext, view: FeatureView, options: { start?: Date; end?: Date; spine?: arrow.Table }): Promise<void> {
+  const started = performance.now();
+  const dataset = await view.createTrainingDataset({ start: options.start, end: options.end, spine: options.spine, signal: ctx.signal });
+  const ms = performance.now() - started;
+  const rows = Number(dataset.rowCount);
+  if (ctx.json) {
+    ctx.output.out(
+      toJson({
+        feature_view: { name: view.name, version: view.version },
+        training_dataset: dataset.version,
+        rows,
+        files: dataset.files.map((f) => ({ path: f.path, rows: Number(f.rowCount), bytes: Number(f.sizeBytes) })),
+        seconds: ms / 1000,
+      }),
+    );
+  } else {
+    ctx.output.out(`training dataset ${dataset.version} of ${view.name} v${view.version}: ${formatThroughput(rows, ms)}`);
+  }
+  if (rows === 0)
+    ctx.output.err(
+      `granary: warning: training dataset ${dataset.version} has no rows (has the label group data in that range? granary ingest it first); transformations cannot be fitted on it`,
+    );
 }
 
 export function outputFormat(file: string, given: string | undefined): "parquet" | "csv" {

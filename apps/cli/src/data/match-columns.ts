@@ -1,15 +1,18 @@
-import type { Column } from "@granary/proto/types";
 import { CliError } from "../cli-error.js";
 import { suggest } from "../suggest.js";
 import type { TypedColumn } from "./record-batch.js";
 
-/** What a file must be matched against: a feature group version's schema. */
+/** What a file must be matched against: a feature group version's schema (or a spine's). */
 export interface GroupSchema {
   readonly name: string;
   readonly version: number;
-  readonly columns: readonly Column[];
+  readonly columns: readonly { readonly name: string; readonly type?: TypedColumn["type"] }[];
   readonly primaryKey: readonly string[];
   readonly eventTime: string;
+  /** What the file is read into, in messages (default: "feature group <name> v<version>"). */
+  readonly label?: string;
+  /** What the required columns are, in messages (default: "its primary key (…)"). */
+  readonly keyLabel?: string;
 }
 
 /**
@@ -21,7 +24,7 @@ export function matchColumns(fileColumns: readonly string[], group: GroupSchema,
   const byName = new Map(group.columns.map((c) => [c.name, c]));
   const seen = new Set<string>();
   const out: TypedColumn[] = [];
-  const label = `feature group ${group.name} v${group.version}`;
+  const label = group.label ?? `feature group ${group.name} v${group.version}`;
   for (const name of fileColumns) {
     const column = byName.get(name);
     if (!column?.type) {
@@ -38,7 +41,7 @@ export function matchColumns(fileColumns: readonly string[], group: GroupSchema,
   const missing = required.filter((name) => !seen.has(name));
   if (missing.length > 0) {
     throw new CliError(
-      `${file} has no column ${missing.map((m) => `"${m}"`).join(", ")}: every row of ${label} needs its primary key (${group.primaryKey.join(", ")})${group.eventTime ? ` and event time (${group.eventTime})` : ""}`,
+      `${file} has no column ${missing.map((m) => `"${m}"`).join(", ")}: every row of ${label} needs ${group.keyLabel ?? "its primary key"} (${group.primaryKey.join(", ")})${group.eventTime ? ` and event time (${group.eventTime})` : ""}`,
     );
   }
   return out;
