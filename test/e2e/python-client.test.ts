@@ -6,8 +6,9 @@ import { startSuiteOnFreePorts, type RunningSuite } from "@granary/suite";
 import { createLogger } from "@granary/telemetry";
 import { createTestDatabase, scratchDir, type TestDatabase } from "@granary/testing";
 
-// The generated Python client (clients/python) against the whole suite, with Debian's Python and
-// its python3-grpcio / python3-protobuf: what `.ci/run` installs with apt-get.
+// The Python client (clients/python: granary_feature_store) against the whole suite, with Debian's
+// Python and its python3-grpcio / python3-protobuf: what `.ci/run` installs with apt-get. Its unit
+// tests (value conversion, errors, retries; no server) run first, with `python3 -m unittest`.
 const PYTHON = "/usr/bin/python3";
 const APT_LINE = "apt-get install -y --no-install-recommends protobuf-compiler libprotobuf-dev protobuf-compiler-grpc python3-grpcio python3-protobuf";
 const clientDir = fileURLToPath(new URL("../../clients/python/", import.meta.url));
@@ -19,12 +20,12 @@ interface Run {
 }
 
 // Asynchronous on purpose: the suite runs in this process and must keep serving while Python calls it.
-function python(args: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<Run> {
+function python(args: string[], timeoutMs: number, env: Record<string, string> = {}, cwd?: string): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       PYTHON,
       args,
-      { timeout: timeoutMs, env: { ...process.env, PYTHONPATH: `${clientDir}src`, PYTHONDONTWRITEBYTECODE: "1", PYTHONNOUSERSITE: "1", ...env } },
+      { cwd, timeout: timeoutMs, env: { ...process.env, PYTHONPATH: `${clientDir}src`, PYTHONDONTWRITEBYTECODE: "1", PYTHONNOUSERSITE: "1", ...env } },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
         resolve({ code, stdout, stderr: err && code === null ? `${stderr}\n${err.message}` : stderr });
@@ -65,8 +66,18 @@ afterAll(async () => {
   await db?.drop();
 }, 30_000);
 
-describeIfPython("the generated Python client", () => {
-  it("checks health, creates a group and a view, writes rows and reads a feature vector", async () => {
+describeIfPython("the Python client", () => {
+  it("passes its unit tests (value conversion, errors, retries, request rows)", async () => {
+    const run = await python(["-m", "unittest", "discover", "-s", `${clientDir}tests`, "-t", clientDir, "-v"], 60_000, {}, clientDir);
+    // unittest reports on stderr: "Ran N tests" then "OK" or "FAILED (failures=…)".
+    expect({ code: run.code, tail: run.stderr.trim().split("\n").slice(-3).join("\n") }).toEqual({
+      code: 0,
+      tail: expect.stringMatching(/Ran \d+ tests in [\d.]+s\n\nOK$/),
+    });
+    expect(Number(/Ran (\d+) tests/.exec(run.stderr)?.[1])).toBeGreaterThanOrEqual(20);
+  }, 90_000);
+
+  it("checks health, writes rows from dicts, reads them back as dicts, and maps errors to their exceptions", async () => {
     const a = suite!.addresses;
     // The admin key the metadata service wrote to the fresh data directory, as `npm start` does.
     const apiKey = resolveApiKey({ GRANARY_DATA_DIR: dir.path });
@@ -85,7 +96,7 @@ describeIfPython("the generated Python client", () => {
         "--project",
         "py_smoke",
       ],
-      60_000,
+      90_000,
       { GRANARY_API_KEY: apiKey! },
     );
     let summary: Record<string, unknown>;
@@ -101,18 +112,26 @@ describeIfPython("the generated Python client", () => {
       api_key_source: "GRANARY_API_KEY",
       health: { metadata: "SERVING", online: "SERVING", offline: "SERVING", registry: "SERVING" },
       written: 3,
-      serving_keys: ["id"],
-      vectors: {
-        row_count: 3,
-        columns: ["score", "segment"],
-        score: { values: [0.5, 0, 0], statuses: ["PRESENT", "NULL", "NOT_FOUND"] },
-        segment: { values: ["gold", "bronze", ""], statuses: ["PRESENT", "PRESENT", "NOT_FOUND"] },
+      // JSON of the dicts get_feature_vectors returned (dates as ISO strings).
+      vectors: [
+        { score: 0.5, segment: "gold", active: true, visits: 7, signup: "2020-02-29", tags: ["a", "b"], boosted: 1.5 },
+        { score: null, segment: "bronze", active: null, visits: null, signup: null, tags: null },
+        { score: null, segment: null, active: null, visits: null, signup: null, tags: null, boosted: null },
+      ],
+      statuses: [{ score: "PRESENT" }, { score: "NULL", segment: "PRESENT" }, { score: "NOT_FOUND", segment: "NOT_FOUND" }],
+      vector: { score: 9.5, segment: "silver", active: false, visits: 0, signup: null, tags: [], boosted: 10 },
+      errors: {
+        "no such view": { class: "NotFoundError" },
+        "no event time": { class: "InvalidArgumentError", message: expect.stringMatching(/^INVALID_ARGUMENT: .*event_time/) },
+        "wrong type": { class: "TypeError", message: expect.stringContaining('column "id" row 0: expected an int') },
+        "unknown key": { class: "ValueError" },
+        "bad key": { class: "UnauthenticatedError", message: expect.stringMatching(/^UNAUTHENTICATED: /) },
       },
       cleanup: "deleted",
     });
-  }, 90_000);
+  }, 120_000);
 
-  it("without a key, is refused UNAUTHENTICATED and says where the key is looked for", async () => {
+  it("without a key, is refused with UnauthenticatedError, which says where the key is looked for", async () => {
     const a = suite!.addresses;
     const empty = dir.path + "/no-such-data-dir";
     const run = await python(

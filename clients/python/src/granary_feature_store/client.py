@@ -100,6 +100,7 @@ class Granary:
         timeout: float = 30.0,
         retry: RetryPolicy = RetryPolicy(),
         catalogue_wait: float = 10.0,
+        admin_key_path: Optional[str] = None,
     ) -> None:
         self.addresses: Dict[str, str] = dict(addresses)
         self.project = project
@@ -131,7 +132,8 @@ class Granary:
         self._groups: Dict[Tuple[str, str, int], feature_group_pb2.FeatureGroup] = {}
         self._views: Dict[Tuple[str, str, int], feature_view_pb2.FeatureView] = {}
         self._known_online: set = set()
-        where = f"the api_key argument, GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or {admin_key_file()}"
+        # What an UNAUTHENTICATED error adds: which key was sent, or where keys are looked for.
+        where = f"the api_key argument, GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or {admin_key_path or admin_key_file()}"
         self._key_hint = f"the API key came from {self.api_key_source}; keys are read from {where}" if self.api_key_source else f"no API key was found: it is read from {where}"
 
     @classmethod
@@ -179,6 +181,7 @@ class Granary:
             project=project or env.get("GRANARY_PROJECT") or None,
             timeout=timeout,
             retry=retry,
+            admin_key_path=admin_key_file(env),
         )
 
     # ---- writes -------------------------------------------------------------------------------
@@ -349,6 +352,17 @@ class Granary:
             self._views[(project, name, version)] = view
         return view
 
+    # ---- any RPC ------------------------------------------------------------------------------
+
+    def call(self, stub_method: Callable[..., T], request: Any, *, idempotent: bool = False, timeout: Optional[float] = None) -> T:
+        """One unary RPC of the generated stubs with this client's timeout, retries and errors:
+        ``client.call(client.metadata.CreateProject, CreateProjectRequest(name="fraud"))``. Pass
+        `idempotent=True` for a read, so that DEADLINE_EXCEEDED is retried too."""
+        # The method's path, for GranaryError.method: a private attribute of grpcio's callables, so best effort.
+        method = getattr(stub_method, "_method", None)
+        name = method.decode() if isinstance(method, bytes) else method if isinstance(method, str) else None
+        return self._call(name, stub_method, request, idempotent=idempotent, timeout=timeout)
+
     # ---- health and lifecycle -----------------------------------------------------------------
 
     def health(self, services: Iterable[str] = SERVICES, timeout: float = 2.0) -> Dict[str, str]:
@@ -406,7 +420,7 @@ class Granary:
             raise ValueError("no project: pass project=, or connect(project=...), or set GRANARY_PROJECT")
         return chosen
 
-    def _call(self, method: str, stub_method: Callable[..., T], request: Any, *, idempotent: bool, timeout: Optional[float]) -> T:
+    def _call(self, method: Optional[str], stub_method: Callable[..., T], request: Any, *, idempotent: bool, timeout: Optional[float]) -> T:
         seconds = self.timeout if timeout is None else timeout
         try:
             return call_with_retries(lambda: stub_method(request, timeout=seconds), idempotent=idempotent, policy=self.retry)
