@@ -21,10 +21,10 @@ import uuid
 from typing import Any, Dict, List, Optional
 
 try:
-    from granary.types.v1 import types_pb2
+    from granary_feature_store.proto.granary.types.v1 import types_pb2
 except ImportError:  # run from the repository: the generated code is under clients/python/src
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
-    from granary.types.v1 import types_pb2
+    from granary_feature_store.proto.granary.types.v1 import types_pb2
 
 PROJECT, GROUP, VERSION = "fraud", "card_aggs", 1
 SUBJECT = f"granary.{PROJECT}.{GROUP}.v{VERSION}"  # granary.<project>.<group>.v<version>
