@@ -2,14 +2,16 @@
 #
 # Granary: one image for all four services and the web console. The command picks which:
 #
-#   docker run IMAGE                                                      # metadata (the default)
-#   docker run IMAGE node --import tsx services/online/src/main.ts        # online
-#   docker run IMAGE node --import tsx services/offline/src/main.ts       # offline
-#   docker run IMAGE node --import tsx services/registry/src/main.ts      # registry
-#   docker run IMAGE node --import tsx apps/console/src/server/main.ts    # the console
+#   docker run IMAGE                               # metadata (the default)
+#   docker run IMAGE node dist/online.js           # online
+#   docker run IMAGE node dist/offline.js          # offline
+#   docker run IMAGE node dist/registry.js         # registry
+#   docker run IMAGE node dist/console.js          # the console
+#   docker run IMAGE node apps/cli/bin/granary.mjs # the CLI
 #
-# The TypeScript sources run directly under tsx, a runtime dependency: the only build step is the
-# console's browser bundle (Vite, a dev dependency), made in a stage of its own.
+# Nothing compiles at run time: a build stage bundles the TypeScript with esbuild (npm run build:
+# dist/ and apps/cli/dist/) and another builds the console's browser files (Vite); only their
+# output reaches the runtime image, with the SQL migrations and the production dependencies.
 # Debian (glibc), not Alpine: lmdb, @duckdb/node-api and embedded-postgres ship prebuilt
 # linux glibc binaries through npm. Configuration is environment only (docs/operations.md);
 # nothing secret is baked in. See docs/deploy.md.
@@ -50,7 +52,17 @@ COPY libs/ ./libs/
 COPY apps/ ./apps/
 RUN npm run build:console
 
-# --- prod-deps: what runs. tsx, lmdb, DuckDB, pg, grpc-js ... are all "dependencies".
+# --- build: the services, tools and CLI compiled (scripts/build.mjs, esbuild, a dev dependency).
+FROM deps AS build
+COPY tsconfig.json tsconfig.base.json ./
+COPY libs/ ./libs/
+COPY services/ ./services/
+COPY apps/ ./apps/
+COPY scripts/ ./scripts/
+RUN npm run build
+
+# --- prod-deps: what runs. lmdb, DuckDB, pg, grpc-js ... are "dependencies"; tsx, esbuild and
+# TypeScript are dev dependencies, pruned here.
 FROM deps AS prod-deps
 RUN npm prune --omit=dev --no-audit --no-fund
 
@@ -72,16 +84,16 @@ RUN groupadd --system --gid 10001 granary \
  && mkdir -p /data/online /data/offline /data/registry/blobs \
  && chown -R 10001:10001 /data
 WORKDIR /app
-# node_modules (with the workspace links into libs/, services/ and apps/) and the workspace
-# manifests, then the sources over them. Everything stays owned by root: the code is not writable
-# at run time.
+# node_modules and the workspace manifests, then the compiled bundles, the SQL migrations they
+# read (found from dist/ as ../services/*/src/store/sql) and the console's files. Everything stays
+# owned by root: the code is not writable at run time.
 COPY --from=prod-deps /app/ ./
-COPY tsconfig.json tsconfig.base.json ./
-COPY libs/ ./libs/
-COPY services/ ./services/
-COPY apps/ ./apps/
+COPY --from=build /app/dist/ ./dist/
+COPY --from=build /app/apps/cli/dist/ ./apps/cli/dist/
+COPY apps/cli/bin/ ./apps/cli/bin/
+COPY services/metadata/src/store/sql/ ./services/metadata/src/store/sql/
+COPY services/registry/src/store/sql/ ./services/registry/src/store/sql/
 COPY --from=console /app/apps/console/dist/ ./apps/console/dist/
-COPY scripts/ ./scripts/
 # Operational scripts (plain JavaScript): the compose healthcheck and an online-store backup.
 COPY deploy/healthcheck.mjs deploy/lmdb-backup.mjs ./deploy/
 USER 10001:10001
@@ -91,4 +103,4 @@ EXPOSE 50051 50052 50053 50054 51051 51052 51053 51054 51050
 #   node deploy/healthcheck.mjs 127.0.0.1:<port>              (a service: grpc.health.v1)
 #   node deploy/healthcheck.mjs http://127.0.0.1:51050/healthz (the console)
 # and Kubernetes uses its native gRPC probes (an HTTP GET of /healthz for the console).
-CMD ["node", "--import", "tsx", "services/metadata/src/main.ts"]
+CMD ["node", "dist/metadata.js"]

@@ -6,7 +6,7 @@ import { commandArgs, environmentOf, GRANARY_SERVICES, mountsOf, type ComposeFil
 import { asArray, asRecord, check, get, type Check } from "./report.js";
 
 export const CONSOLE_SERVICE = "console";
-export const CONSOLE_ENTRY = "apps/console/src/server/main.ts";
+export const CONSOLE_ENTRY = "dist/console.js";
 
 /** Host ports published on 127.0.0.1, by container port. */
 function published(service: unknown): Map<number, string> {
@@ -102,7 +102,7 @@ export function checkComposeConsole(file: ComposeFile): Check[] {
     problems.push(`console: the healthcheck must ask http://127.0.0.1:${port}/healthz, is ${test || "missing"}`);
   if (get(console, "read_only") !== true) problems.push("console: read_only must be true");
   if (!asArray(get(console, "tmpfs")).some((t) => String(t).split(":")[0] === "/tmp"))
-    problems.push("console: needs a tmpfs at /tmp (tsx's cache) with read_only");
+    problems.push("console: needs a tmpfs at /tmp (HOME, temporary files) with read_only");
   if (!asArray(get(console, "cap_drop")).includes("ALL")) problems.push("console: cap_drop must include ALL");
   if (!asArray(get(console, "security_opt")).some((o) => /^no-new-privileges(:true)?$/.test(String(o))))
     problems.push("console: security_opt must include no-new-privileges:true");

@@ -321,7 +321,7 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
       if (!test.includes("deploy/healthcheck.mjs")) healthProblems.push(`${name}: the healthcheck must call grpc.health.v1 with node deploy/healthcheck.mjs`);
       if (!port) healthProblems.push(`${name}: GRANARY_${name.toUpperCase()}_PORT is not set in its environment`);
       else if (!test.includes(`:${port}`)) healthProblems.push(`${name}: the healthcheck does not probe its port ${port}`);
-      if (hc.start_period === undefined) healthProblems.push(`${name}: healthcheck.start_period is not set (first start compiles with tsx and migrates)`);
+      if (hc.start_period === undefined) healthProblems.push(`${name}: healthcheck.start_period is not set (a first start migrates the catalogue)`);
     }
   }
   checks.push(check(section, "healthchecks (grpc health for the four services, pg_isready for postgres, /healthz for nats)", healthProblems));
@@ -410,7 +410,7 @@ export function checkCompose(file: ComposeFile, options: { envFileExists?: (name
     if (get(s, "read_only") !== true) securityProblems.push(`${name}: read_only must be true`);
     const tmpfs = get(s, "tmpfs");
     const tmpfsList = (Array.isArray(tmpfs) ? tmpfs : [tmpfs]).map((t) => String(t).split(":")[0]);
-    if (!tmpfsList.includes("/tmp")) securityProblems.push(`${name}: needs a tmpfs at /tmp (tsx's cache) with read_only`);
+    if (!tmpfsList.includes("/tmp")) securityProblems.push(`${name}: needs a tmpfs at /tmp (HOME, temporary files) with read_only`);
     if (!asArray(get(s, "cap_drop")).includes("ALL")) securityProblems.push(`${name}: cap_drop must include ALL`);
     if (!asArray(get(s, "security_opt")).some((o) => /^no-new-privileges(:true)?$/.test(String(o))))
       securityProblems.push(`${name}: security_opt must include no-new-privileges:true`);

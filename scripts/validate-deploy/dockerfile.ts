@@ -157,26 +157,56 @@ export function checkDockerfile(text: string, dockerignore: string | undefined):
  * dev dependencies) and its apps/console/dist copied into the final stage, which prunes Vite away.
  */
 export function checkConsoleBuild(text: string): Check[] {
+  return [
+    check(
+      "dockerfile",
+      "the console's files built (npm run build:console) in a stage of their own and copied into the final stage",
+      stageBuildProblems(text, "build:console", /apps\/console\/dist/, "apps/console/dist", "the image would serve the console without its files"),
+    ),
+  ];
+}
+
+/**
+ * The services compiled in a stage before the final one (`npm run build`: dist/), the bundles
+ * copied into the final stage, and the final CMD running a bundle: nothing compiles at run time.
+ */
+export function checkCompiledBuild(text: string): Check[] {
+  const problems = stageBuildProblems(text, "build", /\/app\/dist\/?\s/, "dist/", "the image would have no compiled services");
+  const cmd = DockerfileParser.parse(text)
+    .getInstructions()
+    .filter((i) => i.getKeyword() === "CMD")
+    .at(-1);
+  const args = cmd?.getArgumentsContent() ?? "";
+  if (!/"dist\/[a-z-]+\.js"/.test(args)) problems.push(`the CMD must run a compiled bundle (node dist/<service>.js), is ${args || "missing"}`);
+  if (/\btsx\b/.test(args)) problems.push("the CMD must not compile with tsx at run time");
+  return [
+    check("dockerfile", "the services compiled (npm run build) in a stage of their own, only dist/ copied into the final stage, run by the CMD", problems),
+  ];
+}
+
+/** Problems unless a stage before the final one runs `npm run <script>` and the final stage copies `copied` from it. */
+function stageBuildProblems(text: string, script: string, copied: RegExp, what: string, consequence: string): string[] {
   const df = DockerfileParser.parse(text);
   const lines = text.split("\n");
   const froms = df.getFROMs();
   const finalLine = froms[froms.length - 1]?.getRange().start.line ?? 0;
   const stageAt = (line: number) => [...froms].reverse().find((f) => f.getRange().start.line <= line);
+  const runs = new RegExp(`\\bnpm run ${script.replace(":", "\\:")}(?![:\\w-])`);
   const builds = df
     .getInstructions()
-    .filter((i) => i.getKeyword() === "RUN" && /\bnpm run build:console\b/.test(i.getArgumentsContent() ?? ""))
+    .filter((i) => i.getKeyword() === "RUN" && runs.test(i.getArgumentsContent() ?? ""))
     .map((i) => stageAt(i.getRange().start.line));
   const problems: string[] = [];
   const buildStage = builds.find((f) => f && f.getRange().start.line < finalLine)?.getBuildStage();
-  if (!buildStage) problems.push("no stage before the final one runs npm run build:console: the image would serve the console without its files");
-  const copied = df
+  if (!buildStage) problems.push(`no stage before the final one runs npm run ${script}: ${consequence}`);
+  const isCopied = df
     .getInstructions()
     .filter((i) => i.getRange().start.line >= finalLine && i.getKeyword() === "COPY")
     .some((i) => {
       // The whole instruction: getArgumentsContent() leaves out flags such as --from.
-      const line = lines.slice(i.getRange().start.line, i.getRange().end.line + 1).join(" ");
-      return buildStage !== null && buildStage !== undefined && line.includes(`--from=${buildStage}`) && /apps\/console\/dist/.test(line);
+      const line = `${lines.slice(i.getRange().start.line, i.getRange().end.line + 1).join(" ")} `;
+      return buildStage !== null && buildStage !== undefined && line.includes(`--from=${buildStage}`) && copied.test(line);
     });
-  if (buildStage && !copied) problems.push(`the final stage does not COPY --from=${buildStage} apps/console/dist`);
-  return [check("dockerfile", "the console's files built (npm run build:console) in a stage of their own and copied into the final stage", problems)];
+  if (buildStage && !isCopied) problems.push(`the final stage does not COPY --from=${buildStage} ${what}`);
+  return problems;
 }

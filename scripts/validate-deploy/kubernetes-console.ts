@@ -17,7 +17,7 @@ import {
   type K8sObject,
 } from "./kubernetes.js";
 
-export const CONSOLE_ENTRY = "apps/console/src/server/main.ts";
+export const CONSOLE_ENTRY = "dist/console.js";
 
 export interface ConsoleExpectations {
   readonly port: number;
@@ -114,7 +114,7 @@ export function checkConsole(objects: readonly K8sObject[], expect: ConsoleExpec
   if (get(pod, "spec", "automountServiceAccountToken") !== false) problems.push(`${where}: automountServiceAccountToken must be false`);
   if (get(pod, "spec", "enableServiceLinks") !== false) problems.push(`${where}: enableServiceLinks must be false`);
   const tmp = asArray(c.volumeMounts).find((m) => get(m, "mountPath") === "/tmp");
-  if (!tmp || get(tmp, "readOnly") === true) problems.push(`${where}: /tmp must be a writable mount (tsx's compile cache)`);
+  if (!tmp || get(tmp, "readOnly") === true) problems.push(`${where}: /tmp must be a writable mount (HOME, temporary files)`);
   for (const field of [
     ["requests", "cpu"],
     ["requests", "memory"],

@@ -340,7 +340,7 @@ export function checkChartObjects(objects: readonly K8sObject[], expect: ChartEx
       mounts.find((m) => typeof m.mountPath === "string" && (path === m.mountPath || path.startsWith(`${(m.mountPath as string).replace(/\/$/, "")}/`)));
 
     const tmp = writableAt("/tmp");
-    if (!tmp || tmp.readOnly === true) problems.push("/tmp must be a writable mount (tsx's compile cache; the root filesystem is read-only)");
+    if (!tmp || tmp.readOnly === true) problems.push("/tmp must be a writable mount (HOME and temporary files; the root filesystem is read-only)");
 
     const store = STORES[w.component];
     if (store) {

@@ -6,7 +6,7 @@ import { basename, join, relative } from "node:path";
 import { parse } from "yaml";
 import { checkCompose, loadComposeFiles, validateComposeSchema } from "./compose.js";
 import { checkComposeConsole } from "./compose-console.js";
-import { checkConsoleBuild, checkDockerfile } from "./dockerfile.js";
+import { checkCompiledBuild, checkConsoleBuild, checkDockerfile } from "./dockerfile.js";
 import { helmLint, helmTemplate, verifyHelm, type Helm, type HelmPin } from "./helm.js";
 import { checkChartObjects, expectationsFromValues, parseManifests, validateKubernetesSchemas, validateNames } from "./kubernetes.js";
 import { checkConsole, consoleFromValues } from "./kubernetes-console.js";
@@ -202,7 +202,11 @@ export function checkComposeFile(paths: Paths): Check[] {
 
 export function checkDockerfileAt(paths: Paths): Check[] {
   const text = readFileSync(paths.dockerfile, "utf8");
-  return [...checkDockerfile(text, existsSync(paths.dockerignore) ? readFileSync(paths.dockerignore, "utf8") : undefined), ...checkConsoleBuild(text)];
+  return [
+    ...checkDockerfile(text, existsSync(paths.dockerignore) ? readFileSync(paths.dockerignore, "utf8") : undefined),
+    ...checkConsoleBuild(text),
+    ...checkCompiledBuild(text),
+  ];
 }
 
 export interface RunResult {

@@ -586,7 +586,7 @@ describe("the HTTP ports and the console in the chart", () => {
     }
     const console = find(rendered, "Deployment", "console");
     const container = podSpec(console).containers[0];
-    expect(container.command).toEqual(["node", "--import", "tsx", "apps/console/src/server/main.ts"]);
+    expect(container.command).toEqual(["node", "dist/console.js"]);
     expect(Object.fromEntries(env(console).map((e) => [e.name, e.value]))).toEqual({
       GRANARY_CONSOLE_HOST: "0.0.0.0",
       GRANARY_CONSOLE_PORT: "51050",

@@ -305,7 +305,7 @@ describe("the HTTP ports and the console in compose", () => {
       expect(services[name]!.ports).toContain(`127.0.0.1:${port}:${port}`);
     }
     const console = services.console!;
-    expect(console.command).toEqual(["node", "--import", "tsx", "apps/console/src/server/main.ts"]);
+    expect(console.command).toEqual(["node", "dist/console.js"]);
     expect(console.image).toBe(services.metadata!.image);
     expect(console.ports).toEqual(["127.0.0.1:51050:51050"]);
     expect(console.environment).toEqual({

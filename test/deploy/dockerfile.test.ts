@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkConsoleBuild, checkDockerfile, isPinnedImage } from "../../scripts/validate-deploy/dockerfile.js";
+import { checkCompiledBuild, checkConsoleBuild, checkDockerfile, isPinnedImage } from "../../scripts/validate-deploy/dockerfile.js";
 import { problemsOf, type Check } from "../../scripts/validate-deploy/report.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -29,6 +29,23 @@ describe("the repository's Dockerfile", () => {
   it("passes every check", () => {
     expect(failing(checkDockerfile(dockerfile, dockerignore))).toEqual([]);
     expect(failing(checkConsoleBuild(dockerfile))).toEqual([]);
+    expect(failing(checkCompiledBuild(dockerfile))).toEqual([]);
+  });
+
+  it("compiles the services in a build stage and runs the bundles, never tsx; the check fails otherwise", () => {
+    expect(dockerfile).toMatch(/^FROM deps AS build\n(?:.*\n)*?RUN npm run build$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist\/ \.\/dist\/$/m);
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    expect(finalStage).not.toMatch(/^COPY (libs|services)\/ /m);
+    expect(failing(checkCompiledBuild(dockerfile.replace(/^COPY --from=build \/app\/dist\/ .*\n/m, "")))).toEqual([
+      expect.stringMatching(/the final stage does not COPY --from=build dist\//),
+    ]);
+    expect(failing(checkCompiledBuild(dockerfile.replace("RUN npm run build\n", "RUN true\n")))).toEqual([
+      expect.stringMatching(/no stage before the final one runs npm run build:/),
+    ]);
+    expect(
+      failing(checkCompiledBuild(dockerfile.replace('CMD ["node", "dist/metadata.js"]', 'CMD ["node", "--import", "tsx", "services/metadata/src/main.ts"]'))),
+    ).toEqual([expect.stringMatching(/the CMD must run a compiled bundle.*\n?/), expect.stringMatching(/must not compile with tsx/)]);
   });
 
   it("builds the console in its own stage and copies only its dist into the final stage; the check fails otherwise", () => {

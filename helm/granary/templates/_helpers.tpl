@@ -178,7 +178,7 @@ spec:
     - name: {{ .component }}
       image: {{ include "granary.image" $root }}
       imagePullPolicy: {{ $values.image.pullPolicy }}
-      command: ["node", "--import", "tsx", "services/{{ .component }}/src/main.ts"]
+      command: ["node", "dist/{{ .component }}.js"]
       ports:
         - name: grpc
           containerPort: {{ $port }}

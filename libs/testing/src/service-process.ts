@@ -1,8 +1,19 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** The compiled bundle of each service entry point (scripts/build.mjs; jest's global setup builds it). */
+const COMPILED: Readonly<Record<string, string>> = {
+  "scripts/start.ts": "dist/granary.js",
+  "services/metadata/src/main.ts": "dist/metadata.js",
+  "services/online/src/main.ts": "dist/online.js",
+  "services/offline/src/main.ts": "dist/offline.js",
+  "services/registry/src/main.ts": "dist/registry.js",
+  "apps/console/src/server/main.ts": "dist/console.js",
+};
 
 export interface ServiceProcess {
   readonly child: ChildProcess;
@@ -16,12 +27,16 @@ export interface ServiceProcess {
 
 /**
  * Starts a Granary entry point (`services/metadata/src/main.ts`, `scripts/start.ts`) as its own Node
- * process, as production runs it: `node --import tsx <entry>` with the given environment.
+ * process, as production runs it: `node dist/<service>.js`, the compiled bundle of that entry
+ * (`npm run build`; jest's global setup builds it when a source is newer), with the given environment.
  * Only PATH and HOME are inherited, so the test's own GRANARY_* settings never leak in: spread
  * `testKeys().env` into `env` (services started apart agree on the service key only through it).
  */
 export function startServiceProcess(entry: string, env: Record<string, string | undefined>): ServiceProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+  const compiled = COMPILED[entry];
+  if (!compiled) throw new Error(`${entry} is not an entry point scripts/build.mjs compiles (${Object.keys(COMPILED).join(", ")})`);
+  if (!existsSync(`${repoRoot}${compiled}`)) throw new Error(`${compiled} is missing: run npm run build`);
+  const child = spawn(process.execPath, [compiled], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -27,7 +27,8 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_DIST_DIR = fileURLToPath(new URL("../../dist", import.meta.url));
+/** The built app (apps/console/dist), from the source here or from a compiled bundle in dist/ (scripts/build.mjs). */
+export const DEFAULT_DIST_DIR = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../../dist" : "../apps/console/dist", import.meta.url));
 
 /** The console: the built single-page app, and a reverse proxy to the four services' Connect APIs. */
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {

@@ -9,7 +9,9 @@ import { errorToWire } from "./ipc-errors.js";
 import { isGranaryMessage, type ToPrimary, type ToWorker } from "./messages.js";
 import type { PrimaryMethods } from "./primary-methods.js";
 
-const WORKER_ENTRY = fileURLToPath(new URL("./worker-main.ts", import.meta.url));
+/** The worker's entry: the TypeScript source beside this file, or its bundle in dist/ (scripts/build.mjs). */
+const FROM_SOURCE = import.meta.url.endsWith(".ts");
+const WORKER_ENTRY = fileURLToPath(new URL(FROM_SOURCE ? "./worker-main.ts" : "./online-worker.js", import.meta.url));
 /** A worker that lived this long before dying restarts at once; quicker deaths back off up to the cap. */
 const STABLE_MS = 10_000;
 const FIRST_RESTART_MS = 100;
@@ -147,7 +149,7 @@ export class WorkerPool {
 
   #fork(slot: number): void {
     const state = this.#slots[slot]!;
-    cluster.setupPrimary({ exec: WORKER_ENTRY, execArgv: workerExecArgv(), serialization: "advanced" });
+    cluster.setupPrimary({ exec: WORKER_ENTRY, execArgv: FROM_SOURCE ? workerExecArgv() : [...process.execArgv], serialization: "advanced" });
     const worker = cluster.fork();
     state.worker = worker;
     state.startedAt = Date.now();
@@ -247,8 +249,8 @@ function send(worker: Worker, message: ToWorker): void {
 }
 
 /**
- * The primary's own Node options, plus tsx's loader when they lack it: the worker entry is
- * TypeScript, and under jest (which transforms on its own) the options do not name tsx.
+ * The primary's own Node options, plus tsx's loader when they lack it: run from the source, the
+ * worker entry is TypeScript, and under jest (which transforms on its own) the options do not name tsx.
  */
 export function workerExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
   const hasTsx = execArgv.some(
