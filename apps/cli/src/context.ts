@@ -1,7 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Command } from "commander";
 import { adminKeyFile, apiKeyHint, connect, locateApiKey, type ConnectOptions, type Granary, type Project, type ServiceName } from "@granary/client";
+import { readFileSync } from "node:fs";
 import { CliError, UsageError } from "./cli-error.js";
+import { loadConfigFile, type ConfigFile } from "./config-file.js";
 
 /** The options every command takes (declared on the program). */
 export interface GlobalOptions {
@@ -56,17 +58,14 @@ export class CommandContext {
   }
 
   /** The context of a command's action, from the options of the program and the command. */
-  static of(command: Command, output: Output, signal: AbortSignal): CommandContext {
-    const options = command.optsWithGlobals<GlobalOptions>();
+  static of(command: Command, output: Output, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): CommandContext {
     let root: Command = command;
     while (root.parent) root = root.parent;
-    return new CommandContext(
-      options,
-      output,
-      signal,
-      root.getOptionValueSource("project") === "cli",
-      options.apiKey ? root.getOptionValueSource("apiKey") : undefined,
-    );
+    const given = command.optsWithGlobals<GlobalOptions>();
+    const config = loadConfigFile(env);
+    const options = config ? withConfigFile(given, config, root.getOptionValueSource("project") === "default", env) : given;
+    const apiKeySource = given.apiKey ? root.getOptionValueSource("apiKey") : options.apiKey ? `the config file ${config!.path}` : undefined;
+    return new CommandContext(options, output, signal, root.getOptionValueSource("project") === "cli", apiKeySource);
   }
 
   get json(): boolean {
@@ -86,7 +85,7 @@ export class CommandContext {
 
   /** For an UNAUTHENTICATED answer: which key was sent, or where keys are looked for. */
   apiKeyHint(): string {
-    const source = this.apiKeySource === "cli" ? "--api-key" : this.apiKeySource === "env" ? "GRANARY_API_KEY" : undefined;
+    const source = this.apiKeySource === "cli" ? "--api-key" : this.apiKeySource === "env" ? "GRANARY_API_KEY" : this.apiKeySource;
     try {
       return apiKeyHint(source ? { source, adminKeyFile: adminKeyFile() } : locateApiKey(), "--api-key");
     } catch {
@@ -105,6 +104,45 @@ export class CommandContext {
     }
   }
 }
+
+/**
+ * The options with the config file's settings where neither a flag nor the environment gave one:
+ * flags > environment > config file > defaults.
+ */
+export function withConfigFile(options: GlobalOptions, config: ConfigFile, projectIsDefault: boolean, env: NodeJS.ProcessEnv): GlobalOptions {
+  const unset = (flag: unknown, ...vars: string[]) => flag === undefined && vars.every((v) => !env[v]);
+  const out: { -readonly [K in keyof GlobalOptions]: GlobalOptions[K] } = { ...options };
+  // An address given by flag or environment (a host, or any service's) wins over all of the file's.
+  const addressGiven = options.address !== undefined || !!env["GRANARY_HOST"];
+  for (const name of SERVICES) {
+    if (!addressGiven && unset(options[name], `GRANARY_${name.toUpperCase()}_ADDRESS`) && config[name]) out[name] = config[name];
+  }
+  if (!addressGiven && config.address && SERVICES.every((n) => out[n] === undefined && !env[`GRANARY_${n.toUpperCase()}_ADDRESS`]))
+    out.address = config.address;
+  else if (!addressGiven && config.address) {
+    // Services the file and environment leave unset go to the file's host, on their default ports.
+    for (const name of SERVICES)
+      if (out[name] === undefined && !env[`GRANARY_${name.toUpperCase()}_ADDRESS`]) out[name] = `${config.address}:${DEFAULT_PORTS[name]}`;
+  }
+  if (projectIsDefault && config.project) out.project = config.project;
+  if (unset(options.apiKey, "GRANARY_API_KEY", "GRANARY_API_KEY_FILE")) {
+    if (config.apiKey) out.apiKey = config.apiKey;
+    else if (config.apiKeyFile) {
+      try {
+        out.apiKey = readFileSync(config.apiKeyFile, "utf8").trim();
+      } catch (err) {
+        throw new UsageError(`cannot read the API key file ${config.apiKeyFile} named by ${config.path}: ${(err as Error).message}`);
+      }
+    }
+  }
+  if (unset(options.caFile, "GRANARY_TLS_CA") && config.caFile) out.caFile = config.caFile;
+  if (unset(options.certFile, "GRANARY_TLS_CERT") && config.certFile) out.certFile = config.certFile;
+  if (unset(options.keyFile, "GRANARY_TLS_KEY") && config.keyFile) out.keyFile = config.keyFile;
+  if (options.timeout === undefined && config.timeout) out.timeout = config.timeout;
+  return out;
+}
+
+const DEFAULT_PORTS: Record<ServiceName, number> = { metadata: 50051, online: 50052, offline: 50053, registry: 50054 };
 
 /** The SDK's connection options from the global options. */
 export function connectOptions(options: GlobalOptions): ConnectOptions {

@@ -151,6 +151,48 @@ export function createProgram(hooks: ProgramHooks): Command {
     .action(act(async () => (await import("./commands/get-vector.js")).getVectorCommand));
 
   program
+    .command("list")
+    .description("what the project holds, as tables: feature groups, views, training datasets, models (all of them when no kind is given)")
+    .argument("[kind]", "groups, views, datasets or models")
+    .action(act(async () => (await import("./commands/list.js")).listCommand));
+
+  program
+    .command("describe")
+    .description("a feature group, view or model: schema, keys, event time, online/offline, versions, and statistics with histograms")
+    .argument("<kind|name>", "group, view or model, followed by the name; or only the name (the kind is found)")
+    .argument("[name]", "name or name:version (default: the latest)")
+    .action(act(async () => (await import("./commands/describe.js")).describeCommand));
+
+  program
+    .command("lineage")
+    .description("what a feature group, view or model was made from and what was made from it (groups → views → training datasets → models)")
+    .argument("<kind|name>", "group, view or model, followed by the name; or only the name")
+    .argument("[name]", "name or name:version (default: the latest)")
+    .addOption(new Option("--format <format>", "text, or a Mermaid flowchart").choices(["text", "mermaid"]).default("text"))
+    .action(act(async () => (await import("./commands/lineage.js")).lineageCommand));
+
+  program
+    .command("validation")
+    .description("the latest validation reports of a feature group: each insert's rules, what failed, examples")
+    .argument("<group>", "feature group: name or name:version (default: the latest)")
+    .option("--limit <n>", "at most this many reports, newest first (default 5, at most 1000)", boundedInt("--limit", 1000))
+    .action(act(async () => (await import("./commands/validation.js")).validationCommand));
+
+  program
+    .command("delete")
+    .description("delete a feature group or view version, a model version or a whole model, after typing its name to confirm")
+    .argument("<kind|name>", "group, view or model, followed by the name; or only the name")
+    .argument("[name]", "name:version (a bare name: the only version of a group or view, or the whole model)")
+    .option("-y, --yes", "do not ask (needed when stdin is not a terminal)")
+    .action(act(async () => (await import("./commands/delete.js")).deleteCommand));
+
+  program
+    .command("init")
+    .description("write a starter manifest (features.yaml) and CSV data that apply and ingest accept; never overwrites a file")
+    .argument("[dir]", "directory to write into (default: the current one)")
+    .action(act(async () => (await import("./commands/init.js")).initCommand));
+
+  program
     .command("check-skew")
     .description("compare a view's online vectors with its offline point-in-time rows (training/serving skew); exit 1 when any value differs")
     .argument("<view>", "feature view: name or name:version (default: the latest)")

@@ -42,6 +42,7 @@ export async function ingestCommand(ctx: CommandContext, groupText: string, file
   const schema: GroupSchema = group;
   const source = await open(format, file, schema, options);
 
+  const progress = createProgress(ctx.output, { label: `${group.name} v${group.version}`, total: source.total });
   // The insert consumes the batches inside a gRPC stream, which reports a failure of its input as
   // its own; the reader's error is the one the user needs.
   let readError: unknown;
@@ -52,13 +53,14 @@ export async function ingestCommand(ctx: CommandContext, groupText: string, file
         batchCount++;
         yield batch;
       }
+      // Every batch is on its way: what remains is the server's commit.
+      progress.phase("committing");
     } catch (err) {
       readError = err;
       throw err;
     }
   }
 
-  const progress = createProgress(ctx.output, { label: `${group.name} v${group.version}`, total: source.total });
   const started = performance.now();
   let rowsSent = 0;
   let result;
