@@ -191,7 +191,10 @@ def main() -> int:
             "unknown key": expect_error("unknown key", ValueError, lambda: client.get_feature_vector(view, 1, {"ID": 1})),
         }
         expect("no event time says why", "event_time" in summary["errors"]["no event time"]["message"], True)
-        with Granary.connect(api_key="grn_0000000000000000_not_a_key", project=project, timeout=args.timeout, **client.addresses) as stranger:
+        a = client.addresses
+        with Granary.connect(
+            api_key="grn_0000000000000000_not_a_key", project=project, metadata=a["metadata"], online=a["online"], offline=a["offline"], registry=a["registry"]
+        ) as stranger:
             summary["errors"]["bad key"] = expect_error("bad key", UnauthenticatedError, lambda: stranger.get_feature_vector(view, 1, {"id": 1}))
         code = 1 if mismatches else 0
     except Mismatch:

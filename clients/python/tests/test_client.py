@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import unittest
-from typing import List
+from typing import Any, Dict, List, Optional, Tuple
 
 import grpc
 
@@ -145,7 +145,7 @@ class Connect(unittest.TestCase):
             named = os.path.join(data, "named.key")
             with open(named, "w") as f:
                 f.write("grn_named")
-            cases = [
+            cases: List[Tuple[Dict[str, Any], Dict[str, str], Optional[str]]] = [
                 ({"api_key": "grn_arg"}, {"GRANARY_API_KEY": "grn_env"}, "the api_key argument"),
                 ({}, {"GRANARY_API_KEY": "grn_env", "GRANARY_API_KEY_FILE": named}, "GRANARY_API_KEY"),
                 ({}, {"GRANARY_API_KEY_FILE": named, "GRANARY_DATA_DIR": data}, f"GRANARY_API_KEY_FILE ({named})"),

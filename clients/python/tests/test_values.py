@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unittest
+from typing import Any, List, Tuple
 
 from granary_feature_store.proto.granary.types.v1 import types_pb2
 from granary_feature_store.values import column_of, decode, rows_to_columns, vectors_to_rows, vectors_to_statuses
@@ -12,14 +13,14 @@ S = types_pb2.ScalarType
 UTC = dt.timezone.utc
 
 
-def t(scalar: int, list_: bool = False, dimension: int = 0) -> types_pb2.DataType:
+def t(scalar: Any, list_: bool = False, dimension: int = 0) -> types_pb2.DataType:
     return types_pb2.DataType(scalar=scalar, list=list_, dimension=dimension)
 
 
 class ScalarConversion(unittest.TestCase):
     def test_each_type_goes_to_its_own_array_and_back(self) -> None:
         when = dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
-        cases = [
+        cases: List[Tuple[Any, str, List[Any], List[Any]]] = [
             (S.SCALAR_TYPE_BOOL, "bools", [True, False], [True, False]),
             (S.SCALAR_TYPE_INT32, "int32s", [1, -(2**31)], [1, -(2**31)]),
             (S.SCALAR_TYPE_INT64, "int64s", [2**62, -5], [2**62, -5]),

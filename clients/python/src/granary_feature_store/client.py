@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar
 
 import grpc
 
@@ -108,7 +108,7 @@ class Granary:
         self.timeout = timeout
         """Seconds each attempt of a call may take (each call's `timeout=` overrides it)."""
         self.retry = retry
-        self.api_key_source = api_key_source if api_key else None
+        self.api_key_source = (api_key_source or "the api_key argument") if api_key else None
         """Where the API key came from ("GRANARY_API_KEY", a file path...); None: no key is sent."""
         self._catalogue_wait = catalogue_wait
         merged = list({**dict(_DEFAULT_OPTIONS), **dict(options)}.items())
@@ -131,7 +131,7 @@ class Granary:
         self.registry = registry_service_pb2_grpc.RegistryServiceStub(self.channel("registry"))
         self._groups: Dict[Tuple[str, str, int], feature_group_pb2.FeatureGroup] = {}
         self._views: Dict[Tuple[str, str, int], feature_view_pb2.FeatureView] = {}
-        self._known_online: set = set()
+        self._known_online: Set[Tuple[Any, ...]] = set()
         # What an UNAUTHENTICATED error adds: which key was sent, or where keys are looked for.
         where = f"the api_key argument, GRANARY_API_KEY, the file GRANARY_API_KEY_FILE names, or {admin_key_path or admin_key_file()}"
         self._key_hint = f"the API key came from {self.api_key_source}; keys are read from {where}" if self.api_key_source else f"no API key was found: it is read from {where}"
@@ -492,7 +492,6 @@ def entity_rows(
     )
 
 
-def connect(address: Optional[str] = None, **kwargs: Any) -> Granary:
-    """Granary.connect(...): see there."""
-    return Granary.connect(address, **kwargs)
+connect = Granary.connect
+"""Granary.connect(...): see there."""
 

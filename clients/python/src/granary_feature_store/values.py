@@ -261,7 +261,7 @@ def vectors_to_statuses(vectors: Any) -> List[Dict[str, str]]:
 # ---- untyped builders, for hand-made requests -----------------------------------------------
 
 
-def _column(scalar: int, values: Sequence[Any]) -> types_pb2.ColumnData:
+def _column(scalar: "types_pb2.ScalarType", values: Sequence[Any]) -> types_pb2.ColumnData:
     return column_of(types_pb2.DataType(scalar=scalar), values)
 
 
