@@ -121,8 +121,8 @@ EOF
 "$protoc" --descriptor_set_in="$work/client.pb" --plugin=protoc-gen-grpc_python="$plugin" --grpc_python_out="$out" "${services[@]}"
 
 # Nest the output under $generated, rewriting the imports by proto path and the module names the
-# classes are registered under. Anchored at the start of a line (or after "globals(), '" style
-# quotes) so grpcio's own `import grpc` is never touched.
+# classes are registered under. Each expression is anchored (a line's start; the module-name
+# argument of BuildTopDescriptorsAndMessages), so grpcio's own `import grpc` is never touched.
 mkdir -p "$out/$generated"
 mv "$out/granary" "$out/grpc" "$out/$generated/"
 prefix="${generated//\//.}"
