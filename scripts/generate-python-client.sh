@@ -167,6 +167,13 @@ if [ "$mode" = check ]; then
     echo "$target/$generated is out of date with proto/ or with $0: run 'npm run generate:clients' and commit the result." >&2
     exit 1
   fi
+  # One top-level package: a leftover of the old layout (granary/, buf/, granary_client/) would be
+  # importable again from the source tree.
+  stray="$(cd "$target" && find . -mindepth 1 -maxdepth 1 ! -name "$package" ! -name '*.egg-info' ! -name __pycache__ | LC_ALL=C sort)"
+  if [ -n "$stray" ]; then
+    echo "$target must hold only $package; also found: $stray" >&2
+    exit 1
+  fi
   import_check "$target"
   echo "Python client is current"
   exit 0
