@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EnvReader } from "./env-reader.js";
 
@@ -84,13 +85,36 @@ export interface ClientTlsConfig {
   readonly keyFile?: string | undefined;
 }
 
+/**
+ * What Granary decides about telemetry. Everything else (exporters, endpoints, headers, protocol,
+ * sampler, export interval, resource attributes) the OpenTelemetry SDK reads from the standard
+ * OTEL_* environment itself; these fields only fill in Granary's defaults where OTEL_* is silent.
+ */
 export interface TelemetryConfig {
   readonly enabled: boolean;
+  /** OTEL_SERVICE_NAME, else service.name in OTEL_RESOURCE_ATTRIBUTES, else granary-<service>. */
   readonly serviceName: string;
   /** OTLP/HTTP endpoint; unset means spans are made (for trace ids in logs) but not exported. */
   readonly otlpEndpoint: string | undefined;
-  readonly tracesExporter: "otlp" | "console" | "none";
-  readonly metricsExporter: "otlp" | "console" | "none";
+  /**
+   * "env": the SDK builds the exporters from OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER and the
+   * OTEL_EXPORTER_OTLP_* settings. "none": set so, or Granary's default when OTEL_*_EXPORTER is
+   * unset and no OTLP endpoint is (the SDK's own default, OTLP to localhost, would fail every export).
+   */
+  readonly tracesExporter: "env" | "none";
+  readonly metricsExporter: "env" | "none";
+  /** The Prometheus scrape endpoint (GRANARY_METRICS_*); undefined: none (the default). */
+  readonly prometheus?: PrometheusConfig | undefined;
+}
+
+/** GRANARY_METRICS_PORT and friends: a /metrics listener of its own, never on the API ports. */
+export interface PrometheusConfig {
+  /** GRANARY_METRICS_HOST: 127.0.0.1 unless set (0.0.0.0 in a pod, with a token or a NetworkPolicy). */
+  readonly host: string;
+  /** GRANARY_METRICS_PORT (0: any free port, logged). */
+  readonly port: number;
+  /** GRANARY_METRICS_TOKEN or the contents of GRANARY_METRICS_TOKEN_FILE: a scrape must send `Authorization: Bearer <token>`. */
+  readonly token?: string | undefined;
 }
 
 export interface AuthConfig {
@@ -225,7 +249,6 @@ export function serviceClientTls(server: ServerConfig): ClientTlsConfig | undefi
 
 export function readCommonConfig(r: EnvReader, defaultServiceName: string): CommonConfig {
   const endpoint = r.optionalUrl("OTEL_EXPORTER_OTLP_ENDPOINT", ["http:", "https:"]);
-  const exporters = ["otlp", "console", "none"] as const;
   const dataDir = r.string("GRANARY_DATA_DIR", ".granary");
   return {
     logLevel: r.oneOf("GRANARY_LOG_LEVEL", ["trace", "debug", "info", "warn", "error", "fatal", "silent"], "info"),
@@ -247,10 +270,19 @@ export function readCommonConfig(r: EnvReader, defaultServiceName: string): Comm
     },
     telemetry: {
       enabled: !r.bool("OTEL_SDK_DISABLED", false),
-      serviceName: r.string("OTEL_SERVICE_NAME", defaultServiceName),
+      serviceName: r.optionalString("OTEL_SERVICE_NAME") ?? serviceNameFromResourceAttributes(r) ?? defaultServiceName,
       otlpEndpoint: endpoint,
-      tracesExporter: r.oneOf("OTEL_TRACES_EXPORTER", exporters, endpoint ? "otlp" : "none"),
-      metricsExporter: r.oneOf("OTEL_METRICS_EXPORTER", exporters, endpoint ? "otlp" : "none"),
+      tracesExporter: exporterSetting(
+        r,
+        "OTEL_TRACES_EXPORTER",
+        endpoint !== undefined || r.optionalString("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") !== undefined,
+      ),
+      metricsExporter: exporterSetting(
+        r,
+        "OTEL_METRICS_EXPORTER",
+        endpoint !== undefined || r.optionalString("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") !== undefined,
+      ),
+      prometheus: readPrometheus(r),
     },
   };
 }
@@ -298,4 +330,49 @@ function natsName(r: EnvReader, key: string, fallback: string, pattern: RegExp, 
   if (pattern.test(value)) return value;
   r.problem(`${key} must be ${what}, got ${JSON.stringify(value)}`);
   return fallback;
+}
+
+/**
+ * OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER: the SDK takes a comma-separated list (otlp, console,
+ * and for metrics prometheus); Granary only needs to know whether anything is exported at all.
+ */
+function exporterSetting(r: EnvReader, key: string, endpointSet: boolean): TelemetryConfig["tracesExporter"] {
+  const raw = r.optionalString(key);
+  if (raw === undefined || raw.trim() === "") return endpointSet ? "env" : "none";
+  const names = raw.split(",").map((n) => n.trim());
+  const known = key === "OTEL_METRICS_EXPORTER" ? ["otlp", "console", "prometheus", "none"] : ["otlp", "console", "none"];
+  const bad = names.filter((n) => !known.includes(n));
+  if (bad.length > 0) r.problem(`${key} must list ${known.join(", ")}; not ${bad.join(", ")}`);
+  return names.includes("none") ? "none" : "env";
+}
+
+/** service.name given in OTEL_RESOURCE_ATTRIBUTES (key=value,key=value, values percent-encoded). */
+function serviceNameFromResourceAttributes(r: EnvReader): string | undefined {
+  for (const pair of (r.optionalString("OTEL_RESOURCE_ATTRIBUTES") ?? "").split(",")) {
+    const [key, value] = pair.split("=", 2);
+    if (key?.trim() === "service.name" && value !== undefined && value.trim() !== "") return decodeURIComponent(value.trim());
+  }
+  return undefined;
+}
+
+/** GRANARY_METRICS_PORT unset or off: no /metrics listener at all (deny by default). */
+function readPrometheus(r: EnvReader): PrometheusConfig | undefined {
+  const port = r.optionalString("GRANARY_METRICS_PORT");
+  const tokenFile = r.optionalString("GRANARY_METRICS_TOKEN_FILE");
+  let token = r.optionalString("GRANARY_METRICS_TOKEN");
+  if (token !== undefined && tokenFile !== undefined) r.problem("GRANARY_METRICS_TOKEN and GRANARY_METRICS_TOKEN_FILE are exclusive");
+  if (port === undefined || port === "off") {
+    if (token !== undefined || tokenFile !== undefined || r.optionalString("GRANARY_METRICS_HOST") !== undefined)
+      r.problem("GRANARY_METRICS_HOST and GRANARY_METRICS_TOKEN(_FILE) need GRANARY_METRICS_PORT");
+    return undefined;
+  }
+  if (tokenFile !== undefined) {
+    try {
+      token = readFileSync(tokenFile, "utf8").trim();
+    } catch (err) {
+      r.problem(`GRANARY_METRICS_TOKEN_FILE: cannot read ${tokenFile} (${(err as Error).message})`);
+    }
+  }
+  if (token !== undefined && token.length < 16) r.problem("GRANARY_METRICS_TOKEN must be at least 16 characters");
+  return { host: r.string("GRANARY_METRICS_HOST", "127.0.0.1"), port: r.port("GRANARY_METRICS_PORT", 0), token };
 }

@@ -13,6 +13,7 @@ export {
   type ClientTlsConfig,
   type CommonConfig,
   type LogLevel,
+  type PrometheusConfig,
   type ServerConfig,
   type ServerTlsConfig,
   type ServiceName,

@@ -11,7 +11,7 @@ import { runInContext, type RpcSpan, type StartRpcSpan } from "./rpc-telemetry.j
 export interface ConnectPipelineOptions {
   readonly access: AccessControl;
   readonly logger: Logger;
-  /** Trace span and rpc.server.duration per call (the HTTP port); the in-process transport has none. */
+  /** Trace span and rpc.server.call.duration per call (the HTTP port); the in-process transport has none. */
   readonly startSpan?: StartRpcSpan;
   /**
    * The server's calls in flight, each as a function ending it at once with UNAVAILABLE (what

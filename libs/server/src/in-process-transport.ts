@@ -49,7 +49,7 @@ export interface InProcessOptions {
  * context (stores bound their queries by it); audit; and the one error mapping (typed errors keep
  * their code, anything else is INTERNAL with a generic message).
  *
- * Left out, being the grpc-js server's: the trace span and rpc.server.duration, grpc-js
+ * Left out, being the grpc-js server's: the trace span and rpc.server.call.duration, grpc-js
  * (de)serialisation (connect's own decodes, so undecodable bytes are not the server's
  * INVALID_ARGUMENT), the message-size limit, shutdown (drain, ending calls in flight), the cap on
  * status message length, health and reflection. A `preEncoded` response is decoded into its

@@ -57,6 +57,8 @@ export async function runMain<C extends { readonly common: CommonConfig }>(optio
   const logger = createLogger({ level: config.common.logLevel, service: options.name });
   let services: RunningService[];
   try {
+    const metrics = await telemetry.metricsAddress();
+    if (metrics) logger.info({ address: metrics }, "Prometheus metrics at http://" + metrics + "/metrics");
     const started = await options.start(config, logger);
     services = Array.isArray(started) ? started : [started];
   } catch (err) {

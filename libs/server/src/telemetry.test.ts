@@ -80,7 +80,7 @@ describe("telemetry and auth", () => {
     expect(res.model?.description).toBe("key-1");
     const finished = spans.getFinishedSpans();
     const upstreamSpan = finished.find(
-      (s) => s.name === "granary.registry.v1.RegistryService/GetModel" && s.attributes["rpc.system"] === "grpc" && s.kind === 1,
+      (s) => s.name === "granary.registry.v1.RegistryService/GetModel" && s.attributes["rpc.system.name"] === "grpc" && s.kind === 1,
     );
     const downstreamSpan = finished.find((s) => s.name === "granary.metadata.v1.MetadataService/GetProject" && s.kind === 1);
     expect(upstreamSpan).toBeDefined();
@@ -98,8 +98,13 @@ describe("telemetry and auth", () => {
 
     await reader.forceFlush();
     const exported = metrics.getMetrics().flatMap((m) => m.scopeMetrics.flatMap((s) => s.metrics));
-    const duration = exported.find((m) => m.descriptor.name === "rpc.server.duration");
-    expect(duration?.dataPoints.some((p) => p.attributes["rpc.method"] === "GetProject")).toBe(true);
+    const duration = exported.find((m) => m.descriptor.name === "rpc.server.call.duration");
+    expect(duration?.descriptor.unit).toBe("s");
+    expect(
+      duration?.dataPoints.some(
+        (p) => p.attributes["rpc.method"] === "granary.metadata.v1.MetadataService/GetProject" && p.attributes["rpc.status_code"] === "OK",
+      ),
+    ).toBe(true);
   });
 
   it("authenticates every request", async () => {
