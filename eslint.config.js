@@ -4,7 +4,9 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "libs/proto/src/gen/**", "clients/**", "**/*.js", "**/*.mjs", "**/*.cjs", "helm/**", "deploy/**"] },
+  {
+    ignores: ["**/node_modules/**", "build/**", "**/dist/**", "libs/proto/src/gen/**", "clients/**", "**/*.js", "**/*.mjs", "**/*.cjs", "helm/**", "deploy/**"],
+  },
   {
     files: ["**/*.ts"],
     languageOptions: {

@@ -28,6 +28,8 @@ export default {
     "<rootDir>/examples/**/*.test.ts",
   ],
   testPathIgnorePatterns: ["/node_modules/"],
+  // The packed SDK (scripts/pack-client.mjs stages it in build/) has the workspace package's name.
+  modulePathIgnorePatterns: ["<rootDir>/build/", "<rootDir>/dist/", "<rootDir>/apps/cli/dist/"],
   globalSetup: "<rootDir>/test/global-setup.mjs",
   globalTeardown: "<rootDir>/test/global-teardown.mjs",
   testTimeout: 30_000,

@@ -87,9 +87,9 @@ describe("TLS with a CA the services trust (client certificates off)", () => {
     const a = https(suite);
     const run = await python(
       [
-        "import json, granary_client",
-        "from granary.metadata.v1 import metadata_service_pb2 as m",
-        `g = granary_client.connect(metadata=${JSON.stringify(a.metadata)}, online=${JSON.stringify(a.online)}, offline=${JSON.stringify(a.offline)}, registry=${JSON.stringify(a.registry)}, ca_file=${JSON.stringify(join(certs, "ca.crt"))})`,
+        "import json, granary_feature_store",
+        "from granary_feature_store.proto.granary.metadata.v1 import metadata_service_pb2 as m",
+        `g = granary_feature_store.connect(metadata=${JSON.stringify(a.metadata)}, online=${JSON.stringify(a.online)}, offline=${JSON.stringify(a.offline)}, registry=${JSON.stringify(a.registry)}, ca_file=${JSON.stringify(join(certs, "ca.crt"))})`,
         "g.metadata.CreateProject(m.CreateProjectRequest(name='tls_python'), timeout=20)",
         "names = [p.name for p in g.metadata.ListProjects(m.ListProjectsRequest(), timeout=20).projects]",
         "print(json.dumps(names))",
