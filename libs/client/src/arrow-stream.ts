@@ -1,5 +1,6 @@
 import * as arrow from "apache-arrow";
 import { IpcMessageWriter } from "@granary/arrow";
+import { withoutDictionaries } from "./dictionary-columns.js";
 
 const MESSAGE_BYTES = 1024 * 1024;
 
@@ -14,7 +15,8 @@ export interface InsertProgress {
 /**
  * Record batches as the ArrowChunk payloads of a client stream: one IPC stream (schema, batches,
  * end-of-stream marker) cut into messages of about 1 MiB, well under gRPC's 4 MiB default. Progress
- * is reported after each batch is encoded.
+ * is reported after each batch is encoded. Dictionary-encoded columns are sent decoded: the services
+ * take plain columns only.
  */
 export async function* ipcPayloads(
   batches: AsyncIterable<arrow.RecordBatch> | Iterable<arrow.RecordBatch>,
@@ -24,7 +26,8 @@ export async function* ipcPayloads(
   let writer: IpcMessageWriter | undefined;
   let rowsSent = 0;
   let bytesSent = 0;
-  for await (const batch of batches as AsyncIterable<arrow.RecordBatch>) {
+  for await (const input of batches as AsyncIterable<arrow.RecordBatch>) {
+    const batch = withoutDictionaries(input);
     writer ??= new IpcMessageWriter(batch.schema, MESSAGE_BYTES);
     for (const message of writer.write(batch)) {
       bytesSent += message.byteLength;

@@ -1,4 +1,5 @@
 import { clone, create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import * as arrow from "apache-arrow";
 import { ColumnSchema, type Column } from "@granary/proto/types";
@@ -17,7 +18,9 @@ import { batchesOf, ipcPayloads, recordBatchesOf, tableOf, type InsertProgress }
 import { CatalogueSync } from "./catalogue-lag.js";
 import { retryStream } from "./call-policy.js";
 import { parseType, type ColumnSpec } from "./column-types.js";
+import { getLineage, type LineageGraph, type LineageOptions } from "./lineage.js";
 import { Query, typesOf, type FilterExpr } from "./query.js";
+import { listValidationReports, type ValidationReportEntry } from "./validation-report.js";
 import { tableFromRows, toValue, type FeatureValue, type Row } from "./values.js";
 
 /** What an insert accepts: plain rows, an Arrow table, or record batches as they are produced. */
@@ -211,13 +214,29 @@ export class FeatureGroup {
     return this;
   }
 
-  /** Descriptive statistics of the latest commit (computed on insert when the group enables them). */
-  async statistics(): Promise<Statistics | undefined> {
-    const res = await this.#services.metadata.getStatistics(
-      { project: this.project, subject: { kind: { case: "featureGroup", value: this.#ref() } } },
-      this.#services.unary(),
-    );
-    return res.statistics;
+  /** Descriptive statistics of the latest commit (computed on insert when the group enables them); undefined when none were computed. */
+  async statistics(options: { signal?: AbortSignal } = {}): Promise<Statistics | undefined> {
+    try {
+      const res = await this.#services.metadata.getStatistics(
+        { project: this.project, subject: { kind: { case: "featureGroup", value: this.#ref() } } },
+        this.#services.unary(options.signal),
+      );
+      return res.statistics;
+    } catch (err) {
+      // The metadata service answers NOT_FOUND for a subject with no statistics yet: that is "none", not a failure.
+      if (ConnectError.from(err).code === Code.NotFound) return undefined;
+      throw err;
+    }
+  }
+
+  /** The reports of this version's validation rules, one per insert, newest first (default: the last 20). */
+  async validationReports(options: { limit?: number; signal?: AbortSignal } = {}): Promise<ValidationReportEntry[]> {
+    return listValidationReports(this.#services, this.project, this.#ref(), options);
+  }
+
+  /** What was built from this group (views, their training datasets, models trained on them); see LineageOptions. */
+  async lineage(options: LineageOptions = {}): Promise<LineageGraph> {
+    return getLineage(this.#services, this.project, { kind: "featureGroup", ...this.#ref() }, options);
   }
 
   /** Computes statistics of the group's current data now. */

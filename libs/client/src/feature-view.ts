@@ -16,6 +16,8 @@ import type { DataType, NamedColumn } from "@granary/proto/types";
 import type { Services } from "./services.js";
 import { batchesOf, ipcPayloads, recordBatchesOf, tableOf } from "./arrow-stream.js";
 import { split } from "./builders.js";
+import { featuresAndLabels } from "./features-and-labels.js";
+import { getLineage, type LineageGraph, type LineageOptions } from "./lineage.js";
 import { CatalogueSync } from "./catalogue-lag.js";
 import { retryStream } from "./call-policy.js";
 import type { FilterExpr } from "./query.js";
@@ -58,6 +60,26 @@ export interface TimeSplitOptions {
   readonly testEnd?: Date;
 }
 
+/**
+ * The splits of a stored training dataset, whole (`train`, `test`) and, as hsfs's train_test_split
+ * returns them, apart: `x*` every column but the view's labels, `y*` the labels (no columns when the
+ * view has none). All are Arrow tables; x and y share the whole table's buffers.
+ */
+export interface TrainTestSplit {
+  readonly train: arrow.Table;
+  readonly test: arrow.Table;
+  readonly xTrain: arrow.Table;
+  readonly xTest: arrow.Table;
+  readonly yTrain: arrow.Table;
+  readonly yTest: arrow.Table;
+}
+
+export interface TrainValidationTestSplit extends TrainTestSplit {
+  readonly validation: arrow.Table;
+  readonly xValidation: arrow.Table;
+  readonly yValidation: arrow.Table;
+}
+
 export interface BatchDataOptions extends SpineOptions {
   /** Whose statistics parameterise the model-dependent transformations (default: the latest dataset). */
   readonly trainingDatasetVersion?: number;
@@ -66,11 +88,8 @@ export interface BatchDataOptions extends SpineOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface VectorOptions {
-  /** Features the caller already has (they win over stored values). */
-  readonly passedFeatures?: Row | readonly Row[];
-  /** Inputs of on-demand features. */
-  readonly requestParameters?: Row | readonly Row[];
+/** What every online lookup takes, one entry or many. */
+export interface LookupOptions {
   /** Whose statistics parameterise the model-dependent transformations (default: the latest dataset). */
   readonly trainingDatasetVersion?: number;
   readonly untransformed?: boolean;
@@ -84,6 +103,23 @@ export interface VectorOptions {
    */
   readonly minLogSequence?: bigint;
   readonly signal?: AbortSignal;
+}
+
+/** A lookup of one entry: passed features and request parameters are one object, as the entry is. */
+export interface VectorOptions extends LookupOptions {
+  /** Features the caller already has (they win over stored values). */
+  readonly passedFeatures?: Row;
+  /** Inputs of on-demand features. */
+  readonly requestParameters?: Row;
+}
+
+/**
+ * A lookup of many entries: passed features and request parameters are an array with one object per
+ * entry, in the entries' order, as the entries are (undefined or {} for an entry with none).
+ */
+export interface VectorsOptions extends LookupOptions {
+  readonly passedFeatures?: readonly (Row | undefined)[];
+  readonly requestParameters?: readonly (Row | undefined)[];
 }
 
 /** A feature view version: training and batch data from the offline store, vectors from the online store. */
@@ -106,8 +142,9 @@ export class FeatureView {
   get version(): number {
     return this.#message.version;
   }
+  /** The label columns as the view outputs them (named as in training data, join prefixes included). */
   get labels(): readonly string[] {
-    return this.#message.labels;
+    return this.#message.outputColumns.filter((c) => c.role === ColumnRole.LABEL).map((c) => c.name);
   }
   /** The keys an online caller supplies, as Hopsworks' `fv.serving_keys`. */
   get servingKeys(): readonly ServingKey[] {
@@ -155,6 +192,18 @@ export class FeatureView {
     return this;
   }
 
+  /**
+   * The groups this view reads and what was built from it (training datasets, models); with
+   * `trainingDatasetVersion`, the lineage of that dataset instead.
+   */
+  async lineage(options: LineageOptions & { trainingDatasetVersion?: number } = {}): Promise<LineageGraph> {
+    const node =
+      options.trainingDatasetVersion === undefined
+        ? ({ kind: "featureView", ...this.#ref() } as const)
+        : ({ kind: "trainingDataset", ...this.#ref(), datasetVersion: options.trainingDatasetVersion } as const);
+    return getLineage(this.#services, this.project, node, options);
+  }
+
   // ---- training data ----
 
   /** Point-in-time correct training data, computed now and not stored. */
@@ -178,11 +227,10 @@ export class FeatureView {
   /**
    * A stored training dataset split into train and test, and both splits: at random (`testSize`,
    * `seed`), or by the label's event time (`trainStart`, `trainEnd`, `testStart`, `testEnd`, as
-   * Hopsworks' time-series splits).
+   * Hopsworks' time-series splits). Each split comes whole and as features and labels apart:
+   * `const { xTrain, xTest, yTrain, yTest } = await fv.trainTestSplit({ testSize: 0.2 })`.
    */
-  async trainTestSplit(
-    options: SplitOptions & ({ testSize?: number } | TimeSplitOptions) = {},
-  ): Promise<{ version: number; train: arrow.Table; test: arrow.Table }> {
+  async trainTestSplit(options: SplitOptions & ({ testSize?: number } | TimeSplitOptions) = {}): Promise<TrainTestSplit & { version: number }> {
     let spec: SplitSpec;
     if ("testStart" in options || "trainEnd" in options) {
       const o = options as TimeSplitOptions;
@@ -193,14 +241,13 @@ export class FeatureView {
       spec = randomSplit(options.seed, 1 - test, 0, test);
     }
     const dataset = await this.createTrainingDataset({ ...options, split: spec });
-    const { train, test: testTable } = await this.getTrainTestSplit(dataset.version, options);
-    return { version: dataset.version, train, test: testTable };
+    return { version: dataset.version, ...(await this.getTrainTestSplit(dataset.version, options)) };
   }
 
   /** A stored training dataset with a random train/validation/test split. */
   async trainValidationTestSplit(
     options: SplitOptions & { validationSize?: number; testSize?: number } = {},
-  ): Promise<{ version: number; train: arrow.Table; validation: arrow.Table; test: arrow.Table }> {
+  ): Promise<TrainValidationTestSplit & { version: number }> {
     const validation = options.validationSize ?? 0.1;
     const test = options.testSize ?? 0.2;
     checkFraction("validationSize", validation);
@@ -210,16 +257,21 @@ export class FeatureView {
     const [train, val, testTable] = await Promise.all(
       [DatasetSplit.TRAIN, DatasetSplit.VALIDATION, DatasetSplit.TEST].map((s) => this.#readDataset(dataset.version, s, options)),
     );
-    return { version: dataset.version, train: train!, validation: val!, test: testTable! };
+    const { x: xValidation, y: yValidation } = featuresAndLabels(val!, this.labels);
+    return { version: dataset.version, ...this.#apart(train!, testTable!), validation: val!, xValidation, yValidation };
   }
 
   /** The splits of a stored training dataset, exactly as they were created. */
-  async getTrainTestSplit(
-    version: number,
-    options: { untransformed?: boolean; signal?: AbortSignal } = {},
-  ): Promise<{ train: arrow.Table; test: arrow.Table }> {
+  async getTrainTestSplit(version: number, options: { untransformed?: boolean; signal?: AbortSignal } = {}): Promise<TrainTestSplit> {
     const [train, test] = await Promise.all([this.#readDataset(version, DatasetSplit.TRAIN, options), this.#readDataset(version, DatasetSplit.TEST, options)]);
-    return { train: train!, test: test! };
+    return this.#apart(train!, test!);
+  }
+
+  /** Each split whole and as x (features) and y (the view's labels). */
+  #apart(train: arrow.Table, test: arrow.Table): TrainTestSplit {
+    const tr = featuresAndLabels(train, this.labels);
+    const te = featuresAndLabels(test, this.labels);
+    return { train, test, xTrain: tr.x, xTest: te.x, yTrain: tr.y, yTest: te.y };
   }
 
   /** A stored training dataset's rows (every split). */
@@ -270,19 +322,19 @@ export class FeatureView {
   async getFeatureVector(entry: Row, options: VectorOptions = {}): Promise<Row> {
     const batch = await this.getFeatureVectorBatch([entry], {
       ...options,
-      passedFeatures: one(options.passedFeatures),
-      requestParameters: one(options.requestParameters),
+      passedFeatures: one(options.passedFeatures, "passedFeatures"),
+      requestParameters: one(options.requestParameters, "requestParameters"),
     });
     return batch.row(0);
   }
 
   /** A batch of feature vectors in one call; a key with no row gives nulls, never an error. */
-  async getFeatureVectors(entries: readonly Row[], options: VectorOptions = {}): Promise<Row[]> {
+  async getFeatureVectors(entries: readonly Row[], options: VectorsOptions = {}): Promise<Row[]> {
     return (await this.getFeatureVectorBatch(entries, options)).rows as Row[];
   }
 
   /** As getFeatureVectors(), with each value's status. */
-  async getFeatureVectorsWithStatus(entries: readonly Row[], options: VectorOptions = {}): Promise<VectorsWithStatus> {
+  async getFeatureVectorsWithStatus(entries: readonly Row[], options: VectorsOptions = {}): Promise<VectorsWithStatus> {
     return withStatuses(await this.getFeatureVectorBatch(entries, options));
   }
 
@@ -290,7 +342,7 @@ export class FeatureView {
    * As getFeatureVectors(), column by column: numeric columns are typed arrays read straight from
    * the response, and row objects are built only when `rows` or `row(i)` is read.
    */
-  async getFeatureVectorBatch(entries: readonly Row[], options: VectorOptions = {}): Promise<FeatureVectorBatch> {
+  async getFeatureVectorBatch(entries: readonly Row[], options: VectorsOptions = {}): Promise<FeatureVectorBatch> {
     const req = {
       project: this.project,
       featureView: this.#ref(),
@@ -304,9 +356,9 @@ export class FeatureView {
   }
 
   /** The request rows of an online lookup of this view (also what GetModelFeatureVectors takes). */
-  entityRows(entries: readonly Row[], options: Pick<VectorOptions, "passedFeatures" | "requestParameters"> = {}): EntityRows {
-    const passed = many(options.passedFeatures, entries.length);
-    const params = many(options.requestParameters, entries.length);
+  entityRows(entries: readonly Row[], options: Pick<VectorsOptions, "passedFeatures" | "requestParameters"> = {}): EntityRows {
+    const passed = perEntry(options.passedFeatures, entries.length, "passedFeatures");
+    const params = perEntry(options.requestParameters, entries.length, "requestParameters");
     const keys: NamedColumn[] = [];
     for (const key of this.servingKeys) {
       const values = entries.map((e) => e[key.name]);
@@ -326,7 +378,7 @@ export class FeatureView {
     if (unknown.length > 0)
       throw new TypeError(`"${unknown[0]}" is not a serving key of view "${this.name}" (serving keys: ${this.servingKeys.map((k) => k.name).join(", ")})`);
     const { types, paramTypes } = this.#inputTypes();
-    const columnsOf = (rows: Row[] | undefined, typeOf: Map<string, DataType>, what: string) => {
+    const columnsOf = (rows: readonly Row[] | undefined, typeOf: Map<string, DataType>, what: string) => {
       if (!rows) return [];
       const names = [...new Set(rows.flatMap((r) => Object.keys(r)))];
       return names.map((name) => {
@@ -423,7 +475,7 @@ function checkFraction(name: string, v: number): void {
   if (!(v > 0 && v < 1)) throw new RangeError(`${name} must be between 0 and 1 (exclusive), got ${v}`);
 }
 
-function vectorOptions(options: VectorOptions): FeatureVectorOptions {
+function vectorOptions(options: LookupOptions): FeatureVectorOptions {
   return {
     $typeName: "granary.online.v1.FeatureVectorOptions",
     untransformed: options.untransformed ?? false,
@@ -439,16 +491,21 @@ export function decodeVectors(vectors: FeatureVectors | undefined): VectorsWithS
   return withStatuses(vectorBatchOfMessage(vectors));
 }
 
-function one(v: Row | readonly Row[] | undefined): Row[] | undefined {
+/** The one object of a single lookup as the one-element array of a batch. */
+export function one(v: Row | undefined, what: string): Row[] | undefined {
   if (v === undefined) return undefined;
-  return Array.isArray(v) ? [...(v as Row[])] : [v as Row];
+  if (Array.isArray(v))
+    throw new TypeError(`${what} of getFeatureVector is one object, as the entry is (getFeatureVectors takes an array, one object per entry)`);
+  return [v];
 }
 
-function many(v: Row | readonly Row[] | undefined, n: number): Row[] | undefined {
+/** The per-entry objects of a batch lookup, checked to be one per entry; an entry with none passes nothing. */
+export function perEntry(v: readonly (Row | undefined)[] | undefined, n: number, what: string): Row[] | undefined {
   if (v === undefined) return undefined;
-  if (!Array.isArray(v)) throw new TypeError("passedFeatures / requestParameters of a batch lookup take one object per entry");
-  if (v.length !== n) throw new TypeError(`${v.length} passed rows for ${n} entries`);
-  return v as Row[];
+  if (!Array.isArray(v))
+    throw new TypeError(`${what} of a batch lookup is an array with one object per entry, in the entries' order (getFeatureVector takes one object)`);
+  if (v.length !== n) throw new TypeError(`${what} has ${v.length} objects for ${n} entries: give one per entry (undefined or {} for an entry with none)`);
+  return v.map((r: Row | undefined) => r ?? {});
 }
 
 export type { FeatureValue };

@@ -13,8 +13,13 @@ export {
   type SplitOptions,
   type TimeSplitOptions,
   type TrainingDataOptions,
+  type TrainTestSplit,
+  type TrainValidationTestSplit,
+  type LookupOptions,
   type VectorOptions,
+  type VectorsOptions,
 } from "./feature-view.js";
+export { featuresAndLabels } from "./features-and-labels.js";
 export { type FeatureVectorBatch, type VectorColumn, type VectorEventTimes, type VectorsWithStatus } from "./feature-vector-batch.js";
 export {
   consistencySummary,
@@ -27,9 +32,13 @@ export type { ValueStatusName } from "./value-status.js";
 export { ModelDraft, ModelRegistry, ModelVersionHandle, type CreateModelOptions, type VersionSelector } from "./model-registry.js";
 export { Query, FilterExpr, FeatureRef, feature, type JoinOptions } from "./query.js";
 export { parseType, typeName, type ColumnSpec, type TypeName } from "./column-types.js";
+export { columnsFrom, typeNameOf, type ColumnsFromOptions } from "./columns-from.js";
+export { withoutDictionaries } from "./dictionary-columns.js";
 export { plainToValue, tableFromRows, toPlain, fromPlain, type FeatureValue, type Row } from "./values.js";
 export { type InsertProgress } from "./arrow-stream.js";
 export { backoffDelay, isIdempotent, type RetryOptions } from "./call-policy.js";
 export { adminKeyFile, apiKeyHint, locateApiKey, resolveApiKey, resolveTls, type ApiKeyLocation, type TlsFiles } from "./credentials.js";
-export { validationReportOf } from "./validation-report.js";
+export { featureValueOf, plainValidationReport, validationReportOf, type ValidationReportEntry, type ValidationRuleResult } from "./validation-report.js";
+export type { LineageEdge, LineageGraph, LineageKind, LineageNode, LineageOptions } from "./lineage.js";
+export type { SearchKind, SearchOptions, SearchResult } from "./search.js";
 export { rules, split, type RuleOptions, type TimeWindow } from "./builders.js";

@@ -9,6 +9,7 @@ import { ModelSchemaSchema, ModelVersionSchema, type Artifact, type Model, type 
 import { ColumnarRowsSchema, type ColumnarRows } from "@granary/proto/types";
 import type { Services } from "./services.js";
 import { parseType, toColumn, type ColumnSpec } from "./column-types.js";
+import { getLineage, type LineageGraph, type LineageOptions } from "./lineage.js";
 import { namedColumn, type FeatureValue, type Row } from "./values.js";
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -230,6 +231,12 @@ export class ModelVersionHandle {
   }
   get trainingDatasetVersion(): number {
     return this.message.trainingDatasetVersion;
+  }
+
+  /** The training dataset, view and groups this version was trained from (upstream by default). */
+  async lineage(options: LineageOptions = {}): Promise<LineageGraph> {
+    const node = { kind: "modelVersion", name: this.name, version: this.version } as const;
+    return getLineage(this.#services, this.message.project, node, { direction: "upstream", ...options });
   }
 
   async artifacts(): Promise<Artifact[]> {

@@ -4,11 +4,13 @@ import { OnlineService } from "@granary/proto/online";
 import type { Services } from "./services.js";
 import { featureGroupMessage, type FeatureGroupSpec } from "./feature-group-spec.js";
 import { featureViewMessage, type FeatureViewSpec } from "./feature-view-spec.js";
-import { FeatureView, type VectorOptions } from "./feature-view.js";
+import { FeatureView, type VectorsOptions } from "./feature-view.js";
 import { vectorBatch, withStatuses, type VectorsWithStatus } from "./feature-vector-batch.js";
 import { callWithRawField } from "./raw-field-call.js";
 import { FeatureGroup } from "./feature-group.js";
+import { getLineage, type LineageGraph, type LineageNode, type LineageOptions } from "./lineage.js";
 import { ModelRegistry } from "./model-registry.js";
+import { searchProject, type SearchOptions, type SearchResult } from "./search.js";
 import type { Row } from "./values.js";
 
 /** A project: the boundary every feature group, view and model lives in. */
@@ -58,6 +60,19 @@ export class Project {
   }
 
   /**
+   * Feature groups, views and models whose name starts with `text` or whose description holds its
+   * words (empty text: everything), best matches first; `tags` and `kinds` narrow the search.
+   */
+  async search(text: string, options: SearchOptions = {}): Promise<SearchResult[]> {
+    return searchProject(this.#services, this.name, text, options);
+  }
+
+  /** The lineage around any node (fg.lineage(), fv.lineage() and model.lineage() are this for their own). */
+  async lineage(node: LineageNode, options: LineageOptions = {}): Promise<LineageGraph> {
+    return getLineage(this.#services, this.name, node, options);
+  }
+
+  /**
    * Feature vectors for a model version picked by alias or number: the online service resolves the
    * feature-view version and training dataset the model was trained on, so moving an alias switches both.
    */
@@ -65,7 +80,7 @@ export class Project {
     model: string,
     selector: { alias: string } | { version: number },
     entries: readonly Row[],
-    options: Pick<VectorOptions, "passedFeatures" | "requestParameters" | "untransformed" | "signal"> & { featureView?: FeatureView } = {},
+    options: Pick<VectorsOptions, "passedFeatures" | "requestParameters" | "untransformed" | "signal"> & { featureView?: FeatureView } = {},
   ): Promise<VectorsWithStatus & { modelVersion: number; featureView: { name: string; version: number }; trainingDatasetVersion: number }> {
     // The view (for the serving keys' types) is resolved once per model and selector and cached;
     // when the alias has moved to a version on another view, the cache is refreshed.
