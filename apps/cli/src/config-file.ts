@@ -75,7 +75,8 @@ export function loadConfigFile(env: NodeJS.ProcessEnv = process.env, cwd = proce
       throw new UsageError(`${path}: unknown setting "${key}"${hint ? ` (did you mean "${hint}"?)` : ""}; settings are ${KEYS.join(", ")}`);
     }
     if (typeof value !== "string" || value.trim() === "") throw new UsageError(`${path}: ${key} must be a non-empty string`);
-    out[name] = key in FILE_KEYS ? resolve(dirname(path), value) : value.trim();
+    const home = env["HOME"] || homedir();
+    out[name] = key in FILE_KEYS ? resolve(dirname(path), value.trim().replace(/^~(?=\/|$)/, home)) : value.trim();
   }
   return out as unknown as ConfigFile;
 }

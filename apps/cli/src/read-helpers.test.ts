@@ -40,8 +40,9 @@ describe("the config file", () => {
   it("resolves file paths against its own directory, and names a bad setting", () => {
     const xdg = join(dir, "xdg");
     mkdirSync(join(xdg, "granary"), { recursive: true });
-    writeFileSync(join(xdg, "granary", "config.yaml"), "address: suite.local\nproject: fraud\nca_file: ca.pem\ntimeout: 5000\n");
-    expect(loadConfigFile({ XDG_CONFIG_HOME: xdg }, dir)).toEqual({
+    writeFileSync(join(xdg, "granary", "config.yaml"), "address: suite.local\nproject: fraud\nca_file: ca.pem\napi_key_file: ~/k.txt\ntimeout: 5000\n");
+    expect(loadConfigFile({ XDG_CONFIG_HOME: xdg, HOME: "/home/ana" }, dir)).toEqual({
+      apiKeyFile: "/home/ana/k.txt",
       path: join(xdg, "granary", "config.yaml"),
       address: "suite.local",
       project: "fraud",
