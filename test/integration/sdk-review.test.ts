@@ -147,9 +147,11 @@ describe("row identity", () => {
       ],
     });
     await group.insert([{ id: 1, v: 1, ts: day(1) }]);
-    await group.insert([{ id: 1, v: 2, ts: day(1) }]);
+    const replaced = await group.insert([{ id: 1, v: 2, ts: day(1) }]);
+    expect([replaced.rowsInserted, replaced.rowsUpdated]).toEqual([0, 1]);
     expect(rowsOf(await group.read()).map((r) => r["v"])).toEqual([2]);
-    await group.insert([{ id: 1, v: 3, ts: day(2) }]);
+    const added = await group.insert([{ id: 1, v: 3, ts: day(2) }]);
+    expect([added.rowsInserted, added.rowsUpdated]).toEqual([1, 0]);
     expect(
       rowsOf(await group.read())
         .map((r) => r["v"])
@@ -309,6 +311,17 @@ describe("passed features: one object for one entry, an array of one object per 
     expect(rows).toEqual([
       { risk: 0.2, risky: true },
       { risk: 0.8, risky: false },
+    ]);
+  });
+
+  it("an entry with nothing passed takes undefined; a feature passed for some entries is null for the others (not read from the store)", async () => {
+    const rows = await view.getFeatureVectors([{ merchant: "bolt" }, { merchant: "acme" }], {
+      passedFeatures: [{ risk: 0.2 }, undefined],
+      requestParameters: [{ limit: 0.1 }, { limit: 0.1 }],
+    });
+    expect(rows).toEqual([
+      { risk: 0.2, risky: true },
+      { risk: null, risky: null },
     ]);
   });
 
