@@ -492,7 +492,7 @@ export function decodeVectors(vectors: FeatureVectors | undefined): VectorsWithS
 }
 
 /** The one object of a single lookup as the one-element array of a batch. */
-export function one(v: Row | undefined, what: string): Row[] | undefined {
+function one(v: Row | undefined, what: string): Row[] | undefined {
   if (v === undefined) return undefined;
   if (Array.isArray(v))
     throw new TypeError(`${what} of getFeatureVector is one object, as the entry is (getFeatureVectors takes an array, one object per entry)`);
@@ -500,7 +500,7 @@ export function one(v: Row | undefined, what: string): Row[] | undefined {
 }
 
 /** The per-entry objects of a batch lookup, checked to be one per entry; an entry with none passes nothing. */
-export function perEntry(v: readonly (Row | undefined)[] | undefined, n: number, what: string): Row[] | undefined {
+function perEntry(v: readonly (Row | undefined)[] | undefined, n: number, what: string): Row[] | undefined {
   if (v === undefined) return undefined;
   if (!Array.isArray(v))
     throw new TypeError(`${what} of a batch lookup is an array with one object per entry, in the entries' order (getFeatureVector takes one object)`);
