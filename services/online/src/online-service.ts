@@ -14,6 +14,7 @@ import type { ModelResolver } from "./upstream/model-resolver.js";
 import type { PlanCache } from "./vectors/plan-cache.js";
 import type { ViewPlan } from "./vectors/view-plan.js";
 import { keysOf, storedRowsOf } from "./write/stored-rows.js";
+import { lookupInSpan, recordWrite } from "./online-metrics.js";
 import { storedRowsOfArrow } from "./write/arrow-stored-rows.js";
 import type { ReplicaLog } from "./write/replica-log.js";
 
@@ -67,6 +68,7 @@ export function createOnlineHandlers({
         const now = BigInt(Date.now()) * 1000n;
         const stored = storedRowsOfArrow(group, arrowRows, now, eventTimeBounds(now, maxFutureEventTimeS));
         const { written, ignored } = await store.upsert(stored, durabilityOf(req.durability));
+        recordWrite(req.project, group, stored, written, ignored);
         return { writtenCount: BigInt(written), ignoredCount: BigInt(ignored) };
       }
       const rows = req.rows.case === "arrowIpc" ? arrowToColumnarRows(req.rows.value, group) : req.rows.value!;
@@ -76,9 +78,11 @@ export function createOnlineHandlers({
       const stored = storedRowsOf(group, rows, now, eventTimeBounds(now, maxFutureEventTimeS));
       if (replicaLog) {
         const { sequence, written, ignored } = await replicaLog.write(group, req.project, "upsert", rows, ctx.signal);
+        recordWrite(req.project, group, stored, written, ignored);
         return { writtenCount: BigInt(written), ignoredCount: BigInt(ignored), logSequence: sequence };
       }
       const { written, ignored } = await store.upsert(stored, durabilityOf(req.durability));
+      recordWrite(req.project, group, stored, written, ignored);
       return { writtenCount: BigInt(written), ignoredCount: BigInt(ignored) };
     },
 
@@ -100,7 +104,9 @@ export function createOnlineHandlers({
       checkRows(entities.rowCount);
       const answer = () => {
         const plan = plans.plan(req.project, req.featureView!.name, req.featureView!.version);
-        return withLookup(plan, store, lookupInput(plan, entities, req.options), featureVectorsResponse);
+        return lookupInSpan(req.project, plan, entities.rowCount, () =>
+          withLookup(plan, store, lookupInput(plan, entities, req.options), featureVectorsResponse),
+        );
       };
       const minSequence = req.options?.minLogSequence ?? 0n;
       // The hot path stays synchronous: only a read ahead of this replica waits.
@@ -119,7 +125,9 @@ export function createOnlineHandlers({
       const plan = plans.plan(req.project, model.featureView.name, model.featureView.version);
       // The model's own training dataset parameterises its transformations, unless the caller asks otherwise.
       const options = { ...req.options, trainingDatasetVersion: req.options?.trainingDatasetVersion || model.trainingDatasetVersion } as FeatureVectorOptions;
-      return withLookup(plan, store, lookupInput(plan, entities, options), (result) => modelFeatureVectorsResponse(result, model));
+      return lookupInSpan(req.project, plan, entities.rowCount, () =>
+        withLookup(plan, store, lookupInput(plan, entities, options), (result) => modelFeatureVectorsResponse(result, model)),
+      );
     },
 
     getReplicaStatus() {

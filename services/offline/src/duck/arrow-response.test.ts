@@ -6,6 +6,8 @@ import * as arrow from "apache-arrow";
 import { DuckEngine } from "./duckdb-engine.js";
 import { streamQuery } from "./arrow-response.js";
 
+const LABELS = { project: "test", source: "query", operation: "read" } as const;
+
 let engine: DuckEngine;
 const root = mkdtempSync(join(tmpdir(), "granary-stream-"));
 
@@ -21,7 +23,7 @@ describe("streamQuery", () => {
   it("streams a result as IPC messages of bounded size that decode to the whole result", async () => {
     const parts: Uint8Array[] = [];
     const controller = new AbortController();
-    for await (const m of streamQuery(engine, "SELECT i, i * 0.5::DOUBLE AS x, 'row ' || i AS s FROM range(200000) t(i)", 64 * 1024, controller.signal))
+    for await (const m of streamQuery(engine, "SELECT i, i * 0.5::DOUBLE AS x, 'row ' || i AS s FROM range(200000) t(i)", 64 * 1024, controller.signal, LABELS))
       parts.push(m);
     expect(Math.max(...parts.map((p) => p.byteLength))).toBeLessThanOrEqual(64 * 1024);
     const table = arrow.tableFromIPC(parts);
@@ -34,7 +36,7 @@ describe("streamQuery", () => {
     const sql = `SELECT i, CASE WHEN i % 3 = 0 THEN NULL ELSE i * 0.5::DOUBLE END AS x, i % 2 = 0 AS b,
       CASE WHEN i % 7 = 0 THEN NULL ELSE 'v' || i END AS s, CASE WHEN i % 5 = 0 THEN NULL ELSE [i, i + 1] END AS l
       FROM range(50000) t(i) ORDER BY i`;
-    for await (const m of streamQuery(engine, sql, 64 * 1024, new AbortController().signal)) parts.push(m.slice());
+    for await (const m of streamQuery(engine, sql, 64 * 1024, new AbortController().signal, LABELS)) parts.push(m.slice());
     // Widths of strings and lists are learnt from the first batches; after them no batch is cut.
     for (const p of parts.slice(4)) expect(Array.from(p.subarray(0, 4))).toEqual([0xff, 0xff, 0xff, 0xff]);
     const table = arrow.tableFromIPC(parts);
@@ -57,7 +59,7 @@ describe("streamQuery", () => {
 
   it("sends the schema even for an empty result", async () => {
     const parts: Uint8Array[] = [];
-    for await (const m of streamQuery(engine, "SELECT 1::INTEGER AS a WHERE false", 1024, new AbortController().signal)) parts.push(m);
+    for await (const m of streamQuery(engine, "SELECT 1::INTEGER AS a WHERE false", 1024, new AbortController().signal, LABELS)) parts.push(m);
     const table = arrow.tableFromIPC(parts);
     expect([table.numRows, table.schema.fields.map((f) => f.name)]).toEqual([0, ["a"]]);
   });
@@ -69,6 +71,7 @@ describe("streamQuery", () => {
         "SELECT CASE WHEN i > 300000 THEN error('boom') ELSE i END AS x FROM range(1000000) t(i)",
         64 * 1024,
         new AbortController().signal,
+        LABELS,
       ))
         void m;
     };
@@ -79,7 +82,7 @@ describe("streamQuery", () => {
   it("stops a cancelled query promptly and gives its connection back", async () => {
     const controller = new AbortController();
     // Endless unless interrupted: a cross join of a billion rows by a thousand.
-    const stream = streamQuery(engine, "SELECT a.i, b.i AS j FROM range(1000000000) a(i), range(1000) b(i)", 64 * 1024, controller.signal);
+    const stream = streamQuery(engine, "SELECT a.i, b.i AS j FROM range(1000000000) a(i), range(1000) b(i)", 64 * 1024, controller.signal, LABELS);
     const first = await stream.next();
     expect(first.done).toBe(false);
     expect(engine.busy).toBe(1);

@@ -1,5 +1,7 @@
 import duckdb from "@duckdb/node-bindings";
 import * as arrow from "apache-arrow";
+import { metrics } from "@opentelemetry/api";
+import { lazily } from "@granary/telemetry";
 import type { DuckEngine } from "./duckdb-engine.js";
 import type { DuckConnection } from "./duck-connection.js";
 import { ArrowBatchBuilder } from "./duck-to-arrow.js";
@@ -11,6 +13,25 @@ export interface BatchTransform {
   schema(input: arrow.Schema): arrow.Schema;
   apply(batch: arrow.RecordBatch): arrow.RecordBatch;
 }
+
+/** What a streamed result is counted under: catalogue names only (never values from the rows). */
+export interface StreamLabels {
+  readonly project: string;
+  /** The feature group (Read, ReadChanges) or feature view (training data, batch data, datasets) streamed. */
+  readonly source: string;
+  readonly operation: "read" | "read_changes" | "training_data" | "training_dataset";
+}
+
+const streamed = lazily(() => {
+  const meter = metrics.getMeter("granary.offline");
+  return {
+    rows: meter.createCounter("granary.offline.stream.rows", {
+      unit: "{row}",
+      description: "Rows streamed to clients (Read, ReadChanges, training and batch data)",
+    }),
+    bytes: meter.createCounter("granary.offline.stream.bytes", { unit: "By", description: "Arrow IPC bytes streamed to clients" }),
+  };
+});
 
 /** Rows a batch holds at most, however narrow its rows. */
 const MAX_BATCH_ROWS = 65_536;
@@ -27,11 +48,12 @@ export async function* streamQuery(
   sql: string,
   messageBytes: number,
   signal: AbortSignal,
+  labels: StreamLabels,
   transform?: BatchTransform,
 ): AsyncGenerator<Uint8Array> {
   const connection = await engine.acquire(signal);
   try {
-    yield* streamOn(connection, sql, messageBytes, signal, transform);
+    yield* streamOn(connection, sql, messageBytes, signal, labels, transform);
   } finally {
     await engine.release(connection);
   }
@@ -51,7 +73,32 @@ export async function* streamOn(
   sql: string,
   messageBytes: number,
   signal: AbortSignal,
+  labels: StreamLabels,
   transform?: BatchTransform,
+): AsyncGenerator<Uint8Array> {
+  const attributes = { "granary.project": labels.project, "granary.source": labels.source, "granary.operation": labels.operation };
+  let sentRows = 0;
+  let sentBytes = 0;
+  try {
+    for await (const message of messagesOf(connection, sql, messageBytes, signal, transform, (n) => (sentRows += n))) {
+      sentBytes += message.byteLength;
+      yield message;
+    }
+  } finally {
+    // Counted as sent, also when the client went away midway: what left is what it cost.
+    const { rows, bytes } = streamed();
+    rows.add(sentRows, attributes);
+    bytes.add(sentBytes, attributes);
+  }
+}
+
+async function* messagesOf(
+  connection: DuckConnection,
+  sql: string,
+  messageBytes: number,
+  signal: AbortSignal,
+  transform: BatchTransform | undefined,
+  counted: (rows: number) => void,
 ): AsyncGenerator<Uint8Array> {
   const stream = await connection.stream(sql, signal);
   const probe = new ArrowBatchBuilder(stream.names, stream.types, 0);
@@ -65,6 +112,7 @@ export async function* streamOn(
   const builder = new ArrowBatchBuilder(stream.names, stream.types, rows, { reuse: true });
   const write = (): Uint8Array[] => {
     const n = builder.length;
+    counted(n);
     const messages = writer.write(transform ? transform.apply(builder.flush()) : builder.flush());
     // A full batch that overflowed its message or filled less than half of it sizes the next one.
     const { metadata, body } = writer.lastBatch;

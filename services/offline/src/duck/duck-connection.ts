@@ -1,6 +1,13 @@
 import duckdb from "@duckdb/node-bindings";
 import { DuckDBMaterializedResult } from "@duckdb/node-api";
+import { SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { inSpan } from "@granary/telemetry";
 import { refuseNul, translateDuckError } from "./duck-errors.js";
+
+// DuckDB spans: a query's kind and what it returned, never its text (filters and spines put
+// values from requests into the SQL).
+const SCOPE = "granary.offline";
+const queryAttributes = (operation: string) => ({ "db.system.name": "duckdb", "db.operation.name": operation });
 
 const END_MARKER = "__granary_end";
 
@@ -28,12 +35,18 @@ export class DuckConnection {
   /** Runs a statement (DDL, COPY, INSERT) to completion. */
   async run(sql: string, signal?: AbortSignal): Promise<void> {
     refuseNul(sql);
-    await this.#withInterrupt(signal, () => duckdb.query(this.raw, sql));
+    await inSpan(SCOPE, "duckdb.query", queryAttributes("run"), async () => {
+      await this.#withInterrupt(signal, () => duckdb.query(this.raw, sql));
+    });
   }
 
   async rows(sql: string, signal?: AbortSignal): Promise<Record<string, unknown>[]> {
     refuseNul(sql);
-    return resultRows(await this.#withInterrupt(signal, () => duckdb.query(this.raw, sql)));
+    return inSpan(SCOPE, "duckdb.query", queryAttributes("rows"), async (span) => {
+      const rows = await resultRows(await this.#withInterrupt(signal, () => duckdb.query(this.raw, sql)));
+      span.setAttribute("db.response.returned_rows", rows.length);
+      return rows;
+    });
   }
 
   /**
@@ -48,6 +61,17 @@ export class DuckConnection {
   async stream(sql: string, signal?: AbortSignal): Promise<QueryStream> {
     signal?.throwIfAborted();
     refuseNul(sql);
+    // Open from execution to the last chunk: a streamed query runs while its rows are read.
+    const span = trace.getTracer(SCOPE).startSpan("duckdb.query", { attributes: queryAttributes("stream") });
+    try {
+      return await this.#stream(sql, signal, span);
+    } catch (err) {
+      endSpan(span, 0, err);
+      throw err;
+    }
+  }
+
+  async #stream(sql: string, signal: AbortSignal | undefined, span: Span): Promise<QueryStream> {
     const marked = `SELECT *, false AS ${END_MARKER} FROM (${sql}) UNION ALL BY NAME SELECT true AS ${END_MARKER}`;
     const statement = await duckdb.prepare(this.raw, marked).catch((err: unknown) => {
       throw translateDuckError(err);
@@ -72,6 +96,8 @@ export class DuckConnection {
       signal?.addEventListener("abort", onAbort, { once: true });
       let pending: Promise<duckdb.DataChunk | null> | undefined = duckdb.fetch_chunk(result);
       let ended = false;
+      let returned = 0;
+      let failure: unknown;
       try {
         while (pending !== undefined) {
           const chunk = await pending;
@@ -84,10 +110,12 @@ export class DuckConnection {
             ended = true;
             for (let i = 0; i < n - 1; i++) if (flags[i]) throw new Error("the end marker of a streamed query came early");
             duckdb.data_chunk_set_size(chunk, n - 1);
+            returned += n - 1;
             if (n > 1) yield chunk;
             break;
           }
           pending = duckdb.fetch_chunk(result);
+          returned += n;
           yield chunk;
         }
         if (!ended) {
@@ -95,9 +123,11 @@ export class DuckConnection {
           throw new Error("DuckDB ended a streamed query before its end marker: the query failed (out of memory or disk space, or an error in the data)");
         }
       } catch (err) {
+        failure = err;
         signal?.throwIfAborted();
         throw translateDuckError(err);
       } finally {
+        endSpan(span, returned, failure);
         signal?.removeEventListener("abort", onAbort);
         if (pending) {
           duckdb.interrupt(self.raw);
@@ -149,4 +179,13 @@ export class DuckConnection {
 /** Rows of a materialised result as plain JS values (bigint for BIGINT, number for DOUBLE…). */
 async function resultRows(result: duckdb.Result): Promise<Record<string, unknown>[]> {
   return (await new DuckDBMaterializedResult(result).getRowObjectsJS()) as Record<string, unknown>[];
+}
+
+function endSpan(span: Span, rows: number, err: unknown): void {
+  span.setAttribute("db.response.returned_rows", rows);
+  if (err !== undefined) {
+    span.setAttribute("error.type", err instanceof Error ? err.constructor.name : "Error");
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+  }
+  span.end();
 }

@@ -4,7 +4,7 @@ export type { DuckConnection } from "./duck-connection.js";
 export { ArrowStager, stageColumn } from "./arrow-to-duck.js";
 export { stageArrowInput, type StagedInput } from "./stage-input.js";
 export { queryBatches, rowsForBytes } from "./query-batches.js";
-export { streamOn, streamQuery, type BatchTransform } from "./arrow-response.js";
+export { streamOn, streamQuery, type BatchTransform, type StreamLabels } from "./arrow-response.js";
 export { chunkResponse } from "./ipc-frames.js";
 export { fileList, quoteIdent, quoteString, timestampLiteral, valueLiteral } from "./sql-text.js";
 export { filterSql, type FilterColumn } from "./filter-sql.js";

@@ -47,7 +47,7 @@ export async function* streamRows(
   if (read.scannedFiles < read.insertFiles) {
     deps.logger.debug({ project, group: group.name, version: group.version, files: read.insertFiles, scanned: read.scannedFiles }, "read: partitions pruned");
   }
-  yield* streamQuery(deps.engine, sql, deps.messageBytes, signal);
+  yield* streamQuery(deps.engine, sql, deps.messageBytes, signal, { project, source: group.name, operation: "read" });
 }
 
 /** ReadChanges: the rows of the commits ingested in `window`, as Arrow IPC messages. */
@@ -61,7 +61,7 @@ export async function* streamChanges(
 ): AsyncGenerator<Uint8Array> {
   const all = deps.commits.commits(project, group.name, group.version);
   const sql = changesSql(await filesOf(deps, project, group, all), group, all, window, columns);
-  yield* streamQuery(deps.engine, sql, deps.messageBytes, signal);
+  yield* streamQuery(deps.engine, sql, deps.messageBytes, signal, { project, source: group.name, operation: "read_changes" });
 }
 
 function filesOf(deps: ReadDeps, project: string, group: FeatureGroup, list: readonly CommitEntry[]) {

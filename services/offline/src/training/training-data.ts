@@ -55,6 +55,7 @@ export async function* streamTrainingData(
   const snapshot = snapshotOf(project, plan, deps.commits);
   const files = await snapshotFiles(deps.layout, project, plan, snapshot, deps.logger);
   const onDemand = compileOnDemand(view);
+  const labels = { project, source: view.name, operation: "training_data" } as const;
   const connection = await deps.engine.acquire(signal);
   const tables: string[] = [];
   try {
@@ -62,7 +63,7 @@ export async function* streamTrainingData(
     const transforms = view.transformations.length > 0 && source.kind !== "none";
     if (transforms && source.kind === "training-split" && !view.transformations.some((t) => onDemand.some((o) => o.name === t.column))) {
       const fitted = fit(view, await trainingSplitStatistics(connection, pit, view, tables, signal));
-      yield* streamOn(connection, pit.sql, deps.messageBytes, signal, outputOf(pit, onDemand, fitted));
+      yield* streamOn(connection, pit.sql, deps.messageBytes, signal, labels, outputOf(pit, onDemand, fitted));
       return;
     }
     if (transforms && source.kind === "training-split") {
@@ -76,11 +77,11 @@ export async function* streamTrainingData(
         parameters: new Map(),
         transformations: fitted,
       });
-      yield* streamOn(connection, `SELECT * FROM ${m.table}`, deps.messageBytes, signal, output);
+      yield* streamOn(connection, `SELECT * FROM ${m.table}`, deps.messageBytes, signal, labels, output);
       return;
     }
     const fitted = transforms && source.kind === "statistics" ? fit(view, source.statistics) : undefined;
-    yield* streamOn(connection, pit.sql, deps.messageBytes, signal, outputOf(pit, onDemand, fitted));
+    yield* streamOn(connection, pit.sql, deps.messageBytes, signal, labels, outputOf(pit, onDemand, fitted));
   } finally {
     await dropTables(connection, tables);
     await deps.engine.release(connection);

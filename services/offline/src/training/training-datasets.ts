@@ -340,7 +340,7 @@ export async function* readTrainingDataset(
     },
     apply: (batch: arrow.RecordBatch) => output!.apply(batch),
   };
-  yield* streamQuery(deps.engine, sql, deps.messageBytes, signal, transform);
+  yield* streamQuery(deps.engine, sql, deps.messageBytes, signal, { project, source: view.name, operation: "training_dataset" }, transform);
 }
 
 /** Where the datasets of a view version live, relative to the root (with a trailing slash). */

@@ -1,3 +1,4 @@
+import { inSpan } from "@granary/telemetry";
 import type { WriteLog } from "@granary/write-log";
 import type { OnlineWriter } from "./online-writer.js";
 
@@ -11,10 +12,26 @@ import type { OnlineWriter } from "./online-writer.js";
 export function logOnlineWriter(log: WriteLog): OnlineWriter {
   return {
     async writeColumns(project, group, rows, msgId) {
-      await log.append({ project, group: group.name, version: group.version, kind: "upsert", origin: "insert", rows, msgId });
+      await inSpan("granary.offline", "write_log.append", attributesOf(project, group, "upsert", rows.rowCount), () =>
+        log.append({ project, group: group.name, version: group.version, kind: "upsert", origin: "insert", rows, msgId }),
+      );
     },
     async deleteKeys(project, group, keys, msgId) {
-      await log.append({ project, group: group.name, version: group.version, kind: "delete", origin: "insert", rows: keys, msgId });
+      await inSpan("granary.offline", "write_log.append", attributesOf(project, group, "delete", keys.rowCount), () =>
+        log.append({ project, group: group.name, version: group.version, kind: "delete", origin: "insert", rows: keys, msgId }),
+      );
     },
+  };
+}
+
+function attributesOf(project: string, group: { name: string; version: number }, kind: string, rows: number) {
+  return {
+    "messaging.system": "nats",
+    "messaging.operation.name": "append",
+    "granary.project": project,
+    "granary.feature_group": group.name,
+    "granary.feature_group.version": group.version,
+    "granary.write.kind": kind,
+    "granary.rows": rows,
   };
 }

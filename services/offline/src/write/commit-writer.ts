@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { CommitKind, CommitSchema, OnlineSyncState, type Commit, type FeatureGroup } from "@granary/proto/metadata";
-import type { Logger } from "@granary/telemetry";
+import { inSpan, type Logger } from "@granary/telemetry";
 import type { CrashPoint } from "../config.js";
 import { timestampFromMicros } from "../timestamps.js";
 import { type DuckConnection, fileList, quoteIdent } from "../duck/index.js";
@@ -54,6 +54,28 @@ export interface CommitContent {
  * A crash after 2 leaves files no commit lists: reads never see them, and start-up deletes them.
  */
 export async function writeCommit(
+  deps: CommitWriterDeps,
+  connection: DuckConnection,
+  project: string,
+  group: FeatureGroup,
+  content: CommitContent,
+  signal?: AbortSignal,
+): Promise<{ commit: Commit; entry: CommitEntry }> {
+  const attributes = {
+    "granary.project": project,
+    "granary.feature_group": group.name,
+    "granary.feature_group.version": group.version,
+    "granary.commit.kind": CommitKind[content.kind] ?? String(content.kind),
+    "granary.rows": Number(content.rows),
+  };
+  return inSpan("granary.offline", "offline.commit", attributes, async (span) => {
+    const result = await commitOnce(deps, connection, project, group, content, signal);
+    span.setAttributes({ "granary.commit.id": Number(result.commit.id), "granary.files": result.commit.files.length });
+    return result;
+  });
+}
+
+async function commitOnce(
   deps: CommitWriterDeps,
   connection: DuckConnection,
   project: string,

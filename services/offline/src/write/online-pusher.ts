@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import type * as arrow from "apache-arrow";
 import { CommitKind, CommitSchema, OnlineSyncState, type FeatureGroup } from "@granary/proto/metadata";
 import type { Column } from "@granary/proto/types";
-import type { Logger } from "@granary/telemetry";
+import { inSpan, type Logger } from "@granary/telemetry";
 import { type DuckEngine, queryBatches, rowsForBytes, fileList, quoteIdent } from "../duck/index.js";
 import { ipcBytes } from "@granary/arrow";
 import { ResourceExhaustedError } from "@granary/errors";
@@ -113,7 +113,18 @@ export class OnlinePusher {
     for (let attempt = 1; ; attempt++) {
       if (this.#stop.signal.aborted) throw new Error("the online push was stopped");
       try {
-        await this.#pushOnce(project, group, commit);
+        await inSpan(
+          "granary.offline",
+          "offline.online_push",
+          {
+            "granary.project": project,
+            "granary.feature_group": group.name,
+            "granary.feature_group.version": group.version,
+            "granary.commit.id": Number(commit.id),
+            "granary.attempt": attempt,
+          },
+          async (span) => span.setAttribute("granary.rows", await this.#pushOnce(project, group, commit)),
+        );
         return;
       } catch (err) {
         if (this.#stop.signal.aborted) throw err;
@@ -147,7 +158,8 @@ export class OnlinePusher {
     this.#deps.commits.apply(updated);
   }
 
-  async #pushOnce(project: string, group: FeatureGroup, commit: CommitEntry): Promise<void> {
+  /** Pushes a commit's rows (or deletes its keys) online; returns how many. */
+  async #pushOnce(project: string, group: FeatureGroup, commit: CommitEntry): Promise<number> {
     const ref = { name: group.name, version: group.version };
     const files = fileList((await this.#deps.layout.files.filesOf({ project, name: group.name, version: group.version }, [commit], this.#deps.logger))(commit));
     const keys = group.primaryKey.map(quoteIdent).join(", ");
@@ -198,6 +210,7 @@ export class OnlinePusher {
       ["online_sync_state"],
     );
     this.#deps.commits.apply(updated);
+    return offset;
   }
 
   /** One batch of keys deleted online, halved until each part fits. */

@@ -1,3 +1,4 @@
+import type { ScopeMetrics } from "@opentelemetry/sdk-metrics";
 import type { OnlineConfig } from "../config.js";
 import type { ReplicaStatus } from "../write/replica-log.js";
 import type { WireError } from "./ipc-errors.js";
@@ -20,6 +21,8 @@ export type ToWorker =
   | { readonly granary: "serve" }
   /** NOT_SERVING now; stop follows. */
   | { readonly granary: "drain" }
+  /** A scrape of the primary's /metrics: the worker answers with its metrics (worker-metrics.ts). */
+  | { readonly granary: "metrics"; readonly id: number }
   | { readonly granary: "stop" };
 
 export type ToPrimary =
@@ -28,7 +31,9 @@ export type ToPrimary =
   | { readonly granary: "call"; readonly id: number; readonly method: PrimaryMethod; readonly args: readonly unknown[] }
   | { readonly granary: "listening"; readonly address: string }
   | { readonly granary: "serving"; readonly serving: boolean }
-  | { readonly granary: "failed"; readonly message: string };
+  | { readonly granary: "failed"; readonly message: string }
+  /** The answer to "metrics": the worker's cumulative metrics since it started. */
+  | { readonly granary: "metrics"; readonly id: number; readonly scopeMetrics: readonly ScopeMetrics[] };
 
 /** What a worker asks of the primary: every write to the store, and the write log's calls that need its applier. */
 export type PrimaryMethod =

@@ -7,6 +7,7 @@ import { primaryMethods } from "./primary-methods.js";
 import { followCatalogue } from "./serve-online.js";
 import { WorkerPool } from "./worker-pool.js";
 import { openReplicaLog, startWriting } from "./write-side.js";
+import { serveWorkerMetrics } from "./worker-metrics.js";
 
 /** How often the primary tells workers the write log's status when it changed (GetReplicaStatus, readiness). */
 const STATUS_EVERY_MS = 250;
@@ -28,6 +29,7 @@ export async function startOnlinePrimary(config: OnlineConfig, log: Logger): Pro
     throw err;
   }
   const stopping = new AbortController();
+  const stopWorkerMetrics = serveWorkerMetrics();
   const pool = new WorkerPool({ config, log, methods: primaryMethods(store, replicaLog, stopping.signal), status: () => replicaLog?.status() });
   catalogue.cache.start();
   const writing = startWriting(config, store, catalogue, replicaLog, log, () => pool.broadcastStatus());
@@ -40,6 +42,7 @@ export async function startOnlinePrimary(config: OnlineConfig, log: Logger): Pro
   }, STATUS_EVERY_MS);
   statusTimer.unref();
   const release = async () => {
+    stopWorkerMetrics();
     clearInterval(statusTimer);
     stopping.abort();
     await writing.stop();

@@ -1,4 +1,4 @@
-import { createLogger, startTelemetry, type Logger, type Telemetry } from "@granary/telemetry";
+import { collectProcessMetrics, createLogger, startTelemetry, type Logger, type Telemetry } from "@granary/telemetry";
 import type { OnlineConfig } from "../config.js";
 import { LmdbOnlineStore } from "../store/lmdb-online-store.js";
 import type { ReplicaStatus } from "../write/replica-log.js";
@@ -76,6 +76,12 @@ export function runOnlineWorker(channel: PrimaryChannel = processChannel()): voi
         return;
       case "reply":
         return; // PrimaryCalls' business
+      case "metrics":
+        void collectProcessMetrics().then(
+          (scopeMetrics) => tell({ granary: "metrics", id: message.id, scopeMetrics }),
+          () => tell({ granary: "metrics", id: message.id, scopeMetrics: [] }),
+        );
+        return;
     }
   });
   // The primary is gone (killed, or exiting): no writer, no listener; leave too.
@@ -91,7 +97,8 @@ export function runOnlineWorker(channel: PrimaryChannel = processChannel()): voi
     // Telemetry as runMain starts it, once per process, each worker its own service.instance.id
     // (`<replica>-worker-<slot>`): a collector keeps the workers' metrics apart and can sum them.
     const instance = `${config.writeLog.replica}-worker-${slot}`;
-    const telemetry: Telemetry = startTelemetry(config.common.telemetry, { resourceAttributes: { "service.instance.id": instance } });
+    // /metrics is the primary's: it asks each worker for its metrics at every scrape (worker-metrics.ts).
+    const telemetry: Telemetry = startTelemetry(config.common.telemetry, { resourceAttributes: { "service.instance.id": instance }, serveMetrics: false });
     const log: Logger = createLogger({ level: logLevel, service: "online" }).child({
       component: "online",
       worker: slot,

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { open, type RootDatabase } from "lmdb";
+import { inSpan } from "@granary/telemetry";
 import { eventMicrosOf } from "./row-codec.js";
 import { groupPrefix } from "./key-codec.js";
 import { translateLmdbError, translateLmdbFailure } from "./lmdb-errors.js";
@@ -48,7 +49,13 @@ export class LmdbOnlineStore implements OnlineStore {
   }
 
   upsert(rows: readonly StoredRow[], durability: Durability, logSequence?: bigint): Promise<{ written: number; ignored: number }> {
-    return typed(this.#upsert(rows, durability, logSequence));
+    return inSpan("granary.online", "lmdb.write", writeAttributes("upsert", rows.length, durability), async (span) => {
+      let bytes = 0;
+      for (const row of rows) bytes += row.key.length + row.value.length;
+      const result = await typed(this.#upsert(rows, durability, logSequence));
+      span.setAttributes({ "granary.bytes": bytes, "granary.rows.written": result.written, "granary.rows.ignored": result.ignored });
+      return result;
+    });
   }
 
   async #upsert(rows: readonly StoredRow[], durability: Durability, logSequence: bigint | undefined): Promise<{ written: number; ignored: number }> {
@@ -92,7 +99,11 @@ export class LmdbOnlineStore implements OnlineStore {
   }
 
   delete(keys: readonly Buffer[], durability: Durability, logSequence?: bigint): Promise<number> {
-    return typed(this.#delete(keys, durability, logSequence));
+    return inSpan("granary.online", "lmdb.write", writeAttributes("delete", keys.length, durability), async (span) => {
+      const deleted = await typed(this.#delete(keys, durability, logSequence));
+      span.setAttribute("granary.rows.deleted", deleted);
+      return deleted;
+    });
   }
 
   async #delete(keys: readonly Buffer[], durability: Durability, logSequence: bigint | undefined): Promise<number> {
@@ -112,6 +123,13 @@ export class LmdbOnlineStore implements OnlineStore {
   }
 
   apply(ops: readonly StoreOp[], logSequence: bigint): Promise<AppliedOp[]> {
+    const size = ops.reduce((n, op) => n + (op.kind === "upsert" ? op.rows.length : op.keys.length), 0);
+    return inSpan("granary.online", "lmdb.write", { ...writeAttributes("apply", size, "committed"), "granary.log.sequence": Number(logSequence) }, () =>
+      this.#apply(ops, logSequence),
+    );
+  }
+
+  #apply(ops: readonly StoreOp[], logSequence: bigint): Promise<AppliedOp[]> {
     const db = this.#db;
     return typed(
       (async () => {
@@ -224,6 +242,11 @@ export class LmdbOnlineStore implements OnlineStore {
     await this.#db.flushed;
     await this.#db.close();
   }
+}
+
+/** Attributes of an `lmdb.write` span: one write transaction of the online store. */
+function writeAttributes(operation: string, size: number, durability: Durability) {
+  return { "db.system.name": "lmdb", "db.operation.name": operation, "db.operation.batch.size": size, "granary.durability": durability };
 }
 
 async function typed<T>(work: Promise<T>): Promise<T> {
