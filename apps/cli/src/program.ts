@@ -94,7 +94,11 @@ export function createProgram(hooks: ProgramHooks): Command {
     .option("--key-file <file>", "its private key (PEM) (env: GRANARY_TLS_KEY)")
     .option("--timeout <ms>", "deadline of each call in milliseconds (default 30000)", positiveInt("--timeout"))
     .option("--json", "machine-readable output on stdout")
-    .option("--no-progress", "no progress bars (they are drawn only when stderr is a terminal)");
+    .option("--no-progress", "no progress bars (they are drawn only when stderr is a terminal)")
+    .addHelpText(
+      "after",
+      "\nSettings come from flags, then the environment, then a config file (the first of GRANARY_CONFIG, ./granary.yaml,\n~/.config/granary/config.yaml; settings: address, metadata, online, offline, registry, project, api_key, api_key_file, ca_file, cert_file, key_file, timeout), then defaults.\nNew here? docs/quickstart.md, or granary init.",
+    );
 
   const act =
     <A extends unknown[]>(load: () => Promise<(ctx: CommandContext, ...args: A) => Promise<void>>) =>
