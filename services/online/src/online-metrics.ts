@@ -10,6 +10,16 @@ const MAX_GROUPS = 10_000;
 /** Newest event time written per (project, feature group), observed by the freshness gauge. */
 const newest = new Map<string, { readonly attributes: Attributes; micros: bigint }>();
 
+/** Lookups and entities per feature view, added up here and read by the SDK at collection. */
+interface ViewCounts {
+  readonly attributes: Attributes;
+  lookups: number;
+  entities: number;
+}
+
+const viewCounts = new Map<string, ViewCounts>();
+const countsOfPlan = new WeakMap<ViewPlan, ViewCounts>();
+
 const instruments = lazily(() => {
   const meter = metrics.getMeter("granary.online");
   meter
@@ -20,9 +30,20 @@ const instruments = lazily(() => {
     .addCallback((result) => {
       for (const { attributes, micros } of newest.values()) result.observe(Number(micros / 1000n) / 1000, attributes);
     });
+  // Observable counters: a lookup adds to two numbers, and the SDK reads the totals when it
+  // collects; a synchronous counter's add (attribute hashing per call) cost more than the rest of
+  // the telemetry of a lookup.
+  meter
+    .createObservableCounter("granary.online.lookups", { unit: "{lookup}", description: "Feature-vector lookups (one per request) per feature view" })
+    .addCallback((result) => {
+      for (const c of viewCounts.values()) result.observe(c.lookups, c.attributes);
+    });
+  meter
+    .createObservableCounter("granary.online.lookup.entities", { unit: "{entity}", description: "Entities looked up per feature view" })
+    .addCallback((result) => {
+      for (const c of viewCounts.values()) result.observe(c.entities, c.attributes);
+    });
   return {
-    lookups: meter.createCounter("granary.online.lookups", { unit: "{lookup}", description: "Feature-vector lookups (one per request) per feature view" }),
-    entities: meter.createCounter("granary.online.lookup.entities", { unit: "{entity}", description: "Entities looked up per feature view" }),
     rows: meter.createCounter("granary.online.rows", {
       unit: "{row}",
       description: "Rows written to the online store per feature group; granary.write.result: written or ignored (older than the stored row)",
@@ -30,15 +51,23 @@ const instruments = lazily(() => {
   };
 });
 
-const viewAttributes = new WeakMap<ViewPlan, Attributes>();
-
-function attributesOf(project: string, plan: ViewPlan): Attributes {
-  let attributes = viewAttributes.get(plan);
-  if (!attributes) {
-    attributes = { "granary.project": project, "granary.feature_view": plan.view.name, "granary.feature_view.version": plan.view.version };
-    viewAttributes.set(plan, attributes);
+/** The counts of a plan's view; a plan rebuilt after a catalogue change finds the same ones. */
+function countsOf(project: string, plan: ViewPlan): ViewCounts {
+  let counts = countsOfPlan.get(plan);
+  if (counts) return counts;
+  instruments();
+  const key = `${project}\u0000${plan.view.name}\u0000${plan.view.version}`;
+  counts = viewCounts.get(key);
+  if (!counts) {
+    counts = {
+      attributes: { "granary.project": project, "granary.feature_view": plan.view.name, "granary.feature_view.version": plan.view.version },
+      lookups: 0,
+      entities: 0,
+    };
+    if (viewCounts.size < MAX_GROUPS) viewCounts.set(key, counts);
   }
-  return attributes;
+  countsOfPlan.set(plan, counts);
+  return counts;
 }
 
 /**
@@ -46,11 +75,10 @@ function attributesOf(project: string, plan: ViewPlan): Attributes {
  * `lmdb.read` span under the call's, counted per feature view.
  */
 export function lookupInSpan<T>(project: string, plan: ViewPlan, entities: number, read: () => T): T {
-  const attributes = attributesOf(project, plan);
-  const { lookups, entities: looked } = instruments();
-  lookups.add(1, attributes);
-  looked.add(entities, attributes);
-  return inSpanSync("granary.online", "lmdb.read", attributes, (span) => {
+  const counts = countsOf(project, plan);
+  counts.lookups++;
+  counts.entities += entities;
+  return inSpanSync("granary.online", "lmdb.read", counts.attributes, (span) => {
     span.setAttribute("granary.entities", entities);
     return read();
   });
