@@ -138,6 +138,31 @@ describe("lookupVectors", () => {
     ]);
   });
 
+  it("fills a join column of a group that is not online (a label group) with the serving key the caller gave", () => {
+    const labels = { ...cards, onlineEnabled: false };
+    const groups = [labels, accounts];
+    const labelPlan = compileViewPlan(view(), (name) => groups.find((g) => g.name === name));
+    const rows = table(lookupVectors(labelPlan, store, input({ cc: [1n, 3n], servingKeys: new Map([["account_id", reader([10n, null])]]) })));
+    expect(rows.map((r) => [r.cc_num, r.avg_amount, r.account_id, r.balance])).toEqual([
+      [
+        ["PRESENT", 1n],
+        ["NOT_FOUND", null],
+        ["PRESENT", 10n],
+        ["PRESENT", 100],
+      ],
+      // No key given: nothing to fill, nothing to join.
+      [
+        ["PRESENT", 3n],
+        ["NOT_FOUND", null],
+        ["NOT_FOUND", null],
+        ["NOT_FOUND", null],
+      ],
+    ]);
+    // An online group's join column stays what its row says (the row is the truth, not the request).
+    const online = table(lookupVectors(plan, store, input({ cc: [3n], servingKeys: new Map([["account_id", reader([30n])]]) })));
+    expect(online.map((r) => r.account_id)).toEqual([["NOT_FOUND", null]]);
+  });
+
   it("replaces looked-up values with passed features and computes on-demand features from the result", () => {
     const rows = table(
       lookupVectors(

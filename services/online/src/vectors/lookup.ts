@@ -277,6 +277,14 @@ export function lookupVectors(plan: ViewPlan, store: Pick<OnlineStore, "get">, i
     }
   }
 
+  for (const fill of plan.servingFills) {
+    const reader = input.servingKeys.get(fill.servingName);
+    if (!reader) continue;
+    for (let r = 0; r < n; r++) {
+      const v = reader(r);
+      if (v !== null) builders[fill.slot]!.set(r, v);
+    }
+  }
   plan.outputs.forEach((o, slot) => {
     const passed = input.passedFeatures.get(o.column.name);
     if (passed) for (let r = 0; r < n; r++) builders[slot]!.set(r, passed(r));

@@ -52,6 +52,12 @@ export interface ViewPlan {
   readonly onDemand: readonly OnDemandSlot[];
   readonly requiredServingKeys: readonly string[];
   readonly servingKeyTypes: ReadonlyMap<string, DataType>;
+  /**
+   * Output columns that are a join column of a group that is not online (a label group: the root
+   * of the view, read offline only), standing for a serving key: the caller's serving key is the
+   * column's value (the join gives them the same value in training data), not a null.
+   */
+  readonly servingFills: readonly { readonly step: number; readonly slot: number; readonly servingName: string }[];
 }
 
 const SERVED_ROLES = new Set([ColumnRole.FEATURE, ColumnRole.ON_DEMAND, ColumnRole.INFERENCE_HELPER]);
@@ -143,5 +149,13 @@ export function compileViewPlan(view: FeatureView, groupOf: (name: string, versi
 
   const requiredServingKeys = view.servingKeys.filter((k) => k.required).map((k) => k.name);
   const servingKeyTypes = new Map(view.servingKeys.map((k) => [k.name, k.type!]));
-  return { view, steps, outputs, onDemand, requiredServingKeys, servingKeyTypes };
+  const servingFills: { step: number; slot: number; servingName: string }[] = [];
+  for (const step of steps) {
+    for (const src of step.keySources) {
+      if (src.kind !== "row" || !src.servingName || !servingKeyTypes.has(src.servingName) || steps[src.step]!.group.onlineEnabled) continue;
+      const slot = steps[src.step]!.outputSlots[src.column]!;
+      if (slot >= 0 && !servingFills.some((f) => f.slot === slot)) servingFills.push({ step: src.step, slot, servingName: src.servingName });
+    }
+  }
+  return { view, steps, outputs, onDemand, requiredServingKeys, servingKeyTypes, servingFills };
 }
