@@ -115,8 +115,8 @@ function run(command: string, env: NodeJS.ProcessEnv): Promise<Run> {
   if (/["'`$|&;<>*]/.test(command)) throw new Error(`the quickstart's commands must be plain words; cannot run: ${command}`);
   const words = command.split(/\s+/);
   let argv: string[];
-  // The CLI from its sources for now (npx granary runs apps/cli/bin, which a later change compiles).
-  if (words[0] === "npx" && words[1] === "granary") argv = ["--import", "tsx", "apps/cli/src/main.ts", ...words.slice(2)];
+  // `npx granary` runs the workspace's bin, apps/cli/bin/granary.mjs, on the compiled CLI.
+  if (words[0] === "npx" && words[1] === "granary") argv = ["apps/cli/bin/granary.mjs", ...words.slice(2)];
   else if (words[0] === "npx" && words[1] === "tsx") argv = ["--import", "tsx", ...words.slice(2)];
   else throw new Error(`the quickstart test does not know how to run: ${command}`);
   return new Promise((resolve) => {

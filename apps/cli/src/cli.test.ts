@@ -34,15 +34,10 @@ function granaryCli(args: readonly string[], options: { flags?: readonly string[
   return new Promise((resolve) => {
     // The addresses and project come from flags; settings of the calling shell must not leak in.
     const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GRANARY_"))), ...options.env };
-    execFile(
-      "node",
-      ["--import", "tsx", "apps/cli/src/main.ts", ...(options.flags ?? flags), ...args],
-      { cwd: ROOT, env, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
+    execFile("node", ["apps/cli/bin/granary.mjs", ...(options.flags ?? flags), ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 

@@ -1,9 +1,9 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { Command } from "commander";
-import { adminKeyFile, apiKeyHint, connect, locateApiKey, type ConnectOptions, type Granary, type Project, type ServiceName } from "@granary/client";
+import type { ConnectOptions, Granary, Project, ServiceName } from "@granary/client";
 import { readFileSync } from "node:fs";
 import { CliError, UsageError } from "./cli-error.js";
 import { loadConfigFile, type ConfigFile } from "./config-file.js";
+import { runtime } from "./runtime.js";
 
 /** The options every command takes (declared on the program). */
 export interface GlobalOptions {
@@ -74,7 +74,7 @@ export class CommandContext {
 
   /** The connection to the suite (opened on first use; nothing is sent until a call). */
   get granary(): Granary {
-    this.#granary ??= connect(connectOptions(this.options));
+    this.#granary ??= runtime().client.connect(connectOptions(this.options));
     return this.#granary;
   }
 
@@ -86,6 +86,7 @@ export class CommandContext {
   /** For an UNAUTHENTICATED answer: which key was sent, or where keys are looked for. */
   apiKeyHint(): string {
     const source = this.apiKeySource === "cli" ? "--api-key" : this.apiKeySource === "env" ? "GRANARY_API_KEY" : this.apiKeySource;
+    const { adminKeyFile, apiKeyHint, locateApiKey } = runtime().client;
     try {
       return apiKeyHint(source ? { source, adminKeyFile: adminKeyFile() } : locateApiKey(), "--api-key");
     } catch {
@@ -99,6 +100,7 @@ export class CommandContext {
     try {
       return await this.granary.project(name, { create: false });
     } catch (err) {
+      const { Code, ConnectError } = runtime().connect;
       if (ConnectError.from(err).code !== Code.NotFound) throw err;
       throw new CliError(`project "${name}" does not exist: choose one with --project (or GRANARY_PROJECT), or create it with granary apply`);
     }

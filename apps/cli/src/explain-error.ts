@@ -1,6 +1,7 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { ConnectError } from "@connectrpc/connect";
 import type { Granary } from "@granary/client";
 import { CliError, UsageError } from "./cli-error.js";
+import { loadRuntime, type ConnectModule } from "./runtime.js";
 
 /** What the user reads for a failure (one line), and the exit code. */
 export interface Explained {
@@ -29,9 +30,10 @@ export async function explainError(err: unknown, options: ExplainOptions = {}): 
   if (err instanceof UsageError) return { message: err.message, exitCode: EXIT_USAGE };
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode };
   if (options.interrupted) return { message: "interrupted", exitCode: EXIT_INTERRUPTED };
-  if (err instanceof ConnectError || isConnectLike(err)) {
-    const e = ConnectError.from(err);
-    return { message: await explainConnectError(e, options), exitCode: EXIT_FAILED };
+  if (isConnectLike(err)) {
+    const connect = (await loadRuntime()).connect;
+    const e = connect.ConnectError.from(err);
+    return { message: await explainConnectError(e, options, connect), exitCode: EXIT_FAILED };
   }
   if (err instanceof TypeError || err instanceof RangeError) {
     // The SDK checks inputs before sending (a missing serving key, a value of the wrong type).
@@ -45,7 +47,7 @@ export async function explainError(err: unknown, options: ExplainOptions = {}): 
   return { message: `${oneLine(message)} (GRANARY_DEBUG=1 shows details)`, exitCode: EXIT_FAILED };
 }
 
-async function explainConnectError(e: ConnectError, options: ExplainOptions): Promise<string> {
+async function explainConnectError(e: ConnectError, options: ExplainOptions, { Code, ConnectError }: ConnectModule): Promise<string> {
   const raw = oneLine(e.rawMessage);
   // node:tls failures reach the client as UNKNOWN/UNAVAILABLE/INTERNAL; they are the caller's trust settings, not the suite failing.
   if (TLS_TRUST.test(raw)) return `the TLS certificate of the suite was not trusted: ${raw}; give its CA with --ca-file or GRANARY_TLS_CA`;
@@ -108,6 +110,7 @@ function fileError(err: NodeJS.ErrnoException): string {
   }
 }
 
+/** A ConnectError (told by name: connect is loaded only once a command runs). */
 function isConnectLike(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { name?: unknown }).name === "ConnectError";
 }

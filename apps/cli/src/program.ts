@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { CommandContext, processOutput, type Output } from "./context.js";
 import { EXIT_USAGE, explainError } from "./explain-error.js";
+import { loadRuntime } from "./runtime.js";
 
 /** Runs `granary` with `argv` (as process.argv: node, script, args…) and returns the exit code. */
 export async function runCli(argv: readonly string[], options: { output?: (progress: boolean) => Output; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
@@ -69,6 +71,15 @@ const nonNegativeNumber = (name: string) => (value: string) => {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** apps/cli/package.json's version: beside src/ and dist/ alike, so the source and the bundle both find it. */
+function cliVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
 /** The commander program of `granary`: global options, then one subcommand per task. */
 export function createProgram(hooks: ProgramHooks): Command {
   const program = new Command("granary");
@@ -77,6 +88,7 @@ export function createProgram(hooks: ProgramHooks): Command {
     .exitOverride()
     .configureOutput({ writeErr: (text) => hooks.errOutput.err(text.replace(/\n$/, "")) })
     .configureHelp({ showGlobalOptions: true })
+    .version(cliVersion(), "-V, --version", "the version of this granary command")
     .option("--address <host>", "host of the suite, each service on its default port (env: GRANARY_HOST)")
     .option("--metadata <host:port>", "metadata service address, https://host:port for TLS (env: GRANARY_METADATA_ADDRESS)")
     .option("--online <host:port>", "online service address (env: GRANARY_ONLINE_ADDRESS)")
@@ -104,8 +116,8 @@ export function createProgram(hooks: ProgramHooks): Command {
     <A extends unknown[]>(load: () => Promise<(ctx: CommandContext, ...args: A) => Promise<void>>) =>
     async (...args: unknown[]) => {
       const command = args.at(-1) as Command;
+      const [fn] = await Promise.all([load(), loadRuntime()]);
       const ctx = hooks.context(command);
-      const fn = await load();
       // Commander passes the arguments, the command's options, then the command.
       await fn(ctx, ...(args.slice(0, -1) as A));
     };

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connect, type Granary, type Project } from "@granary/client";
 import { startTestSuite } from "@granary/suite";
@@ -12,9 +12,9 @@ import { startTestSuite } from "@granary/suite";
 // training-data --save) or help start (init, the config file), run as users run them: a child
 // process against the whole suite, on the quickstart's manifest and data.
 const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const MAIN = join(ROOT, "apps/cli/src/main.ts");
-// tsx by path: the config-file test runs the CLI from a directory outside the repository.
-const TSX = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
+// The CLI as `npx granary` runs it: its bin, on the compiled bundle (jest's global setup builds it),
+// by absolute path, so the config-file test can run it from a directory outside the repository.
+const BIN = join(ROOT, "apps/cli/bin/granary.mjs");
 const QUICKSTART = join(ROOT, "examples/quickstart");
 
 let stopSuite: (() => Promise<void>) | undefined;
@@ -42,7 +42,7 @@ function granaryCli(args: readonly string[], options: { flags?: readonly string[
     // stdin is a pipe, never a terminal: delete must refuse to ask.
     execFile(
       "node",
-      ["--import", TSX, MAIN, ...(options.flags ?? flags), ...args],
+      [BIN, ...(options.flags ?? flags), ...args],
       { cwd: options.cwd ?? ROOT, env, timeout: 60_000 },
       (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
