@@ -1,7 +1,8 @@
 import { NotFoundError, FailedPreconditionError } from "@granary/errors";
 import { compileExpression, type CompiledExpression } from "@granary/cel";
 import { ColumnRole, type FeatureGroup, type FeatureView, type OutputColumn } from "@granary/proto/metadata";
-import type { DataType } from "@granary/proto/types";
+import { equals } from "@bufbuild/protobuf";
+import { DataTypeSchema, type DataType } from "@granary/proto/types";
 import { cellOf, encodeRowDefaults, type RowDefaults } from "../store/row-codec.js";
 
 /** Where one part of a group's key comes from. */
@@ -150,12 +151,21 @@ export function compileViewPlan(view: FeatureView, groupOf: (name: string, versi
   const requiredServingKeys = view.servingKeys.filter((k) => k.required).map((k) => k.name);
   const servingKeyTypes = new Map(view.servingKeys.map((k) => [k.name, k.type!]));
   const servingFills: { step: number; slot: number; servingName: string }[] = [];
+  const fill = (step: number, slot: number, servingName: string) => {
+    if (slot >= 0 && !steps[step]!.group.onlineEnabled && !servingFills.some((f) => f.slot === slot)) servingFills.push({ step, slot, servingName });
+  };
+  // The join column a later group is looked up by, standing for a serving key…
   for (const step of steps) {
     for (const src of step.keySources) {
-      if (src.kind !== "row" || !src.servingName || !servingKeyTypes.has(src.servingName) || steps[src.step]!.group.onlineEnabled) continue;
-      const slot = steps[src.step]!.outputSlots[src.column]!;
-      if (slot >= 0 && !servingFills.some((f) => f.slot === slot)) servingFills.push({ step: src.step, slot, servingName: src.servingName });
+      if (src.kind === "row" && src.servingName && servingKeyTypes.has(src.servingName))
+        fill(src.step, steps[src.step]!.outputSlots[src.column]!, src.servingName);
     }
   }
+  // …or a column of the group named as a serving key, of its type (the serving key a view of a
+  // label group is looked up with is that group's join column).
+  outputs.forEach((o, slot) => {
+    const type = servingKeyTypes.get(o.column.name);
+    if (o.step !== undefined && type && o.column.type && equals(DataTypeSchema, type, o.column.type)) fill(o.step, slot, o.column.name);
+  });
   return { view, steps, outputs, onDemand, requiredServingKeys, servingKeyTypes, servingFills };
 }
