@@ -344,6 +344,44 @@ describe("the trust boundary in the chart", () => {
     });
   });
 
+  it("serves no /metrics by default; metrics.enabled opens its port to metrics.from only, and refuses no from", () => {
+    expect(JSON.stringify(rendered)).not.toMatch(/9464|GRANARY_METRICS/);
+    const prometheus = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } };
+    const run = helmTemplate(helm, chart, {
+      set: [
+        "postgres.existingSecret=db",
+        "metrics.enabled=true",
+        "metrics.tokenSecret=granary-metrics",
+        "metrics.from[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=monitoring",
+      ],
+    });
+    expect(run.stderr).toBe("");
+    const objects = parseManifests(run.stdout);
+    for (const [kind, component] of [
+      ["Deployment", "metadata"],
+      ["StatefulSet", "online"],
+      ["StatefulSet", "offline"],
+      ["Deployment", "registry"],
+    ] as const) {
+      const workload = find(objects, kind, component);
+      const template = (workload.spec as { template: { metadata: { annotations: Record<string, string> } } }).template;
+      expect(template.metadata.annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": "9464", "prometheus.io/path": "/metrics" });
+      const container = podSpec(workload).containers[0];
+      expect(container.ports).toContainEqual({ name: "metrics", containerPort: 9464, protocol: "TCP" });
+      expect((container.env as { name: string }[]).filter((e) => e.name.startsWith("GRANARY_METRICS_"))).toEqual([
+        { name: "GRANARY_METRICS_PORT", value: "9464" },
+        { name: "GRANARY_METRICS_HOST", value: "0.0.0.0" },
+        { name: "GRANARY_METRICS_TOKEN", valueFrom: { secretKeyRef: { name: "granary-metrics", key: "token" } } },
+      ]);
+    }
+    const policy = objects.find((o) => o.kind === "NetworkPolicy" && !(o.metadata as { name: string }).name.match(/-(postgres|nats)/))!;
+    const ingress = (policy.spec as { ingress: { ports: { port: number }[]; from: unknown[] }[] }).ingress;
+    const metricsRules = ingress.filter((rule) => rule.ports.some((p) => p.port === 9464));
+    expect(metricsRules).toEqual([{ ports: [{ protocol: "TCP", port: 9464 }], from: [prometheus] }]);
+    const refused = helmTemplate(helm, chart, { set: ["postgres.existingSecret=db", "metrics.enabled=true"] });
+    expect(refused.stderr).toMatch(/metrics\.enabled with networkPolicy\.enabled needs metrics\.from/);
+  });
+
   it("with tls.enabled: mounts the Secret, sets GRANARY_TLS_* and probes the cleartext health port", () => {
     const run = helmTemplate(helm, chart, {
       set: ["postgres.existingSecret=db", "tls.enabled=true", "tls.secretName=granary-tls", "tls.clientCertificates=true", "console.enabled=false"],

@@ -158,6 +158,11 @@ metadata:
     {{- end }}
   annotations:
     checksum/config: {{ include (print $root.Template.BasePath "/configmap.yaml") $root | sha256sum }}
+    {{- if $values.metrics.enabled }}
+    prometheus.io/scrape: "true"
+    prometheus.io/port: {{ int $values.metrics.port | quote }}
+    prometheus.io/path: /metrics
+    {{- end }}
     {{- with $values.podAnnotations }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -186,6 +191,11 @@ spec:
         - name: http
           containerPort: {{ int $svc.httpPort }}
           protocol: TCP
+        {{- if $values.metrics.enabled }}
+        - name: metrics
+          containerPort: {{ int $values.metrics.port }}
+          protocol: TCP
+        {{- end }}
         {{- if $values.tls.enabled }}
         - name: health
           containerPort: {{ $probePort }}
@@ -200,6 +210,20 @@ spec:
         # Connect, gRPC-Web and JSON over HTTP/1.1 and h2c (TLS as the grpc port), for browsers and curl.
         - name: GRANARY_HTTP_PORT
           value: {{ int $svc.httpPort | quote }}
+        {{- if $values.metrics.enabled }}
+        # Prometheus /metrics on the pod's IP (the NetworkPolicy admits only metrics.from).
+        - name: GRANARY_METRICS_PORT
+          value: {{ int $values.metrics.port | quote }}
+        - name: GRANARY_METRICS_HOST
+          value: 0.0.0.0
+        {{- with $values.metrics.tokenSecret }}
+        - name: GRANARY_METRICS_TOKEN
+          valueFrom:
+            secretKeyRef:
+              name: {{ . }}
+              key: token
+        {{- end }}
+        {{- end }}
         # The key the services call each other with; never a literal (auth.existingSecret or the chart's Secret).
         - name: GRANARY_SERVICE_KEY
           valueFrom:
