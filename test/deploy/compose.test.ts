@@ -45,6 +45,19 @@ describe("the repository's docker-compose.yml", () => {
     expect(services.metadata!.environment.DATABASE_URL).toBe("postgres://granary:change-me@postgres:5432/granary");
     expect(services.online!.environment.GRANARY_ONLINE_LMDB_PATH).toBe("/data/online");
   });
+
+  it("serves each service's /metrics on its own port inside, published on the loopback only", () => {
+    const services = (repo.doc as { services: Record<string, { environment: Record<string, string>; ports: string[] }> }).services;
+    const published = ["metadata", "online", "offline", "registry"].map((name) => {
+      const service = services[name]!;
+      expect(service.environment).toMatchObject({ GRANARY_METRICS_PORT: "9464", GRANARY_METRICS_HOST: "0.0.0.0" });
+      const metrics = service.ports.filter((p) => p.endsWith(":9464"));
+      expect(metrics).toHaveLength(1);
+      expect(metrics[0]).toMatch(/^127\.0\.0\.1:\d+:9464$/);
+      return metrics[0];
+    });
+    expect(new Set(published).size).toBe(4);
+  });
 });
 
 describe("the compose schema", () => {
