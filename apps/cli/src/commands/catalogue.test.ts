@@ -40,14 +40,9 @@ function granaryCli(args: readonly string[], options: { flags?: readonly string[
       ...options.env,
     };
     // stdin is a pipe, never a terminal: delete must refuse to ask.
-    execFile(
-      "node",
-      [BIN, ...(options.flags ?? flags), ...args],
-      { cwd: options.cwd ?? ROOT, env, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-      },
-    );
+    execFile("node", [BIN, ...(options.flags ?? flags), ...args], { cwd: options.cwd ?? ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
+    });
   });
 }
 

@@ -210,6 +210,9 @@ export class WorkerPool {
         log.error({ slot, pid: worker.process.pid, reason: message.message }, "online worker failed to start");
         this.#starting?.reject(new Error(`online worker ${slot} failed to start: ${message.message}`));
         return;
+      case "metrics":
+        // A worker's answer to a /metrics scrape: worker-metrics.ts listens for it.
+        return;
     }
   }
 
