@@ -31,9 +31,6 @@ export async function getVectorCommand(ctx: CommandContext, viewText: string, ke
   const featureTypes = new Map<string, DataType>(view.definition.outputColumns.filter((c) => c.type).map((c) => [c.name, c.type!]));
   const paramTypes = new Map<string, DataType>(view.definition.onDemandFeatures.flatMap((f) => f.requestParameters.map((p) => [p.name, p.type!] as const)));
   const passed = parseAssignments(options.passed, featureTypes, "feature");
-  // A serving key that is also a column of the vector (the label group's key, which is not online)
-  // would read NOT_FOUND: the caller gave its value, so it comes back as given.
-  for (const [name, value] of Object.entries(entry)) if (featureTypes.has(name) && !(name in passed)) passed[name] = value;
   const params = parseAssignments(options.param, paramTypes, "request parameter");
 
   const result = await view.getFeatureVectorsWithStatus([entry], {
