@@ -86,6 +86,12 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze({
   [`${MD}/GetStatistics`]: read(),
   [`${MD}/CreateValidationReport`]: service,
   [`${MD}/ListValidationReports`]: read("project", "featureGroup.name"),
+  // Creates the view's logging feature group (a scientist's act, or the offline service's on the
+  // first LogFeatures) and sets its logging settings.
+  [`${MD}/EnableFeatureLogging`]: scientist(),
+  // Reports are computed by the offline service (ComputeDrift), which checks the caller first.
+  [`${MD}/CreateMonitoringReport`]: service,
+  [`${MD}/ListMonitoringReports`]: read(),
   [`${MD}/CreateLineageEdge`]: service,
   // The registry, when it deletes a model version: releases the version's lineage edges.
   [`${MD}/ReleaseModelVersion`]: service,
@@ -116,6 +122,8 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze({
   [`${ON}/GetReplicaStatus`]: authenticated,
   // Refused write-log messages carry rows of the project's groups: readable where the rows are.
   [`${ON}/ListDeadLetters`]: read(),
+  // Reads rows like GetFeatureVectors.
+  [`${ON}/FindNeighbors`]: read(),
 
   [`${OFF}/Insert`]: groupWrite("message.header.project", "message.header.featureGroup"),
   [`${OFF}/DeleteRows`]: groupWrite("message.header.project", "message.header.featureGroup"),
@@ -130,6 +138,10 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze({
   [`${OFF}/Compact`]: groupWrite("project", "featureGroup"),
   // The online reads behind it are made with the offline service's own key, after this check.
   [`${OFF}/CheckConsistency`]: read(),
+  // Writes the view's logging group (an inference pipeline's key needs the data scientist role).
+  [`${OFF}/LogFeatures`]: scientist(),
+  // Stores a monitoring report, like ComputeStatistics stores statistics.
+  [`${OFF}/ComputeDrift`]: scientist(),
 
   [`${REG}/CreateModel`]: scientist(),
   [`${REG}/GetModel`]: read(),

@@ -6,6 +6,7 @@ export * from "./gen/granary/metadata/v1/feature_group_pb.js";
 export * from "./gen/granary/metadata/v1/feature_view_pb.js";
 export * from "./gen/granary/metadata/v1/lineage_pb.js";
 export * from "./gen/granary/metadata/v1/metadata_service_pb.js";
+export * from "./gen/granary/metadata/v1/monitoring_pb.js";
 export * from "./gen/granary/metadata/v1/project_pb.js";
 export * from "./gen/granary/metadata/v1/statistics_pb.js";
 export * from "./gen/granary/metadata/v1/training_dataset_pb.js";

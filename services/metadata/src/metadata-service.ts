@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Pool } from "pg";
-import { InvalidArgumentError } from "@granary/errors";
+import { InvalidArgumentError, UnimplementedError } from "@granary/errors";
 import { readableProjects } from "@granary/auth";
 import { ChangeKind, ChangeSchema, LineageDirection, type Change, type MetadataService } from "@granary/proto/metadata";
 import { principalKey } from "@granary/server";
@@ -204,6 +204,16 @@ export function createMetadataHandlers({ pool, changes, drainSignal, onAccessCha
       const page = await audit.listAuditEvents(pool, req.project, req.pageSize, req.pageToken);
       return { events: page.items, nextPageToken: page.nextPageToken };
     },
+    enableFeatureLogging: () => {
+      throw new UnimplementedError("EnableFeatureLogging is not built yet");
+    },
+    createMonitoringReport: () => {
+      throw new UnimplementedError("CreateMonitoringReport is not built yet");
+    },
+    listMonitoringReports: () => {
+      throw new UnimplementedError("ListMonitoringReports is not built yet");
+    },
+
     recordAuditEvents: async (req) => {
       await audit.insertAuditEvents(pool, req.events);
       return {};

@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { InvalidArgumentError, NotFoundError } from "@granary/errors";
+import { InvalidArgumentError, NotFoundError, UnimplementedError } from "@granary/errors";
 import { ColumnRole, type FeatureGroup, type FeatureView } from "@granary/proto/metadata";
 import type { BatchDataQuery, InsertHeader, OfflineService, ReadRequest, Spine, TrainingDataQuery } from "@granary/proto/offline";
 import type { FeatureGroupRef, FeatureViewRef } from "@granary/proto/types";
@@ -111,6 +111,14 @@ export function createOfflineHandlers(deps: OfflineHandlerDeps): ServiceImpl<typ
     async computeStatistics(req, ctx) {
       const group = groupFor(req.project, req.featureGroup);
       return { statistics: await storeGroupStatistics(deps, req.project, group, deps.commits.commits(req.project, group.name, group.version), ctx.signal) };
+    },
+
+    logFeatures() {
+      throw new UnimplementedError("LogFeatures is not built yet");
+    },
+
+    computeDrift() {
+      throw new UnimplementedError("ComputeDrift is not built yet");
     },
 
     async compact(req, ctx) {

@@ -1,7 +1,7 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { CatalogueCache } from "@granary/catalogue-cache";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError } from "@granary/errors";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError, UnimplementedError } from "@granary/errors";
 import { eventTimeBounds } from "@granary/arrow";
 import { Durability, type EntityRows, type FeatureVectorOptions, type OnlineService } from "@granary/proto/online";
 import type { DataType, FeatureGroupRef } from "@granary/proto/types";
@@ -133,6 +133,10 @@ export function createOnlineHandlers({
     getReplicaStatus() {
       if (!replicaLog) return { replica: "", log: "none" };
       return { ...replicaLog.status(), log: "jetstream" };
+    },
+
+    findNeighbors() {
+      throw new UnimplementedError("FindNeighbors is not built yet");
     },
 
     async listDeadLetters(req) {

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file granary/metadata/v1/feature_group.proto.
  */
 export const file_granary_metadata_v1_feature_group: GenFile = /*@__PURE__*/
-  fileDesc("CidncmFuYXJ5L21ldGFkYXRhL3YxL2ZlYXR1cmVfZ3JvdXAucHJvdG8SE2dyYW5hcnkubWV0YWRhdGEudjEi4QUKDEZlYXR1cmVHcm91cBIPCgdwcm9qZWN0GAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoBRITCgtkZXNjcmlwdGlvbhgEIAEoCRIpCgdjb2x1bW5zGAUgAygLMhguZ3JhbmFyeS50eXBlcy52MS5Db2x1bW4SEwoLcHJpbWFyeV9rZXkYBiADKAkSEgoKZXZlbnRfdGltZRgHIAEoCRIVCg1wYXJ0aXRpb25fa2V5GAggAygJEhYKDm9ubGluZV9lbmFibGVkGAkgASgIEi0KCm9ubGluZV90dGwYCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDAoEdGFncxgLIAMoCRJOCg9jdXN0b21fbWV0YWRhdGEYDCADKAsyNS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZlYXR1cmVHcm91cC5DdXN0b21NZXRhZGF0YUVudHJ5EkAKEXN0YXRpc3RpY3NfY29uZmlnGA0gASgLMiUuZ3JhbmFyeS5tZXRhZGF0YS52MS5TdGF0aXN0aWNzQ29uZmlnEj0KEHZhbGlkYXRpb25fcnVsZXMYDiADKAsyIy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlZhbGlkYXRpb25SdWxlEgoKAmlkGA8gASgDEi8KC2NyZWF0ZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgSIAEoCRISCgpjcmVhdGVkX2J5GBMgASgJEjQKEW9mZmxpbmVfcmV0ZW50aW9uGBQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGjUKE0N1c3RvbU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJeChBTdGF0aXN0aWNzQ29uZmlnEg8KB2VuYWJsZWQYASABKAgSEgoKaGlzdG9ncmFtcxgCIAEoCBIUCgxjb3JyZWxhdGlvbnMYAyABKAgSDwoHY29sdW1ucxgEIAMoCSKGAwoOVmFsaWRhdGlvblJ1bGUSDAoEbmFtZRgBIAEoCRIOCgZjb2x1bW4YAiABKAkSNQoGcG9saWN5GAMgASgOMiUuZ3JhbmFyeS5tZXRhZGF0YS52MS5WYWxpZGF0aW9uUG9saWN5EjMKB2JldHdlZW4YBCABKAsyIC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkJldHdlZW5SdWxlSAASNAoIbm90X251bGwYBSABKAsyIC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLk5vdE51bGxSdWxlSAASMQoGdW5pcXVlGAYgASgLMh8uZ3JhbmFyeS5tZXRhZGF0YS52MS5VbmlxdWVSdWxlSAASPQoNdmFsdWVzX2luX3NldBgHIAEoCzIkLmdyYW5hcnkubWV0YWRhdGEudjEuVmFsdWVzSW5TZXRSdWxlSAASOgoLcmVnZXhfbWF0Y2gYCCABKAsyIy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlJlZ2V4TWF0Y2hSdWxlSABCBgoEcnVsZSJBCgtCZXR3ZWVuUnVsZRIQCgNtaW4YASABKAFIAIgBARIQCgNtYXgYAiABKAFIAYgBAUIGCgRfbWluQgYKBF9tYXgiDQoLTm90TnVsbFJ1bGUiDAoKVW5pcXVlUnVsZSI6Cg9WYWx1ZXNJblNldFJ1bGUSJwoGdmFsdWVzGAEgAygLMhcuZ3JhbmFyeS50eXBlcy52MS5WYWx1ZSIhCg5SZWdleE1hdGNoUnVsZRIPCgdwYXR0ZXJuGAEgASgJKm0KEFZhbGlkYXRpb25Qb2xpY3kSIQodVkFMSURBVElPTl9QT0xJQ1lfVU5TUEVDSUZJRUQQABIaChZWQUxJREFUSU9OX1BPTElDWV9GQUlMEAESGgoWVkFMSURBVElPTl9QT0xJQ1lfV0FSThACYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_granary_types_v1_types]);
+  fileDesc("CidncmFuYXJ5L21ldGFkYXRhL3YxL2ZlYXR1cmVfZ3JvdXAucHJvdG8SE2dyYW5hcnkubWV0YWRhdGEudjEioQYKDEZlYXR1cmVHcm91cBIPCgdwcm9qZWN0GAEgASgJEgwKBG5hbWUYAiABKAkSDwoHdmVyc2lvbhgDIAEoBRITCgtkZXNjcmlwdGlvbhgEIAEoCRIpCgdjb2x1bW5zGAUgAygLMhguZ3JhbmFyeS50eXBlcy52MS5Db2x1bW4SEwoLcHJpbWFyeV9rZXkYBiADKAkSEgoKZXZlbnRfdGltZRgHIAEoCRIVCg1wYXJ0aXRpb25fa2V5GAggAygJEhYKDm9ubGluZV9lbmFibGVkGAkgASgIEi0KCm9ubGluZV90dGwYCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDAoEdGFncxgLIAMoCRJOCg9jdXN0b21fbWV0YWRhdGEYDCADKAsyNS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZlYXR1cmVHcm91cC5DdXN0b21NZXRhZGF0YUVudHJ5EkAKEXN0YXRpc3RpY3NfY29uZmlnGA0gASgLMiUuZ3JhbmFyeS5tZXRhZGF0YS52MS5TdGF0aXN0aWNzQ29uZmlnEj0KEHZhbGlkYXRpb25fcnVsZXMYDiADKAsyIy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlZhbGlkYXRpb25SdWxlEgoKAmlkGA8gASgDEi8KC2NyZWF0ZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgSIAEoCRISCgpjcmVhdGVkX2J5GBMgASgJEjQKEW9mZmxpbmVfcmV0ZW50aW9uGBQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEj4KEWVtYmVkZGluZ19pbmRleGVzGBUgAygLMiMuZ3JhbmFyeS5tZXRhZGF0YS52MS5FbWJlZGRpbmdJbmRleBo1ChNDdXN0b21NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVQoORW1iZWRkaW5nSW5kZXgSDgoGY29sdW1uGAEgASgJEjMKBm1ldHJpYxgCIAEoDjIjLmdyYW5hcnkubWV0YWRhdGEudjEuRGlzdGFuY2VNZXRyaWMiXgoQU3RhdGlzdGljc0NvbmZpZxIPCgdlbmFibGVkGAEgASgIEhIKCmhpc3RvZ3JhbXMYAiABKAgSFAoMY29ycmVsYXRpb25zGAMgASgIEg8KB2NvbHVtbnMYBCADKAkihgMKDlZhbGlkYXRpb25SdWxlEgwKBG5hbWUYASABKAkSDgoGY29sdW1uGAIgASgJEjUKBnBvbGljeRgDIAEoDjIlLmdyYW5hcnkubWV0YWRhdGEudjEuVmFsaWRhdGlvblBvbGljeRIzCgdiZXR3ZWVuGAQgASgLMiAuZ3JhbmFyeS5tZXRhZGF0YS52MS5CZXR3ZWVuUnVsZUgAEjQKCG5vdF9udWxsGAUgASgLMiAuZ3JhbmFyeS5tZXRhZGF0YS52MS5Ob3ROdWxsUnVsZUgAEjEKBnVuaXF1ZRgGIAEoCzIfLmdyYW5hcnkubWV0YWRhdGEudjEuVW5pcXVlUnVsZUgAEj0KDXZhbHVlc19pbl9zZXQYByABKAsyJC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlZhbHVlc0luU2V0UnVsZUgAEjoKC3JlZ2V4X21hdGNoGAggASgLMiMuZ3JhbmFyeS5tZXRhZGF0YS52MS5SZWdleE1hdGNoUnVsZUgAQgYKBHJ1bGUiQQoLQmV0d2VlblJ1bGUSEAoDbWluGAEgASgBSACIAQESEAoDbWF4GAIgASgBSAGIAQFCBgoEX21pbkIGCgRfbWF4Ig0KC05vdE51bGxSdWxlIgwKClVuaXF1ZVJ1bGUiOgoPVmFsdWVzSW5TZXRSdWxlEicKBnZhbHVlcxgBIAMoCzIXLmdyYW5hcnkudHlwZXMudjEuVmFsdWUiIQoOUmVnZXhNYXRjaFJ1bGUSDwoHcGF0dGVybhgBIAEoCSqIAQoORGlzdGFuY2VNZXRyaWMSHwobRElTVEFOQ0VfTUVUUklDX1VOU1BFQ0lGSUVEEAASGgoWRElTVEFOQ0VfTUVUUklDX0NPU0lORRABEhYKEkRJU1RBTkNFX01FVFJJQ19MMhACEiEKHURJU1RBTkNFX01FVFJJQ19JTk5FUl9QUk9EVUNUEAMqbQoQVmFsaWRhdGlvblBvbGljeRIhCh1WQUxJREFUSU9OX1BPTElDWV9VTlNQRUNJRklFRBAAEhoKFlZBTElEQVRJT05fUE9MSUNZX0ZBSUwQARIaChZWQUxJREFUSU9OX1BPTElDWV9XQVJOEAJiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_granary_types_v1_types]);
 
 /**
  * A versioned table of features with a primary key and an optional event time.
@@ -133,6 +133,16 @@ export type FeatureGroup = Message<"granary.metadata.v1.FeatureGroup"> & {
    * @generated from field: google.protobuf.Duration offline_retention = 20;
    */
   offlineRetention?: Duration | undefined;
+
+  /**
+   * Nearest-neighbour indexes over embedding columns (float lists of a fixed dimension), kept by the
+   * online service beside the group's rows and searched with OnlineService.FindNeighbors. Only for
+   * online-enabled groups; at most one index per column. Adding one to an existing version builds it
+   * from the rows already online.
+   *
+   * @generated from field: repeated granary.metadata.v1.EmbeddingIndex embedding_indexes = 21;
+   */
+  embeddingIndexes: EmbeddingIndex[];
 };
 
 /**
@@ -141,6 +151,30 @@ export type FeatureGroup = Message<"granary.metadata.v1.FeatureGroup"> & {
  */
 export const FeatureGroupSchema: GenMessage<FeatureGroup> = /*@__PURE__*/
   messageDesc(file_granary_metadata_v1_feature_group, 0);
+
+/**
+ * A nearest-neighbour index over one embedding column of a feature group.
+ *
+ * @generated from message granary.metadata.v1.EmbeddingIndex
+ */
+export type EmbeddingIndex = Message<"granary.metadata.v1.EmbeddingIndex"> & {
+  /**
+   * @generated from field: string column = 1;
+   */
+  column: string;
+
+  /**
+   * @generated from field: granary.metadata.v1.DistanceMetric metric = 2;
+   */
+  metric: DistanceMetric;
+};
+
+/**
+ * Describes the message granary.metadata.v1.EmbeddingIndex.
+ * Use `create(EmbeddingIndexSchema)` to create a new message.
+ */
+export const EmbeddingIndexSchema: GenMessage<EmbeddingIndex> = /*@__PURE__*/
+  messageDesc(file_granary_metadata_v1_feature_group, 1);
 
 /**
  * Which statistics are computed on insert.
@@ -176,7 +210,7 @@ export type StatisticsConfig = Message<"granary.metadata.v1.StatisticsConfig"> &
  * Use `create(StatisticsConfigSchema)` to create a new message.
  */
 export const StatisticsConfigSchema: GenMessage<StatisticsConfig> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_group, 1);
+  messageDesc(file_granary_metadata_v1_feature_group, 2);
 
 /**
  * An expectation checked on every insert.
@@ -240,7 +274,7 @@ export type ValidationRule = Message<"granary.metadata.v1.ValidationRule"> & {
  * Use `create(ValidationRuleSchema)` to create a new message.
  */
 export const ValidationRuleSchema: GenMessage<ValidationRule> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_group, 2);
+  messageDesc(file_granary_metadata_v1_feature_group, 3);
 
 /**
  * Column values lie within [min, max]; an unset bound is open.
@@ -264,7 +298,7 @@ export type BetweenRule = Message<"granary.metadata.v1.BetweenRule"> & {
  * Use `create(BetweenRuleSchema)` to create a new message.
  */
 export const BetweenRuleSchema: GenMessage<BetweenRule> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_group, 3);
+  messageDesc(file_granary_metadata_v1_feature_group, 4);
 
 /**
  * @generated from message granary.metadata.v1.NotNullRule
@@ -277,7 +311,7 @@ export type NotNullRule = Message<"granary.metadata.v1.NotNullRule"> & {
  * Use `create(NotNullRuleSchema)` to create a new message.
  */
 export const NotNullRuleSchema: GenMessage<NotNullRule> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_group, 4);
+  messageDesc(file_granary_metadata_v1_feature_group, 5);
 
 /**
  * @generated from message granary.metadata.v1.UniqueRule
@@ -290,7 +324,7 @@ export type UniqueRule = Message<"granary.metadata.v1.UniqueRule"> & {
  * Use `create(UniqueRuleSchema)` to create a new message.
  */
 export const UniqueRuleSchema: GenMessage<UniqueRule> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_group, 5);
+  messageDesc(file_granary_metadata_v1_feature_group, 6);
 
 /**
  * @generated from message granary.metadata.v1.ValuesInSetRule
@@ -307,7 +341,7 @@ export type ValuesInSetRule = Message<"granary.metadata.v1.ValuesInSetRule"> & {
  * Use `create(ValuesInSetRuleSchema)` to create a new message.
  */
 export const ValuesInSetRuleSchema: GenMessage<ValuesInSetRule> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_group, 6);
+  messageDesc(file_granary_metadata_v1_feature_group, 7);
 
 /**
  * @generated from message granary.metadata.v1.RegexMatchRule
@@ -324,7 +358,46 @@ export type RegexMatchRule = Message<"granary.metadata.v1.RegexMatchRule"> & {
  * Use `create(RegexMatchRuleSchema)` to create a new message.
  */
 export const RegexMatchRuleSchema: GenMessage<RegexMatchRule> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_group, 7);
+  messageDesc(file_granary_metadata_v1_feature_group, 8);
+
+/**
+ * How the distance between two embeddings is measured.
+ *
+ * @generated from enum granary.metadata.v1.DistanceMetric
+ */
+export enum DistanceMetric {
+  /**
+   * @generated from enum value: DISTANCE_METRIC_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * 1 - cos(a, b): 0 for the same direction, 2 for opposite ones.
+   *
+   * @generated from enum value: DISTANCE_METRIC_COSINE = 1;
+   */
+  COSINE = 1,
+
+  /**
+   * Euclidean distance |a - b|.
+   *
+   * @generated from enum value: DISTANCE_METRIC_L2 = 2;
+   */
+  L2 = 2,
+
+  /**
+   * 1 - a·b: for embeddings normalised by their producer.
+   *
+   * @generated from enum value: DISTANCE_METRIC_INNER_PRODUCT = 3;
+   */
+  INNER_PRODUCT = 3,
+}
+
+/**
+ * Describes the enum granary.metadata.v1.DistanceMetric.
+ */
+export const DistanceMetricSchema: GenEnum<DistanceMetric> = /*@__PURE__*/
+  enumDesc(file_granary_metadata_v1_feature_group, 0);
 
 /**
  * What happens to an insert whose data breaks a rule.
@@ -356,5 +429,5 @@ export enum ValidationPolicy {
  * Describes the enum granary.metadata.v1.ValidationPolicy.
  */
 export const ValidationPolicySchema: GenEnum<ValidationPolicy> = /*@__PURE__*/
-  enumDesc(file_granary_metadata_v1_feature_group, 0);
+  enumDesc(file_granary_metadata_v1_feature_group, 1);
 

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file granary/metadata/v1/feature_view.proto.
  */
 export const file_granary_metadata_v1_feature_view: GenFile = /*@__PURE__*/
-  fileDesc("CiZncmFuYXJ5L21ldGFkYXRhL3YxL2ZlYXR1cmVfdmlldy5wcm90bxITZ3JhbmFyeS5tZXRhZGF0YS52MSKBBQoLRmVhdHVyZVZpZXcSDwoHcHJvamVjdBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAUSEwoLZGVzY3JpcHRpb24YBCABKAkSKQoFcXVlcnkYBSABKAsyGi5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlF1ZXJ5Eg4KBmxhYmVscxgGIAMoCRJAChJvbl9kZW1hbmRfZmVhdHVyZXMYByADKAsyJC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLk9uRGVtYW5kRmVhdHVyZRI8Cg90cmFuc2Zvcm1hdGlvbnMYCCADKAsyIy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlRyYW5zZm9ybWF0aW9uEiAKGGluZmVyZW5jZV9oZWxwZXJfY29sdW1ucxgJIAMoCRIfChd0cmFpbmluZ19oZWxwZXJfY29sdW1ucxgKIAMoCRIMCgR0YWdzGAsgAygJEjkKDm91dHB1dF9jb2x1bW5zGAwgAygLMiEuZ3JhbmFyeS5tZXRhZGF0YS52MS5PdXRwdXRDb2x1bW4SNQoMc2VydmluZ19rZXlzGA0gAygLMh8uZ3JhbmFyeS5tZXRhZGF0YS52MS5TZXJ2aW5nS2V5EgoKAmlkGA4gASgDEi8KC2NyZWF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgRIAEoCRIzCghyZXNvbHZlZBgSIAEoCzIhLmdyYW5hcnkubWV0YWRhdGEudjEuUmVzb2x2ZWRWaWV3IngKDFJlc29sdmVkVmlldxIyCgZncm91cHMYASADKAsyIi5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlJlc29sdmVkR3JvdXASNAoHY29sdW1ucxgCIAMoCzIjLmdyYW5hcnkubWV0YWRhdGEudjEuUmVzb2x2ZWRDb2x1bW4itgIKDVJlc29sdmVkR3JvdXASOAoNZmVhdHVyZV9ncm91cBgBIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmEg4KBnBhcmVudBgCIAEoBRIOCgZwcmVmaXgYAyABKAkSDwoHbGVmdF9vbhgEIAMoCRIQCghyaWdodF9vbhgFIAMoCRIwCglqb2luX3R5cGUYBiABKA4yHS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkpvaW5UeXBlEisKBmZpbHRlchgHIAEoCzIbLmdyYW5hcnkubWV0YWRhdGEudjEuRmlsdGVyEjMKC2tleV9zb3VyY2VzGAggAygLMh4uZ3JhbmFyeS5tZXRhZGF0YS52MS5LZXlTb3VyY2USFAoMcmVhZF9jb2x1bW5zGAkgAygJIo4BCglLZXlTb3VyY2USDgoGY29sdW1uGAEgASgJEhUKC3NlcnZpbmdfa2V5GAIgASgJSAASGQoPcGFyZW50X2tleV9wYXJ0GAMgASgFSAASFwoNcGFyZW50X2NvbHVtbhgEIAEoCUgAEhwKFHNlcnZpbmdfa2V5X292ZXJyaWRlGAUgASgJQggKBnNvdXJjZSJaCg5SZXNvbHZlZENvbHVtbhINCgVncm91cBgBIAEoBRIVCg1zb3VyY2VfY29sdW1uGAIgASgJEhUKCGtleV9wYXJ0GAMgASgFSACIAQFCCwoJX2tleV9wYXJ0IssBCgVRdWVyeRI4Cg1mZWF0dXJlX2dyb3VwGAEgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWYSMQoJc2VsZWN0aW9uGAIgASgLMh4uZ3JhbmFyeS5tZXRhZGF0YS52MS5TZWxlY3Rpb24SKAoFam9pbnMYAyADKAsyGS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkpvaW4SKwoGZmlsdGVyGAQgASgLMhsuZ3JhbmFyeS5tZXRhZGF0YS52MS5GaWx0ZXIiTgoJU2VsZWN0aW9uEjAKBG1vZGUYASABKA4yIi5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlNlbGVjdGlvbk1vZGUSDwoHY29sdW1ucxgCIAMoCSKdAQoESm9pbhIpCgVxdWVyeRgBIAEoCzIaLmdyYW5hcnkubWV0YWRhdGEudjEuUXVlcnkSCgoCb24YAiADKAkSDwoHbGVmdF9vbhgDIAMoCRIQCghyaWdodF9vbhgEIAMoCRIOCgZwcmVmaXgYBSABKAkSKwoEdHlwZRgGIAEoDjIdLmdyYW5hcnkubWV0YWRhdGEudjEuSm9pblR5cGUipAEKBkZpbHRlchIzCgljb25kaXRpb24YASABKAsyHi5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbmRpdGlvbkgAEi4KA2FuZBgCIAEoCzIfLmdyYW5hcnkubWV0YWRhdGEudjEuRmlsdGVyTGlzdEgAEi0KAm9yGAMgASgLMh8uZ3JhbmFyeS5tZXRhZGF0YS52MS5GaWx0ZXJMaXN0SABCBgoEa2luZCI6CgpGaWx0ZXJMaXN0EiwKB2ZpbHRlcnMYASADKAsyGy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZpbHRlciKjAQoJQ29uZGl0aW9uEg4KBmNvbHVtbhgBIAEoCRI1CghvcGVyYXRvchgCIAEoDjIjLmdyYW5hcnkubWV0YWRhdGEudjEuRmlsdGVyT3BlcmF0b3ISJgoFdmFsdWUYAyABKAsyFy5ncmFuYXJ5LnR5cGVzLnYxLlZhbHVlEicKBnZhbHVlcxgEIAMoCzIXLmdyYW5hcnkudHlwZXMudjEuVmFsdWUioAEKD09uRGVtYW5kRmVhdHVyZRIMCgRuYW1lGAEgASgJEigKBHR5cGUYAiABKAsyGi5ncmFuYXJ5LnR5cGVzLnYxLkRhdGFUeXBlEhIKCmV4cHJlc3Npb24YAyABKAkSQQoScmVxdWVzdF9wYXJhbWV0ZXJzGAQgAygLMiUuZ3JhbmFyeS5tZXRhZGF0YS52MS5SZXF1ZXN0UGFyYW1ldGVyIkoKEFJlcXVlc3RQYXJhbWV0ZXISDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgLMhouZ3JhbmFyeS50eXBlcy52MS5EYXRhVHlwZSJfCg5UcmFuc2Zvcm1hdGlvbhIOCgZjb2x1bW4YASABKAkSPQoIZnVuY3Rpb24YAiABKA4yKy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlRyYW5zZm9ybWF0aW9uRnVuY3Rpb24iiwIKDE91dHB1dENvbHVtbhIMCgRuYW1lGAEgASgJEigKBHR5cGUYAiABKAsyGi5ncmFuYXJ5LnR5cGVzLnYxLkRhdGFUeXBlEjgKDWZlYXR1cmVfZ3JvdXAYAyABKAsyIS5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVHcm91cFJlZhIVCg1zb3VyY2VfY29sdW1uGAQgASgJEi0KBHJvbGUYBSABKA4yHy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbHVtblJvbGUSQwoOdHJhbnNmb3JtYXRpb24YBiABKA4yKy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlRyYW5zZm9ybWF0aW9uRnVuY3Rpb24ioAEKClNlcnZpbmdLZXkSDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgLMhouZ3JhbmFyeS50eXBlcy52MS5EYXRhVHlwZRI4Cg1mZWF0dXJlX2dyb3VwGAMgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWYSDgoGY29sdW1uGAQgASgJEhAKCHJlcXVpcmVkGAUgASgIIvYBChpUcmFuc2Zvcm1hdGlvbkZ1bmN0aW9uSW5mbxI9CghmdW5jdGlvbhgBIAEoDjIrLmdyYW5hcnkubWV0YWRhdGEudjEuVHJhbnNmb3JtYXRpb25GdW5jdGlvbhIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhIKCnBhcmFtZXRlcnMYBCADKAkSMQoLaW5wdXRfdHlwZXMYBSADKA4yHC5ncmFuYXJ5LnR5cGVzLnYxLlNjYWxhclR5cGUSLwoLb3V0cHV0X3R5cGUYBiABKAsyGi5ncmFuYXJ5LnR5cGVzLnYxLkRhdGFUeXBlKn4KDVNlbGVjdGlvbk1vZGUSHgoaU0VMRUNUSU9OX01PREVfVU5TUEVDSUZJRUQQABIWChJTRUxFQ1RJT05fTU9ERV9BTEwQARIaChZTRUxFQ1RJT05fTU9ERV9JTkNMVURFEAISGQoVU0VMRUNUSU9OX01PREVfRVhDRVBUEAMqTgoISm9pblR5cGUSGQoVSk9JTl9UWVBFX1VOU1BFQ0lGSUVEEAASEgoOSk9JTl9UWVBFX0xFRlQQARITCg9KT0lOX1RZUEVfSU5ORVIQAiqXAgoORmlsdGVyT3BlcmF0b3ISHwobRklMVEVSX09QRVJBVE9SX1VOU1BFQ0lGSUVEEAASFgoSRklMVEVSX09QRVJBVE9SX0VREAESFgoSRklMVEVSX09QRVJBVE9SX05FEAISFgoSRklMVEVSX09QRVJBVE9SX0xUEAMSFgoSRklMVEVSX09QRVJBVE9SX0xFEAQSFgoSRklMVEVSX09QRVJBVE9SX0dUEAUSFgoSRklMVEVSX09QRVJBVE9SX0dFEAYSFgoSRklMVEVSX09QRVJBVE9SX0lOEAcSGwoXRklMVEVSX09QRVJBVE9SX0lTX05VTEwQCBIfChtGSUxURVJfT1BFUkFUT1JfSVNfTk9UX05VTEwQCSqdAgoWVHJhbnNmb3JtYXRpb25GdW5jdGlvbhInCiNUUkFOU0ZPUk1BVElPTl9GVU5DVElPTl9VTlNQRUNJRklFRBAAEioKJlRSQU5TRk9STUFUSU9OX0ZVTkNUSU9OX01JTl9NQVhfU0NBTEVSEAESKwonVFJBTlNGT1JNQVRJT05fRlVOQ1RJT05fU1RBTkRBUkRfU0NBTEVSEAISKQolVFJBTlNGT1JNQVRJT05fRlVOQ1RJT05fUk9CVVNUX1NDQUxFUhADEikKJVRSQU5TRk9STUFUSU9OX0ZVTkNUSU9OX0xBQkVMX0VOQ09ERVIQBBIrCidUUkFOU0ZPUk1BVElPTl9GVU5DVElPTl9PTkVfSE9UX0VOQ09ERVIQBSq3AQoKQ29sdW1uUm9sZRIbChdDT0xVTU5fUk9MRV9VTlNQRUNJRklFRBAAEhcKE0NPTFVNTl9ST0xFX0ZFQVRVUkUQARIVChFDT0xVTU5fUk9MRV9MQUJFTBACEhkKFUNPTFVNTl9ST0xFX09OX0RFTUFORBADEiAKHENPTFVNTl9ST0xFX0lORkVSRU5DRV9IRUxQRVIQBBIfChtDT0xVTU5fUk9MRV9UUkFJTklOR19IRUxQRVIQBWIGcHJvdG8z", [file_google_protobuf_timestamp, file_granary_types_v1_types]);
+  fileDesc("CiZncmFuYXJ5L21ldGFkYXRhL3YxL2ZlYXR1cmVfdmlldy5wcm90bxITZ3JhbmFyeS5tZXRhZGF0YS52MSK0BgoLRmVhdHVyZVZpZXcSDwoHcHJvamVjdBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAUSEwoLZGVzY3JpcHRpb24YBCABKAkSKQoFcXVlcnkYBSABKAsyGi5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlF1ZXJ5Eg4KBmxhYmVscxgGIAMoCRJAChJvbl9kZW1hbmRfZmVhdHVyZXMYByADKAsyJC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLk9uRGVtYW5kRmVhdHVyZRI8Cg90cmFuc2Zvcm1hdGlvbnMYCCADKAsyIy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlRyYW5zZm9ybWF0aW9uEiAKGGluZmVyZW5jZV9oZWxwZXJfY29sdW1ucxgJIAMoCRIfChd0cmFpbmluZ19oZWxwZXJfY29sdW1ucxgKIAMoCRIMCgR0YWdzGAsgAygJEjkKDm91dHB1dF9jb2x1bW5zGAwgAygLMiEuZ3JhbmFyeS5tZXRhZGF0YS52MS5PdXRwdXRDb2x1bW4SNQoMc2VydmluZ19rZXlzGA0gAygLMh8uZ3JhbmFyeS5tZXRhZGF0YS52MS5TZXJ2aW5nS2V5EgoKAmlkGA4gASgDEi8KC2NyZWF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgRIAEoCRIzCghyZXNvbHZlZBgSIAEoCzIhLmdyYW5hcnkubWV0YWRhdGEudjEuUmVzb2x2ZWRWaWV3EjQKB2xvZ2dpbmcYEyABKAsyIy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZlYXR1cmVMb2dnaW5nEjkKCm1vbml0b3JpbmcYFCABKAsyJS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLk1vbml0b3JpbmdDb25maWcSQAoVbG9nZ2luZ19mZWF0dXJlX2dyb3VwGBUgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWYiPQoORmVhdHVyZUxvZ2dpbmcSFgoOb25saW5lX2VuYWJsZWQYASABKAgSEwoLc2FtcGxlX3JhdGUYAiABKAEifQoPRHJpZnRUaHJlc2hvbGRzEhAKA3BzaRgBIAEoAUgAiAEBEg8KAmtzGAIgASgBSAGIAQESIAoTbnVsbF9zaGFyZV9pbmNyZWFzZRgDIAEoAUgCiAEBQgYKBF9wc2lCBQoDX2tzQhYKFF9udWxsX3NoYXJlX2luY3JlYXNlImIKFkZlYXR1cmVEcmlmdFRocmVzaG9sZHMSDgoGY29sdW1uGAEgASgJEjgKCnRocmVzaG9sZHMYAiABKAsyJC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkRyaWZ0VGhyZXNob2xkcyKTAQoQTW9uaXRvcmluZ0NvbmZpZxJAChJkZWZhdWx0X3RocmVzaG9sZHMYASABKAsyJC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkRyaWZ0VGhyZXNob2xkcxI9CghmZWF0dXJlcxgCIAMoCzIrLmdyYW5hcnkubWV0YWRhdGEudjEuRmVhdHVyZURyaWZ0VGhyZXNob2xkcyJ4CgxSZXNvbHZlZFZpZXcSMgoGZ3JvdXBzGAEgAygLMiIuZ3JhbmFyeS5tZXRhZGF0YS52MS5SZXNvbHZlZEdyb3VwEjQKB2NvbHVtbnMYAiADKAsyIy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlJlc29sdmVkQ29sdW1uIrYCCg1SZXNvbHZlZEdyb3VwEjgKDWZlYXR1cmVfZ3JvdXAYASABKAsyIS5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVHcm91cFJlZhIOCgZwYXJlbnQYAiABKAUSDgoGcHJlZml4GAMgASgJEg8KB2xlZnRfb24YBCADKAkSEAoIcmlnaHRfb24YBSADKAkSMAoJam9pbl90eXBlGAYgASgOMh0uZ3JhbmFyeS5tZXRhZGF0YS52MS5Kb2luVHlwZRIrCgZmaWx0ZXIYByABKAsyGy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZpbHRlchIzCgtrZXlfc291cmNlcxgIIAMoCzIeLmdyYW5hcnkubWV0YWRhdGEudjEuS2V5U291cmNlEhQKDHJlYWRfY29sdW1ucxgJIAMoCSKOAQoJS2V5U291cmNlEg4KBmNvbHVtbhgBIAEoCRIVCgtzZXJ2aW5nX2tleRgCIAEoCUgAEhkKD3BhcmVudF9rZXlfcGFydBgDIAEoBUgAEhcKDXBhcmVudF9jb2x1bW4YBCABKAlIABIcChRzZXJ2aW5nX2tleV9vdmVycmlkZRgFIAEoCUIICgZzb3VyY2UiWgoOUmVzb2x2ZWRDb2x1bW4SDQoFZ3JvdXAYASABKAUSFQoNc291cmNlX2NvbHVtbhgCIAEoCRIVCghrZXlfcGFydBgDIAEoBUgAiAEBQgsKCV9rZXlfcGFydCLLAQoFUXVlcnkSOAoNZmVhdHVyZV9ncm91cBgBIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmEjEKCXNlbGVjdGlvbhgCIAEoCzIeLmdyYW5hcnkubWV0YWRhdGEudjEuU2VsZWN0aW9uEigKBWpvaW5zGAMgAygLMhkuZ3JhbmFyeS5tZXRhZGF0YS52MS5Kb2luEisKBmZpbHRlchgEIAEoCzIbLmdyYW5hcnkubWV0YWRhdGEudjEuRmlsdGVyIk4KCVNlbGVjdGlvbhIwCgRtb2RlGAEgASgOMiIuZ3JhbmFyeS5tZXRhZGF0YS52MS5TZWxlY3Rpb25Nb2RlEg8KB2NvbHVtbnMYAiADKAkinQEKBEpvaW4SKQoFcXVlcnkYASABKAsyGi5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlF1ZXJ5EgoKAm9uGAIgAygJEg8KB2xlZnRfb24YAyADKAkSEAoIcmlnaHRfb24YBCADKAkSDgoGcHJlZml4GAUgASgJEisKBHR5cGUYBiABKA4yHS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkpvaW5UeXBlIqQBCgZGaWx0ZXISMwoJY29uZGl0aW9uGAEgASgLMh4uZ3JhbmFyeS5tZXRhZGF0YS52MS5Db25kaXRpb25IABIuCgNhbmQYAiABKAsyHy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZpbHRlckxpc3RIABItCgJvchgDIAEoCzIfLmdyYW5hcnkubWV0YWRhdGEudjEuRmlsdGVyTGlzdEgAQgYKBGtpbmQiOgoKRmlsdGVyTGlzdBIsCgdmaWx0ZXJzGAEgAygLMhsuZ3JhbmFyeS5tZXRhZGF0YS52MS5GaWx0ZXIiowEKCUNvbmRpdGlvbhIOCgZjb2x1bW4YASABKAkSNQoIb3BlcmF0b3IYAiABKA4yIy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZpbHRlck9wZXJhdG9yEiYKBXZhbHVlGAMgASgLMhcuZ3JhbmFyeS50eXBlcy52MS5WYWx1ZRInCgZ2YWx1ZXMYBCADKAsyFy5ncmFuYXJ5LnR5cGVzLnYxLlZhbHVlIqABCg9PbkRlbWFuZEZlYXR1cmUSDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgLMhouZ3JhbmFyeS50eXBlcy52MS5EYXRhVHlwZRISCgpleHByZXNzaW9uGAMgASgJEkEKEnJlcXVlc3RfcGFyYW1ldGVycxgEIAMoCzIlLmdyYW5hcnkubWV0YWRhdGEudjEuUmVxdWVzdFBhcmFtZXRlciJKChBSZXF1ZXN0UGFyYW1ldGVyEgwKBG5hbWUYASABKAkSKAoEdHlwZRgCIAEoCzIaLmdyYW5hcnkudHlwZXMudjEuRGF0YVR5cGUiXwoOVHJhbnNmb3JtYXRpb24SDgoGY29sdW1uGAEgASgJEj0KCGZ1bmN0aW9uGAIgASgOMisuZ3JhbmFyeS5tZXRhZGF0YS52MS5UcmFuc2Zvcm1hdGlvbkZ1bmN0aW9uIosCCgxPdXRwdXRDb2x1bW4SDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgLMhouZ3JhbmFyeS50eXBlcy52MS5EYXRhVHlwZRI4Cg1mZWF0dXJlX2dyb3VwGAMgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWYSFQoNc291cmNlX2NvbHVtbhgEIAEoCRItCgRyb2xlGAUgASgOMh8uZ3JhbmFyeS5tZXRhZGF0YS52MS5Db2x1bW5Sb2xlEkMKDnRyYW5zZm9ybWF0aW9uGAYgASgOMisuZ3JhbmFyeS5tZXRhZGF0YS52MS5UcmFuc2Zvcm1hdGlvbkZ1bmN0aW9uIqABCgpTZXJ2aW5nS2V5EgwKBG5hbWUYASABKAkSKAoEdHlwZRgCIAEoCzIaLmdyYW5hcnkudHlwZXMudjEuRGF0YVR5cGUSOAoNZmVhdHVyZV9ncm91cBgDIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmEg4KBmNvbHVtbhgEIAEoCRIQCghyZXF1aXJlZBgFIAEoCCL2AQoaVHJhbnNmb3JtYXRpb25GdW5jdGlvbkluZm8SPQoIZnVuY3Rpb24YASABKA4yKy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlRyYW5zZm9ybWF0aW9uRnVuY3Rpb24SDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRISCgpwYXJhbWV0ZXJzGAQgAygJEjEKC2lucHV0X3R5cGVzGAUgAygOMhwuZ3JhbmFyeS50eXBlcy52MS5TY2FsYXJUeXBlEi8KC291dHB1dF90eXBlGAYgASgLMhouZ3JhbmFyeS50eXBlcy52MS5EYXRhVHlwZSp+Cg1TZWxlY3Rpb25Nb2RlEh4KGlNFTEVDVElPTl9NT0RFX1VOU1BFQ0lGSUVEEAASFgoSU0VMRUNUSU9OX01PREVfQUxMEAESGgoWU0VMRUNUSU9OX01PREVfSU5DTFVERRACEhkKFVNFTEVDVElPTl9NT0RFX0VYQ0VQVBADKk4KCEpvaW5UeXBlEhkKFUpPSU5fVFlQRV9VTlNQRUNJRklFRBAAEhIKDkpPSU5fVFlQRV9MRUZUEAESEwoPSk9JTl9UWVBFX0lOTkVSEAIqlwIKDkZpbHRlck9wZXJhdG9yEh8KG0ZJTFRFUl9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhYKEkZJTFRFUl9PUEVSQVRPUl9FURABEhYKEkZJTFRFUl9PUEVSQVRPUl9ORRACEhYKEkZJTFRFUl9PUEVSQVRPUl9MVBADEhYKEkZJTFRFUl9PUEVSQVRPUl9MRRAEEhYKEkZJTFRFUl9PUEVSQVRPUl9HVBAFEhYKEkZJTFRFUl9PUEVSQVRPUl9HRRAGEhYKEkZJTFRFUl9PUEVSQVRPUl9JThAHEhsKF0ZJTFRFUl9PUEVSQVRPUl9JU19OVUxMEAgSHwobRklMVEVSX09QRVJBVE9SX0lTX05PVF9OVUxMEAkqnQIKFlRyYW5zZm9ybWF0aW9uRnVuY3Rpb24SJwojVFJBTlNGT1JNQVRJT05fRlVOQ1RJT05fVU5TUEVDSUZJRUQQABIqCiZUUkFOU0ZPUk1BVElPTl9GVU5DVElPTl9NSU5fTUFYX1NDQUxFUhABEisKJ1RSQU5TRk9STUFUSU9OX0ZVTkNUSU9OX1NUQU5EQVJEX1NDQUxFUhACEikKJVRSQU5TRk9STUFUSU9OX0ZVTkNUSU9OX1JPQlVTVF9TQ0FMRVIQAxIpCiVUUkFOU0ZPUk1BVElPTl9GVU5DVElPTl9MQUJFTF9FTkNPREVSEAQSKwonVFJBTlNGT1JNQVRJT05fRlVOQ1RJT05fT05FX0hPVF9FTkNPREVSEAUqtwEKCkNvbHVtblJvbGUSGwoXQ09MVU1OX1JPTEVfVU5TUEVDSUZJRUQQABIXChNDT0xVTU5fUk9MRV9GRUFUVVJFEAESFQoRQ09MVU1OX1JPTEVfTEFCRUwQAhIZChVDT0xVTU5fUk9MRV9PTl9ERU1BTkQQAxIgChxDT0xVTU5fUk9MRV9JTkZFUkVOQ0VfSEVMUEVSEAQSHwobQ09MVU1OX1JPTEVfVFJBSU5JTkdfSEVMUEVSEAViBnByb3RvMw", [file_google_protobuf_timestamp, file_granary_types_v1_types]);
 
 /**
  * Model inputs: a query over feature groups, labels and transformations. Training and serving share
@@ -125,6 +125,28 @@ export type FeatureView = Message<"granary.metadata.v1.FeatureView"> & {
    * @generated from field: granary.metadata.v1.ResolvedView resolved = 18;
    */
   resolved?: ResolvedView | undefined;
+
+  /**
+   * Feature and prediction logging of this view version (mutable).
+   *
+   * @generated from field: granary.metadata.v1.FeatureLogging logging = 19;
+   */
+  logging?: FeatureLogging | undefined;
+
+  /**
+   * Drift thresholds of this view version's monitoring (mutable).
+   *
+   * @generated from field: granary.metadata.v1.MonitoringConfig monitoring = 20;
+   */
+  monitoring?: MonitoringConfig | undefined;
+
+  /**
+   * Output only: the feature group holding the logs of this view version (named
+   * "<view>_<version>_logging"), once logging was enabled or the first vectors were logged.
+   *
+   * @generated from field: granary.types.v1.FeatureGroupRef logging_feature_group = 21;
+   */
+  loggingFeatureGroup?: FeatureGroupRef | undefined;
 };
 
 /**
@@ -133,6 +155,119 @@ export type FeatureView = Message<"granary.metadata.v1.FeatureView"> & {
  */
 export const FeatureViewSchema: GenMessage<FeatureView> = /*@__PURE__*/
   messageDesc(file_granary_metadata_v1_feature_view, 0);
+
+/**
+ * What is logged of the vectors served for a view version.
+ *
+ * @generated from message granary.metadata.v1.FeatureLogging
+ */
+export type FeatureLogging = Message<"granary.metadata.v1.FeatureLogging"> & {
+  /**
+   * The online service logs the vectors it serves for this view itself (GetFeatureVectors and
+   * GetModelFeatureVectors), off the request path. Vectors logged by a client (LogFeatures) are
+   * stored whatever this says.
+   *
+   * @generated from field: bool online_enabled = 1;
+   */
+  onlineEnabled: boolean;
+
+  /**
+   * Share of the served vectors the online service logs, in (0, 1]; 0 means 1.
+   *
+   * @generated from field: double sample_rate = 2;
+   */
+  sampleRate: number;
+};
+
+/**
+ * Describes the message granary.metadata.v1.FeatureLogging.
+ * Use `create(FeatureLoggingSchema)` to create a new message.
+ */
+export const FeatureLoggingSchema: GenMessage<FeatureLogging> = /*@__PURE__*/
+  messageDesc(file_granary_metadata_v1_feature_view, 1);
+
+/**
+ * When a feature of a view has drifted. An unset threshold is not checked.
+ *
+ * @generated from message granary.metadata.v1.DriftThresholds
+ */
+export type DriftThresholds = Message<"granary.metadata.v1.DriftThresholds"> & {
+  /**
+   * Population stability index (numeric and categorical features); 0.2 is the usual alarm.
+   *
+   * @generated from field: optional double psi = 1;
+   */
+  psi?: number | undefined;
+
+  /**
+   * Two-sample Kolmogorov-Smirnov statistic (numeric features).
+   *
+   * @generated from field: optional double ks = 2;
+   */
+  ks?: number | undefined;
+
+  /**
+   * Increase of the share of nulls over the reference (0.1 = ten points more).
+   *
+   * @generated from field: optional double null_share_increase = 3;
+   */
+  nullShareIncrease?: number | undefined;
+};
+
+/**
+ * Describes the message granary.metadata.v1.DriftThresholds.
+ * Use `create(DriftThresholdsSchema)` to create a new message.
+ */
+export const DriftThresholdsSchema: GenMessage<DriftThresholds> = /*@__PURE__*/
+  messageDesc(file_granary_metadata_v1_feature_view, 2);
+
+/**
+ * @generated from message granary.metadata.v1.FeatureDriftThresholds
+ */
+export type FeatureDriftThresholds = Message<"granary.metadata.v1.FeatureDriftThresholds"> & {
+  /**
+   * @generated from field: string column = 1;
+   */
+  column: string;
+
+  /**
+   * @generated from field: granary.metadata.v1.DriftThresholds thresholds = 2;
+   */
+  thresholds?: DriftThresholds | undefined;
+};
+
+/**
+ * Describes the message granary.metadata.v1.FeatureDriftThresholds.
+ * Use `create(FeatureDriftThresholdsSchema)` to create a new message.
+ */
+export const FeatureDriftThresholdsSchema: GenMessage<FeatureDriftThresholds> = /*@__PURE__*/
+  messageDesc(file_granary_metadata_v1_feature_view, 3);
+
+/**
+ * @generated from message granary.metadata.v1.MonitoringConfig
+ */
+export type MonitoringConfig = Message<"granary.metadata.v1.MonitoringConfig"> & {
+  /**
+   * Thresholds of every feature without its own; unset: psi 0.2, ks 0.2, null_share_increase 0.1.
+   *
+   * @generated from field: granary.metadata.v1.DriftThresholds default_thresholds = 1;
+   */
+  defaultThresholds?: DriftThresholds | undefined;
+
+  /**
+   * Per-feature thresholds, by output column name.
+   *
+   * @generated from field: repeated granary.metadata.v1.FeatureDriftThresholds features = 2;
+   */
+  features: FeatureDriftThresholds[];
+};
+
+/**
+ * Describes the message granary.metadata.v1.MonitoringConfig.
+ * Use `create(MonitoringConfigSchema)` to create a new message.
+ */
+export const MonitoringConfigSchema: GenMessage<MonitoringConfig> = /*@__PURE__*/
+  messageDesc(file_granary_metadata_v1_feature_view, 4);
 
 /**
  * A feature view version resolved by the metadata service when it is created: which group fills each
@@ -165,7 +300,7 @@ export type ResolvedView = Message<"granary.metadata.v1.ResolvedView"> & {
  * Use `create(ResolvedViewSchema)` to create a new message.
  */
 export const ResolvedViewSchema: GenMessage<ResolvedView> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 1);
+  messageDesc(file_granary_metadata_v1_feature_view, 5);
 
 /**
  * One node of the view's query tree.
@@ -239,7 +374,7 @@ export type ResolvedGroup = Message<"granary.metadata.v1.ResolvedGroup"> & {
  * Use `create(ResolvedGroupSchema)` to create a new message.
  */
 export const ResolvedGroupSchema: GenMessage<ResolvedGroup> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 2);
+  messageDesc(file_granary_metadata_v1_feature_view, 6);
 
 /**
  * Where one part of a group's primary key comes from in an online lookup.
@@ -297,7 +432,7 @@ export type KeySource = Message<"granary.metadata.v1.KeySource"> & {
  * Use `create(KeySourceSchema)` to create a new message.
  */
 export const KeySourceSchema: GenMessage<KeySource> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 3);
+  messageDesc(file_granary_metadata_v1_feature_view, 7);
 
 /**
  * Where one output column comes from.
@@ -333,7 +468,7 @@ export type ResolvedColumn = Message<"granary.metadata.v1.ResolvedColumn"> & {
  * Use `create(ResolvedColumnSchema)` to create a new message.
  */
 export const ResolvedColumnSchema: GenMessage<ResolvedColumn> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 4);
+  messageDesc(file_granary_metadata_v1_feature_view, 8);
 
 /**
  * A selection from one feature group, joined with other queries.
@@ -367,7 +502,7 @@ export type Query = Message<"granary.metadata.v1.Query"> & {
  * Use `create(QuerySchema)` to create a new message.
  */
 export const QuerySchema: GenMessage<Query> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 5);
+  messageDesc(file_granary_metadata_v1_feature_view, 9);
 
 /**
  * @generated from message granary.metadata.v1.Selection
@@ -389,7 +524,7 @@ export type Selection = Message<"granary.metadata.v1.Selection"> & {
  * Use `create(SelectionSchema)` to create a new message.
  */
 export const SelectionSchema: GenMessage<Selection> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 6);
+  messageDesc(file_granary_metadata_v1_feature_view, 10);
 
 /**
  * Join of the enclosing query with another. Keys come from `on` (same names on both sides), or
@@ -436,7 +571,7 @@ export type Join = Message<"granary.metadata.v1.Join"> & {
  * Use `create(JoinSchema)` to create a new message.
  */
 export const JoinSchema: GenMessage<Join> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 7);
+  messageDesc(file_granary_metadata_v1_feature_view, 11);
 
 /**
  * A boolean expression over columns: a condition, or AND / OR of sub-filters.
@@ -473,7 +608,7 @@ export type Filter = Message<"granary.metadata.v1.Filter"> & {
  * Use `create(FilterSchema)` to create a new message.
  */
 export const FilterSchema: GenMessage<Filter> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 8);
+  messageDesc(file_granary_metadata_v1_feature_view, 12);
 
 /**
  * @generated from message granary.metadata.v1.FilterList
@@ -490,7 +625,7 @@ export type FilterList = Message<"granary.metadata.v1.FilterList"> & {
  * Use `create(FilterListSchema)` to create a new message.
  */
 export const FilterListSchema: GenMessage<FilterList> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 9);
+  messageDesc(file_granary_metadata_v1_feature_view, 13);
 
 /**
  * `column op value`; IN takes `values`; IS_NULL and IS_NOT_NULL take none.
@@ -524,7 +659,7 @@ export type Condition = Message<"granary.metadata.v1.Condition"> & {
  * Use `create(ConditionSchema)` to create a new message.
  */
 export const ConditionSchema: GenMessage<Condition> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 10);
+  messageDesc(file_granary_metadata_v1_feature_view, 14);
 
 /**
  * A value computed at request time (online) and backfilled (offline) by the same CEL expression.
@@ -560,7 +695,7 @@ export type OnDemandFeature = Message<"granary.metadata.v1.OnDemandFeature"> & {
  * Use `create(OnDemandFeatureSchema)` to create a new message.
  */
 export const OnDemandFeatureSchema: GenMessage<OnDemandFeature> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 11);
+  messageDesc(file_granary_metadata_v1_feature_view, 15);
 
 /**
  * A value only the caller knows at request time, such as a transaction's location.
@@ -584,7 +719,7 @@ export type RequestParameter = Message<"granary.metadata.v1.RequestParameter"> &
  * Use `create(RequestParameterSchema)` to create a new message.
  */
 export const RequestParameterSchema: GenMessage<RequestParameter> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 12);
+  messageDesc(file_granary_metadata_v1_feature_view, 16);
 
 /**
  * A model-dependent transformation applied to one output column.
@@ -608,7 +743,7 @@ export type Transformation = Message<"granary.metadata.v1.Transformation"> & {
  * Use `create(TransformationSchema)` to create a new message.
  */
 export const TransformationSchema: GenMessage<Transformation> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 13);
+  messageDesc(file_granary_metadata_v1_feature_view, 17);
 
 /**
  * One column of a feature view's output, in the order shared by training and serving.
@@ -654,7 +789,7 @@ export type OutputColumn = Message<"granary.metadata.v1.OutputColumn"> & {
  * Use `create(OutputColumnSchema)` to create a new message.
  */
 export const OutputColumnSchema: GenMessage<OutputColumn> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 14);
+  messageDesc(file_granary_metadata_v1_feature_view, 18);
 
 /**
  * A key the caller provides for an online lookup.
@@ -697,7 +832,7 @@ export type ServingKey = Message<"granary.metadata.v1.ServingKey"> & {
  * Use `create(ServingKeySchema)` to create a new message.
  */
 export const ServingKeySchema: GenMessage<ServingKey> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 15);
+  messageDesc(file_granary_metadata_v1_feature_view, 19);
 
 /**
  * A built-in transformation function and what it needs.
@@ -743,7 +878,7 @@ export type TransformationFunctionInfo = Message<"granary.metadata.v1.Transforma
  * Use `create(TransformationFunctionInfoSchema)` to create a new message.
  */
 export const TransformationFunctionInfoSchema: GenMessage<TransformationFunctionInfo> = /*@__PURE__*/
-  messageDesc(file_granary_metadata_v1_feature_view, 16);
+  messageDesc(file_granary_metadata_v1_feature_view, 20);
 
 /**
  * How columns are picked from a query's feature group.

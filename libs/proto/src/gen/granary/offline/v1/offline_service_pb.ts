@@ -11,13 +11,15 @@ import type { CompactionStats } from "../../metadata/v1/commit_pb.js";
 import { file_granary_metadata_v1_commit } from "../../metadata/v1/commit_pb.js";
 import type { Filter } from "../../metadata/v1/feature_view_pb.js";
 import { file_granary_metadata_v1_feature_view } from "../../metadata/v1/feature_view_pb.js";
+import type { MonitoringReport } from "../../metadata/v1/monitoring_pb.js";
+import { file_granary_metadata_v1_monitoring } from "../../metadata/v1/monitoring_pb.js";
 import type { Statistics } from "../../metadata/v1/statistics_pb.js";
 import { file_granary_metadata_v1_statistics } from "../../metadata/v1/statistics_pb.js";
 import type { DatasetSplit, SplitSpec, TrainingDataset } from "../../metadata/v1/training_dataset_pb.js";
 import { file_granary_metadata_v1_training_dataset } from "../../metadata/v1/training_dataset_pb.js";
 import type { ValidationReport } from "../../metadata/v1/validation_pb.js";
 import { file_granary_metadata_v1_validation } from "../../metadata/v1/validation_pb.js";
-import type { ArrowChunk, ColumnarRows, DataType, FeatureGroupRef, FeatureViewRef, TimeRange, Value, ValueStatus } from "../../types/v1/types_pb.js";
+import type { ArrowChunk, ColumnarRows, DataType, FeatureGroupRef, FeatureViewRef, NamedColumn, TimeRange, Value, ValueStatus } from "../../types/v1/types_pb.js";
 import { file_granary_types_v1_types } from "../../types/v1/types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -25,7 +27,207 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file granary/offline/v1/offline_service.proto.
  */
 export const file_granary_offline_v1_offline_service: GenFile = /*@__PURE__*/
-  fileDesc("CihncmFuYXJ5L29mZmxpbmUvdjEvb2ZmbGluZV9zZXJ2aWNlLnByb3RvEhJncmFuYXJ5Lm9mZmxpbmUudjEiggEKDkNvbXBhY3RSZXF1ZXN0Ei4KB3Byb2plY3QYASABKAlCHbpIGnIYMhZeW2Etel1bYS16MC05X117MCw2Mn0kEkAKDWZlYXR1cmVfZ3JvdXAYAiABKAsyIS5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVHcm91cFJlZkIGukgDyAEBImoKD0NvbXBhY3RSZXNwb25zZRIRCgljb21taXRfaWQYASABKAMSMwoFc3RhdHMYAiABKAsyJC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkNvbXBhY3Rpb25TdGF0cxIPCgdzZWNvbmRzGAMgASgBIo8BCgxJbnNlcnRIZWFkZXISLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQESDQoFZXJhc2UYAyABKAgihAEKDUluc2VydFJlcXVlc3QSMgoGaGVhZGVyGAEgASgLMiAuZ3JhbmFyeS5vZmZsaW5lLnYxLkluc2VydEhlYWRlckgAEi0KBWNodW5rGAIgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5BcnJvd0NodW5rSABCEAoHbWVzc2FnZRIFukgCCAEikgEKDkluc2VydFJlc3BvbnNlEhEKCWNvbW1pdF9pZBgBIAEoAxIVCg1yb3dzX2luc2VydGVkGAIgASgDEhQKDHJvd3NfdXBkYXRlZBgDIAEoAxJAChF2YWxpZGF0aW9uX3JlcG9ydBgEIAEoCzIlLmdyYW5hcnkubWV0YWRhdGEudjEuVmFsaWRhdGlvblJlcG9ydCKIAQoRRGVsZXRlUm93c1JlcXVlc3QSMgoGaGVhZGVyGAEgASgLMiAuZ3JhbmFyeS5vZmZsaW5lLnYxLkluc2VydEhlYWRlckgAEi0KBWNodW5rGAIgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5BcnJvd0NodW5rSABCEAoHbWVzc2FnZRIFukgCCAEiPQoSRGVsZXRlUm93c1Jlc3BvbnNlEhEKCWNvbW1pdF9pZBgBIAEoAxIUCgxyb3dzX2RlbGV0ZWQYAiABKAMiqAIKC1JlYWRSZXF1ZXN0Ei4KB3Byb2plY3QYASABKAlCHbpIGnIYMhZeW2Etel1bYS16MC05X117MCw2Mn0kEkAKDWZlYXR1cmVfZ3JvdXAYAiABKAsyIS5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVHcm91cFJlZkIGukgDyAEBEg8KB2NvbHVtbnMYAyADKAkSKwoGZmlsdGVyGAQgASgLMhsuZ3JhbmFyeS5tZXRhZGF0YS52MS5GaWx0ZXISMAoKYXNfb2ZfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABIWCgxhc19vZl9jb21taXQYBiABKANIABIWCgVsaW1pdBgHIAEoA0IHukgEIgIoAEIHCgVhc19vZiI7CgxSZWFkUmVzcG9uc2USKwoFY2h1bmsYASABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkFycm93Q2h1bmsizAEKElJlYWRDaGFuZ2VzUmVxdWVzdBIuCgdwcm9qZWN0GAEgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjJ9JBJACg1mZWF0dXJlX2dyb3VwGAIgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWZCBrpIA8gBARIzCgZ3aW5kb3cYAyABKAsyGy5ncmFuYXJ5LnR5cGVzLnYxLlRpbWVSYW5nZUIGukgDyAEBEg8KB2NvbHVtbnMYBCADKAkiQgoTUmVhZENoYW5nZXNSZXNwb25zZRIrCgVjaHVuaxgBIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVuayJcCgVTcGluZRI3ChBldmVudF90aW1lX3JhbmdlGAEgASgLMhsuZ3JhbmFyeS50eXBlcy52MS5UaW1lUmFuZ2VIABISCghzdHJlYW1lZBgCIAEoCEgAQgYKBGtpbmQi5QIKEVRyYWluaW5nRGF0YVF1ZXJ5Ei4KB3Byb2plY3QYASABKAlCHbpIGnIYMhZeW2Etel1bYS16MC05X117MCw2Mn0kEj4KDGZlYXR1cmVfdmlldxgCIAEoCzIgLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZVZpZXdSZWZCBrpIA8gBARIoCgVzcGluZRgDIAEoCzIZLmdyYW5hcnkub2ZmbGluZS52MS5TcGluZRIxCgxleHRyYV9maWx0ZXIYBCABKAsyGy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZpbHRlchItCgVzcGxpdBgFIAEoCzIeLmdyYW5hcnkubWV0YWRhdGEudjEuU3BsaXRTcGVjEhUKDXVudHJhbnNmb3JtZWQYBiABKAgSGwoTaW5jbHVkZV9ldmVudF90aW1lcxgHIAEoCBIgChhpbmNsdWRlX3RyYWluaW5nX2hlbHBlcnMYCCABKAgilwEKFkdldFRyYWluaW5nRGF0YVJlcXVlc3QSNgoFcXVlcnkYASABKAsyJS5ncmFuYXJ5Lm9mZmxpbmUudjEuVHJhaW5pbmdEYXRhUXVlcnlIABIzCgtzcGluZV9jaHVuaxgCIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVua0gAQhAKB21lc3NhZ2USBbpIAggBIkYKF0dldFRyYWluaW5nRGF0YVJlc3BvbnNlEisKBWNodW5rGAEgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5BcnJvd0NodW5rIp0BChxDcmVhdGVUcmFpbmluZ0RhdGFzZXRSZXF1ZXN0EjYKBXF1ZXJ5GAEgASgLMiUuZ3JhbmFyeS5vZmZsaW5lLnYxLlRyYWluaW5nRGF0YVF1ZXJ5SAASMwoLc3BpbmVfY2h1bmsYAiABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkFycm93Q2h1bmtIAEIQCgdtZXNzYWdlEgW6SAIIASJfCh1DcmVhdGVUcmFpbmluZ0RhdGFzZXRSZXNwb25zZRI+ChB0cmFpbmluZ19kYXRhc2V0GAEgASgLMiQuZ3JhbmFyeS5tZXRhZGF0YS52MS5UcmFpbmluZ0RhdGFzZXQi7wEKGlJlYWRUcmFpbmluZ0RhdGFzZXRSZXF1ZXN0Ei4KB3Byb2plY3QYASABKAlCHbpIGnIYMhZeW2Etel1bYS16MC05X117MCw2Mn0kEj4KDGZlYXR1cmVfdmlldxgCIAEoCzIgLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZVZpZXdSZWZCBrpIA8gBARIYCgd2ZXJzaW9uGAMgASgFQge6SAQaAigBEjAKBXNwbGl0GAQgASgOMiEuZ3JhbmFyeS5tZXRhZGF0YS52MS5EYXRhc2V0U3BsaXQSFQoNdW50cmFuc2Zvcm1lZBgFIAEoCCJKChtSZWFkVHJhaW5pbmdEYXRhc2V0UmVzcG9uc2USKwoFY2h1bmsYASABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkFycm93Q2h1bmsipwIKDkJhdGNoRGF0YVF1ZXJ5Ei4KB3Byb2plY3QYASABKAlCHbpIGnIYMhZeW2Etel1bYS16MC05X117MCw2Mn0kEj4KDGZlYXR1cmVfdmlldxgCIAEoCzIgLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZVZpZXdSZWZCBrpIA8gBARIqCgVzcGluZRgDIAEoCzIZLmdyYW5hcnkub2ZmbGluZS52MS5TcGluZUgAEhAKBmxhdGVzdBgEIAEoCEgAEiAKGHRyYWluaW5nX2RhdGFzZXRfdmVyc2lvbhgFIAEoBRIVCg11bnRyYW5zZm9ybWVkGAYgASgIEiEKGWluY2x1ZGVfaW5mZXJlbmNlX2hlbHBlcnMYByABKAhCCwoJc2VsZWN0aW9uIpEBChNHZXRCYXRjaERhdGFSZXF1ZXN0EjMKBXF1ZXJ5GAEgASgLMiIuZ3JhbmFyeS5vZmZsaW5lLnYxLkJhdGNoRGF0YVF1ZXJ5SAASMwoLc3BpbmVfY2h1bmsYAiABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkFycm93Q2h1bmtIAEIQCgdtZXNzYWdlEgW6SAIIASJDChRHZXRCYXRjaERhdGFSZXNwb25zZRIrCgVjaHVuaxgBIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVuayKMAQoYQ29tcHV0ZVN0YXRpc3RpY3NSZXF1ZXN0Ei4KB3Byb2plY3QYASABKAlCHbpIGnIYMhZeW2Etel1bYS16MC05X117MCw2Mn0kEkAKDWZlYXR1cmVfZ3JvdXAYAiABKAsyIS5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVHcm91cFJlZkIGukgDyAEBIlAKGUNvbXB1dGVTdGF0aXN0aWNzUmVzcG9uc2USMwoKc3RhdGlzdGljcxgBIAEoCzIfLmdyYW5hcnkubWV0YWRhdGEudjEuU3RhdGlzdGljcyKCAQoUQ29uc2lzdGVuY3lUb2xlcmFuY2USJwoIcmVsYXRpdmUYASABKAFCELpIDRILQAEpAAAAAAAAAABIAIgBARInCghhYnNvbHV0ZRgCIAEoAUIQukgNEgtAASkAAAAAAAAAAEgBiAEBQgsKCV9yZWxhdGl2ZUILCglfYWJzb2x1dGUi1gQKF0NoZWNrQ29uc2lzdGVuY3lSZXF1ZXN0Ei4KB3Byb2plY3QYASABKAlCHbpIGnIYMhZeW2Etel1bYS16MC05X117MCw2Mn0kEj4KDGZlYXR1cmVfdmlldxgCIAEoCzIgLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZVZpZXdSZWZCBrpIA8gBARIiCgtzYW1wbGVfc2l6ZRgDIAEoDUILukgIKgYYoI0GKAFIABI1CgtlbnRpdHlfcm93cxgEIAEoCzIeLmdyYW5hcnkudHlwZXMudjEuQ29sdW1uYXJSb3dzSAASDAoEc2VlZBgFIAEoBBIuCgphc19vZl90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI7Cgl0b2xlcmFuY2UYByABKAsyKC5ncmFuYXJ5Lm9mZmxpbmUudjEuQ29uc2lzdGVuY3lUb2xlcmFuY2USOgoScmVxdWVzdF9wYXJhbWV0ZXJzGAggASgLMh4uZ3JhbmFyeS50eXBlcy52MS5Db2x1bW5hclJvd3MSLwoFbW9kZWwYCSABKAlCILpIHXIbMhleKFthLXpdW2EtejAtOV9dezAsNjJ9KT8kEh4KDW1vZGVsX3ZlcnNpb24YCiABKAVCB7pIBBoCKAASHgoMbWF4X2V4YW1wbGVzGAsgASgNQgi6SAUqAxjoBxI1Cgttb2RlbF9hbGlhcxgMIAEoCUIgukgdchsyGV4oW2Etel1bYS16MC05X117MCw2Mn0pPyRCEQoIZW50aXRpZXMSBbpIAggBIpsBChhDaGVja0NvbnNpc3RlbmN5UmVzcG9uc2USOwoIcHJvZ3Jlc3MYASABKAsyJy5ncmFuYXJ5Lm9mZmxpbmUudjEuQ29uc2lzdGVuY3lQcm9ncmVzc0gAEjcKBnJlcG9ydBgCIAEoCzIlLmdyYW5hcnkub2ZmbGluZS52MS5Db25zaXN0ZW5jeVJlcG9ydEgAQgkKB21lc3NhZ2UiRwoTQ29uc2lzdGVuY3lQcm9ncmVzcxIYChBlbnRpdGllc19jaGVja2VkGAEgASgDEhYKDmVudGl0aWVzX3RvdGFsGAIgASgDIkUKDUVudGl0eUtleVBhcnQSDAoEbmFtZRgBIAEoCRImCgV2YWx1ZRgCIAEoCzIXLmdyYW5hcnkudHlwZXMudjEuVmFsdWUikwIKEkNvbnNpc3RlbmN5RXhhbXBsZRIxCgZlbnRpdHkYASADKAsyIS5ncmFuYXJ5Lm9mZmxpbmUudjEuRW50aXR5S2V5UGFydBItCgxvbmxpbmVfdmFsdWUYAiABKAsyFy5ncmFuYXJ5LnR5cGVzLnYxLlZhbHVlEi4KDW9mZmxpbmVfdmFsdWUYAyABKAsyFy5ncmFuYXJ5LnR5cGVzLnYxLlZhbHVlEjQKDW9ubGluZV9zdGF0dXMYBCABKA4yHS5ncmFuYXJ5LnR5cGVzLnYxLlZhbHVlU3RhdHVzEjUKDm9mZmxpbmVfc3RhdHVzGAUgASgOMh0uZ3JhbmFyeS50eXBlcy52MS5WYWx1ZVN0YXR1cyLJAQoSRmVhdHVyZUNvbnNpc3RlbmN5EgwKBG5hbWUYASABKAkSKAoEdHlwZRgCIAEoCzIaLmdyYW5hcnkudHlwZXMudjEuRGF0YVR5cGUSEAoIY29tcGFyZWQYAyABKAMSEgoKbWlzbWF0Y2hlcxgEIAEoAxI4CghleGFtcGxlcxgFIAMoCzImLmdyYW5hcnkub2ZmbGluZS52MS5Db25zaXN0ZW5jeUV4YW1wbGUSGwoTbm90X2NvbXBhcmVkX3JlYXNvbhgGIAEoCSJaCg9NaXNzaW5nRW50aXRpZXMSDQoFY291bnQYASABKAMSOAoIZXhhbXBsZXMYAiADKAsyJi5ncmFuYXJ5Lm9mZmxpbmUudjEuQ29uc2lzdGVuY3lFeGFtcGxlIoAEChFDb25zaXN0ZW5jeVJlcG9ydBI2CgxmZWF0dXJlX3ZpZXcYASABKAsyIC5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVWaWV3UmVmEi4KCmFzX29mX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDW1vZGVsX3ZlcnNpb24YAyABKAUSIAoYdHJhaW5pbmdfZGF0YXNldF92ZXJzaW9uGAQgASgFEhgKEGVudGl0aWVzX2NoZWNrZWQYBSABKAMSGQoRZW50aXRpZXNfY29tcGFyZWQYBiABKAMSGwoTZW50aXRpZXNfbWlzbWF0Y2hlZBgHIAEoAxISCgptaXNtYXRjaGVzGAggASgDEjsKDm1pc3Npbmdfb25saW5lGAkgASgLMiMuZ3JhbmFyeS5vZmZsaW5lLnYxLk1pc3NpbmdFbnRpdGllcxI8Cg9taXNzaW5nX29mZmxpbmUYCiABKAsyIy5ncmFuYXJ5Lm9mZmxpbmUudjEuTWlzc2luZ0VudGl0aWVzEhQKDG1pc3NpbmdfYm90aBgLIAEoAxIZChFvbmxpbmVfcm93c19haGVhZBgMIAEoAxI4CghmZWF0dXJlcxgNIAMoCzImLmdyYW5hcnkub2ZmbGluZS52MS5GZWF0dXJlQ29uc2lzdGVuY3ky+QgKDk9mZmxpbmVTZXJ2aWNlElEKBkluc2VydBIhLmdyYW5hcnkub2ZmbGluZS52MS5JbnNlcnRSZXF1ZXN0GiIuZ3JhbmFyeS5vZmZsaW5lLnYxLkluc2VydFJlc3BvbnNlKAESXQoKRGVsZXRlUm93cxIlLmdyYW5hcnkub2ZmbGluZS52MS5EZWxldGVSb3dzUmVxdWVzdBomLmdyYW5hcnkub2ZmbGluZS52MS5EZWxldGVSb3dzUmVzcG9uc2UoARJLCgRSZWFkEh8uZ3JhbmFyeS5vZmZsaW5lLnYxLlJlYWRSZXF1ZXN0GiAuZ3JhbmFyeS5vZmZsaW5lLnYxLlJlYWRSZXNwb25zZTABEmAKC1JlYWRDaGFuZ2VzEiYuZ3JhbmFyeS5vZmZsaW5lLnYxLlJlYWRDaGFuZ2VzUmVxdWVzdBonLmdyYW5hcnkub2ZmbGluZS52MS5SZWFkQ2hhbmdlc1Jlc3BvbnNlMAESbgoPR2V0VHJhaW5pbmdEYXRhEiouZ3JhbmFyeS5vZmZsaW5lLnYxLkdldFRyYWluaW5nRGF0YVJlcXVlc3QaKy5ncmFuYXJ5Lm9mZmxpbmUudjEuR2V0VHJhaW5pbmdEYXRhUmVzcG9uc2UoATABEn4KFUNyZWF0ZVRyYWluaW5nRGF0YXNldBIwLmdyYW5hcnkub2ZmbGluZS52MS5DcmVhdGVUcmFpbmluZ0RhdGFzZXRSZXF1ZXN0GjEuZ3JhbmFyeS5vZmZsaW5lLnYxLkNyZWF0ZVRyYWluaW5nRGF0YXNldFJlc3BvbnNlKAESeAoTUmVhZFRyYWluaW5nRGF0YXNldBIuLmdyYW5hcnkub2ZmbGluZS52MS5SZWFkVHJhaW5pbmdEYXRhc2V0UmVxdWVzdBovLmdyYW5hcnkub2ZmbGluZS52MS5SZWFkVHJhaW5pbmdEYXRhc2V0UmVzcG9uc2UwARJlCgxHZXRCYXRjaERhdGESJy5ncmFuYXJ5Lm9mZmxpbmUudjEuR2V0QmF0Y2hEYXRhUmVxdWVzdBooLmdyYW5hcnkub2ZmbGluZS52MS5HZXRCYXRjaERhdGFSZXNwb25zZSgBMAEScAoRQ29tcHV0ZVN0YXRpc3RpY3MSLC5ncmFuYXJ5Lm9mZmxpbmUudjEuQ29tcHV0ZVN0YXRpc3RpY3NSZXF1ZXN0Gi0uZ3JhbmFyeS5vZmZsaW5lLnYxLkNvbXB1dGVTdGF0aXN0aWNzUmVzcG9uc2USbwoQQ2hlY2tDb25zaXN0ZW5jeRIrLmdyYW5hcnkub2ZmbGluZS52MS5DaGVja0NvbnNpc3RlbmN5UmVxdWVzdBosLmdyYW5hcnkub2ZmbGluZS52MS5DaGVja0NvbnNpc3RlbmN5UmVzcG9uc2UwARJSCgdDb21wYWN0EiIuZ3JhbmFyeS5vZmZsaW5lLnYxLkNvbXBhY3RSZXF1ZXN0GiMuZ3JhbmFyeS5vZmZsaW5lLnYxLkNvbXBhY3RSZXNwb25zZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_granary_metadata_v1_commit, file_granary_metadata_v1_feature_view, file_granary_metadata_v1_statistics, file_granary_metadata_v1_training_dataset, file_granary_metadata_v1_validation, file_granary_types_v1_types]);
+  fileDesc("CihncmFuYXJ5L29mZmxpbmUvdjEvb2ZmbGluZV9zZXJ2aWNlLnByb3RvEhJncmFuYXJ5Lm9mZmxpbmUudjEiuAQKEkxvZ0ZlYXR1cmVzUmVxdWVzdBIuCgdwcm9qZWN0GAEgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjJ9JBI+CgxmZWF0dXJlX3ZpZXcYAiABKAsyIC5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVWaWV3UmVmQga6SAPIAQESHgoJcm93X2NvdW50GAMgASgNQgu6SAgqBhigjQYoARIzCgxzZXJ2aW5nX2tleXMYBCADKAsyHS5ncmFuYXJ5LnR5cGVzLnYxLk5hbWVkQ29sdW1uEjQKDXVudHJhbnNmb3JtZWQYBSADKAsyHS5ncmFuYXJ5LnR5cGVzLnYxLk5hbWVkQ29sdW1uEjIKC3RyYW5zZm9ybWVkGAYgAygLMh0uZ3JhbmFyeS50eXBlcy52MS5OYW1lZENvbHVtbhI5ChJyZXF1ZXN0X3BhcmFtZXRlcnMYByADKAsyHS5ncmFuYXJ5LnR5cGVzLnYxLk5hbWVkQ29sdW1uEjIKC3ByZWRpY3Rpb25zGAggAygLMh0uZ3JhbmFyeS50eXBlcy52MS5OYW1lZENvbHVtbhINCgVtb2RlbBgJIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAogASgFEiAKGHRyYWluaW5nX2RhdGFzZXRfdmVyc2lvbhgLIAEoBRIsCghsb2dfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc291cmNlGA0gASgJIoABChNMb2dGZWF0dXJlc1Jlc3BvbnNlEhQKDGxvZ2dlZF9jb3VudBgBIAEoAxIRCgljb21taXRfaWQYAiABKAMSQAoVbG9nZ2luZ19mZWF0dXJlX2dyb3VwGAMgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWYivAIKE0NvbXB1dGVEcmlmdFJlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSPgoMZmVhdHVyZV92aWV3GAIgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZkIGukgDyAEBEjMKBndpbmRvdxgDIAEoCzIbLmdyYW5hcnkudHlwZXMudjEuVGltZVJhbmdlQga6SAPIAQESIgoYdHJhaW5pbmdfZGF0YXNldF92ZXJzaW9uGAQgASgFSAASNwoQcmVmZXJlbmNlX3dpbmRvdxgFIAEoCzIbLmdyYW5hcnkudHlwZXMudjEuVGltZVJhbmdlSAASDwoHY29sdW1ucxgGIAMoCUISCglyZWZlcmVuY2USBbpIAggBIk0KFENvbXB1dGVEcmlmdFJlc3BvbnNlEjUKBnJlcG9ydBgBIAEoCzIlLmdyYW5hcnkubWV0YWRhdGEudjEuTW9uaXRvcmluZ1JlcG9ydCKCAQoOQ29tcGFjdFJlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQEiagoPQ29tcGFjdFJlc3BvbnNlEhEKCWNvbW1pdF9pZBgBIAEoAxIzCgVzdGF0cxgCIAEoCzIkLmdyYW5hcnkubWV0YWRhdGEudjEuQ29tcGFjdGlvblN0YXRzEg8KB3NlY29uZHMYAyABKAEijwEKDEluc2VydEhlYWRlchIuCgdwcm9qZWN0GAEgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjJ9JBJACg1mZWF0dXJlX2dyb3VwGAIgASgLMiEuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlR3JvdXBSZWZCBrpIA8gBARINCgVlcmFzZRgDIAEoCCKEAQoNSW5zZXJ0UmVxdWVzdBIyCgZoZWFkZXIYASABKAsyIC5ncmFuYXJ5Lm9mZmxpbmUudjEuSW5zZXJ0SGVhZGVySAASLQoFY2h1bmsYAiABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkFycm93Q2h1bmtIAEIQCgdtZXNzYWdlEgW6SAIIASKSAQoOSW5zZXJ0UmVzcG9uc2USEQoJY29tbWl0X2lkGAEgASgDEhUKDXJvd3NfaW5zZXJ0ZWQYAiABKAMSFAoMcm93c191cGRhdGVkGAMgASgDEkAKEXZhbGlkYXRpb25fcmVwb3J0GAQgASgLMiUuZ3JhbmFyeS5tZXRhZGF0YS52MS5WYWxpZGF0aW9uUmVwb3J0IogBChFEZWxldGVSb3dzUmVxdWVzdBIyCgZoZWFkZXIYASABKAsyIC5ncmFuYXJ5Lm9mZmxpbmUudjEuSW5zZXJ0SGVhZGVySAASLQoFY2h1bmsYAiABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkFycm93Q2h1bmtIAEIQCgdtZXNzYWdlEgW6SAIIASI9ChJEZWxldGVSb3dzUmVzcG9uc2USEQoJY29tbWl0X2lkGAEgASgDEhQKDHJvd3NfZGVsZXRlZBgCIAEoAyKoAgoLUmVhZFJlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQESDwoHY29sdW1ucxgDIAMoCRIrCgZmaWx0ZXIYBCABKAsyGy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZpbHRlchIwCgphc19vZl90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEhYKDGFzX29mX2NvbW1pdBgGIAEoA0gAEhYKBWxpbWl0GAcgASgDQge6SAQiAigAQgcKBWFzX29mIjsKDFJlYWRSZXNwb25zZRIrCgVjaHVuaxgBIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVuayLMAQoSUmVhZENoYW5nZXNSZXF1ZXN0Ei4KB3Byb2plY3QYASABKAlCHbpIGnIYMhZeW2Etel1bYS16MC05X117MCw2Mn0kEkAKDWZlYXR1cmVfZ3JvdXAYAiABKAsyIS5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVHcm91cFJlZkIGukgDyAEBEjMKBndpbmRvdxgDIAEoCzIbLmdyYW5hcnkudHlwZXMudjEuVGltZVJhbmdlQga6SAPIAQESDwoHY29sdW1ucxgEIAMoCSJCChNSZWFkQ2hhbmdlc1Jlc3BvbnNlEisKBWNodW5rGAEgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5BcnJvd0NodW5rIlwKBVNwaW5lEjcKEGV2ZW50X3RpbWVfcmFuZ2UYASABKAsyGy5ncmFuYXJ5LnR5cGVzLnYxLlRpbWVSYW5nZUgAEhIKCHN0cmVhbWVkGAIgASgISABCBgoEa2luZCLlAgoRVHJhaW5pbmdEYXRhUXVlcnkSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSPgoMZmVhdHVyZV92aWV3GAIgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZkIGukgDyAEBEigKBXNwaW5lGAMgASgLMhkuZ3JhbmFyeS5vZmZsaW5lLnYxLlNwaW5lEjEKDGV4dHJhX2ZpbHRlchgEIAEoCzIbLmdyYW5hcnkubWV0YWRhdGEudjEuRmlsdGVyEi0KBXNwbGl0GAUgASgLMh4uZ3JhbmFyeS5tZXRhZGF0YS52MS5TcGxpdFNwZWMSFQoNdW50cmFuc2Zvcm1lZBgGIAEoCBIbChNpbmNsdWRlX2V2ZW50X3RpbWVzGAcgASgIEiAKGGluY2x1ZGVfdHJhaW5pbmdfaGVscGVycxgIIAEoCCKXAQoWR2V0VHJhaW5pbmdEYXRhUmVxdWVzdBI2CgVxdWVyeRgBIAEoCzIlLmdyYW5hcnkub2ZmbGluZS52MS5UcmFpbmluZ0RhdGFRdWVyeUgAEjMKC3NwaW5lX2NodW5rGAIgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5BcnJvd0NodW5rSABCEAoHbWVzc2FnZRIFukgCCAEiRgoXR2V0VHJhaW5pbmdEYXRhUmVzcG9uc2USKwoFY2h1bmsYASABKAsyHC5ncmFuYXJ5LnR5cGVzLnYxLkFycm93Q2h1bmsinQEKHENyZWF0ZVRyYWluaW5nRGF0YXNldFJlcXVlc3QSNgoFcXVlcnkYASABKAsyJS5ncmFuYXJ5Lm9mZmxpbmUudjEuVHJhaW5pbmdEYXRhUXVlcnlIABIzCgtzcGluZV9jaHVuaxgCIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVua0gAQhAKB21lc3NhZ2USBbpIAggBIl8KHUNyZWF0ZVRyYWluaW5nRGF0YXNldFJlc3BvbnNlEj4KEHRyYWluaW5nX2RhdGFzZXQYASABKAsyJC5ncmFuYXJ5Lm1ldGFkYXRhLnYxLlRyYWluaW5nRGF0YXNldCLvAQoaUmVhZFRyYWluaW5nRGF0YXNldFJlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSPgoMZmVhdHVyZV92aWV3GAIgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZkIGukgDyAEBEhgKB3ZlcnNpb24YAyABKAVCB7pIBBoCKAESMAoFc3BsaXQYBCABKA4yIS5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkRhdGFzZXRTcGxpdBIVCg11bnRyYW5zZm9ybWVkGAUgASgIIkoKG1JlYWRUcmFpbmluZ0RhdGFzZXRSZXNwb25zZRIrCgVjaHVuaxgBIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVuayKnAgoOQmF0Y2hEYXRhUXVlcnkSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSPgoMZmVhdHVyZV92aWV3GAIgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZkIGukgDyAEBEioKBXNwaW5lGAMgASgLMhkuZ3JhbmFyeS5vZmZsaW5lLnYxLlNwaW5lSAASEAoGbGF0ZXN0GAQgASgISAASIAoYdHJhaW5pbmdfZGF0YXNldF92ZXJzaW9uGAUgASgFEhUKDXVudHJhbnNmb3JtZWQYBiABKAgSIQoZaW5jbHVkZV9pbmZlcmVuY2VfaGVscGVycxgHIAEoCEILCglzZWxlY3Rpb24ikQEKE0dldEJhdGNoRGF0YVJlcXVlc3QSMwoFcXVlcnkYASABKAsyIi5ncmFuYXJ5Lm9mZmxpbmUudjEuQmF0Y2hEYXRhUXVlcnlIABIzCgtzcGluZV9jaHVuaxgCIAEoCzIcLmdyYW5hcnkudHlwZXMudjEuQXJyb3dDaHVua0gAQhAKB21lc3NhZ2USBbpIAggBIkMKFEdldEJhdGNoRGF0YVJlc3BvbnNlEisKBWNodW5rGAEgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5BcnJvd0NodW5rIowBChhDb21wdXRlU3RhdGlzdGljc1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQEiUAoZQ29tcHV0ZVN0YXRpc3RpY3NSZXNwb25zZRIzCgpzdGF0aXN0aWNzGAEgASgLMh8uZ3JhbmFyeS5tZXRhZGF0YS52MS5TdGF0aXN0aWNzIoIBChRDb25zaXN0ZW5jeVRvbGVyYW5jZRInCghyZWxhdGl2ZRgBIAEoAUIQukgNEgtAASkAAAAAAAAAAEgAiAEBEicKCGFic29sdXRlGAIgASgBQhC6SA0SC0ABKQAAAAAAAAAASAGIAQFCCwoJX3JlbGF0aXZlQgsKCV9hYnNvbHV0ZSLWBAoXQ2hlY2tDb25zaXN0ZW5jeVJlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSPgoMZmVhdHVyZV92aWV3GAIgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZkIGukgDyAEBEiIKC3NhbXBsZV9zaXplGAMgASgNQgu6SAgqBhigjQYoAUgAEjUKC2VudGl0eV9yb3dzGAQgASgLMh4uZ3JhbmFyeS50eXBlcy52MS5Db2x1bW5hclJvd3NIABIMCgRzZWVkGAUgASgEEi4KCmFzX29mX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjsKCXRvbGVyYW5jZRgHIAEoCzIoLmdyYW5hcnkub2ZmbGluZS52MS5Db25zaXN0ZW5jeVRvbGVyYW5jZRI6ChJyZXF1ZXN0X3BhcmFtZXRlcnMYCCABKAsyHi5ncmFuYXJ5LnR5cGVzLnYxLkNvbHVtbmFyUm93cxIvCgVtb2RlbBgJIAEoCUIgukgdchsyGV4oW2Etel1bYS16MC05X117MCw2Mn0pPyQSHgoNbW9kZWxfdmVyc2lvbhgKIAEoBUIHukgEGgIoABIeCgxtYXhfZXhhbXBsZXMYCyABKA1CCLpIBSoDGOgHEjUKC21vZGVsX2FsaWFzGAwgASgJQiC6SB1yGzIZXihbYS16XVthLXowLTlfXXswLDYyfSk/JEIRCghlbnRpdGllcxIFukgCCAEimwEKGENoZWNrQ29uc2lzdGVuY3lSZXNwb25zZRI7Cghwcm9ncmVzcxgBIAEoCzInLmdyYW5hcnkub2ZmbGluZS52MS5Db25zaXN0ZW5jeVByb2dyZXNzSAASNwoGcmVwb3J0GAIgASgLMiUuZ3JhbmFyeS5vZmZsaW5lLnYxLkNvbnNpc3RlbmN5UmVwb3J0SABCCQoHbWVzc2FnZSJHChNDb25zaXN0ZW5jeVByb2dyZXNzEhgKEGVudGl0aWVzX2NoZWNrZWQYASABKAMSFgoOZW50aXRpZXNfdG90YWwYAiABKAMiRQoNRW50aXR5S2V5UGFydBIMCgRuYW1lGAEgASgJEiYKBXZhbHVlGAIgASgLMhcuZ3JhbmFyeS50eXBlcy52MS5WYWx1ZSKTAgoSQ29uc2lzdGVuY3lFeGFtcGxlEjEKBmVudGl0eRgBIAMoCzIhLmdyYW5hcnkub2ZmbGluZS52MS5FbnRpdHlLZXlQYXJ0Ei0KDG9ubGluZV92YWx1ZRgCIAEoCzIXLmdyYW5hcnkudHlwZXMudjEuVmFsdWUSLgoNb2ZmbGluZV92YWx1ZRgDIAEoCzIXLmdyYW5hcnkudHlwZXMudjEuVmFsdWUSNAoNb25saW5lX3N0YXR1cxgEIAEoDjIdLmdyYW5hcnkudHlwZXMudjEuVmFsdWVTdGF0dXMSNQoOb2ZmbGluZV9zdGF0dXMYBSABKA4yHS5ncmFuYXJ5LnR5cGVzLnYxLlZhbHVlU3RhdHVzIskBChJGZWF0dXJlQ29uc2lzdGVuY3kSDAoEbmFtZRgBIAEoCRIoCgR0eXBlGAIgASgLMhouZ3JhbmFyeS50eXBlcy52MS5EYXRhVHlwZRIQCghjb21wYXJlZBgDIAEoAxISCgptaXNtYXRjaGVzGAQgASgDEjgKCGV4YW1wbGVzGAUgAygLMiYuZ3JhbmFyeS5vZmZsaW5lLnYxLkNvbnNpc3RlbmN5RXhhbXBsZRIbChNub3RfY29tcGFyZWRfcmVhc29uGAYgASgJIloKD01pc3NpbmdFbnRpdGllcxINCgVjb3VudBgBIAEoAxI4CghleGFtcGxlcxgCIAMoCzImLmdyYW5hcnkub2ZmbGluZS52MS5Db25zaXN0ZW5jeUV4YW1wbGUigAQKEUNvbnNpc3RlbmN5UmVwb3J0EjYKDGZlYXR1cmVfdmlldxgBIAEoCzIgLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZVZpZXdSZWYSLgoKYXNfb2ZfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNbW9kZWxfdmVyc2lvbhgDIAEoBRIgChh0cmFpbmluZ19kYXRhc2V0X3ZlcnNpb24YBCABKAUSGAoQZW50aXRpZXNfY2hlY2tlZBgFIAEoAxIZChFlbnRpdGllc19jb21wYXJlZBgGIAEoAxIbChNlbnRpdGllc19taXNtYXRjaGVkGAcgASgDEhIKCm1pc21hdGNoZXMYCCABKAMSOwoObWlzc2luZ19vbmxpbmUYCSABKAsyIy5ncmFuYXJ5Lm9mZmxpbmUudjEuTWlzc2luZ0VudGl0aWVzEjwKD21pc3Npbmdfb2ZmbGluZRgKIAEoCzIjLmdyYW5hcnkub2ZmbGluZS52MS5NaXNzaW5nRW50aXRpZXMSFAoMbWlzc2luZ19ib3RoGAsgASgDEhkKEW9ubGluZV9yb3dzX2FoZWFkGAwgASgDEjgKCGZlYXR1cmVzGA0gAygLMiYuZ3JhbmFyeS5vZmZsaW5lLnYxLkZlYXR1cmVDb25zaXN0ZW5jeTK8CgoOT2ZmbGluZVNlcnZpY2USUQoGSW5zZXJ0EiEuZ3JhbmFyeS5vZmZsaW5lLnYxLkluc2VydFJlcXVlc3QaIi5ncmFuYXJ5Lm9mZmxpbmUudjEuSW5zZXJ0UmVzcG9uc2UoARJdCgpEZWxldGVSb3dzEiUuZ3JhbmFyeS5vZmZsaW5lLnYxLkRlbGV0ZVJvd3NSZXF1ZXN0GiYuZ3JhbmFyeS5vZmZsaW5lLnYxLkRlbGV0ZVJvd3NSZXNwb25zZSgBEksKBFJlYWQSHy5ncmFuYXJ5Lm9mZmxpbmUudjEuUmVhZFJlcXVlc3QaIC5ncmFuYXJ5Lm9mZmxpbmUudjEuUmVhZFJlc3BvbnNlMAESYAoLUmVhZENoYW5nZXMSJi5ncmFuYXJ5Lm9mZmxpbmUudjEuUmVhZENoYW5nZXNSZXF1ZXN0GicuZ3JhbmFyeS5vZmZsaW5lLnYxLlJlYWRDaGFuZ2VzUmVzcG9uc2UwARJuCg9HZXRUcmFpbmluZ0RhdGESKi5ncmFuYXJ5Lm9mZmxpbmUudjEuR2V0VHJhaW5pbmdEYXRhUmVxdWVzdBorLmdyYW5hcnkub2ZmbGluZS52MS5HZXRUcmFpbmluZ0RhdGFSZXNwb25zZSgBMAESfgoVQ3JlYXRlVHJhaW5pbmdEYXRhc2V0EjAuZ3JhbmFyeS5vZmZsaW5lLnYxLkNyZWF0ZVRyYWluaW5nRGF0YXNldFJlcXVlc3QaMS5ncmFuYXJ5Lm9mZmxpbmUudjEuQ3JlYXRlVHJhaW5pbmdEYXRhc2V0UmVzcG9uc2UoARJ4ChNSZWFkVHJhaW5pbmdEYXRhc2V0Ei4uZ3JhbmFyeS5vZmZsaW5lLnYxLlJlYWRUcmFpbmluZ0RhdGFzZXRSZXF1ZXN0Gi8uZ3JhbmFyeS5vZmZsaW5lLnYxLlJlYWRUcmFpbmluZ0RhdGFzZXRSZXNwb25zZTABEmUKDEdldEJhdGNoRGF0YRInLmdyYW5hcnkub2ZmbGluZS52MS5HZXRCYXRjaERhdGFSZXF1ZXN0GiguZ3JhbmFyeS5vZmZsaW5lLnYxLkdldEJhdGNoRGF0YVJlc3BvbnNlKAEwARJwChFDb21wdXRlU3RhdGlzdGljcxIsLmdyYW5hcnkub2ZmbGluZS52MS5Db21wdXRlU3RhdGlzdGljc1JlcXVlc3QaLS5ncmFuYXJ5Lm9mZmxpbmUudjEuQ29tcHV0ZVN0YXRpc3RpY3NSZXNwb25zZRJvChBDaGVja0NvbnNpc3RlbmN5EisuZ3JhbmFyeS5vZmZsaW5lLnYxLkNoZWNrQ29uc2lzdGVuY3lSZXF1ZXN0GiwuZ3JhbmFyeS5vZmZsaW5lLnYxLkNoZWNrQ29uc2lzdGVuY3lSZXNwb25zZTABElIKB0NvbXBhY3QSIi5ncmFuYXJ5Lm9mZmxpbmUudjEuQ29tcGFjdFJlcXVlc3QaIy5ncmFuYXJ5Lm9mZmxpbmUudjEuQ29tcGFjdFJlc3BvbnNlEl4KC0xvZ0ZlYXR1cmVzEiYuZ3JhbmFyeS5vZmZsaW5lLnYxLkxvZ0ZlYXR1cmVzUmVxdWVzdBonLmdyYW5hcnkub2ZmbGluZS52MS5Mb2dGZWF0dXJlc1Jlc3BvbnNlEmEKDENvbXB1dGVEcmlmdBInLmdyYW5hcnkub2ZmbGluZS52MS5Db21wdXRlRHJpZnRSZXF1ZXN0GiguZ3JhbmFyeS5vZmZsaW5lLnYxLkNvbXB1dGVEcmlmdFJlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_granary_metadata_v1_commit, file_granary_metadata_v1_feature_view, file_granary_metadata_v1_monitoring, file_granary_metadata_v1_statistics, file_granary_metadata_v1_training_dataset, file_granary_metadata_v1_validation, file_granary_types_v1_types]);
+
+/**
+ * @generated from message granary.offline.v1.LogFeaturesRequest
+ */
+export type LogFeaturesRequest = Message<"granary.offline.v1.LogFeaturesRequest"> & {
+  /**
+   * @generated from field: string project = 1;
+   */
+  project: string;
+
+  /**
+   * @generated from field: granary.types.v1.FeatureViewRef feature_view = 2;
+   */
+  featureView?: FeatureViewRef | undefined;
+
+  /**
+   * Number of logged vectors; every column below has this many values.
+   *
+   * @generated from field: uint32 row_count = 3;
+   */
+  rowCount: number;
+
+  /**
+   * The view's serving keys of each vector.
+   *
+   * @generated from field: repeated granary.types.v1.NamedColumn serving_keys = 4;
+   */
+  servingKeys: NamedColumn[];
+
+  /**
+   * The vectors before model-dependent transformations, by the view's output column names; a
+   * feature left out is logged as null.
+   *
+   * @generated from field: repeated granary.types.v1.NamedColumn untransformed = 5;
+   */
+  untransformed: NamedColumn[];
+
+  /**
+   * The vectors as the model received them (after model-dependent transformations), by output name.
+   *
+   * @generated from field: repeated granary.types.v1.NamedColumn transformed = 6;
+   */
+  transformed: NamedColumn[];
+
+  /**
+   * Request parameters of the view's on-demand features.
+   *
+   * @generated from field: repeated granary.types.v1.NamedColumn request_parameters = 7;
+   */
+  requestParameters: NamedColumn[];
+
+  /**
+   * Predictions: one column per label of the view, named as the label, or one column "prediction"
+   * (double) for a view without labels.
+   *
+   * @generated from field: repeated granary.types.v1.NamedColumn predictions = 8;
+   */
+  predictions: NamedColumn[];
+
+  /**
+   * The model that was served, if any.
+   *
+   * @generated from field: string model = 9;
+   */
+  model: string;
+
+  /**
+   * @generated from field: int32 model_version = 10;
+   */
+  modelVersion: number;
+
+  /**
+   * @generated from field: int32 training_dataset_version = 11;
+   */
+  trainingDatasetVersion: number;
+
+  /**
+   * When the vectors were served; unset: now.
+   *
+   * @generated from field: google.protobuf.Timestamp log_time = 12;
+   */
+  logTime?: Timestamp | undefined;
+
+  /**
+   * Who logged them: "client" (unset) or "online" (the online service's own logging).
+   *
+   * @generated from field: string source = 13;
+   */
+  source: string;
+};
+
+/**
+ * Describes the message granary.offline.v1.LogFeaturesRequest.
+ * Use `create(LogFeaturesRequestSchema)` to create a new message.
+ */
+export const LogFeaturesRequestSchema: GenMessage<LogFeaturesRequest> = /*@__PURE__*/
+  messageDesc(file_granary_offline_v1_offline_service, 0);
+
+/**
+ * @generated from message granary.offline.v1.LogFeaturesResponse
+ */
+export type LogFeaturesResponse = Message<"granary.offline.v1.LogFeaturesResponse"> & {
+  /**
+   * @generated from field: int64 logged_count = 1;
+   */
+  loggedCount: bigint;
+
+  /**
+   * The commit of the logging feature group holding them.
+   *
+   * @generated from field: int64 commit_id = 2;
+   */
+  commitId: bigint;
+
+  /**
+   * @generated from field: granary.types.v1.FeatureGroupRef logging_feature_group = 3;
+   */
+  loggingFeatureGroup?: FeatureGroupRef | undefined;
+};
+
+/**
+ * Describes the message granary.offline.v1.LogFeaturesResponse.
+ * Use `create(LogFeaturesResponseSchema)` to create a new message.
+ */
+export const LogFeaturesResponseSchema: GenMessage<LogFeaturesResponse> = /*@__PURE__*/
+  messageDesc(file_granary_offline_v1_offline_service, 1);
+
+/**
+ * @generated from message granary.offline.v1.ComputeDriftRequest
+ */
+export type ComputeDriftRequest = Message<"granary.offline.v1.ComputeDriftRequest"> & {
+  /**
+   * @generated from field: string project = 1;
+   */
+  project: string;
+
+  /**
+   * @generated from field: granary.types.v1.FeatureViewRef feature_view = 2;
+   */
+  featureView?: FeatureViewRef | undefined;
+
+  /**
+   * The window of log_time to monitor; an unset end is now.
+   *
+   * @generated from field: granary.types.v1.TimeRange window = 3;
+   */
+  window?: TimeRange | undefined;
+
+  /**
+   * @generated from oneof granary.offline.v1.ComputeDriftRequest.reference
+   */
+  reference: {
+    /**
+     * Compare with this training dataset version of the view; 0 means the latest.
+     *
+     * @generated from field: int32 training_dataset_version = 4;
+     */
+    value: number;
+    case: "trainingDatasetVersion";
+  } | {
+    /**
+     * Compare with an earlier window of the same logs.
+     *
+     * @generated from field: granary.types.v1.TimeRange reference_window = 5;
+     */
+    value: TimeRange;
+    case: "referenceWindow";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * The output columns to check; empty: every logged feature (untransformed).
+   *
+   * @generated from field: repeated string columns = 6;
+   */
+  columns: string[];
+};
+
+/**
+ * Describes the message granary.offline.v1.ComputeDriftRequest.
+ * Use `create(ComputeDriftRequestSchema)` to create a new message.
+ */
+export const ComputeDriftRequestSchema: GenMessage<ComputeDriftRequest> = /*@__PURE__*/
+  messageDesc(file_granary_offline_v1_offline_service, 2);
+
+/**
+ * @generated from message granary.offline.v1.ComputeDriftResponse
+ */
+export type ComputeDriftResponse = Message<"granary.offline.v1.ComputeDriftResponse"> & {
+  /**
+   * @generated from field: granary.metadata.v1.MonitoringReport report = 1;
+   */
+  report?: MonitoringReport | undefined;
+};
+
+/**
+ * Describes the message granary.offline.v1.ComputeDriftResponse.
+ * Use `create(ComputeDriftResponseSchema)` to create a new message.
+ */
+export const ComputeDriftResponseSchema: GenMessage<ComputeDriftResponse> = /*@__PURE__*/
+  messageDesc(file_granary_offline_v1_offline_service, 3);
 
 /**
  * @generated from message granary.offline.v1.CompactRequest
@@ -47,7 +249,7 @@ export type CompactRequest = Message<"granary.offline.v1.CompactRequest"> & {
  * Use `create(CompactRequestSchema)` to create a new message.
  */
 export const CompactRequestSchema: GenMessage<CompactRequest> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 0);
+  messageDesc(file_granary_offline_v1_offline_service, 4);
 
 /**
  * @generated from message granary.offline.v1.CompactResponse
@@ -76,7 +278,7 @@ export type CompactResponse = Message<"granary.offline.v1.CompactResponse"> & {
  * Use `create(CompactResponseSchema)` to create a new message.
  */
 export const CompactResponseSchema: GenMessage<CompactResponse> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 1);
+  messageDesc(file_granary_offline_v1_offline_service, 5);
 
 /**
  * @generated from message granary.offline.v1.InsertHeader
@@ -106,7 +308,7 @@ export type InsertHeader = Message<"granary.offline.v1.InsertHeader"> & {
  * Use `create(InsertHeaderSchema)` to create a new message.
  */
 export const InsertHeaderSchema: GenMessage<InsertHeader> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 2);
+  messageDesc(file_granary_offline_v1_offline_service, 6);
 
 /**
  * @generated from message granary.offline.v1.InsertRequest
@@ -135,7 +337,7 @@ export type InsertRequest = Message<"granary.offline.v1.InsertRequest"> & {
  * Use `create(InsertRequestSchema)` to create a new message.
  */
 export const InsertRequestSchema: GenMessage<InsertRequest> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 3);
+  messageDesc(file_granary_offline_v1_offline_service, 7);
 
 /**
  * @generated from message granary.offline.v1.InsertResponse
@@ -167,7 +369,7 @@ export type InsertResponse = Message<"granary.offline.v1.InsertResponse"> & {
  * Use `create(InsertResponseSchema)` to create a new message.
  */
 export const InsertResponseSchema: GenMessage<InsertResponse> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 4);
+  messageDesc(file_granary_offline_v1_offline_service, 8);
 
 /**
  * @generated from message granary.offline.v1.DeleteRowsRequest
@@ -198,7 +400,7 @@ export type DeleteRowsRequest = Message<"granary.offline.v1.DeleteRowsRequest"> 
  * Use `create(DeleteRowsRequestSchema)` to create a new message.
  */
 export const DeleteRowsRequestSchema: GenMessage<DeleteRowsRequest> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 5);
+  messageDesc(file_granary_offline_v1_offline_service, 9);
 
 /**
  * @generated from message granary.offline.v1.DeleteRowsResponse
@@ -220,7 +422,7 @@ export type DeleteRowsResponse = Message<"granary.offline.v1.DeleteRowsResponse"
  * Use `create(DeleteRowsResponseSchema)` to create a new message.
  */
 export const DeleteRowsResponseSchema: GenMessage<DeleteRowsResponse> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 6);
+  messageDesc(file_granary_offline_v1_offline_service, 10);
 
 /**
  * @generated from message granary.offline.v1.ReadRequest
@@ -280,7 +482,7 @@ export type ReadRequest = Message<"granary.offline.v1.ReadRequest"> & {
  * Use `create(ReadRequestSchema)` to create a new message.
  */
 export const ReadRequestSchema: GenMessage<ReadRequest> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 7);
+  messageDesc(file_granary_offline_v1_offline_service, 11);
 
 /**
  * @generated from message granary.offline.v1.ReadResponse
@@ -297,7 +499,7 @@ export type ReadResponse = Message<"granary.offline.v1.ReadResponse"> & {
  * Use `create(ReadResponseSchema)` to create a new message.
  */
 export const ReadResponseSchema: GenMessage<ReadResponse> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 8);
+  messageDesc(file_granary_offline_v1_offline_service, 12);
 
 /**
  * @generated from message granary.offline.v1.ReadChangesRequest
@@ -331,7 +533,7 @@ export type ReadChangesRequest = Message<"granary.offline.v1.ReadChangesRequest"
  * Use `create(ReadChangesRequestSchema)` to create a new message.
  */
 export const ReadChangesRequestSchema: GenMessage<ReadChangesRequest> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 9);
+  messageDesc(file_granary_offline_v1_offline_service, 13);
 
 /**
  * @generated from message granary.offline.v1.ReadChangesResponse
@@ -348,7 +550,7 @@ export type ReadChangesResponse = Message<"granary.offline.v1.ReadChangesRespons
  * Use `create(ReadChangesResponseSchema)` to create a new message.
  */
 export const ReadChangesResponseSchema: GenMessage<ReadChangesResponse> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 10);
+  messageDesc(file_granary_offline_v1_offline_service, 14);
 
 /**
  * What rows training or batch data is computed for.
@@ -383,7 +585,7 @@ export type Spine = Message<"granary.offline.v1.Spine"> & {
  * Use `create(SpineSchema)` to create a new message.
  */
 export const SpineSchema: GenMessage<Spine> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 11);
+  messageDesc(file_granary_offline_v1_offline_service, 15);
 
 /**
  * @generated from message granary.offline.v1.TrainingDataQuery
@@ -437,7 +639,7 @@ export type TrainingDataQuery = Message<"granary.offline.v1.TrainingDataQuery"> 
  * Use `create(TrainingDataQuerySchema)` to create a new message.
  */
 export const TrainingDataQuerySchema: GenMessage<TrainingDataQuery> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 12);
+  messageDesc(file_granary_offline_v1_offline_service, 16);
 
 /**
  * @generated from message granary.offline.v1.GetTrainingDataRequest
@@ -466,7 +668,7 @@ export type GetTrainingDataRequest = Message<"granary.offline.v1.GetTrainingData
  * Use `create(GetTrainingDataRequestSchema)` to create a new message.
  */
 export const GetTrainingDataRequestSchema: GenMessage<GetTrainingDataRequest> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 13);
+  messageDesc(file_granary_offline_v1_offline_service, 17);
 
 /**
  * @generated from message granary.offline.v1.GetTrainingDataResponse
@@ -483,7 +685,7 @@ export type GetTrainingDataResponse = Message<"granary.offline.v1.GetTrainingDat
  * Use `create(GetTrainingDataResponseSchema)` to create a new message.
  */
 export const GetTrainingDataResponseSchema: GenMessage<GetTrainingDataResponse> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 14);
+  messageDesc(file_granary_offline_v1_offline_service, 18);
 
 /**
  * @generated from message granary.offline.v1.CreateTrainingDatasetRequest
@@ -512,7 +714,7 @@ export type CreateTrainingDatasetRequest = Message<"granary.offline.v1.CreateTra
  * Use `create(CreateTrainingDatasetRequestSchema)` to create a new message.
  */
 export const CreateTrainingDatasetRequestSchema: GenMessage<CreateTrainingDatasetRequest> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 15);
+  messageDesc(file_granary_offline_v1_offline_service, 19);
 
 /**
  * @generated from message granary.offline.v1.CreateTrainingDatasetResponse
@@ -529,7 +731,7 @@ export type CreateTrainingDatasetResponse = Message<"granary.offline.v1.CreateTr
  * Use `create(CreateTrainingDatasetResponseSchema)` to create a new message.
  */
 export const CreateTrainingDatasetResponseSchema: GenMessage<CreateTrainingDatasetResponse> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 16);
+  messageDesc(file_granary_offline_v1_offline_service, 20);
 
 /**
  * @generated from message granary.offline.v1.ReadTrainingDatasetRequest
@@ -568,7 +770,7 @@ export type ReadTrainingDatasetRequest = Message<"granary.offline.v1.ReadTrainin
  * Use `create(ReadTrainingDatasetRequestSchema)` to create a new message.
  */
 export const ReadTrainingDatasetRequestSchema: GenMessage<ReadTrainingDatasetRequest> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 17);
+  messageDesc(file_granary_offline_v1_offline_service, 21);
 
 /**
  * @generated from message granary.offline.v1.ReadTrainingDatasetResponse
@@ -585,7 +787,7 @@ export type ReadTrainingDatasetResponse = Message<"granary.offline.v1.ReadTraini
  * Use `create(ReadTrainingDatasetResponseSchema)` to create a new message.
  */
 export const ReadTrainingDatasetResponseSchema: GenMessage<ReadTrainingDatasetResponse> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 18);
+  messageDesc(file_granary_offline_v1_offline_service, 22);
 
 /**
  * @generated from message granary.offline.v1.BatchDataQuery
@@ -643,7 +845,7 @@ export type BatchDataQuery = Message<"granary.offline.v1.BatchDataQuery"> & {
  * Use `create(BatchDataQuerySchema)` to create a new message.
  */
 export const BatchDataQuerySchema: GenMessage<BatchDataQuery> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 19);
+  messageDesc(file_granary_offline_v1_offline_service, 23);
 
 /**
  * @generated from message granary.offline.v1.GetBatchDataRequest
@@ -672,7 +874,7 @@ export type GetBatchDataRequest = Message<"granary.offline.v1.GetBatchDataReques
  * Use `create(GetBatchDataRequestSchema)` to create a new message.
  */
 export const GetBatchDataRequestSchema: GenMessage<GetBatchDataRequest> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 20);
+  messageDesc(file_granary_offline_v1_offline_service, 24);
 
 /**
  * @generated from message granary.offline.v1.GetBatchDataResponse
@@ -689,7 +891,7 @@ export type GetBatchDataResponse = Message<"granary.offline.v1.GetBatchDataRespo
  * Use `create(GetBatchDataResponseSchema)` to create a new message.
  */
 export const GetBatchDataResponseSchema: GenMessage<GetBatchDataResponse> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 21);
+  messageDesc(file_granary_offline_v1_offline_service, 25);
 
 /**
  * @generated from message granary.offline.v1.ComputeStatisticsRequest
@@ -711,7 +913,7 @@ export type ComputeStatisticsRequest = Message<"granary.offline.v1.ComputeStatis
  * Use `create(ComputeStatisticsRequestSchema)` to create a new message.
  */
 export const ComputeStatisticsRequestSchema: GenMessage<ComputeStatisticsRequest> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 22);
+  messageDesc(file_granary_offline_v1_offline_service, 26);
 
 /**
  * @generated from message granary.offline.v1.ComputeStatisticsResponse
@@ -728,7 +930,7 @@ export type ComputeStatisticsResponse = Message<"granary.offline.v1.ComputeStati
  * Use `create(ComputeStatisticsResponseSchema)` to create a new message.
  */
 export const ComputeStatisticsResponseSchema: GenMessage<ComputeStatisticsResponse> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 23);
+  messageDesc(file_granary_offline_v1_offline_service, 27);
 
 /**
  * How close two floating-point values must be to count as equal: |a - b| <= absolute + relative *
@@ -757,7 +959,7 @@ export type ConsistencyTolerance = Message<"granary.offline.v1.ConsistencyTolera
  * Use `create(ConsistencyToleranceSchema)` to create a new message.
  */
 export const ConsistencyToleranceSchema: GenMessage<ConsistencyTolerance> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 24);
+  messageDesc(file_granary_offline_v1_offline_service, 28);
 
 /**
  * @generated from message granary.offline.v1.CheckConsistencyRequest
@@ -860,7 +1062,7 @@ export type CheckConsistencyRequest = Message<"granary.offline.v1.CheckConsisten
  * Use `create(CheckConsistencyRequestSchema)` to create a new message.
  */
 export const CheckConsistencyRequestSchema: GenMessage<CheckConsistencyRequest> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 25);
+  messageDesc(file_granary_offline_v1_offline_service, 29);
 
 /**
  * @generated from message granary.offline.v1.CheckConsistencyResponse
@@ -891,7 +1093,7 @@ export type CheckConsistencyResponse = Message<"granary.offline.v1.CheckConsiste
  * Use `create(CheckConsistencyResponseSchema)` to create a new message.
  */
 export const CheckConsistencyResponseSchema: GenMessage<CheckConsistencyResponse> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 26);
+  messageDesc(file_granary_offline_v1_offline_service, 30);
 
 /**
  * @generated from message granary.offline.v1.ConsistencyProgress
@@ -913,7 +1115,7 @@ export type ConsistencyProgress = Message<"granary.offline.v1.ConsistencyProgres
  * Use `create(ConsistencyProgressSchema)` to create a new message.
  */
 export const ConsistencyProgressSchema: GenMessage<ConsistencyProgress> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 27);
+  messageDesc(file_granary_offline_v1_offline_service, 31);
 
 /**
  * One part of an entity's serving key.
@@ -937,7 +1139,7 @@ export type EntityKeyPart = Message<"granary.offline.v1.EntityKeyPart"> & {
  * Use `create(EntityKeyPartSchema)` to create a new message.
  */
 export const EntityKeyPartSchema: GenMessage<EntityKeyPart> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 28);
+  messageDesc(file_granary_offline_v1_offline_service, 32);
 
 /**
  * @generated from message granary.offline.v1.ConsistencyExample
@@ -974,7 +1176,7 @@ export type ConsistencyExample = Message<"granary.offline.v1.ConsistencyExample"
  * Use `create(ConsistencyExampleSchema)` to create a new message.
  */
 export const ConsistencyExampleSchema: GenMessage<ConsistencyExample> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 29);
+  messageDesc(file_granary_offline_v1_offline_service, 33);
 
 /**
  * @generated from message granary.offline.v1.FeatureConsistency
@@ -1021,7 +1223,7 @@ export type FeatureConsistency = Message<"granary.offline.v1.FeatureConsistency"
  * Use `create(FeatureConsistencySchema)` to create a new message.
  */
 export const FeatureConsistencySchema: GenMessage<FeatureConsistency> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 30);
+  messageDesc(file_granary_offline_v1_offline_service, 34);
 
 /**
  * Entities found on one side only: they are counted here and not compared.
@@ -1045,7 +1247,7 @@ export type MissingEntities = Message<"granary.offline.v1.MissingEntities"> & {
  * Use `create(MissingEntitiesSchema)` to create a new message.
  */
 export const MissingEntitiesSchema: GenMessage<MissingEntities> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 31);
+  messageDesc(file_granary_offline_v1_offline_service, 35);
 
 /**
  * @generated from message granary.offline.v1.ConsistencyReport
@@ -1139,7 +1341,7 @@ export type ConsistencyReport = Message<"granary.offline.v1.ConsistencyReport"> 
  * Use `create(ConsistencyReportSchema)` to create a new message.
  */
 export const ConsistencyReportSchema: GenMessage<ConsistencyReport> = /*@__PURE__*/
-  messageDesc(file_granary_offline_v1_offline_service, 32);
+  messageDesc(file_granary_offline_v1_offline_service, 36);
 
 /**
  * Full history of every feature group as Parquet commits, and point-in-time correct training and
@@ -1261,6 +1463,29 @@ export const OfflineService: GenService<{
     methodKind: "unary";
     input: typeof CompactRequestSchema;
     output: typeof CompactResponseSchema;
+  },
+  /**
+   * Appends served feature vectors and the predictions made from them to the logging feature group
+   * of their view version (created on first use), as one commit like any insert. The logs are read
+   * like any feature group and can be the spine of training data.
+   *
+   * @generated from rpc granary.offline.v1.OfflineService.LogFeatures
+   */
+  logFeatures: {
+    methodKind: "unary";
+    input: typeof LogFeaturesRequestSchema;
+    output: typeof LogFeaturesResponseSchema;
+  },
+  /**
+   * Per-feature drift of a view version's logged vectors in a window against a training dataset or
+   * an earlier window of the logs; the report is stored (ListMonitoringReports) and returned.
+   *
+   * @generated from rpc granary.offline.v1.OfflineService.ComputeDrift
+   */
+  computeDrift: {
+    methodKind: "unary";
+    input: typeof ComputeDriftRequestSchema;
+    output: typeof ComputeDriftResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_granary_offline_v1_offline_service, 0);

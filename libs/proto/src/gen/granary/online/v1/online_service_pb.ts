@@ -7,6 +7,8 @@ import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Filter } from "../../metadata/v1/feature_view_pb.js";
+import { file_granary_metadata_v1_feature_view } from "../../metadata/v1/feature_view_pb.js";
 import type { ColumnarRows, ColumnData, DataType, FeatureGroupRef, FeatureViewRef, NamedColumn, ValueStatus } from "../../types/v1/types_pb.js";
 import { file_granary_types_v1_types } from "../../types/v1/types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -15,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file granary/online/v1/online_service.proto.
  */
 export const file_granary_online_v1_online_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZncmFuYXJ5L29ubGluZS92MS9vbmxpbmVfc2VydmljZS5wcm90bxIRZ3JhbmFyeS5vbmxpbmUudjEijgIKEFdyaXRlUm93c1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQESMQoHY29sdW1ucxgDIAEoCzIeLmdyYW5hcnkudHlwZXMudjEuQ29sdW1uYXJSb3dzSAASEwoJYXJyb3dfaXBjGAQgASgMSAASMQoKZHVyYWJpbGl0eRgFIAEoDjIdLmdyYW5hcnkub25saW5lLnYxLkR1cmFiaWxpdHlCDQoEcm93cxIFukgCCAEiVwoRV3JpdGVSb3dzUmVzcG9uc2USFQoNd3JpdHRlbl9jb3VudBgBIAEoAxIVCg1pZ25vcmVkX2NvdW50GAIgASgDEhQKDGxvZ19zZXF1ZW5jZRgDIAEoBCLuAQoRRGVsZXRlUm93c1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQESNAoEa2V5cxgDIAEoCzIeLmdyYW5hcnkudHlwZXMudjEuQ29sdW1uYXJSb3dzQga6SAPIAQESMQoKZHVyYWJpbGl0eRgEIAEoDjIdLmdyYW5hcnkub25saW5lLnYxLkR1cmFiaWxpdHkiQQoSRGVsZXRlUm93c1Jlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKAMSFAoMbG9nX3NlcXVlbmNlGAIgASgEIscBCgpFbnRpdHlSb3dzEhEKCXJvd19jb3VudBgBIAEoDRIzCgxzZXJ2aW5nX2tleXMYAiADKAsyHS5ncmFuYXJ5LnR5cGVzLnYxLk5hbWVkQ29sdW1uEjYKD3Bhc3NlZF9mZWF0dXJlcxgDIAMoCzIdLmdyYW5hcnkudHlwZXMudjEuTmFtZWRDb2x1bW4SOQoScmVxdWVzdF9wYXJhbWV0ZXJzGAQgAygLMh0uZ3JhbmFyeS50eXBlcy52MS5OYW1lZENvbHVtbiKpAQoURmVhdHVyZVZlY3Rvck9wdGlvbnMSFQoNdW50cmFuc2Zvcm1lZBgBIAEoCBIbChNpbmNsdWRlX2V2ZW50X3RpbWVzGAIgASgIEiEKGWluY2x1ZGVfaW5mZXJlbmNlX2hlbHBlcnMYAyABKAgSIAoYdHJhaW5pbmdfZGF0YXNldF92ZXJzaW9uGAQgASgFEhgKEG1pbl9sb2dfc2VxdWVuY2UYBSABKAQi/QEKGEdldEZlYXR1cmVWZWN0b3JzUmVxdWVzdBIuCgdwcm9qZWN0GAEgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjJ9JBI+CgxmZWF0dXJlX3ZpZXcYAiABKAsyIC5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVWaWV3UmVmQga6SAPIAQESNwoIZW50aXRpZXMYAyABKAsyHS5ncmFuYXJ5Lm9ubGluZS52MS5FbnRpdHlSb3dzQga6SAPIAQESOAoHb3B0aW9ucxgEIAEoCzInLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JPcHRpb25zIqYBCg1GZWF0dXJlQ29sdW1uEgwKBG5hbWUYASABKAkSKAoEdHlwZRgCIAEoCzIaLmdyYW5hcnkudHlwZXMudjEuRGF0YVR5cGUSLAoGdmFsdWVzGAMgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5Db2x1bW5EYXRhEi8KCHN0YXR1c2VzGAQgAygOMh0uZ3JhbmFyeS50eXBlcy52MS5WYWx1ZVN0YXR1cyJbCg9FdmVudFRpbWVDb2x1bW4SOAoNZmVhdHVyZV9ncm91cBgBIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmEg4KBm1pY3JvcxgCIAMoAyKPAQoORmVhdHVyZVZlY3RvcnMSEQoJcm93X2NvdW50GAEgASgNEjEKB2NvbHVtbnMYAiADKAsyIC5ncmFuYXJ5Lm9ubGluZS52MS5GZWF0dXJlQ29sdW1uEjcKC2V2ZW50X3RpbWVzGAMgAygLMiIuZ3JhbmFyeS5vbmxpbmUudjEuRXZlbnRUaW1lQ29sdW1uIk8KGUdldEZlYXR1cmVWZWN0b3JzUmVzcG9uc2USMgoHdmVjdG9ycxgBIAEoCzIhLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JzIqwCCh1HZXRNb2RlbEZlYXR1cmVWZWN0b3JzUmVxdWVzdBIuCgdwcm9qZWN0GAEgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjJ9JBIsCgVtb2RlbBgCIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSDwoFYWxpYXMYAyABKAlIABIRCgd2ZXJzaW9uGAQgASgFSAASNwoIZW50aXRpZXMYBSABKAsyHS5ncmFuYXJ5Lm9ubGluZS52MS5FbnRpdHlSb3dzQga6SAPIAQESOAoHb3B0aW9ucxgGIAEoCzInLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JPcHRpb25zQhYKDW1vZGVsX3ZlcnNpb24SBbpIAggBIsUBCh5HZXRNb2RlbEZlYXR1cmVWZWN0b3JzUmVzcG9uc2USMgoHdmVjdG9ycxgBIAEoCzIhLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JzEhUKDW1vZGVsX3ZlcnNpb24YAiABKAUSNgoMZmVhdHVyZV92aWV3GAMgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZhIgChh0cmFpbmluZ19kYXRhc2V0X3ZlcnNpb24YBCABKAUiGQoXR2V0UmVwbGljYVN0YXR1c1JlcXVlc3QiiwEKGEdldFJlcGxpY2FTdGF0dXNSZXNwb25zZRIPCgdyZXBsaWNhGAEgASgJEgsKA2xvZxgCIAEoCRIYChBhcHBsaWVkX3NlcXVlbmNlGAMgASgEEhQKDGxvZ19zZXF1ZW5jZRgEIAEoBBILCgNsYWcYBSABKAQSFAoMd2l0aGluX2JvdW5kGAYgASgIImEKFkxpc3REZWFkTGV0dGVyc1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSFwoFbGltaXQYAiABKA1CCLpIBSoDGOgHIoQCCgpEZWFkTGV0dGVyEhAKCHNlcXVlbmNlGAEgASgEEg8KB3N1YmplY3QYAiABKAkSDgoGcmVhc29uGAMgASgJEhkKEW9yaWdpbmFsX3NlcXVlbmNlGAQgASgEEi0KCWZpbGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOwoHaGVhZGVycxgGIAMoCzIqLmdyYW5hcnkub25saW5lLnYxLkRlYWRMZXR0ZXIuSGVhZGVyc0VudHJ5EgwKBGRhdGEYByABKAwaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiTgoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USMwoMZGVhZF9sZXR0ZXJzGAEgAygLMh0uZ3JhbmFyeS5vbmxpbmUudjEuRGVhZExldHRlcipaCgpEdXJhYmlsaXR5EhoKFkRVUkFCSUxJVFlfVU5TUEVDSUZJRUQQABIYChREVVJBQklMSVRZX0NPTU1JVFRFRBABEhYKEkRVUkFCSUxJVFlfRkxVU0hFRBACMogFCg1PbmxpbmVTZXJ2aWNlElYKCVdyaXRlUm93cxIjLmdyYW5hcnkub25saW5lLnYxLldyaXRlUm93c1JlcXVlc3QaJC5ncmFuYXJ5Lm9ubGluZS52MS5Xcml0ZVJvd3NSZXNwb25zZRJZCgpEZWxldGVSb3dzEiQuZ3JhbmFyeS5vbmxpbmUudjEuRGVsZXRlUm93c1JlcXVlc3QaJS5ncmFuYXJ5Lm9ubGluZS52MS5EZWxldGVSb3dzUmVzcG9uc2USbgoRR2V0RmVhdHVyZVZlY3RvcnMSKy5ncmFuYXJ5Lm9ubGluZS52MS5HZXRGZWF0dXJlVmVjdG9yc1JlcXVlc3QaLC5ncmFuYXJ5Lm9ubGluZS52MS5HZXRGZWF0dXJlVmVjdG9yc1Jlc3BvbnNlEn0KFkdldE1vZGVsRmVhdHVyZVZlY3RvcnMSMC5ncmFuYXJ5Lm9ubGluZS52MS5HZXRNb2RlbEZlYXR1cmVWZWN0b3JzUmVxdWVzdBoxLmdyYW5hcnkub25saW5lLnYxLkdldE1vZGVsRmVhdHVyZVZlY3RvcnNSZXNwb25zZRJrChBHZXRSZXBsaWNhU3RhdHVzEiouZ3JhbmFyeS5vbmxpbmUudjEuR2V0UmVwbGljYVN0YXR1c1JlcXVlc3QaKy5ncmFuYXJ5Lm9ubGluZS52MS5HZXRSZXBsaWNhU3RhdHVzUmVzcG9uc2USaAoPTGlzdERlYWRMZXR0ZXJzEikuZ3JhbmFyeS5vbmxpbmUudjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBoqLmdyYW5hcnkub25saW5lLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_granary_types_v1_types]);
+  fileDesc("CiZncmFuYXJ5L29ubGluZS92MS9vbmxpbmVfc2VydmljZS5wcm90bxIRZ3JhbmFyeS5vbmxpbmUudjEijgIKEFdyaXRlUm93c1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQESMQoHY29sdW1ucxgDIAEoCzIeLmdyYW5hcnkudHlwZXMudjEuQ29sdW1uYXJSb3dzSAASEwoJYXJyb3dfaXBjGAQgASgMSAASMQoKZHVyYWJpbGl0eRgFIAEoDjIdLmdyYW5hcnkub25saW5lLnYxLkR1cmFiaWxpdHlCDQoEcm93cxIFukgCCAEiVwoRV3JpdGVSb3dzUmVzcG9uc2USFQoNd3JpdHRlbl9jb3VudBgBIAEoAxIVCg1pZ25vcmVkX2NvdW50GAIgASgDEhQKDGxvZ19zZXF1ZW5jZRgDIAEoBCLuAQoRRGVsZXRlUm93c1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSQAoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmQga6SAPIAQESNAoEa2V5cxgDIAEoCzIeLmdyYW5hcnkudHlwZXMudjEuQ29sdW1uYXJSb3dzQga6SAPIAQESMQoKZHVyYWJpbGl0eRgEIAEoDjIdLmdyYW5hcnkub25saW5lLnYxLkR1cmFiaWxpdHkiQQoSRGVsZXRlUm93c1Jlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKAMSFAoMbG9nX3NlcXVlbmNlGAIgASgEIscBCgpFbnRpdHlSb3dzEhEKCXJvd19jb3VudBgBIAEoDRIzCgxzZXJ2aW5nX2tleXMYAiADKAsyHS5ncmFuYXJ5LnR5cGVzLnYxLk5hbWVkQ29sdW1uEjYKD3Bhc3NlZF9mZWF0dXJlcxgDIAMoCzIdLmdyYW5hcnkudHlwZXMudjEuTmFtZWRDb2x1bW4SOQoScmVxdWVzdF9wYXJhbWV0ZXJzGAQgAygLMh0uZ3JhbmFyeS50eXBlcy52MS5OYW1lZENvbHVtbiKpAQoURmVhdHVyZVZlY3Rvck9wdGlvbnMSFQoNdW50cmFuc2Zvcm1lZBgBIAEoCBIbChNpbmNsdWRlX2V2ZW50X3RpbWVzGAIgASgIEiEKGWluY2x1ZGVfaW5mZXJlbmNlX2hlbHBlcnMYAyABKAgSIAoYdHJhaW5pbmdfZGF0YXNldF92ZXJzaW9uGAQgASgFEhgKEG1pbl9sb2dfc2VxdWVuY2UYBSABKAQi/QEKGEdldEZlYXR1cmVWZWN0b3JzUmVxdWVzdBIuCgdwcm9qZWN0GAEgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjJ9JBI+CgxmZWF0dXJlX3ZpZXcYAiABKAsyIC5ncmFuYXJ5LnR5cGVzLnYxLkZlYXR1cmVWaWV3UmVmQga6SAPIAQESNwoIZW50aXRpZXMYAyABKAsyHS5ncmFuYXJ5Lm9ubGluZS52MS5FbnRpdHlSb3dzQga6SAPIAQESOAoHb3B0aW9ucxgEIAEoCzInLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JPcHRpb25zIqYBCg1GZWF0dXJlQ29sdW1uEgwKBG5hbWUYASABKAkSKAoEdHlwZRgCIAEoCzIaLmdyYW5hcnkudHlwZXMudjEuRGF0YVR5cGUSLAoGdmFsdWVzGAMgASgLMhwuZ3JhbmFyeS50eXBlcy52MS5Db2x1bW5EYXRhEi8KCHN0YXR1c2VzGAQgAygOMh0uZ3JhbmFyeS50eXBlcy52MS5WYWx1ZVN0YXR1cyJbCg9FdmVudFRpbWVDb2x1bW4SOAoNZmVhdHVyZV9ncm91cBgBIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmEg4KBm1pY3JvcxgCIAMoAyKPAQoORmVhdHVyZVZlY3RvcnMSEQoJcm93X2NvdW50GAEgASgNEjEKB2NvbHVtbnMYAiADKAsyIC5ncmFuYXJ5Lm9ubGluZS52MS5GZWF0dXJlQ29sdW1uEjcKC2V2ZW50X3RpbWVzGAMgAygLMiIuZ3JhbmFyeS5vbmxpbmUudjEuRXZlbnRUaW1lQ29sdW1uIk8KGUdldEZlYXR1cmVWZWN0b3JzUmVzcG9uc2USMgoHdmVjdG9ycxgBIAEoCzIhLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JzIqwCCh1HZXRNb2RlbEZlYXR1cmVWZWN0b3JzUmVxdWVzdBIuCgdwcm9qZWN0GAEgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjJ9JBIsCgVtb2RlbBgCIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSDwoFYWxpYXMYAyABKAlIABIRCgd2ZXJzaW9uGAQgASgFSAASNwoIZW50aXRpZXMYBSABKAsyHS5ncmFuYXJ5Lm9ubGluZS52MS5FbnRpdHlSb3dzQga6SAPIAQESOAoHb3B0aW9ucxgGIAEoCzInLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JPcHRpb25zQhYKDW1vZGVsX3ZlcnNpb24SBbpIAggBIsUBCh5HZXRNb2RlbEZlYXR1cmVWZWN0b3JzUmVzcG9uc2USMgoHdmVjdG9ycxgBIAEoCzIhLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JzEhUKDW1vZGVsX3ZlcnNpb24YAiABKAUSNgoMZmVhdHVyZV92aWV3GAMgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZhIgChh0cmFpbmluZ19kYXRhc2V0X3ZlcnNpb24YBCABKAUiGQoXR2V0UmVwbGljYVN0YXR1c1JlcXVlc3QizQEKGEdldFJlcGxpY2FTdGF0dXNSZXNwb25zZRIPCgdyZXBsaWNhGAEgASgJEgsKA2xvZxgCIAEoCRIYChBhcHBsaWVkX3NlcXVlbmNlGAMgASgEEhQKDGxvZ19zZXF1ZW5jZRgEIAEoBBILCgNsYWcYBSABKAQSFAoMd2l0aGluX2JvdW5kGAYgASgIEkAKD2ZlYXR1cmVfbG9nZ2luZxgHIAEoCzInLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVMb2dnaW5nU3RhdHVzIkcKFEZlYXR1cmVMb2dnaW5nU3RhdHVzEg4KBmxvZ2dlZBgBIAEoBBIPCgdkcm9wcGVkGAIgASgEEg4KBnF1ZXVlZBgDIAEoBCKlAwoURmluZE5laWdoYm9yc1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSOgoNZmVhdHVyZV9ncm91cBgCIAEoCzIhLmdyYW5hcnkudHlwZXMudjEuRmVhdHVyZUdyb3VwUmVmSAASOAoMZmVhdHVyZV92aWV3GAMgASgLMiAuZ3JhbmFyeS50eXBlcy52MS5GZWF0dXJlVmlld1JlZkgAEhcKBmNvbHVtbhgEIAEoCUIHukgEcgIQARIXCgVxdWVyeRgFIAMoAkIIukgFkgECCAESFQoBaxgGIAEoDUIKukgHKgUY6AcoARIrCgZmaWx0ZXIYByABKAsyGy5ncmFuYXJ5Lm1ldGFkYXRhLnYxLkZpbHRlchIXCg9pbmNsdWRlX3ZlY3RvcnMYCCABKAgSOAoHb3B0aW9ucxgJIAEoCzInLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JPcHRpb25zEg0KBWV4YWN0GAogASgIQg8KBnRhcmdldBIFukgCCAEimgEKFUZpbmROZWlnaGJvcnNSZXNwb25zZRINCgVjb3VudBgBIAEoDRIrCgRrZXlzGAIgAygLMh0uZ3JhbmFyeS50eXBlcy52MS5OYW1lZENvbHVtbhIRCglkaXN0YW5jZXMYAyADKAISMgoHdmVjdG9ycxgEIAEoCzIhLmdyYW5hcnkub25saW5lLnYxLkZlYXR1cmVWZWN0b3JzImEKFkxpc3REZWFkTGV0dGVyc1JlcXVlc3QSLgoHcHJvamVjdBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYyfSQSFwoFbGltaXQYAiABKA1CCLpIBSoDGOgHIoQCCgpEZWFkTGV0dGVyEhAKCHNlcXVlbmNlGAEgASgEEg8KB3N1YmplY3QYAiABKAkSDgoGcmVhc29uGAMgASgJEhkKEW9yaWdpbmFsX3NlcXVlbmNlGAQgASgEEi0KCWZpbGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOwoHaGVhZGVycxgGIAMoCzIqLmdyYW5hcnkub25saW5lLnYxLkRlYWRMZXR0ZXIuSGVhZGVyc0VudHJ5EgwKBGRhdGEYByABKAwaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiTgoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USMwoMZGVhZF9sZXR0ZXJzGAEgAygLMh0uZ3JhbmFyeS5vbmxpbmUudjEuRGVhZExldHRlcipaCgpEdXJhYmlsaXR5EhoKFkRVUkFCSUxJVFlfVU5TUEVDSUZJRUQQABIYChREVVJBQklMSVRZX0NPTU1JVFRFRBABEhYKEkRVUkFCSUxJVFlfRkxVU0hFRBACMuwFCg1PbmxpbmVTZXJ2aWNlElYKCVdyaXRlUm93cxIjLmdyYW5hcnkub25saW5lLnYxLldyaXRlUm93c1JlcXVlc3QaJC5ncmFuYXJ5Lm9ubGluZS52MS5Xcml0ZVJvd3NSZXNwb25zZRJZCgpEZWxldGVSb3dzEiQuZ3JhbmFyeS5vbmxpbmUudjEuRGVsZXRlUm93c1JlcXVlc3QaJS5ncmFuYXJ5Lm9ubGluZS52MS5EZWxldGVSb3dzUmVzcG9uc2USbgoRR2V0RmVhdHVyZVZlY3RvcnMSKy5ncmFuYXJ5Lm9ubGluZS52MS5HZXRGZWF0dXJlVmVjdG9yc1JlcXVlc3QaLC5ncmFuYXJ5Lm9ubGluZS52MS5HZXRGZWF0dXJlVmVjdG9yc1Jlc3BvbnNlEn0KFkdldE1vZGVsRmVhdHVyZVZlY3RvcnMSMC5ncmFuYXJ5Lm9ubGluZS52MS5HZXRNb2RlbEZlYXR1cmVWZWN0b3JzUmVxdWVzdBoxLmdyYW5hcnkub25saW5lLnYxLkdldE1vZGVsRmVhdHVyZVZlY3RvcnNSZXNwb25zZRJrChBHZXRSZXBsaWNhU3RhdHVzEiouZ3JhbmFyeS5vbmxpbmUudjEuR2V0UmVwbGljYVN0YXR1c1JlcXVlc3QaKy5ncmFuYXJ5Lm9ubGluZS52MS5HZXRSZXBsaWNhU3RhdHVzUmVzcG9uc2USaAoPTGlzdERlYWRMZXR0ZXJzEikuZ3JhbmFyeS5vbmxpbmUudjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBoqLmdyYW5hcnkub25saW5lLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEmIKDUZpbmROZWlnaGJvcnMSJy5ncmFuYXJ5Lm9ubGluZS52MS5GaW5kTmVpZ2hib3JzUmVxdWVzdBooLmdyYW5hcnkub25saW5lLnYxLkZpbmROZWlnaGJvcnNSZXNwb25zZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_granary_metadata_v1_feature_view, file_granary_types_v1_types]);
 
 /**
  * @generated from message granary.online.v1.WriteRowsRequest
@@ -509,6 +511,13 @@ export type GetReplicaStatusResponse = Message<"granary.online.v1.GetReplicaStat
    * @generated from field: bool within_bound = 6;
    */
   withinBound: boolean;
+
+  /**
+   * The online service's own feature logging (FeatureLogging.online_enabled) since it started.
+   *
+   * @generated from field: granary.online.v1.FeatureLoggingStatus feature_logging = 7;
+   */
+  featureLogging?: FeatureLoggingStatus | undefined;
 };
 
 /**
@@ -517,6 +526,163 @@ export type GetReplicaStatusResponse = Message<"granary.online.v1.GetReplicaStat
  */
 export const GetReplicaStatusResponseSchema: GenMessage<GetReplicaStatusResponse> = /*@__PURE__*/
   messageDesc(file_granary_online_v1_online_service, 14);
+
+/**
+ * @generated from message granary.online.v1.FeatureLoggingStatus
+ */
+export type FeatureLoggingStatus = Message<"granary.online.v1.FeatureLoggingStatus"> & {
+  /**
+   * Vectors handed to the offline store.
+   *
+   * @generated from field: uint64 logged = 1;
+   */
+  logged: bigint;
+
+  /**
+   * Vectors dropped because the bounded queue was full or the offline store refused them.
+   *
+   * @generated from field: uint64 dropped = 2;
+   */
+  dropped: bigint;
+
+  /**
+   * Vectors waiting in the queue now.
+   *
+   * @generated from field: uint64 queued = 3;
+   */
+  queued: bigint;
+};
+
+/**
+ * Describes the message granary.online.v1.FeatureLoggingStatus.
+ * Use `create(FeatureLoggingStatusSchema)` to create a new message.
+ */
+export const FeatureLoggingStatusSchema: GenMessage<FeatureLoggingStatus> = /*@__PURE__*/
+  messageDesc(file_granary_online_v1_online_service, 15);
+
+/**
+ * @generated from message granary.online.v1.FindNeighborsRequest
+ */
+export type FindNeighborsRequest = Message<"granary.online.v1.FindNeighborsRequest"> & {
+  /**
+   * @generated from field: string project = 1;
+   */
+  project: string;
+
+  /**
+   * @generated from oneof granary.online.v1.FindNeighborsRequest.target
+   */
+  target: {
+    /**
+     * Neighbours among a feature group's rows; vectors are the group's rows.
+     *
+     * @generated from field: granary.types.v1.FeatureGroupRef feature_group = 2;
+     */
+    value: FeatureGroupRef;
+    case: "featureGroup";
+  } | {
+    /**
+     * Neighbours through a view: the column is one of its output columns, the neighbours are keyed by
+     * the view's serving keys, and vectors are the view's feature vectors.
+     *
+     * @generated from field: granary.types.v1.FeatureViewRef feature_view = 3;
+     */
+    value: FeatureViewRef;
+    case: "featureView";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * The indexed embedding column (a group column, or a view output column filled by one).
+   *
+   * @generated from field: string column = 4;
+   */
+  column: string;
+
+  /**
+   * The query embedding; its length is the column's dimension.
+   *
+   * @generated from field: repeated float query = 5;
+   */
+  query: number[];
+
+  /**
+   * @generated from field: uint32 k = 6;
+   */
+  k: number;
+
+  /**
+   * Only rows matching this filter on other columns of the indexed group.
+   *
+   * @generated from field: granary.metadata.v1.Filter filter = 7;
+   */
+  filter?: Filter | undefined;
+
+  /**
+   * Also return the neighbours' feature vectors (statuses as in GetFeatureVectors).
+   *
+   * @generated from field: bool include_vectors = 8;
+   */
+  includeVectors: boolean;
+
+  /**
+   * Options of the returned vectors, and read-your-writes (min_log_sequence) for the search too.
+   *
+   * @generated from field: granary.online.v1.FeatureVectorOptions options = 9;
+   */
+  options?: FeatureVectorOptions | undefined;
+
+  /**
+   * Exact search (every row, no index): slower, for small groups and recall checks.
+   *
+   * @generated from field: bool exact = 10;
+   */
+  exact: boolean;
+};
+
+/**
+ * Describes the message granary.online.v1.FindNeighborsRequest.
+ * Use `create(FindNeighborsRequestSchema)` to create a new message.
+ */
+export const FindNeighborsRequestSchema: GenMessage<FindNeighborsRequest> = /*@__PURE__*/
+  messageDesc(file_granary_online_v1_online_service, 16);
+
+/**
+ * @generated from message granary.online.v1.FindNeighborsResponse
+ */
+export type FindNeighborsResponse = Message<"granary.online.v1.FindNeighborsResponse"> & {
+  /**
+   * @generated from field: uint32 count = 1;
+   */
+  count: number;
+
+  /**
+   * The neighbours' keys, nearest first: the group's primary key, or the view's serving keys.
+   *
+   * @generated from field: repeated granary.types.v1.NamedColumn keys = 2;
+   */
+  keys: NamedColumn[];
+
+  /**
+   * Distance of each neighbour to the query in the index's metric.
+   *
+   * @generated from field: repeated float distances = 3;
+   */
+  distances: number[];
+
+  /**
+   * Row i is neighbour i, when include_vectors.
+   *
+   * @generated from field: granary.online.v1.FeatureVectors vectors = 4;
+   */
+  vectors?: FeatureVectors | undefined;
+};
+
+/**
+ * Describes the message granary.online.v1.FindNeighborsResponse.
+ * Use `create(FindNeighborsResponseSchema)` to create a new message.
+ */
+export const FindNeighborsResponseSchema: GenMessage<FindNeighborsResponse> = /*@__PURE__*/
+  messageDesc(file_granary_online_v1_online_service, 17);
 
 /**
  * @generated from message granary.online.v1.ListDeadLettersRequest
@@ -540,7 +706,7 @@ export type ListDeadLettersRequest = Message<"granary.online.v1.ListDeadLettersR
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_granary_online_v1_online_service, 15);
+  messageDesc(file_granary_online_v1_online_service, 18);
 
 /**
  * A message of the write log a consumer refused.
@@ -597,7 +763,7 @@ export type DeadLetter = Message<"granary.online.v1.DeadLetter"> & {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
-  messageDesc(file_granary_online_v1_online_service, 16);
+  messageDesc(file_granary_online_v1_online_service, 19);
 
 /**
  * @generated from message granary.online.v1.ListDeadLettersResponse
@@ -614,7 +780,7 @@ export type ListDeadLettersResponse = Message<"granary.online.v1.ListDeadLetters
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_granary_online_v1_online_service, 17);
+  messageDesc(file_granary_online_v1_online_service, 20);
 
 /**
  * When a write is acknowledged.
@@ -714,6 +880,17 @@ export const OnlineService: GenService<{
     methodKind: "unary";
     input: typeof ListDeadLettersRequestSchema;
     output: typeof ListDeadLettersResponseSchema;
+  },
+  /**
+   * The k entities whose indexed embedding is nearest a query vector, nearest first, optionally with
+   * their feature vectors (of the group, or of the view). Searches the group's EmbeddingIndex.
+   *
+   * @generated from rpc granary.online.v1.OnlineService.FindNeighbors
+   */
+  findNeighbors: {
+    methodKind: "unary";
+    input: typeof FindNeighborsRequestSchema;
+    output: typeof FindNeighborsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_granary_online_v1_online_service, 0);

@@ -16,7 +16,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from granary_feature_store.proto.granary.types.v1 import types_pb2 as granary_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'granary/metadata/v1/feature_group.proto\x12\x13granary.metadata.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cgranary/types/v1/types.proto\"\xd2\x07\n\x0c\x46\x65\x61tureGroup\x12\x18\n\x07project\x18\x01 \x01(\tR\x07project\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n\x07version\x18\x03 \x01(\x05R\x07version\x12 \n\x0b\x64\x65scription\x18\x04 \x01(\tR\x0b\x64\x65scription\x12\x32\n\x07\x63olumns\x18\x05 \x03(\x0b\x32\x18.granary.types.v1.ColumnR\x07\x63olumns\x12\x1f\n\x0bprimary_key\x18\x06 \x03(\tR\nprimaryKey\x12\x1d\n\nevent_time\x18\x07 \x01(\tR\teventTime\x12#\n\rpartition_key\x18\x08 \x03(\tR\x0cpartitionKey\x12%\n\x0eonline_enabled\x18\t \x01(\x08R\ronlineEnabled\x12\x38\n\nonline_ttl\x18\n \x01(\x0b\x32\x19.google.protobuf.DurationR\tonlineTtl\x12\x12\n\x04tags\x18\x0b \x03(\tR\x04tags\x12^\n\x0f\x63ustom_metadata\x18\x0c \x03(\x0b\x32\x35.granary.metadata.v1.FeatureGroup.CustomMetadataEntryR\x0e\x63ustomMetadata\x12R\n\x11statistics_config\x18\r \x01(\x0b\x32%.granary.metadata.v1.StatisticsConfigR\x10statisticsConfig\x12N\n\x10validation_rules\x18\x0e \x03(\x0b\x32#.granary.metadata.v1.ValidationRuleR\x0fvalidationRules\x12\x0e\n\x02id\x18\x0f \x01(\x03R\x02id\x12;\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\x12\x12\n\x04\x65tag\x18\x12 \x01(\tR\x04\x65tag\x12\x1d\n\ncreated_by\x18\x13 \x01(\tR\tcreatedBy\x12\x46\n\x11offline_retention\x18\x14 \x01(\x0b\x32\x19.google.protobuf.DurationR\x10offlineRetention\x1a\x41\n\x13\x43ustomMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\x8a\x01\n\x10StatisticsConfig\x12\x18\n\x07\x65nabled\x18\x01 \x01(\x08R\x07\x65nabled\x12\x1e\n\nhistograms\x18\x02 \x01(\x08R\nhistograms\x12\"\n\x0c\x63orrelations\x18\x03 \x01(\x08R\x0c\x63orrelations\x12\x18\n\x07\x63olumns\x18\x04 \x03(\tR\x07\x63olumns\"\xcf\x03\n\x0eValidationRule\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n\x06\x63olumn\x18\x02 \x01(\tR\x06\x63olumn\x12=\n\x06policy\x18\x03 \x01(\x0e\x32%.granary.metadata.v1.ValidationPolicyR\x06policy\x12<\n\x07\x62\x65tween\x18\x04 \x01(\x0b\x32 .granary.metadata.v1.BetweenRuleH\x00R\x07\x62\x65tween\x12=\n\x08not_null\x18\x05 \x01(\x0b\x32 .granary.metadata.v1.NotNullRuleH\x00R\x07notNull\x12\x39\n\x06unique\x18\x06 \x01(\x0b\x32\x1f.granary.metadata.v1.UniqueRuleH\x00R\x06unique\x12J\n\rvalues_in_set\x18\x07 \x01(\x0b\x32$.granary.metadata.v1.ValuesInSetRuleH\x00R\x0bvaluesInSet\x12\x46\n\x0bregex_match\x18\x08 \x01(\x0b\x32#.granary.metadata.v1.RegexMatchRuleH\x00R\nregexMatchB\x06\n\x04rule\"K\n\x0b\x42\x65tweenRule\x12\x15\n\x03min\x18\x01 \x01(\x01H\x00R\x03min\x88\x01\x01\x12\x15\n\x03max\x18\x02 \x01(\x01H\x01R\x03max\x88\x01\x01\x42\x06\n\x04_minB\x06\n\x04_max\"\r\n\x0bNotNullRule\"\x0c\n\nUniqueRule\"B\n\x0fValuesInSetRule\x12/\n\x06values\x18\x01 \x03(\x0b\x32\x17.granary.types.v1.ValueR\x06values\"*\n\x0eRegexMatchRule\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern*m\n\x10ValidationPolicy\x12!\n\x1dVALIDATION_POLICY_UNSPECIFIED\x10\x00\x12\x1a\n\x16VALIDATION_POLICY_FAIL\x10\x01\x12\x1a\n\x16VALIDATION_POLICY_WARN\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'granary/metadata/v1/feature_group.proto\x12\x13granary.metadata.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cgranary/types/v1/types.proto\"\xa4\x08\n\x0c\x46\x65\x61tureGroup\x12\x18\n\x07project\x18\x01 \x01(\tR\x07project\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n\x07version\x18\x03 \x01(\x05R\x07version\x12 \n\x0b\x64\x65scription\x18\x04 \x01(\tR\x0b\x64\x65scription\x12\x32\n\x07\x63olumns\x18\x05 \x03(\x0b\x32\x18.granary.types.v1.ColumnR\x07\x63olumns\x12\x1f\n\x0bprimary_key\x18\x06 \x03(\tR\nprimaryKey\x12\x1d\n\nevent_time\x18\x07 \x01(\tR\teventTime\x12#\n\rpartition_key\x18\x08 \x03(\tR\x0cpartitionKey\x12%\n\x0eonline_enabled\x18\t \x01(\x08R\ronlineEnabled\x12\x38\n\nonline_ttl\x18\n \x01(\x0b\x32\x19.google.protobuf.DurationR\tonlineTtl\x12\x12\n\x04tags\x18\x0b \x03(\tR\x04tags\x12^\n\x0f\x63ustom_metadata\x18\x0c \x03(\x0b\x32\x35.granary.metadata.v1.FeatureGroup.CustomMetadataEntryR\x0e\x63ustomMetadata\x12R\n\x11statistics_config\x18\r \x01(\x0b\x32%.granary.metadata.v1.StatisticsConfigR\x10statisticsConfig\x12N\n\x10validation_rules\x18\x0e \x03(\x0b\x32#.granary.metadata.v1.ValidationRuleR\x0fvalidationRules\x12\x0e\n\x02id\x18\x0f \x01(\x03R\x02id\x12;\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\x12\x12\n\x04\x65tag\x18\x12 \x01(\tR\x04\x65tag\x12\x1d\n\ncreated_by\x18\x13 \x01(\tR\tcreatedBy\x12\x46\n\x11offline_retention\x18\x14 \x01(\x0b\x32\x19.google.protobuf.DurationR\x10offlineRetention\x12P\n\x11\x65mbedding_indexes\x18\x15 \x03(\x0b\x32#.granary.metadata.v1.EmbeddingIndexR\x10\x65mbeddingIndexes\x1a\x41\n\x13\x43ustomMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"e\n\x0e\x45mbeddingIndex\x12\x16\n\x06\x63olumn\x18\x01 \x01(\tR\x06\x63olumn\x12;\n\x06metric\x18\x02 \x01(\x0e\x32#.granary.metadata.v1.DistanceMetricR\x06metric\"\x8a\x01\n\x10StatisticsConfig\x12\x18\n\x07\x65nabled\x18\x01 \x01(\x08R\x07\x65nabled\x12\x1e\n\nhistograms\x18\x02 \x01(\x08R\nhistograms\x12\"\n\x0c\x63orrelations\x18\x03 \x01(\x08R\x0c\x63orrelations\x12\x18\n\x07\x63olumns\x18\x04 \x03(\tR\x07\x63olumns\"\xcf\x03\n\x0eValidationRule\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n\x06\x63olumn\x18\x02 \x01(\tR\x06\x63olumn\x12=\n\x06policy\x18\x03 \x01(\x0e\x32%.granary.metadata.v1.ValidationPolicyR\x06policy\x12<\n\x07\x62\x65tween\x18\x04 \x01(\x0b\x32 .granary.metadata.v1.BetweenRuleH\x00R\x07\x62\x65tween\x12=\n\x08not_null\x18\x05 \x01(\x0b\x32 .granary.metadata.v1.NotNullRuleH\x00R\x07notNull\x12\x39\n\x06unique\x18\x06 \x01(\x0b\x32\x1f.granary.metadata.v1.UniqueRuleH\x00R\x06unique\x12J\n\rvalues_in_set\x18\x07 \x01(\x0b\x32$.granary.metadata.v1.ValuesInSetRuleH\x00R\x0bvaluesInSet\x12\x46\n\x0bregex_match\x18\x08 \x01(\x0b\x32#.granary.metadata.v1.RegexMatchRuleH\x00R\nregexMatchB\x06\n\x04rule\"K\n\x0b\x42\x65tweenRule\x12\x15\n\x03min\x18\x01 \x01(\x01H\x00R\x03min\x88\x01\x01\x12\x15\n\x03max\x18\x02 \x01(\x01H\x01R\x03max\x88\x01\x01\x42\x06\n\x04_minB\x06\n\x04_max\"\r\n\x0bNotNullRule\"\x0c\n\nUniqueRule\"B\n\x0fValuesInSetRule\x12/\n\x06values\x18\x01 \x03(\x0b\x32\x17.granary.types.v1.ValueR\x06values\"*\n\x0eRegexMatchRule\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern*\x88\x01\n\x0e\x44istanceMetric\x12\x1f\n\x1b\x44ISTANCE_METRIC_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44ISTANCE_METRIC_COSINE\x10\x01\x12\x16\n\x12\x44ISTANCE_METRIC_L2\x10\x02\x12!\n\x1d\x44ISTANCE_METRIC_INNER_PRODUCT\x10\x03*m\n\x10ValidationPolicy\x12!\n\x1dVALIDATION_POLICY_UNSPECIFIED\x10\x00\x12\x1a\n\x16VALIDATION_POLICY_FAIL\x10\x01\x12\x1a\n\x16VALIDATION_POLICY_WARN\x10\x02\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'granary_feature_store.proto.granary.metadata.v1.feature_group_pb2', globals())
@@ -25,24 +25,28 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _FEATUREGROUP_CUSTOMMETADATAENTRY._options = None
   _FEATUREGROUP_CUSTOMMETADATAENTRY._serialized_options = b'8\001'
-  _VALIDATIONPOLICY._serialized_start=1965
-  _VALIDATIONPOLICY._serialized_end=2074
+  _DISTANCEMETRIC._serialized_start=2151
+  _DISTANCEMETRIC._serialized_end=2287
+  _VALIDATIONPOLICY._serialized_start=2289
+  _VALIDATIONPOLICY._serialized_end=2398
   _FEATUREGROUP._serialized_start=160
-  _FEATUREGROUP._serialized_end=1138
-  _FEATUREGROUP_CUSTOMMETADATAENTRY._serialized_start=1073
-  _FEATUREGROUP_CUSTOMMETADATAENTRY._serialized_end=1138
-  _STATISTICSCONFIG._serialized_start=1141
-  _STATISTICSCONFIG._serialized_end=1279
-  _VALIDATIONRULE._serialized_start=1282
-  _VALIDATIONRULE._serialized_end=1745
-  _BETWEENRULE._serialized_start=1747
-  _BETWEENRULE._serialized_end=1822
-  _NOTNULLRULE._serialized_start=1824
-  _NOTNULLRULE._serialized_end=1837
-  _UNIQUERULE._serialized_start=1839
-  _UNIQUERULE._serialized_end=1851
-  _VALUESINSETRULE._serialized_start=1853
-  _VALUESINSETRULE._serialized_end=1919
-  _REGEXMATCHRULE._serialized_start=1921
-  _REGEXMATCHRULE._serialized_end=1963
+  _FEATUREGROUP._serialized_end=1220
+  _FEATUREGROUP_CUSTOMMETADATAENTRY._serialized_start=1155
+  _FEATUREGROUP_CUSTOMMETADATAENTRY._serialized_end=1220
+  _EMBEDDINGINDEX._serialized_start=1222
+  _EMBEDDINGINDEX._serialized_end=1323
+  _STATISTICSCONFIG._serialized_start=1326
+  _STATISTICSCONFIG._serialized_end=1464
+  _VALIDATIONRULE._serialized_start=1467
+  _VALIDATIONRULE._serialized_end=1930
+  _BETWEENRULE._serialized_start=1932
+  _BETWEENRULE._serialized_end=2007
+  _NOTNULLRULE._serialized_start=2009
+  _NOTNULLRULE._serialized_end=2022
+  _UNIQUERULE._serialized_start=2024
+  _UNIQUERULE._serialized_end=2036
+  _VALUESINSETRULE._serialized_start=2038
+  _VALUESINSETRULE._serialized_end=2104
+  _REGEXMATCHRULE._serialized_start=2106
+  _REGEXMATCHRULE._serialized_end=2148
 # @@protoc_insertion_point(module_scope)

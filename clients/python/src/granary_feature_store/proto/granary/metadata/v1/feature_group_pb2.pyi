@@ -8,6 +8,10 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+DISTANCE_METRIC_COSINE: DistanceMetric
+DISTANCE_METRIC_INNER_PRODUCT: DistanceMetric
+DISTANCE_METRIC_L2: DistanceMetric
+DISTANCE_METRIC_UNSPECIFIED: DistanceMetric
 VALIDATION_POLICY_FAIL: ValidationPolicy
 VALIDATION_POLICY_UNSPECIFIED: ValidationPolicy
 VALIDATION_POLICY_WARN: ValidationPolicy
@@ -20,8 +24,16 @@ class BetweenRule(_message.Message):
     min: float
     def __init__(self, min: _Optional[float] = ..., max: _Optional[float] = ...) -> None: ...
 
+class EmbeddingIndex(_message.Message):
+    __slots__ = ["column", "metric"]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    column: str
+    metric: DistanceMetric
+    def __init__(self, column: _Optional[str] = ..., metric: _Optional[_Union[DistanceMetric, str]] = ...) -> None: ...
+
 class FeatureGroup(_message.Message):
-    __slots__ = ["columns", "create_time", "created_by", "custom_metadata", "description", "etag", "event_time", "id", "name", "offline_retention", "online_enabled", "online_ttl", "partition_key", "primary_key", "project", "statistics_config", "tags", "update_time", "validation_rules", "version"]
+    __slots__ = ["columns", "create_time", "created_by", "custom_metadata", "description", "embedding_indexes", "etag", "event_time", "id", "name", "offline_retention", "online_enabled", "online_ttl", "partition_key", "primary_key", "project", "statistics_config", "tags", "update_time", "validation_rules", "version"]
     class CustomMetadataEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +46,7 @@ class FeatureGroup(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_METADATA_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_INDEXES_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +67,7 @@ class FeatureGroup(_message.Message):
     created_by: str
     custom_metadata: _containers.ScalarMap[str, str]
     description: str
+    embedding_indexes: _containers.RepeatedCompositeFieldContainer[EmbeddingIndex]
     etag: str
     event_time: str
     id: int
@@ -69,7 +83,7 @@ class FeatureGroup(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     validation_rules: _containers.RepeatedCompositeFieldContainer[ValidationRule]
     version: int
-    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., description: _Optional[str] = ..., columns: _Optional[_Iterable[_Union[_types_pb2.Column, _Mapping]]] = ..., primary_key: _Optional[_Iterable[str]] = ..., event_time: _Optional[str] = ..., partition_key: _Optional[_Iterable[str]] = ..., online_enabled: bool = ..., online_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., custom_metadata: _Optional[_Mapping[str, str]] = ..., statistics_config: _Optional[_Union[StatisticsConfig, _Mapping]] = ..., validation_rules: _Optional[_Iterable[_Union[ValidationRule, _Mapping]]] = ..., id: _Optional[int] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., created_by: _Optional[str] = ..., offline_retention: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., description: _Optional[str] = ..., columns: _Optional[_Iterable[_Union[_types_pb2.Column, _Mapping]]] = ..., primary_key: _Optional[_Iterable[str]] = ..., event_time: _Optional[str] = ..., partition_key: _Optional[_Iterable[str]] = ..., online_enabled: bool = ..., online_ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., custom_metadata: _Optional[_Mapping[str, str]] = ..., statistics_config: _Optional[_Union[StatisticsConfig, _Mapping]] = ..., validation_rules: _Optional[_Iterable[_Union[ValidationRule, _Mapping]]] = ..., id: _Optional[int] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., created_by: _Optional[str] = ..., offline_retention: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., embedding_indexes: _Optional[_Iterable[_Union[EmbeddingIndex, _Mapping]]] = ...) -> None: ...
 
 class NotNullRule(_message.Message):
     __slots__ = []
@@ -122,6 +136,9 @@ class ValuesInSetRule(_message.Message):
     VALUES_FIELD_NUMBER: _ClassVar[int]
     values: _containers.RepeatedCompositeFieldContainer[_types_pb2.Value]
     def __init__(self, values: _Optional[_Iterable[_Union[_types_pb2.Value, _Mapping]]] = ...) -> None: ...
+
+class DistanceMetric(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
 
 class ValidationPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -49,14 +49,43 @@ class Condition(_message.Message):
     values: _containers.RepeatedCompositeFieldContainer[_types_pb2.Value]
     def __init__(self, column: _Optional[str] = ..., operator: _Optional[_Union[FilterOperator, str]] = ..., value: _Optional[_Union[_types_pb2.Value, _Mapping]] = ..., values: _Optional[_Iterable[_Union[_types_pb2.Value, _Mapping]]] = ...) -> None: ...
 
+class DriftThresholds(_message.Message):
+    __slots__ = ["ks", "null_share_increase", "psi"]
+    KS_FIELD_NUMBER: _ClassVar[int]
+    NULL_SHARE_INCREASE_FIELD_NUMBER: _ClassVar[int]
+    PSI_FIELD_NUMBER: _ClassVar[int]
+    ks: float
+    null_share_increase: float
+    psi: float
+    def __init__(self, psi: _Optional[float] = ..., ks: _Optional[float] = ..., null_share_increase: _Optional[float] = ...) -> None: ...
+
+class FeatureDriftThresholds(_message.Message):
+    __slots__ = ["column", "thresholds"]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLDS_FIELD_NUMBER: _ClassVar[int]
+    column: str
+    thresholds: DriftThresholds
+    def __init__(self, column: _Optional[str] = ..., thresholds: _Optional[_Union[DriftThresholds, _Mapping]] = ...) -> None: ...
+
+class FeatureLogging(_message.Message):
+    __slots__ = ["online_enabled", "sample_rate"]
+    ONLINE_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
+    online_enabled: bool
+    sample_rate: float
+    def __init__(self, online_enabled: bool = ..., sample_rate: _Optional[float] = ...) -> None: ...
+
 class FeatureView(_message.Message):
-    __slots__ = ["create_time", "description", "etag", "id", "inference_helper_columns", "labels", "name", "on_demand_features", "output_columns", "project", "query", "resolved", "serving_keys", "tags", "training_helper_columns", "transformations", "update_time", "version"]
+    __slots__ = ["create_time", "description", "etag", "id", "inference_helper_columns", "labels", "logging", "logging_feature_group", "monitoring", "name", "on_demand_features", "output_columns", "project", "query", "resolved", "serving_keys", "tags", "training_helper_columns", "transformations", "update_time", "version"]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     INFERENCE_HELPER_COLUMNS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    LOGGING_FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    LOGGING_FIELD_NUMBER: _ClassVar[int]
+    MONITORING_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ON_DEMAND_FEATURES_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_COLUMNS_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +104,9 @@ class FeatureView(_message.Message):
     id: int
     inference_helper_columns: _containers.RepeatedScalarFieldContainer[str]
     labels: _containers.RepeatedScalarFieldContainer[str]
+    logging: FeatureLogging
+    logging_feature_group: _types_pb2.FeatureGroupRef
+    monitoring: MonitoringConfig
     name: str
     on_demand_features: _containers.RepeatedCompositeFieldContainer[OnDemandFeature]
     output_columns: _containers.RepeatedCompositeFieldContainer[OutputColumn]
@@ -87,7 +119,7 @@ class FeatureView(_message.Message):
     transformations: _containers.RepeatedCompositeFieldContainer[Transformation]
     update_time: _timestamp_pb2.Timestamp
     version: int
-    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., description: _Optional[str] = ..., query: _Optional[_Union[Query, _Mapping]] = ..., labels: _Optional[_Iterable[str]] = ..., on_demand_features: _Optional[_Iterable[_Union[OnDemandFeature, _Mapping]]] = ..., transformations: _Optional[_Iterable[_Union[Transformation, _Mapping]]] = ..., inference_helper_columns: _Optional[_Iterable[str]] = ..., training_helper_columns: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., output_columns: _Optional[_Iterable[_Union[OutputColumn, _Mapping]]] = ..., serving_keys: _Optional[_Iterable[_Union[ServingKey, _Mapping]]] = ..., id: _Optional[int] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., resolved: _Optional[_Union[ResolvedView, _Mapping]] = ...) -> None: ...
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[int] = ..., description: _Optional[str] = ..., query: _Optional[_Union[Query, _Mapping]] = ..., labels: _Optional[_Iterable[str]] = ..., on_demand_features: _Optional[_Iterable[_Union[OnDemandFeature, _Mapping]]] = ..., transformations: _Optional[_Iterable[_Union[Transformation, _Mapping]]] = ..., inference_helper_columns: _Optional[_Iterable[str]] = ..., training_helper_columns: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., output_columns: _Optional[_Iterable[_Union[OutputColumn, _Mapping]]] = ..., serving_keys: _Optional[_Iterable[_Union[ServingKey, _Mapping]]] = ..., id: _Optional[int] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., resolved: _Optional[_Union[ResolvedView, _Mapping]] = ..., logging: _Optional[_Union[FeatureLogging, _Mapping]] = ..., monitoring: _Optional[_Union[MonitoringConfig, _Mapping]] = ..., logging_feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ...) -> None: ...
 
 class Filter(_message.Message):
     __slots__ = ["condition"]
@@ -132,6 +164,14 @@ class KeySource(_message.Message):
     serving_key: str
     serving_key_override: str
     def __init__(self, column: _Optional[str] = ..., serving_key: _Optional[str] = ..., parent_key_part: _Optional[int] = ..., parent_column: _Optional[str] = ..., serving_key_override: _Optional[str] = ...) -> None: ...
+
+class MonitoringConfig(_message.Message):
+    __slots__ = ["default_thresholds", "features"]
+    DEFAULT_THRESHOLDS_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    default_thresholds: DriftThresholds
+    features: _containers.RepeatedCompositeFieldContainer[FeatureDriftThresholds]
+    def __init__(self, default_thresholds: _Optional[_Union[DriftThresholds, _Mapping]] = ..., features: _Optional[_Iterable[_Union[FeatureDriftThresholds, _Mapping]]] = ...) -> None: ...
 
 class OnDemandFeature(_message.Message):
     __slots__ = ["expression", "name", "request_parameters", "type"]

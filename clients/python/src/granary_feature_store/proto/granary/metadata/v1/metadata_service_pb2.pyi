@@ -6,6 +6,7 @@ from granary_feature_store.proto.granary.metadata.v1 import commit_pb2 as _commi
 from granary_feature_store.proto.granary.metadata.v1 import feature_group_pb2 as _feature_group_pb2
 from granary_feature_store.proto.granary.metadata.v1 import feature_view_pb2 as _feature_view_pb2
 from granary_feature_store.proto.granary.metadata.v1 import lineage_pb2 as _lineage_pb2
+from granary_feature_store.proto.granary.metadata.v1 import monitoring_pb2 as _monitoring_pb2
 from granary_feature_store.proto.granary.metadata.v1 import project_pb2 as _project_pb2
 from granary_feature_store.proto.granary.metadata.v1 import statistics_pb2 as _statistics_pb2
 from granary_feature_store.proto.granary.metadata.v1 import training_dataset_pb2 as _training_dataset_pb2
@@ -131,6 +132,18 @@ class CreateLineageEdgeResponse(_message.Message):
     edge: _lineage_pb2.LineageEdge
     def __init__(self, edge: _Optional[_Union[_lineage_pb2.LineageEdge, _Mapping]] = ...) -> None: ...
 
+class CreateMonitoringReportRequest(_message.Message):
+    __slots__ = ["report"]
+    REPORT_FIELD_NUMBER: _ClassVar[int]
+    report: _monitoring_pb2.MonitoringReport
+    def __init__(self, report: _Optional[_Union[_monitoring_pb2.MonitoringReport, _Mapping]] = ...) -> None: ...
+
+class CreateMonitoringReportResponse(_message.Message):
+    __slots__ = ["report"]
+    REPORT_FIELD_NUMBER: _ClassVar[int]
+    report: _monitoring_pb2.MonitoringReport
+    def __init__(self, report: _Optional[_Union[_monitoring_pb2.MonitoringReport, _Mapping]] = ...) -> None: ...
+
 class CreateProjectRequest(_message.Message):
     __slots__ = ["description", "name"]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -228,6 +241,24 @@ class DeleteTrainingDatasetRequest(_message.Message):
 class DeleteTrainingDatasetResponse(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
+
+class EnableFeatureLoggingRequest(_message.Message):
+    __slots__ = ["feature_view", "logging", "project"]
+    FEATURE_VIEW_FIELD_NUMBER: _ClassVar[int]
+    LOGGING_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    feature_view: _types_pb2.FeatureViewRef
+    logging: _feature_view_pb2.FeatureLogging
+    project: str
+    def __init__(self, project: _Optional[str] = ..., feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., logging: _Optional[_Union[_feature_view_pb2.FeatureLogging, _Mapping]] = ...) -> None: ...
+
+class EnableFeatureLoggingResponse(_message.Message):
+    __slots__ = ["feature_view", "logging_feature_group"]
+    FEATURE_VIEW_FIELD_NUMBER: _ClassVar[int]
+    LOGGING_FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    feature_view: _feature_view_pb2.FeatureView
+    logging_feature_group: _feature_group_pb2.FeatureGroup
+    def __init__(self, feature_view: _Optional[_Union[_feature_view_pb2.FeatureView, _Mapping]] = ..., logging_feature_group: _Optional[_Union[_feature_group_pb2.FeatureGroup, _Mapping]] = ...) -> None: ...
 
 class ForgetModelRequest(_message.Message):
     __slots__ = ["model", "project", "registry_id"]
@@ -472,6 +503,26 @@ class ListFeatureViewsResponse(_message.Message):
     feature_views: _containers.RepeatedCompositeFieldContainer[_feature_view_pb2.FeatureView]
     next_page_token: str
     def __init__(self, feature_views: _Optional[_Iterable[_Union[_feature_view_pb2.FeatureView, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListMonitoringReportsRequest(_message.Message):
+    __slots__ = ["feature_view", "page_size", "page_token", "project"]
+    FEATURE_VIEW_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    feature_view: _types_pb2.FeatureViewRef
+    page_size: int
+    page_token: str
+    project: str
+    def __init__(self, project: _Optional[str] = ..., feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListMonitoringReportsResponse(_message.Message):
+    __slots__ = ["next_page_token", "reports"]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    next_page_token: str
+    reports: _containers.RepeatedCompositeFieldContainer[_monitoring_pb2.MonitoringReport]
+    def __init__(self, reports: _Optional[_Iterable[_Union[_monitoring_pb2.MonitoringReport, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListProjectsRequest(_message.Message):
     __slots__ = ["page_size", "page_token"]

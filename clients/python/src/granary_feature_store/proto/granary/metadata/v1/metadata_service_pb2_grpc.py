@@ -159,6 +159,21 @@ class MetadataServiceStub(object):
                 request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListValidationReportsRequest.SerializeToString,
                 response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListValidationReportsResponse.FromString,
                 )
+        self.EnableFeatureLogging = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/EnableFeatureLogging',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.EnableFeatureLoggingRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.EnableFeatureLoggingResponse.FromString,
+                )
+        self.CreateMonitoringReport = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/CreateMonitoringReport',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateMonitoringReportRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateMonitoringReportResponse.FromString,
+                )
+        self.ListMonitoringReports = channel.unary_unary(
+                '/granary.metadata.v1.MetadataService/ListMonitoringReports',
+                request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListMonitoringReportsRequest.SerializeToString,
+                response_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListMonitoringReportsResponse.FromString,
+                )
         self.CreateLineageEdge = channel.unary_unary(
                 '/granary.metadata.v1.MetadataService/CreateLineageEdge',
                 request_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateLineageEdgeRequest.SerializeToString,
@@ -423,6 +438,24 @@ class MetadataServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EnableFeatureLogging(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateMonitoringReport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMonitoringReports(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateLineageEdge(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -672,6 +705,21 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.ListValidationReports,
                     request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListValidationReportsRequest.FromString,
                     response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListValidationReportsResponse.SerializeToString,
+            ),
+            'EnableFeatureLogging': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnableFeatureLogging,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.EnableFeatureLoggingRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.EnableFeatureLoggingResponse.SerializeToString,
+            ),
+            'CreateMonitoringReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateMonitoringReport,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateMonitoringReportRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateMonitoringReportResponse.SerializeToString,
+            ),
+            'ListMonitoringReports': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMonitoringReports,
+                    request_deserializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListMonitoringReportsRequest.FromString,
+                    response_serializer=granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListMonitoringReportsResponse.SerializeToString,
             ),
             'CreateLineageEdge': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateLineageEdge,
@@ -1258,6 +1306,57 @@ class MetadataService(object):
         return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/ListValidationReports',
             granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListValidationReportsRequest.SerializeToString,
             granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListValidationReportsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def EnableFeatureLogging(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/EnableFeatureLogging',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.EnableFeatureLoggingRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.EnableFeatureLoggingResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CreateMonitoringReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/CreateMonitoringReport',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateMonitoringReportRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateMonitoringReportResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListMonitoringReports(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.metadata.v1.MetadataService/ListMonitoringReports',
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListMonitoringReportsRequest.SerializeToString,
+            granary_dot_metadata_dot_v1_dot_metadata__service__pb2.ListMonitoringReportsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

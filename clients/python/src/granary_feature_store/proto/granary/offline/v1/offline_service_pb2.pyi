@@ -1,6 +1,7 @@
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from granary_feature_store.proto.granary.metadata.v1 import commit_pb2 as _commit_pb2
 from granary_feature_store.proto.granary.metadata.v1 import feature_view_pb2 as _feature_view_pb2
+from granary_feature_store.proto.granary.metadata.v1 import monitoring_pb2 as _monitoring_pb2
 from granary_feature_store.proto.granary.metadata.v1 import statistics_pb2 as _statistics_pb2
 from granary_feature_store.proto.granary.metadata.v1 import training_dataset_pb2 as _training_dataset_pb2
 from granary_feature_store.proto.granary.metadata.v1 import validation_pb2 as _validation_pb2
@@ -83,6 +84,28 @@ class CompactResponse(_message.Message):
     seconds: float
     stats: _commit_pb2.CompactionStats
     def __init__(self, commit_id: _Optional[int] = ..., stats: _Optional[_Union[_commit_pb2.CompactionStats, _Mapping]] = ..., seconds: _Optional[float] = ...) -> None: ...
+
+class ComputeDriftRequest(_message.Message):
+    __slots__ = ["columns", "feature_view", "project", "reference_window", "training_dataset_version", "window"]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_VIEW_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_WINDOW_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_DATASET_VERSION_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    columns: _containers.RepeatedScalarFieldContainer[str]
+    feature_view: _types_pb2.FeatureViewRef
+    project: str
+    reference_window: _types_pb2.TimeRange
+    training_dataset_version: int
+    window: _types_pb2.TimeRange
+    def __init__(self, project: _Optional[str] = ..., feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., window: _Optional[_Union[_types_pb2.TimeRange, _Mapping]] = ..., training_dataset_version: _Optional[int] = ..., reference_window: _Optional[_Union[_types_pb2.TimeRange, _Mapping]] = ..., columns: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ComputeDriftResponse(_message.Message):
+    __slots__ = ["report"]
+    REPORT_FIELD_NUMBER: _ClassVar[int]
+    report: _monitoring_pb2.MonitoringReport
+    def __init__(self, report: _Optional[_Union[_monitoring_pb2.MonitoringReport, _Mapping]] = ...) -> None: ...
 
 class ComputeStatisticsRequest(_message.Message):
     __slots__ = ["feature_group", "project"]
@@ -269,6 +292,46 @@ class InsertResponse(_message.Message):
     rows_updated: int
     validation_report: _validation_pb2.ValidationReport
     def __init__(self, commit_id: _Optional[int] = ..., rows_inserted: _Optional[int] = ..., rows_updated: _Optional[int] = ..., validation_report: _Optional[_Union[_validation_pb2.ValidationReport, _Mapping]] = ...) -> None: ...
+
+class LogFeaturesRequest(_message.Message):
+    __slots__ = ["feature_view", "log_time", "model", "model_version", "predictions", "project", "request_parameters", "row_count", "serving_keys", "source", "training_dataset_version", "transformed", "untransformed"]
+    FEATURE_VIEW_FIELD_NUMBER: _ClassVar[int]
+    LOG_TIME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PREDICTIONS_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    ROW_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SERVING_KEYS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_DATASET_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TRANSFORMED_FIELD_NUMBER: _ClassVar[int]
+    UNTRANSFORMED_FIELD_NUMBER: _ClassVar[int]
+    feature_view: _types_pb2.FeatureViewRef
+    log_time: _timestamp_pb2.Timestamp
+    model: str
+    model_version: int
+    predictions: _containers.RepeatedCompositeFieldContainer[_types_pb2.NamedColumn]
+    project: str
+    request_parameters: _containers.RepeatedCompositeFieldContainer[_types_pb2.NamedColumn]
+    row_count: int
+    serving_keys: _containers.RepeatedCompositeFieldContainer[_types_pb2.NamedColumn]
+    source: str
+    training_dataset_version: int
+    transformed: _containers.RepeatedCompositeFieldContainer[_types_pb2.NamedColumn]
+    untransformed: _containers.RepeatedCompositeFieldContainer[_types_pb2.NamedColumn]
+    def __init__(self, project: _Optional[str] = ..., feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., row_count: _Optional[int] = ..., serving_keys: _Optional[_Iterable[_Union[_types_pb2.NamedColumn, _Mapping]]] = ..., untransformed: _Optional[_Iterable[_Union[_types_pb2.NamedColumn, _Mapping]]] = ..., transformed: _Optional[_Iterable[_Union[_types_pb2.NamedColumn, _Mapping]]] = ..., request_parameters: _Optional[_Iterable[_Union[_types_pb2.NamedColumn, _Mapping]]] = ..., predictions: _Optional[_Iterable[_Union[_types_pb2.NamedColumn, _Mapping]]] = ..., model: _Optional[str] = ..., model_version: _Optional[int] = ..., training_dataset_version: _Optional[int] = ..., log_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ...) -> None: ...
+
+class LogFeaturesResponse(_message.Message):
+    __slots__ = ["commit_id", "logged_count", "logging_feature_group"]
+    COMMIT_ID_FIELD_NUMBER: _ClassVar[int]
+    LOGGED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LOGGING_FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    commit_id: int
+    logged_count: int
+    logging_feature_group: _types_pb2.FeatureGroupRef
+    def __init__(self, logged_count: _Optional[int] = ..., commit_id: _Optional[int] = ..., logging_feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ...) -> None: ...
 
 class MissingEntities(_message.Message):
     __slots__ = ["count", "examples"]

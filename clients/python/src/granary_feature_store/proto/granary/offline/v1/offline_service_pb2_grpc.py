@@ -69,6 +69,16 @@ class OfflineServiceStub(object):
                 request_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CompactRequest.SerializeToString,
                 response_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CompactResponse.FromString,
                 )
+        self.LogFeatures = channel.unary_unary(
+                '/granary.offline.v1.OfflineService/LogFeatures',
+                request_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.LogFeaturesRequest.SerializeToString,
+                response_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.LogFeaturesResponse.FromString,
+                )
+        self.ComputeDrift = channel.unary_unary(
+                '/granary.offline.v1.OfflineService/ComputeDrift',
+                request_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.ComputeDriftRequest.SerializeToString,
+                response_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.ComputeDriftResponse.FromString,
+                )
 
 
 class OfflineServiceServicer(object):
@@ -140,6 +150,18 @@ class OfflineServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LogFeatures(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ComputeDrift(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OfflineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -197,6 +219,16 @@ def add_OfflineServiceServicer_to_server(servicer, server):
                     servicer.Compact,
                     request_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CompactRequest.FromString,
                     response_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.CompactResponse.SerializeToString,
+            ),
+            'LogFeatures': grpc.unary_unary_rpc_method_handler(
+                    servicer.LogFeatures,
+                    request_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.LogFeaturesRequest.FromString,
+                    response_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.LogFeaturesResponse.SerializeToString,
+            ),
+            'ComputeDrift': grpc.unary_unary_rpc_method_handler(
+                    servicer.ComputeDrift,
+                    request_deserializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.ComputeDriftRequest.FromString,
+                    response_serializer=granary_dot_offline_dot_v1_dot_offline__service__pb2.ComputeDriftResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -392,5 +424,39 @@ class OfflineService(object):
         return grpc.experimental.unary_unary(request, target, '/granary.offline.v1.OfflineService/Compact',
             granary_dot_offline_dot_v1_dot_offline__service__pb2.CompactRequest.SerializeToString,
             granary_dot_offline_dot_v1_dot_offline__service__pb2.CompactResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def LogFeatures(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.offline.v1.OfflineService/LogFeatures',
+            granary_dot_offline_dot_v1_dot_offline__service__pb2.LogFeaturesRequest.SerializeToString,
+            granary_dot_offline_dot_v1_dot_offline__service__pb2.LogFeaturesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ComputeDrift(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.offline.v1.OfflineService/ComputeDrift',
+            granary_dot_offline_dot_v1_dot_offline__service__pb2.ComputeDriftRequest.SerializeToString,
+            granary_dot_offline_dot_v1_dot_offline__service__pb2.ComputeDriftResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -12,10 +12,11 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from granary_feature_store.proto.granary.metadata.v1 import feature_view_pb2 as granary_dot_metadata_dot_v1_dot_feature__view__pb2
 from granary_feature_store.proto.granary.types.v1 import types_pb2 as granary_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&granary/online/v1/online_service.proto\x12\x11granary.online.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cgranary/types/v1/types.proto\"\x96\x02\n\x10WriteRowsRequest\x12\x18\n\x07project\x18\x01 \x01(\tR\x07project\x12\x46\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefR\x0c\x66\x65\x61tureGroup\x12:\n\x07\x63olumns\x18\x03 \x01(\x0b\x32\x1e.granary.types.v1.ColumnarRowsH\x00R\x07\x63olumns\x12\x1d\n\tarrow_ipc\x18\x04 \x01(\x0cH\x00R\x08\x61rrowIpc\x12=\n\ndurability\x18\x05 \x01(\x0e\x32\x1d.granary.online.v1.DurabilityR\ndurabilityB\x06\n\x04rows\"\x80\x01\n\x11WriteRowsResponse\x12#\n\rwritten_count\x18\x01 \x01(\x03R\x0cwrittenCount\x12#\n\rignored_count\x18\x02 \x01(\x03R\x0cignoredCount\x12!\n\x0clog_sequence\x18\x03 \x01(\x04R\x0blogSequence\"\xe8\x01\n\x11\x44\x65leteRowsRequest\x12\x18\n\x07project\x18\x01 \x01(\tR\x07project\x12\x46\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefR\x0c\x66\x65\x61tureGroup\x12\x32\n\x04keys\x18\x03 \x01(\x0b\x32\x1e.granary.types.v1.ColumnarRowsR\x04keys\x12=\n\ndurability\x18\x04 \x01(\x0e\x32\x1d.granary.online.v1.DurabilityR\ndurability\"\\\n\x12\x44\x65leteRowsResponse\x12#\n\rdeleted_count\x18\x01 \x01(\x03R\x0c\x64\x65letedCount\x12!\n\x0clog_sequence\x18\x02 \x01(\x04R\x0blogSequence\"\x81\x02\n\nEntityRows\x12\x1b\n\trow_count\x18\x01 \x01(\rR\x08rowCount\x12@\n\x0cserving_keys\x18\x02 \x03(\x0b\x32\x1d.granary.types.v1.NamedColumnR\x0bservingKeys\x12\x46\n\x0fpassed_features\x18\x03 \x03(\x0b\x32\x1d.granary.types.v1.NamedColumnR\x0epassedFeatures\x12L\n\x12request_parameters\x18\x04 \x03(\x0b\x32\x1d.granary.types.v1.NamedColumnR\x11requestParameters\"\x8c\x02\n\x14\x46\x65\x61tureVectorOptions\x12$\n\runtransformed\x18\x01 \x01(\x08R\runtransformed\x12.\n\x13include_event_times\x18\x02 \x01(\x08R\x11includeEventTimes\x12:\n\x19include_inference_helpers\x18\x03 \x01(\x08R\x17includeInferenceHelpers\x12\x38\n\x18training_dataset_version\x18\x04 \x01(\x05R\x16trainingDatasetVersion\x12(\n\x10min_log_sequence\x18\x05 \x01(\x04R\x0eminLogSequence\"\xf7\x01\n\x18GetFeatureVectorsRequest\x12\x18\n\x07project\x18\x01 \x01(\tR\x07project\x12\x43\n\x0c\x66\x65\x61ture_view\x18\x02 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefR\x0b\x66\x65\x61tureView\x12\x39\n\x08\x65ntities\x18\x03 \x01(\x0b\x32\x1d.granary.online.v1.EntityRowsR\x08\x65ntities\x12\x41\n\x07options\x18\x04 \x01(\x0b\x32\'.granary.online.v1.FeatureVectorOptionsR\x07options\"\xc4\x01\n\rFeatureColumn\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12.\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataTypeR\x04type\x12\x34\n\x06values\x18\x03 \x01(\x0b\x32\x1c.granary.types.v1.ColumnDataR\x06values\x12\x39\n\x08statuses\x18\x04 \x03(\x0e\x32\x1d.granary.types.v1.ValueStatusR\x08statuses\"q\n\x0f\x45ventTimeColumn\x12\x46\n\rfeature_group\x18\x01 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefR\x0c\x66\x65\x61tureGroup\x12\x16\n\x06micros\x18\x02 \x03(\x03R\x06micros\"\xae\x01\n\x0e\x46\x65\x61tureVectors\x12\x1b\n\trow_count\x18\x01 \x01(\rR\x08rowCount\x12:\n\x07\x63olumns\x18\x02 \x03(\x0b\x32 .granary.online.v1.FeatureColumnR\x07\x63olumns\x12\x43\n\x0b\x65vent_times\x18\x03 \x03(\x0b\x32\".granary.online.v1.EventTimeColumnR\neventTimes\"X\n\x19GetFeatureVectorsResponse\x12;\n\x07vectors\x18\x01 \x01(\x0b\x32!.granary.online.v1.FeatureVectorsR\x07vectors\"\x92\x02\n\x1dGetModelFeatureVectorsRequest\x12\x18\n\x07project\x18\x01 \x01(\tR\x07project\x12\x14\n\x05model\x18\x02 \x01(\tR\x05model\x12\x16\n\x05\x61lias\x18\x03 \x01(\tH\x00R\x05\x61lias\x12\x1a\n\x07version\x18\x04 \x01(\x05H\x00R\x07version\x12\x39\n\x08\x65ntities\x18\x05 \x01(\x0b\x32\x1d.granary.online.v1.EntityRowsR\x08\x65ntities\x12\x41\n\x07options\x18\x06 \x01(\x0b\x32\'.granary.online.v1.FeatureVectorOptionsR\x07optionsB\x0f\n\rmodel_version\"\x81\x02\n\x1eGetModelFeatureVectorsResponse\x12;\n\x07vectors\x18\x01 \x01(\x0b\x32!.granary.online.v1.FeatureVectorsR\x07vectors\x12#\n\rmodel_version\x18\x02 \x01(\x05R\x0cmodelVersion\x12\x43\n\x0c\x66\x65\x61ture_view\x18\x03 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefR\x0b\x66\x65\x61tureView\x12\x38\n\x18training_dataset_version\x18\x04 \x01(\x05R\x16trainingDatasetVersion\"\x19\n\x17GetReplicaStatusRequest\"\xc9\x01\n\x18GetReplicaStatusResponse\x12\x18\n\x07replica\x18\x01 \x01(\tR\x07replica\x12\x10\n\x03log\x18\x02 \x01(\tR\x03log\x12)\n\x10\x61pplied_sequence\x18\x03 \x01(\x04R\x0f\x61ppliedSequence\x12!\n\x0clog_sequence\x18\x04 \x01(\x04R\x0blogSequence\x12\x10\n\x03lag\x18\x05 \x01(\x04R\x03lag\x12!\n\x0cwithin_bound\x18\x06 \x01(\x08R\x0bwithinBound\"H\n\x16ListDeadLettersRequest\x12\x18\n\x07project\x18\x01 \x01(\tR\x07project\x12\x14\n\x05limit\x18\x02 \x01(\rR\x05limit\"\xd6\x02\n\nDeadLetter\x12\x1a\n\x08sequence\x18\x01 \x01(\x04R\x08sequence\x12\x18\n\x07subject\x18\x02 \x01(\tR\x07subject\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\x12+\n\x11original_sequence\x18\x04 \x01(\x04R\x10originalSequence\x12\x37\n\tfile_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08\x66ileTime\x12\x44\n\x07headers\x18\x06 \x03(\x0b\x32*.granary.online.v1.DeadLetter.HeadersEntryR\x07headers\x12\x12\n\x04\x64\x61ta\x18\x07 \x01(\x0cR\x04\x64\x61ta\x1a:\n\x0cHeadersEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"[\n\x17ListDeadLettersResponse\x12@\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x1d.granary.online.v1.DeadLetterR\x0b\x64\x65\x61\x64Letters*Z\n\nDurability\x12\x1a\n\x16\x44URABILITY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44URABILITY_COMMITTED\x10\x01\x12\x16\n\x12\x44URABILITY_FLUSHED\x10\x02\x32\x88\x05\n\rOnlineService\x12V\n\tWriteRows\x12#.granary.online.v1.WriteRowsRequest\x1a$.granary.online.v1.WriteRowsResponse\x12Y\n\nDeleteRows\x12$.granary.online.v1.DeleteRowsRequest\x1a%.granary.online.v1.DeleteRowsResponse\x12n\n\x11GetFeatureVectors\x12+.granary.online.v1.GetFeatureVectorsRequest\x1a,.granary.online.v1.GetFeatureVectorsResponse\x12}\n\x16GetModelFeatureVectors\x12\x30.granary.online.v1.GetModelFeatureVectorsRequest\x1a\x31.granary.online.v1.GetModelFeatureVectorsResponse\x12k\n\x10GetReplicaStatus\x12*.granary.online.v1.GetReplicaStatusRequest\x1a+.granary.online.v1.GetReplicaStatusResponse\x12h\n\x0fListDeadLetters\x12).granary.online.v1.ListDeadLettersRequest\x1a*.granary.online.v1.ListDeadLettersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&granary/online/v1/online_service.proto\x12\x11granary.online.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a&granary/metadata/v1/feature_view.proto\x1a\x1cgranary/types/v1/types.proto\"\x96\x02\n\x10WriteRowsRequest\x12\x18\n\x07project\x18\x01 \x01(\tR\x07project\x12\x46\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefR\x0c\x66\x65\x61tureGroup\x12:\n\x07\x63olumns\x18\x03 \x01(\x0b\x32\x1e.granary.types.v1.ColumnarRowsH\x00R\x07\x63olumns\x12\x1d\n\tarrow_ipc\x18\x04 \x01(\x0cH\x00R\x08\x61rrowIpc\x12=\n\ndurability\x18\x05 \x01(\x0e\x32\x1d.granary.online.v1.DurabilityR\ndurabilityB\x06\n\x04rows\"\x80\x01\n\x11WriteRowsResponse\x12#\n\rwritten_count\x18\x01 \x01(\x03R\x0cwrittenCount\x12#\n\rignored_count\x18\x02 \x01(\x03R\x0cignoredCount\x12!\n\x0clog_sequence\x18\x03 \x01(\x04R\x0blogSequence\"\xe8\x01\n\x11\x44\x65leteRowsRequest\x12\x18\n\x07project\x18\x01 \x01(\tR\x07project\x12\x46\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefR\x0c\x66\x65\x61tureGroup\x12\x32\n\x04keys\x18\x03 \x01(\x0b\x32\x1e.granary.types.v1.ColumnarRowsR\x04keys\x12=\n\ndurability\x18\x04 \x01(\x0e\x32\x1d.granary.online.v1.DurabilityR\ndurability\"\\\n\x12\x44\x65leteRowsResponse\x12#\n\rdeleted_count\x18\x01 \x01(\x03R\x0c\x64\x65letedCount\x12!\n\x0clog_sequence\x18\x02 \x01(\x04R\x0blogSequence\"\x81\x02\n\nEntityRows\x12\x1b\n\trow_count\x18\x01 \x01(\rR\x08rowCount\x12@\n\x0cserving_keys\x18\x02 \x03(\x0b\x32\x1d.granary.types.v1.NamedColumnR\x0bservingKeys\x12\x46\n\x0fpassed_features\x18\x03 \x03(\x0b\x32\x1d.granary.types.v1.NamedColumnR\x0epassedFeatures\x12L\n\x12request_parameters\x18\x04 \x03(\x0b\x32\x1d.granary.types.v1.NamedColumnR\x11requestParameters\"\x8c\x02\n\x14\x46\x65\x61tureVectorOptions\x12$\n\runtransformed\x18\x01 \x01(\x08R\runtransformed\x12.\n\x13include_event_times\x18\x02 \x01(\x08R\x11includeEventTimes\x12:\n\x19include_inference_helpers\x18\x03 \x01(\x08R\x17includeInferenceHelpers\x12\x38\n\x18training_dataset_version\x18\x04 \x01(\x05R\x16trainingDatasetVersion\x12(\n\x10min_log_sequence\x18\x05 \x01(\x04R\x0eminLogSequence\"\xf7\x01\n\x18GetFeatureVectorsRequest\x12\x18\n\x07project\x18\x01 \x01(\tR\x07project\x12\x43\n\x0c\x66\x65\x61ture_view\x18\x02 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefR\x0b\x66\x65\x61tureView\x12\x39\n\x08\x65ntities\x18\x03 \x01(\x0b\x32\x1d.granary.online.v1.EntityRowsR\x08\x65ntities\x12\x41\n\x07options\x18\x04 \x01(\x0b\x32\'.granary.online.v1.FeatureVectorOptionsR\x07options\"\xc4\x01\n\rFeatureColumn\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12.\n\x04type\x18\x02 \x01(\x0b\x32\x1a.granary.types.v1.DataTypeR\x04type\x12\x34\n\x06values\x18\x03 \x01(\x0b\x32\x1c.granary.types.v1.ColumnDataR\x06values\x12\x39\n\x08statuses\x18\x04 \x03(\x0e\x32\x1d.granary.types.v1.ValueStatusR\x08statuses\"q\n\x0f\x45ventTimeColumn\x12\x46\n\rfeature_group\x18\x01 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefR\x0c\x66\x65\x61tureGroup\x12\x16\n\x06micros\x18\x02 \x03(\x03R\x06micros\"\xae\x01\n\x0e\x46\x65\x61tureVectors\x12\x1b\n\trow_count\x18\x01 \x01(\rR\x08rowCount\x12:\n\x07\x63olumns\x18\x02 \x03(\x0b\x32 .granary.online.v1.FeatureColumnR\x07\x63olumns\x12\x43\n\x0b\x65vent_times\x18\x03 \x03(\x0b\x32\".granary.online.v1.EventTimeColumnR\neventTimes\"X\n\x19GetFeatureVectorsResponse\x12;\n\x07vectors\x18\x01 \x01(\x0b\x32!.granary.online.v1.FeatureVectorsR\x07vectors\"\x92\x02\n\x1dGetModelFeatureVectorsRequest\x12\x18\n\x07project\x18\x01 \x01(\tR\x07project\x12\x14\n\x05model\x18\x02 \x01(\tR\x05model\x12\x16\n\x05\x61lias\x18\x03 \x01(\tH\x00R\x05\x61lias\x12\x1a\n\x07version\x18\x04 \x01(\x05H\x00R\x07version\x12\x39\n\x08\x65ntities\x18\x05 \x01(\x0b\x32\x1d.granary.online.v1.EntityRowsR\x08\x65ntities\x12\x41\n\x07options\x18\x06 \x01(\x0b\x32\'.granary.online.v1.FeatureVectorOptionsR\x07optionsB\x0f\n\rmodel_version\"\x81\x02\n\x1eGetModelFeatureVectorsResponse\x12;\n\x07vectors\x18\x01 \x01(\x0b\x32!.granary.online.v1.FeatureVectorsR\x07vectors\x12#\n\rmodel_version\x18\x02 \x01(\x05R\x0cmodelVersion\x12\x43\n\x0c\x66\x65\x61ture_view\x18\x03 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefR\x0b\x66\x65\x61tureView\x12\x38\n\x18training_dataset_version\x18\x04 \x01(\x05R\x16trainingDatasetVersion\"\x19\n\x17GetReplicaStatusRequest\"\x9b\x02\n\x18GetReplicaStatusResponse\x12\x18\n\x07replica\x18\x01 \x01(\tR\x07replica\x12\x10\n\x03log\x18\x02 \x01(\tR\x03log\x12)\n\x10\x61pplied_sequence\x18\x03 \x01(\x04R\x0f\x61ppliedSequence\x12!\n\x0clog_sequence\x18\x04 \x01(\x04R\x0blogSequence\x12\x10\n\x03lag\x18\x05 \x01(\x04R\x03lag\x12!\n\x0cwithin_bound\x18\x06 \x01(\x08R\x0bwithinBound\x12P\n\x0f\x66\x65\x61ture_logging\x18\x07 \x01(\x0b\x32\'.granary.online.v1.FeatureLoggingStatusR\x0e\x66\x65\x61tureLogging\"`\n\x14\x46\x65\x61tureLoggingStatus\x12\x16\n\x06logged\x18\x01 \x01(\x04R\x06logged\x12\x18\n\x07\x64ropped\x18\x02 \x01(\x04R\x07\x64ropped\x12\x16\n\x06queued\x18\x03 \x01(\x04R\x06queued\"\xbe\x03\n\x14\x46indNeighborsRequest\x12\x18\n\x07project\x18\x01 \x01(\tR\x07project\x12H\n\rfeature_group\x18\x02 \x01(\x0b\x32!.granary.types.v1.FeatureGroupRefH\x00R\x0c\x66\x65\x61tureGroup\x12\x45\n\x0c\x66\x65\x61ture_view\x18\x03 \x01(\x0b\x32 .granary.types.v1.FeatureViewRefH\x00R\x0b\x66\x65\x61tureView\x12\x16\n\x06\x63olumn\x18\x04 \x01(\tR\x06\x63olumn\x12\x14\n\x05query\x18\x05 \x03(\x02R\x05query\x12\x0c\n\x01k\x18\x06 \x01(\rR\x01k\x12\x33\n\x06\x66ilter\x18\x07 \x01(\x0b\x32\x1b.granary.metadata.v1.FilterR\x06\x66ilter\x12\'\n\x0finclude_vectors\x18\x08 \x01(\x08R\x0eincludeVectors\x12\x41\n\x07options\x18\t \x01(\x0b\x32\'.granary.online.v1.FeatureVectorOptionsR\x07options\x12\x14\n\x05\x65xact\x18\n \x01(\x08R\x05\x65xactB\x08\n\x06target\"\xbb\x01\n\x15\x46indNeighborsResponse\x12\x14\n\x05\x63ount\x18\x01 \x01(\rR\x05\x63ount\x12\x31\n\x04keys\x18\x02 \x03(\x0b\x32\x1d.granary.types.v1.NamedColumnR\x04keys\x12\x1c\n\tdistances\x18\x03 \x03(\x02R\tdistances\x12;\n\x07vectors\x18\x04 \x01(\x0b\x32!.granary.online.v1.FeatureVectorsR\x07vectors\"H\n\x16ListDeadLettersRequest\x12\x18\n\x07project\x18\x01 \x01(\tR\x07project\x12\x14\n\x05limit\x18\x02 \x01(\rR\x05limit\"\xd6\x02\n\nDeadLetter\x12\x1a\n\x08sequence\x18\x01 \x01(\x04R\x08sequence\x12\x18\n\x07subject\x18\x02 \x01(\tR\x07subject\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\x12+\n\x11original_sequence\x18\x04 \x01(\x04R\x10originalSequence\x12\x37\n\tfile_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08\x66ileTime\x12\x44\n\x07headers\x18\x06 \x03(\x0b\x32*.granary.online.v1.DeadLetter.HeadersEntryR\x07headers\x12\x12\n\x04\x64\x61ta\x18\x07 \x01(\x0cR\x04\x64\x61ta\x1a:\n\x0cHeadersEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"[\n\x17ListDeadLettersResponse\x12@\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x1d.granary.online.v1.DeadLetterR\x0b\x64\x65\x61\x64Letters*Z\n\nDurability\x12\x1a\n\x16\x44URABILITY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44URABILITY_COMMITTED\x10\x01\x12\x16\n\x12\x44URABILITY_FLUSHED\x10\x02\x32\xec\x05\n\rOnlineService\x12V\n\tWriteRows\x12#.granary.online.v1.WriteRowsRequest\x1a$.granary.online.v1.WriteRowsResponse\x12Y\n\nDeleteRows\x12$.granary.online.v1.DeleteRowsRequest\x1a%.granary.online.v1.DeleteRowsResponse\x12n\n\x11GetFeatureVectors\x12+.granary.online.v1.GetFeatureVectorsRequest\x1a,.granary.online.v1.GetFeatureVectorsResponse\x12}\n\x16GetModelFeatureVectors\x12\x30.granary.online.v1.GetModelFeatureVectorsRequest\x1a\x31.granary.online.v1.GetModelFeatureVectorsResponse\x12k\n\x10GetReplicaStatus\x12*.granary.online.v1.GetReplicaStatusRequest\x1a+.granary.online.v1.GetReplicaStatusResponse\x12h\n\x0fListDeadLetters\x12).granary.online.v1.ListDeadLettersRequest\x1a*.granary.online.v1.ListDeadLettersResponse\x12\x62\n\rFindNeighbors\x12\'.granary.online.v1.FindNeighborsRequest\x1a(.granary.online.v1.FindNeighborsResponseb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'granary_feature_store.proto.granary.online.v1.online_service_pb2', globals())
@@ -24,46 +25,52 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _DEADLETTER_HEADERSENTRY._options = None
   _DEADLETTER_HEADERSENTRY._serialized_options = b'8\001'
-  _DURABILITY._serialized_start=3507
-  _DURABILITY._serialized_end=3597
-  _WRITEROWSREQUEST._serialized_start=125
-  _WRITEROWSREQUEST._serialized_end=403
-  _WRITEROWSRESPONSE._serialized_start=406
-  _WRITEROWSRESPONSE._serialized_end=534
-  _DELETEROWSREQUEST._serialized_start=537
-  _DELETEROWSREQUEST._serialized_end=769
-  _DELETEROWSRESPONSE._serialized_start=771
-  _DELETEROWSRESPONSE._serialized_end=863
-  _ENTITYROWS._serialized_start=866
-  _ENTITYROWS._serialized_end=1123
-  _FEATUREVECTOROPTIONS._serialized_start=1126
-  _FEATUREVECTOROPTIONS._serialized_end=1394
-  _GETFEATUREVECTORSREQUEST._serialized_start=1397
-  _GETFEATUREVECTORSREQUEST._serialized_end=1644
-  _FEATURECOLUMN._serialized_start=1647
-  _FEATURECOLUMN._serialized_end=1843
-  _EVENTTIMECOLUMN._serialized_start=1845
-  _EVENTTIMECOLUMN._serialized_end=1958
-  _FEATUREVECTORS._serialized_start=1961
-  _FEATUREVECTORS._serialized_end=2135
-  _GETFEATUREVECTORSRESPONSE._serialized_start=2137
-  _GETFEATUREVECTORSRESPONSE._serialized_end=2225
-  _GETMODELFEATUREVECTORSREQUEST._serialized_start=2228
-  _GETMODELFEATUREVECTORSREQUEST._serialized_end=2502
-  _GETMODELFEATUREVECTORSRESPONSE._serialized_start=2505
-  _GETMODELFEATUREVECTORSRESPONSE._serialized_end=2762
-  _GETREPLICASTATUSREQUEST._serialized_start=2764
-  _GETREPLICASTATUSREQUEST._serialized_end=2789
-  _GETREPLICASTATUSRESPONSE._serialized_start=2792
-  _GETREPLICASTATUSRESPONSE._serialized_end=2993
-  _LISTDEADLETTERSREQUEST._serialized_start=2995
-  _LISTDEADLETTERSREQUEST._serialized_end=3067
-  _DEADLETTER._serialized_start=3070
-  _DEADLETTER._serialized_end=3412
-  _DEADLETTER_HEADERSENTRY._serialized_start=3354
-  _DEADLETTER_HEADERSENTRY._serialized_end=3412
-  _LISTDEADLETTERSRESPONSE._serialized_start=3414
-  _LISTDEADLETTERSRESPONSE._serialized_end=3505
-  _ONLINESERVICE._serialized_start=3600
-  _ONLINESERVICE._serialized_end=4248
+  _DURABILITY._serialized_start=4366
+  _DURABILITY._serialized_end=4456
+  _WRITEROWSREQUEST._serialized_start=165
+  _WRITEROWSREQUEST._serialized_end=443
+  _WRITEROWSRESPONSE._serialized_start=446
+  _WRITEROWSRESPONSE._serialized_end=574
+  _DELETEROWSREQUEST._serialized_start=577
+  _DELETEROWSREQUEST._serialized_end=809
+  _DELETEROWSRESPONSE._serialized_start=811
+  _DELETEROWSRESPONSE._serialized_end=903
+  _ENTITYROWS._serialized_start=906
+  _ENTITYROWS._serialized_end=1163
+  _FEATUREVECTOROPTIONS._serialized_start=1166
+  _FEATUREVECTOROPTIONS._serialized_end=1434
+  _GETFEATUREVECTORSREQUEST._serialized_start=1437
+  _GETFEATUREVECTORSREQUEST._serialized_end=1684
+  _FEATURECOLUMN._serialized_start=1687
+  _FEATURECOLUMN._serialized_end=1883
+  _EVENTTIMECOLUMN._serialized_start=1885
+  _EVENTTIMECOLUMN._serialized_end=1998
+  _FEATUREVECTORS._serialized_start=2001
+  _FEATUREVECTORS._serialized_end=2175
+  _GETFEATUREVECTORSRESPONSE._serialized_start=2177
+  _GETFEATUREVECTORSRESPONSE._serialized_end=2265
+  _GETMODELFEATUREVECTORSREQUEST._serialized_start=2268
+  _GETMODELFEATUREVECTORSREQUEST._serialized_end=2542
+  _GETMODELFEATUREVECTORSRESPONSE._serialized_start=2545
+  _GETMODELFEATUREVECTORSRESPONSE._serialized_end=2802
+  _GETREPLICASTATUSREQUEST._serialized_start=2804
+  _GETREPLICASTATUSREQUEST._serialized_end=2829
+  _GETREPLICASTATUSRESPONSE._serialized_start=2832
+  _GETREPLICASTATUSRESPONSE._serialized_end=3115
+  _FEATURELOGGINGSTATUS._serialized_start=3117
+  _FEATURELOGGINGSTATUS._serialized_end=3213
+  _FINDNEIGHBORSREQUEST._serialized_start=3216
+  _FINDNEIGHBORSREQUEST._serialized_end=3662
+  _FINDNEIGHBORSRESPONSE._serialized_start=3665
+  _FINDNEIGHBORSRESPONSE._serialized_end=3852
+  _LISTDEADLETTERSREQUEST._serialized_start=3854
+  _LISTDEADLETTERSREQUEST._serialized_end=3926
+  _DEADLETTER._serialized_start=3929
+  _DEADLETTER._serialized_end=4271
+  _DEADLETTER_HEADERSENTRY._serialized_start=4213
+  _DEADLETTER_HEADERSENTRY._serialized_end=4271
+  _LISTDEADLETTERSRESPONSE._serialized_start=4273
+  _LISTDEADLETTERSRESPONSE._serialized_end=4364
+  _ONLINESERVICE._serialized_start=4459
+  _ONLINESERVICE._serialized_end=5207
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,5 @@
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from granary_feature_store.proto.granary.metadata.v1 import feature_view_pb2 as _feature_view_pb2
 from granary_feature_store.proto.granary.types.v1 import types_pb2 as _types_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -88,6 +89,16 @@ class FeatureColumn(_message.Message):
     values: _types_pb2.ColumnData
     def __init__(self, name: _Optional[str] = ..., type: _Optional[_Union[_types_pb2.DataType, _Mapping]] = ..., values: _Optional[_Union[_types_pb2.ColumnData, _Mapping]] = ..., statuses: _Optional[_Iterable[_Union[_types_pb2.ValueStatus, str]]] = ...) -> None: ...
 
+class FeatureLoggingStatus(_message.Message):
+    __slots__ = ["dropped", "logged", "queued"]
+    DROPPED_FIELD_NUMBER: _ClassVar[int]
+    LOGGED_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    dropped: int
+    logged: int
+    queued: int
+    def __init__(self, logged: _Optional[int] = ..., dropped: _Optional[int] = ..., queued: _Optional[int] = ...) -> None: ...
+
 class FeatureVectorOptions(_message.Message):
     __slots__ = ["include_event_times", "include_inference_helpers", "min_log_sequence", "training_dataset_version", "untransformed"]
     INCLUDE_EVENT_TIMES_FIELD_NUMBER: _ClassVar[int]
@@ -111,6 +122,42 @@ class FeatureVectors(_message.Message):
     event_times: _containers.RepeatedCompositeFieldContainer[EventTimeColumn]
     row_count: int
     def __init__(self, row_count: _Optional[int] = ..., columns: _Optional[_Iterable[_Union[FeatureColumn, _Mapping]]] = ..., event_times: _Optional[_Iterable[_Union[EventTimeColumn, _Mapping]]] = ...) -> None: ...
+
+class FindNeighborsRequest(_message.Message):
+    __slots__ = ["column", "exact", "feature_group", "feature_view", "filter", "include_vectors", "k", "options", "project", "query"]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    EXACT_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_GROUP_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_VIEW_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    K_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    column: str
+    exact: bool
+    feature_group: _types_pb2.FeatureGroupRef
+    feature_view: _types_pb2.FeatureViewRef
+    filter: _feature_view_pb2.Filter
+    include_vectors: bool
+    k: int
+    options: FeatureVectorOptions
+    project: str
+    query: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, project: _Optional[str] = ..., feature_group: _Optional[_Union[_types_pb2.FeatureGroupRef, _Mapping]] = ..., feature_view: _Optional[_Union[_types_pb2.FeatureViewRef, _Mapping]] = ..., column: _Optional[str] = ..., query: _Optional[_Iterable[float]] = ..., k: _Optional[int] = ..., filter: _Optional[_Union[_feature_view_pb2.Filter, _Mapping]] = ..., include_vectors: bool = ..., options: _Optional[_Union[FeatureVectorOptions, _Mapping]] = ..., exact: bool = ...) -> None: ...
+
+class FindNeighborsResponse(_message.Message):
+    __slots__ = ["count", "distances", "keys", "vectors"]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    DISTANCES_FIELD_NUMBER: _ClassVar[int]
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    VECTORS_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    distances: _containers.RepeatedScalarFieldContainer[float]
+    keys: _containers.RepeatedCompositeFieldContainer[_types_pb2.NamedColumn]
+    vectors: FeatureVectors
+    def __init__(self, count: _Optional[int] = ..., keys: _Optional[_Iterable[_Union[_types_pb2.NamedColumn, _Mapping]]] = ..., distances: _Optional[_Iterable[float]] = ..., vectors: _Optional[_Union[FeatureVectors, _Mapping]] = ...) -> None: ...
 
 class GetFeatureVectorsRequest(_message.Message):
     __slots__ = ["entities", "feature_view", "options", "project"]
@@ -163,20 +210,22 @@ class GetReplicaStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetReplicaStatusResponse(_message.Message):
-    __slots__ = ["applied_sequence", "lag", "log", "log_sequence", "replica", "within_bound"]
+    __slots__ = ["applied_sequence", "feature_logging", "lag", "log", "log_sequence", "replica", "within_bound"]
     APPLIED_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_LOGGING_FIELD_NUMBER: _ClassVar[int]
     LAG_FIELD_NUMBER: _ClassVar[int]
     LOG_FIELD_NUMBER: _ClassVar[int]
     LOG_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     REPLICA_FIELD_NUMBER: _ClassVar[int]
     WITHIN_BOUND_FIELD_NUMBER: _ClassVar[int]
     applied_sequence: int
+    feature_logging: FeatureLoggingStatus
     lag: int
     log: str
     log_sequence: int
     replica: str
     within_bound: bool
-    def __init__(self, replica: _Optional[str] = ..., log: _Optional[str] = ..., applied_sequence: _Optional[int] = ..., log_sequence: _Optional[int] = ..., lag: _Optional[int] = ..., within_bound: bool = ...) -> None: ...
+    def __init__(self, replica: _Optional[str] = ..., log: _Optional[str] = ..., applied_sequence: _Optional[int] = ..., log_sequence: _Optional[int] = ..., lag: _Optional[int] = ..., within_bound: bool = ..., feature_logging: _Optional[_Union[FeatureLoggingStatus, _Mapping]] = ...) -> None: ...
 
 class ListDeadLettersRequest(_message.Message):
     __slots__ = ["limit", "project"]

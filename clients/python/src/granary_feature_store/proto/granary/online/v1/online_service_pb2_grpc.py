@@ -44,6 +44,11 @@ class OnlineServiceStub(object):
                 request_serializer=granary_dot_online_dot_v1_dot_online__service__pb2.ListDeadLettersRequest.SerializeToString,
                 response_deserializer=granary_dot_online_dot_v1_dot_online__service__pb2.ListDeadLettersResponse.FromString,
                 )
+        self.FindNeighbors = channel.unary_unary(
+                '/granary.online.v1.OnlineService/FindNeighbors',
+                request_serializer=granary_dot_online_dot_v1_dot_online__service__pb2.FindNeighborsRequest.SerializeToString,
+                response_deserializer=granary_dot_online_dot_v1_dot_online__service__pb2.FindNeighborsResponse.FromString,
+                )
 
 
 class OnlineServiceServicer(object):
@@ -85,6 +90,12 @@ class OnlineServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindNeighbors(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OnlineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -117,6 +128,11 @@ def add_OnlineServiceServicer_to_server(servicer, server):
                     servicer.ListDeadLetters,
                     request_deserializer=granary_dot_online_dot_v1_dot_online__service__pb2.ListDeadLettersRequest.FromString,
                     response_serializer=granary_dot_online_dot_v1_dot_online__service__pb2.ListDeadLettersResponse.SerializeToString,
+            ),
+            'FindNeighbors': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindNeighbors,
+                    request_deserializer=granary_dot_online_dot_v1_dot_online__service__pb2.FindNeighborsRequest.FromString,
+                    response_serializer=granary_dot_online_dot_v1_dot_online__service__pb2.FindNeighborsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -227,5 +243,22 @@ class OnlineService(object):
         return grpc.experimental.unary_unary(request, target, '/granary.online.v1.OnlineService/ListDeadLetters',
             granary_dot_online_dot_v1_dot_online__service__pb2.ListDeadLettersRequest.SerializeToString,
             granary_dot_online_dot_v1_dot_online__service__pb2.ListDeadLettersResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def FindNeighbors(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/granary.online.v1.OnlineService/FindNeighbors',
+            granary_dot_online_dot_v1_dot_online__service__pb2.FindNeighborsRequest.SerializeToString,
+            granary_dot_online_dot_v1_dot_online__service__pb2.FindNeighborsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
