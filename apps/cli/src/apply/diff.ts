@@ -21,9 +21,27 @@ export interface DefinitionDiff {
 }
 
 /** Assigned by the services; never part of a definition. */
-const SERVER_FIELDS = new Set(["id", "create_time", "update_time", "etag", "output_columns", "serving_keys", "resolved", "created_by"]);
-export const MUTABLE_GROUP_FIELDS: readonly string[] = ["description", "tags", "custom_metadata", "statistics_config", "validation_rules", "online_ttl"];
-export const MUTABLE_VIEW_FIELDS: readonly string[] = ["description", "tags"];
+const SERVER_FIELDS = new Set([
+  "id",
+  "create_time",
+  "update_time",
+  "etag",
+  "output_columns",
+  "serving_keys",
+  "resolved",
+  "created_by",
+  "logging_feature_group",
+]);
+export const MUTABLE_GROUP_FIELDS: readonly string[] = [
+  "description",
+  "tags",
+  "custom_metadata",
+  "statistics_config",
+  "validation_rules",
+  "online_ttl",
+  "embedding_indexes",
+];
+export const MUTABLE_VIEW_FIELDS: readonly string[] = ["description", "tags", "logging", "monitoring"];
 
 /** How a feature group version in the file differs from the server's. */
 export function diffGroup(server: FeatureGroup, local: FeatureGroup): DefinitionDiff {

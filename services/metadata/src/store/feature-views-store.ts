@@ -5,9 +5,12 @@ import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotF
 import {
   ChangeKind,
   FeatureGroupSchema,
+  FeatureLoggingSchema,
   FeatureViewSchema,
   LineageEdgeSchema,
   LineageNodeKind,
+  MonitoringConfigSchema,
+  type DriftThresholds,
   type FeatureGroup,
   type FeatureView,
 } from "@granary/proto/metadata";
@@ -22,6 +25,41 @@ import { lockProject, staleEtag } from "./projects-store.js";
 
 const label = (project: string, name: string, version: number) => `feature view "${name}" version ${version} in project "${project}"`;
 
+/** Logging and monitoring settings: a sample rate in [0, 1], thresholds of the view's own output columns, none negative. */
+export function validateLoggingAndMonitoring(view: FeatureView): void {
+  const rate = view.logging?.sampleRate ?? 0;
+  if (!(rate >= 0 && rate <= 1)) {
+    throw new InvalidArgumentError(`feature_view.logging.sample_rate must lie in [0, 1] (0 means 1), got ${rate}`, {
+      field: "feature_view.logging.sample_rate",
+    });
+  }
+  const checkThresholds = (t: DriftThresholds | undefined, field: string) => {
+    for (const [name, value] of [
+      ["psi", t?.psi],
+      ["ks", t?.ks],
+      ["null_share_increase", t?.nullShareIncrease],
+    ] as const) {
+      if (value !== undefined && !(value >= 0 && Number.isFinite(value))) {
+        throw new InvalidArgumentError(`${field}.${name} must be a finite number of 0 or more, got ${value}`, { field: `${field}.${name}` });
+      }
+    }
+  };
+  checkThresholds(view.monitoring?.defaultThresholds, "feature_view.monitoring.default_thresholds");
+  const outputs = new Set(view.outputColumns.map((c) => c.name));
+  const seen = new Set<string>();
+  view.monitoring?.features.forEach((f, i) => {
+    const field = `feature_view.monitoring.features[${i}]`;
+    if (outputs.size > 0 && !outputs.has(f.column)) {
+      throw new InvalidArgumentError(`${field}.column "${f.column}" is not an output column of the view (it has ${[...outputs].join(", ")})`, {
+        field: `${field}.column`,
+      });
+    }
+    if (seen.has(f.column)) throw new InvalidArgumentError(`${field}.column "${f.column}" has thresholds twice`, { field: `${field}.column` });
+    seen.add(f.column);
+    checkThresholds(f.thresholds, `${field}.thresholds`);
+  });
+}
+
 /** What the user defines; derived and server-assigned fields cleared. */
 function definitionOf(view: FeatureView): FeatureView {
   const copy = clone(FeatureViewSchema, view);
@@ -32,6 +70,9 @@ function definitionOf(view: FeatureView): FeatureView {
   copy.createTime = undefined;
   copy.updateTime = undefined;
   copy.etag = "";
+  copy.logging = undefined;
+  copy.monitoring = undefined;
+  copy.loggingFeatureGroup = undefined;
   return copy;
 }
 
@@ -62,6 +103,8 @@ export async function createFeatureView(pool: Pool, view: FeatureView): Promise<
     stored.outputColumns = resolved.outputColumns;
     stored.servingKeys = resolved.servingKeys;
     stored.resolved = resolved.resolved;
+    stored.loggingFeatureGroup = undefined;
+    validateLoggingAndMonitoring(stored);
     stored.id = BigInt(rows[0]?.id ?? "0");
     stored.createTime = timestampFromDate(tx.now);
     stored.updateTime = stored.createTime;
@@ -117,9 +160,9 @@ export async function listFeatureViews(
   return { items: page.items.map((r) => fromRow(FeatureViewSchema, r.resource)), nextPageToken: page.nextPageToken };
 }
 
-const MUTABLE_VIEW_FIELDS = ["description", "tags"] as const;
+const MUTABLE_VIEW_FIELDS = ["description", "tags", "logging", "monitoring"] as const;
 
-/** Description and tags may change; the query, labels and transformations define the version. */
+/** Description, tags and the logging and monitoring settings may change; the query, labels and transformations define the version. */
 export async function updateFeatureView(pool: Pool, patch: FeatureView, paths: readonly string[]): Promise<FeatureView> {
   return inCatalogueTransaction(pool, async (tx) => {
     const current = await requireView(tx, patch.project, patch.name, patch.version);
@@ -130,12 +173,15 @@ export async function updateFeatureView(pool: Pool, patch: FeatureView, paths: r
     const effective = paths.length > 0 ? paths : MUTABLE_VIEW_FIELDS;
     if (effective.includes("description")) next.description = patch.description;
     if (effective.includes("tags")) next.tags = [...patch.tags];
+    if (effective.includes("logging")) next.logging = patch.logging && clone(FeatureLoggingSchema, patch.logging);
+    if (effective.includes("monitoring")) next.monitoring = patch.monitoring && clone(MonitoringConfigSchema, patch.monitoring);
     if (immutable.length > 0 || (paths.length === 0 && !equals(FeatureViewSchema, definitionOf(next), definitionOf(patch)))) {
       throw new FailedPreconditionError(
-        `only the description and tags of ${label(patch.project, patch.name, patch.version)} can change; create version ${(await latestVersion(tx, patch.project, patch.name)) + 1} for a different query`,
+        `only the description, tags, logging and monitoring of ${label(patch.project, patch.name, patch.version)} can change; create version ${(await latestVersion(tx, patch.project, patch.name)) + 1} for a different query`,
       );
     }
     validateTags(next.tags, "feature_view.tags");
+    validateLoggingAndMonitoring(next);
     next.updateTime = timestampFromDate(tx.now);
     next.etag = await tx.recordChange({ kind: ChangeKind.UPDATED, project: next.project, resource: { case: "featureView", value: next } });
     await tx.client.query("UPDATE feature_views SET tags = $2, description = $3, resource = $4, etag = $5 WHERE id = $1", [
