@@ -1,0 +1,32 @@
+/**
+ * Parameters of the online nearest-neighbour indexes (usearch HNSW). Tuned by bench/vectors.ts
+ * (`npm run bench:vectors`); only the numbers here change with a measurement, so a change to them
+ * is a benchmark's conclusion, not code.
+ */
+
+/** Links per node of the HNSW graph (M): more gives better recall, more memory, slower adds. */
+export const CONNECTIVITY = 16;
+
+/** Candidates kept while inserting (efConstruction): the quality of the graph against build rate. */
+export const EXPANSION_ADD = 128;
+
+/** Candidates kept while searching (ef): recall against search latency. */
+export const EXPANSION_SEARCH = 128;
+
+/**
+ * Groups with at most this many indexed rows are searched by an exact scan of their rows instead
+ * of the graph: as fast at this size, and exact.
+ */
+export const EXACT_SEARCH_THRESHOLD = 2_000;
+
+/**
+ * How many more candidates than k a filtered search asks of the index before it checks them
+ * against the filter; when fewer than k pass, it falls back to an exact scan of the rows.
+ */
+export const FILTER_OVERFETCH = 10;
+
+/** Threads usearch may use for one search (0: its choice); searches are single queries, one is enough. */
+export const SEARCH_THREADS = 1;
+
+/** How often the primary writes changed indexes to disk, beside the LMDB environment (ms). */
+export const SAVE_INTERVAL_MS = 30_000;
