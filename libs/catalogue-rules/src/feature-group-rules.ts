@@ -1,6 +1,6 @@
 import { clone, create, equals } from "@bufbuild/protobuf";
 import { InvalidArgumentError } from "@granary/errors";
-import { FeatureGroupSchema, type FeatureGroup, type ValidationRule } from "@granary/proto/metadata";
+import { DistanceMetric, FeatureGroupSchema, type EmbeddingIndex, type FeatureGroup, type ValidationRule } from "@granary/proto/metadata";
 import { ScalarType, type Column, type DataType, type Value } from "@granary/proto/types";
 import { RE2JS } from "re2js";
 import { describeType } from "./describe.js";
@@ -79,6 +79,41 @@ export function validateFeatureGroup(fg: FeatureGroup, field = "feature_group"):
     }
   });
   validateRules(fg.validationRules, columns, `${field}.validation_rules`);
+  validateEmbeddingIndexes(fg, columns, `${field}.embedding_indexes`);
+}
+
+/**
+ * Nearest-neighbour indexes: each over a float-list column of a fixed dimension (an embedding), with
+ * a metric, at most one per column, and only on an online-enabled group (the online service keeps them).
+ */
+function validateEmbeddingIndexes(fg: FeatureGroup, columns: ReadonlyMap<string, Column>, field: string): void {
+  if (fg.embeddingIndexes.length === 0) return;
+  if (!fg.onlineEnabled) {
+    throw new InvalidArgumentError(
+      `${field}: embedding indexes are kept by the online service; create the group with online_enabled, or leave embedding_indexes empty`,
+      { field },
+    );
+  }
+  const seen = new Set<string>();
+  fg.embeddingIndexes.forEach((index: EmbeddingIndex, i) => {
+    const f = `${field}[${i}]`;
+    const column = columns.get(index.column);
+    if (!column?.type) throw new InvalidArgumentError(`${f}.column: "${truncate(index.column)}" is not a column of the group`, { field: `${f}.column` });
+    const type = column.type;
+    if (!type.list || type.scalar !== ScalarType.FLOAT || type.dimension === 0) {
+      throw new InvalidArgumentError(
+        `${f}.column: column "${column.name}" is ${describeType(type)}; an index needs an embedding (a float list with a fixed dimension, embedding<N>)`,
+        { field: `${f}.column` },
+      );
+    }
+    if (fg.primaryKey.includes(column.name)) throw new InvalidArgumentError(`${f}.column: "${column.name}" is in the primary key`, { field: `${f}.column` });
+    if (seen.has(column.name))
+      throw new InvalidArgumentError(`${f}.column: column "${column.name}" already has an index; one per column`, { field: `${f}.column` });
+    seen.add(column.name);
+    if (!(index.metric in DistanceMetric) || index.metric === DistanceMetric.UNSPECIFIED) {
+      throw new InvalidArgumentError(`${f}.metric: choose COSINE, L2 or INNER_PRODUCT`, { field: `${f}.metric` });
+    }
+  });
 }
 
 /**
@@ -294,6 +329,7 @@ export const MUTABLE_GROUP_FIELDS = [
   "validation_rules",
   "online_ttl",
   "offline_retention",
+  "embedding_indexes",
 ] as const;
 
 /** Applies the mutable fields of `patch` (those in `paths`) onto a copy of `current`. */
@@ -321,6 +357,9 @@ export function patchFeatureGroup(current: FeatureGroup, patch: FeatureGroup, pa
         break;
       case "offline_retention":
         next.offlineRetention = patch.offlineRetention;
+        break;
+      case "embedding_indexes":
+        next.embeddingIndexes = [...patch.embeddingIndexes];
         break;
     }
   }

@@ -1,10 +1,17 @@
 import { clone } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Pool } from "pg";
-import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from "@granary/errors";
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "@granary/errors";
 import { ChangeKind, FeatureGroupSchema, type FeatureGroup } from "@granary/proto/metadata";
 import type { Column } from "@granary/proto/types";
-import { MUTABLE_GROUP_FIELDS, patchFeatureGroup, sameDefinition, validateAppendedColumns, validateFeatureGroup } from "@granary/catalogue-rules";
+import {
+  MUTABLE_GROUP_FIELDS,
+  patchFeatureGroup,
+  RESERVED_LOGGING_NAME,
+  sameDefinition,
+  validateAppendedColumns,
+  validateFeatureGroup,
+} from "@granary/catalogue-rules";
 import { decodePageToken, pageOf, pageSizeOf } from "@granary/server";
 import { inCatalogueTransaction, type CatalogueTx } from "./catalogue-transaction.js";
 import { fromRow, toRow } from "./json-resource.js";
@@ -13,8 +20,17 @@ import { deleteShares } from "./shares-store.js";
 
 const label = (project: string, name: string, version: number) => `feature group "${name}" version ${version} in project "${project}"`;
 
-/** Get-or-create: an identical definition returns the stored version with created = false. */
+/**
+ * Get-or-create: an identical definition returns the stored version with created = false. Names of
+ * logging groups ("<view>_<version>_logging") are refused: only EnableFeatureLogging creates those.
+ */
 export async function createFeatureGroup(pool: Pool, fg: FeatureGroup): Promise<{ featureGroup: FeatureGroup; created: boolean }> {
+  if (RESERVED_LOGGING_NAME.test(fg.name)) {
+    throw new InvalidArgumentError(
+      `feature group name "${fg.name}" is reserved for feature logging (names ending in _<version>_logging hold a view version's logs; EnableFeatureLogging creates them); choose another name`,
+      { field: "feature_group.name" },
+    );
+  }
   return inCatalogueTransaction(pool, async (tx) => {
     await lockProject(tx, fg.project);
     const existing = await findGroup(tx, fg.project, fg.name, fg.version, true);
@@ -25,19 +41,24 @@ export async function createFeatureGroup(pool: Pool, fg: FeatureGroup): Promise<
         `${label(fg.project, fg.name, fg.version)} already exists with a different definition; create version ${latest + 1} for the new one`,
       );
     }
-    const { rows } = await tx.client.query<{ id: string }>("SELECT nextval(pg_get_serial_sequence('feature_groups', 'id'))::text AS id");
-    const stored = clone(FeatureGroupSchema, fg);
-    stored.id = BigInt(rows[0]?.id ?? "0");
-    stored.createTime = timestampFromDate(tx.now);
-    stored.updateTime = stored.createTime;
-    stored.etag = await tx.recordChange({ kind: ChangeKind.CREATED, project: fg.project, resource: { case: "featureGroup", value: stored } });
-    await tx.client.query(
-      `INSERT INTO feature_groups (id, project, name, version, tags, description, resource, etag)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [stored.id.toString(), stored.project, stored.name, stored.version, stored.tags, stored.description, toRow(FeatureGroupSchema, stored), stored.etag],
-    );
-    return { featureGroup: stored, created: true };
+    return { featureGroup: await insertGroup(tx, fg), created: true };
   });
+}
+
+/** Stores a new group version inside the caller's transaction (its id, times and etag assigned). */
+export async function insertGroup(tx: CatalogueTx, fg: FeatureGroup): Promise<FeatureGroup> {
+  const { rows } = await tx.client.query<{ id: string }>("SELECT nextval(pg_get_serial_sequence('feature_groups', 'id'))::text AS id");
+  const stored = clone(FeatureGroupSchema, fg);
+  stored.id = BigInt(rows[0]?.id ?? "0");
+  stored.createTime = timestampFromDate(tx.now);
+  stored.updateTime = stored.createTime;
+  stored.etag = await tx.recordChange({ kind: ChangeKind.CREATED, project: fg.project, resource: { case: "featureGroup", value: stored } });
+  await tx.client.query(
+    `INSERT INTO feature_groups (id, project, name, version, tags, description, resource, etag)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [stored.id.toString(), stored.project, stored.name, stored.version, stored.tags, stored.description, toRow(FeatureGroupSchema, stored), stored.etag],
+  );
+  return stored;
 }
 
 /** A version of a group; version 0 means the latest. */
@@ -100,6 +121,11 @@ export async function updateFeatureGroup(pool: Pool, patch: FeatureGroup, paths:
         `only ${MUTABLE_GROUP_FIELDS.join(", ")} of ${label(patch.project, patch.name, patch.version)} can change; create version ${(await latestVersion(tx, patch.project, patch.name)) + 1} for a different schema`,
       );
     }
+    if (next.embeddingIndexes.length > 0 && !next.onlineEnabled) {
+      throw new FailedPreconditionError(
+        `${label(patch.project, patch.name, patch.version)} is not online-enabled, and embedding indexes are kept by the online service; create version ${(await latestVersion(tx, patch.project, patch.name)) + 1} with online_enabled to index it`,
+      );
+    }
     validateFeatureGroup(next);
     return saveGroup(tx, next);
   });
@@ -152,7 +178,7 @@ export async function requireGroup(tx: CatalogueTx, project: string, name: strin
   return group;
 }
 
-async function findGroup(tx: CatalogueTx, project: string, name: string, version: number, lock: boolean): Promise<FeatureGroup | undefined> {
+export async function findGroup(tx: CatalogueTx, project: string, name: string, version: number, lock: boolean): Promise<FeatureGroup | undefined> {
   const { rows } = await tx.client.query<{ resource: unknown }>(
     `SELECT resource FROM feature_groups WHERE project = $1 AND name = $2 AND version = $3${lock ? " FOR UPDATE" : ""}`,
     [project, name, version],
