@@ -25,6 +25,7 @@ import { namedColumn, type FeatureValue, type Row } from "./values.js";
 import { checkViewConsistency, type ConsistencyOptions, type ConsistencyResult } from "./consistency-check.js";
 import { vectorBatch, vectorBatchOfMessage, withStatuses, type FeatureVectorBatch, type VectorsWithStatus } from "./feature-vector-batch.js";
 import { callWithRawField } from "./raw-field-call.js";
+import { computeDrift, monitoringReports, setDriftThresholds, type ComputeDriftOptions, type DriftReport, type DriftThresholdSettings } from "./drift.js";
 
 /** Which rows training or batch data is computed for: a time range of the label group, or given entity rows. */
 export interface SpineOptions {
@@ -438,6 +439,25 @@ export class FeatureView {
       includeInferenceHelpers: options.includeInferenceHelpers ?? false,
     };
     return this.#services.offline.getBatchData(this.#requests(query, options.spine), this.#services.stream(options.signal));
+  }
+
+  // Drift monitoring (docs/monitoring.md): compare logged vectors with the training data or an earlier window.
+
+  /** Computes (and stores) the drift of this version's logged vectors in `window` against its training data or an earlier window. */
+  computeDrift(options: ComputeDriftOptions): Promise<DriftReport> {
+    return computeDrift(this.#services, this.project, this.#ref(), options);
+  }
+
+  /** This version's stored drift reports, newest first. */
+  monitoringReports(options: { limit?: number; signal?: AbortSignal } = {}): Promise<DriftReport[]> {
+    return monitoringReports(this.#services, this.project, this.#ref(), options);
+  }
+
+  /** Replaces this version's drift thresholds (the default ones and per-feature ones). */
+  async setDriftThresholds(settings: DriftThresholdSettings): Promise<this> {
+    this.#message = await setDriftThresholds(this.#services, this.#message, settings);
+    this.#inputs = undefined;
+    return this;
   }
 
   #readDataset(version: number, split: DatasetSplit, options: { untransformed?: boolean; signal?: AbortSignal }): Promise<arrow.Table> {

@@ -41,4 +41,15 @@ export { adminKeyFile, apiKeyHint, locateApiKey, resolveApiKey, resolveTls, type
 export { featureValueOf, plainValidationReport, validationReportOf, type ValidationReportEntry, type ValidationRuleResult } from "./validation-report.js";
 export type { LineageEdge, LineageGraph, LineageKind, LineageNode, LineageOptions } from "./lineage.js";
 export type { SearchKind, SearchOptions, SearchResult } from "./search.js";
+export {
+  driftStatusName,
+  plainDriftReport,
+  type ComputeDriftOptions,
+  type DriftReport,
+  type DriftStatusName,
+  type DriftThresholdSettings,
+  type DriftThresholdValues,
+  type DriftWindow,
+  type FeatureDriftEntry,
+} from "./drift.js";
 export { rules, split, type RuleOptions, type TimeWindow } from "./builders.js";

@@ -13,6 +13,7 @@ import * as commits from "./store/commits-store.js";
 import * as groups from "./store/feature-groups-store.js";
 import * as views from "./store/feature-views-store.js";
 import * as lineage from "./store/lineage-store.js";
+import * as monitoring from "./store/monitoring-reports-store.js";
 import * as projects from "./store/projects-store.js";
 import * as recordedModels from "./store/recorded-models-store.js";
 import { search } from "./store/search-store.js";
@@ -207,11 +208,16 @@ export function createMetadataHandlers({ pool, changes, drainSignal, onAccessCha
     enableFeatureLogging: () => {
       throw new UnimplementedError("EnableFeatureLogging is not built yet");
     },
-    createMonitoringReport: () => {
-      throw new UnimplementedError("CreateMonitoringReport is not built yet");
+    createMonitoringReport: async (req, ctx) => {
+      const report = req.report!;
+      checkRef(report.project, report.featureView?.name ?? "", report.featureView?.version ?? 0, "report.feature_view");
+      // The offline service names the user who asked for the report; a report sent without one is the sender's.
+      report.createdBy ||= ctx.values.get(principalKey).name;
+      return { report: await monitoring.createMonitoringReport(pool, report) };
     },
-    listMonitoringReports: () => {
-      throw new UnimplementedError("ListMonitoringReports is not built yet");
+    listMonitoringReports: async (req) => {
+      const page = await monitoring.listMonitoringReports(pool, req.project, req.featureView!, req.pageSize, req.pageToken);
+      return { reports: page.items, nextPageToken: page.nextPageToken };
     },
 
     recordAuditEvents: async (req) => {
