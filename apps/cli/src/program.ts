@@ -13,6 +13,10 @@ export async function runCli(argv: readonly string[], options: { output?: (progr
   let ctx: CommandContext | undefined;
   const makeOutput = options.output ?? processOutput;
   const errOutput = makeOutput(false);
+  if (argv[2] === "--version" && argv.length === 3) {
+    makeOutput(false).out(cliVersion());
+    return 0;
+  }
   const program = createProgram({
     errOutput,
     context: (command) => {
@@ -88,7 +92,10 @@ export function createProgram(hooks: ProgramHooks): Command {
     .exitOverride()
     .configureOutput({ writeErr: (text) => hooks.errOutput.err(text.replace(/\n$/, "")) })
     .configureHelp({ showGlobalOptions: true })
-    .version(cliVersion(), "-V, --version", "the version of this granary command")
+    // Only -V is the program's option: commander finds a program option after a subcommand too, so a
+    // program-wide --version would swallow the --version <n> of drift and models download. runCli
+    // answers --version itself when it comes first.
+    .version(cliVersion(), "-V", "the version of this granary command (also --version, given first)")
     .option("--address <host>", "host of the suite, each service on its default port (env: GRANARY_HOST)")
     .option("--metadata <host:port>", "metadata service address, https://host:port for TLS (env: GRANARY_METADATA_ADDRESS)")
     .option("--online <host:port>", "online service address (env: GRANARY_ONLINE_ADDRESS)")
@@ -222,6 +229,37 @@ export function createProgram(hooks: ProgramHooks): Command {
     .option("--model <model>", "compare after this model's transformations: name:version or name@alias (a bare name: name@production)")
     .option("--examples <n>", "mismatch examples shown per feature (default 5)", positiveInt("--examples"))
     .action(act(async () => (await import("./commands/check-skew.js")).checkSkewCommand));
+
+  program
+    .command("drift")
+    .description(
+      "drift of a view's logged feature vectors against a training dataset or an earlier window: a table per feature (PSI, KS, null share); exits 3 on DRIFT",
+    )
+    .argument("<view>", "feature view: name or name:version (default: the latest)")
+    .option("--version <n>", "view version (instead of name:version)", positiveInt("--version"))
+    .option("--since <duration>", "window: the last 90m, 12h, 1d, 2w… up to now (default 1d)")
+    .option("--start <time>", "window start (ISO-8601; instead of --since)")
+    .option("--end <time>", "window end (ISO-8601; default now)")
+    .option("--reference <td:n>", "compare with training dataset version n of the view (td:latest, the default)")
+    .option("--reference-window <start..end>", "compare with the logs of an earlier window instead (ISO-8601 times)")
+    .option("--column <name>", "only this output column (repeatable; default: every logged feature)", collect, [])
+    .option("--list", "list the stored drift reports instead of computing one")
+    .option("--limit <n>", "with --list: at most this many, newest first (default 20, at most 1000)", boundedInt("--limit", 1000))
+    .action(act(async () => (await import("./commands/drift.js")).driftCommand));
+
+  program
+    .command("neighbors")
+    .description("the k entities whose indexed embedding is nearest a query vector (from the online store), with distances")
+    .argument("<group|view>", "feature group or view: name or name:version (a name is looked up as a view first, then as a group)")
+    .requiredOption("--column <name>", "the indexed embedding column")
+    .option("--vector <json>", "the query embedding as a JSON array of numbers")
+    .option("--like <key=value>", "the query is this entity's own embedding: its key (repeatable for composite keys)", collect, [])
+    .option("-k, --k <n>", "how many neighbours (default 10, at most 1000)", boundedInt("-k", 1000), 10)
+    .option("--where <column=value>", "only rows whose column equals the value (repeatable)", collect, [])
+    .option("--vectors", "also print the neighbours' feature vectors")
+    .option("--exact", "exact search over every row (no index)")
+    .addOption(new Option("--kind <kind>", "what the name is, when a group and a view share it").choices(["group", "view"]))
+    .action(act(async () => (await import("./commands/neighbors.js")).neighborsCommand));
 
   const models = program.command("models").description("the model registry: list, register, download, alias");
   models
