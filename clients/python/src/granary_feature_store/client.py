@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 import grpc
 
 from granary_feature_store.credentials import BearerInterceptor, admin_key_file, locate_api_key, read_ca, split_address
+from granary_feature_store import monitoring
 from granary_feature_store.errors import NotFoundError, from_rpc_error
 from granary_feature_store.proto.granary.metadata.v1 import feature_group_pb2, feature_view_pb2, metadata_service_pb2, metadata_service_pb2_grpc
 from granary_feature_store.proto.granary.offline.v1 import offline_service_pb2_grpc
@@ -323,6 +324,134 @@ class Granary:
             key, lambda: self._call("/granary.online.v1.OnlineService/GetFeatureVectors", self.online.GetFeatureVectors, request, idempotent=True, timeout=timeout)
         )
         return VectorsWithStatus(vectors_to_rows(reply.vectors), vectors_to_statuses(reply.vectors))
+
+    # ---- similarity search, feature logging, drift ---------------------------------------------
+
+    def find_neighbors(
+        self,
+        column: str,
+        query: Sequence[float],
+        k: int = 10,
+        *,
+        feature_view: Optional[str] = None,
+        feature_group: Optional[str] = None,
+        version: int = 0,
+        where: Optional[Mapping[str, Any]] = None,
+        include_vectors: bool = False,
+        exact: bool = False,
+        project: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> List[Dict[str, Any]]:
+        """The `k` entities whose embedding in `column` (indexed: see the group's embedding_indexes)
+        is nearest `query`, nearest first, as dicts ``{"key": {...}, "distance": d}``; with
+        `include_vectors`, also ``"vector"`` (the view's feature vector, or the group's row) and
+        ``"statuses"``. Name either a `feature_view` (keys are its serving keys) or a
+        `feature_group` (keys are its primary key). `where` keeps rows whose columns equal the
+        given values (columns of the indexed group); `exact` searches every row without the index."""
+        if (feature_view is None) == (feature_group is None):
+            raise ValueError("give exactly one of feature_view or feature_group")
+        request = online_service_pb2.FindNeighborsRequest(column=column, query=[float(x) for x in query], k=k, include_vectors=include_vectors, exact=exact)
+        if feature_view is not None:
+            view = self.feature_view(feature_view, version, project=project, timeout=timeout)
+            request.project = view.project
+            request.feature_view.CopyFrom(types_pb2.FeatureViewRef(name=view.name, version=view.version))
+            source = next((c.feature_group for c in view.output_columns if c.name == column and c.HasField("feature_group")), None)
+            group = self.feature_group(source.name, source.version, project=project, timeout=timeout) if source is not None and where else None
+            key = ("view", view.project, view.name, view.version)
+        else:
+            group = self.feature_group(feature_group, version, project=project, timeout=timeout)  # type: ignore[arg-type]
+            request.project = group.project
+            request.feature_group.CopyFrom(types_pb2.FeatureGroupRef(name=group.name, version=group.version))
+            key = ("group", group.project, group.name, group.version)
+        if where:
+            types = {c.name: c.type for c in group.columns} if group is not None else {}
+            filter_ = monitoring.equality_filter(types, where, f'the group of "{column}"')
+            if filter_ is not None:
+                request.filter.CopyFrom(filter_)
+        reply = self._online_first(
+            key, lambda: self._call("/granary.online.v1.OnlineService/FindNeighbors", self.online.FindNeighbors, request, idempotent=True, timeout=timeout)
+        )
+        return monitoring.neighbors_from_reply(reply, include_vectors)
+
+    def log_features(
+        self,
+        feature_view: str,
+        version: int,
+        vectors: Sequence[Row],
+        predictions: Optional[Sequence[Any]] = None,
+        *,
+        transformed: Optional[Sequence[Row]] = None,
+        request_parameters: Optional[Sequence[Row]] = None,
+        model: str = "",
+        model_version: int = 0,
+        training_dataset_version: int = 0,
+        log_time: Any = None,
+        project: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> Dict[str, Any]:
+        """Appends served vectors and the predictions made from them to the view version's logging
+        feature group ("<view>_<version>_logging", created on first use) as one offline commit.
+        `vectors`: one dict per vector of serving keys and untransformed features; `predictions`:
+        one value per vector (for the view's only label, or "prediction") or one dict of label ->
+        value; `transformed`: the model's inputs by output column; `log_time`: when they were
+        served (default now). Returns ``{"logged": n, "commit_id": id, "logging_feature_group": {...}}``."""
+        view = self.feature_view(feature_view, version, project=project, timeout=timeout)
+        request = monitoring.log_features_request(
+            view,
+            vectors,
+            predictions,
+            transformed=transformed,
+            request_parameters=request_parameters,
+            model=model,
+            model_version=model_version,
+            training_dataset_version=training_dataset_version,
+            log_time=log_time,
+        )
+        # Not idempotent: a repeated call after a lost answer logs the vectors twice.
+        reply = self._call("/granary.offline.v1.OfflineService/LogFeatures", self.offline.LogFeatures, request, idempotent=False, timeout=timeout)
+        group = reply.logging_feature_group
+        return {"logged": reply.logged_count, "commit_id": reply.commit_id, "logging_feature_group": {"name": group.name, "version": group.version}}
+
+    def compute_drift(
+        self,
+        feature_view: str,
+        version: int,
+        *,
+        start: Any,
+        end: Any = None,
+        training_dataset_version: Optional[int] = None,
+        reference_start: Any = None,
+        reference_end: Any = None,
+        columns: Sequence[str] = (),
+        project: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> Dict[str, Any]:
+        """Drift of the view version's logged vectors with log time in [start, end) (end None:
+        now) against a training dataset version (None or 0: the latest) or the logs of
+        [reference_start, reference_end). The report is stored and returned as a dict (see
+        monitoring.report_to_dict): ``report["status"]`` is "OK", "DRIFT" or "INSUFFICIENT_DATA",
+        ``report["features"]`` has psi, ks, null shares and a status per feature."""
+        view = self.feature_view(feature_view, version, project=project, timeout=timeout)
+        request = monitoring.compute_drift_request(
+            view,
+            start=start,
+            end=end,
+            training_dataset_version=training_dataset_version,
+            reference_start=reference_start,
+            reference_end=reference_end,
+            columns=columns,
+        )
+        reply = self._call("/granary.offline.v1.OfflineService/ComputeDrift", self.offline.ComputeDrift, request, idempotent=False, timeout=timeout)
+        return monitoring.report_to_dict(reply.report)
+
+    def monitoring_reports(self, feature_view: str, version: int, *, limit: int = 20, project: Optional[str] = None, timeout: Optional[float] = None) -> List[Dict[str, Any]]:
+        """The view version's stored drift reports, newest first (at most `limit`), as dicts."""
+        view = self.feature_view(feature_view, version, project=project, timeout=timeout)
+        request = metadata_service_pb2.ListMonitoringReportsRequest(
+            project=view.project, feature_view=types_pb2.FeatureViewRef(name=view.name, version=view.version), page_size=limit
+        )
+        reply = self._call("/granary.metadata.v1.MetadataService/ListMonitoringReports", self.metadata.ListMonitoringReports, request, idempotent=True, timeout=timeout)
+        return [monitoring.report_to_dict(r) for r in reply.reports[:limit]]
 
     # ---- definitions --------------------------------------------------------------------------
 
