@@ -8,6 +8,7 @@ import { href, Link } from "../router";
 import { useCall } from "../use-call";
 import { LookupForm } from "../lookup";
 import { ConsistencyCheck, ReplicaStatus } from "../consistency";
+import { MonitoringPanel } from "../monitoring";
 
 export function ViewPage({ project, name, version }: { project: string; name: string; version: number }): JSX.Element {
   const [state, retry] = useCall(
@@ -160,6 +161,9 @@ function ViewDetail({ project, view }: { project: string; view: FeatureView }): 
       <Section title="Online/offline consistency">
         <ReplicaStatus />
         <ConsistencyCheck project={project} view={view} />
+      </Section>
+      <Section title="Monitoring: logging and drift" testid="monitoring-section">
+        <MonitoringPanel project={project} view={view} />
       </Section>
     </>
   );
