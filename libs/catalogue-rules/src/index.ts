@@ -13,3 +13,13 @@ export {
 export { collectGroupRefs, resolveFeatureView, type GroupLookup, type ResolvedFeatureView } from "./feature-view-resolver.js";
 export { checkIdentifier } from "./names.js";
 export { TRANSFORMATION_FUNCTIONS } from "./transformation-functions.js";
+export {
+  loggingFeatureGroup,
+  loggingGroupName,
+  loggingSchema,
+  predictionColumn,
+  requestParameterColumn,
+  RESERVED_LOGGING_NAME,
+  transformedColumn,
+  type LoggingSchema,
+} from "./logging-schema.js";

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Pool } from "pg";
-import { InvalidArgumentError, UnimplementedError } from "@granary/errors";
+import { InvalidArgumentError } from "@granary/errors";
 import { readableProjects } from "@granary/auth";
 import { ChangeKind, ChangeSchema, LineageDirection, type Change, type MetadataService } from "@granary/proto/metadata";
 import { principalKey } from "@granary/server";
@@ -12,6 +12,7 @@ import type { ChangeFeed } from "./store/change-feed.js";
 import * as commits from "./store/commits-store.js";
 import * as groups from "./store/feature-groups-store.js";
 import * as views from "./store/feature-views-store.js";
+import * as logging from "./store/feature-logging-store.js";
 import * as lineage from "./store/lineage-store.js";
 import * as monitoring from "./store/monitoring-reports-store.js";
 import * as projects from "./store/projects-store.js";
@@ -205,8 +206,16 @@ export function createMetadataHandlers({ pool, changes, drainSignal, onAccessCha
       const page = await audit.listAuditEvents(pool, req.project, req.pageSize, req.pageToken);
       return { events: page.items, nextPageToken: page.nextPageToken };
     },
-    enableFeatureLogging: () => {
-      throw new UnimplementedError("EnableFeatureLogging is not built yet");
+    enableFeatureLogging: async (req, ctx) => {
+      const { featureView, loggingFeatureGroup } = await logging.enableFeatureLogging(
+        pool,
+        req.project,
+        req.featureView!.name,
+        req.featureView!.version,
+        req.logging,
+        ctx.values.get(principalKey).name,
+      );
+      return { featureView, loggingFeatureGroup };
     },
     createMonitoringReport: async (req, ctx) => {
       const report = req.report!;

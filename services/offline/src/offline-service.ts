@@ -16,6 +16,7 @@ import { requireView, streamTrainingData, type TransformSource } from "./trainin
 import { batchTransformSource, createTrainingDataset, readTrainingDataset } from "./training/training-datasets.js";
 import type { SpineInput, TrainingQuery } from "./training/training-query.js";
 import { deleteRows, type DeleteDeps } from "./write/delete-rows.js";
+import { logFeatures } from "./logging/log-features.js";
 import type { Compactor } from "./lifecycle/compactor.js";
 import { insertRows, type InsertDeps } from "./write/insert-rows.js";
 
@@ -113,8 +114,8 @@ export function createOfflineHandlers(deps: OfflineHandlerDeps): ServiceImpl<typ
       return { statistics: await storeGroupStatistics(deps, req.project, group, deps.commits.commits(req.project, group.name, group.version), ctx.signal) };
     },
 
-    logFeatures() {
-      throw new UnimplementedError("LogFeatures is not built yet");
+    async logFeatures(req, ctx) {
+      return logFeatures(deps, viewFor(req.project, req.featureView), req, ctx.signal);
     },
 
     computeDrift() {

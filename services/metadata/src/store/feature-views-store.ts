@@ -203,6 +203,16 @@ export async function deleteFeatureView(pool: Pool, project: string, name: strin
     if (Number(rows[0]?.n ?? 0) > 0) {
       throw new FailedPreconditionError(`${label(project, name, version)} has ${rows[0]?.n} training dataset(s); delete them first`);
     }
+    // Its logs outlive it only on purpose: the logging group goes first (see docs/feature-logging.md).
+    const logs = current.loggingFeatureGroup;
+    if (
+      logs &&
+      (await tx.client.query("SELECT 1 FROM feature_groups WHERE project = $1 AND name = $2 AND version = $3", [project, logs.name, logs.version])).rowCount
+    ) {
+      throw new FailedPreconditionError(
+        `${label(project, name, version)} has its feature logs in feature group "${logs.name}" version ${logs.version}; delete that group first (its logs go with it)`,
+      );
+    }
     await removeEdgesOf(tx, project, lineageNode(LineageNodeKind.FEATURE_VIEW, name, version));
     await tx.client.query("DELETE FROM feature_views WHERE id = $1", [current.id.toString()]);
     await tx.recordChange({ kind: ChangeKind.DELETED, project, resource: { case: "featureView", value: current } });

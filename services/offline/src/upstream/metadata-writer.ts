@@ -2,7 +2,17 @@ import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { FieldMaskSchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { create } from "@bufbuild/protobuf";
 import { callUpstream } from "@granary/service-clients";
-import type { Commit, MetadataService, Statistics, StatisticsSubject, TrainingDataset, ValidationReport } from "@granary/proto/metadata";
+import type {
+  Commit,
+  FeatureGroup,
+  FeatureView,
+  MetadataService,
+  Statistics,
+  StatisticsSubject,
+  TrainingDataset,
+  ValidationReport,
+} from "@granary/proto/metadata";
+import type { FeatureViewRef } from "@granary/proto/types";
 
 /** What the offline service records in the metadata service. */
 export interface MetadataWriter {
@@ -16,6 +26,8 @@ export interface MetadataWriter {
   commitsSince(project: string, group: { name: string; version: number }, since: Date): Promise<Commit[]>;
   createTrainingDataset(dataset: TrainingDataset): Promise<TrainingDataset>;
   updateTrainingDataset(dataset: TrainingDataset, paths: readonly string[]): Promise<TrainingDataset>;
+  /** Get-or-create a view version's logging feature group (LogFeatures on first use). */
+  enableFeatureLogging(project: string, view: FeatureViewRef): Promise<{ featureView: FeatureView; group: FeatureGroup }>;
 }
 
 /** The metadata service over gRPC; its outages become UNAVAILABLE, its other errors pass through. */
@@ -69,5 +81,10 @@ export function metadataWriter(client: Client<typeof MetadataService>, timeoutMs
         async () =>
           (await client.updateTrainingDataset({ trainingDataset, updateMask: create(FieldMaskSchema, { paths: [...paths] }) }, options)).trainingDataset!,
       ),
+    enableFeatureLogging: (project, featureView) =>
+      call("create the logging feature group", async () => {
+        const res = await client.enableFeatureLogging({ project, featureView: { name: featureView.name, version: featureView.version } }, options);
+        return { featureView: res.featureView!, group: res.loggingFeatureGroup! };
+      }),
   };
 }
