@@ -1,0 +1,443 @@
+// Similarity search on embeddings (issue 21): N seeded synthetic vectors of dimension D (a mixture
+// of 1,000 Gaussian clusters, noise as large as the spread of the centres: clustered as real
+// embeddings are, not trivially separable), cosine, k = 10. In the same run:
+//   (a) the index layer in this process: usearch with the online service's parameters
+//       (services/online/src/ann/index-parameters.ts), its add rate (batches of 5,000, as the write
+//       path hands rows over), memory (RSS delta) and file size, recall@10 against brute force and
+//       p50/p99 latency of one query at a time at several expansion_search values;
+//   (b) the baseline: brute force (usearch.exactSearch, one thread) on the same vectors and queries;
+//   (c) the online service in a child process (metadata + online, PostgreSQL embedded unless
+//       DATABASE_URL is set): WriteRows into an online group with a cosine index on its embedding
+//       column, the rate until the last row is found (vectors indexed per second), the same rows'
+//       write rate into a group without an index, the RSS growth of the service (anonymous memory:
+//       LMDB's mapped pages are counted apart) and the index file, then FindNeighbors over gRPC at
+//       c=1 (recall@10 and latency per query) and c=16 over 4 connections, and exact=true (the
+//       service's brute force) as its baseline.
+// The load average is printed with each part: the machine is shared. The last line is one JSON object.
+//
+//   npm run bench:vectors [-- --vectors 1000000] [-- --dimension 384] [-- --queries 500]
+//                         [-- --seconds 5] [-- --index-only] [-- --service-only]
+import { fork } from "node:child_process";
+import { once } from "node:events";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Code, ConnectError } from "@connectrpc/connect";
+import pg from "pg";
+import usearch from "usearch";
+import { createServiceClient } from "@granary/service-clients";
+import { loadMetadataConfig, startMetadataService } from "@granary/metadata";
+import { loadOnlineConfig, startOnlineService } from "@granary/online";
+import { startEmbeddedPostgres } from "@granary/postgres";
+import { DistanceMetric, MetadataService } from "@granary/proto/metadata";
+import { Durability, OnlineService } from "@granary/proto/online";
+import { ScalarType, type ColumnData } from "@granary/proto/types";
+import { createLogger } from "@granary/telemetry";
+import { seededRandom, testKeys } from "@granary/testing";
+import { CONNECTIVITY, EXACT_SEARCH_THRESHOLD, EXPANSION_ADD, EXPANSION_SEARCH } from "../services/online/src/ann/index-parameters.js";
+
+const flag = (name: string, fallback: number): number => {
+  const at = process.argv.indexOf(`--${name}`);
+  if (at < 0) return fallback;
+  const value = Number(process.argv[at + 1]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a positive integer, got ${process.argv[at + 1]}`);
+  return value;
+};
+const VECTORS = flag("vectors", 1_000_000);
+const DIMENSION = flag("dimension", 384);
+const QUERIES = flag("queries", 500);
+const SECONDS = flag("seconds", 5);
+const K = 10;
+const CLUSTERS = 1_000;
+/** Rows per WriteRows call and per add to the index in (a). */
+const CHUNK = 5_000;
+/** expansion_search values measured in (a), besides the service's. */
+const EXPANSIONS = [...new Set([16, 32, 64, 128, 256, EXPANSION_SEARCH])].sort((a, b) => a - b);
+/** Rows written to the group without an index, the write path's baseline in (c). */
+const PLAIN_ROWS = Math.min(VECTORS, 100_000);
+
+const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
+const load = () => loadavg().map((x) => round(x, 2));
+const percentile = (samples: number[], p: number) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN);
+};
+const latency = (samples: number[]) => ({ p50_ms: percentile(samples, 0.5), p99_ms: percentile(samples, 0.99), samples: samples.length });
+
+/** `count` vectors: a centre (standard normal per coordinate, seed fixed) plus as much normal noise. */
+function clusteredVectors(count: number, dimension: number, seed: number): Float32Array {
+  const normal = (random: () => number) => {
+    let spare: number | undefined;
+    return () => {
+      if (spare !== undefined) {
+        const s = spare;
+        spare = undefined;
+        return s;
+      }
+      const u = 1 - random();
+      const r = Math.sqrt(-2 * Math.log(u));
+      const angle = 2 * Math.PI * random();
+      spare = r * Math.sin(angle);
+      return r * Math.cos(angle);
+    };
+  };
+  const centreNoise = normal(seededRandom(12_345));
+  const centres = new Float32Array(CLUSTERS * dimension).map(() => centreNoise());
+  const pick = seededRandom(seed);
+  const noise = normal(seededRandom(seed ^ 0x9e3779b9));
+  const out = new Float32Array(count * dimension);
+  for (let i = 0; i < count; i++) {
+    const c = Math.floor(pick() * CLUSTERS) * dimension;
+    for (let j = 0; j < dimension; j++) out[i * dimension + j] = centres[c + j]! + noise();
+  }
+  return out;
+}
+
+const row = (data: Float32Array, i: number) => data.subarray(i * DIMENSION, (i + 1) * DIMENSION);
+
+/** Share of the true 10 nearest (`truth`, K per query) among the keys found for query q. */
+function hits(truth: BigUint64Array, q: number, found: Iterable<bigint>): number {
+  const expected = new Set(truth.subarray(q * K, (q + 1) * K));
+  let n = 0;
+  for (const key of found) if (expected.has(key)) n++;
+  return n;
+}
+
+/** RSS of a process from /proc, in bytes: anonymous memory (the index) and file pages (LMDB's map). */
+function rssOf(pid: number): { anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) * 1024;
+  return { anon: kb("RssAnon"), file: kb("RssFile") };
+}
+
+/** Total size of the files under `dir` whose name ends with `suffix`. */
+function sizeOfFiles(dir: string, suffix: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith(suffix)) total += statSync(join(entry.parentPath, entry.name)).size;
+  }
+  return total;
+}
+
+const perMillion = (bytes: number, count: number) => Math.round(((bytes / count) * 1e6) / 2 ** 20);
+
+// ---------------------------------------------------------------- (a) + (b): the index layer
+function newIndex(expansionSearch: number) {
+  return new usearch.Index({
+    dimensions: DIMENSION,
+    metric: usearch.MetricKind.Cos,
+    quantization: usearch.ScalarKind.F32,
+    connectivity: CONNECTIVITY,
+    expansion_add: EXPANSION_ADD,
+    expansion_search: expansionSearch,
+    multi: false,
+  });
+}
+
+function indexLayer(data: Float32Array, queries: Float32Array, truth: BigUint64Array, dir: string) {
+  const result: Record<string, unknown> = { loadavg_before: load() };
+  (globalThis as { gc?: () => void }).gc?.();
+  const rssBefore = rssOf(process.pid).anon;
+  let index = newIndex(EXPANSION_SEARCH);
+  const keys = BigUint64Array.from({ length: VECTORS }, (_, i) => BigInt(i));
+  const started = performance.now();
+  for (let start = 0; start < VECTORS; start += CHUNK) {
+    const end = Math.min(VECTORS, start + CHUNK);
+    // Threads 0 (usearch's choice, all cores), as the service adds a batch of rows.
+    index.add(keys.subarray(start, end), data.subarray(start * DIMENSION, end * DIMENSION), 0);
+  }
+  const buildS = (performance.now() - started) / 1000;
+  const rss = rssOf(process.pid).anon - rssBefore;
+  const file = join(dir, "bench.usearch");
+  index.save(file);
+  const fileBytes = statSync(file).size;
+  Object.assign(result, {
+    build_vectors_per_s: Math.round(VECTORS / buildS),
+    build_s: round(buildS, 1),
+    rss_mb_per_million: perMillion(rss, VECTORS),
+    file_mb_per_million: perMillion(fileBytes, VECTORS),
+    loadavg_after_build: load(),
+  });
+  // expansion_search is fixed when an index is made: each value loads the saved graph anew.
+  const searches: Record<string, unknown>[] = [];
+  for (const expansion of EXPANSIONS) {
+    index = newIndex(expansion);
+    index.load(file);
+    for (let q = 0; q < Math.min(QUERIES, 50); q++) index.search(row(queries, q), K, 1);
+    const samples: number[] = [];
+    let found = 0;
+    for (let q = 0; q < QUERIES; q++) {
+      const t = performance.now();
+      const matches = index.search(row(queries, q), K, 1);
+      samples.push(performance.now() - t);
+      found += hits(truth, q, matches.keys);
+    }
+    searches.push({ expansion_search: expansion, recall_at_10: round(found / (QUERIES * K), 4), ...latency(samples), loadavg: load() });
+  }
+  result.search_c1 = searches;
+  // (b) Brute force, one query at a time on one thread, as a request would run it.
+  const exact: number[] = [];
+  for (let q = 0; q < Math.min(QUERIES, 50); q++) {
+    const t = performance.now();
+    usearch.exactSearch(data, row(queries, q), DIMENSION, K, usearch.MetricKind.Cos, 1);
+    exact.push(performance.now() - t);
+  }
+  result.brute_force_c1 = { ...latency(exact), loadavg: load() };
+  rmSync(file, { force: true });
+  return result;
+}
+
+// ---------------------------------------------------------------- (c): child with metadata + online
+async function serve(): Promise<void> {
+  const { GRANARY_BOOTSTRAP_ADMIN_KEY, GRANARY_SERVICE_KEY } = process.env;
+  if (!GRANARY_BOOTSTRAP_ADMIN_KEY || !GRANARY_SERVICE_KEY) throw new Error("bench:vectors --serve expects its keys from its parent");
+  const keyEnv = { GRANARY_BOOTSTRAP_ADMIN_KEY, GRANARY_SERVICE_KEY };
+  const dir = mkdtempSync(join(tmpdir(), "granary-bench-vectors-"));
+  chmodSync(dir, 0o755);
+  const logger = createLogger({ level: "warn", service: "bench" });
+  let databaseUrl = process.env.DATABASE_URL;
+  let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
+  let dropDb: (() => Promise<void>) | undefined;
+  if (databaseUrl) {
+    const name = `bench_vectors_${process.pid}`;
+    const serverUrl = databaseUrl;
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    dropDb = async () => {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  } else {
+    embedded = await startEmbeddedPostgres({ dataDir: join(dir, "pg") });
+    databaseUrl = embedded.url;
+  }
+  const metadata = await startMetadataService(
+    loadMetadataConfig({ ...keyEnv, GRANARY_METADATA_PORT: "0", GRANARY_DATA_DIR: dir, DATABASE_URL: databaseUrl }),
+    logger,
+  );
+  const online = await startOnlineService(
+    loadOnlineConfig({
+      ...keyEnv,
+      GRANARY_ONLINE_PORT: "0",
+      GRANARY_DATA_DIR: dir,
+      GRANARY_METADATA_ADDRESS: metadata.address,
+      GRANARY_MAX_MESSAGE_BYTES: String(64 << 20),
+    }),
+    logger,
+  );
+  process.send?.({ metadata: metadata.address, online: online.address, dir });
+  await once(process, "message");
+  await online.stop();
+  await metadata.stop();
+  await embedded?.stop();
+  await dropDb?.();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------- (c): parent, the client
+const i64 = (values: bigint[]): ColumnData => ({ values: { case: "int64s", value: { values } } }) as ColumnData;
+
+function rowsOf(data: Float32Array, start: number, end: number, micros: bigint) {
+  const ids = Array.from({ length: end - start }, (_, i) => BigInt(start + i));
+  const embedding: ColumnData = {
+    values: {
+      case: "lists",
+      value: {
+        offsets: Array.from({ length: ids.length + 1 }, (_, i) => i * DIMENSION),
+        items: { values: { case: "floats", value: { values: Array.from(data.subarray(start * DIMENSION, end * DIMENSION)) } } },
+      },
+    },
+  } as ColumnData;
+  return {
+    rowCount: ids.length,
+    columns: [
+      { name: "id", data: i64(ids) },
+      { name: "ts", data: { values: { case: "timestamps", value: { values: ids.map(() => micros) } } } as ColumnData },
+      { name: "embedding", data: embedding },
+    ],
+  };
+}
+
+async function serviceRun(data: Float32Array, queries: Float32Array, truth: BigUint64Array) {
+  const keys = testKeys();
+  const child = fork(process.argv[1] ?? "", ["--serve"], { execArgv: process.execArgv, env: { ...process.env, ...keys.env } });
+  const [addresses] = (await once(child, "message")) as [{ metadata: string; online: string; dir: string }];
+  const md = createServiceClient(MetadataService, addresses.metadata, { apiKey: keys.adminKey });
+  const clients = Array.from({ length: 4 }, () => createServiceClient(OnlineService, addresses.online, { maxMessageBytes: 64 << 20, apiKey: keys.adminKey }));
+  const on = clients[0]!;
+  const result: Record<string, unknown> = { loadavg_before: load() };
+  try {
+    await md.createProject({ name: "bench" });
+    const columns = [
+      { name: "id", type: { scalar: ScalarType.INT64 } },
+      { name: "ts", type: { scalar: ScalarType.TIMESTAMP } },
+      { name: "embedding", type: { scalar: ScalarType.FLOAT, list: true, dimension: DIMENSION } },
+    ];
+    const group = (name: string, indexed: boolean) =>
+      md.createFeatureGroup({
+        featureGroup: {
+          project: "bench",
+          name,
+          version: 1,
+          columns,
+          primaryKey: ["id"],
+          eventTime: "ts",
+          onlineEnabled: true,
+          embeddingIndexes: indexed ? [{ column: "embedding", metric: DistanceMetric.COSINE }] : [],
+        },
+      });
+    await group("items", true);
+    await group("plain", false);
+    const neighbours = (query: Float32Array, k: number, exact = false, client = on) =>
+      client.findNeighbors({
+        project: "bench",
+        target: { case: "featureGroup", value: { name: "items", version: 1 } },
+        column: "embedding",
+        query: Array.from(query),
+        k,
+        exact,
+      });
+    try {
+      await neighbours(row(queries, 0), K);
+    } catch (err) {
+      if (ConnectError.from(err).code !== Code.Unimplemented) throw err;
+      return { skipped: "FindNeighbors is not implemented in this tree yet: only the index layer was measured" };
+    }
+    const micros = BigInt(Date.now()) * 1000n;
+    const write = async (name: string, count: number) => {
+      for (let start = 0; start < count; start += CHUNK) {
+        await on.writeRows({
+          project: "bench",
+          featureGroup: { name, version: 1 },
+          durability: Durability.COMMITTED,
+          rows: { case: "columns", value: rowsOf(data, start, Math.min(count, start + CHUNK), micros) },
+        });
+      }
+    };
+    let started = performance.now();
+    await write("plain", PLAIN_ROWS);
+    result.write_rows_per_s_without_index = Math.round(PLAIN_ROWS / ((performance.now() - started) / 1000));
+    const rssBefore = rssOf(child.pid!);
+    started = performance.now();
+    await write("items", VECTORS);
+    const writtenS = (performance.now() - started) / 1000;
+    // Indexed: the last row written is its own nearest neighbour.
+    const last = BigInt(VECTORS - 1);
+    const idOf = (response: Awaited<ReturnType<typeof neighbours>>, i: number) => {
+      const column = response.keys.find((c) => c.name === "id")?.data?.values;
+      return column?.case === "int64s" ? column.value.values[i] : undefined;
+    };
+    while (idOf(await neighbours(row(data, VECTORS - 1), 1), 0) !== last) await new Promise((r) => setTimeout(r, 100));
+    const indexedS = (performance.now() - started) / 1000;
+    const rssAfter = rssOf(child.pid!);
+    Object.assign(result, {
+      write_rows_per_s_with_index: Math.round(VECTORS / writtenS),
+      indexed_vectors_per_s: Math.round(VECTORS / indexedS),
+      rss_anon_mb_per_million: perMillion(rssAfter.anon - rssBefore.anon, VECTORS),
+      rss_file_mb_per_million: perMillion(rssAfter.file - rssBefore.file, VECTORS),
+      loadavg_after_load: load(),
+    });
+    // c=1: every query once, recall against brute force.
+    for (let q = 0; q < Math.min(QUERIES, 50); q++) await neighbours(row(queries, q), K);
+    const samples: number[] = [];
+    let found = 0;
+    for (let q = 0; q < QUERIES; q++) {
+      const t = performance.now();
+      const response = await neighbours(row(queries, q), K);
+      samples.push(performance.now() - t);
+      found += hits(
+        truth,
+        q,
+        Array.from({ length: response.count }, (_, i) => BigInt(idOf(response, i) ?? -1n)),
+      );
+    }
+    result.find_neighbors_c1 = { recall_at_10: round(found / (QUERIES * K), 4), ...latency(samples), loadavg: load() };
+    // c=16 over 4 connections for SECONDS.
+    const c16: number[] = [];
+    const until = performance.now() + SECONDS * 1000;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, worker) => {
+        while (performance.now() < until) {
+          const t = performance.now();
+          await neighbours(row(queries, next++ % QUERIES), K, false, clients[worker % clients.length]);
+          c16.push(performance.now() - t);
+        }
+      }),
+    );
+    result.find_neighbors_c16 = { ...latency(c16), requests_per_s: Math.round(c16.length / SECONDS), loadavg: load() };
+    // The service's brute force (exact=true) on the same queries: the baseline.
+    const exact: number[] = [];
+    let exactFound = 0;
+    const exactUntil = performance.now() + 30_000;
+    for (let q = 0; q < Math.min(QUERIES, 50) && performance.now() < exactUntil; q++) {
+      const t = performance.now();
+      const response = await neighbours(row(queries, q), K, true);
+      exact.push(performance.now() - t);
+      exactFound += hits(
+        truth,
+        q,
+        Array.from({ length: response.count }, (_, i) => BigInt(idOf(response, i) ?? -1n)),
+      );
+    }
+    result.exact_c1 = { recall_at_10: round(exactFound / (exact.length * K), 4), ...latency(exact), loadavg: load() };
+    // The primary saves changed indexes on an interval: wait for the file.
+    const deadline = performance.now() + 90_000;
+    while (sizeOfFiles(addresses.dir, ".usearch") === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    const fileBytes = sizeOfFiles(addresses.dir, ".usearch");
+    result.index_file_mb_per_million = fileBytes > 0 ? perMillion(fileBytes, VECTORS) : null;
+    return result;
+  } finally {
+    child.send("stop");
+    await once(child, "exit");
+  }
+}
+
+// ---------------------------------------------------------------- main
+async function main(): Promise<void> {
+  const summary: Record<string, unknown> = {
+    bench: "vectors",
+    vectors: VECTORS,
+    dimension: DIMENSION,
+    queries: QUERIES,
+    k: K,
+    metric: "cosine",
+    parameters: {
+      connectivity: CONNECTIVITY,
+      expansion_add: EXPANSION_ADD,
+      expansion_search: EXPANSION_SEARCH,
+      exact_search_threshold: EXACT_SEARCH_THRESHOLD,
+    },
+    loadavg: load(),
+  };
+  const dir = mkdtempSync(join(tmpdir(), "granary-bench-vectors-"));
+  try {
+    let t = performance.now();
+    const data = clusteredVectors(VECTORS, DIMENSION, 42);
+    const queries = clusteredVectors(QUERIES, DIMENSION, 7);
+    summary.generate_s = round((performance.now() - t) / 1000, 1);
+    t = performance.now();
+    const truth = (usearch.exactSearch(data, queries, DIMENSION, K, usearch.MetricKind.Cos, 0) as { keys: BigUint64Array }).keys;
+    summary.ground_truth_s = round((performance.now() - t) / 1000, 1);
+    if (!process.argv.includes("--service-only")) {
+      summary.index = indexLayer(data, queries, truth, dir);
+      console.log(JSON.stringify({ index: summary.index }));
+    }
+    if (!process.argv.includes("--index-only")) summary.service = await serviceRun(data, queries, truth);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  summary.loadavg_end = load();
+  console.log(JSON.stringify(summary));
+}
+
+if (process.argv.includes("--serve")) await serve();
+else await main();
