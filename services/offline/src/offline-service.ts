@@ -1,8 +1,9 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { InvalidArgumentError, NotFoundError, UnimplementedError } from "@granary/errors";
+import { InvalidArgumentError, NotFoundError } from "@granary/errors";
 import { ColumnRole, type FeatureGroup, type FeatureView } from "@granary/proto/metadata";
 import type { BatchDataQuery, InsertHeader, OfflineService, ReadRequest, Spine, TrainingDataQuery } from "@granary/proto/offline";
 import type { FeatureGroupRef, FeatureViewRef } from "@granary/proto/types";
+import { principalKey } from "@granary/server";
 import { requireCatalogue } from "./catalogue-ready.js";
 import { checkConsistency, type ConsistencyDeps } from "./consistency/check-consistency.js";
 import { chunkResponse } from "./duck/index.js";
@@ -17,6 +18,7 @@ import { batchTransformSource, createTrainingDataset, readTrainingDataset } from
 import type { SpineInput, TrainingQuery } from "./training/training-query.js";
 import { deleteRows, type DeleteDeps } from "./write/delete-rows.js";
 import { logFeatures } from "./logging/log-features.js";
+import { computeDrift } from "./monitoring/compute-drift.js";
 import type { Compactor } from "./lifecycle/compactor.js";
 import { insertRows, type InsertDeps } from "./write/insert-rows.js";
 
@@ -118,8 +120,8 @@ export function createOfflineHandlers(deps: OfflineHandlerDeps): ServiceImpl<typ
       return logFeatures(deps, viewFor(req.project, req.featureView), req, ctx.signal);
     },
 
-    computeDrift() {
-      throw new UnimplementedError("ComputeDrift is not built yet");
+    async computeDrift(req, ctx) {
+      return { report: await computeDrift(deps, viewFor(req.project, req.featureView), req, ctx.values.get(principalKey).name, ctx.signal) };
     },
 
     async compact(req, ctx) {

@@ -303,14 +303,7 @@ export async function* readTrainingDataset(
   }
   const wanted = split === DatasetSplit.UNSPECIFIED ? SPLITS : SPLITS.filter((s) => s.split === split);
   const withSplit = split === DatasetSplit.UNSPECIFIED && dataset.split?.kind.case !== undefined;
-  let paths: Map<string, string>;
-  try {
-    paths = await datasetFiles(deps, project, view, dataset);
-  } catch (err) {
-    if (!(err instanceof DatasetGoneError)) throw err;
-    await rebuildTrainingDataset(deps, project, view, dataset, err.dir, signal);
-    paths = await datasetFiles(deps, project, view, dataset);
-  }
+  const paths = await readableDatasetFiles(deps, project, view, dataset, signal);
   const parts = wanted.flatMap(({ split: s, name }) => {
     const files = dataset.files.filter((f) => f.split === s).map((f) => paths.get(f.path)!);
     if (files.length === 0) return [];
@@ -341,6 +334,23 @@ export async function* readTrainingDataset(
     apply: (batch: arrow.RecordBatch) => output!.apply(batch),
   };
   yield* streamQuery(deps.engine, sql, deps.messageBytes, signal, { project, source: view.name, operation: "training_dataset" }, transform);
+}
+
+/** The checked real paths of a dataset's files (see datasetFiles), by recorded path; a dataset whose directory is gone is rebuilt first. */
+export async function readableDatasetFiles(
+  deps: TrainingDeps,
+  project: string,
+  view: FeatureView,
+  dataset: TrainingDataset,
+  signal: AbortSignal,
+): Promise<Map<string, string>> {
+  try {
+    return await datasetFiles(deps, project, view, dataset);
+  } catch (err) {
+    if (!(err instanceof DatasetGoneError)) throw err;
+    await rebuildTrainingDataset(deps, project, view, dataset, err.dir, signal);
+    return datasetFiles(deps, project, view, dataset);
+  }
 }
 
 /** Where the datasets of a view version live, relative to the root (with a trailing slash). */

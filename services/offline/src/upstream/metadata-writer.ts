@@ -7,6 +7,7 @@ import type {
   FeatureGroup,
   FeatureView,
   MetadataService,
+  MonitoringReport,
   Statistics,
   StatisticsSubject,
   TrainingDataset,
@@ -26,6 +27,8 @@ export interface MetadataWriter {
   commitsSince(project: string, group: { name: string; version: number }, since: Date): Promise<Commit[]>;
   createTrainingDataset(dataset: TrainingDataset): Promise<TrainingDataset>;
   updateTrainingDataset(dataset: TrainingDataset, paths: readonly string[]): Promise<TrainingDataset>;
+  /** Stores a drift report (ComputeDrift); the id is assigned. */
+  createMonitoringReport(report: MonitoringReport): Promise<MonitoringReport>;
   /** Get-or-create a view version's logging feature group (LogFeatures on first use). */
   enableFeatureLogging(project: string, view: FeatureViewRef): Promise<{ featureView: FeatureView; group: FeatureGroup }>;
 }
@@ -42,6 +45,7 @@ export function metadataWriter(client: Client<typeof MetadataService>, timeoutMs
         async () => (await client.updateCommit({ commit, updateMask: create(FieldMaskSchema, { paths: [...paths] }) }, options)).commit!,
       ),
     createValidationReport: (report) => call("store the validation report", async () => (await client.createValidationReport({ report }, options)).report!),
+    createMonitoringReport: (report) => call("store the monitoring report", async () => (await client.createMonitoringReport({ report }, options)).report!),
     putStatistics: (statistics) => call("store statistics", async () => (await client.putStatistics({ statistics }, options)).statistics!),
     hasStatistics: (project, subject) =>
       call("read statistics", () =>
