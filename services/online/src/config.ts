@@ -24,6 +24,15 @@ export interface OnlineConfig {
   readonly metadataAddress: string;
   /** Where GetModelFeatureVectors resolves models and aliases. */
   readonly registryAddress: string;
+  /** Where the service's own feature logging sends the vectors it served (LogFeatures). */
+  readonly offlineAddress: string;
+  /** The service's own feature logging (views with FeatureLogging.online_enabled). */
+  readonly featureLog: {
+    /** Most vectors waiting to be logged (GRANARY_ONLINE_FEATURE_LOG_QUEUE); more are dropped and counted. */
+    readonly capacity: number;
+    /** How often waiting vectors are sent to the offline service (GRANARY_ONLINE_FEATURE_LOG_INTERVAL_MS). */
+    readonly intervalMs: number;
+  };
   /** The write log this replica follows (GRANARY_NATS_URL set); without it writes go to the store directly. */
   readonly writeLog: {
     /** This replica's name in status and logs (GRANARY_ONLINE_REPLICA; the host name by default, the pod's in Kubernetes). */
@@ -63,6 +72,11 @@ export function loadOnlineConfig(env: Env = process.env, defaults: OnlineConfigD
     sweepIntervalMs: r.int("GRANARY_ONLINE_SWEEP_INTERVAL_S", 300, { min: 1, max: 86_400 }) * 1000,
     metadataAddress: readServiceAddress(r, "metadata"),
     registryAddress: readServiceAddress(r, "registry"),
+    offlineAddress: readServiceAddress(r, "offline"),
+    featureLog: {
+      capacity: r.int("GRANARY_ONLINE_FEATURE_LOG_QUEUE", 10_000, { min: 1, max: 10_000_000 }),
+      intervalMs: r.int("GRANARY_ONLINE_FEATURE_LOG_INTERVAL_MS", 1000, { min: 10, max: 600_000 }),
+    },
     writeLog: {
       replica: r.string("GRANARY_ONLINE_REPLICA", hostname()),
       maxLag: r.int("GRANARY_ONLINE_MAX_LAG", 1000, { min: 0, max: 1_000_000_000 }),

@@ -17,6 +17,7 @@ import { keysOf, storedRowsOf } from "./write/stored-rows.js";
 import { lookupInSpan, recordWrite } from "./online-metrics.js";
 import { storedRowsOfArrow } from "./write/arrow-stored-rows.js";
 import type { ReplicaLog } from "./write/replica-log.js";
+import type { FeatureLogger } from "./logging/feature-logger.js";
 
 export interface OnlineHandlerDeps {
   readonly store: OnlineStore;
@@ -28,6 +29,8 @@ export interface OnlineHandlerDeps {
   readonly maxFutureEventTimeS: number;
   /** The write log this replica follows (GRANARY_NATS_URL); absent, writes go to the store directly. */
   readonly replicaLog?: ReplicaLog | undefined;
+  /** The service's own feature logging of the vectors it serves (views with logging.online_enabled). */
+  readonly featureLog?: FeatureLogger | undefined;
 }
 
 /**
@@ -42,6 +45,7 @@ export function createOnlineHandlers({
   maxRows,
   maxFutureEventTimeS,
   replicaLog,
+  featureLog,
 }: OnlineHandlerDeps): ServiceImpl<typeof OnlineService> {
   const groupFor = (project: string, ref: FeatureGroupRef | undefined) => {
     if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
@@ -104,8 +108,13 @@ export function createOnlineHandlers({
       checkRows(entities.rowCount);
       const answer = () => {
         const plan = plans.plan(req.project, req.featureView!.name, req.featureView!.version);
+        const input = lookupInput(plan, entities, req.options);
+        const served = { model: "", modelVersion: 0, trainingDatasetVersion: input.transformations ? (req.options?.trainingDatasetVersion ?? 0) : 0 };
         return lookupInSpan(req.project, plan, entities.rowCount, () =>
-          withLookup(plan, store, lookupInput(plan, entities, req.options), featureVectorsResponse),
+          withLookup(plan, store, input, (result) => {
+            featureLog?.offer(req.project, plan, entities, result, served);
+            return featureVectorsResponse(result);
+          }),
         );
       };
       const minSequence = req.options?.minLogSequence ?? 0n;
@@ -125,14 +134,20 @@ export function createOnlineHandlers({
       const plan = plans.plan(req.project, model.featureView.name, model.featureView.version);
       // The model's own training dataset parameterises its transformations, unless the caller asks otherwise.
       const options = { ...req.options, trainingDatasetVersion: req.options?.trainingDatasetVersion || model.trainingDatasetVersion } as FeatureVectorOptions;
+      const served = { model: req.model, modelVersion: model.version, trainingDatasetVersion: options.trainingDatasetVersion ?? 0 };
       return lookupInSpan(req.project, plan, entities.rowCount, () =>
-        withLookup(plan, store, lookupInput(plan, entities, options), (result) => modelFeatureVectorsResponse(result, model)),
+        withLookup(plan, store, lookupInput(plan, entities, options), (result) => {
+          featureLog?.offer(req.project, plan, entities, result, served);
+          return modelFeatureVectorsResponse(result, model);
+        }),
       );
     },
 
     getReplicaStatus() {
-      if (!replicaLog) return { replica: "", log: "none" };
-      return { ...replicaLog.status(), log: "jetstream" };
+      const counts = featureLog?.counts();
+      const featureLogging = counts && { logged: BigInt(counts.logged), dropped: BigInt(counts.dropped), queued: BigInt(counts.queued) };
+      if (!replicaLog) return { replica: "", log: "none", featureLogging };
+      return { ...replicaLog.status(), log: "jetstream", featureLogging };
     },
 
     findNeighbors() {

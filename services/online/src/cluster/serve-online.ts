@@ -3,11 +3,13 @@ import { CatalogueCache } from "@granary/catalogue-cache";
 import { serviceClientTls } from "@granary/config";
 import { MetadataService, type Change } from "@granary/proto/metadata";
 import { OnlineService } from "@granary/proto/online";
+import { OfflineService } from "@granary/proto/offline";
 import { RegistryService } from "@granary/proto/registry";
 import { createRemoteAccess, createServer, defineService, serviceKeyOf, type GranaryServer } from "@granary/server";
 import { createServiceClient } from "@granary/service-clients";
 import type { Logger } from "@granary/telemetry";
 import type { OnlineConfig } from "../config.js";
+import { FeatureLogger } from "../logging/feature-logger.js";
 import { createOnlineHandlers } from "../online-service.js";
 import type { OnlineStore } from "../store/online-store.js";
 import { ModelResolver } from "../upstream/model-resolver.js";
@@ -85,6 +87,13 @@ export async function serveOnline({ config, log, store, catalogue, replicaLog, o
     logger: log,
   });
   const plans = new PlanCache(catalogue.cache);
+  // Each process (the one process, or each worker) logs what it serves through its own queue.
+  const featureLog = new FeatureLogger({
+    offline: createServiceClient(OfflineService, config.offlineAddress, { apiKey: serviceKey, tls: serviceClientTls(config.server) }),
+    logger: log,
+    capacity: config.featureLog.capacity,
+    intervalMs: config.featureLog.intervalMs,
+  });
   // Readiness: the catalogue loaded and the rest (setReady) true.
   const ready = { catalogue: false, rest: true, serving: false };
   let reportReady: () => void = () => {};
@@ -122,6 +131,7 @@ export async function serveOnline({ config, log, store, catalogue, replicaLog, o
           maxRows: config.maxRows,
           maxFutureEventTimeS: config.common.maxFutureEventTimeS,
           replicaLog,
+          featureLog,
         }),
       ),
     ],
@@ -129,6 +139,7 @@ export async function serveOnline({ config, log, store, catalogue, replicaLog, o
   try {
     await server.start();
   } catch (err) {
+    await featureLog.stop();
     await remote.close();
     throw err;
   }
@@ -141,6 +152,7 @@ export async function serveOnline({ config, log, store, catalogue, replicaLog, o
     ready: () => readyOnce,
     async stop() {
       await server.shutdown();
+      await featureLog.stop();
       await remote.close();
     },
   };

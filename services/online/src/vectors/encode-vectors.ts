@@ -18,6 +18,8 @@ export interface LookupResult {
   readonly rowCount: number;
   readonly columns: readonly { readonly name: string; readonly builder: ColumnBuilder }[];
   readonly eventTimes: readonly { readonly name: string; readonly version: number; readonly micros: BigInt64Array }[];
+  /** When `columns` are transformed: the same columns before the transformations (feature logging reads them). */
+  readonly untransformed?: readonly { readonly name: string; readonly builder: ColumnBuilder }[] | undefined;
 }
 
 /**

@@ -303,7 +303,9 @@ export function lookupVectors(plan: ViewPlan, store: Pick<OnlineStore, "get">, i
     }
   }
   const eventTimeColumns = eventTimes ? steps.map((step, s) => ({ name: step.group.name, version: step.group.version, micros: eventTimes[s]! })) : [];
-  return { rowCount: n, columns, eventTimes: eventTimeColumns };
+  // Feature logging records what was served before and after the model-dependent transformations.
+  const untransformed = input.transformations ? work.columns(plan, input.includeInferenceHelpers) : undefined;
+  return { rowCount: n, columns, eventTimes: eventTimeColumns, untransformed };
 }
 
 /** Whether a stored row holds every column of its group (none appended since) and no null. */
