@@ -7,7 +7,9 @@ const STATUS_VALUE: Readonly<Record<number, number>> = { [DriftStatus.OK]: 0, [D
 /**
  * The latest drift of every monitored feature as OpenTelemetry gauges (granary.monitoring.drift.psi,
  * .ks, .status; attributes project, feature_view, version, column), so an operator can alert on
- * status 1 or on a PSI above a level. Each computed report replaces the values of its features.
+ * status 1 or on a PSI above a level. Each computed report replaces the values of its features; a
+ * statistic a report could not compute is no longer observed (exporters may show its last value
+ * until it goes stale: the status gauge says 2 then).
  */
 export class DriftMetrics {
   readonly #psi = new Map<string, { value: number; attrs: Attributes }>();
