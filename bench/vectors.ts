@@ -119,6 +119,14 @@ function sizeOfFiles(dir: string, suffix: string): number {
   return total;
 }
 
+/** CPU time (user + system) of a process so far, in ms, from /proc (clock ticks of 10 ms): less
+ * disturbed than wall time when other work shares the cores. */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const perMillion = (bytes: number, count: number) => Math.round(((bytes / count) * 1e6) / 2 ** 20);
 
 // ---------------------------------------------------------------- (a) + (b): the index layer
@@ -141,12 +149,14 @@ function indexLayer(data: Float32Array, queries: Float32Array, truth: BigUint64A
   let index = newIndex(EXPANSION_SEARCH);
   const keys = BigUint64Array.from({ length: VECTORS }, (_, i) => BigInt(i));
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   for (let start = 0; start < VECTORS; start += CHUNK) {
     const end = Math.min(VECTORS, start + CHUNK);
     // Threads 0 (usearch's choice, all cores), as the service adds a batch of rows.
     index.add(keys.subarray(start, end), data.subarray(start * DIMENSION, end * DIMENSION), 0);
   }
   const buildS = (performance.now() - started) / 1000;
+  const buildCpu = process.cpuUsage(cpuBefore);
   const rss = rssOf(process.pid).anon - rssBefore;
   const file = join(dir, "bench.usearch");
   index.save(file);
@@ -154,6 +164,7 @@ function indexLayer(data: Float32Array, queries: Float32Array, truth: BigUint64A
   Object.assign(result, {
     build_vectors_per_s: Math.round(VECTORS / buildS),
     build_s: round(buildS, 1),
+    build_cpu_s_per_1k_vectors: round((buildCpu.user + buildCpu.system) / 1e6 / (VECTORS / 1000)),
     rss_mb_per_million: perMillion(rss, VECTORS),
     file_mb_per_million: perMillion(fileBytes, VECTORS),
     loadavg_after_build: load(),
@@ -166,13 +177,21 @@ function indexLayer(data: Float32Array, queries: Float32Array, truth: BigUint64A
     for (let q = 0; q < Math.min(QUERIES, 50); q++) index.search(row(queries, q), K, 1);
     const samples: number[] = [];
     let found = 0;
+    const cpu = process.cpuUsage();
     for (let q = 0; q < QUERIES; q++) {
       const t = performance.now();
       const matches = index.search(row(queries, q), K, 1);
       samples.push(performance.now() - t);
       found += hits(truth, q, matches.keys);
     }
-    searches.push({ expansion_search: expansion, recall_at_10: round(found / (QUERIES * K), 4), ...latency(samples), loadavg: load() });
+    const used = process.cpuUsage(cpu);
+    searches.push({
+      expansion_search: expansion,
+      recall_at_10: round(found / (QUERIES * K), 4),
+      ...latency(samples),
+      cpu_ms_per_query: round((used.user + used.system) / 1000 / QUERIES),
+      loadavg: load(),
+    });
   }
   result.search_c1 = searches;
   // (b) Brute force, one query at a time on one thread, as a request would run it.
@@ -326,6 +345,7 @@ async function serviceRun(data: Float32Array, queries: Float32Array, truth: BigU
     await write("plain", PLAIN_ROWS);
     result.write_rows_per_s_without_index = Math.round(PLAIN_ROWS / ((performance.now() - started) / 1000));
     const rssBefore = rssOf(child.pid!);
+    const cpuBefore = cpuMsOf(child.pid!);
     started = performance.now();
     await write("items", VECTORS);
     const writtenS = (performance.now() - started) / 1000;
@@ -338,9 +358,11 @@ async function serviceRun(data: Float32Array, queries: Float32Array, truth: BigU
     while (idOf(await neighbours(row(data, VECTORS - 1), 1), 0) !== last) await new Promise((r) => setTimeout(r, 100));
     const indexedS = (performance.now() - started) / 1000;
     const rssAfter = rssOf(child.pid!);
+    const loadCpuMs = cpuMsOf(child.pid!) - cpuBefore;
     Object.assign(result, {
       write_rows_per_s_with_index: Math.round(VECTORS / writtenS),
       indexed_vectors_per_s: Math.round(VECTORS / indexedS),
+      service_cpu_s_per_1k_vectors: round(loadCpuMs / VECTORS),
       rss_anon_mb_per_million: perMillion(rssAfter.anon - rssBefore.anon, VECTORS),
       rss_file_mb_per_million: perMillion(rssAfter.file - rssBefore.file, VECTORS),
       loadavg_after_load: load(),
@@ -349,6 +371,7 @@ async function serviceRun(data: Float32Array, queries: Float32Array, truth: BigU
     for (let q = 0; q < Math.min(QUERIES, 50); q++) await neighbours(row(queries, q), K);
     const samples: number[] = [];
     let found = 0;
+    const serviceCpu = cpuMsOf(child.pid!);
     for (let q = 0; q < QUERIES; q++) {
       const t = performance.now();
       const response = await neighbours(row(queries, q), K);
@@ -359,7 +382,12 @@ async function serviceRun(data: Float32Array, queries: Float32Array, truth: BigU
         Array.from({ length: response.count }, (_, i) => BigInt(idOf(response, i) ?? -1n)),
       );
     }
-    result.find_neighbors_c1 = { recall_at_10: round(found / (QUERIES * K), 4), ...latency(samples), loadavg: load() };
+    result.find_neighbors_c1 = {
+      recall_at_10: round(found / (QUERIES * K), 4),
+      ...latency(samples),
+      service_cpu_ms_per_query: round((cpuMsOf(child.pid!) - serviceCpu) / QUERIES),
+      loadavg: load(),
+    };
     // c=16 over 4 connections for SECONDS.
     const c16: number[] = [];
     const until = performance.now() + SECONDS * 1000;
