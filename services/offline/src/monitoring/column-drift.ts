@@ -104,12 +104,13 @@ export async function columnDrift(
   const result = { ...base, distribution: true, psi: psi(ref, act) };
   if (kind !== "numeric") return result;
 
-  // Two-sample KS: the largest gap between the two empirical CDFs, evaluated after each distinct value.
+  // Two-sample KS: the largest gap between the two empirical CDFs. A RANGE frame ends after the
+  // current value's peers, so each row sees both CDFs at its value, ties included (one sort; about
+  // twice as fast as grouping by value first on a million distinct doubles).
   const [ks] = await c.rows(
     `SELECT max(abs(f0 - f1)) AS ks FROM (
-       SELECT sum(c0) OVER w / sum(c0) OVER () AS f0, sum(c1) OVER w / sum(c1) OVER () AS f1 FROM (
-         SELECT x, count(*) FILTER (WHERE side = 0) AS c0, count(*) FILTER (WHERE side = 1) AS c1 FROM ${both} GROUP BY x)
-       WINDOW w AS (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))`,
+       SELECT sum(1 - side) OVER w / ${referenceValues}::DOUBLE AS f0, sum(side) OVER w / ${values}::DOUBLE AS f1 FROM ${both}
+       WINDOW w AS (ORDER BY x RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))`,
     signal,
   );
   return { ...result, ks: ks!.ks === null ? undefined : Number(ks!.ks) };
