@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { DistanceMetric, EmbeddingIndexSchema } from "@granary/proto/metadata";
-import { ScalarType } from "@granary/proto/types";
+import { ColumnSchema, ScalarType } from "@granary/proto/types";
 import { createTestDatabase, type TestDatabase } from "@granary/testing";
 import { transactionsGroup, type GroupInit } from "./testing/fixtures.js";
 import { startTestMetadata, type TestMetadata } from "./testing/start-test-metadata.js";
@@ -40,9 +40,9 @@ function items(overrides: GroupInit = {}) {
     onlineEnabled: true,
     columns: [
       ...base.columns,
-      { name: "emb", type: { scalar: ScalarType.FLOAT, list: true, dimension: 4 } },
-      { name: "floats", type: { scalar: ScalarType.FLOAT, list: true } },
-      { name: "doubles", type: { scalar: ScalarType.DOUBLE, list: true, dimension: 4 } },
+      create(ColumnSchema, { name: "emb", type: { scalar: ScalarType.FLOAT, list: true, dimension: 4 } }),
+      create(ColumnSchema, { name: "floats", type: { scalar: ScalarType.FLOAT, list: true } }),
+      create(ColumnSchema, { name: "doubles", type: { scalar: ScalarType.DOUBLE, list: true, dimension: 4 } }),
     ],
     ...overrides,
   });
@@ -65,7 +65,7 @@ describe("embedding indexes", () => {
       message: /embedding_indexes\[1\]\.column: column "emb" already has an index/,
     },
   ])("refuses $what on create with INVALID_ARGUMENT, storing nothing", async ({ indexes, message }) => {
-    const err = await failure(md.client.createFeatureGroup({ featureGroup: items({ embeddingIndexes: indexes }) }));
+    const err = await failure(md.client.createFeatureGroup({ featureGroup: items({ embeddingIndexes: indexes.map((i) => create(EmbeddingIndexSchema, i)) }) }));
     expect(Code[err.code]).toBe("InvalidArgument");
     expect(err.rawMessage).toMatch(message);
     const listed = await md.client.listFeatureGroups({ project: P });
@@ -74,7 +74,7 @@ describe("embedding indexes", () => {
 
   it("refuses an index on an offline-only group", async () => {
     const err = await failure(
-      md.client.createFeatureGroup({ featureGroup: items({ onlineEnabled: false, embeddingIndexes: [{ column: "emb", metric: DistanceMetric.COSINE }] }) }),
+      md.client.createFeatureGroup({ featureGroup: items({ onlineEnabled: false, embeddingIndexes: [index("emb", DistanceMetric.COSINE)] }) }),
     );
     expect(Code[err.code]).toBe("InvalidArgument");
     expect(err.rawMessage).toMatch(/online_enabled/);
@@ -82,7 +82,7 @@ describe("embedding indexes", () => {
 
   it("keeps indexes, adds and removes them through UpdateFeatureGroup (mask embedding_indexes)", async () => {
     const { featureGroup } = await md.client.createFeatureGroup({
-      featureGroup: items({ embeddingIndexes: [{ column: "emb", metric: DistanceMetric.COSINE }] }),
+      featureGroup: items({ embeddingIndexes: [index("emb", DistanceMetric.COSINE)] }),
     });
     expect(featureGroup?.embeddingIndexes.map((i) => [i.column, i.metric])).toEqual([["emb", DistanceMetric.COSINE]]);
     const changed = await md.client.updateFeatureGroup({

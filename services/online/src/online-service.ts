@@ -1,7 +1,7 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { CatalogueCache } from "@granary/catalogue-cache";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError, UnimplementedError } from "@granary/errors";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError } from "@granary/errors";
 import { eventTimeBounds } from "@granary/arrow";
 import { Durability, type EntityRows, type FeatureVectorOptions, type OnlineService } from "@granary/proto/online";
 import type { DataType, FeatureGroupRef } from "@granary/proto/types";
@@ -17,6 +17,8 @@ import { keysOf, storedRowsOf } from "./write/stored-rows.js";
 import { lookupInSpan, recordWrite } from "./online-metrics.js";
 import { storedRowsOfArrow } from "./write/arrow-stored-rows.js";
 import type { ReplicaLog } from "./write/replica-log.js";
+import { findNeighbors } from "./ann/find-neighbors.js";
+import type { NeighborSource } from "./ann/neighbor-search.js";
 import type { FeatureLogger } from "./logging/feature-logger.js";
 
 export interface OnlineHandlerDeps {
@@ -29,6 +31,8 @@ export interface OnlineHandlerDeps {
   readonly maxFutureEventTimeS: number;
   /** The write log this replica follows (GRANARY_NATS_URL); absent, writes go to the store directly. */
   readonly replicaLog?: ReplicaLog | undefined;
+  /** The nearest-neighbour indexes FindNeighbors asks (this process's, or the cluster primary's); absent, it scans rows. */
+  readonly neighbors?: NeighborSource | undefined;
   /** The service's own feature logging of the vectors it serves (views with logging.online_enabled). */
   readonly featureLog?: FeatureLogger | undefined;
 }
@@ -46,6 +50,7 @@ export function createOnlineHandlers({
   maxFutureEventTimeS,
   replicaLog,
   featureLog,
+  neighbors,
 }: OnlineHandlerDeps): ServiceImpl<typeof OnlineService> {
   const groupFor = (project: string, ref: FeatureGroupRef | undefined) => {
     if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
@@ -150,8 +155,12 @@ export function createOnlineHandlers({
       return { ...replicaLog.status(), log: "jetstream", featureLogging };
     },
 
-    findNeighbors() {
-      throw new UnimplementedError("FindNeighbors is not built yet");
+    async findNeighbors(req, ctx) {
+      if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
+      const minSequence = req.options?.minLogSequence ?? 0n;
+      if (minSequence > 0n && !caughtUp(minSequence)) await replicaLog!.caughtUp(minSequence, ctx.signal);
+      const { count, keys, distances, vectors } = await findNeighbors(req, { store, source: neighbors ?? NO_INDEX, catalogue, plans });
+      return { count, keys, distances, vectors };
     },
 
     async listDeadLetters(req) {
@@ -215,6 +224,9 @@ function readers(columns: EntityRows["servingKeys"], typeOf: (name: string) => D
   }
   return out;
 }
+
+/** Without indexes every search scans the group's rows. */
+const NO_INDEX: NeighborSource = { candidates: () => undefined };
 
 function durabilityOf(d: Durability): StoreDurability {
   return d === Durability.COMMITTED ? "committed" : "flushed";

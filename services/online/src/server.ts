@@ -5,6 +5,7 @@ import type { OnlineRunningService } from "./cluster/running-service.js";
 import { followCatalogue, serveOnline, type OnlineFront } from "./cluster/serve-online.js";
 import { openReplicaLog, startWriting } from "./cluster/write-side.js";
 import { LmdbOnlineStore } from "./store/lmdb-online-store.js";
+import { openAnnIndexes } from "./ann/open-ann-indexes.js";
 import type { FollowingReplicaLog } from "./write/replica-log.js";
 
 export type { OnlineRunningService } from "./cluster/running-service.js";
@@ -20,13 +21,15 @@ export async function startOnlineService(config: OnlineConfig, logger: Logger): 
   if (config.workers > 1) return startOnlinePrimary(config, log);
   const store = new LmdbOnlineStore(config.lmdb);
   const catalogue = followCatalogue(config, log);
+  const indexes = openAnnIndexes(store, config.lmdb.path, catalogue.onChange, log);
   let replicaLog: FollowingReplicaLog | undefined;
   let front: OnlineFront;
   try {
     replicaLog = await openReplicaLog(config, store, catalogue, log);
-    front = await serveOnline({ config, log, store, catalogue, replicaLog });
+    front = await serveOnline({ config, log, store, catalogue, replicaLog, neighbors: indexes });
   } catch (err) {
     await replicaLog?.log.close();
+    await indexes.stop();
     await store.close();
     throw err;
   }
@@ -46,6 +49,7 @@ export async function startOnlineService(config: OnlineConfig, logger: Logger): 
       await front.stop();
       await writing.stop();
       await catalogue.cache.close();
+      await indexes.stop();
       await store.close();
     },
   };

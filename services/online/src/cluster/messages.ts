@@ -37,7 +37,17 @@ export type ToPrimary =
 
 /** What a worker asks of the primary: every write to the store, and the write log's calls that need its applier. */
 export type PrimaryMethod =
-  "upsert" | "delete" | "apply" | "recordApplied" | "setLogIdentity" | "purgeExpired" | "logWrite" | "logCaughtUp" | "listDeadLetters";
+  | "upsert"
+  | "delete"
+  | "apply"
+  | "recordApplied"
+  | "setLogIdentity"
+  | "purgeExpired"
+  | "logWrite"
+  | "logCaughtUp"
+  | "listDeadLetters"
+  /** Candidates from the primary's nearest-neighbour index (FindNeighbors); the worker checks them against its own read of the rows. */
+  | "annCandidates";
 
 export function isGranaryMessage<T extends { granary: string }>(message: unknown): message is T {
   return typeof message === "object" && message !== null && typeof (message as { granary?: unknown }).granary === "string";

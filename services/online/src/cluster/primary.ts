@@ -2,6 +2,7 @@ import type { Logger } from "@granary/telemetry";
 import type { OnlineConfig } from "../config.js";
 import type { OnlineRunningService } from "./running-service.js";
 import { LmdbOnlineStore } from "../store/lmdb-online-store.js";
+import { openAnnIndexes } from "../ann/open-ann-indexes.js";
 import type { FollowingReplicaLog, ReplicaStatus } from "../write/replica-log.js";
 import { primaryMethods } from "./primary-methods.js";
 import { followCatalogue } from "./serve-online.js";
@@ -21,16 +22,19 @@ const STATUS_EVERY_MS = 250;
 export async function startOnlinePrimary(config: OnlineConfig, log: Logger): Promise<OnlineRunningService> {
   const store = new LmdbOnlineStore(config.lmdb);
   const catalogue = followCatalogue(config, log);
+  // The indexes live here, with the store's one writer; workers ask for candidates over IPC.
+  const indexes = openAnnIndexes(store, config.lmdb.path, catalogue.onChange, log);
   let replicaLog: FollowingReplicaLog | undefined;
   try {
     replicaLog = await openReplicaLog(config, store, catalogue, log);
   } catch (err) {
+    await indexes.stop();
     await store.close();
     throw err;
   }
   const stopping = new AbortController();
   const stopWorkerMetrics = serveWorkerMetrics();
-  const pool = new WorkerPool({ config, log, methods: primaryMethods(store, replicaLog, stopping.signal), status: () => replicaLog?.status() });
+  const pool = new WorkerPool({ config, log, methods: primaryMethods(store, replicaLog, stopping.signal, indexes), status: () => replicaLog?.status() });
   catalogue.cache.start();
   const writing = startWriting(config, store, catalogue, replicaLog, log, () => pool.broadcastStatus());
   let sent: ReplicaStatus | undefined;
@@ -47,6 +51,7 @@ export async function startOnlinePrimary(config: OnlineConfig, log: Logger): Pro
     stopping.abort();
     await writing.stop();
     await catalogue.cache.close();
+    await indexes.stop();
     await store.close();
   };
   try {

@@ -15,6 +15,7 @@ import type { OnlineStore } from "../store/online-store.js";
 import { ModelResolver } from "../upstream/model-resolver.js";
 import { PlanCache } from "../vectors/plan-cache.js";
 import type { ReplicaLog } from "../write/replica-log.js";
+import type { NeighborSource } from "../ann/neighbor-search.js";
 
 /** The catalogue cache of one process, with listeners added by the parts that depend on it. */
 export interface FollowedCatalogue {
@@ -67,6 +68,8 @@ export interface OnlineFrontOptions {
   readonly store: OnlineStore;
   readonly catalogue: FollowedCatalogue;
   readonly replicaLog: ReplicaLog | undefined;
+  /** Where FindNeighbors gets candidates: this process's indexes, or the primary's (a worker). */
+  readonly neighbors?: NeighborSource | undefined;
   /** Hears every change of this process's health (a worker tells its primary). */
   readonly onServing?: (serving: boolean) => void;
 }
@@ -76,7 +79,7 @@ export interface OnlineFrontOptions {
  * over the given store, remote access control and plans on this process's catalogue, and health
  * SERVING once the catalogue is current and the log's lag within bound. The port is bound on return.
  */
-export async function serveOnline({ config, log, store, catalogue, replicaLog, onServing }: OnlineFrontOptions): Promise<OnlineFront> {
+export async function serveOnline({ config, log, store, catalogue, replicaLog, neighbors, onServing }: OnlineFrontOptions): Promise<OnlineFront> {
   const serviceKey = serviceKeyOf(config.common.auth);
   const remote = createRemoteAccess({
     auth: config.common.auth,
@@ -132,6 +135,7 @@ export async function serveOnline({ config, log, store, catalogue, replicaLog, o
           maxFutureEventTimeS: config.common.maxFutureEventTimeS,
           replicaLog,
           featureLog,
+          neighbors,
         }),
       ),
     ],

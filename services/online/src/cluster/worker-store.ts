@@ -23,6 +23,16 @@ export class WorkerOnlineStore implements OnlineStore {
     return this.#reader.get(key);
   }
 
+  getCopy(key: Buffer): Buffer | undefined {
+    this.#refresh();
+    return this.#reader.getCopy(key);
+  }
+
+  scanGroup(groupId: bigint): Iterable<{ key: Buffer; value: Buffer }> {
+    this.#refresh();
+    return this.#reader.scanGroup(groupId);
+  }
+
   appliedSequence(): bigint {
     this.#refresh();
     return this.#reader.appliedSequence();

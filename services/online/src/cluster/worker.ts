@@ -110,7 +110,16 @@ export function runOnlineWorker(channel: PrimaryChannel = processChannel()): voi
     replicaLog = config.common.natsUrl ? new WorkerReplicaLog(primary, store, config.writeLog.replica) : undefined;
     if (replicaLog && status) replicaLog.update(status);
     try {
-      front = await serveOnline({ config, log, store, catalogue, replicaLog, onServing: (serving) => tell({ granary: "serving", serving }) });
+      front = await serveOnline({
+        config,
+        log,
+        store,
+        catalogue,
+        replicaLog,
+        // The index is the primary's (one copy in memory, kept by the writer): candidates come over IPC.
+        neighbors: { candidates: (groupId, column, query, count) => primary.call("annCandidates", groupId, column, query, count) },
+        onServing: (serving) => tell({ granary: "serving", serving }),
+      });
     } catch (err) {
       await store.close();
       await telemetry.shutdown().catch(() => {});

@@ -6,6 +6,7 @@ import { groupPrefix } from "./key-codec.js";
 import { translateLmdbError, translateLmdbFailure } from "./lmdb-errors.js";
 import { checkLmdbFiles } from "./lmdb-preflight.js";
 import type { AppliedOp, Durability, OnlineStore, StoredRow, StoreOp } from "./online-store.js";
+import type { RowChangeListener, StoreRecords } from "./row-changes.js";
 
 // Keys of the store's own records sort before every row key (row keys begin with KEY_FORMAT, 0x01).
 const APPLIED_SEQUENCE_KEY = Buffer.from("\x00log-applied-sequence", "latin1");
@@ -21,6 +22,12 @@ export interface LmdbOnlineStoreOptions {
   readOnly?: boolean;
 }
 
+/** A write transaction's put and remove of rows, told to the row-change listener when there is one. */
+interface RowWriter {
+  put(key: Buffer, value: Buffer): void;
+  remove(key: Buffer): void;
+}
+
 /**
  * The online store on one LMDB environment (lmdb-js). A write transaction's promise resolves at
  * commit, which survives a crash of this process; `flushed` resolves once the OS has written it to
@@ -30,6 +37,8 @@ export interface LmdbOnlineStoreOptions {
 export class LmdbOnlineStore implements OnlineStore {
   readonly #db: RootDatabase<Buffer, Buffer>;
   readonly #readOnly: boolean;
+  #listener: RowChangeListener | undefined;
+  readonly #records: StoreRecords;
 
   constructor(options: LmdbOnlineStoreOptions) {
     this.#readOnly = options.readOnly ?? false;
@@ -46,6 +55,67 @@ export class LmdbOnlineStore implements OnlineStore {
       // own transaction, so the batching adds nothing the write thread does not already do.
       eventTurnBatching: false,
     });
+    const db = this.#db;
+    this.#records = {
+      get: (key) => db.getBinary(key),
+      put: (key, value) => void db.put(key, value),
+      remove: (key) => void db.remove(key),
+    };
+  }
+
+  /** Lets a listener hear every row change inside its write transaction (the nearest-neighbour indexes). */
+  listen(listener: RowChangeListener): void {
+    this.#listener = listener;
+  }
+
+  /**
+   * Runs `work` as one write transaction, its row changes heard by the listener; when the
+   * transaction fails the listener hears which keys it had been told of.
+   */
+  async #transaction<T>(work: (rows: RowWriter) => T): Promise<T> {
+    const db = this.#db;
+    const listener = this.#listener;
+    if (!listener) {
+      return db.transaction(() =>
+        work({
+          put: (key, value) => void db.put(key, value),
+          remove: (key) => void db.remove(key),
+        }),
+      );
+    }
+    const touched: Buffer[] = [];
+    const records = this.#records;
+    try {
+      return await db.transaction(() => {
+        const result = work({
+          put: (key, value) => {
+            void db.put(key, value);
+            touched.push(key);
+            listener.changed(key, value, records);
+          },
+          remove: (key) => {
+            void db.remove(key);
+            touched.push(key);
+            listener.changed(key, undefined, records);
+          },
+        });
+        listener.settle();
+        return result;
+      });
+    } catch (err) {
+      listener.failed(touched);
+      throw err;
+    }
+  }
+
+  /** The store's own records and rows between two keys, in key order (the listener's scans). */
+  range(start: Buffer, end: Buffer): Iterable<{ key: Buffer; value: Buffer }> {
+    return this.#db.getRange({ start, end }) as Iterable<{ key: Buffer; value: Buffer }>;
+  }
+
+  /** Writes the store's own records (keys beginning with 0x00) as one transaction. */
+  writeRecords(work: (records: StoreRecords) => void): Promise<void> {
+    return typed(this.#db.transaction(() => work(this.#records)).then(() => {}));
   }
 
   upsert(rows: readonly StoredRow[], durability: Durability, logSequence?: bigint): Promise<{ written: number; ignored: number }> {
@@ -62,7 +132,7 @@ export class LmdbOnlineStore implements OnlineStore {
     const db = this.#db;
     let written = 0;
     let ignored = 0;
-    await db.transaction(() => {
+    await this.#transaction((writer) => {
       if (logSequence !== undefined) this.#putApplied(logSequence);
       const fresh = this.#allNew(rows);
       for (const row of rows) {
@@ -73,7 +143,7 @@ export class LmdbOnlineStore implements OnlineStore {
         }
         // Inside a transaction callback lmdb-js applies the write at once; its promise is the
         // transaction's, awaited above.
-        void db.put(row.key, row.value);
+        writer.put(row.key, row.value);
         written++;
       }
     });
@@ -109,11 +179,11 @@ export class LmdbOnlineStore implements OnlineStore {
   async #delete(keys: readonly Buffer[], durability: Durability, logSequence: bigint | undefined): Promise<number> {
     const db = this.#db;
     let deleted = 0;
-    await db.transaction(() => {
+    await this.#transaction((writer) => {
       if (logSequence !== undefined) this.#putApplied(logSequence);
       for (const key of keys) {
         if (db.getBinaryFast(key) !== undefined) {
-          void db.remove(key);
+          writer.remove(key);
           deleted++;
         }
       }
@@ -134,7 +204,7 @@ export class LmdbOnlineStore implements OnlineStore {
     return typed(
       (async () => {
         const applied: AppliedOp[] = [];
-        await db.transaction(() => {
+        await this.#transaction((writer) => {
           this.#putApplied(logSequence);
           for (const op of ops) {
             let written = 0;
@@ -147,13 +217,13 @@ export class LmdbOnlineStore implements OnlineStore {
                   ignored++;
                   continue;
                 }
-                void db.put(row.key, row.value);
+                writer.put(row.key, row.value);
                 written++;
               }
             } else {
               for (const key of op.keys) {
                 if (db.getBinaryFast(key) !== undefined) {
-                  void db.remove(key);
+                  writer.remove(key);
                   deleted++;
                 }
               }
@@ -206,6 +276,18 @@ export class LmdbOnlineStore implements OnlineStore {
     }
   }
 
+  getCopy(key: Buffer): Buffer | undefined {
+    try {
+      return this.#db.getBinary(key);
+    } catch (err) {
+      throw translateLmdbError(err);
+    }
+  }
+
+  scanGroup(groupId: bigint): Iterable<{ key: Buffer; value: Buffer }> {
+    return this.range(groupPrefix(groupId), groupPrefix(groupId + 1n));
+  }
+
   purgeExpired(groupId: bigint, beforeMicros: bigint, limit: number): Promise<number> {
     return typed(this.#purgeExpired(groupId, beforeMicros, limit));
   }
@@ -218,11 +300,11 @@ export class LmdbOnlineStore implements OnlineStore {
       if (expired.length >= limit) break;
     }
     if (expired.length === 0) return 0;
-    await db.transaction(() => {
+    await this.#transaction((writer) => {
       // Re-check inside the transaction: a newer row may have arrived since the scan.
       for (const key of expired) {
         const current = db.getBinaryFast(key);
-        if (current !== undefined && eventMicrosOf(current) < beforeMicros) void db.remove(key);
+        if (current !== undefined && eventMicrosOf(current) < beforeMicros) writer.remove(key);
       }
     });
     return expired.length;

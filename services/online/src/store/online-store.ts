@@ -51,6 +51,13 @@ export interface OnlineStore {
    * call: decode them before reading another key.
    */
   get(key: Buffer): Buffer | undefined;
+  /** The stored bytes as a copy of their own, valid past the next read (results kept across reads). */
+  getCopy(key: Buffer): Buffer | undefined;
+  /**
+   * Every stored row of a group, in key order, synchronously (an exact nearest-neighbour search).
+   * As with `get`, each entry's bytes are valid only until the iteration moves on.
+   */
+  scanGroup(groupId: bigint): Iterable<{ key: Buffer; value: Buffer }>;
   /** Deletes up to `limit` rows of a group whose event time is before `beforeMicros`. */
   purgeExpired(groupId: bigint, beforeMicros: bigint, limit: number): Promise<number>;
   close(): Promise<void>;

@@ -1,0 +1,249 @@
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { DistanceMetric, FeatureGroupSchema, FilterOperator, type FeatureGroup } from "@granary/proto/metadata";
+import { DataTypeSchema, ScalarType } from "@granary/proto/types";
+import { createLogger } from "@granary/telemetry";
+import { KeyEncoder } from "../store/key-codec.js";
+import { LmdbOnlineStore } from "../store/lmdb-online-store.js";
+import { RowEncoder } from "../store/row-codec.js";
+import { AnnIndexes } from "./ann-indexes.js";
+import { searchGroup, type GroupSearch } from "./neighbor-search.js";
+import { compileRowFilter } from "./row-filter.js";
+
+const DIM = 8;
+const log = createLogger({ level: "silent", service: "test" });
+
+function itemsGroup(metric = DistanceMetric.COSINE, id = 7n): FeatureGroup {
+  return create(FeatureGroupSchema, {
+    id,
+    project: "p",
+    name: "items",
+    version: 1,
+    columns: [
+      { name: "item_id", type: create(DataTypeSchema, { scalar: ScalarType.INT64 }) },
+      { name: "emb", type: create(DataTypeSchema, { scalar: ScalarType.FLOAT, list: true, dimension: DIM }) },
+      { name: "category", type: create(DataTypeSchema, { scalar: ScalarType.STRING }) },
+      { name: "event_time", type: create(DataTypeSchema, { scalar: ScalarType.TIMESTAMP }) },
+    ],
+    primaryKey: ["item_id"],
+    eventTime: "event_time",
+    onlineEnabled: true,
+    embeddingIndexes: [{ column: "emb", metric }],
+  });
+}
+
+/** A seeded generator (mulberry32), so a failure replays. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const keyOf = (group: FeatureGroup, id: number) => {
+  const keys = new KeyEncoder();
+  keys.begin(group.id);
+  keys.add(group.columns[0]!.type!, BigInt(id));
+  return keys.finish();
+};
+
+let dir: string;
+let store: LmdbOnlineStore;
+let rand: () => number;
+let clock: bigint;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "granary-ann-"));
+  store = new LmdbOnlineStore({ path: join(dir, "lmdb"), mapSizeBytes: 256 * 1024 * 1024 });
+  rand = random(42);
+  clock = BigInt(Date.now()) * 1000n - 1_000_000_000n;
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function vector(): number[] {
+  return Array.from({ length: DIM }, () => rand() * 2 - 1);
+}
+
+async function write(group: FeatureGroup, rows: { id: number; emb: number[] | null; category?: string }[]): Promise<void> {
+  const encoder = new RowEncoder(group.columns.map((c) => c.type!));
+  clock += 1000n;
+  await store.upsert(
+    rows.map((r) => ({ key: keyOf(group, r.id), value: encoder.encode(clock, [BigInt(r.id), r.emb, r.category ?? "a", clock]), eventMicros: clock })),
+    "committed",
+  );
+}
+
+function openIndexes(): AnnIndexes {
+  return new AnnIndexes(store, { dir: join(dir, "lmdb", "ann"), log, exactBelow: 0 });
+}
+
+function searchOf(group: FeatureGroup, query: number[], k: number, exact: boolean, filter?: GroupSearch["filter"]): GroupSearch {
+  return { group, column: "emb", metric: group.embeddingIndexes[0]!.metric, query: Float32Array.from(query), k, filter, exact, nowMicros: clock + 1n };
+}
+
+/** The ids of an index search and of an exact scan, for one query. */
+async function both(indexes: AnnIndexes, group: FeatureGroup, query: number[], k: number, filter?: GroupSearch["filter"]) {
+  const ann = await searchGroup(store, indexes, searchOf(group, query, k, false, filter));
+  const exact = await searchGroup(store, indexes, searchOf(group, query, k, true, filter));
+  const ids = (r: typeof ann) => r.neighbors.map((n) => Number(n.key.readBigUInt64BE(9) ^ (1n << 63n)));
+  return { ann, exact, annIds: ids(ann), exactIds: ids(exact) };
+}
+
+describe("nearest-neighbour indexes over the LMDB store", () => {
+  it.each([DistanceMetric.COSINE, DistanceMetric.L2, DistanceMetric.INNER_PRODUCT])(
+    "agree with an exact scan on small data (metric %s), distances computed from the rows",
+    async (metric) => {
+      const group = itemsGroup(metric);
+      const indexes = openIndexes();
+      indexes.syncGroup(group, false);
+      await write(
+        group,
+        Array.from({ length: 300 }, (_, i) => ({ id: i, emb: vector() })),
+      );
+      expect(indexes.size(group.id, "emb")).toBe(300);
+      for (let q = 0; q < 10; q++) {
+        const query = vector();
+        const { ann, exact, annIds, exactIds } = await both(indexes, group, query, 10);
+        expect(ann.exact).toBe(false);
+        expect(exact.exact).toBe(true);
+        expect(annIds).toEqual(exactIds);
+        ann.neighbors.forEach((n, i) => expect(n.distance).toBeCloseTo(exact.neighbors[i]!.distance, 6));
+      }
+      await indexes.stop();
+    },
+  );
+
+  it("moves an updated entity, forgets a deleted one, skips null and wrong-length embeddings", async () => {
+    const group = itemsGroup(DistanceMetric.L2);
+    const indexes = openIndexes();
+    indexes.syncGroup(group, false);
+    await write(
+      group,
+      Array.from({ length: 50 }, (_, i) => ({ id: i, emb: Array.from({ length: DIM }, () => 10 + i) })),
+    );
+    const origin = new Array<number>(DIM).fill(0);
+    expect((await both(indexes, group, origin, 1)).annIds).toEqual([0]);
+    await write(group, [{ id: 49, emb: new Array<number>(DIM).fill(0) }]);
+    expect((await both(indexes, group, origin, 1)).annIds).toEqual([49]);
+    await store.delete([keyOf(group, 49)], "committed");
+    expect((await both(indexes, group, origin, 1)).annIds).toEqual([0]);
+    await write(group, [
+      { id: 0, emb: null },
+      { id: 1, emb: [1, 2, 3] },
+    ]);
+    expect(indexes.size(group.id, "emb")).toBe(47);
+    const { annIds, exactIds } = await both(indexes, group, origin, 3);
+    expect(annIds).toEqual([2, 3, 4]);
+    expect(exactIds).toEqual([2, 3, 4]);
+    await indexes.stop();
+  });
+
+  it("applies a filter on other columns, falling back to a scan when too few candidates pass", async () => {
+    const group = itemsGroup();
+    const indexes = openIndexes();
+    indexes.syncGroup(group, false);
+    await write(
+      group,
+      Array.from({ length: 400 }, (_, i) => ({ id: i, emb: vector(), category: i % 100 === 0 ? "rare" : "common" })),
+    );
+    const filter = compileRowFilter(
+      {
+        kind: { case: "condition", value: { column: "category", operator: FilterOperator.EQ, value: { kind: { case: "stringValue", value: "rare" } } } },
+      } as never,
+      group,
+    );
+    const { ann, annIds, exactIds } = await both(indexes, group, vector(), 10, filter);
+    expect(annIds.sort()).toEqual([0, 100, 200, 300]);
+    expect(exactIds.sort()).toEqual([0, 100, 200, 300]);
+    expect(ann.exact).toBe(true);
+    await indexes.stop();
+  });
+
+  it("saves and loads its file, replaying the changes made after the save (a crash), and rebuilds a missing or damaged file", async () => {
+    const group = itemsGroup();
+    let indexes = openIndexes();
+    indexes.syncGroup(group, false);
+    await write(
+      group,
+      Array.from({ length: 200 }, (_, i) => ({ id: i, emb: vector() })),
+    );
+    await indexes.save();
+    const file = join(dir, "lmdb", "ann", `${group.id}-emb.usearch`);
+    expect(existsSync(file)).toBe(true);
+    // After the save: updates, inserts and deletes that only the pending records know of; then the
+    // process "dies" (no stop, no save).
+    await write(
+      group,
+      Array.from({ length: 30 }, (_, i) => ({ id: i * 3, emb: vector() })),
+    );
+    await write(
+      group,
+      Array.from({ length: 20 }, (_, i) => ({ id: 1000 + i, emb: vector() })),
+    );
+    await store.delete([keyOf(group, 1), keyOf(group, 2)], "committed");
+    const queries = Array.from({ length: 10 }, () => vector());
+
+    indexes = openIndexes();
+    indexes.syncGroup(group, false);
+    expect(indexes.size(group.id, "emb")).toBe(218);
+    for (const q of queries) {
+      const { annIds, exactIds } = await both(indexes, group, q, 10);
+      expect(annIds).toEqual(exactIds);
+      expect(annIds).not.toContain(1);
+    }
+    await indexes.stop();
+
+    // Damaged: the checksum refuses it and the index is rebuilt from the rows.
+    writeFileSync(file, Buffer.alloc(4096, 7));
+    indexes = openIndexes();
+    indexes.syncGroup(group, false);
+    expect((await searchGroup(store, indexes, searchOf(group, queries[0]!, 10, false))).exact).toBe(true);
+    await indexes.settled();
+    expect(indexes.size(group.id, "emb")).toBe(218);
+    for (const q of queries) {
+      const { ann, annIds, exactIds } = await both(indexes, group, q, 10);
+      expect(ann.exact).toBe(false);
+      expect(annIds).toEqual(exactIds);
+    }
+    await indexes.stop();
+
+    // Missing, and the metric changed: rebuilt.
+    rmSync(file);
+    indexes = openIndexes();
+    const l2 = itemsGroup(DistanceMetric.L2);
+    indexes.syncGroup(l2, false);
+    await indexes.settled();
+    expect(indexes.size(group.id, "emb")).toBe(218);
+    const { annIds, exactIds } = await both(indexes, l2, queries[1]!, 10);
+    expect(annIds).toEqual(exactIds);
+    // Dropping the index removes its file.
+    indexes.syncGroup(create(FeatureGroupSchema, { ...l2, embeddingIndexes: [] }), false);
+    await indexes.stop();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("builds an index added to a group that already has rows, from those rows", async () => {
+    const group = itemsGroup();
+    await write(
+      group,
+      Array.from({ length: 5000 }, (_, i) => ({ id: i, emb: vector() })),
+    );
+    const indexes = openIndexes();
+    indexes.syncGroup(group, false);
+    // Writes while it builds reach it too.
+    await write(group, [{ id: 4999, emb: new Array<number>(DIM).fill(1) }]);
+    await indexes.settled();
+    expect(indexes.size(group.id, "emb")).toBe(5000);
+    const { annIds } = await both(indexes, group, new Array<number>(DIM).fill(1), 1);
+    expect(annIds).toEqual([4999]);
+    await indexes.stop();
+  });
+});

@@ -1,0 +1,60 @@
+import { createHash } from "node:crypto";
+import { recordKey } from "../store/row-changes.js";
+
+const LABEL_BITS = (1n << 63n) - 1n;
+
+/**
+ * The index label of a row key: 63 bits of its SHA-256, the same in every process and replica, so
+ * no label table has to be kept in step. Two keys of one group sharing a label (odds about n²/2⁶⁴,
+ * 3·10⁻⁸ for a million rows) is detected when the second is written; that row is then found only by
+ * an exact search.
+ */
+export function labelOf(key: Buffer): bigint {
+  return createHash("sha256").update(key).digest().readBigUInt64BE(0) & LABEL_BITS;
+}
+
+/**
+ * Records of the indexes kept in the store, per group and label (fixed-length keys: a row key may
+ * be as long as LMDB allows a key, so it goes in the value):
+ *   ann-label   / group / label → row key          (which row a label stands for)
+ *   ann-pending / group / label → sequence + row key (changed since the group's indexes were saved)
+ */
+export class GroupRecords {
+  constructor(readonly name: "ann-label" | "ann-pending") {}
+
+  key(groupId: bigint, label: bigint): Buffer {
+    const suffix = Buffer.allocUnsafe(16);
+    suffix.writeBigUInt64BE(groupId, 0);
+    suffix.writeBigUInt64BE(label, 8);
+    return recordKey(this.name, suffix);
+  }
+
+  range(groupId: bigint): { start: Buffer; end: Buffer } {
+    const at = (id: bigint) => {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64BE(id);
+      return recordKey(this.name, b);
+    };
+    return { start: at(groupId), end: at(groupId + 1n) };
+  }
+
+  /** Every record of this kind, of every group. */
+  all(): { start: Buffer; end: Buffer } {
+    return { start: recordKey(this.name), end: Buffer.from(`\x00${this.name}\x01`, "latin1") };
+  }
+}
+
+export const labelRecords = new GroupRecords("ann-label");
+export const pendingRecords = new GroupRecords("ann-pending");
+
+/** A pending record's value: the change's sequence, then the row key. */
+export function pendingValue(sequence: number, rowKey: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(8 + rowKey.length);
+  b.writeDoubleBE(sequence, 0);
+  rowKey.copy(b, 8);
+  return b;
+}
+
+export function readPending(value: Buffer): { sequence: number; rowKey: Buffer } {
+  return { sequence: value.readDoubleBE(0), rowKey: Buffer.from(value.subarray(8)) };
+}

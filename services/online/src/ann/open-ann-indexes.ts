@@ -1,0 +1,28 @@
+import { join } from "node:path";
+import { ChangeKind, type Change } from "@granary/proto/metadata";
+import type { Logger } from "@granary/telemetry";
+import type { Env } from "@granary/config";
+import type { LmdbOnlineStore } from "../store/lmdb-online-store.js";
+import { loadAnnConfig } from "./ann-config.js";
+import { AnnIndexes } from "./ann-indexes.js";
+
+/**
+ * The store writer's nearest-neighbour indexes, in `<lmdb path>/ann`: they hear every row change of
+ * `store` and follow group definitions from the catalogue (register before the catalogue starts, so
+ * no write of an indexed group comes before its index is open). Stop them before closing the store.
+ */
+export function openAnnIndexes(
+  store: LmdbOnlineStore,
+  lmdbPath: string,
+  onCatalogueChange: (listener: (change: Change) => void) => void,
+  log: Logger,
+  env: Env = process.env,
+): AnnIndexes {
+  const config = loadAnnConfig(env);
+  const indexes = new AnnIndexes(store, { dir: join(lmdbPath, "ann"), log: log.child({ component: "ann" }), exactBelow: config.exactBelow });
+  onCatalogueChange((change) => {
+    if (change.resource.case === "featureGroup") indexes.syncGroup(change.resource.value, change.kind === ChangeKind.DELETED);
+  });
+  indexes.start(config.saveIntervalMs);
+  return indexes;
+}

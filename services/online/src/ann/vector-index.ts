@@ -1,0 +1,145 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { dirname } from "node:path";
+import usearch from "usearch";
+import type { DistanceMetric } from "@granary/proto/metadata";
+import { usearchMetric } from "./distance.js";
+import { CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH, SEARCH_THREADS } from "./index-parameters.js";
+
+/** What an index file was built with; a file whose description differs is rebuilt, not loaded. */
+export interface IndexDescription {
+  readonly groupId: string;
+  readonly column: string;
+  readonly metric: DistanceMetric;
+  readonly dimension: number;
+  readonly connectivity: number;
+  readonly expansionAdd: number;
+}
+
+interface IndexMeta extends IndexDescription {
+  /** SHA-256 of the index file: usearch crashes the process on a damaged file, so it is checked first. */
+  readonly sha256: string;
+  readonly size: number;
+}
+
+/**
+ * One usearch HNSW index over an embedding column, keyed by the rows' labels (labels.ts). Adding a
+ * label again replaces its vector. Saved as `<file>` and `<file>.json` (its description and
+ * checksum), each written to a temporary file, synced and renamed, so a crash leaves the old pair or
+ * the new one; a pair that does not check out is not loaded.
+ */
+export class VectorIndex {
+  readonly description: IndexDescription;
+  #index: InstanceType<typeof usearch.Index>;
+
+  constructor(description: IndexDescription) {
+    this.description = description;
+    this.#index = VectorIndex.#create(description);
+  }
+
+  static #create(d: IndexDescription): InstanceType<typeof usearch.Index> {
+    return new usearch.Index({
+      dimensions: d.dimension,
+      metric: usearchMetric(d.metric) as never,
+      connectivity: d.connectivity,
+      expansion_add: d.expansionAdd,
+      expansion_search: EXPANSION_SEARCH,
+    } as never);
+  }
+
+  /** The description an index of this column gets now (current parameters). */
+  static describe(groupId: bigint, column: string, metric: DistanceMetric, dimension: number): IndexDescription {
+    return { groupId: groupId.toString(), column, metric, dimension, connectivity: CONNECTIVITY, expansionAdd: EXPANSION_ADD };
+  }
+
+  size(): number {
+    return this.#index.size();
+  }
+
+  /** Adds or replaces vectors: `vectors` holds labels.length rows of the dimension. */
+  upsert(labels: BigUint64Array, vectors: Float32Array): void {
+    if (labels.length === 0) return;
+    this.remove(labels);
+    this.#index.add(labels, vectors, labels.length > 64 ? 0 : 1);
+  }
+
+  remove(labels: BigUint64Array): void {
+    if (labels.length === 0) return;
+    const present = labels.filter((label) => this.#index.contains(label) as boolean);
+    if (present.length > 0) this.#index.remove(present);
+  }
+
+  /** Labels of up to `count` approximate nearest vectors, nearest first. */
+  search(query: Float32Array, count: number): BigUint64Array {
+    if (this.#index.size() === 0) return new BigUint64Array(0);
+    return this.#index.search(query, Math.min(count, this.#index.size()), SEARCH_THREADS).keys;
+  }
+
+  save(file: string): void {
+    const tmp = `${file}.tmp`;
+    this.#index.save(tmp);
+    syncFile(tmp);
+    const meta: IndexMeta = { ...this.description, sha256: sha256Of(tmp), size: this.#index.size() };
+    writeFileSync(`${file}.json.tmp`, JSON.stringify(meta));
+    syncFile(`${file}.json.tmp`);
+    // The index first: a crash between the renames leaves a new index with the old checksum, refused at load.
+    renameSync(tmp, file);
+    renameSync(`${file}.json.tmp`, `${file}.json`);
+    syncFile(dirname(file));
+  }
+
+  /** The index saved at `file`, or undefined when there is none, it is damaged, or it was built differently. */
+  static load(file: string, description: IndexDescription): VectorIndex | undefined {
+    if (!existsSync(file) || !existsSync(`${file}.json`)) return undefined;
+    let meta: IndexMeta;
+    try {
+      meta = JSON.parse(readFileSync(`${file}.json`, "utf8")) as IndexMeta;
+    } catch {
+      return undefined;
+    }
+    if (!sameDescription(meta, description)) return undefined;
+    if (sha256Of(file) !== meta.sha256) return undefined;
+    const index = new VectorIndex(description);
+    index.#index.load(file);
+    if (index.#index.dimensions() !== description.dimension || index.#index.size() !== meta.size) return undefined;
+    return index;
+  }
+
+  static remove(file: string): void {
+    rmSync(file, { force: true });
+    rmSync(`${file}.json`, { force: true });
+  }
+}
+
+function sameDescription(a: IndexDescription, b: IndexDescription): boolean {
+  return (
+    a.groupId === b.groupId &&
+    a.column === b.column &&
+    a.metric === b.metric &&
+    a.dimension === b.dimension &&
+    a.connectivity === b.connectivity &&
+    a.expansionAdd === b.expansionAdd
+  );
+}
+
+function syncFile(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The file's SHA-256, read in chunks (an index of a million vectors is over a gigabyte). */
+function sha256Of(path: string): string {
+  const hash = createHash("sha256");
+  const chunk = Buffer.allocUnsafe(8 << 20);
+  const fd = openSync(path, "r");
+  try {
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
+}
