@@ -26,6 +26,8 @@ import { checkViewConsistency, type ConsistencyOptions, type ConsistencyResult }
 import { vectorBatch, vectorBatchOfMessage, withStatuses, type FeatureVectorBatch, type VectorsWithStatus } from "./feature-vector-batch.js";
 import { callWithRawField } from "./raw-field-call.js";
 import { computeDrift, monitoringReports, setDriftThresholds, type ComputeDriftOptions, type DriftReport, type DriftThresholdSettings } from "./drift.js";
+import { enableLogging, loggingGroup, logVectors, readLog, type EnableLoggingOptions, type LogOptions, type LogResult } from "./feature-logging.js";
+import type { FeatureGroup } from "./feature-group.js";
 
 /** Which rows training or batch data is computed for: a time range of the label group, or given entity rows. */
 export interface SpineOptions {
@@ -458,6 +460,33 @@ export class FeatureView {
     this.#message = await setDriftThresholds(this.#services, this.#message, settings);
     this.#inputs = undefined;
     return this;
+  }
+
+  // Feature and prediction logging (docs/feature-logging.md): the vectors served and what the model predicted from them.
+
+  /** Creates this version's logging group ("<view>_<version>_logging") if needed and sets whether the online service logs what it serves. */
+  async enableLogging(options: EnableLoggingOptions = {}): Promise<this> {
+    this.#message = await enableLogging(this.#services, this.project, this.#ref(), options);
+    this.#inputs = undefined;
+    return this;
+  }
+
+  /**
+   * Logs served vectors (what getFeatureVectors returned, or records by column name) with the
+   * predictions made from them: one number per vector, or one record per vector keyed by label.
+   */
+  log(vectors: readonly Row[], predictions?: readonly (number | Row | null)[], options: LogOptions = {}): Promise<LogResult> {
+    return logVectors(this.#services, this.#message, vectors, predictions, options);
+  }
+
+  /** The logged vectors with log_time in [start, end), as an Arrow table. */
+  readLog(options: { start?: Date; end?: Date; signal?: AbortSignal } = {}): Promise<arrow.Table> {
+    return readLog(this.#services, this.#message, options);
+  }
+
+  /** The logging feature group of this version (read it, use it as a training spine). */
+  loggingGroup(): Promise<FeatureGroup> {
+    return loggingGroup(this.#services, this.#message);
   }
 
   #readDataset(version: number, split: DatasetSplit, options: { untransformed?: boolean; signal?: AbortSignal }): Promise<arrow.Table> {

@@ -53,3 +53,4 @@ export {
   type FeatureDriftEntry,
 } from "./drift.js";
 export { rules, split, type RuleOptions, type TimeWindow } from "./builders.js";
+export type { EnableLoggingOptions, LogOptions, LogResult } from "./feature-logging.js";
