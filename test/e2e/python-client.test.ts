@@ -5,6 +5,8 @@ import { resolveApiKey } from "@granary/client";
 import { startSuiteOnFreePorts, type RunningSuite } from "@granary/suite";
 import { createLogger } from "@granary/telemetry";
 import { createTestDatabase, scratchDir, type TestDatabase } from "@granary/testing";
+import { connect } from "@granary/client";
+import { createItemCatalogue, ITEMS } from "../fixtures/embedding-items.js";
 
 // The Python client (clients/python: granary_feature_store) against the whole suite, with Debian's
 // Python and its python3-grpcio / python3-protobuf: what `.ci/run` installs with apt-get. Its unit
@@ -129,6 +131,57 @@ describeIfPython("the Python client", () => {
       },
       cleanup: "deleted",
     });
+  }, 120_000);
+
+  it("logs served vectors, computes drift (OK for a normal day, DRIFT for a shifted one) and finds neighbours", async () => {
+    const a = suite!.addresses;
+    const apiKey = resolveApiKey({ GRANARY_DATA_DIR: dir.path })!;
+    const granary = connect({ addresses: a, apiKey, timeoutMs: 20_000 });
+    try {
+      await createItemCatalogue(granary, "py_monitoring");
+    } finally {
+      granary.close();
+    }
+    const run = await python(
+      [
+        `${clientDir}examples/monitoring.py`,
+        "--metadata",
+        a.metadata,
+        "--online",
+        a.online,
+        "--offline",
+        a.offline,
+        "--registry",
+        a.registry,
+        "--project",
+        "py_monitoring",
+      ],
+      90_000,
+      { GRANARY_API_KEY: apiKey },
+    );
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+    const summary = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      logged_normal: { logged: ITEMS, logging_feature_group: { name: "item_view_1_logging", version: 1 } },
+      logged_shifted: { logged: ITEMS },
+      drift_normal: { status: "OK", row_count: ITEMS, features: { price: { status: "OK" }, category: { status: "OK", ks: null } } },
+      drift_shifted: { status: "DRIFT", row_count: ITEMS, features: { price: { status: "DRIFT" }, category: { status: "DRIFT" } } },
+      reports: ["DRIFT", "OK"],
+      bad_column: { class: "InvalidArgumentError", message: expect.stringContaining("no_such_column") },
+      neighbors_view: [{ item_id: 120, category: expect.any(String), price: expect.any(Number) }, expect.anything()],
+      neighbors_games: ["games"],
+      neighbors_games_count: 5,
+    });
+    const group = summary["neighbors_group"] as { item_id: number; distance: number }[];
+    expect(group.map((n) => n.item_id)).toEqual([50, expect.any(Number), expect.any(Number)]);
+    expect(
+      group
+        .slice(1)
+        .map((n) => n.item_id)
+        .sort(),
+    ).toEqual([49, 51]);
+    expect(group[0]!.distance).toBeCloseTo(0, 5);
+    expect((summary["logged_normal"] as { commit_id: number }).commit_id).toBeGreaterThan(0);
   }, 120_000);
 
   it("without a key, is refused with UnauthenticatedError, which says where the key is looked for", async () => {
