@@ -85,6 +85,9 @@ describe("fv.log / fv.readLog", () => {
   it("enableLogging({ online: true }) makes the online service log what it serves", async () => {
     await fraud.enableLogging({ online: true, sampleRate: 1 });
     expect(fraud.definition.logging?.onlineEnabled).toBe(true);
+    // Without options the settings stay as they are.
+    await fraud.enableLogging();
+    expect(fraud.definition.logging).toMatchObject({ onlineEnabled: true, sampleRate: 1 });
     await waitFor(
       async () => {
         await fraud.getFeatureVectors([{ tid: 1n }]);

@@ -37,16 +37,23 @@ export interface LogResult {
   readonly loggingFeatureGroup: { readonly name: string; readonly version: number };
 }
 
-type Ref = { readonly name: string; readonly version: number };
-
-/** Creates the view version's logging group if needed and sets its online logging; returns the view as stored now. */
-export async function enableLogging(services: Services, project: string, ref: Ref, options: EnableLoggingOptions): Promise<FeatureViewMessage> {
+/**
+ * Creates the view version's logging group if needed and sets its online logging (unset options
+ * keep the current setting); returns the view as stored now.
+ */
+export async function enableLogging(services: Services, view: FeatureViewMessage, options: EnableLoggingOptions): Promise<FeatureViewMessage> {
   if (typeof options !== "object" || options === null) throw new TypeError("enableLogging takes { online?: boolean, sampleRate?: number }");
-  const rate = options.sampleRate ?? 1;
-  if (typeof rate !== "number" || !(rate > 0 && rate <= 1)) throw new RangeError(`sampleRate must be in (0, 1], got ${String(options.sampleRate)}`);
-  if (options.online !== undefined && typeof options.online !== "boolean") throw new TypeError(`online must be a boolean, got ${typeof options.online}`);
+  const { online, sampleRate } = options;
+  if (sampleRate !== undefined && (typeof sampleRate !== "number" || !(sampleRate > 0 && sampleRate <= 1))) {
+    throw new RangeError(`sampleRate must be in (0, 1], got ${String(sampleRate)}`);
+  }
+  if (online !== undefined && typeof online !== "boolean") throw new TypeError(`online must be a boolean, got ${typeof online}`);
+  const logging =
+    online === undefined && sampleRate === undefined
+      ? undefined
+      : { onlineEnabled: online ?? view.logging?.onlineEnabled ?? false, sampleRate: sampleRate ?? (view.logging?.sampleRate || 1) };
   const res = await services.metadata.enableFeatureLogging(
-    { project, featureView: ref, logging: { onlineEnabled: options.online ?? false, sampleRate: rate } },
+    { project: view.project, featureView: { name: view.name, version: view.version }, logging },
     services.unary(),
   );
   return res.featureView!;

@@ -464,9 +464,9 @@ export class FeatureView {
 
   // Feature and prediction logging (docs/feature-logging.md): the vectors served and what the model predicted from them.
 
-  /** Creates this version's logging group ("<view>_<version>_logging") if needed and sets whether the online service logs what it serves. */
+  /** Creates this version's logging group ("<view>_<version>_logging") if needed and sets whether the online service logs what it serves (unset options keep the current setting). */
   async enableLogging(options: EnableLoggingOptions = {}): Promise<this> {
-    this.#message = await enableLogging(this.#services, this.project, this.#ref(), options);
+    this.#message = await enableLogging(this.#services, this.#message, options);
     this.#inputs = undefined;
     return this;
   }
