@@ -1,6 +1,7 @@
 import { EnvReader, readCommonConfig, readServerConfig, readServiceAddress, type CommonConfig, type Env, type ServerConfig } from "@granary/config";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { readAnnConfig, type AnnConfig } from "./ann/ann-config.js";
 
 export interface OnlineConfig {
   readonly server: ServerConfig;
@@ -33,6 +34,8 @@ export interface OnlineConfig {
     /** How often waiting vectors are sent to the offline service (GRANARY_ONLINE_FEATURE_LOG_INTERVAL_MS). */
     readonly intervalMs: number;
   };
+  /** The nearest-neighbour indexes of embedding columns (FindNeighbors). */
+  readonly ann: AnnConfig;
   /** The write log this replica follows (GRANARY_NATS_URL set); without it writes go to the store directly. */
   readonly writeLog: {
     /** This replica's name in status and logs (GRANARY_ONLINE_REPLICA; the host name by default, the pod's in Kubernetes). */
@@ -77,6 +80,7 @@ export function loadOnlineConfig(env: Env = process.env, defaults: OnlineConfigD
       capacity: r.int("GRANARY_ONLINE_FEATURE_LOG_QUEUE", 10_000, { min: 1, max: 10_000_000 }),
       intervalMs: r.int("GRANARY_ONLINE_FEATURE_LOG_INTERVAL_MS", 1000, { min: 10, max: 600_000 }),
     },
+    ann: readAnnConfig(r),
     writeLog: {
       replica: r.string("GRANARY_ONLINE_REPLICA", hostname()),
       maxLag: r.int("GRANARY_ONLINE_MAX_LAG", 1000, { min: 0, max: 1_000_000_000 }),

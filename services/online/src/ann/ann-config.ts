@@ -1,6 +1,7 @@
-import { EnvReader, type Env } from "@granary/config";
+import type { EnvReader } from "@granary/config";
 import { EXACT_SEARCH_THRESHOLD, SAVE_INTERVAL_MS } from "./index-parameters.js";
 
+/** The nearest-neighbour indexes' settings; only the store's writer uses them (the only process, or the primary). */
 export interface AnnConfig {
   /** Indexes with at most this many vectors are searched by an exact scan (GRANARY_ONLINE_ANN_EXACT_BELOW). */
   readonly exactBelow: number;
@@ -8,13 +9,9 @@ export interface AnnConfig {
   readonly saveIntervalMs: number;
 }
 
-/** The nearest-neighbour indexes' settings; only the store's writer reads them (the only process, or the primary). */
-export function loadAnnConfig(env: Env = process.env): AnnConfig {
-  const r = new EnvReader(env);
-  const config = {
+export function readAnnConfig(r: EnvReader): AnnConfig {
+  return {
     exactBelow: r.int("GRANARY_ONLINE_ANN_EXACT_BELOW", EXACT_SEARCH_THRESHOLD, { min: 0, max: 1_000_000_000 }),
     saveIntervalMs: r.int("GRANARY_ONLINE_ANN_SAVE_INTERVAL_MS", SAVE_INTERVAL_MS, { min: 10, max: 86_400_000 }),
   };
-  r.finish();
-  return config;
 }

@@ -1,9 +1,8 @@
 import { join } from "node:path";
 import { ChangeKind, type Change } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";
-import type { Env } from "@granary/config";
 import type { LmdbOnlineStore } from "../store/lmdb-online-store.js";
-import { loadAnnConfig } from "./ann-config.js";
+import type { AnnConfig } from "./ann-config.js";
 import { AnnIndexes } from "./ann-indexes.js";
 
 /**
@@ -14,11 +13,10 @@ import { AnnIndexes } from "./ann-indexes.js";
 export function openAnnIndexes(
   store: LmdbOnlineStore,
   lmdbPath: string,
+  config: AnnConfig,
   onCatalogueChange: (listener: (change: Change) => void) => void,
   log: Logger,
-  env: Env = process.env,
 ): AnnIndexes {
-  const config = loadAnnConfig(env);
   const indexes = new AnnIndexes(store, { dir: join(lmdbPath, "ann"), log: log.child({ component: "ann" }), exactBelow: config.exactBelow });
   onCatalogueChange((change) => {
     if (change.resource.case === "featureGroup") indexes.syncGroup(change.resource.value, change.kind === ChangeKind.DELETED);
