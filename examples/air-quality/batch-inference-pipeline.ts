@@ -2,13 +2,14 @@
 // a day's features from its feature view — transformed with the statistics of the training
 // dataset the model was trained on — predict PM2.5 per city, and write the predictions to the
 // monitoring group. The hindcast later joins those predictions with the readings that arrived.
-import { feature, type FeatureView, type Project } from "@granary/client";
+import { feature, type FeatureView, type Project, type Row } from "@granary/client";
+import type * as arrow from "apache-arrow";
 import { dateOf, dayIndex, DAY_MS, isoDay } from "./data.js";
 import type { AirQualityGroups } from "./feature-pipeline.js";
 import { modelFromJson, predictAll, type LinearModel } from "./linear-regression.js";
 import { regressionMetrics } from "./regression-metrics.js";
 import { columnValues, featureMatrix, stringValues } from "./tables.js";
-import { MODEL_NAME, PRODUCTION } from "./training-pipeline.js";
+import { LABEL, MODEL_NAME, PRODUCTION } from "./training-pipeline.js";
 
 export interface ProductionModel {
   readonly name: string;
@@ -47,12 +48,9 @@ export interface Prediction {
  * predictions to the monitoring group (actual_pm25 still null).
  */
 export async function predictDay(production: ProductionModel, groups: AirQualityGroups, date: Date, predictionTime: Date): Promise<Prediction[]> {
-  const batch = await production.view.getBatchData({
-    start: date,
-    end: new Date(date.getTime() + DAY_MS),
-    trainingDatasetVersion: production.trainingDatasetVersion,
-    includeInferenceHelpers: true,
-  });
+  const day = { start: date, end: new Date(date.getTime() + DAY_MS), trainingDatasetVersion: production.trainingDatasetVersion, includeInferenceHelpers: true };
+  // The model's inputs (standard-scaled), and the same rows as they are stored, for the logs.
+  const [batch, raw] = await Promise.all([production.view.getBatchData(day), production.view.getBatchData({ ...day, untransformed: true })]);
   if (batch.numRows === 0) return [];
   // A missing feature gets the training mean, which standard scaling has made 0.
   const { x } = featureMatrix(batch, production.model.featureNames, { fill: 0 });
@@ -69,7 +67,40 @@ export async function predictDay(production: ProductionModel, groups: AirQuality
       prediction_time: predictionTime,
     })),
   );
+  await logPredictions(production, raw, batch, predictions, predictionTime);
   return predictions;
+}
+
+/**
+ * Logs the day's vectors and predictions through the feature view (fv.log): the features as stored
+ * and as the model received them, the predicted PM2.5 per city, the model version and the
+ * training dataset whose statistics scaled them, at the prediction time. The hindcast reads them back.
+ */
+async function logPredictions(
+  production: ProductionModel,
+  raw: arrow.Table,
+  transformed: arrow.Table,
+  predictions: readonly Prediction[],
+  at: Date,
+): Promise<void> {
+  const features = production.model.featureNames;
+  // Arrow gives dates as epoch milliseconds; the SDK takes a date column's values as Dates.
+  const rawRows = raw.toArray().map((r): Row => {
+    const row = r.toJSON() as Row;
+    return { ...row, date: row["date"] === null || row["date"] === undefined ? null : new Date(Number(row["date"])) };
+  });
+  const byCity = new Map(transformed.toArray().map((r) => [String(r["city"]), r.toJSON() as Row]));
+  await production.view.log(
+    rawRows.map((r) => Object.fromEntries(["city", "date", ...features].map((f) => [f, r[f] ?? null]))),
+    rawRows.map((r) => ({ [LABEL]: predictions.find((p) => p.city === String(r["city"]))?.predicted ?? null })),
+    {
+      model: production.name,
+      modelVersion: production.version,
+      trainingDatasetVersion: production.trainingDatasetVersion,
+      transformed: rawRows.map((r) => Object.fromEntries(features.map((f) => [f, byCity.get(String(r["city"]))?.[f] ?? null]))),
+      logTime: at,
+    },
+  );
 }
 
 export interface HindcastRow extends Prediction {
@@ -96,13 +127,14 @@ export interface HindcastResult {
 }
 
 /**
- * Joins the monitoring group's predictions for days [from, to) with the readings in the
- * air-quality group, writes the actuals next to the predictions, and scores them per day.
+ * Reads the predictions logged for days [from, to) back from the view's logs (fv.readLog: one row
+ * per city and day, logged at its prediction time), joins them with the readings in the air-quality
+ * group, writes the actuals next to the predictions in the monitoring group, and scores them per day.
  */
-export async function hindcast(groups: AirQualityGroups, from: Date, to: Date): Promise<HindcastResult> {
+export async function hindcast(groups: AirQualityGroups, view: FeatureView, from: Date, to: Date): Promise<HindcastResult> {
   const inRange = feature("date").ge(from).and(feature("date").lt(to));
   const [predicted, measured] = await Promise.all([
-    groups.predictions.read({ filter: inRange }),
+    view.readLog({ start: from, end: to }),
     groups.airQuality.read({ columns: ["city", "date", "pm25", "pm25_lag_1d"], filter: inRange.and(feature("pm25").isNotNull()) }),
   ]);
   const key = (city: string, date: number) => `${city}/${dayIndex(date)}`;
@@ -116,9 +148,9 @@ export async function hindcast(groups: AirQualityGroups, from: Date, to: Date): 
   }
   const cities = stringValues(predicted, "city");
   const dates = columnValues(predicted, "date");
-  const values = columnValues(predicted, "predicted_pm25");
+  const values = columnValues(predicted, `predicted_${LABEL}`);
   const versions = columnValues(predicted, "model_version");
-  const times = columnValues(predicted, "prediction_time");
+  const times = columnValues(predicted, "log_time");
   const rows: HindcastRow[] = [];
   const monitoring = [];
   let pending = 0;

@@ -132,7 +132,7 @@ export async function runAirQualityDemo(options: AirQualityDemoOptions): Promise
   // 4. Hindcast: predictions against what the sensors read.
   const from = dateOf(firstBatchDay);
   const to = dateOf(size.days);
-  const result = await timed("hindcast", () => hindcast(groups, from, to));
+  const result = await timed("hindcast", () => hindcast(groups, production.view, from, to));
   log(`4 hindcast  day         n  MAE model  MAE yesterday's value`);
   for (const d of result.days) log(`4 hindcast  ${d.date}  ${String(d.n).padStart(2)}  ${d.mae.toFixed(2).padStart(9)}  ${d.naiveMae.toFixed(2).padStart(9)}`);
   log(

@@ -12,7 +12,7 @@ import { columnValues, featureMatrix } from "./tables.js";
 export const FEATURE_VIEW = "air_quality_fv";
 export const MODEL_NAME = "air_quality_linear";
 export const PRODUCTION = "production";
-const LABEL = "pm25";
+export const LABEL = "pm25";
 const AIR_QUALITY_FEATURES = ["pm25_lag_1d", "pm25_rolling_3d", "pm25_rolling_7d"];
 const WEATHER_FEATURES = ["temperature", "precipitation", "wind_speed", "wind_dir_sin", "wind_dir_cos"];
 

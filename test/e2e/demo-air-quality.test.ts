@@ -100,6 +100,38 @@ describe("the air-quality demo", () => {
     }
   });
 
+  it("logs each day's vectors and predictions through the feature view, with the model version and the prediction time", async () => {
+    const view = await project.getFeatureView(summary.model.featureView.name, summary.model.featureView.version);
+    const dayMs = 86_400_000;
+    const from = Date.parse(summary.batchDates.from);
+    const logs = await view.readLog({ start: new Date(from), end: new Date(Date.parse(summary.batchDates.to)) });
+    expect(logs.numRows).toBe(size.cities * size.batchDays);
+    const cities = stringValues(logs, "city");
+    const dates = columnValues(logs, "date");
+    const predicted = columnValues(logs, "predicted_pm25");
+    const times = columnValues(logs, "log_time");
+    const versions = columnValues(logs, "model_version");
+    const datasets = columnValues(logs, "training_dataset_version");
+    const made = new Map(summary.predictions.map((p) => [`${p.city}/${p.date}`, p.predicted]));
+    for (let i = 0; i < logs.numRows; i++) {
+      const date = new Date(dates[i]!).toISOString().slice(0, 10);
+      expect(predicted[i]).toBeCloseTo(made.get(`${cities[i]}/${date}`)!, 9);
+      // Logged at the prediction time: 06:00 of the predicted day.
+      expect(times[i]).toBe(Date.parse(date) + dayMs / 4);
+      expect(versions[i]).toBe(summary.model.version);
+      expect(datasets[i]).toBe(summary.model.trainingDatasetVersion);
+    }
+    // Features as stored (the lag is yesterday's reading) and as the model received them (standard-scaled).
+    const lag = columnValues(logs, "pm25_lag_1d");
+    const scaled = columnValues(logs, "pm25_lag_1d_transformed");
+    for (let i = 0; i < logs.numRows; i++) {
+      const series = data.series.find((s) => s.city.name === cities[i])!;
+      expect(lag[i]).toBe(series.pm25[dayIndex(dates[i]!) - 1] ?? null);
+      expect(scaled[i]).not.toBeNull();
+      expect(scaled[i]).not.toBeCloseTo(lag[i]!, 3);
+    }
+  });
+
   it("reports a hindcast consistent with the predictions and the generator's readings", () => {
     const h = summary.hindcast;
     expect(h.pending).toBe(0);
