@@ -79,7 +79,7 @@ export interface FraudData {
   readonly end: Date;
 }
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
 /** The history starts here; every run with the same seed produces the same data. */
 export const HISTORY_START = new Date(Date.UTC(2025, 2, 1));

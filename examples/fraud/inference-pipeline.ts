@@ -6,12 +6,13 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { consistencySummary, type Project, type Row } from "@granary/client";
+import { consistencySummary, type Project } from "@granary/client";
 import { percentile } from "../shared/demo-runtime.js";
 import type { CardAggregator } from "./card-aggregates.js";
 import type { Transaction } from "./data.js";
 import { ingestTransactions, type FraudGroups } from "./feature-pipeline.js";
 import { predictProbability, type LogisticModel } from "./logistic-regression.js";
+import { checkShiftedDay, driftLines, logScored, passedFeatures, type DriftCheck, type ScoredTransaction } from "./monitoring.js";
 import { skewReportOf, type SkewReport } from "./skew-check.js";
 
 export interface LatencySummary {
@@ -33,6 +34,10 @@ export interface InferenceResult {
   /** Feature lookup plus scoring, per call. */
   readonly latency: { readonly single: LatencySummary; readonly batch: LatencySummary };
   readonly skew: SkewReport;
+  /** Scored vectors logged through the feature view (fv.log), with their predictions. */
+  readonly logged: number;
+  /** The shifted day's scoring, logging and drift report, when one was given. */
+  readonly drift?: DriftCheck;
 }
 
 export interface InferenceOptions {
@@ -43,6 +48,8 @@ export interface InferenceOptions {
   readonly alias: string;
   /** Most transactions per batched call. */
   readonly batchSize?: number;
+  /** A later day of shifted transactions to score, log and check for drift after the stream. */
+  readonly shifted?: { readonly transactions: readonly Transaction[]; readonly day: { readonly start: Date; readonly end: Date } };
 }
 
 export async function runInferencePipeline(project: Project, options: InferenceOptions, log: (line: string) => void): Promise<InferenceResult> {
@@ -60,7 +67,7 @@ export async function runInferencePipeline(project: Project, options: InferenceO
   const singleBatches = Math.ceil(batches.length / 2);
   const single: number[] = [];
   const batched: number[] = [];
-  const scored: { tx: Transaction; vector: Row; probability: number }[] = [];
+  const scored: ScoredTransaction[] = [];
   const score = async (txs: readonly Transaction[]) => {
     const started = performance.now();
     const res = await project.getModelFeatureVectors(
@@ -69,7 +76,7 @@ export async function runInferencePipeline(project: Project, options: InferenceO
       txs.map((tx) => ({ cc_num: tx.cc_num, merchant_id: tx.merchant_id })),
       {
         featureView,
-        passedFeatures: txs.map((tx) => ({ amount: tx.amount, category: tx.category, lat: tx.lat, lon: tx.lon })),
+        passedFeatures: txs.map(passedFeatures),
         requestParameters: txs.map((tx) => ({ datetime: tx.datetime })),
       },
     );
@@ -117,7 +124,25 @@ export async function runInferencePipeline(project: Project, options: InferenceO
   log(`  skew check (fv.checkConsistency): ${skew.rows} entities, ${skew.columns} features compared: ${skew.mismatchCount} mismatches`);
   for (const line of consistencySummary(consistency).split("\n")) log(`    ${line.trim()}`);
 
+  // Every scored vector and its prediction goes to the view's logs (one commit, logged at the
+  // stream's last transaction): what monitoring compares with the training data.
+  const logged = { name: options.model, version: production.version, trainingDatasetVersion: production.trainingDatasetVersion, threshold: model.threshold };
+  const loggedCount = await logScored(featureView, scored, logged, options.stream.at(-1)?.datetime ?? new Date());
+  log(`  logged ${loggedCount} scored vectors with their predictions (fv.log) to ${featureView.name}_${featureView.version}_logging`);
+
+  let drift: DriftCheck | undefined;
+  if (options.shifted) {
+    const { transactions, day } = options.shifted;
+    drift = await checkShiftedDay(project, featureView, { ...logged, weights: model }, transactions, day);
+    log(
+      `  a shifted day (${day.start.toISOString().slice(0, 10)}): ${drift.logged} transactions scored and logged; drift against training dataset v${logged.trainingDatasetVersion}:`,
+    );
+    for (const line of driftLines(drift.report)) log(`    ${line}`);
+  }
+
   return {
+    logged: loggedCount,
+    ...(drift ? { drift } : {}),
     modelVersion: production.version,
     scored: scored.length,
     flagged: flagged.length,

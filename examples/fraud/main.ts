@@ -6,10 +6,14 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Granary } from "@granary/client";
 import { openDemoSuite } from "../shared/demo-runtime.js";
-import { generateFraudData, type FraudDataSize } from "./data.js";
+import { DAY_MS, generateFraudData, type FraudDataSize } from "./data.js";
 import { runFeaturePipeline, type FraudGroups } from "./feature-pipeline.js";
 import { runInferencePipeline, type InferenceResult } from "./inference-pipeline.js";
+import { shiftedDay } from "./monitoring.js";
 import { MODEL_NAME, PRODUCTION, runTrainingPipeline, type TrainingResult } from "./training-pipeline.js";
+
+/** Transactions of the shifted day the demo checks for drift: enough for stable statistics at any size. */
+export const SHIFTED_TRANSACTIONS = 400;
 
 export const DEFAULT_SIZE: FraudDataSize = { cards: 600, merchants: 200, days: 30, transactions: 20_000, stream: 300, seed: 7 };
 export const SMALL_SIZE: FraudDataSize = { cards: 150, merchants: 48, days: 10, transactions: 2_500, stream: 60, seed: 7 };
@@ -56,9 +60,19 @@ export async function runFraudDemo(options: FraudDemoOptions): Promise<FraudDemo
   const trainingSeconds = clock.lap();
 
   log("inference pipeline");
+  // The day after the stream (UTC midnight): its transactions have shifted.
+  const lastStreamTime = (data.stream.at(-1)?.datetime ?? data.end).getTime();
+  const nextDay = new Date((Math.floor(lastStreamTime / DAY_MS) + 1) * DAY_MS);
   const inference = await runInferencePipeline(
     project,
-    { groups: features.groups, aggregator: features.aggregator, stream: data.stream, model: MODEL_NAME, alias: PRODUCTION },
+    {
+      groups: features.groups,
+      aggregator: features.aggregator,
+      stream: data.stream,
+      model: MODEL_NAME,
+      alias: PRODUCTION,
+      shifted: { transactions: shiftedDay(data, nextDay, SHIFTED_TRANSACTIONS, size.seed), day: { start: nextDay, end: new Date(nextDay.getTime() + DAY_MS) } },
+    },
     log,
   );
   const inferenceSeconds = clock.lap();
@@ -146,6 +160,13 @@ async function main(): Promise<void> {
     console.log(
       `  time       data ${s.seconds.data} s, features ${s.seconds.features} s, training ${s.seconds.training} s, inference ${s.seconds.inference} s; ${((performance.now() - started) / 1000).toFixed(1)} s in all`,
     );
+    const drift = s.inference.drift;
+    if (drift) {
+      const drifted = drift.report.features.filter((f) => f.status === "drift").map((f) => f.column);
+      console.log(
+        `  monitoring ${s.inference.logged} scored vectors logged; shifted day ${drift.day.start.toISOString().slice(0, 10)}: ${drift.report.status.toUpperCase()} (${drifted.join(", ") || "nothing drifted"})`,
+      );
+    }
     if (s.inference.skew.mismatchCount > 0) process.exitCode = 1;
   } finally {
     await demo.close();

@@ -194,6 +194,34 @@ describeIfChromium("the web console in chromium", () => {
     await screenshots(page, "view");
   });
 
+  pageTest("shows a view's feature logging and the demo's drift report, feature by feature", async () => {
+    const drift = fraud!.summary.inference.drift!;
+    await projectHome();
+    await nav("views");
+    await byTestId("view-list").waitFor();
+    await open("view-item", VIEW_NAME);
+    const section = byTestId("monitoring-section");
+    await byTestId("drift-reports", section).waitFor();
+    expect(await byTestId("logging-group", section).innerText()).toBe(`${VIEW_NAME}_${fraud!.summary.training.view.version}_logging v1`);
+    const reports = byTestId("drift-report", section);
+    expect(await reports.count()).toBe(1);
+    expect(await reports.first().getAttribute("data-status")).toBe("DRIFT");
+    expect(await reports.first().innerText()).toContain(`#${drift.report.id}`);
+    // The chosen (newest) report, one row per feature with the statistics the SDK returned.
+    const rows = byTestId("feature-drift-row", section);
+    expect(await rows.count()).toBe(drift.report.features.length);
+    for (const f of drift.report.features) {
+      const row = section.locator(`[data-testid="feature-drift-row"][data-column="${f.column}"]`);
+      expect(await row.getAttribute("data-status")).toBe({ ok: "OK", drift: "DRIFT", insufficient_data: "insufficient data" }[f.status]);
+      if (f.psi !== undefined) expect(await row.locator("td").nth(2).innerText()).toBe(f.psi.toFixed(3));
+    }
+    expect(await section.locator('[data-testid="feature-drift-row"][data-column="amount"] td.over').count()).toBeGreaterThan(0);
+    expect(await section.locator('[data-testid="feature-drift-row"][data-column="card_account_credit_limit"]').getAttribute("data-status")).toBe("OK");
+    await section.scrollIntoViewIfNeeded();
+    await screenshots(page, "view-monitoring");
+    expect(pageErrors).toEqual([]);
+  });
+
   pageTest("shows the training dataset's splits", async () => {
     await projectHome();
     await nav("datasets");

@@ -3,7 +3,7 @@ import { connect, tableFromRows, type Granary, type Project } from "@granary/cli
 import { startTestSuite } from "@granary/suite";
 import { generateFraudData, type Transaction } from "../../examples/fraud/data.js";
 import { MODEL_INPUTS, VIEW_NAME } from "../../examples/fraud/fraud-view.js";
-import { runFraudDemo, SMALL_SIZE, type FraudDemoSummary } from "../../examples/fraud/main.js";
+import { runFraudDemo, SHIFTED_TRANSACTIONS, SMALL_SIZE, type FraudDemoSummary } from "../../examples/fraud/main.js";
 import { compareRows } from "../../examples/fraud/skew-check.js";
 import { tableRows } from "../../examples/fraud/table-rows.js";
 import { MODEL_NAME, PRODUCTION } from "../../examples/fraud/training-pipeline.js";
@@ -89,6 +89,47 @@ describe("the fraud demo", () => {
     expect(skew.columns).toBeGreaterThanOrEqual(MODEL_INPUTS.length);
     expect(skew.mismatches).toEqual([]);
     expect(skew.maxAbsDiff).toBeLessThan(1e-9);
+  });
+
+  it("logs every scored transaction with its prediction through the view, readable like any group", async () => {
+    expect(summary.inference.logged).toBe(data.stream.length);
+    const view = await project.getFeatureView(summary.training.view.name, summary.training.view.version);
+    const drift = summary.inference.drift!;
+    // The stream's logs: everything logged before the shifted day.
+    const logs = tableRows(await view.readLog({ start: data.start, end: drift.day.start }));
+    expect(logs).toHaveLength(data.stream.length);
+    expect(logs.filter((r) => r["predicted_is_fraud"] === true)).toHaveLength(summary.inference.flagged);
+    expect(new Set(logs.map((r) => r["model_version"]))).toEqual(new Set([summary.model.version]));
+    expect(logs.map((r) => Number(r["cc_num"])).sort((a, b) => a - b)).toEqual(data.stream.map((t) => t.cc_num).sort((a, b) => a - b));
+    // The untransformed amount is what was charged; the model's input is the min-max scaled one.
+    const amounts = new Map(data.stream.map((t) => [`${t.cc_num}/${t.merchant_id}/${t.datetime.getTime()}`, t.amount]));
+    for (const r of logs) {
+      const key = `${Number(r["cc_num"])}/${Number(r["merchant_id"])}/${Number(r["request_datetime"])}`;
+      expect(r["amount"]).toBeCloseTo(amounts.get(key)!, 9);
+      expect(r["amount_transformed"]).not.toBe(r["amount"]);
+    }
+  });
+
+  it("finds drift on the shifted day's amounts and categories against the training dataset, and none on the cards' own features", async () => {
+    const drift = summary.inference.drift!;
+    expect(drift.logged).toBe(SHIFTED_TRANSACTIONS);
+    const { report } = drift;
+    expect(report).toMatchObject({
+      status: "drift",
+      rowCount: SHIFTED_TRANSACTIONS,
+      reference: { trainingDatasetVersion: summary.training.trainingDatasetVersion },
+    });
+    const status = Object.fromEntries(report.features.map((f) => [f.column, f.status]));
+    expect(status).toMatchObject({ amount: "drift", category: "drift", card_account_credit_limit: "ok", card_account_bank_credit_rating: "ok" });
+    const amount = report.features.find((f) => f.column === "amount")!;
+    expect(amount.exceeded).toContain("psi");
+    expect(amount.ks!).toBeGreaterThan(0.2);
+    expect(report.features.find((f) => f.column === "category")!.categorical).toBe(true);
+    // Stored, and printed by the demo.
+    const view = await project.getFeatureView(summary.training.view.name, summary.training.view.version);
+    expect((await view.monitoringReports({ limit: 1 }))[0]?.id).toBe(report.id);
+    expect(log.join("\n")).toMatch(new RegExp(`drift report ${report.id}: DRIFT`));
+    expect(log.join("\n")).toMatch(/amount\s+\d+\.\d{3}\s+\d\.\d{3}\s+\d+%\s+DRIFT/);
   });
 
   describe("a new transaction, online and offline", () => {
