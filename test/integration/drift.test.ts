@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import * as arrow from "apache-arrow";
@@ -6,7 +7,7 @@ import { connect, type Granary } from "@granary/client";
 import { createServiceClient } from "@granary/service-clients";
 import { arrowPayloads } from "@granary/offline";
 import { DriftStatus, MetadataService, Role, SelectionMode, TrainingDatasetStatus } from "@granary/proto/metadata";
-import { OfflineService, type ComputeDriftRequest, type LogFeaturesRequest, type TrainingDataQuery } from "@granary/proto/offline";
+import { OfflineService, type ComputeDriftRequestSchema, type LogFeaturesRequest, type TrainingDataQuery } from "@granary/proto/offline";
 import { ScalarType, type ColumnData } from "@granary/proto/types";
 import { scratchDir, seededRandom, testKeys, waitFor, waitForServing } from "@granary/testing";
 import { startOfflineStack, type OfflineStack } from "./support/offline-stack.js";
@@ -54,15 +55,9 @@ async function logVectors(n: number, time: number, mean: number) {
   return off.logFeatures(req);
 }
 
-const drift = (extra: Partial<ComputeDriftRequest>, client = off) =>
-  client.computeDrift({
-    project: P,
-    featureView: VIEW,
-    window: window(20, 21),
-    reference: { case: "trainingDatasetVersion", value: 0 },
-    ...extra,
-  } as ComputeDriftRequest);
-const byColumn = (report: { features: { column: string }[] } | undefined) => new Map((report?.features ?? []).map((f) => [f.column, f]));
+const drift = (extra: Omit<MessageInitShape<typeof ComputeDriftRequestSchema>, "$typeName">, client = off) =>
+  client.computeDrift({ project: P, featureView: VIEW, window: window(20, 21), reference: { case: "trainingDatasetVersion", value: 0 }, ...extra });
+const byColumn = <F extends { column: string }>(report: { features: F[] } | undefined) => new Map((report?.features ?? []).map((f) => [f.column, f]));
 
 async function codeOf(p: Promise<unknown>): Promise<Code | undefined> {
   try {

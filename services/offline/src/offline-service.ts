@@ -121,7 +121,14 @@ export function createOfflineHandlers(deps: OfflineHandlerDeps): ServiceImpl<typ
     },
 
     async computeDrift(req, ctx) {
-      return { report: await computeDrift(deps, viewFor(req.project, req.featureView), req, ctx.values.get(principalKey).name, ctx.signal) };
+      const view = viewFor(req.project, req.featureView);
+      // Scans like a training read: one of the project's stream slots while it runs.
+      const release = streams.acquire(req.project, ctx.signal);
+      try {
+        return { report: await computeDrift(deps, view, req, ctx.values.get(principalKey).name, ctx.signal) };
+      } finally {
+        release();
+      }
     },
 
     async compact(req, ctx) {

@@ -13,7 +13,7 @@ import {
   type MonitoringReport,
 } from "@granary/proto/metadata";
 import type { ComputeDriftRequest } from "@granary/proto/offline";
-import { TimeRangeSchema, type DataType, type TimeRange } from "@granary/proto/types";
+import { TimeRangeSchema, type DataType, type FeatureGroupRef, type TimeRange } from "@granary/proto/types";
 import { type DuckConnection, fileList, quoteIdent, tempName, timestampLiteral } from "../duck/index.js";
 import { groupSourceSql } from "../read/group-source.js";
 import { timestampMicros } from "../timestamps.js";
@@ -53,7 +53,11 @@ export async function computeDrift(
   const now = BigInt(Date.now()) * 1000n;
   const window = windowOf(req.window, "window", now);
   const referenceWindow = req.reference.case === "referenceWindow" ? windowOf(req.reference.value, "reference_window", now) : undefined;
-  const group = loggingGroupOf(deps, view);
+  // Thresholds and the logging group as the catalogue holds them now: a view's settings are mutable,
+  // and "set thresholds, then compute" must not race the change stream that updates this replica.
+  const current = await deps.metadata.getFeatureView(view.project, { name: view.name, version: view.version });
+  const settings = { monitoring: current.monitoring, loggingFeatureGroup: current.loggingFeatureGroup ?? view.loggingFeatureGroup };
+  const group = loggingGroupOf(deps, view, settings.loggingFeatureGroup);
   const columns = driftColumns(view, group, req.columns);
 
   const commits = deps.commits.commits(view.project, group.name, group.version);
@@ -93,7 +97,7 @@ export async function computeDrift(
       const features = [];
       for (const col of kept) {
         const m = await columnDrift(c, reference, actual, col, signal);
-        const thresholds = thresholdsFor(view.monitoring, col.name);
+        const thresholds = thresholdsFor(settings.monitoring, col.name);
         const { status, exceeded } = featureStatus(m, thresholds);
         features.push(
           create(FeatureDriftSchema, {
@@ -154,8 +158,7 @@ function windowOf(range: TimeRange | undefined, field: string, now: bigint): Win
 const iso = (micros: bigint) => new Date(Number(micros / 1000n)).toISOString();
 
 /** The view version's logging feature group, which must exist: logs are what drift is computed on. */
-function loggingGroupOf(deps: DriftDeps, view: FeatureView): FeatureGroup {
-  const ref = view.loggingFeatureGroup;
+function loggingGroupOf(deps: DriftDeps, view: FeatureView, ref: FeatureGroupRef | undefined): FeatureGroup {
   const group = deps.catalogue.featureGroup(view.project, ref?.name || `${view.name}_${view.version}_logging`, ref?.version || 1);
   if (!group) {
     throw new FailedPreconditionError(

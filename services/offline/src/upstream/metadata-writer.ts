@@ -29,6 +29,8 @@ export interface MetadataWriter {
   updateTrainingDataset(dataset: TrainingDataset, paths: readonly string[]): Promise<TrainingDataset>;
   /** Stores a drift report (ComputeDrift); the id is assigned. */
   createMonitoringReport(report: MonitoringReport): Promise<MonitoringReport>;
+  /** A view version as the catalogue holds it now (ComputeDrift reads thresholds just set, ahead of the change stream). */
+  getFeatureView(project: string, view: { name: string; version: number }): Promise<FeatureView>;
   /** Get-or-create a view version's logging feature group (LogFeatures on first use). */
   enableFeatureLogging(project: string, view: FeatureViewRef): Promise<{ featureView: FeatureView; group: FeatureGroup }>;
 }
@@ -46,6 +48,8 @@ export function metadataWriter(client: Client<typeof MetadataService>, timeoutMs
       ),
     createValidationReport: (report) => call("store the validation report", async () => (await client.createValidationReport({ report }, options)).report!),
     createMonitoringReport: (report) => call("store the monitoring report", async () => (await client.createMonitoringReport({ report }, options)).report!),
+    getFeatureView: (project, view) =>
+      call("read the feature view", async () => (await client.getFeatureView({ project, name: view.name, version: view.version }, options)).featureView!),
     putStatistics: (statistics) => call("store statistics", async () => (await client.putStatistics({ statistics }, options)).statistics!),
     hasStatistics: (project, subject) =>
       call("read statistics", () =>
