@@ -16,7 +16,7 @@
 // The load average is printed with each part: the machine is shared. The last line is one JSON object.
 //
 //   npm run bench:vectors [-- --vectors 1000000] [-- --dimension 384] [-- --queries 500]
-//                         [-- --seconds 5] [-- --index-only] [-- --service-only]
+//                         [-- --seconds 5] [-- --index-only] [-- --service-only] [-- --exact-below 0]
 import { fork } from "node:child_process";
 import { once } from "node:events";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -47,6 +47,8 @@ const VECTORS = flag("vectors", 1_000_000);
 const DIMENSION = flag("dimension", 384);
 const QUERIES = flag("queries", 500);
 const SECONDS = flag("seconds", 5);
+/** The service's GRANARY_ONLINE_ANN_EXACT_BELOW (0: the graph at any size), to find where an exact scan stops paying. */
+const EXACT_BELOW = process.argv.includes("--exact-below") ? Number(process.argv[process.argv.indexOf("--exact-below") + 1]) : undefined;
 const K = 10;
 const CLUSTERS = 1_000;
 /** Rows per WriteRows call and per add to the index in (a). */
@@ -248,6 +250,7 @@ async function serve(): Promise<void> {
       GRANARY_DATA_DIR: dir,
       GRANARY_METADATA_ADDRESS: metadata.address,
       GRANARY_MAX_MESSAGE_BYTES: String(64 << 20),
+      ...(EXACT_BELOW === undefined ? {} : { GRANARY_ONLINE_ANN_EXACT_BELOW: String(EXACT_BELOW) }),
     }),
     logger,
   );
@@ -287,7 +290,7 @@ function rowsOf(data: Float32Array, start: number, end: number, micros: bigint) 
 
 async function serviceRun(data: Float32Array, queries: Float32Array, truth: BigUint64Array) {
   const keys = testKeys();
-  const child = fork(process.argv[1] ?? "", ["--serve"], { execArgv: process.execArgv, env: { ...process.env, ...keys.env } });
+  const child = fork(process.argv[1] ?? "", ["--serve", ...process.argv.slice(2)], { execArgv: process.execArgv, env: { ...process.env, ...keys.env } });
   const [addresses] = (await once(child, "message")) as [{ metadata: string; online: string; dir: string }];
   const md = createServiceClient(MetadataService, addresses.metadata, { apiKey: keys.adminKey });
   const clients = Array.from({ length: 4 }, () => createServiceClient(OnlineService, addresses.online, { maxMessageBytes: 64 << 20, apiKey: keys.adminKey }));
@@ -406,6 +409,7 @@ async function serviceRun(data: Float32Array, queries: Float32Array, truth: BigU
     const exact: number[] = [];
     let exactFound = 0;
     const exactUntil = performance.now() + 30_000;
+    const exactCpu = cpuMsOf(child.pid!);
     for (let q = 0; q < Math.min(QUERIES, 50) && performance.now() < exactUntil; q++) {
       const t = performance.now();
       const response = await neighbours(row(queries, q), K, true);
@@ -416,7 +420,12 @@ async function serviceRun(data: Float32Array, queries: Float32Array, truth: BigU
         Array.from({ length: response.count }, (_, i) => BigInt(idOf(response, i) ?? -1n)),
       );
     }
-    result.exact_c1 = { recall_at_10: round(exactFound / (exact.length * K), 4), ...latency(exact), loadavg: load() };
+    result.exact_c1 = {
+      recall_at_10: round(exactFound / (exact.length * K), 4),
+      ...latency(exact),
+      service_cpu_ms_per_query: round((cpuMsOf(child.pid!) - exactCpu) / exact.length),
+      loadavg: load(),
+    };
     // The primary saves changed indexes on an interval: wait for the file.
     const deadline = performance.now() + 90_000;
     while (sizeOfFiles(addresses.dir, ".usearch") === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 500));
@@ -442,7 +451,7 @@ async function main(): Promise<void> {
       connectivity: CONNECTIVITY,
       expansion_add: EXPANSION_ADD,
       expansion_search: EXPANSION_SEARCH,
-      exact_search_threshold: EXACT_SEARCH_THRESHOLD,
+      exact_search_threshold: EXACT_BELOW ?? EXACT_SEARCH_THRESHOLD,
     },
     loadavg: load(),
   };
