@@ -57,7 +57,7 @@ describe("fv.log / fv.readLog", () => {
       { timeoutMs: 10_000, what: "rows online" },
     );
     const logged = await fraud.log(
-      vectors.map((v, i) => ({ ...v, tid: entries[i]!.tid })),
+      vectors!.map((v, i) => ({ ...v, tid: entries[i]!.tid })),
       [{ is_fraud: false }, { is_fraud: true }],
       { model: "fraud_model", modelVersion: 2, logTime: day(20) },
     );

@@ -23,7 +23,9 @@ const schema = loggingSchema(
 );
 const doubles = (values: number[], nullIndexes: number[] = []) => ({ values: { case: "doubles", value: { values } }, nullIndexes }) as unknown as ColumnData;
 const request = (init: Partial<MessageInitShape<typeof LogFeaturesRequestSchema>>) =>
-  create(LogFeaturesRequestSchema, { project: "p", featureView: { name: "v", version: 1 }, rowCount: 2, ...init });
+  create(LogFeaturesRequestSchema, { project: "p", featureView: { name: "v", version: 1 }, rowCount: 2, ...init } as MessageInitShape<
+    typeof LogFeaturesRequestSchema
+  >);
 const column = (rows: ReturnType<typeof logRows>, name: string) => rows.columns.find((c) => c.name === name)?.data;
 const values = (data: ColumnData | undefined) => (data?.values.value as { values: unknown[] }).values;
 
