@@ -17,7 +17,7 @@ export const EXPANSION_SEARCH = 128;
  * Groups with at most this many indexed rows are searched by an exact scan of their rows instead
  * of the graph: as fast at this size, and exact.
  */
-export const EXACT_SEARCH_THRESHOLD = 2_000;
+export const EXACT_SEARCH_THRESHOLD = 100;
 
 /**
  * How many more candidates than k a filtered search asks of the index before it checks them
