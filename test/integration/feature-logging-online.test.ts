@@ -26,6 +26,8 @@ let metadataAddress = "";
 let md: Client<typeof MetadataService>;
 let off: Client<typeof OfflineService>;
 let on: Client<typeof OnlineService>;
+let offlineAddress = "";
+let lastOnlineAddress = "";
 
 const i64 = (values: bigint[]): ColumnData => ({ values: { case: "int64s", value: { values } } }) as unknown as ColumnData;
 const f64 = (values: number[]): ColumnData => ({ values: { case: "doubles", value: { values } } }) as unknown as ColumnData;
@@ -56,6 +58,7 @@ async function startOnline(name: string, offlineAddress: string, env: Record<str
     logger,
   );
   services.push(online);
+  lastOnlineAddress = online.address;
   await waitForServing(online.address, 20_000);
   const client = createServiceClient(OnlineService, online.address, { apiKey: keys.adminKey });
   const n = 100;
@@ -154,6 +157,7 @@ beforeAll(async () => {
     logger,
   );
   services.push(offline);
+  offlineAddress = offline.address;
   await waitForServing(offline.address, 20_000);
   off = createServiceClient(OfflineService, offline.address, { apiKey: keys.adminKey });
 }, 120_000);
@@ -290,5 +294,36 @@ describe("online feature logging", () => {
     const after = await status(cut);
     expect(after.dropped - before.dropped).toBe(15 + before.queued);
     expect(after.logged).toBe(0);
+  });
+
+  it("with GRANARY_ONLINE_WORKERS=2 every worker logs what it serves", async () => {
+    await enable(1);
+    await startOnline("workers", offlineAddress, { GRANARY_ONLINE_WORKERS: "2" });
+    // Connections are spread over the workers (cluster round robin): four clients, four connections.
+    const clients = Array.from({ length: 4 }, () => createServiceClient(OnlineService, lastOnlineAddress, { apiKey: keys.adminKey }));
+    const marker = (i: number) => 5000 + i;
+    const lookup = (i: number) =>
+      clients[i % clients.length]!.getFeatureVectors({
+        project: P,
+        featureView: VIEW,
+        entities: { rowCount: 1, servingKeys: [{ name: "cc_num", data: i64([BigInt(i)]) }], requestParameters: [{ name: "amount", data: f64([marker(i)]) }] },
+      });
+    // Each worker follows the catalogue on its own: wait until a lookup on every connection is logged.
+    await waitFor(
+      async () => {
+        for (let i = 0; i < 4; i++) await lookup(i);
+        const seen = new Set((await readLogs()).map((r) => r.request_amount));
+        return [0, 1, 2, 3].every((i) => seen.has(marker(i)));
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: "lookups on every connection logged" },
+    );
+    for (let i = 10; i < 30; i++) expect((await lookup(i)).vectors!.rowCount).toBe(1);
+    await waitFor(
+      async () => {
+        const seen = new Set((await readLogs()).map((r) => r.request_amount));
+        return Array.from({ length: 20 }, (_, k) => marker(10 + k)).every((m) => seen.has(m));
+      },
+      { timeoutMs: 20_000, what: "all 20 vectors logged" },
+    );
   });
 });
