@@ -2,7 +2,15 @@
 // FeatureGroup (below Project) can name the spec without importing Project.
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { FeatureGroupSchema, type FeatureGroup as FeatureGroupMessage, type StatisticsConfig, type ValidationRule } from "@granary/proto/metadata";
+import {
+  DistanceMetric,
+  EmbeddingIndexSchema,
+  FeatureGroupSchema,
+  type EmbeddingIndex,
+  type FeatureGroup as FeatureGroupMessage,
+  type StatisticsConfig,
+  type ValidationRule,
+} from "@granary/proto/metadata";
 import { toColumn, type ColumnSpec } from "./column-types.js";
 
 export interface FeatureGroupSpec {
@@ -23,6 +31,28 @@ export interface FeatureGroupSpec {
   readonly customMetadata?: Record<string, string>;
   readonly statistics?: Partial<Omit<StatisticsConfig, "$typeName">>;
   readonly validationRules?: readonly ValidationRule[];
+  /** Nearest-neighbour indexes over embedding columns, searched with findNeighbors() (online groups only). */
+  readonly embeddingIndexes?: readonly EmbeddingIndexSpec[];
+}
+
+/** An index over an embedding<N> column; the metric is how distance is measured. */
+export interface EmbeddingIndexSpec {
+  readonly column: string;
+  readonly metric: "cosine" | "l2" | "inner_product";
+}
+
+const METRICS: Record<EmbeddingIndexSpec["metric"], DistanceMetric> = {
+  cosine: DistanceMetric.COSINE,
+  l2: DistanceMetric.L2,
+  inner_product: DistanceMetric.INNER_PRODUCT,
+};
+
+export function embeddingIndexMessages(specs: readonly EmbeddingIndexSpec[] = []): EmbeddingIndex[] {
+  return specs.map((s) => {
+    const metric = METRICS[s.metric];
+    if (metric === undefined) throw new TypeError(`unknown metric "${String(s.metric)}" for the index on "${s.column}": use cosine, l2 or inner_product`);
+    return create(EmbeddingIndexSchema, { column: s.column, metric });
+  });
 }
 
 export function featureGroupMessage(project: string, spec: FeatureGroupSpec): FeatureGroupMessage {
@@ -42,5 +72,6 @@ export function featureGroupMessage(project: string, spec: FeatureGroupSpec): Fe
     customMetadata: { ...(spec.customMetadata ?? {}) },
     statisticsConfig: spec.statistics ? { enabled: true, ...spec.statistics } : undefined,
     validationRules: [...(spec.validationRules ?? [])],
+    embeddingIndexes: embeddingIndexMessages(spec.embeddingIndexes),
   });
 }

@@ -12,7 +12,7 @@ import {
   type Statistics,
   type ValidationReport,
 } from "@granary/proto/metadata";
-import type { FeatureGroupSpec } from "./feature-group-spec.js";
+import { embeddingIndexMessages, type FeatureGroupSpec } from "./feature-group-spec.js";
 import type { Services } from "./services.js";
 import { batchesOf, ipcPayloads, recordBatchesOf, tableOf, type InsertProgress } from "./arrow-stream.js";
 import { CatalogueSync } from "./catalogue-lag.js";
@@ -22,6 +22,7 @@ import { getLineage, type LineageGraph, type LineageOptions } from "./lineage.js
 import { Query, typesOf, type FilterExpr } from "./query.js";
 import { listValidationReports, type ValidationReportEntry } from "./validation-report.js";
 import { tableFromRows, toValue, type FeatureValue, type Row } from "./values.js";
+import { findNeighbors, type Neighbor, type NeighborOptions } from "./neighbors.js";
 
 /** What an insert accepts: plain rows, an Arrow table, or record batches as they are produced. */
 export type InsertData = readonly Row[] | arrow.Table | AsyncIterable<arrow.RecordBatch> | Iterable<arrow.RecordBatch>;
@@ -194,7 +195,10 @@ export class FeatureGroup {
    * the version's etag: a concurrent change in between fails with ABORTED instead of being lost.
    */
   async update(
-    changes: Pick<FeatureGroupSpec, "description" | "tags" | "customMetadata" | "statistics" | "validationRules" | "onlineTtlMs" | "offlineRetentionMs">,
+    changes: Pick<
+      FeatureGroupSpec,
+      "description" | "tags" | "customMetadata" | "statistics" | "validationRules" | "onlineTtlMs" | "offlineRetentionMs" | "embeddingIndexes"
+    >,
   ): Promise<this> {
     const next = clone(FeatureGroupSchema, this.#message);
     const paths: string[] = [];
@@ -208,6 +212,7 @@ export class FeatureGroup {
       ((next.onlineTtl = changes.onlineTtlMs > 0 ? durationFromMs(changes.onlineTtlMs) : undefined), paths.push("online_ttl"));
     if (changes.offlineRetentionMs !== undefined)
       ((next.offlineRetention = changes.offlineRetentionMs > 0 ? durationFromMs(changes.offlineRetentionMs) : undefined), paths.push("offline_retention"));
+    if (changes.embeddingIndexes !== undefined) ((next.embeddingIndexes = embeddingIndexMessages(changes.embeddingIndexes)), paths.push("embedding_indexes"));
     if (paths.length === 0) return this;
     const res = await this.#services.metadata.updateFeatureGroup({ featureGroup: next, updateMask: { paths } }, this.#services.unary());
     this.#message = res.featureGroup!;
@@ -260,6 +265,23 @@ export class FeatureGroup {
   }
 
   /** Every column: the start of a feature-view query. */
+  /**
+   * The `k` rows whose embedding in `column` (an indexed embedding column, see embeddingIndexes in
+   * the group's spec) is nearest `query`, nearest first, from the online store.
+   */
+  async findNeighbors(column: string, query: ArrayLike<number>, options: NeighborOptions = {}): Promise<Neighbor[]> {
+    const types = typesOf(this.columns);
+    return this.#sync.call("online", () =>
+      findNeighbors(
+        this.#services,
+        { project: this.project, ref: { case: "featureGroup", value: { name: this.name, version: this.version } }, keyType: types, columnTypes: types },
+        column,
+        query,
+        options,
+      ),
+    );
+  }
+
   selectAll(): Query {
     return Query.of(this, SelectionMode.ALL);
   }

@@ -28,6 +28,7 @@ import { callWithRawField } from "./raw-field-call.js";
 import { computeDrift, monitoringReports, setDriftThresholds, type ComputeDriftOptions, type DriftReport, type DriftThresholdSettings } from "./drift.js";
 import { enableLogging, loggingGroup, logVectors, readLog, type EnableLoggingOptions, type LogOptions, type LogResult } from "./feature-logging.js";
 import type { FeatureGroup } from "./feature-group.js";
+import { findNeighbors, type Neighbor, type ViewNeighborOptions } from "./neighbors.js";
 
 /** Which rows training or batch data is computed for: a time range of the label group, or given entity rows. */
 export interface SpineOptions {
@@ -356,6 +357,24 @@ export class FeatureView {
     const { onlineTransport, unary } = this.#services;
     const res = await this.#sync.call("online", () => callWithRawField(onlineTransport, OnlineService.method.getFeatureVectors, req, unary(options.signal), 1));
     return vectorBatch(res.raw, entries.length);
+  }
+
+  /**
+   * Similarity search through this view: the `k` entities whose embedding in output column `column`
+   * (filled by a group with an index on it) is nearest `query`, keyed by the view's serving keys,
+   * with their feature vectors in the same call when `includeVectors`.
+   */
+  async findNeighbors(column: string, query: ArrayLike<number>, options: ViewNeighborOptions = {}): Promise<Neighbor[]> {
+    const keyTypes = new Map(this.servingKeys.map((k) => [k.name, k.type]));
+    return this.#sync.call("online", () =>
+      findNeighbors(
+        this.#services,
+        { project: this.project, ref: { case: "featureView", value: this.#ref() }, keyType: (name) => keyTypes.get(name), columnTypes: this.#columnType },
+        column,
+        query,
+        options,
+      ),
+    );
   }
 
   /** The request rows of an online lookup of this view (also what GetModelFeatureVectors takes). */

@@ -54,3 +54,5 @@ export {
 } from "./drift.js";
 export { rules, split, type RuleOptions, type TimeWindow } from "./builders.js";
 export type { EnableLoggingOptions, LogOptions, LogResult } from "./feature-logging.js";
+export type { Neighbor, NeighborOptions, ViewNeighborOptions } from "./neighbors.js";
+export type { EmbeddingIndexSpec } from "./feature-group-spec.js";
