@@ -2,8 +2,14 @@ import { create, fromBinary, toBinary, type DescMessage, type MessageShape } fro
 import type { PlainValue } from "@granary/cel";
 import { feature, featureGroupMessage, featureViewMessage, plainToValue, Query, type FilterExpr } from "@granary/client";
 import {
+  DistanceMetric,
+  DriftThresholdsSchema,
+  EmbeddingIndexSchema,
+  FeatureDriftThresholdsSchema,
   FeatureGroupSchema,
   FeatureViewSchema,
+  MonitoringConfigSchema,
+  type MonitoringConfig,
   SelectionMode,
   ValidationPolicy,
   ValidationRuleSchema,
@@ -13,7 +19,7 @@ import {
 } from "@granary/proto/metadata";
 import type { DataType, Value } from "@granary/proto/types";
 import type { FilterDecl } from "./filter-text.js";
-import type { GroupDecl, QueryDecl, RuleDecl, ViewDecl } from "./manifest-types.js";
+import type { EmbeddingIndexDecl, GroupDecl, MonitoringDecl, QueryDecl, RuleDecl, ThresholdsDecl, ViewDecl } from "./manifest-types.js";
 import { suggest } from "../suggest.js";
 import type { Problem } from "./yaml-checker.js";
 
@@ -37,7 +43,23 @@ export function groupMessage(project: string, g: GroupDecl): FeatureGroupMessage
   g.columns.forEach((c, i) => {
     if (c.defaultValue !== undefined) message.columns[i]!.defaultValue = valueMessage(c.type, c.defaultValue);
   });
+  message.embeddingIndexes = g.embeddingIndexes.map((e) => create(EmbeddingIndexSchema, { column: e.column, metric: METRIC[e.metric] }));
   return wireForm(FeatureGroupSchema, message);
+}
+
+const METRIC: Record<EmbeddingIndexDecl["metric"], DistanceMetric> = {
+  cosine: DistanceMetric.COSINE,
+  l2: DistanceMetric.L2,
+  inner_product: DistanceMetric.INNER_PRODUCT,
+};
+
+/** Drift thresholds as the view's MonitoringConfig. */
+function monitoringMessage(m: MonitoringDecl): MonitoringConfig {
+  const thresholds = (t: ThresholdsDecl) => create(DriftThresholdsSchema, { psi: t.psi, ks: t.ks, nullShareIncrease: t.nullShareIncrease });
+  return create(MonitoringConfigSchema, {
+    defaultThresholds: m.default ? thresholds(m.default) : undefined,
+    features: Object.entries(m.features).map(([column, t]) => create(FeatureDriftThresholdsSchema, { column, thresholds: thresholds(t) })),
+  });
 }
 
 function ruleMessage(r: RuleDecl): ValidationRule {
@@ -89,6 +111,7 @@ export function viewMessage(project: string, v: ViewDecl, lookup: GroupLookup, p
       trainingHelperColumns: v.trainingHelperColumns,
       tags: v.tags,
     });
+    if (v.monitoring) message.monitoring = monitoringMessage(v.monitoring);
     return wireForm(FeatureViewSchema, message);
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;

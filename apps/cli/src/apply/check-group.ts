@@ -3,7 +3,7 @@ import { parseType } from "@granary/client";
 import { ScalarType, type DataType } from "@granary/proto/types";
 import { suggest } from "../suggest.js";
 import { parseValue, ValueParseError } from "../value-parsing.js";
-import type { ColumnDecl, GroupDecl, RuleDecl, RuleKind } from "./manifest-types.js";
+import type { ColumnDecl, EmbeddingIndexDecl, GroupDecl, RuleDecl, RuleKind } from "./manifest-types.js";
 import { describe, type At } from "./yaml-checker.js";
 
 const GROUP_FIELDS = [
@@ -20,7 +20,10 @@ const GROUP_FIELDS = [
   "custom_metadata",
   "statistics",
   "validation_rules",
+  "embedding_indexes",
 ] as const;
+const INDEX_FIELDS = ["column", "metric"] as const;
+const METRICS = ["cosine", "l2", "inner_product"] as const;
 const COLUMN_FIELDS = ["name", "type", "description", "default"] as const;
 const RULE_KINDS = ["between", "not_null", "unique", "values_in_set", "regex_match"] as const;
 const RULE_FIELDS = ["name", "column", "policy", ...RULE_KINDS] as const;
@@ -95,6 +98,20 @@ export function checkGroup(at: At): GroupDecl | undefined {
     ruleNames.add(rule.name);
     rules.push(rule);
   }
+  const embeddingIndexes: EmbeddingIndexDecl[] = [];
+  for (const x of f["embedding_indexes"]!.list() ?? []) {
+    const index = x.object(INDEX_FIELDS, "an index mapping (column, metric)");
+    if (!index) continue;
+    const column = index["column"]!.string({ required: true });
+    const metric = index["metric"]!.choice(METRICS) ?? "cosine";
+    if (column === undefined) continue;
+    const declared = columnRef(index["column"]!, column, "indexed column");
+    if (declared && !(declared.type.list && declared.type.scalar === ScalarType.FLOAT && declared.type.dimension > 0))
+      index["column"]!.fail(`column "${column}" is not an embedding: declare it as embedding<dimension>`);
+    if (embeddingIndexes.some((e) => e.column === column)) index["column"]!.fail(`column "${column}" already has an index`);
+    embeddingIndexes.push({ column, metric });
+  }
+  if (embeddingIndexes.length > 0 && !onlineEnabled) f["embedding_indexes"]!.fail("needs online_enabled: true (the online service keeps the indexes)");
   if (name === undefined || at.problems.length > before) return undefined;
   return {
     path: at.path,
@@ -111,6 +128,7 @@ export function checkGroup(at: At): GroupDecl | undefined {
     customMetadata,
     statistics,
     validationRules: rules,
+    embeddingIndexes,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { TransformationName } from "@granary/client";
 import { parseFilterCondition, type FilterDecl } from "./filter-text.js";
 import { checkType } from "./check-group.js";
-import type { JoinDecl, OnDemandDecl, QueryDecl, SelectionDecl, ViewDecl } from "./manifest-types.js";
+import type { JoinDecl, MonitoringDecl, OnDemandDecl, QueryDecl, SelectionDecl, ThresholdsDecl, ViewDecl } from "./manifest-types.js";
 import type { At } from "./yaml-checker.js";
 
 const VIEW_FIELDS = [
@@ -15,7 +15,10 @@ const VIEW_FIELDS = [
   "inference_helper_columns",
   "training_helper_columns",
   "tags",
+  "monitoring",
 ] as const;
+const MONITORING_FIELDS = ["default", "features"] as const;
+const THRESHOLD_FIELDS = ["psi", "ks", "null_share_increase"] as const;
 const SELECT_FIELDS = ["select", "select_all", "select_except", "select_features"] as const;
 const QUERY_FIELDS = ["group", "version", ...SELECT_FIELDS, "joins", "filter"] as const;
 const JOIN_FIELDS = [...QUERY_FIELDS, "on", "left_on", "right_on", "prefix", "type"] as const;
@@ -41,6 +44,7 @@ export function checkView(at: At): ViewDecl | undefined {
   const inferenceHelperColumns = f["inference_helper_columns"]!.strings() ?? [];
   const trainingHelperColumns = f["training_helper_columns"]!.strings() ?? [];
   const tags = f["tags"]!.strings() ?? [];
+  const monitoring = checkMonitoring(f["monitoring"]!);
   if (name === undefined || !query || at.problems.length > before) return undefined;
   return {
     path: at.path,
@@ -54,7 +58,34 @@ export function checkView(at: At): ViewDecl | undefined {
     inferenceHelperColumns,
     trainingHelperColumns,
     tags,
+    ...(monitoring ? { monitoring } : {}),
   };
+}
+
+/** `monitoring: { default: { psi, ks, null_share_increase }, features: { <column>: { … } } }`: drift thresholds. */
+function checkMonitoring(at: At): MonitoringDecl | undefined {
+  if (!at.present) return undefined;
+  const f = at.object(MONITORING_FIELDS, "a mapping (default, features) of drift thresholds");
+  if (!f) return undefined;
+  const thresholds = (t: At): ThresholdsDecl | undefined => {
+    const g = t.object(THRESHOLD_FIELDS, "a mapping of thresholds (psi, ks, null_share_increase)");
+    if (!g) return undefined;
+    const value = (x: At) => {
+      const n = x.number();
+      return n !== undefined && n < 0 ? x.fail(`must not be negative, got ${n}`) : n;
+    };
+    const psi = value(g["psi"]!);
+    const ks = value(g["ks"]!);
+    const nullShareIncrease = value(g["null_share_increase"]!);
+    return { ...(psi !== undefined ? { psi } : {}), ...(ks !== undefined ? { ks } : {}), ...(nullShareIncrease !== undefined ? { nullShareIncrease } : {}) };
+  };
+  const features: Record<string, ThresholdsDecl> = {};
+  for (const [column, t] of f["features"]!.entries() ?? []) {
+    const x = thresholds(t);
+    if (x) features[column] = x;
+  }
+  const defaults = f["default"]!.present ? thresholds(f["default"]!) : undefined;
+  return { ...(defaults ? { default: defaults } : {}), features };
 }
 
 function checkQuery(at: At, fields: readonly string[]): QueryDecl | undefined {

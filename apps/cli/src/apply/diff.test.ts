@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { create } from "@bufbuild/protobuf";
-import { FeatureGroupSchema } from "@granary/proto/metadata";
-import { canonical, describeChange, diffGroup } from "./diff.js";
+import { FeatureGroupSchema, FeatureViewSchema, MonitoringConfigSchema } from "@granary/proto/metadata";
+import { canonical, describeChange, diffGroup, diffView } from "./diff.js";
 
 describe("describing a change", () => {
   it("points at the differing leaves of nested definitions", () => {
@@ -26,5 +26,16 @@ describe("diffing a group", () => {
     const server = create(FeatureGroupSchema, { project: "p", name: "g", version: 1, id: 7n, etag: "e", createdBy: "admin", description: "d" });
     const local = create(FeatureGroupSchema, { project: "p", name: "g", version: 1, description: "d" });
     expect(diffGroup(server, local)).toEqual({ appended: [], mutable: [], immutable: [] });
+  });
+});
+
+describe("diffing a view", () => {
+  it("keeps the logging and monitoring the SDK set when the file does not declare them, and updates monitoring the file declares", () => {
+    const monitoring = create(MonitoringConfigSchema, { defaultThresholds: { psi: 0.3 } });
+    const server = create(FeatureViewSchema, { project: "p", name: "v", version: 1, logging: { onlineEnabled: true, sampleRate: 0.5 }, monitoring });
+    const silent = create(FeatureViewSchema, { project: "p", name: "v", version: 1 });
+    expect(diffView(server, silent)).toEqual({ appended: [], mutable: [], immutable: [] });
+    const declared = create(FeatureViewSchema, { project: "p", name: "v", version: 1, monitoring: { defaultThresholds: { psi: 0.2 } } });
+    expect(diffView(server, declared).mutable).toEqual([{ field: "monitoring", detail: "default_thresholds.psi: 0.3 → 0.2" }]);
   });
 });

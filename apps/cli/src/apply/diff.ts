@@ -42,6 +42,11 @@ export const MUTABLE_GROUP_FIELDS: readonly string[] = [
   "embedding_indexes",
 ];
 export const MUTABLE_VIEW_FIELDS: readonly string[] = ["description", "tags", "logging", "monitoring"];
+/**
+ * Operational settings of a view that the SDK changes too (fv.enableLogging, fv.setDriftThresholds):
+ * a file that does not declare them leaves them as the server has them, instead of resetting them.
+ */
+const KEPT_WHEN_UNDECLARED: readonly string[] = ["logging", "monitoring"];
 
 /** How a feature group version in the file differs from the server's. */
 export function diffGroup(server: FeatureGroup, local: FeatureGroup): DefinitionDiff {
@@ -75,6 +80,7 @@ export function diffView(server: FeatureView, local: FeatureView): DefinitionDif
     const x = a.get(field);
     const y = b.get(field);
     if (canonical(x) === canonical(y)) continue;
+    if (y === undefined && KEPT_WHEN_UNDECLARED.includes(field)) continue;
     (MUTABLE_VIEW_FIELDS.includes(field) ? mutable : immutable).push({ field, detail: describeChange(x, y) });
   }
   return { appended: [], mutable, immutable };

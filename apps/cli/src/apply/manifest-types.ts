@@ -51,6 +51,25 @@ export interface GroupDecl {
   readonly customMetadata: Record<string, string>;
   readonly statistics?: { enabled: boolean; histograms: boolean; correlations: boolean; columns: string[] };
   readonly validationRules: readonly RuleDecl[];
+  /** Nearest-neighbour indexes over embedding columns (online groups only). */
+  readonly embeddingIndexes: readonly EmbeddingIndexDecl[];
+}
+
+export interface EmbeddingIndexDecl {
+  readonly column: string;
+  readonly metric: "cosine" | "l2" | "inner_product";
+}
+
+/** Drift thresholds: an unset one is not checked (the service's defaults apply without any). */
+export interface ThresholdsDecl {
+  readonly psi?: number;
+  readonly ks?: number;
+  readonly nullShareIncrease?: number;
+}
+
+export interface MonitoringDecl {
+  readonly default?: ThresholdsDecl;
+  readonly features: Readonly<Record<string, ThresholdsDecl>>;
 }
 
 export type SelectionDecl = { readonly mode: "all" | "features" } | { readonly mode: "include" | "except"; readonly columns: readonly string[] };
@@ -93,4 +112,6 @@ export interface ViewDecl {
   readonly inferenceHelperColumns: readonly string[];
   readonly trainingHelperColumns: readonly string[];
   readonly tags: readonly string[];
+  /** Drift thresholds of the view's monitoring (mutable: a change updates the version in place). */
+  readonly monitoring?: MonitoringDecl;
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from "@jest/globals";
 import { readFileSync } from "node:fs";
 import { ManifestError, parseManifest } from "./load-manifest.js";
 import { parseFilterCondition } from "./filter-text.js";
+import { DistanceMetric } from "@granary/proto/metadata";
+import { groupMessage, viewMessage } from "./build-messages.js";
 
 const problemsOf = (yaml: string): readonly string[] => {
   try {
@@ -153,5 +155,69 @@ describe("filter conditions", () => {
   it("explains what is not a condition", () => {
     expect(parseFilterCondition("amount")).toMatch(/is not a condition/);
     expect(parseFilterCondition("amount == null")).toMatch(/amount is null/);
+  });
+});
+
+describe("embedding indexes and drift thresholds in the manifest", () => {
+  const items = (extra: string, online = "true") => `feature_groups:
+  - name: items
+    columns:
+      - { name: item_id, type: int64 }
+      - { name: title, type: string }
+      - { name: emb, type: embedding<4> }
+    primary_key: [item_id]
+    online_enabled: ${online}
+${extra}`;
+
+  it("reads a group's indexes (cosine by default) and a view's default and per-feature thresholds into the messages", () => {
+    const { manifest } = parseManifest(
+      `${items(`    embedding_indexes:
+      - { column: emb }
+`)}feature_views:
+  - name: item_view
+    query: { group: items, select: [title, emb] }
+    monitoring:
+      default: { psi: 0.25, null_share_increase: 0.05 }
+      features:
+        title: { psi: 0.5 }
+`,
+      "f.yaml",
+    );
+    expect(manifest.featureGroups[0]!.embeddingIndexes).toEqual([{ column: "emb", metric: "cosine" }]);
+    const group = groupMessage("p", manifest.featureGroups[0]!);
+    expect(group.embeddingIndexes.map((e) => [e.column, e.metric])).toEqual([["emb", DistanceMetric.COSINE]]);
+    expect(manifest.featureViews[0]!.monitoring).toEqual({ default: { psi: 0.25, nullShareIncrease: 0.05 }, features: { title: { psi: 0.5 } } });
+    const view = viewMessage("p", manifest.featureViews[0]!, () => group, [])!;
+    expect(view.monitoring?.defaultThresholds).toMatchObject({ psi: 0.25, nullShareIncrease: 0.05 });
+    expect(view.monitoring?.defaultThresholds?.ks).toBeUndefined();
+    expect(view.monitoring?.features.map((f) => [f.column, f.thresholds?.psi])).toEqual([["title", 0.5]]);
+  });
+
+  it("refuses an index of a column that is no embedding, a bad metric, an offline group and negative thresholds", () => {
+    expect(
+      problemsOf(
+        items(
+          `    embedding_indexes:
+      - { column: title, metric: cosine }
+      - { column: emb, metric: hamming }
+`,
+          "false",
+        ),
+      ),
+    ).toEqual([
+      'f.yaml:10: feature_groups[0].embedding_indexes[0].column: column "title" is not an embedding: declare it as embedding<dimension>',
+      'f.yaml:11: feature_groups[0].embedding_indexes[1].metric: unknown value "hamming": use cosine, l2, inner_product',
+      "f.yaml:10: feature_groups[0].embedding_indexes: needs online_enabled: true (the online service keeps the indexes)",
+    ]);
+    expect(
+      problemsOf(`${items("")}feature_views:
+  - name: item_view
+    query: { group: items, select: [title] }
+    monitoring: { default: { psi: -1, kss: 0.1 } }
+`),
+    ).toEqual([
+      'f.yaml:12: feature_views[0].monitoring.default.kss: unknown field (did you mean "ks"?)',
+      "f.yaml:12: feature_views[0].monitoring.default.psi: must not be negative, got -1",
+    ]);
   });
 });

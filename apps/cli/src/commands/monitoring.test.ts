@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect, type FeatureView, type Granary } from "@granary/client";
+import { DistanceMetric } from "@granary/proto/metadata";
 import { startTestSuite } from "@granary/suite";
 import { waitFor } from "@granary/testing";
 import { createItemCatalogue, embedding, itemDay, ITEMS as N } from "../../../../test/fixtures/embedding-items.js";
@@ -183,5 +186,52 @@ describe("granary neighbors", () => {
     const bad = await granaryCli(["neighbors", "items", "--column", "emb", "--vector", "[1,0,0,0]", "--where", "colour=red"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^granary: "colour" is not a column of items; /);
+  }, 60_000);
+});
+
+describe("granary apply: embedding indexes and drift thresholds", () => {
+  it("creates an indexed group and a view with thresholds, changes nothing the second time, and updates the thresholds in place", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "granary-apply-monitoring-"));
+    try {
+      const yaml = (psi: number) => `feature_groups:
+  - name: docs
+    columns:
+      - { name: doc_id, type: int64 }
+      - { name: topic, type: string }
+      - { name: emb, type: embedding<3> }
+      - { name: ts, type: timestamp }
+    primary_key: [doc_id]
+    event_time: ts
+    online_enabled: true
+    embedding_indexes:
+      - { column: emb, metric: l2 }
+feature_views:
+  - name: doc_view
+    query: { group: docs, select: [topic, emb] }
+    monitoring:
+      default: { psi: ${psi} }
+      features:
+        topic: { psi: 0.5, null_share_increase: 0.2 }
+`;
+      const file = join(dir, "docs.yaml");
+      writeFileSync(file, yaml(0.3));
+      const created = await granaryCli(["apply", file]);
+      expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(created.stdout.trim().split("\n")).toEqual(["feature group docs v1: created", "feature view doc_view v1: created"]);
+      const { metadata, unary } = granary.services;
+      const group = (await metadata.getFeatureGroup({ project: PROJECT, name: "docs", version: 1 }, unary())).featureGroup!;
+      expect(group.embeddingIndexes.map((i) => [i.column, i.metric])).toEqual([["emb", DistanceMetric.L2]]);
+      const again = await granaryCli(["apply", file]);
+      expect(again.stdout.trim().split("\n")).toEqual(["feature group docs v1: unchanged", "feature view doc_view v1: unchanged"]);
+      writeFileSync(file, yaml(0.15));
+      const updated = await granaryCli(["apply", file]);
+      expect({ code: updated.code, stderr: updated.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(updated.stdout).toContain("feature view doc_view v1: updated (monitoring");
+      const stored = (await metadata.getFeatureView({ project: PROJECT, name: "doc_view", version: 1 }, unary())).featureView!;
+      expect(stored.monitoring?.defaultThresholds?.psi).toBe(0.15);
+      expect(stored.monitoring?.features.map((f) => [f.column, f.thresholds?.psi, f.thresholds?.nullShareIncrease])).toEqual([["topic", 0.5, 0.2]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
