@@ -102,7 +102,7 @@ export class FeatureLogQueue {
     }
     const batches: LogBatch[] = [];
     for (const list of byKey.values()) {
-      for (let i = 0; i < list.length; i += maxRows) batches.push(batchOf(list.slice(i, i + maxRows)));
+      for (let i = 0; i < list.length; i += maxRows) batches.push(new PendingBatch(list.slice(i, i + maxRows)));
     }
     return batches;
   }
@@ -164,7 +164,41 @@ function layoutOf(
   return { layout: { key, project, view, served, parts }, read };
 }
 
-function batchOf(rows: readonly LoggedRow[]): LogBatch {
+/**
+ * A batch whose columns are built when first read: the flusher builds one batch at a time, right
+ * before sending it, so the event loop is never held longer than one batch's worth of copying.
+ */
+class PendingBatch implements LogBatch {
+  readonly project: string;
+  readonly view: { readonly name: string; readonly version: number };
+  readonly served: ServedModel;
+  readonly rowCount: number;
+  readonly logTimeMicros: bigint;
+  #rows: readonly LoggedRow[] | undefined;
+  #columns: Record<LogPart, NamedColumn[]> | undefined;
+
+  constructor(rows: readonly LoggedRow[]) {
+    const { layout } = rows[0]!;
+    this.project = layout.project;
+    this.view = layout.view;
+    this.served = layout.served;
+    this.rowCount = rows.length;
+    let first = rows[0]!.micros;
+    for (const row of rows) if (row.micros < first) first = row.micros;
+    this.logTimeMicros = first;
+    this.#rows = rows;
+  }
+
+  get columns(): Readonly<Record<LogPart, NamedColumn[]>> {
+    if (!this.#columns) {
+      this.#columns = columnsOf(this.#rows!);
+      this.#rows = undefined;
+    }
+    return this.#columns;
+  }
+}
+
+function columnsOf(rows: readonly LoggedRow[]): Record<LogPart, NamedColumn[]> {
   const { layout } = rows[0]!;
   const columns: Record<LogPart, NamedColumn[]> = { servingKeys: [], untransformed: [], transformed: [], requestParameters: [] };
   layout.parts.forEach(({ part, name, type }, c) => {
@@ -176,7 +210,5 @@ function batchOf(rows: readonly LoggedRow[]): LogBatch {
     });
     columns[part].push(create(NamedColumnSchema, { name, data }));
   });
-  let first = rows[0]!.micros;
-  for (const row of rows) if (row.micros < first) first = row.micros;
-  return { project: layout.project, view: layout.view, served: layout.served, rowCount: rows.length, logTimeMicros: first, columns };
+  return columns;
 }
