@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { readFileSync } from "node:fs";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { DriftStatus, MonitoringReportSchema } from "@granary/proto/metadata";
@@ -76,6 +77,19 @@ describe("granary drift: arguments", () => {
     });
     const versions = await cli([...nowhere, "drift", "fraud:1", "--version", "2"]);
     expect(versions).toEqual({ code: 2, out: [], err: ['granary: "fraud:1" and --version 2 name different versions'] });
+  });
+});
+
+describe("--version", () => {
+  it("is the CLI's version first on the line, and a command's own option after the command", async () => {
+    const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+    const [long, short] = await Promise.all([cli(["--version"]), cli(["-V"])]);
+    expect(long).toEqual({ code: 0, out: [version], err: [] });
+    expect(short.code).toBe(0);
+    // Before, the program's --version answered here and the command never ran.
+    const bad = await cli(["drift", "fraud", "--version", "x"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err.join("\n")).toContain("--version must be a positive integer");
   });
 });
 
