@@ -17,6 +17,8 @@ export interface FeatureLoggerOptions {
   readonly batchRows?: number;
   /** How long one LogFeatures call may take before its vectors count as dropped. */
   readonly timeoutMs?: number;
+  /** How long a stop waits for the last vectors to be sent (default 2 s). */
+  readonly stopGraceMs?: number;
   readonly random?: () => number;
 }
 
@@ -69,6 +71,8 @@ export class FeatureLogger {
   #flushing: Promise<void> | undefined;
   #warnedAt = 0;
   #stopped = false;
+  /** Aborted when a stop's grace is over: a slow or unreachable offline service never holds up a shutdown. */
+  readonly #abort = new AbortController();
 
   constructor(options: FeatureLoggerOptions) {
     this.#options = options;
@@ -98,12 +102,14 @@ export class FeatureLogger {
     return this.#flushing;
   }
 
-  /** Stops the timer and sends what is left. */
+  /** Stops the timer and sends what is left, giving up (and counting the rest as dropped) after `stopGraceMs`. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    const giveUp = setTimeout(() => this.#abort.abort(), this.#options.stopGraceMs ?? 2_000);
     await this.#flushing;
     await this.flush();
+    clearTimeout(giveUp);
     live.delete(this);
     retired.logged += this.queue.logged;
     retired.dropped += this.queue.dropped;
@@ -137,7 +143,7 @@ export class FeatureLogger {
         logTime: timestampFromMs(Number(batch.logTimeMicros / 1000n)),
         source: "online",
       },
-      { timeoutMs: this.#options.timeoutMs ?? 30_000 },
+      { timeoutMs: this.#options.timeoutMs ?? 30_000, signal: this.#abort.signal },
     );
   }
 
