@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { metrics } from "@opentelemetry/api";
 import type { FeatureGroup } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";
 import { groupIdOfKey, groupPrefix } from "../store/key-codec.js";
@@ -37,6 +38,8 @@ interface GroupIndexes {
   readonly batch: Map<bigint, (Float32Array | undefined)[]>;
   /** Set when the group's indexes change or it is dropped: a build in progress stops. */
   cancelled: boolean;
+  /** Row changes since the indexes were last saved (the pending records a restart would replay). */
+  unsaved: number;
 }
 
 /**
@@ -79,10 +82,29 @@ export class AnnIndexes implements RowChangeListener {
     store.listen(this);
   }
 
-  /** Saves changed indexes every `intervalMs` until stopped. */
+  /** Saves changed indexes every `intervalMs` until stopped, and reports their size in metrics. */
   start(intervalMs = SAVE_INTERVAL_MS): void {
     this.#timer = setInterval(() => void this.save(), intervalMs);
     this.#timer.unref();
+    const meter = metrics.getMeter("granary.online");
+    const attributes = (g: GroupIndexes) => ({ project: g.group.project, feature_group: g.group.name, version: g.group.version });
+    meter
+      .createObservableGauge("granary.online.ann.vectors", {
+        unit: "{vector}",
+        description: "Vectors in each nearest-neighbour index (per group version and column)",
+      })
+      .addCallback((result) => {
+        for (const g of this.#groups.values())
+          for (const c of g.columns) result.observe(c.index.size(), { ...attributes(g), column: c.column, building: c.building });
+      });
+    meter
+      .createObservableGauge("granary.online.ann.unsaved_changes", {
+        unit: "{change}",
+        description: "Row changes of indexed groups since their indexes were last saved (replayed from LMDB at a restart)",
+      })
+      .addCallback((result) => {
+        for (const g of this.#groups.values()) result.observe(g.unsaved, attributes(g));
+      });
   }
 
   /** Stops saving and building; saves what changed once more. */
@@ -133,6 +155,7 @@ export class AnnIndexes implements RowChangeListener {
       ),
       batch: new Map(),
       cancelled: false,
+      unsaved: 0,
     };
     this.#groups.set(group.id, g);
     const loaded = columns.filter((c) => !c.building);
@@ -183,6 +206,7 @@ export class AnnIndexes implements RowChangeListener {
       return;
     }
     records.put(pendingRecords.key(groupId, label), pendingValue(++this.#sequence, key));
+    g.unsaved++;
     if (value === undefined) {
       if (owner !== undefined) records.remove(labelKey);
       g.batch.set(
@@ -330,6 +354,7 @@ export class AnnIndexes implements RowChangeListener {
             c.index.save(c.file);
             c.dirty = false;
           }
+          g.unsaved = 0;
           saved.push(g.group.id);
         }
         if (saved.length === 0) return;
