@@ -1,8 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { create } from "@bufbuild/protobuf";
-import { ColumnDataSchema } from "@granary/proto/types";
 import { runCli } from "../program.js";
-import { columnValues, formatNeighbors, neighborsOf, parseQueryVector } from "./neighbors.js";
+import { formatNeighbors, parseQueryVector } from "./neighbors.js";
 
 async function cli(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -33,21 +31,16 @@ describe("granary neighbors: arguments and output", () => {
     expect(bigK.err.join("\n")).toContain("-k must be at most 1000");
   });
 
-  it("decodes keys by row, nearest first, with distances", () => {
-    const res = {
-      count: 2,
-      keys: [
-        { name: "item_id", data: create(ColumnDataSchema, { values: { case: "int64s", value: { values: [7n, 3n] } } }) },
-        { name: "shop", data: create(ColumnDataSchema, { values: { case: "strings", value: { values: ["a", ""] } }, nullIndexes: [1] }) },
-      ],
-      distances: [0, 0.125],
-    } as unknown as Parameters<typeof neighborsOf>[0];
-    const neighbors = neighborsOf(res);
-    expect(neighbors).toEqual([
-      { key: { item_id: 7n, shop: "a" }, distance: 0 },
-      { key: { item_id: 3n, shop: null }, distance: 0.125 },
+  it("prints neighbours as rank, keys, distance, and an embedding cell shortened", () => {
+    const neighbors = [
+      { key: { item_id: 7n, shop: "a" }, distance: 0, vector: { emb: [0.5, 0.25, 0.125, 1, 2] } },
+      { key: { item_id: 3n, shop: null }, distance: 0.125, vector: { emb: [1, 2] } },
+    ];
+    expect(formatNeighbors(neighbors).split("\n")).toEqual([
+      "#  item_id  shop  distance  emb",
+      "1  7        a     0.000000  [0.5, 0.25, 0.125, … 5 items]",
+      "2  3        null  0.125000  [1,2]",
     ]);
-    expect(formatNeighbors(neighbors).split("\n")).toEqual(["#  item_id  shop  distance", "1  7        a     0.000000", "2  3        null  0.125000"]);
-    expect(columnValues(create(ColumnDataSchema, { values: { case: "timestamps", value: { values: [1_000_000n] } } }))).toEqual([new Date(1000)]);
+    expect(formatNeighbors([])).toBe("no neighbours (no row has an embedding in this column, or none matches --where)");
   });
 });

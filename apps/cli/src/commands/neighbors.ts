@@ -1,6 +1,5 @@
-import { decodeVectors, feature, type FeatureGroup, type FeatureValue, type FeatureView, type FilterExpr, type Project, type Row } from "@granary/client";
-import type { Filter } from "@granary/proto/metadata";
-import type { ColumnData, DataType, NamedColumn } from "@granary/proto/types";
+import { feature, type FeatureGroup, type FeatureValue, type FeatureView, type FilterExpr, type Neighbor, type Project } from "@granary/client";
+import type { DataType } from "@granary/proto/types";
 import { parseAssignments } from "../assignments.js";
 import { CliError, UsageError } from "../cli-error.js";
 import type { CommandContext } from "../context.js";
@@ -31,53 +30,6 @@ export function parseQueryVector(text: string): number[] {
   const bad = parsed.findIndex((x) => typeof x !== "number" || !Number.isFinite(x));
   if (bad >= 0) throw new UsageError(`--vector item ${bad} is not a finite number: ${JSON.stringify(parsed[bad])}`);
   return parsed as number[];
-}
-
-/** The values of a response column as plain JavaScript values (int64 as bigint, timestamps as Dates, dates as ISO days). */
-export function columnValues(data: ColumnData | undefined): FeatureValue[] {
-  const values = data?.values;
-  if (!values || values.case === undefined) return [];
-  let out: FeatureValue[];
-  switch (values.case) {
-    case "timestamps":
-      out = values.value.values.map((us) => new Date(Number(us / 1000n)));
-      break;
-    case "dates":
-      out = values.value.values.map((d) => new Date(d * 86_400_000).toISOString().slice(0, 10));
-      break;
-    case "lists": {
-      const items = columnValues(values.value.items);
-      const offsets = values.value.offsets;
-      out = Array.from({ length: Math.max(0, offsets.length - 1) }, (_, i) => items.slice(offsets[i]!, offsets[i + 1]!));
-      break;
-    }
-    default:
-      out = Array.from(values.value.values as ArrayLike<FeatureValue>);
-  }
-  for (const i of data.nullIndexes) if (i < out.length) out[i] = null;
-  return out;
-}
-
-export interface Neighbor {
-  readonly key: Row;
-  readonly distance: number;
-  readonly vector?: Row;
-}
-
-/** The answer's neighbours, nearest first: keys by row, distances, and the vectors when asked for. */
-export function neighborsOf(res: {
-  count: number;
-  keys: readonly NamedColumn[];
-  distances: readonly number[];
-  vectors?: Parameters<typeof decodeVectors>[0];
-}): Neighbor[] {
-  const keys = res.keys.map((k) => [k.name, columnValues(k.data)] as const);
-  const vectors = res.vectors ? decodeVectors(res.vectors).rows : [];
-  return Array.from({ length: res.count }, (_, i) => ({
-    key: Object.fromEntries(keys.map(([name, values]) => [name, values[i] ?? null])),
-    distance: res.distances[i] ?? Number.NaN,
-    ...(vectors[i] ? { vector: vectors[i] } : {}),
-  }));
 }
 
 /** Neighbours as a table: rank, keys, distance, then the vector's columns when there are any. */
@@ -161,28 +113,12 @@ export async function neighborsCommand(ctx: CommandContext, targetText: string, 
   const groupTypes = new Map<string, DataType>(group.columns.map((c) => [c.name, c.type!]));
   const where = parseAssignments(options.where, groupTypes, `column of ${group.name}`);
   const query = given ?? (await likeQuery(ctx, project, target, group, options));
-  let filter: Filter | undefined;
   const conditions = Object.entries(where).map(([column, value]) => feature(column).eq(value as FeatureValue));
-  if (conditions.length > 0)
-    filter = (conditions.length === 1 ? conditions[0]! : conditions[0]!.and(...conditions.slice(1))).toMessage((n) => groupTypes.get(n));
-
-  const res = await ctx.granary.services.online.findNeighbors(
-    {
-      project: project.name,
-      target:
-        target.kind === "view"
-          ? { case: "featureView", value: { name: target.name, version: target.version } }
-          : { case: "featureGroup", value: { name: target.name, version: target.version } },
-      column: options.column,
-      query,
-      k: options.k,
-      filter,
-      includeVectors: options.vectors === true,
-      exact: options.exact === true,
-    },
-    ctx.granary.services.unary(ctx.signal),
-  );
-  const neighbors = neighborsOf(res);
+  const filter = conditions.length === 0 ? undefined : conditions.length === 1 ? conditions[0] : conditions[0]!.and(...conditions.slice(1));
+  const search = { k: options.k, filter, includeVectors: options.vectors === true, exact: options.exact === true, signal: ctx.signal };
+  const neighbors = target.view
+    ? await target.view.findNeighbors(options.column, query, search)
+    : await target.group!.findNeighbors(options.column, query, search);
   if (ctx.json) {
     ctx.output.out(
       toJson({
