@@ -92,7 +92,16 @@ export class FeatureLogger {
   /** A lookup's vectors, sampled into the queue (see FeatureLogQueue.offer); a full batch starts a flush before the interval ends. */
   offer(...args: Parameters<FeatureLogQueue["offer"]>): void {
     if (this.#stopped) return;
-    this.queue.offer(...args);
+    try {
+      this.queue.offer(...args);
+    } catch (err) {
+      // Logging never fails a lookup: a vector it cannot copy is dropped like one that does not fit.
+      this.queue.dropped += args[3].rowCount;
+      if (Date.now() - this.#warnedAt >= this.#options.intervalMs) {
+        this.#warnedAt = Date.now();
+        this.#options.logger.warn({ err }, "feature logging: could not queue a lookup's vectors; dropped");
+      }
+    }
     if (this.queue.queued >= this.#batchRows && !this.#flushing) setImmediate(() => void this.flush());
   }
 
