@@ -358,7 +358,11 @@ async function serviceRun(data: Float32Array, queries: Float32Array, truth: BigU
       const column = response.keys.find((c) => c.name === "id")?.data?.values;
       return column?.case === "int64s" ? column.value.values[i] : undefined;
     };
-    while (idOf(await neighbours(row(data, VECTORS - 1), 1), 0) !== last) await new Promise((r) => setTimeout(r, 100));
+    const indexedBy = performance.now() + 600_000;
+    while (idOf(await neighbours(row(data, VECTORS - 1), 1), 0) !== last) {
+      if (performance.now() > indexedBy) throw new Error("the last row written was not found by FindNeighbors within 10 minutes of its write");
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const indexedS = (performance.now() - started) / 1000;
     const rssAfter = rssOf(child.pid!);
     const loadCpuMs = cpuMsOf(child.pid!) - cpuBefore;
