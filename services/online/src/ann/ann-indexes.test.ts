@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { DistanceMetric, FeatureGroupSchema, FilterOperator, type FeatureGroup } from "@granary/proto/metadata";
-import { DataTypeSchema, ScalarType } from "@granary/proto/types";
+import { DistanceMetric, EmbeddingIndexSchema, FeatureGroupSchema, FilterOperator, type FeatureGroup } from "@granary/proto/metadata";
+import { ColumnSchema, DataTypeSchema, ScalarType } from "@granary/proto/types";
 import { createLogger } from "@granary/telemetry";
 import { KeyEncoder } from "../store/key-codec.js";
 import { LmdbOnlineStore } from "../store/lmdb-online-store.js";
@@ -72,6 +72,13 @@ function vector(): number[] {
   return Array.from({ length: DIM }, () => rand() * 2 - 1);
 }
 
+/** A vector of length 1: inner product is meant for embeddings normalised by their producer. */
+function unit(): number[] {
+  const v = vector();
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+
 async function write(group: FeatureGroup, rows: { id: number; emb: number[] | null; category?: string }[]): Promise<void> {
   const encoder = new RowEncoder(group.columns.map((c) => c.type!));
   clock += 1000n;
@@ -97,6 +104,17 @@ async function both(indexes: AnnIndexes, group: FeatureGroup, query: number[], k
   return { ann, exact, annIds: ids(ann), exactIds: ids(exact) };
 }
 
+/** Recall@k of index searches against exact scans over queries; HNSW is approximate (and its multi-threaded build not deterministic). */
+async function recall(indexes: AnnIndexes, group: FeatureGroup, queries: number[][], k = 10): Promise<number> {
+  let hits = 0;
+  for (const q of queries) {
+    const { ann, annIds, exactIds } = await both(indexes, group, q, k);
+    expect(ann.exact).toBe(false);
+    hits += annIds.filter((id) => exactIds.includes(id)).length;
+  }
+  return hits / (queries.length * k);
+}
+
 describe("nearest-neighbour indexes over the LMDB store", () => {
   it.each([DistanceMetric.COSINE, DistanceMetric.L2, DistanceMetric.INNER_PRODUCT])(
     "agree with an exact scan on small data (metric %s), distances computed from the rows",
@@ -106,17 +124,25 @@ describe("nearest-neighbour indexes over the LMDB store", () => {
       indexes.syncGroup(group, false);
       await write(
         group,
-        Array.from({ length: 300 }, (_, i) => ({ id: i, emb: vector() })),
+        Array.from({ length: 300 }, (_, i) => ({ id: i, emb: metric === DistanceMetric.INNER_PRODUCT ? unit() : vector() })),
       );
       expect(indexes.size(group.id, "emb")).toBe(300);
-      for (let q = 0; q < 10; q++) {
-        const query = vector();
+      // HNSW is approximate (and its multi-threaded build not deterministic): recall@10 over 20
+      // queries, which a broken index or a lost update would bring far down.
+      let hits = 0;
+      for (let q = 0; q < 20; q++) {
+        const query = metric === DistanceMetric.INNER_PRODUCT ? unit() : vector();
         const { ann, exact, annIds, exactIds } = await both(indexes, group, query, 10);
         expect(ann.exact).toBe(false);
         expect(exact.exact).toBe(true);
-        expect(annIds).toEqual(exactIds);
-        ann.neighbors.forEach((n, i) => expect(n.distance).toBeCloseTo(exact.neighbors[i]!.distance, 6));
+        hits += annIds.filter((id) => exactIds.includes(id)).length;
+        // Distances are computed from the rows: a neighbour both found has the same one.
+        ann.neighbors.forEach((n) => {
+          const same = exact.neighbors.find((e) => e.key.equals(n.key));
+          if (same) expect(n.distance).toBe(same.distance);
+        });
       }
+      expect(hits / 200).toBeGreaterThanOrEqual(0.97);
       await indexes.stop();
     },
   );
@@ -180,10 +206,8 @@ describe("nearest-neighbour indexes over the LMDB store", () => {
     expect(existsSync(file)).toBe(true);
     // After the save: updates, inserts and deletes that only the pending records know of; then the
     // process "dies" (no stop, no save).
-    await write(
-      group,
-      Array.from({ length: 30 }, (_, i) => ({ id: i * 3, emb: vector() })),
-    );
+    const updated = Array.from({ length: 30 }, (_, i) => ({ id: i * 3, emb: vector() }));
+    await write(group, updated);
     await write(
       group,
       Array.from({ length: 20 }, (_, i) => ({ id: 1000 + i, emb: vector() })),
@@ -194,11 +218,14 @@ describe("nearest-neighbour indexes over the LMDB store", () => {
     indexes = openIndexes();
     indexes.syncGroup(group, false);
     expect(indexes.size(group.id, "emb")).toBe(218);
-    for (const q of queries) {
-      const { annIds, exactIds } = await both(indexes, group, q, 10);
-      expect(annIds).toEqual(exactIds);
-      expect(annIds).not.toContain(1);
+    // Every update made after the save is in the index: each row is found by its new embedding.
+    for (const { id, emb } of updated) {
+      const { ann } = await both(indexes, group, emb, 1);
+      expect(ann.neighbors[0]?.distance).toBeCloseTo(0, 6);
+      expect(ann.neighbors[0]?.key.equals(keyOf(group, id))).toBe(true);
     }
+    for (const q of queries) expect((await both(indexes, group, q, 10)).annIds).not.toContain(1);
+    expect(await recall(indexes, group, queries)).toBeGreaterThanOrEqual(0.97);
     await indexes.stop();
 
     // Damaged: the checksum refuses it and the index is rebuilt from the rows.
@@ -208,11 +235,7 @@ describe("nearest-neighbour indexes over the LMDB store", () => {
     expect((await searchGroup(store, indexes, searchOf(group, queries[0]!, 10, false))).exact).toBe(true);
     await indexes.settled();
     expect(indexes.size(group.id, "emb")).toBe(218);
-    for (const q of queries) {
-      const { ann, annIds, exactIds } = await both(indexes, group, q, 10);
-      expect(ann.exact).toBe(false);
-      expect(annIds).toEqual(exactIds);
-    }
+    expect(await recall(indexes, group, queries)).toBeGreaterThanOrEqual(0.97);
     await indexes.stop();
 
     // Missing, and the metric changed: rebuilt.
@@ -222,8 +245,7 @@ describe("nearest-neighbour indexes over the LMDB store", () => {
     indexes.syncGroup(l2, false);
     await indexes.settled();
     expect(indexes.size(group.id, "emb")).toBe(218);
-    const { annIds, exactIds } = await both(indexes, l2, queries[1]!, 10);
-    expect(annIds).toEqual(exactIds);
+    expect(await recall(indexes, l2, queries)).toBeGreaterThanOrEqual(0.97);
     // Dropping the index removes its file.
     indexes.syncGroup(create(FeatureGroupSchema, { ...l2, embeddingIndexes: [] }), false);
     await indexes.stop();
@@ -244,6 +266,42 @@ describe("nearest-neighbour indexes over the LMDB store", () => {
     expect(indexes.size(group.id, "emb")).toBe(5000);
     const { annIds } = await both(indexes, group, new Array<number>(DIM).fill(1), 1);
     expect(annIds).toEqual([4999]);
+    await indexes.stop();
+  });
+
+  it("indexes a column appended with a default (rows written before it read the default), and forgets a dropped group", async () => {
+    const full = itemsGroup();
+    const before = create(FeatureGroupSchema, { ...full, columns: full.columns.filter((c) => c.name !== "emb"), embeddingIndexes: [] });
+    const encoder = new RowEncoder(before.columns.map((c) => c.type!));
+    clock += 1000n;
+    await store.upsert(
+      [1, 2, 3].map((id) => ({ key: keyOf(before, id), value: encoder.encode(clock, [BigInt(id), "a", clock]), eventMicros: clock })),
+      "committed",
+    );
+    const defaultVector = [1, 0, 0, 0, 0, 0, 0, 0];
+    const emb = create(ColumnSchema, {
+      name: "emb",
+      type: create(DataTypeSchema, { scalar: ScalarType.FLOAT, list: true, dimension: DIM }),
+      defaultValue: { kind: { case: "listValue", value: { values: defaultVector.map((v) => ({ kind: { case: "floatValue" as const, value: v } })) } } },
+    });
+    const appended = create(FeatureGroupSchema, {
+      ...before,
+      columns: [...before.columns, emb],
+      embeddingIndexes: [create(EmbeddingIndexSchema, { column: "emb", metric: DistanceMetric.L2 })],
+    });
+    const indexes = openIndexes();
+    indexes.syncGroup(appended, false);
+    await indexes.settled();
+    expect(indexes.size(appended.id, "emb")).toBe(3);
+    const found = await searchGroup(store, indexes, { ...searchOf(appended, defaultVector, 3, false), metric: DistanceMetric.L2 });
+    expect(found.exact).toBe(false);
+    expect(found.neighbors.map((n) => n.distance)).toEqual([0, 0, 0]);
+    await indexes.save();
+    const file = join(dir, "lmdb", "ann", `${appended.id}-emb.usearch`);
+    expect(existsSync(file)).toBe(true);
+    indexes.syncGroup(appended, true);
+    expect(indexes.size(appended.id, "emb")).toBeUndefined();
+    expect(existsSync(file)).toBe(false);
     await indexes.stop();
   });
 });

@@ -28,5 +28,8 @@ export const FILTER_OVERFETCH = 10;
 /** Threads usearch may use for one search (0: its choice); searches are single queries, one is enough. */
 export const SEARCH_THREADS = 1;
 
+/** Batches of at least this many vectors are added to an index on all cores; smaller ones on one thread. */
+export const PARALLEL_ADD_BATCH = 1_000;
+
 /** How often the primary writes changed indexes to disk, beside the LMDB environment (ms). */
 export const SAVE_INTERVAL_MS = 30_000;

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import usearch from "usearch";
 import type { DistanceMetric } from "@granary/proto/metadata";
 import { usearchMetric } from "./distance.js";
-import { CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH, SEARCH_THREADS } from "./index-parameters.js";
+import { CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH, PARALLEL_ADD_BATCH, SEARCH_THREADS } from "./index-parameters.js";
 
 /** What an index file was built with; a file whose description differs is rebuilt, not loaded. */
 export interface IndexDescription {
@@ -60,7 +60,8 @@ export class VectorIndex {
   upsert(labels: BigUint64Array, vectors: Float32Array): void {
     if (labels.length === 0) return;
     this.remove(labels);
-    this.#index.add(labels, vectors, labels.length > 64 ? 0 : 1);
+    // Threads pay off on large batches (a build, a bulk load); small ones stay on this thread.
+    this.#index.add(labels, vectors, labels.length >= PARALLEL_ADD_BATCH ? 0 : 1);
   }
 
   remove(labels: BigUint64Array): void {
