@@ -11,7 +11,7 @@ export const CONNECTIVITY = 16;
 export const EXPANSION_ADD = 128;
 
 /** Candidates kept while searching (ef): recall against search latency. */
-export const EXPANSION_SEARCH = 128;
+export const EXPANSION_SEARCH = 256;
 
 /**
  * Groups with at most this many indexed rows are searched by an exact scan of their rows instead
