@@ -52,8 +52,11 @@ export function createOnlineHandlers({
   featureLog,
   neighbors,
 }: OnlineHandlerDeps): ServiceImpl<typeof OnlineService> {
-  const groupFor = (project: string, ref: FeatureGroupRef | undefined) => {
+  const requireCatalogue = () => {
     if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
+  };
+  const groupFor = (project: string, ref: FeatureGroupRef | undefined) => {
+    requireCatalogue();
     const group = catalogue.featureGroup(project, ref?.name ?? "", ref?.version ?? 0);
     if (!group) throw new NotFoundError(`feature group "${ref?.name}" version ${ref?.version} does not exist in project "${project}"`);
     if (!group.onlineEnabled) {
@@ -108,7 +111,7 @@ export function createOnlineHandlers({
     },
 
     getFeatureVectors(req, ctx) {
-      if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
+      requireCatalogue();
       const entities = req.entities!;
       checkRows(entities.rowCount);
       const answer = () => {
@@ -129,7 +132,7 @@ export function createOnlineHandlers({
     },
 
     async getModelFeatureVectors(req, ctx) {
-      if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
+      requireCatalogue();
       const entities = req.entities!;
       checkRows(entities.rowCount);
       const minSequence = req.options?.minLogSequence ?? 0n;
@@ -156,7 +159,7 @@ export function createOnlineHandlers({
     },
 
     async findNeighbors(req, ctx) {
-      if (!catalogue.current && catalogue.revision === 0n) throw new UnavailableError("the online service has not loaded the catalogue yet; retry shortly");
+      requireCatalogue();
       const minSequence = req.options?.minLogSequence ?? 0n;
       if (minSequence > 0n && !caughtUp(minSequence)) await replicaLog!.caughtUp(minSequence, ctx.signal);
       const { count, keys, distances, vectors } = await findNeighbors(req, { store, source: neighbors ?? NO_INDEX, catalogue, plans });
