@@ -33,7 +33,7 @@ import { Durability, OnlineService } from "@granary/proto/online";
 import { ScalarType, type ColumnData } from "@granary/proto/types";
 import { createLogger } from "@granary/telemetry";
 import { seededRandom, testKeys } from "@granary/testing";
-import { CONNECTIVITY, EXACT_SEARCH_THRESHOLD, EXPANSION_ADD, EXPANSION_SEARCH } from "../services/online/src/ann/index-parameters.js";
+import { CONNECTIVITY, EXACT_SEARCH_THRESHOLD, EXPANSION_ADD, EXPANSION_SEARCH, QUANTIZATION } from "../services/online/src/ann/index-parameters.js";
 
 const flag = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`);
@@ -135,7 +135,7 @@ function newIndex(expansionSearch: number) {
   return new usearch.Index({
     dimensions: DIMENSION,
     metric: usearch.MetricKind.Cos,
-    quantization: usearch.ScalarKind.F32,
+    quantization: QUANTIZATION as never,
     connectivity: CONNECTIVITY,
     expansion_add: EXPANSION_ADD,
     expansion_search: expansionSearch,
@@ -450,6 +450,7 @@ async function main(): Promise<void> {
       connectivity: CONNECTIVITY,
       expansion_add: EXPANSION_ADD,
       expansion_search: EXPANSION_SEARCH,
+      quantization: QUANTIZATION,
       exact_search_threshold: EXACT_BELOW ?? EXACT_SEARCH_THRESHOLD,
     },
     loadavg: load(),

@@ -21,7 +21,7 @@ export async function startOnlineService(config: OnlineConfig, logger: Logger): 
   if (config.workers > 1) return startOnlinePrimary(config, log);
   const store = new LmdbOnlineStore(config.lmdb);
   const catalogue = followCatalogue(config, log);
-  const indexes = openAnnIndexes(store, config.lmdb.path, config.ann, catalogue.onChange, log);
+  const indexes = openAnnIndexes(store, config.lmdb.path, config.ann, catalogue.onChange, catalogue.cache.ready(), log);
   let replicaLog: FollowingReplicaLog | undefined;
   let front: OnlineFront;
   try {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
@@ -228,6 +228,18 @@ describe("nearest-neighbour indexes over the LMDB store", () => {
     expect(await recall(indexes, group, queries)).toBeGreaterThanOrEqual(0.97);
     await indexes.stop();
 
+    // Saved before the description recorded the scalar type (float32 then): rebuilt, not read as bfloat16.
+    const meta = JSON.parse(readFileSync(`${file}.json`, "utf8")) as Record<string, unknown>;
+    expect(meta.quantization).toBe("bf16");
+    delete meta.quantization;
+    writeFileSync(`${file}.json`, JSON.stringify(meta));
+    indexes = openIndexes();
+    indexes.syncGroup(group, false);
+    expect((await searchGroup(store, indexes, searchOf(group, queries[0]!, 10, false))).exact).toBe(true);
+    await indexes.settled();
+    expect(indexes.size(group.id, "emb")).toBe(218);
+    await indexes.stop();
+
     // Damaged: the checksum refuses it and the index is rebuilt from the rows.
     writeFileSync(file, Buffer.alloc(4096, 7));
     indexes = openIndexes();
@@ -302,6 +314,49 @@ describe("nearest-neighbour indexes over the LMDB store", () => {
     indexes.syncGroup(appended, true);
     expect(indexes.size(appended.id, "emb")).toBeUndefined();
     expect(existsSync(file)).toBe(false);
+    await indexes.stop();
+  });
+
+  it("removes the files and records of groups deleted while it was down, once told the catalogue has loaded", async () => {
+    const kept = itemsGroup(DistanceMetric.COSINE, 7n);
+    const gone = itemsGroup(DistanceMetric.COSINE, 8n);
+    let indexes = openIndexes();
+    indexes.syncGroup(kept, false);
+    indexes.syncGroup(gone, false);
+    for (const g of [kept, gone])
+      await write(
+        g,
+        Array.from({ length: 150 }, (_, i) => ({ id: i, emb: vector() })),
+      );
+    await indexes.save();
+    await write(gone, [{ id: 500, emb: vector() }]); // a pending record too: the process dies before its next save
+    const annDir = join(dir, "lmdb", "ann");
+    const fileOf = (g: FeatureGroup) => join(annDir, `${g.id}-emb.usearch`);
+    writeFileSync(`${fileOf(gone)}.tmp`, "a save a crash cut short");
+    writeFileSync(join(annDir, "README.operator"), "not an index file: left alone");
+    const records = (name: string, g: FeatureGroup) => {
+      const prefix = Buffer.concat([Buffer.from(`\x00${name}\x00`, "latin1"), Buffer.from(g.id.toString(16).padStart(16, "0"), "hex")]);
+      const end = Buffer.concat([prefix.subarray(0, prefix.length - 1), Buffer.from([prefix[prefix.length - 1]! + 1])]);
+      return [...store.range(prefix, end)].length;
+    };
+    expect(records("ann-label", gone)).toBe(151);
+    expect(records("ann-pending", gone)).toBe(1);
+
+    // Restarted: the catalogue no longer has `gone` (deleted while the service was down).
+    indexes = openIndexes();
+    indexes.syncGroup(kept, false);
+    expect(await indexes.removeOrphans()).toEqual({ files: 3, groups: 1 });
+    expect(existsSync(fileOf(kept))).toBe(true);
+    expect(existsSync(`${fileOf(kept)}.json`)).toBe(true);
+    expect(existsSync(fileOf(gone))).toBe(false);
+    expect(existsSync(`${fileOf(gone)}.json`)).toBe(false);
+    expect(existsSync(`${fileOf(gone)}.tmp`)).toBe(false);
+    expect(existsSync(join(annDir, "README.operator"))).toBe(true);
+    expect(records("ann-label", gone)).toBe(0);
+    expect(records("ann-pending", gone)).toBe(0);
+    expect(records("ann-label", kept)).toBe(150);
+    expect(indexes.size(kept.id, "emb")).toBe(150);
+    expect(await indexes.removeOrphans()).toEqual({ files: 0, groups: 0 });
     await indexes.stop();
   });
 });

@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { basename, join } from "node:path";
 import { metrics } from "@opentelemetry/api";
 import type { FeatureGroup } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";
@@ -17,6 +17,9 @@ export interface AnnStore {
   writeRecords(work: (records: StoreRecords) => void): Promise<void>;
   listen(listener: RowChangeListener): void;
 }
+
+/** The files an index leaves in its directory: `<group id>-<column>.usearch`, its `.json`, and their temporary files. */
+const INDEX_FILE = /^\d+-.+\.usearch(\.json)?(\.tmp)?$/;
 
 /** Rows read per step of a build from the store's rows (the event loop turns between steps). */
 const BUILD_CHUNK = 2_000;
@@ -373,6 +376,51 @@ export class AnnIndexes implements RowChangeListener {
       }
     })();
     return this.#saving;
+  }
+
+  /**
+   * Deletes what no open index owns: index files of groups deleted or changed while this process was
+   * down (their drop was never heard), temporary files of a save a crash interrupted, and the label
+   * and pending records of such groups. Call once the catalogue has been loaded, so every group that
+   * has indexes has opened them. Returns how many files and groups' records went.
+   */
+  async removeOrphans(): Promise<{ files: number; groups: number }> {
+    const owned = new Set<string>();
+    for (const g of this.#groups.values()) {
+      for (const c of g.columns) {
+        owned.add(basename(c.file));
+        owned.add(`${basename(c.file)}.json`);
+      }
+    }
+    let files = 0;
+    for (const name of readdirSync(this.#dir)) {
+      if (owned.has(name) || !INDEX_FILE.test(name)) continue;
+      rmSync(join(this.#dir, name), { force: true });
+      files++;
+    }
+    const orphaned = new Set<bigint>();
+    for (const records of [labelRecords, pendingRecords]) {
+      for (const groupId of this.#groupsWithRecords(records)) if (!this.#groups.has(groupId)) orphaned.add(groupId);
+    }
+    for (const groupId of orphaned) await this.#dropRecords(groupId);
+    if (files > 0 || orphaned.size > 0) this.#log.info({ files, groups: orphaned.size }, "removed the indexes of groups that no longer have them");
+    return { files, groups: orphaned.size };
+  }
+
+  /** The groups that have records of a kind, found by seeking from one group to the next (not by reading every record). */
+  *#groupsWithRecords(records: typeof labelRecords): Iterable<bigint> {
+    const { end } = records.all();
+    let from = records.all().start;
+    for (;;) {
+      let next: bigint | undefined;
+      for (const { key } of this.#store.range(from, end)) {
+        next = records.groupOf(key);
+        break;
+      }
+      if (next === undefined) return;
+      yield next;
+      from = records.range(next + 1n).start;
+    }
   }
 
   /** Deletes the label and pending records of a group that has no index any more. */

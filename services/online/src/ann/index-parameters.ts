@@ -10,6 +10,16 @@ export const CONNECTIVITY = 16;
 /** Candidates kept while inserting (efConstruction): the quality of the graph against build rate. */
 export const EXPANSION_ADD = 128;
 
+/**
+ * How the graph stores vectors: bfloat16 (float32's range, 8 bits of mantissa). At 1 M × 384 it
+ * halves the memory and the CPU of a search against float32 (0.98 against about 1.9 ms at
+ * expansion_search 256) at recall@10 0.979 against 0.982, and adds 2.5 times as fast (3,900
+ * against 1,565 vectors/s). It is safe for every metric because the graph only orders candidates:
+ * the distances FindNeighbors reports are computed again from the stored float32 rows. int8 was
+ * faster still but lost recall at 1 M (0.968 after that re-ranking) and needs normalised inputs.
+ */
+export const QUANTIZATION = "bf16";
+
 /** Candidates kept while searching (ef): recall against search latency. */
 export const EXPANSION_SEARCH = 256;
 

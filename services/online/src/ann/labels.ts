@@ -20,13 +20,20 @@ export function labelOf(key: Buffer): bigint {
  *   ann-pending / group / label → sequence + row key (changed since the group's indexes were saved)
  */
 export class GroupRecords {
-  constructor(readonly name: "ann-label" | "ann-pending") {}
+  readonly #prefix: Buffer;
 
+  constructor(readonly name: "ann-label" | "ann-pending") {
+    this.#prefix = recordKey(name);
+  }
+
+  /** One record's key (built in one allocation: a search reads one per candidate). */
   key(groupId: bigint, label: bigint): Buffer {
-    const suffix = Buffer.allocUnsafe(16);
-    suffix.writeBigUInt64BE(groupId, 0);
-    suffix.writeBigUInt64BE(label, 8);
-    return recordKey(this.name, suffix);
+    const at = this.#prefix.length;
+    const key = Buffer.allocUnsafe(at + 16);
+    this.#prefix.copy(key, 0);
+    key.writeBigUInt64BE(groupId, at);
+    key.writeBigUInt64BE(label, at + 8);
+    return key;
   }
 
   range(groupId: bigint): { start: Buffer; end: Buffer } {
@@ -36,6 +43,11 @@ export class GroupRecords {
       return recordKey(this.name, b);
     };
     return { start: at(groupId), end: at(groupId + 1n) };
+  }
+
+  /** The group of a record's key. */
+  groupOf(key: Buffer): bigint {
+    return key.readBigUInt64BE(this.#prefix.length);
   }
 
   /** Every record of this kind, of every group. */

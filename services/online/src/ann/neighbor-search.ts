@@ -31,7 +31,7 @@ export interface Neighbor {
   readonly distance: number;
 }
 
-export type NeighborStore = Pick<OnlineStore, "get" | "getCopy" | "scanGroup">;
+export type NeighborStore = Pick<OnlineStore, "get" | "scanGroup">;
 
 /**
  * The k rows of a group whose embedding is nearest the query, nearest first. Candidates from the
@@ -41,7 +41,8 @@ export type NeighborStore = Pick<OnlineStore, "get" | "getCopy" | "scanGroup">;
  * index ready, or `exact`, every row of the group is scanned instead.
  */
 export async function searchGroup(store: NeighborStore, source: NeighborSource, search: GroupSearch): Promise<{ neighbors: Neighbor[]; exact: boolean }> {
-  const embeddings = new RowEmbeddings(search.group, [search.column]);
+  // One scratch vector for every row read: a distance needs no array of its own.
+  const embeddings = new RowEmbeddings(search.group, [search.column], { reuse: true });
   const expiredBefore = expiryOf(search.group, search.nowMicros);
   const accept = (row: Buffer): number | undefined => {
     if (expiredBefore !== undefined && eventMicrosOf(row) < expiredBefore) return undefined;
@@ -53,20 +54,22 @@ export async function searchGroup(store: NeighborStore, source: NeighborSource, 
     const count = search.k * (search.filter || expiredBefore !== undefined ? FILTER_OVERFETCH : 2);
     const labels = await source.candidates(search.group.id, search.column, search.query, count);
     if (labels !== undefined) {
-      const found: Neighbor[] = [];
-      const seen = new Set<string>();
+      const best: Neighbor[] = [];
+      let passed = 0;
       for (const label of labels) {
-        const key = store.getCopy(labelRecords.key(search.group.id, label));
-        if (key === undefined) continue;
-        const row = store.getCopy(key);
+        // Rows are read as the store lends them (until its next read); only the k kept are copied.
+        const lentKey = store.get(labelRecords.key(search.group.id, label));
+        if (lentKey === undefined) continue;
+        const key = copyOf(lentKey);
+        const row = store.get(key);
         if (row === undefined) continue;
         const d = accept(row);
-        if (d === undefined || seen.has(key.toString("latin1"))) continue;
-        seen.add(key.toString("latin1"));
-        found.push({ key, row, distance: d });
+        if (d === undefined) continue;
+        passed++;
+        keep(best, search.k, key, row, d);
       }
       // Fewer than k passed though the index had more to give: the rest may lie beyond the candidates.
-      if (found.length >= search.k || labels.length < count) return { neighbors: nearest(found, search.k), exact: false };
+      if (passed >= search.k || labels.length < count) return { neighbors: best, exact: false };
     }
   }
   return { neighbors: scan(store, search, accept), exact: true };
@@ -76,26 +79,33 @@ function scan(store: NeighborStore, search: GroupSearch, accept: (row: Buffer) =
   const best: Neighbor[] = [];
   for (const { key, value } of store.scanGroup(search.group.id)) {
     const d = accept(value);
-    if (d === undefined) continue;
-    if (best.length === search.k && d >= best[best.length - 1]!.distance) continue;
-    // Insert in order; k is at most 1000, so a sorted array beats a heap here.
-    let at = best.length;
-    while (at > 0 && best[at - 1]!.distance > d) at--;
-    best.splice(at, 0, { key: copyOf(key), row: copyOf(value), distance: d });
-    if (best.length > search.k) best.pop();
+    if (d !== undefined) keep(best, search.k, key, value, d);
   }
   return best;
 }
 
-/** A copy of bytes the store lends until its next read (lmdb-js reuses the buffer). */
-function copyOf(bytes: Buffer): Buffer {
-  const copy = Buffer.allocUnsafe(bytes.length);
-  bytes.copy(copy);
-  return copy;
+/**
+ * Inserts a row into `best` (at most k, nearest first) when it is nearer than the farthest kept,
+ * copying its key and row then (the store lends both only until its next read). k is at most
+ * 1,000, so a sorted array beats a heap here.
+ */
+function keep(best: Neighbor[], k: number, key: Buffer, row: Buffer, d: number): void {
+  if (best.length === k && d >= best[best.length - 1]!.distance) return;
+  let at = best.length;
+  while (at > 0 && best[at - 1]!.distance > d) at--;
+  best.splice(at, 0, { key: copyOf(key), row: copyOf(row), distance: d });
+  if (best.length > k) best.pop();
 }
 
-function nearest(found: Neighbor[], k: number): Neighbor[] {
-  return found.sort((a, b) => a.distance - b.distance).slice(0, k);
+/**
+ * A copy of bytes the store lends until its next read. lmdb-js lends a key as its whole key buffer
+ * with an own `length` (Buffer#copy and Buffer.from would see the buffer's real length), so the copy
+ * goes through a view of exactly `length` bytes.
+ */
+function copyOf(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafe(bytes.length);
+  copy.set(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+  return copy;
 }
 
 /** Rows with an event time before this are expired (the group's online_ttl); undefined: no TTL. */

@@ -1,11 +1,18 @@
+import { endianness } from "node:os";
 import type { FeatureGroup } from "@granary/proto/metadata";
 import type { DataType } from "@granary/proto/types";
 import { cellOf, decodeRowInto, encodeRowDefaults, type CellSink, type RowDefaults } from "../store/row-codec.js";
+
+/** Floats are stored little-endian; on a little-endian host their bytes are copied as they are. */
+const LITTLE_ENDIAN = endianness() === "LE";
 
 /**
  * Reads embedding columns out of a group's stored rows as Float32Arrays: null, or a list of another
  * length than the column's dimension, reads as undefined (such a row is not indexed). A column
  * appended after a row was written reads as its default.
+ *
+ * With `reuse`, every read returns the same arrays, overwritten by the next read: a search that
+ * only computes a distance from each row allocates nothing per row.
  */
 export class RowEmbeddings {
   readonly #types: readonly DataType[];
@@ -13,7 +20,7 @@ export class RowEmbeddings {
   readonly #sinks: (CellSink | undefined)[];
   #out: (Float32Array | undefined)[] = [];
 
-  constructor(group: FeatureGroup, columns: readonly string[]) {
+  constructor(group: FeatureGroup, columns: readonly string[], options: { reuse?: boolean } = {}) {
     this.#types = group.columns.map((c) => c.type!);
     this.#defaults = encodeRowDefaults(
       this.#types,
@@ -24,12 +31,17 @@ export class RowEmbeddings {
       const position = group.columns.findIndex((c) => c.name === name);
       if (position < 0) throw new Error(`column "${name}" is not in feature group "${group.name}"`);
       const dimension = this.#types[position]!.dimension;
+      const scratch = options.reuse ? new Float32Array(dimension) : undefined;
+      const scratchBytes = scratch && new Uint8Array(scratch.buffer);
       this.#sinks[position] = {
         value: (_row, buf, offset) => {
           const count = buf.readUInt32LE(offset);
           if (count !== dimension || dimension === 0) return void (this.#out[slot] = undefined);
-          const vector = new Float32Array(dimension);
-          for (let i = 0, at = offset + 4; i < dimension; i++, at += 4) vector[i] = buf.readFloatLE(at);
+          const vector = scratch ?? new Float32Array(dimension);
+          const start = offset + 4;
+          // A view of exactly these bytes: lmdb-js may lend a buffer whose `length` is not its real one.
+          if (LITTLE_ENDIAN) (scratchBytes ?? new Uint8Array(vector.buffer)).set(new Uint8Array(buf.buffer, buf.byteOffset + start, dimension * 4));
+          else for (let i = 0, at = start; i < dimension; i++, at += 4) vector[i] = buf.readFloatLE(at);
           this.#out[slot] = vector;
         },
         missing: () => void (this.#out[slot] = undefined),

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import usearch from "usearch";
 import type { DistanceMetric } from "@granary/proto/metadata";
 import { usearchMetric } from "./distance.js";
-import { CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH, PARALLEL_ADD_BATCH, SEARCH_THREADS } from "./index-parameters.js";
+import { CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH, PARALLEL_ADD_BATCH, QUANTIZATION, SEARCH_THREADS } from "./index-parameters.js";
 
 /** What an index file was built with; a file whose description differs is rebuilt, not loaded. */
 export interface IndexDescription {
@@ -14,6 +14,8 @@ export interface IndexDescription {
   readonly dimension: number;
   readonly connectivity: number;
   readonly expansionAdd: number;
+  /** The scalar type of the stored vectors (files written before it was recorded are rebuilt). */
+  readonly quantization: string;
 }
 
 interface IndexMeta extends IndexDescription {
@@ -41,6 +43,7 @@ export class VectorIndex {
     return new usearch.Index({
       dimensions: d.dimension,
       metric: usearchMetric(d.metric) as never,
+      quantization: d.quantization as never,
       connectivity: d.connectivity,
       expansion_add: d.expansionAdd,
       expansion_search: EXPANSION_SEARCH,
@@ -49,7 +52,7 @@ export class VectorIndex {
 
   /** The description an index of this column gets now (current parameters). */
   static describe(groupId: bigint, column: string, metric: DistanceMetric, dimension: number): IndexDescription {
-    return { groupId: groupId.toString(), column, metric, dimension, connectivity: CONNECTIVITY, expansionAdd: EXPANSION_ADD };
+    return { groupId: groupId.toString(), column, metric, dimension, connectivity: CONNECTIVITY, expansionAdd: EXPANSION_ADD, quantization: QUANTIZATION };
   }
 
   size(): number {
@@ -119,7 +122,8 @@ function sameDescription(a: IndexDescription, b: IndexDescription): boolean {
     a.metric === b.metric &&
     a.dimension === b.dimension &&
     a.connectivity === b.connectivity &&
-    a.expansionAdd === b.expansionAdd
+    a.expansionAdd === b.expansionAdd &&
+    a.quantization === b.quantization
   );
 }
 

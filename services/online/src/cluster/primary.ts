@@ -23,7 +23,7 @@ export async function startOnlinePrimary(config: OnlineConfig, log: Logger): Pro
   const store = new LmdbOnlineStore(config.lmdb);
   const catalogue = followCatalogue(config, log);
   // The indexes live here, with the store's one writer; workers ask for candidates over IPC.
-  const indexes = openAnnIndexes(store, config.lmdb.path, config.ann, catalogue.onChange, log);
+  const indexes = openAnnIndexes(store, config.lmdb.path, config.ann, catalogue.onChange, catalogue.cache.ready(), log);
   let replicaLog: FollowingReplicaLog | undefined;
   try {
     replicaLog = await openReplicaLog(config, store, catalogue, log);
