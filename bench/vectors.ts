@@ -21,6 +21,7 @@ import { fork } from "node:child_process";
 import { once } from "node:events";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
+import { PerformanceObserver } from "node:perf_hooks";
 import { join } from "node:path";
 import pg from "pg";
 import usearch from "usearch";
@@ -33,7 +34,14 @@ import { Durability, OnlineService } from "@granary/proto/online";
 import { ScalarType, type ColumnData } from "@granary/proto/types";
 import { createLogger } from "@granary/telemetry";
 import { seededRandom, testKeys } from "@granary/testing";
-import { CONNECTIVITY, EXACT_SEARCH_THRESHOLD, EXPANSION_ADD, EXPANSION_SEARCH, QUANTIZATION } from "../services/online/src/ann/index-parameters.js";
+import {
+  CONNECTIVITY,
+  EXACT_SEARCH_THRESHOLD,
+  EXPANSION_ADD,
+  EXPANSION_SEARCH_STEPS,
+  QUANTIZATION,
+  expansionSearchFor,
+} from "../services/online/src/ann/index-parameters.js";
 
 const flag = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`);
@@ -52,8 +60,8 @@ const K = 10;
 const CLUSTERS = 1_000;
 /** Rows per WriteRows call and per add to the index in (a). */
 const CHUNK = 5_000;
-/** expansion_search values measured in (a), besides the service's. */
-const EXPANSIONS = [...new Set([16, 32, 64, 128, 256, EXPANSION_SEARCH])].sort((a, b) => a - b);
+/** Search beams (expansion_search) measured in (a), besides the one the service uses at this size. */
+const EXPANSIONS = [...new Set([16, 32, 64, 96, 128, 192, 256, expansionSearchFor(VECTORS)])].sort((a, b) => a - b);
 /** Rows written to the group without an index, the write path's baseline in (c). */
 const PLAIN_ROWS = Math.min(VECTORS, 100_000);
 
@@ -131,23 +139,36 @@ function cpuMsOf(pid: number): number {
 const perMillion = (bytes: number, count: number) => Math.round(((bytes / count) * 1e6) / 2 ** 20);
 
 // ---------------------------------------------------------------- (a) + (b): the index layer
-function newIndex(expansionSearch: number) {
+/** An index made as the service makes it (vector-index.ts): the least beam, widened per search by asking for more results. */
+function newIndex() {
   return new usearch.Index({
     dimensions: DIMENSION,
     metric: usearch.MetricKind.Cos,
     quantization: QUANTIZATION as never,
     connectivity: CONNECTIVITY,
     expansion_add: EXPANSION_ADD,
-    expansion_search: expansionSearch,
+    expansion_search: EXPANSION_SEARCH_STEPS[0]!.expansion,
     multi: false,
   });
+}
+
+function cosineDistance(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return 1 - dot / Math.sqrt(na * nb);
 }
 
 function indexLayer(data: Float32Array, queries: Float32Array, truth: BigUint64Array, dir: string) {
   const result: Record<string, unknown> = { loadavg_before: load() };
   (globalThis as { gc?: () => void }).gc?.();
   const rssBefore = rssOf(process.pid).anon;
-  let index = newIndex(EXPANSION_SEARCH);
+  const index = newIndex();
   const keys = BigUint64Array.from({ length: VECTORS }, (_, i) => BigInt(i));
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
@@ -170,27 +191,42 @@ function indexLayer(data: Float32Array, queries: Float32Array, truth: BigUint64A
     file_mb_per_million: perMillion(fileBytes, VECTORS),
     loadavg_after_build: load(),
   });
-  // expansion_search is fixed when an index is made: each value loads the saved graph anew.
+  // Each beam as the service searches: the beam asked for as results, the first 2k kept as
+  // candidates and re-ranked by their exact distance (the service reads it from the rows). Raw
+  // recall is the index's own first k; re-ranked is what FindNeighbors returns.
   const searches: Record<string, unknown>[] = [];
   for (const expansion of EXPANSIONS) {
-    index = newIndex(expansion);
-    index.load(file);
-    for (let q = 0; q < Math.min(QUERIES, 50); q++) index.search(row(queries, q), K, 1);
+    const beam = Math.max(expansion, 2 * K);
+    for (let q = 0; q < Math.min(QUERIES, 50); q++) index.search(row(queries, q), beam, 1);
     const samples: number[] = [];
-    let found = 0;
-    const cpu = process.cpuUsage();
+    let raw = 0;
+    let reranked = 0;
+    let cpuMicros = 0;
     for (let q = 0; q < QUERIES; q++) {
+      const query = row(queries, q);
+      const cpu = process.cpuUsage();
       const t = performance.now();
-      const matches = index.search(row(queries, q), K, 1);
+      const found = (index.search(query, beam, 1).keys as BigUint64Array).subarray(0, 2 * K);
+      const nearest = Array.from(found, (key) => ({ key, d: cosineDistance(query, row(data, Number(key))) }))
+        .sort((a, b) => a.d - b.d)
+        .slice(0, K);
       samples.push(performance.now() - t);
-      found += hits(truth, q, matches.keys);
+      const used = process.cpuUsage(cpu);
+      cpuMicros += used.user + used.system;
+      raw += hits(truth, q, found.subarray(0, K));
+      reranked += hits(
+        truth,
+        q,
+        nearest.map((n) => n.key),
+      );
     }
-    const used = process.cpuUsage(cpu);
     searches.push({
       expansion_search: expansion,
-      recall_at_10: round(found / (QUERIES * K), 4),
+      service_uses: expansion === expansionSearchFor(VECTORS),
+      recall_at_10: round(reranked / (QUERIES * K), 4),
+      index_recall_at_10: round(raw / (QUERIES * K), 4),
       ...latency(samples),
-      cpu_ms_per_query: round((used.user + used.system) / 1000 / QUERIES),
+      cpu_ms_per_query: round(cpuMicros / 1000 / QUERIES),
       loadavg: load(),
     });
   }
@@ -253,14 +289,56 @@ async function serve(): Promise<void> {
     }),
     logger,
   );
+  // Garbage-collection pauses of this process (the service), asked for by the parent after a run.
+  const pauses = gcPauses();
+  const stopped = new Promise<void>((resolve) =>
+    process.on("message", (message: unknown) => {
+      if (message === "stop") resolve();
+      else if (typeof message === "object" && message !== null && "gcSince" in message) process.send?.({ gc: pauses.since(message.gcSince as number) });
+    }),
+  );
   process.send?.({ metadata: metadata.address, online: online.address, dir });
-  await once(process, "message");
+  await stopped;
   await online.stop();
   await metadata.stop();
   await embedded?.stop();
   await dropDb?.();
   rmSync(dir, { recursive: true, force: true });
   process.exit(0);
+}
+
+/** Records this process's garbage-collection pauses (wall-clock start in ms since the epoch, duration in ms). */
+function gcPauses(): { since(from: number): [number, number][] } {
+  const seen: [number, number][] = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) seen.push([performance.timeOrigin + entry.startTime, entry.duration]);
+    if (seen.length > 100_000) seen.splice(0, 50_000);
+  }).observe({ entryTypes: ["gc"] });
+  return { since: (from) => seen.filter(([start]) => start >= from) };
+}
+
+/**
+ * Which calls were slow and why, as far as the collectors tell: calls over `slowMs`, and how many
+ * of them overlapped a pause of the server's or the client's collector.
+ */
+function tailOf(calls: [number, number][], server: [number, number][], client: [number, number][], slowMs: number) {
+  const overlaps = (start: number, ms: number, pauses: [number, number][]) => pauses.some(([p, d]) => p < start + ms && p + d > start);
+  const slow = calls.filter(([, ms]) => ms > slowMs);
+  const summary = (pauses: [number, number][]) => ({
+    pauses: pauses.length,
+    total_ms: round(
+      pauses.reduce((sum, [, d]) => sum + d, 0),
+      1,
+    ),
+    max_ms: round(Math.max(0, ...pauses.map(([, d]) => d)), 1),
+  });
+  return {
+    [`calls_over_${slowMs}_ms`]: slow.length,
+    of_which_during_server_gc: slow.filter(([t, ms]) => overlaps(t, ms, server)).length,
+    of_which_during_client_gc: slow.filter(([t, ms]) => overlaps(t, ms, client)).length,
+    server_gc: summary(server),
+    client_gc: summary(client),
+  };
 }
 
 // ---------------------------------------------------------------- (c): parent, the client
@@ -372,22 +450,32 @@ async function serviceRun(data: Float32Array, queries: Float32Array, truth: BigU
     // c=1: every query once, recall against brute force.
     for (let q = 0; q < Math.min(QUERIES, 50); q++) await neighbours(row(queries, q), K);
     const samples: number[] = [];
+    const calls: [number, number][] = [];
     let found = 0;
     const serviceCpu = cpuMsOf(child.pid!);
+    const clientPauses = gcPauses();
+    const c1Start = performance.timeOrigin + performance.now();
     for (let q = 0; q < QUERIES; q++) {
       const t = performance.now();
       const response = await neighbours(row(queries, q), K);
       samples.push(performance.now() - t);
+      calls.push([performance.timeOrigin + t, samples[samples.length - 1]!]);
       found += hits(
         truth,
         q,
         Array.from({ length: response.count }, (_, i) => BigInt(idOf(response, i) ?? -1n)),
       );
     }
+    const serviceCpuMs = cpuMsOf(child.pid!) - serviceCpu;
+    child.send({ gcSince: c1Start });
+    const [{ gc: serverPauses }] = (await once(child, "message")) as [{ gc: [number, number][] }];
     result.find_neighbors_c1 = {
       recall_at_10: round(found / (QUERIES * K), 4),
       ...latency(samples),
-      service_cpu_ms_per_query: round((cpuMsOf(child.pid!) - serviceCpu) / QUERIES),
+      p90_ms: percentile(samples, 0.9),
+      service_cpu_ms_per_query: round(serviceCpuMs / QUERIES),
+      // The tail: two Node processes (client and service) taking turns on the machine's cores.
+      tail: tailOf(calls, serverPauses, clientPauses.since(c1Start), 5),
       loadavg: load(),
     };
     // c=16 over 4 connections for SECONDS.
@@ -449,7 +537,8 @@ async function main(): Promise<void> {
     parameters: {
       connectivity: CONNECTIVITY,
       expansion_add: EXPANSION_ADD,
-      expansion_search: EXPANSION_SEARCH,
+      expansion_search: expansionSearchFor(VECTORS),
+      expansion_search_steps: EXPANSION_SEARCH_STEPS.map((step) => ({ up_to: Number.isFinite(step.upTo) ? step.upTo : null, expansion: step.expansion })),
       quantization: QUANTIZATION,
       exact_search_threshold: EXACT_BELOW ?? EXACT_SEARCH_THRESHOLD,
     },

@@ -20,8 +20,25 @@ export const EXPANSION_ADD = 128;
  */
 export const QUANTIZATION = "bf16";
 
-/** Candidates kept while searching (ef): recall against search latency. */
-export const EXPANSION_SEARCH = 256;
+/**
+ * Candidates kept while searching (ef), by how many vectors the index holds: recall against search
+ * CPU, which grows with ef. A small graph needs a small beam; a large one a wide beam. Measured with
+ * `npm run bench:vectors` (384 dimensions, cosine, bfloat16, the candidates re-ranked from the rows
+ * as the service does), recall@10 at each size with the expansion chosen here: 200 k at 64 0.997
+ * (at 48 0.990); 500 k at 128 0.993 (at 64 0.955); 1 M at 256 0.979-0.989 over two builds (at 192
+ * 0.971, at 128 0.936). Each step keeps recall@10 above 0.97 with a margin; past a few million
+ * vectors 256 will fall short, which the bench at that size would show.
+ */
+export const EXPANSION_SEARCH_STEPS: readonly { readonly upTo: number; readonly expansion: number }[] = [
+  { upTo: 250_000, expansion: 64 },
+  { upTo: 600_000, expansion: 128 },
+  { upTo: Infinity, expansion: 256 },
+];
+
+/** The beam a search of an index of `size` vectors uses. */
+export function expansionSearchFor(size: number): number {
+  return EXPANSION_SEARCH_STEPS.find((step) => size <= step.upTo)!.expansion;
+}
 
 /**
  * Groups with at most this many indexed rows are searched by an exact scan of their rows instead

@@ -4,7 +4,15 @@ import { dirname } from "node:path";
 import usearch from "usearch";
 import type { DistanceMetric } from "@granary/proto/metadata";
 import { usearchMetric } from "./distance.js";
-import { CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH, PARALLEL_ADD_BATCH, QUANTIZATION, SEARCH_THREADS } from "./index-parameters.js";
+import {
+  CONNECTIVITY,
+  EXPANSION_ADD,
+  EXPANSION_SEARCH_STEPS,
+  PARALLEL_ADD_BATCH,
+  QUANTIZATION,
+  SEARCH_THREADS,
+  expansionSearchFor,
+} from "./index-parameters.js";
 
 /** What an index file was built with; a file whose description differs is rebuilt, not loaded. */
 export interface IndexDescription {
@@ -46,7 +54,8 @@ export class VectorIndex {
       quantization: d.quantization as never,
       connectivity: d.connectivity,
       expansion_add: d.expansionAdd,
-      expansion_search: EXPANSION_SEARCH,
+      // The least beam: a search widens it by asking for more results (usearch searches with max(expansion_search, count)).
+      expansion_search: EXPANSION_SEARCH_STEPS[0]!.expansion,
     } as never);
   }
 
@@ -73,10 +82,18 @@ export class VectorIndex {
     if (present.length > 0) this.#index.remove(present);
   }
 
-  /** Labels of up to `count` approximate nearest vectors, nearest first. */
+  /**
+   * Labels of up to `count` approximate nearest vectors, nearest first. The beam grows with the
+   * index (expansionSearchFor): usearch fixes expansion_search when an index is made, but searches
+   * with max(expansion_search, results asked), so the beam is asked for as results and the first
+   * `count` kept.
+   */
   search(query: Float32Array, count: number): BigUint64Array {
-    if (this.#index.size() === 0) return new BigUint64Array(0);
-    return this.#index.search(query, Math.min(count, this.#index.size()), SEARCH_THREADS).keys;
+    const size = this.#index.size();
+    if (size === 0) return new BigUint64Array(0);
+    const beam = Math.min(size, Math.max(count, expansionSearchFor(size)));
+    const keys = this.#index.search(query, beam, SEARCH_THREADS).keys as BigUint64Array;
+    return keys.length > count ? keys.subarray(0, count) : keys;
   }
 
   save(file: string): void {
