@@ -58,6 +58,8 @@ const SECONDS = flag("seconds", 5);
 const EXACT_BELOW = process.argv.includes("--exact-below") ? Number(process.argv[process.argv.indexOf("--exact-below") + 1]) : undefined;
 const K = 10;
 const CLUSTERS = 1_000;
+/** Queries per brute-force call for the ground truth (its distance matrix is queries × vectors). */
+const TRUTH_CHUNK = 100;
 /** Rows per WriteRows call and per add to the index in (a). */
 const CHUNK = 5_000;
 /** Search beams (expansion_search) measured in (a), besides the one the service uses at this size. */
@@ -551,7 +553,12 @@ async function main(): Promise<void> {
     const queries = clusteredVectors(QUERIES, DIMENSION, 7);
     summary.generate_s = round((performance.now() - t) / 1000, 1);
     t = performance.now();
-    const truth = (usearch.exactSearch(data, queries, DIMENSION, K, usearch.MetricKind.Cos, 0) as { keys: BigUint64Array }).keys;
+    // In chunks of queries: usearch's brute force holds a distance matrix (queries × vectors).
+    const truth = new BigUint64Array(QUERIES * K);
+    for (let from = 0; from < QUERIES; from += TRUTH_CHUNK) {
+      const chunk = queries.subarray(from * DIMENSION, Math.min(QUERIES, from + TRUTH_CHUNK) * DIMENSION);
+      truth.set((usearch.exactSearch(data, chunk, DIMENSION, K, usearch.MetricKind.Cos, 0) as { keys: BigUint64Array }).keys, from * K);
+    }
     summary.ground_truth_s = round((performance.now() - t) / 1000, 1);
     if (!process.argv.includes("--service-only")) {
       summary.index = indexLayer(data, queries, truth, dir);

@@ -4,7 +4,12 @@
 //     assertion), space-separated — only when every failure of the run is such a crash;
 //   node scripts/ci-results.mjs summary <dir>
 //     prints "N passed, N failed" over every <run>.json, where a crashed suite that was run again
-//     (<run>.rerun.json) counts with its rerun's results. Crashes are listed first, never hidden.
+//     (<run>.rerun.json) counts with its rerun's results. Crashes are listed first, never hidden;
+//   node scripts/ci-results.mjs postgres-suites <results.json> <users dir>
+//     prints the test files of a run that depend on which PostgreSQL serves them, one per line:
+//     those that asked libs/testing for the test server (recorded in <users dir> during the run),
+//     and those whose source names DATABASE_URL or the embedded server (they start PostgreSQL, or a
+//     suite that does, themselves). The rest never touch PostgreSQL.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 
@@ -43,7 +48,14 @@ if (mode === "crashed") {
     }
   }
   console.log(`${passed} passed, ${failed} failed`);
+} else if (mode === "postgres-suites") {
+  const usersDir = process.argv[4];
+  const recorded = new Set(existsSync(usersDir) ? readdirSync(usersDir).map((f) => readFileSync(join(usersDir, f), "utf8")) : []);
+  const STARTS_POSTGRES = /DATABASE_URL|[Ee]mbedded/;
+  for (const t of read(target).testResults) {
+    if (recorded.has(t.name) || STARTS_POSTGRES.test(readFileSync(t.name, "utf8"))) console.log(relative(process.cwd(), t.name));
+  }
 } else {
-  console.error("usage: ci-results.mjs crashed <results.json> | summary <dir>");
+  console.error("usage: ci-results.mjs crashed <results.json> | summary <dir> | postgres-suites <results.json> <users dir>");
   process.exit(2);
 }

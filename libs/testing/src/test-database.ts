@@ -1,4 +1,6 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import pg from "pg";
 
 /**
@@ -8,7 +10,21 @@ import pg from "pg";
 export function testServerUrl(): string {
   const url = process.env.DATABASE_URL || process.env.GRANARY_TEST_DATABASE_URL;
   if (!url) throw new Error("no test PostgreSQL: set DATABASE_URL, or run through jest so global setup starts one");
+  recordPostgresUser();
   return url;
+}
+
+/**
+ * With GRANARY_TEST_POSTGRES_USERS set to a folder, notes there that the running test file uses
+ * PostgreSQL: CI's second pass, on the embedded server, runs the files that do (and those that
+ * start PostgreSQL themselves), not again those that never touch it.
+ */
+function recordPostgresUser(): void {
+  const dir = process.env.GRANARY_TEST_POSTGRES_USERS;
+  const testPath = (globalThis as { expect?: { getState?: () => { testPath?: string } } }).expect?.getState?.().testPath;
+  if (!dir || !testPath) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, createHash("sha256").update(testPath).digest("hex").slice(0, 16)), testPath);
 }
 
 export interface TestDatabase {
