@@ -41,6 +41,8 @@ export interface LogBatch {
   readonly rowCount: number;
   /** The earliest serving time of the batch, µs. */
   readonly logTimeMicros: bigint;
+  /** Sends tried so far (a batch the offline service could not be reached for is tried again). */
+  attempts: number;
   readonly columns: Readonly<Record<LogPart, NamedColumn[]>>;
 }
 
@@ -54,6 +56,8 @@ export class FeatureLogQueue {
   readonly #capacity: number;
   readonly #random: () => number;
   #rows: LoggedRow[] = [];
+  /** Batches to send again (their rows count in #inFlight), taken before the new rows. */
+  #retries: LogBatch[] = [];
   /** Rows taken by a flush and not yet acknowledged: they still use the queue's room. */
   #inFlight = 0;
   logged = 0;
@@ -100,11 +104,17 @@ export class FeatureLogQueue {
       if (list) list.push(row);
       else byKey.set(row.layout.key, [row]);
     }
-    const batches: LogBatch[] = [];
+    const batches: LogBatch[] = this.#retries;
+    this.#retries = [];
     for (const list of byKey.values()) {
       for (let i = 0; i < list.length; i += maxRows) batches.push(new PendingBatch(list.slice(i, i + maxRows)));
     }
     return batches;
+  }
+
+  /** A batch to send again with the next flush; its rows keep their room in the queue meanwhile. */
+  retry(batch: LogBatch): void {
+    this.#retries.push(batch);
   }
 
   /** A batch was stored (ok) or refused or lost (its vectors count as dropped). */
@@ -174,6 +184,7 @@ class PendingBatch implements LogBatch {
   readonly served: ServedModel;
   readonly rowCount: number;
   readonly logTimeMicros: bigint;
+  attempts = 0;
   #rows: readonly LoggedRow[] | undefined;
   #columns: Record<LogPart, NamedColumn[]> | undefined;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { FeatureViewSchema } from "@granary/proto/metadata";
 import type { EntityRows } from "@granary/proto/online";
 import { DataTypeSchema, ScalarType, type ColumnData } from "@granary/proto/types";
@@ -68,6 +69,34 @@ describe("FeatureLogger", () => {
     await log.flush();
     expect(log.counts()).toEqual({ logged: 0, dropped: 3, queued: 0 });
     await log.stop();
+  });
+
+  it("sends a batch again while the offline service is unreachable, and drops it after a few flushes", async () => {
+    let refusals = 2;
+    const sent: number[] = [];
+    const log = loggerWith((req) => {
+      if (refusals-- > 0) return Promise.reject(new ConnectError("connect ECONNREFUSED", Code.Unavailable)) as never;
+      sent.push((req as { rowCount: number }).rowCount);
+      return Promise.resolve({}) as never;
+    });
+    offer(log, 3);
+    await log.flush();
+    expect(log.counts()).toEqual({ logged: 0, dropped: 0, queued: 3 });
+    offer(log, 2);
+    await log.flush(); // the 3 are refused once more; the 2 go through
+    expect(log.counts()).toEqual({ logged: 2, dropped: 0, queued: 3 });
+    await log.flush();
+    expect(sent).toEqual([2, 3]);
+    expect(log.counts()).toEqual({ logged: 5, dropped: 0, queued: 0 });
+    await log.stop();
+
+    const down = loggerWith(() => Promise.reject(new ConnectError("connect ECONNREFUSED", Code.Unavailable)) as never);
+    offer(down, 4);
+    for (let i = 0; i < 4; i++) await down.flush();
+    expect(down.counts()).toEqual({ logged: 0, dropped: 0, queued: 4 });
+    await down.flush();
+    expect(down.counts()).toEqual({ logged: 0, dropped: 4, queued: 0 });
+    await down.stop();
   });
 
   it("a stop gives up on an offline service that never answers after its grace, counting the vectors as dropped", async () => {

@@ -1,9 +1,12 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type { Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { metrics } from "@opentelemetry/api";
 import type { OfflineService } from "@granary/proto/offline";
 import { lazily, type Logger } from "@granary/telemetry";
 import { FeatureLogQueue, type LogBatch } from "./feature-log-queue.js";
+
+/** Flushes a batch is sent in while the offline service is unreachable (at the 1 s interval: its start, a restart) before it is dropped. */
+const UNREACHABLE_ATTEMPTS = 5;
 
 export interface FeatureLoggerOptions {
   /** The offline service, dialled with the internal service key. */
@@ -61,7 +64,9 @@ const instruments = lazily(() => {
  * The online service's own feature logging: a FeatureLogQueue filled by the lookups (`queue.offer`,
  * on the request path, synchronous) and a flusher that sends it to the offline service's
  * LogFeatures every interval (or sooner, once a batch is full), one call per view and model, off
- * the request path. Failures drop the batch, count it and warn at most once per interval.
+ * the request path. A batch the offline service could not be reached for (UNAVAILABLE: nothing was
+ * stored) is sent again with the next flushes, up to UNREACHABLE_ATTEMPTS; other failures, and
+ * a batch out of attempts, drop the batch, count it and warn at most once per interval.
  */
 export class FeatureLogger {
   readonly queue: FeatureLogQueue;
@@ -127,9 +132,16 @@ export class FeatureLogger {
   async #flushOnce(): Promise<void> {
     for (const batch of this.queue.take(this.#batchRows)) {
       try {
+        batch.attempts++;
         await this.#send(batch);
         this.queue.settle(batch, true);
       } catch (err) {
+        // Unreachable (the offline service is starting, restarting or cut off): nothing was stored,
+        // so the batch waits for the next flush, a few times, in the queue's bounded room.
+        if (!this.#stopped && batch.attempts < UNREACHABLE_ATTEMPTS && ConnectError.from(err).code === Code.Unavailable) {
+          this.queue.retry(batch);
+          continue;
+        }
         this.queue.settle(batch, false);
         this.#warn(err, batch);
       }
