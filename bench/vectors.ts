@@ -11,15 +11,17 @@
 //       column, the rate until the last row is found (vectors indexed per second), the same rows'
 //       write rate into a group without an index, the RSS growth of the service (anonymous memory:
 //       LMDB's mapped pages are counted apart) and the index file, then FindNeighbors over gRPC at
-//       c=1 (recall@10 and latency per query) and c=16 over 4 connections, and exact=true (the
-//       service's brute force) as its baseline.
+//       c=1 (recall@10 and latency per query, and which slow calls overlapped a collector pause of
+//       the service or of this client), the same from Python (bench/python/find_neighbors_c1.py,
+//       grpcio: a client without a JavaScript collector; skipped without python3-grpcio), c=16 over
+//       4 connections, and exact=true (the service's brute force) as its baseline.
 // The load average is printed with each part: the machine is shared. The last line is one JSON object.
 //
 //   npm run bench:vectors [-- --vectors 1000000] [-- --dimension 384] [-- --queries 500]
 //                         [-- --seconds 5] [-- --index-only] [-- --service-only] [-- --exact-below 0]
-import { fork } from "node:child_process";
+import { fork, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { PerformanceObserver } from "node:perf_hooks";
 import { join } from "node:path";
@@ -480,6 +482,8 @@ async function serviceRun(data: Float32Array, queries: Float32Array, truth: BigU
       tail: tailOf(calls, serverPauses, clientPauses.since(c1Start), 5),
       loadavg: load(),
     };
+    // c=1 again from Python (grpcio: no JavaScript collector on the client side), when it is installed.
+    result.find_neighbors_c1_python = pythonRun(addresses.online, keys.adminKey, queries, truth, child.pid!);
     // c=16 over 4 connections for SECONDS.
     const c16: number[] = [];
     const until = performance.now() + SECONDS * 1000;
@@ -527,6 +531,44 @@ async function serviceRun(data: Float32Array, queries: Float32Array, truth: BigU
   }
 }
 
+/**
+ * bench/python/find_neighbors_c1.py against the service: latency per call as a Python inference
+ * client sees it, and the service's CPU per call meanwhile. Null (with why) without python3 and grpcio.
+ */
+function pythonRun(address: string, apiKey: string, queries: Float32Array, truth: BigUint64Array, servicePid: number) {
+  // Debian's python3 (where apt installs grpcio), as the Python client's tests use; else the one on PATH.
+  const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  const probe = spawnSync(python, ["-c", "import grpc, google.protobuf"], { encoding: "utf8" });
+  if (probe.status !== 0) return { skipped: "python3 with grpcio and protobuf is not installed (apt-get install python3-grpcio python3-protobuf)" };
+  const dir = mkdtempSync(join(tmpdir(), "granary-bench-vectors-py-"));
+  try {
+    const file = join(dir, "queries.f32");
+    writeFileSync(file, Buffer.from(queries.buffer, queries.byteOffset, queries.byteLength));
+    const script = join(import.meta.dirname, "python", "find_neighbors_c1.py");
+    const cpu = cpuMsOf(servicePid);
+    const run = spawnSync(python, [script, address, "bench", "items", "embedding", String(DIMENSION), String(K), file], {
+      encoding: "utf8",
+      env: { ...process.env, GRANARY_API_KEY: apiKey },
+      maxBuffer: 256 << 20,
+    });
+    const serviceCpuMs = cpuMsOf(servicePid) - cpu;
+    if (run.status !== 0) throw new Error(`bench/python/find_neighbors_c1.py failed:\n${run.stderr}`);
+    const out = JSON.parse(run.stdout) as { latencies_ms: number[]; ids: number[][] };
+    let found = 0;
+    out.ids.forEach((ids, q) => (found += hits(truth, q, ids.map(BigInt))));
+    return {
+      recall_at_10: round(found / (QUERIES * K), 4),
+      ...latency(out.latencies_ms),
+      p90_ms: percentile(out.latencies_ms, 0.9),
+      calls_over_5_ms: out.latencies_ms.filter((ms) => ms > 5).length,
+      service_cpu_ms_per_query: round(serviceCpuMs / (out.latencies_ms.length + Math.min(50, QUERIES))),
+      loadavg: load(),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------- main
 async function main(): Promise<void> {
   const summary: Record<string, unknown> = {
@@ -556,7 +598,8 @@ async function main(): Promise<void> {
     // In chunks of queries: usearch's brute force holds a distance matrix (queries × vectors).
     const truth = new BigUint64Array(QUERIES * K);
     for (let from = 0; from < QUERIES; from += TRUTH_CHUNK) {
-      const chunk = queries.subarray(from * DIMENSION, Math.min(QUERIES, from + TRUTH_CHUNK) * DIMENSION);
+      // A copy, not a view: exactSearch reads a typed array from the start of its buffer.
+      const chunk = queries.slice(from * DIMENSION, Math.min(QUERIES, from + TRUTH_CHUNK) * DIMENSION);
       truth.set((usearch.exactSearch(data, chunk, DIMENSION, K, usearch.MetricKind.Cos, 0) as { keys: BigUint64Array }).keys, from * K);
     }
     summary.ground_truth_s = round((performance.now() - t) / 1000, 1);
