@@ -65,7 +65,10 @@ const TRUTH_CHUNK = 100;
 /** Rows per WriteRows call and per add to the index in (a). */
 const CHUNK = 5_000;
 /** Search beams (expansion_search) measured in (a), besides the one the service uses at this size. */
-const EXPANSIONS = [...new Set([16, 32, 64, 96, 128, 192, 256, expansionSearchFor(VECTORS)])].sort((a, b) => a - b);
+// (From the least beam the service's indexes are made with: usearch never searches with less.)
+const EXPANSIONS = [...new Set([64, 96, 128, 192, 256, expansionSearchFor(VECTORS)])]
+  .filter((e) => e >= EXPANSION_SEARCH_STEPS[0]!.expansion)
+  .sort((a, b) => a - b);
 /** Rows written to the group without an index, the write path's baseline in (c). */
 const PLAIN_ROWS = Math.min(VECTORS, 100_000);
 
