@@ -5,7 +5,7 @@ import type { FeatureGroup } from "@granary/proto/metadata";
 import type { Logger } from "@granary/telemetry";
 import { groupIdOfKey, groupPrefix } from "../store/key-codec.js";
 import type { RowChangeListener, StoreRecords } from "../store/row-changes.js";
-import { EXACT_SEARCH_THRESHOLD, SAVE_INTERVAL_MS } from "./index-parameters.js";
+import { EXACT_SEARCH_THRESHOLD, REBUILD_AFTER_REMOVED, REBUILD_MIN_REMOVED, SAVE_INTERVAL_MS } from "./index-parameters.js";
 import { labelOf, labelRecords, pendingRecords, pendingValue, readPending } from "./labels.js";
 import { RowEmbeddings } from "./row-embeddings.js";
 import { VectorIndex } from "./vector-index.js";
@@ -27,7 +27,10 @@ const BUILD_CHUNK = 2_000;
 interface ColumnIndex {
   readonly column: string;
   readonly file: string;
-  readonly index: VectorIndex;
+  /** Replaced by a rebuilt graph once churn has degraded it (see #maybeRebuild). */
+  index: VectorIndex;
+  /** A graph being rebuilt from the rows beside the serving one; changes go to both until it replaces it. */
+  rebuild: VectorIndex | undefined;
   /** Building from the rows: searches go to an exact scan until it is done. */
   building: boolean;
   dirty: boolean;
@@ -147,7 +150,7 @@ export class AnnIndexes implements RowChangeListener {
       const description = VectorIndex.describe(group.id, w.column, w.metric, type.dimension);
       const file = join(this.#dir, `${group.id}-${w.column}.usearch`);
       const loaded = VectorIndex.load(file, description);
-      return { column: w.column, file, index: loaded ?? new VectorIndex(description), building: loaded === undefined, dirty: false };
+      return { column: w.column, file, index: loaded ?? new VectorIndex(description), rebuild: undefined, building: loaded === undefined, dirty: false };
     });
     const g: GroupIndexes = {
       group,
@@ -259,13 +262,81 @@ export class AnnIndexes implements RowChangeListener {
           vectors.push(v);
         } else removed.push(label);
       }
-      c.index.remove(BigUint64Array.from(removed));
+      const removedLabels = BigUint64Array.from(removed);
+      const addedLabels = BigUint64Array.from(added);
       const matrix = new Float32Array(added.length * dimension);
       vectors.forEach((v, i) => matrix.set(v, i * dimension));
-      c.index.upsert(BigUint64Array.from(added), matrix);
+      for (const index of c.rebuild ? [c.index, c.rebuild] : [c.index]) {
+        index.remove(removedLabels);
+        index.upsert(addedLabels, matrix);
+      }
       c.dirty = true;
     });
     g.batch.clear();
+    this.#maybeRebuild(g);
+  }
+
+  /**
+   * Rebuilds, from the group's rows, each graph that churn has degraded (more removed vectors since
+   * its build than REBUILD_AFTER_REMOVED of its size): into a new graph beside the serving one,
+   * which every change meanwhile also reaches, swapped in when the rows are all read. A group of
+   * up to BUILD_CHUNK rows is rebuilt at once; a larger one a chunk per event-loop turn, while the
+   * old graph serves (twice the memory until the swap).
+   */
+  #maybeRebuild(g: GroupIndexes): void {
+    const degraded = g.columns.filter(
+      (c) =>
+        !c.building &&
+        !c.rebuild &&
+        c.index.removedSinceBuild >= REBUILD_MIN_REMOVED &&
+        c.index.removedSinceBuild > REBUILD_AFTER_REMOVED * Math.max(1, c.index.size()),
+    );
+    if (degraded.length === 0 || g.cancelled) return;
+    for (const c of degraded) c.rebuild = new VectorIndex(c.index.description);
+    this.#track(this.#rebuild(g, degraded));
+  }
+
+  async #rebuild(g: GroupIndexes, columns: readonly ColumnIndex[]): Promise<void> {
+    const startedAt = Date.now();
+    const removed = columns.map((c) => c.index.removedSinceBuild);
+    let from = groupPrefix(g.group.id);
+    const end = groupPrefix(g.group.id + 1n);
+    for (;;) {
+      if (g.cancelled) return;
+      const labels: bigint[] = [];
+      const rows: (Float32Array | undefined)[][] = [];
+      let last: Buffer | undefined;
+      for (const { key, value } of this.#store.range(from, end)) {
+        last = Buffer.from(key);
+        labels.push(labelOf(last));
+        rows.push(g.embeddings.read(value));
+        if (labels.length >= BUILD_CHUNK) break;
+      }
+      for (const c of columns) {
+        const slot = g.columns.indexOf(c);
+        const dimension = c.index.description.dimension;
+        const present = labels.flatMap((label, i) => (rows[i]![slot] ? [{ label, vector: rows[i]![slot]! }] : []));
+        const matrix = new Float32Array(present.length * dimension);
+        present.forEach(({ vector }, i) => matrix.set(vector, i * dimension));
+        c.rebuild!.upsert(
+          BigUint64Array.from(present, (p) => p.label),
+          matrix,
+        );
+      }
+      if (labels.length < BUILD_CHUNK || last === undefined) break;
+      from = Buffer.concat([last, Buffer.from([0])]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (g.cancelled) return;
+    for (const c of columns) {
+      c.index = c.rebuild!;
+      c.rebuild = undefined;
+      c.dirty = true;
+    }
+    this.#log.info(
+      { group: g.group.name, version: g.group.version, columns: columns.map((c) => c.column), removed, ms: Date.now() - startedAt },
+      "embedding index rebuilt after churn (removed vectors leave HNSW nodes unreachable)",
+    );
   }
 
   /** Applies every pending change of a group again, from its rows as they are now; returns how many. */
@@ -352,20 +423,30 @@ export class AnnIndexes implements RowChangeListener {
         const saved: bigint[] = [];
         for (const g of this.#groups.values()) {
           if (g.columns.some((c) => c.building)) continue;
+          g.unsaved = 0;
           for (const c of g.columns) {
             if (!c.dirty) continue;
-            c.index.save(c.file);
+            // Clean from the moment of the write: a change while the file is synced and hashed marks it dirty again.
             c.dirty = false;
+            try {
+              await c.index.save(c.file);
+            } catch (err) {
+              c.dirty = true;
+              throw err;
+            }
           }
-          g.unsaved = 0;
           saved.push(g.group.id);
         }
         if (saved.length === 0) return;
         await this.#store.writeRecords((records) => {
           for (const groupId of saved) {
             const { start, end } = pendingRecords.range(groupId);
-            for (const { key, value } of this.#store.range(start, end)) {
-              if (readPending(value).sequence <= watermark) records.remove(Buffer.from(key));
+            for (const { key } of this.#store.range(start, end)) {
+              // Read again through the transaction: a change committed since the range's snapshot
+              // may have replaced the record with a later sequence, which must stay.
+              const own = Buffer.from(key);
+              const current = records.get(own);
+              if (current !== undefined && readPending(current).sequence <= watermark) records.remove(own);
             }
           }
         });

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
+import { open, rename, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import usearch from "usearch";
@@ -30,6 +31,8 @@ interface IndexMeta extends IndexDescription {
   /** SHA-256 of the index file: usearch crashes the process on a damaged file, so it is checked first. */
   readonly sha256: string;
   readonly size: number;
+  /** removedSinceBuild when saved: a loaded graph keeps counting its churn (absent in older files: 0). */
+  readonly removedSinceBuild?: number;
 }
 
 /**
@@ -76,10 +79,19 @@ export class VectorIndex {
     this.#index.add(labels, vectors, labels.length >= PARALLEL_ADD_BATCH ? 0 : 1);
   }
 
+  /**
+   * Vectors removed from the graph since it was built (deletes, and the old vector of every
+   * update). HNSW does not repair the links of a removed node, so after much churn some nodes are
+   * no longer reachable from the others and a search misses them: AnnIndexes rebuilds the graph
+   * once this grows past a share of its size (REBUILD_AFTER_REMOVED).
+   */
+  removedSinceBuild = 0;
+
   remove(labels: BigUint64Array): void {
     if (labels.length === 0) return;
     const present = labels.filter((label) => this.#index.contains(label) as boolean);
     if (present.length > 0) this.#index.remove(present);
+    this.removedSinceBuild += present.length;
   }
 
   /**
@@ -96,17 +108,27 @@ export class VectorIndex {
     return keys.length > count ? keys.subarray(0, count) : keys;
   }
 
-  save(file: string): void {
+  /**
+   * Writes the index to `<file>.tmp` now (usearch writes synchronously: the one part that holds the
+   * event loop, about a second per GB) and returns the rest, which does not: syncing the file,
+   * hashing it in chunks, writing the description and renaming both into place. The index may
+   * change meanwhile; the file holds it as it was at the call.
+   */
+  save(file: string): Promise<void> {
     const tmp = `${file}.tmp`;
     this.#index.save(tmp);
-    syncFile(tmp);
-    const meta: IndexMeta = { ...this.description, sha256: sha256Of(tmp), size: this.#index.size() };
-    writeFileSync(`${file}.json.tmp`, JSON.stringify(meta));
-    syncFile(`${file}.json.tmp`);
-    // The index first: a crash between the renames leaves a new index with the old checksum, refused at load.
-    renameSync(tmp, file);
-    renameSync(`${file}.json.tmp`, `${file}.json`);
-    syncFile(dirname(file));
+    const size = this.#index.size();
+    const removedSinceBuild = this.removedSinceBuild;
+    return (async () => {
+      await syncFileAsync(tmp);
+      const meta: IndexMeta = { ...this.description, sha256: await sha256OfAsync(tmp), size, removedSinceBuild };
+      await writeFile(`${file}.json.tmp`, JSON.stringify(meta));
+      await syncFileAsync(`${file}.json.tmp`);
+      // The index first: a crash between the renames leaves a new index with the old checksum, refused at load.
+      await rename(tmp, file);
+      await rename(`${file}.json.tmp`, `${file}.json`);
+      await syncFileAsync(dirname(file));
+    })();
   }
 
   /** The index saved at `file`, or undefined when there is none, it is damaged, or it was built differently. */
@@ -123,6 +145,7 @@ export class VectorIndex {
     const index = new VectorIndex(description);
     index.#index.load(file);
     if (index.#index.dimensions() !== description.dimension || index.#index.size() !== meta.size) return undefined;
+    index.removedSinceBuild = meta.removedSinceBuild ?? 0;
     return index;
   }
 
@@ -144,13 +167,20 @@ function sameDescription(a: IndexDescription, b: IndexDescription): boolean {
   );
 }
 
-function syncFile(path: string): void {
-  const fd = openSync(path, "r");
+async function syncFileAsync(path: string): Promise<void> {
+  const handle = await open(path, "r");
   try {
-    fsyncSync(fd);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
+}
+
+/** The file's SHA-256 read in chunks on the thread pool, so a large index does not hold the event loop while it is hashed. */
+async function sha256OfAsync(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
 }
 
 /** The file's SHA-256, read in chunks (an index of a million vectors is over a gigabyte). */
