@@ -44,6 +44,7 @@ import {
   QUANTIZATION,
   expansionSearchFor,
 } from "../services/online/src/ann/index-parameters.js";
+import { distance } from "../services/online/src/ann/distance.js";
 
 const flag = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`);
@@ -159,18 +160,6 @@ function newIndex() {
   });
 }
 
-function cosineDistance(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return 1 - dot / Math.sqrt(na * nb);
-}
-
 function indexLayer(data: Float32Array, queries: Float32Array, truth: BigUint64Array, dir: string) {
   const result: Record<string, unknown> = { loadavg_before: load() };
   (globalThis as { gc?: () => void }).gc?.();
@@ -214,7 +203,7 @@ function indexLayer(data: Float32Array, queries: Float32Array, truth: BigUint64A
       const cpu = process.cpuUsage();
       const t = performance.now();
       const found = (index.search(query, beam, 1).keys as BigUint64Array).subarray(0, 2 * K);
-      const nearest = Array.from(found, (key) => ({ key, d: cosineDistance(query, row(data, Number(key))) }))
+      const nearest = Array.from(found, (key) => ({ key, d: distance(DistanceMetric.COSINE, query, row(data, Number(key))) }))
         .sort((a, b) => a.d - b.d)
         .slice(0, K);
       samples.push(performance.now() - t);
