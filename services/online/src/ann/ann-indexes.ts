@@ -476,6 +476,8 @@ export class AnnIndexes implements RowChangeListener {
     let files = 0;
     for (const name of readdirSync(this.#dir)) {
       if (owned.has(name) || !INDEX_FILE.test(name)) continue;
+      // The temporary files of a save in progress are that save's.
+      if (this.#saving && owned.has(name.replace(/\.tmp$/, ""))) continue;
       rmSync(join(this.#dir, name), { force: true });
       files++;
     }
