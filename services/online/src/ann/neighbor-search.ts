@@ -66,7 +66,7 @@ export async function searchGroup(store: NeighborStore, source: NeighborSource, 
         const d = accept(row);
         if (d === undefined) continue;
         passed++;
-        keep(best, search.k, key, row, d);
+        keep(best, search.k, key, row, d, true);
       }
       // Fewer than k passed though the index had more to give: the rest may lie beyond the candidates.
       if (passed >= search.k || labels.length < count) return { neighbors: best, exact: false };
@@ -79,21 +79,21 @@ function scan(store: NeighborStore, search: GroupSearch, accept: (row: Buffer) =
   const best: Neighbor[] = [];
   for (const { key, value } of store.scanGroup(search.group.id)) {
     const d = accept(value);
-    if (d !== undefined) keep(best, search.k, key, value, d);
+    if (d !== undefined) keep(best, search.k, key, value, d, false);
   }
   return best;
 }
 
 /**
  * Inserts a row into `best` (at most k, nearest first) when it is nearer than the farthest kept,
- * copying its key and row then (the store lends both only until its next read). k is at most
- * 1,000, so a sorted array beats a heap here.
+ * copying its row then, and its key unless `ownKey` (the store lends both only until its next
+ * read). k is at most 1,000, so a sorted array beats a heap here.
  */
-function keep(best: Neighbor[], k: number, key: Buffer, row: Buffer, d: number): void {
+function keep(best: Neighbor[], k: number, key: Buffer, row: Buffer, d: number, ownKey: boolean): void {
   if (best.length === k && d >= best[best.length - 1]!.distance) return;
   let at = best.length;
   while (at > 0 && best[at - 1]!.distance > d) at--;
-  best.splice(at, 0, { key: copyOf(key), row: copyOf(row), distance: d });
+  best.splice(at, 0, { key: ownKey ? key : copyOf(key), row: copyOf(row), distance: d });
   if (best.length > k) best.pop();
 }
 
